@@ -1,0 +1,1 @@
+"""Domain agents (领域智能体): the framework and the built-in agents, one folder each."""

@@ -1,0 +1,14 @@
+"""Agent cards over HTTP (A2A style discovery)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from aicity.assistant.service import assistant
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+
+
+@router.get("", summary="智能体列表 Agent cards")
+def agents() -> list[dict]:
+    return [a.card() for a in assistant().registry.agents()]

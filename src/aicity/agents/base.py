@@ -1,0 +1,143 @@
+"""The agent framework: A2A-style cards, typed skills with risk levels, and what a skill returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aicity.core.tracing import Tracer
+from aicity.hub.knowledge.service import Citation
+from aicity.identity.service import Principal
+
+
+class RiskLevel(StrEnum):
+    read = "read"  # answers from data; no side effects
+    write = "write"  # records something (files an event, submits an application)
+    actuate = "actuate"  # acts on the physical city; needs an authorised user and approval
+
+
+class Section(BaseModel):
+    title: str
+    body: str  # Markdown; citation markers look like [^n] with n local to the skill's citations
+    kind: str = "info"
+
+
+class Option(BaseModel):
+    value: str
+    label: str
+
+
+class Clarification(BaseModel):
+    """A question whose answer decides the result; asked at most once per request."""
+
+    slot: str
+    question: str
+    options: list[Option] = []
+
+
+class NextAction(BaseModel):
+    label: str
+    #: ask: a follow-up the user can send as is; link: a page of the console or API
+    kind: str = "ask"
+    value: str
+
+
+class SkillResult(BaseModel):
+    sections: list[Section] = []
+    citations: list[Citation] = []
+    departments: list[str] = []
+    next_actions: list[NextAction] = []
+    clarification: Clarification | None = None
+    event: dict[str, Any] | None = None
+    data: dict[str, Any] = {}
+
+
+class SkillInput(BaseModel):
+    """Base of every skill's input: the text of the (sub-)request it was routed for."""
+
+    text: str = Field(description="the user's request, or the part of it routed to this skill")
+
+
+@dataclass
+class SkillContext:
+    principal: Principal
+    tracer: Tracer
+    #: slot values the session already knows (answers to an earlier clarifying question)
+    slots: dict[str, str] = field(default_factory=dict)
+    #: whether this run may still ask a clarifying question
+    may_ask: bool = True
+
+
+Handler = Callable[[Any, SkillContext], SkillResult]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A text that, when a request resembles it, sends the request to a skill with `params`
+    (e.g. a service item's name and keywords route to the guide skill with that item)."""
+
+    text: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Skill:
+    id: str
+    name: str
+    description: str
+    examples: list[str]
+    input_model: type[SkillInput]
+    handler: Handler
+    risk: RiskLevel = RiskLevel.read
+    #: roles that may use the skill; None = everyone
+    roles: frozenset[str] | None = None
+    #: phrases that mark a request for this skill whatever its topic (e.g. 还缺什么 → pre-check)
+    cues: tuple[str, ...] = ()
+    #: routes from data (catalog items, bundles, laws), in addition to the examples
+    routes: Callable[[], list[Route]] | None = None
+    #: this skill works on a catalog item or bundle that the router finds for it
+    needs_target: bool = False
+
+    def allowed(self, principal: Principal) -> bool:
+        return self.roles is None or principal.role.value in self.roles
+
+    def card(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "examples": self.examples,
+            "risk": self.risk.value,
+            "roles": sorted(self.roles) if self.roles else None,
+            "input_schema": self.input_model.model_json_schema(),
+        }
+
+
+@dataclass
+class Agent:
+    id: str
+    name: str
+    department: str
+    description: str
+    skills: list[Skill]
+    source: str = "builtin"
+
+    def card(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "department": self.department,
+            "description": self.description,
+            "source": self.source,
+            "skills": [s.card() for s in self.skills],
+        }
+
+    def skill(self, skill_id: str) -> Skill:
+        for s in self.skills:
+            if s.id == skill_id:
+                return s
+        raise KeyError(skill_id)

@@ -1,0 +1,271 @@
+"""Government-service agent (政务服务智能体): consult and guide, one-thing bundles,
+application pre-check, and proactive suggestions for life events."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from aicity.agents.base import (
+    Agent, Clarification, NextAction, Option, Route, Section, Skill, SkillContext, SkillInput, SkillResult,
+)
+from aicity.agents.citing import CitationList
+from aicity.agents.gov_service import render, slots
+from aicity.core.text import tokenize
+from aicity.hub.catalog import service as catalog
+from aicity.hub.catalog.schemas import Material, ServiceItem
+
+
+class TargetInput(SkillInput):
+    item: str | None = Field(default=None, description="service item id, e.g. market.individual_business_registration")
+    bundle: str | None = Field(default=None, description="one-thing bundle id, e.g. convenience_store")
+
+
+class LifeEventInput(SkillInput):
+    life_event: str | None = Field(default=None, description="life event id, e.g. newborn")
+
+
+# --- consult and guide (咨询导办) -------------------------------------------------------
+
+
+def _item_routes() -> list[Route]:
+    return [
+        Route(f"{i.name} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),))
+        for i in catalog.catalog().items.values()
+    ]
+
+
+def guide(inp: TargetInput, ctx: SkillContext) -> SkillResult:
+    if inp.bundle:
+        return bundle(inp, ctx)
+    if not inp.item:
+        return _no_target()
+    item = catalog.get_item(inp.item)
+    cites = CitationList()
+    sections = render.item_sections(item, cites)
+    pol = catalog.policies_for([item.id, *item.life_events])
+    if pol:
+        sections.append(_policy_section(pol, cites))
+    actions = [NextAction(label="预审我的材料", value=f"我要办{item.name}，我已经准备了……，还缺什么？")]
+    actions += [NextAction(label=f"相关：{b.name}", value=f"{b.name}怎么办？")
+                for b in catalog.catalog().bundles.values() if any(s.item == item.id for s in b.items)][:2]
+    return SkillResult(sections=sections, citations=cites.citations, departments=[item.department],
+                       next_actions=actions, data={"item": item.id})
+
+
+def _no_target() -> SkillResult:
+    return SkillResult(
+        sections=[Section(title="需要更具体一点", kind="clarify",
+                          body="没能确定您要办理的事项。请说一下具体要办什么，例如“个体工商户营业执照怎么办”。")],
+    )
+
+
+def _policy_section(policies: list, cites: CitationList) -> Section:
+    lines = []
+    for p in policies:
+        basis = cites.refs(p.legal_basis[:1])
+        mark = render.DEMO_MARK if p.demo_assumptions else ""
+        lines.append(f"- **{p.name}**{mark}：{p.summary}" + (f"（{basis}）" if basis else ""))
+    return Section(title="可享受的扶持政策", body="\n".join(lines), kind="policies")
+
+
+# --- one-thing bundles (高效办成一件事) ----------------------------------------------------
+
+
+def _bundle_routes() -> list[Route]:
+    return [
+        Route(f"{b.name} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),))
+        for b in catalog.catalog().bundles.values()
+    ]
+
+
+def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
+    if not inp.bundle:
+        return guide(inp, ctx) if inp.item else _no_target()
+    b = catalog.get_bundle(inp.bundle)
+    values, missing = slots.fill(b.slots, inp.text, ctx.slots)
+    if missing and ctx.may_ask:
+        question = "为了给您准确的清单，请先确认：" + " ".join(f"{i}. {s.question}" for i, s in enumerate(missing, 1))
+        options = [Option(value=f"{s.id}={o.value}", label=o.label) for s in missing for o in s.options]
+        always = catalog.bundle_items(b, {})
+        preview = "无论如何都要办的：" + "、".join(i.name for i, _ in always if i) if always else ""
+        return SkillResult(
+            sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
+            clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
+            departments=sorted({i.department for i, _ in always}),
+            data={"bundle": b.id, "slots": values},
+        )
+    cites = CitationList()
+    steps = catalog.bundle_items(b, values)
+    lines = [render.item_line(n, item, note, cites) for n, (item, note) in enumerate(steps, 1)]
+    sections = [Section(title=b.name, body=b.summary + _slot_summary(b, values), kind="overview"),
+                Section(title="办理步骤（按顺序）", body="\n".join(lines), kind="steps")]
+    if missing:  # asked once already: cover every branch instead of asking again
+        sections.append(_branches(b, missing, values, cites))
+    materials = _merged_materials([i for i, _ in steps])
+    sections.append(Section(title="材料清单（合并去重，一次提交）", kind="materials",
+                            body="\n".join(f"- {m.name}" + ("" if m.required else "（视情况）") for m in materials)))
+    overall = [f"- 整体时限：{render.time_limit_text(b.time_limit, b)}"] if b.time_limit else []
+    if b.online_note:
+        overall.append(f"- 线上办理：{b.online_note}{render._mark(b, 'online_note')}")
+    overall += [f"- {t}" for t in b.tips]
+    if overall:
+        sections.append(Section(title="时限与提醒", body="\n".join(overall), kind="info"))
+    pol = [catalog.catalog().policies[p] for p in b.policies] + [
+        p for p in catalog.policies_for([b.id]) if p.id not in b.policies]
+    if pol:
+        sections.append(_policy_section(pol, cites))
+    basis = cites.refs(b.legal_basis)
+    if basis:
+        sections.append(Section(title="一件事依据", body=basis, kind="legal"))
+    departments = list(dict.fromkeys(i.department for i, _ in steps))
+    actions = [NextAction(label="预审我的材料", value=f"办{b.name}，我已经准备了……，还缺什么？")]
+    actions += [NextAction(label=f"{i.name}详细说明", value=f"{i.name}需要什么材料？") for i, _ in steps[:2]]
+    return SkillResult(sections=sections, citations=cites.citations, departments=departments,
+                       next_actions=actions, data={"bundle": b.id, "slots": values, "items": [i.id for i, _ in steps]})
+
+
+def _slot_summary(b, values: dict[str, str]) -> str:
+    said = []
+    for s in b.slots:
+        label = next((o.label for o in s.options if o.value == values.get(s.id)), None)
+        if label:
+            said.append(label)
+    return f"\n\n按您的情况（{'、'.join(said)}）整理如下。" if said else ""
+
+
+def _branches(b, missing, values: dict[str, str], cites: CitationList) -> Section:
+    lines = []
+    for s in missing:
+        for o in s.options:
+            extra = [step for step in b.items if step.when.get(s.id) == o.value]
+            names = "、".join(catalog.get_item(step.item).name for step in extra) or "无需另办"
+            lines.append(f"- 如果{o.label}：{names}")
+    return Section(title="视情况还需办理", body="\n".join(lines), kind="branches")
+
+
+def _merged_materials(items: list[ServiceItem]) -> list[Material]:
+    seen: dict[str, Material] = {}
+    for item in items:
+        for m in item.materials:
+            if m.name not in seen or (m.required and not seen[m.name].required):
+                seen[m.name] = m
+    return list(seen.values())
+
+
+# --- application pre-check (智能预审) ------------------------------------------------------
+
+
+def _has(material: Material, text_tokens: set[str], text: str) -> bool:
+    name = material.name.split("（")[0]
+    if name in text:
+        return True
+    core = {t for t in tokenize(name) if len(t) >= 2}
+    return bool(core) and len(core & text_tokens) / len(core) >= 0.5
+
+
+def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
+    if inp.bundle:
+        b = catalog.get_bundle(inp.bundle)
+        values, _ = slots.fill(b.slots, inp.text, ctx.slots)
+        items = [i for i, _ in catalog.bundle_items(b, values)]
+        title = b.name
+    elif inp.item:
+        items = [catalog.get_item(inp.item)]
+        title = items[0].name
+    else:
+        return _no_target()
+    tokens = set(tokenize(inp.text))
+    materials = _merged_materials(items)
+    have = [m for m in materials if _has(m, tokens, inp.text)]
+    lacking = [m for m in materials if m.required and m not in have]
+    optional = [m for m in materials if not m.required and m not in have]
+    lines = ["**已具备：** " + ("、".join(m.name for m in have) or "（没有识别到您已有的材料）"),
+             "**还缺（必需）：** " + ("、".join(m.name for m in lacking) or "无，必需材料已齐全")]
+    if optional:
+        lines.append("**视情况提供：** " + "、".join(m.name for m in optional))
+    verdict = "材料已齐，可以提交申请。" if not lacking else f"还缺 {len(lacking)} 项必需材料，补齐后再提交可一次办成。"
+    cites = CitationList()
+    basis = cites.refs([ref for i in items for ref in i.legal_basis[:1]])
+    sections = [Section(title=f"预审：{title}", body=verdict + "\n\n" + "\n".join(lines), kind="precheck")]
+    if basis:
+        sections.append(Section(title="依据", body=basis, kind="legal"))
+    return SkillResult(sections=sections, citations=cites.citations,
+                       departments=list(dict.fromkeys(i.department for i in items)),
+                       data={"have": [m.name for m in have], "missing": [m.name for m in lacking]})
+
+
+# --- proactive service (主动服务) ------------------------------------------------------------
+
+
+def _life_event_routes() -> list[Route]:
+    return [Route(f"{e.name} {' '.join(e.triggers)}", (("life_event", e.id),))
+            for e in catalog.catalog().life_events.values()]
+
+
+def proactive(inp: LifeEventInput, ctx: SkillContext) -> SkillResult:
+    events = catalog.catalog().life_events
+    event = events.get(inp.life_event or "")
+    if event is None:
+        return _no_target()
+    cat = catalog.catalog()
+    lines, departments = [], []
+    for n, sug in enumerate(event.suggestions, 1):
+        if sug.bundle:
+            b = cat.bundles[sug.bundle]
+            lines.append(f"{n}. **{b.name}**（一件事，多个事项一次办）：{sug.why}")
+            departments += [cat.items[s.item].department for s in b.items]
+        else:
+            item = cat.items[sug.item]
+            lines.append(f"{n}. **{item.name}**（{render.department_name(item.department)}）：{sug.why}")
+            departments.append(item.department)
+    cites = CitationList()
+    sections = [Section(title=f"{event.name}：您可能需要办理", body="\n".join(lines), kind="proactive")]
+    pol = catalog.policies_for([event.id, *(s.item or s.bundle for s in event.suggestions)])
+    if pol:
+        sections.append(_policy_section(pol, cites))
+    actions = [NextAction(label=f"怎么办：{(cat.bundles[s.bundle].name if s.bundle else cat.items[s.item].name)}",
+                          value=f"{cat.bundles[s.bundle].name if s.bundle else cat.items[s.item].name}怎么办？")
+               for s in event.suggestions[:3]]
+    return SkillResult(sections=sections, citations=cites.citations, departments=list(dict.fromkeys(departments)),
+                       next_actions=actions, data={"life_event": event.id})
+
+
+def build() -> Agent:
+    return Agent(
+        id="gov_service",
+        name="政务服务智能体",
+        department="data_bureau",
+        description="政务服务咨询导办、高效办成一件事、申请材料智能预审、生活事件主动服务",
+        skills=[
+            Skill(
+                id="guide", name="咨询导办", input_model=TargetInput, handler=guide,
+                description="说明一个政务服务事项的条件、材料、流程、时限、收费与法律依据",
+                examples=["怎么办理营业执照", "办这个需要什么材料", "在哪里办，要多久", "需要带哪些证件",
+                          "How do I apply for a business licence?", "What documents do I need?"],
+                routes=_item_routes,
+            ),
+            Skill(
+                id="bundle", name="高效办成一件事", input_model=TargetInput, handler=bundle,
+                description="把一件事涉及的多个事项、多个部门合并成一张清单：顺序、材料、时限、政策",
+                examples=["需要办哪些手续", "要跑哪些部门", "一件事怎么办", "开店要办什么证",
+                          "What permits do I need to open a shop?"],
+                routes=_bundle_routes,
+            ),
+            Skill(
+                id="precheck", name="智能预审", input_model=TargetInput, handler=precheck, needs_target=True,
+                description="对照事项要求，判断用户已有的材料还缺什么",
+                examples=["我已经准备了身份证和租房合同还缺什么", "材料齐不齐", "帮我预审一下材料",
+                          "I have my ID card, what am I missing?"],
+                cues=("还缺什么", "还缺哪些", "缺什么", "缺哪些", "齐不齐", "齐全吗", "够不够", "预审",
+                      "带齐", "what am i missing", "is that enough"),
+            ),
+            Skill(
+                id="proactive", name="主动服务", input_model=LifeEventInput, handler=proactive,
+                description="根据用户的人生事件（生孩子、退休、入学、买房、失业…）主动推荐要办的事和可享受的政策",
+                examples=["家里刚发生一件大事还要办些什么", "接下来还需要办什么", "有什么要提前办的",
+                          "What else should I take care of?"],
+                cues=("还要办什么", "还需要办什么", "还要办哪些", "要提前办", "该办些什么"),
+                routes=_life_event_routes,
+            ),
+        ],
+    )

@@ -1,0 +1,67 @@
+"""Policy and law agent (政策法规智能体): answers from the knowledge base, quoting articles."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from aicity.agents.base import Agent, Route, Section, Skill, SkillContext, SkillInput, SkillResult
+from aicity.agents.citing import CitationList
+from aicity.hub.knowledge import service as knowledge
+
+#: how many articles an answer quotes
+QUOTED_ARTICLES = 3
+
+
+class LegalQuestion(SkillInput):
+    top_k: int = Field(default=QUOTED_ARTICLES, ge=1, le=10)
+    docs: str | None = Field(default=None, description="comma-separated document keys to search within")
+
+
+def _law_routes() -> list[Route]:
+    return [Route(f"{d.key} {d.title} 规定", ()) for d in knowledge.list_documents()]
+
+
+def answer_from_kb(inp: LegalQuestion, ctx: SkillContext, docs: set[str] | None = None,
+                   title: str = "法规依据") -> SkillResult:
+    """Quote the best-matching articles (restricted to `docs` when given), in force first."""
+    pool = knowledge.search(inp.text, top_k=inp.top_k * 4 if docs else inp.top_k)
+    hits = [h for h in pool if docs is None or h.doc_key in docs][: inp.top_k]
+    if not hits:
+        return SkillResult(sections=[Section(title=title, kind="legal",
+                                             body="知识库中没有找到与问题相关的条文，建议咨询12345政务服务热线。")])
+    cites = CitationList()
+    lines = []
+    for hit in hits:
+        superseded = "（已被替代，仅供参考）" if hit.status == "superseded" else ""
+        lines.append(f"- 《{hit.doc_key}》{hit.locator}{superseded}{cites.marker(hit)}：{_excerpt(hit.text)}")
+    return SkillResult(sections=[Section(title=title, body="\n".join(lines), kind="legal")],
+                       citations=cites.citations, data={"hits": len(hits)})
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    first = text.split("\n")[0]
+    return first if len(first) <= limit else first[:limit] + "……"
+
+
+def legal_qa(inp: LegalQuestion, ctx: SkillContext) -> SkillResult:
+    docs = set(inp.docs.split(",")) if inp.docs else None
+    return answer_from_kb(inp, ctx, docs)
+
+
+def build() -> Agent:
+    return Agent(
+        id="policy",
+        name="政策法规智能体",
+        department="gov_office",
+        description="依据法律法规知识库回答政策法规问题，逐条引用原文",
+        skills=[
+            Skill(
+                id="legal_qa", name="法规问答", input_model=LegalQuestion, handler=legal_qa,
+                description="检索法律法规原文并引用条款回答",
+                examples=["法律是怎么规定的", "违反规定会怎么处罚", "有没有法律依据", "罚款多少", "合法吗",
+                          "法律责任是什么", "What does the law say about this?", "Is it legal to"],
+                cues=("法律规定", "怎么规定", "哪条法律", "依据什么", "处罚", "罚款", "违法", "第"),
+                routes=_law_routes,
+            )
+        ],
+    )

@@ -1,0 +1,99 @@
+"""The assistant's HTTP API: ask, ask with a stream of plan steps (SSE), sessions, traces."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from aicity.assistant import sessions
+from aicity.assistant.service import AskResult, assistant
+from aicity.core.errors import Problem, forbidden, not_found
+from aicity.core.tracing import get_trace, recent_traces
+from aicity.identity.api import Caller
+from aicity.identity.service import acting_principal
+
+router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
+
+
+class AskRequest(BaseModel):
+    text: str = Field(description="问题 the request", examples=["我想在自家小区楼下开个小便利店，需要办哪些手续？"])
+    role: str | None = Field(default=None, description="citizen | enterprise | official | operator | admin")
+    session_id: str | None = None
+
+
+@router.post("/ask", response_model=AskResult, summary="向超级助理提问 Ask")
+async def ask(body: AskRequest, principal: Caller) -> AskResult:
+    acting = acting_principal(principal, body.role)
+    return await run_in_threadpool(assistant().ask, body.text, acting, body.session_id)
+
+
+@router.post("/ask/stream", summary="提问并流式返回计划步骤与答案 (SSE)")
+async def ask_stream(body: AskRequest, principal: Caller) -> EventSourceResponse:
+    """Events: `plan` (the sub-tasks), `step` (one per skill as it finishes), `answer` (the
+    full result), or `error` (a problem body). Validation errors answer before the stream."""
+    acting = acting_principal(principal, body.role)
+    from aicity.assistant.service import validate_text
+
+    validate_text(body.text)
+    if body.session_id:
+        sessions.get_session(body.session_id)
+    queue: asyncio.Queue = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def produce() -> None:
+        try:
+            for kind, payload in assistant().run(body.text, acting, body.session_id):
+                data = payload.model_dump() if isinstance(payload, BaseModel) else payload
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, data))
+        except Problem as exc:
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc.body()))
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    async def events() -> AsyncIterator[dict]:
+        task = loop.run_in_executor(None, produce)
+        while (item := await queue.get()) is not None:
+            yield {"event": item[0], "data": json.dumps(item[1], ensure_ascii=False)}
+        await task
+
+    return EventSourceResponse(events())
+
+
+@router.get("/sessions/{session_id}", summary="会话记录 A session's turns")
+def get_session(session_id: str, principal: Caller) -> dict:
+    s = sessions.get_session(session_id)
+    acting = acting_principal(principal, None)
+    if s.role != acting.role.value and not acting.is_staff:
+        raise forbidden("不能查看其他角色的会话")
+    return {"id": s.id, "role": s.role, "turns": s.turns, "pending": bool(s.pending), "slots": s.slots}
+
+
+traces = APIRouter(prefix="/api/v1/traces", tags=["traces"])
+
+
+def _trace_dict(t) -> dict:
+    return {"id": t.id, "kind": t.kind, "role": t.role, "session_id": t.session_id,
+            "created_at": t.created_at.isoformat(), "duration_ms": t.duration_ms, "status": t.status,
+            "request": t.request, "steps": t.steps, "summary": t.summary}
+
+
+@traces.get("/{trace_id}", summary="一次运行的轨迹 A run's trace")
+def trace(trace_id: str) -> dict:
+    t = get_trace(trace_id)
+    if t is None:
+        raise not_found(f"trace '{trace_id}' not found", "unknown-trace")
+    return _trace_dict(t)
+
+
+@traces.get("", summary="最近的运行（工作人员）Recent runs (staff)")
+def traces_list(principal: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+    if principal is None or not principal.is_staff:
+        raise forbidden("需要工作人员 API key / staff key required")
+    return [_trace_dict(t) for t in recent_traces(limit)]

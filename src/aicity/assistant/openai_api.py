@@ -1,0 +1,104 @@
+"""OpenAI-compatible face of the assistant: `/v1/models` and `/v1/chat/completions`
+(streaming and not) with model `aicity-assistant`. Citations travel as footnotes in the
+content and as a structured `citations` field; `aicity` carries skills, departments, trace."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from aicity.assistant.service import AskResult, assistant, validate_text
+from aicity.core.errors import Problem, bad_request, not_found
+from aicity.core.ids import new_id
+from aicity.identity.api import Caller
+from aicity.identity.service import acting_principal
+
+MODEL_ID = "aicity-assistant"
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class AicityOptions(BaseModel):
+    role: str | None = None
+    session_id: str | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    aicity: AicityOptions | None = Field(default=None, description="aicity 扩展：角色与会话")
+
+
+def _text_of(message: ChatMessage) -> str:
+    if isinstance(message.content, list):
+        return "".join(p.get("text", "") for p in message.content if p.get("type") == "text")
+    return message.content or ""
+
+
+@router.get("/models", summary="OpenAI-compatible model list")
+def models() -> dict:
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "aicity"}]}
+
+
+@router.post("/chat/completions", summary="OpenAI-compatible chat completions")
+async def chat_completions(body: ChatRequest, request: Request, principal: Caller):
+    if body.model != MODEL_ID:
+        raise not_found(f"模型 '{body.model}' 不存在；可用模型 available: {MODEL_ID}", "model-not-found")
+    users = [m for m in body.messages if m.role == "user"]
+    if not users:
+        raise bad_request("messages 中没有 user 消息 no user message", "no-user-message")
+    opts = body.aicity or AicityOptions()
+    acting = acting_principal(principal, opts.role)
+    text = validate_text(_text_of(users[-1]))
+    completion_id = f"chatcmpl-{new_id('c')}"
+    created = int(time.time())
+    if not body.stream:
+        result = await run_in_threadpool(assistant().ask, text, acting, opts.session_id)
+        return JSONResponse({
+            "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": result.answer}}],
+            "usage": {"prompt_tokens": len(text), "completion_tokens": len(result.answer),
+                      "total_tokens": len(text) + len(result.answer)},
+            **_extras(result),
+        })
+
+    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
+        payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    def stream() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        try:
+            for kind, payload in assistant().run(text, acting, opts.session_id):
+                if kind == "answer":
+                    for piece in payload.answer.split("\n\n"):
+                        yield chunk({"content": piece + "\n\n"})
+                    yield chunk({}, "stop", **_extras(payload))
+        except Problem as exc:
+            yield f"data: {json.dumps({'error': exc.body()}, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(iterate_in_threadpool(stream()), media_type="text/event-stream")
+
+
+def _extras(result: AskResult) -> dict[str, Any]:
+    return {
+        "citations": result.citations,
+        "aicity": {"skills": [s.model_dump() for s in result.skills], "departments": result.departments,
+                   "trace_id": result.trace_id, "session_id": result.session_id,
+                   "clarification": result.clarification, "event": result.event},
+    }

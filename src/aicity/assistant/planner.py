@@ -1,0 +1,76 @@
+"""Planning: turn a request into sub-tasks for skills.
+
+`Planner` is the interface; `EmbeddedPlanner` is the deterministic one that needs no model.
+An LLM planner (through the model gateway) implements the same interface.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from aicity.assistant.router import Candidate, Router, split_clauses
+from aicity.identity.service import Principal
+
+
+class SubTask(BaseModel):
+    agent: str
+    skill: str
+    params: dict[str, str] = {}
+    text: str
+    score: float
+    confidence: float
+
+
+class Plan(BaseModel):
+    planner: str
+    subtasks: list[SubTask]
+    #: clauses that routed nowhere confidently (kept for the trace and the evaluation)
+    unrouted: list[str] = []
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(self, text: str, principal: Principal) -> Plan: ...
+
+
+def _subtask(c: Candidate, text: str) -> SubTask:
+    return SubTask(agent=c.agent, skill=c.skill, params=c.params, text=text, score=round(c.score, 3),
+                   confidence=c.confidence)
+
+
+class EmbeddedPlanner:
+    """Multi-intent: each clause is routed on its own; a clause that routes nowhere, or to
+    what an earlier clause already covers, joins the sub-task before it. When no clause
+    stands on its own the whole request is routed as one."""
+
+    name = "embedded"
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def plan(self, text: str, principal: Principal) -> Plan:
+        clauses = split_clauses(text) or [text]
+        tasks: list[SubTask] = []
+        unrouted: list[str] = []
+        for clause in clauses:
+            cand = self.router.route(clause, principal) if len(clauses) > 1 else None
+            key = (cand.agent, cand.skill, tuple(sorted(cand.params.items()))) if cand else None
+            seen = {(t.agent, t.skill, tuple(sorted(t.params.items()))) for t in tasks}
+            if cand is None or key in seen:
+                if tasks:
+                    tasks[-1].text += "，" + clause
+                else:
+                    unrouted.append(clause)
+                continue
+            if unrouted:  # words before the first routed clause belong to it
+                clause = "，".join([*unrouted, clause])
+                unrouted = []
+            tasks.append(_subtask(cand, clause))
+        if len(tasks) <= 1:
+            whole = self.router.route(text, principal)
+            return Plan(planner=self.name, subtasks=[_subtask(whole, text)] if whole else [],
+                        unrouted=[] if whole else [text])
+        return Plan(planner=self.name, subtasks=tasks, unrouted=unrouted)

@@ -1,0 +1,105 @@
+"""Semantic routing over skill examples and data routes (service items, bundles, laws, duties).
+
+Every route is a short text; a request is scored against all of them with BM25 over
+rjieba search-mode tokens, the best route per skill is kept, cue phrases add weight, and
+skills the caller's role may not use are never candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aicity.agents.base import Route, Skill
+from aicity.agents.registry import AgentRegistry
+from aicity.core.text import Bm25Index, normalize, tokenize
+from aicity.identity.service import Principal
+
+#: a cue phrase in the request adds this much to its skill's score
+CUE_BONUS = 6.0
+#: below this raw score a clause is not routed on its own
+MIN_SCORE = 2.5
+#: params that name a catalog target
+TARGET_KINDS = ("bundle", "item")
+
+_CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    agent: str
+    skill: str
+    params: dict[str, str]
+    score: float
+    route: str
+
+    @property
+    def confidence(self) -> float:
+        """Raw BM25 mapped to 0..1 for display; routing decisions use the raw score."""
+        return round(self.score / (self.score + 4.0), 3)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    agent: str
+    skill: str
+    params: tuple[tuple[str, str], ...]
+    text: str
+
+
+class Router:
+    def __init__(self, registry: AgentRegistry) -> None:
+        self.registry = registry
+        self.entries: list[_Entry] = []
+        self.skills: dict[tuple[str, str], Skill] = {}
+        for agent in registry.agents():
+            for skill in agent.skills:
+                self.skills[(agent.id, skill.id)] = skill
+                routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
+                self.entries += [_Entry(agent.id, skill.id, r.params, r.text) for r in routes]
+        self.index = Bm25Index([tokenize(e.text) for e in self.entries])
+
+    def candidates(self, text: str, principal: Principal) -> list[Candidate]:
+        """Best route per skill for `text`, best first; only skills `principal` may use."""
+        scores = self.index.scores(tokenize(text))
+        best: dict[tuple[str, str], tuple[float, _Entry]] = {}
+        for entry, score in zip(self.entries, scores, strict=True):
+            key = (entry.agent, entry.skill)
+            if score > 0 and (key not in best or score > best[key][0]):
+                best[key] = (float(score), entry)
+        lowered = normalize(text).lower()
+        out: list[Candidate] = []
+        for key, skill in self.skills.items():
+            if not skill.allowed(principal):
+                continue
+            score, entry = best.get(key, (0.0, None))
+            if any(cue in lowered for cue in skill.cues):
+                score += CUE_BONUS
+            if score <= 0:
+                continue
+            out.append(Candidate(key[0], key[1], dict(entry.params) if entry else {}, score, entry.text if entry else ""))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def best_target(self, text: str, principal: Principal) -> dict[str, str]:
+        """The catalog item or bundle that `text` is most about ({} when none)."""
+        for cand in self.candidates(text, principal):
+            if any(k in cand.params for k in TARGET_KINDS) and cand.score >= MIN_SCORE:
+                return cand.params
+        return {}
+
+    def route(self, text: str, principal: Principal) -> Candidate | None:
+        cands = self.candidates(text, principal)
+        if not cands or cands[0].score < MIN_SCORE:
+            return None
+        top = cands[0]
+        skill = self.skills[(top.agent, top.skill)]
+        if skill.needs_target and not any(k in top.params for k in TARGET_KINDS):
+            target = self.best_target(text, principal)
+            top = Candidate(top.agent, top.skill, {**top.params, **target}, top.score, top.route)
+        return top
+
+
+def split_clauses(text: str) -> list[str]:
+    """Split a request into clauses that may each carry an intent."""
+    return [c.strip(" ，,、") for c in _CLAUSE_SPLIT.split(text) if c and c.strip(" ，,、")]

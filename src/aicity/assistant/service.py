@@ -1,0 +1,178 @@
+"""The super assistant's run: plan → dispatch in parallel → compose, with a trace.
+
+`run` yields progress events (`plan`, `step`, `answer`) so that the streaming API and the
+console can show the plan as it executes; `ask` is the same run, collected.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from aicity.agents.base import SkillContext, SkillResult
+from aicity.agents.gov_service import slots as slot_filling
+from aicity.agents.registry import AgentRegistry, default_registry
+from aicity.assistant import sessions
+from aicity.assistant.composer import compose
+from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner, SubTask
+from aicity.assistant.router import Router
+from aicity.core.bus import bus
+from aicity.core.config import settings
+from aicity.core.db import database
+from aicity.core.errors import Problem, bad_request
+from aicity.core.text import normalize
+from aicity.core.tracing import Tracer
+from aicity.hub.catalog import service as catalog
+from aicity.identity.service import Principal
+
+MAX_PARALLEL_SKILLS = 4
+
+
+class SkillRef(BaseModel):
+    agent: str
+    skill: str
+    score: float
+
+
+class AskResult(BaseModel):
+    answer: str
+    skills: list[SkillRef]
+    departments: list[str]
+    citations: list[dict[str, Any]]
+    event: dict[str, Any] | None = None
+    trace_id: str
+    session_id: str
+    planner: str
+    sections: list[dict[str, Any]]
+    next_actions: list[dict[str, Any]]
+    clarification: dict[str, Any] | None = None
+
+
+class Assistant:
+    def __init__(self, registry: AgentRegistry, planner: Planner | None = None) -> None:
+        self.registry = registry
+        self.router = Router(registry)
+        self.planner: Planner = planner or EmbeddedPlanner(self.router)
+        self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_SKILLS, thread_name_prefix="skill")
+
+    def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
+        text = validate_text(text)
+        session = sessions.open_session(session_id, principal)
+        tracer = Tracer("assistant", principal.role.value, {"text": text}, session.id)
+        pending = session.pending
+        with tracer.step("plan", planner=self.planner.name) as step:
+            plan, known_slots, may_ask = self._plan(text, principal, pending, session.slots)
+            step["subtasks"] = [t.model_dump() for t in plan.subtasks]
+            step["unrouted"] = plan.unrouted
+        yield "plan", {"trace_id": tracer.id, "session_id": session.id, "planner": plan.planner,
+                       "subtasks": [t.model_dump() for t in plan.subtasks]}
+        ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask)
+        futures = [self._pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
+        results: list[SkillResult] = []
+        for task, fut in zip(plan.subtasks, futures, strict=True):
+            result, ms, error = fut.result()
+            results.append(result)
+            yield "step", {"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"}
+        with tracer.step("compose"):
+            composed = compose(results)
+        new_pending = None
+        if composed.clarification:
+            asking = next(t for t, r in zip(plan.subtasks, results, strict=True) if r.clarification)
+            new_pending = asking.model_dump()
+        slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
+        sessions.record_turn(session.id, text, composed.answer, new_pending, {**session.slots, **slots_learnt})
+        result = AskResult(
+            answer=composed.answer,
+            skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
+            departments=composed.departments,
+            citations=[c.model_dump() for c in composed.citations],
+            trace_id=tracer.id,
+            session_id=session.id,
+            planner=plan.planner,
+            sections=[s.model_dump() for s in composed.sections],
+            next_actions=[a.model_dump() for a in composed.next_actions],
+            clarification=composed.clarification.model_dump() if composed.clarification else None,
+        )
+        summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
+                   "citations": len(result.citations), "clarification": bool(result.clarification)}
+        tracer.save(summary)
+        bus.publish("assistant.answered", {"trace_id": tracer.id, "role": principal.role.value, **summary})
+        yield "answer", result
+
+    def ask(self, text: str, principal: Principal, session_id: str | None = None) -> AskResult:
+        result = None
+        for kind, payload in self.run(text, principal, session_id):
+            if kind == "answer":
+                result = payload
+        assert result is not None
+        return result
+
+    def _plan(self, text: str, principal: Principal, pending: dict | None,
+              slots: dict[str, str]) -> tuple[Plan, dict[str, str], bool]:
+        """A reply to a clarifying question re-runs the sub-task that asked it, with the
+        slots it filled and no second question; anything else is planned afresh."""
+        if pending and pending.get("params", {}).get("bundle"):
+            bundle = catalog.catalog().bundles.get(pending["params"]["bundle"])
+            answered = {s.id: v for s in (bundle.slots if bundle else []) if (v := slot_filling.detect(s, text))}
+            if answered or len(text) <= 12:
+                task = SubTask.model_validate({**pending, "text": pending["text"] + "。" + text})
+                return Plan(planner=self.planner.name, subtasks=[task]), {**slots, **answered}, False
+        plan = self.planner.plan(text, principal)
+        if not plan.subtasks:  # nothing routed: let the knowledge base try
+            plan.subtasks = [SubTask(agent="policy", skill="legal_qa", text=text, score=0.0, confidence=0.0)]
+        return plan, slots, True
+
+    def _dispatch(self, task: SubTask, ctx: SkillContext) -> tuple[SkillResult, float, str | None]:
+        t0 = time.perf_counter()
+        skill = self.registry.skill(task.agent, task.skill)
+        with ctx.tracer.step("skill", agent=task.agent, skill=task.skill, params=task.params,
+                             risk=skill.risk.value) as step:
+            if not skill.allowed(ctx.principal):
+                step["decision"] = "denied"
+                return SkillResult(), 0.0, "denied"
+            try:
+                inp = skill.input_model.model_validate({**task.params, "text": task.text})
+                result = skill.handler(inp, ctx)
+            except (ValidationError, Problem) as exc:
+                step["error"] = str(exc)
+                return SkillResult(), round((time.perf_counter() - t0) * 1000, 3), str(exc)
+            step["departments"] = result.departments
+            step["citations"] = len(result.citations)
+        return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+def validate_text(text: str | None) -> str:
+    limit = settings().max_text_chars
+    if text is None or not normalize(text):
+        raise bad_request("问题不能为空 text must not be empty", "empty-text")
+    if len(text) > limit:
+        raise Problem(413, "内容过长 Text too long", f"问题长度 {len(text)} 超过上限 {limit} 字符", "text-too-long",
+                      limit=limit)
+    return text.strip()
+
+
+_lock = threading.Lock()
+_assistants: dict[str, Assistant] = {}
+
+
+def assistant() -> Assistant:
+    """The assistant of the current database; rebuilt when the catalog or knowledge changes."""
+    url = database().url
+    with _lock:
+        if url not in _assistants:
+            _assistants[url] = Assistant(default_registry([settings().data_dir / "agents"]))
+        return _assistants[url]
+
+
+def _reset(_topic: str, _payload: dict) -> None:
+    with _lock:
+        _assistants.pop(database().url, None)
+
+
+bus.subscribe("catalog.loaded", _reset)
+bus.subscribe("kb.document.ingested", _reset)

@@ -1,0 +1,86 @@
+"""What every CLI command shares: opening the city (with a progress bar on first load),
+printing JSON, reading batch files (JSON Lines, one result line per input line)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from aicity.core.config import configure, settings
+from aicity.core.db import use_database
+from aicity.core.errors import Problem
+
+err_console = Console(stderr=True)
+_opened: dict[str, str] = {}
+
+
+def open_city(data_dir: Path | None = None) -> None:
+    """Point the process at the data dir and load the demo city into it if it is empty."""
+    from aicity.demo.loader import ensure_city
+
+    cfg = configure(data_dir=data_dir) if data_dir is not None else settings()
+    url = cfg.resolved_database_url
+    if _opened.get("url") == url:
+        return
+    use_database(url)
+    _opened["url"] = url
+    with Progress(TextColumn("[bold]载入示范城市 {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            ensure_city(report)
+        except Problem as exc:
+            fail(f"示范城市数据无法载入 cannot load the city: {problem_message(exc)}")
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[red]错误 error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def problem_message(exc: Problem) -> str:
+    return f"{exc.title}: {exc.detail}" if exc.detail else exc.title
+
+
+def run_batch(path: str, required: str, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Each input line is a JSON object with `required`; each output line the result or an
+    `{"error": …, "line": n}` object. One bad line never stops the run."""
+    stream = sys.stdin if path == "-" else None
+    if stream is None:
+        file = Path(path)
+        if not file.is_file():
+            fail(f"找不到批量文件 batch file not found: {path}")
+        stream = file.open(encoding="utf-8")
+    with stream:
+        for n, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+                if not isinstance(row, dict) or not isinstance(row.get(required), str):
+                    raise ValueError(f'每行需要一个 JSON 对象，含字符串字段 "{required}"')
+                print_json(handle(row))
+            except json.JSONDecodeError as exc:
+                print_json({"error": f"不是合法的 JSON invalid JSON: {exc.msg}", "line": n})
+            except Problem as exc:
+                print_json({"error": problem_message(exc), "type": exc.type_, "status": exc.status, "line": n})
+            except ValueError as exc:
+                print_json({"error": str(exc), "line": n})

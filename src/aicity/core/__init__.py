@@ -1,0 +1,1 @@
+"""Kernel shared by every slice: settings, database, ids, errors, bus, tracing."""

@@ -1,0 +1,87 @@
+"""Settings from `aicity.toml` and `AICITY_*` environment variables.
+
+Precedence (highest first): explicit overrides, environment, `aicity.toml` in the
+working directory (or the file named by `AICITY_CONFIG`), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ModelEndpoint(BaseModel):
+    """An OpenAI-compatible model endpoint that the gateway may route to."""
+
+    name: str
+    group: str = "chat-large"
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AICITY_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".aicity"), description="where the city's state lives")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file in the data dir"
+    )
+    max_text_chars: int = Field(default=8000, ge=1, description="longest request text accepted")
+    default_role: str = "citizen"
+    models: list[ModelEndpoint] = Field(default_factory=list)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aicity.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the `[aicity]` table (or the top level) of `aicity.toml`."""
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("AICITY_CONFIG", "aicity.toml"))
+        if not path.is_file():
+            return {}
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        return data.get("aicity", data)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+
+_current: Settings | None = None
+
+
+def settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def configure(**overrides: Any) -> Settings:
+    """Replace the process-wide settings (CLI flags, tests); `None` values are ignored."""
+    global _current
+    _current = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    return _current

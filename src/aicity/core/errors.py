@@ -1,0 +1,84 @@
+"""RFC 9457 problem details: one error type for the whole platform, one JSON shape on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """A failure the caller can act on. `type_` is a short slug, e.g. `text-too-long`."""
+
+    def __init__(self, status: int, title: str, detail: str = "", type_: str = "about:blank", **extra: Any):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type_ = type_
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type_ if self.type_ == "about:blank" else f"urn:aicity:problem:{self.type_}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+def bad_request(detail: str, type_: str = "invalid-request", **extra: Any) -> Problem:
+    return Problem(400, "请求无效 Bad request", detail, type_, **extra)
+
+
+def not_found(detail: str, type_: str = "not-found") -> Problem:
+    return Problem(404, "未找到 Not found", detail, type_)
+
+
+def forbidden(detail: str, type_: str = "forbidden") -> Problem:
+    return Problem(403, "无权访问 Forbidden", detail, type_)
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "未认证 Unauthorized", detail, "unauthorized")
+
+
+def _problem_response(problem: Problem, request: Request) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    body = problem.body(request.url.path)
+    if request.url.path.startswith("/v1/"):  # OpenAI clients read `error`; keep both shapes
+        body["error"] = {"message": f"{problem.title}: {problem.detail}", "type": problem.type_,
+                         "code": problem.status}
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Every error leaves the API as problem+json, never as a bare 500 page."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return _problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        problem = Problem(422, "请求内容不合法 Unprocessable request", detail, "validation", errors=errors)
+        return _problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return _problem_response(problem, request)

@@ -1,0 +1,1 @@
+"""The demo city: its data (package data under `data/`) and how it is loaded."""

@@ -1,0 +1,117 @@
+"""Typed shape of the catalog; the demo city's YAML is validated against it on load."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Audience = Literal["citizen", "enterprise"]
+Channel = Literal["online", "window"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class LegalRef(_Strict):
+    doc: str
+    article: str
+    paragraph: int | None = Field(default=None, ge=1)
+
+
+class Material(_Strict):
+    name: str
+    required: bool = True
+    note: str | None = None
+
+
+class TimeLimit(_Strict):
+    statutory: str | None = None
+    statutory_days: int | None = Field(default=None, ge=0)
+    committed_days: int | None = Field(default=None, ge=0)
+    note: str | None = None
+
+
+class ServiceItem(_Strict):
+    id: str
+    name: str
+    name_en: str
+    department: str
+    type: str
+    audience: list[Audience]
+    keywords: list[str]
+    summary: str
+    conditions: list[str] = []
+    materials: list[Material] = []
+    steps: list[str] = []
+    channels: list[Channel]
+    online_note: str | None = None
+    window: str | None = None
+    time_limit: TimeLimit
+    fee: str
+    commitment: bool = False
+    commitment_note: str | None = None
+    legal_basis: list[LegalRef] = []
+    life_events: list[str] = []
+    demo_assumptions: list[str] = []
+
+
+class SlotOption(_Strict):
+    value: str
+    label: str
+    words: list[str] = []
+
+
+class Slot(_Strict):
+    id: str
+    question: str
+    options: list[SlotOption]
+    default: str | None = None
+
+
+class BundleStep(_Strict):
+    item: str
+    note: str | None = None
+    when: dict[str, str] = {}
+
+
+class Bundle(_Strict):
+    id: str
+    name: str
+    name_en: str
+    audience: list[Audience]
+    keywords: list[str]
+    summary: str
+    slots: list[Slot] = []
+    items: list[BundleStep]
+    time_limit: TimeLimit | None = None
+    online_note: str | None = None
+    tips: list[str] = []
+    policies: list[str] = []
+    legal_basis: list[LegalRef] = []
+    demo_assumptions: list[str] = []
+
+
+class Policy(_Strict):
+    id: str
+    name: str
+    audience: list[Audience]
+    summary: str
+    applies_to: list[str] = []
+    department: str
+    legal_basis: list[LegalRef] = []
+    demo_assumptions: list[str] = []
+
+
+class Suggestion(_Strict):
+    item: str | None = None
+    bundle: str | None = None
+    why: str
+
+
+class LifeEvent(_Strict):
+    id: str
+    name: str
+    triggers: list[str]
+    suggestions: list[Suggestion]

@@ -1,0 +1,199 @@
+"""Catalog service: load and validate the city's catalog, look entries up, summarise it."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+
+from aicity.core.bus import bus
+from aicity.core.db import database
+from aicity.core.errors import Problem, not_found
+from aicity.hub.catalog.models import CatalogEntry
+from aicity.hub.catalog.schemas import Bundle, LegalRef, LifeEvent, Policy, ServiceItem
+from aicity.hub.knowledge import service as knowledge
+
+
+class CatalogError(Problem):
+    def __init__(self, detail: str):
+        super().__init__(422, "事项库数据无效 Invalid catalog", detail, "invalid-catalog")
+
+
+@dataclass
+class Catalog:
+    items: dict[str, ServiceItem] = field(default_factory=dict)
+    bundles: dict[str, Bundle] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    life_events: dict[str, LifeEvent] = field(default_factory=dict)
+
+    def validate_references(self, departments: set[str]) -> None:
+        """Every id a bundle, policy or life event names must exist; so must every department."""
+        problems: list[str] = []
+        for item in self.items.values():
+            if item.department not in departments:
+                problems.append(f"item {item.id}: unknown department {item.department}")
+        for bundle in self.bundles.values():
+            slot_ids = {s.id: {o.value for o in s.options} for s in bundle.slots}
+            for step in bundle.items:
+                if step.item not in self.items:
+                    problems.append(f"bundle {bundle.id}: unknown item {step.item}")
+                for slot, value in step.when.items():
+                    if value not in slot_ids.get(slot, set()):
+                        problems.append(f"bundle {bundle.id}: condition {slot}={value} matches no slot option")
+            problems += [f"bundle {bundle.id}: unknown policy {p}" for p in bundle.policies if p not in self.policies]
+        for policy in self.policies.values():
+            if policy.department not in departments:
+                problems.append(f"policy {policy.id}: unknown department {policy.department}")
+        for event in self.life_events.values():
+            for sug in event.suggestions:
+                if (sug.item and sug.item not in self.items) or (sug.bundle and sug.bundle not in self.bundles):
+                    problems.append(f"life event {event.id}: unknown reference {sug.item or sug.bundle}")
+        if problems:
+            raise CatalogError("; ".join(problems[:20]))
+
+    def legal_refs(self) -> list[tuple[str, LegalRef]]:
+        entries = [*self.items.values(), *self.bundles.values(), *self.policies.values()]
+        return [(e.id, ref) for e in entries for ref in e.legal_basis]
+
+
+def read_catalog_dir(directory: Path) -> Catalog:
+    """Parse and validate `items/*.yaml`, `bundles.yaml`, `policies.yaml`, `life_events.yaml`."""
+    catalog = Catalog()
+
+    def load(path: Path) -> list[dict]:
+        try:
+            rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+        if not isinstance(rows, list):
+            raise CatalogError(f"{path.name}: expected a list of entries")
+        return rows
+
+    def add(target: dict, model: type, rows: list[dict], source: str) -> None:
+        for row in rows:
+            try:
+                entry = model.model_validate(row)
+            except ValidationError as exc:
+                raise CatalogError(f"{source}: {row.get('id', '?')}: {exc}") from exc
+            if entry.id in target:
+                raise CatalogError(f"{source}: duplicate id {entry.id}")
+            target[entry.id] = entry
+
+    for path in sorted((directory / "items").glob("*.yaml")):
+        add(catalog.items, ServiceItem, load(path), path.name)
+    for name, target, model in (
+        ("bundles.yaml", catalog.bundles, Bundle),
+        ("policies.yaml", catalog.policies, Policy),
+        ("life_events.yaml", catalog.life_events, LifeEvent),
+    ):
+        if (directory / name).is_file():
+            add(target, model, load(directory / name), name)
+    return catalog
+
+
+def store_catalog(catalog: Catalog, departments: set[str]) -> None:
+    """Replace the stored catalog with `catalog` after checking every reference and citation."""
+    catalog.validate_references(departments)
+    missing = [
+        f"{owner}: {ref.doc} {ref.article}"
+        for owner, ref in catalog.legal_refs()
+        if knowledge.get_article(ref.doc, ref.article, ref.paragraph) is None
+    ]
+    if missing:
+        raise CatalogError("法律依据在知识库中找不到 legal basis not in the knowledge base: " + "; ".join(missing[:20]))
+    with database().session() as s:
+        s.execute(delete(CatalogEntry))
+        for kind, entries in (
+            ("item", catalog.items), ("bundle", catalog.bundles),
+            ("policy", catalog.policies), ("life_event", catalog.life_events),
+        ):
+            for entry in entries.values():
+                s.add(CatalogEntry(
+                    kind=kind, id=entry.id, name=entry.name, department_id=getattr(entry, "department", None),
+                    data=entry.model_dump(mode="json"),
+                ))
+    _invalidate()
+    bus.publish("catalog.loaded", {"items": len(catalog.items), "bundles": len(catalog.bundles)})
+
+
+_lock = threading.Lock()
+_cache: dict[str, Catalog] = {}
+
+
+def _invalidate() -> None:
+    with _lock:
+        _cache.pop(database().url, None)
+
+
+def catalog() -> Catalog:
+    """The stored catalog, read once per database and kept in memory (it changes rarely)."""
+    url = database().url
+    with _lock:
+        if url not in _cache:
+            loaded = Catalog()
+            models = {"item": (loaded.items, ServiceItem), "bundle": (loaded.bundles, Bundle),
+                      "policy": (loaded.policies, Policy), "life_event": (loaded.life_events, LifeEvent)}
+            with database().session() as s:
+                for entry in s.scalars(select(CatalogEntry).order_by(CatalogEntry.id)):
+                    target, model = models[entry.kind]
+                    target[entry.id] = model.model_validate(entry.data)
+            _cache[url] = loaded
+        return _cache[url]
+
+
+def get_item(item_id: str) -> ServiceItem:
+    item = catalog().items.get(item_id)
+    if item is None:
+        raise not_found(f"事项 '{item_id}' 不存在 unknown service item")
+    return item
+
+
+def get_bundle(bundle_id: str) -> Bundle:
+    bundle = catalog().bundles.get(bundle_id)
+    if bundle is None:
+        raise not_found(f"一件事 '{bundle_id}' 不存在 unknown bundle")
+    return bundle
+
+
+def bundle_items(bundle: Bundle, slots: dict[str, str]) -> list[tuple[ServiceItem, str | None]]:
+    """The bundle's items that apply given the slot values, in order, with their notes."""
+    cat = catalog()
+    return [
+        (cat.items[step.item], step.note)
+        for step in bundle.items
+        if all(slots.get(slot) == value for slot, value in step.when.items())
+    ]
+
+
+def policies_for(ids: list[str]) -> list[Policy]:
+    """Policies that apply to any of these item, bundle or life-event ids."""
+    wanted = set(ids)
+    return [p for p in catalog().policies.values() if wanted & set(p.applies_to)]
+
+
+def statistics() -> dict:
+    """Figures an official reads: items per department, online share, 告知承诺, time-limit cuts."""
+    items = list(catalog().items.values())
+    per_dept: Counter[str] = Counter(i.department for i in items)
+    online = sum("online" in i.channels for i in items)
+    commitment = sum(i.commitment for i in items)
+    cut = [
+        (i.time_limit.statutory_days - i.time_limit.committed_days) / i.time_limit.statutory_days
+        for i in items
+        if i.time_limit.statutory_days and i.time_limit.committed_days is not None
+    ]
+    return {
+        "items": len(items),
+        "bundles": len(catalog().bundles),
+        "departments": len(per_dept),
+        "per_department": dict(per_dept.most_common()),
+        "online_items": online,
+        "online_share": round(online / len(items), 3) if items else 0.0,
+        "commitment_items": commitment,
+        "avg_time_cut": round(sum(cut) / len(cut), 3) if cut else 0.0,
+    }

@@ -1,0 +1,1 @@
+"""Identity: roles, departments, API keys (统一身份认证, minimal)."""

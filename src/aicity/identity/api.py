@@ -1,0 +1,69 @@
+"""Identity HTTP API and the dependencies other routers use to know the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel
+
+from aicity.core.errors import forbidden
+from aicity.identity import service
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+def caller(
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal | None:
+    """The authenticated principal, from `Authorization: Bearer KEY` or `X-API-Key`."""
+    key = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    return service.authenticate(key)
+
+
+Caller = Annotated[Principal | None, Depends(caller)]
+
+
+def require_admin(principal: Caller) -> Principal:
+    if principal is None or principal.role != Role.admin:
+        raise forbidden("需要管理员 API key / admin key required")
+    return principal
+
+
+@router.get("/departments", summary="部门列表 Departments")
+def departments() -> list[dict]:
+    return [{"id": d.id, "name": d.name, "name_en": d.name_en, "duties": d.duties} for d in service.list_departments()]
+
+
+@router.get("/me", summary="当前身份 Who am I")
+def me(principal: Caller) -> dict:
+    p = principal or Principal(role=Role.citizen)
+    return {"role": p.role.value, "department": p.department, "authenticated": principal is not None}
+
+
+class KeyRequest(BaseModel):
+    name: str
+    role: str
+    department: str | None = None
+
+
+@router.post("/keys", status_code=201, summary="创建 API key（管理员）")
+def create_key(body: KeyRequest, _: Annotated[Principal, Depends(require_admin)]) -> dict:
+    key, plaintext = service.create_api_key(body.name, body.role, body.department)
+    return {"id": key.id, "name": key.name, "role": key.role, "department": key.department_id, "key": plaintext}
+
+
+@router.get("/keys", summary="API key 列表（管理员）")
+def list_keys(_: Annotated[Principal, Depends(require_admin)]) -> list[dict]:
+    return [{"id": k.id, "name": k.name, "prefix": k.prefix, "role": k.role, "department": k.department_id,
+             "revoked": k.revoked} for k in service.list_api_keys()]
+
+
+@router.delete("/keys/{key_id}", status_code=204, summary="吊销 API key（管理员）")
+def revoke_key(key_id: str, _: Annotated[Principal, Depends(require_admin)]) -> None:
+    service.revoke_api_key(key_id)

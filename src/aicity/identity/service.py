@@ -1,0 +1,123 @@
+"""Identity service: departments, API keys, and who a caller is."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from aicity.core.db import database
+from aicity.core.errors import bad_request, forbidden, not_found, unauthorized
+from aicity.core.ids import new_id, utcnow
+from aicity.identity.models import PUBLIC_ROLES, STAFF_ROLES, ApiKey, Department, Role
+
+KEY_PREFIX = "aic_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a role, maybe a department, maybe the key that proved it."""
+
+    role: Role
+    department: str | None = None
+    key_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise bad_request(f"未知角色 unknown role '{value}'; allowed: {allowed}", "unknown-role") from None
+
+
+def load_departments(rows: list[dict[str, Any]]) -> int:
+    with database().session() as s:
+        for row in rows:
+            s.merge(
+                Department(
+                    id=row["id"], name=row["name"], name_en=row.get("name_en", ""), duties=row.get("duties", [])
+                )
+            )
+    return len(rows)
+
+
+def list_departments() -> list[Department]:
+    with database().session() as s:
+        return list(s.scalars(select(Department).order_by(Department.id)))
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(name: str, role: str, department: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key; the plaintext is returned once and never stored."""
+    parsed = parse_role(role)
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    with database().session() as s:
+        if department and s.get(Department, department) is None:
+            raise bad_request(f"未知部门 unknown department '{department}'", "unknown-department")
+        key = ApiKey(
+            id=new_id("key"),
+            name=name,
+            prefix=plaintext[:10],
+            key_hash=_hash(plaintext),
+            role=parsed.value,
+            department_id=department,
+            created_at=utcnow(),
+        )
+        s.add(key)
+    return key, plaintext
+
+
+def list_api_keys() -> list[ApiKey]:
+    with database().session() as s:
+        return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def revoke_api_key(key_id: str) -> None:
+    with database().session() as s:
+        key = s.get(ApiKey, key_id)
+        if key is None:
+            raise not_found(f"API key '{key_id}' not found")
+        key.revoked = True
+
+
+def authenticate(plaintext: str | None) -> Principal | None:
+    """The principal behind a presented key; None when no key was presented."""
+    if not plaintext:
+        return None
+    digest = _hash(plaintext)
+    with database().session() as s:
+        key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if key is None or key.revoked or not hmac.compare_digest(key.key_hash, digest):
+        raise unauthorized("API key 无效或已吊销 invalid or revoked API key")
+    return Principal(role=Role(key.role), department=key.department_id, key_id=key.id)
+
+
+def acting_principal(authenticated: Principal | None, requested_role: str | None) -> Principal:
+    """Decide the role a request runs as.
+
+    Without a key a caller may act as a citizen or an enterprise. Staff roles need a key of
+    that role; an admin key may act as any role.
+    """
+    role = parse_role(requested_role) if requested_role else None
+    if authenticated is None:
+        role = role or Role.citizen
+        if role not in PUBLIC_ROLES:
+            raise forbidden(f"角色 '{role.value}' 需要对应的 API key / role '{role.value}' requires an API key")
+        return Principal(role=role)
+    if role is None or role == authenticated.role:
+        return authenticated
+    if authenticated.role == Role.admin or role in PUBLIC_ROLES:
+        return Principal(role=role, department=authenticated.department, key_id=authenticated.key_id)
+    raise forbidden(f"此 API key 的角色为 '{authenticated.role.value}'，不能以 '{role.value}' 身份访问")

@@ -1,0 +1,11 @@
+"""Every slice's tables, gathered for Alembic (the slices own them; this only imports)."""
+
+from aicity.assistant import models as _assistant  # noqa: F401
+from aicity.core import meta as _meta  # noqa: F401
+from aicity.core import tracing as _tracing  # noqa: F401
+from aicity.core.db import Base
+from aicity.hub.catalog import models as _catalog  # noqa: F401
+from aicity.hub.knowledge import models as _knowledge  # noqa: F401
+from aicity.identity import models as _identity  # noqa: F401
+
+metadata = Base.metadata

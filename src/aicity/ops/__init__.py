@@ -1,0 +1,1 @@
+"""Operations system (运营体系): run statistics and evaluations."""

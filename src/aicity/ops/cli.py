@@ -1,0 +1,48 @@
+"""`aicity eval …`: evaluations that print the figures the issues ask for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aicity.cli_support import fail, open_city, print_json
+
+app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
+
+
+@app.command("assistant")
+def eval_assistant(
+    cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
+    from aicity.ops.evaluation import default_set, evaluate, load_cases
+
+    path = cases or default_set()
+    if not path.is_file():
+        fail(f"找不到评测集 evaluation set not found: {path}")
+    try:
+        loaded = load_cases(path)
+    except ValueError as exc:
+        fail(str(exc))
+    open_city(data_dir)
+    report = evaluate(loaded)
+    if json_out:
+        print_json(report)
+        return
+    console = Console()
+    table = Table("指标 metric", "值 value")
+    for key in ("cases", "accuracy", "skill_accuracy", "department_accuracy", "target_accuracy", "latency_ms_p50"):
+        table.add_row(key, str(report[key]))
+    for role, acc in report["by_role"].items():
+        table.add_row(f"accuracy[{role}]", str(acc))
+    console.print(table)
+    for row in report["failures"]:
+        console.print(f"[red]✗[/red] ({row['role']}) {row['q']}\n    expected {row['expected'].get('skills')} "
+                      f"{row['expected'].get('departments')} {row['expected'].get('target', '')}\n"
+                      f"    got      {row['got']}")

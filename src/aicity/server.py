@@ -1,0 +1,52 @@
+"""The FastAPI app: mounts every slice's router and the console; loads the city at start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from aicity import __version__
+from aicity.agents import api as agents_api
+from aicity.assistant import api as assistant_api
+from aicity.assistant import openai_api
+from aicity.core.errors import install_handlers
+from aicity.hub.catalog import api as catalog_api
+from aicity.hub.knowledge import api as knowledge_api
+from aicity.identity import api as identity_api
+from aicity.ops import api as ops_api
+from aicity.web import router as console_router
+from aicity.web import static_dir
+
+
+def create_app(load_city: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if load_city:
+            from aicity.cli_support import open_city
+
+            open_city()
+        yield
+
+    app = FastAPI(
+        title="aicity",
+        version=__version__,
+        description="城市超级助理与城市智能中枢 API — the AI CITY super assistant and city hub",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    for router in (
+        assistant_api.router, assistant_api.traces, openai_api.router, knowledge_api.router, catalog_api.router,
+        identity_api.router, agents_api.router, ops_api.router, console_router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def console() -> FileResponse:
+        return FileResponse(static_dir() / "index.html")
+
+    return app
