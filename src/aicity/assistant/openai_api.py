@@ -48,7 +48,7 @@ def _text_of(message: ChatMessage) -> str:
 
 
 @router.get("/models", summary="OpenAI-compatible model list")
-def models() -> dict:
+def models(_: Caller) -> dict:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "aicity"}]}
 
 

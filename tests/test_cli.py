@@ -1,0 +1,83 @@
+"""The `aicity` command as a user runs it: a real process on a fresh data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+AICITY = [sys.executable, "-m", "aicity.cli"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli-city")
+
+
+def run(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AICITY_DATA_DIR": str(data_dir), "COLUMNS": "120"}
+    return subprocess.run([*AICITY, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_ask_json_on_a_fresh_data_dir(data_dir: Path) -> None:
+    out = run(["ask", "食品安全法第三十五条怎么规定的", "--json"], data_dir)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert {"answer", "skills", "departments", "citations", "event", "trace_id"} <= set(body)
+    assert body["citations"][0]["doc"] == "中华人民共和国食品安全法"
+    assert (data_dir / "aicity.db").is_file()
+
+
+def test_ask_batch_keeps_order_and_reports_bad_lines(data_dir: Path) -> None:
+    lines = "\n".join([
+        json.dumps({"q": "公积金怎么提取"}),
+        "this is not json",
+        json.dumps({"q": ""}),
+        json.dumps({"q": "开店", "role": "mayor"}),
+        json.dumps({"text": "wrong field"}),
+        json.dumps({"q": "食品安全法第三十五条", "role": "enterprise"}),
+    ])
+    out = run(["ask", "--batch", "-"], data_dir, stdin=lines)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 6
+    assert rows[0]["answer"] and rows[5]["citations"]
+    assert rows[1]["line"] == 2 and "JSON" in rows[1]["error"]
+    assert rows[2]["type"] == "empty-text"
+    assert rows[3]["type"] == "unknown-role"
+    assert '"q"' in rows[4]["error"]
+
+
+def test_ask_errors_are_clear(data_dir: Path) -> None:
+    empty = run(["ask", "  ", "--json"], data_dir)
+    assert empty.returncode == 2 and "空" in empty.stderr
+    role = run(["ask", "开店", "--role", "mayor"], data_dir)
+    assert role.returncode == 2 and "unknown role" in role.stderr
+    long = run(["ask", "开" * 8001], data_dir)
+    assert long.returncode == 2 and "8000" in long.stderr
+    missing = run(["ask", "--batch", "/nonexistent.jsonl"], data_dir)
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_kb_search_json_and_batch(data_dir: Path) -> None:
+    out = run(["kb", "search", "仅销售预包装食品 备案", "--json", "--top-k", "3"], data_dir)
+    hits = json.loads(out.stdout)["hits"]
+    assert len(hits) == 3 and {"doc", "locator", "score", "text"} <= set(hits[0])
+    batch = run(["kb", "search", "--batch", "-"], data_dir, stdin='{"q": "燃气"}\n[1]\n{"q": "噪声"}\n')
+    rows = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert rows[0]["hits"] and "error" in rows[1] and rows[2]["hits"]
+
+
+def test_keys_and_agents_commands(data_dir: Path) -> None:
+    created = json.loads(run(["keys", "create", "--name", "ops", "--role", "operator", "--json"], data_dir).stdout)
+    assert created["key"].startswith("aic_")
+    listed = run(["keys", "list", "--json"], data_dir)
+    assert created["key"] not in listed.stdout and created["id"] in listed.stdout
+    bad = run(["keys", "create", "--name", "x", "--role", "king"], data_dir)
+    assert bad.returncode == 2
+    agents = json.loads(run(["agents", "--json"], data_dir).stdout)["agents"]
+    assert {"gov_service", "policy", "city_ops", "fire_safety"} <= {a["id"] for a in agents}
