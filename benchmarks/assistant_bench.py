@@ -1,0 +1,125 @@
+"""Super-assistant benchmark: in-process latency, HTTP throughput, cold start.
+
+    .venv/bin/python benchmarks/assistant_bench.py [--requests 400] [--clients 8]
+
+Prints medians and p95 over the built-in evaluation questions. Baselines in the same run:
+the planner alone (routing cost) for in-process latency, and `/api/v1/health` (the HTTP
+stack with no work) for throughput. Cold start spawns `aicity serve` on an empty data dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def questions() -> list[dict]:
+    from aicity.ops.evaluation import default_set, load_cases
+
+    return load_cases(default_set())
+
+
+def in_process(cases: list[dict], rounds: int) -> dict:
+    from aicity.assistant.service import assistant
+    from aicity.cli_support import open_city
+    from aicity.identity.service import Principal, parse_role
+
+    open_city(Path(tempfile.mkdtemp(prefix="aicity-bench-")))
+    bot = assistant()
+    for c in cases[:10]:  # warm caches (tokenizer, indexes)
+        bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
+    plan_ms, ask_ms = [], []
+    for _ in range(rounds):
+        for c in cases:
+            p = Principal(parse_role(c.get("role", "citizen")))
+            t0 = time.perf_counter()
+            bot.planner.plan(c["q"], p)
+            plan_ms.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            bot.ask(c["q"], p)
+            ask_ms.append((time.perf_counter() - t0) * 1000)
+    return {"n": len(ask_ms), "ask_p50_ms": round(statistics.median(ask_ms), 2), "ask_p95_ms": round(pct(ask_ms, .95), 2),
+            "plan_only_p50_ms": round(statistics.median(plan_ms), 2), "plan_only_p95_ms": round(pct(plan_ms, .95), 2)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def over_http(cases: list[dict], requests: int, clients: int) -> dict:
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="aicity-bench-serve-")
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "aicity.cli", "serve", "--port", str(port), "--data-dir", data_dir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        first = None
+        while time.perf_counter() - t0 < 60:
+            try:
+                r = httpx.post(f"{base}/api/v1/assistant/ask", json={"text": cases[0]["q"]}, timeout=5)
+                if r.status_code == 200:
+                    first = time.perf_counter() - t0
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        if first is None:
+            raise RuntimeError("server did not answer within 60 s")
+
+        def load(path: str, body_of) -> dict:
+            lat: list[float] = []
+
+            def one(i: int) -> None:
+                with httpx.Client(timeout=30) as cl:
+                    t = time.perf_counter()
+                    r = cl.post(f"{base}{path}", json=body_of(i)) if body_of else cl.get(f"{base}{path}")
+                    r.raise_for_status()
+                    lat.append((time.perf_counter() - t) * 1000)
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(one, range(requests)))
+            wall = time.perf_counter() - start
+            return {"rps": round(requests / wall, 1), "p50_ms": round(statistics.median(lat), 2),
+                    "p95_ms": round(pct(lat, .95), 2)}
+
+        health = load("/api/v1/health", None)
+        ask = load("/api/v1/assistant/ask", lambda i: {"text": cases[i % len(cases)]["q"], "role": "citizen"})
+        return {"cold_start_to_first_answer_s": round(first, 2), "clients": clients, "requests": requests,
+                "ask": ask, "baseline_health": health}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--clients", type=int, default=8)
+    args = ap.parse_args()
+    cases = [c for c in questions() if c.get("role", "citizen") in ("citizen", "enterprise")]
+    report = {"in_process": in_process(questions(), args.rounds), "http": over_http(cases, args.requests, args.clients)}
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
