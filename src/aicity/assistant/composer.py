@@ -55,5 +55,11 @@ def render_markdown(sections: list[Section], citations: list[Citation], clarific
     for sec in sections:
         parts.append(f"## {sec.title}\n\n{sec.body}")
     if citations:
-        parts.append("\n".join(f"[^{i}]: 《{c.doc}》{c.locator}：{c.text}" for i, c in enumerate(citations, 1)))
+        parts.append("\n".join(f"[^{i}]: {footnote(c)}" for i, c in enumerate(citations, 1)))
     return "\n\n".join(parts)
+
+
+def footnote(c: Citation) -> str:
+    """`《title》第X条 text…` on one line (a footnote cannot span paragraphs)."""
+    text = c.text.replace("\n", " ")
+    return f"《{c.doc}》{text}" if text.startswith(c.locator) else f"《{c.doc}》{c.locator}：{text}"

@@ -96,8 +96,12 @@ class Bundle(_Strict):
 class Policy(_Strict):
     id: str
     name: str
+    name_en: str | None = None
     audience: list[Audience]
+    keywords: list[str] = []
     summary: str
+    how_to_apply: str | None = None
+    valid_until: str | None = None
     applies_to: list[str] = []
     department: str
     legal_basis: list[LegalRef] = []
@@ -113,5 +117,8 @@ class Suggestion(_Strict):
 class LifeEvent(_Strict):
     id: str
     name: str
+    name_en: str | None = None
+    #: the life-event tag that catalog items carry (ServiceItem.life_events)
+    tag: str | None = None
     triggers: list[str]
     suggestions: list[Suggestion]
