@@ -99,8 +99,11 @@ class Skill:
     cues: tuple[str, ...] = ()
     #: routes from data (catalog items, bundles, laws), in addition to the examples
     routes: Callable[[], list[Route]] | None = None
-    #: this skill works on a catalog item or bundle that the router finds for it
-    needs_target: bool = False
+    #: params the skill works on (e.g. item/bundle); when its best route carries none, the
+    #: router takes them from the best route that does (e.g. a pre-check of the item named)
+    target_params: tuple[str, ...] = ()
+    #: scales the skill's route scores: <1 for skills that should win only on clear signals
+    route_weight: float = 1.0
 
     def allowed(self, principal: Principal) -> bool:
         return self.roles is None or principal.role.value in self.roles

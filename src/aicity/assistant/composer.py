@@ -48,10 +48,10 @@ def compose(results: list[SkillResult]) -> Composed:
 def render_markdown(sections: list[Section], citations: list[Citation], clarification: Clarification | None,
                     tasks: int) -> str:
     parts: list[str] = []
+    if tasks > 1:
+        parts.append(f"您的问题涉及 {tasks} 件事，分别说明如下。")
     if clarification:
         parts.append(clarification.question)
-    elif tasks > 1:
-        parts.append(f"您的问题涉及 {tasks} 件事，分别说明如下。")
     for sec in sections:
         parts.append(f"## {sec.title}\n\n{sec.body}")
     if citations:

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
 from aicity.core.text import Bm25Index, normalize, tokenize
+from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
 
 #: a cue phrase in the request adds this much to its skill's score
 CUE_BONUS = 6.0
 #: below this raw score a clause is not routed on its own
 MIN_SCORE = 2.5
-#: params that name a catalog target
-TARGET_KINDS = ("bundle", "item")
 
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
 
@@ -59,9 +58,12 @@ class Router:
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text) for r in routes]
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
 
-    def candidates(self, text: str, principal: Principal) -> list[Candidate]:
+    def _scores(self, text: str):
+        return self.index.scores(knowledge.query_tokens(text))
+
+    def candidates(self, text: str, principal: Principal, scores=None) -> list[Candidate]:
         """Best route per skill for `text`, best first; only skills `principal` may use."""
-        scores = self.index.scores(tokenize(text))
+        scores = self._scores(text) if scores is None else scores
         best: dict[tuple[str, str], tuple[float, _Entry]] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
@@ -73,6 +75,7 @@ class Router:
             if not skill.allowed(principal):
                 continue
             score, entry = best.get(key, (0.0, None))
+            score *= skill.route_weight
             if any(cue in lowered for cue in skill.cues):
                 score += CUE_BONUS
             if score <= 0:
@@ -81,24 +84,26 @@ class Router:
         out.sort(key=lambda c: -c.score)
         return out
 
-    def best_target(self, text: str, principal: Principal) -> dict[str, str]:
-        """The catalog item or bundle that `text` is most about ({} when none)."""
-        for cand in self.candidates(text, principal):
-            if any(k in cand.params for k in TARGET_KINDS) and cand.score >= MIN_SCORE:
-                return cand.params
-        return {}
+    def _best_params(self, scores, wanted: tuple[str, ...], principal: Principal) -> dict[str, str]:
+        """Params of the best-scoring route that carries any of `wanted` ({} when none)."""
+        best, params = MIN_SCORE, {}
+        for entry, score in zip(self.entries, scores, strict=True):
+            keys = dict(entry.params)
+            if score >= best and any(k in keys for k in wanted) and self.skills[(entry.agent, entry.skill)].allowed(principal):
+                best, params = float(score), {k: v for k, v in keys.items() if k in wanted}
+        return params
 
     def route(self, text: str, principal: Principal) -> Candidate | None:
-        cands = self.candidates(text, principal)
+        scores = self._scores(text)
+        cands = self.candidates(text, principal, scores)
         if not cands or cands[0].score < MIN_SCORE:
             return None
         top = cands[0]
-        skill = self.skills[(top.agent, top.skill)]
-        if skill.needs_target and not any(k in top.params for k in TARGET_KINDS):
-            target = self.best_target(text, principal)
-            top = Candidate(top.agent, top.skill, {**top.params, **target}, top.score, top.route)
+        wanted = self.skills[(top.agent, top.skill)].target_params
+        if wanted and not any(k in top.params for k in wanted):
+            top = Candidate(top.agent, top.skill, {**top.params, **self._best_params(scores, wanted, principal)},
+                            top.score, top.route)
         return top
-
 
 def split_clauses(text: str) -> list[str]:
     """Split a request into clauses that may each carry an intent."""

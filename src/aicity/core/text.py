@@ -46,6 +46,30 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     return tokens
 
 
+class Synonyms:
+    """Groups of words that mean the same; `expand` adds the rest of a group to a query."""
+
+    def __init__(self, groups: Iterable[Iterable[str]]) -> None:
+        self._expansions: dict[str, list[str]] = {}
+        self.groups: list[list[str]] = []
+        for group in groups:
+            words = [normalize(w).lower() for w in group]
+            self.groups.append(words)
+            tokens = [t for w in words for t in tokenize(w)]
+            for w in words:
+                self._expansions[w] = tokens
+
+    def expand(self, tokens: list[str]) -> list[str]:
+        extra = [t for tok in tokens for t in self._expansions.get(tok, ()) if t not in tokens]
+        return tokens + list(dict.fromkeys(extra))
+
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether `a` and `b` each contain a word of the same group (e.g. 身份证件 / 身份证)."""
+        a, b = normalize(a).lower(), normalize(b).lower()
+        return any(any(w in a for w in g) and any(w in b for w in g) for g in self.groups)
+
+
 class Bm25Index:
     """A BM25 index over pre-tokenised documents; scores are raw BM25 (higher is better)."""
 

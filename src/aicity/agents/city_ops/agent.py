@@ -59,6 +59,7 @@ def build() -> Agent:
         skills=[
             Skill(
                 id="department_duty", name="职责查询", input_model=DutyInput, handler=department_duty,
+                target_params=("department",),
                 description="回答某件事归哪个部门管、找谁反映",
                 examples=["这个归哪个部门管", "应该找哪个部门", "向谁反映", "找谁投诉", "谁负责",
                           "Which department handles this?"],

@@ -3,6 +3,8 @@ application pre-check, and proactive suggestions for life events."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from aicity.agents.base import (
@@ -12,6 +14,7 @@ from aicity.agents.citing import CitationList
 from aicity.agents.gov_service import render, slots
 from aicity.core.text import tokenize
 from aicity.hub.catalog import service as catalog
+from aicity.hub.knowledge import service as knowledge
 from aicity.hub.catalog.schemas import Material, ServiceItem
 
 
@@ -29,7 +32,7 @@ class LifeEventInput(SkillInput):
 
 def _item_routes() -> list[Route]:
     return [
-        Route(f"{i.name} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),))
+        Route(f"{i.name} {i.name_en} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),))
         for i in catalog.catalog().items.values()
     ]
 
@@ -73,7 +76,7 @@ def _policy_section(policies: list, cites: CitationList) -> Section:
 
 def _bundle_routes() -> list[Route]:
     return [
-        Route(f"{b.name} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),))
+        Route(f"{b.name} {b.name_en} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),))
         for b in catalog.catalog().bundles.values()
     ]
 
@@ -86,8 +89,8 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     if missing and ctx.may_ask:
         question = "为了给您准确的清单，请先确认：" + " ".join(f"{i}. {s.question}" for i, s in enumerate(missing, 1))
         options = [Option(value=f"{s.id}={o.value}", label=o.label) for s in missing for o in s.options]
-        always = catalog.bundle_items(b, {})
-        preview = "无论如何都要办的：" + "、".join(i.name for i, _ in always if i) if always else ""
+        always = catalog.bundle_items(b, values)  # what applies whatever the answers
+        preview = "确定要办的：" + "、".join(i.name for i, _ in always) if always else ""
         return SkillResult(
             sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
             clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
@@ -155,12 +158,30 @@ def _merged_materials(items: list[ServiceItem]) -> list[Material]:
 # --- application pre-check (智能预审) ------------------------------------------------------
 
 
-def _has(material: Material, text_tokens: set[str], text: str) -> bool:
-    name = material.name.split("（")[0]
-    if name in text:
-        return True
-    core = {t for t in tokenize(name) if len(t) >= 2}
-    return bool(core) and len(core & text_tokens) / len(core) >= 0.5
+_HAVE_MARK = re.compile(r"(?:已经有|已有|手上有|手里有|准备好了|准备了|带了|拿到了|有了|我有|现在有|i have|i've got)(.+?)(?:[，,。；;]?\s*(?:还缺|缺|够不够|齐不齐|齐全|what|is that)|$)",
+                        re.IGNORECASE)
+_PARTS = re.compile(r"及|和|、|或|以及|/")
+
+
+def _what_user_has(text: str) -> str:
+    """The part of the request that lists what the user already has (all of it if unmarked)."""
+    found = _HAVE_MARK.findall(text)
+    return "，".join(found) if found else text
+
+
+def _has(material: Material, have: str) -> bool:
+    """Every part of the material's name ('委托书及代理人身份证件' has two) must be in what
+    the user has: literally, through a synonym group, or by most of its words."""
+    have_tokens = set(tokenize(have))
+    for part in _PARTS.split(material.name.split("（")[0]):
+        if not part:
+            continue
+        if part in have or knowledge.synonyms().related(part, have):
+            continue
+        core = {t for t in tokenize(part) if len(t) >= 2}
+        if not core or len(core & have_tokens) / len(core) < 0.6:
+            return False
+    return True
 
 
 def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
@@ -174,9 +195,9 @@ def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
         title = items[0].name
     else:
         return _no_target()
-    tokens = set(tokenize(inp.text))
+    said = _what_user_has(inp.text)
     materials = _merged_materials(items)
-    have = [m for m in materials if _has(m, tokens, inp.text)]
+    have = [m for m in materials if _has(m, said)]
     lacking = [m for m in materials if m.required and m not in have]
     optional = [m for m in materials if not m.required and m not in have]
     lines = ["**已具备：** " + ("、".join(m.name for m in have) or "（没有识别到您已有的材料）"),
@@ -198,7 +219,7 @@ def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
 
 
 def _life_event_routes() -> list[Route]:
-    return [Route(f"{e.name} {' '.join(e.triggers)}", (("life_event", e.id),))
+    return [Route(f"{e.name} {e.name_en or ''} {' '.join(e.triggers)}", (("life_event", e.id),))
             for e in catalog.catalog().life_events.values()]
 
 
@@ -238,21 +259,23 @@ def build() -> Agent:
         description="政务服务咨询导办、高效办成一件事、申请材料智能预审、生活事件主动服务",
         skills=[
             Skill(
-                id="guide", name="咨询导办", input_model=TargetInput, handler=guide,
+                id="guide", name="咨询导办", input_model=TargetInput, handler=guide, target_params=("item", "bundle"),
                 description="说明一个政务服务事项的条件、材料、流程、时限、收费与法律依据",
                 examples=["怎么办理营业执照", "办这个需要什么材料", "在哪里办，要多久", "需要带哪些证件",
                           "How do I apply for a business licence?", "What documents do I need?"],
                 routes=_item_routes,
             ),
             Skill(
-                id="bundle", name="高效办成一件事", input_model=TargetInput, handler=bundle,
+                id="bundle", name="高效办成一件事", input_model=TargetInput, handler=bundle, target_params=("bundle",),
                 description="把一件事涉及的多个事项、多个部门合并成一张清单：顺序、材料、时限、政策",
                 examples=["需要办哪些手续", "要跑哪些部门", "一件事怎么办", "开店要办什么证",
                           "What permits do I need to open a shop?"],
+                cues=("哪些手续", "什么手续", "哪些证", "什么证", "哪些事", "跑哪些部门", "一件事", "一起办", "一次办",
+                      "what permits"),
                 routes=_bundle_routes,
             ),
             Skill(
-                id="precheck", name="智能预审", input_model=TargetInput, handler=precheck, needs_target=True,
+                id="precheck", name="智能预审", input_model=TargetInput, handler=precheck, target_params=("item", "bundle"),
                 description="对照事项要求，判断用户已有的材料还缺什么",
                 examples=["我已经准备了身份证和租房合同还缺什么", "材料齐不齐", "帮我预审一下材料",
                           "I have my ID card, what am I missing?"],
@@ -260,7 +283,8 @@ def build() -> Agent:
                       "带齐", "what am i missing", "is that enough"),
             ),
             Skill(
-                id="proactive", name="主动服务", input_model=LifeEventInput, handler=proactive,
+                id="proactive", name="主动服务", input_model=LifeEventInput, handler=proactive, route_weight=0.6,
+                target_params=("life_event",),
                 description="根据用户的人生事件（生孩子、退休、入学、买房、失业…）主动推荐要办的事和可享受的政策",
                 examples=["家里刚发生一件大事还要办些什么", "接下来还需要办什么", "有什么要提前办的",
                           "What else should I take care of?"],

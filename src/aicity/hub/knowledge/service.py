@@ -7,7 +7,10 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
+import yaml
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
@@ -16,7 +19,8 @@ from aicity.core.bus import bus
 from aicity.core.db import database
 from aicity.core.errors import bad_request
 from aicity.core.ids import new_id, utcnow
-from aicity.core.text import Bm25Index, tokenize
+from aicity.core.config import settings
+from aicity.core.text import Bm25Index, Synonyms, tokenize
 from aicity.hub.knowledge.chunking import chunk_article, paragraph_locator, parse_law
 from aicity.hub.knowledge.models import KbChunk, KbDocument
 
@@ -154,11 +158,29 @@ def load_law_dir(
     return changed
 
 
+_synonyms: dict[str, Synonyms] = {}
+
+
+def synonyms() -> Synonyms:
+    """The city's synonym list: `synonyms.yaml` in the data dir, else the demo city's."""
+    path = settings().data_dir / "synonyms.yaml"
+    if not path.is_file():
+        path = Path(str(resources.files("aicity") / "demo" / "data" / "synonyms.yaml"))
+    key = str(path.resolve())
+    if key not in _synonyms:
+        _synonyms[key] = Synonyms(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
+    return _synonyms[key]
+
+
+def query_tokens(text: str) -> list[str]:
+    """Tokens of a query, with the city's synonyms added."""
+    return synonyms().expand(tokenize(text))
+
+
 def search(query: str, top_k: int = 5, kb: str | None = None) -> list[Hit]:
     """Keyword search; a named law or article in the query is boosted, superseded text damped."""
     index = _index()
-    tokens = tokenize(query)
-    scores = index.bm25.scores(tokens).copy()
+    scores = index.bm25.scores(query_tokens(query)).copy()
     if not len(scores):
         return []
     named = [key for key, title in index.titles if key in query or title in query]
