@@ -6,7 +6,6 @@ console can show the plan as it executes; `ask` is the same run, collected.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner, SubTask
 from aicity.assistant.router import Router
 from aicity.core.bus import bus
 from aicity.core.config import settings
-from aicity.core.db import database
+from aicity.core.db import PerDatabase
 from aicity.core.errors import Problem, bad_request
 from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
@@ -31,6 +30,8 @@ from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
 
 MAX_PARALLEL_SKILLS = 4
+#: one pool for the process: skills of concurrent requests share it
+_skill_pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_SKILLS, thread_name_prefix="skill")
 
 
 class SkillRef(BaseModel):
@@ -58,7 +59,6 @@ class Assistant:
         self.registry = registry
         self.router = Router(registry)
         self.planner: Planner = planner or EmbeddedPlanner(self.router)
-        self._pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_SKILLS, thread_name_prefix="skill")
 
     def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
         text = validate_text(text)
@@ -72,7 +72,7 @@ class Assistant:
         yield "plan", {"trace_id": tracer.id, "session_id": session.id, "planner": plan.planner,
                        "subtasks": [t.model_dump() for t in plan.subtasks]}
         ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask)
-        futures = [self._pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
+        futures = [_skill_pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
         results: list[SkillResult] = []
         for task, fut in zip(plan.subtasks, futures, strict=True):
             result, ms, error = fut.result()
@@ -156,22 +156,16 @@ def validate_text(text: str | None) -> str:
     return text.strip()
 
 
-_lock = threading.Lock()
-_assistants: dict[str, Assistant] = {}
+_assistant = PerDatabase(lambda: Assistant(default_registry([settings().data_dir / "agents"])))
 
 
 def assistant() -> Assistant:
     """The assistant of the current database; rebuilt when the catalog or knowledge changes."""
-    url = database().url
-    with _lock:
-        if url not in _assistants:
-            _assistants[url] = Assistant(default_registry([settings().data_dir / "agents"]))
-        return _assistants[url]
+    return _assistant.get()
 
 
 def _reset(_topic: str, _payload: dict) -> None:
-    with _lock:
-        _assistants.pop(database().url, None)
+    _assistant.invalidate()
 
 
 bus.subscribe("catalog.loaded", _reset)

@@ -6,16 +6,19 @@ tested in CI). Only portable SQL is used: no SQLite-only constructs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -102,3 +105,24 @@ def use_database(url: str) -> Database:
         _current.dispose()
     _current = Database(url)
     return _current
+
+
+class PerDatabase(Generic[T]):
+    """A value derived from the current database (an index, a cache), built on first use
+    and rebuilt after `invalidate()`; one per database URL, so tests and tools can switch."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._values: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        url = database().url
+        with self._lock:
+            if url not in self._values:
+                self._values[url] = self._build()
+            return self._values[url]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._values.pop(database().url, None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 
 from aicity.core.bus import bus
-from aicity.core.db import database
+from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, not_found
 from aicity.hub.catalog.models import CatalogEntry
 from aicity.hub.catalog.schemas import Bundle, LegalRef, LifeEvent, Policy, ServiceItem
@@ -117,33 +116,27 @@ def store_catalog(catalog: Catalog, departments: set[str]) -> None:
                     kind=kind, id=entry.id, name=entry.name, department_id=getattr(entry, "department", None),
                     data=entry.model_dump(mode="json"),
                 ))
-    _invalidate()
+    _stored.invalidate()
     bus.publish("catalog.loaded", {"items": len(catalog.items), "bundles": len(catalog.bundles)})
 
 
-_lock = threading.Lock()
-_cache: dict[str, Catalog] = {}
+def _read_stored() -> Catalog:
+    loaded = Catalog()
+    models = {"item": (loaded.items, ServiceItem), "bundle": (loaded.bundles, Bundle),
+              "policy": (loaded.policies, Policy), "life_event": (loaded.life_events, LifeEvent)}
+    with database().session() as s:
+        for entry in s.scalars(select(CatalogEntry).order_by(CatalogEntry.id)):
+            target, model = models[entry.kind]
+            target[entry.id] = model.model_validate(entry.data)
+    return loaded
 
 
-def _invalidate() -> None:
-    with _lock:
-        _cache.pop(database().url, None)
+_stored = PerDatabase(_read_stored)
 
 
 def catalog() -> Catalog:
     """The stored catalog, read once per database and kept in memory (it changes rarely)."""
-    url = database().url
-    with _lock:
-        if url not in _cache:
-            loaded = Catalog()
-            models = {"item": (loaded.items, ServiceItem), "bundle": (loaded.bundles, Bundle),
-                      "policy": (loaded.policies, Policy), "life_event": (loaded.life_events, LifeEvent)}
-            with database().session() as s:
-                for entry in s.scalars(select(CatalogEntry).order_by(CatalogEntry.id)):
-                    target, model = models[entry.kind]
-                    target[entry.id] = model.model_validate(entry.data)
-            _cache[url] = loaded
-        return _cache[url]
+    return _stored.get()
 
 
 def get_item(item_id: str) -> ServiceItem:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 
 from aicity.core.bus import bus
-from aicity.core.db import database
+from aicity.core.db import PerDatabase, database
 from aicity.core.errors import bad_request
 from aicity.core.ids import new_id, utcnow
 from aicity.core.config import settings
@@ -64,28 +63,17 @@ class _Index:
         self.titles = sorted({(r.doc_key, r.title) for r in rows}, key=lambda t: -len(t[0]))
 
 
-_lock = threading.Lock()
-_indexes: dict[str, _Index] = {}
+def _build_index() -> _Index:
+    with database().session() as s:
+        result = s.execute(
+            select(KbDocument.key, KbDocument.title, KbDocument.status, KbChunk.locator, KbChunk.article, KbChunk.text)
+            .join(KbChunk, KbChunk.document_id == KbDocument.id)
+            .order_by(KbDocument.key, KbChunk.ord)
+        )
+        return _Index([_Row(*r) for r in result])
 
 
-def _index() -> _Index:
-    url = database().url
-    with _lock:
-        if url not in _indexes:
-            with database().session() as s:
-                result = s.execute(
-                    select(KbDocument.key, KbDocument.title, KbDocument.status, KbChunk.locator, KbChunk.article, KbChunk.text)
-                    .join(KbChunk, KbChunk.document_id == KbDocument.id)
-                    .order_by(KbDocument.key, KbChunk.ord)
-                )
-                rows = [_Row(*r) for r in result]
-            _indexes[url] = _Index(rows)
-        return _indexes[url]
-
-
-def _invalidate() -> None:
-    with _lock:
-        _indexes.pop(database().url, None)
+_index = PerDatabase(_build_index)
 
 
 def law_key_and_date(path: Path) -> tuple[str, str | None]:
@@ -134,7 +122,7 @@ def ingest_law(
                     ord_ += 1
             changed = is_new = True
     if changed:
-        _invalidate()
+        _index.invalidate()
         bus.publish("kb.document.ingested", {"kb": kb, "key": key, "new": is_new})
     return doc, changed
 
@@ -179,7 +167,7 @@ def query_tokens(text: str) -> list[str]:
 
 def search(query: str, top_k: int = 5, kb: str | None = None) -> list[Hit]:
     """Keyword search; a named law or article in the query is boosted, superseded text damped."""
-    index = _index()
+    index = _index.get()
     scores = index.bm25.scores(query_tokens(query)).copy()
     if not len(scores):
         return []
