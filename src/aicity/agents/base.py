@@ -41,7 +41,8 @@ class Clarification(BaseModel):
 
 class NextAction(BaseModel):
     label: str
-    #: ask: a follow-up the user can send as is; link: a page of the console or API
+    #: ask: a follow-up the user can send as is; fill: a template with "……" for the user to
+    #: complete before sending; link: a page of the console or API
     kind: str = "ask"
     value: str
 
@@ -82,6 +83,8 @@ class Route:
 
     text: str
     params: tuple[tuple[str, str], ...] = ()
+    #: public roles the target is for (citizen, enterprise); empty = everyone
+    audience: tuple[str, ...] = ()
 
 
 @dataclass

@@ -8,6 +8,8 @@ skills the caller's role may not use are never candidates.
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from dataclasses import dataclass
 
 from aicity.agents.base import Route, Skill
@@ -18,6 +20,8 @@ from aicity.identity.service import Principal
 
 #: a cue phrase in the request adds this much to its skill's score
 CUE_BONUS = 6.0
+#: a route meant for the other public audience (an enterprise item asked by a citizen) counts this much
+OTHER_AUDIENCE_WEIGHT = 0.8
 #: below this raw score a clause is not routed on its own
 MIN_SCORE = 2.5
 
@@ -44,6 +48,7 @@ class _Entry:
     skill: str
     params: tuple[tuple[str, str], ...]
     text: str
+    audience: tuple[str, ...]
 
 
 class Router:
@@ -55,15 +60,24 @@ class Router:
             for skill in agent.skills:
                 self.skills[(agent.id, skill.id)] = skill
                 routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
-                self.entries += [_Entry(agent.id, skill.id, r.params, r.text) for r in routes]
+                self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
+        self._audience_weights = {
+            role: np.array([1.0 if not e.audience or role in e.audience else OTHER_AUDIENCE_WEIGHT
+                            for e in self.entries], dtype=np.float32)
+            for role in ("citizen", "enterprise")
+        }
 
-    def _scores(self, text: str):
-        return self.index.scores(knowledge.query_tokens(text))
+    def _scores(self, text: str, principal: Principal) -> np.ndarray:
+        scores = self.index.scores(knowledge.query_tokens(text))
+        role = principal.role.value
+        if role in ("citizen", "enterprise"):
+            scores = scores * self._audience_weights[role]
+        return scores
 
     def candidates(self, text: str, principal: Principal, scores=None) -> list[Candidate]:
         """Best route per skill for `text`, best first; only skills `principal` may use."""
-        scores = self._scores(text) if scores is None else scores
+        scores = self._scores(text, principal) if scores is None else scores
         best: dict[tuple[str, str], tuple[float, _Entry]] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
@@ -94,7 +108,7 @@ class Router:
         return params
 
     def route(self, text: str, principal: Principal) -> Candidate | None:
-        scores = self._scores(text)
+        scores = self._scores(text, principal)
         cands = self.candidates(text, principal, scores)
         if not cands or cands[0].score < MIN_SCORE:
             return None

@@ -41,4 +41,4 @@ def pages() -> list[dict]:
     return [asdict(p) for p in _pages]
 
 
-register_page(Page(id="chat", title="超级助理", module="pages/chat.js", icon="💬"))
+register_page(Page(id="chat", title="超级助理", module="pages/chat.js"))

@@ -32,7 +32,7 @@ class LifeEventInput(SkillInput):
 
 def _item_routes() -> list[Route]:
     return [
-        Route(f"{i.name} {i.name_en} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),))
+        Route(f"{i.name} {i.name_en} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),), tuple(i.audience))
         for i in catalog.catalog().items.values()
     ]
 
@@ -48,7 +48,7 @@ def guide(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     pol = catalog.policies_for([item.id, *item.life_events])
     if pol:
         sections.append(_policy_section(pol, cites))
-    actions = [NextAction(label="预审我的材料", value=f"我要办{item.name}，我已经准备了……，还缺什么？")]
+    actions = [NextAction(label="预审我的材料", kind="fill", value=f"我要办{item.name}，我已经准备了……，还缺什么？")]
     actions += [NextAction(label=f"相关：{b.name}", value=f"{b.name}怎么办？")
                 for b in catalog.catalog().bundles.values() if any(s.item == item.id for s in b.items)][:2]
     return SkillResult(sections=sections, citations=cites.citations, departments=[item.department],
@@ -76,7 +76,7 @@ def _policy_section(policies: list, cites: CitationList) -> Section:
 
 def _bundle_routes() -> list[Route]:
     return [
-        Route(f"{b.name} {b.name_en} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),))
+        Route(f"{b.name} {b.name_en} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),), tuple(b.audience))
         for b in catalog.catalog().bundles.values()
     ]
 
@@ -121,7 +121,7 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     if basis:
         sections.append(Section(title="一件事依据", body=basis, kind="legal"))
     departments = list(dict.fromkeys(i.department for i, _ in steps))
-    actions = [NextAction(label="预审我的材料", value=f"办{b.name}，我已经准备了……，还缺什么？")]
+    actions = [NextAction(label="预审我的材料", kind="fill", value=f"办{b.name}，我已经准备了……，还缺什么？")]
     actions += [NextAction(label=f"{i.name}详细说明", value=f"{i.name}需要什么材料？") for i, _ in steps[:2]]
     return SkillResult(sections=sections, citations=cites.citations, departments=departments,
                        next_actions=actions, data={"bundle": b.id, "slots": values, "items": [i.id for i, _ in steps]})
