@@ -100,6 +100,12 @@ class Skill:
     roles: frozenset[str] | None = None
     #: phrases that mark a request for this skill whatever its topic (e.g. 还缺什么 → pre-check)
     cues: tuple[str, ...] = ()
+    #: when cues of several skills are in one request, the highest priority decides
+    cue_priority: int = 0
+    #: a cue counts only if one of these words is in the request too (empty = always)
+    cue_requires: tuple[str, ...] = ()
+    #: the part of a request that names the target (a pre-check drops the list of documents)
+    target_text: Callable[[str], str] | None = None
     #: routes from data (catalog items, bundles, laws), in addition to the examples
     routes: Callable[[], list[Route]] | None = None
     #: params the skill works on (e.g. item/bundle); when its best route carries none, the

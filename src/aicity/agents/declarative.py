@@ -39,6 +39,7 @@ class _SkillSpec(BaseModel):
     description: str
     examples: list[str] = Field(min_length=1)
     cues: list[str] = []
+    cue_priority: int = 0
     knowledge: _Knowledge
 
 
@@ -64,6 +65,6 @@ def load_yaml_agent(path: Path) -> Agent:
             return result
 
         skills.append(Skill(id=s.id, name=s.name, description=s.description, examples=s.examples,
-                            cues=tuple(s.cues), input_model=LegalQuestion, handler=handler))
+                            cues=tuple(s.cues), cue_priority=s.cue_priority, input_model=LegalQuestion, handler=handler))
     return Agent(id=spec.id, name=spec.name, department=spec.department, description=spec.description,
                  skills=skills, source=f"yaml:{path.name}")

@@ -14,6 +14,10 @@ from aicity.assistant.router import Candidate, Router, split_clauses
 from aicity.identity.service import Principal
 
 
+#: a later clause with no cue still starts its own sub-task when it matches a route this well
+STRONG_ROUTE = 9.0
+
+
 class SubTask(BaseModel):
     agent: str
     skill: str
@@ -42,8 +46,10 @@ def _subtask(c: Candidate, text: str) -> SubTask:
 
 
 class EmbeddedPlanner:
-    """Multi-intent: each clause is routed on its own; a clause that routes nowhere, or to
-    what an earlier clause already covers, joins the sub-task before it. When no clause
+    """Multi-intent: each clause is routed on its own. A clause starts a new sub-task only
+    when it asks something in its own words (a cue: 怎么办, 要办哪些证, 怎么处罚 …) for a
+    skill and target not already planned; otherwise it adds detail to the sub-task before it
+    ("公司不做了，注销要走哪些流程？税务社保是不是要先清" is one request). When no clause
     stands on its own the whole request is routed as one."""
 
     name = "embedded"
@@ -59,7 +65,8 @@ class EmbeddedPlanner:
             cand = self.router.route(clause, principal) if len(clauses) > 1 else None
             key = (cand.agent, cand.skill, tuple(sorted(cand.params.items()))) if cand else None
             seen = {(t.agent, t.skill, tuple(sorted(t.params.items()))) for t in tasks}
-            if cand is None or key in seen:
+            own_words = cand is not None and (cand.by == "cue" or cand.score >= STRONG_ROUTE)
+            if cand is None or key in seen or (tasks and not own_words):
                 if tasks:
                     tasks[-1].text += "，" + clause
                 else:

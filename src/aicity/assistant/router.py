@@ -1,16 +1,26 @@
 """Semantic routing over skill examples and data routes (service items, bundles, laws, duties).
 
-Every route is a short text; a request is scored against all of them with BM25 over
-rjieba search-mode tokens, the best route per skill is kept, cue phrases add weight, and
-skills the caller's role may not use are never candidates.
+Routing answers two questions: what kind of help is asked for (the *intent*: a guide to one
+service, a one-thing bundle, a pre-check, a legal answer, who is responsible …) and what it
+is about (the *target*: an item, a bundle, a life event, a department).
+
+- Targets are found with BM25 over rjieba search-mode tokens (with the city's synonyms)
+  against every route: a skill's examples and the routes its data provides.
+- The intent comes from cue phrases, the way a question is asked (还缺什么 → pre-check,
+  归谁管 → duties, 哪些手续 → bundle); when cues of several skills appear, the skill with the
+  highest `cue_priority` whose target can be found decides.
+- With no cue, the best route decides: its skill and its params.
+
+Skills the caller's role may not use are never candidates; routes meant for the other
+public audience (an enterprise item asked by a citizen) weigh less.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
-from dataclasses import dataclass
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
@@ -18,12 +28,12 @@ from aicity.core.text import Bm25Index, normalize, tokenize
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
 
-#: a cue phrase in the request adds this much to its skill's score
-CUE_BONUS = 6.0
-#: a route meant for the other public audience (an enterprise item asked by a citizen) counts this much
+#: a route meant for the other public audience counts this much
 OTHER_AUDIENCE_WEIGHT = 0.8
-#: below this raw score a clause is not routed on its own
+#: below this raw BM25 score nothing is routed on its own
 MIN_SCORE = 2.5
+#: a target must reach this share of the request's best route to be taken by a cue
+TARGET_SHARE = 0.25
 
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
 
@@ -35,6 +45,8 @@ class Candidate:
     params: dict[str, str]
     score: float
     route: str
+    #: how the skill was chosen: "cue" or "route"
+    by: str = "route"
 
     @property
     def confidence(self) -> float:
@@ -62,62 +74,69 @@ class Router:
                 routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
-        self._audience_weights = {
-            role: np.array([1.0 if not e.audience or role in e.audience else OTHER_AUDIENCE_WEIGHT
-                            for e in self.entries], dtype=np.float32)
-            for role in ("citizen", "enterprise")
+        self._weights = {
+            role: np.array([(1.0 if not e.audience or role in e.audience else OTHER_AUDIENCE_WEIGHT)
+                            * self.skills[(e.agent, e.skill)].route_weight for e in self.entries], dtype=np.float32)
+            for role in ("citizen", "enterprise", "staff")
         }
 
     def _scores(self, text: str, principal: Principal) -> np.ndarray:
-        scores = self.index.scores(knowledge.query_tokens(text))
-        role = principal.role.value
-        if role in ("citizen", "enterprise"):
-            scores = scores * self._audience_weights[role]
-        return scores
+        role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
+        return self.index.scores(knowledge.query_tokens(text)) * self._weights[role]
 
-    def candidates(self, text: str, principal: Principal, scores=None) -> list[Candidate]:
+    def candidates(self, text: str, principal: Principal) -> list[Candidate]:
         """Best route per skill for `text`, best first; only skills `principal` may use."""
-        scores = self._scores(text, principal) if scores is None else scores
-        best: dict[tuple[str, str], tuple[float, _Entry]] = {}
+        scores = self._scores(text, principal)
+        best: dict[tuple[str, str], Candidate] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
-            if score > 0 and (key not in best or score > best[key][0]):
-                best[key] = (float(score), entry)
-        lowered = normalize(text).lower()
-        out: list[Candidate] = []
-        for key, skill in self.skills.items():
-            if not skill.allowed(principal):
-                continue
-            score, entry = best.get(key, (0.0, None))
-            score *= skill.route_weight
-            if any(cue in lowered for cue in skill.cues):
-                score += CUE_BONUS
-            if score <= 0:
-                continue
-            out.append(Candidate(key[0], key[1], dict(entry.params) if entry else {}, score, entry.text if entry else ""))
-        out.sort(key=lambda c: -c.score)
-        return out
+            if score > 0 and (key not in best or score > best[key].score) and self.skills[key].allowed(principal):
+                best[key] = Candidate(entry.agent, entry.skill, dict(entry.params), float(score), entry.text)
+        return sorted(best.values(), key=lambda c: -c.score)
 
-    def _best_params(self, scores, wanted: tuple[str, ...], principal: Principal) -> dict[str, str]:
-        """Params of the best-scoring route that carries any of `wanted` ({} when none)."""
-        best, params = MIN_SCORE, {}
+    def _best_target(self, scores: np.ndarray, kinds: tuple[str, ...], principal: Principal,
+                     floor: float) -> tuple[dict[str, str], float]:
+        """Params and score of the best route that carries one of `kinds` (at least `floor`)."""
+        best, params = floor, {}
         for entry, score in zip(self.entries, scores, strict=True):
-            keys = dict(entry.params)
-            if score >= best and any(k in keys for k in wanted) and self.skills[(entry.agent, entry.skill)].allowed(principal):
-                best, params = float(score), {k: v for k, v in keys.items() if k in wanted}
-        return params
+            if score >= best and entry.params and entry.params[0][0] in kinds \
+                    and self.skills[(entry.agent, entry.skill)].allowed(principal):
+                best, params = float(score), dict(entry.params)
+        return params, (best if params else 0.0)
+
+    def cued_skills(self, text: str, principal: Principal) -> list[tuple[str, str]]:
+        """Skills whose cue phrases appear in `text`, highest priority first."""
+        lowered = normalize(text).lower()
+        hits = [key for key, skill in self.skills.items()
+                if skill.allowed(principal) and any(cue in lowered for cue in skill.cues)
+                and (not skill.cue_requires or any(word in lowered for word in skill.cue_requires))]
+        return sorted(hits, key=lambda k: -self.skills[k].cue_priority)
 
     def route(self, text: str, principal: Principal) -> Candidate | None:
         scores = self._scores(text, principal)
-        cands = self.candidates(text, principal, scores)
-        if not cands or cands[0].score < MIN_SCORE:
+        cands = self.candidates(text, principal)
+        top_score = cands[0].score if cands else 0.0
+        floor = max(MIN_SCORE, top_score * TARGET_SHARE)
+        for key in self.cued_skills(text, principal):
+            skill = self.skills[key]
+            if not skill.target_params:
+                return Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue")
+            target_scores = self._scores(skill.target_text(text), principal) if skill.target_text else scores
+            params, score = self._best_target(target_scores, skill.target_params, principal, floor)
+            if params:
+                return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal)
+        if not cands or top_score < MIN_SCORE:
             return None
-        top = cands[0]
-        wanted = self.skills[(top.agent, top.skill)].target_params
-        if wanted and not any(k in top.params for k in wanted):
-            top = Candidate(top.agent, top.skill, {**top.params, **self._best_params(scores, wanted, principal)},
-                            top.score, top.route)
-        return top
+        return self._resolve(cands[0], scores, principal)
+
+    def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal) -> Candidate:
+        """Fill a skill's target from the best route that has one, when its own route had none."""
+        wanted = self.skills[(cand.agent, cand.skill)].target_params
+        if not wanted or any(k in cand.params for k in wanted):
+            return cand
+        params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
+        return Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+
 
 def split_clauses(text: str) -> list[str]:
     """Split a request into clauses that may each carry an intent."""

@@ -59,8 +59,11 @@ class Synonyms:
             for w in words:
                 self._expansions[w] = tokens
 
-    def expand(self, tokens: list[str]) -> list[str]:
-        extra = [t for tok in tokens for t in self._expansions.get(tok, ()) if t not in tokens]
+    def expand(self, text: str, tokens: list[str]) -> list[str]:
+        """`tokens` of `text` plus the tokens of every group with a word that occurs in `text`
+        (as a substring: the tokeniser may cut 烧烤店 into 烧烤 and 店)."""
+        lowered = normalize(text).lower()
+        extra = [t for word, group in self._expansions.items() if word in lowered for t in group if t not in tokens]
         return tokens + list(dict.fromkeys(extra))
 
 
@@ -73,9 +76,9 @@ class Synonyms:
 class Bm25Index:
     """A BM25 index over pre-tokenised documents; scores are raw BM25 (higher is better)."""
 
-    def __init__(self, docs: Sequence[Sequence[str]]) -> None:
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> None:
         self.size = len(docs)
-        self._bm25 = bm25s.BM25()
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
         if self.size:
             self._bm25.index([list(d) or ["\u0000"] for d in docs], show_progress=False)
 

@@ -17,11 +17,12 @@ app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 @app.command("assistant")
 def eval_assistant(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
+    part: Annotated[str, typer.Option("--split", help="dev（调优用的一半）| test（留出的一半）| all")] = "all",
     json_out: Annotated[bool, typer.Option("--json")] = False,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
-    from aicity.ops.evaluation import default_set, evaluate, load_cases
+    from aicity.ops.evaluation import default_set, evaluate, load_cases, split
 
     path = cases or default_set()
     if not path.is_file():
@@ -30,8 +31,10 @@ def eval_assistant(
         loaded = load_cases(path)
     except ValueError as exc:
         fail(str(exc))
+    if part not in ("dev", "test", "all"):
+        fail("--split 只能是 dev、test 或 all")
     open_city(data_dir)
-    report = evaluate(loaded)
+    report = evaluate(split(loaded, part))
     if json_out:
         print_json(report)
         return

@@ -34,6 +34,13 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     return cases
 
 
+def split(cases: list[dict[str, Any]], part: str) -> list[dict[str, Any]]:
+    """`dev` (odd lines: the half the router was tuned on), `test` (even lines: held out) or `all`."""
+    if part == "all":
+        return cases
+    return cases[0::2] if part == "dev" else cases[1::2]
+
+
 def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
     bot = assistant()
     rows, latencies = [], []

@@ -63,7 +63,9 @@ def build() -> Agent:
                 description="回答某件事归哪个部门管、找谁反映",
                 examples=["这个归哪个部门管", "应该找哪个部门", "向谁反映", "找谁投诉", "谁负责",
                           "Which department handles this?"],
-                cues=("哪个部门管", "归谁管", "找谁", "哪个部门负责", "向哪个部门", "which department"),
+                cue_priority=80,
+                cues=("哪个部门", "归谁管", "谁来管", "谁管", "找谁", "该找哪", "向谁反映", "去哪投诉", "去哪举报", "举报",
+                      "which department", "who do i complain", "who is responsible", "who handles"),
                 routes=_duty_routes,
             ),
             Skill(
@@ -72,7 +74,9 @@ def build() -> Agent:
                 description="全市政务服务事项数量、网办率、告知承诺、时限压缩等统计",
                 examples=["全市有多少政务服务事项", "网上办理率是多少", "各部门事项数量统计", "时限压缩了多少",
                           "政务服务运行情况", "How many services can be done online?"],
-                cues=("网办率", "事项统计", "多少项事项", "运行情况"),
+                cue_priority=85,
+                cues=("网办率", "事项统计", "多少项", "多少个事项", "多少事项", "覆盖多少", "上线了几个", "运行情况",
+                      "统计", "占比", "压缩了", "最多", "前几名", "排名", "how many services"),
             ),
         ],
     )

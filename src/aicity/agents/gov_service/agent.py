@@ -32,7 +32,8 @@ class LifeEventInput(SkillInput):
 
 def _item_routes() -> list[Route]:
     return [
-        Route(f"{i.name} {i.name_en} {' '.join(i.keywords)} {' '.join(i.keywords)}", (("item", i.id),), tuple(i.audience))
+        Route(f"{i.name} {i.name} {i.name_en} {' '.join(i.keywords)} {' '.join(i.keywords)} {i.summary}",
+              (("item", i.id),), tuple(i.audience))
         for i in catalog.catalog().items.values()
     ]
 
@@ -76,7 +77,8 @@ def _policy_section(policies: list, cites: CitationList) -> Section:
 
 def _bundle_routes() -> list[Route]:
     return [
-        Route(f"{b.name} {b.name_en} {' '.join(b.keywords)} {' '.join(b.keywords)}", (("bundle", b.id),), tuple(b.audience))
+        Route(f"{b.name} {b.name} {b.name_en} {' '.join(b.keywords)} {' '.join(b.keywords)} {b.summary}",
+              (("bundle", b.id),), tuple(b.audience))
         for b in catalog.catalog().bundles.values()
     ]
 
@@ -169,6 +171,11 @@ def _what_user_has(text: str) -> str:
     return "，".join(found) if found else text
 
 
+def _without_what_user_has(text: str) -> str:
+    """The request minus its list of documents: what remains names the service."""
+    return _HAVE_MARK.sub("", text) or text
+
+
 def _has(material: Material, have: str) -> bool:
     """Every part of the material's name ('委托书及代理人身份证件' has two) must be in what
     the user has: literally, through a synonym group, or by most of its words."""
@@ -259,7 +266,13 @@ def build() -> Agent:
         description="政务服务咨询导办、高效办成一件事、申请材料智能预审、生活事件主动服务",
         skills=[
             Skill(
-                id="guide", name="咨询导办", input_model=TargetInput, handler=guide, target_params=("item", "bundle"),
+                id="guide", name="咨询导办", input_model=TargetInput, handler=guide, target_params=("item",),
+                cue_priority=50,
+                cues=("怎么办", "怎么申请", "怎么弄", "咋办", "咋弄", "如何办理", "如何申请", "去哪办", "去哪里办", "在哪办",
+                      "去哪领", "在哪领", "去哪申请", "在哪申请", "哪里申请", "哪里办", "怎么报名", "要带", "带什么", "带啥", "需要什么材料", "要什么材料", "哪些材料", "多久",
+                      "几天", "怎么收费", "多少钱", "怎么取", "怎么提取", "能改吗", "怎么改", "能报", "怎么领", "怎么交",
+                      "可以申请", "能申请", "how do i", "how can i", "how to", "how long", "where do i",
+                      "what documents", "can i"),
                 description="说明一个政务服务事项的条件、材料、流程、时限、收费与法律依据",
                 examples=["怎么办理营业执照", "办这个需要什么材料", "在哪里办，要多久", "需要带哪些证件",
                           "How do I apply for a business licence?", "What documents do I need?"],
@@ -270,8 +283,11 @@ def build() -> Agent:
                 description="把一件事涉及的多个事项、多个部门合并成一张清单：顺序、材料、时限、政策",
                 examples=["需要办哪些手续", "要跑哪些部门", "一件事怎么办", "开店要办什么证",
                           "What permits do I need to open a shop?"],
-                cues=("哪些手续", "什么手续", "哪些证", "什么证", "哪些事", "跑哪些部门", "一件事", "一起办", "一次办",
-                      "what permits"),
+                cue_priority=60,
+                cues=("哪些手续", "什么手续", "手续有哪些", "哪些证", "什么证", "证照", "哪些事项", "全部事项", "要办啥",
+                      "要办哪些", "办哪些", "都要办", "跑哪些部门", "一件事", "一起办", "一次办", "一次申请", "一起转",
+                      "哪些审批", "哪些流程", "流程有哪些", "要走哪些", "从头到尾", "what licenses", "what permits",
+                      "what do we need to", "everything i need"),
                 routes=_bundle_routes,
             ),
             Skill(
@@ -279,8 +295,12 @@ def build() -> Agent:
                 description="对照事项要求，判断用户已有的材料还缺什么",
                 examples=["我已经准备了身份证和租房合同还缺什么", "材料齐不齐", "帮我预审一下材料",
                           "I have my ID card, what am I missing?"],
-                cues=("还缺什么", "还缺哪些", "缺什么", "缺哪些", "齐不齐", "齐全吗", "够不够", "预审",
-                      "带齐", "what am i missing", "is that enough"),
+                cue_priority=90,
+                cue_requires=("有", "带了", "准备", "手上", "手里", "拿到", "have", "got", "brought"),
+                target_text=_without_what_user_has,
+                cues=("还缺", "缺什么", "缺哪些", "缺啥", "还差", "差什么", "差啥", "齐了吗", "齐不齐", "齐全吗", "够不够",
+                      "够了吗", "够吗", "够了没", "还要准备别的", "还需要准备别的", "还要带别的", "预审", "what am i missing",
+                      "is that enough", "anything else i need"),
             ),
             Skill(
                 id="proactive", name="主动服务", input_model=LifeEventInput, handler=proactive, route_weight=0.6,
@@ -288,7 +308,10 @@ def build() -> Agent:
                 description="根据用户的人生事件（生孩子、退休、入学、买房、失业…）主动推荐要办的事和可享受的政策",
                 examples=["家里刚发生一件大事还要办些什么", "接下来还需要办什么", "有什么要提前办的",
                           "What else should I take care of?"],
-                cues=("还要办什么", "还需要办什么", "还要办哪些", "要提前办", "该办些什么"),
+                cue_priority=75,
+                cues=("接下来", "后面还要", "还要办什么", "还需要办什么", "还要办哪些", "该办些什么",
+                      "有什么要办", "有什么手续要办", "有什么该办", "有啥需要", "提前准备", "要提前办",
+                      "需要注意什么", "能申请些什么", "能帮他们申请", "what should i do", "what else should"),
                 routes=_life_event_routes,
             ),
         ],

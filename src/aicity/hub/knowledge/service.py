@@ -162,7 +162,7 @@ def synonyms() -> Synonyms:
 
 def query_tokens(text: str) -> list[str]:
     """Tokens of a query, with the city's synonyms added."""
-    return synonyms().expand(tokenize(text))
+    return synonyms().expand(text, tokenize(text))
 
 
 def search(query: str, top_k: int = 5, kb: str | None = None) -> list[Hit]:
