@@ -46,6 +46,19 @@ def open_city(data_dir: Path | None = None) -> None:
             fail(f"示范城市数据无法载入 cannot load the city: {problem_message(exc)}")
 
 
+def ready_assistant() -> Any:
+    """The assistant with dense routing ready: a one-shot command waits for the route
+    vectors (computed once per data dir, then read from the cache) instead of exiting
+    before they are done."""
+    from aicity.assistant.service import assistant
+
+    bot = assistant()
+    if bot.router.embedding_job is not None and bot.router.embedding_job.is_alive():
+        with err_console.status("首次计算语义向量 embedding routes (once per data dir)…"):
+            bot.router.wait_dense()
+    return bot
+
+
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()

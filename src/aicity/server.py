@@ -26,9 +26,11 @@ def create_app(load_city: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if load_city:
+            from aicity.assistant.service import assistant
             from aicity.cli_support import open_city
 
             open_city()
+            assistant()  # build indexes now; route vectors compute in the background
         yield
 
     app = FastAPI(

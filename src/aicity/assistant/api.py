@@ -13,7 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from aicity.assistant import sessions
-from aicity.assistant.service import AskResult, assistant
+from aicity.assistant.service import AskResult, assistant, validate_text
 from aicity.core.errors import Problem, forbidden, not_found
 from aicity.core.tracing import get_trace, recent_traces
 from aicity.identity.api import Caller
@@ -39,8 +39,6 @@ async def ask_stream(body: AskRequest, principal: Caller) -> EventSourceResponse
     """Events: `plan` (the sub-tasks), `step` (one per skill as it finishes), `answer` (the
     full result), or `error` (a problem body). Validation errors answer before the stream."""
     acting = acting_principal(principal, body.role)
-    from aicity.assistant.service import validate_text
-
     validate_text(body.text)
     if body.session_id:
         sessions.get_session(body.session_id)

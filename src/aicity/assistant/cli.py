@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
-from aicity.cli_support import fail, open_city, print_json, problem_message, run_batch
+from aicity.cli_support import fail, open_city, print_json, problem_message, ready_assistant, run_batch
 from aicity.core.errors import Problem
 from aicity.identity.service import Principal, parse_role
 
@@ -23,17 +23,16 @@ def ask(
     data_dir: Annotated[Path | None, typer.Option(help="数据目录 data dir")] = None,
 ) -> None:
     """向城市超级助理提问 Ask the city super assistant."""
-    from aicity.assistant.service import assistant
-
     if batch is None and text is None:
         fail("请给出问题或 --batch 文件 give a question or --batch FILE")
     open_city(data_dir)
+    bot = ready_assistant()
     if batch is not None:
-        run_batch(batch, "q", lambda row: assistant().ask(
+        run_batch(batch, "q", lambda row: bot.ask(
             row["q"], Principal(role=parse_role(row.get("role") or role))).model_dump())
         return
     try:
-        result = assistant().ask(text or "", Principal(role=parse_role(role)), session)
+        result = bot.ask(text or "", Principal(role=parse_role(role)), session)
     except Problem as exc:
         fail(problem_message(exc))
     if json_out:

@@ -67,11 +67,20 @@ def default_embedder() -> Embedder | None:
     return _embedder[0]
 
 
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def all_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> bool:
+    folder = cache_dir / embedder.name
+    return all((folder / f"{_key(t)}.npy").is_file() for t in texts)
+
+
 def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> np.ndarray:
     """Passage vectors for `texts`, reusing those already computed (one .npy per text hash)."""
     folder = cache_dir / embedder.name
     folder.mkdir(parents=True, exist_ok=True)
-    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    keys = [_key(t) for t in texts]
     vectors: dict[str, np.ndarray] = {}
     missing = []
     for key, text in zip(keys, texts, strict=True):
@@ -83,6 +92,8 @@ def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> np.nd
     for start in range(0, len(missing), 64):
         batch = missing[start : start + 64]
         for (key, _), vec in zip(batch, embedder.passages([t for _, t in batch]), strict=True):
-            np.save(folder / f"{key}.npy", vec)
+            tmp = folder / f"{key}.tmp.npy"
+            np.save(tmp, vec)
+            tmp.replace(folder / f"{key}.npy")  # never a half-written vector in the cache
             vectors[key] = vec
     return np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json
+from aicity.cli_support import fail, open_city, print_json, ready_assistant
 
 app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 
@@ -34,6 +34,7 @@ def eval_assistant(
     if part not in ("dev", "test", "all"):
         fail("--split 只能是 dev、test 或 all")
     open_city(data_dir)
+    ready_assistant()
     report = evaluate(split(loaded, part))
     if json_out:
         print_json(report)
