@@ -30,7 +30,7 @@ from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
 from aicity.core.config import settings
 from aicity.core.embeddings import all_cached, default_embedder, embed_cached
-from aicity.core.text import Bm25Index, normalize, tokenize
+from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
 
@@ -41,6 +41,7 @@ OTHER_AUDIENCE_WEIGHT = 0.8
 #: weight of the dense signal (standard deviations above the mean, past DENSE_FROM_Z) beside BM25
 DENSE_WEIGHT = 4.0
 DENSE_FROM_Z = 2.0
+ENGLISH_DENSE_BOOST = 2.0
 #: below this raw BM25 score nothing is routed on its own
 MIN_SCORE = 2.5
 #: a target must reach this share of the request's best route to be taken by a cue
@@ -126,7 +127,9 @@ class Router:
         scores = self.index.scores(knowledge.query_tokens(text))
         vectors = self.vectors
         if vectors is not None:
-            scores = scores + DENSE_WEIGHT * self._dense(vectors, text)
+            # the catalog is written in Chinese: an English request leans on the cross-lingual model
+            weight = DENSE_WEIGHT * (ENGLISH_DENSE_BOOST if is_mostly_latin(text) else 1.0)
+            scores = scores + weight * self._dense(vectors, text)
         return scores * self._weights[role]
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one router per city, bounded cache

@@ -11,9 +11,14 @@ from functools import lru_cache
 import bm25s
 import numpy as np
 import rjieba
+import snowballstemmer
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+_LATIN = re.compile(r"^[a-z]+$")
+_english = snowballstemmer.stemmer("english")
+#: British and American spellings that the stemmer keeps apart
+_SPELLING = {"licence": "license", "centre": "center"}
 #: function words that carry no routing or retrieval signal
 STOPWORDS = frozenset(
     "的 了 吗 呢 吧 啊 呀 嘛 么 我 你 他 她 它 我们 你们 他们 是 在 有 和 与 及 或 就 都 也 还 要 想 "
@@ -33,8 +38,15 @@ def _cut(text: str) -> tuple[str, ...]:
     return tuple(rjieba.cut_for_search(text))
 
 
+def is_mostly_latin(text: str) -> bool:
+    """True for a request written in English (or another Latin-script language)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.7
+
+
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Search-mode tokens, lower-cased, without punctuation (and stopwords unless asked)."""
+    """Search-mode tokens, lower-cased, without punctuation (and stopwords unless asked);
+    English words are stemmed."""
     tokens = []
     for tok in _cut(normalize(text).lower()):
         tok = tok.strip()
@@ -42,6 +54,8 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
             continue
         if not keep_stopwords and tok in STOPWORDS:
             continue
+        if _LATIN.match(tok):  # English words: one stem for renewal/renew, benefits/benefit
+            tok = _english.stemWord(_SPELLING.get(tok, tok))
         tokens.append(tok)
     return tokens
 
