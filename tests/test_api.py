@@ -145,6 +145,19 @@ def test_openai_client_against_the_running_server(live_server: str) -> None:
         last = chunk
     assert "".join(pieces).strip() == content.strip()
     assert last.choices[0].finish_reason == "stop" and last.model_extra["citations"]
+    # the flagship question over the OpenAI client: one clarifying turn, then the full answer
+    store = [{"role": "user", "content": "我想在自家小区楼下开个小便利店，需要办哪些手续？"}]
+    first = oc.chat.completions.create(model="aicity-assistant", messages=store)
+    assert first.model_extra["aicity"]["clarification"]
+    session = first.model_extra["aicity"]["session_id"]
+    full = oc.chat.completions.create(
+        model="aicity-assistant", extra_body={"aicity": {"session_id": session}},
+        messages=[*store, {"role": "assistant", "content": first.choices[0].message.content},
+                  {"role": "user", "content": "只卖包装好的零食饮料，也卖烟"}])
+    text = full.choices[0].message.content
+    assert "烟草专卖零售许可证" in text and "仅销售预包装食品备案" in text
+    assert {"market", "tobacco"} <= set(full.model_extra["aicity"]["departments"])
+    assert any(c["doc_key"] == "食品安全法" for c in full.model_extra["citations"])
     with pytest.raises(openai.NotFoundError):
         oc.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.BadRequestError):

@@ -81,3 +81,16 @@ def test_keys_and_agents_commands(data_dir: Path) -> None:
     assert bad.returncode == 2
     agents = json.loads(run(["agents", "--json"], data_dir).stdout)["agents"]
     assert {"gov_service", "policy", "city_ops", "fire_safety"} <= {a["id"] for a in agents}
+
+
+def test_convenience_store_through_the_cli(data_dir: Path) -> None:
+    first = json.loads(run(["ask", "我想在自家小区楼下开个小便利店，需要办哪些手续？", "--json"], data_dir).stdout)
+    assert first["clarification"] and first["skills"][0]["skill"] == "bundle"
+    out = run(["ask", "只卖预包装食品，不卖烟", "--session", first["session_id"], "--json"], data_dir)
+    assert out.returncode == 0
+    second = json.loads(out.stdout)
+    assert second["session_id"] == first["session_id"] and second["clarification"] is None
+    assert "**仅销售预包装食品备案**" in second["answer"] and "**烟草专卖零售许可证新办**" not in second["answer"]
+    assert "market" in second["departments"] and "tobacco" not in second["departments"]
+    rendered = run(["ask", "我要开个便利店，只卖包装好的零食，不卖烟，要办哪些手续"], data_dir)
+    assert rendered.returncode == 0 and "办理步骤" in rendered.stdout  # the Markdown view for people

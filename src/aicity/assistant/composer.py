@@ -12,6 +12,8 @@ from aicity.hub.knowledge.service import Citation
 
 _MARKER = re.compile(r"\[\^(\d+)\]")
 MAX_NEXT_ACTIONS = 5
+NOT_UNDERSTOOD = ("抱歉，我没能理解您的问题。可以换个说法，例如“开便利店要办哪些手续”“公积金怎么提取”，"
+                  "或拨打 12345 政务服务便民热线。")
 
 
 class Composed(BaseModel):
@@ -48,6 +50,8 @@ def compose(results: list[SkillResult]) -> Composed:
 def render_markdown(sections: list[Section], citations: list[Citation], clarification: Clarification | None,
                     tasks: int) -> str:
     parts: list[str] = []
+    if not sections and not clarification:
+        return NOT_UNDERSTOOD
     if tasks > 1:
         parts.append(f"您的问题涉及 {tasks} 件事，分别说明如下。")
     if clarification:

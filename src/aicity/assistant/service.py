@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aicity.agents.base import SkillContext, SkillResult
+from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult
 from aicity.agents.gov_service import slots as slot_filling
 from aicity.agents.registry import AgentRegistry, default_registry
 from aicity.assistant import sessions
@@ -30,6 +30,8 @@ from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
 
 MAX_PARALLEL_SKILLS = 4
+#: what answers a request that routes nowhere: a search of the knowledge base
+FALLBACK_SKILL = ("policy", "legal_qa")
 #: one pool for the process: skills of concurrent requests share it
 _skill_pool = ThreadPoolExecutor(max_workers=MAX_PARALLEL_SKILLS, thread_name_prefix="skill")
 
@@ -59,6 +61,7 @@ class Assistant:
         self.registry = registry
         self.router = Router(registry)
         self.planner: Planner = planner or EmbeddedPlanner(self.router)
+        self._fallback = FALLBACK_SKILL if FALLBACK_SKILL in self.router.skills else None
 
     def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
         text = validate_text(text)
@@ -123,8 +126,9 @@ class Assistant:
                 task = SubTask.model_validate({**pending, "text": pending["text"] + "。" + text})
                 return Plan(planner=self.planner.name, subtasks=[task]), {**slots, **answered}, False
         plan = self.planner.plan(text, principal)
-        if not plan.subtasks:  # nothing routed: let the knowledge base try
-            plan.subtasks = [SubTask(agent="policy", skill="legal_qa", text=text, score=0.0, confidence=0.0)]
+        if not plan.subtasks and self._fallback:  # nothing routed: let the knowledge base try
+            plan.subtasks = [SubTask(agent=self._fallback[0], skill=self._fallback[1], text=text, score=0.0,
+                                     confidence=0.0)]
         return plan, slots, True
 
     def _dispatch(self, task: SubTask, ctx: SkillContext) -> tuple[SkillResult, float, str | None]:
@@ -135,6 +139,11 @@ class Assistant:
             if not skill.allowed(ctx.principal):
                 step["decision"] = "denied"
                 return SkillResult(), 0.0, "denied"
+            if skill.risk == RiskLevel.actuate:
+                # acting on the physical city needs an authorised person and an approval; a plan
+                # made from text alone never triggers it (the approval queue is the security slice's)
+                step["decision"] = "approval-required"
+                return _approval_required(skill.name), 0.0, "approval-required"
             try:
                 inp = skill.input_model.model_validate({**task.params, "text": task.text})
                 result = skill.handler(inp, ctx)
@@ -144,6 +153,14 @@ class Assistant:
             step["departments"] = result.departments
             step["citations"] = len(result.citations)
         return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+def _approval_required(skill_name: str) -> SkillResult:
+    return SkillResult(sections=[Section(
+        title="需要人工审批", kind="approval",
+        body=f"“{skill_name}”会直接作用于城市设施，不能由助理根据对话自动执行。"
+             "请由有权限的工作人员在审批流程中发起并经第二人审批后执行。",
+    )])
 
 
 def validate_text(text: str | None) -> str:
