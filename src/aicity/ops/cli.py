@@ -17,25 +17,23 @@ app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 @app.command("assistant")
 def eval_assistant(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
-    part: Annotated[str, typer.Option("--split", help="dev（调优用的一半）| test（留出的一半）| all")] = "all",
+    dev: Annotated[bool, typer.Option("--dev", help="用调优集 assistant_dev.jsonl（数字会偏高）")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
-    from aicity.ops.evaluation import default_set, evaluate, load_cases, split
+    from aicity.ops.evaluation import default_set, evaluate, load_cases
 
-    path = cases or default_set()
+    path = cases or (default_set().with_name("assistant_dev.jsonl") if dev else default_set())
     if not path.is_file():
         fail(f"找不到评测集 evaluation set not found: {path}")
     try:
         loaded = load_cases(path)
     except ValueError as exc:
         fail(str(exc))
-    if part not in ("dev", "test", "all"):
-        fail("--split 只能是 dev、test 或 all")
     open_city(data_dir)
     ready_assistant()
-    report = evaluate(split(loaded, part))
+    report = evaluate(loaded)
     if json_out:
         print_json(report)
         return
