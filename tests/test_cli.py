@@ -94,3 +94,20 @@ def test_convenience_store_through_the_cli(data_dir: Path) -> None:
     assert "market" in second["departments"] and "tobacco" not in second["departments"]
     rendered = run(["ask", "我要开个便利店，只卖包装好的零食，不卖烟，要办哪些手续"], data_dir)
     assert rendered.returncode == 0 and "办理步骤" in rendered.stdout  # the Markdown view for people
+
+
+def test_eval_assistant_scores_a_labelled_set(data_dir: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
+        {"q": "食品安全法第三十五条怎么规定的", "skills": ["policy.legal_qa"], "departments": []},
+        {"q": "路灯坏了归哪个部门管", "skills": ["city_ops.department_duty"], "departments": ["urban"], "target": "urban"},
+        {"q": "食品安全法第三十五条怎么规定的", "skills": ["gov_service.guide"], "departments": ["tax"]},
+    ]), encoding="utf-8")
+    out = run(["eval", "assistant", "--cases", str(cases), "--json"], data_dir)
+    report = json.loads(out.stdout)
+    assert report["cases"] == 3 and report["accuracy"] == round(2 / 3, 4)
+    assert [f["q"] for f in report["failures"]] == ["食品安全法第三十五条怎么规定的"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"q": "x", "skills": []}\nnot json\n', encoding="utf-8")
+    broken = run(["eval", "assistant", "--cases", str(bad)], data_dir)
+    assert broken.returncode == 2 and "bad.jsonl:2" in broken.stderr
