@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.conftest import free_port
 
 AICITY = [sys.executable, "-m", "aicity.cli"]
 
@@ -111,3 +115,29 @@ def test_eval_assistant_scores_a_labelled_set(data_dir: Path, tmp_path: Path) ->
     bad.write_text('{"q": "x", "skills": []}\nnot json\n', encoding="utf-8")
     broken = run(["eval", "assistant", "--cases", str(bad)], data_dir)
     assert broken.returncode == 2 and "bad.jsonl:2" in broken.stderr
+
+
+def test_serve_starts_the_city_and_answers(tmp_path: Path) -> None:
+    """The Quickstart's main command on an empty data dir: API and console over real HTTP."""
+    port = free_port()
+    proc = subprocess.Popen([*AICITY, "serve", "--port", str(port), "--data-dir", str(tmp_path / "city")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.1)
+        health = httpx.get(f"{base}/api/v1/health").json()
+        assert health["knowledge"]["documents"] == 80
+        assert "城市超级助理" in httpx.get(base + "/").text
+        answer = httpx.post(f"{base}/api/v1/assistant/ask", json={"text": "公积金怎么提取"}, timeout=30).json()
+        assert "hpf" in answer["departments"]
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "aicity"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
