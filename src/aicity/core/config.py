@@ -33,6 +33,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default SQLite file in the data dir"
     )
     max_text_chars: int = Field(default=8000, ge=1, description="longest request text accepted")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest document accepted")
     dense: bool = Field(default=True, description="use the offline embedding model beside BM25")
     models: list[ModelEndpoint] = Field(default_factory=list)
 

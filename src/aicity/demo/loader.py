@@ -47,6 +47,7 @@ def ensure_city(progress: Progress | None = None) -> bool:
     report = progress or (lambda *_: None)
     departments = yaml.safe_load((root / "departments.yaml").read_text(encoding="utf-8"))
     identity.load_departments(departments)
+    knowledge.ensure_kb(knowledge.GLOBAL_KB, "全局法律法规库 National laws and regulations", "global")
     meta = yaml.safe_load((root / "laws.yaml").read_text(encoding="utf-8")) or {}
     knowledge.load_law_dir(root / "laws", meta.get("superseded", {}),
                            lambda i, n: report("法律法规知识库 laws", i, n))

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["ops"])
 
 @router.get("/health", summary="健康检查 Health")
 def health() -> dict:
-    return {"status": "ok", "version": __version__, "knowledge": knowledge.document_stats()}
+    return {"status": "ok", "version": __version__, "knowledge": knowledge.document_stats({knowledge.GLOBAL_KB})}
 
 
 @router.get("/ops/stats", summary="运行统计（工作人员）Run statistics (staff)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 
 from aicity.agents.base import Agent, Route, Section, Skill, SkillContext, SkillInput, SkillResult
-from aicity.agents.citing import CitationList
 from aicity.hub.knowledge import service as knowledge
 
 #: how many articles an answer quotes
@@ -18,29 +17,18 @@ class LegalQuestion(SkillInput):
 
 
 def _law_routes() -> list[Route]:
-    return [Route(f"{d.key} {d.title} 规定", ()) for d in knowledge.list_documents()]
+    return [Route(f"{d.key} {d.title} 规定", ()) for d in knowledge.list_documents({knowledge.GLOBAL_KB})]
 
 
 def answer_from_kb(inp: LegalQuestion, ctx: SkillContext, docs: set[str] | None = None,
                    title: str = "法规依据") -> SkillResult:
-    """Quote the best-matching articles (restricted to `docs` when given), in force first."""
-    pool = knowledge.search(inp.text, top_k=inp.top_k * 4 if docs else inp.top_k)
-    hits = [h for h in pool if docs is None or h.doc_key in docs][: inp.top_k]
-    if not hits:
+    """Quote the best-matching passages the caller may read (only from `docs` when given)."""
+    found = knowledge.answer(inp.text, ctx.principal, top_k=inp.top_k, docs=docs)
+    if not found.citations:
         return SkillResult(sections=[Section(title=title, kind="legal",
                                              body="知识库中没有找到与问题相关的条文，建议咨询12345政务服务热线。")])
-    cites = CitationList()
-    lines = []
-    for hit in hits:
-        superseded = "（已被替代，仅供参考）" if hit.status == "superseded" else ""
-        lines.append(f"- 《{hit.doc_key}》{hit.locator}{superseded}{cites.marker(hit)}：{_excerpt(hit.text)}")
-    return SkillResult(sections=[Section(title=title, body="\n".join(lines), kind="legal")],
-                       citations=cites.citations, data={"hits": len(hits)})
-
-
-def _excerpt(text: str, limit: int = 160) -> str:
-    first = text.split("\n")[0]
-    return first if len(first) <= limit else first[:limit] + "……"
+    return SkillResult(sections=[Section(title=title, body=found.answer, kind="legal")],
+                       citations=found.citations, data={"hits": len(found.citations)})
 
 
 def legal_qa(inp: LegalQuestion, ctx: SkillContext) -> SkillResult:

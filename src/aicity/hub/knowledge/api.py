@@ -1,30 +1,126 @@
-"""Knowledge-center HTTP API."""
+"""Knowledge-center HTTP API. Every read is filtered by what the caller may read; a
+knowledge base the caller may not read answers 404, as if it did not exist."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from aicity.core.errors import not_found
+from aicity.core.config import settings
+from aicity.core.errors import bad_request, forbidden, not_found
 from aicity.hub.knowledge import service
+from aicity.identity.api import Caller
+from aicity.identity.models import Role
+from aicity.identity.service import Principal, acting_principal
 
 router = APIRouter(prefix="/api/v1/kb", tags=["knowledge"])
 
 
-@router.get("/search", summary="检索条文 Search")
-def search(q: Annotated[str, Query(min_length=1, max_length=2000)],
+def _who(principal: Principal | None) -> Principal:
+    return acting_principal(principal, None)
+
+
+def _kb_dict(kb, principal: Principal) -> dict:
+    return {"id": kb.id, "name": kb.name, "level": kb.level, "department": kb.department_id,
+            "manage": service.may(principal, kb, "manage")}
+
+
+@router.get("/bases", summary="我能读的知识库 Knowledge bases I may read")
+def bases(principal: Caller) -> list[dict]:
+    who = _who(principal)
+    return [_kb_dict(kb, who) for kb in service.list_kbs() if service.may(who, kb, "read")]
+
+
+class NewKb(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,59}$")
+    name: str = Field(min_length=1, max_length=200)
+    level: str = Field(description="global | department | personal")
+    department: str | None = None
+
+
+@router.post("/bases", status_code=201, summary="创建知识库 Create a knowledge base")
+def create_base(body: NewKb, principal: Caller) -> dict:
+    """Admins create any; an operator creates its own department's; any key holder its
+    personal one."""
+    who = _who(principal)
+    if body.level == "personal":
+        if who.key_id is None:
+            raise forbidden("个人知识库需要 API key")
+        kb = service.ensure_kb(body.id, body.name, "personal", owner_key_id=who.key_id)
+    elif who.role == Role.admin or (body.level == "department" and who.role == Role.operator
+                                     and body.department == who.department):
+        kb = service.ensure_kb(body.id, body.name, body.level, body.department)
+    else:
+        raise forbidden("无权创建该级别的知识库")
+    return _kb_dict(kb, who)
+
+
+@router.get("/search", summary="检索 Search")
+def search(principal: Caller, q: Annotated[str, Query(min_length=1, max_length=2000)],
            top_k: Annotated[int, Query(ge=1, le=100)] = 5, kb: str | None = None) -> dict:
-    return {"q": q, "hits": [h.model_dump() for h in service.search(q, top_k=top_k, kb=kb)]}
+    return {"q": q, "hits": [h.model_dump() for h in service.search(q, _who(principal), top_k=top_k, kb=kb)]}
 
 
-@router.get("/documents", summary="文件列表 Documents")
-def documents(kb: str | None = None) -> list[dict]:
-    return [{"key": d.key, "kb": d.kb, "title": d.title, "date": d.date, "status": d.status,
-             "superseded_by": d.superseded_by, "source": d.source} for d in service.list_documents(kb)]
+class Question(BaseModel):
+    q: str = Field(min_length=1, max_length=2000)
+    kb: str | None = None
+    top_k: int = Field(default=3, ge=1, le=10)
 
 
-@router.get("/documents/{key}/articles/{article}", summary="引用一条原文 Quote an article")
+@router.post("/ask", summary="依据知识库回答 Answer with citations")
+def ask(body: Question, principal: Caller) -> dict:
+    found = service.answer(body.q, _who(principal), top_k=body.top_k, kb=body.kb)
+    return {"answer": found.answer, "citations": [c.model_dump() for c in found.citations]}
+
+
+@router.get("/bases/{kb}/documents", summary="文件列表 Documents")
+def documents(kb: str, principal: Caller) -> list[dict]:
+    service.require(_who(principal), kb, "read")
+    return [{"key": d.key, "kb": d.kb, "title": d.title, "kind": d.kind, "date": d.date, "status": d.status,
+             "superseded_by": d.superseded_by, "authority": d.authority, "source": d.source}
+            for d in service.list_documents({kb})]
+
+
+@router.get("/bases/{kb}/documents/{key}", summary="按结构浏览文件 A document by its structure")
+def document(kb: str, key: str, principal: Caller) -> dict:
+    service.require(_who(principal), kb, "read")
+    doc, chunks = service.document_chunks(kb, key)
+    return {"key": doc.key, "title": doc.title, "kind": doc.kind, "status": doc.status, "preamble": doc.preamble,
+            "chunks": [{"locator": c.locator, "headings": c.headings, "text": c.text} for c in chunks]}
+
+
+@router.post("/bases/{kb}/documents", status_code=201, summary="上传文件 Upload a document")
+async def upload(
+    kb: str,
+    principal: Caller,
+    file: Annotated[UploadFile, File(description="Markdown, TXT, HTML, PDF, DOCX or XLSX")],
+    title: Annotated[str | None, Form()] = None,
+    authority: Annotated[str | None, Form()] = None,
+    date: Annotated[str | None, Form(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    status: Annotated[str, Form(pattern="^(in_force|superseded)$")] = "in_force",
+    superseded_by: Annotated[str | None, Form()] = None,
+) -> dict:
+    service.require(_who(principal), kb, "manage")
+    limit = settings().max_upload_bytes
+    data = await file.read(limit + 1)
+    if not file.filename:
+        raise bad_request("缺少文件名 missing file name", "missing-filename")
+    doc, changed = await run_in_threadpool(
+        service.ingest_document, file.filename, data, kb=kb, title=title, authority=authority, date=date,
+        status=status, superseded_by=superseded_by)
+    return {"key": doc.key, "kb": doc.kb, "title": doc.title, "kind": doc.kind, "changed": changed}
+
+
+@router.delete("/bases/{kb}/documents/{key}", status_code=204, summary="删除文件 Delete a document")
+def delete(kb: str, key: str, principal: Caller) -> None:
+    service.require(_who(principal), kb, "manage")
+    service.delete_document(kb, key)
+
+
+@router.get("/documents/{key}/articles/{article}", summary="引用全局库中的一条原文 Quote an article")
 def article(key: str, article: str, paragraph: Annotated[int | None, Query(ge=1)] = None) -> dict:
     cit = service.get_article(key, article, paragraph)
     if cit is None:

@@ -141,3 +141,39 @@ def _split_sentences(text: str) -> list[str]:
 def _last_sentence(text: str) -> str:
     parts = [s for s in SENTENCE_END.split(text) if s]
     return parts[-1] if parts else ""
+
+
+def chunk_generic(blocks: list[tuple[str, int]]) -> list[Chunk]:
+    """Heading- and paragraph-aware chunks for documents that are not article-structured:
+    paragraphs under one heading path are packed up to MAX_CHUNK_CHARS; a long paragraph
+    splits on sentence ends. The locator is the heading path and the paragraph number."""
+    chunks: list[Chunk] = []
+    path: list[tuple[int, str]] = []
+    buf: list[str] = []
+    first_para = 0
+    para_no = 0
+
+    def flush() -> None:
+        nonlocal buf
+        if buf:
+            section = path[-1][1] if path else "正文"
+            where = f"第{first_para}段" if len(buf) == 1 else f"第{first_para}-{first_para + len(buf) - 1}段"
+            locator = " > ".join([h for _, h in path] + [where])
+            for piece in _split_sentences("\n".join(buf)):
+                chunks.append(Chunk(locator, section, [h for _, h in path], piece))
+            buf = []
+
+    for text, level in blocks:
+        if level:
+            flush()
+            path = [(lv, h) for lv, h in path if lv < level] + [(level, text)]
+            para_no = 0
+            continue
+        para_no += 1
+        if buf and len("\n".join(buf)) + len(text) > MAX_CHUNK_CHARS:
+            flush()
+        if not buf:
+            first_para = para_no
+        buf.append(text)
+    flush()
+    return chunks

@@ -11,6 +11,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aicity.core.db import Base
 
 
+class KnowledgeBase(Base):
+    """A knowledge base at one of three levels: global, department, personal."""
+
+    __tablename__ = "knowledge_bases"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[str | None] = mapped_column(String(40))
+    #: the API key that owns a personal knowledge base
+    owner_key_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
 class KbDocument(Base):
     __tablename__ = "kb_documents"
     __table_args__ = (UniqueConstraint("kb", "key"),)
@@ -24,6 +38,9 @@ class KbDocument(Base):
     status: Mapped[str] = mapped_column(String(20), default="in_force")
     superseded_by: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(300))
+    #: law (article-structured) or generic (headings and paragraphs)
+    kind: Mapped[str] = mapped_column(String(20), default="law")
+    authority: Mapped[str | None] = mapped_column(String(200))
     preamble: Mapped[list[Any]]
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]

@@ -1,4 +1,5 @@
-"""Knowledge service: ingest laws, search them, and quote an article exactly."""
+"""Knowledge service: ingest documents into knowledge bases, search what the caller may
+read, and quote an article exactly."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import Any
 
+import numpy as np
 import yaml
 
 from pydantic import BaseModel
@@ -16,14 +19,21 @@ from sqlalchemy import delete, func, select
 
 from aicity.core.bus import bus
 from aicity.core.db import PerDatabase, database
-from aicity.core.errors import bad_request
+from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.config import settings
 from aicity.core.text import Bm25Index, Synonyms, tokenize
-from aicity.hub.knowledge.chunking import chunk_article, paragraph_locator, parse_law
-from aicity.hub.knowledge.models import KbChunk, KbDocument
+from aicity.hub.knowledge import access
+from aicity.hub.knowledge.chunking import chunk_article, chunk_generic, paragraph_locator, parse_law
+from aicity.hub.knowledge.models import KbChunk, KbDocument, KnowledgeBase
+from aicity.hub.knowledge.parsers import parse
+from aicity.identity import service as identity
+from aicity.identity.service import Principal
 
 GLOBAL_KB = "global"
+LEVELS = ("global", "department", "personal")
+#: a document with at least this many 第X条 articles is chunked as legal text
+MIN_ARTICLES = 3
 #: superseded text still answers, but below the text in force
 SUPERSEDED_WEIGHT = 0.5
 _FILE_RE = re.compile(r"^(?P<key>.+?)\((?P<date>\d{4}-\d{2}-\d{2})\)$")
@@ -41,11 +51,13 @@ class Citation(BaseModel):
 
 
 class Hit(Citation):
+    kb: str
     score: float
 
 
 @dataclass(frozen=True)
 class _Row:
+    kb: str
     doc_key: str
     title: str
     status: str
@@ -61,12 +73,14 @@ class _Index:
         self.rows = rows
         self.bm25 = Bm25Index([tokenize(f"{r.title} {r.text}") for r in rows])
         self.titles = sorted({(r.doc_key, r.title) for r in rows}, key=lambda t: -len(t[0]))
+        self.kbs = np.array([r.kb for r in rows], dtype=object)
 
 
 def _build_index() -> _Index:
     with database().session() as s:
         result = s.execute(
-            select(KbDocument.key, KbDocument.title, KbDocument.status, KbChunk.locator, KbChunk.article, KbChunk.text)
+            select(KbDocument.kb, KbDocument.key, KbDocument.title, KbDocument.status, KbChunk.locator,
+                   KbChunk.article, KbChunk.text)
             .join(KbChunk, KbChunk.document_id == KbDocument.id)
             .order_by(KbDocument.key, KbChunk.ord)
         )
@@ -81,21 +95,48 @@ def law_key_and_date(path: Path) -> tuple[str, str | None]:
     return (match["key"], match["date"]) if match else (path.stem, None)
 
 
-def ingest_law(
-    markdown: str,
-    key: str,
+def ingest_law(markdown: str, key: str, **meta: Any) -> tuple[KbDocument, bool]:
+    """Ingest one law given as corpus Markdown (see `ingest_document`)."""
+    return ingest_document(f"{key}.md", markdown.encode("utf-8"), key=key, **meta)
+
+
+def ingest_document(
+    filename: str,
+    data: bytes,
     *,
     kb: str = GLOBAL_KB,
+    key: str | None = None,
+    title: str | None = None,
+    authority: str | None = None,
     date: str | None = None,
-    source: str = "",
+    source: str | None = None,
     status: str = "in_force",
     superseded_by: str | None = None,
 ) -> tuple[KbDocument, bool]:
-    """Ingest one law; returns (document, changed). Same content again is a no-op."""
-    digest = hashlib.sha256(markdown.encode()).hexdigest()
-    law = parse_law(markdown)
-    if not law.articles:
-        raise bad_request(f"'{key}' 中没有识别到任何条文 no articles found", "no-articles")
+    """Parse, chunk and store one document in one transaction; returns (document, changed).
+
+    Article-structured text (laws, regulations) is chunked by 章/节/条/款; anything else by
+    headings and paragraphs. The same bytes again are a no-op; new bytes under the same key
+    replace the old chunks everywhere (the index is rebuilt from the database).
+    """
+    limit = settings().max_upload_bytes
+    if len(data) > limit:
+        raise Problem(413, "文件过大 File too large", f"'{filename}' 有 {len(data)} 字节，上限 {limit}", "file-too-large",
+                      limit=limit)
+    get_kb(kb)
+    digest = hashlib.sha256(data).hexdigest()
+    parsed = parse(filename, data)
+    law = parse_law(parsed.to_markdown())
+    if len(law.articles) >= MIN_ARTICLES:
+        kind, doc_title, preamble = "law", law.title, law.preamble
+        chunks = [c for article in law.articles for c in chunk_article(article)]
+    else:
+        kind, doc_title, preamble = "generic", parsed.title, parsed.preamble
+        chunks = chunk_generic([(b.text, b.level) for b in parsed.blocks])
+    if not chunks:
+        raise Problem(422, "没有可用的文字 No text", f"'{filename}' 中没有可检索的内容", "no-text")
+    title = title or doc_title or PurePath(filename).stem
+    key = key or title
     with database().session() as s:
         existing = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
         if existing is not None and existing.content_hash == digest:
@@ -108,23 +149,84 @@ def ingest_law(
                 s.delete(existing)
                 s.flush()
             doc = KbDocument(
-                id=new_id("doc"), kb=kb, key=key, title=law.title or key, date=date, status=status,
-                superseded_by=superseded_by, source=source, preamble=law.preamble, content_hash=digest,
-                created_at=utcnow(),
+                id=new_id("doc"), kb=kb, key=key, title=title, date=date, status=status, kind=kind,
+                authority=authority, superseded_by=superseded_by, source=source or filename, preamble=preamble,
+                content_hash=digest, created_at=utcnow(),
             )
             s.add(doc)
             s.flush()
-            ord_ = 0
-            for article in law.articles:
-                for chunk in chunk_article(article):
-                    s.add(KbChunk(document_id=doc.id, ord=ord_, locator=chunk.locator, article=chunk.article,
-                                  headings=chunk.headings, text=chunk.text))
-                    ord_ += 1
+            s.add_all(KbChunk(document_id=doc.id, ord=i, locator=c.locator, article=c.article, headings=c.headings,
+                              text=c.text) for i, c in enumerate(chunks))
             changed = is_new = True
     if changed:
         _index.invalidate()
         bus.publish("kb.document.ingested", {"kb": kb, "key": key, "new": is_new})
     return doc, changed
+
+
+def delete_document(kb: str, key: str) -> None:
+    with database().session() as s:
+        doc = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
+        if doc is None:
+            raise not_found(f"知识库 '{kb}' 中没有文件 '{key}'", "unknown-document")
+        s.execute(delete(KbChunk).where(KbChunk.document_id == doc.id))
+        s.delete(doc)
+    _index.invalidate()
+    bus.publish("kb.document.deleted", {"kb": kb, "key": key})
+
+
+# --- knowledge bases and who may read them --------------------------------------------------
+
+
+def ensure_kb(kb_id: str, name: str, level: str = "global", department: str | None = None,
+              owner_key_id: str | None = None) -> KnowledgeBase:
+    if level not in LEVELS:
+        raise bad_request(f"未知的知识库级别 '{level}'；可选 {', '.join(LEVELS)}", "unknown-kb-level")
+    if level == "department" and not department:
+        raise bad_request("部门知识库需要指定部门 a department KB needs a department", "missing-department")
+    if department and department not in {d.id for d in identity.list_departments()}:
+        raise bad_request(f"未知部门 unknown department '{department}'", "unknown-department")
+    if level == "personal" and not owner_key_id:
+        raise bad_request("个人知识库需要所有者 a personal KB needs an owner key", "missing-owner")
+    with database().session() as s:
+        kb = s.get(KnowledgeBase, kb_id)
+        if kb is None:  # an existing knowledge base keeps its settings
+            kb = KnowledgeBase(id=kb_id, name=name, level=level, department_id=department, owner_key_id=owner_key_id,
+                               created_at=utcnow())
+            s.add(kb)
+        return kb
+
+
+def get_kb(kb_id: str) -> KnowledgeBase:
+    with database().session() as s:
+        kb = s.get(KnowledgeBase, kb_id)
+    if kb is None:
+        raise not_found(f"知识库 '{kb_id}' 不存在 unknown knowledge base", "unknown-kb")
+    return kb
+
+
+def list_kbs() -> list[KnowledgeBase]:
+    with database().session() as s:
+        return list(s.scalars(select(KnowledgeBase).order_by(KnowledgeBase.id)))
+
+
+def may(principal: Principal, kb: KnowledgeBase, action: str) -> bool:
+    return access.allowed(principal, kb.level, kb.department_id, kb.owner_key_id, action)
+
+
+def readable_kbs(principal: Principal) -> set[str]:
+    return {kb.id for kb in list_kbs() if may(principal, kb, "read")}
+
+
+def require(principal: Principal, kb_id: str, action: str) -> KnowledgeBase:
+    """The knowledge base if `principal` may do `action` on it; 404 when it may not even read
+    it (its existence is not disclosed), 403 when it may read but not manage."""
+    kb = get_kb(kb_id)
+    if not may(principal, kb, "read"):
+        raise not_found(f"知识库 '{kb_id}' 不存在 unknown knowledge base", "unknown-kb")
+    if action != "read" and not may(principal, kb, action):
+        raise forbidden(f"无权管理知识库 '{kb_id}'")
+    return kb
 
 
 def load_law_dir(
@@ -165,12 +267,18 @@ def query_tokens(text: str) -> list[str]:
     return synonyms().expand(text, tokenize(text))
 
 
-def search(query: str, top_k: int = 5, kb: str | None = None) -> list[Hit]:
-    """Keyword search; a named law or article in the query is boosted, superseded text damped."""
+def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = None) -> list[Hit]:
+    """Keyword search over what `principal` may read (and only `kb` when given); a named law
+    or article in the query is boosted, superseded text damped. Unreadable chunks are
+    removed before ranking, so they are never returned, cited or counted."""
+    if kb is not None:
+        require(principal, kb, "read")
+    readable = {kb} if kb is not None else readable_kbs(principal)
     index = _index.get()
     scores = index.bm25.scores(query_tokens(query)).copy()
     if not len(scores):
         return []
+    scores[~np.isin(index.kbs, list(readable))] = 0.0
     named = [key for key, title in index.titles if key in query or title in query]
     articles = set(_ARTICLE_MENTION.findall(query))
     for i, row in enumerate(index.rows):
@@ -182,7 +290,7 @@ def search(query: str, top_k: int = 5, kb: str | None = None) -> list[Hit]:
             scores[i] *= SUPERSEDED_WEIGHT
     order = scores.argsort()[::-1][:top_k]
     return [
-        Hit(doc=index.rows[i].title, doc_key=index.rows[i].doc_key, locator=index.rows[i].locator,
+        Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key, locator=index.rows[i].locator,
             text=index.rows[i].text, status=index.rows[i].status, score=round(float(scores[i]), 4))
         for i in order
         if scores[i] > 0
@@ -233,16 +341,55 @@ def _dedupe_overlap(pieces: list[str]) -> list[str]:
     return out
 
 
-def document_stats() -> dict[str, int]:
+def document_stats(kbs: set[str] | None = None) -> dict[str, int]:
+    """Documents and chunks, in `kbs` only when given (callers pass what the caller may read)."""
     with database().session() as s:
-        docs = s.scalar(select(func.count()).select_from(KbDocument)) or 0
-        chunks = s.scalar(select(func.count()).select_from(KbChunk)) or 0
-    return {"documents": docs, "chunks": chunks}
+        docs = select(func.count()).select_from(KbDocument)
+        chunks = select(func.count()).select_from(KbChunk).join(KbDocument, KbChunk.document_id == KbDocument.id)
+        if kbs is not None:
+            docs, chunks = docs.where(KbDocument.kb.in_(kbs)), chunks.where(KbDocument.kb.in_(kbs))
+        return {"documents": s.scalar(docs) or 0, "chunks": s.scalar(chunks) or 0}
 
 
-def list_documents(kb: str | None = None) -> list[KbDocument]:
+def list_documents(kbs: set[str] | None = None) -> list[KbDocument]:
     with database().session() as s:
-        q = select(KbDocument).order_by(KbDocument.key)
-        if kb:
-            q = q.where(KbDocument.kb == kb)
+        q = select(KbDocument).order_by(KbDocument.kb, KbDocument.key)
+        if kbs is not None:
+            q = q.where(KbDocument.kb.in_(kbs))
         return list(s.scalars(q))
+
+
+def document_chunks(kb: str, key: str) -> tuple[KbDocument, list[KbChunk]]:
+    """A document and its chunks in order: its structure, for browsing."""
+    with database().session() as s:
+        doc = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
+        if doc is None:
+            raise not_found(f"知识库 '{kb}' 中没有文件 '{key}'", "unknown-document")
+        return doc, list(s.scalars(select(KbChunk).where(KbChunk.document_id == doc.id).order_by(KbChunk.ord)))
+
+
+class Answer(BaseModel):
+    """An answer composed from retrieved text: quotes with markers, and the citations."""
+
+    answer: str
+    citations: list[Hit]
+
+
+def answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
+           docs: set[str] | None = None) -> Answer:
+    """The embedded (no-LLM) answer: the best passages the caller may read, quoted exactly
+    with their document and locator, in force before superseded."""
+    pool = search(question, principal, top_k=top_k * 4 if docs else top_k, kb=kb)
+    hits = [h for h in pool if docs is None or h.doc_key in docs][:top_k]
+    if not hits:
+        return Answer(answer="知识库中没有找到与问题相关的内容。", citations=[])
+    lines = []
+    for n, hit in enumerate(hits, start=1):
+        superseded = "（已被替代，仅供参考）" if hit.status == "superseded" else ""
+        lines.append(f"- 《{hit.doc_key}》{hit.locator}{superseded}[^{n}]：{excerpt(hit.text)}")
+    return Answer(answer="\n".join(lines), citations=hits)
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    first = text.split("\n")[0]
+    return first if len(first) <= limit else first[:limit] + "……"
