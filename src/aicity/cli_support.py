@@ -47,15 +47,19 @@ def open_city(data_dir: Path | None = None) -> None:
 
 
 def ready_assistant() -> Any:
-    """The assistant with dense routing ready: a one-shot command waits for the route
-    vectors (computed once per data dir, then read from the cache) instead of exiting
-    before they are done."""
+    """The assistant with dense routing and dense retrieval ready: a one-shot command waits
+    for the vectors (computed once per machine, then read from the cache) instead of
+    exiting before they are done."""
     from aicity.assistant.service import assistant
 
+    from aicity.hub.knowledge import service as knowledge
+
     bot = assistant()
-    if bot.router.embedding_job is not None and bot.router.embedding_job.is_alive():
-        with err_console.status("首次计算语义向量 embedding routes (once per data dir)…"):
-            bot.router.wait_dense()
+    jobs = [job for job in (bot.router.dense, knowledge.dense_job()) if job is not None and job.thread.is_alive()]
+    if jobs:
+        with err_console.status("计算语义向量 computing vectors (once per machine)…"):
+            for job in jobs:
+                job.wait()
     return bot
 
 

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from functools import lru_cache
-from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
-from aicity.core.config import settings
-from aicity.core.embeddings import all_cached, default_embedder, embed_cached
+from aicity.core.embeddings import BackgroundVectors, default_embedder
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
@@ -86,41 +83,23 @@ class Router:
                 routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
-        self.embedding_job: threading.Thread | None = None
         self.embedder = default_embedder()
-        #: dense vectors of the routes; None until computed (keyword-only until then)
-        self.vectors: np.ndarray | None = None
-        if self.embedder and self.entries:
-            self._start_embedding(settings().data_dir / "embeddings")
+        #: dense vectors of the routes, computed in the background (keyword-only until then)
+        self.dense = BackgroundVectors(self.embedder, [e.text for e in self.entries], "routes") \
+            if self.embedder and self.entries else None
         self._weights = {
             role: np.array([(1.0 if not e.audience or role in e.audience else OTHER_AUDIENCE_WEIGHT)
                             * self.skills[(e.agent, e.skill)].route_weight for e in self.entries], dtype=np.float32)
             for role in ("citizen", "enterprise", "staff")
         }
 
-    def _start_embedding(self, cache_dir: Path) -> None:
-        """Load the route vectors from the disk cache, or compute them in the background so
-        that a first start answers at once (keyword-only) and turns dense when ready."""
-        texts = [e.text for e in self.entries]
-        if all_cached(self.embedder, texts, cache_dir):
-            self.vectors = embed_cached(self.embedder, texts, cache_dir)
-            return
-
-        def work() -> None:
-            try:
-                self.vectors = embed_cached(self.embedder, texts, cache_dir)
-                log.info("dense routing ready: %d routes embedded", len(texts))
-            except Exception:  # keyword-only routing still works
-                log.exception("embedding the routes failed; routing stays keyword-only")
-
-        self.embedding_job = threading.Thread(target=work, name="embed-routes", daemon=True)
-        self.embedding_job.start()
+    @property
+    def vectors(self) -> np.ndarray | None:
+        return self.dense.get() if self.dense else None
 
     def wait_dense(self, timeout: float | None = None) -> bool:
         """Block until the route vectors are ready (one-shot commands, tests); True if dense."""
-        if self.embedding_job is not None:
-            self.embedding_job.join(timeout)
-        return self.vectors is not None
+        return self.dense is not None and self.dense.wait(timeout) is not None
 
     def _scores(self, text: str, principal: Principal) -> np.ndarray:
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=8000, ge=1, description="longest request text accepted")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest document accepted")
     dense: bool = Field(default=True, description="use the offline embedding model beside BM25")
+    embedding_cache: Path = Field(default=Path("~/.cache/aicity/embeddings"),
+                                  description="passage vectors, shared by every data dir of this user")
     models: list[ModelEndpoint] = Field(default_factory=list)
 
     @property

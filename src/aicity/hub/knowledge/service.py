@@ -22,6 +22,7 @@ from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.config import settings
+from aicity.core.embeddings import BackgroundVectors, default_embedder
 from aicity.core.text import Bm25Index, Synonyms, tokenize
 from aicity.hub.knowledge import access
 from aicity.hub.knowledge.chunking import chunk_article, chunk_generic, paragraph_locator, parse_law
@@ -31,6 +32,7 @@ from aicity.identity import service as identity
 from aicity.identity.service import Principal
 
 GLOBAL_KB = "global"
+SEARCH_MODES = ("hybrid", "keyword", "dense")
 LEVELS = ("global", "department", "personal")
 #: a document with at least this many 第X条 articles is chunked as legal text
 MIN_ARTICLES = 3
@@ -71,9 +73,16 @@ class _Index:
 
     def __init__(self, rows: list[_Row]) -> None:
         self.rows = rows
-        self.bm25 = Bm25Index([tokenize(f"{r.title} {r.text}") for r in rows])
+        texts = [f"{r.title} {r.locator} {r.text}" for r in rows]
+        self.bm25 = Bm25Index([tokenize(t) for t in texts])
         self.titles = sorted({(r.doc_key, r.title) for r in rows}, key=lambda t: -len(t[0]))
         self.kbs = np.array([r.kb for r in rows], dtype=object)
+        self.doc_keys = np.array([r.doc_key for r in rows], dtype=object)
+        self.articles = np.array([r.article for r in rows], dtype=object)
+        self.superseded = np.array([r.status == "superseded" for r in rows], dtype=bool)
+        embedder = default_embedder()
+        self.embedder = embedder
+        self.dense = BackgroundVectors(embedder, texts, "knowledge") if embedder and rows else None
 
 
 def _build_index() -> _Index:
@@ -267,34 +276,74 @@ def query_tokens(text: str) -> list[str]:
     return synonyms().expand(text, tokenize(text))
 
 
-def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = None) -> list[Hit]:
-    """Keyword search over what `principal` may read (and only `kb` when given); a named law
-    or article in the query is boosted, superseded text damped. Unreadable chunks are
-    removed before ranking, so they are never returned, cited or counted."""
+def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = None,
+           mode: str = "hybrid") -> list[Hit]:
+    """Search what `principal` may read (only `kb` when given).
+
+    `keyword`: BM25 over rjieba tokens with the city's synonyms. `dense`: multilingual-e5
+    similarity. `hybrid` (default): both fused by reciprocal rank (falls back to keyword
+    while the vectors are still being computed). Then a cheap reranker: a law or article
+    named in the query is lifted, superseded text damped. Unreadable chunks are removed
+    before ranking, so they are never returned, cited or counted.
+    """
+    if mode not in SEARCH_MODES:
+        raise bad_request(f"未知检索方式 '{mode}'；可选 {', '.join(SEARCH_MODES)}", "unknown-mode")
     if kb is not None:
         require(principal, kb, "read")
     readable = {kb} if kb is not None else readable_kbs(principal)
     index = _index.get()
-    scores = index.bm25.scores(query_tokens(query)).copy()
-    if not len(scores):
+    if not index.rows:
         return []
-    scores[~np.isin(index.kbs, list(readable))] = 0.0
-    named = [key for key, title in index.titles if key in query or title in query]
-    articles = set(_ARTICLE_MENTION.findall(query))
-    for i, row in enumerate(index.rows):
-        if row.doc_key in named:
-            scores[i] = scores[i] * 1.5 + 2.0
-            if row.article in articles:
-                scores[i] += 20.0
-        if row.status == "superseded":
-            scores[i] *= SUPERSEDED_WEIGHT
-    order = scores.argsort()[::-1][:top_k]
+    visible = np.isin(index.kbs, list(readable))
+    vectors = index.dense.get() if index.dense else None
+    if mode == "dense" and vectors is None:
+        raise Problem(503, "语义检索尚未就绪 Dense search not ready", "向量仍在计算中，请稍后或改用 keyword",
+                      "dense-not-ready")
+    keyword = np.where(visible, index.bm25.scores(query_tokens(query)), 0.0)
+    if mode == "keyword" or vectors is None:
+        scores = keyword
+    else:
+        cos = np.where(visible, vectors @ index.embedder.query(query), -1.0)
+        scores = cos if mode == "dense" else _rrf([keyword, cos], visible)
+    scores = _rerank(index, query, scores, visible)
+    order = np.argsort(-scores, kind="stable")[:top_k]
     return [
         Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key, locator=index.rows[i].locator,
             text=index.rows[i].text, status=index.rows[i].status, score=round(float(scores[i]), 4))
         for i in order
-        if scores[i] > 0
+        if scores[i] > 0 and visible[i]
     ]
+
+
+def _rrf(rankings: list[np.ndarray], visible: np.ndarray, depth: int = 100, k: int = 60) -> np.ndarray:
+    """Reciprocal-rank fusion of several score arrays (their top `depth` each)."""
+    fused = np.zeros(len(visible), dtype=np.float64)
+    for scores in rankings:
+        top = np.argsort(-scores, kind="stable")[:depth]
+        top = top[visible[top] & (scores[top] > 0)]
+        fused[top] += 1.0 / (k + np.arange(1, len(top) + 1))
+    return fused
+
+
+def _rerank(index: _Index, query: str, scores: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """A law named in the query lifts its chunks, a named article above all; superseded
+    text counts half."""
+    scores = scores.astype(np.float64, copy=True)
+    top = float(scores.max()) if len(scores) else 0.0
+    named = [key for key, title in index.titles if key in query or title in query]
+    if named and top > 0:
+        in_named = np.isin(index.doc_keys, named) & visible
+        scores[in_named] = scores[in_named] * 1.5 + 0.1 * top
+        articles = list(set(_ARTICLE_MENTION.findall(query)))
+        if articles:
+            scores[in_named & np.isin(index.articles, articles)] += 2.0 * top
+    scores[index.superseded] *= SUPERSEDED_WEIGHT
+    return scores
+
+
+def dense_job() -> BackgroundVectors | None:
+    """The job computing the knowledge base's vectors (for progress and for waiting)."""
+    return _index.get().dense
 
 
 def get_article(doc_key: str, article: str, paragraph: int | None = None, kb: str = GLOBAL_KB) -> Citation | None:
