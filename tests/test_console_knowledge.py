@@ -111,6 +111,10 @@ class KbPage:
         self.page.locator("#api-key").press("Enter")
         self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')")
 
+    def dismiss_toasts(self) -> None:
+        """Close the toasts (they float over the top right, where the search buttons are)."""
+        self.page.evaluate("() => document.querySelectorAll('#toasts .toast').forEach((t) => t.remove())")
+
     def close(self) -> None:
         self.context.close()
 
@@ -247,6 +251,7 @@ def test_operator_uploads_searches_and_deletes(kb_ui: KbPage, live_server: str, 
     doc.wait_for()
     assert ui.tid("doc-item").count() == 1
     ui.tid("doc-viewer").locator("[data-testid=doc-chunk]", has_text=UPLOAD_PHRASE).wait_for()  # opened
+    ui.dismiss_toasts()
 
     ui.search(UPLOAD_PHRASE)
     hit = ui.tid("kb-hit").first
@@ -279,6 +284,8 @@ def test_operator_uploads_searches_and_deletes(kb_ui: KbPage, live_server: str, 
     assert any(UPLOAD_TITLE in d for d in ui.dialogs)
     assert ui.tid("doc-item").count() == 0
     assert ui.tid("doc-viewer").get_by_test_id("doc-chunk").count() == 0
+    assert "已删除" in ui.tid("info-toast").last.inner_text()
+    ui.dismiss_toasts()
     ui.search(UPLOAD_PHRASE)
     assert all(ui.tid("kb-hit").nth(i).get_attribute("data-kb") != DEPT_KB for i in range(ui.tid("kb-hit").count()))
 

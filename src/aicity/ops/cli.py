@@ -48,3 +48,35 @@ def eval_assistant(
         console.print(f"[red]✗[/red] ({row['role']}) {row['q']}\n    expected {row['expected'].get('skills')} "
                       f"{row['expected'].get('departments')} {row['expected'].get('target', '')}\n"
                       f"    got      {row['got']}")
+
+
+@app.command("kb")
+def eval_kb(
+    cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集（{q, doc, article, also?}）；默认内置")] = None,
+    mode: Annotated[list[str] | None, typer.Option(help="keyword | dense | hybrid（可重复）")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """知识检索召回率 Retrieval recall@5 and MRR per search mode, side by side."""
+    from aicity.ops.evaluation import default_kb_set, evaluate_kb, load_cases
+
+    path = cases or default_kb_set()
+    if not path.is_file():
+        fail(f"找不到评测集 evaluation set not found: {path}")
+    modes = mode or ["keyword", "dense", "hybrid"]
+    if bad := [m for m in modes if m not in ("keyword", "dense", "hybrid")]:
+        fail(f"未知检索方式 unknown mode: {', '.join(bad)}")
+    try:
+        loaded = load_cases(path)
+    except ValueError as exc:
+        fail(str(exc))
+    open_city(data_dir)
+    ready_assistant()
+    reports = [evaluate_kb(loaded, m) for m in modes]
+    if json_out:
+        print_json({"reports": reports})
+        return
+    table = Table("方式 mode", "cases", "recall@5", "MRR@10", "p50 ms")
+    for r in reports:
+        table.add_row(r["mode"], str(r["cases"]), str(r["recall@5"]), str(r["mrr@10"]), str(r["latency_ms_p50"]))
+    Console().print(table)

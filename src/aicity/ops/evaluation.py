@@ -70,3 +70,35 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None,
         "failures": [r for r in rows if not r["ok"]],
     }
+
+
+def default_kb_set() -> Path:
+    return Path(str(resources.files("aicity") / "demo" / "data" / "eval" / "kb.jsonl"))
+
+
+def kb_hit(hit_doc: str, hit_locator: str, case: dict[str, Any]) -> bool:
+    """A hit answers a case when it is the labelled article (or one of `also`), whole or a 款 of it."""
+    wanted = [(case["doc"], case["article"]), *((a["doc"], a["article"]) for a in case.get("also", []))]
+    return any(hit_doc == doc and (hit_locator == art or hit_locator.startswith(art + " ")) for doc, art in wanted)
+
+
+def evaluate_kb(cases: list[dict[str, Any]], mode: str, k: int = 5) -> dict[str, Any]:
+    """recall@k and MRR@10 of knowledge search in `mode` (keyword, dense or hybrid)."""
+    from aicity.hub.knowledge import service as knowledge
+    from aicity.identity.models import Role
+
+    reader = Principal(role=Role.citizen)
+    recall, rr, latencies, misses = 0, 0.0, [], []
+    for case in cases:
+        t0 = time.perf_counter()
+        hits = knowledge.search(case["q"], reader, top_k=10, mode=mode)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        ranks = [i for i, h in enumerate(hits, start=1) if kb_hit(h.doc_key, h.locator, case)]
+        recall += bool(ranks and ranks[0] <= k)
+        rr += 1.0 / ranks[0] if ranks else 0.0
+        if not ranks or ranks[0] > k:
+            misses.append({"q": case["q"], "expected": f"{case['doc']} {case['article']}",
+                           "got": [f"{h.doc_key} {h.locator}" for h in hits[:3]]})
+    n = len(cases) or 1
+    return {"mode": mode, "cases": len(cases), f"recall@{k}": round(recall / n, 4), "mrr@10": round(rr / n, 4),
+            "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "misses": misses}

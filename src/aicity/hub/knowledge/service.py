@@ -33,6 +33,8 @@ from aicity.identity.service import Principal
 
 GLOBAL_KB = "global"
 SEARCH_MODES = ("hybrid", "keyword", "dense")
+#: the dense ranking counts this much beside BM25 in hybrid fusion
+DENSE_RRF_WEIGHT = 2.0
 LEVELS = ("global", "department", "personal")
 #: a document with at least this many 第X条 articles is chunked as legal text
 MIN_ARTICLES = 3
@@ -304,7 +306,7 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
         scores = keyword
     else:
         cos = np.where(visible, vectors @ index.embedder.query(query), -1.0)
-        scores = cos if mode == "dense" else _rrf([keyword, cos], visible)
+        scores = cos if mode == "dense" else _rrf([(keyword, 1.0), (cos, DENSE_RRF_WEIGHT)], visible)
     scores = _rerank(index, query, scores, visible)
     order = np.argsort(-scores, kind="stable")[:top_k]
     return [
@@ -315,13 +317,14 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     ]
 
 
-def _rrf(rankings: list[np.ndarray], visible: np.ndarray, depth: int = 100, k: int = 60) -> np.ndarray:
-    """Reciprocal-rank fusion of several score arrays (their top `depth` each)."""
+def _rrf(rankings: list[tuple[np.ndarray, float]], visible: np.ndarray, depth: int = 100, k: int = 60) -> np.ndarray:
+    """Weighted reciprocal-rank fusion of several score arrays (their top `depth` each)."""
     fused = np.zeros(len(visible), dtype=np.float64)
-    for scores in rankings:
-        top = np.argsort(-scores, kind="stable")[:depth]
+    for scores, weight in rankings:
+        top = np.argpartition(-scores, min(depth, len(scores) - 1))[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
         top = top[visible[top] & (scores[top] > 0)]
-        fused[top] += 1.0 / (k + np.arange(1, len(top) + 1))
+        fused[top] += weight / (k + np.arange(1, len(top) + 1))
     return fused
 
 

@@ -631,7 +631,7 @@ class KnowledgePage {
         f.progress.dataset.state = "done";
         const what = body.changed ? "已入库 Ingested" : "未变化 Unchanged（内容与已有文件相同）";
         f.label.textContent = `${body.changed ? "已入库" : "未变化"}：《${body.title || body.key}》`;
-        this.api.toast(`${what}：《${body.title || body.key}》→ ${this.kbName(body.kb || kb.id)}`, { kind: "info" });
+        this.api.toast(`${what}：《${body.title || body.key}》→ ${this.kbName(body.kb || kb.id)}`, { kind: "info", timeout: 5000 });
         f.file.value = "";
         if (this.current?.id === kb.id) {
           this.loadDocs().then(() => this.showDoc(kb.id, body.key));
@@ -685,7 +685,7 @@ class KnowledgePage {
       this.viewer.replaceChildren(this.viewerPlaceholder());
       delete this.viewer.dataset.key;
     }
-    this.api.toast(`已删除 Deleted：《${d.title || d.key}》`, { kind: "info" });
+    this.api.toast(`已删除 Deleted：《${d.title || d.key}》`, { kind: "info", timeout: 5000 });
     if (this.current?.id === kb.id) await this.loadDocs();
   }
 }
