@@ -141,3 +141,29 @@ def test_serve_starts_the_city_and_answers(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_kb_ingest_ask_list_delete(data_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "停车.md").write_text("# 停车收费办法\n\n## 收费标准\n\n路内停车首小时免费，之后每小时三元。\n", encoding="utf-8")
+    (folder / "坏文件.docx").write_bytes(b"not a docx")
+    (folder / "说明.exe").write_bytes(b"MZ")  # not a supported type: skipped when ingesting a folder
+    assert run(["kb", "create", "urban_docs", "--name", "城管库", "--level", "department", "--department", "urban"],
+               data_dir).returncode == 0
+    bad_kb = run(["kb", "create", "x_docs", "--name", "x", "--level", "department", "--department", "nowhere"], data_dir)
+    assert bad_kb.returncode == 2 and "nowhere" in bad_kb.stderr
+    out = run(["kb", "ingest", str(folder), "--kb", "urban_docs", "--json"], data_dir)
+    results = {Path(r["file"]).name: r for r in json.loads(out.stdout)["results"]}
+    assert out.returncode == 1  # one file failed, the others went in
+    assert results["停车.md"]["status"] == "ingested" and results["坏文件.docx"]["status"] == "error"
+    assert "说明.exe" not in results
+    again = json.loads(run(["kb", "ingest", str(folder / "停车.md"), "--kb", "urban_docs", "--json"], data_dir).stdout)
+    assert again["results"][0]["status"] == "unchanged"
+    answer = json.loads(run(["kb", "ask", "路内停车怎么收费", "--kb", "urban_docs", "--json"], data_dir).stdout)
+    assert "每小时三元" in answer["citations"][0]["text"] and "[^1]" in answer["answer"]
+    listed = json.loads(run(["kb", "list", "--kb", "urban_docs", "--json"], data_dir).stdout)["documents"]
+    assert [d["key"] for d in listed] == ["停车收费办法"]
+    assert run(["kb", "delete", "停车收费办法", "--kb", "urban_docs"], data_dir).returncode == 0
+    gone = run(["kb", "delete", "停车收费办法", "--kb", "urban_docs"], data_dir)
+    assert gone.returncode == 2 and "停车收费办法" in gone.stderr
