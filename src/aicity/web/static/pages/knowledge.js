@@ -303,6 +303,7 @@ class KnowledgePage {
     const seq = ++this.seq.viewer;
     this.openDoc = { kb: kbId, key };
     this.markOpen();
+    this.docList.querySelector(".kb-doc.is-open")?.scrollIntoView({ block: "nearest" });
     this.viewer.replaceChildren(empty("加载中… Loading"));
     let doc;
     try {
@@ -318,6 +319,7 @@ class KnowledgePage {
     this.viewer.dataset.key = doc.key;
     this.viewer.scrollTop = 0;
     if (locator) this.flashChunk(locator);
+    else this.viewer.scrollIntoView({ block: "nearest" }); // narrow screens: the viewer is below the list
   }
 
   flashChunk(locator) {
@@ -460,7 +462,7 @@ class KnowledgePage {
         h("span", { class: "kb-hit-loc", testid: "kb-hit-locator", text: hit.locator || "" })),
         superseded ? h("span", { class: "kb-badge kb-badge-warn", testid: "status-badge", text: "已被替代 仅供参考" }) : null,
         h("span", { class: "kb-hit-kb muted small", text: this.kbName(hit.kb) }),
-        typeof hit.score === "number" ? h("span", { class: "kb-hit-score muted small", title: "相关度 score", text: hit.score.toFixed(2) }) : null),
+        typeof hit.score === "number" ? h("span", { class: "kb-hit-score muted small", title: "相关度 score", text: hit.score.toFixed(3) }) : null),
       h("blockquote", { class: "kb-hit-text", testid: "kb-hit-text" }, highlighted(hit.text, q)));
   }
 
@@ -561,12 +563,12 @@ class KnowledgePage {
         this.send(form, { file, title, authority, date, status, supersededBy, button, progress, label });
       },
     },
-    h("div", { class: "kb-upload-row" }, file, button),
+    file,
     h("details", { class: "kb-upload-meta" }, h("summary", { class: "small", text: "可选信息 Optional metadata" }),
       h("div", { class: "kb-upload-grid" },
         field("标题 Title", title), field("发布机关 Authority", authority), field("日期 Date", date),
         field("状态 Status", status), field("被替代为 Superseded by", supersededBy))),
-    h("div", { class: "kb-progress-row" }, progress, label));
+    h("div", { class: "kb-upload-row" }, button, h("div", { class: "kb-progress-row" }, progress, label)));
     this.upload.replaceChildren(form);
   }
 
