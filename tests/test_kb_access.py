@@ -127,3 +127,14 @@ def test_managing_knowledge_bases(client: TestClient, people: dict) -> None:
                        json={"id": "tax_faq", "name": "FAQ", "level": "department", "department": "tax"}
                        ).status_code == 403
     assert client.post("/api/v1/kb/bases", json={"id": "mine", "name": "x", "level": "personal"}).status_code == 403
+
+
+def test_status_counts_only_what_the_caller_reads(client: TestClient, people: dict) -> None:
+    anonymous = client.get("/api/v1/kb/status").json()
+    _, admin = people["admin"]
+    everything = client.get("/api/v1/kb/status", headers={"X-API-Key": admin}).json()
+    assert everything["documents"] > anonymous["documents"] >= 80
+    assert anonymous["vectors"]["ready"] is True and anonymous["vectors"]["done"] == anonymous["vectors"]["total"]
+    assert client.get("/api/v1/kb/search", params={"q": "x", "mode": "fuzzy"}).status_code == 422
+    keyword = client.get("/api/v1/kb/search", params={"q": "食品安全法第三十五条", "mode": "keyword"}).json()
+    assert keyword["mode"] == "keyword" and keyword["hits"][0]["locator"] == "第三十五条"

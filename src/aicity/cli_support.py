@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,16 @@ def ready_assistant() -> Any:
     from aicity.hub.knowledge import service as knowledge
 
     bot = assistant()
-    jobs = [job for job in (bot.router.dense, knowledge.dense_job()) if job is not None and job.thread.is_alive()]
-    if jobs:
-        with err_console.status("计算语义向量 computing vectors (once per machine)…"):
-            for job in jobs:
-                job.wait()
+    jobs = {"路由 routes": bot.router.dense, "知识库 knowledge": knowledge.dense_job()}
+    running = {name: job for name, job in jobs.items() if job is not None and job.thread.is_alive()}
+    if running:
+        with Progress(TextColumn("[bold]计算语义向量 {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+            tasks = {name: bar.add_task(name, total=job.total) for name, job in running.items()}
+            while any(job.thread.is_alive() for job in running.values()):
+                for name, job in running.items():
+                    bar.update(tasks[name], completed=job.done, total=job.total)
+                time.sleep(0.2)
     return bot
 
 

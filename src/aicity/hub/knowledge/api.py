@@ -58,10 +58,21 @@ def create_base(body: NewKb, principal: Caller) -> dict:
     return _kb_dict(kb, who)
 
 
+@router.get("/status", summary="知识库索引状态 Index status")
+def status(principal: Caller) -> dict:
+    """Documents the caller may read, and the progress of the background vector job."""
+    job = service.dense_job()
+    return {**service.document_stats(service.readable_kbs(_who(principal))),
+            "vectors": None if job is None else {"done": job.done if job.get() is None else job.total,
+                                                  "total": job.total, "ready": job.get() is not None}}
+
+
 @router.get("/search", summary="检索 Search")
 def search(principal: Caller, q: Annotated[str, Query(min_length=1, max_length=2000)],
-           top_k: Annotated[int, Query(ge=1, le=100)] = 5, kb: str | None = None) -> dict:
-    return {"q": q, "hits": [h.model_dump() for h in service.search(q, _who(principal), top_k=top_k, kb=kb)]}
+           top_k: Annotated[int, Query(ge=1, le=100)] = 5, kb: str | None = None,
+           mode: Annotated[str, Query(pattern="^(hybrid|keyword|dense)$")] = "hybrid") -> dict:
+    hits = service.search(q, _who(principal), top_k=top_k, kb=kb, mode=mode)
+    return {"q": q, "mode": mode, "hits": [h.model_dump() for h in hits]}
 
 
 class Question(BaseModel):
