@@ -18,9 +18,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 20_000
 QUERY = "仅销售预包装食品 备案"
 LAW = "中华人民共和国食品安全法"
@@ -29,18 +26,6 @@ UPLOAD_TITLE = "控制台上传测试通知"
 UPLOAD_PHRASE = "代号雪绒花的专项巡查安排在周四上午"
 UPLOAD_MD = f"# {UPLOAD_TITLE}\n\n## 一、安排\n\n{UPLOAD_PHRASE}。\n\n## 二、要求\n\n请各所做好准备。\n"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("/usr/bin/chromium is missing; .ci/run must install chromium")
-        pytest.skip("Debian Chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

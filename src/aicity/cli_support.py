@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -74,7 +74,7 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[red]错误 error:[/red] {message}")
     raise typer.Exit(code)
 

@@ -14,6 +14,18 @@ from aicity.cli_support import fail, open_city, print_json, ready_assistant
 app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 
 
+def _load(path: Path) -> list[dict]:
+    """A labelled set (JSON Lines), or a clear CLI error naming the file and line."""
+    from aicity.ops.evaluation import load_cases
+
+    if not path.is_file():
+        fail(f"找不到评测集 evaluation set not found: {path}")
+    try:
+        return load_cases(path)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 @app.command("assistant")
 def eval_assistant(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
@@ -22,15 +34,9 @@ def eval_assistant(
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
-    from aicity.ops.evaluation import default_set, evaluate, load_cases
+    from aicity.ops.evaluation import default_set, evaluate
 
-    path = cases or (default_set().with_name("assistant_dev.jsonl") if dev else default_set())
-    if not path.is_file():
-        fail(f"找不到评测集 evaluation set not found: {path}")
-    try:
-        loaded = load_cases(path)
-    except ValueError as exc:
-        fail(str(exc))
+    loaded = _load(cases or (default_set().with_name("assistant_dev.jsonl") if dev else default_set()))
     open_city(data_dir)
     ready_assistant()
     report = evaluate(loaded)
@@ -58,18 +64,12 @@ def eval_kb(
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """知识检索召回率 Retrieval recall@5 and MRR per search mode, side by side."""
-    from aicity.ops.evaluation import default_kb_set, evaluate_kb, load_cases
+    from aicity.ops.evaluation import default_kb_set, evaluate_kb
 
-    path = cases or default_kb_set()
-    if not path.is_file():
-        fail(f"找不到评测集 evaluation set not found: {path}")
     modes = mode or ["keyword", "dense", "hybrid"]
     if bad := [m for m in modes if m not in ("keyword", "dense", "hybrid")]:
         fail(f"未知检索方式 unknown mode: {', '.join(bad)}")
-    try:
-        loaded = load_cases(path)
-    except ValueError as exc:
-        fail(str(exc))
+    loaded = _load(cases or default_kb_set())
     open_city(data_dir)
     ready_assistant()
     reports = [evaluate_kb(loaded, m) for m in modes]

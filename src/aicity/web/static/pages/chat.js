@@ -2,6 +2,7 @@
 // with clickable citation markers, citations, departments, next actions, clarifications
 // and the run's trace. The conversation survives switching pages (module state).
 
+import { h } from "../lib/dom.js";
 import { renderMarkdown } from "../lib/markdown.js";
 
 const STREAM = "/api/v1/assistant/ask/stream";
@@ -15,24 +16,6 @@ const STATUS_TEXT = { in_force: "现行有效", repealed: "已废止", amended: 
 
 const state = { view: null, api: null, sessionId: null, busy: false, turns: 0, controller: null };
 
-// --- tiny DOM helper (text only: never parses markup) ------------------------------------
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "testid") el.dataset.testid = v;
-    else if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
 
 const fmtMs = (ms) => (typeof ms === "number" ? (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`) : "");
 const pct = (x) => (typeof x === "number" ? `${Math.round(x * 100)}%` : "");

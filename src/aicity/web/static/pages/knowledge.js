@@ -6,6 +6,7 @@
 // Safety: every server string reaches the DOM as text (textContent / text nodes); the only
 // HTML assigned is the output of renderMarkdown, which escapes its whole input first.
 
+import { h } from "../lib/dom.js";
 import { renderMarkdown } from "../lib/markdown.js";
 
 const BASE = "/api/v1/kb";
@@ -17,25 +18,6 @@ const ASK_TOP_K = 3;
 
 /** Remembered across page switches: the selected knowledge base. */
 const memory = { kb: null };
-
-// --- tiny DOM helper (text only: never parses markup) ------------------------------------
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "testid") el.dataset.testid = v;
-    else if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
 
 const enc = encodeURIComponent;
 const docPath = (kb, key) => `${BASE}/bases/${enc(kb)}/documents/${enc(key)}`;
