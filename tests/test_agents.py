@@ -110,3 +110,23 @@ def test_actuate_skills_are_never_run_from_a_plan(city: Path) -> None:
 
     step = next(s for s in get_trace(result.trace_id).steps if s["name"] == "skill")
     assert step["risk"] == "actuate" and step["decision"] == "approval-required"
+
+
+def test_a_failing_skill_costs_only_its_section(city: Path) -> None:
+    from aicity.agents.base import Agent, Skill, SkillResult
+    from aicity.assistant.service import Assistant
+
+    def broken(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+        raise ZeroDivisionError("bug")
+
+    registry = default_registry()
+    registry.register(Agent(id="buggy", name="有缺陷的", department="gov_office", description="x",
+                            skills=[Skill(id="boom", name="出错技能", description="x",
+                                          examples=["触发一个出错的技能吧", "触发出错技能"], input_model=SkillInput,
+                                          handler=broken, cues=("触发出错",))]))
+    result = Assistant(registry).ask("触发出错的技能。另外，公积金怎么提取？", Principal(Role.citizen))
+    assert "出错技能暂时无法回答" in result.answer and "hpf" in result.departments
+    from aicity.core.tracing import get_trace
+
+    step = next(s for s in get_trace(result.trace_id).steps if s.get("skill") == "boom")
+    assert step["error"].startswith("ZeroDivisionError")

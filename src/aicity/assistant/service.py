@@ -6,6 +6,7 @@ console can show the plan as it executes; `ask` is the same run, collected.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
+
+log = logging.getLogger(__name__)
 
 MAX_PARALLEL_SKILLS = 4
 #: what answers a request that routes nowhere: a search of the knowledge base
@@ -150,9 +153,20 @@ class Assistant:
             except (ValidationError, Problem) as exc:
                 step["error"] = str(exc)
                 return SkillResult(), round((time.perf_counter() - t0) * 1000, 3), str(exc)
+            except Exception as exc:  # a faulty skill costs its own section, never the whole answer
+                log.exception("skill %s.%s failed", task.agent, task.skill)
+                step["error"] = f"{type(exc).__name__}: {exc}"
+                return _skill_failed(skill.name), round((time.perf_counter() - t0) * 1000, 3), step["error"]
             step["departments"] = result.departments
             step["citations"] = len(result.citations)
         return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+def _skill_failed(skill_name: str) -> SkillResult:
+    return SkillResult(sections=[Section(
+        title=f"{skill_name}暂时无法回答", kind="error",
+        body="这一部分处理出错，已记录在运行轨迹中。其余内容不受影响；也可稍后重试或拨打 12345。",
+    )])
 
 
 def _approval_required(skill_name: str) -> SkillResult:
@@ -187,3 +201,4 @@ def _reset(_topic: str, _payload: dict) -> None:
 
 bus.subscribe("catalog.loaded", _reset)
 bus.subscribe("kb.document.ingested", _reset)
+bus.subscribe("kb.document.deleted", _reset)
