@@ -3,6 +3,7 @@ turn, bundles, pre-check, proactive service, multi-intent plans, roles, citation
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,26 @@ def test_bad_text_is_refused(city: Path) -> None:
 def test_clause_splitting() -> None:
     assert split_clauses("孩子刚出生要办什么？另外公积金怎么提取") == ["孩子刚出生要办什么", "公积金怎么提取"]
     assert split_clauses("营业执照怎么办") == ["营业执照怎么办"]
+
+
+def test_labelled_examples_become_routes(city: Path) -> None:
+    """A city's operators correct a routing once; requests like it then go the right way."""
+    from aicity.agents.registry import default_registry
+    from aicity.assistant.service import Assistant, load_examples
+
+    odd = "俺家那口子想把铺子的牌牌挂出去，得先跟谁报备"
+    correction = {"q": odd, "skills": ["gov_service.guide"], "target": "urban.shop_sign_setting"}
+    training = city / "training"
+    training.mkdir(exist_ok=True)
+    (training / "corrections.jsonl").write_text(json.dumps(correction, ensure_ascii=False) + "\nnot json\n",
+                                                encoding="utf-8")
+    try:
+        assert correction in load_examples()  # the bad line is skipped, not fatal
+        before = Assistant(default_registry(), examples=[]).router.route("俺想把铺子的牌牌挂出去，得跟谁报备", CITIZEN)
+        assert before is None or before.params.get("item") != "urban.shop_sign_setting"
+        bot = Assistant(default_registry(), examples=load_examples())
+        bot.router.wait_dense()
+        result = bot.ask("俺想把铺子的牌牌挂出去，得跟谁报备", CITIZEN)
+        assert get_trace(result.trace_id).steps[0]["subtasks"][0]["params"] == {"item": "urban.shop_sign_setting"}
+    finally:
+        (training / "corrections.jsonl").unlink()

@@ -73,7 +73,7 @@ class _Entry:
 
 
 class Router:
-    def __init__(self, registry: AgentRegistry) -> None:
+    def __init__(self, registry: AgentRegistry, examples: list[dict] | None = None) -> None:
         self.registry = registry
         self.entries: list[_Entry] = []
         self.skills: dict[tuple[str, str], Skill] = {}
@@ -82,6 +82,7 @@ class Router:
                 self.skills[(agent.id, skill.id)] = skill
                 routes = [Route(e) for e in skill.examples] + (skill.routes() if skill.routes else [])
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
+        self.entries += self._example_entries(examples or [])
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
         self.embedder = default_embedder()
         #: dense vectors of the routes, computed in the background (keyword-only until then)
@@ -100,6 +101,24 @@ class Router:
     def wait_dense(self, timeout: float | None = None) -> bool:
         """Block until the route vectors are ready (one-shot commands, tests); True if dense."""
         return self.dense is not None and self.dense.wait(timeout) is not None
+
+    def _example_entries(self, examples: list[dict]) -> list[_Entry]:
+        """Labelled requests (a city's history, its operators' corrections) become routes for
+        their skill and target, so a request like one already answered goes the same way."""
+        entries = []
+        for ex in examples:
+            agent, _, skill = ex["skills"][0].partition(".")
+            key = (agent, skill)
+            if key not in self.skills:
+                continue
+            target = ex.get("target")
+            kinds = self.skills[key].target_params
+            params: tuple[tuple[str, str], ...] = ()
+            if target and kinds:
+                kind = _target_kind(target, kinds)
+                params = ((kind, target),) if kind else ()
+            entries.append(_Entry(agent, skill, params, ex["q"], ()))
+        return entries
 
     def _scores(self, text: str, principal: Principal) -> np.ndarray:
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
@@ -173,6 +192,16 @@ class Router:
             return cand
         params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
         return Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+
+
+def _target_kind(target: str, kinds: tuple[str, ...]) -> str | None:
+    """Which param a labelled target fills: catalog item ids have a department prefix."""
+    if "item" in kinds and "." in target:
+        return "item"
+    for kind in kinds:
+        if kind != "item":
+            return kind
+    return None
 
 
 def split_clauses(text: str) -> list[str]:

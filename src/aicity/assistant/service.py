@@ -6,10 +6,13 @@ console can show the plan as it executes; `ask` is the same run, collected.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -60,9 +63,10 @@ class AskResult(BaseModel):
 
 
 class Assistant:
-    def __init__(self, registry: AgentRegistry, planner: Planner | None = None) -> None:
+    def __init__(self, registry: AgentRegistry, planner: Planner | None = None,
+                 examples: list[dict] | None = None) -> None:
         self.registry = registry
-        self.router = Router(registry)
+        self.router = Router(registry, examples)
         self.planner: Planner = planner or EmbeddedPlanner(self.router)
         self._fallback = FALLBACK_SKILL if FALLBACK_SKILL in self.router.skills else None
 
@@ -187,7 +191,28 @@ def validate_text(text: str | None) -> str:
     return text.strip()
 
 
-_assistant = PerDatabase(lambda: Assistant(default_registry([settings().data_dir / "agents"])))
+def _build() -> Assistant:
+    return Assistant(default_registry([settings().data_dir / "agents"]), examples=load_examples())
+
+
+def load_examples() -> list[dict]:
+    """Labelled requests: the demo city's (`demo/data/training/`) and the city's own
+    (`<data dir>/training/*.jsonl`, e.g. operators' corrections)."""
+    builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
+    rows = []
+    for path in [*sorted(builtin.glob("*.jsonl")), *sorted((settings().data_dir / "training").glob("*.jsonl"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                log.warning("%s: a line that is not JSON was skipped", path)
+                continue
+            if isinstance(row, dict) and isinstance(row.get("q"), str) and row.get("skills"):
+                rows.append(row)
+    return rows
+
+
+_assistant = PerDatabase(_build)
 
 
 def assistant() -> Assistant:

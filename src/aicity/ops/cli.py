@@ -29,14 +29,13 @@ def _load(path: Path) -> list[dict]:
 @app.command("assistant")
 def eval_assistant(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
-    dev: Annotated[bool, typer.Option("--dev", help="用调优集 assistant_dev.jsonl（数字会偏高）")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
     from aicity.ops.evaluation import default_set, evaluate
 
-    loaded = _load(cases or (default_set().with_name("assistant_dev.jsonl") if dev else default_set()))
+    loaded = _load(cases or default_set())
     open_city(data_dir)
     ready_assistant()
     report = evaluate(loaded)

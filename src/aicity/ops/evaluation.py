@@ -1,8 +1,8 @@
 """Evaluation of the assistant's routing on a labelled set (JSON Lines).
 
-Two sets ship with the demo city: `eval/assistant.jsonl` (120 requests written apart from
-the router and never used to tune it: the figure to quote) and `eval/assistant_dev.jsonl`
-(207 requests the cue lexicons and weights were tuned on: expect it to read higher).
+`eval/assistant.jsonl` (120 requests) was written apart from the router and is never used
+to tune it or to train it. The 207 labelled requests the cue lexicons and weights were tuned
+on ship as routing examples in `training/assistant_examples.jsonl` instead.
 
 A case: {"q", "role"?, "skills": ["agent.skill", …], "departments": [ids], "target"?: id}.
 Skills are right when the planned set equals the expected set; departments when every
