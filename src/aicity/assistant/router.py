@@ -106,6 +106,9 @@ class Router:
         """Labelled requests (a city's history, its operators' corrections) become routes for
         their skill and target, so a request like one already answered goes the same way."""
         entries = []
+        # the cue phrases say what kind of help was asked (接下来该办啥, 还缺什么); only the rest
+        # says what it was about, and only that should make a new request resemble an example
+        cues = sorted({c for skill in self.skills.values() for c in skill.cues}, key=len, reverse=True)
         for ex in examples:
             agent, _, skill = ex["skills"][0].partition(".")
             key = (agent, skill)
@@ -117,7 +120,10 @@ class Router:
             if target and kinds:
                 kind = _target_kind(target, kinds)
                 params = ((kind, target),) if kind else ()
-            entries.append(_Entry(agent, skill, params, ex["q"], ()))
+            text = normalize(ex["q"]).lower()
+            for cue in cues:
+                text = text.replace(cue, " ")
+            entries.append(_Entry(agent, skill, params, text, ()))
         return entries
 
     def _scores(self, text: str, principal: Principal) -> np.ndarray:
