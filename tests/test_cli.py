@@ -111,6 +111,8 @@ def test_eval_assistant_scores_a_labelled_set(data_dir: Path, tmp_path: Path) ->
     report = json.loads(out.stdout)
     assert report["cases"] == 3 and report["accuracy"] == round(2 / 3, 4)
     assert [f["q"] for f in report["failures"]] == ["食品安全法第三十五条怎么规定的"]
+    assert report["confusion"] == [{"expected": "gov_service.guide", "got": "policy.legal_qa", "count": 1}]
+    assert report["by_skill"]["gov_service.guide"] == 0.0 and report["by_skill"]["policy.legal_qa"] == 1.0
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"q": "x", "skills": []}\nnot json\n', encoding="utf-8")
     broken = run(["eval", "assistant", "--cases", str(bad)], data_dir)

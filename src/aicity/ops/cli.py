@@ -48,7 +48,14 @@ def eval_assistant(
         table.add_row(key, str(report[key]))
     for role, acc in report["by_role"].items():
         table.add_row(f"accuracy[{role}]", str(acc))
+    for skill, acc in report["by_skill"].items():
+        table.add_row(f"accuracy[{skill}]", str(acc))
     console.print(table)
+    if report["confusion"]:
+        confusion = Table("期望 expected", "实际 got", "次数 count", title="技能混淆 skill confusion")
+        for row in report["confusion"]:
+            confusion.add_row(row["expected"], row["got"], str(row["count"]))
+        console.print(confusion)
     for row in report["failures"]:
         console.print(f"[red]✗[/red] ({row['role']}) {row['q']}\n    expected {row['expected'].get('skills')} "
                       f"{row['expected'].get('departments')} {row['expected'].get('target', '')}\n"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
     bot = assistant()
     rows, latencies = [], []
     by_role: dict[str, list[bool]] = defaultdict(list)
+    by_skill: dict[str, list[bool]] = defaultdict(list)
+    confusion: Counter[tuple[str, str]] = Counter()
     for case in cases:
         principal = Principal(role=parse_role(case.get("role", "citizen")))
         t0 = time.perf_counter()
@@ -55,6 +57,10 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
         target_ok = case.get("target") is None or case["target"] in targets
         ok = skills_ok and depts_ok and target_ok
         by_role[principal.role.value].append(ok)
+        expected_key = "+".join(sorted(case["skills"]))
+        by_skill[expected_key].append(ok)
+        if not skills_ok:
+            confusion[(expected_key, "+".join(sorted(got_skills)) or "(none)")] += 1
         rows.append({"q": case["q"], "role": principal.role.value, "ok": ok, "skills_ok": skills_ok,
                      "departments_ok": depts_ok, "target_ok": target_ok, "expected": case,
                      "got": {"skills": sorted(got_skills), "departments": result.departments,
@@ -67,6 +73,8 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "department_accuracy": round(sum(r["departments_ok"] for r in rows) / n, 4),
         "target_accuracy": round(sum(r["target_ok"] for r in rows) / n, 4),
         "by_role": {k: round(sum(v) / len(v), 4) for k, v in by_role.items()},
+        "by_skill": {k: round(sum(v) / len(v), 4) for k, v in sorted(by_skill.items())},
+        "confusion": [{"expected": e, "got": g, "count": n} for (e, g), n in confusion.most_common()],
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None,
         "failures": [r for r in rows if not r["ok"]],
     }
