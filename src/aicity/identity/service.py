@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from aicity.core.db import database
+from aicity.core.db import PerDatabase, database
 from aicity.core.errors import bad_request, forbidden, not_found, unauthorized
 from aicity.core.ids import new_id, utcnow
 from aicity.identity.models import PUBLIC_ROLES, STAFF_ROLES, ApiKey, Department, Role
@@ -47,12 +47,26 @@ def load_departments(rows: list[dict[str, Any]]) -> int:
                     id=row["id"], name=row["name"], name_en=row.get("name_en", ""), duties=row.get("duties", [])
                 )
             )
+    _departments.invalidate()
     return len(rows)
 
 
-def list_departments() -> list[Department]:
+def _read_departments() -> list[Department]:
     with database().session() as s:
         return list(s.scalars(select(Department).order_by(Department.id)))
+
+
+#: departments change only when a city's data is loaded: read once per database
+_departments = PerDatabase(_read_departments)
+
+
+def list_departments() -> list[Department]:
+    return _departments.get()
+
+
+def department_name(dept_id: str) -> str:
+    """The department's Chinese name, or the id when it is unknown."""
+    return next((d.name for d in list_departments() if d.id == dept_id), dept_id)
 
 
 def _hash(key: str) -> str:

@@ -36,8 +36,7 @@ def department_duty(inp: DutyInput, ctx: SkillContext) -> SkillResult:
 
 def service_stats(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     stats = catalog.statistics()
-    names = {d.id: d.name for d in identity.list_departments()}
-    top = "\n".join(f"| {names.get(d, d)} | {n} |" for d, n in list(stats["per_department"].items())[:10])
+    top = "\n".join(f"| {identity.department_name(d)} | {n} |" for d, n in list(stats["per_department"].items())[:10])
     body = (
         f"- 政务服务事项：{stats['items']} 项，覆盖 {stats['departments']} 个部门\n"
         f"- “高效办成一件事”主题：{stats['bundles']} 个\n"

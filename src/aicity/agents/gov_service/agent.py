@@ -15,6 +15,7 @@ from aicity.agents.gov_service import render, slots
 from aicity.core.text import tokenize
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as knowledge
+from aicity.identity import service as identity
 from aicity.hub.catalog.schemas import Material, ServiceItem
 
 
@@ -111,7 +112,7 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
                             body="\n".join(f"- {m.name}" + ("" if m.required else "（视情况）") for m in materials)))
     overall = [f"- 整体时限：{render.time_limit_text(b.time_limit, b)}"] if b.time_limit else []
     if b.online_note:
-        overall.append(f"- 线上办理：{b.online_note}{render._mark(b, 'online_note')}")
+        overall.append(f"- 线上办理：{b.online_note}{render.demo_mark(b, 'online_note')}")
     overall += [f"- {t}" for t in b.tips]
     if overall:
         sections.append(Section(title="时限与提醒", body="\n".join(overall), kind="info"))
@@ -244,7 +245,7 @@ def proactive(inp: LifeEventInput, ctx: SkillContext) -> SkillResult:
             departments += [cat.items[s.item].department for s in b.items]
         else:
             item = cat.items[sug.item]
-            lines.append(f"{n}. **{item.name}**（{render.department_name(item.department)}）：{sug.why}")
+            lines.append(f"{n}. **{item.name}**（{identity.department_name(item.department)}）：{sug.why}")
             departments.append(item.department)
     cites = CitationList()
     sections = [Section(title=f"{event.name}：您可能需要办理", body="\n".join(lines), kind="proactive")]

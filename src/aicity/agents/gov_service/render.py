@@ -12,12 +12,7 @@ DEMO_MARK = "（示范城市设定）"
 CHANNEL_LABELS = {"online": "网上办理", "window": "窗口办理"}
 
 
-def department_name(dept_id: str) -> str:
-    names = {d.id: d.name for d in identity.list_departments()}
-    return names.get(dept_id, dept_id)
-
-
-def _mark(item_or_bundle: object, field: str) -> str:
+def demo_mark(item_or_bundle: object, field: str) -> str:
     return DEMO_MARK if field in getattr(item_or_bundle, "demo_assumptions", []) else ""
 
 
@@ -31,7 +26,7 @@ def time_limit_text(limit: TimeLimit | None, owner: object, prefix: str = "time_
         parts.append(f"法定时限：{limit.statutory_days}个工作日")
     if limit.committed_days is not None:
         committed = "即办（当场办结）" if limit.committed_days == 0 else f"{limit.committed_days}个工作日"
-        parts.append(f"承诺时限：{committed}{_mark(owner, f'{prefix}.committed_days')}")
+        parts.append(f"承诺时限：{committed}{demo_mark(owner, f'{prefix}.committed_days')}")
     if limit.note:
         parts.append(limit.note)
     return "；".join(parts) or "—"
@@ -40,23 +35,23 @@ def time_limit_text(limit: TimeLimit | None, owner: object, prefix: str = "time_
 def channels_text(item: ServiceItem) -> str:
     text = "、".join(CHANNEL_LABELS[c] for c in item.channels)
     if item.online_note:
-        text += f"（{item.online_note}{_mark(item, 'online_note')}）"
+        text += f"（{item.online_note}{demo_mark(item, 'online_note')}）"
     if item.window and "window" in item.channels:
-        text += f"；窗口：{item.window}{_mark(item, 'window')}"
+        text += f"；窗口：{item.window}{demo_mark(item, 'window')}"
     return text
 
 
 def item_sections(item: ServiceItem, cites: CitationList) -> list[Section]:
     """The full guide to one item (咨询导办)."""
     basics = [
-        f"- 办理部门：{department_name(item.department)}",
+        f"- 办理部门：{identity.department_name(item.department)}",
         f"- 事项类型：{item.type}",
         f"- 办理渠道：{channels_text(item)}",
         f"- 办理时限：{time_limit_text(item.time_limit, item)}",
-        f"- 收费：{item.fee}{_mark(item, 'fee')}",
+        f"- 收费：{item.fee}{demo_mark(item, 'fee')}",
     ]
     if item.commitment:
-        basics.append(f"- 告知承诺制：可适用{_mark(item, 'commitment')}" + (f"，{item.commitment_note}" if item.commitment_note else ""))
+        basics.append(f"- 告知承诺制：可适用{demo_mark(item, 'commitment')}" + (f"，{item.commitment_note}" if item.commitment_note else ""))
     sections = [Section(title=f"{item.name}", body=item.summary + "\n\n" + "\n".join(basics), kind="overview")]
     if item.conditions:
         sections.append(Section(title="申请条件", body="\n".join(f"- {c}" for c in item.conditions), kind="conditions"))
@@ -82,12 +77,12 @@ def item_line(n: int, item: ServiceItem, note: str | None, cites: CitationList) 
     """One step of a bundle: what, where, how long, on what basis."""
     basis = cites.refs(item.legal_basis[:1])
     parts = [
-        f"{n}. **{item.name}** — {department_name(item.department)}",
+        f"{n}. **{item.name}** — {identity.department_name(item.department)}",
         f"   - {channels_text(item)}；{time_limit_text(item.time_limit, item)}；{item.fee}",
         "   - 材料：" + "、".join(m.name for m in item.materials if m.required),
     ]
     if item.commitment:
-        parts.append("   - 可适用告知承诺制" + _mark(item, "commitment"))
+        parts.append("   - 可适用告知承诺制" + demo_mark(item, "commitment"))
     if note:
         parts.append(f"   - 说明：{note}")
     if basis:
