@@ -165,3 +165,12 @@ def test_openai_client_against_the_running_server(live_server: str) -> None:
     with pytest.raises(openai.PermissionDeniedError):
         oc.chat.completions.create(model="aicity-assistant", messages=[{"role": "user", "content": "开店"}],
                                    extra_body={"aicity": {"role": "official"}})
+
+
+def test_openapi_documents_problem_bodies_and_405_says_what_is_allowed(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    ask = spec["paths"]["/api/v1/assistant/ask"]["post"]["responses"]
+    assert "application/problem+json" in ask["413"]["content"]
+    resp = client.put("/api/v1/assistant/ask", json={"text": "x"})
+    assert resp.status_code == 405 and "POST" in resp.headers["allow"]
+    problem(resp, 405)

@@ -13,7 +13,7 @@ from aicity import __version__
 from aicity.agents import api as agents_api
 from aicity.assistant import api as assistant_api
 from aicity.assistant import openai_api
-from aicity.core.errors import install_handlers
+from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
 from aicity.hub.catalog import api as catalog_api
 from aicity.hub.knowledge import api as knowledge_api
 from aicity.identity import api as identity_api
@@ -44,7 +44,7 @@ def create_app(load_city: bool = True) -> FastAPI:
         assistant_api.router, assistant_api.traces, openai_api.router, knowledge_api.router, catalog_api.router,
         identity_api.router, agents_api.router, ops_api.router, console_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -34,7 +34,10 @@ async def ask(body: AskRequest, principal: Caller) -> AskResult:
     return await run_in_threadpool(assistant().ask, body.text, acting, body.session_id)
 
 
-@router.post("/ask/stream", summary="提问并流式返回计划步骤与答案 (SSE)")
+@router.post("/ask/stream", summary="提问并流式返回计划步骤与答案 (SSE)",
+             response_class=EventSourceResponse,
+             responses={200: {"description": "Server-Sent Events: plan, step…, answer (or error)",
+                              "content": {"text/event-stream": {}}}})
 async def ask_stream(body: AskRequest, principal: Caller) -> EventSourceResponse:
     """Events: `plan` (the sub-tasks), `step` (one per skill as it finishes), `answer` (the
     full result), or `error` (a problem body). Validation errors answer before the stream."""

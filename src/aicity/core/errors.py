@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -34,6 +35,28 @@ class Problem(Exception):
             body["instance"] = instance
         body.update(self.extra)
         return body
+
+
+class ProblemBody(BaseModel):
+    """The RFC 9457 body every error is answered with."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+_PROBLEM_SCHEMA = {"application/problem+json": {"schema": ProblemBody.model_json_schema()}}
+#: documented on every route: the errors any of them may answer with
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": _PROBLEM_SCHEMA}
+    for status, text in [
+        (400, "请求无效 Bad request"), (401, "API key 无效 Invalid API key"), (403, "无权访问 Forbidden"),
+        (404, "未找到 Not found"), (413, "内容过大 Too large"), (415, "格式不支持 Unsupported media type"),
+        (422, "请求内容不合法 Unprocessable"), (503, "暂不可用 Not ready"),
+    ]
+}
 
 
 def bad_request(detail: str, type_: str = "invalid-request", **extra: Any) -> Problem:
@@ -81,4 +104,6 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         problem = Problem(exc.status_code, str(exc.detail), str(exc.detail))
-        return _problem_response(problem, request)
+        response = _problem_response(problem, request)
+        response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405
+        return response
