@@ -39,7 +39,6 @@ def questions() -> list[dict]:
 
 
 def in_process(cases: list[dict], rounds: int) -> dict:
-    from aicity.assistant.service import assistant
     from aicity.cli_support import open_city
     from aicity.identity.service import Principal, parse_role
 

@@ -5,12 +5,10 @@ clarifications and Markdown safety."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

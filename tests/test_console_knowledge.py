@@ -7,12 +7,10 @@ that nothing non-public is listed and nothing can be managed."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -38,7 +38,7 @@ def compose(results: list[SkillResult]) -> Composed:
                 found = len(citations)
             mapping[local] = found
         for sec in result.sections:
-            body = _MARKER.sub(lambda m: f"[^{mapping.get(int(m.group(1)), m.group(1))}]", sec.body)
+            body = _MARKER.sub(lambda m, mapping=mapping: f"[^{mapping.get(int(m.group(1)), m.group(1))}]", sec.body)
             sections.append(sec.model_copy(update={"body": body}))
     departments = list(dict.fromkeys(d for r in results for d in r.departments))
     actions = list({a.value: a for r in results for a in r.next_actions}.values())[:MAX_NEXT_ACTIONS]
