@@ -16,6 +16,7 @@ import yaml
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from aicity.core.bus import bus
 from aicity.core.db import PerDatabase, database
@@ -149,7 +150,7 @@ def ingest_document(
     title = title or doc_title or PurePath(filename).stem
     key = key or title
     with database().session() as s:
-        existing = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
+        existing = _find_document(s, kb, key)
         if existing is not None and existing.content_hash == digest:
             changed = existing.status != status or existing.superseded_by != superseded_by
             existing.status, existing.superseded_by = status, superseded_by
@@ -175,11 +176,20 @@ def ingest_document(
     return doc, changed
 
 
+def _find_document(s: Session, kb: str, key: str) -> KbDocument | None:
+    return s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
+
+
+def _document_or_404(s: Session, kb: str, key: str) -> KbDocument:
+    doc = _find_document(s, kb, key)
+    if doc is None:
+        raise not_found(f"知识库 '{kb}' 中没有文件 '{key}'", "unknown-document")
+    return doc
+
+
 def delete_document(kb: str, key: str) -> None:
     with database().session() as s:
-        doc = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
-        if doc is None:
-            raise not_found(f"知识库 '{kb}' 中没有文件 '{key}'", "unknown-document")
+        doc = _document_or_404(s, kb, key)
         s.execute(delete(KbChunk).where(KbChunk.document_id == doc.id))
         s.delete(doc)
     _index.invalidate()
@@ -205,20 +215,28 @@ def ensure_kb(kb_id: str, name: str, level: str = "global", department: str | No
             kb = KnowledgeBase(id=kb_id, name=name, level=level, department_id=department, owner_key_id=owner_key_id,
                                created_at=utcnow())
             s.add(kb)
-        return kb
+    _kbs.invalidate()
+    return kb
+
+
+def _read_kbs() -> dict[str, KnowledgeBase]:
+    with database().session() as s:
+        return {kb.id: kb for kb in s.scalars(select(KnowledgeBase).order_by(KnowledgeBase.id))}
+
+
+#: knowledge bases change only through `ensure_kb`: every search reads them from memory
+_kbs = PerDatabase(_read_kbs)
 
 
 def get_kb(kb_id: str) -> KnowledgeBase:
-    with database().session() as s:
-        kb = s.get(KnowledgeBase, kb_id)
+    kb = _kbs.get().get(kb_id)
     if kb is None:
         raise not_found(f"知识库 '{kb_id}' 不存在 unknown knowledge base", "unknown-kb")
     return kb
 
 
 def list_kbs() -> list[KnowledgeBase]:
-    with database().session() as s:
-        return list(s.scalars(select(KnowledgeBase).order_by(KnowledgeBase.id)))
+    return list(_kbs.get().values())
 
 
 def may(principal: Principal, kb: KnowledgeBase, action: str) -> bool:
@@ -352,7 +370,7 @@ def dense_job() -> BackgroundVectors | None:
 def get_article(doc_key: str, article: str, paragraph: int | None = None, kb: str = GLOBAL_KB) -> Citation | None:
     """The exact text of an article (or one 款 of it), or None when the corpus has no such article."""
     with database().session() as s:
-        doc = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == doc_key))
+        doc = _find_document(s, kb, doc_key)
         if doc is None:
             return None
         chunks = list(s.scalars(
@@ -414,9 +432,7 @@ def list_documents(kbs: set[str] | None = None) -> list[KbDocument]:
 def document_chunks(kb: str, key: str) -> tuple[KbDocument, list[KbChunk]]:
     """A document and its chunks in order: its structure, for browsing."""
     with database().session() as s:
-        doc = s.scalar(select(KbDocument).where(KbDocument.kb == kb, KbDocument.key == key))
-        if doc is None:
-            raise not_found(f"知识库 '{kb}' 中没有文件 '{key}'", "unknown-document")
+        doc = _document_or_404(s, kb, key)
         return doc, list(s.scalars(select(KbChunk).where(KbChunk.document_id == doc.id).order_by(KbChunk.ord)))
 
 
