@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aicity.core.config import Settings
+from aicity.hub.gateway.schemas import GatewayConfig
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -25,11 +26,13 @@ def test_toml_then_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.delenv("AICITY_CONFIG", raising=False)
     (tmp_path / "aicity.toml").write_text(
         '[aicity]\ndata_dir = "/srv/city"\nmax_text_chars = 4000\n'
-        '[[aicity.models]]\nname = "qwen"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "qwen2.5"\n',
+        '[[aicity.gateway.deployments]]\nname = "qwen"\ngroup = "chat-large"\n'
+        'base_url = "http://127.0.0.1:9/v1"\nmodel = "qwen2.5"\n',
         encoding="utf-8")
     s = Settings()
     assert s.data_dir == Path("/srv/city") and s.max_text_chars == 4000
-    assert s.models[0].name == "qwen" and s.models[0].group == "chat-large"
+    gateway = GatewayConfig.model_validate(s.gateway)
+    assert gateway.deployments[0].name == "qwen" and gateway.group("chat-large") is not None
     monkeypatch.setenv("AICITY_MAX_TEXT_CHARS", "100")
     monkeypatch.setenv("AICITY_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/c")
     s = Settings()

@@ -15,6 +15,7 @@ from aicity.assistant import api as assistant_api
 from aicity.assistant import openai_api
 from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
 from aicity.hub.catalog import api as catalog_api
+from aicity.hub.gateway import api as gateway_api
 from aicity.hub.knowledge import api as knowledge_api
 from aicity.identity import api as identity_api
 from aicity.ops import api as ops_api
@@ -41,10 +42,11 @@ def create_app(load_city: bool = True) -> FastAPI:
     )
     install_handlers(app)
     for router in (
-        assistant_api.router, assistant_api.traces, openai_api.router, knowledge_api.router, catalog_api.router,
-        identity_api.router, agents_api.router, ops_api.router, console_router,
+        assistant_api.router, assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
+        catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
+    gateway_api.register_local_model(openai_api.MODEL_ID, openai_api.complete)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -1,5 +1,5 @@
-"""OpenAI-compatible face of the assistant: `/v1/models` and `/v1/chat/completions`
-(streaming and not) with model `aicity-assistant`. Citations travel as footnotes in the
+"""The assistant as an OpenAI-compatible model, `aicity-assistant`, served behind the
+gateway's `/v1/chat/completions` (streaming and not). Citations travel as footnotes in the
 content and as a structured `citations` field; `aicity` carries skills, departments, trace."""
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from aicity.assistant.service import AskResult, assistant, validate_text
-from aicity.core.errors import Problem, bad_request, not_found
+from aicity.core.errors import Problem, bad_request
 from aicity.core.ids import new_id
-from aicity.identity.api import Caller
+from aicity.identity.api import caller
 from aicity.identity.service import acting_principal
 
 MODEL_ID = "aicity-assistant"
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
 class ChatMessage(BaseModel):
@@ -47,15 +47,13 @@ def _text_of(message: ChatMessage) -> str:
     return message.content or ""
 
 
-@router.get("/models", summary="OpenAI-compatible model list")
-def models(_: Caller) -> dict:
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "aicity"}]}
-
-
-@router.post("/chat/completions", summary="OpenAI-compatible chat completions")
-async def chat_completions(body: ChatRequest, request: Request, principal: Caller):
-    if body.model != MODEL_ID:
-        raise not_found(f"模型 '{body.model}' 不存在；可用模型 available: {MODEL_ID}", "model-not-found")
+async def complete(raw: dict[str, Any], request: Request) -> Response:
+    """Answer a chat completion request for `aicity-assistant` (the gateway routes it here)."""
+    try:
+        body = ChatRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    principal = caller(request.headers.get("authorization"), request.headers.get("x-api-key"))
     users = [m for m in body.messages if m.role == "user"]
     if not users:
         raise bad_request("messages 中没有 user 消息 no user message", "no-user-message")

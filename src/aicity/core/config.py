@@ -9,20 +9,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-
-
-class ModelEndpoint(BaseModel):
-    """An OpenAI-compatible model endpoint that the gateway may route to."""
-
-    name: str
-    group: str = "chat-large"
-    base_url: str
-    model: str
-    api_key_env: str | None = None
 
 
 class Settings(BaseSettings):
@@ -37,7 +27,11 @@ class Settings(BaseSettings):
     dense: bool = Field(default=True, description="use the offline embedding model beside BM25")
     embedding_cache: Path = Field(default=Path("~/.cache/aicity/embeddings"),
                                   description="passage vectors, shared by every data dir of this user")
-    models: list[ModelEndpoint] = Field(default_factory=list)
+    gateway: dict[str, Any] = Field(default_factory=dict,
+                                    description="[aicity.gateway]: model deployments and groups (see the gateway docs)")
+    planner: Literal["auto", "embedded", "llm"] = Field(
+        default="auto", description="auto: plan with the LLM when its model group has a deployment")
+    planner_group: str = Field(default="chat-large", description="the model group the LLM planner uses")
 
     @property
     def resolved_database_url(self) -> str:

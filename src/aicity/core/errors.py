@@ -23,6 +23,8 @@ class Problem(Exception):
         self.detail = detail
         self.type_ = type_
         self.extra = extra
+        #: response headers, e.g. Retry-After on a 429
+        self.headers: dict[str, str] = {}
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -54,7 +56,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in [
         (400, "请求无效 Bad request"), (401, "API key 无效 Invalid API key"), (403, "无权访问 Forbidden"),
         (404, "未找到 Not found"), (413, "内容过大 Too large"), (415, "格式不支持 Unsupported media type"),
-        (422, "请求内容不合法 Unprocessable"), (503, "暂不可用 Not ready"),
+        (422, "请求内容不合法 Unprocessable"), (429, "超出配额 Too many requests (see Retry-After)"),
+        (502, "上游模型出错 Bad gateway"), (503, "暂不可用 Not ready"), (504, "上游模型超时 Gateway timeout"),
     ]
 }
 
@@ -76,7 +79,8 @@ def unauthorized(detail: str) -> Problem:
 
 
 def _problem_response(problem: Problem, request: Request) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+    headers.update(problem.headers)
     body = problem.body(request.url.path)
     if request.url.path.startswith("/v1/"):  # OpenAI clients read `error`; keep both shapes
         body["error"] = {"message": f"{problem.title}: {problem.detail}", "type": problem.type_,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from aicity import __version__
 from aicity.core.errors import forbidden
@@ -11,6 +13,12 @@ from aicity.identity.api import Caller
 from aicity.ops.metrics import counters
 
 router = APIRouter(prefix="/api/v1", tags=["ops"])
+metrics = APIRouter(tags=["ops"])
+
+
+@metrics.get("/metrics", summary="Prometheus 指标 Prometheus metrics", response_class=Response)
+def prometheus() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health", summary="健康检查 Health")

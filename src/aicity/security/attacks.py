@@ -1,0 +1,254 @@
+"""Prompt-attack detection (Prompt 攻击监测), Chinese and English.
+
+Two detectors over normalised text (`normalize`):
+- weighted rules, one family each: instruction override, role-play jailbreaks, system-prompt
+  extraction, fake role markers, instructions aimed at the assistant inside retrieved or tool
+  text (indirect injection), text hidden in Unicode tag characters; encoded payloads (base64,
+  hex, URL encoding, \\u escapes) are decoded and scanned again, to a bounded depth and size;
+- a classifier (character n-gram TF-IDF + logistic regression, scikit-learn) trained on first
+  use from the labelled set shipped in `data/attacks_train.jsonl`.
+
+    scan(text, source="user") -> list[Finding]
+    assess(text, source="user") -> Verdict(score, flagged, findings)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Literal
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from aicity.security.findings import Finding
+from aicity.security.normalize import MAX_CHARS, normalize
+
+Source = Literal["user", "retrieved", "tool"]
+
+#: a verdict flags text whose score reaches this
+THRESHOLD = 0.5
+_MAX_DEPTH = 2  # decode → scan → decode → scan
+_MAX_DECODED = 20_000  # characters decoded per request, all payloads together
+_MAX_PAYLOADS = 16
+
+_I = re.IGNORECASE
+_AI = r"(?:AI|人工智能|大模型|语言模型|模型|智能助理|智能助手|助手|智能体|机器人|GPT|assistant|LLM|chatbot|language model)"
+_NO_LIMITS = (r"(?:没有|不受|无|毫无|不需要考虑|不用考虑|不考虑|解除|去掉|摆脱|不讲|无视)(?:任何|一切)?的?"
+              r"(?:限制|约束|审查|过滤|规则|道德|伦理|法律|底线|安全|政策|规矩|禁区|禁止事项|顾忌)")
+_EN_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|drop|stop following|pay no attention to|do not follow|don't follow)"
+_EN_RULES = (r"(?:instructions?|directions?|rules|guidelines|prompts?|constraints|restrictions|directives|polic(?:y|ies)|"
+             r"safety|checks|filter(?:ing|s)?|everything you were told|context|system message)")
+_EN_FREE = (r"(?:DAN|AIM|STAN|no (?:restrictions|rules|limits|limitations|ethics|filters?|content polic\w+)|unrestricted|unfiltered|"
+            r"uncensored|jailbr\w+|evil|without (?:any )?(?:restrictions|rules|limitations|ethics|filters?)|freed|machiavellian)")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    type: str
+    pattern: re.Pattern[str]
+    score: float
+    sources: frozenset[Source] = frozenset({"user", "retrieved", "tool"})
+
+
+_EXTERNAL: frozenset[Source] = frozenset({"retrieved", "tool"})
+
+
+def _rule(id: str, type: str, pattern: str, score: float, sources: frozenset[Source] | None = None) -> Rule:
+    return Rule(id, type, re.compile(pattern, _I), score, sources or frozenset({"user", "retrieved", "tool"}))
+
+
+RULES: tuple[Rule, ...] = (
+    # instruction override
+    _rule("override.zh.verb", "override",
+          r"(?:忽略|忽视|无视|忘记|忘掉|不要(?:再)?(?:遵守|理会|遵循|执行|管)|别(?:再)?(?:理会|管)|不必理会|不用(?:再)?管|不再受|"
+          r"抛开|丢弃|丢到一边|跳过|绕过|取消|撤销|解除|覆盖|重置|放弃|停止遵循)"
+          r"[^。！？\n]{0,14}?(?:指令|指示|命令|规则|设定|限制|约束|提示词|提示|要求|策略|准则|规矩|条条框框|审查|过滤|prompt)", 0.8),
+    _rule("override.zh.void", "override",
+          r"(?:之前|以上|上面|前面|上述|原来|原有|原始|此前|先前|你)的?(?:所有|全部|一切)?(?:指令|指示|命令|规则|设定|提示词|约束|限制|要求)"
+          r"[^。！？\n]{0,8}?(?:已|都|均|全部)?(?:失效|作废|不算数?|无效|取消|不适用|被更新|被重置|暂停|是测试)", 0.8),
+    _rule("override.zh.new", "override",
+          r"(?:新的?|真正的|最高优先级的?)(?:指令|指示|规则|设定|命令)(?:如下|是|为|[:：])|优先于你的|最高优先级指令", 0.7),
+    _rule("override.zh.authority", "override",
+          r"我是(?:你的|平台的?|系统的?)?(?:管理员|开发者|开发人员|创造者|主人)[^。！？\n]{0,12}?"
+          r"(?:授权你|命令你|关闭|解除|取消|给我导出|过滤|限制|规则)", 0.75),
+    _rule("override.en.verb", "override", rf"\b{_EN_VERB}\b[^.!?\n]{{0,40}}?\b{_EN_RULES}\b", 0.8),
+    _rule("override.en.void", "override",
+          r"\b(?:previous|prior|above|earlier|original|old)\s+(?:instructions|prompt|directives|rules|guidelines)\s+"
+          r"(?:are|is|no longer|have been)\b[^.!?\n]{0,20}?\b(?:void|cancel\w*|apply|appl(?:y|ies)|invalid|revoked)", 0.75),
+    _rule("override.en.new", "override", r"\bnew (?:instructions|rules)\b[^.!?\n]{0,20}?\b(?:supersede|override|replace|follow)", 0.7),
+    # role-play jailbreaks
+    _rule("roleplay.mode", "roleplay",
+          r"(?:进入|开启|切换(?:成|到|至)?|启用|打开|处于|现在是)[^。！？\n]{0,4}?"
+          r"(?:开发者|上帝|越狱|无限制|无审查|不受限|DAN|维护|管理员|自由|无约束)模式", 0.85),
+    _rule("roleplay.zh.free", "roleplay", rf"{_NO_LIMITS}[^。！？\n]{{0,12}}?{_AI}|{_AI}[^。！？\n]{{0,12}}?{_NO_LIMITS}", 0.8),
+    _rule("roleplay.zh.you_free", "roleplay",
+          rf"(?:假设|假如|想象|设想|假装|如果|当作|扮演|充当|你(?:现在|就|已经)?(?:是|成为|变成))[^。！？\n]{{0,10}}?"
+          rf"(?:{_NO_LIMITS}|邪恶|不守规矩|不讲规矩|无所不答|什么都敢说|从不拒绝|不会拒绝|不拒绝|解除封印|被解锁|越狱|反向助手|坏蛋)", 0.8),
+    _rule("roleplay.dan", "roleplay",
+          r"(?:你(?:现在|就)?是|叫|成为|扮演|as|are(?: now)?)\s*DAN\b|\bDAN\s*(?:模式|mode)|\bDo Anything Now\b|进入DAN", 0.9),
+    _rule("roleplay.jailbroken", "roleplay", r"越狱(?:成功|模式|了)|已(?:经)?越狱|你被解锁|jailbr(?:eak|oken)", 0.8),
+    _rule("roleplay.grandma", "roleplay",
+          r"(?:扮演|假装|当)(?:我|成我)?(?:过世|去世|已故|死去)的(?:奶奶|爷爷|外婆|外公|祖母|祖父)|"
+          r"\b(?:act|pretend|roleplay)\b[^.!?\n]{0,20}?\b(?:deceased|late|dead)\s+(?:grandma|grandmother|grandpa|grandfather)", 0.8),
+    _rule("roleplay.two_personas", "roleplay", r"两个人格|双重人格|两种回答|\btwo (?:responses|personas|answers)\b", 0.6),
+    _rule("roleplay.en.act", "roleplay",
+          r"\b(?:you are|you're|act as|acting as|pretend (?:to be|you are|you're)|roleplay as|role-play as|imagine (?:you are|you're)|"
+          rf"respond as|behave as|you have been)\b[^.!?\n]{{0,40}}?\b{_EN_FREE}", 0.85),
+    _rule("roleplay.en.mode", "roleplay",
+          r"\b(?:enable|enter|switch to|activate|turn on|you are (?:now )?in)\b[^.!?\n]{0,12}?"
+          r"\b(?:developer|jailbreak|unrestricted|god|DAN|uncensored)\s+mode\b", 0.85),
+    _rule("roleplay.en.hypothetical", "roleplay",
+          r"\bif you (?:had|have|were) (?:no|without) (?:safety|rules|restrictions|filters|ethics|limits)", 0.7),
+    # system-prompt extraction
+    _rule("extraction.zh", "extraction",
+          r"(?:(?:系统|初始|原始|隐藏|内部|预设|元|最开始|最初|第一条|开发者|后台)[^，。？！\n]{0,8}?"
+          r"(?:提示词|提示语|提示|指令|设定|prompt|消息|规则|配置|指示)|你的(?:提示词|提示语|设定|指令|prompt|配置|角色设定|规则)|system\s*(?:prompt|message))"
+          r"[^。？！\n]{0,24}?(?:输出|打印|复述|重复|告诉|显示|展示|发给|发出|发我|给我看|贴出|泄露|列出|导出|翻译|背诵|复制|写出|原样|一字不差|逐字|原文|全文|原封不动|是什么|写了什么)", 0.85),
+    _rule("extraction.zh.verb_first", "extraction",
+          r"(?:输出|打印|复述|重复|告诉我|显示|展示|泄露|列出|导出|背诵|复制|写出)[^。？！\n]{0,16}?"
+          r"(?:你的(?:系统|初始|隐藏|预设)?(?:提示词|提示语|设定|指令|prompt)|(?:系统|初始|隐藏|预设)(?:提示词|提示语|指令|设定)|"
+          r"(?:对话|会话)开始(?:之)?前|隐藏的指令|system\s*prompt)", 0.85),
+    _rule("extraction.en", "extraction",
+          r"\b(?:print|repeat|reveal|show|output|tell|dump|quote|display|leak|what (?:is|are|were))\b[^.!?\n]{0,30}?"
+          r"\b(?:(?:system|initial|original|hidden|pre-?|secret|developer)[ -]?(?:prompt|instructions|message)s?|your (?:instructions|prompt|configuration|system message|rules)|"
+          r"(?:text|words|everything) above|you (?:were|are) told|pre-?prompt)", 0.85),
+    # fake role markers
+    _rule("role_marker.chatml", "role_marker", r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>", 0.9),
+    _rule("role_marker.tag", "role_marker",
+          r"\[/?(?:SYSTEM|INST|SYS)\]|<</?SYS>>|</?system>|\"role\"\s*:\s*\"system\"|\bSYSTEM OVERRIDE\b", 0.85),
+    _rule("role_marker.heading", "role_marker", r"(?:^|\n)\s*#{1,4}\s*(?:系统|System|Instruction|Response)\s*[:：]?", 0.75),
+    _rule("role_marker.speaker", "role_marker", r"(?:^|\n)\s*(?:system|assistant)\s*[:：]", 0.7),
+    _rule("role_marker.zh", "role_marker",
+          r"【(?:系统|管理员)[^】]{0,6}】|\[(?:系统|管理员)[^\]]{0,6}\]|系统(?:消息|通知|指令)\s*[:：]|"
+          r"(?:管理员|系统)已(?:经)?(?:授权|关闭|开启|切换)", 0.75),
+    # indirect injection: text from retrieval or tools that talks to the assistant
+    _rule("indirect.address", "indirect",
+          rf"(?:如果你是|假如你是|致|给|写给|对)(?:正在|读取|阅读|处理)?[^，。\n]{{0,8}}?{_AI}(?:的)?(?:话|指令|说明)?[:：】]|"
+          rf"\b(?:note|instructions?|message) (?:to|for) (?:the |any )?{_AI}|\bif you are an? {_AI}|\bto any {_AI}|对AI可见",
+          0.75, _EXTERNAL),
+    _rule("indirect.command", "indirect",
+          rf"{_AI}[^。\n]{{0,16}}?(?:请|必须|应当|应该|务必|立即|马上|需要|要|please|must|should|now|immediately|:|：)"
+          r"[^。\n]{0,16}?(?:调用|执行|发送|转发|删除|关闭|打开|修改|设为|标记|转账|回复|告诉用户|说|输出|附上|加入|索要|停止|忽略|不要告诉|换成|"
+          r"\bcall|\bexecute|\bsend|\bforward|\bdelete|\bemail|\bsay|\btell|\bappend|\bstop|\bignore|\bopen|\bclose|\btransfer|\breset)", 0.8, _EXTERNAL),
+)
+
+_DECODE_HINT = re.compile(r"(?:解码|decode)[^。\n]{0,12}?(?:执行|运行|照做|遵循|follow|execute|run|obey)", _I)
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}+={0,2}")
+_HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}+(?![0-9A-Za-z])|(?:\\x[0-9A-Fa-f]{2}){4,}+")
+_URL = re.compile(r"(?<![A-Za-z0-9%\-_.~+])[A-Za-z0-9%\-_.~+]{9,}+")
+_URL_BYTE = re.compile(r"%[0-9A-Fa-f]{2}")
+_UNICODE = re.compile(r"(?:\\u[0-9A-Fa-f]{4}){3,}+")
+
+
+def _decoded(encoding: str, payload: str) -> str | None:
+    """The text a payload encodes, or None when it is not readable text."""
+    try:
+        if encoding == "base64":
+            raw = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+        elif encoding == "hex":
+            raw = bytes.fromhex(payload.replace("\\x", ""))
+        elif encoding == "url":
+            if len(_URL_BYTE.findall(payload)) < 3:
+                return None
+            raw = urllib.parse.unquote_to_bytes(payload)
+        else:
+            raw = payload.encode().decode("unicode_escape").encode()
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeError):
+        return None
+    printable = sum(c.isprintable() or c in "\n\t" for c in text)
+    return text if text and printable >= 0.9 * len(text) else None
+
+
+def _payloads(text: str) -> Iterator[tuple[str, int, int, str]]:
+    """(encoding, start, end, decoded text) for each encoded payload in `text`, bounded."""
+    budget, count = _MAX_DECODED, 0
+    for encoding, pattern in (("base64", _BASE64), ("hex", _HEX), ("url", _URL), ("unicode", _UNICODE)):
+        for m in pattern.finditer(text):
+            if count >= _MAX_PAYLOADS or budget <= 0:
+                return
+            if (decoded := _decoded(encoding, m.group()[:budget])) is not None:
+                count += 1
+                budget -= len(decoded)
+                yield encoding, m.start(), m.end(), decoded
+
+
+def _rule_findings(text: str, source: Source, depth: int) -> list[tuple[str, str, int, int, float]]:
+    """(type, rule, start, end, score) in normalised `text`, decoded payloads included."""
+    found = [(r.type, r.id, m.start(), m.end(), r.score)
+             for r in RULES if source in r.sources for m in r.pattern.finditer(text)]
+    if depth < _MAX_DEPTH:
+        hinted = _DECODE_HINT.search(text) is not None
+        for encoding, start, end, decoded in _payloads(text):
+            inner = _rule_findings(normalize(decoded).text, source, depth + 1)
+            if not inner and hinted and classifier_score(decoded) >= THRESHOLD:
+                inner = [("classifier", "classifier.tfidf_lr", 0, 0, classifier_score(decoded))]
+            found += [(kind, f"{encoding}>{rule}", start, end, score) for kind, rule, _, _, score in inner]
+    return found
+
+
+def scan(text: str, source: Source = "user", use_classifier: bool = True, limit: int = MAX_CHARS) -> list[Finding]:
+    """Prompt-attack findings in the first `limit` characters of `text` (offsets in the original).
+    `source` says where the text came from: instructions aimed at the assistant count only in
+    retrieved or tool text."""
+    norm = normalize(text, limit)
+    findings = [Finding("attack", kind, *norm.span(start, end), rule, score)
+                for kind, rule, start, end, score in _rule_findings(norm.text, source, 0) if end > start or not norm.text]
+    if norm.hidden:
+        findings.append(Finding("attack", "hidden_text", 0, norm.examined, "hidden_text.unicode_tags", 0.9))
+    if use_classifier and norm.text and (p := classifier_score(norm.text)) >= THRESHOLD:
+        findings.append(Finding("attack", "classifier", 0, norm.examined, "classifier.tfidf_lr", round(p, 4)))
+    return sorted(findings, key=lambda f: (f.start, -f.score))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`score` is the strongest finding's; `flagged` when it reaches `THRESHOLD`."""
+
+    score: float
+    flagged: bool
+    findings: list[Finding]
+
+
+def verdict(findings: list[Finding]) -> Verdict:
+    score = max((f.score for f in findings), default=0.0)
+    return Verdict(score, score >= THRESHOLD, findings)
+
+
+def assess(text: str, source: Source = "user", use_classifier: bool = True) -> Verdict:
+    return verdict(scan(text, source, use_classifier))
+
+
+# ---- classifier ------------------------------------------------------------------------------
+
+def training_rows() -> list[dict]:
+    """The shipped labelled set: {"text", "label": "attack" | "benign", "family"?, "source"}."""
+    path = files("aicity.security") / "data" / "attacks_train.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def classifier() -> Pipeline:
+    """Character 1–4-grams (TF-IDF) and logistic regression, trained on first use (well under a second)."""
+    rows = training_rows()
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True),
+        LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000),
+    )
+    model.fit([normalize(r["text"]).text for r in rows], [r["label"] == "attack" for r in rows])
+    return model
+
+
+def classifier_score(text: str) -> float:
+    """The classifier's probability that normalised `text` is an attack."""
+    return float(classifier().predict_proba([text])[0][1])

@@ -1,0 +1,451 @@
+"""The audit ledger (审计账本): every slice records what it did with `record()`.
+
+Entries are the leaves of an RFC 6962 Merkle tree (`ledger.py`). Entry `seq` (1-based) is
+leaf `seq - 1`; its leaf data is the UTF-8 canonical JSON (keys sorted, no spaces) of
+`{seq, time (UTC ISO 8601, microseconds), actor, action, target, detail}`. A tree head
+signed with the city's Ed25519 key is stored every `SIGN_EVERY` entries and on demand;
+`verify()` recomputes every leaf and root from the stored fields and checks every signed
+head, so an edited, removed, reordered or truncated entry is named.
+
+A signature covers RFC 6962 §3.5's TreeHeadSignature bytes (`ledger.tree_head_message`);
+`public_key_pem()` is what an outside verifier needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time as clock
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from aicity.core.bus import bus
+from aicity.core.config import settings
+from aicity.core.db import PerDatabase, database
+from aicity.core.errors import Problem, bad_request, not_found
+from aicity.core.ids import utcnow
+from aicity.security.ledger import (
+    HASH_SIZE,
+    MerkleTree,
+    leaf_hash,
+    tree_head_message,
+    verify_consistency,
+)
+from aicity.security.models import AuditEntry, AuditTreeHead
+
+T = TypeVar("T")
+
+#: a signed tree head is stored after every this many entries
+SIGN_EVERY = 100
+#: the signing key's file in the data dir
+KEY_FILE = "audit_signing_key.pem"
+#: writers that lose a race to another process (same seq, SQLite's write lock) try again
+_WRITE_TRIES = 10
+#: at most this many suspect entries are matched against each other to recognise moves
+_MOVE_SEARCH = 256
+_LIMITS = {"actor": 200, "action": 100, "target": 500}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_lock = threading.Lock()  # serialises appends (and the cached tree) in this process
+_key_lock = threading.Lock()
+_keys: dict[Path, Ed25519PrivateKey] = {}
+
+
+# --- canonical leaf data ------------------------------------------------------------------
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _utc(t: datetime) -> datetime:
+    """SQLite gives naive datetimes back; everything here is stored in UTC."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _millis(t: datetime) -> int:
+    return (_utc(t) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def leaf_data(entry: AuditEntry, seq: int | None = None) -> bytes:
+    """The bytes entry is hashed as; `seq` replaces the entry's own (to recognise moved content)."""
+    return canonical_json({
+        "seq": entry.seq if seq is None else seq,
+        "time": _utc(entry.time).isoformat(timespec="microseconds"),
+        "actor": entry.actor, "action": entry.action, "target": entry.target, "detail": entry.detail,
+    }).encode("utf-8")
+
+
+def _unhex(value: str) -> bytes:
+    """A stored hex hash; garbage (a tampered row) becomes a hash that matches nothing."""
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raw = b""
+    return raw if len(raw) == HASH_SIZE else bytes(HASH_SIZE)
+
+
+# --- the signing key ----------------------------------------------------------------------
+
+def key_path() -> Path:
+    return settings().data_dir / KEY_FILE
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key readable by this user only; of processes racing, the first link wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink()
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """The ledger's Ed25519 key, generated into the data dir (mode 0600) on first use."""
+    path = key_path().resolve()
+    with _key_lock:
+        if path not in _keys:
+            if not path.exists():
+                _create_key(path)
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise ValueError(f"{path} 不是 Ed25519 私钥 holds no Ed25519 private key")
+            _keys[path] = key
+        return _keys[path]
+
+
+def public_key() -> Ed25519PublicKey:
+    return signing_key().public_key()
+
+
+def public_key_pem() -> str:
+    return public_key().public_bytes(serialization.Encoding.PEM,
+                                     serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def log_id() -> str:
+    """RFC 6962's log id: SHA-256 of the public key's DER SubjectPublicKeyInfo."""
+    der = public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+# --- the stored tree, cached per database -------------------------------------------------
+
+@dataclass
+class _Log:
+    """What this process knows of the stored tree: the stored leaf hashes in seq order."""
+
+    tree: MerkleTree = field(default_factory=MerkleTree)
+    last_seq: int = 0
+    contiguous: bool = True  # every stored seq so far was the one before + 1
+
+    def reset(self) -> None:
+        self.tree, self.last_seq, self.contiguous = MerkleTree(), 0, True
+
+
+_logs: PerDatabase[_Log] = PerDatabase(_Log)
+
+
+def _synced(s: Session) -> _Log:
+    """Catch the cached tree up with the stored entries (other processes append too).
+    Reads only the new rows; the caller holds `_lock`."""
+    log = _logs.get()
+    top = s.scalar(select(func.max(AuditEntry.seq))) or 0
+    if top < log.last_seq:  # entries vanished: start over from what is stored
+        log.reset()
+    if top > log.last_seq:
+        rows = s.execute(select(AuditEntry.seq, AuditEntry.leaf_hash)
+                         .where(AuditEntry.seq > log.last_seq).order_by(AuditEntry.seq))
+        for seq, stored in rows:
+            log.contiguous = log.contiguous and seq == log.last_seq + 1
+            log.tree.append(_unhex(stored))
+            log.last_seq = seq
+    return log
+
+
+def _write(work: Callable[[Session, _Log], T]) -> T:
+    """Run `work` in one transaction under the append lock with the tree synced; run again
+    when another process won a race for the same key or held SQLite's write lock."""
+    attempt = 1
+    while True:
+        try:
+            with _lock, database().session() as s:
+                return work(s, _synced(s))
+        except (IntegrityError, OperationalError):
+            if attempt == _WRITE_TRIES:
+                raise
+        clock.sleep(0.01 * attempt)
+        attempt += 1
+
+
+def _damaged() -> Problem:
+    return Problem(409, "审计日志已损坏 Ledger damaged",
+                   "条目序号不连续，请运行 `aicity audit verify` 查明 entries are missing; run `aicity audit verify`",
+                   "ledger-damaged")
+
+
+# --- appending ----------------------------------------------------------------------------
+
+def record(actor: str, action: str, target: str = "", detail: Mapping[str, Any] | None = None) -> AuditEntry:
+    """Append one entry to the ledger: who (`actor`) did what (`action`) to what (`target`).
+
+    `detail` must be JSON (it is stored as the canonical form that is hashed). Safe under
+    concurrent writers: serialised in this process by a lock, across processes by the
+    primary key. Call it after your own transaction has committed."""
+    for name, value in (("actor", actor), ("action", action), ("target", target)):
+        if len(value) > _LIMITS[name] or (name != "target" and not value.strip()):
+            raise bad_request(f"审计字段 {name} 为空或超过 {_LIMITS[name]} 字 "
+                              f"audit field '{name}' is empty or longer than {_LIMITS[name]}", "invalid-audit-entry")
+    body = json.loads(canonical_json(dict(detail or {})))  # exactly what the JSON column gives back
+
+    def append(s: Session, log: _Log) -> tuple[AuditEntry, bool]:
+        entry = AuditEntry(seq=log.last_seq + 1, time=utcnow(), actor=actor, action=action, target=target,
+                           detail=body)
+        entry.leaf_hash = leaf_hash(leaf_data(entry)).hex()
+        s.add(entry)
+        return entry, log.contiguous
+
+    entry, contiguous = _write(append)
+    if entry.seq % SIGN_EVERY == 0 and contiguous:
+        sign_tree_head()
+    return entry
+
+
+def recent_entries(limit: int = 50, before: int | None = None) -> list[AuditEntry]:
+    """The newest entries first; `before` pages back from a seq."""
+    with database().session() as s:
+        q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+        if before is not None:
+            q = q.where(AuditEntry.seq < before)
+        return list(s.scalars(q))
+
+
+# --- tree heads and proofs ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TreeHead:
+    tree_size: int
+    root_hash: str
+
+
+def tree_head() -> TreeHead:
+    """The current (unsigned) head of the stored tree."""
+    with _lock, database().session() as s:
+        log = _synced(s)
+        return TreeHead(log.tree.size, log.tree.root().hex())
+
+
+def sign_tree_head() -> AuditTreeHead:
+    """Sign and store the head of the current tree; the stored one when this size is signed."""
+    key = signing_key()
+
+    def sign(s: Session, log: _Log) -> AuditTreeHead:
+        if not log.contiguous:
+            raise _damaged()
+        head = s.get(AuditTreeHead, log.tree.size)
+        if head is None:
+            now = utcnow()
+            now = now.replace(microsecond=now.microsecond - now.microsecond % 1000)  # signed in ms
+            root = log.tree.root()
+            signature = key.sign(tree_head_message(log.tree.size, _millis(now), root))
+            head = AuditTreeHead(tree_size=log.tree.size, time=now, root_hash=root.hex(), signature=signature.hex())
+            s.add(head)
+        return head
+
+    return _write(sign)
+
+
+def latest_signed_head() -> AuditTreeHead | None:
+    with database().session() as s:
+        return s.scalar(select(AuditTreeHead).order_by(AuditTreeHead.tree_size.desc()).limit(1))
+
+
+def inclusion_proof(seq: int, tree_size: int | None = None) -> dict[str, Any]:
+    """The audit path of entry `seq` in the tree of `tree_size` entries (default: current)."""
+    with _lock, database().session() as s:
+        log = _synced(s)
+        if not log.contiguous:
+            raise _damaged()
+        size = log.tree.size if tree_size is None else tree_size
+        if not 1 <= seq <= log.tree.size:
+            raise not_found(f"没有第 {seq} 条审计记录 no audit entry {seq} (the ledger has {log.tree.size})",
+                            "unknown-audit-entry")
+        if not seq <= size <= log.tree.size:
+            raise bad_request(f"树大小须在 {seq} 与 {log.tree.size} 之间 tree_size must lie in {seq}..{log.tree.size}",
+                              "invalid-tree-size")
+        proof = log.tree.inclusion_proof(seq - 1, size)
+        return {"seq": seq, "leaf_index": seq - 1, "tree_size": size, "leaf_hash": log.tree.leaf(seq - 1).hex(),
+                "root_hash": log.tree.root(size).hex(), "proof": [p.hex() for p in proof]}
+
+
+def consistency_proof(first: int, second: int | None = None) -> dict[str, Any]:
+    """RFC 6962 proof that the tree of `first` entries is a prefix of the one of `second`."""
+    with _lock, database().session() as s:
+        log = _synced(s)
+        if not log.contiguous:
+            raise _damaged()
+        second = log.tree.size if second is None else second
+        if not 0 <= first <= second <= log.tree.size:
+            raise bad_request(f"须满足 0 ≤ first ≤ second ≤ {log.tree.size} "
+                              f"sizes must satisfy 0 <= first <= second <= {log.tree.size}", "invalid-tree-size")
+        proof = log.tree.consistency_proof(first, second)
+        return {"first": first, "second": second, "first_root": log.tree.root(first).hex(),
+                "second_root": log.tree.root(second).hex(), "proof": [p.hex() for p in proof]}
+
+
+# --- verification -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with the ledger; `seq`..`seq_end` are the entries concerned."""
+
+    kind: str  # removed | edited | reordered | truncated | bad_signature | head_mismatch
+    message: str
+    seq: int | None = None
+    seq_end: int | None = None
+    tree_size: int | None = None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    tree_size: int
+    root_hash: str
+    signed_heads: int
+    findings: list[Finding]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def _gaps(entries: list[AuditEntry]) -> list[Finding]:
+    found, expected = [], 1
+    for e in entries:
+        if e.seq > expected:
+            span = _span(expected, e.seq - 1)
+            found.append(Finding("removed", f"第 {span} 条审计记录被删除 entries {span} were removed (seq gap)",
+                                 expected, e.seq - 1))
+        expected = e.seq + 1
+    return found
+
+
+def _leaf_findings(entries: list[AuditEntry], hashes: list[bytes], removed: list[Finding]) -> list[Finding]:
+    """Entries whose fields no longer give their leaf hash: moved here from another seq
+    (their content hashes right under that seq) or edited."""
+    stored = {e.seq: e.leaf_hash for e in entries}
+    bad = [e for e, h in zip(entries, hashes, strict=True) if h.hex() != e.leaf_hash]
+    gone = [seq for f in removed for seq in range(f.seq or 0, (f.seq_end or 0) + 1)]
+    candidates = [e.seq for e in bad] + gone
+    if len(candidates) > _MOVE_SEARCH:
+        candidates = []
+    found = []
+    for e in bad:
+        origin = next((j for j in candidates if j != e.seq
+                       and leaf_hash(leaf_data(e, j)).hex() in (e.leaf_hash, stored.get(j))), None)
+        if origin is None:
+            found.append(Finding("edited", f"第 {e.seq} 条审计记录被修改 entry {e.seq} was edited "
+                                           "(its fields no longer match its leaf hash)", e.seq, e.seq))
+        else:
+            found.append(Finding("reordered", f"第 {e.seq} 条的位置上是原第 {origin} 条的内容 entry {e.seq} holds "
+                                              f"the content of entry {origin} (reordered)", e.seq, e.seq))
+    return found
+
+
+def _signature_ok(head: AuditTreeHead, key: Ed25519PublicKey) -> bool:
+    try:
+        key.verify(bytes.fromhex(head.signature),
+                   tree_head_message(head.tree_size, _millis(head.time), _unhex(head.root_hash)))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _head_findings(heads: list[AuditTreeHead], tree: MerkleTree) -> list[Finding]:
+    """Each signed head must carry this ledger's signature and be a prefix of today's tree."""
+    key, root, found, last_good = public_key(), tree.root(), [], 0
+    for head in heads:
+        size = head.tree_size
+        if not _signature_ok(head, key):
+            found.append(Finding("bad_signature", f"树头 {size} 的签名无效（伪造或非本账本密钥签发）tree head {size}: "
+                                                  "invalid signature (forged, or not this ledger's key)",
+                                 tree_size=size))
+        elif size > tree.size:
+            span = _span(tree.size + 1, size)
+            found.append(Finding("truncated", f"日志被截短：签名树头含 {size} 条，现只有 {tree.size} 条 log truncated: "
+                                              f"a signed head covers {size} entries, {tree.size} remain "
+                                              f"(entries {span} are gone)", tree.size + 1, size, size))
+        elif verify_consistency(size, tree.size, _unhex(head.root_hash), root, tree.consistency_proof(size)):
+            last_good = size
+        else:
+            span = _span(last_good + 1, size)
+            found.append(Finding("head_mismatch", f"树头 {size} 与现有日志不一致，第 {span} 条在签名后被改动 "
+                                                  f"tree head {size} no longer matches the log: entries {span} "
+                                                  "changed after it was signed", last_good + 1, size, size))
+    return found
+
+
+def verify() -> VerifyReport:
+    """Recompute every leaf hash from the stored fields and the root from them; check every
+    signed head's signature and that it is consistent with the tree as it is now."""
+    with database().session() as s:
+        entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        heads = list(s.scalars(select(AuditTreeHead).order_by(AuditTreeHead.tree_size)))
+    hashes = [leaf_hash(leaf_data(e)) for e in entries]
+    tree = MerkleTree(hashes)
+    removed = _gaps(entries)
+    findings = [*removed, *_leaf_findings(entries, hashes, removed), *_head_findings(heads, tree)]
+    return VerifyReport(not findings, tree.size, tree.root().hex(), len(heads), findings)
+
+
+# --- JSON shapes (CLI and API) ------------------------------------------------------------
+
+def entry_json(e: AuditEntry) -> dict[str, Any]:
+    return {"seq": e.seq, "time": _utc(e.time).isoformat(), "actor": e.actor, "action": e.action,
+            "target": e.target, "detail": e.detail, "leaf_hash": e.leaf_hash}
+
+
+def head_json(head: AuditTreeHead) -> dict[str, Any]:
+    return {"tree_size": head.tree_size, "timestamp": _millis(head.time), "time": _utc(head.time).isoformat(),
+            "root_hash": head.root_hash, "signature": head.signature, "signature_algorithm": "Ed25519",
+            "log_id": log_id(), "public_key": public_key_pem()}
+
+
+# --- what the bus announces ---------------------------------------------------------------
+
+#: topics that change what the city knows or serves; each lands in the ledger
+AUDITED_TOPICS = ("kb.document.ingested", "kb.document.deleted", "catalog.loaded")
+
+
+def _audit_event(topic: str, payload: dict[str, Any]) -> None:
+    target = f"{payload['kb']}/{payload['key']}" if "key" in payload else topic.split(".", 1)[0]
+    record(str(payload.get("actor", "system")), topic, target, payload)
+
+
+for _topic in AUDITED_TOPICS:
+    bus.subscribe(_topic, _audit_event)
