@@ -58,9 +58,14 @@ def render_markdown(sections: list[Section], citations: list[Citation], clarific
         parts.append(clarification.question)
     for sec in sections:
         parts.append(f"## {sec.title}\n\n{sec.body}")
-    if citations:
-        parts.append("\n".join(f"[^{i}]: {footnote(c)}" for i, c in enumerate(citations, 1)))
-    return "\n\n".join(parts)
+    return with_footnotes("\n\n".join(parts), citations)
+
+
+def with_footnotes(text: str, citations: list[Citation]) -> str:
+    """`text` followed by the footnote definitions of `citations` (numbered from 1)."""
+    if not citations:
+        return text
+    return text + "\n\n" + "\n".join(f"[^{i}]: {footnote(c)}" for i, c in enumerate(citations, 1))
 
 
 def footnote(c: Citation) -> str:

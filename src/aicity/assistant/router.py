@@ -166,6 +166,20 @@ class Router:
                 best, params = float(score), dict(entry.params)
         return params, (best if params else 0.0)
 
+    def fill_targets(self, agent: str, skill: str, text: str, params: dict[str, str],
+                     principal: Principal) -> dict[str, str]:
+        """The params a skill needs, for a caller (an LLM) that named the skill but maybe not
+        a valid target: known targets are kept, the rest is found from `text` like a route."""
+        wanted = self.skills[(agent, skill)].target_params
+        known = {p for e in self.entries for p in e.params}
+        kept = {k: v for k, v in params.items() if k not in wanted or (k, v) in known}
+        if not wanted or any(k in kept for k in wanted):
+            return kept
+        target_text = self.skills[(agent, skill)].target_text
+        scores = self._scores(target_text(text) if target_text else text, principal)
+        found, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
+        return {**kept, **found}
+
     def cued_skills(self, text: str, principal: Principal) -> list[tuple[str, str]]:
         """Skills whose cue phrases appear in `text`, highest priority first."""
         lowered = normalize(text).lower()

@@ -21,7 +21,8 @@ from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult
 from aicity.agents.gov_service import slots as slot_filling
 from aicity.agents.registry import AgentRegistry, default_registry
 from aicity.assistant import sessions
-from aicity.assistant.composer import compose
+from aicity.assistant.composer import compose, with_footnotes
+from aicity.assistant.llm_planner import Fallback, LLMPlanner, LLMTurn
 from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner, SubTask
 from aicity.assistant.router import Router
 from aicity.core.bus import bus
@@ -68,36 +69,44 @@ class Assistant:
         self.registry = registry
         self.router = Router(registry, examples)
         self.planner: Planner = planner or EmbeddedPlanner(self.router)
+        self.llm = LLMPlanner(self.router)
         self._fallback = FALLBACK_SKILL if FALLBACK_SKILL in self.router.skills else None
 
     def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
         text = validate_text(text)
         session = sessions.open_session(session_id, principal)
         tracer = Tracer("assistant", principal.role.value, {"text": text}, session.id)
-        pending = session.pending
-        with tracer.step("plan", planner=self.planner.name) as step:
-            plan, known_slots, may_ask = self._plan(text, principal, pending, session.slots)
-            step["subtasks"] = [t.model_dump() for t in plan.subtasks]
-            step["unrouted"] = plan.unrouted
-        yield "plan", {"trace_id": tracer.id, "session_id": session.id, "planner": plan.planner,
-                       "subtasks": [t.model_dump() for t in plan.subtasks]}
-        ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask)
-        futures = [_skill_pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
-        results: list[SkillResult] = []
-        for task, fut in zip(plan.subtasks, futures, strict=True):
-            result, ms, error = fut.result()
-            results.append(result)
-            yield "step", {"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"}
-        with tracer.step("compose"):
+        reply = self._reply_plan(text, session.pending, session.slots)
+        turn = self._llm_turn(text, principal, session.turns, session.slots, tracer) if reply is None else None
+        if turn is not None:
+            plan, results = turn.plan, turn.results
+            yield "plan", _plan_event(tracer, session.id, plan)
+            for step in turn.steps:
+                yield "step", step
+        else:
+            with tracer.step("plan", planner=self.planner.name) as step:
+                plan, known_slots, may_ask = reply or (self._plan(text, principal), session.slots, True)
+                step["subtasks"] = [t.model_dump() for t in plan.subtasks]
+                step["unrouted"] = plan.unrouted
+            yield "plan", _plan_event(tracer, session.id, plan)
+            ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask)
+            futures = [_skill_pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
+            results = []
+            for task, fut in zip(plan.subtasks, futures, strict=True):
+                result, ms, error = fut.result()
+                results.append(result)
+                yield "step", {"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"}
+        with tracer.step("compose", writer="llm" if turn else "embedded"):
             composed = compose(results)
+            answer = with_footnotes(turn.text, composed.citations) if turn else composed.answer
         new_pending = None
         if composed.clarification:
             asking = next(t for t, r in zip(plan.subtasks, results, strict=True) if r.clarification)
             new_pending = asking.model_dump()
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
-        sessions.record_turn(session.id, text, composed.answer, new_pending, {**session.slots, **slots_learnt})
+        sessions.record_turn(session.id, text, answer, new_pending, {**session.slots, **slots_learnt})
         result = AskResult(
-            answer=composed.answer,
+            answer=answer,
             skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
             departments=composed.departments,
             citations=[c.model_dump() for c in composed.citations],
@@ -109,10 +118,27 @@ class Assistant:
             clarification=composed.clarification.model_dump() if composed.clarification else None,
         )
         summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
-                   "citations": len(result.citations), "clarification": bool(result.clarification)}
+                   "citations": len(result.citations), "clarification": bool(result.clarification),
+                   "planner": plan.planner}
         tracer.save(summary)
         bus.publish("assistant.answered", {"trace_id": tracer.id, "role": principal.role.value, **summary})
         yield "answer", result
+
+    def _llm_turn(self, text: str, principal: Principal, history: list[dict[str, Any]], slots: dict[str, str],
+                  tracer: Tracer) -> LLMTurn | None:
+        """The model's turn, or None (and a trace note saying why) for the embedded planner."""
+        if not self.llm.active():
+            return None
+        ctx = SkillContext(principal=principal, tracer=tracer, slots=slots, may_ask=True)
+        with tracer.step("plan", planner=self.llm.name, group=self.llm.group) as step:
+            try:
+                turn = self.llm.run(text, principal, history, ctx, self._dispatch)
+            except Fallback as exc:
+                step["fallback"] = {"reason": exc.reason, "detail": exc.detail[:300]}
+                log.warning("LLM planner fell back to the embedded planner: %s", exc.reason)
+                return None
+            step["subtasks"] = [t.model_dump() for t in turn.plan.subtasks]
+        return turn
 
     def ask(self, text: str, principal: Principal, session_id: str | None = None) -> AskResult:
         result = None
@@ -122,21 +148,24 @@ class Assistant:
         assert result is not None
         return result
 
-    def _plan(self, text: str, principal: Principal, pending: dict | None,
-              slots: dict[str, str]) -> tuple[Plan, dict[str, str], bool]:
+    def _reply_plan(self, text: str, pending: dict | None,
+                    slots: dict[str, str]) -> tuple[Plan, dict[str, str], bool] | None:
         """A reply to a clarifying question re-runs the sub-task that asked it, with the
-        slots it filled and no second question; anything else is planned afresh."""
+        slots it filled and no second question."""
         if pending and pending.get("params", {}).get("bundle"):
             bundle = catalog.catalog().bundles.get(pending["params"]["bundle"])
             answered = {s.id: v for s in (bundle.slots if bundle else []) if (v := slot_filling.detect(s, text))}
             if answered or len(text) <= 12:
                 task = SubTask.model_validate({**pending, "text": pending["text"] + "。" + text})
                 return Plan(planner=self.planner.name, subtasks=[task]), {**slots, **answered}, False
+        return None
+
+    def _plan(self, text: str, principal: Principal) -> Plan:
         plan = self.planner.plan(text, principal)
         if not plan.subtasks and self._fallback:  # nothing routed: let the knowledge base try
             plan.subtasks = [SubTask(agent=self._fallback[0], skill=self._fallback[1], text=text, score=0.0,
                                      confidence=0.0)]
-        return plan, slots, True
+        return plan
 
     def _dispatch(self, task: SubTask, ctx: SkillContext) -> tuple[SkillResult, float, str | None]:
         t0 = time.perf_counter()
@@ -164,6 +193,11 @@ class Assistant:
             step["departments"] = result.departments
             step["citations"] = len(result.citations)
         return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+def _plan_event(tracer: Tracer, session_id: str, plan: Plan) -> dict[str, Any]:
+    return {"trace_id": tracer.id, "session_id": session_id, "planner": plan.planner,
+            "subtasks": [t.model_dump() for t in plan.subtasks]}
 
 
 def _skill_failed(skill_name: str) -> SkillResult:

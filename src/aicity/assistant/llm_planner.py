@@ -1,0 +1,176 @@
+"""The LLM planner: the model of a gateway group plans with the agents' skills as tools
+(JSON schemas from their typed inputs) in a bounded loop, then writes the answer from what
+the tools returned, citing the same numbered sources the structured answer carries.
+
+It never acts on its own: an `actuate` skill the model calls goes to the approval path.
+Whenever the model fails, loops, calls nothing, or cites what it was not given, the turn
+falls back to the embedded planner and the trace says why."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from aicity.agents.base import RiskLevel, SkillContext, SkillResult
+from aicity.assistant.composer import compose
+from aicity.assistant.planner import Plan, SubTask
+from aicity.assistant.router import Router
+from aicity.core.config import settings
+from aicity.core.errors import Problem
+from aicity.hub.gateway import service as gateway
+from aicity.hub.knowledge.grounded import GROUNDING_RULES, citation_fault, normalise_markers, render_sources
+from aicity.identity.service import Principal
+
+MAX_ROUNDS = 4
+MAX_INVALID_CALLS = 2
+HISTORY_TURNS = 3
+SYSTEM_PROMPT = (
+    "你是城市超级助理，为市民、企业和政府工作人员服务。先调用合适的工具（每个工具是一个城市智能体的技能）"
+    "获取事实，再根据工具结果回答；一个请求涉及几件事就分别调用。工具结果中的资料以 [^n] 编号。"
+    + GROUNDING_RULES
+    + "标有“需人工审批”的工具会作用于城市设施，你调用它只会提交审批、不会执行。"
+)
+_FOOTNOTE = re.compile(r"\[\^(\d+)\]")
+Dispatch = Callable[[SubTask, SkillContext], tuple[SkillResult, float, str | None]]
+
+
+@dataclass
+class LLMTurn:
+    plan: Plan
+    results: list[SkillResult]
+    steps: list[dict[str, Any]]
+    text: str
+
+
+class Fallback(Exception):
+    """The model's turn cannot be used; `reason` goes to the trace."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class LLMPlanner:
+    name = "llm"
+
+    def __init__(self, router: Router, group: str | None = None) -> None:
+        self.router = router
+        self.group = group or settings().planner_group
+
+    def active(self) -> bool:
+        return settings().planner != "embedded" and gateway.serves(self.group)
+
+    def tools(self, principal: Principal) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+        """The skills `principal` may use, as OpenAI function tools, and their names."""
+        tools, names = [], {}
+        for (agent, skill_id), skill in self.router.skills.items():
+            if not skill.allowed(principal):
+                continue
+            name = f"{agent}__{skill_id}"
+            names[name] = (agent, skill_id)
+            schema = {k: v for k, v in skill.input_model.model_json_schema().items() if k != "title"}
+            note = "【需人工审批：作用于城市设施】" if skill.risk == RiskLevel.actuate else ""
+            tools.append({"type": "function", "function": {
+                "name": name, "description": f"{skill.name}{note}：{skill.description}", "parameters": schema}})
+        return tools, names
+
+    def run(self, text: str, principal: Principal, history: list[dict[str, Any]], ctx: SkillContext,
+            dispatch: Dispatch) -> LLMTurn:
+        """Raises `Fallback` when the turn should be planned by the embedded planner instead."""
+        tools, names = self.tools(principal)
+        messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]
+        for turn in history[-HISTORY_TURNS:]:
+            messages += [{"role": "user", "content": turn["q"]}, {"role": "assistant", "content": turn["a"]}]
+        messages.append({"role": "user", "content": text})
+        tasks: list[SubTask] = []
+        results: list[SkillResult] = []
+        steps: list[dict[str, Any]] = []
+        invalid = 0
+        for round_no in range(MAX_ROUNDS):
+            message = self._complete(messages, tools, final=round_no == MAX_ROUNDS - 1)
+            calls = message.get("tool_calls") or []
+            if not calls:
+                return self._finish(message, tasks, results, steps)
+            messages.append({"role": "assistant", "content": message.get("content"), "tool_calls": calls})
+            for call in calls:
+                task, problem = self._task(call, names, text, principal)
+                if task is None:
+                    invalid += 1
+                    if invalid > MAX_INVALID_CALLS:
+                        raise Fallback("invalid-tool-calls", problem)
+                    messages.append(_tool_message(call, f"调用无效：{problem}"))
+                    continue
+                result, ms, error = dispatch(task, ctx)
+                if error == "approval-required":
+                    ctx.tracer.note("model-requested-actuate", agent=task.agent, skill=task.skill)
+                tasks.append(task)
+                results.append(result)
+                steps.append({"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"})
+                messages.append(_tool_message(call, _tool_content(results, error)))
+        raise Fallback("too-many-rounds", f"no answer after {MAX_ROUNDS} rounds")
+
+    def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], final: bool) -> dict[str, Any]:
+        body = {"model": self.group, "messages": messages, "tools": tools, "temperature": 0,
+                "tool_choice": "none" if final else "auto"}
+        try:
+            served = gateway.chat(body, agent="assistant.planner")
+        except Problem as exc:
+            raise Fallback(f"model-error-{exc.status}", exc.detail) from None
+        message = served.data["choices"][0].get("message")
+        if not isinstance(message, dict):
+            raise Fallback("invalid-output", "a choice without a message")
+        return message
+
+    def _task(self, call: dict[str, Any], names: dict[str, tuple[str, str]], text: str,
+              principal: Principal) -> tuple[SubTask | None, str]:
+        function = call.get("function") or {}
+        key = names.get(str(function.get("name")))
+        if key is None:
+            return None, f"没有名为 {function.get('name')} 的工具 / unknown tool"
+        try:
+            args = json.loads(function.get("arguments") or "{}")
+        except ValueError:
+            return None, "参数不是 JSON / arguments are not JSON"
+        if not isinstance(args, dict):
+            return None, "参数必须是对象 / arguments must be an object"
+        sub_text = str(args.pop("text", "") or text)
+        params = {k: str(v) for k, v in args.items() if isinstance(v, str | int) and v != ""}
+        skill = self.router.skills[key]
+        try:
+            skill.input_model.model_validate({**params, "text": sub_text})
+        except ValidationError as exc:
+            return None, f"参数不合法 invalid arguments: {exc.errors()[0]['msg']}"
+        params = self.router.fill_targets(key[0], key[1], sub_text, params, principal)
+        return SubTask(agent=key[0], skill=key[1], params=params, text=sub_text, score=0.0, confidence=1.0), ""
+
+    def _finish(self, message: dict[str, Any], tasks: list[SubTask], results: list[SkillResult],
+                steps: list[dict[str, Any]]) -> LLMTurn:
+        if not tasks:
+            raise Fallback("no-tool-called", "the model answered without consulting any agent")
+        text = normalise_markers(str(message.get("content") or ""))
+        fault = citation_fault(text, len(compose(results).citations))
+        if fault:
+            raise Fallback(fault, text[:200])
+        return LLMTurn(plan=Plan(planner=f"llm:{self.group}", subtasks=tasks), results=results, steps=steps, text=text)
+
+
+def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": str(call.get("id", "")), "content": content}
+
+
+def _tool_content(results: list[SkillResult], error: str | None) -> str:
+    """What the last tool returned, with citation numbers as the whole answer numbers them."""
+    composed = compose(results)
+    latest = composed.sections[len(composed.sections) - len(results[-1].sections):] if results[-1].sections else []
+    if not latest:
+        return f"没有结果（{error}）" if error else "没有结果"
+    body = "\n\n".join(f"## {s.title}\n{s.body}" for s in latest)
+    cited = sorted({int(n) for s in latest for n in _FOOTNOTE.findall(s.body)} & set(range(1, len(composed.citations) + 1)))
+    sources = render_sources([composed.citations[n - 1] for n in cited], cited)
+    return body + (f"\n\n资料：\n{sources}" if sources else "")
