@@ -154,3 +154,20 @@ def test_planner_can_be_forced_off(llm: RunningUpstream, monkeypatch: pytest.Mon
     monkeypatch.setattr(settings(), "planner", "embedded")
     assert assistant().ask("公积金怎么提取", CITIZEN).planner == "embedded"
     assert llm.requests == []
+
+
+def test_knowledge_answers_are_written_by_the_model_from_the_passages(llm: RunningUpstream, client: Any) -> None:
+    llm.set(script=[{"content": "预包装食品的包装上应当有标签[1]。"}])
+    body = client.post("/api/v1/kb/ask", json={"q": "预包装食品标签要写什么"}).json()
+    assert body["writer"] == "llm:chat-large" and body["answer"] == "预包装食品的包装上应当有标签[^1]。"
+    assert body["citations"] and body["fallback"] is None
+    prompt = llm.requests[0]["messages"][-1]["content"]
+    assert "[^1] 《" in prompt and body["citations"][0]["text"][:20] in prompt  # the model saw the passages
+    # a model that cites a passage it was not given is not believed: the quotes are returned
+    llm.set(script=[{"content": "根据第[7]条，可以不写标签。"}])
+    body = client.post("/api/v1/kb/ask", json={"q": "预包装食品标签要写什么"}).json()
+    assert body["writer"] == "embedded" and body["fallback"] == "unknown-citation"
+    assert "《" in body["answer"] and body["citations"]
+    llm.set(fail_status=500, fail_count=-1)
+    body = client.post("/api/v1/kb/ask", json={"q": "预包装食品标签要写什么"}).json()
+    assert body["writer"] == "embedded" and body["fallback"] == "upstream-failed"

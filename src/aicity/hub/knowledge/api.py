@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from aicity.core.config import settings
 from aicity.core.errors import bad_request, forbidden, not_found
 from aicity.hub.knowledge import service
+from aicity.hub.knowledge.grounded import written_answer
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, acting_principal
@@ -83,8 +84,9 @@ class Question(BaseModel):
 
 @router.post("/ask", summary="依据知识库回答 Answer with citations")
 def ask(body: Question, principal: Caller) -> dict:
-    found = service.answer(body.q, _who(principal), top_k=body.top_k, kb=body.kb)
-    return {"answer": found.answer, "citations": [c.model_dump() for c in found.citations]}
+    found = written_answer(body.q, _who(principal), top_k=body.top_k, kb=body.kb)
+    return {"answer": found.answer, "citations": [c.model_dump() for c in found.citations],
+            "writer": found.writer, "fallback": found.fallback}
 
 
 @router.get("/bases/{kb}/documents", summary="文件列表 Documents")

@@ -17,6 +17,7 @@ from rich.table import Table
 from aicity.cli_support import err_console, fail, open_city, print_json, problem_message, run_batch
 from aicity.core.errors import Problem
 from aicity.hub.knowledge import service
+from aicity.hub.knowledge.grounded import written_answer
 from aicity.hub.knowledge.parsers import SUPPORTED
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -74,14 +75,17 @@ def ask(
         fail("问题不能为空 question must not be empty")
     open_city(data_dir)
     try:
-        found = service.answer(text, OPERATOR, top_k=top_k, kb=kb)
+        found = written_answer(text, OPERATOR, top_k=top_k, kb=kb)
     except Problem as exc:
         fail(problem_message(exc))
     if json_out:
-        print_json({"answer": found.answer, "citations": [c.model_dump() for c in found.citations]})
+        print_json({"answer": found.answer, "citations": [c.model_dump() for c in found.citations],
+                    "writer": found.writer, "fallback": found.fallback})
         return
     console = Console()
     console.print(found.answer)
+    if found.fallback:
+        console.print(f"[yellow]模型未能作答（{found.fallback}），以上为原文摘录。[/yellow]")
     for n, c in enumerate(found.citations, start=1):
         console.print(f"[dim][^{n}] 《{c.doc}》{c.locator}：{c.text}[/dim]")
 

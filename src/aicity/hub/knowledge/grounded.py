@@ -4,13 +4,16 @@ knowledge center's answers and by the assistant's LLM planner."""
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import TYPE_CHECKING
 
+from aicity.core.config import settings
 from aicity.core.errors import Problem
+from aicity.hub.gateway import service as gateway
+from aicity.hub.knowledge.service import Answer, Citation, answer
+from aicity.identity.service import Principal
 
-if TYPE_CHECKING:
-    from aicity.hub.knowledge.service import Citation
+log = logging.getLogger(__name__)
 
 GROUNDING_RULES = (
     "只依据给出的编号资料作答；资料中没有的内容，明确说明“资料中没有找到”，并建议拨打 12345 政务服务便民热线。"
@@ -45,8 +48,6 @@ def citation_fault(text: str, sources: int) -> str | None:
 def llm_answer(question: str, citations: list[Citation], group: str) -> str:
     """An answer to `question` written by the model of `group` from `citations` only.
     Raises `Problem` when the model fails or its answer cites nothing it was given."""
-    from aicity.hub.gateway import service as gateway
-
     served = gateway.chat({"model": group, "temperature": 0, "messages": [
         {"role": "system", "content": "你是城市知识中心的问答助手。" + GROUNDING_RULES},
         {"role": "user", "content": f"资料：\n{render_sources(citations)}\n\n问题：{question}"},
@@ -57,3 +58,19 @@ def llm_answer(question: str, citations: list[Citation], group: str) -> str:
     if fault:
         raise Problem(502, "模型回答未引用资料 Ungrounded answer", fault, fault)
     return text
+
+
+def written_answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None) -> Answer:
+    """The answer for people: the model of the planner's group writes it from the passages
+    the caller may read, when one is configured; otherwise, or when the model fails or cites
+    what it was not given, the exact quotes (and `fallback` says why)."""
+    found = answer(question, principal, top_k=top_k, kb=kb)
+    group = settings().planner_group
+    if not found.citations or settings().planner == "embedded" or not gateway.serves(group):
+        return found
+    try:
+        text = llm_answer(question, found.citations, group)
+    except Problem as exc:
+        log.warning("knowledge answer fell back to quotes: %s", exc.detail)
+        return found.model_copy(update={"fallback": exc.type_})
+    return Answer(answer=text, citations=found.citations, writer=f"llm:{group}")
