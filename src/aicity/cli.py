@@ -12,6 +12,7 @@ import typer
 from aicity import __version__
 from aicity.assistant.cli import ask
 from aicity.cli_support import open_city, print_json
+from aicity.hub.gateway.cli import app as gateway_app
 from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
@@ -20,6 +21,7 @@ app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the A
                   pretty_exceptions_enable=False)
 app.command(help="向城市超级助理提问 Ask the super assistant")(ask)
 app.add_typer(kb_app, name="kb")
+app.add_typer(gateway_app, name="gateway")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
 
