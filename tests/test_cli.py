@@ -169,3 +169,38 @@ def test_kb_ingest_ask_list_delete(data_dir: Path, tmp_path: Path) -> None:
     assert run(["kb", "delete", "停车收费办法", "--kb", "urban_docs"], data_dir).returncode == 0
     gone = run(["kb", "delete", "停车收费办法", "--kb", "urban_docs"], data_dir)
     assert gone.returncode == 2 and "停车收费办法" in gone.stderr
+
+
+def test_gateway_commands(data_dir: Path, tmp_path: Path) -> None:
+    from tests.upstream import RunningUpstream
+
+    health = run(["gateway", "health", "--json"], data_dir)
+    assert health.returncode == 0, health.stderr
+    assert [g["name"] for g in json.loads(health.stdout)["groups"]] == ["embed"]
+    missing = run(["gateway", "chat", "你好"], data_dir)
+    assert missing.returncode == 2 and "chat-large" in missing.stderr
+
+    upstream = RunningUpstream("cli", free_port())
+    try:
+        config = tmp_path / "aicity.toml"
+        config.write_text(f'[aicity.gateway]\n[[aicity.gateway.deployments]]\nname = "local"\ngroup = "chat-large"\n'
+                          f'base_url = "{upstream.url}"\nmodel = "qwen"\n', encoding="utf-8")
+        env_run = ["env", f"AICITY_CONFIG={config}"]
+        out = subprocess.run([*env_run, *AICITY, "gateway", "chat", "你好", "--json"], capture_output=True, text=True,
+                             env={**os.environ, "AICITY_DATA_DIR": str(data_dir)}, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["choices"][0]["message"]["content"] == "[cli] 你好"
+    finally:
+        upstream.stop()
+
+    created = run(["gateway", "keys", "create", "--name", "工单", "--owner", "citymgmt", "--rpm", "5", "--json"],
+                  data_dir)
+    key = json.loads(created.stdout)
+    assert key["key"].startswith("gk_") and key["rpm"] == 5
+    listed = json.loads(run(["gateway", "keys", "list", "--json"], data_dir).stdout)["keys"]
+    assert any(k["id"] == key["id"] and "key" not in k for k in listed)
+    assert run(["gateway", "keys", "revoke", key["id"]], data_dir).returncode == 0
+    bad = run(["gateway", "keys", "create", "--name", "x", "--owner", "o", "--group", "nope"], data_dir)
+    assert bad.returncode == 2 and "nope" in bad.stderr
+    usage = json.loads(run(["gateway", "usage", "--json"], data_dir).stdout)["rows"]
+    assert any(r["agent"] == "cli" and r["deployment"] == "local" and r["requests"] == 1 for r in usage)

@@ -3,6 +3,7 @@ set at run time), its keys, and the calls agents make through it."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
@@ -67,6 +68,7 @@ def current_config() -> tuple[GatewayConfig, str]:
 def _build() -> Gateway:
     gw = Gateway(current_config()[0], UsageMeter(database()))
     threading.Thread(target=_flush_forever, args=(gw,), name="gateway-meter", daemon=True).start()
+    atexit.register(gw.meter.flush)  # a one-shot command's usage is written before it exits
     return gw
 
 
