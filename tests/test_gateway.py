@@ -343,3 +343,34 @@ def test_a_stream_that_stalls_midway_ends_with_an_error_not_a_hang(live_server: 
     assert time.perf_counter() - t0 < 5
     assert '"error"' in lines[-2] and "stalled" in lines[-2] and lines[-1] == "data: [DONE]"
     assert gateway.gateway().health()["groups"][0]["deployments"][0]["failures"] == 1
+
+
+def test_llamacpp_deployment_without_the_package_fails_over(client: TestClient, ups: dict, admin: dict,
+                                                            tmp_path: Any) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    gateway.set_config({"deployments": [
+        {"name": "local", "group": "chat-test", "provider": "llamacpp", "model": str(gguf), "priority": 0},
+        {"name": "a", "group": "chat-test", "base_url": ups["a"].url, "model": "x", "priority": 1}]})
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        resp = chat(client, admin)
+        assert resp.status_code == 200 and resp.headers["x-aicity-deployment"] == "a"
+        local = gateway.gateway().health()["groups"][0]["deployments"][0]
+        assert "llama-cpp-python" in local["last_error"]
+    else:  # with the package, a file that is not a model fails the same way
+        assert chat(client, admin).headers["x-aicity-deployment"] == "a"
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("AICITY_TEST_GGUF"), reason="set AICITY_TEST_GGUF=/path/model.gguf")
+def test_a_real_gguf_model(client: TestClient, admin: dict) -> None:
+    import os
+
+    gateway.set_config({"deployments": [{"name": "gguf", "group": "chat-test", "provider": "llamacpp",
+                                         "model": os.environ["AICITY_TEST_GGUF"], "timeout_s": 120}]})
+    try:
+        resp = chat(client, admin, max_tokens=16)
+        assert resp.status_code == 200 and resp.json()["choices"][0]["message"]["content"]
+    finally:
+        gateway.reset_config()

@@ -26,7 +26,10 @@ from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -159,10 +162,11 @@ class _Log:
 
     tree: MerkleTree = field(default_factory=MerkleTree)
     last_seq: int = 0
+    last_hash: str | None = None  # as stored for `last_seq`
     contiguous: bool = True  # every stored seq so far was the one before + 1
 
     def reset(self) -> None:
-        self.tree, self.last_seq, self.contiguous = MerkleTree(), 0, True
+        self.tree, self.last_seq, self.last_hash, self.contiguous = MerkleTree(), 0, None, True
 
 
 _logs: PerDatabase[_Log] = PerDatabase(_Log)
@@ -172,16 +176,16 @@ def _synced(s: Session) -> _Log:
     """Catch the cached tree up with the stored entries (other processes append too).
     Reads only the new rows; the caller holds `_lock`."""
     log = _logs.get()
+    if log.last_seq and s.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.seq == log.last_seq)) != log.last_hash:
+        log.reset()  # the newest entry this process saw is gone or changed: start over from what is stored
     top = s.scalar(select(func.max(AuditEntry.seq))) or 0
-    if top < log.last_seq:  # entries vanished: start over from what is stored
-        log.reset()
     if top > log.last_seq:
         rows = s.execute(select(AuditEntry.seq, AuditEntry.leaf_hash)
                          .where(AuditEntry.seq > log.last_seq).order_by(AuditEntry.seq))
         for seq, stored in rows:
             log.contiguous = log.contiguous and seq == log.last_seq + 1
             log.tree.append(_unhex(stored))
-            log.last_seq = seq
+            log.last_seq, log.last_hash = seq, stored
     return log
 
 
@@ -229,7 +233,7 @@ def record(actor: str, action: str, target: str = "", detail: Mapping[str, Any] 
 
     entry, contiguous = _write(append)
     if entry.seq % SIGN_EVERY == 0 and contiguous:
-        sign_tree_head()
+        sign_tree_head(entry.seq)
     return entry
 
 
@@ -257,68 +261,70 @@ def tree_head() -> TreeHead:
         return TreeHead(log.tree.size, log.tree.root().hex())
 
 
-def sign_tree_head() -> AuditTreeHead:
-    """Sign and store the head of the current tree; the stored one when this size is signed."""
+def sign_tree_head(tree_size: int | None = None) -> AuditTreeHead:
+    """Sign and store the head of the tree of `tree_size` entries (default: the current
+    tree); the stored head when that size is signed already."""
     key = signing_key()
 
     def sign(s: Session, log: _Log) -> AuditTreeHead:
         if not log.contiguous:
             raise _damaged()
-        head = s.get(AuditTreeHead, log.tree.size)
+        size = log.tree.size if tree_size is None else tree_size
+        head = s.get(AuditTreeHead, size)
         if head is None:
             now = utcnow()
             now = now.replace(microsecond=now.microsecond - now.microsecond % 1000)  # signed in ms
-            root = log.tree.root()
-            signature = key.sign(tree_head_message(log.tree.size, _millis(now), root))
-            head = AuditTreeHead(tree_size=log.tree.size, time=now, root_hash=root.hex(), signature=signature.hex())
+            root = log.tree.root(size)
+            signature = key.sign(tree_head_message(size, _millis(now), root))
+            head = AuditTreeHead(tree_size=size, time=now, root_hash=root.hex(), signature=signature.hex())
             s.add(head)
         return head
 
     return _write(sign)
 
 
-def latest_signed_head() -> AuditTreeHead | None:
-    with database().session() as s:
-        return s.scalar(select(AuditTreeHead).order_by(AuditTreeHead.tree_size.desc()).limit(1))
+def _proof_tree() -> MerkleTree:
+    """The stored tree, synced; refused while entries are missing (a proof would be of another
+    tree). Append-only, so it can be read outside the lock: what is there does not change."""
+    with _lock, database().session() as s:
+        log = _synced(s)
+    if not log.contiguous:
+        raise _damaged()
+    return log.tree
 
 
 def inclusion_proof(seq: int, tree_size: int | None = None) -> dict[str, Any]:
     """The audit path of entry `seq` in the tree of `tree_size` entries (default: current)."""
-    with _lock, database().session() as s:
-        log = _synced(s)
-        if not log.contiguous:
-            raise _damaged()
-        size = log.tree.size if tree_size is None else tree_size
-        if not 1 <= seq <= log.tree.size:
-            raise not_found(f"没有第 {seq} 条审计记录 no audit entry {seq} (the ledger has {log.tree.size})",
-                            "unknown-audit-entry")
-        if not seq <= size <= log.tree.size:
-            raise bad_request(f"树大小须在 {seq} 与 {log.tree.size} 之间 tree_size must lie in {seq}..{log.tree.size}",
-                              "invalid-tree-size")
-        proof = log.tree.inclusion_proof(seq - 1, size)
-        return {"seq": seq, "leaf_index": seq - 1, "tree_size": size, "leaf_hash": log.tree.leaf(seq - 1).hex(),
-                "root_hash": log.tree.root(size).hex(), "proof": [p.hex() for p in proof]}
+    tree = _proof_tree()
+    current = tree.size
+    size = current if tree_size is None else tree_size
+    if not 1 <= seq <= current:
+        raise not_found(f"没有第 {seq} 条审计记录 no audit entry {seq} (the ledger has {current})",
+                        "unknown-audit-entry")
+    if not seq <= size <= current:
+        raise bad_request(f"树大小须在 {seq} 与 {current} 之间 tree_size must lie in {seq}..{current}",
+                          "invalid-tree-size")
+    return {"seq": seq, "leaf_index": seq - 1, "tree_size": size, "leaf_hash": tree.leaf(seq - 1).hex(),
+            "root_hash": tree.root(size).hex(), "proof": [p.hex() for p in tree.inclusion_proof(seq - 1, size)]}
 
 
 def consistency_proof(first: int, second: int | None = None) -> dict[str, Any]:
     """RFC 6962 proof that the tree of `first` entries is a prefix of the one of `second`."""
-    with _lock, database().session() as s:
-        log = _synced(s)
-        if not log.contiguous:
-            raise _damaged()
-        second = log.tree.size if second is None else second
-        if not 0 <= first <= second <= log.tree.size:
-            raise bad_request(f"须满足 0 ≤ first ≤ second ≤ {log.tree.size} "
-                              f"sizes must satisfy 0 <= first <= second <= {log.tree.size}", "invalid-tree-size")
-        proof = log.tree.consistency_proof(first, second)
-        return {"first": first, "second": second, "first_root": log.tree.root(first).hex(),
-                "second_root": log.tree.root(second).hex(), "proof": [p.hex() for p in proof]}
+    tree = _proof_tree()
+    current = tree.size
+    second = current if second is None else second
+    if not 0 <= first <= second <= current:
+        raise bad_request(f"须满足 0 ≤ first ≤ second ≤ {current} "
+                          f"sizes must satisfy 0 <= first <= second <= {current}", "invalid-tree-size")
+    return {"first": first, "second": second, "first_root": tree.root(first).hex(),
+            "second_root": tree.root(second).hex(),
+            "proof": [p.hex() for p in tree.consistency_proof(first, second)]}
 
 
 # --- verification -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Finding:
+class Discrepancy:
     """One thing wrong with the ledger; `seq`..`seq_end` are the entries concerned."""
 
     kind: str  # removed | edited | reordered | truncated | bad_signature | head_mismatch
@@ -334,7 +340,7 @@ class VerifyReport:
     tree_size: int
     root_hash: str
     signed_heads: int
-    findings: list[Finding]
+    findings: list[Discrepancy]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -344,18 +350,20 @@ def _span(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
 
-def _gaps(entries: list[AuditEntry]) -> list[Finding]:
-    found, expected = [], 1
+def _gaps(entries: list[AuditEntry]) -> list[Discrepancy]:
+    found: list[Discrepancy] = []
+    expected = 1
     for e in entries:
         if e.seq > expected:
             span = _span(expected, e.seq - 1)
-            found.append(Finding("removed", f"第 {span} 条审计记录被删除 entries {span} were removed (seq gap)",
-                                 expected, e.seq - 1))
+            found.append(Discrepancy(
+                "removed", f"第 {span} 条审计记录被删除 entries {span} removed (seq gap)", expected, e.seq - 1))
         expected = e.seq + 1
     return found
 
 
-def _leaf_findings(entries: list[AuditEntry], hashes: list[bytes], removed: list[Finding]) -> list[Finding]:
+def _leaf_findings(entries: list[AuditEntry], hashes: list[bytes],
+                   removed: list[Discrepancy]) -> list[Discrepancy]:
     """Entries whose fields no longer give their leaf hash: moved here from another seq
     (their content hashes right under that seq) or edited."""
     stored = {e.seq: e.leaf_hash for e in entries}
@@ -369,11 +377,13 @@ def _leaf_findings(entries: list[AuditEntry], hashes: list[bytes], removed: list
         origin = next((j for j in candidates if j != e.seq
                        and leaf_hash(leaf_data(e, j)).hex() in (e.leaf_hash, stored.get(j))), None)
         if origin is None:
-            found.append(Finding("edited", f"第 {e.seq} 条审计记录被修改 entry {e.seq} was edited "
-                                           "(its fields no longer match its leaf hash)", e.seq, e.seq))
+            found.append(Discrepancy(
+                "edited", f"第 {e.seq} 条审计记录被修改 entry {e.seq} was edited "
+                          "(its fields no longer match its leaf hash)", e.seq, e.seq))
         else:
-            found.append(Finding("reordered", f"第 {e.seq} 条的位置上是原第 {origin} 条的内容 entry {e.seq} holds "
-                                              f"the content of entry {origin} (reordered)", e.seq, e.seq))
+            found.append(Discrepancy(
+                "reordered", f"第 {e.seq} 条的位置上是原第 {origin} 条的内容 "
+                             f"entry {e.seq} holds the content of entry {origin} (reordered)", e.seq, e.seq))
     return found
 
 
@@ -386,27 +396,32 @@ def _signature_ok(head: AuditTreeHead, key: Ed25519PublicKey) -> bool:
     return True
 
 
-def _head_findings(heads: list[AuditTreeHead], tree: MerkleTree) -> list[Finding]:
+def _head_findings(heads: list[AuditTreeHead], tree: MerkleTree) -> list[Discrepancy]:
     """Each signed head must carry this ledger's signature and be a prefix of today's tree."""
-    key, root, found, last_good = public_key(), tree.root(), [], 0
+    key, root = public_key(), tree.root()
+    found: list[Discrepancy] = []
+    last_good = 0
     for head in heads:
         size = head.tree_size
         if not _signature_ok(head, key):
-            found.append(Finding("bad_signature", f"树头 {size} 的签名无效（伪造或非本账本密钥签发）tree head {size}: "
-                                                  "invalid signature (forged, or not this ledger's key)",
-                                 tree_size=size))
+            found.append(Discrepancy(
+                "bad_signature", f"树头 {size} 的签名无效（伪造或非本账本密钥签发）"
+                                 f"tree head {size}: invalid signature (forged, or not this ledger's key)",
+                tree_size=size))
         elif size > tree.size:
             span = _span(tree.size + 1, size)
-            found.append(Finding("truncated", f"日志被截短：签名树头含 {size} 条，现只有 {tree.size} 条 log truncated: "
-                                              f"a signed head covers {size} entries, {tree.size} remain "
-                                              f"(entries {span} are gone)", tree.size + 1, size, size))
+            found.append(Discrepancy(
+                "truncated", f"日志被截短：签名树头含 {size} 条，现只有 {tree.size} 条 log truncated: a signed head "
+                             f"covers {size} entries, {tree.size} remain (entries {span} are gone)",
+                tree.size + 1, size, size))
         elif verify_consistency(size, tree.size, _unhex(head.root_hash), root, tree.consistency_proof(size)):
             last_good = size
         else:
             span = _span(last_good + 1, size)
-            found.append(Finding("head_mismatch", f"树头 {size} 与现有日志不一致，第 {span} 条在签名后被改动 "
-                                                  f"tree head {size} no longer matches the log: entries {span} "
-                                                  "changed after it was signed", last_good + 1, size, size))
+            found.append(Discrepancy(
+                "head_mismatch", f"树头 {size} 与现有日志不一致，第 {span} 条在签名后被改动 tree head {size} "
+                                 f"no longer matches the log: entries {span} changed after it was signed",
+                last_good + 1, size, size))
     return found
 
 

