@@ -252,6 +252,12 @@ def test_quotas_per_key(client: TestClient, ups: dict, admin: dict) -> None:
     # revoked keys stop working at once
     assert client.delete(f"/api/v1/gateway/keys/{budget['id']}", headers=admin).status_code == 204
     problem(chat(client, bkey), 401)
+    # key changes are in the audit ledger, with the admin who made them
+    from aicity.security import audit
+
+    actions = {(e.action, e.target): e.actor for e in audit.recent_entries(50)}
+    assert actions[("gateway.key.create", created.json()["id"])].startswith("admin:")
+    assert ("gateway.key.revoke", budget["id"]) in actions
 
 
 def test_bad_key_requests(client: TestClient, ups: dict, admin: dict) -> None:
@@ -275,6 +281,7 @@ def test_usage_is_metered_per_key_and_agent_and_exported(client: TestClient, ups
     assert mine and mine[0]["requests"] == 3 and mine[0]["prompt_tokens"] == 33 and mine[0]["completion_tokens"] == 21
     assert any(r["agent"] == "policy.legal_qa" and r["key_id"] is None for r in rows)
     problem(client.get("/api/v1/gateway/usage"), 403)
+    problem(client.get("/api/v1/gateway/usage", params={"since": "yesterday"}, headers=admin), 422)
     metrics = client.get("/metrics").text
     assert 'aicity_gateway_requests_total{deployment="a",group="chat-test",outcome="ok"}' in metrics
     assert 'aicity_gateway_tokens_total{agent="-",group="chat-test",kind="prompt",owner="hotline"}' in metrics

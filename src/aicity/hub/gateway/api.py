@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -154,14 +154,14 @@ def get_config(_: Admin) -> dict:
 
 
 @router.put("/config", summary="修改网关配置（管理员，立即生效）Replace the configuration at run time")
-def put_config(body: dict[str, Any], _: Admin) -> dict:
-    config = service.set_config(body)
+def put_config(body: dict[str, Any], admin: Admin) -> dict:
+    config = service.set_config(body, actor=_actor(admin))
     return {"source": "runtime", **config.public()}
 
 
 @router.delete("/config", status_code=204, summary="恢复 aicity.toml 中的配置（管理员）")
-def delete_config(_: Admin) -> Response:
-    service.reset_config()
+def delete_config(admin: Admin) -> Response:
+    service.reset_config(actor=_actor(admin))
     return Response(status_code=204)
 
 
@@ -175,8 +175,8 @@ class KeyRequest(BaseModel):
 
 
 @router.post("/keys", status_code=201, summary="创建网关密钥（管理员）Create a gateway key")
-def create_key(body: KeyRequest, _: Admin) -> dict:
-    key, plaintext = service.create_key(**body.model_dump())
+def create_key(body: KeyRequest, admin: Admin) -> dict:
+    key, plaintext = service.create_key(**body.model_dump(), actor=_actor(admin))
     return {**service.key_public(key), "key": plaintext}
 
 
@@ -186,13 +186,17 @@ def list_keys(_: Admin) -> list[dict]:
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="吊销网关密钥（管理员）")
-def revoke_key(key_id: str, _: Admin) -> Response:
-    service.revoke_key(key_id)
+def revoke_key(key_id: str, admin: Admin) -> Response:
+    service.revoke_key(key_id, actor=_actor(admin))
     return Response(status_code=204)
 
 
+def _actor(principal: Principal) -> str:
+    return f"{principal.role.value}:{principal.key_id}"
+
+
 @router.get("/usage", summary="用量计量（运营/管理员）Metered usage")
-def usage(principal: Caller, since: str | None = None) -> dict:
+def usage(principal: Caller, since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict:
     if principal is None or principal.role not in (Role.admin, Role.operator):
         raise forbidden("需要运营或管理员 API key / operator or admin key required")
     return {"rows": service.gateway().meter.report(since)}

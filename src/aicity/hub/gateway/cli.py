@@ -90,7 +90,7 @@ def create_key(
     """创建网关密钥（明文只显示这一次）Create a key; the plaintext is shown once."""
     open_city(data_dir)
     try:
-        key, plaintext = service.create_key(name, owner, group or [], rpm, tpm, budget)
+        key, plaintext = service.create_key(name, owner, group or [], rpm, tpm, budget, actor="cli")
     except Problem as exc:
         fail(problem_message(exc))
     if json_out:
@@ -119,7 +119,7 @@ def revoke_key(key_id: str, data_dir: DataDir = None) -> None:
     """吊销网关密钥 Revoke a gateway key."""
     open_city(data_dir)
     try:
-        service.revoke_key(key_id)
+        service.revoke_key(key_id, actor="cli")
     except Problem as exc:
         fail(problem_message(exc))
     Console().print(f"已吊销 revoked {key_id}")

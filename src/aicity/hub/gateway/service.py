@@ -26,6 +26,7 @@ from aicity.hub.gateway.models import GatewayKey
 from aicity.hub.gateway.quotas import KeyInfo
 from aicity.hub.gateway.router import CallContext, Gateway, Served
 from aicity.hub.gateway.schemas import Deployment, GatewayConfig, Provider
+from aicity.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def gateway() -> Gateway:
     return _gateway.get()
 
 
-def set_config(raw: dict[str, Any]) -> GatewayConfig:
+def set_config(raw: dict[str, Any], actor: str = "system") -> GatewayConfig:
     """Replace the configuration at run time (admin); it persists across restarts."""
     try:
         config = GatewayConfig.model_validate(raw)
@@ -96,13 +97,16 @@ def set_config(raw: dict[str, Any]) -> GatewayConfig:
         raise Problem(422, "网关配置不合法 Invalid gateway configuration", str(exc), "gateway-config") from None
     set_meta(_RUNTIME_CONFIG, config.model_dump_json())
     gateway().configure(with_defaults(config))
+    audit.record(actor, "gateway.config.set", "gateway", {"deployments": [d.name for d in config.deployments],
+                                                          "groups": [g.name for g in config.groups]})
     return config
 
 
-def reset_config() -> None:
+def reset_config(actor: str = "system") -> None:
     """Forget the run-time configuration and go back to aicity.toml."""
     set_meta(_RUNTIME_CONFIG, "")
     gateway().configure(file_config())
+    audit.record(actor, "gateway.config.reset", "gateway")
 
 
 # ---- keys -----------------------------------------------------------------------------
@@ -112,7 +116,8 @@ def _hash(key: str) -> str:
 
 
 def create_key(name: str, owner: str, groups: list[str] | None = None, rpm: int | None = None,
-               tpm: int | None = None, monthly_token_budget: int | None = None) -> tuple[GatewayKey, str]:
+               tpm: int | None = None, monthly_token_budget: int | None = None,
+               actor: str = "system") -> tuple[GatewayKey, str]:
     """A key for an application or department; the plaintext is returned once."""
     for value, label in ((rpm, "rpm"), (tpm, "tpm"), (monthly_token_budget, "monthly_token_budget")):
         if value is not None and value < 1:
@@ -127,6 +132,8 @@ def create_key(name: str, owner: str, groups: list[str] | None = None, rpm: int 
     with database().session() as s:
         s.add(key)
     _keys.invalidate()
+    audit.record(actor, "gateway.key.create", key.id, {"owner": owner, "groups": key.groups, "rpm": rpm, "tpm": tpm,
+                                                        "monthly_token_budget": monthly_token_budget})
     return key, plaintext
 
 
@@ -135,13 +142,14 @@ def list_keys() -> list[GatewayKey]:
         return list(s.scalars(select(GatewayKey).order_by(GatewayKey.created_at)))
 
 
-def revoke_key(key_id: str) -> None:
+def revoke_key(key_id: str, actor: str = "system") -> None:
     with database().session() as s:
         key = s.get(GatewayKey, key_id)
         if key is None:
             raise not_found(f"网关密钥 '{key_id}' 不存在 / gateway key not found")
         key.revoked = True
     _keys.invalidate()
+    audit.record(actor, "gateway.key.revoke", key_id)
 
 
 def _read_keys() -> dict[str, KeyInfo]:
