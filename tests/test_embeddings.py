@@ -56,3 +56,34 @@ def test_keyword_only_mode(monkeypatch: pytest.MonkeyPatch, city: Path) -> None:
     finally:
         configure(**previous.model_dump())
         embeddings._embedder.clear()
+
+
+class CountingEmbedder:
+    """A stand-in model that records which texts it was asked to embed."""
+
+    name = "counting-test-embedder"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        return np.array([len(text), 1.0], dtype=np.float32)
+
+
+def test_background_vectors_embed_only_what_is_added(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from aicity.core import embeddings
+
+    monkeypatch.setattr(embeddings, "cache_dir", lambda: tmp_path)
+    model = CountingEmbedder()
+    job = embeddings.BackgroundVectors(model, ["一", "二二"], "test")
+    assert job.wait(30) is not None and model.seen == ["一", "二二"]
+    job.add(["三三三"])
+    assert job.wait(30)[:, 0].tolist() == [1, 2, 3] and model.seen == ["一", "二二", "三三三"]
+    job.add(["一"])  # in memory already: added at once, not embedded again
+    assert job.get()[:, 0].tolist() == [1, 2, 3, 1] and len(model.seen) == 3
+    job.keep(np.array([1, 3]))
+    assert job.get()[:, 0].tolist() == [2, 1] and job.total == job.done == 2

@@ -72,13 +72,15 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def all_cached(embedder: Embedder, texts: list[str], cache_dir: Path) -> bool:
-    folder = cache_dir / embedder.name
-    return all((folder / f"{_key(t)}.npy").is_file() for t in texts)
-
-
 _memory: dict[tuple[str, str], np.ndarray] = {}
 _memory_lock = threading.Lock()
+
+
+def in_memory(embedder: Embedder, texts: list[str]) -> np.ndarray | None:
+    """The vectors of `texts` when every one is already held in memory, else None."""
+    with _memory_lock:
+        found = [_memory.get((embedder.name, _key(t))) for t in texts]
+    return np.stack(found) if found and all(v is not None for v in found) else None
 
 
 def cache_dir() -> Path:
@@ -121,30 +123,90 @@ def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None 
 
 
 class BackgroundVectors:
-    """Vectors for a fixed list of texts, computed on a background thread; `get()` is None
-    until they are ready, so callers serve keyword results meanwhile."""
+    """Vectors for a growing list of texts, computed on a background thread; `get()` is None
+    while any text is still waiting, so callers serve keyword results meanwhile. `add` queues
+    more texts: only those are embedded (the others are kept as they are); texts whose
+    vectors are in memory are added at once. A failed batch is retried on the next `add`."""
 
     def __init__(self, embedder: Embedder, texts: list[str], name: str) -> None:
-        self.total = len(texts)
-        self.done = 0
-        self._vectors: np.ndarray | None = None
+        self._embedder, self._name = embedder, name
+        self.total = self.done = 0
+        self._vectors: np.ndarray | None = None  # rows past `done` are spare capacity
+        self._pending: list[list[str]] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        #: the latest worker (never started when nothing was queued)
+        self.thread = threading.Thread()
+        self.add(texts)
 
-        def work() -> None:
+    def add(self, texts: list[str]) -> None:
+        if not texts:
+            return
+        known = in_memory(self._embedder, texts)
+        with self._lock:
+            self.total += len(texts)
+            if known is not None and not self._pending:
+                self._append(self.done, known)
+                self.done = self.total
+                return
+            self._pending.append(texts)
+            if self._idle.is_set():
+                self._idle.clear()
+                self.thread = threading.Thread(target=self._work, name=f"embed-{self._name}", daemon=True)
+                self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
+                    return
+                texts, base = self._pending[0], self.done
             try:
-                self._vectors = embed_cached(embedder, texts, progress=self._progress)
-                log.info("%s: %d vectors ready", name, len(texts))
+                vectors = embed_cached(self._embedder, texts, progress=lambda d, _t, start=base: self._progress(start + d))
             except Exception:  # keyword search keeps working
-                log.exception("%s: computing vectors failed; staying keyword-only", name)
+                log.exception("%s: computing vectors failed; staying keyword-only", self._name)
+                with self._lock:
+                    self.done = base
+                    self._idle.set()
+                return
+            with self._lock:
+                self._append(base, vectors)
+                self._pending.pop(0)
+                self.done = base + len(texts)
+            log.info("%s: %d vectors ready", self._name, self.done)
 
-        self.thread = threading.Thread(target=work, name=f"embed-{name}", daemon=True)
-        self.thread.start()
+    def _progress(self, done: int) -> None:
+        self.done = done
 
-    def _progress(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
+    def _append(self, count: int, vectors: np.ndarray) -> None:
+        """Write `vectors` after the first `count` rows, doubling the capacity when full."""
+        need = count + len(vectors)
+        if self._vectors is None:
+            self._vectors = np.empty((need, vectors.shape[1]), dtype=np.float32)
+        elif need > len(self._vectors):
+            grown = np.empty((max(need, 2 * len(self._vectors)), vectors.shape[1]), dtype=np.float32)
+            grown[:count] = self._vectors[:count]
+            self._vectors = grown
+        self._vectors[count:need] = vectors
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only these rows, in this order (only once nothing is waiting)."""
+        with self._lock:
+            if self._pending:
+                raise RuntimeError("vectors are still being computed")
+            if self._vectors is not None:
+                self._vectors = self._vectors[:self.done][rows]
+            self.total = self.done = len(rows)
 
     def get(self) -> np.ndarray | None:
-        return self._vectors
+        """All vectors, in the order their texts were added; None while any is missing."""
+        with self._lock:
+            if self._pending:
+                return None
+            return np.zeros((0, 0), dtype=np.float32) if self._vectors is None else self._vectors[:self.done]
 
     def wait(self, timeout: float | None = None) -> np.ndarray | None:
-        self.thread.join(timeout)
-        return self._vectors
+        self._idle.wait(timeout)
+        return self.get()

@@ -1,14 +1,14 @@
 """Chinese-first text processing shared by routing and retrieval: normalisation,
-tokenisation (rjieba, search mode) and a BM25 index (bm25s)."""
+tokenisation (rjieba, search mode) and an incremental BM25 index."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
-import bm25s
 import numpy as np
 import rjieba
 import snowballstemmer
@@ -87,22 +87,113 @@ class Synonyms:
         return any(any(w in a for w in g) and any(w in b for w in g) for g in self.groups)
 
 
-class Bm25Index:
-    """A BM25 index over pre-tokenised documents; scores are raw BM25 (higher is better)."""
+@dataclass(frozen=True)
+class _Segment:
+    """Postings of a run of rows, sorted by term (rows ascending within a term)."""
 
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> None:
-        self.size = len(docs)
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        if self.size:
-            self._bm25.index([list(d) or ["\u0000"] for d in docs], show_progress=False)
+    terms: np.ndarray
+    rows: np.ndarray
+    tfs: np.ndarray
+
+    @classmethod
+    def merged(cls, parts: Sequence[_Segment]) -> _Segment:
+        terms = np.concatenate([p.terms for p in parts])
+        order = np.argsort(terms, kind="stable")  # parts are in row order: rows stay ascending
+        return cls(terms[order], np.concatenate([p.rows for p in parts])[order],
+                   np.concatenate([p.tfs for p in parts])[order])
+
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.searchsorted(self.terms, (term, term + 1))
+        return self.rows[lo:hi], self.tfs[lo:hi]
+
+
+class Bm25Index:
+    """BM25 (the Lucene variant, as in bm25s) over pre-tokenised documents that can be added
+    and removed without re-indexing the rest; scores are raw BM25 (higher is better).
+
+    Term frequencies are kept as postings in segments, and the corpus statistics (document
+    count, frequencies, average length) are applied when a query is scored, so after any
+    `add` or `remove` the scores are exactly those of an index built from the live rows.
+    Adding costs the new documents (segments of similar size merge, as in Lucene);
+    removed rows score 0 and stop counting until `compact` drops them.
+    """
+
+    def __init__(self, docs: Sequence[Sequence[str]] = (), k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._vocab: dict[str, int] = {}
+        self._df = np.zeros(0, dtype=np.int64)
+        self._lengths = np.zeros(0, dtype=np.float64)
+        self.alive = np.zeros(0, dtype=bool)
+        self._segments: list[_Segment] = []
+        self.add(docs)
+
+    @property
+    def size(self) -> int:
+        """Rows, removed ones included (row numbers stay valid until `compact`)."""
+        return len(self.alive)
+
+    def add(self, docs: Sequence[Sequence[str]]) -> None:
+        """Append `docs` as rows `size … size + len(docs) - 1`."""
+        if not docs:
+            return
+        ids = [np.fromiter((self._vocab.setdefault(t, len(self._vocab)) for t in d), dtype=np.int64, count=len(d))
+               for d in docs]
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        rows = np.repeat(np.arange(self.size, self.size + len(docs)), lengths.astype(np.int64))
+        width = len(self._vocab)
+        pairs, tfs = np.unique(rows * width + np.concatenate(ids), return_counts=True)
+        segment = _Segment.merged([_Segment(pairs % width, pairs // width, tfs.astype(np.float64))])
+        self._df = np.concatenate([self._df, np.zeros(width - len(self._df), dtype=np.int64)])
+        np.add.at(self._df, segment.terms, 1)
+        self._lengths = np.concatenate([self._lengths, lengths])
+        self.alive = np.concatenate([self.alive, np.ones(len(docs), dtype=bool)])
+        self._segments.append(segment)
+        while len(self._segments) > 1 and len(self._segments[-2].terms) <= 2 * len(self._segments[-1].terms):
+            self._segments[-2:] = [_Segment.merged(self._segments[-2:])]
+
+    def remove(self, rows: Iterable[int]) -> None:
+        """Rows that stop matching and stop counting in the corpus statistics."""
+        gone = np.array([r for r in set(rows) if self.alive[r]], dtype=np.int64)
+        if not len(gone):
+            return
+        self.alive[gone] = False
+        for segment in self._segments:
+            np.subtract.at(self._df, segment.terms[np.isin(segment.rows, gone)], 1)
+
+    @property
+    def removed(self) -> int:
+        return self.size - int(self.alive.sum())
+
+    def compact(self) -> np.ndarray:
+        """Drop removed rows and renumber the rest in order; returns the old numbers kept."""
+        keep = np.flatnonzero(self.alive)
+        renumber = np.cumsum(self.alive) - 1
+        if self._segments:
+            whole = _Segment.merged(self._segments)
+            live = self.alive[whole.rows]
+            self._segments = [_Segment(whole.terms[live], renumber[whole.rows[live]], whole.tfs[live])]
+        self._lengths, self.alive = self._lengths[keep], self.alive[keep]
+        return keep
 
     def scores(self, query: Iterable[str]) -> np.ndarray:
-        tokens = list(query)
-        if not self.size:
-            return np.zeros(0, dtype=np.float32)
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return self._bm25.get_scores(tokens)
+        """BM25 of every row (0 for removed rows); a repeated query token counts again."""
+        scores = np.zeros(self.size, dtype=np.float64)
+        n = int(self.alive.sum())
+        if not n:
+            return scores
+        avg_length = float(self._lengths[self.alive].sum()) / n or 1.0
+        norm = self.k1 * (1 - self.b + self.b * self._lengths / avg_length)
+        for token in query:
+            term = self._vocab.get(token)
+            if term is None or not self._df[term]:
+                continue
+            df = self._df[term]
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            for segment in self._segments:
+                rows, tfs = segment.postings(term)
+                scores[rows] += idf * tfs / (tfs + norm[rows])
+        scores[~self.alive] = 0.0
+        return scores
 
     def top(self, query: Iterable[str], k: int) -> list[tuple[int, float]]:
         scores = self.scores(query)

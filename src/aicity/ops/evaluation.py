@@ -80,8 +80,10 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def default_kb_set() -> Path:
-    return Path(str(resources.files("aicity") / "demo" / "data" / "eval" / "kb.jsonl"))
+def default_kb_set(name: str = "kb") -> Path:
+    """The knowledge-retrieval evaluation set (`kb`: never used to tune retrieval), or the
+    development set that the hybrid fusion was tuned on (`kb_dev`)."""
+    return Path(str(resources.files("aicity") / "demo" / "data" / "eval" / f"{name}.jsonl"))
 
 
 def kb_hit(hit_doc: str, hit_locator: str, case: dict[str, Any]) -> bool:

@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
 import yaml
-
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from aicity.core.bus import bus
+from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
+from aicity.core.embeddings import BackgroundVectors, default_embedder
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
-from aicity.core.config import settings
-from aicity.core.embeddings import BackgroundVectors, default_embedder
 from aicity.core.text import Bm25Index, Synonyms, tokenize
 from aicity.hub.knowledge import access
 from aicity.hub.knowledge.chunking import chunk_article, chunk_generic, paragraph_locator, parse_law
@@ -34,8 +34,10 @@ from aicity.identity.service import Principal
 
 GLOBAL_KB = "global"
 SEARCH_MODES = ("hybrid", "keyword", "dense")
-#: the dense ranking counts this much beside BM25 in hybrid fusion
-DENSE_RRF_WEIGHT = 2.0
+#: hybrid = DENSE_WEIGHT × dense + (1 − DENSE_WEIGHT) × keyword, each scaled to [0, 1] over its
+#: best FUSION_DEPTH chunks; chosen on `eval/kb_dev.jsonl`, never on the evaluation set
+DENSE_WEIGHT = 0.55
+FUSION_DEPTH = 200
 LEVELS = ("global", "department", "personal")
 #: a document with at least this many 第X条 articles is chunked as legal text
 MIN_ARTICLES = 3
@@ -62,6 +64,7 @@ class Hit(Citation):
 
 @dataclass(frozen=True)
 class _Row:
+    document_id: str
     kb: str
     doc_key: str
     title: str
@@ -70,33 +73,85 @@ class _Row:
     article: str
     text: str
 
+    @property
+    def passage(self) -> str:
+        """What BM25 and the dense model see."""
+        return f"{self.title} {self.locator} {self.text}"
+
 
 class _Index:
-    """The in-memory BM25 view of all chunks of one database, rebuilt when documents change."""
+    """The in-memory search view of every chunk of one database: BM25, dense vectors and each
+    row's metadata. Ingest and delete update it per document, so its rows, in chunk insertion
+    order, and its scores are always those of a fresh build from the database; removed rows
+    are filtered out until they are a quarter of all rows, then dropped."""
+
+    #: the metadata search filters and reranks by, one array per field of `_Row`
+    COLUMNS = ("document_id", "kb", "doc_key", "article", "status")
 
     def __init__(self, rows: list[_Row]) -> None:
-        self.rows = rows
-        texts = [f"{r.title} {r.locator} {r.text}" for r in rows]
-        self.bm25 = Bm25Index([tokenize(t) for t in texts])
-        self.titles = sorted({(r.doc_key, r.title) for r in rows}, key=lambda t: -len(t[0]))
-        self.kbs = np.array([r.kb for r in rows], dtype=object)
-        self.doc_keys = np.array([r.doc_key for r in rows], dtype=object)
-        self.articles = np.array([r.article for r in rows], dtype=object)
-        self.superseded = np.array([r.status == "superseded" for r in rows], dtype=bool)
-        embedder = default_embedder()
-        self.embedder = embedder
-        self.dense = BackgroundVectors(embedder, texts, "knowledge") if embedder and rows else None
+        self.lock = threading.RLock()
+        self.rows: list[_Row] = []
+        self.columns = {name: np.array([], dtype=object) for name in self.COLUMNS}
+        self.bm25 = Bm25Index()
+        self.documents: dict[str, tuple[str, str]] = {}
+        self.titles: list[tuple[str, str]] = []
+        self.embedder = default_embedder()
+        self.dense = BackgroundVectors(self.embedder, [], "knowledge") if self.embedder else None
+        self.add(rows)
+
+    def add(self, rows: list[_Row]) -> None:
+        """Append the chunks of documents the index does not hold yet."""
+        tokens = [tokenize(r.passage) for r in rows]
+        with self.lock:
+            fresh = [i for i, r in enumerate(rows) if r.document_id not in self.documents]
+            rows = [rows[i] for i in fresh]
+            self.bm25.add([tokens[i] for i in fresh])
+            self.rows += rows
+            for name, column in self.columns.items():
+                self.columns[name] = np.concatenate([column, np.array([getattr(r, name) for r in rows], dtype=object)])
+            self.documents.update({r.document_id: (r.doc_key, r.title) for r in rows})
+            self._named()
+            if self.dense:
+                self.dense.add([r.passage for r in rows])
+
+    def remove(self, document_id: str) -> None:
+        with self.lock:
+            if self.documents.pop(document_id, None) is None:
+                return
+            self.bm25.remove(np.flatnonzero(self.columns["document_id"] == document_id))
+            self._named()
+            if self.bm25.removed * 4 > self.bm25.size and (self.dense is None or self.dense.get() is not None):
+                keep = self.bm25.compact()
+                self.rows = [self.rows[i] for i in keep]
+                self.columns = {name: column[keep] for name, column in self.columns.items()}
+                if self.dense:
+                    self.dense.keep(keep)
+
+    def set_status(self, document_id: str, status: str) -> None:
+        with self.lock:
+            rows = np.flatnonzero((self.columns["document_id"] == document_id) & self.bm25.alive)
+            for i in rows:
+                self.rows[i] = replace(self.rows[i], status=status)
+            self.columns["status"][rows] = status
+
+    def _named(self) -> None:
+        """Documents a query may name, longest name first (for the reranker)."""
+        self.titles = sorted(set(self.documents.values()), key=lambda t: -len(t[0]))
+
+
+def _read_rows(s: Session, document_id: str | None = None) -> list[_Row]:
+    """Chunks in insertion order: all of them, or one document's."""
+    query = (select(KbDocument.id, KbDocument.kb, KbDocument.key, KbDocument.title, KbDocument.status,
+                    KbChunk.locator, KbChunk.article, KbChunk.text)
+             .join(KbChunk, KbChunk.document_id == KbDocument.id).order_by(KbChunk.id))
+    if document_id is not None:
+        query = query.where(KbDocument.id == document_id)
+    return [_Row(*r) for r in s.execute(query)]
 
 
 def _build_index() -> _Index:
     with database().session() as s:
-        result = s.execute(
-            select(KbDocument.kb, KbDocument.key, KbDocument.title, KbDocument.status, KbChunk.locator,
-                   KbChunk.article, KbChunk.text)
-            .join(KbChunk, KbChunk.document_id == KbDocument.id)
-            .order_by(KbDocument.key, KbChunk.ord)
-        )
-        return _Index([_Row(*r) for r in result])
+        return _Index(_read_rows(s))
 
 
 _index = PerDatabase(_build_index)
@@ -129,7 +184,7 @@ def ingest_document(
 
     Article-structured text (laws, regulations) is chunked by 章/节/条/款; anything else by
     headings and paragraphs. The same bytes again are a no-op; new bytes under the same key
-    replace the old chunks everywhere (the index is rebuilt from the database).
+    replace the old chunks everywhere. The search index is updated for this document only.
     """
     limit = settings().max_upload_bytes
     if len(data) > limit:
@@ -149,6 +204,7 @@ def ingest_document(
         raise Problem(422, "没有可用的文字 No text", f"'{filename}' 中没有可检索的内容", "no-text")
     title = title or doc_title or PurePath(filename).stem
     key = key or title
+    replaced, rows = None, []
     with database().session() as s:
         existing = _find_document(s, kb, key)
         if existing is not None and existing.content_hash == digest:
@@ -157,6 +213,7 @@ def ingest_document(
             doc, is_new = existing, False
         else:
             if existing is not None:
+                replaced = existing.id
                 s.execute(delete(KbChunk).where(KbChunk.document_id == existing.id))
                 s.delete(existing)
                 s.flush()
@@ -169,9 +226,16 @@ def ingest_document(
             s.flush()
             s.add_all(KbChunk(document_id=doc.id, ord=i, locator=c.locator, article=c.article, headings=c.headings,
                               text=c.text) for i, c in enumerate(chunks))
+            rows = _read_rows(s, doc.id)  # autoflush: the chunks have their ids
             changed = is_new = True
     if changed:
-        _index.invalidate()
+        index = _index.get()
+        if replaced:
+            index.remove(replaced)
+        if rows:
+            index.add(rows)
+        else:
+            index.set_status(doc.id, status)
         bus.publish("kb.document.ingested", {"kb": kb, "key": key, "new": is_new})
     return doc, changed
 
@@ -192,7 +256,7 @@ def delete_document(kb: str, key: str) -> None:
         doc = _document_or_404(s, kb, key)
         s.execute(delete(KbChunk).where(KbChunk.document_id == doc.id))
         s.delete(doc)
-    _index.invalidate()
+    _index.get().remove(doc.id)
     bus.publish("kb.document.deleted", {"kb": kb, "key": key})
 
 
@@ -301,49 +365,54 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     """Search what `principal` may read (only `kb` when given).
 
     `keyword`: BM25 over rjieba tokens with the city's synonyms. `dense`: multilingual-e5
-    similarity. `hybrid` (default): both fused by reciprocal rank (falls back to keyword
-    while the vectors are still being computed). Then a cheap reranker: a law or article
-    named in the query is lifted, superseded text damped. Unreadable chunks are removed
-    before ranking, so they are never returned, cited or counted.
+    similarity. `hybrid` (default): a weighted sum of both, each scaled to [0, 1] over its
+    best candidates (keyword alone while the vectors are still being computed). Then a cheap
+    reranker: a law or article named in the query is lifted, superseded text damped.
+    Unreadable chunks are removed before ranking, so they are never returned, cited or counted.
     """
     if mode not in SEARCH_MODES:
         raise bad_request(f"未知检索方式 '{mode}'；可选 {', '.join(SEARCH_MODES)}", "unknown-mode")
     if kb is not None:
         require(principal, kb, "read")
     readable = {kb} if kb is not None else readable_kbs(principal)
+    tokens = query_tokens(query)
     index = _index.get()
-    if not index.rows:
-        return []
-    visible = np.isin(index.kbs, list(readable))
-    vectors = index.dense.get() if index.dense else None
-    if mode == "dense" and vectors is None:
-        raise Problem(503, "语义检索尚未就绪 Dense search not ready", "向量仍在计算中，请稍后或改用 keyword",
-                      "dense-not-ready")
-    keyword = np.where(visible, index.bm25.scores(query_tokens(query)), 0.0)
-    if mode == "keyword" or vectors is None:
-        scores = keyword
-    else:
-        cos = np.where(visible, vectors @ index.embedder.query(query), -1.0)
-        scores = cos if mode == "dense" else _rrf([(keyword, 1.0), (cos, DENSE_RRF_WEIGHT)], visible)
-    scores = _rerank(index, query, scores, visible)
-    order = np.argsort(-scores, kind="stable")[:top_k]
-    return [
-        Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key, locator=index.rows[i].locator,
-            text=index.rows[i].text, status=index.rows[i].status, score=round(float(scores[i]), 4))
-        for i in order
-        if scores[i] > 0 and visible[i]
-    ]
+    dense_ready = mode != "keyword" and index.dense is not None and index.dense.get() is not None
+    query_vector = index.embedder.query(query) if dense_ready else None  # slow: outside the lock
+    with index.lock:
+        if not index.bm25.alive.any():
+            return []
+        vectors = index.dense.get() if query_vector is not None else None
+        if mode == "dense" and vectors is None:
+            raise Problem(503, "语义检索尚未就绪 Dense search not ready", "向量仍在计算中，请稍后或改用 keyword",
+                          "dense-not-ready")
+        visible = np.isin(index.columns["kb"], list(readable)) & index.bm25.alive
+        keyword = np.where(visible, index.bm25.scores(tokens), 0.0)
+        if vectors is None:
+            scores = keyword
+        else:
+            cos = np.where(visible, vectors @ query_vector, -1.0)
+            scores = cos if mode == "dense" else (
+                DENSE_WEIGHT * _scaled(cos, visible) + (1 - DENSE_WEIGHT) * _scaled(keyword, visible))
+        scores = _rerank(index, query, scores, visible)
+        order = np.argsort(-scores, kind="stable")[:top_k]
+        return [
+            Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key,
+                locator=index.rows[i].locator, text=index.rows[i].text, status=index.rows[i].status,
+                score=round(float(scores[i]), 4))
+            for i in order
+            if scores[i] > 0 and visible[i]
+        ]
 
 
-def _rrf(rankings: list[tuple[np.ndarray, float]], visible: np.ndarray, depth: int = 100, k: int = 60) -> np.ndarray:
-    """Weighted reciprocal-rank fusion of several score arrays (their top `depth` each)."""
-    fused = np.zeros(len(visible), dtype=np.float64)
-    for scores, weight in rankings:
-        top = np.argpartition(-scores, min(depth, len(scores) - 1))[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[visible[top] & (scores[top] > 0)]
-        fused[top] += weight / (k + np.arange(1, len(top) + 1))
-    return fused
+def _scaled(scores: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Visible scores mapped to [0, 1]: the best to 1, the FUSION_DEPTH-th best (and below) to 0."""
+    candidates = scores[visible]
+    if not len(candidates):
+        return np.zeros(len(scores))
+    top = np.partition(candidates, -min(FUSION_DEPTH, len(candidates)))[-FUSION_DEPTH:]
+    low, high = float(top.min()), float(top.max())
+    return np.where(visible, np.clip((scores - low) / ((high - low) or 1.0), 0.0, None), 0.0)
 
 
 def _rerank(index: _Index, query: str, scores: np.ndarray, visible: np.ndarray) -> np.ndarray:
@@ -353,12 +422,12 @@ def _rerank(index: _Index, query: str, scores: np.ndarray, visible: np.ndarray) 
     top = float(scores.max()) if len(scores) else 0.0
     named = [key for key, title in index.titles if key in query or title in query]
     if named and top > 0:
-        in_named = np.isin(index.doc_keys, named) & visible
+        in_named = np.isin(index.columns["doc_key"], named) & visible
         scores[in_named] = scores[in_named] * 1.5 + 0.1 * top
         articles = list(set(_ARTICLE_MENTION.findall(query)))
         if articles:
-            scores[in_named & np.isin(index.articles, articles)] += 2.0 * top
-    scores[index.superseded] *= SUPERSEDED_WEIGHT
+            scores[in_named & np.isin(index.columns["article"], articles)] += 2.0 * top
+    scores[index.columns["status"] == "superseded"] *= SUPERSEDED_WEIGHT
     return scores
 
 
@@ -441,6 +510,10 @@ class Answer(BaseModel):
 
     answer: str
     citations: list[Hit]
+    #: who wrote the text: "embedded" (exact quotes) or "llm:<model group>"
+    writer: str = "embedded"
+    #: why a configured model did not write it (the quotes were used instead)
+    fallback: str | None = None
 
 
 def answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
