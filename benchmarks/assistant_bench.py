@@ -53,11 +53,11 @@ def in_process(cases: list[dict], rounds: int) -> dict:
     for _ in range(rounds):
         for c in cases:
             p = Principal(parse_role(c.get("role", "citizen")))
-            Router._query_vector.cache_clear()  # measure uncached queries
+            Router._embed_query.cache_clear()  # measure uncached queries
             t0 = time.perf_counter()
             bot.planner.plan(c["q"], p)
             plan_ms.append((time.perf_counter() - t0) * 1000)
-            Router._query_vector.cache_clear()
+            Router._embed_query.cache_clear()
             t0 = time.perf_counter()
             bot.ask(c["q"], p)
             ask_ms.append((time.perf_counter() - t0) * 1000)

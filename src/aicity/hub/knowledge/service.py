@@ -4,6 +4,7 @@ read, and quote an article exactly."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Session
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
-from aicity.core.embeddings import BackgroundVectors, default_embedder
+from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.text import Bm25Index, Synonyms, tokenize
+from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import access
 from aicity.hub.knowledge.chunking import chunk_article, chunk_generic, paragraph_locator, parse_law
 from aicity.hub.knowledge.models import KbChunk, KbDocument, KnowledgeBase
@@ -95,7 +97,7 @@ class _Index:
         self.bm25 = Bm25Index()
         self.documents: dict[str, tuple[str, str]] = {}
         self.titles: list[tuple[str, str]] = []
-        self.embedder = default_embedder()
+        self.embedder = retrieval_embedder("knowledge.search")
         self.dense = BackgroundVectors(self.embedder, [], "knowledge") if self.embedder else None
         self.add(rows)
 
@@ -154,7 +156,20 @@ def _build_index() -> _Index:
         return _Index(_read_rows(s))
 
 
+log = logging.getLogger(__name__)
 _index = PerDatabase(_build_index)
+
+
+bus.subscribe("gateway.embedding.changed", lambda _topic, _payload: _index.invalidate())
+
+
+def _query_vector(index: _Index, query: str) -> np.ndarray | None:
+    """The query's vector, or None (keyword search) when the embedding group fails."""
+    try:
+        return index.embedder.query(query) if index.embedder else None
+    except Problem as exc:
+        log.warning("query embedding failed, searching by keyword: %s", exc.detail)
+        return None
 
 
 def law_key_and_date(path: Path) -> tuple[str, str | None]:
@@ -378,7 +393,7 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     tokens = query_tokens(query)
     index = _index.get()
     dense_ready = mode != "keyword" and index.dense is not None and index.dense.get() is not None
-    query_vector = index.embedder.query(query) if dense_ready else None  # slow: outside the lock
+    query_vector = _query_vector(index, query) if dense_ready else None  # slow: outside the lock
     with index.lock:
         if not index.bm25.alive.any():
             return []
