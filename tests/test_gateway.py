@@ -394,10 +394,10 @@ def test_retrieval_embeds_through_the_gateway(client: TestClient, ups: dict, adm
                         "groups": [{"name": "embed", "retries": 0}], "breaker": FAST_BREAKER})
     index = knowledge._index.get()
     assert index.embedder.name == "openai-scripted-hash-8d"  # the cache keeps this model's vectors apart
-    index.dense.wait(120)
-    assert ups["a"].requests and all(r["model"] == "scripted-hash-8d" for r in ups["a"].requests)
+    assert index.dense.wait(120) is not None  # passages: from the upstream, or its vectors cached earlier
     hits = knowledge.search("燃气泄漏怎么办", citizen, top_k=3, mode="dense")
-    assert len(hits) == 3 and ups["a"].requests[-1]["input"] == ["燃气泄漏怎么办"]
+    assert len(hits) == 3
+    assert ups["a"].requests[-1] == {"model": "scripted-hash-8d", "input": ["燃气泄漏怎么办"]}
     assert any(r["agent"] == "knowledge.search" and r["deployment"] == "bge" for r in gateway.gateway().meter.report())
 
     ups["a"].set(fail_status=503, fail_count=-1)

@@ -17,6 +17,7 @@ from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
 from aicity.security.cli import app as audit_app
+from aicity.security.guard_cli import app as guard_app
 
 app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the AI CITY platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -24,6 +25,7 @@ app.command(help="向城市超级助理提问 Ask the super assistant")(ask)
 app.add_typer(kb_app, name="kb")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(audit_app, name="audit")
+app.add_typer(guard_app, name="guard")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
 

@@ -20,6 +20,7 @@ from aicity.hub.knowledge import api as knowledge_api
 from aicity.identity import api as identity_api
 from aicity.ops import api as ops_api
 from aicity.security import api as audit_api
+from aicity.security import guard_api
 from aicity.web import router as console_router
 from aicity.web import static_dir
 
@@ -45,7 +46,7 @@ def create_app(load_city: bool = True) -> FastAPI:
     for router in (
         assistant_api.router, assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
         catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, audit_api.router,
-        console_router,
+        guard_api.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     gateway_api.register_local_model(openai_api.MODEL_ID, openai_api.complete)

@@ -25,6 +25,7 @@ from aicity.core.errors import Problem
 from aicity.hub.gateway import service as gateway
 from aicity.hub.knowledge.grounded import GROUNDING_RULES, citation_fault, normalise_markers, render_sources
 from aicity.identity.service import Principal
+from aicity.security import guard
 
 MAX_ROUNDS = 4
 MAX_INVALID_CALLS = 2
@@ -112,7 +113,7 @@ class LLMPlanner:
                 tasks.append(task)
                 results.append(result)
                 steps.append({"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"})
-                messages.append(_tool_message(call, _tool_content(results, error)))
+                messages.append(_tool_message(call, _tool_content(results, error, principal, ctx)))
         raise Fallback("too-many-rounds", f"no answer after {MAX_ROUNDS} rounds")
 
     def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], final: bool) -> dict[str, Any]:
@@ -164,13 +165,17 @@ def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:
     return {"role": "tool", "tool_call_id": str(call.get("id", "")), "content": content}
 
 
-def _tool_content(results: list[SkillResult], error: str | None) -> str:
-    """What the last tool returned, with citation numbers as the whole answer numbers them."""
+def _tool_content(results: list[SkillResult], error: str | None, principal: Principal, ctx: SkillContext) -> str:
+    """What the last tool returned, with citation numbers as the whole answer numbers them,
+    through the guard's `tool` stage: a data block, any instruction in it neutralised."""
     composed = compose(results)
     latest = composed.sections[len(composed.sections) - len(results[-1].sections):] if results[-1].sections else []
     if not latest:
         return f"没有结果（{error}）" if error else "没有结果"
     body = "\n\n".join(f"## {s.title}\n{s.body}" for s in latest)
-    cited = sorted({int(n) for s in latest for n in _FOOTNOTE.findall(s.body)} & set(range(1, len(composed.citations) + 1)))
-    sources = render_sources([composed.citations[n - 1] for n in cited], cited)
-    return body + (f"\n\n资料：\n{sources}" if sources else "")
+    known = range(1, len(composed.citations) + 1)
+    cited = sorted({int(n) for s in latest for n in _FOOTNOTE.findall(s.body) if int(n) in known})
+    sources = render_sources([composed.citations[n - 1] for n in cited], cited, ctx.tracer)
+    content, _ = guard.as_data(body + (f"\n\n资料：\n{sources}" if sources else ""), "tool",
+                               principal.role.value, ctx.tracer)
+    return content

@@ -33,6 +33,7 @@ from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
+from aicity.security import guard
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,12 @@ class Assistant:
 
     def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
         text = validate_text(text)
+        role = principal.role.value
+        # the run answers the person's own words; what is stored (trace, session) has PII masked
+        tracer = Tracer("assistant", role, {"text": text}, session_id, redact=guard.redact)
+        stored_text = _screen_input(text, role, tracer)
         session = sessions.open_session(session_id, principal)
-        tracer = Tracer("assistant", principal.role.value, {"text": text}, session.id)
+        tracer.session_id = session.id
         reply = self._reply_plan(text, session.pending, session.slots)
         turn = self._llm_turn(text, principal, session.turns, session.slots, tracer) if reply is None else None
         if turn is not None:
@@ -99,12 +104,15 @@ class Assistant:
         with tracer.step("compose", writer="llm" if turn else "embedded"):
             composed = compose(results)
             answer = with_footnotes(turn.text, composed.citations) if turn else composed.answer
+        answer = _screen_output(answer, text, role, tracer)
+        sections = [{**s.model_dump(), "body": _screen_output(s.body, text, role)} for s in composed.sections]
         new_pending = None
         if composed.clarification:
             asking = next(t for t, r in zip(plan.subtasks, results, strict=True) if r.clarification)
             new_pending = asking.model_dump()
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
-        sessions.record_turn(session.id, text, answer, new_pending, {**session.slots, **slots_learnt})
+        sessions.record_turn(session.id, stored_text, guard.redact(answer), guard.redact(new_pending),
+                             guard.redact({**session.slots, **slots_learnt}))
         result = AskResult(
             answer=answer,
             skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
@@ -113,7 +121,7 @@ class Assistant:
             trace_id=tracer.id,
             session_id=session.id,
             planner=plan.planner,
-            sections=[s.model_dump() for s in composed.sections],
+            sections=sections,
             next_actions=[a.model_dump() for a in composed.next_actions],
             clarification=composed.clarification.model_dump() if composed.clarification else None,
         )
@@ -195,6 +203,28 @@ class Assistant:
         return result, round((time.perf_counter() - t0) * 1000, 3), None
 
 
+def _screen_input(text: str, role: str, tracer: Tracer) -> str:
+    """The guard's input stage: the text as it may be stored. A blocked request is refused
+    (400 `guard-blocked`, audited) and leaves a trace with status `blocked`."""
+    try:
+        result = guard.enforce(text, "input", role, "assistant")
+    except Problem as exc:
+        tracer.note("guard", stage="input", verdict="block", findings=exc.extra["findings"])
+        tracer.status = "blocked"
+        tracer.save({"blocked": True})
+        exc.extra["trace_id"] = tracer.id
+        raise
+    guard.note(result, tracer)
+    return result.text
+
+
+def _screen_output(text: str, request: str, role: str, tracer: Tracer | None = None) -> str:
+    """The guard's output stage: payloads and other people's personal information masked."""
+    result = guard.check(text, "output", role, own=request)
+    guard.note(result, tracer)
+    return result.text or "〔回答未通过安全检查，已拦截 withheld by the guard〕"
+
+
 def _plan_event(tracer: Tracer, session_id: str, plan: Plan) -> dict[str, Any]:
     return {"trace_id": tracer.id, "session_id": session_id, "planner": plan.planner,
             "subtasks": [t.model_dump() for t in plan.subtasks]}
@@ -261,3 +291,4 @@ def _reset(_topic: str, _payload: dict) -> None:
 bus.subscribe("catalog.loaded", _reset)
 bus.subscribe("kb.document.ingested", _reset)
 bus.subscribe("kb.document.deleted", _reset)
+bus.subscribe("gateway.embedding.changed", _reset)

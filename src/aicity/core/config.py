@@ -29,6 +29,8 @@ class Settings(BaseSettings):
                                   description="passage vectors, shared by every data dir of this user")
     gateway: dict[str, Any] = Field(default_factory=dict,
                                     description="[aicity.gateway]: model deployments and groups (see the gateway docs)")
+    guard: dict[str, Any] = Field(default_factory=dict,
+                                  description="[aicity.guard]: the guard pipeline's policy (see security/guard.py)")
     planner: Literal["auto", "embedded", "llm"] = Field(
         default="auto", description="auto: plan with the LLM when its model group has a deployment")
     planner_group: str = Field(default="chat-large", description="the model group the LLM planner uses")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -31,9 +31,11 @@ class TraceRecord(Base):
 
 
 class Tracer:
-    """Collects the steps of one run; thread-safe enough for parallel skills (list.append)."""
+    """Collects the steps of one run; thread-safe enough for parallel skills (list.append).
+    `redact` (e.g. the guard's PII masking) is applied to everything saved."""
 
-    def __init__(self, kind: str, role: str, request: dict[str, Any], session_id: str | None = None):
+    def __init__(self, kind: str, role: str, request: dict[str, Any], session_id: str | None = None,
+                 redact: Callable[[Any], Any] | None = None):
         self.id = new_id("tr")
         self.kind = kind
         self.role = role
@@ -43,6 +45,7 @@ class Tracer:
         self.created_at = utcnow()
         self._t0 = time.perf_counter()
         self.status = "ok"
+        self._redact = redact or (lambda value: value)
 
     @contextmanager
     def step(self, name: str, **data: Any) -> Iterator[dict[str, Any]]:
@@ -70,9 +73,9 @@ class Tracer:
             created_at=self.created_at,
             duration_ms=round((time.perf_counter() - self._t0) * 1000, 3),
             status=self.status,
-            request=self.request,
-            steps=self.steps,
-            summary=summary,
+            request=self._redact(self.request),
+            steps=self._redact(self.steps),
+            summary=self._redact(summary),
         )
         with database().session() as s:
             s.add(record)

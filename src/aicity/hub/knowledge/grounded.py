@@ -9,9 +9,11 @@ import re
 
 from aicity.core.config import settings
 from aicity.core.errors import Problem
+from aicity.core.tracing import Tracer
 from aicity.hub.gateway import service as gateway
 from aicity.hub.knowledge.service import Answer, Citation, answer
 from aicity.identity.service import Principal
+from aicity.security import guard
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +25,16 @@ GROUNDING_RULES = (
 _MARKER = re.compile(r"\[\^?(\d{1,3})\]")
 
 
-def render_sources(citations: list[Citation], numbers: list[int] | None = None) -> str:
+def render_sources(citations: list[Citation], numbers: list[int] | None = None, tracer: Tracer | None = None) -> str:
+    """Numbered passages for a model, each through the guard's `retrieved` stage: an
+    instruction inside a document reaches the model neutralised, and the finding is noted."""
     numbers = numbers or list(range(1, len(citations) + 1))
-    return "\n".join(f"[^{n}] 《{c.doc}》{c.locator}：{c.text}" for n, c in zip(numbers, citations, strict=True))
+    lines = []
+    for n, c in zip(numbers, citations, strict=True):
+        passage = guard.check(c.text, "retrieved")
+        guard.note(passage, tracer)
+        lines.append(f"[^{n}] 《{c.doc}》{c.locator}：{passage.text}")
+    return "\n".join(lines)
 
 
 def normalise_markers(text: str) -> str:
