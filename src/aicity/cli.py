@@ -12,6 +12,7 @@ import typer
 from aicity import __version__
 from aicity.assistant.cli import ask
 from aicity.cli_support import open_city, print_json
+from aicity.hub.events.cli import app as events_app
 from aicity.hub.gateway.cli import app as gateway_app
 from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
@@ -23,6 +24,7 @@ app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the A
                   pretty_exceptions_enable=False)
 app.command(help="向城市超级助理提问 Ask the super assistant")(ask)
 app.add_typer(kb_app, name="kb")
+app.add_typer(events_app, name="events")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(audit_app, name="audit")
 app.add_typer(guard_app, name="guard")

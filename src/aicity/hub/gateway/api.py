@@ -107,8 +107,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         raise not_found(f"模型 '{body.model}' 不存在；可用 available: {available}", "model-not-found")
     ctx = gateway_caller(request.headers.get("authorization"), request.headers.get("x-api-key"))
     # the city's other applications are guarded too: a prompt attack never reaches the model
-    guard.enforce(_last_user_text(body.messages), "input", None,
-                  f"gateway:{body.model}:{ctx.key.id if ctx.key else ctx.agent}")
+    # (checked on a worker thread, like the call, so the event loop keeps serving others)
+    await run_in_threadpool(guard.enforce, _last_user_text(body.messages), "input", None,
+                            f"gateway:{body.model}:{ctx.key.id if ctx.key else ctx.agent}")
     payload = body.model_dump(exclude_none=True)
     if not body.stream:
         served = await run_in_threadpool(gw.chat, payload, ctx)
