@@ -5,6 +5,7 @@ from aicity.core import meta as _meta  # noqa: F401
 from aicity.core import tracing as _tracing  # noqa: F401
 from aicity.core.db import Base
 from aicity.hub.catalog import models as _catalog  # noqa: F401
+from aicity.hub.events import models as _events  # noqa: F401
 from aicity.hub.gateway import models as _gateway  # noqa: F401
 from aicity.hub.knowledge import models as _knowledge  # noqa: F401
 from aicity.identity import models as _identity  # noqa: F401

@@ -15,6 +15,9 @@ from aicity.assistant import api as assistant_api
 from aicity.assistant import openai_api
 from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
 from aicity.hub.catalog import api as catalog_api
+from aicity.hub.events import api as events_api
+from aicity.hub.events import lifecycle as events_lifecycle
+from aicity.hub.events import open311
 from aicity.hub.gateway import api as gateway_api
 from aicity.hub.knowledge import api as knowledge_api
 from aicity.identity import api as identity_api
@@ -34,6 +37,10 @@ def create_app(load_city: bool = True) -> FastAPI:
 
             open_city()
             assistant()  # build indexes now; route vectors compute in the background
+            stop_sla_watcher = events_lifecycle.start_sla_watcher()
+            yield
+            stop_sla_watcher()
+            return
         yield
 
     app = FastAPI(
@@ -46,7 +53,7 @@ def create_app(load_city: bool = True) -> FastAPI:
     for router in (
         assistant_api.router, assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
         catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, audit_api.router,
-        guard_api.router, console_router,
+        guard_api.router, events_api.router, open311.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     gateway_api.register_local_model(openai_api.MODEL_ID, openai_api.complete)

@@ -16,6 +16,7 @@ from aicity.cli_support import fail, open_city, print_json, problem_message, run
 from aicity.core.errors import Problem
 from aicity.hub.events import classify as classifier
 from aicity.hub.events.gazetteer import resolve
+from aicity.hub.events.manage_cli import app as manage_app
 
 app = typer.Typer(help="统一事件管理 unified event management", no_args_is_help=True)
 
@@ -126,3 +127,7 @@ def evaluation(rows: list[dict[str, str]]) -> dict[str, Any]:
         "confusions": [{"gold": g, "predicted": p, "count": c} for (g, p), c in confusions.most_common()],
         "latency_ms": {"p50": statistics.median(latencies), "p99": quantiles[98]},
     }
+
+
+# the lifecycle commands (report, list, show, transition, sla) live beside the store
+app.registered_commands += manage_app.registered_commands

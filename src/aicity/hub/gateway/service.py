@@ -71,8 +71,15 @@ def current_config() -> tuple[GatewayConfig, str]:
 def _build() -> Gateway:
     gw = Gateway(current_config()[0], UsageMeter(database()))
     threading.Thread(target=_flush_forever, args=(gw,), name="gateway-meter", daemon=True).start()
-    atexit.register(gw.meter.flush)  # a one-shot command's usage is written before it exits
+    atexit.register(_flush_at_exit, gw)  # a one-shot command's usage is written before it exits
     return gw
+
+
+def _flush_at_exit(gw: Gateway) -> None:
+    try:
+        gw.meter.flush()
+    except Exception as exc:  # the database may be gone already (a test's server, a closed tunnel)
+        log.warning("gateway usage not written at exit: %s", exc)
 
 
 def _flush_forever(gw: Gateway) -> None:
