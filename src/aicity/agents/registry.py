@@ -52,9 +52,10 @@ class AgentRegistry:
 def builtin_agents() -> list[Agent]:
     from aicity.agents.city_ops.agent import build as city_ops
     from aicity.agents.gov_service.agent import build as gov_service
+    from aicity.agents.governance.agent import build as governance
     from aicity.agents.policy.agent import build as policy
 
-    return [gov_service(), policy(), city_ops()]
+    return [gov_service(), policy(), city_ops(), governance()]
 
 
 def default_registry(extra_yaml_dirs: list[Path] | None = None) -> AgentRegistry:

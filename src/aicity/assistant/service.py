@@ -124,6 +124,7 @@ class Assistant:
             sections=sections,
             next_actions=[a.model_dump() for a in composed.next_actions],
             clarification=composed.clarification.model_dump() if composed.clarification else None,
+            event=next((r.event for r in results if r.event), None),
         )
         summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
                    "citations": len(result.citations), "clarification": bool(result.clarification),

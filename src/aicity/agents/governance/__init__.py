@@ -1,0 +1,1 @@
+"""City governance agent (城市治理智能体)."""
