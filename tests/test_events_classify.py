@@ -134,3 +134,20 @@ def test_cli_empty_text_exits_2(city: Path) -> None:
     result = runner.invoke(app, ["classify", " ", "--data-dir", str(city)])
     assert result.exit_code == 2
     assert "不能为空" in result.output
+
+
+def test_cli_retrain_reads_the_operators_corrections(city: Path) -> None:
+    corrections = city / "training" / "events_corrections.jsonl"
+    corrections.parent.mkdir(exist_ok=True)
+    previous = corrections.read_text(encoding="utf-8") if corrections.exists() else None
+    corrections.write_text('{"text": "楼下烧烤摊油烟熏得人睁不开眼", "category": "open_bbq"}\n', encoding="utf-8")
+    try:
+        result = runner.invoke(app, ["retrain", "--json", "--data-dir", str(city)])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out["corrections"] >= 1 and out["rows"] > 900 and 0.9 <= out["accuracy_after"] <= 1.0
+    finally:
+        if previous is None:
+            corrections.unlink()
+        else:
+            corrections.write_text(previous, encoding="utf-8")
