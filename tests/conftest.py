@@ -121,3 +121,21 @@ def browser() -> Iterator:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def valve_registry(calls: list[str]):
+    """The demo agents plus one that acts on the city (closing a gas valve); its handler
+    only records that it ran, so tests can prove it never does."""
+    from aicity.agents.base import Agent, RiskLevel, Skill, SkillContext, SkillInput, SkillResult
+    from aicity.agents.registry import default_registry
+
+    def close_valve(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+        calls.append(inp.text)
+        return SkillResult()
+
+    registry = default_registry()
+    registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门",
+                            skills=[Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门",
+                                          examples=["关闭燃气阀门", "把阀门关掉"], input_model=SkillInput,
+                                          handler=close_valve, risk=RiskLevel.actuate)]))
+    return registry

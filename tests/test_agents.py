@@ -89,20 +89,11 @@ def test_skill_inputs_are_typed(city: Path) -> None:
 
 def test_actuate_skills_are_never_run_from_a_plan(city: Path) -> None:
     """Even an admin's request does not close a valve from chat: the handler is not called."""
-    from aicity.agents.base import Agent, Skill, SkillResult
     from aicity.assistant.service import Assistant
+    from tests.conftest import valve_registry
 
     calls: list[str] = []
-
-    def close_valve(inp: SkillInput, ctx: SkillContext) -> SkillResult:
-        calls.append(inp.text)
-        return SkillResult()
-
-    registry = default_registry()
-    registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门",
-                            skills=[Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门",
-                                          examples=["关闭燃气阀门", "把阀门关掉"], input_model=SkillInput,
-                                          handler=close_valve, risk=RiskLevel.actuate)]))
+    registry = valve_registry(calls)
     result = Assistant(registry).ask("马上把幸福路的燃气阀门关掉", Principal(Role.admin))
     assert calls == []
     assert "需要人工审批" in result.answer

@@ -17,8 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from aicity.agents.base import Agent, RiskLevel, Skill, SkillInput, SkillResult
-from aicity.agents.registry import default_registry
 from aicity.assistant.service import Assistant
 from aicity.cli import app as cli
 from aicity.core.tracing import get_trace
@@ -27,6 +25,7 @@ from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 from aicity.security import audit, guard
+from tests.conftest import valve_registry
 from tests.test_api import problem
 from tests.test_llm_planner import call, llm, model  # noqa: F401  (fixtures: a scripted model as group chat-large)
 from tests.upstream import RunningUpstream
@@ -244,11 +243,7 @@ INJECTED_DOC = f"""# 示范城市燃气阀门巡检规程
 
 def test_an_instruction_in_a_document_never_actuates(llm: RunningUpstream, default_policy: None) -> None:  # noqa: F811
     calls: list[str] = []
-    valve = Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门", examples=["关闭燃气阀门"],
-                  input_model=SkillInput, handler=lambda inp, _: calls.append(inp.text) or SkillResult(),
-                  risk=RiskLevel.actuate)
-    registry = default_registry()
-    registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门", skills=[valve]))
+    registry = valve_registry(calls)
     kb.ingest_document("valves.md", INJECTED_DOC.encode(), key="燃气阀门巡检规程")
     try:
         llm.set(script=[

@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 
-from aicity.agents.base import Agent, RiskLevel, Skill, SkillContext, SkillInput, SkillResult
-from aicity.agents.registry import default_registry
 from aicity.assistant.service import Assistant, assistant
 from aicity.core.tracing import get_trace
 from aicity.hub.gateway import service as gateway
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from tests.conftest import free_port
+from tests.conftest import free_port, valve_registry
 from tests.upstream import RunningUpstream
 
 CITIZEN = Principal(Role.citizen)
@@ -126,16 +124,7 @@ def test_no_model_configured_means_the_embedded_planner(city: Path) -> None:
 
 def test_the_model_cannot_actuate(llm: RunningUpstream) -> None:
     calls: list[str] = []
-
-    def close_valve(inp: SkillInput, ctx: SkillContext) -> SkillResult:
-        calls.append(inp.text)
-        return SkillResult()
-
-    registry = default_registry()
-    registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门",
-                            skills=[Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门",
-                                          examples=["关闭燃气阀门"], input_model=SkillInput,
-                                          handler=close_valve, risk=RiskLevel.actuate)]))
+    registry = valve_registry(calls)
     llm.set(script=[
         {"content": None, "tool_calls": [call("gas_ops__close_valve", {"text": "关闭幸福路阀门"})]},
         {"content": "已提交人工审批，未执行关阀操作。"},
