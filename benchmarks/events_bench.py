@@ -85,6 +85,31 @@ def tune() -> None:
             print(f"  threshold {threshold}: automatic {kept.mean():.1%}, right {(pred[kept] == gold[kept]).mean():.3f}")
 
 
+def report_to_dispatch() -> None:
+    """The whole report path (classify, locate, merge check, store, dispatch, history, audit
+    entry) per event, sequentially, on the held-out reports as new events."""
+    from aicity.hub.events import service
+
+    rows = events.eval_rows()
+    times, dispatched = [], 0
+    start = time.perf_counter()
+    for n, row in enumerate(rows):
+        t0 = time.perf_counter()
+        filed = service.report(row["text"], source="citizen", reporter=service.Reporter(ref=f"bench-{n}"))
+        times.append((time.perf_counter() - t0) * 1000)
+        dispatched += filed.event.status == "dispatched"
+    elapsed = time.perf_counter() - start
+    times.sort()
+    print(f"report → stored and dispatched: {len(rows)} reports, {dispatched} dispatched at once "
+          f"({dispatched / len(rows):.0%}; the rest wait in the human queue or merged)")
+    print(f"  latency p50 {times[len(times) // 2]:.1f} ms  p99 {times[int(len(times) * 0.99)]:.1f} ms  "
+          f"(target ≤ 200 ms)  ·  {len(rows) / elapsed:.0f} events/s (one thread, SQLite)")
+
+
 if __name__ == "__main__":
     open_city(Path(mkdtemp(prefix="aicity-events-bench-")))
-    tune() if "--tune" in sys.argv else held_out()
+    if "--tune" in sys.argv:
+        tune()
+    else:
+        held_out()
+        report_to_dispatch()
