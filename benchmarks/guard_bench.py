@@ -7,6 +7,8 @@ Prints, on the held-out sets shipped with `aicity.security` (never used to train
   alone, the classifier alone and both, and recall per attack family;
 - personal information (`data/pii_eval.jsonl`): recall and precision per type (a finding counts
   when it overlaps a gold span of its type) and how many decoys were touched;
+- content risk (`data/content_eval.jsonl`): precision and recall of flagging risky texts,
+  recall per type, and how many benign near-misses were touched;
 - detection latency per message (median, p95) for PII detection and attack assessment;
 - Microsoft Presidio's pattern recognizers on the same Chinese texts, when it is installed
   (`pip install presidio-analyzer`; a comparison only, not a dependency).
@@ -21,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from importlib.resources import files
 
-from aicity.security import attacks, pii
+from aicity.security import attacks, content, pii
 from aicity.security.normalize import normalize
 
 #: Presidio entity → the PII type compared (mobile and landline numbers are compared as "phone")
@@ -115,6 +117,29 @@ def presidio() -> Callable[[str], list[tuple[str, int, int]]] | str:
     return predict
 
 
+def content_report(rows: list[dict]) -> None:
+    """A risky text counts as found when a finding the guard acts on (for illegal and violent
+    content: a request for it, not a mention) of its label's type is in it; a benign one as a
+    false positive when any such finding is."""
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    tp = fp = fn = 0
+    for row in rows:
+        kinds = {f.type for f in content.scan(row["text"]) if f.request or f.category not in ("illegal", "violence")}
+        if row["label"] == "none":
+            fp += bool(kinds)
+            continue
+        hit = row["label"] in kinds
+        tp, fn = tp + hit, fn + (not hit)
+        found[row["label"]][0] += 1
+        found[row["label"]][1] += hit
+    benign = sum(r["label"] == "none" for r in rows)
+    print(f"content risk: {len(rows)} texts ({benign} benign near-misses)")
+    print(f"  precision {tp / (tp + fp) if tp + fp else 0:.3f}  recall {tp / (tp + fn):.3f}  "
+          f"benign flagged {fp}/{benign}")
+    for kind, (total, hit) in sorted(found.items()):
+        print(f"  {kind:<10} recall {hit / total:.3f} ({hit}/{total})")
+
+
 def latency(rows: list[dict], fn: Callable[[str], object]) -> str:
     times = []
     for row in rows:
@@ -131,6 +156,8 @@ def main() -> None:
     print(f"classifier trained in {time.perf_counter() - start:.2f} s on {len(attacks.training_rows())} labelled texts")
     attack_report(attack_rows)
 
+    content_report(load("content_eval.jsonl"))
+
     decoys = sum(len(r["decoys"]) for r in pii_rows)
     counts, touched = score_pii(pii_rows, ours)
     print_pii(f"personal information: {len(pii_rows)} texts (target recall ≥ 0.99 on structured identifiers, decoys untouched)",
@@ -142,6 +169,7 @@ def main() -> None:
     print(f"  pii.detect        {latency(users, pii.detect)}")
     print(f"  attacks rules     {latency(users, lambda t: attacks.scan(t, use_classifier=False))}")
     print(f"  attacks.assess    {latency(users, attacks.assess)}")
+    print(f"  content.scan      {latency(users, content.scan)}")
     print(f"  both (rules+clf)  {latency(users, lambda t: (pii.detect(t), attacks.assess(t)))}")
 
     predict = presidio()

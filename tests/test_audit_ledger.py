@@ -460,7 +460,8 @@ def test_api_roles(http: TestClient) -> None:
     assert http.get("/api/v1/audit/entries", headers={"X-API-Key": "aic_nope"}).status_code == 401
     operator, admin = bearer("operator"), bearer("admin")
     entries = http.get("/api/v1/audit/entries?limit=2", headers=operator).json()["entries"]
-    assert [e["seq"] for e in entries] == [3, 2]
+    assert [e["seq"] for e in entries] == [4, 3]
+    assert entries[0]["action"] == "auth.failure"  # the refused key above is audited
     assert http.get("/api/v1/audit/entries?before=2", headers=admin).json()["entries"][0]["seq"] == 1
     assert http.post("/api/v1/audit/verify").status_code == 403
     assert http.post("/api/v1/audit/verify", headers=operator).status_code == 403

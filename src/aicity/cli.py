@@ -13,11 +13,14 @@ from aicity import __version__
 from aicity.assistant.cli import ask
 from aicity.cli_support import open_city, print_json
 from aicity.hub.events.cli import app as events_app
+from aicity.hub.events.report_cli import app as report_app
 from aicity.hub.gateway.cli import app as gateway_app
 from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
+from aicity.security.approvals_cli import app as approvals_app
 from aicity.security.cli import app as audit_app
+from aicity.security.report_cli import security as security_report
 from aicity.security.guard_cli import app as guard_app
 
 app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the AI CITY platform", no_args_is_help=True,
@@ -27,6 +30,9 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(events_app, name="events")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(audit_app, name="audit")
+app.add_typer(approvals_app, name="approvals")
+report_app.command("security")(security_report)  # one `aicity report` group: daily (events), security
+app.add_typer(report_app, name="report")
 app.add_typer(guard_app, name="guard")
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,7 +23,8 @@ from aicity.hub.knowledge import api as knowledge_api
 from aicity.identity import api as identity_api
 from aicity.ops import api as ops_api
 from aicity.security import api as audit_api
-from aicity.security import guard_api
+from aicity.security import approvals_api, auth_api, guard_api
+from aicity.security import events_api as security_events_api
 from aicity.web import router as console_router
 from aicity.web import static_dir
 
@@ -50,10 +51,14 @@ def create_app(load_city: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_handlers(app)
+    # the assistant answers a key (or an address without one) at most so often a minute
+    app.include_router(assistant_api.router, responses=PROBLEM_RESPONSES,
+                       dependencies=[Depends(auth_api.assistant_rate_limit)])
     for router in (
-        assistant_api.router, assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
+        assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
         catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, audit_api.router,
-        guard_api.router, events_api.router, open311.router, console_router,
+        guard_api.router, approvals_api.router, auth_api.router, security_events_api.router, events_api.router,
+        open311.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     gateway_api.register_local_model(openai_api.MODEL_ID, openai_api.complete)

@@ -2,7 +2,8 @@
 (JSON schemas from their typed inputs) in a bounded loop, then writes the answer from what
 the tools returned, citing the same numbered sources the structured answer carries.
 
-It never acts on its own: an `actuate` skill the model calls goes to the approval path.
+It never acts on its own: an `actuate` skill the model calls goes to the approval queue, and is
+refused when the turn's retrieved or tool text had findings or the call echoes tool text.
 Whenever the model fails, loops, calls nothing, or cites what it was not given, the turn
 falls back to the embedded planner and the trace says why."""
 
@@ -23,9 +24,14 @@ from aicity.assistant.router import Router
 from aicity.core.config import settings
 from aicity.core.errors import Problem
 from aicity.hub.gateway import service as gateway
-from aicity.hub.knowledge.grounded import GROUNDING_RULES, citation_fault, normalise_markers, render_sources
+from aicity.hub.knowledge.grounded import (
+    GROUNDING_RULES,
+    citation_fault,
+    normalise_markers,
+    render_sources,
+)
 from aicity.identity.service import Principal
-from aicity.security import guard
+from aicity.security import approvals, guard
 
 MAX_ROUNDS = 4
 MAX_INVALID_CALLS = 2
@@ -92,6 +98,7 @@ class LLMPlanner:
         tasks: list[SubTask] = []
         results: list[SkillResult] = []
         steps: list[dict[str, Any]] = []
+        untrusted: list[str] = []  # what the tools returned: data, never the source of an actuation
         invalid = 0
         for round_no in range(MAX_ROUNDS):
             message = self._complete(messages, tools, final=round_no == MAX_ROUNDS - 1)
@@ -107,13 +114,18 @@ class LLMPlanner:
                         raise Fallback("invalid-tool-calls", problem)
                     messages.append(_tool_message(call, f"调用无效：{problem}"))
                     continue
-                result, ms, error = dispatch(task, ctx)
-                if error == "approval-required":
+                if self.router.skills[(task.agent, task.skill)].risk == RiskLevel.actuate:
                     ctx.tracer.note("model-requested-actuate", agent=task.agent, skill=task.skill)
+                    if approvals.echoes(task.params, task.text, text, untrusted):
+                        # arguments copied from a tool's text: a finding, so the call is refused
+                        ctx.tracer.note("guard", stage="tool", verdict="flag", findings=[
+                            {"kind": "hijack", "type": "echo", "rule": "hijack.echo", "action": "refuse"}])
+                result, ms, error = dispatch(task, ctx)
                 tasks.append(task)
                 results.append(result)
                 steps.append({"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"})
-                messages.append(_tool_message(call, _tool_content(results, error, principal, ctx)))
+                untrusted.append(_tool_content(results, error, principal, ctx))
+                messages.append(_tool_message(call, untrusted[-1]))
         raise Fallback("too-many-rounds", f"no answer after {MAX_ROUNDS} rounds")
 
     def _complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], final: bool) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
-from aicity.security import guard
+from aicity.security import approvals, content, guard, provenance
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class AskResult(BaseModel):
     sections: list[dict[str, Any]]
     next_actions: list[dict[str, Any]]
     clarification: dict[str, Any] | None = None
+    #: the answer's provenance record (GET /api/v1/guard/provenance/{id}); its id is the trace id
+    provenance: str | None = None
 
 
 class Assistant:
@@ -78,7 +80,7 @@ class Assistant:
         role = principal.role.value
         # the run answers the person's own words; what is stored (trace, session) has PII masked
         tracer = Tracer("assistant", role, {"text": text}, session_id, redact=guard.redact)
-        stored_text = _screen_input(text, role, tracer)
+        screened = _screen_input(text, role, tracer)
         session = sessions.open_session(session_id, principal)
         tracer.session_id = session.id
         reply = self._reply_plan(text, session.pending, session.slots)
@@ -111,13 +113,16 @@ class Assistant:
             asking = next(t for t, r in zip(plan.subtasks, results, strict=True) if r.clarification)
             new_pending = asking.model_dump()
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
-        sessions.record_turn(session.id, stored_text, guard.redact(answer), guard.redact(new_pending),
+        if guard.needs_help(screened):
+            answer = f"{content.HELP_LINES}\n\n{answer}"
+        sessions.record_turn(session.id, screened.text, guard.redact(answer), guard.redact(new_pending),
                              guard.redact({**session.slots, **slots_learnt}))
+        citations = [c.model_dump() for c in composed.citations]
         result = AskResult(
             answer=answer,
             skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
             departments=composed.departments,
-            citations=[c.model_dump() for c in composed.citations],
+            citations=citations,
             trace_id=tracer.id,
             session_id=session.id,
             planner=plan.planner,
@@ -125,6 +130,7 @@ class Assistant:
             next_actions=[a.model_dump() for a in composed.next_actions],
             clarification=composed.clarification.model_dump() if composed.clarification else None,
             event=next((r.event for r in results if r.event), None),
+            provenance=provenance.record_answer(tracer.id, answer, plan.planner, citations),
         )
         summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
                    "citations": len(result.citations), "clarification": bool(result.clarification),
@@ -185,10 +191,13 @@ class Assistant:
                 step["decision"] = "denied"
                 return SkillResult(), 0.0, "denied"
             if skill.risk == RiskLevel.actuate:
-                # acting on the physical city needs an authorised person and an approval; a plan
-                # made from text alone never triggers it (the approval queue is the security slice's)
-                step["decision"] = "approval-required"
-                return _approval_required(skill.name), 0.0, "approval-required"
+                # acting on the physical city needs an authorised person and a second person's
+                # approval: the request is queued (or refused), the handler never runs here
+                outcome = approvals.submit(task, skill, ctx)
+                step["decision"] = outcome.decision
+                if outcome.approval_id:
+                    step["approval"] = outcome.approval_id
+                return outcome.result, 0.0, outcome.error
             try:
                 inp = skill.input_model.model_validate({**task.params, "text": task.text})
                 result = skill.handler(inp, ctx)
@@ -204,8 +213,8 @@ class Assistant:
         return result, round((time.perf_counter() - t0) * 1000, 3), None
 
 
-def _screen_input(text: str, role: str, tracer: Tracer) -> str:
-    """The guard's input stage: the text as it may be stored. A blocked request is refused
+def _screen_input(text: str, role: str, tracer: Tracer) -> guard.GuardResult:
+    """The guard's input stage (`.text` is the text as it may be stored). A blocked request is refused
     (400 `guard-blocked`, audited) and leaves a trace with status `blocked`."""
     try:
         result = guard.enforce(text, "input", role, "assistant")
@@ -216,7 +225,7 @@ def _screen_input(text: str, role: str, tracer: Tracer) -> str:
         exc.extra["trace_id"] = tracer.id
         raise
     guard.note(result, tracer)
-    return result.text
+    return result
 
 
 def _screen_output(text: str, request: str, role: str, tracer: Tracer | None = None) -> str:
@@ -235,14 +244,6 @@ def _skill_failed(skill_name: str) -> SkillResult:
     return SkillResult(sections=[Section(
         title=f"{skill_name}暂时无法回答", kind="error",
         body="这一部分处理出错，已记录在运行轨迹中。其余内容不受影响；也可稍后重试或拨打 12345。",
-    )])
-
-
-def _approval_required(skill_name: str) -> SkillResult:
-    return SkillResult(sections=[Section(
-        title="需要人工审批", kind="approval",
-        body=f"“{skill_name}”会直接作用于城市设施，不能由助理根据对话自动执行。"
-             "请由有权限的工作人员在审批流程中发起并经第二人审批后执行。",
     )])
 
 

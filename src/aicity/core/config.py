@@ -31,6 +31,10 @@ class Settings(BaseSettings):
                                     description="[aicity.gateway]: model deployments and groups (see the gateway docs)")
     guard: dict[str, Any] = Field(default_factory=dict,
                                   description="[aicity.guard]: the guard pipeline's policy (see security/guard.py)")
+    auth: dict[str, Any] = Field(default_factory=dict,
+                                 description="[aicity.auth]: console sessions and rate limits (see security/auth.py)")
+    oidc: dict[str, Any] = Field(default_factory=dict,
+                                 description="[aicity.oidc]: an OpenID Connect provider whose ID tokens log in")
     planner: Literal["auto", "embedded", "llm"] = Field(
         default="auto", description="auto: plan with the LLM when its model group has a deployment")
     planner_group: str = Field(default="chat-large", description="the model group the LLM planner uses")

@@ -4,29 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Cookie, Depends, Header, Request
 from pydantic import BaseModel
 
 from aicity.core.errors import forbidden
 from aicity.identity import service
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from aicity.security import auth
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
-def caller(
+def caller(authorization: str | None = None, x_api_key: str | None = None, session: str | None = None,
+           client: str = "") -> Principal | None:
+    """The authenticated principal, from `Authorization: Bearer KEY|SESSION`, `X-API-Key` or
+    the console's session cookie (`security/auth.py`)."""
+    credential = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        credential = authorization[7:].strip()
+    return auth.identify(credential, session, client)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _request_caller(
+    request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_api_key: Annotated[str | None, Header()] = None,
+    aicity_session: Annotated[str | None, Cookie()] = None,
 ) -> Principal | None:
-    """The authenticated principal, from `Authorization: Bearer KEY` or `X-API-Key`."""
-    key = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
-    return service.authenticate(key)
+    return caller(authorization, x_api_key, aicity_session, client_address(request))
 
 
-Caller = Annotated[Principal | None, Depends(caller)]
+Caller = Annotated[Principal | None, Depends(_request_caller)]
 
 
 def require_admin(principal: Caller) -> Principal:

@@ -118,6 +118,15 @@ def authenticate(plaintext: str | None) -> Principal | None:
     return Principal(role=Role(key.role), department=key.department_id, key_id=key.id)
 
 
+def principal_for_key(key_id: str) -> Principal | None:
+    """The principal of an active key by its id (a session made from it lives only as long)."""
+    with database().session() as s:
+        key = s.get(ApiKey, key_id)
+    if key is None or key.revoked:
+        return None
+    return Principal(role=Role(key.role), department=key.department_id, key_id=key.id)
+
+
 def acting_principal(authenticated: Principal | None, requested_role: str | None) -> Principal:
     """Decide the role a request runs as.
 

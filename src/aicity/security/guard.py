@@ -35,7 +35,7 @@ from aicity.core.errors import Problem
 from aicity.core.meta import get_meta, set_meta
 from aicity.core.tracing import Tracer
 from aicity.security import attacks as attack_detector
-from aicity.security import audit, pii
+from aicity.security import audit, content, pii
 from aicity.security.normalize import MAX_CHARS, normalize
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,10 @@ class StagePolicy(BaseModel):
     mask_style: Literal["partial", "full"] = Field(default="partial",
                                                    description="138****5678, or the label [手机号]")
     payloads: bool = Field(default=False, description="mask script and shell payloads (<script>, rm -rf /)")
+    content: bool = Field(default=True, description="run the content-risk detector (lexicon, malicious URLs)")
+    on_illegal: Literal["block", "flag"] = Field(default="flag",
+                                                 description="a request for illegal or violent content")
+    mask_content: bool = Field(default=False, description="mask abusive words and malicious URLs")
     roles: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per-role overrides")
     _by_role: dict[str, StagePolicy] = PrivateAttr(default_factory=dict)
 
@@ -85,19 +89,34 @@ class StagePolicy(BaseModel):
 
 #: each stage's defaults; a configuration changes only the fields it names
 _STAGE_DEFAULTS: dict[Stage, dict[str, Any]] = {
-    "input": {"on_attack": "block"},
-    "retrieved": {"on_attack": "neutralise", "pii": False},
-    "tool": {"on_attack": "neutralise", "pii": False},
+    "input": {"on_attack": "block", "on_illegal": "block"},
+    # laws and notices quote crimes (毒品, 诈骗) as a matter of course
+    "retrieved": {"on_attack": "neutralise", "pii": False, "content": False},
+    "tool": {"on_attack": "neutralise", "pii": False, "content": False},
     # names and addresses are found from context (我叫…, 住在…), which legal text quoted in an
     # answer imitates (当事人…, 申请人…): in generated text only checked identifiers count
-    "output": {"attacks": False, "payloads": True, "mask_style": "full", "pii_types": sorted(pii.STRUCTURED)},
+    "output": {"attacks": False, "payloads": True, "mask_style": "full", "pii_types": sorted(pii.STRUCTURED),
+               "mask_content": True},
 }
+
+
+class ApprovalPolicy(BaseModel):
+    """Who may ask for an `actuate` skill (作用于城市设施) and who approves it (security/approvals.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_roles: list[str] = Field(default=["official", "operator", "admin"],
+                                     description="roles that may request an action on the city")
+    approver_roles: list[str] = Field(default=["operator", "admin"], description="roles that may approve or reject")
+    second_person: bool = Field(default=True, description="the approver must be someone other than the requester")
+    expires_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60, description="a pending request lapses after this")
 
 
 class GuardPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     max_chars: int = Field(default=MAX_CHARS, ge=1, le=MAX_CHARS, description="characters examined per check")
     input: StagePolicy
     retrieved: StagePolicy
@@ -117,7 +136,7 @@ class GuardPolicy(BaseModel):
 class Flag:
     """One finding and what the policy did about it (`block`, `mask`, `neutralise`, `flag`)."""
 
-    kind: str  # pii, attack, payload
+    kind: str  # pii, attack, payload, content
     type: str
     start: int
     end: int
@@ -229,7 +248,7 @@ def _neutralised(text: str, flags: list[Flag]) -> str:
     for f in flags:
         if f.action == "neutralise" and f.type not in _WHOLE_TEXT:
             spans.append((*_sentence(text, f.start, f.end), f"〔已移除疑似注入的指令 removed instruction: {f.type}〕"))
-        elif f.action == "mask" and f.kind == "payload":
+        elif f.action == "mask" and f.kind in ("payload", "content"):
             spans.append((f.start, f.end, f"〔已屏蔽 removed {f.type}〕"))
     parts, at = [], 0
     for start, end, marker in sorted(spans):
@@ -267,6 +286,19 @@ def _attack_action(kind: str, score: float, rules: StagePolicy) -> str:
     return "flag" if rules.on_attack == "neutralise" and kind == "classifier" else rules.on_attack
 
 
+def _content_action(finding: content.Finding, rules: StagePolicy) -> str:
+    if finding.category == "self_harm":
+        return "help"  # never blocked: answered with help lines
+    if finding.request:
+        return rules.on_illegal
+    return "mask" if rules.mask_content and finding.type in ("toxic", "url") else "flag"
+
+
+def needs_help(result: GuardResult) -> bool:
+    """Whether the answer should start with help lines (the text speaks of self-harm)."""
+    return any(f.action == "help" for f in result.findings)
+
+
 def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> GuardResult:
     """Decide what `text` at `stage` may pass as. Personal information that also appears in
     `own` (the person's own request, for the output stage) is theirs and is left as it is."""
@@ -281,6 +313,9 @@ def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> Gu
                   for f in attack_detector.scan(text, _SOURCE[stage], limit=limit)]
     if rules.payloads:
         flags += _payload_flags(text[:limit])
+    if rules.content:
+        flags += [Flag("content", f.type, f.start, f.end, f.rule, f.score, _content_action(f, rules))
+                  for f in content.scan(text, limit)]
     keep = frozenset(normalize(own[f.start:f.end]).text for f in pii.detect(own, limit=limit)) if own else frozenset()
     found = pii.detect(text, rules.pii_types, limit=limit) if rules.pii else []
     flags += [Flag("pii", f.type, f.start, f.end, f.rule, f.score,
@@ -303,10 +338,13 @@ def enforce(text: str, stage: Stage, role: str | None, interface: str) -> GuardR
     if result.verdict == "block":
         findings = [f for f in result.summary() if f["action"] == "block"]
         audit.record("guard", "block", stage, {"interface": interface, "role": role, "findings": findings})
-        raise Problem(400, "请求被安全护栏拦截 Blocked by the guard",
-                      "请求疑似提示词攻击，已拦截并记录；如是误判请换一种说法或联系 12345。"
-                      " The request looks like a prompt attack; it was blocked and audited.",
-                      "guard-blocked", stage=stage, findings=findings)
+        detail = ("请求疑似提示词攻击，已拦截并记录；如是误判请换一种说法或联系 12345。"
+                  " The request looks like a prompt attack; it was blocked and audited.")
+        if any(f["kind"] == "content" for f in findings):
+            detail = ("请求涉及违法或暴力内容（如购买毒品、枪支，制作爆炸物，诈骗），无法提供帮助，已记录；"
+                      "如需举报请拨打 110 或 12345。 The request asks for illegal or violent content; it was refused.")
+        raise Problem(400, "请求被安全护栏拦截 Blocked by the guard", detail, "guard-blocked", stage=stage,
+                      findings=findings)
     return result
 
 

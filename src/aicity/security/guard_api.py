@@ -1,4 +1,5 @@
-"""The guard pipeline's HTTP API: check a text; read and set the policy (admin)."""
+"""The guard pipeline's HTTP API: check a text; read and set the policy (admin); provenance:
+verify a text's mark, read an answer's record, export an answer with the mark."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from aicity.identity.api import Caller, require_admin
 from aicity.identity.service import Principal, acting_principal
-from aicity.security import guard
+from aicity.security import guard, provenance
 from aicity.security.normalize import MAX_CHARS
 
 router = APIRouter(prefix="/api/v1/guard", tags=["guard"])
@@ -39,3 +40,29 @@ def get_policy(_: Annotated[Principal, Depends(require_admin)]) -> dict[str, Any
 def put_policy(body: dict[str, Any], admin: Annotated[Principal, Depends(require_admin)]) -> dict[str, Any]:
     policy = guard.set_policy(body, actor=f"{admin.role.value}:{admin.key_id}")
     return {"source": "runtime", **policy.model_dump()}
+
+
+#: the longest document a mark is looked for in
+MAX_DOCUMENT_CHARS = 1_000_000
+
+
+class DocumentText(BaseModel):
+    text: str = Field(max_length=MAX_DOCUMENT_CHARS)
+
+
+@router.post("/verify", summary="溯源校验：文字是否出自本平台 Verify a text's provenance mark")
+def verify(body: DocumentText) -> dict[str, Any]:
+    """`status`: intact (a genuine mark, text unchanged) | edited (genuine mark, text changed) |
+    unmarked | forged; `marks` [{valid, id, time, count, record}]."""
+    return provenance.verify_text(body.text).to_dict()
+
+
+@router.get("/provenance/{record_id}", summary="回答的溯源记录 An answer's provenance record")
+def provenance_record(record_id: str) -> dict[str, Any]:
+    return provenance.lookup(record_id)
+
+
+@router.post("/provenance/{record_id}/export", summary="导出带水印的回答 Export an answer with the invisible mark")
+def export(record_id: str, body: DocumentText) -> dict[str, Any]:
+    """Only the platform's own text of that answer is marked (409 `provenance-mismatch` otherwise)."""
+    return {"id": record_id, "text": provenance.export_answer(record_id, body.text)}

@@ -1,7 +1,9 @@
-"""`aicity guard check`: the guard pipeline (安全护栏) from the command line."""
+"""`aicity guard check` and `aicity guard verify`: the guard pipeline (安全护栏) and provenance
+checks from the command line."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from aicity.cli_support import fail, open_city, print_json, run_batch
-from aicity.security import guard
+from aicity.security import guard, provenance
 
 app = typer.Typer(help="安全护栏 guard pipeline: allow / mask / block", no_args_is_help=True)
 
@@ -61,3 +63,38 @@ def check(
     if verdict == "block":
         raise typer.Exit(1)
     console.print(escape(result["text"]))
+
+
+_STATUS_COLOURS = {"intact": "green", "edited": "yellow", "unmarked": "yellow", "forged": "red"}
+
+
+@app.command()
+def verify(
+    file: Annotated[str, typer.Argument(help="要校验的文件（- 为标准输入）the file to verify (- for stdin)")],
+    json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")] = None,
+) -> None:
+    """校验文字是否出自本平台（隐式水印）Tell whether a text came from this platform.
+
+    结论 status: intact（水印有效、内容完好）、edited（水印有效、生成后被修改）、unmarked（无水印）、
+    forged（水印签名无效）。退出码 exit code: 0 intact，否则 1 otherwise（--json 时同样）。"""
+    open_city(data_dir)  # the city's signing key, and its records
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"无法读取 cannot read {file}: {exc}")
+    verdict = provenance.verify_text(text)
+    if json_out:
+        print_json(verdict.to_dict())
+    else:
+        console = Console()
+        console.print(f"[bold {_STATUS_COLOURS[verdict.status]}]{verdict.status}[/]  {escape(verdict.message)}")
+        for mark in verdict.marks:
+            if mark.valid:
+                rec = mark.record or {}
+                console.print(f"  • {mark.id}  {mark.time}  ×{mark.count}  "
+                              f"{escape(rec.get('producer', '（本库无记录 no record here）'))}")
+                for src in rec.get("sources", []):
+                    console.print(f"      {escape(src['doc'])} {escape(src['locator'])}")
+    if not verdict.ok:
+        raise typer.Exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicity.core.db import Base
@@ -35,4 +35,52 @@ class AuditTreeHead(Base):
     time: Mapped[datetime]
     root_hash: Mapped[str] = mapped_column(String(64))
     #: hex Ed25519 signature over RFC 6962's TreeHeadSignature bytes
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class Approval(Base):
+    """A request to run an `actuate` skill (作用于城市设施), waiting for a second person.
+
+    `text` and `params` are what the skill runs with once approved; `reason` is why it was asked."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agent: Mapped[str] = mapped_column(String(100))
+    skill: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]]
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    #: `role:key id` of who asked (`role:local` in process), their role and department
+    requester: Mapped[str] = mapped_column(String(200), index=True)
+    requester_role: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(40))
+    #: pending, approved (and run), failed (approved, the skill failed), rejected, expired
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: what the skill returned (PII masked) and its trace
+    result: Mapped[dict[str, Any] | None]
+    trace_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class ProvenanceRecord(Base):
+    """Where a generated text came from: one row per answer (id = its trace id) or document,
+    signed with the audit ledger's Ed25519 key (see `security/provenance.py`)."""
+
+    __tablename__ = "provenance"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # answer | report
+    time: Mapped[datetime]
+    #: the planner or model that wrote it (AskResult.planner), or the generator of a document
+    producer: Mapped[str] = mapped_column(String(100))
+    #: [{doc, locator}] the passages it cites
+    sources: Mapped[list[Any]]
+    #: hex SHA-256 of the text (see `provenance.text_hash`)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: hex Ed25519 signature over the record's canonical JSON
     signature: Mapped[str] = mapped_column(String(128))

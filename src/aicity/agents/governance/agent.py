@@ -1,12 +1,32 @@
 """City governance agent (城市治理智能体): a citizen's report in chat becomes a tracked city
 event — classified, located and dispatched by the events hub — and the answer says which
-event and which department."""
+event and which department. For the city's staff it answers one-sentence questions over the
+live events (东湖区现在有哪些未处理的积水事件) and points out hotspots and rising trends."""
 
 from __future__ import annotations
 
-from aicity.agents.base import Agent, NextAction, RiskLevel, Section, Skill, SkillContext, SkillInput, SkillResult
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from aicity.agents.base import (
+    Agent,
+    NextAction,
+    RiskLevel,
+    Section,
+    Skill,
+    SkillContext,
+    SkillInput,
+    SkillResult,
+)
+from aicity.core.ids import utcnow
+from aicity.core.text import normalize
+from aicity.hub.events import gazetteer, insights
 from aicity.hub.events import service as events
+from aicity.hub.events.classify import categories, classify
+from aicity.hub.events.lifecycle import OPEN_STATES, Status
 from aicity.identity import service as identity
+from aicity.identity.models import STAFF_ROLES
 
 
 def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
@@ -36,6 +56,186 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     )
 
 
+STAFF_ROLES_IDS = frozenset(r.value for r in STAFF_ROLES)
+
+
+# --- understanding an official's question ------------------------------------------------------
+
+#: status words, the first that matches decides (negations before the words they contain)
+_STATUS_WORDS: tuple[tuple[str, frozenset[str] | None, str], ...] = (
+    (r"超时|逾期|超期|超过时限|超出时限", None, "超时"),
+    (r"待派单|未派单|待分派|未分派|待派发", frozenset({Status.reported}), "待派单"),
+    (r"未处理|没处理|未办结|没办结|待处理|未解决|没解决|未完成|积压|还在办|没办完",
+     frozenset(str(s) for s in OPEN_STATES), "未处理"),
+    (r"处理中|正在处理|办理中|在办", frozenset({Status.dispatched, Status.accepted, Status.in_progress}), "处理中"),
+    (r"已办结|已处理|已解决|已完成|办结了|处理完|解决了", frozenset({Status.resolved, Status.closed}), "已办结"),
+)
+_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_RECENT = re.compile(r"(?:最近|近|过去)\s*(\d+|[一二两三四五六七八九十]+)\s*(天|日|周|个?星期|个?月)")
+#: what is left of a question once its place, time and status words are gone, that names no category
+_FILLER = re.compile(r"现在|目前|当前|全市|一共|总共|共有|有哪些|哪些|有多少|多少|几起|几件|几个|什么|怎么样|情况|"
+                     r"事件|问题|投诉|反映|工单|报修|最多|最少|热点|趋势|上升|增多|高发|排名|前几|集中在|哪个区|哪里|"
+                     r"哪儿|查询|查一下|帮我|列出|统计|一下|主要|类|的|了|吗|呢|是|有|在|个|起|件|里|[\s？?，,。！!、]")
+#: a category guessed from free phrasing counts from this confidence
+CATEGORY_CONFIDENCE = 0.6
+
+
+def _chinese_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _NUMBERS.get(tens, 1) * 10 + _NUMBERS.get(ones, 0)
+    return _NUMBERS.get(text, 1)
+
+
+def _start(day: date) -> datetime:
+    return insights.local_day(day)[0]
+
+
+def _time_range(text: str, day: date) -> tuple[datetime | None, datetime | None, str, str]:
+    """(since, until, label, the words matched) of the time the question names; none: all time."""
+    if m := _RECENT.search(text):
+        n = _chinese_number(m.group(1))
+        days = n * {"天": 1, "日": 1, "月": 30}.get(m.group(2)[-1], 7)
+        return _start(day - timedelta(days=days - 1)), None, f"最近{days}天", m.group(0)
+    for words, since, label in (
+        (("今天", "今日"), day, "今天"),
+        (("最近一周", "近一周", "一周内", "一周以来", "这一周"), day - timedelta(days=6), "最近7天"),
+        (("本周", "这周", "这个星期", "本星期"), day - timedelta(days=day.weekday()), "本周"),
+        (("本月", "这个月", "这月"), day.replace(day=1), "本月"),
+    ):
+        if found := next((w for w in words if w in text), None):
+            return _start(since), None, label, found
+    if found := next((w for w in ("昨天", "昨日") if w in text), None):
+        return _start(day - timedelta(days=1)), _start(day), "昨天", found
+    if found := next((w for w in ("上个月", "上月") if w in text), None):
+        first = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+        return _start(first), _start(day.replace(day=1)), "上月", found
+    return None, None, "", ""
+
+
+def _district(text: str) -> tuple[gazetteer.District | None, str]:
+    lowered = text.lower()
+    for d in gazetteer.districts():
+        for name in (d.name, d.name.removesuffix("区"), d.name_en.lower(), d.id):
+            if name in lowered:
+                return d, name
+    return None, ""
+
+
+def _category(text: str, residual: str) -> str | None:
+    """A category the question names (its id, name or part of it), else the classifier's
+    confident reading of what remains of the question."""
+    lowered = text.lower()
+    for c in categories().values():
+        if c.id in lowered or any(part in text for part in c.name.split("/")):
+            return c.id
+    if len(residual) < 2:
+        return None
+    guess = classify(residual)
+    return guess.category if guess.confidence >= CATEGORY_CONFIDENCE else None
+
+
+def parse_question(text: str, day: date | None = None) -> tuple[insights.Filters, list[str]]:
+    """The filters an official's question names, and how each reads (for the answer)."""
+    text = normalize(text)
+    since, until, time_label, time_words = _time_range(text, day or insights.today())
+    district, district_words = _district(text)
+    statuses: frozenset[str] = frozenset()
+    overdue, status_label, status_words = False, "", ""
+    for pattern, chosen, name in _STATUS_WORDS:
+        if m := re.search(pattern, text):
+            overdue, statuses, status_label, status_words = chosen is None, chosen or frozenset(), name, m.group(0)
+            break
+    residual = text
+    for words in (time_words, district_words, status_words):
+        residual = residual.replace(words, " ") if words else residual
+    category = _category(text, _FILLER.sub("", residual))
+    filters = insights.Filters(district=district.id if district else None, category=category, statuses=statuses,
+                               overdue=overdue, since=since, until=until)
+    labels = [district.name if district else "全市", insights.label("category", category) if category else "",
+              status_label, time_label]
+    return filters, [x for x in labels if x]
+
+
+# --- answering officials -------------------------------------------------------------------------
+
+#: the most events one answer lists
+MAX_ROWS = 50
+
+
+def _event_rows(rows: list) -> str:
+    lines = ["| 事件编号 | 类别 | 区域 | 地点 | 状态 | 优先级 | 上报时间 |", "|---|---|---|---|---|---|---|"]
+    for e in rows:
+        b = insights.event_brief(e)
+        lines.append(f"| `{b['id']}` | {b['category_name']} | {b['district_name']} | {b['address'] or '—'} | "
+                     f"{b['status_name']} | {b['priority']} | {b['created_at'][:16].replace('T', ' ')} |")
+    return "\n".join(lines)
+
+
+def event_query(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    filters, labels = parse_question(inp.text)
+    found = insights.query(filters, limit=MAX_ROWS)
+    scope = " · ".join(labels)
+    if not found.total:
+        body = f"**{scope}**：没有符合条件的事件。"
+    else:
+        per_status = "、".join(f"{insights.label('status', s)} {n}" for s, n in found.by_status.items())
+        body = f"**{scope}**：共 **{found.total}** 起（{per_status}）。\n\n{_event_rows(found.events)}"
+        if found.total > len(found.events):
+            body += f"\n\n仅列出最新的 {len(found.events)} 起，另有 {found.total - len(found.events)} 起未列出。"
+    return SkillResult(
+        sections=[Section(title="城市事件查询", body=body, kind="events")],
+        departments=sorted({e.department for e in found.events}),
+        data={"total": found.total, "by_status": found.by_status, "events": [e.id for e in found.events],
+              "filters": {"district": filters.district, "category": filters.category,
+                          "statuses": sorted(filters.statuses), "overdue": filters.overdue,
+                          "since": filters.since.isoformat() if filters.since else None,
+                          "until": filters.until.isoformat() if filters.until else None}},
+        next_actions=[NextAction(label="今日城市运行日报", kind="link", value="/api/v1/events/briefing?format=html")],
+    )
+
+
+def _ranking_table(title: str, rows: list[dict]) -> str:
+    lines = [f"| {title} | 事件数 | 占比 |", "|---|---|---|"]
+    lines += [f"| {r['name']} | {r['count']} | {r['share']:.0%} |" for r in rows]
+    return "\n".join(lines)
+
+
+def hotspot_insight(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    filters, labels = parse_question(inp.text)
+    if filters.since is None:  # hotspots are about a recent time: the last week unless told
+        filters = replace(filters, since=insights.local_day(insights.today() - timedelta(days=6))[0])
+        labels.append("最近7天")
+    until = filters.until or utcnow()
+    window = max(1, round((until - filters.since).total_seconds() / 86400))
+    spots = insights.hotspots(filters.since, filters.until, by=("category", "district", "address"), top=5,
+                              filters=filters)
+    rising = insights.trends(window, until=until, filters=filters)
+    scope = " · ".join(labels)
+    if not spots["total"]:
+        body = f"**{scope}**：没有事件。"
+    else:
+        top = spots["category"][0]
+        body = (f"**{scope}**：共 **{spots['total']}** 起事件，最多的是 **{top['name']}**（{top['count']} 起，"
+                f"占 {top['share']:.0%}）。\n\n{_ranking_table('类别', spots['category'])}\n\n"
+                f"{_ranking_table('区域', spots['district'])}")
+        places = [r for r in spots["address"] if r["key"] and r["count"] > 1]
+        if places:
+            body += "\n\n高发地点：" + "、".join(f"{r['name']}（{r['count']} 起）" for r in places)
+    if rising:
+        body += "\n\n**上升趋势**（本期与前 3 期均值相比，泊松率比检验 p < 0.05）：\n" + "\n".join(
+            f"- {r['name']}：{r['current']} 起，前期均值 {r['baseline_mean']}，p = {r['p_value']}" for r in rising)
+    else:
+        body += f"\n\n近 {window} 天没有显著上升的类别或区域。"
+    return SkillResult(
+        sections=[Section(title="事件热点与趋势", body=body, kind="insight")],
+        data={"hotspots": spots, "trends": rising, "window_days": window},
+        next_actions=[NextAction(label="今日城市运行日报", kind="link", value="/api/v1/events/briefing?format=html")],
+    )
+
+
 def build() -> Agent:
     return Agent(
         id="governance",
@@ -52,6 +252,28 @@ def build() -> Agent:
                 cue_priority=90,
                 cues=("报修", "帮我上报", "我要上报", "帮我登记", "我要反映", "帮我反映", "请派人", "快派人", "赶紧派人",
                       "麻烦派人", "派人来", "please send someone", "report this", "file a report"),
+            ),
+            Skill(
+                id="event_query", name="事件查询", input_model=SkillInput, handler=event_query,
+                roles=STAFF_ROLES_IDS,
+                description="为城市管理者按区域、类别、状态、时间查询城市事件，列出事件编号并计数",
+                examples=["东湖区现在有哪些未处理的积水事件", "光谷区这个月有多少井盖事件", "哪些事件超时了",
+                          "昨天有多少待派单的事件", "最近三天已办结的路灯事件有哪些"],
+                cue_priority=87,
+                cues=("事件", "未处理", "待派单", "未派单", "处理中", "已办结", "未办结", "超时", "逾期", "积压"),
+                cue_requires=("哪些", "多少", "几起", "几件", "几个", "列出", "查询", "查一下", "统计", "清单", "列表",
+                              "情况", "有没有", "超时了", "逾期了"),
+                route_weight=0.6,
+            ),
+            Skill(
+                id="hotspot_insight", name="热点与趋势", input_model=SkillInput, handler=hotspot_insight,
+                roles=STAFF_ROLES_IDS,
+                description="为城市管理者分析事件热点（类别、区域、地点）和显著上升的趋势",
+                examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析"],
+                cue_priority=88,
+                cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出"),
+                cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势"),
+                route_weight=0.6,
             ),
         ],
     )

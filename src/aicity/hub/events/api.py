@@ -7,14 +7,16 @@ events. Staff act with their API key's role and department.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from aicity.core.errors import PROBLEM_RESPONSES, forbidden
-from aicity.hub.events import service
+from aicity.hub.events import gazetteer, insights, service
+from aicity.hub.events.briefing import MEDIA_TYPES, render
+from aicity.hub.events.classify import categories
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -106,6 +108,35 @@ def list_events(
                                  department=department, district=district, category=category, since=since,
                                  limit=limit)
     return {"events": [service.event_json(e) for e in events], "count": len(events)}
+
+
+@router.get("/categories", summary="事件类别 Event categories")
+def list_categories() -> list[dict[str, str]]:
+    return [{"id": c.id, "name": c.name, "department": c.department} for c in categories().values()]
+
+
+@router.get("/districts", summary="辖区边界 The city's districts (GeoJSON)")
+def list_districts() -> dict[str, Any]:
+    """The demo city's district polygons as a GeoJSON FeatureCollection (the console draws its map from it)."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": d.id, "properties": {"id": d.id, "name": d.name, "name_en": d.name_en},
+         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in d.ring]]}}
+        for d in gazetteer.districts()]}
+
+
+@router.get("/briefing", summary="城市运行日报（工作人员）The daily city-operations briefing (staff)",
+            responses={200: {"content": {"text/markdown": {}, "text/html": {}}}})
+def briefing(
+    principal: Caller,
+    day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD，默认今天（本市时间）")] = None,
+    fmt: Annotated[Literal["json", "md", "html"], Query(alias="format")] = "json",
+) -> Any:
+    if principal is None or not principal.is_staff:
+        raise forbidden("城市运行日报仅限工作人员 the briefing is for staff only")
+    report = insights.briefing(day)
+    if fmt == "json":
+        return report
+    return Response(render(report, fmt), media_type=MEDIA_TYPES[fmt])
 
 
 @router.get("/{event_id}", summary="事件详情 One event")

@@ -1,0 +1,224 @@
+"""Tool authorisation and the approval queue (Agent 任务编排检测).
+
+A skill that acts on the physical city (`RiskLevel.actuate`) never runs from a conversation.
+When an authorised person asks for one, `submit` queues an approval request (skill, params,
+requester, reason = the request text); a second person with an approver role runs it with
+`approve` or turns it down with `reject`; a pending request lapses after the policy's expiry.
+Who may request and approve, whether the approver must be someone else, and the expiry are
+`GuardPolicy.approvals` (`[aicity.guard.approvals]`, or `PUT /api/v1/guard/policy`).
+
+A call made because of text from outside (the turn's trace has retrieved or tool findings, or
+the call's arguments echo tool text) is refused and reported, never queued. Every step is
+recorded in the audit ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+
+from aicity.agents.base import Section, Skill, SkillContext, SkillResult
+from aicity.agents.registry import AgentRegistry
+from aicity.core.db import database
+from aicity.core.errors import Problem, forbidden, not_found
+from aicity.core.ids import new_id, utcnow
+from aicity.core.tracing import Tracer
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+from aicity.security import audit, guard
+from aicity.security.models import Approval
+
+if TYPE_CHECKING:
+    from aicity.assistant.planner import SubTask
+
+STATUSES = ("pending", "approved", "failed", "rejected", "expired")
+#: trace stages whose text came from outside the person's request
+_UNTRUSTED_STAGES = frozenset({"retrieved", "tool"})
+#: an argument shorter than this is not evidence of echoing (names of places, numbers)
+_ECHO_MIN = 8
+_ACTOR = "approvals"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What `submit` decided: `decision` (approval-required | denied | refused) for the trace,
+    `error` for the dispatcher, the section the person sees."""
+
+    decision: str
+    error: str
+    result: SkillResult
+    approval_id: str | None = None
+
+
+def actor(principal: Principal) -> str:
+    return f"{principal.role.value}:{principal.key_id or 'local'}"
+
+
+def policy() -> guard.ApprovalPolicy:
+    return guard.current_policy()[0].approvals
+
+
+# ---- a request from the assistant -----------------------------------------------------------------
+
+def untrusted_findings(tracer: Tracer) -> list[dict[str, Any]]:
+    """The findings of this turn in text that came from outside (documents, tool results)."""
+    return [f for s in tracer.steps if s.get("name") == "guard" and s.get("stage") in _UNTRUSTED_STAGES
+            for f in s.get("findings", [])]
+
+
+def echoes(params: dict[str, str], text: str, request: str, untrusted: list[str]) -> bool:
+    """Whether a call's arguments repeat text from outside that the person did not write."""
+    values = [v for v in (*params.values(), text) if len(v) >= _ECHO_MIN and v not in request]
+    return any(v in u for v in values for u in untrusted)
+
+
+def submit(task: SubTask, skill: Skill, ctx: SkillContext) -> Outcome:
+    """An `actuate` skill asked for in a turn: refused (text from outside, or a role that may not
+    ask) or queued for approval. The skill's handler never runs here."""
+    principal, rules = ctx.principal, policy()
+    target = f"{task.agent}.{task.skill}"
+    if findings := untrusted_findings(ctx.tracer):
+        ctx.tracer.note("security-finding", type="tool-hijack", agent=task.agent, skill=task.skill,
+                        findings=findings)
+        audit.record(actor(principal), "approval.refused", target,
+                     {"reason": "untrusted-text", "trace_id": ctx.tracer.id, "findings": findings})
+        return Outcome("refused", "actuate-refused", _section(
+            "操作已拒绝", f"“{skill.name}”的调用来自检索资料或工具结果中的文字，而不是您的请求，已拒绝并记录。"
+            "如确需执行，请工作人员直接提出。"))
+    if principal.role.value not in rules.request_roles:
+        audit.record(actor(principal), "approval.denied", target, {"role": principal.role.value,
+                                                                   "trace_id": ctx.tracer.id})
+        return Outcome("denied", "denied", _section(
+            "需要人工审批", f"“{skill.name}”会直接作用于城市设施，只能由有权限的工作人员提出申请并经审批后执行。"
+            "如遇紧急情况请拨打 119 或燃气抢修电话。"))
+    now = utcnow()
+    row = Approval(id=new_id("apr"), agent=task.agent, skill=task.skill, params=dict(task.params), text=task.text,
+                   reason=task.text, requester=actor(principal), requester_role=principal.role.value,
+                   department=principal.department, status="pending", created_at=now,
+                   expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=ctx.tracer.id)
+    with database().session() as s:
+        s.add(row)
+    audit.record(row.requester, "approval.requested", target,
+                 {"approval": row.id, "params": guard.redact(row.params), "reason": guard.redact(row.reason),
+                  "trace_id": ctx.tracer.id})
+    who = "另一位有审批权限的工作人员" if rules.second_person else "有审批权限的工作人员"
+    return Outcome("approval-required", "approval-required", _section(
+        "需要人工审批", f"“{skill.name}”会直接作用于城市设施，不会由助理自动执行。已提交审批申请 {row.id}，"
+        f"待{who}批准后执行（{rules.expires_minutes} 分钟内有效）。"), row.id)
+
+
+def _section(title: str, body: str) -> SkillResult:
+    return SkillResult(sections=[Section(title=title, kind="approval", body=body)])
+
+
+# ---- the queue ---------------------------------------------------------------------------------------
+
+def _expire_due() -> None:
+    """Pending requests past their expiry become `expired` (each audited)."""
+    now = utcnow()
+    with database().session() as s:
+        due = list(s.scalars(select(Approval.id).where(Approval.status == "pending", Approval.expires_at <= now)))
+        if due:
+            s.execute(update(Approval).where(Approval.id.in_(due)).values(status="expired", decided_at=now))
+    for approval_id in due:
+        audit.record(_ACTOR, "approval.expired", approval_id, {})
+
+
+def list_approvals(status: str | None = None, limit: int = 100) -> list[Approval]:
+    _expire_due()
+    with database().session() as s:
+        q = select(Approval).order_by(Approval.created_at.desc()).limit(limit)
+        if status:
+            q = q.where(Approval.status == status)
+        return list(s.scalars(q))
+
+
+def get(approval_id: str) -> Approval:
+    _expire_due()
+    with database().session() as s:
+        row = s.get(Approval, approval_id)
+    if row is None:
+        raise not_found(f"审批申请 '{approval_id}' 不存在 approval not found")
+    return row
+
+
+def _decidable(approval_id: str, approver: Principal) -> Approval:
+    rules = policy()
+    row = get(approval_id)
+    if approver.role.value not in rules.approver_roles:
+        raise forbidden(f"角色 '{approver.role.value}' 无审批权限 / this role may not decide approvals")
+    if rules.second_person and actor(approver) == row.requester:
+        raise forbidden("申请人不能审批自己的申请 / the requester cannot decide their own request",
+                        "approval-same-person")
+    if row.status != "pending":
+        raise Problem(409, "审批申请已处理 Approval not pending", f"状态为 {row.status}", "approval-not-pending",
+                      status_now=row.status)
+    return row
+
+
+def _decide(approval_id: str, **values: Any) -> Approval:
+    """Write a decision if the request is still pending (one decision wins a race)."""
+    with database().session() as s:
+        done = s.execute(update(Approval).where(Approval.id == approval_id, Approval.status == "pending")
+                         .values(decided_at=utcnow(), **values)).rowcount
+    if not done:
+        raise Problem(409, "审批申请已处理 Approval not pending", "另一位审批人已处理", "approval-not-pending")
+    return get(approval_id)
+
+
+def approve(approval_id: str, approver: Principal, note: str, registry: AgentRegistry) -> Approval:
+    """Approve and run the skill with the original params, as the requester; record the result."""
+    row = _decidable(approval_id, approver)
+    _decide(approval_id, status="approved", decided_by=actor(approver), note=note)
+    audit.record(actor(approver), "approval.approved", approval_id, {"skill": f"{row.agent}.{row.skill}",
+                                                                       "note": guard.redact(note)})
+    requester = Principal(role=Role(row.requester_role), department=row.department,
+                          key_id=None if row.requester.endswith(":local") else row.requester.split(":", 1)[1])
+    tracer = Tracer("approval", row.requester_role, {"approval": row.id, "skill": f"{row.agent}.{row.skill}"},
+                    redact=guard.redact)
+    status, error = "approved", None
+    with tracer.step("skill", agent=row.agent, skill=row.skill, params=row.params, approval=row.id) as step:
+        try:
+            skill = registry.skill(row.agent, row.skill)
+            inp = skill.input_model.model_validate({**row.params, "text": row.text})
+            result = skill.handler(inp, SkillContext(principal=requester, tracer=tracer, may_ask=False))
+        except (KeyError, ValidationError, Problem) as exc:
+            status, error, result = "failed", str(exc), SkillResult()
+        except Exception as exc:  # noqa: BLE001  (a faulty skill is a failed approval, never raised)
+            status, error, result = "failed", f"{type(exc).__name__}: {exc}", SkillResult()
+        step["status"] = status
+    tracer.status = "ok" if status == "approved" else "error"
+    tracer.save({"approval": row.id, "status": status})
+    outcome = {"sections": [s.model_dump() for s in result.sections], "error": error}
+    with database().session() as s:
+        s.execute(update(Approval).where(Approval.id == approval_id)
+                  .values(status=status, result=guard.redact(outcome), trace_id=tracer.id))
+    audit.record(_ACTOR, "approval.executed" if status == "approved" else "approval.failed", approval_id,
+                 {"skill": f"{row.agent}.{row.skill}", "trace_id": tracer.id, "error": error})
+    return get(approval_id)
+
+
+def reject(approval_id: str, approver: Principal, reason: str) -> Approval:
+    _decidable(approval_id, approver)
+    row = _decide(approval_id, status="rejected", decided_by=actor(approver), note=reason)
+    audit.record(actor(approver), "approval.rejected", approval_id, {"skill": f"{row.agent}.{row.skill}",
+                                                                       "reason": guard.redact(reason)})
+    return row
+
+
+def _iso(t: datetime | None) -> str | None:
+    """SQLite gives naive datetimes back; they are UTC."""
+    return t.replace(tzinfo=t.tzinfo or UTC).isoformat() if t else None
+
+
+def to_dict(row: Approval) -> dict[str, Any]:
+    """An approval as the API and CLI show it (personal information masked)."""
+    return {"id": row.id, "agent": row.agent, "skill": row.skill, "params": guard.redact(row.params),
+            "reason": guard.redact(row.reason), "requester": row.requester, "requester_role": row.requester_role,
+            "department": row.department, "status": row.status, "created_at": _iso(row.created_at),
+            "expires_at": _iso(row.expires_at), "decided_by": row.decided_by, "decided_at": _iso(row.decided_at),
+            "note": guard.redact(row.note), "result": row.result, "trace_id": row.trace_id}
