@@ -139,3 +139,13 @@ def valve_registry(calls: list[str]):
                                           examples=["关闭燃气阀门", "把阀门关掉"], input_model=SkillInput,
                                           handler=close_valve, risk=RiskLevel.actuate)]))
     return registry
+
+
+def valve_assistant(calls: list[str]):
+    """An assistant over `valve_registry`, its route vectors ready: routing a request to the
+    valve must not depend on whether they finished computing."""
+    from aicity.assistant.service import Assistant
+
+    bot = Assistant(valve_registry(calls))
+    bot.router.wait_dense()
+    return bot

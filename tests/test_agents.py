@@ -89,12 +89,10 @@ def test_skill_inputs_are_typed(city: Path) -> None:
 
 def test_actuate_skills_are_never_run_from_a_plan(city: Path) -> None:
     """Even an admin's request does not close a valve from chat: the handler is not called."""
-    from aicity.assistant.service import Assistant
-    from tests.conftest import valve_registry
+    from tests.conftest import valve_assistant
 
     calls: list[str] = []
-    registry = valve_registry(calls)
-    result = Assistant(registry).ask("马上把幸福路的燃气阀门关掉", Principal(Role.admin))
+    result = valve_assistant(calls).ask("马上把幸福路的燃气阀门关掉", Principal(Role.admin))
     assert calls == []
     assert "需要人工审批" in result.answer
     from aicity.core.tracing import get_trace

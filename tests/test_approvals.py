@@ -26,7 +26,7 @@ from aicity.identity.service import Principal
 from aicity.security import approvals, approvals_api, audit
 from aicity.security.approvals_cli import app as approvals_cli
 from aicity.security.models import Approval
-from tests.conftest import valve_registry
+from tests.conftest import valve_assistant, valve_registry
 from tests.test_guard import INJECTED_DOC
 from tests.test_llm_planner import call, llm, model  # noqa: F401  (fixtures: a scripted model)
 from tests.upstream import RunningUpstream
@@ -56,7 +56,7 @@ def staff(role: str) -> tuple[Principal, dict[str, str]]:
 
 
 def requested(calls: list[str], principal: Principal) -> tuple[str, Any]:
-    result = Assistant(valve_registry(calls)).ask(REQUEST, principal)
+    result = valve_assistant(calls).ask(REQUEST, principal)
     step = next(s for s in get_trace(result.trace_id).steps if s["name"] == "skill" and s["risk"] == "actuate")
     return step.get("approval"), result
 

@@ -19,6 +19,11 @@ from aicity.agents.base import (
     SkillInput,
     SkillResult,
 )
+from aicity.agents.governance.lifecycle_chat import (
+    event_action,
+    event_status,
+    session_reporter,
+)
 from aicity.core.ids import utcnow
 from aicity.core.text import normalize
 from aicity.hub.events import gazetteer, insights
@@ -30,11 +35,8 @@ from aicity.identity.models import STAFF_ROLES
 
 
 def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
-    principal = ctx.principal
     # a citizen in chat is known by the session; staff by their key
-    ref = events.staff_reporter(principal) if principal.is_staff else \
-        events.reporter_from_token(f"session:{ctx.tracer.session_id or ctx.tracer.id}")
-    filed = events.report(inp.text, source="assistant", reporter=events.Reporter(ref=ref),
+    filed = events.report(inp.text, source="assistant", reporter=events.Reporter(ref=session_reporter(ctx)),
                           idempotency_key=f"assistant:{ctx.tracer.id}")
     event = events.event_json(filed.event)
     where = event["address"] or event["district"] or "（未能识别地点，处置人员会与您核实）"
@@ -52,11 +54,15 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         departments=[event["department"]] if event["status"] != "reported" else [],
         event={"id": event["id"], "category": event["category"], "department": event["department"],
                "status": event["status"]},
-        next_actions=[NextAction(label="查询处理进度", kind="link", value=f"/api/v1/events/{event['id']}")],
+        next_actions=[NextAction(label="查询处理进度", value="我反映的问题有进展吗"),
+                      NextAction(label="事件详情", kind="link", value=f"/api/v1/events/{event['id']}")],
     )
 
 
 STAFF_ROLES_IDS = frozenset(r.value for r in STAFF_ROLES)
+#: a reporter's own question about an event names it, or speaks of what they reported
+_OWN_EVENT = ("evt_", "我报", "我反映", "我上报", "我举报", "我的报修", "我的事件", "我们报", "我们反映", "刚才报",
+              "刚才反映", "刚才上报", "这个事件", "那个事件")
 
 
 # --- understanding an official's question ------------------------------------------------------
@@ -274,6 +280,32 @@ def build() -> Agent:
                 cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出"),
                 cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势"),
                 route_weight=0.6,
+            ),
+            Skill(
+                id="event_status", name="事件进度", input_model=SkillInput, handler=event_status,
+                description="查询事件的处理进度：状态、责任部门、处理时限和办理过程；市民查自己在本次对话中上报的事件，"
+                            "工作人员按事件编号查询",
+                examples=["我报修的路灯处理得怎么样了", "我反映的问题有进展吗", "evt_01 现在什么状态",
+                          "我上报的事件处理到哪一步了"],
+                cue_priority=93,
+                cues=("处理得怎么样", "处理的怎么样", "怎么样了", "进展", "进度", "什么状态", "啥状态", "状态",
+                      "到哪一步", "处理到哪", "修好了吗", "处理了吗", "解决了吗", "有人管吗", "有人处理吗", "办理过程"),
+                cue_requires=_OWN_EVENT,
+                route_weight=0.5,
+            ),
+            Skill(
+                id="event_action", name="事件办理", input_model=SkillInput, handler=event_action,
+                risk=RiskLevel.write,
+                description="工作人员按事件编号派单、受理、开始处理、办结、退回、结案、重新打开；"
+                            "市民确认自己上报的已处置事件结案或要求重新办理",
+                examples=["evt_01 受理", "evt_01 派给水务局", "evt_01 已处理", "问题已经解决了，可以结案",
+                          "还是没修好，重新打开"],
+                cue_priority=92,
+                cues=("派单", "派给", "派到", "派往", "转派", "改派", "受理", "接单", "开始处理", "开始处置", "已处理",
+                      "已处置", "处理完", "办结", "已修复", "退回", "派错", "结案", "重新打开", "重新处理", "重办",
+                      "没修好", "没有修好", "还是没解决", "修好了", "已经解决"),
+                cue_requires=("evt_", "结案", "重新打开", "重新处理", "重办", "没修好", "没有修好", "还是没解决"),
+                route_weight=0.5,
             ),
         ],
     )
