@@ -20,6 +20,7 @@ from aicity.hub.events import lifecycle as events_lifecycle
 from aicity.hub.events import open311
 from aicity.hub.gateway import api as gateway_api
 from aicity.hub.knowledge import api as knowledge_api
+from aicity.hub.twin import api as twin_api
 from aicity.identity import api as identity_api
 from aicity.ops import api as ops_api
 from aicity.security import api as audit_api
@@ -61,6 +62,7 @@ def create_app(load_city: bool = True) -> FastAPI:
         open311.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
+    app.include_router(twin_api.router)  # NGSI-LD answers with its own error bodies, not problem+json
     gateway_api.register_local_model(openai_api.MODEL_ID, openai_api.complete)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 

@@ -17,6 +17,7 @@ from aicity.core.db import database
 from aicity.core.meta import get_meta, set_meta
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as knowledge
+from aicity.hub.twin.seed import seed_demo_twin
 from aicity.identity import service as identity
 
 Progress = Callable[[str, int, int], None]
@@ -54,5 +55,6 @@ def ensure_city(progress: Progress | None = None) -> bool:
     report("事项库 catalog", 0, 1)
     catalog.store_catalog(catalog.read_catalog_dir(root / "catalog"), {d["id"] for d in departments})
     report("事项库 catalog", 1, 1)
+    seed_demo_twin()  # the districts' sensors, valves, cameras and street lights (idempotent)
     set_meta(VERSION_KEY, version)
     return True

@@ -1,0 +1,388 @@
+"""NGSI-LD API (ETSI GS CIM 009) under /ngsi-ld/v1: entities, attributes, batch operations,
+subscriptions, types, attributes, temporal retrieval, and the bundled core @context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from aicity.hub.twin import notify, service
+from aicity.hub.twin.attrs import check_uri, render
+from aicity.hub.twin.context import (
+    CONTEXT_FILE,
+    CONTEXT_PATH,
+    CORE_URL,
+    Context,
+    core_context,
+    link_context,
+    link_header,
+)
+from aicity.hub.twin.errors import NgsiError, bad_data, invalid, not_found
+
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class NgsiRoute(APIRoute):
+    """Answers NgsiError as the spec's ProblemDetails (application/json), not the platform's problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NgsiError as exc:
+                return JSONResponse(exc.body(), status_code=exc.status, media_type=JSON)
+
+        return route
+
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"], route_class=NgsiRoute)
+
+
+# --- content negotiation and @context ------------------------------------------------------
+
+def _core_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + CONTEXT_PATH
+
+
+async def _body(request: Request, patch: bool = False) -> tuple[Any, Context]:
+    """The JSON body and its @context: `Link` header for application/json, `@context` for ld+json."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    allowed = (JSON, JSON_LD, MERGE_PATCH) if patch else (JSON, JSON_LD)
+    if media not in allowed:
+        raise NgsiError("UnsupportedMediaType", f"content type must be {' or '.join(allowed)}, not {media or 'none'}")
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise invalid(f"the body is not valid JSON: {exc}") from exc
+    docs = body if isinstance(body, list) else [body]
+    link = link_context(request.headers.get("link"))
+    if media == JSON_LD:
+        if link:
+            raise bad_data("with application/ld+json the @context goes in the body, not in a Link header")
+        if any(not isinstance(d, dict) or "@context" not in d for d in docs):
+            raise bad_data("application/ld+json bodies must carry @context")
+        return body, Context(docs[0]["@context"] if docs else None)
+    if any(isinstance(d, dict) and "@context" in d for d in docs):
+        raise bad_data("application/json bodies must not carry @context: use application/ld+json or a Link header")
+    return body, Context(link)
+
+
+def _request_context(request: Request) -> Context:
+    return Context(link_context(request.headers.get("link")))
+
+
+def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """JSON with a Link header to the @context, or JSON-LD with @context in the body (Accept)."""
+    link = link_context(request.headers.get("link"))
+    context = link if link and not CORE_URL.match(link) else _core_url(request)
+    headers = dict(headers or {})
+    if JSON_LD in request.headers.get("accept", ""):
+        def with_context(doc: Any) -> Any:
+            return {**doc, "@context": context} if isinstance(doc, dict) else doc
+        data = [with_context(d) for d in data] if isinstance(data, list) else with_context(data)
+        return JSONResponse(data, status_code=status, media_type=JSON_LD, headers=headers)
+    headers["Link"] = link_header(context)
+    return JSONResponse(data, status_code=status, media_type=JSON, headers=headers)
+
+
+def _options(request: Request) -> set[str]:
+    params = request.query_params
+    options = {o.strip() for o in params.get("options", "").split(",") if o.strip()}
+    if params.get("format"):
+        options.add(params["format"])
+    return options
+
+
+def _list(request: Request, name: str, ctx: Context | None = None) -> list[str] | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    return [(ctx.compact(v) if ctx else v).strip() for v in raw.split(",") if v.strip()]
+
+
+def _int(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise bad_data(f"{name} must be a non-negative integer")
+    return int(raw)
+
+
+def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None) -> dict[str, Any]:
+    options = _options(request)
+    return render(entity, attrs, key_values=bool(options & {"keyValues", "simplified"}), sys_attrs="sysAttrs" in options)
+
+
+# --- @context -------------------------------------------------------------------------------
+
+@router.get(f"/jsonldContexts/{CONTEXT_FILE}")
+def get_core_context() -> Response:
+    """The NGSI-LD core @context, bundled, so that clients and tools resolve it offline."""
+    return JSONResponse(core_context(), media_type=JSON_LD)
+
+
+# --- entities -------------------------------------------------------------------------------
+
+@router.post("/entities", status_code=201)
+async def create_entity(request: Request) -> Response:
+    body, ctx = await _body(request)
+    entity_id = service.create_entity(body, ctx)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity_id}"})
+
+
+@router.get("/entities")
+def query_entities(request: Request) -> Response:
+    ctx = _request_context(request)
+    p = request.query_params
+    ids = _list(request, "id")
+    for entity_id in ids or []:
+        check_uri(entity_id)
+    types = _list(request, "type", ctx)
+    attrs = _list(request, "attrs", ctx)
+    if not (types or ids or p.get("idPattern") or attrs or p.get("q") or p.get("georel")):
+        raise bad_data("a query needs type, id, idPattern, attrs, q or georel")
+    entities, total = service.query(type=types, ids=ids, id_pattern=p.get("idPattern"), attrs=attrs, q=p.get("q"),
+                                    georel=p.get("georel"), geometry=p.get("geometry"),
+                                    coordinates=p.get("coordinates"), limit=_int(request, "limit", 20) or 0,
+                                    offset=_int(request, "offset", 0) or 0)
+    headers = {"NGSILD-Results-Count": str(total)} if p.get("count") == "true" else {}
+    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=headers)
+
+
+def _entity_or_404(entity_id: str) -> dict[str, Any]:
+    check_uri(entity_id)
+    entity = service.get_entity(entity_id)
+    if entity is None:
+        raise not_found(f"entity {entity_id} not found")
+    return entity
+
+
+@router.get("/entities/{entity_id}")
+def retrieve_entity(entity_id: str, request: Request) -> Response:
+    entity = _entity_or_404(entity_id)
+    return _reply(request, _shape(request, entity, _list(request, "attrs", _request_context(request))))
+
+
+@router.delete("/entities/{entity_id}", status_code=204)
+def delete_entity(entity_id: str) -> Response:
+    service.delete_entity(check_uri(entity_id))
+    return Response(status_code=204)
+
+
+def _partial(written: list[str], skipped: list[dict[str, str]]) -> Response:
+    if not skipped:
+        return Response(status_code=204)
+    return JSONResponse({"updated": written, "notUpdated": skipped}, status_code=207)
+
+
+@router.patch("/entities/{entity_id}/attrs")
+async def update_attrs(entity_id: str, request: Request) -> Response:
+    body, ctx = await _body(request)
+    return _partial(*service.write_attrs(check_uri(entity_id), body, "update", ctx))
+
+
+@router.post("/entities/{entity_id}/attrs")
+async def append_attrs(entity_id: str, request: Request) -> Response:
+    body, ctx = await _body(request)
+    mode = "append-keep" if "noOverwrite" in _options(request) else "append"
+    return _partial(*service.write_attrs(check_uri(entity_id), body, mode, ctx))
+
+
+@router.patch("/entities/{entity_id}")
+async def merge_entity(entity_id: str, request: Request) -> Response:
+    body, ctx = await _body(request, patch=True)
+    service.write_attrs(check_uri(entity_id), body, "merge", ctx)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}/attrs/{attr}")
+async def update_attr(entity_id: str, attr: str, request: Request) -> Response:
+    body, ctx = await _body(request)
+    name = ctx.compact(attr)
+    if name not in _entity_or_404(entity_id):
+        raise not_found(f"entity {entity_id} has no attribute {name}")
+    service.write_attrs(entity_id, {name: body}, "merge", ctx)
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204)
+def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
+    service.delete_attr(check_uri(entity_id), attr, _request_context(request))
+    return Response(status_code=204)
+
+
+# --- batch operations -----------------------------------------------------------------------
+
+def _error(entity_id: Any, exc: NgsiError) -> dict[str, Any]:
+    return {"entityId": entity_id if isinstance(entity_id, str) else None, "error": exc.body()}
+
+
+def _batch_reply(success: list[str], errors: list[dict[str, Any]], created: bool) -> Response:
+    if errors:
+        return JSONResponse({"success": success, "errors": errors}, status_code=207)
+    return JSONResponse(success, status_code=201) if created else Response(status_code=204)
+
+
+async def _batch_body(request: Request) -> tuple[list[Any], Context]:
+    body, ctx = await _body(request)
+    if not isinstance(body, list):
+        raise bad_data("a batch operation takes a JSON array")
+    return body, ctx
+
+
+@router.post("/entityOperations/create")
+async def batch_create(request: Request) -> Response:
+    body, ctx = await _batch_body(request)
+    success, errors = [], []
+    for item in body:
+        try:
+            success.append(service.create_entity(item, ctx))
+        except NgsiError as exc:
+            errors.append(_error(item.get("id") if isinstance(item, dict) else None, exc))
+    return _batch_reply(success, errors, created=True)
+
+
+@router.post("/entityOperations/upsert")
+async def batch_upsert(request: Request) -> Response:
+    body, ctx = await _batch_body(request)
+    replace = "update" not in _options(request)
+    created, updated, errors = [], [], []
+    for item in body:
+        try:
+            entity_id = item["id"] if isinstance(item, dict) else None
+            (created if service.upsert_entity(item, replace=replace, ctx=ctx) else updated).append(entity_id)
+        except NgsiError as exc:
+            errors.append(_error(item.get("id") if isinstance(item, dict) else None, exc))
+    if errors:
+        return JSONResponse({"success": created + updated, "errors": errors}, status_code=207)
+    return JSONResponse(created, status_code=201) if created else Response(status_code=204)
+
+
+@router.post("/entityOperations/update")
+async def batch_update(request: Request) -> Response:
+    body, ctx = await _batch_body(request)
+    mode = "append-keep" if "noOverwrite" in _options(request) else "append"
+    success, errors = [], []
+    for item in body:
+        entity_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            if not isinstance(item, dict):
+                raise bad_data("every entity must be a JSON object")
+            service.write_attrs(check_uri(entity_id), item, mode, ctx)
+            success.append(entity_id)
+        except NgsiError as exc:
+            errors.append(_error(entity_id, exc))
+    return _batch_reply(success, errors, created=False)
+
+
+@router.post("/entityOperations/delete")
+async def batch_delete(request: Request) -> Response:
+    body, _ = await _batch_body(request)
+    success, errors = [], []
+    for entity_id in body:
+        try:
+            service.delete_entity(check_uri(entity_id))
+            success.append(entity_id)
+        except NgsiError as exc:
+            errors.append(_error(entity_id, exc))
+    return _batch_reply(success, errors, created=False)
+
+
+# --- subscriptions --------------------------------------------------------------------------
+
+@router.post("/subscriptions", status_code=201)
+async def create_subscription(request: Request) -> Response:
+    body, ctx = await _body(request)
+    sub_id = notify.create_subscription(body, ctx)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub_id}"})
+
+
+@router.get("/subscriptions")
+def list_subscriptions(request: Request) -> Response:
+    subs = notify.list_subscriptions()
+    offset, limit = _int(request, "offset", 0) or 0, _int(request, "limit", 20) or 0
+    headers = {"NGSILD-Results-Count": str(len(subs))} if request.query_params.get("count") == "true" else {}
+    return _reply(request, subs[offset:offset + limit], headers=headers)
+
+
+@router.get("/subscriptions/{sub_id}")
+def get_subscription(sub_id: str, request: Request) -> Response:
+    return _reply(request, notify.get_subscription(check_uri(sub_id)))
+
+
+@router.patch("/subscriptions/{sub_id}", status_code=204)
+async def update_subscription(sub_id: str, request: Request) -> Response:
+    body, ctx = await _body(request, patch=True)
+    notify.update_subscription(check_uri(sub_id), body, ctx)
+    return Response(status_code=204)
+
+
+@router.delete("/subscriptions/{sub_id}", status_code=204)
+def delete_subscription(sub_id: str) -> Response:
+    notify.delete_subscription(check_uri(sub_id))
+    return Response(status_code=204)
+
+
+# --- types, attributes, temporal ------------------------------------------------------------
+
+@router.get("/types")
+def list_types(request: Request) -> Response:
+    types = service.entity_types()
+    if "details=true" in str(request.query_params):
+        return _reply(request, [{"id": t, "type": "EntityType", "typeName": t, "attributeNames": names}
+                                for t, names in types.items()])
+    return _reply(request, {"id": "urn:ngsi-ld:EntityTypeList:all", "type": "EntityTypeList", "typeList": list(types)})
+
+
+@router.get("/types/{type_name}")
+def get_type(type_name: str, request: Request) -> Response:
+    name = _request_context(request).compact(type_name)
+    types = service.entity_types()
+    if name not in types:
+        raise not_found(f"no entity of type {name}")
+    _, count = service.query(type=name, limit=0)
+    return _reply(request, {"id": name, "type": "EntityTypeInfo", "typeName": name, "entityCount": count,
+                            "attributeDetails": [{"id": a, "type": "Attribute", "attributeName": a}
+                                                 for a in types[name]]})
+
+
+@router.get("/attributes")
+def list_attributes(request: Request) -> Response:
+    attrs = service.attribute_names()
+    if "details=true" in str(request.query_params):
+        return _reply(request, [{"id": n, "type": "Attribute", "attributeName": n, **info} for n, info in attrs.items()])
+    return _reply(request, {"id": "urn:ngsi-ld:AttributeList:all", "type": "AttributeList",
+                            "attributeList": list(attrs)})
+
+
+@router.get("/attributes/{attr}")
+def get_attribute(attr: str, request: Request) -> Response:
+    name = _request_context(request).compact(attr)
+    attrs = service.attribute_names()
+    if name not in attrs:
+        raise not_found(f"no entity has attribute {name}")
+    return _reply(request, {"id": name, "type": "Attribute", "attributeName": name, **attrs[name]})
+
+
+@router.get("/temporal/entities/{entity_id}")
+def temporal_entity(entity_id: str, request: Request) -> Response:
+    p = request.query_params
+    found = service.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
+                            timerel=p.get("timerel"), time_at=service.parse_time(p.get("timeAt"), "timeAt"),
+                            end_time_at=service.parse_time(p.get("endTimeAt"), "endTimeAt"),
+                            last_n=_int(request, "lastN", None))
+    if "temporalValues" in _options(request):
+        found = {k: v if k in ("id", "type") else {"type": v[0]["type"], "values": [
+            [i.get("value", i.get("object")), i["observedAt"]] for i in v]} for k, v in found.items()}
+    return _reply(request, found)

@@ -1,0 +1,242 @@
+"""NGSI-LD subscriptions: CRUD, matching entity changes, and HTTP notifications delivered from a
+background worker (with a timeout; successes and failures counted on the subscription)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from aicity.core.db import Database, PerDatabase, database
+from aicity.core.ids import utcnow
+from aicity.hub.twin.attrs import check_name, check_uri, render
+from aicity.hub.twin.context import Context
+from aicity.hub.twin.errors import NgsiError, bad_data, not_found
+from aicity.hub.twin.models import TwinSubscription
+from aicity.hub.twin.query import parse_q
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 5.0
+Entity = dict[str, Any]
+
+
+def _iso(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_data("a subscription must be a JSON object")
+    if body.get("type", "Subscription") != "Subscription":
+        raise bad_data("a subscription's type must be Subscription")
+    out = {k: v for k, v in body.items() if k != "@context"}
+    out["id"] = check_uri(body.get("id") or sub_id or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}")
+    out["type"] = "Subscription"
+    entities = body.get("entities", [])
+    watched = body.get("watchedAttributes", [])
+    if not isinstance(entities, list) or not isinstance(watched, list) or not (entities or watched):
+        raise bad_data("a subscription needs entities or watchedAttributes (arrays)")
+    norm_entities = []
+    for sel in entities:
+        if not isinstance(sel, dict) or not isinstance(sel.get("type"), str):
+            raise bad_data("every entities[] selector needs a type")
+        item = {**sel, "type": ctx.compact(sel["type"])}
+        if "id" in item:
+            check_uri(item["id"])
+        if "idPattern" in item:
+            try:
+                re.compile(item["idPattern"])
+            except re.error as exc:
+                raise bad_data("entities[].idPattern is not a regular expression") from exc
+        norm_entities.append(item)
+    out["entities"] = norm_entities
+    out["watchedAttributes"] = [check_name(ctx.compact(a)) for a in watched]
+    if "q" in out:
+        parse_q(out["q"])
+    notification = body.get("notification")
+    endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
+    if not isinstance(endpoint, dict) or not re.match(r"^https?://", str(endpoint.get("uri", ""))):
+        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    attrs = notification.get("attributes", [])
+    if not isinstance(attrs, list):
+        raise bad_data("notification.attributes must be an array")
+    out["notification"] = {**notification, "attributes": [ctx.compact(a) for a in attrs],
+                           "format": notification.get("format", "normalized")}
+    if out["notification"]["format"] not in ("normalized", "keyValues", "simplified", "concise"):
+        raise bad_data("notification.format must be normalized or keyValues")
+    out["isActive"] = bool(body.get("isActive", True))
+    return out
+
+
+def _view(row: TwinSubscription) -> dict[str, Any]:
+    body = dict(row.body)
+    body["isActive"] = row.active
+    body["status"] = "active" if row.active else "paused"
+    body["notification"] = {**body["notification"], "timesSent": row.times_sent, "timesFailed": row.times_failed,
+                            "status": "failed" if row.last_failure and (not row.last_success
+                                                                        or row.last_failure > row.last_success) else "ok"}
+    for key, value in (("lastNotification", row.last_notification), ("lastSuccess", row.last_success),
+                       ("lastFailure", row.last_failure)):
+        if value is not None:
+            body["notification"][key] = _iso(value)
+    return body
+
+
+def _load() -> list[dict[str, Any]]:
+    with database().session() as s:
+        return [dict(row.body) for row in s.scalars(select(TwinSubscription).where(TwinSubscription.active))]
+
+
+_active: PerDatabase[list[dict[str, Any]]] = PerDatabase(_load)
+
+
+def create_subscription(body: Any, ctx: Context | None = None) -> str:
+    sub = _normalize(body, ctx or Context())
+    now = utcnow()
+    with database().session() as s:
+        if s.get(TwinSubscription, sub["id"]) is not None:
+            raise NgsiError("AlreadyExists", f"subscription {sub['id']} already exists")
+        s.add(TwinSubscription(id=sub["id"], body=sub, active=sub["isActive"], times_sent=0, times_failed=0,
+                               created_at=now, modified_at=now))
+    _active.invalidate()
+    return sub["id"]
+
+
+def get_subscription(sub_id: str) -> dict[str, Any]:
+    with database().session() as s:
+        row = s.get(TwinSubscription, sub_id)
+        if row is None:
+            raise not_found(f"subscription {sub_id} not found")
+        return _view(row)
+
+
+def list_subscriptions() -> list[dict[str, Any]]:
+    with database().session() as s:
+        return [_view(row) for row in s.scalars(select(TwinSubscription).order_by(TwinSubscription.created_at))]
+
+
+def update_subscription(sub_id: str, fragment: Any, ctx: Context | None = None) -> None:
+    if not isinstance(fragment, dict):
+        raise bad_data("a subscription fragment must be a JSON object")
+    with database().session() as s:
+        row = s.get(TwinSubscription, sub_id)
+        if row is None:
+            raise not_found(f"subscription {sub_id} not found")
+        merged = {**row.body, **{k: v for k, v in fragment.items() if k != "@context"}, "id": sub_id}
+        row.body = _normalize(merged, ctx or Context(), sub_id)
+        row.active = row.body["isActive"]
+        row.modified_at = utcnow()
+    _active.invalidate()
+
+
+def delete_subscription(sub_id: str) -> None:
+    with database().session() as s:
+        row = s.get(TwinSubscription, sub_id)
+        if row is None:
+            raise not_found(f"subscription {sub_id} not found")
+        s.delete(row)
+    _active.invalidate()
+
+
+def _selects(sub: dict[str, Any], entity: Entity) -> bool:
+    selectors = sub["entities"]
+    if not selectors:
+        return True
+    for sel in selectors:
+        if sel["type"] != entity["type"] or ("id" in sel and sel["id"] != entity["id"]):
+            continue
+        if "idPattern" in sel and not re.fullmatch(sel["idPattern"], entity["id"]):
+            continue
+        return True
+    return False
+
+
+def matches(sub: dict[str, Any], entity: Entity, changed: list[str]) -> bool:
+    """Does this change of `entity` (attributes `changed`) trigger the subscription?"""
+    watched = sub["watchedAttributes"]
+    if watched and not set(watched) & set(changed):
+        return False
+    if not _selects(sub, entity):
+        return False
+    return "q" not in sub or parse_q(sub["q"])(entity)
+
+
+def entity_changed(entity: Entity, changed: list[str]) -> None:
+    """Queue a notification for every active subscription this change triggers."""
+    if not changed:
+        return
+    for sub in _active.get():
+        if matches(sub, entity, changed):
+            _worker().put((database(), sub, entity))
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+_queue: queue.Queue[tuple[Database, dict[str, Any], Entity]] | None = None
+_lock = threading.Lock()
+
+
+def _worker() -> queue.Queue[tuple[Database, dict[str, Any], Entity]]:
+    global _queue
+    with _lock:
+        if _queue is None:
+            _queue = queue.Queue()
+            threading.Thread(target=_deliver_forever, args=(_queue,), name="ngsi-ld-notify", daemon=True).start()
+        return _queue
+
+
+def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
+    spec = sub["notification"]
+    attrs = spec["attributes"] or None
+    key_values = spec["format"] in ("keyValues", "simplified")
+    return {"id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}", "type": "Notification",
+            "subscriptionId": sub["id"], "notifiedAt": _iso(utcnow()),
+            "data": [render(entity, attrs, key_values=key_values)]}
+
+
+def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Client) -> bool:
+    """POST one notification; count it on the subscription. True when the receiver took it (2xx)."""
+    endpoint = sub["notification"]["endpoint"]
+    headers = {"Content-Type": "application/json"}
+    for info in endpoint.get("receiverInfo", []) or []:
+        if isinstance(info, dict) and "key" in info:
+            headers[str(info["key"])] = str(info.get("value", ""))
+    try:
+        ok = client.post(endpoint["uri"], json=notification_body(sub, entity), headers=headers).is_success
+    except httpx.HTTPError as exc:
+        log.warning("notification for %s to %s failed: %s", sub["id"], endpoint["uri"], exc)
+        ok = False
+    now = utcnow()
+    with db.session() as s:
+        row = s.get(TwinSubscription, sub["id"])
+        if row is not None:
+            row.times_sent += 1
+            row.last_notification = now
+            if ok:
+                row.last_success = now
+            else:
+                row.times_failed += 1
+                row.last_failure = now
+    return ok
+
+
+def _deliver_forever(jobs: queue.Queue[tuple[Database, dict[str, Any], Entity]]) -> None:
+    with httpx.Client(timeout=TIMEOUT_S) as client:
+        while True:
+            db, sub, entity = jobs.get()
+            try:
+                deliver(db, sub, entity, client)
+            except Exception:  # the worker must outlive any one bad notification
+                log.exception("notification for %s failed", sub.get("id"))
+            finally:
+                jobs.task_done()

@@ -1,0 +1,287 @@
+"""The NGSI-LD query language subset (`q`) and geo-queries, evaluated on normalized entities.
+
+q: `attr==value`, `!=`, `<`, `>`, `<=`, `>=`, `~=` (regex), ranges `a==1..5`, lists `a==1,2`,
+`attr` alone (exists), `attr.sub` (a sub-attribute) and `attr[key]` (inside a compound value),
+`;` for AND (binds tighter), `|` for OR, parentheses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aicity.hub.twin.errors import bad_data
+
+Entity = dict[str, Any]
+Predicate = Callable[[Entity], bool]
+
+_TERM = re.compile(r'\s*([A-Za-z_@][\w@:/#.\-]*(?:\[[^\]]+\])*)\s*(==|!=|>=|<=|~=|!~=|>|<)?\s*')
+_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^;|()<>=!~"]+')
+
+
+def _scalar(token: str) -> Any:
+    token = token.strip()
+    if token.startswith('"'):
+        try:
+            return json.loads(token)
+        except ValueError as exc:
+            raise bad_data(f"q: bad string {token}") from exc
+    if token in ("true", "false"):
+        return token == "true"
+    try:
+        return float(token) if re.fullmatch(r"-?\d+(\.\d+)?([eE][-+]?\d+)?", token) else _datetime(token)
+    except ValueError:
+        return token
+
+
+def _datetime(token: str) -> Any:
+    if re.fullmatch(r"\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?", token):
+        return datetime.fromisoformat(token)
+    return token
+
+
+def _comparable(value: Any, like: Any) -> Any:
+    """The attribute's value, made comparable with a query value (ISO dates become datetimes)."""
+    if isinstance(like, datetime) and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return parsed if (parsed.tzinfo is None) == (like.tzinfo is None) else value
+    return value
+
+
+def attribute_value(attr: Any) -> Any:
+    """What q compares: a Property's value, a Relationship's object, a GeoProperty's value."""
+    if not isinstance(attr, dict):
+        return attr
+    return attr["object"] if "object" in attr else attr.get("value")
+
+
+def _path_value(entity: Entity, path: str) -> tuple[bool, Any]:
+    keys = re.findall(r"\[([^\]]+)\]", path)
+    head = path.split("[", 1)[0]
+    name, _, sub = head.partition(".")
+    if name in ("id", "type") and not sub:
+        return True, entity.get(name)
+    attr = entity.get(name)
+    if attr is None:
+        return False, None
+    if sub:  # a sub-attribute (observedAt, unitCode, a property of the property)
+        attr = attr.get(sub) if isinstance(attr, dict) else None
+        if attr is None:
+            return False, None
+    value = attribute_value(attr)
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def _compare(op: str, actual: Any, expected: Any) -> bool:
+    if isinstance(actual, list) and op in ("==", "!="):  # a list attribute matches any element
+        hit = any(_compare("==", a, expected) for a in actual)
+        return hit if op == "==" else not hit
+    if isinstance(expected, tuple):  # range
+        low, high = expected
+        ok = _compare(">=", actual, low) and _compare("<=", actual, high)
+        return ok if op == "==" else not ok
+    if isinstance(expected, list):
+        hit = any(_compare("==", actual, e) for e in expected)
+        return hit if op == "==" else not hit
+    actual = _comparable(actual, expected)
+    if op in ("~=", "!~="):
+        found = isinstance(actual, str) and re.search(str(expected), actual) is not None
+        return found if op == "~=" else not found
+    if op == "==":
+        return actual == expected
+    if op == "!=":
+        return actual != expected
+    try:
+        return {">": actual > expected, "<": actual < expected, ">=": actual >= expected,
+                "<=": actual <= expected}[op]
+    except TypeError:
+        return False
+
+
+def _parse_value(raw: str, op: str) -> Any:
+    raw = raw.strip()
+    if not raw:
+        raise bad_data("q: a comparison needs a value")
+    if op in ("~=", "!~="):
+        pattern = _scalar(raw)
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise bad_data(f"q: bad pattern {raw}") from exc
+        return str(pattern)
+    if not raw.startswith('"') and ".." in raw:
+        low, _, high = raw.partition("..")
+        if not low or not high:
+            raise bad_data(f"q: bad range {raw}")
+        return (_scalar(low), _scalar(high))
+    if not raw.startswith('"') and "," in raw:
+        return [_scalar(part) for part in raw.split(",")]
+    return _scalar(raw)
+
+
+@dataclass
+class _Parser:
+    text: str
+    pos: int = 0
+
+    def parse(self) -> Predicate:
+        predicate = self._or()
+        if self.pos != len(self.text):
+            raise bad_data(f"q: unexpected {self.text[self.pos:]!r}")
+        return predicate
+
+    def _peek(self) -> str:
+        while self.pos < len(self.text) and self.text[self.pos] == " ":
+            self.pos += 1
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def _or(self) -> Predicate:
+        parts = [self._and()]
+        while self._peek() == "|":
+            self.pos += 1
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else (lambda e: any(p(e) for p in parts))
+
+    def _and(self) -> Predicate:
+        parts = [self._term()]
+        while self._peek() == ";":
+            self.pos += 1
+            parts.append(self._term())
+        return parts[0] if len(parts) == 1 else (lambda e: all(p(e) for p in parts))
+
+    def _term(self) -> Predicate:
+        if self._peek() == "(":
+            self.pos += 1
+            inner = self._or()
+            if self._peek() != ")":
+                raise bad_data("q: missing )")
+            self.pos += 1
+            return inner
+        match = _TERM.match(self.text, self.pos)
+        if not match:
+            raise bad_data(f"q: expected an attribute at {self.text[self.pos:]!r}")
+        path, op = match.group(1), match.group(2)
+        self.pos = match.end()
+        if not op:
+            return lambda e: _path_value(e, path)[0]
+        value_match = _VALUE.match(self.text, self.pos)
+        if not value_match:
+            raise bad_data(f"q: {path}{op} needs a value")
+        self.pos = value_match.end()
+        expected = _parse_value(value_match.group(0), op)
+
+        def predicate(entity: Entity) -> bool:
+            found, actual = _path_value(entity, path)
+            return found and _compare(op, actual, expected)
+
+        return predicate
+
+
+def parse_q(text: str) -> Predicate:
+    """A predicate over normalized entities; a malformed query raises BadRequestData."""
+    if not text.strip():
+        raise bad_data("q is empty")
+    return _Parser(text).parse()
+
+
+# --- geo-queries ---------------------------------------------------------------------------
+
+EARTH_M = 6_371_008.8
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lon, lat) points, in metres."""
+    (lon1, lat1), (lon2, lat2) = a, b
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_M * math.asin(math.sqrt(h))
+
+
+def points(geometry: dict[str, Any]) -> list[tuple[float, float]]:
+    """Every (lon, lat) vertex of a GeoJSON geometry."""
+    def walk(c: Any) -> list[tuple[float, float]]:
+        if isinstance(c, list) and len(c) >= 2 and all(isinstance(x, (int, float)) for x in c[:2]):
+            return [(float(c[0]), float(c[1]))]
+        return [p for item in c for p in walk(item)] if isinstance(c, list) else []
+    return walk(geometry.get("coordinates"))
+
+
+def _in_ring(point: tuple[float, float], ring: list[tuple[float, float]]) -> bool:
+    x, y = point
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=False):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """The outer rings of a Polygon or MultiPolygon."""
+    coords = geometry.get("coordinates") or []
+    polygons = [coords] if geometry.get("type") == "Polygon" else coords if geometry.get("type") == "MultiPolygon" else []
+    return [[(float(p[0]), float(p[1])) for p in polygon[0]] for polygon in polygons if polygon]
+
+
+def _inside(point: tuple[float, float], geometry: dict[str, Any]) -> bool:
+    return any(_in_ring(point, ring) for ring in _rings(geometry))
+
+
+def validate_geometry(geometry: Any) -> dict[str, Any]:
+    kinds = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+    if not isinstance(geometry, dict) or geometry.get("type") not in kinds or not points(geometry):
+        raise bad_data("a geometry must be GeoJSON (Point, LineString, Polygon, Multi…) with coordinates")
+    return geometry
+
+
+def parse_geoquery(georel: str, geometry: str | None, coordinates: str | None) -> Callable[[dict[str, Any]], bool]:
+    """A predicate over an entity's `location` geometry for `georel=near;maxDistance==N` (or
+    minDistance), `within`, `intersects`, `disjoint`, `equals`, with `geometry` and `coordinates`."""
+    if not geometry or not coordinates:
+        raise bad_data("a geo-query needs georel, geometry and coordinates")
+    try:
+        query = validate_geometry({"type": geometry, "coordinates": json.loads(coordinates)})
+    except ValueError as exc:
+        raise bad_data("coordinates must be a JSON array") from exc
+    rel, *mods = georel.split(";")
+    if rel == "near":
+        limits: dict[str, float] = {}
+        for mod in mods:
+            name, _, value = mod.partition("==")
+            if name not in ("maxDistance", "minDistance") or not re.fullmatch(r"\d+(\.\d+)?", value):
+                raise bad_data(f"georel near takes maxDistance==N or minDistance==N, not {mod!r}")
+            limits[name] = float(value)
+        if not limits or query["type"] != "Point":
+            raise bad_data("georel near needs a Point and maxDistance or minDistance")
+        centre = points(query)[0]
+
+        def near(geo: dict[str, Any]) -> bool:
+            d = min(distance_m(centre, p) for p in points(geo))
+            return d <= limits.get("maxDistance", math.inf) and d >= limits.get("minDistance", 0)
+
+        return near
+    if mods:
+        raise bad_data(f"georel {rel} takes no modifiers")
+    if rel == "within":
+        if not _rings(query):
+            raise bad_data("georel within needs a Polygon")
+        return lambda geo: all(_inside(p, query) for p in points(geo))
+    if rel in ("intersects", "disjoint"):
+        def intersects(geo: dict[str, Any]) -> bool:
+            return (any(_inside(p, query) for p in points(geo)) or any(_inside(p, geo) for p in points(query))
+                    or bool(set(points(geo)) & set(points(query))))
+        return intersects if rel == "intersects" else (lambda geo: not intersects(geo))
+    if rel == "equals":
+        return lambda geo: points(geo) == points(query)
+    raise bad_data(f"unknown georel {rel!r}")
