@@ -33,7 +33,7 @@ from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
-from aicity.security import approvals, content, guard, provenance
+from aicity.security import approvals, audit, content, guard, provenance
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,9 @@ class Assistant:
                 if outcome.approval_id:
                     step["approval"] = outcome.approval_id
                 return outcome.result, 0.0, outcome.error
+            if skill.risk == RiskLevel.write:  # it records something in the city: audited (never the raw text)
+                audit.record(approvals.actor(ctx.principal), "tool.call", f"{task.agent}.{task.skill}",
+                             {"trace_id": ctx.tracer.id, "params": guard.redact(dict(task.params))})
             try:
                 inp = skill.input_model.model_validate({**task.params, "text": task.text})
                 result = skill.handler(inp, ctx)

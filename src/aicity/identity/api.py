@@ -66,9 +66,17 @@ class KeyRequest(BaseModel):
     department: str | None = None
 
 
+def audit_actor(principal: Principal) -> str:
+    """How the audit ledger names a caller: `role:key_id` (`role:local` without a key)."""
+    return f"{principal.role.value}:{principal.key_id or 'local'}"
+
+
+Admin = Annotated[Principal, Depends(require_admin)]
+
+
 @router.post("/keys", status_code=201, summary="创建 API key（管理员）")
-def create_key(body: KeyRequest, _: Annotated[Principal, Depends(require_admin)]) -> dict:
-    key, plaintext = service.create_api_key(body.name, body.role, body.department)
+def create_key(body: KeyRequest, admin: Admin) -> dict:
+    key, plaintext = service.create_api_key(body.name, body.role, body.department, actor=audit_actor(admin))
     return {"id": key.id, "name": key.name, "role": key.role, "department": key.department_id, "key": plaintext}
 
 
@@ -79,5 +87,5 @@ def list_keys(_: Annotated[Principal, Depends(require_admin)]) -> list[dict]:
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="吊销 API key（管理员）")
-def revoke_key(key_id: str, _: Annotated[Principal, Depends(require_admin)]) -> None:
-    service.revoke_api_key(key_id)
+def revoke_key(key_id: str, admin: Admin) -> None:
+    service.revoke_api_key(key_id, actor=audit_actor(admin))

@@ -27,7 +27,7 @@ def create(
     """创建 API key（明文只显示这一次）Create a key; the plaintext is shown once."""
     open_city(data_dir)
     try:
-        key, plaintext = service.create_api_key(name, role, department)
+        key, plaintext = service.create_api_key(name, role, department, actor="cli")
     except Problem as exc:
         fail(problem_message(exc))
     out = {"id": key.id, "name": key.name, "role": key.role, "department": key.department_id, "key": plaintext}
@@ -58,7 +58,7 @@ def revoke(key_id: str, data_dir: Annotated[Path | None, typer.Option()] = None)
     """吊销 API key Revoke a key."""
     open_city(data_dir)
     try:
-        service.revoke_api_key(key_id)
+        service.revoke_api_key(key_id, actor="cli")
     except Problem as exc:
         fail(problem_message(exc))
     Console().print(f"已吊销 revoked {key_id}")

@@ -14,6 +14,7 @@ from aicity.core.db import PerDatabase, database
 from aicity.core.errors import bad_request, forbidden, not_found, unauthorized
 from aicity.core.ids import new_id, utcnow
 from aicity.identity.models import PUBLIC_ROLES, STAFF_ROLES, ApiKey, Department, Role
+from aicity.security import audit
 
 KEY_PREFIX = "aic_"
 
@@ -73,8 +74,10 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(name: str, role: str, department: str | None = None) -> tuple[ApiKey, str]:
-    """Create a key; the plaintext is returned once and never stored."""
+def create_api_key(name: str, role: str, department: str | None = None, *,
+                   actor: str = "system") -> tuple[ApiKey, str]:
+    """Create a key; the plaintext is returned once and never stored. `actor` (who asked: the
+    admin's `role:key_id`, or "cli") is recorded in the audit ledger with the key's id and role."""
     parsed = parse_role(role)
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
     with database().session() as s:
@@ -90,6 +93,8 @@ def create_api_key(name: str, role: str, department: str | None = None) -> tuple
             created_at=utcnow(),
         )
         s.add(key)
+    audit.record(actor, "identity.key.created", key.id,
+                 {"name": name, "role": key.role, "department": department, "prefix": key.prefix})
     return key, plaintext
 
 
@@ -98,12 +103,14 @@ def list_api_keys() -> list[ApiKey]:
         return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
-def revoke_api_key(key_id: str) -> None:
+def revoke_api_key(key_id: str, *, actor: str = "system") -> None:
     with database().session() as s:
         key = s.get(ApiKey, key_id)
         if key is None:
             raise not_found(f"API key '{key_id}' not found")
         key.revoked = True
+        role = key.role
+    audit.record(actor, "identity.key.revoked", key_id, {"role": role})
 
 
 def authenticate(plaintext: str | None) -> Principal | None:

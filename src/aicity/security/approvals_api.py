@@ -12,8 +12,10 @@ from aicity.core.errors import forbidden
 from aicity.identity.api import Caller
 from aicity.identity.service import Principal
 from aicity.security import approvals
+from aicity.web import Page, register_page
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
+register_page(Page(id="approvals", title="审批", module="pages/approvals.js"))
 
 
 def require_staff(principal: Caller) -> Principal:

@@ -1,4 +1,5 @@
-// The console shell: header (role, API key, who am I), nav built from /api/v1/console/pages,
+// The console shell: header (role, API key or a login that exchanges it for a session cookie,
+// who am I, logout), nav built from /api/v1/console/pages,
 // a hash router (#/<page id>) that loads each page's ES module and calls render(root, api),
 // and an error toast. Pages get `api`, a small helper over fetch (see makeApi below).
 
@@ -327,18 +328,29 @@ async function route() {
   }
 }
 
+let whoamiSeq = 0;
+
 async function refreshWhoami() {
   const el = document.getElementById("whoami");
+  const logout = document.getElementById("logout");
+  const seq = ++whoamiSeq;
   try {
     const me = await api.get("/api/v1/me");
+    if (seq !== whoamiSeq) return me; // a later identity change owns the header
+    // authenticated without a key in the page: the HttpOnly session cookie (a console login)
+    const session = me.authenticated && !api.apiKey();
     el.textContent = me.authenticated
-      ? `已认证 ${me.role}${me.department ? ` · ${me.department}` : ""}`
+      ? `${session ? "已登录" : "已认证"} ${me.role}${me.department ? ` · ${me.department}` : ""}`
       : "未认证 anonymous";
     el.classList.toggle("is-auth", !!me.authenticated);
+    el.dataset.session = session ? "1" : "";
+    logout.hidden = !session;
     return me;
   } catch (err) {
+    if (seq !== whoamiSeq) return null;
     el.textContent = "身份无效 invalid key";
     el.classList.remove("is-auth");
+    logout.hidden = true;
     toast(err);
     return null;
   }
@@ -348,26 +360,76 @@ function identityChanged() {
   window.dispatchEvent(new CustomEvent("aicity:identity", { detail: { role: api.role() } }));
 }
 
+/** Who is asking changed: show it, act as the new identity's own role, tell the pages. */
+async function identityRefreshed() {
+  const select = document.getElementById("role-select");
+  const me = await refreshWhoami();
+  if (me && me.authenticated && ROLES.includes(me.role) && me.role !== select.value) {
+    select.value = me.role; // act as the key's own role by default
+    save(ROLE_STORE, me.role);
+  }
+  identityChanged();
+}
+
+/** POST without the stored key (login and logout speak for the session cookie). */
+async function sessionPost(path, body) {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (!res.ok) throw await problemOf(res);
+}
+
 function setupIdentity() {
   const select = document.getElementById("role-select");
   const key = document.getElementById("api-key");
+  const login = document.getElementById("login");
   select.value = api.role();
   key.value = api.apiKey();
   select.addEventListener("change", () => {
     save(ROLE_STORE, select.value);
     identityChanged();
   });
-  key.addEventListener("change", async () => {
+  key.addEventListener("change", () => {
     save(KEY_STORE, key.value.trim());
-    const me = await refreshWhoami();
-    if (me && me.authenticated && ROLES.includes(me.role) && me.role !== select.value) {
-      select.value = me.role; // act as the key's own role by default
-      save(ROLE_STORE, me.role);
-    }
-    identityChanged();
+    identityRefreshed();
   });
   key.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") key.blur();
+    if (e.key !== "Enter") return;
+    e.preventDefault(); // Enter keeps the key in the page (as before); the 登录 button logs in
+    key.blur();
+  });
+  // 登录: the key is exchanged for a signed session in an HttpOnly cookie and then forgotten
+  document.getElementById("login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = key.value.trim();
+    if (!value) {
+      toast("请输入 API key 再登录 enter an API key to log in");
+      key.focus();
+      return;
+    }
+    login.disabled = true;
+    try {
+      await sessionPost("/api/v1/auth/login", { api_key: value });
+      key.value = "";
+      save(KEY_STORE, "");
+      await identityRefreshed();
+    } catch (err) {
+      toast(err);
+    } finally {
+      login.disabled = false;
+    }
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    try {
+      await sessionPost("/api/v1/auth/logout");
+    } catch (err) {
+      if (err.status !== 401) toast(err); // 401: the session had already ended
+    }
+    select.value = "citizen";
+    save(ROLE_STORE, "citizen");
+    await identityRefreshed();
   });
 }
 
