@@ -39,11 +39,9 @@ def questions() -> list[dict]:
 
 
 def in_process(cases: list[dict], rounds: int) -> dict:
-    from aicity.cli_support import open_city
-    from aicity.identity.service import Principal, parse_role
-
     from aicity.assistant.router import Router
-    from aicity.cli_support import ready_assistant
+    from aicity.cli_support import open_city, ready_assistant
+    from aicity.identity.service import Principal, parse_role
 
     open_city(Path(tempfile.mkdtemp(prefix="aicity-bench-")))
     bot = ready_assistant()

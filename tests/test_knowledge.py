@@ -9,9 +9,9 @@ import pytest
 from aicity.core.text import normalize, tokenize
 from aicity.demo.loader import data_dir
 from aicity.hub.knowledge import service as kb
+from aicity.hub.knowledge.chunking import MAX_CHUNK_CHARS, Article, chunk_article, parse_law, to_chinese_numeral
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from aicity.hub.knowledge.chunking import MAX_CHUNK_CHARS, Article, chunk_article, parse_law, to_chinese_numeral
 
 LAWS = data_dir() / "laws"
 CITIZEN = Principal(Role.citizen)

@@ -20,8 +20,8 @@ from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
 from aicity.security.approvals_cli import app as approvals_app
 from aicity.security.cli import app as audit_app
-from aicity.security.report_cli import security as security_report
 from aicity.security.guard_cli import app as guard_app
+from aicity.security.report_cli import security as security_report
 
 app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the AI CITY platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)

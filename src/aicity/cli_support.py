@@ -52,7 +52,6 @@ def ready_assistant() -> Any:
     for the vectors (computed once per machine, then read from the cache) instead of
     exiting before they are done."""
     from aicity.assistant.service import assistant
-
     from aicity.hub.knowledge import service as knowledge
 
     bot = assistant()

@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from aicity.assistant.router import Candidate, Router, split_clauses
 from aicity.identity.service import Principal
 
-
 #: a later clause with no cue still starts its own sub-task when it matches a route this well
 STRONG_ROUTE = 9.0
 

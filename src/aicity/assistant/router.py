@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,8 +28,8 @@ from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
 from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem
-from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
+from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
 

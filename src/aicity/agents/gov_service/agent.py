@@ -8,15 +8,24 @@ import re
 from pydantic import Field
 
 from aicity.agents.base import (
-    Agent, Clarification, NextAction, Option, Route, Section, Skill, SkillContext, SkillInput, SkillResult,
+    Agent,
+    Clarification,
+    NextAction,
+    Option,
+    Route,
+    Section,
+    Skill,
+    SkillContext,
+    SkillInput,
+    SkillResult,
 )
 from aicity.agents.citing import CitationList
 from aicity.agents.gov_service import render, slots
 from aicity.core.text import tokenize
 from aicity.hub.catalog import service as catalog
+from aicity.hub.catalog.schemas import Material, ServiceItem
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity import service as identity
-from aicity.hub.catalog.schemas import Material, ServiceItem
 
 
 class TargetInput(SkillInput):

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0007'
 down_revision = '0006'
 branch_labels = None
