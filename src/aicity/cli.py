@@ -15,6 +15,7 @@ from aicity.cli_support import open_city, print_json
 from aicity.hub.events.cli import app as events_app
 from aicity.hub.events.report_cli import app as report_app
 from aicity.hub.gateway.cli import app as gateway_app
+from aicity.hub.iot.cli import app as iot_app
 from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
@@ -29,6 +30,7 @@ app.command(help="向城市超级助理提问 Ask the super assistant")(ask)
 app.add_typer(kb_app, name="kb")
 app.add_typer(events_app, name="events")
 app.add_typer(gateway_app, name="gateway")
+app.add_typer(iot_app, name="iot")
 app.add_typer(audit_app, name="audit")
 app.add_typer(approvals_app, name="approvals")
 report_app.command("security")(security_report)  # one `aicity report` group: daily (events), security

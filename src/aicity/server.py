@@ -19,8 +19,11 @@ from aicity.hub.events import api as events_api
 from aicity.hub.events import lifecycle as events_lifecycle
 from aicity.hub.events import open311
 from aicity.hub.gateway import api as gateway_api
+from aicity.hub.iot import api as iot_api
+from aicity.hub.iot import mqtt as iot_mqtt
 from aicity.hub.knowledge import api as knowledge_api
 from aicity.hub.twin import api as twin_api
+from aicity.hub.twin import mirror as _twin_mirror  # noqa: F401  (the twin follows device readings)
 from aicity.identity import api as identity_api
 from aicity.ops import api as ops_api
 from aicity.security import api as audit_api
@@ -40,7 +43,9 @@ def create_app(load_city: bool = True) -> FastAPI:
             open_city()
             assistant()  # build indexes now; route vectors compute in the background
             stop_sla_watcher = events_lifecycle.start_sla_watcher()
+            stop_iot = iot_mqtt.start()  # the no-data watcher; the MQTT client when a broker is configured
             yield
+            stop_iot()
             stop_sla_watcher()
             return
         yield
@@ -59,7 +64,7 @@ def create_app(load_city: bool = True) -> FastAPI:
         assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
         catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, audit_api.router,
         guard_api.router, approvals_api.router, auth_api.router, security_events_api.router, events_api.router,
-        open311.router, console_router,
+        open311.router, iot_api.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(twin_api.router)  # NGSI-LD answers with its own error bodies, not problem+json

@@ -1,0 +1,173 @@
+"""IoT HTTP API under `/api/v1/iot`.
+
+- `POST /provision` — a device with the provisioning key (`X-Provisioning-Key`) registers itself;
+  the answer holds its credential, once.
+- `POST /telemetry` — one reading (`{"attribute", "value", "unit"?, "observed_at"?}`) or a batch
+  (`{"readings": [...]}`). A device sends its own credential as `X-Device-Key` (readings are its
+  own; `device_id` may be left out). A gateway or integration sends a staff API key
+  (`Authorization: Bearer …`, e.g. an operator key) and may send many devices' readings in one
+  batch, each with its `device_id`. One invalid reading rejects the whole batch (422, listing
+  every invalid reading by index); nothing is stored half-way.
+- devices, rules: CRUD for staff; alarms: list, acknowledge, clear.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from aicity.core.errors import Problem, forbidden, unauthorized
+from aicity.hub.events.service import actor_name
+from aicity.hub.iot import rules, service
+from aicity.hub.iot.schemas import BatchBody, ReadingBody
+from aicity.hub.iot.service import DeviceSpec, ReadingIn
+from aicity.identity.api import Caller
+from aicity.identity.service import Principal
+
+router = APIRouter(prefix="/api/v1/iot", tags=["iot"])
+
+DeviceKey = Annotated[str | None, Header(alias="X-Device-Key", max_length=200, description="设备凭证 the device credential")]
+
+
+class DeviceBody(BaseModel):
+    type: str = Field(description="Smart Data Models 类型，如 GasSensor、WaterLevelObserved、Streetlight")
+    id: str | None = Field(None, max_length=80, description="设备编号；不填则生成")
+    name: str = Field("", max_length=200)
+    district: str | None = Field(None, max_length=40)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class DevicePatch(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    district: str | None = Field(None, max_length=40)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class RuleBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["threshold", "rate", "no_data"]
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    device_type: str | None = None
+    device_id: str | None = None
+    attribute: str | None = Field(None, max_length=60)
+    direction: Literal["above", "below"] = "above"
+    limit: float | None = Field(None, description="阈值，或变化率规则的每分钟变化量")
+    seconds: int | None = Field(None, ge=1, description="无数据规则：静默多少秒报警")
+    category: str | None = Field(None, description="告警转事件的类别；默认按设备类型")
+
+
+def _staff(principal: Principal | None) -> str:
+    if principal is None:
+        raise unauthorized("需要工作人员 API key / a staff API key is required")
+    if not principal.is_staff:
+        raise forbidden("仅限工作人员 staff only")
+    return actor_name(principal)
+
+
+def _created(device: Any, credential: str) -> dict[str, Any]:
+    return {"device": service.device_json(device), "credential": credential,
+            "note": "凭证只显示这一次，请妥善保存 the credential is shown this once"}
+
+
+@router.post("/provision", status_code=201, summary="设备自助注册 Provision a device with the provisioning key")
+def provision(body: DeviceBody, x_provisioning_key: Annotated[str | None, Header(alias="X-Provisioning-Key",
+                                                                                 max_length=200)] = None) -> dict[str, Any]:
+    device, credential = service.provision(x_provisioning_key or "", DeviceSpec(**body.model_dump()))
+    return _created(device, credential)
+
+
+@router.get("/devices", summary="设备列表 Devices")
+def devices(principal: Caller, type: str | None = None, district: str | None = None,
+            limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict[str, Any]]:
+    _staff(principal)
+    return [service.device_json(d) for d in service.list_devices(type, district, limit)]
+
+
+@router.post("/devices", status_code=201, summary="登记设备 Register a device")
+def create_device(body: DeviceBody, principal: Caller) -> dict[str, Any]:
+    device, credential = service.create_device(DeviceSpec(**body.model_dump()), _staff(principal))
+    return _created(device, credential)
+
+
+@router.get("/devices/{device_id}", summary="设备详情 A device")
+def device(device_id: str, principal: Caller) -> dict[str, Any]:
+    _staff(principal)
+    return service.device_json(service.get_device(device_id))
+
+
+@router.patch("/devices/{device_id}", summary="修改设备 Update a device")
+def patch_device(device_id: str, body: DevicePatch, principal: Caller) -> dict[str, Any]:
+    actor = _staff(principal)
+    return service.device_json(service.update_device(device_id, actor, **body.model_dump(exclude_unset=True)))
+
+
+@router.delete("/devices/{device_id}", status_code=204, summary="删除设备 Delete a device")
+def delete_device(device_id: str, principal: Caller) -> None:
+    service.delete_device(device_id, _staff(principal))
+
+
+@router.get("/devices/{device_id}/readings", summary="属性历史 A device's readings, newest first")
+def device_readings(device_id: str, principal: Caller, attribute: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+    _staff(principal)
+    service.get_device(device_id)
+    return [{"attribute": r.attribute, "value": r.value, "unit": r.unit, "observed_at": r.observed_at.isoformat()}
+            for r in service.readings(device_id, attribute, limit)]
+
+
+@router.post("/telemetry", status_code=202, summary="上报读数 Send readings (one, or a batch)")
+def telemetry(body: BatchBody | ReadingBody, principal: Caller, x_device_key: DeviceKey = None) -> dict[str, Any]:
+    rows = body.readings if isinstance(body, BatchBody) else [body]
+    if x_device_key:
+        device = service.device_by_credential(x_device_key)
+        batch = [ReadingIn(r.device_id or device.id, r.attribute, r.value, r.unit, r.observed_at) for r in rows]
+        result = service.ingest(batch, device)
+    else:
+        _staff(principal)
+        if missing := [i for i, r in enumerate(rows) if not r.device_id]:
+            raise service.rejected([{"index": i, "reason": "网关上报须填 device_id / device_id is required"}
+                                    for i in missing], "http")
+        result = service.ingest([ReadingIn(r.device_id or "", r.attribute, r.value, r.unit, r.observed_at)
+                                 for r in rows])
+    return {"stored": result.stored, "devices": result.devices, "alarms": [rules.alarm_json(a) for a in result.alarms]}
+
+
+@router.get("/rules", summary="规则列表 Rules")
+def list_rules(principal: Caller) -> list[dict[str, Any]]:
+    _staff(principal)
+    return [rules.rule_json(r) for r in rules.list_rules()]
+
+
+@router.post("/rules", status_code=201, summary="新建规则 Create a rule")
+def create_rule(body: RuleBody, principal: Caller) -> dict[str, Any]:
+    return rules.rule_json(rules.create_rule(rules.RuleSpec(**body.model_dump()), _staff(principal)))
+
+
+@router.delete("/rules/{rule_id}", status_code=204, summary="删除规则 Delete a rule")
+def delete_rule(rule_id: str, principal: Caller) -> None:
+    rules.delete_rule(rule_id, _staff(principal))
+
+
+@router.get("/alarms", summary="告警列表 Alarms")
+def alarms(principal: Caller, status: str | None = None, device_id: str | None = None,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+    _staff(principal)
+    return [rules.alarm_json(a) for a in rules.list_alarms(status, device_id, limit)]
+
+
+@router.post("/alarms/{alarm_id}/{action}", summary="确认或解除告警 Acknowledge or clear an alarm")
+def alarm_action(alarm_id: str, action: str, principal: Caller) -> dict[str, Any]:
+    actor = _staff(principal)
+    if action not in ("acknowledge", "clear"):
+        raise Problem(404, "未找到 Not found", f"未知操作 unknown action '{action}'; acknowledge or clear")
+    return rules.alarm_json(rules.transition(alarm_id, "acknowledge" if action == "acknowledge" else "clear", actor))
+
+
+@router.get("/stats", summary="接入统计 Stored and rejected readings per channel")
+def stats(principal: Caller) -> dict[str, int]:
+    _staff(principal)
+    return dict(service.counters)
