@@ -254,10 +254,23 @@ def classifier() -> Pipeline:
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True),
         LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear"),
     )
-    model.fit([normalize(r["text"]).text for r in rows], [r["label"] == "attack" for r in rows])
+    model.fit([_ids_as_words(normalize(r["text"]).text) for r in rows], [r["label"] == "attack" for r in rows])
     return model
+
+
+#: a run of id characters (linear: lookaheads here would rescan the run at every position)
+_TOKEN = re.compile(r"[A-Za-z0-9_=+/-]{8,}")
+_DIGIT = re.compile(r"[0-9]")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _ids_as_words(text: str) -> str:
+    """Opaque tokens with letters and digits (event ids, order numbers, keys) read as one word
+    to the classifier: their random characters are no evidence either way, and encoded payloads
+    are decoded by the rules."""
+    return _TOKEN.sub(lambda m: " 编号 " if _DIGIT.search(m[0]) and _LETTER.search(m[0]) else m[0], text)
 
 
 def classifier_score(text: str) -> float:
     """The classifier's probability that normalised `text` is an attack."""
-    return float(classifier().predict_proba([text])[0][1])
+    return float(classifier().predict_proba([_ids_as_words(text)])[0][1])
