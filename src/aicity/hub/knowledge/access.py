@@ -8,6 +8,7 @@ manages). Admins read and manage everything.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,6 +73,12 @@ def subject(principal: Principal) -> Subject:
                    key=principal.key_id or "", staff=principal.is_staff)
 
 
+#: pycasbin evaluates a matcher by setting the names of one shared, cached expression: two threads
+#: enforcing at once could read each other's request. Decisions are microseconds; take turns.
+_enforce_lock = threading.Lock()
+
+
 def allowed(principal: Principal, level: str, department: str | None, owner: str | None, action: str) -> bool:
     obj = KbObject(level=level, department=department or "\u0000", owner=owner or "\u0000")
-    return bool(enforcer().enforce(subject(principal), obj, action))
+    with _enforce_lock:
+        return bool(enforcer().enforce(subject(principal), obj, action))
