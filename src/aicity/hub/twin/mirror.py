@@ -1,10 +1,14 @@
 """The twin follows the devices: every batch of readings the IoT hub stores
-(`iot.reading.stored` on the bus) updates the device's entity, creating it on first sight."""
+(`iot.reading.stored` on the bus) updates the device's entity, creating it on first sight.
+
+The twin is the city's current state: a batch writes each attribute's latest reading once
+(with its observedAt), so the twin's temporal history has a point per batch; every reading
+stays in the IoT hub's own history."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aicity.core.bus import bus
@@ -27,12 +31,15 @@ def mirror_readings(_topic: str, payload: dict[str, Any]) -> None:
                 entity["location"] = {"type": "GeoProperty",
                                       "value": {"type": "Point", "coordinates": [payload["lon"], payload["lat"]]}}
             service.upsert_entity(entity)
-        for reading in payload["readings"]:
-            observed = datetime.fromisoformat(reading["observed_at"]) if reading.get("observed_at") else None
+        latest: dict[str, dict[str, Any]] = {}
+        for reading in payload["readings"]:  # in the order stored: the last one wins
             value: dict[str, Any] = {"type": "Property", "value": reading["value"]}
             if reading.get("unit"):
                 value["unitCode"] = reading["unit"]
-            service.update_attrs(ident, {reading["attribute"]: value}, observed_at=observed, create_missing=True)
+            if reading.get("observed_at"):
+                value["observedAt"] = reading["observed_at"]
+            latest[reading["attribute"]] = value
+        service.update_attrs(ident, latest, observed_at=datetime.now(UTC), create_missing=True)
     except Exception:  # the readings are stored already; a twin failure must not undo or block them
         log.exception("mirroring %s into the twin failed", ident)
 
