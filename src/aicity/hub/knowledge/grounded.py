@@ -14,6 +14,7 @@ from aicity.hub.gateway import service as gateway
 from aicity.hub.knowledge.service import Answer, Citation, answer
 from aicity.identity.service import Principal
 from aicity.security import guard
+from aicity.security import guard
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def written_answer(question: str, principal: Principal, top_k: int = 3, kb: str 
     """The answer for people: the model of the planner's group writes it from the passages
     the caller may read, when one is configured; otherwise, or when the model fails or cites
     what it was not given, the exact quotes (and `fallback` says why)."""
+    guard.enforce(question, "input", principal.role.value, "knowledge.ask")  # the question may reach a model
     found = answer(question, principal, top_k=top_k, kb=kb)
     group = settings().planner_group
     if not found.citations or settings().planner == "embedded" or not gateway.serves(group):
