@@ -16,6 +16,7 @@ from aicity.hub.events.cli import app as events_app
 from aicity.hub.events.report_cli import app as report_app
 from aicity.hub.gateway.cli import app as gateway_app
 from aicity.hub.iot.cli import app as iot_app
+from aicity.hub.iot.cli import simulate
 from aicity.hub.knowledge.cli import app as kb_app
 from aicity.identity.cli import app as keys_app
 from aicity.ops.cli import app as eval_app
@@ -31,6 +32,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(events_app, name="events")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(iot_app, name="iot")
+app.command("simulate", help="示范城市设备模拟器 The demo city simulator (= aicity iot simulate)")(simulate)
 app.add_typer(audit_app, name="audit")
 app.add_typer(approvals_app, name="approvals")
 report_app.command("security")(security_report)  # one `aicity report` group: daily (events), security

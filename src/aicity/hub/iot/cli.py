@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -66,3 +66,61 @@ def list_rules(json_out: JsonOut = False, data_dir: DataDir = None) -> None:
     rows = [rules.rule_json(r) for r in rules.list_rules()]
     _show(rows, ["id", "name", "kind", "device_type", "device_id", "attribute", "direction", "limit", "seconds",
                  "severity"], "规则 Rules", json_out)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Option(help="normal | rainstorm | gas-leak")] = "normal",
+    duration: Annotated[float, typer.Option(help="运行秒数 seconds to run")] = 60.0,
+    rate: Annotated[float, typer.Option(help="每秒读数 readings per second")] = 200.0,
+    seed: Annotated[int, typer.Option(help="随机种子 same seed, same readings")] = 0,
+    hour: Annotated[float, typer.Option(help="模拟起始时刻 simulated start hour (0–24)")] = 8.0,
+    speed: Annotated[float, typer.Option(help="模拟时钟倍速 simulated seconds per second")] = 60.0,
+    url: Annotated[str | None, typer.Option(help="发往运行中的服务 send to a running server, e.g. http://127.0.0.1:8000")] = None,
+    key: Annotated[str | None, typer.Option(envvar="AICITY_API_KEY", help="工作人员 API key (with --url)")] = None,
+    mqtt: Annotated[str | None, typer.Option(help="经 MQTT 发布 publish over MQTT, e.g. mqtt://127.0.0.1:1883")] = None,
+    fast: Annotated[bool, typer.Option(help="不按速率等待 send as fast as possible")] = False,
+    json_out: JsonOut = False, data_dir: DataDir = None,
+) -> None:
+    """城市模拟器：数百个虚拟设备、默认规则与场景 The demo city simulator: devices, rules, readings, scenarios."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from aicity.cli_support import err_console, fail
+    from aicity.hub.iot import simulator
+
+    if scenario not in simulator.SCENARIOS:
+        fail(f"未知场景 unknown scenario '{scenario}'; scenarios: {', '.join(simulator.SCENARIOS)}")
+    if duration <= 0 or rate <= 0:
+        fail("--duration 与 --rate 须大于 0 / must be positive")
+    if url and not key:
+        fail("--url 需要工作人员 API key（--key 或 AICITY_API_KEY）/ --url needs a staff key")
+    if not url:
+        open_city(data_dir)
+    city: simulator.City = simulator.RemoteCity(url, key or "") if url else simulator.LocalCity()
+    sender = simulator.MqttSender(mqtt) if mqtt else None
+    plan = simulator.Plan(scenario=cast(simulator.Scenario, scenario), duration=duration, rate=rate, seed=seed,
+                          hour=hour, speed=speed)
+    with Progress(TextColumn(f"[bold]模拟 {scenario}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
+        task = bar.add_task(scenario, total=plan.total)
+        try:
+            summary = simulator.simulate(city, plan, sender, pace=not fast, settle_s=2.0 if sender else 0.0,
+                                         progress=lambda done, total: bar.update(task, completed=done))
+        finally:
+            if sender is not None:
+                sender.close()
+    out = summary.to_dict()
+    if json_out:
+        print_json(out)
+        return
+    console = Console()
+    console.print(f"场景 scenario [bold]{scenario}[/]：设备 {out['devices']} 个（新建 {out['devices_created']}），"
+                  f"新建规则 {out['rules_created']} 条，发送读数 {out['readings_sent']} 条，被拒 {out['rejected']} 条，"
+                  f"告警 {out['alarms_raised']} 个，事件 {out['events_filed']} 件")
+    _show(out["events"], ["id", "category", "department", "status"], "事件 Events filed", False)
