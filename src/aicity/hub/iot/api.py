@@ -8,6 +8,9 @@
   (`Authorization: Bearer …`, e.g. an operator key) and may send many devices' readings in one
   batch, each with its `device_id`. One invalid reading rejects the whole batch (422, listing
   every invalid reading by index); nothing is stored half-way.
+- `POST /cameras/{device_id}/frames` — a camera's frame (JPEG or PNG, a multipart `file` or the
+  raw body), checked for a black screen, a frozen picture, blur and occlusion; each finding opens
+  an alarm on the camera, a passing check clears it. The camera's own `X-Device-Key` or a staff key.
 - devices, rules: CRUD for staff; alarms: list, acknowledge, clear.
 """
 
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from aicity.core.errors import Problem, forbidden, unauthorized
 from aicity.hub.events.service import actor_name
-from aicity.hub.iot import rules, service
+from aicity.hub.iot import rules, service, video
 from aicity.hub.iot.schemas import BatchBody, ReadingBody
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.identity.api import Caller
@@ -134,6 +139,61 @@ def telemetry(body: BatchBody | ReadingBody, principal: Caller, x_device_key: De
         result = service.ingest([ReadingIn(r.device_id or "", r.attribute, r.value, r.unit, r.observed_at)
                                  for r in rows])
     return {"stored": result.stored, "devices": result.devices, "alarms": [rules.alarm_json(a) for a in result.alarms]}
+
+
+#: room for a multipart envelope around the largest frame
+_ENVELOPE = 64 * 1024
+
+
+async def _frame(request: Request) -> bytes:
+    """The image in the request: a multipart `file` field, or else the raw body; read no further
+    than the size limit allows."""
+    limit = video.MAX_BYTES + _ENVELOPE
+    if int(request.headers.get("content-length") or 0) > limit:
+        raise video.too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise video.too_large()
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return bytes(body)
+
+    async def once() -> Any:
+        yield bytes(body)
+
+    try:
+        form = await MultiPartParser(request.headers, once(), max_files=1, max_fields=10).parse()
+    except MultiPartException as e:
+        raise video.invalid_image(f"multipart 请求无效 / invalid multipart body: {e.message}") from None
+    try:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise video.invalid_image("multipart 请求须有 file 字段 / a multipart body needs a `file` field")
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+def _camera_or_staff(device_id: str, principal: Principal | None, key: str | None) -> None:
+    if key:
+        if service.device_by_credential(key).id != device_id:
+            raise forbidden("设备只能上报自己的画面 a device sends only its own frames")
+    else:
+        _staff(principal)
+
+
+@router.post("/cameras/{device_id}/frames", summary="视频画面健康检查 Check a camera's frame",
+             openapi_extra={"requestBody": {"content": {
+                 "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                 "image/png": {"schema": {"type": "string", "format": "binary"}},
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "file": {"type": "string", "format": "binary"}}}}}}})
+async def camera_frame(device_id: str, request: Request, principal: Caller,
+                       x_device_key: DeviceKey = None) -> dict[str, Any]:
+    await run_in_threadpool(_camera_or_staff, device_id, principal, x_device_key)
+    data = await _frame(request)
+    return video.health_json(await run_in_threadpool(video.check_frame, device_id, data))
 
 
 @router.get("/rules", summary="规则列表 Rules")

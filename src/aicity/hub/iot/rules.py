@@ -207,6 +207,20 @@ def apply_hits(s: Session, hits: list[Hit], now: datetime) -> list[Alarm]:
     return raised
 
 
+def builtin_rule(rule_id: str, name: str, severity: str = "medium") -> Rule:
+    """A rule that lives in code, not in the rules table (e.g. a camera's video health check).
+    Its alarms open, de-duplicate per rule and device, clear and become events like any other."""
+    return Rule(id=rule_id, name=name, kind="builtin", severity=severity, enabled=True)
+
+
+def record_hits(hits: list[Hit], now: datetime | None = None) -> list[Alarm]:
+    """Apply `hits` in their own transaction, then announce the alarms opened; returns them."""
+    with database().session() as s:
+        raised = apply_hits(s, hits, now or utcnow())
+    announce(raised)
+    return raised
+
+
 def check_no_data(now: datetime | None = None) -> list[Alarm]:
     """Raise an alarm for every device silent longer than a no-data rule allows."""
     now = now or utcnow()
