@@ -44,3 +44,4 @@ def pages() -> list[dict]:
 register_page(Page(id="chat", title="超级助理", module="pages/chat.js"))
 register_page(Page(id="knowledge", title="知识中心", module="pages/knowledge.js"))
 register_page(Page(id="events", title="事件中心", module="pages/events.js"))
+register_page(Page(id="dashboard", title="一屏统览", module="pages/dashboard.js"))

@@ -65,7 +65,8 @@ export class CityMap {
     this.shapes = svg("g", { class: "citymap-districts" });
     this.labels = svg("g", { class: "citymap-labels", "aria-hidden": "true" });
     this.dots = svg("g", { class: "citymap-dots" });
-    this.svg.append(this.shapes, this.labels, this.dots);
+    this.markers = svg("g", { class: "citymap-markers" });
+    this.svg.append(this.shapes, this.labels, this.markers, this.dots);
     this.tooltip = h("div", { class: "citymap-tooltip", testid: "map-tooltip", role: "status", hidden: true });
     this.el = h("div", { class: "citymap", testid: "event-map" }, this.svg, this.tooltip);
   }
@@ -150,6 +151,28 @@ export class CityMap {
       const on = dot.dataset.id === id;
       dot.classList.toggle("is-selected", on);
       if (on) this.dots.append(dot); // on top of its neighbours
+    }
+  }
+
+  /** Extra markers under the event dots (the dashboard's devices and alarms): each
+   * {id, lat, lon, shape: "circle"|"square"|"ring", cls, title, testid, onClick}. Unlocated ones are skipped. */
+  setMarkers(markers) {
+    this.markers.replaceChildren();
+    if (!this.proj) return;
+    for (const m of markers) {
+      if (typeof m.lat !== "number" || typeof m.lon !== "number") continue;
+      const [cx, cy] = this.proj.point(m.lon, m.lat);
+      const r = m.r || 5;
+      const attrs = {
+        class: `citymap-marker ${m.cls || ""}`, testid: m.testid || "map-marker", "data-id": m.id,
+        "aria-label": m.title, role: m.onClick ? "button" : null, tabindex: m.onClick ? "0" : null,
+        onclick: m.onClick || null,
+        onkeydown: m.onClick ? (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), m.onClick()) : null,
+      };
+      const title = svg("title", { text: m.title });
+      this.markers.append(m.shape === "square"
+        ? svg("rect", { ...attrs, x: cx - r, y: cy - r, width: 2 * r, height: 2 * r, rx: 1.5 }, title)
+        : svg("circle", { ...attrs, cx, cy, r }, title));
     }
   }
 }
