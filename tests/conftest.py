@@ -18,6 +18,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from aicity.cli_support import open_city, ready_assistant
+from aicity.hub.events.cli import ready as ready_events
 from aicity.server import create_app
 
 IN_CI = os.environ.get("CI") == "true"
@@ -28,6 +29,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("city")
     open_city(data_dir)
     ready_assistant()  # routing results must not depend on whether the vectors are done
+    ready_events()  # nor event classification (its e5 neighbours compute in the background)
     return data_dir
 
 

@@ -302,9 +302,9 @@ def publisher(broker: Broker) -> paho.Client:
     return client
 
 
-def publish(client: paho.Client, device_id: str, body: Any) -> None:
+def publish(client: paho.Client, device_id: str, body: Any, topic: str = "telemetry") -> None:
     payload = body if isinstance(body, bytes) else json.dumps(body)
-    client.publish(f"aicity/{device_id}/telemetry", payload, qos=1).wait_for_publish(5)
+    client.publish(f"aicity/{device_id}/{topic}", payload, qos=1).wait_for_publish(5)
 
 
 def test_mqtt_end_to_end_and_broker_restart(iot: TestClient, pkey: str, broker: Broker) -> None:
@@ -348,3 +348,27 @@ def test_readings_reach_the_twin(iot: TestClient, pkey: str) -> None:
     assert entity["location"]["value"]["coordinates"] == [114.36, 30.52]
     history = iot.get(f"/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevelObserved:{device_id}").json()
     assert [v["value"] for v in history["waterLevel"]][-2:] == [1.2, 1.6]
+
+
+def test_commands_reach_an_actuator_over_mqtt_and_its_ack_comes_back(iot: TestClient, pkey: str,
+                                                                     broker: Broker) -> None:
+    from aicity.hub.iot import commands
+
+    valve, _ = provision(iot, pkey, "Valve")
+    ingest = MqttIngest(broker.url, client_id=f"aicity-test-{next(_ids)}").start()
+    device = publisher(broker)
+    received: list[dict[str, Any]] = []
+    device.on_message = lambda _c, _u, msg: received.append(json.loads(msg.payload))
+    device.subscribe(f"aicity/{valve}/commands", qos=1)
+    try:
+        wait_for(ingest.connected.is_set)
+        time.sleep(0.2)  # the device's subscription reaches the broker
+        command = commands.send(valve, "close", {}, "test")
+        message = wait_for(lambda: received and received[0])
+        assert message["id"] == command.id and message["command"] == "close"
+        publish(device, valve, {"id": command.id, "result": {"position": "closed"}}, topic="ack")
+        wait_for(lambda: commands.get(command.id).status == "acknowledged")
+    finally:
+        device.loop_stop()
+        device.disconnect()
+        ingest.stop()

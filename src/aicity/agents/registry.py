@@ -51,11 +51,12 @@ class AgentRegistry:
 
 def builtin_agents() -> list[Agent]:
     from aicity.agents.city_ops.agent import build as city_ops
+    from aicity.agents.city_safety.agent import build as city_safety
     from aicity.agents.gov_service.agent import build as gov_service
     from aicity.agents.governance.agent import build as governance
     from aicity.agents.policy.agent import build as policy
 
-    return [gov_service(), policy(), city_ops(), governance()]
+    return [gov_service(), policy(), city_ops(), governance(), city_safety()]
 
 
 def default_registry(extra_yaml_dirs: list[Path] | None = None) -> AgentRegistry:

@@ -12,6 +12,8 @@
   raw body), checked for a black screen, a frozen picture, blur and occlusion; each finding opens
   an alarm on the camera, a passing check clears it. The camera's own `X-Device-Key` or a staff key.
 - devices, rules: CRUD for staff; alarms: list, acknowledge, clear.
+- `POST /devices/{id}/commands` (admin only; others go through an approved `actuate` skill),
+  `GET /devices/{id}/commands/pending` and `POST /commands/{id}/ack` (the device, `X-Device-Key`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from aicity.core.errors import Problem, forbidden, unauthorized
 from aicity.hub.events.service import actor_name
-from aicity.hub.iot import rules, service, video
+from aicity.hub.iot import commands, rules, service, video
 from aicity.hub.iot.schemas import BatchBody, ReadingBody
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.identity.api import Caller
@@ -231,3 +233,55 @@ def alarm_action(alarm_id: str, action: str, principal: Caller) -> dict[str, Any
 def stats(principal: Caller) -> dict[str, int]:
     _staff(principal)
     return dict(service.counters)
+
+
+# --- commands to actuators (hub/iot/commands.py) --------------------------------------------------
+
+class CommandBody(BaseModel):
+    command: str = Field(min_length=1, max_length=20, description="Valve: close/open；SluiceGate: open/close；Streetlight: on/off")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class AckBody(BaseModel):
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+def _admin(principal: Principal | None) -> str:
+    actor = _staff(principal)
+    if principal is None or principal.role.value != "admin":
+        raise forbidden("仅限管理员；其他人员请通过审批流程 admin only; others go through an approval")
+    return actor
+
+
+def _own_device(device_id: str, key: str | None) -> Any:
+    if not key:
+        raise unauthorized("需要设备凭证 X-Device-Key / the device credential is required")
+    device = service.device_by_credential(key)
+    if device.id != device_id:
+        raise forbidden("设备只能读取自己的指令 a device reads only its own commands")
+    return device
+
+
+@router.post("/devices/{device_id}/commands", status_code=201, summary="下发指令 Send a command (admin)")
+def send_command(device_id: str, body: CommandBody, principal: Caller) -> dict[str, Any]:
+    return commands.command_json(commands.send(device_id, body.command, body.params, _admin(principal)))
+
+
+@router.get("/devices/{device_id}/commands", summary="设备指令记录 A device's commands")
+def device_commands(device_id: str, principal: Caller, status: str | None = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+    _staff(principal)
+    return [commands.command_json(c) for c in commands.list_commands(device_id, status, limit)]
+
+
+@router.get("/devices/{device_id}/commands/pending", summary="设备取待执行指令 A device fetches its open commands")
+def pending_commands(device_id: str, x_device_key: DeviceKey = None) -> list[dict[str, Any]]:
+    return [commands.command_message(c) for c in commands.fetch_pending(_own_device(device_id, x_device_key))]
+
+
+@router.post("/commands/{command_id}/ack", summary="设备确认指令 A device acknowledges a command")
+def ack_command(command_id: str, x_device_key: DeviceKey = None, body: AckBody | None = None) -> dict[str, Any]:
+    if not x_device_key:
+        raise unauthorized("需要设备凭证 X-Device-Key / the device credential is required")
+    device = service.device_by_credential(x_device_key)
+    return commands.command_json(commands.acknowledge(command_id, device.id, body.result if body else None))

@@ -1,8 +1,9 @@
-"""IoT tables: devices, their readings (attribute history), rules and alarms."""
+"""IoT tables: devices, their readings (attribute history), rules, alarms and commands."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -86,3 +87,28 @@ class Alarm(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     cleared_at: Mapped[datetime | None]
     cleared_by: Mapped[str | None] = mapped_column(String(120))
+
+
+
+class Command(Base):
+    """A command to an actuator (close a valve, open a gate …): pending until delivered (over
+    MQTT, or fetched by the device over HTTP), then acknowledged by the device, or failed after
+    its bounded retries time out."""
+
+    __tablename__ = "iot_commands"
+    __table_args__ = (Index("ix_iot_commands_device_status", "device_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(80))
+    command: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]]
+    #: pending (waiting to be delivered) · sent · acknowledged · failed
+    status: Mapped[str] = mapped_column(String(14), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    #: deliveries so far (the first one included)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    #: when the current attempt began; its timeout counts from here
+    attempted_at: Mapped[datetime]
+    acked_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any] | None]

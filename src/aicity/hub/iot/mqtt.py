@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 
 from aicity.core.errors import Problem
-from aicity.hub.iot import rules, service
+from aicity.hub.iot import commands, rules, service
 from aicity.hub.iot.schemas import BatchBody, Telemetry
 from aicity.hub.iot.service import ReadingIn
 
@@ -53,7 +53,7 @@ class MqttIngest:
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_: self.connected.clear()
-        self.client.on_message = lambda _c, _u, msg: self._queue.put(msg)
+        self.client.on_message = self._on_message
         self._worker = threading.Thread(target=self._work, name="iot-mqtt-ingest", daemon=True)
 
     def _on_connect(self, client: paho.Client, _userdata: object, _flags: object, reason: object,
@@ -61,16 +61,31 @@ class MqttIngest:
         if getattr(reason, "is_failure", False):
             log.warning("MQTT broker refused the connection: %s", reason)
             return
-        client.subscribe(TOPIC, qos=1)
+        client.subscribe([(TOPIC, 1), (commands.ACK_TOPIC, 1)])
         self.connected.set()
+
+    def _on_message(self, client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
+        if msg.topic.endswith("/ack"):  # an actuator acknowledging a command: small, handled at once
+            commands.on_mqtt_ack(msg.topic, msg.payload)
+            client.ack(msg.mid, msg.qos)
+        else:
+            self._queue.put(msg)
 
     def start(self) -> MqttIngest:
         self._worker.start()
+        # commands to actuators go out on this connection, at QoS 1
+        commands.attach_publisher(self._publish)
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
         return self
 
+    def _publish(self, topic: str, payload: bytes) -> None:
+        info = self.client.publish(topic, payload, qos=1)
+        if info.rc != paho.MQTT_ERR_SUCCESS:  # not connected: the command waits for the retry watcher
+            raise ConnectionError(f"MQTT publish to {topic} failed: {paho.error_string(info.rc)}")
+
     def stop(self) -> None:
+        commands.attach_publisher(None)
         self._stop.set()
         self.client.disconnect()
         self.client.loop_stop()
@@ -133,8 +148,9 @@ def start() -> Callable[[], None]:
         while not stop.wait(rules.watch_interval(rules.active_rules()).total_seconds()):
             try:
                 rules.check_no_data()
+                commands.expire_commands()  # commands not acknowledged in time: retried, then failed
             except Exception:
-                log.exception("no-data check failed")
+                log.exception("no-data or command check failed")
 
     threading.Thread(target=watch, name="iot-no-data", daemon=True).start()
 
