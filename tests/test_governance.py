@@ -9,14 +9,14 @@ from aicity.identity import service as identity
 
 
 def test_a_report_in_chat_files_a_dispatched_event(client: TestClient) -> None:
-    body = client.post("/api/v1/assistant/ask", json={"text": "帮我报修一下，幸福路12号的路灯不亮了，晚上很黑"}).json()
+    body = client.post("/api/v1/assistant/ask", json={"text": "帮我报修一下，梨园街40号的路灯不亮了，晚上很黑"}).json()
     assert [(s["agent"], s["skill"]) for s in body["skills"]] == [("governance", "report_event")]
     event = body["event"]
     assert event["category"] == "streetlight" and event["department"] == "urban" and event["status"] == "dispatched"
     assert event["id"] in body["answer"] and "城市管理" in body["answer"]
     _, admin = identity.create_api_key("gov-admin", "admin")
     stored = client.get(f"/api/v1/events/{event['id']}", headers={"X-API-Key": admin}).json()
-    assert stored["source"] == "assistant" and stored["address"] == "幸福路12号" and stored["district"]
+    assert stored["source"] == "assistant" and stored["address"] == "梨园街40号" and stored["district"]
 
 
 def test_questions_are_not_filed_as_events(client: TestClient) -> None:
