@@ -199,7 +199,7 @@ class Assistant:
                     step["approval"] = outcome.approval_id
                 return outcome.result, 0.0, outcome.error
             if skill.risk == RiskLevel.write:  # it records something in the city: audited (never the raw text)
-                audit.record(approvals.actor(ctx.principal), "tool.call", f"{task.agent}.{task.skill}",
+                audit.record(ctx.principal.actor, "tool.call", f"{task.agent}.{task.skill}",
                              {"trace_id": ctx.tracer.id, "params": guard.redact(dict(task.params))})
             try:
                 inp = skill.input_model.model_validate({**task.params, "text": task.text})

@@ -20,10 +20,13 @@ def caller(authorization: str | None = None, x_api_key: str | None = None, sessi
            client: str = "") -> Principal | None:
     """The authenticated principal, from `Authorization: Bearer KEY|SESSION`, `X-API-Key` or
     the console's session cookie (`security/auth.py`)."""
-    credential = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        credential = authorization[7:].strip()
-    return auth.identify(credential, session, client)
+    presented = bearer(authorization)
+    return auth.identify(x_api_key if presented is None else presented, session, client)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The credential in an `Authorization: Bearer …` header, or None without one."""
+    return authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
 
 
 def client_address(request: Request) -> str:
@@ -66,17 +69,12 @@ class KeyRequest(BaseModel):
     department: str | None = None
 
 
-def audit_actor(principal: Principal) -> str:
-    """How the audit ledger names a caller: `role:key_id` (`role:local` without a key)."""
-    return f"{principal.role.value}:{principal.key_id or 'local'}"
-
-
 Admin = Annotated[Principal, Depends(require_admin)]
 
 
 @router.post("/keys", status_code=201, summary="创建 API key（管理员）")
 def create_key(body: KeyRequest, admin: Admin) -> dict:
-    key, plaintext = service.create_api_key(body.name, body.role, body.department, actor=audit_actor(admin))
+    key, plaintext = service.create_api_key(body.name, body.role, body.department, actor=admin.actor)
     return {"id": key.id, "name": key.name, "role": key.role, "department": key.department_id, "key": plaintext}
 
 
@@ -88,4 +86,4 @@ def list_keys(_: Annotated[Principal, Depends(require_admin)]) -> list[dict]:
 
 @router.delete("/keys/{key_id}", status_code=204, summary="吊销 API key（管理员）")
 def revoke_key(key_id: str, admin: Admin) -> None:
-    service.revoke_api_key(key_id, actor=audit_actor(admin))
+    service.revoke_api_key(key_id, actor=admin.actor)

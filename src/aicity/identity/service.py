@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import bad_request, forbidden, not_found, unauthorized
-from aicity.core.ids import new_id, utcnow
+from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.identity.models import PUBLIC_ROLES, STAFF_ROLES, ApiKey, Department, Role
 from aicity.security import audit
 
@@ -30,6 +29,12 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def actor(self) -> str:
+        """How the audit ledger and the approval queue name this caller: `role:key_id`
+        (`role:local` without a key)."""
+        return f"{self.role.value}:{self.key_id or 'local'}"
 
 
 def parse_role(value: str) -> Role:
@@ -70,9 +75,6 @@ def department_name(dept_id: str) -> str:
     return next((d.name for d in list_departments() if d.id == dept_id), dept_id)
 
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
 
 def create_api_key(name: str, role: str, department: str | None = None, *,
                    actor: str = "system") -> tuple[ApiKey, str]:
@@ -87,7 +89,7 @@ def create_api_key(name: str, role: str, department: str | None = None, *,
             id=new_id("key"),
             name=name,
             prefix=plaintext[:10],
-            key_hash=_hash(plaintext),
+            key_hash=secret_digest(plaintext),
             role=parsed.value,
             department_id=department,
             created_at=utcnow(),
@@ -117,7 +119,7 @@ def authenticate(plaintext: str | None) -> Principal | None:
     """The principal behind a presented key; None when no key was presented."""
     if not plaintext:
         return None
-    digest = _hash(plaintext)
+    digest = secret_digest(plaintext)
     with database().session() as s:
         key = s.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or key.revoked or not hmac.compare_digest(key.key_hash, digest):

@@ -54,10 +54,6 @@ class Outcome:
     approval_id: str | None = None
 
 
-def actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.key_id or 'local'}"
-
-
 def policy() -> guard.ApprovalPolicy:
     return guard.current_policy()[0].approvals
 
@@ -84,20 +80,20 @@ def submit(task: SubTask, skill: Skill, ctx: SkillContext) -> Outcome:
     if findings := untrusted_findings(ctx.tracer):
         ctx.tracer.note("security-finding", type="tool-hijack", agent=task.agent, skill=task.skill,
                         findings=findings)
-        audit.record(actor(principal), "approval.refused", target,
+        audit.record(principal.actor, "approval.refused", target,
                      {"reason": "untrusted-text", "trace_id": ctx.tracer.id, "findings": findings})
         return Outcome("refused", "actuate-refused", _section(
             "操作已拒绝", f"“{skill.name}”的调用来自检索资料或工具结果中的文字，而不是您的请求，已拒绝并记录。"
             "如确需执行，请工作人员直接提出。"))
     if principal.role.value not in rules.request_roles:
-        audit.record(actor(principal), "approval.denied", target, {"role": principal.role.value,
+        audit.record(principal.actor, "approval.denied", target, {"role": principal.role.value,
                                                                    "trace_id": ctx.tracer.id})
         return Outcome("denied", "denied", _section(
             "需要人工审批", f"“{skill.name}”会直接作用于城市设施，只能由有权限的工作人员提出申请并经审批后执行。"
             "如遇紧急情况请拨打 119 或燃气抢修电话。"))
     now = utcnow()
     row = Approval(id=new_id("apr"), agent=task.agent, skill=task.skill, params=dict(task.params), text=task.text,
-                   reason=task.text, requester=actor(principal), requester_role=principal.role.value,
+                   reason=task.text, requester=principal.actor, requester_role=principal.role.value,
                    department=principal.department, status="pending", created_at=now,
                    expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=ctx.tracer.id)
     with database().session() as s:
@@ -151,7 +147,7 @@ def _decidable(approval_id: str, approver: Principal) -> Approval:
     row = get(approval_id)
     if approver.role.value not in rules.approver_roles:
         raise forbidden(f"角色 '{approver.role.value}' 无审批权限 / this role may not decide approvals")
-    if rules.second_person and actor(approver) == row.requester:
+    if rules.second_person and approver.actor == row.requester:
         raise forbidden("申请人不能审批自己的申请 / the requester cannot decide their own request",
                         "approval-same-person")
     if row.status != "pending":
@@ -173,8 +169,8 @@ def _decide(approval_id: str, **values: Any) -> Approval:
 def approve(approval_id: str, approver: Principal, note: str, registry: AgentRegistry) -> Approval:
     """Approve and run the skill with the original params, as the requester; record the result."""
     row = _decidable(approval_id, approver)
-    _decide(approval_id, status="approved", decided_by=actor(approver), note=note)
-    audit.record(actor(approver), "approval.approved", approval_id, {"skill": f"{row.agent}.{row.skill}",
+    _decide(approval_id, status="approved", decided_by=approver.actor, note=note)
+    audit.record(approver.actor, "approval.approved", approval_id, {"skill": f"{row.agent}.{row.skill}",
                                                                        "note": guard.redact(note)})
     requester = Principal(role=Role(row.requester_role), department=row.department,
                           key_id=None if row.requester.endswith(":local") else row.requester.split(":", 1)[1])
@@ -204,8 +200,8 @@ def approve(approval_id: str, approver: Principal, note: str, registry: AgentReg
 
 def reject(approval_id: str, approver: Principal, reason: str) -> Approval:
     _decidable(approval_id, approver)
-    row = _decide(approval_id, status="rejected", decided_by=actor(approver), note=reason)
-    audit.record(actor(approver), "approval.rejected", approval_id, {"skill": f"{row.agent}.{row.skill}",
+    row = _decide(approval_id, status="rejected", decided_by=approver.actor, note=reason)
+    audit.record(approver.actor, "approval.rejected", approval_id, {"skill": f"{row.agent}.{row.skill}",
                                                                        "reason": guard.redact(reason)})
     return row
 

@@ -228,7 +228,7 @@ def login_with_key(api_key: str, client: str) -> dict[str, Any]:
     if principal is None:
         _audit_failure("auth.login_failed", client, "invalid API key")
         raise unauthorized("API key 无效或已吊销 invalid or revoked API key")
-    audit.record(f"{principal.role.value}:{principal.key_id}", "auth.login", client[:500], {"source": "key"})
+    audit.record(principal.actor, "auth.login", client[:500], {"source": "key"})
     return issue_session(principal, "key", str(principal.key_id))
 
 

