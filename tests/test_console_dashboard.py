@@ -5,7 +5,6 @@ active alarms list, and a click on an alarm drawing the device's readings with t
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,10 +14,10 @@ import pytest
 from aicity.core.ids import utcnow
 from aicity.hub.iot import rules, service
 from aicity.identity import service as identity
+from tests.console import ConsolePage
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 20_000
 OPEN = {"reported", "dispatched", "accepted", "in_progress"}
 _ids = itertools.count()
 READINGS = 12
@@ -60,33 +59,18 @@ def http(live_server: str, keys: dict[str, str]) -> Iterator[httpx.Client]:
         yield c
 
 
-class Page:
+class Page(ConsolePage):
     def __init__(self, browser, base: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        super().__init__(browser)
         self.page.goto(base + "/#/dashboard")
         self.tid("map-district").first.wait_for()
-
-    def tid(self, testid: str):
-        return self.page.get_by_test_id(testid)
 
     def kpi(self, key: str) -> int:
         return int(self.page.locator(f"[data-testid=kpi][data-kpi={key}] [data-testid=kpi-value]").text_content())
 
     def set_key(self, key: str) -> None:
-        self.page.locator("#api-key").fill(key)
-        self.page.locator("#api-key").press("Enter")
-        self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')")
+        self.enter_key(key)
         self.tid("alarm-item").first.wait_for()
-
-    def unexpected_errors(self, *statuses: int) -> list[str]:
-        allowed = "|".join(map(str, statuses)) or "x"
-        return [m for m in self.console_errors if not re.search(rf"status of ({allowed})\b", m)]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ an event never becomes markup."""
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 
 import httpx
@@ -17,10 +16,10 @@ from aicity.hub.events import service
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from tests.console import ConsolePage
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 20_000
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>粗体</b>'
 OPEN = {"reported", "dispatched", "accepted", "in_progress"}
 _points = itertools.count()
@@ -71,18 +70,12 @@ def listed(http: httpx.Client, **filters) -> list[dict]:
     return resp.json()["events"]
 
 
-class EventsPage:
+class EventsPage(ConsolePage):
     """A fresh browser context on the events page, recording errors and dialogs."""
 
     def __init__(self, browser, base: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
+        super().__init__(browser)
         self.dialogs: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         self.page.on("dialog", self._dialog)
         self.page.goto(base + "/#/events")
         self.tid("events-table").wait_for()
@@ -91,9 +84,6 @@ class EventsPage:
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
-
-    def tid(self, testid: str):
-        return self.page.get_by_test_id(testid)
 
     def row(self, event_id: str):
         return self.page.locator(f"[data-testid=event-row][data-id='{event_id}']")
@@ -105,9 +95,7 @@ class EventsPage:
         return self.page.locator(f"[data-testid=event-action][data-action='{name}']")
 
     def set_key(self, key: str) -> None:
-        self.page.locator("#api-key").fill(key)
-        self.page.locator("#api-key").press("Enter")
-        self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')")
+        self.enter_key(key)
         self.tid("event-row").first.wait_for()
 
     def wait_rows(self, predicate: str, arg=None) -> None:
@@ -124,10 +112,6 @@ class EventsPage:
     def wait_status(self, status: str) -> None:
         self.page.locator(f"[data-testid=detail-status][data-status='{status}']").wait_for()
 
-    def unexpected_errors(self, *statuses: int) -> list[str]:
-        """Console errors other than the browser's notes on the intended error responses."""
-        allowed = "|".join(map(str, statuses)) or "x"
-        return [m for m in self.console_errors if not re.search(rf"status of ({allowed})\b", m)]
 
 
 @pytest.fixture
