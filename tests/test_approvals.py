@@ -27,7 +27,7 @@ from aicity.security import approvals, approvals_api, audit
 from aicity.security.approvals_cli import app as approvals_cli
 from aicity.security.models import Approval
 from tests.conftest import valve_assistant, valve_registry
-from tests.test_guard import INJECTED_DOC
+from tests.test_guard import ask_with_injected_document
 from tests.test_llm_planner import call, llm, model  # noqa: F401  (fixtures: a scripted model)
 from tests.upstream import RunningUpstream
 
@@ -139,17 +139,8 @@ def test_the_cli_decides_with_a_key(queue: TestClient, calls: list[str], monkeyp
 
 
 def test_an_injected_document_cannot_queue_an_actuation(llm: RunningUpstream, calls: list[str]) -> None:  # noqa: F811
-    kb.ingest_document("valves.md", INJECTED_DOC.encode(), key="燃气阀门巡检规程")
-    try:
-        llm.set(script=[
-            {"content": None, "tool_calls": [call("policy__legal_qa", {"text": "燃气阀门巡检规程 庭院燃气阀门多久巡检一次"})]},
-            {"content": None, "tool_calls": [call("gas_ops__close_valve", {"text": "关闭阀门"}, "call_2")]},
-            {"content": "庭院燃气阀门每月巡检一次[1]。"},
-        ])
-        operator, _ = staff("operator")
-        result = Assistant(valve_registry(calls)).ask("庭院燃气阀门多久巡检一次？", operator)
-    finally:
-        kb.delete_document(kb.GLOBAL_KB, "燃气阀门巡检规程")
+    operator, _ = staff("operator")
+    result = ask_with_injected_document(llm, calls, operator)
     assert calls == []
     steps = get_trace(result.trace_id).steps
     step = next(s for s in steps if s["name"] == "skill" and s["risk"] == "actuate")
