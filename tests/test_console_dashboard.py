@@ -138,3 +138,20 @@ def test_kpis_map_alarms_and_readings_chart(ui: Page, http: httpx.Client, keys: 
     assert chart.get_by_test_id("chart-point").count() == READINGS + 1
     assert ui.unexpected_errors(401, 403) == [], ui.console_errors
 
+
+
+def test_waterlogging_watch_on_the_map_and_list(ui: Page, http: httpx.Client, keys: dict) -> None:
+    # a downpour over 幸福桥下 (drains built for a 3-year storm, ≈ 89 mm/h): it will flood within the hour
+    pkey = service.new_provisioning_key("console-dashboard-flood")
+    gauge, _ = service.provision(pkey, service.DeviceSpec(type="WeatherObserved", id=f"dash-rain-{next(_ids)}",
+                                                          district="donghu", lat=30.4720, lon=114.4050))
+    service.ingest([service.ReadingIn(gauge.id, "precipitation", 200.0, "mm/h", utcnow())])
+    ui.set_key(keys["admin"])
+    item = ui.page.locator("[data-testid=flood-item][data-id='dh-xingfu-bridge']")
+    item.wait_for()
+    assert item.get_attribute("data-level") in ("warning", "flooded") and "幸福路幸福桥下" in item.inner_text()
+    outlook = http.get("/api/v1/safety/waterlogging").json()
+    at_risk = [o["id"] for o in outlook if o["level"] in ("flooded", "warning", "watch")]
+    assert ui.tid("flood-item").count() == len(at_risk)
+    assert ui.page.locator("[data-testid=flood-marker][data-id='dh-xingfu-bridge']").count() == 1
+    assert ui.unexpected_errors(401, 403) == [], ui.console_errors

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from aicity import __version__
+from aicity.agents.city_safety.cli import app as safety_app
 from aicity.assistant.cli import ask
 from aicity.cli_support import open_city, print_json
 from aicity.hub.events.cli import app as events_app
@@ -33,6 +34,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(iot_app, name="iot")
 app.command("simulate", help="示范城市设备模拟器 The demo city simulator (= aicity iot simulate)")(simulate)
+app.add_typer(safety_app, name="safety")
 app.add_typer(audit_app, name="audit")
 app.add_typer(approvals_app, name="approvals")
 report_app.command("security")(security_report)  # one `aicity report` group: daily (events), security

@@ -11,6 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from aicity import __version__
 from aicity.agents import api as agents_api
+from aicity.agents.city_safety import api as safety_api
+from aicity.agents.city_safety import flood
 from aicity.assistant import api as assistant_api
 from aicity.assistant import openai_api
 from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
@@ -44,7 +46,9 @@ def create_app(load_city: bool = True) -> FastAPI:
             assistant()  # build indexes now; route vectors compute in the background
             stop_sla_watcher = events_lifecycle.start_sla_watcher()
             stop_iot = iot_mqtt.start()  # the no-data watcher; the MQTT client when a broker is configured
+            stop_flood_watch = flood.start_watch()
             yield
+            stop_flood_watch()
             stop_iot()
             stop_sla_watcher()
             return
@@ -64,7 +68,7 @@ def create_app(load_city: bool = True) -> FastAPI:
         assistant_api.traces, gateway_api.v1, gateway_api.router, knowledge_api.router,
         catalog_api.router, identity_api.router, agents_api.router, ops_api.router, ops_api.metrics, audit_api.router,
         guard_api.router, approvals_api.router, auth_api.router, security_events_api.router, events_api.router,
-        open311.router, iot_api.router, console_router,
+        open311.router, iot_api.router, safety_api.router, console_router,
     ):
         app.include_router(router, responses=PROBLEM_RESPONSES)
     app.include_router(twin_api.router)  # NGSI-LD answers with its own error bodies, not problem+json

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
                                  description="[aicity.oidc]: an OpenID Connect provider whose ID tokens log in")
     iot: dict[str, Any] = Field(default_factory=dict,
                                 description="[aicity.iot]: provisioning key, MQTT broker, offline threshold")
+    safety: dict[str, Any] = Field(default_factory=dict,
+                                   description="[aicity.safety]: the waterlogging watch (flood_check_s, flood_horizon_min)")
     planner: Literal["auto", "embedded", "llm"] = Field(
         default="auto", description="auto: plan with the LLM when its model group has a deployment")
     planner_group: str = Field(default="chat-large", description="the model group the LLM planner uses")

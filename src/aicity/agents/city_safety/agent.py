@@ -1,7 +1,8 @@
 """City-safety agent (城市安全智能体): closes a gas valve once a person approves (`actuate`),
-and reports the safety situation (active alarms by severity and district, open gas-leak and
-waterlogging events). Its automatic loop (a critical gas alarm → a valve-close proposal in the
-approval queue) is in `loop.py`."""
+reports the safety situation (active alarms by severity and district, open gas-leak and
+waterlogging events) and watches for waterlogging (which roads will flood, `flood.py`). Its
+automatic loop (a critical gas alarm → a valve-close proposal in the approval queue) is in
+`loop.py`."""
 
 from __future__ import annotations
 
@@ -19,9 +20,13 @@ from aicity.agents.base import (
     SkillInput,
     SkillResult,
 )
-from aicity.agents.city_safety import loop  # noqa: F401  (subscribes the gas-alarm loop to the bus)
+from aicity.agents.city_safety import (
+    flood,
+    loop,  # noqa: F401  (subscribes the gas-alarm loop to the bus)
+)
 from aicity.agents.city_safety.valves import resolve_valve
 from aicity.core.db import database
+from aicity.hub.events.gazetteer import district_in
 from aicity.hub.events.lifecycle import OPEN_STATES
 from aicity.hub.events.models import Event
 from aicity.hub.iot import commands
@@ -74,6 +79,40 @@ def safety_situation(inp: SkillInput, ctx: SkillContext) -> SkillResult:
                              "events": {c: sum(1 for x, _ in events if x == c) for c in WATCHED}})
 
 
+class WaterloggingInput(SkillInput):
+    district: str | None = Field(None, description="区域，如 东湖区；默认全市 the district, default the whole city")
+    horizon_min: int = Field(flood.DEFAULT_HORIZON_MIN, ge=flood.HORIZONS[0], le=flood.HORIZONS[1],
+                             description="预测时长（分钟）minutes ahead")
+
+
+def waterlogging_watch(inp: WaterloggingInput, ctx: SkillContext) -> SkillResult:
+    named = district_in(inp.text)
+    district = inp.district or (named.id if named else None)
+    items = flood.outlook(inp.horizon_min, district)
+    urgent = [o for o in items if o.level in (flood.Level.flooded, flood.Level.warning, flood.Level.watch)]
+    rows = [o.to_dict() for o in urgent]
+    counts = Counter(o.level for o in items)
+    where = (named.name if named else district) or "全市"
+    summary = (f"{where}共 {len(items)} 个易涝点：内涝 {counts[flood.Level.flooded]}，"
+               f"{inp.horizon_min} 分钟内将内涝（预警）{counts[flood.Level.warning]}，关注 {counts[flood.Level.watch]}，"
+               f"无数据 {counts[flood.Level.no_data]}。")
+    lines = [summary]
+    if rows:
+        lines += ["", "| 等级 | 道路 | 区域 | 积水 m | 雨强 mm/h | 预计 m | 超 15cm 还有 |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['level_label']} | {r['road']}{r['name']} | {r['district']} | "
+                  f"{r['depth']['value'] if r['depth'] else '—'} | {r['rain']['value'] if r['rain'] else '—'} | "
+                  f"{r['predicted_depth_m']} | {'—' if r['minutes_to_flood'] is None else str(r['minutes_to_flood']) + ' 分钟'} |"
+                  for r in rows]
+        if any(r["closure"] for r in rows):
+            lines.append("\n积水将超过封闭水深的道路，建议交警封闭交通、水务部门调派排涝力量。")
+    else:
+        lines.append("暂无积水风险。")
+    lines.append("\n依据：GB 51222-2017 以一条车道积水深度超过 15 cm 为内涝；排水能力按暴雨强度公式（GB 50014-2021）"
+                 "和各点设计重现期计算，外江（湖）水位高于排口时按顶托折减（演示城市假设）。")
+    return SkillResult(sections=[Section(title=f"内涝预警（未来 {inp.horizon_min} 分钟）", body="\n".join(lines))],
+                       departments=["water"] if rows else [],
+                       data={"outlook": rows, "counts": {level.value: counts[level] for level in flood.Level}})
+
 def build() -> Agent:
     return Agent(
         id=AGENT_ID,
@@ -91,5 +130,10 @@ def build() -> Agent:
                   description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件",
                   examples=["城市安全态势报告", "现在有多少燃气和内涝告警"],
                   cues=("安全态势", "安全形势"), cue_priority=95, route_weight=0.5),
+            Skill(id="waterlogging_watch", name="内涝预警", input_model=WaterloggingInput, handler=waterlogging_watch,
+                  roles=SAFETY_ROLES,
+                  description="根据雨量、路面积水和外江水位预测未来一小时哪些道路会积水内涝（易涝点预警）",
+                  examples=["未来一小时哪些道路会内涝", "哪些易涝点快要积水了", "江滨区哪些路会被淹"],
+                  cues=("内涝预警", "会内涝", "易涝点", "会被淹", "会积水"), cue_priority=95, route_weight=0.5),
         ],
     )

@@ -121,15 +121,6 @@ def _time_range(text: str, day: date) -> tuple[datetime | None, datetime | None,
     return None, None, "", ""
 
 
-def _district(text: str) -> tuple[gazetteer.District | None, str]:
-    lowered = text.lower()
-    for d in gazetteer.districts():
-        for name in (d.name, d.name.removesuffix("区"), d.name_en.lower(), d.id):
-            if name in lowered:
-                return d, name
-    return None, ""
-
-
 def _category(text: str, residual: str) -> str | None:
     """A category the question names (its id, name or part of it), else the classifier's
     confident reading of what remains of the question."""
@@ -147,7 +138,7 @@ def parse_question(text: str, day: date | None = None) -> tuple[insights.Filters
     """The filters an official's question names, and how each reads (for the answer)."""
     text = normalize(text)
     since, until, time_label, time_words = _time_range(text, day or insights.today())
-    district, district_words = _district(text)
+    district, district_words = gazetteer.district_named_in(text)
     statuses: frozenset[str] = frozenset()
     overdue, status_label, status_words = False, "", ""
     for pattern, chosen, name in _STATUS_WORDS:

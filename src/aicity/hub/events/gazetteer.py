@@ -141,6 +141,21 @@ def district_by_name(name: str) -> District | None:
     return None
 
 
+def district_in(text: str) -> District | None:
+    """The first district a text names (东湖区, 东湖, Donghu or donghu)."""
+    return district_named_in(text)[0]
+
+
+def district_named_in(text: str) -> tuple[District | None, str]:
+    """The first district a text names, and the words that named it."""
+    lowered = text.lower()
+    for d in districts():
+        for name in (d.name, d.name.removesuffix("区"), d.name_en.lower(), d.id):
+            if name in lowered:
+                return d, name
+    return None, ""
+
+
 def locate(lat: float, lon: float) -> District | None:
     """The district that contains the point; None outside the city (the API refuses those)."""
     for d in districts():

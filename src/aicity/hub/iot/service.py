@@ -207,6 +207,20 @@ def readings(device_id: str, attribute: str | None = None, limit: int = 500) -> 
         return list(s.scalars(query))
 
 
+
+def readings_between(device_ids: Iterable[str], attribute: str, since: datetime,
+                     until: datetime) -> dict[str, list[tuple[datetime, float]]]:
+    """Each device's readings of `attribute` observed in [since, until], oldest first (UTC)."""
+    query = (select(Reading.device_id, Reading.observed_at, Reading.value)
+             .where(Reading.device_id.in_(set(device_ids)), Reading.attribute == attribute,
+                    Reading.observed_at >= since, Reading.observed_at <= until).order_by(Reading.observed_at))
+    out: dict[str, list[tuple[datetime, float]]] = {}
+    with database().session() as s:
+        for device_id, observed_at, value in s.execute(query):
+            out.setdefault(device_id, []).append((as_utc(observed_at), value))
+    return out
+
+
 # --- telemetry ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 // 一屏统览 live dashboard of the demo city (staff): KPI tiles (devices online/offline, active
 // alarms by severity, open events, pending approvals), the district map (lib/citymap.js) with
 // devices by type, active alarms by severity and events as dots, the active alarms list (a click
-// draws that device's readings over time, with the rule's threshold), and refresh: a button and
+// draws that device's readings over time, with the rule's threshold), the waterlogging watch
+// (roads flooded or about to flood, on the map and in a list), and refresh: a button and
 // polling every 10 s while the tab is visible, stopped when the page is left.
 //
 // The IoT, events and approvals APIs answer 401/403 without a staff key: the page says so.
@@ -14,6 +15,8 @@ const POLL_MS = 10_000;
 const OPEN = new Set(["reported", "dispatched", "accepted", "in_progress"]);
 const SEVERITIES = { critical: "危急", high: "高", medium: "中", low: "低" };
 const PRIORITIES = { urgent: "紧急", high: "高", normal: "普通", low: "低" };
+// the waterlogging levels worth showing, most urgent first (normal and no_data are left out)
+const FLOOD_LEVELS = ["flooded", "warning", "watch"];
 const enc = encodeURIComponent;
 const slug = (v) => String(v ?? "").replace(/[^\w-]/g, "");
 const label = (table, key) => (key in table ? table[key] : String(key ?? ""));
@@ -67,6 +70,7 @@ class Dashboard {
     this.map.el.dataset.testid = "dashboard-map";
     this.legend = h("div", { class: "ev-legend small muted db-legend" });
     this.alarmList = h("ol", { class: "db-alarms", testid: "alarm-list" });
+    this.floodList = h("ol", { class: "db-alarms", testid: "flood-list" });
     this.chart = h("div", { class: "db-chart", testid: "readings-chart" },
       h("p", { class: "muted small", text: "点击告警查看设备读数曲线 Pick an alarm to see the device's readings." }));
     this.view = h("section", { class: "ev db", "aria-label": "一屏统览 Dashboard" },
@@ -80,6 +84,7 @@ class Dashboard {
           h("section", { class: "ev-card db-chart-card", "aria-label": "设备读数 Readings" },
             h("h2", { class: "ev-subhead", text: "设备读数 Readings" }), this.chart)),
         h("aside", { class: "ev-card db-side", "aria-label": "告警 Alarms" },
+          h("h2", { class: "ev-subhead", text: "内涝预警 Waterlogging watch" }), this.floodList,
           h("h2", { class: "ev-subhead", text: "活动告警 Active alarms" }), this.alarmList)));
   }
 
@@ -102,14 +107,15 @@ class Dashboard {
 
   async load() {
     const seq = ++this.seq.load;
-    let devices, alarms, events, approvals, rules;
+    let devices, alarms, events, approvals, rules, floods;
     try {
-      [devices, alarms, events, approvals, rules] = await Promise.all([
+      [devices, alarms, events, approvals, rules, floods] = await Promise.all([
         this.api.get("/api/v1/iot/devices?limit=5000"),
         this.api.get("/api/v1/iot/alarms?status=active&limit=1000"),
         this.api.get("/api/v1/events?limit=500"),
         this.api.get("/api/v1/approvals?status=pending&limit=500"),
         this.api.get("/api/v1/iot/rules"),
+        this.api.get("/api/v1/safety/waterlogging"),
       ]);
     } catch (err) {
       if (seq !== this.seq.load || this.disposed) return;
@@ -123,8 +129,11 @@ class Dashboard {
     this.devices = new Map(devices.map((d) => [d.id, d]));
     const open = (events.events || []).filter((ev) => OPEN.has(ev.status));
     this.showKpis(devices, alarms, open, approvals);
-    this.showMap(devices, alarms, open);
+    const atRisk = floods.filter((o) => FLOOD_LEVELS.includes(o.level))
+      .sort((a, b) => FLOOD_LEVELS.indexOf(a.level) - FLOOD_LEVELS.indexOf(b.level));
+    this.showMap(devices, alarms, open, atRisk);
     this.showAlarms(alarms);
+    this.showFloods(atRisk);
     this.updated.textContent = `更新于 ${when(new Date().toISOString())}`;
     if (this.chartDevice) this.showReadings(this.chartDevice.id, this.chartDevice.attribute);
   }
@@ -138,6 +147,7 @@ class Dashboard {
       err.detail ? h("p", { class: "muted small", text: err.detail }) : null);
     this.kpis.replaceChildren();
     this.alarmList.replaceChildren();
+    this.floodList.replaceChildren();
     this.map.setMarkers([]);
     this.map.setEvents([]);
     this.chartDevice = null;
@@ -162,7 +172,7 @@ class Dashboard {
         h("a", { class: "small", href: "#/approvals", testid: "approvals-link", text: "去审批 →" })));
   }
 
-  showMap(devices, alarms, open) {
+  showMap(devices, alarms, open, floods) {
     const types = [...new Set(devices.map((d) => d.type))].sort();
     const typeIndex = Object.fromEntries(types.map((t, i) => [t, i % 8]));
     const markers = devices.map((d) => ({
@@ -178,12 +188,34 @@ class Dashboard {
         title: `${label(SEVERITIES, a.severity)} · ${a.message || a.id}`, onClick: () => this.pickAlarm(a),
       });
     }
+    for (const o of floods) {
+      markers.push({
+        id: o.id, lat: o.lat, lon: o.lon, r: 7, testid: "flood-marker", cls: `db-flood db-flood-${slug(o.level)}`,
+        title: `${o.level_label} · ${o.road}${o.name}`,
+      });
+    }
     this.map.setMarkers(markers);
     this.map.setEvents(open);
     this.legend.replaceChildren(
       ...types.map((t) => h("span", {}, h("i", { class: `ev-swatch db-dev db-dev-${typeIndex[t]}` }), t)),
       ...Object.entries(SEVERITIES).map(([k, v]) => h("span", {}, h("i", { class: `ev-swatch db-alarm db-sev-${k}` }), `告警${v}`)),
+      h("span", {}, h("i", { class: "ev-swatch db-flood db-flood-warning" }), "易涝点 watch point"),
       h("span", {}, h("i", { class: "ev-swatch ev-prio-normal" }), "事件 event"));
+  }
+
+  showFloods(floods) {
+    if (!floods.length) {
+      this.floodList.replaceChildren(h("li", { class: "muted small", text: "暂无积水风险 No road at risk" }));
+      return;
+    }
+    this.floodList.replaceChildren(...floods.map((o) => h("li", {
+      class: `db-alarm-item db-flood-${slug(o.level)}`, testid: "flood-item", "data-id": o.id, "data-level": o.level,
+    },
+    h("div", {}, h("span", { class: `db-sev db-flood-${slug(o.level)}`, text: o.level_label }), " ",
+      h("strong", { text: `${o.road}${o.name}` }), h("span", { class: "muted small", text: ` ${o.district}` })),
+    h("div", { class: "small", text: o.minutes_to_flood === 0 ? `积水 ${o.depth?.value ?? "—"} m`
+      : o.minutes_to_flood != null ? `约 ${o.minutes_to_flood} 分钟后超过 15 cm` : `${o.horizon_min} 分钟后约 ${o.predicted_depth_m ?? "—"} m` }),
+    h("div", { class: "muted small", text: (o.reasons || []).join("；") }))));
   }
 
   showAlarms(alarms) {
