@@ -20,6 +20,7 @@ import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from aicity.core.db import database
@@ -114,6 +115,7 @@ def test_bad_telemetry_is_rejected_and_nothing_is_stored(iot: TestClient, pkey: 
     a, key_a = provision(iot, pkey, "WaterLevelObserved")
     other, _ = provision(iot, pkey, "GasSensor")
     before = service.counters["http.rejected"]
+    exported = rejected_in_metrics(iot)
     for body in ({"attribute": "waterLevel", "value": "high"}, {"value": 1.0}, {"readings": []},
                  {"attribute": "water level!", "value": 1.0}):
         resp = iot.post("/api/v1/iot/telemetry", json=body, headers=key_a)
@@ -128,6 +130,7 @@ def test_bad_telemetry_is_rejected_and_nothing_is_stored(iot: TestClient, pkey: 
                     json={"attribute": "waterLevel", "value": 1.0, "observed_at": future}).status_code == 422
     assert stored(a) == 0
     assert service.counters["http.rejected"] > before
+    assert rejected_in_metrics(iot) == exported + service.counters["http.rejected"] - before  # Prometheus agrees
     # a device reports its own readings only; credentials and devices must be known
     foreign = iot.post("/api/v1/iot/telemetry", headers=key_a, json={"device_id": other, "attribute": "x", "value": 1})
     assert foreign.status_code == 403
@@ -137,6 +140,15 @@ def test_bad_telemetry_is_rejected_and_nothing_is_stored(iot: TestClient, pkey: 
     unknown = iot.post("/api/v1/iot/telemetry", headers=staff, json={"readings": [
         {"device_id": a, "attribute": "waterLevel", "value": 1}, {"device_id": "ghost", "attribute": "x", "value": 1}]})
     assert unknown.status_code == 404 and stored(a) == 0
+
+
+def rejected_in_metrics(iot: TestClient) -> float:
+    """aicity_iot_readings_total{channel="http", outcome="rejected"} as /metrics exports it."""
+    for family in text_string_to_metric_families(iot.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "aicity_iot_readings_total" and sample.labels == {"channel": "http", "outcome": "rejected"}:
+                return sample.value
+    return 0.0
 
 
 def make_rule(iot: TestClient, staff: dict[str, str], **body: Any) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import prometheus_client
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -48,14 +49,20 @@ CLOCK_SKEW = timedelta(minutes=5)
 #: the most readings one request or MQTT message may carry
 MAX_BATCH = 10_000
 
-#: rejected and stored readings by channel ("http.rejected", "mqtt.stored" …), for /stats and metrics
+#: rejected and stored readings by channel ("http.rejected", "mqtt.stored" …), for /stats
 counters: Counter[str] = Counter()
 _counter_lock = threading.Lock()
+#: the same counts for Prometheus (`/metrics`): aicity_iot_readings_total{channel, outcome}
+READINGS = prometheus_client.Counter("aicity_iot_readings", "Readings and frames by channel and outcome",
+                                     ["channel", "outcome"])
 
 
 def count(name: str, n: int = 1) -> None:
+    """Count `n` under "channel.outcome" (e.g. "http.rejected")."""
     with _counter_lock:
         counters[name] += n
+    channel, _, outcome = name.partition(".")
+    READINGS.labels(channel, outcome).inc(n)
 
 
 # --- configuration -----------------------------------------------------------------------------
