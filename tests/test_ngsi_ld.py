@@ -1,4 +1,5 @@
-"""NGSI-LD twin API: entities, queries, attributes, batch, subscriptions, temporal, @context, errors."""
+"""NGSI-LD twin API: entities, queries, attributes, replace, scopes, multi-attributes (datasetId),
+batch, subscriptions, temporal retrieval and queries, @context, errors; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,17 +9,30 @@ import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
 import uvicorn
+from alembic import command
+from alembic.config import Config
 from fastapi.testclient import TestClient
+from sqlalchemy import select, text
 
 from aicity.core.bus import bus
+from aicity.core.db import Database, database, use_database
 from aicity.hub.twin import api as twin_api
-from aicity.hub.twin import service
+from aicity.hub.twin import notify, service
+from aicity.hub.twin.filters import (
+    EntityQuery,
+    GeoQuery,
+    Selector,
+    compile_query,
+    literal_prefix,
+)
+from aicity.hub.twin.models import TwinEntity
 from aicity.server import create_app
 from tests.conftest import free_port
 
@@ -293,6 +307,62 @@ def test_types_and_attributes(ngsi: TestClient) -> None:
     ("get", "/entities", {"params": {"type": "T", "georel": "near", "geometry": "Point",
                                      "coordinates": "[1,2]"}}, 400, "BadRequestData"),
     ("patch", "/entities/urn:ngsi-ld:Nothing:here/attrs", {"json": {"a": 1}}, 404, "ResourceNotFound"),
+    # replace
+    ("put", "/entities/urn:ngsi-ld:Nothing:here", {"json": {"type": "T"}}, 404, "ResourceNotFound"),
+    ("put", "/entities/urn:ngsi-ld:Nothing:here/attrs/a", {"json": {"value": 1}}, 404, "ResourceNotFound"),
+    ("put", "/entities/not-a-uri", {"json": {"type": "T"}}, 400, "BadRequestData"),
+    # scope
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:s1", "type": "T", "scope": "Wuhan"}}, 400, "BadRequestData"),
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:s2", "type": "T", "scope": ["/Wuhan", 5]}}, 400,
+     "BadRequestData"),
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:s3", "type": "T", "scope": "/Wu han"}}, 400, "BadRequestData"),
+    ("get", "/entities", {"params": {"type": "T", "scopeQ": "Wuhan"}}, 400, "BadRequestData"),
+    ("get", "/entities", {"params": {"type": "T", "scopeQ": "/Wuhan/#/Donghu"}}, 400, "BadRequestData"),
+    ("get", "/entities", {"params": {"type": "T", "scopeQ": "(/Wuhan;/Donghu"}}, 400, "BadRequestData"),
+    ("get", "/entities", {"params": {"type": "T", "scopeQ": "/Wuhan//Donghu"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "scopeQ": "/Wuhan,"}}, 400, "BadRequestData"),
+    # datasetId
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:d1", "type": "T", "name": [
+        {"type": "Property", "value": "a"}, {"type": "Property", "value": "b"}]}}, 400, "BadRequestData"),
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:d2", "type": "T", "name": [
+        {"type": "Property", "value": "a", "datasetId": "urn:ngsi-ld:Dataset:x"},
+        {"type": "Property", "value": "b", "datasetId": "urn:ngsi-ld:Dataset:x"}]}}, 400, "BadRequestData"),
+    ("post", "/entities", {"json": {"id": "urn:ngsi-ld:T:d3", "type": "T", "name": {
+        "type": "Property", "value": "a", "datasetId": "not a uri"}}}, 400, "BadRequestData"),
+    ("post", "/entities/urn:ngsi-ld:Nothing:here/attrs", {"json": {"name": [
+        {"type": "Property", "value": 1}, {"type": "Property", "value": 2}]}}, 400, "BadRequestData"),
+    ("delete", "/entities/urn:ngsi-ld:Nothing:here/attrs/a", {"params": {"datasetId": "not a uri"}}, 400,
+     "BadRequestData"),
+    ("delete", "/entities/urn:ngsi-ld:Nothing:here/attrs/a", {"params": {"deleteAll": "maybe"}}, 400,
+     "BadRequestData"),
+    # temporal queries
+    ("get", "/temporal/entities", {"params": {"type": "T", "timerel": "between",
+                                              "timeAt": "2026-01-01T00:00:00Z"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "timerel": "during",
+                                              "timeAt": "2026-01-01T00:00:00Z"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "timerel": "before"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "timeAt": "2026-01-01T00:00:00Z"}}, 400,
+     "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "timerel": "after", "timeAt": "yesterday"}}, 400,
+     "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "timerel": "between", "timeAt": "2026-01-02T00:00:00Z",
+                                              "endTimeAt": "2026-01-01T00:00:00Z"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"type": "T", "lastN": "0"}}, 400, "BadRequestData"),
+    ("get", "/temporal/entities", {"params": {"timerel": "after", "timeAt": "2026-01-01T00:00:00Z"}}, 400,
+     "BadRequestData"),
+    ("post", "/temporal/entityOperations/query", {"json": {"type": "Query", "entities": [{"type": "T"}],
+                                                           "temporalQ": {"timerel": "before"}}}, 400,
+     "BadRequestData"),
+    # query by POST
+    ("post", "/entityOperations/query", {"json": {"type": "Subscription", "entities": [{"type": "T"}]}}, 400,
+     "BadRequestData"),
+    ("post", "/entityOperations/query", {"json": {"type": "Query"}}, 400, "BadRequestData"),
+    ("post", "/entityOperations/query", {"json": {"type": "Query", "entities": {"type": "T"}}}, 400,
+     "BadRequestData"),
+    ("post", "/entityOperations/query", {"json": {"type": "Query", "entities": [{}]}}, 400, "BadRequestData"),
+    ("post", "/entityOperations/query", {"json": {"type": "Query", "geoQ": {"geometry": "Point"}}}, 400,
+     "BadRequestData"),
+    ("post", "/entityOperations/query", {"json": {"type": "Query", "q": 5}}, 400, "BadRequestData"),
 ])
 def test_spec_errors(ngsi: TestClient, method: str, path: str, kwargs: dict, status: int, kind: str) -> None:
     r = ngsi.request(method.upper(), BASE + path, **kwargs)
@@ -325,3 +395,379 @@ def test_service_api_and_demo_seed(city: Path) -> None:
     assert flood["currentLevel"]["value"] == 0.9 and flood["currentLevel"]["observedAt"] == "2026-05-01T08:00:00Z"
     found, total = service.query(type="FloodMonitoring", id_pattern=".*:donghu-.*", q="currentLevel>0.5")
     assert [e["id"] for e in found] == [flood["id"]] and total == 1
+
+
+# --- replace ----------------------------------------------------------------------------------
+
+def test_replace_entity_and_attribute(ngsi: TestClient) -> None:
+    e, root = uid("Valve"), f"/R{uuid.uuid4().hex[:8]}"
+    create(ngsi, {"id": e, "type": "Valve", "scope": root,
+                  "valveStatus": {"type": "Property", "value": "open", "observedAt": "2026-02-01T00:00:00Z"},
+                  "pressure": {"type": "Property", "value": 2.5, "unitCode": "BAR"}})
+    changes: list[dict] = []
+    unsubscribe = bus.subscribe("twin.entity.changed", lambda _t, p: changes.append(p) if p["id"] == e else None)
+    try:
+        r = ngsi.put(f"{BASE}/entities/{e}", json={
+            "id": e, "type": "Valve", "flow": {"type": "Property", "value": 0},
+            "valveStatus": {"type": "Property", "value": "closed", "observedAt": "2026-02-01T01:00:00Z"}})
+        assert r.status_code == 204, r.text
+        got = ngsi.get(f"{BASE}/entities/{e}").json()
+        assert set(got) == {"id", "type", "valveStatus", "flow"}  # pressure and the scope went with the old entity
+        assert got["valveStatus"] == {"type": "Property", "value": "closed", "observedAt": "2026-02-01T01:00:00Z"}
+        assert ngsi.get(f"{BASE}/entities", params={"type": "Valve", "scopeQ": root}).json() == []
+        r = ngsi.put(f"{BASE}/entities/{e}/attrs/valveStatus", json={"type": "Property", "value": "half",
+                                                                     "observedAt": "2026-02-01T02:00:00Z"})
+        assert r.status_code == 204, r.text
+        status = ngsi.get(f"{BASE}/entities/{e}", params={"options": "sysAttrs"}).json()["valveStatus"]
+        assert status["value"] == "half" and status["createdAt"] < status["modifiedAt"]
+    finally:
+        unsubscribe()
+    assert [sorted(c["attrs"]) for c in changes] == [["flow", "pressure", "valveStatus"], ["valveStatus"]]
+    history = ngsi.get(f"{BASE}/temporal/entities/{e}").json()
+    assert [i["value"] for i in history["valveStatus"]] == ["open", "closed", "half"]
+    # a replacement may restate the type, never change it; the id in the body must be the entity's
+    for body in ({"type": "Camera"}, {"id": uid("Valve"), "type": "Valve"}, [{"type": "Valve"}]):
+        r = ngsi.put(f"{BASE}/entities/{e}", json=body)
+        assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", body
+    r = ngsi.put(f"{BASE}/entities/{e}/attrs/pressure", json={"type": "Property", "value": 1})
+    assert r.status_code == 404 and r.json()["type"] == ERR + "ResourceNotFound"
+    assert ngsi.get(f"{BASE}/entities/{e}").json()["valveStatus"]["value"] == "half"  # refusals changed nothing
+
+
+def test_replace_notifies_subscribers(ngsi_live: str) -> None:
+    receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    e = uid("Valve")
+    with httpx.Client(base_url=ngsi_live) as c:
+        assert c.post(f"{BASE}/entities", json={"id": e, "type": "Valve", "pressure": 2.5,
+                                                "valveStatus": {"type": "Property", "value": "open"}}).status_code == 201
+        r = c.post(f"{BASE}/subscriptions", json={
+            "type": "Subscription", "entities": [{"type": "Valve", "id": e}], "watchedAttributes": ["valveStatus"],
+            "notification": {"endpoint": {"uri": f"http://127.0.0.1:{receiver.server_port}/notify"}}})
+        sub_path = r.headers["location"]
+        sub_id = sub_path.rsplit("/", 1)[1]
+        assert c.put(f"{BASE}/entities/{e}", json={"type": "Valve", "valveStatus": "closed"}).status_code == 204
+        assert c.put(f"{BASE}/entities/{e}/attrs/valveStatus", json={"value": "half"}).status_code == 204
+
+        def notes() -> list[dict]:
+            return [n for n in list(_Receiver.received) if n["subscriptionId"] == sub_id]
+
+        assert _wait_for(lambda: len(notes()) >= 2)
+        data = [n["data"][0] for n in notes()]
+        assert [d["valveStatus"]["value"] for d in data] == ["closed", "half"] and "pressure" not in data[0]
+        c.delete(sub_path)
+    receiver.shutdown()
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+def test_scope_queries(ngsi: TestClient) -> None:
+    tag = uuid.uuid4().hex[:8]
+    kind, root, org = f"Hydrant{tag}", f"/Wuhan{tag}", f"/Org{tag}"
+    a, b, c, d = (uid(kind) for _ in range(4))
+    create(ngsi, {"id": a, "type": kind, "scope": f"{root}/Donghu", "status": "ok"})
+    create(ngsi, {"id": b, "type": kind, "scope": [f"{root}/Donghu/Moshan", f"{org}/Unit1"], "status": "ok"})
+    create(ngsi, {"id": c, "type": kind, "scope": f"{root}/Hongshan", "status": "ok"})
+    create(ngsi, {"id": d, "type": kind, "status": "ok"})
+
+    def ids(scope_q: str, path: str = "/entities") -> set[str]:
+        r = ngsi.get(BASE + path, params={"type": kind, "scopeQ": scope_q})
+        assert r.status_code == 200, r.text
+        return {e["id"] for e in r.json()}
+
+    assert ids(f"{root}/Donghu") == {a}
+    assert ids(f"{root}/Donghu/#") == {a, b}
+    assert ids(f"{root}/#") == {a, b, c}
+    assert ids(f"{root}/+") == {a, c}
+    assert ids(f"{root}/+/Moshan") == {b}
+    assert ids("/#") == {a, b, c}
+    assert ids(f"{root}/Donghu,{root}/Hongshan") == ids(f"{root}/Donghu|{root}/Hongshan") == {a, c}
+    assert ids(f"{root}/Donghu/Moshan;{org}/Unit1") == {b}
+    assert ids(f"{root}/Hongshan;{org}/Unit1") == set()
+    assert ids(f"({root}/Donghu/#;{org}/#)|{root}/Hongshan") == {b, c}
+    assert ids(f"{root}/#", "/temporal/entities") == {a, b, c}
+    assert ngsi.get(f"{BASE}/entities/{a}").json()["scope"] == f"{root}/Donghu"
+    assert ngsi.get(f"{BASE}/entities/{b}", params={"options": "keyValues"}).json()["scope"] == [
+        f"{root}/Donghu/Moshan", f"{org}/Unit1"]
+    r = ngsi.get(f"{BASE}/entities", params={"type": kind, "scopeQ": f"{root}/#", "count": "true", "limit": "1"})
+    assert len(r.json()) == 1 and r.headers["NGSILD-Results-Count"] == "3"
+    # appending adds a scope, a merge replaces them, null removes them: queries follow
+    assert ngsi.post(f"{BASE}/entities/{a}/attrs", json={"scope": f"{root}/Hongshan"}).status_code == 204
+    assert ids(f"{root}/Hongshan") == {a, c}
+    assert ngsi.patch(f"{BASE}/entities/{a}", json={"scope": f"{root}/Qingshan"}).status_code == 204
+    assert ids(f"{root}/Hongshan") == {c} and ids(f"{root}/Qingshan") == {a}
+    assert ngsi.patch(f"{BASE}/entities/{a}", json={"scope": "urn:ngsi-ld:null"}).status_code == 204
+    assert ids("/#") == {b, c} and "scope" not in ngsi.get(f"{BASE}/entities/{a}").json()
+    assert ngsi.delete(f"{BASE}/entities/{c}").status_code == 204
+    assert ids(f"{root}/Hongshan") == set()
+    # subscriptions take a scopeQ too
+    sub = {"type": "Subscription", "entities": [{"type": kind}], "scopeQ": f"{org}/#",
+           "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}}
+    assert ngsi.post(f"{BASE}/subscriptions", json={**sub, "scopeQ": "Org"}).json()["type"] == ERR + "BadRequestData"
+    path = ngsi.post(f"{BASE}/subscriptions", json={**sub, "isActive": False}).headers["location"]
+    stored = notify.get_subscription(path.rsplit("/", 1)[1])
+    assert notify.matches(stored, service.get_entity(b), ["status"])
+    assert not notify.matches(stored, service.get_entity(d), ["status"])
+    ngsi.delete(path)
+
+
+# --- datasetId --------------------------------------------------------------------------------
+
+EN, FR = "urn:ngsi-ld:Dataset:en", "urn:ngsi-ld:Dataset:fr"
+
+
+def test_multi_attribute_instances(ngsi: TestClient) -> None:
+    e = uid("Building")
+    create(ngsi, {"id": e, "type": "Building", "name": [
+        {"type": "Property", "value": "东湖大楼", "observedAt": "2026-03-01T00:00:00Z"},
+        {"type": "Property", "value": "Donghu Tower", "datasetId": EN, "observedAt": "2026-03-01T00:00:00Z"}]})
+
+    def name() -> list[tuple[str | None, str]]:
+        found = ngsi.get(f"{BASE}/entities/{e}").json()["name"]
+        return [(i.get("datasetId"), i["value"]) for i in (found if isinstance(found, list) else [found])]
+
+    assert name() == [(None, "东湖大楼"), (EN, "Donghu Tower")]
+    kv = ngsi.get(f"{BASE}/entities/{e}", params={"options": "keyValues"}).json()
+    assert kv["name"] == {"dataset": {"@none": "东湖大楼", EN: "Donghu Tower"}}
+    # append adds an instance, update and merge touch only the instance they name
+    r = ngsi.post(f"{BASE}/entities/{e}/attrs", json={"name": {"type": "Property", "value": "Tour", "datasetId": FR,
+                                                                "observedAt": "2026-03-02T00:00:00Z"}})
+    assert r.status_code == 204
+    r = ngsi.patch(f"{BASE}/entities/{e}/attrs", json={"name": {"value": "x", "datasetId": "urn:ngsi-ld:Dataset:de"}})
+    assert r.status_code == 207 and r.json()["notUpdated"][0]["attributeName"] == "name"
+    assert ngsi.patch(f"{BASE}/entities/{e}/attrs", json={"name": {
+        "type": "Property", "value": "东湖大厦", "observedAt": "2026-03-03T00:00:00Z"}}).status_code == 204
+    assert ngsi.patch(f"{BASE}/entities/{e}", json={"name": {
+        "datasetId": EN, "value": "Donghu Mansion", "observedAt": "2026-03-04T00:00:00Z"}}).status_code == 204
+    assert ngsi.patch(f"{BASE}/entities/{e}/attrs/name", json={
+        "value": "Tour Donghu", "datasetId": FR, "observedAt": "2026-03-05T00:00:00Z"}).status_code == 204
+    assert name() == [(None, "东湖大厦"), (EN, "Donghu Mansion"), (FR, "Tour Donghu")]
+    r = ngsi.put(f"{BASE}/entities/{e}/attrs/name", json={"value": "X", "datasetId": "urn:ngsi-ld:Dataset:de"})
+    assert r.status_code == 404 and r.json()["type"] == ERR + "ResourceNotFound"
+    found = ngsi.get(f"{BASE}/entities", params={"type": "Building", "q": 'name=="Donghu Mansion"'}).json()
+    assert e in {x["id"] for x in found}  # q matches any instance
+    # history keeps every instance with its datasetId; lastN counts per instance
+    history = ngsi.get(f"{BASE}/temporal/entities/{e}").json()["name"]
+    assert [(i.get("datasetId"), i["value"]) for i in history] == [
+        (None, "东湖大楼"), (EN, "Donghu Tower"), (FR, "Tour"), (None, "东湖大厦"), (EN, "Donghu Mansion"),
+        (FR, "Tour Donghu")]
+    series = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"options": "temporalValues", "lastN": "1"}).json()
+    assert series["name"] == [
+        {"type": "Property", "values": [["东湖大厦", "2026-03-03T00:00:00Z"]]},
+        {"type": "Property", "datasetId": EN, "values": [["Donghu Mansion", "2026-03-04T00:00:00Z"]]},
+        {"type": "Property", "datasetId": FR, "values": [["Tour Donghu", "2026-03-05T00:00:00Z"]]}]
+    # delete one instance, the default one, then all of them
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/name", params={"datasetId": FR}).status_code == 204
+    r = ngsi.delete(f"{BASE}/entities/{e}/attrs/name", params={"datasetId": FR})
+    assert r.status_code == 404 and r.json()["type"] == ERR + "ResourceNotFound"
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/name").status_code == 204
+    assert name() == [(EN, "Donghu Mansion")]
+    assert ngsi.get(f"{BASE}/entities/{e}").json()["name"]["datasetId"] == EN  # one instance: an object
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/name").status_code == 404  # no default instance left
+    ngsi.post(f"{BASE}/entities/{e}/attrs", json={"name": {"type": "Property", "value": "Tour", "datasetId": FR}})
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/name", params={"deleteAll": "true"}).status_code == 204
+    assert "name" not in ngsi.get(f"{BASE}/entities/{e}").json()
+
+
+# --- temporal queries over many entities --------------------------------------------------------
+
+def _gauge(ngsi: TestClient, kind: str, levels: list[tuple[int, float]], **extra: object) -> str:
+    """An entity of `kind` whose `level` had these values at these hours of 2026-04-01."""
+    e = uid(kind)
+    (hour, value), *rest = levels
+    create(ngsi, {"id": e, "type": kind, **extra,
+                  "level": {"type": "Property", "value": value, "observedAt": f"2026-04-01T{hour:02}:00:00Z"}})
+    for hour, value in rest:
+        r = ngsi.patch(f"{BASE}/entities/{e}/attrs", json={
+            "level": {"type": "Property", "value": value, "observedAt": f"2026-04-01T{hour:02}:00:00Z"}})
+        assert r.status_code == 204
+    return e
+
+
+def test_temporal_query_over_entities(ngsi: TestClient) -> None:
+    tag = uuid.uuid4().hex[:8]
+    kind = f"Gauge{tag}"
+    a = _gauge(ngsi, kind, [(0, 0.1), (1, 0.2), (2, 0.4), (3, 0.8)], scope=f"/W{tag}/Donghu")
+    b = _gauge(ngsi, kind, [(0, 1.0), (2, 1.5)])
+    c = _gauge(ngsi, kind, [(0, 0.3)], scope=f"/W{tag}/Hongshan")
+    create(ngsi, {"id": uid(kind), "type": kind, "colour": "red"})  # never had a level
+    window = {"type": kind, "attrs": "level", "timerel": "between", "timeAt": "2026-04-01T01:00:00Z",
+              "endTimeAt": "2026-04-01T03:00:00Z"}
+
+    def levels(params: dict[str, str]) -> dict[str, list[float]]:
+        r = ngsi.get(f"{BASE}/temporal/entities", params=params)
+        assert r.status_code == 200, r.text
+        return {e["id"]: [i["value"] for i in e.get("level", [])] for e in r.json()}
+
+    assert levels(window) == {a: [0.2, 0.4], b: [1.5]}  # c has nothing in the window
+    assert levels({"type": kind, "attrs": "level", "lastN": "1"}) == {a: [0.8], b: [1.5], c: [0.3]}
+    assert levels({"type": kind, "attrs": "level", "timerel": "before", "timeAt": "2026-04-01T01:00:00Z"}) == {
+        a: [0.1], b: [1.0], c: [0.3]}
+    assert levels({**window, "id": f"{a},{c}"}) == {a: [0.2, 0.4]}
+    assert levels({**window, "q": "level>1"}) == {b: [1.5]}  # q looks at the current state
+    assert levels({"type": kind, "attrs": "level", "scopeQ": f"/W{tag}/#", "lastN": "2"}) == {a: [0.4, 0.8], c: [0.3]}
+    assert levels({"idPattern": f"urn:ngsi-ld:{kind}:.*", "attrs": "level", "timerel": "after",
+                   "timeAt": "2026-04-01T02:00:00Z"}) == {a: [0.4, 0.8], b: [1.5]}
+    r = ngsi.get(f"{BASE}/temporal/entities", params={**window, "count": "true", "limit": "1", "offset": "1"})
+    assert [e["id"] for e in r.json()] == [b] and r.headers["NGSILD-Results-Count"] == "2"
+    simple = ngsi.get(f"{BASE}/temporal/entities", params={**window, "options": "temporalValues"}).json()
+    assert simple[0] == {"id": a, "type": kind, "level": {"type": "Property", "values": [
+        [0.2, "2026-04-01T01:00:00Z"], [0.4, "2026-04-01T02:00:00Z"]]}}
+    r = ngsi.post(f"{BASE}/temporal/entityOperations/query", json={
+        "type": "Query", "entities": [{"type": kind}], "attrs": ["level"],
+        "temporalQ": {"timerel": "after", "timeAt": "2026-04-01T02:00:00Z", "lastN": 1}})
+    assert r.status_code == 200, r.text
+    assert {e["id"]: [i["value"] for i in e["level"]] for e in r.json()} == {a: [0.8], b: [1.5]}
+
+
+# --- query by POST --------------------------------------------------------------------------
+
+def test_query_entities_by_post(ngsi: TestClient) -> None:
+    kind = f"Lamp{uuid.uuid4().hex[:8]}"
+    a, b, far = uid(kind), uid(kind), uid(kind)
+    create(ngsi, {**light(a, lumens=500), "type": kind})
+    create(ngsi, {**light(b, lon=114.381, lumens=1200), "type": kind, "scope": "/Donghu"})
+    create(ngsi, {**light(far, lon=114.5, lat=30.6, lumens=3000), "type": kind})
+
+    def ids(body: dict, **params: str) -> list[str]:
+        r = ngsi.post(f"{BASE}/entityOperations/query", json={"type": "Query", **body}, params=params)
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()]
+
+    assert ids({"entities": [{"type": kind}]}) == [a, b, far]
+    assert ids({"entities": [{"type": kind, "id": a}, {"type": kind, "idPattern": far.replace(":", "\\:")}]}) == [
+        a, far]
+    assert ids({"entities": [{"type": kind}], "q": "illuminanceLevel>1000"}) == [b, far]
+    assert ids({"entities": [{"type": kind}], "scopeQ": "/Donghu"}) == [b]
+    assert ids({"entities": [{"type": kind}], "geoQ": {"georel": "near;maxDistance==500", "geometry": "Point",
+                                                       "coordinates": [114.38, 30.47]}}) == [a, b]
+    r = ngsi.post(f"{BASE}/entityOperations/query", params={"count": "true", "limit": "1", "options": "keyValues"},
+                  json={"type": "Query", "entities": [{"type": kind}], "attrs": ["powerState"]})
+    assert r.json() == [{"id": a, "type": kind, "powerState": "on"}] and r.headers["NGSILD-Results-Count"] == "3"
+    body = {"@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld", "type": "Query",
+            "entities": [{"type": kind, "id": b}]}
+    r = ngsi.post(f"{BASE}/entityOperations/query", content=json.dumps(body), headers=LD)
+    assert [e["id"] for e in r.json()] == [b]
+
+
+# --- what SQL answers -------------------------------------------------------------------------
+
+def _candidates(found: EntityQuery) -> set[str]:
+    """The ids SQL hands to Python for a query (before any Python check)."""
+    plan = compile_query(found)
+    with database().session() as s:
+        return set(s.scalars(select(TwinEntity.id).where(*plan.where)))
+
+
+def test_filters_run_in_sql_and_pages_stay_right(ngsi: TestClient) -> None:
+    kind = f"Pole{uuid.uuid4().hex[:8]}"
+    north = [f"urn:ngsi-ld:{kind}:north-{i}" for i in range(4)]
+    south = [f"urn:ngsi-ld:{kind}:south-{i}" for i in range(3)]
+    for i, e in enumerate(north):
+        create(ngsi, {**light(e, lon=114.38 + i * 0.001, lumens=100 * i), "type": kind})
+    for i, e in enumerate(south):
+        create(ngsi, {**light(e, lon=114.5, lat=30.6 + i * 0.001, lumens=100 * i), "type": kind})
+    create(ngsi, {"id": uid(kind), "type": kind, "location": {"type": "LineString", "coordinates": [
+        [114.2, 30.3], [114.3, 30.35]]}})
+    selector = (Selector((kind,)),)
+    # a geo-query's bounding box, an idPattern's literal prefix and the scope are SQL's
+    assert _candidates(EntityQuery(selector, geo=GeoQuery("near;maxDistance==500", "Point", "[114.38,30.47]"))) \
+        == set(north)
+    square = [[[114.49, 30.59], [114.51, 30.59], [114.51, 30.61], [114.49, 30.61], [114.49, 30.59]]]
+    assert _candidates(EntityQuery(selector, geo=GeoQuery("within", "Polygon", square))) == set(south)
+    assert _candidates(EntityQuery((Selector((kind,), (), f"urn\\:ngsi-ld\\:{kind}\\:south-\\d"),))) == set(south)
+    assert compile_query(EntityQuery(selector, scope_q="/Wuhan/#")).exact
+    assert not compile_query(EntityQuery(selector, scope_q="/Wuhan/+")).exact
+    # after Python's checks, pages still partition the answer and the count is the answer's size
+    pages, total = [], None
+    for offset in range(0, 8, 2):
+        r = ngsi.get(f"{BASE}/entities", params={"type": kind, "q": "illuminanceLevel>0", "limit": "2",
+                                                 "offset": str(offset), "count": "true"})
+        pages += [e["id"] for e in r.json()]
+        total = r.headers["NGSILD-Results-Count"]
+    assert pages == north[1:] + south[1:] and total == "5"
+
+
+@pytest.mark.parametrize(("pattern", "prefix"), [
+    ("urn\\:ngsi-ld\\:X\\:a.*", "urn:ngsi-ld:X:a"), ("urn:ngsi-ld:X:1", "urn:ngsi-ld:X:1"), ("abc?d", "ab"),
+    ("ab+c", "ab"), ("^x\\d", "x"), ("(a|b)c", ""), ("a|b", ""), ("(?i)abc", ""), ("[ab]c", ""), ("ab{2}", "a"),
+])
+def test_literal_prefix_of_id_patterns(pattern: str, prefix: str) -> None:
+    assert literal_prefix(pattern) == prefix
+
+
+# --- on SQLite and PostgreSQL -----------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_url(request: pytest.FixtureRequest, city: Path, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each supported engine; the process's database is restored afterwards."""
+    previous = database().url
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'twin.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        with use_database(url).engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    yield url
+    use_database(previous)
+
+
+def test_twin_on_each_database(blank_url: str) -> None:
+    use_database(blank_url).migrate()
+    with TestClient(_app()) as c:
+        odd = ["urn:ngsi-ld:Pct:50%_off-1", "urn:ngsi-ld:Pct:50%_off-2", "urn:ngsi-ld:Pct:50xxoff-3"]
+        for i, e in enumerate(odd):
+            create(c, {**light(e, lon=114.38 + i * 0.01), "type": "Pct", "scope": ["/A_B/c", "/AxB/c"][i % 2]})
+        # LIKE's wildcards in ids and scopes are literal text
+        assert _candidates(EntityQuery((Selector(("Pct",), (), "urn:ngsi-ld:Pct:50%_off-.*"),))) == set(odd[:2])
+        ids = [e["id"] for e in c.get(f"{BASE}/entities", params={"type": "Pct", "scopeQ": "/A_B/#"}).json()]
+        assert ids == [odd[0], odd[2]]
+        near = c.get(f"{BASE}/entities", params={"type": "Pct", "georel": "near;maxDistance==1500",
+                                                 "geometry": "Point", "coordinates": "[114.38,30.47]"}).json()
+        assert [e["id"] for e in near] == odd[:2]
+        assert c.put(f"{BASE}/entities/{odd[0]}", json={"type": "Pct", "name": [
+            {"type": "Property", "value": "a", "observedAt": "2026-05-01T00:00:00Z"},
+            {"type": "Property", "value": "b", "datasetId": EN, "observedAt": "2026-05-01T00:00:00Z"}]}).status_code == 204
+        for hour in (1, 2):
+            c.patch(f"{BASE}/entities/{odd[0]}/attrs", json={"name": {
+                "value": f"b{hour}", "datasetId": EN, "observedAt": f"2026-05-01T0{hour}:00:00Z"}})
+        found = c.get(f"{BASE}/temporal/entities", params={"type": "Pct", "attrs": "name", "lastN": "1"}).json()
+        assert [(i.get("datasetId"), i["value"]) for i in found[0]["name"]] == [(None, "a"), (EN, "b2")]
+        r = c.get(f"{BASE}/entities", params={"type": "Pct", "q": "powerState==\"on\"", "count": "true",
+                                              "limit": "1", "offset": "1"})  # the replacement took odd[0]'s
+        assert [e["id"] for e in r.json()] == [odd[2]] and r.headers["NGSILD-Results-Count"] == "2"
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("aicity") / "migrations"))
+    db = Database(url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+    db.dispose()
+
+
+def test_migration_0011_fills_boxes_and_dataset_ids(blank_url: str) -> None:
+    _alembic(blank_url, "upgrade", "0010")
+    line = {"type": "LineString", "coordinates": [[114.3, 30.5], [114.2, 30.6]]}
+    db = Database(blank_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO twin_entities (id, type, attrs, lat, lon, geometry, created_at, modified_at) "
+                          "VALUES ('urn:ngsi-ld:Road:1', 'Road', :attrs, 30.5, 114.3, :geometry, :at, :at)"),
+                     {"attrs": json.dumps({"location": {"type": "GeoProperty", "value": line}}),
+                      "geometry": json.dumps(line), "at": "2026-01-01T00:00:00+00:00"})
+        conn.execute(text("INSERT INTO twin_attribute_history (entity_id, attr, body, observed_at, recorded_at) "
+                          "VALUES ('urn:ngsi-ld:Road:1', 'name', :body, :at, :at)"),
+                     {"body": json.dumps({"type": "Property", "value": "x", "datasetId": EN}),
+                      "at": "2026-01-01T00:00:00+00:00"})
+    _alembic(blank_url, "upgrade", "0011")
+    with db.engine.begin() as conn:
+        box = conn.execute(text("SELECT min_lon, min_lat, max_lon, max_lat FROM twin_entities")).one()
+        assert tuple(box) == (114.2, 30.5, 114.3, 30.6)
+        assert conn.execute(text("SELECT dataset_id FROM twin_attribute_history")).scalar() == EN
+    _alembic(blank_url, "downgrade", "0010")
+    with db.engine.begin() as conn:
+        assert tuple(conn.execute(text("SELECT lon, lat FROM twin_entities")).one()) == (114.3, 30.5)
+    db.dispose()

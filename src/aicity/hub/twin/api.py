@@ -1,5 +1,6 @@
-"""NGSI-LD API (ETSI GS CIM 009) under /ngsi-ld/v1: entities, attributes, batch operations,
-subscriptions, types, attributes, temporal retrieval, and the bundled core @context."""
+"""NGSI-LD API (ETSI GS CIM 009) under /ngsi-ld/v1: entities, attributes, batch operations and
+queries, subscriptions, types, attributes, temporal retrieval and queries, and the bundled core
+@context. docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from aicity.hub.twin import notify, service
+from aicity.hub.twin import notify, service, temporal
 from aicity.hub.twin.attrs import check_uri, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
@@ -23,6 +24,7 @@ from aicity.hub.twin.context import (
     link_header,
 )
 from aicity.hub.twin.errors import NgsiError, bad_data, invalid, not_found
+from aicity.hub.twin.filters import EntityQuery, GeoQuery, Selector, geo_query
 
 JSON = "application/json"
 JSON_LD = "application/ld+json"
@@ -124,6 +126,76 @@ def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None) ->
     return render(entity, attrs, key_values=bool(options & {"keyValues", "simplified"}), sys_attrs="sysAttrs" in options)
 
 
+def _page(request: Request) -> tuple[int, int, bool]:
+    """limit, offset and whether the total is asked for (count=true)."""
+    return (_int(request, "limit", 20) or 0, _int(request, "offset", 0) or 0,
+            request.query_params.get("count") == "true")
+
+
+def _counted(total: int | None) -> dict[str, str]:
+    return {"NGSILD-Results-Count": str(total)} if total is not None else {}
+
+
+def _entity_query(request: Request, ctx: Context) -> EntityQuery:
+    """Query Entities' parameters (type, id, idPattern, attrs, q, geo-query, scopeQ)."""
+    p = request.query_params
+    ids = _list(request, "id")
+    for entity_id in ids or []:
+        check_uri(entity_id)
+    types = _list(request, "type", ctx)
+    attrs = _list(request, "attrs", ctx)
+    selectors = (Selector(tuple(types or ()), tuple(ids or ()), p.get("idPattern")),) \
+        if types or ids or p.get("idPattern") is not None else ()
+    geoproperty = p.get("geoproperty")
+    return EntityQuery(selectors, tuple(attrs) if attrs is not None else None, p.get("q"),
+                       geo_query(p.get("georel"), p.get("geometry"), p.get("coordinates"),
+                                 ctx.compact(geoproperty) if geoproperty else None), p.get("scopeQ"))
+
+
+def _needs_filter(query: EntityQuery) -> EntityQuery:
+    if query.empty:
+        raise bad_data("a query needs type, id, idPattern, attrs, q, a geo-query or scopeQ")
+    return query
+
+
+def _string(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise bad_data(f"{key} must be a string")
+    return value
+
+
+def _selector(raw: Any, ctx: Context) -> Selector:
+    if not isinstance(raw, dict) or not ({"id", "idPattern", "type"} & raw.keys()):
+        raise bad_data("every entities[] selector is an object with id, idPattern or type")
+    entity_id, pattern, kind = _string(raw, "id"), _string(raw, "idPattern"), _string(raw, "type")
+    return Selector((ctx.compact(kind),) if kind else (), (check_uri(entity_id),) if entity_id else (), pattern)
+
+
+def _geo_body(raw: Any, ctx: Context) -> GeoQuery | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("georel"), str):
+        raise bad_data("geoQ must be an object with georel, geometry and coordinates")
+    prop = _string(raw, "geoproperty")
+    return geo_query(raw["georel"], _string(raw, "geometry"), raw.get("coordinates"),
+                     ctx.compact(prop) if prop else None)
+
+
+def _query_body(body: Any, ctx: Context) -> EntityQuery:
+    """A Query data type (`type: Query`) as an entity query."""
+    if not isinstance(body, dict) or body.get("type") != "Query":
+        raise bad_data("the body must be a Query: a JSON object with \"type\": \"Query\"")
+    selectors, attrs = body.get("entities", []), body.get("attrs")
+    if not isinstance(selectors, list):
+        raise bad_data("entities must be an array of selectors")
+    if attrs is not None and not (isinstance(attrs, list) and all(isinstance(a, str) for a in attrs)):
+        raise bad_data("attrs must be an array of attribute names")
+    return _needs_filter(EntityQuery(tuple(_selector(sel, ctx) for sel in selectors),
+                                     tuple(ctx.compact(a) for a in attrs) if attrs is not None else None,
+                                     _string(body, "q"), _geo_body(body.get("geoQ"), ctx), _string(body, "scopeQ")))
+
+
 # --- @context -------------------------------------------------------------------------------
 
 @router.get(f"/jsonldContexts/{CONTEXT_FILE}")
@@ -144,20 +216,11 @@ async def create_entity(request: Request) -> Response:
 @router.get("/entities")
 def query_entities(request: Request) -> Response:
     ctx = _request_context(request)
-    p = request.query_params
-    ids = _list(request, "id")
-    for entity_id in ids or []:
-        check_uri(entity_id)
-    types = _list(request, "type", ctx)
-    attrs = _list(request, "attrs", ctx)
-    if not (types or ids or p.get("idPattern") or attrs or p.get("q") or p.get("georel")):
-        raise bad_data("a query needs type, id, idPattern, attrs, q or georel")
-    entities, total = service.query(type=types, ids=ids, id_pattern=p.get("idPattern"), attrs=attrs, q=p.get("q"),
-                                    georel=p.get("georel"), geometry=p.get("geometry"),
-                                    coordinates=p.get("coordinates"), limit=_int(request, "limit", 20) or 0,
-                                    offset=_int(request, "offset", 0) or 0)
-    headers = {"NGSILD-Results-Count": str(total)} if p.get("count") == "true" else {}
-    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=headers)
+    found = _needs_filter(_entity_query(request, ctx))
+    limit, offset, count = _page(request)
+    entities, total = service.find(found, limit, offset, count)
+    attrs = list(found.attrs) if found.attrs is not None else None
+    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=_counted(total))
 
 
 def _entity_or_404(entity_id: str) -> dict[str, Any]:
@@ -177,6 +240,13 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
 @router.delete("/entities/{entity_id}", status_code=204)
 def delete_entity(entity_id: str) -> Response:
     service.delete_entity(check_uri(entity_id))
+    return Response(status_code=204)
+
+
+@router.put("/entities/{entity_id}", status_code=204)
+async def replace_entity(entity_id: str, request: Request) -> Response:
+    body, ctx = await _body(request)
+    service.replace_entity(check_uri(entity_id), body, ctx)
     return Response(status_code=204)
 
 
@@ -206,19 +276,29 @@ async def merge_entity(entity_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.patch("/entities/{entity_id}/attrs/{attr}")
+@router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204)
 async def update_attr(entity_id: str, attr: str, request: Request) -> Response:
     body, ctx = await _body(request)
-    name = ctx.compact(attr)
-    if name not in _entity_or_404(entity_id):
-        raise not_found(f"entity {entity_id} has no attribute {name}")
-    service.write_attrs(entity_id, {name: body}, "merge", ctx)
+    service.write_attr(check_uri(entity_id), attr, body, "merge", ctx)
+    return Response(status_code=204)
+
+
+@router.put("/entities/{entity_id}/attrs/{attr}", status_code=204)
+async def replace_attr(entity_id: str, attr: str, request: Request) -> Response:
+    body, ctx = await _body(request)
+    service.write_attr(check_uri(entity_id), attr, body, "update", ctx)
     return Response(status_code=204)
 
 
 @router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204)
 def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
-    service.delete_attr(check_uri(entity_id), attr, _request_context(request))
+    p = request.query_params
+    dataset = p.get("datasetId")
+    if p.get("deleteAll", "false") not in ("true", "false"):
+        raise bad_data("deleteAll must be true or false")
+    service.delete_attr(check_uri(entity_id), attr, _request_context(request),
+                        dataset=check_uri(dataset, "datasetId") if dataset is not None else None,
+                        delete_all=p.get("deleteAll") == "true")
     return Response(status_code=204)
 
 
@@ -299,6 +379,16 @@ async def batch_delete(request: Request) -> Response:
     return _batch_reply(success, errors, created=False)
 
 
+@router.post("/entityOperations/query")
+async def batch_query(request: Request) -> Response:
+    body, ctx = await _body(request)
+    found = _query_body(body, ctx)
+    limit, offset, count = _page(request)
+    entities, total = service.find(found, limit, offset, count)
+    attrs = list(found.attrs) if found.attrs is not None else None
+    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=_counted(total))
+
+
 # --- subscriptions --------------------------------------------------------------------------
 
 @router.post("/subscriptions", status_code=201)
@@ -311,9 +401,8 @@ async def create_subscription(request: Request) -> Response:
 @router.get("/subscriptions")
 def list_subscriptions(request: Request) -> Response:
     subs = notify.list_subscriptions()
-    offset, limit = _int(request, "offset", 0) or 0, _int(request, "limit", 20) or 0
-    headers = {"NGSILD-Results-Count": str(len(subs))} if request.query_params.get("count") == "true" else {}
-    return _reply(request, subs[offset:offset + limit], headers=headers)
+    limit, offset, count = _page(request)
+    return _reply(request, subs[offset:offset + limit], headers=_counted(len(subs) if count else None))
 
 
 @router.get("/subscriptions/{sub_id}")
@@ -375,14 +464,41 @@ def get_attribute(attr: str, request: Request) -> Response:
     return _reply(request, {"id": name, "type": "Attribute", "attributeName": name, **attrs[name]})
 
 
+def _temporal_shape(request: Request, found: dict[str, Any]) -> dict[str, Any]:
+    return temporal.temporal_values(found) if "temporalValues" in _options(request) else found
+
+
+@router.get("/temporal/entities")
+def query_temporal(request: Request) -> Response:
+    ctx = _request_context(request)
+    p = request.query_params
+    found = _needs_filter(_entity_query(request, ctx))
+    span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    limit, offset, count = _page(request)
+    entities, total = temporal.query(found, span, _int(request, "lastN", None), limit, offset, count)
+    return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
+
+
+@router.post("/temporal/entityOperations/query")
+async def batch_query_temporal(request: Request) -> Response:
+    body, ctx = await _body(request)
+    found = _query_body(body, ctx)
+    when = body.get("temporalQ", {})
+    if not isinstance(when, dict):
+        raise bad_data("temporalQ must be an object with timerel, timeAt and endTimeAt")
+    span = temporal.window(_string(when, "timerel"), _string(when, "timeAt"), _string(when, "endTimeAt"))
+    last_n = when.get("lastN")
+    if last_n is not None and (not isinstance(last_n, int) or isinstance(last_n, bool)):
+        raise bad_data("temporalQ.lastN must be a positive integer")
+    limit, offset, count = _page(request)
+    entities, total = temporal.query(found, span, last_n, limit, offset, count)
+    return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
+
+
 @router.get("/temporal/entities/{entity_id}")
 def temporal_entity(entity_id: str, request: Request) -> Response:
     p = request.query_params
-    found = service.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
-                            timerel=p.get("timerel"), time_at=service.parse_time(p.get("timeAt"), "timeAt"),
-                            end_time_at=service.parse_time(p.get("endTimeAt"), "endTimeAt"),
-                            last_n=_int(request, "lastN", None))
-    if "temporalValues" in _options(request):
-        found = {k: v if k in ("id", "type") else {"type": v[0]["type"], "values": [
-            [i.get("value", i.get("object")), i["observedAt"]] for i in v]} for k, v in found.items()}
-    return _reply(request, found)
+    span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    found = temporal.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
+                             span=span, last_n=_int(request, "lastN", None))
+    return _reply(request, _temporal_shape(request, found))

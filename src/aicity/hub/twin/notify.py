@@ -21,6 +21,8 @@ from aicity.hub.twin.context import Context
 from aicity.hub.twin.errors import NgsiError, bad_data, not_found
 from aicity.hub.twin.models import TwinSubscription
 from aicity.hub.twin.query import parse_q
+from aicity.hub.twin.scope import matches as scope_matches
+from aicity.hub.twin.scope import parse_scope_q
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -61,8 +63,11 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
         norm_entities.append(item)
     out["entities"] = norm_entities
     out["watchedAttributes"] = [check_name(ctx.compact(a)) for a in watched]
-    if "q" in out:
-        parse_q(out["q"])
+    for key, parse in (("q", parse_q), ("scopeQ", parse_scope_q)):
+        if key in out:
+            if not isinstance(out[key], str):
+                raise bad_data(f"{key} must be a string")
+            parse(out[key])
     notification = body.get("notification")
     endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
     if not isinstance(endpoint, dict) or not re.match(r"^https?://", str(endpoint.get("uri", ""))):
@@ -167,6 +172,8 @@ def matches(sub: dict[str, Any], entity: Entity, changed: list[str]) -> bool:
     if watched and not set(watched) & set(changed):
         return False
     if not _selects(sub, entity):
+        return False
+    if "scopeQ" in sub and not scope_matches(parse_scope_q(sub["scopeQ"]), entity.get("scope") or []):
         return False
     return "q" not in sub or parse_q(sub["q"])(entity)
 

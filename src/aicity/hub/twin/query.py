@@ -2,7 +2,10 @@
 
 q: `attr==value`, `!=`, `<`, `>`, `<=`, `>=`, `~=` (regex), ranges `a==1..5`, lists `a==1,2`,
 `attr` alone (exists), `attr.sub` (a sub-attribute) and `attr[key]` (inside a compound value),
-`;` for AND (binds tighter), `|` for OR, parentheses.
+`;` for AND (binds tighter), `|` for OR, parentheses. A multi-attribute (instances told apart by
+datasetId) satisfies a term when one of its instances does.
+
+Geo-queries: an exact test on a geometry, and a bounding box for prefiltering stored boxes in SQL.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ Predicate = Callable[[Entity], bool]
 
 _TERM = re.compile(r'\s*([A-Za-z_@][\w@:/#.\-]*(?:\[[^\]]+\])*)\s*(==|!=|>=|<=|~=|!~=|>|<)?\s*')
 _VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^;|()<>=!~"]+')
+_ABSENT = object()
 
 
 def _scalar(token: str) -> Any:
@@ -63,25 +67,32 @@ def attribute_value(attr: Any) -> Any:
     return attr["object"] if "object" in attr else attr.get("value")
 
 
-def _path_value(entity: Entity, path: str) -> tuple[bool, Any]:
+def instances(attr: Any) -> list[dict[str, Any]]:
+    """An attribute's instances: one object, or an array of them told apart by datasetId."""
+    if isinstance(attr, list):
+        return [a for a in attr if isinstance(a, dict)]
+    return [attr] if isinstance(attr, dict) else []
+
+
+def _path_values(entity: Entity, path: str) -> list[Any]:
+    """The values a q path names, one per attribute instance that has it (none: the path is absent)."""
     keys = re.findall(r"\[([^\]]+)\]", path)
     head = path.split("[", 1)[0]
     name, _, sub = head.partition(".")
     if name in ("id", "type") and not sub:
-        return True, entity.get(name)
-    attr = entity.get(name)
-    if attr is None:
-        return False, None
-    if sub:  # a sub-attribute (observedAt, unitCode, a property of the property)
-        attr = attr.get(sub) if isinstance(attr, dict) else None
-        if attr is None:
-            return False, None
-    value = attribute_value(attr)
-    for key in keys:
-        if not isinstance(value, dict) or key not in value:
-            return False, None
-        value = value[key]
-    return True, value
+        return [entity.get(name)]
+    found = []
+    for attr in instances(entity.get(name)):
+        if sub:  # a sub-attribute (observedAt, unitCode, a property of the property)
+            attr = attr.get(sub)
+            if attr is None:
+                continue
+        value = attribute_value(attr)
+        for key in keys:
+            value = value.get(key, _ABSENT) if isinstance(value, dict) else _ABSENT
+        if value is not _ABSENT:
+            found.append(value)
+    return found
 
 
 def _compare(op: str, actual: Any, expected: Any) -> bool:
@@ -175,16 +186,15 @@ class _Parser:
         path, op = match.group(1), match.group(2)
         self.pos = match.end()
         if not op:
-            return lambda e: _path_value(e, path)[0]
+            return lambda e: bool(_path_values(e, path))
         value_match = _VALUE.match(self.text, self.pos)
         if not value_match:
             raise bad_data(f"q: {path}{op} needs a value")
         self.pos = value_match.end()
         expected = _parse_value(value_match.group(0), op)
 
-        def predicate(entity: Entity) -> bool:
-            found, actual = _path_value(entity, path)
-            return found and _compare(op, actual, expected)
+        def predicate(entity: Entity) -> bool:  # a multi-attribute matches when one instance does
+            return any(_compare(op, actual, expected) for actual in _path_values(entity, path))
 
         return predicate
 
@@ -199,6 +209,8 @@ def parse_q(text: str) -> Predicate:
 # --- geo-queries ---------------------------------------------------------------------------
 
 EARTH_M = 6_371_008.8
+#: degrees added around computed boxes, so that rounding never drops an entity on the edge
+_PAD = 1e-7
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -245,43 +257,92 @@ def validate_geometry(geometry: Any) -> dict[str, Any]:
     return geometry
 
 
-def parse_geoquery(georel: str, geometry: str | None, coordinates: str | None) -> Callable[[dict[str, Any]], bool]:
-    """A predicate over an entity's `location` geometry for `georel=near;maxDistance==N` (or
-    minDistance), `within`, `intersects`, `disjoint`, `equals`, with `geometry` and `coordinates`."""
-    if not geometry or not coordinates:
+Box = tuple[float, float, float, float]
+
+
+def bbox(geometry: dict[str, Any]) -> Box:
+    """(min lon, min lat, max lon, max lat) over a geometry's vertices."""
+    lons, lats = zip(*points(geometry), strict=True)
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _circle_box(centre: tuple[float, float], metres: float) -> Box:
+    """The box around every point within `metres` of `centre` (unbounded longitudes near a pole or
+    across the antimeridian)."""
+    lon, lat = centre
+    angle = metres / EARTH_M
+    dlat = math.degrees(angle) + _PAD
+    low, high = max(lat - dlat, -90.0), min(lat + dlat, 90.0)
+    spread = math.sin(angle) / math.cos(math.radians(lat)) if abs(lat) < 90 else math.inf
+    if low <= -90 or high >= 90 or spread >= 1:
+        return -math.inf, low, math.inf, high
+    dlon = math.degrees(math.asin(spread)) + _PAD
+    if lon - dlon < -180 or lon + dlon > 180:
+        return -math.inf, low, math.inf, high
+    return lon - dlon, low, lon + dlon, high
+
+
+@dataclass(frozen=True)
+class GeoFilter:
+    """A geo-query: the exact test on an entity's geometry, and the bounding box that any matching
+    geometry's box overlaps (lies within, for `within`) — a cheap prefilter on stored boxes."""
+
+    test: Callable[[dict[str, Any]], bool]
+    box: Box | None
+    within: bool = False
+
+
+def _query_geometry(geometry: str | None, coordinates: Any) -> dict[str, Any]:
+    if not geometry or coordinates is None or coordinates == "":
         raise bad_data("a geo-query needs georel, geometry and coordinates")
-    try:
-        query = validate_geometry({"type": geometry, "coordinates": json.loads(coordinates)})
-    except ValueError as exc:
-        raise bad_data("coordinates must be a JSON array") from exc
+    if isinstance(coordinates, str):
+        try:
+            coordinates = json.loads(coordinates)
+        except ValueError as exc:
+            raise bad_data("coordinates must be a JSON array") from exc
+    return validate_geometry({"type": geometry, "coordinates": coordinates})
+
+
+def _near(query: dict[str, Any], mods: list[str]) -> GeoFilter:
+    limits: dict[str, float] = {}
+    for mod in mods:
+        name, _, value = mod.partition("==")
+        if name not in ("maxDistance", "minDistance") or not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise bad_data(f"georel near takes maxDistance==N or minDistance==N, not {mod!r}")
+        limits[name] = float(value)
+    if not limits or query["type"] != "Point":
+        raise bad_data("georel near needs a Point and maxDistance or minDistance")
+    centre = points(query)[0]
+    most, least = limits.get("maxDistance", math.inf), limits.get("minDistance", 0.0)
+
+    def near(geo: dict[str, Any]) -> bool:
+        d = min(distance_m(centre, p) for p in points(geo))
+        return least <= d <= most
+
+    return GeoFilter(near, _circle_box(centre, most) if most < math.inf else None)
+
+
+def parse_geoquery(georel: str, geometry: str | None, coordinates: Any) -> GeoFilter:
+    """The filter for `georel=near;maxDistance==N` (or minDistance), `within`, `intersects`,
+    `disjoint`, `equals`, with `geometry` and `coordinates` (a JSON array, or its text)."""
+    query = _query_geometry(geometry, coordinates)
     rel, *mods = georel.split(";")
     if rel == "near":
-        limits: dict[str, float] = {}
-        for mod in mods:
-            name, _, value = mod.partition("==")
-            if name not in ("maxDistance", "minDistance") or not re.fullmatch(r"\d+(\.\d+)?", value):
-                raise bad_data(f"georel near takes maxDistance==N or minDistance==N, not {mod!r}")
-            limits[name] = float(value)
-        if not limits or query["type"] != "Point":
-            raise bad_data("georel near needs a Point and maxDistance or minDistance")
-        centre = points(query)[0]
-
-        def near(geo: dict[str, Any]) -> bool:
-            d = min(distance_m(centre, p) for p in points(geo))
-            return d <= limits.get("maxDistance", math.inf) and d >= limits.get("minDistance", 0)
-
-        return near
+        return _near(query, mods)
     if mods:
         raise bad_data(f"georel {rel} takes no modifiers")
+    box = bbox(query)
     if rel == "within":
         if not _rings(query):
             raise bad_data("georel within needs a Polygon")
-        return lambda geo: all(_inside(p, query) for p in points(geo))
+        return GeoFilter(lambda geo: all(_inside(p, query) for p in points(geo)), box, within=True)
     if rel in ("intersects", "disjoint"):
         def intersects(geo: dict[str, Any]) -> bool:
             return (any(_inside(p, query) for p in points(geo)) or any(_inside(p, geo) for p in points(query))
                     or bool(set(points(geo)) & set(points(query))))
-        return intersects if rel == "intersects" else (lambda geo: not intersects(geo))
+        if rel == "intersects":
+            return GeoFilter(intersects, box)
+        return GeoFilter(lambda geo: not intersects(geo), None)
     if rel == "equals":
-        return lambda geo: points(geo) == points(query)
+        return GeoFilter(lambda geo: points(geo) == points(query), box)
     raise bad_data(f"unknown georel {rel!r}")

@@ -1,4 +1,4 @@
-"""The twin's service functions: NGSI-LD entities, attributes, history, types; the API and other
+"""The twin's service functions: NGSI-LD entities, attributes, scopes, types; the API and other
 slices (hub/iot) call these. Every change publishes `twin.entity.changed` on the bus and is
 matched against subscriptions.
 
@@ -7,16 +7,15 @@ For other slices:
 - `update_attrs(id, attrs, observed_at=None, create_missing=False)` writes attribute values (concise
   values such as `{"waterLevel": 1.2}` are fine) → names updated; raises ResourceNotFound
 - `get_entity(id)` → the normalized entity dict, or None
-- `query(type=…, q=…, georel=…, …)` → (entities, total count)
+- `query(type=…, q=…, georel=…, scope_q=…, …)` → (entities, total count)
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from aicity.core.bus import bus
@@ -26,83 +25,161 @@ from aicity.hub.twin import notify
 from aicity.hub.twin.attrs import (
     NULL,
     check_name,
+    dataset_id,
+    entity_type,
+    geometry_of,
+    is_null,
     normalize_attrs,
     normalize_entity,
+    normalize_instances,
+    packed,
     render,
 )
 from aicity.hub.twin.context import Context
 from aicity.hub.twin.errors import NgsiError, bad_data, not_found
-from aicity.hub.twin.models import TwinAttributeInstance, TwinEntity
-from aicity.hub.twin.query import parse_geoquery, parse_q, points
+from aicity.hub.twin.filters import (
+    EntityQuery,
+    Plan,
+    Selector,
+    compile_query,
+    geo_query,
+)
+from aicity.hub.twin.models import TwinAttributeInstance, TwinEntity, TwinEntityScope
+from aicity.hub.twin.query import bbox, instances
+from aicity.hub.twin.scope import parse_scope
 
 Entity = dict[str, Any]
 Mode = Literal["update", "append", "append-keep", "merge", "replace"]
 TOPIC = "twin.entity.changed"
 MAX_LIMIT = 1000
+#: rows fetched at a time while Python filters a query's candidates
+SCAN_BATCH = 500
+_SYSTEM = ("createdAt", "modifiedAt")
 
 
-def _iso(at: datetime) -> str:
+def iso(at: datetime) -> str:
     """ISO 8601 in UTC with Z (SQLite gives naive datetimes back: they are UTC)."""
-    return _utc(at).isoformat().replace("+00:00", "Z")
+    return utc(at).isoformat().replace("+00:00", "Z")
 
 
-def _utc(at: datetime) -> datetime:
+def utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def _as_entity(row: TwinEntity) -> Entity:
-    return {"id": row.id, "type": row.type, **row.attrs, "createdAt": _iso(row.created_at),
-            "modifiedAt": _iso(row.modified_at)}
+    entity: Entity = {"id": row.id, "type": row.type}
+    if row.scope:
+        entity["scope"] = list(row.scope)
+    return {**entity, **row.attrs, "createdAt": iso(row.created_at), "modifiedAt": iso(row.modified_at)}
 
 
 def _locate(row: TwinEntity) -> None:
-    geo = row.attrs.get("location")
-    row.geometry = geo["value"] if isinstance(geo, dict) and geo.get("type") == "GeoProperty" else None
-    first = points(row.geometry)[0] if row.geometry else None
-    row.lon, row.lat = first if first else (None, None)
+    row.geometry = geometry_of(row.attrs.get("location"))
+    box = bbox(row.geometry) if row.geometry else (None, None, None, None)
+    row.min_lon, row.min_lat, row.max_lon, row.max_lat = box
 
 
 def _observed(attr: dict[str, Any], fallback: datetime) -> datetime:
     if "observedAt" in attr:
-        return _utc(datetime.fromisoformat(str(attr["observedAt"])))
+        return utc(datetime.fromisoformat(str(attr["observedAt"])))
     return fallback
 
 
 def _stamp(new: dict[str, Any], old: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    stamped = {**new, "modifiedAt": _iso(now)}
-    stamped["createdAt"] = old.get("createdAt", _iso(now)) if old else _iso(now)
+    stamped = {**new, "modifiedAt": iso(now)}
+    stamped["createdAt"] = old.get("createdAt", iso(now)) if old else iso(now)
     return stamped
 
 
-def _write(s: Session, row: TwinEntity, attrs: dict[str, Any], mode: Mode, now: datetime) -> tuple[list[str], list[dict[str, str]]]:
+def _refusal(mode: Mode, old: dict[str, Any] | None, key: str | None) -> str | None:
+    """Why this mode leaves an instance alone (None: it writes it)."""
+    if mode == "update" and old is None:
+        return "attribute does not exist" if key is None else f"attribute has no instance with datasetId {key}"
+    if mode == "append-keep" and old is not None:
+        return "attribute exists and noOverwrite was asked"
+    return None
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A merge-patch of one instance: members given replace the old ones; null sub-attributes go."""
+    merged = {k: v for k, v in {**old, **new}.items() if k not in _SYSTEM}
+    return {k: v for k, v in merged.items() if not (isinstance(v, dict) and is_null(v))}
+
+
+def _write_attr(s: Session, row: TwinEntity, name: str, given: list[dict[str, Any]], mode: Mode,
+                now: datetime) -> tuple[list[dict[str, Any]], bool, list[dict[str, str]]]:
+    """Apply one attribute's instances; returns (its instances now, whether any changed, refusals)."""
+    before = {dataset_id(i): i for i in instances(row.attrs.get(name))}
+    kept = {} if mode == "replace" else dict(before)
+    changed, skipped = False, []
+    for inst in given:
+        key = dataset_id(inst)
+        if is_null(inst):
+            changed = kept.pop(key, None) is not None or changed
+            continue
+        reason = _refusal(mode, kept.get(key), key)
+        if reason:
+            skipped.append({"attributeName": name, "reason": reason})
+            continue
+        body = _merged(kept[key], inst) if mode == "merge" and key in kept else {
+            k: v for k, v in inst.items() if k not in _SYSTEM}
+        kept[key] = _stamp(body, before.get(key), now)
+        s.add(TwinAttributeInstance(entity_id=row.id, attr=name, dataset_id=key, body=body,
+                                    observed_at=_observed(body, now), recorded_at=now))
+        changed = True
+    return list(kept.values()), changed, skipped
+
+
+def _write(s: Session, row: TwinEntity, attrs: dict[str, Any], mode: Mode,
+           now: datetime) -> tuple[list[str], list[dict[str, str]]]:
     """Apply attributes to a row; returns (names written or deleted, not updated with reasons)."""
-    current = dict(row.attrs) if mode != "replace" else {}
+    current = {} if mode == "replace" else dict(row.attrs)
     written: list[str] = []
     skipped: list[dict[str, str]] = []
-    for name, attr in attrs.items():
-        old = row.attrs.get(name)
-        if attr == NULL or (isinstance(attr, dict) and attr.get("value") == NULL):
+    for name, given in attrs.items():
+        if given == NULL:
             if current.pop(name, None) is not None:
                 written.append(name)
             continue
-        if mode == "update" and old is None:
-            skipped.append({"attributeName": name, "reason": "attribute does not exist"})
-            continue
-        if mode == "append-keep" and old is not None:
-            skipped.append({"attributeName": name, "reason": "attribute exists and noOverwrite was asked"})
-            continue
-        if mode == "merge" and old is not None:
-            attr = {**{k: v for k, v in old.items() if k not in ("observedAt",) or "observedAt" not in attr}, **attr}
-            attr = {k: v for k, v in attr.items() if not (isinstance(v, dict) and v.get("value") == NULL)}
-        current[name] = _stamp(attr, old, now)
-        written.append(name)
-        s.add(TwinAttributeInstance(entity_id=row.id, attr=name, body=attr, observed_at=_observed(attr, now),
-                                    recorded_at=now))
+        found, changed, refused = _write_attr(s, row, name, given, mode, now)
+        skipped += refused
+        stored = packed(found)
+        if stored is None:
+            current.pop(name, None)
+        else:
+            current[name] = stored
+        if changed:
+            written.append(name)
+    if mode == "replace":  # what the replacement dropped changed too
+        written += [name for name in row.attrs if name not in current and name not in written]
     row.attrs = current
     if written or mode == "replace":
         row.modified_at = now
         _locate(row)
     return written, skipped
+
+
+def _given_scope(fragment: dict[str, Any]) -> list[str] | None:
+    """The scopes a fragment gives (None: it says nothing about scope; []: it removes them)."""
+    return parse_scope(fragment["scope"]) if "scope" in fragment else None
+
+
+def _new_scope(mode: Mode, stored: list[str] | None, given: list[str] | None) -> list[str] | None:
+    """An entity's scopes after a write: replaced, added to (append), or kept."""
+    if given is None:
+        return None if mode == "replace" else stored
+    if mode in ("append", "append-keep") and given:
+        return list(dict.fromkeys([*(stored or []), *given]))
+    return given or None
+
+
+def _set_scope(s: Session, row: TwinEntity, scopes: list[str] | None, now: datetime) -> None:
+    if (scopes or None) == (row.scope or None):
+        return
+    row.scope = scopes or None
+    row.modified_at = now
+    s.execute(delete(TwinEntityScope).where(TwinEntityScope.entity_id == row.id))
+    s.add_all([TwinEntityScope(entity_id=row.id, scope=scope) for scope in scopes or []])
 
 
 def _changed(row: TwinEntity, names: list[str], action: str) -> None:
@@ -111,9 +188,17 @@ def _changed(row: TwinEntity, names: list[str], action: str) -> None:
     notify.entity_changed(entity, names)
 
 
+def _existing(s: Session, entity_id: str) -> TwinEntity:
+    row = s.get(TwinEntity, entity_id)
+    if row is None:
+        raise not_found(f"entity {entity_id} not found")
+    return row
+
+
 def create_entity(body: Any, ctx: Context | None = None) -> str:
     """Create an entity (AlreadyExists if its id is taken); returns the id."""
     entity_id, kind, attrs = normalize_entity(body, ctx or Context())
+    scopes = _given_scope(body)
     now = utcnow()
     with database().session() as s:
         if s.get(TwinEntity, entity_id) is not None:
@@ -121,6 +206,7 @@ def create_entity(body: Any, ctx: Context | None = None) -> str:
         row = TwinEntity(id=entity_id, type=kind, attrs={}, created_at=now, modified_at=now)
         s.add(row)
         names, _ = _write(s, row, attrs, "append", now)
+        _set_scope(s, row, scopes, now)
     _changed(row, names, "created")
     return entity_id
 
@@ -129,6 +215,7 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
     """Create the entity, or merge its attributes into the stored one (`replace`: drop the others).
     Returns True when it was created."""
     entity_id, kind, attrs = normalize_entity(entity, ctx or Context())
+    given = _given_scope(entity)
     now = utcnow()
     with database().session() as s:
         row = s.get(TwinEntity, entity_id)
@@ -138,9 +225,31 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
             s.add(row)
         elif row.type != kind:
             raise bad_data(f"entity {entity_id} is a {row.type}, not a {kind}")
-        names, _ = _write(s, row, attrs, "replace" if replace and not created else "append", now)
+        mode: Mode = "replace" if replace and not created else "append"
+        names, _ = _write(s, row, attrs, mode, now)
+        _set_scope(s, row, _new_scope(mode, row.scope, given), now)
     _changed(row, names, "created" if created else "updated")
     return created
+
+
+def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> None:
+    """Replace every attribute (and the scopes) of an entity; its type may be given but not changed."""
+    if not isinstance(body, dict):
+        raise bad_data("an entity must be a JSON object")
+    if body.get("id", entity_id) != entity_id:
+        raise bad_data("the body's id differs from the entity's id")
+    ctx = ctx or Context()
+    kind = entity_type(body, ctx) if "type" in body else None
+    attrs = normalize_attrs(body, ctx)
+    given = _given_scope(body)
+    now = utcnow()
+    with database().session() as s:
+        row = _existing(s, entity_id)
+        if kind is not None and kind != row.type:
+            raise bad_data(f"entity {entity_id} is a {row.type}; a replacement cannot make it a {kind}")
+        names, _ = _write(s, row, attrs, "replace", now)
+        _set_scope(s, row, _new_scope("replace", row.scope, given), now)
+    _changed(row, names, "updated")
 
 
 def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Context | None = None,
@@ -153,19 +262,41 @@ def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Conte
     if "id" in fragment and fragment["id"] != entity_id:
         raise bad_data("the body's id differs from the entity's id")
     attrs = normalize_attrs(fragment, ctx)
+    given = _given_scope(fragment)
     if observed_at is not None:
-        for attr in attrs.values():
-            if isinstance(attr, dict):
-                attr.setdefault("observedAt", _iso(observed_at))
+        for found in attrs.values():
+            for inst in found if isinstance(found, list) else []:
+                if not is_null(inst):
+                    inst.setdefault("observedAt", iso(observed_at))
     now = utcnow()
     with database().session() as s:
-        row = s.get(TwinEntity, entity_id)
-        if row is None:
-            raise not_found(f"entity {entity_id} not found")
+        row = _existing(s, entity_id)
         names, skipped = _write(s, row, attrs, mode, now)
+        _set_scope(s, row, _new_scope(mode, row.scope, given), now)
     if names:
         _changed(row, names, "updated")
     return names, skipped
+
+
+def write_attr(entity_id: str, name: str, body: Any, mode: Literal["update", "merge"],
+               ctx: Context | None = None) -> None:
+    """Replace (`update`) or merge-patch one attribute; the attribute and every instance the body
+    names by datasetId must exist (ResourceNotFound)."""
+    ctx = ctx or Context()
+    name = check_name(ctx.compact(name))
+    given = normalize_instances(name, body, ctx)
+    now = utcnow()
+    with database().session() as s:
+        row = _existing(s, entity_id)
+        have = {dataset_id(i) for i in instances(row.attrs.get(name))}
+        if not have:
+            raise not_found(f"entity {entity_id} has no attribute {name}")
+        for key in (dataset_id(i) for i in given):
+            if key not in have:
+                raise not_found(f"attribute {name} has no instance with datasetId {key}" if key
+                                else f"attribute {name} has no default instance (without datasetId)")
+        names, _ = _write(s, row, {name: given}, mode, now)
+    _changed(row, names, "updated")
 
 
 def update_attrs(entity_id: str, attrs: dict[str, Any], observed_at: datetime | None = None,
@@ -176,7 +307,7 @@ def update_attrs(entity_id: str, attrs: dict[str, Any], observed_at: datetime | 
 
 
 def get_entity(entity_id: str) -> Entity | None:
-    """The entity in normalized form (with createdAt/modifiedAt), or None."""
+    """The entity in normalized form (with createdAt/modifiedAt, and scope when it has one), or None."""
     with database().session() as s:
         row = s.get(TwinEntity, entity_id)
         return _as_entity(row) if row else None
@@ -184,70 +315,84 @@ def get_entity(entity_id: str) -> Entity | None:
 
 def delete_entity(entity_id: str) -> None:
     with database().session() as s:
-        row = s.get(TwinEntity, entity_id)
-        if row is None:
-            raise not_found(f"entity {entity_id} not found")
+        row = _existing(s, entity_id)
         s.delete(row)
         s.execute(delete(TwinAttributeInstance).where(TwinAttributeInstance.entity_id == entity_id))
+        s.execute(delete(TwinEntityScope).where(TwinEntityScope.entity_id == entity_id))
     bus.publish(TOPIC, {"id": entity_id, "type": row.type, "action": "deleted", "attrs": [], "entity": None})
 
 
-def delete_attr(entity_id: str, name: str, ctx: Context | None = None) -> None:
+def delete_attr(entity_id: str, name: str, ctx: Context | None = None, dataset: str | None = None,
+                delete_all: bool = False) -> None:
+    """Delete an attribute's default instance (or the one with datasetId `dataset`, or every
+    instance with `delete_all`); ResourceNotFound when there is no such instance."""
     name = (ctx or Context()).compact(name)
     with database().session() as s:
-        row = s.get(TwinEntity, entity_id)
-        if row is None:
-            raise not_found(f"entity {entity_id} not found")
-        if name not in row.attrs:
+        row = _existing(s, entity_id)
+        found = instances(row.attrs.get(name))
+        if not found:
             raise not_found(f"entity {entity_id} has no attribute {name}")
-        _write(s, row, {name: NULL}, "update", utcnow())
+        if not delete_all and all(dataset_id(i) != dataset for i in found):
+            raise not_found(f"attribute {name} has no instance with datasetId {dataset}" if dataset
+                            else f"attribute {name} has no default instance (without datasetId)")
+        marker = NULL if delete_all else [{"value": NULL, **({"datasetId": dataset} if dataset else {})}]
+        _write(s, row, {name: marker}, "update", utcnow())
     _changed(row, [name], "updated")
 
 
-def _id_pattern(pattern: str | None) -> re.Pattern[str] | None:
-    if pattern is None:
-        return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise bad_data(f"idPattern is not a regular expression: {exc}") from exc
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 0 or offset < 0 or limit > MAX_LIMIT:
+        raise bad_data(f"limit must be 0..{MAX_LIMIT} and offset ≥ 0")
+
+
+def _scan(s: Session, stmt: Any, plan: Plan, limit: int, offset: int, count: bool) -> tuple[list[Entity], int]:
+    """Python's share of a query: candidates streamed in order, checked, the page kept; stops at
+    the end of the page unless the total is wanted."""
+    page: list[Entity] = []
+    seen = 0
+    for row in s.scalars(stmt.execution_options(yield_per=SCAN_BATCH)):
+        if not all(check(row) for check in plan.row_checks):
+            continue
+        entity = _as_entity(row)
+        if not all(check(entity) for check in plan.entity_checks):
+            continue
+        if offset <= seen < offset + limit:
+            page.append(entity)
+        seen += 1
+        if not count and seen >= offset + limit:
+            break
+    return page, seen
+
+
+def find(query: EntityQuery, limit: int = 20, offset: int = 0, count: bool = True,
+         extra: tuple[ColumnElement[bool], ...] = ()) -> tuple[list[Entity], int | None]:
+    """Entities matching the query (and the `extra` SQL conditions), oldest first: one page, and
+    how many match in all (None unless `count`)."""
+    _check_page(limit, offset)
+    plan = compile_query(query)
+    stmt = select(TwinEntity).where(*plan.where, *extra)
+    ordered = stmt.order_by(TwinEntity.created_at, TwinEntity.id)
+    with database().session() as s:
+        if not plan.exact:
+            page, seen = _scan(s, ordered, plan, limit, offset, count)
+            return page, seen if count else None
+        total = s.scalar(select(func.count()).select_from(stmt.subquery())) if count else None
+        rows = s.scalars(ordered.offset(offset).limit(limit)) if limit else []
+        return [_as_entity(row) for row in rows], total
 
 
 def query(type: str | list[str] | None = None, ids: list[str] | None = None, id_pattern: str | None = None,
           attrs: list[str] | None = None, q: str | None = None, georel: str | None = None,
           geometry: str | None = None, coordinates: str | None = None, limit: int = 20,
-          offset: int = 0) -> tuple[list[Entity], int]:
+          offset: int = 0, scope_q: str | None = None, geoproperty: str | None = None) -> tuple[list[Entity], int]:
     """Entities matching every filter given, oldest first, and how many match in all.
     Entities are returned normalized and unprojected; `attrs` keeps those that have one of them."""
-    if limit < 0 or offset < 0 or limit > MAX_LIMIT:
-        raise bad_data(f"limit must be 0..{MAX_LIMIT} and offset ≥ 0")
-    types = [type] if isinstance(type, str) else type
-    pattern = _id_pattern(id_pattern)
-    predicate = parse_q(q) if q is not None else None
-    geo = parse_geoquery(georel, geometry, coordinates) if georel else None
-    if (geometry or coordinates) and not georel:
-        raise bad_data("geometry and coordinates need georel")
-    stmt = select(TwinEntity).order_by(TwinEntity.created_at, TwinEntity.id)
-    if types:
-        stmt = stmt.where(TwinEntity.type.in_(types))
-    if ids:
-        stmt = stmt.where(TwinEntity.id.in_(ids))
-    if geo is not None:
-        stmt = stmt.where(TwinEntity.geometry.is_not(None))
-    matched: list[Entity] = []
-    with database().session() as s:
-        for row in s.scalars(stmt):
-            if pattern and not pattern.fullmatch(row.id):
-                continue
-            if geo is not None and not geo(row.geometry or {}):
-                continue
-            entity = _as_entity(row)
-            if predicate is not None and not predicate(entity):
-                continue
-            if attrs is not None and not any(a in entity for a in attrs):
-                continue
-            matched.append(entity)
-    return matched[offset:offset + limit], len(matched)
+    types = (type,) if isinstance(type, str) else tuple(type or ())
+    selectors = (Selector(types, tuple(ids or ()), id_pattern),) if types or ids or id_pattern is not None else ()
+    found = EntityQuery(selectors, tuple(attrs) if attrs is not None else None, q,
+                        geo_query(georel, geometry, coordinates, geoproperty), scope_q)
+    entities, total = find(found, limit, offset)
+    return entities, total or 0
 
 
 def entity_types() -> dict[str, list[str]]:
@@ -267,7 +412,7 @@ def attribute_names() -> dict[str, dict[str, Any]]:
             for name, attr in attrs.items():
                 info = found.setdefault(name, {"typeNames": set(), "attributeTypes": set(), "attributeCount": 0})
                 info["typeNames"].add(kind)
-                info["attributeTypes"].add(attr.get("type", "Property"))
+                info["attributeTypes"].update(i.get("type", "Property") for i in instances(attr))
                 info["attributeCount"] += 1
     return {name: {k: sorted(v) if isinstance(v, set) else v for k, v in info.items()}
             for name, info in sorted(found.items())}
@@ -278,51 +423,5 @@ def entity_count() -> int:
         return s.scalar(select(func.count()).select_from(TwinEntity)) or 0
 
 
-def history(entity_id: str, attrs: list[str] | None = None, timerel: str | None = None,
-            time_at: datetime | None = None, end_time_at: datetime | None = None,
-            last_n: int | None = None) -> Entity:
-    """The entity's attribute instances over time: {id, type, attr: [instance, …]} (oldest first)."""
-    if timerel is not None:
-        if timerel not in ("before", "after", "between") or time_at is None:
-            raise bad_data("timerel must be before, after or between, with timeAt")
-        if timerel == "between" and end_time_at is None:
-            raise bad_data("timerel=between needs endTimeAt")
-    with database().session() as s:
-        row = s.get(TwinEntity, entity_id)
-        if row is None:
-            raise not_found(f"entity {entity_id} not found")
-        stmt = select(TwinAttributeInstance).where(TwinAttributeInstance.entity_id == entity_id)
-        if attrs:
-            stmt = stmt.where(TwinAttributeInstance.attr.in_(attrs))
-        column = TwinAttributeInstance.observed_at
-        if timerel == "before":
-            stmt = stmt.where(column < time_at)
-        elif timerel == "after":
-            stmt = stmt.where(column >= time_at)
-        elif timerel == "between":
-            stmt = stmt.where(column >= time_at, column < end_time_at)
-        out: Entity = {"id": row.id, "type": row.type}
-        for inst in s.scalars(stmt.order_by(column, TwinAttributeInstance.id)):
-            body = {**inst.body, "instanceId": f"urn:ngsi-ld:attribute:instance:{inst.id}"}
-            body.setdefault("observedAt", _iso(inst.observed_at))
-            out.setdefault(inst.attr, []).append(body)
-    if last_n is not None:
-        for name in [k for k in out if k not in ("id", "type")]:
-            out[name] = out[name][-last_n:]
-    return out
-
-
-def parse_time(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise bad_data(f"{what} must be an ISO 8601 date-time") from exc
-    if at.tzinfo is None:
-        raise bad_data(f"{what} needs a time zone (e.g. Z)")
-    return _utc(at)
-
-
-__all__ = ["check_name", "create_entity", "delete_attr", "delete_entity", "get_entity", "history", "query",
-           "render", "update_attrs", "upsert_entity", "write_attrs"]
+__all__ = ["check_name", "create_entity", "delete_attr", "delete_entity", "find", "get_entity", "query",
+           "render", "replace_entity", "update_attrs", "upsert_entity", "write_attr", "write_attrs"]

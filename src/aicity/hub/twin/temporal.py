@@ -1,0 +1,147 @@
+"""Temporal retrieval: attribute instances over time (`twin_attribute_history`), for one entity or
+for every entity a query selects. The time window and lastN (per attribute instance, i.e. per
+datasetId) are answered by SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import Session
+
+from aicity.core.db import database
+from aicity.hub.twin.errors import bad_data, not_found
+from aicity.hub.twin.filters import EntityQuery
+from aicity.hub.twin.models import TwinAttributeInstance, TwinEntity
+from aicity.hub.twin.service import find, iso, utc
+
+Entity = dict[str, Any]
+History = TwinAttributeInstance
+#: the key of a simplified temporal series, by attribute type
+_SERIES = {"Relationship": "objects", "LanguageProperty": "languageMaps"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """`timerel` with `timeAt` (and `endTimeAt` for between) over observedAt; no timerel: all time."""
+
+    timerel: str | None = None
+    time_at: datetime | None = None
+    end_time_at: datetime | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        column = History.observed_at
+        if self.timerel == "before":
+            return [column < self.time_at]
+        if self.timerel == "after":
+            return [column >= self.time_at]
+        if self.timerel == "between":
+            return [column >= self.time_at, column < self.end_time_at]
+        return []
+
+
+def parse_time(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise bad_data(f"{what} must be an ISO 8601 date-time") from exc
+    if at.tzinfo is None:
+        raise bad_data(f"{what} needs a time zone (e.g. Z)")
+    return utc(at)
+
+
+def window(timerel: str | None, time_at: str | None, end_time_at: str | None) -> Window:
+    """A temporal query's window from its parameters; BadRequestData when they do not make one."""
+    start, end = parse_time(time_at, "timeAt"), parse_time(end_time_at, "endTimeAt")
+    if timerel is None:
+        if start or end:
+            raise bad_data("timeAt and endTimeAt need timerel (before, after or between)")
+        return Window()
+    if timerel not in ("before", "after", "between") or start is None:
+        raise bad_data("timerel must be before, after or between, with timeAt")
+    if timerel == "between" and (end is None or end <= start):
+        raise bad_data("timerel=between needs an endTimeAt later than timeAt")
+    return Window(timerel, start, end if timerel == "between" else None)
+
+
+def _check_last(last_n: int | None) -> None:
+    if last_n is not None and last_n < 1:
+        raise bad_data("lastN must be a positive integer")
+
+
+def _conditions(attrs: list[str] | None, span: Window) -> list[ColumnElement[bool]]:
+    return [*span.where(), *([History.attr.in_(attrs)] if attrs else [])]
+
+
+def _instances(s: Session, entity_ids: list[str], attrs: list[str] | None, span: Window,
+               last_n: int | None) -> Iterable[History]:
+    """The entities' instances in the window, oldest first; with lastN, the newest N of each
+    attribute instance (entity, attribute, datasetId)."""
+    conditions = [History.entity_id.in_(entity_ids), *_conditions(attrs, span)]
+    if last_n is None:
+        stmt = select(History).where(*conditions)
+    else:
+        rank = func.row_number().over(partition_by=(History.entity_id, History.attr, History.dataset_id),
+                                      order_by=(History.observed_at.desc(), History.id.desc())).label("rank")
+        ranked = select(History.id, rank).where(*conditions).subquery()
+        stmt = select(History).join(ranked, ranked.c.id == History.id).where(ranked.c.rank <= last_n)
+    return s.scalars(stmt.order_by(History.observed_at, History.id))
+
+
+def _represent(entities: list[tuple[str, str]], rows: Iterable[History]) -> list[Entity]:
+    """Temporal entity representations: {id, type, attr: [instance, …]}, in the entities' order."""
+    out = {entity_id: {"id": entity_id, "type": kind} for entity_id, kind in entities}
+    for row in rows:
+        body = {**row.body, "instanceId": f"urn:ngsi-ld:attribute:instance:{row.id}"}
+        body.setdefault("observedAt", iso(row.observed_at))
+        out[row.entity_id].setdefault(row.attr, []).append(body)
+    return list(out.values())
+
+
+def history(entity_id: str, attrs: list[str] | None = None, span: Window | None = None,
+            last_n: int | None = None) -> Entity:
+    """One entity's attribute instances over time (ResourceNotFound when there is no such entity)."""
+    _check_last(last_n)
+    with database().session() as s:
+        row = s.get(TwinEntity, entity_id)
+        if row is None:
+            raise not_found(f"entity {entity_id} not found")
+        return _represent([(row.id, row.type)], _instances(s, [row.id], attrs, span or Window(), last_n))[0]
+
+
+def query(found: EntityQuery, span: Window, last_n: int | None = None, limit: int = 20, offset: int = 0,
+          count: bool = False) -> tuple[list[Entity], int | None]:
+    """Query Temporal Evolution of Entities: the entities the query selects (on their current
+    state) that have instances of `found.attrs` (any attribute when None) in the window."""
+    _check_last(last_n)
+    attrs = list(found.attrs) if found.attrs is not None else None
+    in_window = exists().where(History.entity_id == TwinEntity.id, *_conditions(attrs, span))
+    current = EntityQuery(found.selectors, None, found.q, found.geo, found.scope_q)
+    entities, total = find(current, limit, offset, count, extra=(in_window,))
+    with database().session() as s:
+        rows = _instances(s, [e["id"] for e in entities], attrs, span, last_n) if entities else []
+        return _represent([(e["id"], e["type"]) for e in entities], rows), total
+
+
+def temporal_values(found: Entity) -> Entity:
+    """The simplified temporal representation (options=temporalValues): per attribute instance
+    (datasetId), its type and [value, observedAt] pairs."""
+    out: Entity = {"id": found["id"], "type": found["type"]}
+    for name, items in found.items():
+        if name in ("id", "type"):
+            continue
+        series: dict[str | None, dict[str, Any]] = {}
+        for item in items:
+            key = item.get("datasetId")
+            kind = item.get("type", "Property")
+            entry = series.setdefault(key, {"type": kind, **({"datasetId": key} if key else {})})
+            value = item.get("object", item.get("languageMap", item.get("value")))
+            entry.setdefault(_SERIES.get(kind, "values"), []).append([value, item["observedAt"]])
+        found_series = list(series.values())
+        out[name] = found_series[0] if len(found_series) == 1 else found_series
+    return out
