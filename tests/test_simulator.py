@@ -5,15 +5,28 @@ events, a quiet normal run, and `aicity iot simulate --json`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
-from aicity.hub.iot import simulator
+from aicity.hub.iot import rules, simulator
 from aicity.hub.iot.simulator import LocalCity, Plan, simulate
 from aicity.hub.iot.types import DEVICE_TYPES, out_of_range
 
 SEVERE = ("high", "critical")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_rules_removed(city: Path) -> Iterator[None]:
+    """The simulator's default rules hold for every device of their types: afterwards they are
+    removed, so that other modules' devices raise only their own rules' alarms."""
+    before = {r.id for r in rules.list_rules()}
+    yield
+    for rule in rules.list_rules():
+        if rule.id not in before:
+            rules.delete_rule(rule.id, "test")
 
 
 def test_fleet_is_stable_and_readings_are_physical_and_repeatable() -> None:

@@ -9,7 +9,8 @@ Who may request and approve, whether the approver must be someone else, and the 
 
 A call made because of text from outside (the turn's trace has retrieved or tool findings, or
 the call's arguments echo tool text) is refused and reported, never queued. Every step is
-recorded in the audit ledger.
+recorded in the audit ledger; a queued request is also announced on the bus
+(`approvals.submitted`, the request as `to_dict` shows it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import select, update
 
 from aicity.agents.base import Section, Skill, SkillContext, SkillResult
 from aicity.agents.registry import AgentRegistry
+from aicity.core.bus import bus
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
@@ -101,6 +103,7 @@ def submit(task: SubTask, skill: Skill, ctx: SkillContext) -> Outcome:
     audit.record(row.requester, "approval.requested", target,
                  {"approval": row.id, "params": guard.redact(row.params), "reason": guard.redact(row.reason),
                   "trace_id": ctx.tracer.id})
+    bus.publish("approvals.submitted", to_dict(row))
     who = "另一位有审批权限的工作人员" if rules.second_person else "有审批权限的工作人员"
     return Outcome("approval-required", "approval-required", _section(
         "需要人工审批", f"“{skill.name}”会直接作用于城市设施，不会由助理自动执行。已提交审批申请 {row.id}，"

@@ -330,6 +330,18 @@ def classify(text: str) -> Classification:
     return classifier().classify(text)
 
 
+def with_category(text: str, category: str) -> Classification:
+    """The classification of a report whose category someone chose (the reporter, an operator, a
+    sensor's rule). The model is not asked: its dense half embeds the text, which a sensor's
+    alarm must not wait for. Urgency comes from the urgency rules, or the category itself."""
+    known = categories().get(category)
+    if known is None:
+        raise bad_request(f"未知事件类别 unknown event category '{category}'", "unknown-category", category=category)
+    reasons = urgent_reasons(_checked(text))[0] or ([known.name] if category in URGENT_CATEGORIES else [])
+    return Classification(category=category, department=known.department, priority=_priority(category, reasons),
+                          confidence=1.0, urgent_reasons=reasons, alternatives=[], needs_human=False)
+
+
 def accuracy(model: Classifier, rows: list[dict[str, str]]) -> float:
     return sum(model.classify(r["text"]).category == r["category"] for r in rows) / max(len(rows), 1)
 

@@ -23,12 +23,11 @@ from aicity.core.errors import bad_request, forbidden, not_found
 from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.hub.events import gazetteer
 from aicity.hub.events.classify import (
-    URGENT_CATEGORIES,
     Classification,
-    _priority,
     categories,
     classify,
     corrections_path,
+    with_category,
 )
 from aicity.hub.events.lifecycle import (
     OPEN_STATES,
@@ -152,17 +151,7 @@ def _place(text: str, location: str | None, lat: float | None, lon: float | None
 
 
 def _classification(text: str, category: str | None) -> Classification:
-    result = classify(text)
-    if category is None:
-        return result
-    known = categories().get(category)
-    if known is None:
-        raise bad_request(f"未知事件类别 unknown event category '{category}'", "unknown-category",
-                          category=category)
-    # the reporter (or an operator) chose the category; urgency is judged as the classifier does
-    reasons = result.urgent_reasons or ([known.name] if category in URGENT_CATEGORIES else [])
-    return Classification(category=category, department=known.department, priority=_priority(category, reasons),
-                          confidence=1.0, urgent_reasons=reasons, alternatives=[], needs_human=False)
+    return classify(text) if category is None else with_category(text, category)
 
 
 def _title(text: str) -> str:

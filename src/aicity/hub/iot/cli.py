@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from aicity.cli_support import open_city, print_json
 from aicity.hub.iot import rules, service
+
+if TYPE_CHECKING:
+    from aicity.hub.iot.simulator import City, MqttSender, Plan, Summary
 
 app = typer.Typer(help="物联感知 devices, telemetry, rules and alarms", no_args_is_help=True)
 
@@ -68,6 +71,61 @@ def list_rules(json_out: JsonOut = False, data_dir: DataDir = None) -> None:
                  "severity"], "规则 Rules", json_out)
 
 
+def _connect(url: str | None, key: str | None, mqtt: str | None,
+             data_dir: Path | None) -> tuple[City, MqttSender | None]:
+    """The city (a server's API, or the data dir) and the MQTT sender, if any; a bad address, a
+    missing key or an unreachable broker ends the command with a message, before anything is sent."""
+    from aicity.cli_support import fail
+    from aicity.hub.iot import simulator
+
+    if url and not key:
+        fail("--url 需要工作人员 API key（--key 或 AICITY_API_KEY）/ --url needs a staff key")
+    try:
+        city: City = simulator.RemoteCity(url, key or "") if url else simulator.LocalCity()
+        if not url:
+            open_city(data_dir)
+        sender = simulator.MqttSender(mqtt) if mqtt else None
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"无法连接 MQTT 代理 cannot reach the MQTT broker {mqtt}: {exc}")
+    return city, sender
+
+
+def _run(city: City, sender: MqttSender | None, plan: Plan, url: str | None, pace: bool, json_out: bool) -> Summary:
+    """Run the plan with a progress bar; a server's refusal or an unreachable server or broker
+    ends the command with a message, not a traceback."""
+    import httpx
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from aicity.cli_support import err_console, fail, problem_message
+    from aicity.core.errors import Problem
+    from aicity.hub.iot import simulator
+
+    try:
+        with Progress(TextColumn(f"[bold]模拟 {plan.scenario}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err_console, transient=True,
+                      disable=json_out or not err_console.is_terminal) as bar:
+            task = bar.add_task(plan.scenario, total=plan.total)
+            return simulator.simulate(city, plan, sender, pace,
+                                      progress=lambda done, total: bar.update(task, completed=done))
+    except Problem as exc:
+        fail(f"服务拒绝了请求 the server refused the request ({exc.status}): {problem_message(exc)}")
+    except httpx.TransportError as exc:
+        fail(f"无法连接服务 cannot reach the server {url}: {exc}")
+    except OSError as exc:
+        fail(f"MQTT 发布失败 publishing over MQTT failed: {exc}")
+    finally:
+        if sender is not None:
+            sender.close()
+
+
 @app.command()
 def simulate(
     scenario: Annotated[str, typer.Option(help="normal | rainstorm | gas-leak")] = "normal",
@@ -83,39 +141,17 @@ def simulate(
     json_out: JsonOut = False, data_dir: DataDir = None,
 ) -> None:
     """城市模拟器：数百个虚拟设备、默认规则与场景 The demo city simulator: devices, rules, readings, scenarios."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    from aicity.cli_support import err_console, fail
+    from aicity.cli_support import fail
     from aicity.hub.iot import simulator
 
     if scenario not in simulator.SCENARIOS:
         fail(f"未知场景 unknown scenario '{scenario}'; scenarios: {', '.join(simulator.SCENARIOS)}")
     if duration <= 0 or rate <= 0:
         fail("--duration 与 --rate 须大于 0 / must be positive")
-    if url and not key:
-        fail("--url 需要工作人员 API key（--key 或 AICITY_API_KEY）/ --url needs a staff key")
-    if not url:
-        open_city(data_dir)
-    city: simulator.City = simulator.RemoteCity(url, key or "") if url else simulator.LocalCity()
-    sender = simulator.MqttSender(mqtt) if mqtt else None
+    city, sender = _connect(url, key, mqtt, data_dir)
     plan = simulator.Plan(scenario=cast(simulator.Scenario, scenario), duration=duration, rate=rate, seed=seed,
                           hour=hour, speed=speed)
-    with Progress(TextColumn(f"[bold]模拟 {scenario}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err_console, transient=True, disable=json_out or not err_console.is_terminal) as bar:
-        task = bar.add_task(scenario, total=plan.total)
-        try:
-            summary = simulator.simulate(city, plan, sender, pace=not fast, settle_s=2.0 if sender else 0.0,
-                                         progress=lambda done, total: bar.update(task, completed=done))
-        finally:
-            if sender is not None:
-                sender.close()
-    out = summary.to_dict()
+    out = _run(city, sender, plan, url, pace=not fast, json_out=json_out).to_dict()
     if json_out:
         print_json(out)
         return
@@ -123,4 +159,8 @@ def simulate(
     console.print(f"场景 scenario [bold]{scenario}[/]：设备 {out['devices']} 个（新建 {out['devices_created']}），"
                   f"新建规则 {out['rules_created']} 条，发送读数 {out['readings_sent']} 条，被拒 {out['rejected']} 条，"
                   f"告警 {out['alarms_raised']} 个，事件 {out['events_filed']} 件")
+    if not out["all_stored"]:
+        console.print(f"[yellow]注意 note:[/] {simulator.SETTLE_TIMEOUT_S:g} 秒内服务未存完经 MQTT 发送的读数，"
+                      "告警与事件可能不全（服务是否订阅了这个 MQTT 代理？）/ the server did not store all readings "
+                      "sent over MQTT in time; alarms and events may be missing (is it subscribed to this broker?)")
     _show(out["events"], ["id", "category", "department", "status"], "事件 Events filed", False)

@@ -18,16 +18,19 @@ from __future__ import annotations
 import json
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
+from aicity.core.errors import Problem
 from aicity.core.ids import utcnow
 from aicity.hub.events.gazetteer import District, districts, gazetteer
 from aicity.hub.events.lifecycle import as_utc
-from aicity.hub.iot.rules import RuleSpec
+from aicity.hub.iot.rules import EVENT_SEVERITY, SEVERITIES, RuleSpec
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.hub.iot.types import RANGES
 
@@ -292,6 +295,7 @@ class City(Protocol):
     def rules(self) -> list[dict[str, Any]]: ...
     def create_rule(self, spec: RuleSpec) -> None: ...
     def send(self, batch: list[ReadingIn]) -> None: ...
+    def latest(self, device_id: str, attribute: str) -> datetime | None: ...
     def alarms(self) -> list[dict[str, Any]]: ...
     def event(self, event_id: str) -> dict[str, Any] | None: ...
 
@@ -327,6 +331,13 @@ class LocalCity:
 
         service.ingest(batch)
 
+    def latest(self, device_id: str, attribute: str) -> datetime | None:
+        """When the device's newest stored reading of `attribute` was observed."""
+        from aicity.hub.iot import service
+
+        rows = service.readings(device_id, attribute, limit=1)
+        return as_utc(rows[0].observed_at) if rows else None
+
     def alarms(self) -> list[dict[str, Any]]:
         from aicity.hub.iot import rules
 
@@ -343,15 +354,20 @@ class LocalCity:
 
 
 class RemoteCity:
-    """A running server, with a staff API key."""
+    """A running server, with a staff API key. An error answer is raised as the server's
+    `Problem`; an unreachable server as `httpx.TransportError`."""
 
     def __init__(self, url: str, key: str) -> None:
         import httpx
 
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--url 须形如 http://127.0.0.1:8000 / --url must look like http://host:8000, not {url!r}")
         self.http = httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=60)
 
     def _ok(self, resp: Any) -> Any:
-        resp.raise_for_status()
+        if resp.is_error:
+            raise _problem(resp)
         return resp.json() if resp.content else None
 
     def device_ids(self) -> set[str]:
@@ -373,6 +389,11 @@ class RemoteCity:
         self._ok(self.http.post("/api/v1/iot/telemetry", json={"readings": [
             {"device_id": r.device_id, "attribute": r.attribute, "value": r.value, "unit": r.unit} for r in batch]}))
 
+    def latest(self, device_id: str, attribute: str) -> datetime | None:
+        rows = self._ok(self.http.get(f"/api/v1/iot/devices/{device_id}/readings",
+                                      params={"attribute": attribute, "limit": 1}))
+        return as_utc(datetime.fromisoformat(rows[0]["observed_at"])) if rows else None
+
     def alarms(self) -> list[dict[str, Any]]:
         return list(self._ok(self.http.get("/api/v1/iot/alarms", params={"limit": 1000})))
 
@@ -384,39 +405,90 @@ class RemoteCity:
         return {k: e.get(k) for k in ("id", "category", "department", "status")}
 
 
+def _problem(resp: Any) -> Problem:
+    """The server's problem details (RFC 9457) as a `Problem`, or the bare status when the body is not one."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return Problem(resp.status_code, f"HTTP {resp.status_code}", resp.text[:200])
+    return Problem(resp.status_code, str(body.get("title") or f"HTTP {resp.status_code}"), str(body.get("detail") or ""),
+                   str(body.get("type") or "about:blank"))
+
+
+#: how long to wait for the broker to accept the connection, and to acknowledge a batch
+MQTT_TIMEOUT_S = 10.0
+
+
 class MqttSender:
-    """Publishes each device's readings to `aicity/{device_id}/telemetry` (QoS 1)."""
+    """Publishes each device's readings to `aicity/{device_id}/telemetry` (QoS 1). A bad URL is a
+    `ValueError`; a broker that cannot be reached, refuses the connection or does not acknowledge
+    in time an `OSError` (ConnectionError, TimeoutError)."""
 
     def __init__(self, url: str) -> None:
-        from urllib.parse import urlsplit
-
         import paho.mqtt.client as paho
         from paho.mqtt.enums import CallbackAPIVersion
 
         parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts", "tcp") or not parts.hostname:
-            raise ValueError(f"--mqtt must look like mqtt://host:1883, not {url!r}")
+        try:
+            port = parts.port
+        except ValueError:  # a port that is not a number
+            port = -1
+        if parts.scheme not in ("mqtt", "mqtts", "tcp") or not parts.hostname or port == -1:
+            raise ValueError(f"--mqtt 须形如 mqtt://127.0.0.1:1883 / --mqtt must look like mqtt://host:1883, not {url!r}")
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"aicity-simulator-{random.getrandbits(32):x}")
         if parts.username:
             self.client.username_pw_set(parts.username, parts.password)
         if parts.scheme == "mqtts":
             self.client.tls_set()
         self.client.max_inflight_messages_set(1000)
-        self.client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
+        self._connected = threading.Event()
+        self._refused: str | None = None
+        self.client.on_connect = self._on_connect
+        self.client.connect(parts.hostname, port or (8883 if parts.scheme == "mqtts" else 1883))
         self.client.loop_start()
+        self._wait_connected()
+
+    def _on_connect(self, _client: Any, _userdata: object, _flags: object, reason: Any, _props: object) -> None:
+        if reason.is_failure:
+            self._refused = str(reason)
+        self._connected.set()
+
+    def _wait_connected(self) -> None:
+        """Readings published before the broker's CONNACK would be lost if it refuses us."""
+        arrived = self._connected.wait(MQTT_TIMEOUT_S)
+        if arrived and self._refused is None:
+            return
+        self.close()
+        if not arrived:
+            raise TimeoutError(f"MQTT 代理 {MQTT_TIMEOUT_S:g} 秒内未应答 / the broker did not answer in {MQTT_TIMEOUT_S:g} s")
+        raise ConnectionError(f"MQTT 代理拒绝连接 / the broker refused the connection: {self._refused}")
 
     def send(self, batch: list[ReadingIn]) -> None:
         by_device: dict[str, list[dict[str, Any]]] = {}
         for r in batch:
-            by_device.setdefault(r.device_id, []).append({"attribute": r.attribute, "value": r.value, "unit": r.unit})
+            by_device.setdefault(r.device_id, []).append(_payload(r))
+        # the batch's last reading goes out last: `settle` knows the run is stored when it is
+        by_device[batch[-1].device_id] = by_device.pop(batch[-1].device_id)
         infos = [self.client.publish(f"aicity/{device_id}/telemetry", json.dumps({"readings": rows}), qos=1)
                  for device_id, rows in by_device.items()]
         for info in infos:
-            info.wait_for_publish(10)
+            info.wait_for_publish(MQTT_TIMEOUT_S)
+            if not info.is_published():
+                raise TimeoutError(f"MQTT 代理 {MQTT_TIMEOUT_S:g} 秒内未确认读数 / the broker did not acknowledge "
+                                   f"readings in {MQTT_TIMEOUT_S:g} s")
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _payload(r: ReadingIn) -> dict[str, Any]:
+    row: dict[str, Any] = {"attribute": r.attribute, "value": r.value, "unit": r.unit}
+    if r.observed_at is not None:
+        row["observed_at"] = r.observed_at.isoformat()
+    return row
 
 
 # --- a run -------------------------------------------------------------------------------------
@@ -430,14 +502,17 @@ class Summary:
     rules_created: int
     readings_sent: int = 0
     rejected: int = 0
+    #: False when readings sent over MQTT were not all stored (or their alarms filed) in time
+    all_stored: bool = True
     alarms: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "seed": self.seed, "devices": self.devices,
                 "devices_created": self.devices_created, "rules_created": self.rules_created,
-                "readings_sent": self.readings_sent, "rejected": self.rejected, "alarms_raised": len(self.alarms),
-                "alarms": self.alarms, "events_filed": len(self.events), "events": self.events}
+                "readings_sent": self.readings_sent, "rejected": self.rejected, "all_stored": self.all_stored,
+                "alarms_raised": len(self.alarms), "alarms": self.alarms, "events_filed": len(self.events),
+                "events": self.events}
 
 
 def _same_rule(a: dict[str, Any], b: RuleSpec) -> bool:
@@ -463,33 +538,75 @@ class Sender(Protocol):
     def send(self, batch: list[ReadingIn]) -> None: ...
 
 
-def simulate(city: City, plan: Plan, sender: Sender | None = None, pace: bool = True, settle_s: float = 0.0,
-             progress: Callable[[int, int], None] | None = None) -> Summary:
+#: what a city answers for readings it refuses (invalid, unknown device): counted, and the run goes on
+REFUSED = (404, 422)
+#: how long to wait for a broker's subscriber (the server) to store the readings sent over MQTT
+SETTLE_TIMEOUT_S = 30.0
+_POLL_S = 0.1
+
+
+def _run_alarms(city: City, started: datetime) -> list[dict[str, Any]]:
+    """The simulated devices' alarms first seen since `started`, oldest first."""
+    alarms = [a for a in city.alarms()
+              if a["device_id"].startswith(PREFIX) and as_utc(datetime.fromisoformat(a["first_seen"])) >= started]
+    return sorted(alarms, key=lambda a: a["first_seen"])
+
+
+def _filed(alarms: list[dict[str, Any]]) -> bool:
+    """Whether every alarm severe enough to become an event has its event."""
+    severe = SEVERITIES[SEVERITIES.index(EVENT_SEVERITY):]
+    return all(a["event_id"] for a in alarms if a["severity"] in severe)
+
+
+def _stored(city: City, last: ReadingIn) -> bool:
+    seen = city.latest(last.device_id, last.attribute)
+    return seen is not None and last.observed_at is not None and seen >= last.observed_at
+
+
+def settle(city: City, last: ReadingIn, started: datetime, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+    """Wait until the city stored `last` (the run's last reading, stamped when it was sent) and
+    filed the run's severe alarms as events: the broker acknowledges readings before its
+    subscriber (the server) stores them, in the order they were published. False when the city
+    did not in `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not (_stored(city, last) and _filed(_run_alarms(city, started))):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(_POLL_S)
+    return True
+
+
+def simulate(city: City, plan: Plan, sender: Sender | None = None, pace: bool = True,
+             settle_timeout_s: float = SETTLE_TIMEOUT_S, progress: Callable[[int, int], None] | None = None) -> Summary:
     """Install the fleet and run `plan`; readings go to `sender` (default: the city itself).
     With `pace`, readings are spread over `plan.duration` seconds; otherwise sent at once.
-    `settle_s`: how long to wait for alarms from a city that stores readings asynchronously (MQTT)."""
-    from aicity.core.errors import Problem
-
+    Readings through a `sender` (MQTT) are stored asynchronously: they carry the time they were
+    sent, and the summary waits (up to `settle_timeout_s`) until the city has stored the last one."""
     devices = fleet()
     created, rules_created = install(city, devices)
     summary = Summary(plan.scenario, plan.seed, len(devices), created, rules_created)
     started: datetime = utcnow()
     t0 = time.monotonic()
+    last: ReadingIn | None = None
     for batch in batches(devices, plan):
+        if sender is not None:
+            sent_at = utcnow()
+            batch = [replace(r, observed_at=sent_at) for r in batch]
         try:
             (sender or city).send(batch)
             summary.readings_sent += len(batch)
-        except Problem:
+            last = batch[-1]
+        except Problem as exc:
+            if exc.status not in REFUSED:
+                raise
             summary.rejected += len(batch)
         if progress:
             progress(summary.readings_sent + summary.rejected, plan.total)
         if pace and (ahead := (summary.readings_sent + summary.rejected) / plan.rate - (time.monotonic() - t0)) > 0:
             time.sleep(ahead)
-    if settle_s:
-        time.sleep(settle_s)
-    summary.alarms = [a for a in city.alarms()
-                      if a["device_id"].startswith(PREFIX) and as_utc(datetime.fromisoformat(a["first_seen"])) >= started]
-    summary.alarms.sort(key=lambda a: a["first_seen"])
+    if sender is not None and last is not None:
+        summary.all_stored = settle(city, last, started, settle_timeout_s)
+    summary.alarms = _run_alarms(city, started)
     event_ids = dict.fromkeys(a["event_id"] for a in summary.alarms if a["event_id"])
     summary.events = [e for e in map(city.event, event_ids) if e is not None]
     return summary
