@@ -137,8 +137,10 @@ def test_warn_files_one_event_for_the_water_department(sensors: dict[str, str]) 
 
     with database().session() as s:
         event = s.get(Event, filed[0]["event_id"])
+        report = s.get(Event, filed[0]["report_id"])  # the warning's own row (merged into an open event nearby)
     assert event is not None and event.category == "waterlogging" and event.department == "water"
-    assert "江滨路" in event.description and "15 cm" in event.description
+    assert report is not None and report.title == "预警：江滨路下穿通道"
+    assert "内涝预警：江滨路下穿通道（下穿通道）预计约 15 分钟后积水超过 15 cm" in report.description
     assert any(e.action == "city_safety.flood_warning" and e.target == POINT for e in audit.recent_entries(200))
 
 

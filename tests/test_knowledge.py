@@ -89,7 +89,7 @@ def test_superseded_law_ranks_below_the_one_in_force(city: Path) -> None:
 
 def test_quote_is_exactly_the_official_text(city: Path) -> None:
     cit = kb.get_article("食品安全法", "第三十五条")
-    line = next(l for l in law_text("食品安全法").splitlines() if l.startswith("第三十五条"))
+    line = next(row for row in law_text("食品安全法").splitlines() if row.startswith("第三十五条"))
     assert cit is not None and cit.text.split("\n")[0] == line.strip()
     second = kb.get_article("食品安全法", "第三十五条", paragraph=2)
     assert second is not None and second.locator == "第三十五条 第二款"

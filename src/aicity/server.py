@@ -20,6 +20,7 @@ from aicity.hub.catalog import api as catalog_api
 from aicity.hub.events import api as events_api
 from aicity.hub.events import lifecycle as events_lifecycle
 from aicity.hub.events import open311
+from aicity.hub.events.classify import classifier
 from aicity.hub.gateway import api as gateway_api
 from aicity.hub.iot import api as iot_api
 from aicity.hub.iot import mqtt as iot_mqtt
@@ -44,6 +45,7 @@ def create_app(load_city: bool = True) -> FastAPI:
 
             open_city()
             assistant()  # build indexes now; route vectors compute in the background
+            classifier()  # the events classifier trains now, not on the first citizen's report
             stop_sla_watcher = events_lifecycle.start_sla_watcher()
             stop_iot = iot_mqtt.start()  # the no-data watcher; the MQTT client when a broker is configured
             stop_flood_watch = flood.start_watch()

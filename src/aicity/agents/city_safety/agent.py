@@ -99,7 +99,7 @@ def waterlogging_watch(inp: WaterloggingInput, ctx: SkillContext) -> SkillResult
     lines = [summary]
     if rows:
         lines += ["", "| 等级 | 道路 | 区域 | 积水 m | 雨强 mm/h | 预计 m | 超 15cm 还有 |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r['level_label']} | {r['road']}{r['name']} | {r['district']} | "
+        lines += [f"| {r['level_label']} | {r['label']} | {r['district']} | "
                   f"{r['depth']['value'] if r['depth'] else '—'} | {r['rain']['value'] if r['rain'] else '—'} | "
                   f"{r['predicted_depth_m']} | {'—' if r['minutes_to_flood'] is None else str(r['minutes_to_flood']) + ' 分钟'} |"
                   for r in rows]

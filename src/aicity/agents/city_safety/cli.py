@@ -45,14 +45,14 @@ def waterlogging(
         table.add_column(column)
     for r in rows:
         minutes = r["minutes_to_flood"]
-        table.add_row(f"[{_STYLE[r['level']]}]{r['level_label']}[/]", f"{r['road']}{r['name']}", r["district"],
+        table.add_row(f"[{_STYLE[r['level']]}]{r['level_label']}[/]", r["label"], r["district"],
                       _num(r["depth"]["value"] if r["depth"] else None), _num(r["rain"]["value"] if r["rain"] else None),
                       f"{r['capacity_mm_h']:.0f}" + ("（顶托）" if r["backwater"] else ""),
                       _num(r["predicted_depth_m"]), "—" if minutes is None else f"{minutes} 分钟")
     console = Console()
     console.print(table)
     for w in filed:
-        console.print(f"已立事件 filed {w['event_id']}：{w['road']}{w['name']}（{w['level_label']}）")
+        console.print(f"已立事件 filed {w['event_id']}：{w['label']}（{w['level_label']}）")
 
 
 def _num(value: float | None) -> str:

@@ -102,6 +102,11 @@ class WatchPoint:
     #: the river or lake level (m) above which the outfall is submerged; None: no river outfall
     outfall_level_m: float | None
 
+    @property
+    def label(self) -> str:
+        """How people name the place: 江滨路下穿通道, 幸福路幸福桥下."""
+        return self.name if self.name.startswith(self.road) else f"{self.road}{self.name}"
+
 
 @dataclass(frozen=True)
 class Drainage:
@@ -196,7 +201,8 @@ class Outlook:
             return None if o is None else {"device_id": o.device_id, "value": o.value, "at": o.at.isoformat(),
                                            "rate_per_h": o.rate_per_h}
 
-        return {"id": p.id, "name": p.name, "road": p.road, "district": district.name if district else p.district,
+        return {"id": p.id, "name": p.name, "road": p.road, "label": p.label,
+                "district": district.name if district else p.district,
                 "kind": KIND_LABELS.get(p.kind, p.kind), "lat": p.lat, "lon": p.lon, "level": self.level.value,
                 "level_label": LEVEL_LABELS[self.level], "horizon_min": self.horizon_min,
                 "capacity_mm_h": round(self.capacity_mm_h, 1), "design_period_years": p.design_period_years,
@@ -301,7 +307,7 @@ def outlook(horizon_min: int = DEFAULT_HORIZON_MIN, district: str | None = None,
 
 def _warning_text(o: Outlook) -> str:
     p = o.point
-    where = f"{p.road}{p.name}（{KIND_LABELS.get(p.kind, p.kind)}）"
+    where = f"{p.label}（{KIND_LABELS.get(p.kind, p.kind)}）"
     if o.level is Level.flooded:
         head = f"内涝：{where}实测积水 {o.depth.value if o.depth else 0:.2f} m，已超过 15 cm"
     else:
@@ -322,11 +328,12 @@ def warn(horizon_min: int = DEFAULT_HORIZON_MIN, now: datetime | None = None) ->
             continue
         p = o.point
         result = report(_warning_text(o), source="sensor", reporter=Reporter(ref="agent:city_safety"), lat=p.lat,
-                        lon=p.lon, category="waterlogging", title=f"{LEVEL_LABELS[o.level]}：{p.road}{p.name}",
+                        lon=p.lon, category="waterlogging", title=f"{LEVEL_LABELS[o.level]}：{p.label}",
                         idempotency_key=f"flood-watch:{p.id}:{now.date().isoformat()}")
         if not result.created:
             continue
-        warning = {**o.to_dict(), "event_id": result.event.id, "merged_into": result.event.merged_into}
+        # a warning near an open waterlogging event (a ponding alarm's, say) joins it as a merged report
+        warning = {**o.to_dict(), "event_id": result.event.id, "report_id": result.report_id, "merged": result.merged}
         audit.record(ACTOR, "city_safety.flood_warning", p.id,
                      {"event": result.event.id, "level": o.level.value, "minutes_to_flood": warning["minutes_to_flood"]})
         bus.publish("city_safety.flood.warning", warning)

@@ -164,3 +164,8 @@ def simulate(
                       "告警与事件可能不全（服务是否订阅了这个 MQTT 代理？）/ the server did not store all readings "
                       "sent over MQTT in time; alarms and events may be missing (is it subscribed to this broker?)")
     _show(out["events"], ["id", "category", "department", "status"], "事件 Events filed", False)
+    if out["flood_warnings"] is None:
+        console.print("内涝预警未运行：需要运营人员或管理员 key / the waterlogging watch needs an operator or admin key")
+    elif out["flood_warnings"]:
+        _show(out["flood_warnings"], ["level_label", "label", "district", "minutes_to_flood", "event_id"],
+              "内涝预警 Waterlogging warnings filed", False)

@@ -9,7 +9,8 @@ attribute's physical range; `--seed` makes a run repeatable. A simulated clock s
 
 Scenarios: `normal`; `rainstorm` (rain rises city-wide, water levels in the low-lying
 districts climb past the warning line → waterlogging alarms → events for the water
-department); `gas-leak` (one gas sensor at a landmark climbs past the limit → a critical alarm
+department; the ponding sensors stand at the watch points, and at the end of every run the
+city-safety agent's waterlogging watch files its warnings); `gas-leak` (one gas sensor at a landmark climbs past the limit → a critical alarm
 → a gas_leak event dispatched to the gas department).
 """
 
@@ -68,11 +69,13 @@ class Kind:
     per_district: int
     #: placed at the district's landmarks (then at random points) rather than at random points
     at_landmarks: bool = False
+    #: placed at the district's waterlogging watch points (易涝点), then at random points
+    at_watch_points: bool = False
 
 
 KINDS: tuple[Kind, ...] = (
     Kind("water", "WaterLevelObserved", "水位计", 6),
-    Kind("ponding", "FloodMonitoring", "积水监测点", 4),
+    Kind("ponding", "FloodMonitoring", "积水监测点", 4, at_watch_points=True),
     Kind("rain", "WeatherObserved", "雨量站", 3),
     Kind("gas", "GasSensor", "燃气传感器", 8, at_landmarks=True),
     Kind("air", "AirQualityObserved", "空气质量站", 3),
@@ -117,20 +120,32 @@ def _inside(district: District, rng: random.Random) -> tuple[float, float]:
             return round(lat, 6), round(lon, 6)
 
 
+def _watch_points() -> dict[str, list[tuple[str, float, float]]]:
+    """The waterlogging watch points by district: ponding sensors stand where the city-safety
+    agent watches for floods (imported here: the simulator drives the whole demo city)."""
+    from aicity.agents.city_safety.flood import drainage
+
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    for p in drainage().points:
+        out.setdefault(p.district, []).append((p.label, p.lat, p.lon))
+    return out
+
+
 def fleet() -> list[SimDevice]:
     """Every simulated device: the same ids and places on every call."""
     landmarks: dict[str, list[tuple[str, float, float]]] = {}
     for place in {p.name: p for p in gazetteer().places.values()}.values():
         landmarks.setdefault(place.district, []).append((place.name, place.lat, place.lon))
+    watch_points = _watch_points()
     out: list[SimDevice] = []
     for d in districts():
         for kind in KINDS:
             for n in range(1, kind.per_district + 1):
                 device_id = f"{PREFIX}{d.id}-{kind.key}-{n:02d}"
                 rng = random.Random(device_id)
-                here = landmarks.get(d.id, [])
+                here = (landmarks if kind.at_landmarks else watch_points if kind.at_watch_points else {}).get(d.id, [])
                 place: str | None = None
-                if kind.at_landmarks and n <= len(here):
+                if n <= len(here):
                     place, lat, lon = here[n - 1]
                     # a few tens of metres from the landmark's point
                     lat, lon = round(lat + rng.uniform(-3e-4, 3e-4), 6), round(lon + rng.uniform(-3e-4, 3e-4), 6)
@@ -298,6 +313,7 @@ class City(Protocol):
     def latest(self, device_id: str, attribute: str) -> datetime | None: ...
     def alarms(self) -> list[dict[str, Any]]: ...
     def event(self, event_id: str) -> dict[str, Any] | None: ...
+    def flood_warnings(self) -> list[dict[str, Any]] | None: ...
 
 
 ACTOR = "simulator"
@@ -352,6 +368,11 @@ class LocalCity:
             return None if e is None else {"id": e.id, "category": e.category, "department": e.department,
                                            "status": e.status}
 
+    def flood_warnings(self) -> list[dict[str, Any]] | None:
+        from aicity.agents.city_safety import flood
+
+        return flood.warn()
+
 
 class RemoteCity:
     """A running server, with a staff API key. An error answer is raised as the server's
@@ -403,6 +424,11 @@ class RemoteCity:
             return None
         e = self._ok(resp)
         return {k: e.get(k) for k in ("id", "category", "department", "status")}
+
+    def flood_warnings(self) -> list[dict[str, Any]] | None:
+        """Run the server's waterlogging watch now; None when the key may not (operators and admins may)."""
+        resp = self.http.post("/api/v1/safety/waterlogging/warnings")
+        return None if resp.status_code == 403 else list(self._ok(resp))
 
 
 def _problem(resp: Any) -> Problem:
@@ -506,13 +532,15 @@ class Summary:
     all_stored: bool = True
     alarms: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: waterlogging warnings the city-safety watch filed at the end of the run (None: not allowed)
+    flood_warnings: list[dict[str, Any]] | None = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "seed": self.seed, "devices": self.devices,
                 "devices_created": self.devices_created, "rules_created": self.rules_created,
                 "readings_sent": self.readings_sent, "rejected": self.rejected, "all_stored": self.all_stored,
                 "alarms_raised": len(self.alarms), "alarms": self.alarms, "events_filed": len(self.events),
-                "events": self.events}
+                "events": self.events, "flood_warnings": self.flood_warnings}
 
 
 def _same_rule(a: dict[str, Any], b: RuleSpec) -> bool:
@@ -609,4 +637,5 @@ def simulate(city: City, plan: Plan, sender: Sender | None = None, pace: bool = 
     summary.alarms = _run_alarms(city, started)
     event_ids = dict.fromkeys(a["event_id"] for a in summary.alarms if a["event_id"])
     summary.events = [e for e in map(city.event, event_ids) if e is not None]
+    summary.flood_warnings = city.flood_warnings()
     return summary

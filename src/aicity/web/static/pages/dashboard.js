@@ -191,7 +191,7 @@ class Dashboard {
     for (const o of floods) {
       markers.push({
         id: o.id, lat: o.lat, lon: o.lon, r: 7, testid: "flood-marker", cls: `db-flood db-flood-${slug(o.level)}`,
-        title: `${o.level_label} · ${o.road}${o.name}`,
+        title: `${o.level_label} · ${o.label}`,
       });
     }
     this.map.setMarkers(markers);
@@ -212,7 +212,7 @@ class Dashboard {
       class: `db-alarm-item db-flood-${slug(o.level)}`, testid: "flood-item", "data-id": o.id, "data-level": o.level,
     },
     h("div", {}, h("span", { class: `db-sev db-flood-${slug(o.level)}`, text: o.level_label }), " ",
-      h("strong", { text: `${o.road}${o.name}` }), h("span", { class: "muted small", text: ` ${o.district}` })),
+      h("strong", { text: `${o.label}` }), h("span", { class: "muted small", text: ` ${o.district}` })),
     h("div", { class: "small", text: o.minutes_to_flood === 0 ? `积水 ${o.depth?.value ?? "—"} m`
       : o.minutes_to_flood != null ? `约 ${o.minutes_to_flood} 分钟后超过 15 cm` : `${o.horizon_min} 分钟后约 ${o.predicted_depth_m ?? "—"} m` }),
     h("div", { class: "muted small", text: (o.reasons || []).join("；") }))));
