@@ -1,8 +1,9 @@
 """The gas-leak loop end to end: a reading over the threshold → a critical alarm → a dispatched
 event → a valve-close proposal in the approval queue (nothing actuated) → an admin approves →
 a command pending for the nearest valve → the valve fetches it over HTTP and acknowledges.
-Also: an unacknowledged command is retried then failed; a citizen cannot reach the skill; the
-admin-only command API; every step in the audit ledger."""
+Also: an unacknowledged command is retried then failed; a citizen cannot reach the skill; an
+operator's valve command over the API waits for approval; every step in the audit ledger.
+(The command policy itself: tests/test_commands_policy.py.)"""
 
 from __future__ import annotations
 
@@ -125,14 +126,14 @@ def test_unacknowledged_command_is_retried_then_failed(app: TestClient, admin: t
     assert "iot.command.failed" in actions(command_id)
 
 
-def test_commands_are_for_admins_and_approved_skills_only(app: TestClient,
-                                                          admin: tuple[Principal, dict[str, str]]) -> None:
+def test_valve_commands_are_for_admins_and_approved_requests_only(app: TestClient,
+                                                                  admin: tuple[Principal, dict[str, str]]) -> None:
     _, headers = admin
     valve, _ = device(app, headers, "Valve")
     _, op_key = identity.create_api_key("safety-operator", "operator", "gas")
     operator = {"Authorization": f"Bearer {op_key}"}
-    assert app.post(f"/api/v1/iot/devices/{valve}/commands", headers=operator,
-                    json={"command": "close"}).status_code == 403
+    queued = app.post(f"/api/v1/iot/devices/{valve}/commands", headers=operator, json={"command": "close"})
+    assert queued.status_code == 202 and queued.json()["approval"]["status"] == "pending"
     assert app.post(f"/api/v1/iot/devices/{valve}/commands", json={"command": "close"}).status_code == 401
     wrong = app.post(f"/api/v1/iot/devices/{valve}/commands", headers=headers, json={"command": "on"})
     assert wrong.status_code == 422 and wrong.json()["type"].endswith("invalid-command")

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     oidc: dict[str, Any] = Field(default_factory=dict,
                                  description="[aicity.oidc]: an OpenID Connect provider whose ID tokens log in")
     iot: dict[str, Any] = Field(default_factory=dict,
-                                description="[aicity.iot]: provisioning key, MQTT broker, offline threshold")
+                                description="[aicity.iot]: provisioning key, MQTT broker, offline threshold, command_policy")
     safety: dict[str, Any] = Field(default_factory=dict,
                                    description="[aicity.safety]: the waterlogging watch (flood_check_s, flood_horizon_min)")
     planner: Literal["auto", "embedded", "llm"] = Field(

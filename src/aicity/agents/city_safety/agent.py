@@ -1,14 +1,20 @@
-"""City-safety agent (城市安全智能体): closes a gas valve once a person approves (`actuate`),
-reports the safety situation (active alarms by severity and district, open gas-leak and
+"""City-safety agent (城市安全智能体): acts on the city only once a second person approves
+(`actuate`): closes a gas valve, opens or closes a flood gate (at a gate, a waterlogging watch
+point or a district), sets traffic signals' timing plan, and sends any device command an
+operator asked for over the API where the command policy wants an approval (`device_command`,
+queued by `request_command`; its routes weigh nothing, so a conversation never picks it).
+It reports the safety situation (active alarms by severity and district, open gas-leak and
 waterlogging events) and watches for waterlogging (which roads will flood, `flood.py`). Its
 automatic loop (a critical gas alarm → a valve-close proposal in the approval queue) is in
 `loop.py`."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, Json
 from sqlalchemy import select
 
 from aicity.agents.base import (
@@ -24,19 +30,32 @@ from aicity.agents.city_safety import (
     flood,
     loop,  # noqa: F401  (subscribes the gas-alarm loop to the bus)
 )
-from aicity.agents.city_safety.valves import resolve_valve
+from aicity.agents.city_safety.valves import resolve_devices, resolve_valve
 from aicity.core.db import database
+from aicity.core.errors import Problem
+from aicity.core.tracing import Tracer
 from aicity.hub.events.gazetteer import district_in
 from aicity.hub.events.lifecycle import OPEN_STATES
 from aicity.hub.events.models import Event
 from aicity.hub.iot import commands
 from aicity.hub.iot import rules as iot_rules
-from aicity.hub.iot.models import Alarm, Device
+from aicity.hub.iot.models import Alarm, Command, Device
+from aicity.hub.iot.types import DEVICE_TYPES
+from aicity.identity.service import Principal
+
+if TYPE_CHECKING:
+    from aicity.security.approvals import Outcome
 
 AGENT_ID = "city_safety"
 SAFETY_ROLES = frozenset({"official", "operator", "admin"})
 #: event categories the situation report follows
 WATCHED = {"gas_leak": "燃气泄漏", "waterlogging": "积水内涝"}
+#: words of a request → a flood gate's command
+GATE_WORDS = {"open": ("开闸", "打开", "开启", "提闸"), "close": ("关闸", "关闭", "落闸")}
+GATE_LABELS = {"open": "开启", "close": "关闭"}
+#: words of a request → a traffic signal's plan (commands.SIGNAL_PLANS)
+PLAN_WORDS = {"flood_diversion": ("内涝绕行", "绕行", "分流"), "all_red": ("全红",), "peak": ("高峰",),
+              "normal": ("常规", "正常配时", "恢复正常", "平峰")}
 
 
 class ValveInput(SkillInput):
@@ -56,6 +75,87 @@ def close_gas_valve(inp: ValveInput, ctx: SkillContext) -> SkillResult:
             f"- 阀门：{valve.name or valve.id}（`{valve.id}`，{valve.district or '未知区域'}）\n"
             f"- 指令：`{command.id}` 关闭，状态 {command.status}\n- 等待设备确认执行。"))],
         departments=["gas"], data={"command": commands.command_json(command)})
+
+
+def _word_choice(text: str, words: dict[str, tuple[str, ...]]) -> str | None:
+    """The one choice whose words the text uses; None when none or several are used."""
+    chosen = [value for value, cues in words.items() if any(w in text for w in cues)]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def _sent(title: str, devices: list[Device], rows: list[Command], what: str, departments: list[str]) -> SkillResult:
+    lines = [f"- {d.name or d.id}（`{d.id}`，{d.district or '未知区域'}）：指令 `{c.id}` {what}，状态 {c.status}"
+             for d, c in zip(devices, rows, strict=True)]
+    return SkillResult(sections=[Section(title=title, kind="command", body="\n".join([*lines, "- 等待设备确认执行。"]))],
+                       departments=departments, data={"commands": [commands.command_json(c) for c in rows]})
+
+
+class FloodGateInput(SkillInput):
+    gate: str | None = Field(None, description="闸门设备编号 the SluiceGate device id")
+    place: str | None = Field(None, description="易涝点或区域，如 江滨路下穿通道、江滨区 a watch point or district")
+    action: Literal["open", "close"] | None = Field(None, description="open 开闸 / close 关闸；不填则从请求识别")
+
+
+def operate_flood_gate(inp: FloodGateInput, ctx: SkillContext) -> SkillResult:
+    """Runs only from an approved request: opens or closes the gate named, the nearest to the
+    watch point named, or every gate in the district named."""
+    action = inp.action or _word_choice(inp.text, GATE_WORDS)
+    if action is None:
+        raise Problem(422, "未指明开闸或关闸 No gate action", "请说明开闸还是关闸 / say open or close the gate",
+                      "no-gate-action")
+    gates = resolve_devices("SluiceGate", inp.gate, inp.place, inp.text)
+    rows = [commands.send(g.id, action, {}, ctx.principal.actor) for g in gates]
+    return _sent(f"{GATE_LABELS[action]}闸门指令已下发", gates, rows, GATE_LABELS[action], ["water"])
+
+
+class SignalPlanInput(SkillInput):
+    signal: str | None = Field(None, description="信号机设备编号 the TrafficSignal device id")
+    place: str | None = Field(None, description="易涝点或区域 a watch point or district")
+    plan: str | None = Field(None, description=f"配时方案 the timing plan: {', '.join(commands.SIGNAL_PLANS)}")
+
+
+def set_signal_plan(inp: SignalPlanInput, ctx: SkillContext) -> SkillResult:
+    """Runs only from an approved request: sets the plan of the signal named, the nearest to the
+    watch point named, or every signal in the district named."""
+    plan = inp.plan or _word_choice(inp.text, PLAN_WORDS)
+    if plan not in commands.SIGNAL_PLANS:
+        raise Problem(422, "未指明配时方案 No signal plan", "请说明配时方案 / name the plan: "
+                      + "；".join(f"{k} {v}" for k, v in commands.SIGNAL_PLANS.items()), "no-signal-plan")
+    signals = resolve_devices("TrafficSignal", inp.signal, inp.place, inp.text)
+    rows = [commands.send(d.id, "set_plan", {"plan": plan}, ctx.principal.actor) for d in signals]
+    return _sent("信号配时指令已下发", signals, rows, commands.SIGNAL_PLANS[plan], ["traffic_police"])
+
+
+class DeviceCommandInput(SkillInput):
+    device: str = Field(description="设备编号 the device id")
+    command: str = Field(description="指令 the command")
+    params: Json[dict[str, Any]] = Field(default_factory=dict, description="指令参数 (JSON 对象) the parameters")
+
+
+def device_command(inp: DeviceCommandInput, ctx: SkillContext) -> SkillResult:
+    """Runs only from an approved request (an operator's over the API): sends the command."""
+    device = commands.check(inp.device, inp.command, inp.params)
+    row = commands.send(device.id, inp.command, inp.params, ctx.principal.actor)
+    return _sent("设备指令已下发", [device], [row], inp.command, [])
+
+
+def request_command(device: Device, command: str, params: dict[str, Any], reason: str,
+                    principal: Principal) -> Outcome:
+    """Queue a device command for a second person's approval, the way the assistant queues an
+    `actuate` skill (`approvals.submit`, audited)."""
+    # here: the approvals import the agent registry, which imports this agent
+    from aicity.assistant.planner import SubTask
+    from aicity.security import approvals
+
+    label = DEVICE_TYPES.get(device.type)
+    text = reason or f"向{label.label if label else '设备'} {device.name or device.id}（{device.id}）下发指令 {command}"
+    task = SubTask(agent=AGENT_ID, skill="device_command", text=text, score=1.0, confidence=1.0,
+                   params={"device": device.id, "command": command, "params": json.dumps(params, ensure_ascii=False)})
+    tracer = Tracer("iot.command", principal.role.value, {"device": device.id, "command": command})
+    outcome = approvals.submit(task, build().skill("device_command"),
+                               SkillContext(principal=principal, tracer=tracer, may_ask=False))
+    tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
+    return outcome
 
 
 def safety_situation(inp: SkillInput, ctx: SkillContext) -> SkillResult:
@@ -118,13 +218,29 @@ def build() -> Agent:
         id=AGENT_ID,
         name="城市安全智能体",
         department="emergency",
-        description="燃气泄漏闭环处置（告警→事件→关阀审批→指令→确认）和城市安全态势报告",
+        description="燃气泄漏闭环处置（告警→事件→关阀审批→指令→确认）、闸门与信号配时（审批后执行）和城市安全态势报告",
         skills=[
             Skill(id="close_gas_valve", name="关闭燃气阀门", input_model=ValveInput, handler=close_gas_valve,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="向燃气阀门设备下发关闭指令，隔离燃气传感器告警；须另一位有权限的人员审批后执行",
                   examples=["向阀门设备下发关阀指令", "隔离燃气告警对应的阀门设备"],
                   cues=("下发关阀指令", "关阀指令"), cue_priority=95, route_weight=0.5),
+            Skill(id="operate_flood_gate", name="操作排水闸门", input_model=FloodGateInput, handler=operate_flood_gate,
+                  risk=RiskLevel.actuate, roles=SAFETY_ROLES,
+                  description="开启或关闭排水闸门（指定闸门、易涝点附近或区域内的闸门）；须另一位有权限的人员审批后执行",
+                  examples=["打开江滨区的排水闸门", "关闭易涝点附近的闸门"],
+                  cues=("开闸", "关闸", "排水闸门", "落闸"), cue_priority=95, route_weight=0.5),
+            Skill(id="set_signal_plan", name="调整信号配时", input_model=SignalPlanInput, handler=set_signal_plan,
+                  risk=RiskLevel.actuate, roles=SAFETY_ROLES,
+                  description="切换交通信号机的配时方案（常规、高峰、内涝绕行、全红）；须另一位有权限的人员审批后执行",
+                  examples=["把江滨区的信号机切换到内涝绕行配时", "信号机改为全红"],
+                  cues=("信号配时", "配时方案", "信号机"), cue_priority=95, route_weight=0.5),
+            Skill(id="device_command", name="下发设备指令", input_model=DeviceCommandInput, handler=device_command,
+                  risk=RiskLevel.actuate, roles=SAFETY_ROLES,
+                  description="工作人员通过接口申请、按指令策略需要审批的设备指令；审批后执行",
+                  examples=["通过接口申请向设备下发指令"],
+                  # only the commands API queues it: a conversation names one of the skills above
+                  route_weight=0.0),
             Skill(id="safety_situation", name="城市安全态势", input_model=SkillInput, handler=safety_situation,
                   roles=SAFETY_ROLES,
                   description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件",

@@ -12,7 +12,9 @@
   raw body), checked for a black screen, a frozen picture, blur and occlusion; each finding opens
   an alarm on the camera, a passing check clears it. The camera's own `X-Device-Key` or a staff key.
 - devices, rules: CRUD for staff; alarms: list, acknowledge, clear.
-- `POST /devices/{id}/commands` (admin only; others go through an approved `actuate` skill),
+- `POST /devices/{id}/commands`: an admin sends directly (201); an operator too where the command
+  policy (`commands.mode`) says `direct`, else the request is queued for a second person's
+  approval (202, the approval in the body, `Location: /api/v1/approvals/{id}`); other roles 403.
   `GET /devices/{id}/commands/pending` and `POST /commands/{id}/ack` (the device, `X-Device-Key`).
 """
 
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from aicity.agents.city_safety.agent import request_command
 from aicity.core.errors import Problem, forbidden, unauthorized
 from aicity.hub.events.service import actor_name
 from aicity.hub.iot import commands, rules, service, video
@@ -32,6 +35,7 @@ from aicity.hub.iot.schemas import BatchBody, ReadingBody
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.identity.api import Caller
 from aicity.identity.service import Principal
+from aicity.security import approvals
 
 router = APIRouter(prefix="/api/v1/iot", tags=["iot"])
 
@@ -238,19 +242,15 @@ def stats(principal: Caller) -> dict[str, int]:
 # --- commands to actuators (hub/iot/commands.py) --------------------------------------------------
 
 class CommandBody(BaseModel):
-    command: str = Field(min_length=1, max_length=20, description="Valve: close/open；SluiceGate: open/close；Streetlight: on/off")
-    params: dict[str, Any] = Field(default_factory=dict)
+    command: str = Field(min_length=1, max_length=20, description="Valve: close/open；SluiceGate: open/close；"
+                         "Streetlight: on/off；TrafficSignal: set_plan")
+    params: dict[str, Any] = Field(default_factory=dict, description="TrafficSignal.set_plan: {\"plan\": "
+                                   + " | ".join(commands.SIGNAL_PLANS) + "}")
+    reason: str = Field("", max_length=500, description="申请理由（需审批时审批人可见）why, shown to the approver")
 
 
 class AckBody(BaseModel):
     result: dict[str, Any] = Field(default_factory=dict)
-
-
-def _admin(principal: Principal | None) -> str:
-    actor = _staff(principal)
-    if principal is None or principal.role.value != "admin":
-        raise forbidden("仅限管理员；其他人员请通过审批流程 admin only; others go through an approval")
-    return actor
 
 
 def _own_device(device_id: str, key: str | None) -> Any:
@@ -262,9 +262,21 @@ def _own_device(device_id: str, key: str | None) -> Any:
     return device
 
 
-@router.post("/devices/{device_id}/commands", status_code=201, summary="下发指令 Send a command (admin)")
-def send_command(device_id: str, body: CommandBody, principal: Caller) -> dict[str, Any]:
-    return commands.command_json(commands.send(device_id, body.command, body.params, _admin(principal)))
+@router.post("/devices/{device_id}/commands", status_code=201, summary="下发指令 Send a command",
+             responses={202: {"description": "已提交审批 queued for a second person's approval"}})
+def send_command(device_id: str, body: CommandBody, principal: Caller, response: Response) -> dict[str, Any]:
+    actor = _staff(principal)
+    if principal is None or principal.role.value not in ("admin", "operator"):
+        raise forbidden("仅限管理员和运维人员；其他人员请通过助理申请 admin and operators only; others ask the assistant")
+    device = commands.check(device_id, body.command, body.params)
+    if principal.role.value == "admin" or commands.mode(device.type, body.command) == "direct":
+        return commands.command_json(commands.send(device_id, body.command, body.params, actor))
+    outcome = request_command(device, body.command, body.params, body.reason, principal)
+    if outcome.approval_id is None:
+        raise forbidden(outcome.result.sections[0].body)
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/approvals/{outcome.approval_id}"
+    return {"status": "approval-required", "approval": approvals.to_dict(approvals.get(outcome.approval_id))}
 
 
 @router.get("/devices/{device_id}/commands", summary="设备指令记录 A device's commands")

@@ -1,4 +1,5 @@
-"""Commands to actuators (Valve: close/open; SluiceGate: open/close; Streetlight: on/off).
+"""Commands to actuators (Valve: close/open; SluiceGate: open/close; Streetlight: on/off;
+TrafficSignal: set_plan with `plan` one of `SIGNAL_PLANS`).
 
 `send` stores a command as `pending` and delivers it: published on `aicity/{device_id}/commands`
 (QoS 1) when an MQTT publisher is attached (`attach_publisher`), otherwise kept for the device
@@ -7,8 +8,13 @@ The device acknowledges (`POST /api/v1/iot/commands/{id}/ack`, or a message on
 `aicity/{device_id}/ack` handed to `acknowledge`). `expire_commands` retries a command not
 acknowledged within `ACK_TIMEOUT` up to `MAX_ATTEMPTS` deliveries, then marks it `failed`.
 
-Only two callers send: an `actuate` skill's handler once its approval is granted, and an admin
-through the API. Every step is recorded in the audit ledger.
+Who may send directly is the command policy (`mode`): `[aicity.iot] command_policy` in
+aicity.toml maps `"Type.command"` or `"Type.*"` to `"direct"` or `"approval"`, over
+`DEFAULT_POLICY` (gas valves, sluice gates and traffic signals need a second person's approval;
+street lights do not); a command named nowhere needs approval. Callers: an `actuate` skill's
+handler once its approval is granted; an admin through the API (always direct); an operator
+through the API, directly when the policy says `direct`, else queued for approval (the API).
+Every step is recorded in the audit ledger.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from aicity.core.bus import bus
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
@@ -36,6 +43,27 @@ COMMANDS: dict[str, frozenset[str]] = {
     "Valve": frozenset({"close", "open"}),
     "SluiceGate": frozenset({"open", "close"}),
     "Streetlight": frozenset({"on", "off"}),
+    "TrafficSignal": frozenset({"set_plan"}),
+}
+#: a traffic signal's timing plans (配时方案)
+SIGNAL_PLANS: dict[str, str] = {
+    "normal": "常规配时 normal timing",
+    "peak": "高峰配时 peak-hour timing",
+    "flood_diversion": "内涝绕行配时 flood diversion (longer green away from flooded roads)",
+    "all_red": "全红 all red (every approach stops)",
+}
+#: (device type, command) → its required parameters → their allowed values
+REQUIRED_PARAMS: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("TrafficSignal", "set_plan"): {"plan": frozenset(SIGNAL_PLANS)},
+}
+Mode = Literal["direct", "approval"]
+MODES: tuple[str, ...] = ("direct", "approval")
+#: who may send what directly; `[aicity.iot] command_policy` overrides it key by key
+DEFAULT_POLICY: dict[str, Mode] = {
+    "Valve.*": "approval",
+    "SluiceGate.*": "approval",
+    "TrafficSignal.*": "approval",
+    "Streetlight.*": "direct",
 }
 #: a delivery not acknowledged within this is retried
 ACK_TIMEOUT = timedelta(seconds=30)
@@ -68,18 +96,47 @@ def _deliver(command: Command) -> bool:
     return True
 
 
-def send(device_id: str, command: str, params: dict[str, Any] | None, actor: str) -> Command:
-    """Store a command for an actuator and deliver it; returns it (status pending or sent)."""
-    now = utcnow()
+def command_policy() -> dict[str, Mode]:
+    """`DEFAULT_POLICY` with the configured entries over it (an entry with another value is
+    ignored, with a warning, so a typo never opens a command up)."""
+    configured: dict[str, Any] = dict(settings().iot.get("command_policy") or {})
+    for key, value in list(configured.items()):
+        if value not in MODES:
+            log.warning("command_policy %s = %r ignored: expected one of %s", key, value, MODES)
+            del configured[key]
+    return {**DEFAULT_POLICY, **configured}
+
+
+def mode(device_type: str, command: str) -> Mode:
+    """Whether an operator may send `command` to a `device_type` directly or needs an approval."""
+    policy = command_policy()
+    return policy.get(f"{device_type}.{command}") or policy.get(f"{device_type}.*") or "approval"
+
+
+def check(device_id: str, command: str, params: dict[str, Any] | None) -> Device:
+    """The device, if it exists and accepts `command` with these parameters (else 404 / 422)."""
     with database().session() as s:
         device = s.get(Device, device_id)
-        if device is None:
-            raise not_found(f"设备不存在 no device '{device_id}'", "unknown-device")
-        accepted = COMMANDS.get(device.type)
-        if not accepted or command not in accepted:
-            raise Problem(422, "指令无效 Invalid command",
-                          f"{device.type} 不接受指令 '{command}' / accepts: {', '.join(sorted(accepted or ())) or '无 none'}",
-                          "invalid-command")
+    if device is None:
+        raise not_found(f"设备不存在 no device '{device_id}'", "unknown-device")
+    accepted = COMMANDS.get(device.type)
+    if not accepted or command not in accepted:
+        raise Problem(422, "指令无效 Invalid command",
+                      f"{device.type} 不接受指令 '{command}' / accepts: {', '.join(sorted(accepted or ())) or '无 none'}",
+                      "invalid-command")
+    for name, allowed in REQUIRED_PARAMS.get((device.type, command), {}).items():
+        if (params or {}).get(name) not in allowed:
+            raise Problem(422, "指令参数无效 Invalid command parameter",
+                          f"{device.type}.{command} 需要参数 {name}，取值 / requires {name}, one of: "
+                          f"{', '.join(sorted(allowed))}", "invalid-command-params")
+    return device
+
+
+def send(device_id: str, command: str, params: dict[str, Any] | None, actor: str) -> Command:
+    """Store a command for an actuator and deliver it; returns it (status pending or sent)."""
+    check(device_id, command, params)
+    now = utcnow()
+    with database().session() as s:
         row = Command(id=new_id("cmd"), device_id=device_id, command=command, params=dict(params or {}),
                       status="pending", actor=actor, attempts=1, created_at=now, attempted_at=now)
         s.add(row)

@@ -83,6 +83,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("light", "Streetlight", "路灯", 12),
     Kind("valve", "Valve", "燃气阀门", 4),
     Kind("gate", "SluiceGate", "排水闸门", 2),
+    Kind("signal", "TrafficSignal", "信号机", 2),
     Kind("camera", "Camera", "摄像头", 6, at_landmarks=True),
 )
 
@@ -238,13 +239,13 @@ def _gate(d: SimDevice, m: Moment, rng: random.Random) -> dict[str, float]:
     return {"openingLevel": round(100 * _ramp((storm(m) - 0.3) / 0.5))}
 
 
-def _camera(d: SimDevice, m: Moment, rng: random.Random) -> dict[str, float]:
+def _powered(d: SimDevice, m: Moment, rng: random.Random) -> dict[str, float]:
     return {"powerState": 1.0}
 
 
 READERS: dict[str, Reader] = {"water": _water, "ponding": _ponding, "rain": _rain, "gas": _gas, "air": _air,
                               "traffic": _traffic, "light": _light, "valve": _valve, "gate": _gate,
-                              "camera": _camera}
+                              "camera": _powered, "signal": _powered}
 UNITS = {"waterLevel": "m", "precipitation": "mm/h", "temperature": "°C", "relativeHumidity": "%",
          "gasConcentration": "ppm", "pm25": "µg/m³", "pm10": "µg/m³", "intensity": "veh/h", "illuminance": "lx",
          "openingLevel": "%"}

@@ -26,6 +26,7 @@ DEVICE_TYPES: dict[str, DeviceType] = {
     "Streetlight": DeviceType("路灯", "streetlight"),
     "Valve": DeviceType("阀门", None),
     "SluiceGate": DeviceType("闸门", "waterlogging"),
+    "TrafficSignal": DeviceType("交通信号机", "traffic_signal"),
     "Camera": DeviceType("摄像头", None),
     "Device": DeviceType("设备", None),
 }
