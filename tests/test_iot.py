@@ -348,17 +348,18 @@ def test_mqtt_end_to_end_and_broker_restart(iot: TestClient, pkey: str, broker: 
         ingest.stop()
 
 
-def test_readings_reach_the_twin(iot: TestClient, pkey: str) -> None:
+def test_readings_reach_the_twin(iot: TestClient, pkey: str, staff: dict[str, str]) -> None:
     """The NGSI-LD twin mirrors what devices report: the entity appears with its location and
     the reading as a Property with its time, and the temporal API has its history."""
     device_id, key = provision(iot, pkey, "WaterLevelObserved", lat=30.52, lon=114.36)
     for level in (1.2, 1.6):
         resp = iot.post("/api/v1/iot/telemetry", headers=key, json={"attribute": "waterLevel", "value": level})
         assert resp.status_code == 202, resp.text
-    entity = iot.get(f"/ngsi-ld/v1/entities/urn:ngsi-ld:WaterLevelObserved:{device_id}").json()
+    entity = iot.get(f"/ngsi-ld/v1/entities/urn:ngsi-ld:WaterLevelObserved:{device_id}", headers=staff).json()
     assert entity["type"] == "WaterLevelObserved" and entity["waterLevel"]["value"] == 1.6
     assert entity["location"]["value"]["coordinates"] == [114.36, 30.52]
-    history = iot.get(f"/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevelObserved:{device_id}").json()
+    history = iot.get(f"/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevelObserved:{device_id}",
+                      headers=staff).json()
     assert [v["value"] for v in history["waterLevel"]][-2:] == [1.2, 1.6]
 
 

@@ -1,5 +1,6 @@
 """NGSI-LD twin API: entities, queries, attributes, replace, scopes, multi-attributes (datasetId),
-batch, subscriptions, temporal retrieval and queries, @context, errors; SQLite and PostgreSQL."""
+batch, subscriptions, temporal retrieval and queries, @context, errors; SQLite and PostgreSQL;
+who may read and write, devices sending readings over NGSI-LD, errors counted in Prometheus."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from pathlib import Path
@@ -18,11 +20,15 @@ import pytest
 import uvicorn
 from alembic import command
 from alembic.config import Config
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from aicity.core.bus import bus
 from aicity.core.db import Database, database, use_database
+from aicity.hub.iot import rules
+from aicity.hub.iot import service as iot
 from aicity.hub.twin import api as twin_api
 from aicity.hub.twin import notify, service
 from aicity.hub.twin.filters import (
@@ -33,12 +39,14 @@ from aicity.hub.twin.filters import (
     literal_prefix,
 )
 from aicity.hub.twin.models import TwinEntity
+from aicity.identity import service as identity
 from aicity.server import create_app
 from tests.conftest import free_port
 
 BASE = "/ngsi-ld/v1"
 ERR = "https://uri.etsi.org/ngsi-ld/errors/"
 LD = {"Content-Type": "application/ld+json"}
+UNAUTHORIZED, FORBIDDEN = "urn:aicity:problem:unauthorized", "urn:aicity:problem:forbidden"
 
 
 def _app():
@@ -48,9 +56,31 @@ def _app():
     return app
 
 
+def key_headers(role: str) -> dict[str, str]:
+    _, key = identity.create_api_key(f"ngsi-ld-{role}", role)
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture(scope="module")
-def ngsi(city: Path) -> Iterator[TestClient]:
+def operator(city: Path) -> dict[str, str]:
+    return key_headers("operator")
+
+
+@pytest.fixture(scope="module")
+def official(city: Path) -> dict[str, str]:
+    return key_headers("official")
+
+
+@pytest.fixture(scope="module")
+def anonymous(city: Path) -> Iterator[TestClient]:
     with TestClient(_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ngsi(city: Path, operator: dict[str, str]) -> Iterator[TestClient]:
+    """A client with an operator's key: reads and writes the twin."""
+    with TestClient(_app(), headers=operator) as c:
         yield c
 
 
@@ -189,12 +219,12 @@ def _wait_for(predicate, seconds: float = 5.0) -> bool:
     return predicate()
 
 
-def test_subscription_notifies_on_watched_attribute_over_http(ngsi_live: str) -> None:
+def test_subscription_notifies_on_watched_attribute_over_http(ngsi_live: str, operator: dict[str, str]) -> None:
     receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     _Receiver.received.clear()
     e = uid("WaterLevelObserved")
-    with httpx.Client(base_url=ngsi_live) as c:
+    with httpx.Client(base_url=ngsi_live, headers=operator) as c:
         assert c.post(f"{BASE}/entities", json={"id": e, "type": "WaterLevelObserved",
                                                 "waterLevel": {"type": "Property", "value": 0.3, "unitCode": "MTR"},
                                                 "batteryLevel": {"type": "Property", "value": 0.9}}).status_code == 201
@@ -434,11 +464,11 @@ def test_replace_entity_and_attribute(ngsi: TestClient) -> None:
     assert ngsi.get(f"{BASE}/entities/{e}").json()["valveStatus"]["value"] == "half"  # refusals changed nothing
 
 
-def test_replace_notifies_subscribers(ngsi_live: str) -> None:
+def test_replace_notifies_subscribers(ngsi_live: str, operator: dict[str, str]) -> None:
     receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     e = uid("Valve")
-    with httpx.Client(base_url=ngsi_live) as c:
+    with httpx.Client(base_url=ngsi_live, headers=operator) as c:
         assert c.post(f"{BASE}/entities", json={"id": e, "type": "Valve", "pressure": 2.5,
                                                 "valveStatus": {"type": "Property", "value": "open"}}).status_code == 201
         r = c.post(f"{BASE}/subscriptions", json={
@@ -696,6 +726,178 @@ def test_literal_prefix_of_id_patterns(pattern: str, prefix: str) -> None:
     assert literal_prefix(pattern) == prefix
 
 
+# --- who may read and write -------------------------------------------------------------------
+
+CONTEXT = f"{BASE}/jsonldContexts/ngsi-ld-core-context.jsonld"
+#: reads that take a Query body
+READ_BY_POST = {f"{BASE}/entityOperations/query", f"{BASE}/temporal/entityOperations/query"}
+_SAMPLE = {"entity_id": "urn:ngsi-ld:Nothing:here", "attr": "a", "sub_id": "urn:ngsi-ld:Subscription:none",
+           "type_name": "T"}
+
+
+def _routes() -> list[tuple[str, str]]:
+    """Every NGSI-LD route, as (method, path with sample parameters)."""
+    return sorted((method, route.path.format(**_SAMPLE)) for route in twin_api.router.routes
+                  if isinstance(route, APIRoute) for method in route.methods)
+
+
+def _refused(r: httpx.Response, status: int, kind: str) -> bool:
+    body = r.json()
+    return (r.status_code == status and r.headers["content-type"].startswith("application/json")
+            and body["type"] == kind and body["status"] == status and body["title"] and body["detail"] != "")
+
+
+@pytest.mark.parametrize(("method", "path"), _routes())
+def test_every_route_but_the_context_checks_the_caller(anonymous: TestClient, official: dict[str, str],
+                                                       method: str, path: str) -> None:
+    r = anonymous.request(method, path, json={})
+    if path == CONTEXT:  # clients resolve the core @context without a key
+        assert r.status_code == 200 and r.json()["@context"]["Property"] == "https://uri.etsi.org/ngsi-ld/Property"
+        return
+    assert _refused(r, 401, UNAUTHORIZED), r.text
+    assert r.headers["www-authenticate"] == "Bearer"
+    writes = method != "GET" and path not in READ_BY_POST
+    r = anonymous.request(method, path, json={}, headers=official)
+    if writes:
+        assert _refused(r, 403, FORBIDDEN), r.text
+    else:
+        assert r.status_code not in (401, 403), r.text
+
+
+def test_staff_read_operators_and_admins_write(anonymous: TestClient, official: dict[str, str],
+                                               operator: dict[str, str]) -> None:
+    e = uid("Valve")
+    body = {"id": e, "type": "Valve", "valveStatus": {"type": "Property", "value": "open"}}
+    assert _refused(anonymous.post(f"{BASE}/entities", json=body, headers=official), 403, FORBIDDEN)
+    assert anonymous.post(f"{BASE}/entities", json=body, headers=key_headers("admin")).status_code == 201
+    assert anonymous.get(f"{BASE}/entities/{e}", headers=official).json()["valveStatus"]["value"] == "open"
+    r = anonymous.post(f"{BASE}/entityOperations/query", headers=official,
+                       json={"type": "Query", "entities": [{"type": "Valve", "id": e}]})
+    assert [x["id"] for x in r.json()] == [e]
+    # X-API-Key works as Bearer does; citizens and unknown keys are refused in NGSI-LD's shape
+    assert anonymous.get(f"{BASE}/entities/{e}", headers={"X-API-Key": operator["Authorization"][7:]}).status_code == 200
+    assert _refused(anonymous.get(f"{BASE}/entities/{e}", headers=key_headers("citizen")), 403, FORBIDDEN)
+    assert _refused(anonymous.get(f"{BASE}/entities/{e}", headers={"Authorization": "Bearer aic_nope"}), 401,
+                    UNAUTHORIZED)
+    assert _refused(anonymous.patch(f"{BASE}/entities/{e}/attrs", headers=official, json={
+        "valveStatus": {"type": "Property", "value": "closed"}}), 403, FORBIDDEN)
+    assert anonymous.get(f"{BASE}/entities/{e}", headers=official).json()["valveStatus"]["value"] == "open"
+
+
+@pytest.mark.parametrize("uri", ["file:///etc/passwd", "ftp://127.0.0.1/notify", "gopher://127.0.0.1:70/x",
+                                 "http://", "HTTP//127.0.0.1/notify", "/notify"])
+def test_subscriptions_notify_http_urls_only(ngsi: TestClient, uri: str) -> None:
+    sub = {"type": "Subscription", "entities": [{"type": "Valve"}],
+           "notification": {"endpoint": {"uri": uri}}}
+    assert _refused(ngsi.post(f"{BASE}/subscriptions", json=sub), 400, ERR + "BadRequestData")
+    good = {**sub, "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}}
+    path = ngsi.post(f"{BASE}/subscriptions", json={**good, "isActive": False}).headers["location"]
+    r = ngsi.patch(path, json={"notification": {"endpoint": {"uri": uri}}})
+    assert _refused(r, 400, ERR + "BadRequestData")
+    assert ngsi.get(path).json()["notification"]["endpoint"]["uri"] == "http://127.0.0.1:9/notify"
+    ngsi.delete(path)
+
+
+# --- devices over NGSI-LD ---------------------------------------------------------------------
+
+def _gas_sensor() -> tuple[str, str, dict[str, str]]:
+    """A GasSensor device: its id, its entity's id (the mirror's), its credential header."""
+    device, credential = iot.create_device(iot.DeviceSpec("GasSensor", id=f"gas-{uuid.uuid4().hex[:8]}",
+                                                          lat=30.51, lon=114.35), "test")
+    return device.id, f"urn:ngsi-ld:GasSensor:{device.id}", {"X-Device-Key": credential}
+
+
+def test_a_device_updating_its_entity_sends_readings(anonymous: TestClient, ngsi: TestClient) -> None:
+    device, entity, key = _gas_sensor()
+    rule = rules.create_rule(rules.RuleSpec(name="燃气浓度超标", kind="threshold", severity="critical",
+                                            device_id=device, attribute="gasConcentration", limit=500), "test")
+    at = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
+    r = anonymous.patch(f"{BASE}/entities/{entity}/attrs", headers=key, json={"gasConcentration": {
+        "type": "Property", "value": 1200, "unitCode": "59", "observedAt": at.isoformat()}})
+    assert r.status_code == 204, r.text
+    # a reading, stored by the IoT hub, with its unit and time
+    assert [(x.value, x.unit, x.observed_at.replace(tzinfo=UTC)) for x in iot.readings(device)] == [(1200.0, "59", at)]
+    # the rules ran: a critical alarm is open (other tests' rules for every GasSensor may add theirs)
+    assert [(a.severity, a.status, a.value) for a in rules.list_alarms(device_id=device) if a.rule_id == rule.id] == [
+        ("critical", "active", 1200.0)]
+    # the mirror updated the twin, once
+    got = ngsi.get(f"{BASE}/entities/{entity}").json()
+    assert got["gasConcentration"]["value"] == 1200 and got["gasConcentration"]["unitCode"] == "59"
+    assert got["location"]["value"]["coordinates"] == [114.35, 30.51]
+    assert len(ngsi.get(f"{BASE}/temporal/entities/{entity}").json()["gasConcentration"]) == 1
+    # one attribute by its path, and an append; concise values are numbers too
+    assert anonymous.patch(f"{BASE}/entities/{entity}/attrs/gasConcentration", headers=key,
+                           json={"value": 300}).status_code == 204
+    assert anonymous.post(f"{BASE}/entities/{entity}/attrs", headers=key,
+                          json={"gasConcentration": 250, "temperature": 21.5}).status_code == 204
+    assert [x.value for x in iot.readings(device, "gasConcentration")] == [250.0, 300.0, 1200.0]
+    assert ngsi.get(f"{BASE}/entities/{entity}", params={"options": "keyValues"}).json()["temperature"] == 21.5
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"gasConcentration": 200_000}, "gasConcentration"),  # outside the physical range
+    ({"gasConcentration": 100, "temperature": -80}, "temperature"),  # one bad reading: nothing stored
+    ({"gasConcentration": {"type": "Property", "value": 100, "observedAt": "2999-01-01T00:00:00Z"}},
+     "gasConcentration"),  # in the future
+    ({"status": "leaking"}, "status"),  # not a number
+    ({"alarm": True}, "alarm"),
+    ({"feeds": {"type": "Relationship", "object": "urn:ngsi-ld:Pipe:1"}}, "feeds"),
+    ({"gasConcentration": {"type": "Property", "value": 1, "datasetId": "urn:ngsi-ld:Dataset:x"}},
+     "gasConcentration"),
+    ({"scope": "/Wuhan"}, "scope"),
+])
+def test_a_device_sends_valid_numeric_readings_only(anonymous: TestClient, ngsi: TestClient, body: dict,
+                                                    named: str) -> None:
+    device, entity, key = _gas_sensor()
+    assert anonymous.patch(f"{BASE}/entities/{entity}/attrs", headers=key,
+                           json={"gasConcentration": 10}).status_code == 204
+    r = anonymous.patch(f"{BASE}/entities/{entity}/attrs", headers=key, json=body)
+    assert _refused(r, 400, ERR + "BadRequestData") and named in r.json()["detail"], r.text
+    assert [x.value for x in iot.readings(device)] == [10.0]
+    assert ngsi.get(f"{BASE}/entities/{entity}", params={"options": "keyValues"}).json()["gasConcentration"] == 10
+
+
+def test_a_device_writes_its_own_entity_only(anonymous: TestClient, ngsi: TestClient) -> None:
+    device, entity, key = _gas_sensor()
+    _, other, _ = _gas_sensor()
+    reading = {"gasConcentration": 10}
+    assert _refused(anonymous.patch(f"{BASE}/entities/{other}/attrs", headers=key, json=reading), 403, FORBIDDEN)
+    assert _refused(anonymous.patch(f"{BASE}/entities/{other}/attrs/gasConcentration", headers=key,
+                                    json={"value": 10}), 403, FORBIDDEN)
+    assert _refused(anonymous.patch(f"{BASE}/entities/{entity}/attrs", json=reading,
+                                    headers={"X-Device-Key": "dk_nope"}), 401, UNAUTHORIZED)
+    # its credential opens nothing else: not reading, replacing or deleting its entity
+    for method in ("GET", "PUT", "DELETE"):
+        assert _refused(anonymous.request(method, f"{BASE}/entities/{entity}", headers=key, json={"type": "GasSensor"}),
+                        401, UNAUTHORIZED)
+    r = anonymous.post(f"{BASE}/entities/{entity}/attrs", headers=key, params={"options": "noOverwrite"}, json=reading)
+    assert _refused(r, 400, ERR + "BadRequestData")
+    assert iot.readings(device) == []
+
+
+# --- errors in Prometheus ---------------------------------------------------------------------
+
+def errors_in_metrics(c: TestClient, kind: str) -> float:
+    """aicity_ngsi_ld_errors_total{type=kind} as /metrics exports it."""
+    for family in text_string_to_metric_families(c.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "aicity_ngsi_ld_errors_total" and sample.labels == {"type": kind}:
+                return sample.value
+    return 0.0
+
+
+def test_errors_are_counted_in_prometheus(anonymous: TestClient, ngsi: TestClient, official: dict[str, str]) -> None:
+    kinds = ("unauthorized", "forbidden", "BadRequestData", "ResourceNotFound")
+    before = {k: errors_in_metrics(anonymous, k) for k in kinds}
+    anonymous.get(f"{BASE}/types")
+    anonymous.delete(f"{BASE}/entities/{uid('Valve')}", headers=official)
+    ngsi.get(f"{BASE}/entities/not-a-uri")
+    r = ngsi.post(f"{BASE}/entityOperations/delete", json=[uid("Gone"), uid("Gone")])  # in a batch's 207, each
+    assert r.status_code == 207
+    assert {k: errors_in_metrics(anonymous, k) - before[k] for k in kinds} == {
+        "unauthorized": 1, "forbidden": 1, "BadRequestData": 1, "ResourceNotFound": 2}
+
+
 # --- on SQLite and PostgreSQL -----------------------------------------------------------------
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -715,7 +917,7 @@ def blank_url(request: pytest.FixtureRequest, city: Path, tmp_path: Path) -> Ite
 
 def test_twin_on_each_database(blank_url: str) -> None:
     use_database(blank_url).migrate()
-    with TestClient(_app()) as c:
+    with TestClient(_app(), headers=key_headers("operator")) as c:  # keys live in the database
         odd = ["urn:ngsi-ld:Pct:50%_off-1", "urn:ngsi-ld:Pct:50%_off-2", "urn:ngsi-ld:Pct:50xxoff-3"]
         for i, e in enumerate(odd):
             create(c, {**light(e, lon=114.38 + i * 0.01), "type": "Pct", "scope": ["/A_B/c", "/AxB/c"][i % 2]})

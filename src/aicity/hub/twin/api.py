@@ -1,6 +1,8 @@
 """NGSI-LD API (ETSI GS CIM 009) under /ngsi-ld/v1: entities, attributes, batch operations and
 queries, subscriptions, types, attributes, temporal retrieval and queries, and the bundled core
-@context. docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
+@context. Every route but the @context needs a staff key to read and an operator's or admin's to
+write; a device may write its own entity's attributes (`access.py`, `devices.py`).
+docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
@@ -11,8 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
-from aicity.hub.twin import notify, service, temporal
+from aicity.core.errors import Problem
+from aicity.hub.iot.models import Device
+from aicity.hub.twin import devices, notify, service, temporal
+from aicity.hub.twin.access import READ, WRITE, AttrWriter
 from aicity.hub.twin.attrs import check_uri, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
@@ -23,12 +29,24 @@ from aicity.hub.twin.context import (
     link_context,
     link_header,
 )
-from aicity.hub.twin.errors import NgsiError, bad_data, invalid, not_found
+from aicity.hub.twin.errors import (
+    NgsiError,
+    answered,
+    bad_data,
+    from_problem,
+    invalid,
+    not_found,
+)
 from aicity.hub.twin.filters import EntityQuery, GeoQuery, Selector, geo_query
 
 JSON = "application/json"
 JSON_LD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
+
+
+def _problem(exc: NgsiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(answered(exc), status_code=exc.status, media_type=JSON, headers=headers)
 
 
 class NgsiRoute(APIRoute):
@@ -41,7 +59,9 @@ class NgsiRoute(APIRoute):
             try:
                 return await handler(request)
             except NgsiError as exc:
-                return JSONResponse(exc.body(), status_code=exc.status, media_type=JSON)
+                return _problem(exc)
+            except Problem as exc:  # identity and the IoT hub speak the platform's errors (an invalid key …)
+                return _problem(from_problem(exc))
 
         return route
 
@@ -206,14 +226,14 @@ def get_core_context() -> Response:
 
 # --- entities -------------------------------------------------------------------------------
 
-@router.post("/entities", status_code=201)
+@router.post("/entities", status_code=201, dependencies=[WRITE])
 async def create_entity(request: Request) -> Response:
     body, ctx = await _body(request)
     entity_id = service.create_entity(body, ctx)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity_id}"})
 
 
-@router.get("/entities")
+@router.get("/entities", dependencies=[READ])
 def query_entities(request: Request) -> Response:
     ctx = _request_context(request)
     found = _needs_filter(_entity_query(request, ctx))
@@ -231,19 +251,19 @@ def _entity_or_404(entity_id: str) -> dict[str, Any]:
     return entity
 
 
-@router.get("/entities/{entity_id}")
+@router.get("/entities/{entity_id}", dependencies=[READ])
 def retrieve_entity(entity_id: str, request: Request) -> Response:
     entity = _entity_or_404(entity_id)
     return _reply(request, _shape(request, entity, _list(request, "attrs", _request_context(request))))
 
 
-@router.delete("/entities/{entity_id}", status_code=204)
+@router.delete("/entities/{entity_id}", status_code=204, dependencies=[WRITE])
 def delete_entity(entity_id: str) -> Response:
     service.delete_entity(check_uri(entity_id))
     return Response(status_code=204)
 
 
-@router.put("/entities/{entity_id}", status_code=204)
+@router.put("/entities/{entity_id}", status_code=204, dependencies=[WRITE])
 async def replace_entity(entity_id: str, request: Request) -> Response:
     body, ctx = await _body(request)
     service.replace_entity(check_uri(entity_id), body, ctx)
@@ -256,20 +276,32 @@ def _partial(written: list[str], skipped: list[dict[str, str]]) -> Response:
     return JSONResponse({"updated": written, "notUpdated": skipped}, status_code=207)
 
 
+async def _readings(device: Device, fragment: Any, ctx: Context) -> Response:
+    """A device's own attributes: readings for the IoT hub; the mirror updates the twin."""
+    await run_in_threadpool(devices.write, device, fragment, ctx)
+    return Response(status_code=204)
+
+
 @router.patch("/entities/{entity_id}/attrs")
-async def update_attrs(entity_id: str, request: Request) -> Response:
+async def update_attrs(entity_id: str, request: Request, device: AttrWriter) -> Response:
     body, ctx = await _body(request)
+    if device is not None:
+        return await _readings(device, body, ctx)
     return _partial(*service.write_attrs(check_uri(entity_id), body, "update", ctx))
 
 
 @router.post("/entities/{entity_id}/attrs")
-async def append_attrs(entity_id: str, request: Request) -> Response:
+async def append_attrs(entity_id: str, request: Request, device: AttrWriter) -> Response:
     body, ctx = await _body(request)
-    mode = "append-keep" if "noOverwrite" in _options(request) else "append"
-    return _partial(*service.write_attrs(check_uri(entity_id), body, mode, ctx))
+    keep = "noOverwrite" in _options(request)
+    if device is not None:
+        if keep:  # a reading is always stored: keeping the old value would drop it silently
+            raise bad_data("a device's readings cannot use noOverwrite")
+        return await _readings(device, body, ctx)
+    return _partial(*service.write_attrs(check_uri(entity_id), body, "append-keep" if keep else "append", ctx))
 
 
-@router.patch("/entities/{entity_id}")
+@router.patch("/entities/{entity_id}", dependencies=[WRITE])
 async def merge_entity(entity_id: str, request: Request) -> Response:
     body, ctx = await _body(request, patch=True)
     service.write_attrs(check_uri(entity_id), body, "merge", ctx)
@@ -277,20 +309,22 @@ async def merge_entity(entity_id: str, request: Request) -> Response:
 
 
 @router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204)
-async def update_attr(entity_id: str, attr: str, request: Request) -> Response:
+async def update_attr(entity_id: str, attr: str, request: Request, device: AttrWriter) -> Response:
     body, ctx = await _body(request)
+    if device is not None:
+        return await _readings(device, {attr: body}, ctx)
     service.write_attr(check_uri(entity_id), attr, body, "merge", ctx)
     return Response(status_code=204)
 
 
-@router.put("/entities/{entity_id}/attrs/{attr}", status_code=204)
+@router.put("/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
 async def replace_attr(entity_id: str, attr: str, request: Request) -> Response:
     body, ctx = await _body(request)
     service.write_attr(check_uri(entity_id), attr, body, "update", ctx)
     return Response(status_code=204)
 
 
-@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204)
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
 def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
     p = request.query_params
     dataset = p.get("datasetId")
@@ -305,7 +339,7 @@ def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
 # --- batch operations -----------------------------------------------------------------------
 
 def _error(entity_id: Any, exc: NgsiError) -> dict[str, Any]:
-    return {"entityId": entity_id if isinstance(entity_id, str) else None, "error": exc.body()}
+    return {"entityId": entity_id if isinstance(entity_id, str) else None, "error": answered(exc)}
 
 
 def _batch_reply(success: list[str], errors: list[dict[str, Any]], created: bool) -> Response:
@@ -321,7 +355,7 @@ async def _batch_body(request: Request) -> tuple[list[Any], Context]:
     return body, ctx
 
 
-@router.post("/entityOperations/create")
+@router.post("/entityOperations/create", dependencies=[WRITE])
 async def batch_create(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     success, errors = [], []
@@ -333,7 +367,7 @@ async def batch_create(request: Request) -> Response:
     return _batch_reply(success, errors, created=True)
 
 
-@router.post("/entityOperations/upsert")
+@router.post("/entityOperations/upsert", dependencies=[WRITE])
 async def batch_upsert(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     replace = "update" not in _options(request)
@@ -349,7 +383,7 @@ async def batch_upsert(request: Request) -> Response:
     return JSONResponse(created, status_code=201) if created else Response(status_code=204)
 
 
-@router.post("/entityOperations/update")
+@router.post("/entityOperations/update", dependencies=[WRITE])
 async def batch_update(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     mode = "append-keep" if "noOverwrite" in _options(request) else "append"
@@ -366,7 +400,7 @@ async def batch_update(request: Request) -> Response:
     return _batch_reply(success, errors, created=False)
 
 
-@router.post("/entityOperations/delete")
+@router.post("/entityOperations/delete", dependencies=[WRITE])
 async def batch_delete(request: Request) -> Response:
     body, _ = await _batch_body(request)
     success, errors = [], []
@@ -379,7 +413,7 @@ async def batch_delete(request: Request) -> Response:
     return _batch_reply(success, errors, created=False)
 
 
-@router.post("/entityOperations/query")
+@router.post("/entityOperations/query", dependencies=[READ])
 async def batch_query(request: Request) -> Response:
     body, ctx = await _body(request)
     found = _query_body(body, ctx)
@@ -391,33 +425,33 @@ async def batch_query(request: Request) -> Response:
 
 # --- subscriptions --------------------------------------------------------------------------
 
-@router.post("/subscriptions", status_code=201)
+@router.post("/subscriptions", status_code=201, dependencies=[WRITE])
 async def create_subscription(request: Request) -> Response:
     body, ctx = await _body(request)
     sub_id = notify.create_subscription(body, ctx)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub_id}"})
 
 
-@router.get("/subscriptions")
+@router.get("/subscriptions", dependencies=[READ])
 def list_subscriptions(request: Request) -> Response:
     subs = notify.list_subscriptions()
     limit, offset, count = _page(request)
     return _reply(request, subs[offset:offset + limit], headers=_counted(len(subs) if count else None))
 
 
-@router.get("/subscriptions/{sub_id}")
+@router.get("/subscriptions/{sub_id}", dependencies=[READ])
 def get_subscription(sub_id: str, request: Request) -> Response:
     return _reply(request, notify.get_subscription(check_uri(sub_id)))
 
 
-@router.patch("/subscriptions/{sub_id}", status_code=204)
+@router.patch("/subscriptions/{sub_id}", status_code=204, dependencies=[WRITE])
 async def update_subscription(sub_id: str, request: Request) -> Response:
     body, ctx = await _body(request, patch=True)
     notify.update_subscription(check_uri(sub_id), body, ctx)
     return Response(status_code=204)
 
 
-@router.delete("/subscriptions/{sub_id}", status_code=204)
+@router.delete("/subscriptions/{sub_id}", status_code=204, dependencies=[WRITE])
 def delete_subscription(sub_id: str) -> Response:
     notify.delete_subscription(check_uri(sub_id))
     return Response(status_code=204)
@@ -425,7 +459,7 @@ def delete_subscription(sub_id: str) -> Response:
 
 # --- types, attributes, temporal ------------------------------------------------------------
 
-@router.get("/types")
+@router.get("/types", dependencies=[READ])
 def list_types(request: Request) -> Response:
     types = service.entity_types()
     if "details=true" in str(request.query_params):
@@ -434,7 +468,7 @@ def list_types(request: Request) -> Response:
     return _reply(request, {"id": "urn:ngsi-ld:EntityTypeList:all", "type": "EntityTypeList", "typeList": list(types)})
 
 
-@router.get("/types/{type_name}")
+@router.get("/types/{type_name}", dependencies=[READ])
 def get_type(type_name: str, request: Request) -> Response:
     name = _request_context(request).compact(type_name)
     types = service.entity_types()
@@ -446,7 +480,7 @@ def get_type(type_name: str, request: Request) -> Response:
                                                  for a in types[name]]})
 
 
-@router.get("/attributes")
+@router.get("/attributes", dependencies=[READ])
 def list_attributes(request: Request) -> Response:
     attrs = service.attribute_names()
     if "details=true" in str(request.query_params):
@@ -455,7 +489,7 @@ def list_attributes(request: Request) -> Response:
                             "attributeList": list(attrs)})
 
 
-@router.get("/attributes/{attr}")
+@router.get("/attributes/{attr}", dependencies=[READ])
 def get_attribute(attr: str, request: Request) -> Response:
     name = _request_context(request).compact(attr)
     attrs = service.attribute_names()
@@ -468,7 +502,7 @@ def _temporal_shape(request: Request, found: dict[str, Any]) -> dict[str, Any]:
     return temporal.temporal_values(found) if "temporalValues" in _options(request) else found
 
 
-@router.get("/temporal/entities")
+@router.get("/temporal/entities", dependencies=[READ])
 def query_temporal(request: Request) -> Response:
     ctx = _request_context(request)
     p = request.query_params
@@ -479,7 +513,7 @@ def query_temporal(request: Request) -> Response:
     return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
 
 
-@router.post("/temporal/entityOperations/query")
+@router.post("/temporal/entityOperations/query", dependencies=[READ])
 async def batch_query_temporal(request: Request) -> Response:
     body, ctx = await _body(request)
     found = _query_body(body, ctx)
@@ -495,7 +529,7 @@ async def batch_query_temporal(request: Request) -> Response:
     return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
 
 
-@router.get("/temporal/entities/{entity_id}")
+@router.get("/temporal/entities/{entity_id}", dependencies=[READ])
 def temporal_entity(entity_id: str, request: Request) -> Response:
     p = request.query_params
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))

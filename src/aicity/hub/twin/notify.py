@@ -10,6 +10,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -34,6 +35,18 @@ def _iso(at: datetime | None) -> str | None:
         return None
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
     return at.isoformat().replace("+00:00", "Z")
+
+
+def _http_url(uri: Any) -> bool:
+    """Notifications are POSTed by the server: only to http(s) URLs that name a host, never to
+    file:, ftp: or any other scheme a client might use to reach what it cannot itself."""
+    if not isinstance(uri, str):
+        return False
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, Any]:
@@ -70,8 +83,8 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
             parse(out[key])
     notification = body.get("notification")
     endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
-    if not isinstance(endpoint, dict) or not re.match(r"^https?://", str(endpoint.get("uri", ""))):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL")
+    if not isinstance(endpoint, dict) or not _http_url(endpoint.get("uri")):
+        raise bad_data("notification.endpoint.uri must be an http(s) URL with a host")
     attrs = notification.get("attributes", [])
     if not isinstance(attrs, list):
         raise bad_data("notification.attributes must be an array")
