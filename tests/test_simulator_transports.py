@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from aicity.core.db import database
 from aicity.core.ids import utcnow
-from aicity.hub.iot import rules, service, simulator
+from aicity.hub.iot import commands, rules, service, simulator
 from aicity.hub.iot.models import Reading
 from aicity.hub.iot.mqtt import MqttIngest
 from aicity.identity import service as identity
@@ -79,6 +79,14 @@ def test_url_runs_the_gas_leak_on_the_server(live_server: str, staff_key: str) -
     [request] = [a for a in approvals.list_approvals("pending") if a.params.get("alarm") == alarm["id"]]
     district = leak.split("-")[1]
     assert request.params["valve"].startswith(f"{simulator.PREFIX}{district}-valve-")
+    # an admin approves over HTTP: the valve gets its close command, and its acknowledgement closes the loop
+    approver = identity.create_api_key("simulator-approver", "admin")[1]
+    approved = httpx.post(f"{live_server}/api/v1/approvals/{request.id}/approve", json={"note": "同意关阀"},
+                          headers={"Authorization": f"Bearer {approver}"}, timeout=30)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    [command] = commands.list_commands(request.params["valve"])
+    assert (command.command, command.status) == ("close", "pending")
+    assert commands.acknowledge(command.id, request.params["valve"]).status == "acknowledged"
 
 
 def test_url_with_a_wrong_key_creates_nothing(live_server: str) -> None:
