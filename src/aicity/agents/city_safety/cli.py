@@ -25,7 +25,8 @@ def waterlogging(
     district: Annotated[str | None, typer.Option(help="只看一个区 one district (东湖区 / donghu)")] = None,
     at: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"],
                                                 help="回看某一过去时刻 replay a past moment (ISO 8601)")] = None,
-    warn: Annotated[bool, typer.Option("--warn", help="为内涝和即将内涝的道路向水务部门立事件 file events now")] = False,
+    warn: Annotated[bool, typer.Option(
+        "--warn", help="为所列内涝和即将内涝的道路向水务部门立事件 file events for the roads listed")] = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")] = None,
 ) -> None:
@@ -33,8 +34,9 @@ def waterlogging(
     open_city(data_dir)
     try:
         moment = flood.as_of(at)
-        rows = flood.outlook_json(flood.outlook(horizon, district, moment))
-        filed = flood.warn(horizon, moment) if warn else []
+        items = flood.outlook(horizon, district, moment)
+        filed = flood.file_warnings(items, moment) if warn else []
+        rows = flood.outlook_json(items)
     except Problem as exc:
         fail(problem_message(exc))
     if json_out:

@@ -240,20 +240,18 @@ def _forecast(point: WatchPoint, plan: Drainage, horizon_min: int, depth: Observ
         return Outlook(point, Level.no_data, horizon_min, capacity, depth, rain, river, backwater, None, None, None,
                        False, reasons or ["附近没有近 30 分钟内的雨量或积水数据"])
     predicted = max(0.0, now_depth + rate * horizon_min / 60)
+    minutes: float | None = None
     if now_depth >= plan.flood_depth_m:
-        minutes: float | None = 0.0
-    elif rate > 0:
-        minutes = (plan.flood_depth_m - now_depth) / rate * 60
+        minutes, level = 0.0, Level.flooded
     else:
-        minutes = None
-    if now_depth >= plan.flood_depth_m:
-        level = Level.flooded
-    elif minutes is not None and minutes <= horizon_min:
-        level = Level.warning
-    elif predicted >= WATCH_DEPTH_M or (rain is not None and rain.value >= 0.8 * effective):
-        level = Level.watch
-    else:
-        level = Level.normal
+        if rate > 0:
+            minutes = (plan.flood_depth_m - now_depth) / rate * 60
+        if minutes is not None and minutes <= horizon_min:
+            level = Level.warning
+        elif predicted >= WATCH_DEPTH_M or (rain is not None and rain.value >= 0.8 * effective):
+            level = Level.watch
+        else:
+            level = Level.normal
     closure = max(now_depth, predicted if level is not Level.normal else 0.0) >= plan.closure_depth_m
     if closure:
         reasons.append(f"积水将达 {plan.closure_depth_m:g} m 以上，建议封闭交通、设置警戒")
@@ -316,14 +314,19 @@ def _warning_text(o: Outlook) -> str:
 
 
 def warn(horizon_min: int = DEFAULT_HORIZON_MIN, now: datetime | None = None) -> list[dict[str, Any]]:
-    """File a waterlogging event for the water department for each road that is flooded or will
-    be within the horizon (one per point a day: the idempotency key), publish
+    """Warn for every watch point (see `file_warnings`); returns the warnings filed now."""
+    now = now or utcnow()
+    return file_warnings(outlook(horizon_min, now=now), now)
+
+
+def file_warnings(items: list[Outlook], now: datetime) -> list[dict[str, Any]]:
+    """File a waterlogging event for the water department for each of these outlooks that is
+    flooded or will be within its horizon (one per point a day: the idempotency key), publish
     `city_safety.flood.warning` and audit it; returns the warnings filed now."""
     from aicity.hub.events.service import Reporter, report
 
-    now = now or utcnow()
     filed: list[dict[str, Any]] = []
-    for o in outlook(horizon_min, now=now):
+    for o in items:
         if o.level not in (Level.flooded, Level.warning):
             continue
         p = o.point
