@@ -34,7 +34,7 @@ from aicity.agents.city_safety.valves import resolve_devices, resolve_valve
 from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.core.tracing import Tracer
-from aicity.hub.events.gazetteer import district_in
+from aicity.hub.events.gazetteer import district_by_name, district_in
 from aicity.hub.events.lifecycle import OPEN_STATES
 from aicity.hub.events.models import Event
 from aicity.hub.iot import commands
@@ -192,7 +192,8 @@ def waterlogging_watch(inp: WaterloggingInput, ctx: SkillContext) -> SkillResult
     urgent = [o for o in items if o.level in (flood.Level.flooded, flood.Level.warning, flood.Level.watch)]
     rows = [o.to_dict() for o in urgent]
     counts = Counter(o.level for o in items)
-    where = (named.name if named else district) or "全市"
+    found = district_by_name(district) if district else None
+    where = found.name if found else "全市"
     summary = (f"{where}共 {len(items)} 个易涝点：内涝 {counts[flood.Level.flooded]}，"
                f"{inp.horizon_min} 分钟内将内涝（预警）{counts[flood.Level.warning]}，关注 {counts[flood.Level.watch]}，"
                f"无数据 {counts[flood.Level.no_data]}。")
