@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from aicity.cli_support import open_city, ready_assistant
+from aicity.core.db import database, use_database
 from aicity.hub.events.cli import ready as ready_events
 from aicity.server import create_app
 
@@ -109,6 +111,22 @@ def pg_url() -> Iterator[str]:
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_database(request: pytest.FixtureRequest, city: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """An empty database on each supported engine, as (engine, url); the process's database is
+    restored afterwards."""
+    previous = database().url
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'blank.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+        with use_database(url).engine.begin() as conn:  # a clean schema for every case
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    yield request.param, url
+    use_database(previous)
 
 
 @pytest.fixture(scope="session")

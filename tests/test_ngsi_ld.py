@@ -900,19 +900,10 @@ def test_errors_are_counted_in_prometheus(anonymous: TestClient, ngsi: TestClien
 
 # --- on SQLite and PostgreSQL -----------------------------------------------------------------
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_url(request: pytest.FixtureRequest, city: Path, tmp_path: Path) -> Iterator[str]:
-    """An empty database on each supported engine; the process's database is restored afterwards."""
-    previous = database().url
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'twin.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        with use_database(url).engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    yield url
-    use_database(previous)
+@pytest.fixture
+def blank_url(blank_database: tuple[str, str]) -> str:
+    """An empty database on each supported engine (conftest's `blank_database`)."""
+    return blank_database[1]
 
 
 def test_twin_on_each_database(blank_url: str) -> None:

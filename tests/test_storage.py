@@ -6,9 +6,6 @@ switches the process back to the session's city afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, text
 
@@ -24,19 +21,12 @@ from aicity.identity.models import ApiKey, Role
 from aicity.identity.service import Principal
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def storage(request: pytest.FixtureRequest, city: Path, tmp_path: Path) -> Iterator[str]:
-    previous = database().url
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'storage.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        with use_database(url).engine.begin() as conn:  # a clean schema for every case
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+@pytest.fixture
+def storage(blank_database: tuple[str, str]) -> str:
+    """The process on an empty database of each engine (conftest's `blank_database` switches back)."""
+    engine, url = blank_database
     use_database(url)
-    yield request.param
-    use_database(previous)
+    return engine
 
 
 def test_city_loads_and_reloads_idempotently(storage: str) -> None:
