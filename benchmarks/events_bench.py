@@ -22,8 +22,8 @@ from tempfile import mkdtemp
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from aicity.cli_support import open_city
 from aicity.core.text import tokenize
+from aicity.demo.loader import open_demo_city
 from aicity.hub.events import classify as events
 from aicity.hub.events.cli import evaluation, ready
 
@@ -107,7 +107,7 @@ def report_to_dispatch() -> None:
 
 
 if __name__ == "__main__":
-    open_city(Path(mkdtemp(prefix="aicity-events-bench-")))
+    open_demo_city(Path(mkdtemp(prefix="aicity-events-bench-")))
     if "--tune" in sys.argv:
         tune()
     else:

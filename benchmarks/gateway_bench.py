@@ -61,7 +61,7 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
 
 def spawn_upstream(name: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.upstream", "--port", str(port), "--name", name], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.upstream", "--port", str(port), "--name", name], cwd=ROOT)
     wait_for(f"http://127.0.0.1:{port}/_requests", proc)
     return proc, f"http://127.0.0.1:{port}/v1"
 
@@ -123,12 +123,13 @@ def control(upstream_v1: str, **behaviour: object) -> None:
 
 
 def llm_accuracy(model_url: str, model: str) -> None:
-    from aicity.cli_support import open_city, ready_assistant
+    from aicity.assistant.cli import ready_assistant
     from aicity.core.config import settings
+    from aicity.demo.loader import open_demo_city
     from aicity.hub.gateway import service as gateway
     from aicity.ops.evaluation import default_set, evaluate, load_cases
 
-    open_city(Path(tempfile.mkdtemp(prefix="aicity-bench-llm-")))
+    open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-bench-llm-")))
     ready_assistant()
     cases = load_cases(default_set())
     gateway.set_config({"deployments": [{"name": "bench-llm", "group": settings().planner_group,

@@ -28,17 +28,17 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aicity.agents.city_safety import loop as _loop  # noqa: F401  (subscribed by the assistant in serve)
-from aicity.cli_support import open_city
 from aicity.core.bus import bus
-from aicity.hub.events.gazetteer import District, districts
+from aicity.demo.loader import open_demo_city
+from aicity.hub.geo.gazetteer import District, districts
 from aicity.hub.iot import api as iot_api
 from aicity.hub.iot import rules, service
 from aicity.hub.iot.mqtt import MqttIngest
 from aicity.hub.twin.query import distance_m
 from aicity.identity import service as identity
 from aicity.server import create_app
-from tests.conftest import free_port
-from tests.test_iot import private_broker, publisher
+from tests.support.iot import private_broker, publisher
+from tests.support.net import free_port
 
 
 def serve() -> str:
@@ -154,7 +154,7 @@ def percentiles(values: list[float]) -> str:
 
 
 def main() -> None:
-    open_city(Path(mkdtemp(prefix="aicity-iot-bench-")))
+    open_demo_city(Path(mkdtemp(prefix="aicity-iot-bench-")))
     base = serve()
     _, key = identity.create_api_key("bench-gateway", "operator", "water")
     headers = {"Authorization": f"Bearer {key}"}

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from aicity.cli_support import open_city, ready_assistant
+from aicity.assistant.cli import ready_assistant
 from aicity.core.text import Bm25Index, tokenize
-from aicity.demo.loader import data_dir
+from aicity.demo.loader import data_dir, open_demo_city
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.chunking import parse_law
 from aicity.identity.models import Role
@@ -100,7 +100,7 @@ def corpus_latency(cases: list[dict]) -> dict:
 
 def ingestion() -> dict:
     """Articles per second, loading the 80 laws into an empty data dir (parse, chunk, store)."""
-    open_city(Path(tempfile.mkdtemp(prefix="aicity-kb-ingest-")))
+    open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-kb-ingest-")))
     files = sorted((data_dir() / "laws").glob("*.md"))
     articles = sum(len(parse_law(p.read_text(encoding="utf-8")).articles) for p in files)
     knowledge.ensure_kb("bench", "bench", "global")
@@ -139,7 +139,7 @@ def ingest_then_search(rebuild: bool, runs: int = 7) -> dict:
 
 
 def main() -> None:
-    open_city(Path(tempfile.mkdtemp(prefix="aicity-kb-bench-")))
+    open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-kb-bench-")))
     ready_assistant()  # the chunk vectors (cached on disk after the first run)
     quality = {}
     for name in ("kb", "kb_dev"):

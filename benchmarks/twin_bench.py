@@ -24,8 +24,8 @@ from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aicity.cli_support import open_city
 from aicity.core.db import use_database
+from aicity.demo.loader import open_demo_city
 from aicity.hub.twin import service
 
 TYPES = ("Streetlight", "WaterLevelObserved", "Camera", "Valve")
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    open_city(Path(mkdtemp(prefix="aicity-twin-bench-")))
+    open_demo_city(Path(mkdtemp(prefix="aicity-twin-bench-")))
     if args.database_url:
         use_database(args.database_url).migrate()
     rng = random.Random(7)

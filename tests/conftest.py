@@ -1,11 +1,11 @@
 """Shared fixtures: one demo city per test session (SQLite in a temp dir), an in-process
-client, a real uvicorn server on loopback, and a private PostgreSQL server when available."""
+client, a real uvicorn server on loopback, a private PostgreSQL server when available, headless
+Chromium, and a scripted OpenAI-compatible model serving the group chat-large (`llm`)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -18,33 +18,38 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from aicity.cli_support import open_city, ready_assistant
+from aicity.assistant.cli import ready_assistant
+from aicity.core import slices
+from aicity.core.cli import open_city, set_city_loader
 from aicity.core.db import database, use_database
+from aicity.demo.loader import ensure_city
 from aicity.hub.events.cli import ready as ready_events
+from aicity.hub.gateway import service as gateway
 from aicity.server import create_app
+from tests.support.net import IN_CI, free_port
+from tests.support.upstream import RunningUpstream
 
-IN_CI = os.environ.get("CI") == "true"
+#: the scripted upstreams and notification receivers run on loopback: allow it (the egress policy
+#: refuses loopback otherwise; tests/test_redteam.py checks that with the list emptied)
+os.environ.setdefault("AICITY_EGRESS_ALLOW", '["127.0.0.1", "localhost"]')
 
 
 @pytest.fixture(scope="session")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("city")
+    deactivate = slices.activate()  # the slices' bus subscriptions, as the CLI and the app have them
+    set_city_loader(ensure_city)
     open_city(data_dir)
     ready_assistant()  # routing results must not depend on whether the vectors are done
     ready_events()  # nor event classification (its e5 neighbours compute in the background)
-    return data_dir
+    yield data_dir
+    deactivate()
 
 
 @pytest.fixture(scope="session")
 def client(city: Path) -> Iterator[TestClient]:
     with TestClient(create_app(load_city=False)) as c:
         yield c
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -143,29 +148,18 @@ def browser() -> Iterator:
         b.close()
 
 
-def valve_registry(calls: list[str]):
-    """The demo agents plus one that acts on the city (closing a gas valve); its handler
-    only records that it ran, so tests can prove it never does."""
-    from aicity.agents.base import Agent, RiskLevel, Skill, SkillContext, SkillInput, SkillResult
-    from aicity.agents.registry import default_registry
-
-    def close_valve(inp: SkillInput, ctx: SkillContext) -> SkillResult:
-        calls.append(inp.text)
-        return SkillResult()
-
-    registry = default_registry()
-    registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门",
-                            skills=[Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门",
-                                          examples=["关闭燃气阀门", "把阀门关掉"], input_model=SkillInput,
-                                          handler=close_valve, risk=RiskLevel.actuate)]))
-    return registry
+@pytest.fixture(scope="module")
+def model(city: Path) -> Iterator[RunningUpstream]:
+    server = RunningUpstream("llm", free_port())
+    yield server
+    server.stop()
 
 
-def valve_assistant(calls: list[str]):
-    """An assistant over `valve_registry`, its route vectors ready: routing a request to the
-    valve must not depend on whether they finished computing."""
-    from aicity.assistant.service import Assistant
-
-    bot = Assistant(valve_registry(calls))
-    bot.router.wait_dense()
-    return bot
+@pytest.fixture
+def llm(model: RunningUpstream) -> Iterator[RunningUpstream]:
+    model.reset()
+    gateway.set_config({"deployments": [{"name": "llm", "group": "chat-large", "base_url": model.url,
+                                         "model": "qwen-test", "timeout_s": 2}],
+                        "groups": [{"name": "chat-large", "retries": 0}], "backoff_s": 0})
+    yield model
+    gateway.reset_config()

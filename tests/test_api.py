@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import openai
 import pytest
 from fastapi.testclient import TestClient
 
 from aicity.identity import service as identity
-
-PROBLEM = "application/problem+json"
-
-
-def problem(resp: httpx.Response, status: int) -> dict:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith(PROBLEM)
-    body = resp.json()
-    assert body["status"] == status and body["title"] and "detail" in body
-    return body
+from tests.support.http import problem
 
 
 def test_ask_returns_the_contract_fields(client: TestClient) -> None:
@@ -121,7 +111,7 @@ def test_catalog_and_kb_endpoints(client: TestClient) -> None:
     problem(client.get("/api/v1/kb/search", params={"q": ""}), 422)
     problem(client.get("/api/v1/kb/documents/食品安全法/articles/第九百条"), 404)
     assert len(client.get("/api/v1/agents").json()) >= 4
-    assert client.get("/api/v1/health").json()["knowledge"]["documents"] == 80
+    assert client.get("/api/v1/health").json()["knowledge"]["documents"] == 94
 
 
 def test_openai_client_against_the_running_server(live_server: str) -> None:

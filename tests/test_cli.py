@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.support.net import free_port
 
 AICITY = [sys.executable, "-m", "aicity.cli"]
 
@@ -135,7 +135,7 @@ def test_serve_starts_the_city_and_answers(tmp_path: Path) -> None:
             assert proc.poll() is None, proc.stdout.read()
             time.sleep(0.1)
         health = httpx.get(f"{base}/api/v1/health").json()
-        assert health["knowledge"]["documents"] == 80
+        assert health["knowledge"]["documents"] == 94
         assert "城市超级助理" in httpx.get(base + "/").text
         answer = httpx.post(f"{base}/api/v1/assistant/ask", json={"text": "公积金怎么提取"}, timeout=30).json()
         assert "hpf" in answer["departments"]
@@ -172,7 +172,7 @@ def test_kb_ingest_ask_list_delete(data_dir: Path, tmp_path: Path) -> None:
 
 
 def test_gateway_commands(data_dir: Path, tmp_path: Path) -> None:
-    from tests.upstream import RunningUpstream
+    from tests.support.upstream import RunningUpstream
 
     health = run(["gateway", "health", "--json"], data_dir)
     assert health.returncode == 0, health.stderr

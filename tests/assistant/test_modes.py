@@ -1,0 +1,123 @@
+"""The assistant understands first (issue 13): emergencies win, reports become events, officials'
+questions reach governance and the briefing, what no agent serves gets a scope statement, and
+below a calibrated confidence it asks which reading is meant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aicity.agents.registry import AgentRegistry
+from aicity.assistant import modes, unserved
+from aicity.assistant.service import AskResult, assistant
+from aicity.assistant.understanding import Understanding
+from aicity.hub.events import service as events
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+CITIZEN = Principal(Role.citizen)
+OFFICIAL = Principal(Role.official)
+
+
+def ask(text: str, principal: Principal = CITIZEN, session: str | None = None) -> AskResult:
+    return assistant().ask(text, principal, session)
+
+
+def skills(result: AskResult) -> set[str]:
+    return {f"{s.agent}.{s.skill}" for s in result.skills}
+
+
+@pytest.mark.parametrize(("text", "hazard", "category"), [
+    ("厨房里一股很浓的煤气味，我有点头晕", "gas_leak", "gas_leak"),
+    ("楼下饭店着火了，浓烟往楼上冒", "fire", "fire"),
+    ("我被困在电梯里出不来了，电梯停在两层中间", "trapped", None),
+    ("幸福路下穿通道积水已经没过车顶，车里还有人", "dangerous_water", "waterlogging"),
+])
+def test_an_emergency_leads_with_safety_steps_and_files_an_urgent_event(city: Path, text: str, hazard: str,
+                                                                        category: str | None) -> None:
+    result = ask(text)
+    assert result.mode == "emergency" and skills(result) == {"city_safety.emergency"}
+    first = result.sections[0]
+    assert first["kind"] == "emergency" and "1." in first["body"] and "119" in first["body"]
+    assert result.event and result.event["priority"] == "urgent"
+    assert result.event["id"] in result.answer
+    stored = events.get_event(result.event["id"])
+    assert stored.priority == "urgent" and stored.source == "assistant"
+    if category:
+        assert stored.category == category
+    assert result.answer.index("紧急电话") < result.answer.index("事件编号")
+
+
+@pytest.mark.parametrize("text", ["燃气报装怎么办理，要带什么材料", "开饭店前消防安全检查怎么申请",
+                                  "燃气费在哪里交", "消防法对公众聚集场所有什么规定"])
+def test_danger_words_in_a_service_question_are_no_emergency(city: Path, text: str) -> None:
+    result = ask(text, Principal(Role.enterprise))
+    assert result.mode != "emergency" and "city_safety.emergency" not in skills(result)
+    assert result.event is None
+
+
+def test_a_report_becomes_an_event_with_its_id(city: Path) -> None:
+    result = ask("光谷大道和关山大道路口的井盖不见了，晚上很危险，请派人来处理")
+    assert result.mode == "report" and skills(result) == {"governance.report_event"}
+    assert result.event and result.event["id"] in result.answer
+
+
+def test_officials_briefing_and_data_questions_reach_governance(city: Path) -> None:
+    briefing = ask("给我今天的城市运行日报", OFFICIAL)
+    assert briefing.mode == "briefing" and skills(briefing) == {"governance.hotspot_insight"}
+    assert "新增事件" in briefing.answer
+    hot = ask("最近一周投诉最多的是哪类问题", OFFICIAL)
+    assert hot.mode == "data" and skills(hot) <= {"governance.hotspot_insight", "governance.event_query"}
+
+
+def test_a_citizen_asking_for_staff_data_is_told_so(city: Path) -> None:
+    result = ask("今天的城市运行日报", CITIZEN)
+    assert not result.skills and "工作人员" in result.answer
+
+
+@pytest.mark.parametrize(("text", "mode"), [("帮我起草一份关于做好防汛工作的通知", "office"),
+                                            ("给我推荐几部好看的电影", "out_of_scope")])
+def test_what_no_agent_serves_gets_a_scope_statement(city: Path, text: str, mode: str) -> None:
+    result = ask(text, OFFICIAL)
+    assert result.mode == mode and not result.skills
+    assert result.sections[0]["kind"] == "scope" and "我还不能" in result.answer or "不在我的服务范围" in result.answer
+    assert "我可以" in result.answer
+
+
+def test_below_the_threshold_it_asks_which_reading_and_the_choice_answers(
+        city: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modes, "ABSTAIN_BELOW", 1.01)  # every request is now unsure
+    first = client.post("/api/v1/assistant/ask", json={"text": "营业执照怎么办理"}).json()
+    options = first["clarification"]["options"]
+    assert first["clarification"]["slot"] == "mode" and 2 <= len(options) <= 3 and not first["skills"]
+    assert all(o["value"].startswith("mode=") for o in options)
+    guide = next(o for o in options if o["value"] == "mode=service_guide")
+    second = client.post("/api/v1/assistant/ask",
+                         json={"text": guide["label"], "session_id": first["session_id"]}).json()
+    assert second["mode"] == "service_guide" and second["clarification"] is None
+    assert [s["skill"] for s in second["skills"]] == ["guide"] and "营业执照" in second["answer"]
+
+
+def test_a_service_the_catalog_lacks_is_an_honest_gap(city: Path, client: TestClient, staff_headers: dict) -> None:
+    result = ask("开一家宠物殡葬火化服务店要去哪里办理许可")
+    assert result.mode == "service_guide" and not result.skills
+    assert "目录中暂时没有" in result.answer
+    listed = client.get("/api/v1/assistant/unserved", headers=staff_headers).json()
+    assert any("宠物殡葬" in row["text"] for row in listed)
+    assert client.get("/api/v1/assistant/unserved").status_code in (401, 403)
+    assert unserved.recent(1)
+
+
+def test_modes_come_from_the_skills_declarations(city: Path) -> None:
+    bot = assistant()
+    registry = AgentRegistry()
+    for agent in bot.registry.agents():
+        registry.register(agent)
+    understanding = Understanding(registry, bot.router, bot.understanding.classifier.rows)
+    assert understanding.skills_of["emergency"] == {("city_safety", "emergency")}
+    assert ("governance", "hotspot_insight") in understanding.skills_of["briefing"]
+    assert "office" not in understanding.skills_of  # no agent declares it yet: a scope statement
+    declared = {m for a in registry.agents() for s in a.skills for m in s.modes}
+    assert declared <= set(modes.modes())

@@ -1,0 +1,113 @@
+"""Legal answers that state the rule, know which provision governs, and catalog citations that
+are checked against the article text on load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aicity.demo.loader import data_dir
+from aicity.hub.catalog import service as catalog
+from aicity.hub.catalog.schemas import LegalRef
+from aicity.hub.knowledge.extractive import extractive_answer, question_types, sentences
+from aicity.hub.knowledge.grounded import citation_fault
+from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+CITIZEN = Principal(Role.citizen)
+
+
+def test_question_types() -> None:
+    assert "duration" in question_types("工伤认定申请的期限是多久？")
+    assert {"penalty", "amount"} <= set(question_types("占用消防通道罚款多少？"))
+    assert "whether" in question_types("个体户换经营者必须先注销吗")
+    assert question_types("食品安全") == ["general"]
+
+
+def test_sentences_carry_paragraph_and_item_locators() -> None:
+    text = "第九条 具备下列条件的，可以申请：\n（一）年满十八周岁；\n（二）无犯罪记录。\n机关应当自受理之日起十日内作出决定。"
+    found = sentences("第九条", text, 0)
+    assert [s.locator for s in found] == ["第九条 第一款", "第九条 第一款 第一项", "第九条 第一款 第二项", "第九条 第二款"]
+    assert found[1].text == "具备下列条件的，可以申请：（一）年满十八周岁；"  # a 项 keeps its 款's lead-in
+    assert found[3].quote == "机关应当自受理之日起十日内作出决定。"
+
+
+def test_the_deadline_in_a_later_paragraph_is_the_answer(city: Path) -> None:
+    found = extractive_answer("不采用告知承诺方式申请公众聚集场所消防安全检查，消防救援机构要在多少个工作日内检查？",
+                              CITIZEN)
+    assert found.rule and "十个工作日内" in found.rule  # the third 款, not the first
+    first = found.citations[0]
+    assert (first.doc_key, first.locator) == ("消防法", "第十五条 第三款")
+    assert found.answer.startswith(found.rule)
+    assert "[^1]" in found.answer.split("\n")[0]
+
+
+def test_the_amount_and_the_second_deadline_are_stated(city: Path) -> None:
+    found = extractive_answer("单位没有申请工伤认定，职工自己最迟多久可以申请？", CITIZEN)
+    assert "1年内" in (found.rule or "")
+    assert found.citations[0].locator == "第十七条 第二款"
+    fine = extractive_answer("单位占用、堵塞、封闭消防通道会被罚多少钱？", CITIZEN)
+    assert "五千元以上五万元以下" in (fine.rule or "")
+
+
+def test_a_conflict_is_answered_by_the_governing_provision_with_the_reason(city: Path) -> None:
+    found = extractive_answer("个体工商户要更换经营者，是不是得先注销再由新经营者重新登记？", CITIZEN)
+    first = found.citations[0]
+    assert (first.doc_key, first.locator.split()[0]) == ("促进个体工商户发展条例", "第十三条")
+    assert "直接向市场主体登记机关申请办理变更登记" in (found.rule or "")
+    why = "\n".join(found.notes)
+    assert "上位法优于下位法" in why and "市场主体登记管理条例实施细则" in why and "行政法规" in why
+    # the overridden rule is shown only as such, never first and never as the rule
+    overridden = [c for c in found.citations if c.doc_key in ("市场主体登记管理条例实施细则", "个体工商户条例")]
+    assert all(c.status in ("overridden", "superseded") for c in overridden)
+    assert "注销登记后" not in (found.rule or "")
+
+
+def test_a_special_rule_governs_only_its_own_matters(city: Path) -> None:
+    permit = extractive_answer("建筑工程施工许可证申请后，主管部门多久发证？", CITIZEN)
+    assert permit.citations[0].doc_key == "建筑法" and "七日内" in (permit.rule or "")
+    general = relations().override_for("行政许可法", "第四十二条", "行政许可决定一般多少天作出")
+    assert general is None  # no special matter named: the general rule stands
+
+
+def test_relations_data_is_checked() -> None:
+    rel = relations()
+    assert rel.level("市场主体登记管理条例实施细则") == "部门规章" and rel.level("民法典·婚姻家庭编") == "法律"
+    assert rel.rank("促进个体工商户发展条例") > rel.rank("市场主体登记管理条例实施细则")
+    assert infer_level("某某法") == "法律" and infer_level("某某条例") == "行政法规" and infer_level("某办法") == "部门规章"
+    bad = {"overrides": [{"provision": {"doc": "甲", "article": "第一条"}, "governed_by": {"doc": "乙", "article": "第二条"},
+                          "principles": ["强者优先"], "reason": "x", "source": "y"}]}
+    with pytest.raises(RelationsError, match="unknown principle"):
+        parse_relations({}, bad)
+    with pytest.raises(RelationsError, match="unknown level"):
+        parse_relations({"documents": {"甲": {"level": "通知"}}}, {})
+
+
+def test_a_model_answer_must_cite_the_governing_provision() -> None:
+    assert citation_fault("可以直接变更[^2]。", 3, governing=1) == "governing-not-cited"
+    assert citation_fault("可以直接变更[^1]。", 3, governing=1) is None
+
+
+def test_the_bundled_catalog_citations_are_verified(city: Path) -> None:
+    report = catalog.check_citations(catalog.read_catalog_dir(data_dir() / "catalog"))
+    assert report.problems == []
+    assert report.refs > 200 and report.claims_checked > 0
+
+
+def test_a_wrong_article_fails_the_catalog_load(city: Path) -> None:
+    loaded = catalog.read_catalog_dir(data_dir() / "catalog")
+    departments = {i.department for i in loaded.items.values()} | {p.department for p in loaded.policies.values()}
+    item = loaded.items["market.food_business_license"]
+    # 第十四条 exists, but it does not say that a licence is valid for 5 years
+    item.legal_basis[2] = LegalRef(doc="食品安全法实施条例", article="第十四条", quote="食品生产经营许可的有效期为5年")
+    with pytest.raises(catalog.CatalogError, match="第十四条 中没有“食品生产经营许可的有效期为5年”"):
+        catalog.store_catalog(loaded, departments)
+    # a statutory deadline that no cited article states fails too
+    loaded = catalog.read_catalog_dir(data_dir() / "catalog")
+    permit = loaded.items["housing.construction_permit"]
+    permit.legal_basis = [r for r in permit.legal_basis if r.doc != "建筑法"]
+    with pytest.raises(catalog.CatalogError, match="housing.construction_permit: 法定时限 7 日"):
+        catalog.store_catalog(loaded, departments)
+    assert catalog.get_item("housing.construction_permit").legal_basis[0].doc == "建筑法"  # nothing was stored

@@ -1,0 +1,1 @@
+"""Helpers shared by tests in several folders (not fixtures: those live in conftest.py files)."""

@@ -1,0 +1,54 @@
+"""A console page in a fresh headless-Chromium context, for the browser tests: the page's
+uncaught errors and console errors are recorded so tests can assert there were none."""
+
+from __future__ import annotations
+
+import json
+import re
+
+TIMEOUT_MS = 20_000
+
+
+class ConsolePage:
+    def __init__(self, browser) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+
+    def tid(self, testid: str):
+        return self.page.get_by_test_id(testid)
+
+    def enter_key(self, key: str) -> None:
+        """Type an API key into the header and wait until the shell says who is logged in."""
+        self.page.locator("#api-key").fill(key)
+        self.page.locator("#api-key").press("Enter")
+        self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')")
+
+    def unexpected_errors(self, *statuses: int) -> list[str]:
+        """Console errors other than the browser's notes on the intended error responses."""
+        allowed = "|".join(map(str, statuses)) or "x"
+        return [m for m in self.console_errors if not re.search(rf"status of ({allowed})\b", m)]
+
+
+TIMEOUT_MS = 20_000
+
+
+class Console:
+    def __init__(self, browser, base: str, key: str | None, role: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        self.context.add_init_script(
+            f"localStorage.setItem('aicity.apiKey', {json.dumps(key or '')});"
+            f"localStorage.setItem('aicity.role', {json.dumps(role)});")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{base}/#/security")
+        self.page.get_by_test_id("security-center").wait_for()
+
+    def tid(self, testid: str):
+        return self.page.get_by_test_id(testid)
