@@ -32,6 +32,8 @@ from tests.support.upstream import RunningUpstream
 #: the scripted upstreams and notification receivers run on loopback: allow it (the egress policy
 #: refuses loopback otherwise; tests/test_redteam.py checks that with the list emptied)
 os.environ.setdefault("AICITY_EGRESS_ALLOW", '["127.0.0.1", "localhost"]')
+#: /metrics needs a staff key or this token (tests.support.http.METRICS presents it)
+os.environ.setdefault("AICITY_METRICS_TOKEN", "test-metrics-token")
 
 
 @pytest.fixture(scope="session")

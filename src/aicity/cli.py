@@ -1,47 +1,95 @@
-"""`aicity`: the command line. Each slice owns its commands; this file only mounts them."""
+"""`aicity`: the command line. Each slice declares its commands (`Slice.commands`, core/slices.py);
+this file mounts them, lazily: `aicity --help` lists them from the declarations alone, and a
+slice's command module is imported when one of its commands runs or shows its help. Before any
+command runs, the settings are checked (a wrong one is an error naming its key) and the slices
+are activated (their bus subscriptions), until the command ends."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from aicity import __version__
-from aicity.agents.city_safety.cli import app as safety_app
-from aicity.assistant.cli import ask
-from aicity.cli_support import open_city, print_json
-from aicity.hub.events.cli import app as events_app
-from aicity.hub.events.report_cli import app as report_app
-from aicity.hub.gateway.cli import app as gateway_app
-from aicity.hub.iot.cli import app as iot_app
-from aicity.hub.iot.cli import simulate
-from aicity.hub.knowledge.cli import app as kb_app
-from aicity.identity.cli import app as keys_app
-from aicity.ops.cli import app as eval_app
-from aicity.security.approvals_cli import app as approvals_app
-from aicity.security.cli import app as audit_app
-from aicity.security.guard_cli import app as guard_app
-from aicity.security.report_cli import security as security_report
+from aicity.core import slices
+from aicity.core.cli import fail, open_city, set_city_loader
+from aicity.core.config import ConfigError, settings
+from aicity.demo.loader import ensure_city
 
-app = typer.Typer(help="aicity — 城市超级助理与城市智能中枢 the AI CITY platform", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-app.command(help="向城市超级助理提问 Ask the super assistant")(ask)
-app.add_typer(kb_app, name="kb")
-app.add_typer(events_app, name="events")
-app.add_typer(gateway_app, name="gateway")
-app.add_typer(iot_app, name="iot")
-app.command("simulate", help="示范城市设备模拟器 The demo city simulator (= aicity iot simulate)")(simulate)
-app.add_typer(safety_app, name="safety")
-app.add_typer(audit_app, name="audit")
-app.add_typer(approvals_app, name="approvals")
-report_app.command("security")(security_report)  # one `aicity report` group: daily (events), security
-app.add_typer(report_app, name="report")
-app.add_typer(guard_app, name="guard")
-app.add_typer(keys_app, name="keys")
-app.add_typer(eval_app, name="eval")
+
+def _declared() -> list[slices.Command]:
+    try:
+        return [c for s in slices.slices() for c in s.commands]
+    except slices.SliceError as exc:
+        fail(f"插件切片有误 a slice cannot be loaded: {exc}")
+
+
+def _load(declared: slices.Command) -> TyperCommand | TyperGroup:
+    """The click command a declaration names, with the commands other slices put into it."""
+    target = slices.resolve(declared.ref)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_command(target)
+    else:  # one function: a top-level command shows its declared help, a group's its docstring
+        single = typer.Typer()
+        single.command(declared.name, help=declared.help if declared.parent is None else None)(target)
+        command = typer.main.get_command(single)
+    command.name = declared.name
+    if isinstance(command, TyperGroup):
+        for child in _declared():
+            if child.parent == declared.name:
+                command.add_command(_load(child), child.name)
+    return command
+
+
+class SliceCommands(TyperGroup):
+    """The root group: its own commands (`serve`, `version`) and every slice's declared ones."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._listing = False
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        own = super().list_commands(ctx)
+        return [*(c.name for c in _declared() if c.parent is None and c.name not in own), *own]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        declared = next((c for c in _declared() if c.parent is None and c.name == cmd_name), None)
+        if declared is None:
+            return None
+        if self._listing:  # `aicity --help`: the declared help, without importing the slice
+            return TyperCommand(cmd_name, help=declared.help, short_help=declared.help)
+        command = _load(declared)
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+app = typer.Typer(cls=SliceCommands, help="aicity — 城市超级助理与城市智能中枢 the AI CITY platform",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def _start(ctx: typer.Context) -> None:
+    try:
+        settings()
+    except (ConfigError, slices.SliceError) as exc:
+        fail(str(exc))
+    set_city_loader(ensure_city)  # every command opens the demo city into an empty data dir
+    ctx.call_on_close(slices.activate())
 
 
 @app.command()
@@ -52,9 +100,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
 ) -> None:
     """启动 API 与控制台（空数据目录会先载入示范城市）Serve the API and console."""
-    import uvicorn
+    import uvicorn  # here: the server's dependencies load only for `serve` (CLI start-up time)
 
-    from aicity.server import create_app
+    from aicity.server import create_app  # here: as uvicorn; the web app is not built for other commands
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if data_dir is not None:  # worker processes read the data dir from the environment
@@ -62,26 +110,29 @@ def serve(
     open_city(data_dir)  # load before binding, with a progress bar, so the first request is fast
     typer.echo(f"aicity {__version__} · 控制台 console: http://{host}:{port}/ · API 文档: http://{host}:{port}/docs")
     if workers > 1:
-        uvicorn.run("aicity.server:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("aicity.server:create_app", factory=True, host=host, port=port, workers=workers,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     else:
-        uvicorn.run(create_app(), host=host, port=port)
+        uvicorn.run(create_app(), host=host, port=port, timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+    _exit_past_stuck_threads()
 
 
-@app.command()
-def agents(json_out: Annotated[bool, typer.Option("--json")] = False,
-           data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
-    """列出智能体与技能 List agents and their skills."""
-    from aicity.assistant.service import assistant
+#: on SIGTERM, in-flight requests get this long to finish; then the process exits
+SHUTDOWN_GRACE_S = 10
 
-    open_city(data_dir)
-    cards = [a.card() for a in assistant().registry.agents()]
-    if json_out:
-        print_json({"agents": cards})
-        return
-    for card in cards:
-        typer.echo(f"{card['id']}  {card['name']}  [{card['department']}]  ({card['source']})")
-        for s in card["skills"]:
-            typer.echo(f"    {s['id']:<16} {s['name']}  risk={s['risk']}  roles={s['roles'] or 'all'}")
+
+def _exit_past_stuck_threads() -> None:
+    """After the server stopped: a worker thread stuck in native code (a model call) would keep
+    the interpreter from exiting; a daemon watchdog ends the process if it is still here after
+    the grace period (a normal exit ends the watchdog with it)."""
+
+    def watchdog() -> None:
+        time.sleep(SHUTDOWN_GRACE_S)
+        logging.getLogger(__name__).warning("服务已停止，但有工作线程仍未结束，强制退出 stopping with worker threads still busy")
+        logging.shutdown()
+        os._exit(0)
+
+    threading.Thread(target=watchdog, name="shutdown-watchdog", daemon=True).start()
 
 
 @app.command()

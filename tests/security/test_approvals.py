@@ -46,9 +46,10 @@ def queue(city: Path, calls: list[str]) -> Iterator[TestClient]:
     app = FastAPI()
     install_handlers(app)
     app.include_router(approvals_api.router)
-    app.dependency_overrides[approvals_api.registry] = lambda: valve_registry(calls)
+    restore = approvals.set_executor(valve_registry(calls).run)
     with TestClient(app) as c:
         yield c
+    restore()
 
 
 def staff(role: str) -> tuple[Principal, dict[str, str]]:
@@ -124,14 +125,13 @@ def test_a_citizen_cannot_request(city: Path, calls: list[str]) -> None:
     assert audit.recent_entries(5)[0].action == "approval.denied"
 
 
-def test_the_cli_decides_with_a_key(queue: TestClient, calls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_decides_with_a_key(queue: TestClient, calls: list[str]) -> None:
     operator, _ = staff("operator")
     approval_id, _ = requested(calls, operator)
     _, headers = staff("admin")
     runner = CliRunner()
     listed = runner.invoke(approvals_cli, ["list", "--status", "pending", "--json"])
     assert listed.exit_code == 0 and approval_id in listed.stdout
-    monkeypatch.setattr(approvals_api, "registry", lambda: valve_registry(calls))
     out = runner.invoke(approvals_cli, ["reject", approval_id, "--reason", "重复申请"],
                         env={"AICITY_API_KEY": headers["X-API-Key"]})
     assert out.exit_code == 0, out.output

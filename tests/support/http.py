@@ -13,3 +13,7 @@ def problem(resp: httpx.Response, status: int) -> dict:
     body = resp.json()
     assert body["status"] == status and body["title"] and "detail" in body
     return body
+
+
+#: the headers a Prometheus scraper sends: the suite's `metrics_token` (tests/conftest.py)
+METRICS = {"Authorization": "Bearer test-metrics-token"}

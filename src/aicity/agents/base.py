@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.service import Citation
 from aicity.identity.service import Principal
+from aicity.security import approvals
 
 
 class RiskLevel(StrEnum):
@@ -57,6 +58,19 @@ class SkillResult(BaseModel):
     data: dict[str, Any] = {}
 
 
+class SubTask(BaseModel):
+    """One call of a skill: which agent and skill, with what parameters, for which part of the
+    request (`text`), and how well the request matched (`score`, `confidence`). A planner makes
+    these; the dispatcher and agents that propose actions pass them on (`queue_for_approval`)."""
+
+    agent: str
+    skill: str
+    params: dict[str, str] = {}
+    text: str
+    score: float
+    confidence: float
+
+
 class SkillInput(BaseModel):
     """Base of every skill's input: the text of the (sub-)request it was routed for."""
 
@@ -71,6 +85,8 @@ class SkillContext:
     slots: dict[str, str] = field(default_factory=dict)
     #: whether this run may still ask a clarifying question
     may_ask: bool = True
+    #: the kind of help the request asks for (the assistant's mode), when known
+    mode: str | None = None
 
 
 Handler = Callable[[Any, SkillContext], SkillResult]
@@ -113,9 +129,20 @@ class Skill:
     target_params: tuple[str, ...] = ()
     #: scales the skill's route scores: <1 for skills that should win only on clear signals
     route_weight: float = 1.0
+    #: the kinds of help the skill serves (assistant modes: service_guide, report, data …); the
+    #: assistant's mode classifier learns from the examples of each mode's skills, and a request of
+    #: a mode is routed only among the skills that declare it
+    modes: tuple[str, ...] = ()
+    #: the params the skill's target is taken from in a given mode (default: `target_params`), e.g. a
+    #: proactive-service skill looks for a life event in the bundle mode and a policy in the policy mode
+    mode_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def allowed(self, principal: Principal) -> bool:
         return self.roles is None or principal.role.value in self.roles
+
+    def targets_for(self, mode: str | None) -> tuple[str, ...]:
+        """The params the skill's target is found in for a request of `mode`."""
+        return self.mode_targets.get(mode or "", self.target_params)
 
     def card(self) -> dict[str, Any]:
         return {
@@ -125,6 +152,7 @@ class Skill:
             "examples": self.examples,
             "risk": self.risk.value,
             "roles": sorted(self.roles) if self.roles else None,
+            "modes": list(self.modes),
             "input_schema": self.input_model.model_json_schema(),
         }
 
@@ -153,3 +181,11 @@ class Agent:
             if s.id == skill_id:
                 return s
         raise KeyError(skill_id)
+
+
+def queue_for_approval(task: SubTask, skill: Skill, ctx: SkillContext) -> tuple[approvals.Outcome, SkillResult]:
+    """Hand a call of an `actuate` skill to the approval queue (refused or queued, never run here);
+    the decision, and the section the person sees."""
+    outcome = approvals.submit(task.agent, task.skill, dict(task.params), task.text, skill.name, ctx.principal,
+                               ctx.tracer)
+    return outcome, SkillResult(sections=[Section(title=outcome.title, kind="approval", body=outcome.body)])

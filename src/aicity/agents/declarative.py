@@ -12,6 +12,7 @@ skills:
     name: 消防安全咨询
     description: …
     examples: [开店需要消防检查吗, …]
+    modes: [legal]        # the kinds of help it serves (assistant modes)
     knowledge: {docs: [消防法], top_k: 3}
 ```
 """
@@ -40,6 +41,8 @@ class _SkillSpec(BaseModel):
     examples: list[str] = Field(min_length=1)
     cues: list[str] = []
     cue_priority: int = 0
+    #: the assistant modes the skill serves (a knowledge skill answers legal questions unless told)
+    modes: list[str] = ["legal"]
     knowledge: _Knowledge
 
 
@@ -65,6 +68,7 @@ def load_yaml_agent(path: Path) -> Agent:
             return result
 
         skills.append(Skill(id=s.id, name=s.name, description=s.description, examples=s.examples,
-                            cues=tuple(s.cues), cue_priority=s.cue_priority, input_model=LegalQuestion, handler=handler))
+                            cues=tuple(s.cues), cue_priority=s.cue_priority, modes=tuple(s.modes),
+                            input_model=LegalQuestion, handler=handler))
     return Agent(id=spec.id, name=spec.name, department=spec.department, description=spec.description,
                  skills=skills, source=f"yaml:{path.name}")

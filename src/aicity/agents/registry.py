@@ -1,12 +1,18 @@
-"""Where agents come from: built-ins, Python entry points (`aicity.agents`), declarative YAML."""
+"""Where agents come from: the slices' agents (`aicity.slices`), Python entry points
+(`aicity.agents`), declarative YAML."""
 
 from __future__ import annotations
 
 import logging
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
-from aicity.agents.base import Agent, Skill
+from aicity.agents.base import Agent, Skill, SkillContext
+from aicity.agents.declarative import load_yaml_agent
+from aicity.core import slices
+from aicity.core.tracing import Tracer
+from aicity.identity.service import Principal
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "aicity.agents"
@@ -30,6 +36,15 @@ class AgentRegistry:
     def skill(self, agent_id: str, skill_id: str) -> Skill:
         return self._agents[agent_id].skill(skill_id)
 
+    def run(self, agent_id: str, skill_id: str, params: dict[str, str], text: str, principal: Principal,
+            tracer: Tracer) -> list[dict[str, Any]]:
+        """Run one skill call outside a conversation (an approved request: `approvals.set_executor`);
+        its sections. Raises `KeyError` (no such skill), `ValidationError` or `Problem`."""
+        skill = self.skill(agent_id, skill_id)
+        inp = skill.input_model.model_validate({**params, "text": text})
+        result = skill.handler(inp, SkillContext(principal=principal, tracer=tracer, may_ask=False))
+        return [s.model_dump() for s in result.sections]
+
     def load_entry_points(self) -> None:
         """Agents that other packages publish under the `aicity.agents` entry-point group.
 
@@ -43,25 +58,16 @@ class AgentRegistry:
                 log.exception("agent entry point %s failed to load", ep.name)
 
     def load_yaml_dir(self, directory: Path) -> None:
-        from aicity.agents.declarative import load_yaml_agent
-
         for path in sorted(directory.glob("*.yaml")):
             self.register(load_yaml_agent(path))
 
 
 def builtin_agents() -> list[Agent]:
-    from aicity.agents.city_ops.agent import build as city_ops
-    from aicity.agents.city_safety.agent import build as city_safety
-    from aicity.agents.gov_service.agent import build as gov_service
-    from aicity.agents.governance.agent import build as governance
-    from aicity.agents.policy.agent import build as policy
-
-    return [gov_service(), policy(), city_ops(), governance(), city_safety()]
+    """The agents the installed slices declare (`Slice.agents`), in the slices' order."""
+    return [build() for build in slices.agent_builders()]
 
 
 def default_registry(extra_yaml_dirs: list[Path] | None = None) -> AgentRegistry:
-    from importlib import resources
-
     registry = AgentRegistry()
     for agent in builtin_agents():
         registry.register(agent)

@@ -12,11 +12,13 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from aicity.assistant import sessions
+from aicity.assistant import sessions, unserved
+from aicity.assistant.schemas import SessionView, TraceView, UnservedView
 from aicity.assistant.service import AskResult, assistant, validate_text
-from aicity.core.errors import Problem, forbidden, not_found
+from aicity.core.errors import Problem, forbidden, not_found, unauthorized
 from aicity.core.tracing import get_trace, recent_traces
 from aicity.identity.api import Caller
+from aicity.identity.models import OPERATOR_ROLES
 from aicity.identity.service import acting_principal
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
@@ -44,7 +46,7 @@ async def ask_stream(body: AskRequest, principal: Caller) -> EventSourceResponse
     acting = acting_principal(principal, body.role)
     validate_text(body.text)
     if body.session_id:
-        sessions.get_session(body.session_id)
+        sessions.get_session(body.session_id, acting)
     queue: asyncio.Queue = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
@@ -67,13 +69,20 @@ async def ask_stream(body: AskRequest, principal: Caller) -> EventSourceResponse
     return EventSourceResponse(events())
 
 
-@router.get("/sessions/{session_id}", summary="会话记录 A session's turns")
+@router.get("/sessions/{session_id}", response_model=SessionView, summary="会话记录 A session's turns")
 def get_session(session_id: str, principal: Caller) -> dict:
-    s = sessions.get_session(session_id)
-    acting = acting_principal(principal, None)
-    if s.role != acting.role.value and not acting.is_staff:
-        raise forbidden("不能查看其他角色的会话")
+    """Only the key that opened the session reads it (a keyless session: keyless callers of its
+    role holding its id); admins and operators read any. Another's session answers 404."""
+    s = sessions.get_session(session_id, acting_principal(principal, None))
     return {"id": s.id, "role": s.role, "turns": s.turns, "pending": bool(s.pending), "slots": s.slots}
+
+
+@router.get("/unserved", response_model=list[UnservedView],
+            summary="目录未覆盖的诉求（工作人员）Requests the catalog could not serve (staff)")
+def unserved_list(principal: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+    if principal is None or not principal.is_staff:
+        raise forbidden("需要工作人员 API key / staff key required")
+    return unserved.recent(limit)
 
 
 traces = APIRouter(prefix="/api/v1/traces", tags=["traces"])
@@ -85,16 +94,21 @@ def _trace_dict(t) -> dict:
             "request": t.request, "steps": t.steps, "summary": t.summary}
 
 
-@traces.get("/{trace_id}", summary="一次运行的轨迹 A run's trace")
-def trace(trace_id: str) -> dict:
+@traces.get("/{trace_id}", response_model=TraceView, summary="一次运行的轨迹 A run's trace")
+def trace(trace_id: str, principal: Caller) -> dict:
+    """Needs an API key: the key that made the run reads its trace; admins and operators any."""
+    if principal is None:
+        raise unauthorized("需要 API key / an API key is required")
     t = get_trace(trace_id)
-    if t is None:
+    if t is None or not (principal.role in OPERATOR_ROLES or (t.owner is not None and t.owner == principal.key_id)):
         raise not_found(f"trace '{trace_id}' not found", "unknown-trace")
     return _trace_dict(t)
 
 
-@traces.get("", summary="最近的运行（工作人员）Recent runs (staff)")
+@traces.get("", response_model=list[TraceView], summary="最近的运行（工作人员）Recent runs (staff)")
 def traces_list(principal: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+    """Admins and operators see every run; an official sees only the runs of their own key."""
     if principal is None or not principal.is_staff:
         raise forbidden("需要工作人员 API key / staff key required")
-    return [_trace_dict(t) for t in recent_traces(limit)]
+    owner = None if principal.role in OPERATOR_ROLES else principal.key_id
+    return [_trace_dict(t) for t in recent_traces(limit, owner=owner)]

@@ -1,17 +1,43 @@
-"""`aicity ask`: the super assistant from the command line."""
+"""`aicity ask`: the super assistant from the command line; `aicity unserved`: the requests the
+catalog could not serve (honest gaps), for the operations team; `aicity agents`: the agents."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message, ready_assistant, run_batch
+from aicity.assistant import unserved as unserved_store
+from aicity.assistant.service import Assistant, assistant
+from aicity.core.cli import err_console, fail, open_city, print_json, problem_message, run_batch
 from aicity.core.errors import Problem
+from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal, parse_role
+
+
+def ready_assistant() -> Assistant:
+    """The assistant with dense routing and dense retrieval ready: a one-shot command waits
+    for the vectors (computed once per machine, then read from the cache) instead of
+    exiting before they are done."""
+    bot = assistant()
+    jobs = {"路由 routes": bot.router.dense, "知识库 knowledge": knowledge.dense_job(),
+            "意图 modes": bot.understanding.classifier.vectors}
+    running = {name: job for name, job in jobs.items() if job is not None and job.thread.is_alive()}
+    if running:
+        with Progress(TextColumn("[bold]计算语义向量 {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+            tasks = {name: bar.add_task(name, total=job.total) for name, job in running.items()}
+            while any(job.thread.is_alive() for job in running.values()):
+                for name, job in running.items():
+                    bar.update(tasks[name], completed=job.done, total=job.total)
+                time.sleep(0.2)
+    return bot
 
 
 def ask(
@@ -43,3 +69,35 @@ def ask(
     skills = ", ".join(f"{s.agent}.{s.skill}" for s in result.skills)
     console.print(f"\n[dim]技能 skills: {skills} · 部门 departments: {', '.join(result.departments)} · "
                   f"trace {result.trace_id} · session {result.session_id}[/dim]")
+
+
+def unserved(
+    limit: Annotated[int, typer.Option(min=1, max=500, help="最多列出多少条")] = 50,
+    json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="数据目录 data dir")] = None,
+) -> None:
+    """目录未覆盖的诉求（最新在前）Requests the catalog could not serve, newest first."""
+    open_city(data_dir)
+    rows = unserved_store.recent(limit)
+    if json_out:
+        print_json({"unserved": rows})
+        return
+    table = Table("时间 at", "角色 role", "诉求 request", "部门 department", "法规 law")
+    for r in rows:
+        table.add_row(r["created_at"][:16].replace("T", " "), r["role"], r["text"], r["department"] or "—",
+                      r["law"] or "—")
+    Console().print(table if rows else "没有未覆盖的诉求 no unserved requests")
+
+
+def agents(json_out: Annotated[bool, typer.Option("--json")] = False,
+           data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """列出智能体与技能 List agents and their skills."""
+    open_city(data_dir)
+    cards = [a.card() for a in assistant().registry.agents()]
+    if json_out:
+        print_json({"agents": cards})
+        return
+    for card in cards:
+        typer.echo(f"{card['id']}  {card['name']}  [{card['department']}]  ({card['source']})")
+        for s in card["skills"]:
+            typer.echo(f"    {s['id']:<16} {s['name']}  risk={s['risk']}  roles={s['roles'] or 'all'}")

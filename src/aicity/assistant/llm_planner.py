@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from aicity.agents.base import RiskLevel, SkillContext, SkillResult
+from aicity.agents.base import RiskLevel, SkillContext, SkillResult, SubTask
 from aicity.assistant.composer import compose
-from aicity.assistant.planner import Plan, SubTask
+from aicity.assistant.planner import Plan
 from aicity.assistant.router import Router
 from aicity.core.config import settings
 from aicity.core.errors import Problem

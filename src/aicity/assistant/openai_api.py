@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import Request
@@ -18,6 +18,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from aicity.assistant.service import AskResult, assistant, validate_text
 from aicity.core.errors import Problem, bad_request
 from aicity.core.ids import new_id
+from aicity.hub.gateway import api as gateway_api
 from aicity.identity.api import caller
 from aicity.identity.service import acting_principal
 
@@ -98,5 +99,13 @@ def _extras(result: AskResult) -> dict[str, Any]:
         "citations": result.citations,
         "aicity": {"skills": [s.model_dump() for s in result.skills], "departments": result.departments,
                    "trace_id": result.trace_id, "session_id": result.session_id,
-                   "clarification": result.clarification, "event": result.event},
+                   "clarification": result.clarification, "event": result.event, "mode": result.mode,
+                   "mode_confidence": result.mode_confidence},
     }
+
+
+def register() -> Callable[[], None]:
+    """Serve `aicity-assistant` from the gateway's `/v1/chat/completions` (the assistant
+    slice's activation); returns what takes it away."""
+    gateway_api.register_local_model(MODEL_ID, complete)
+    return lambda: gateway_api.unregister_local_model(MODEL_ID)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from aicity.agents.base import SubTask
 from aicity.assistant.router import Candidate, Router, split_clauses
 from aicity.identity.service import Principal
 
@@ -17,26 +18,26 @@ from aicity.identity.service import Principal
 STRONG_ROUTE = 9.0
 
 
-class SubTask(BaseModel):
-    agent: str
-    skill: str
-    params: dict[str, str] = {}
-    text: str
-    score: float
-    confidence: float
-
-
 class Plan(BaseModel):
     planner: str
     subtasks: list[SubTask]
     #: clauses that routed nowhere confidently (kept for the trace and the evaluation)
     unrouted: list[str] = []
+    #: the kind of help asked (assistant mode) and the classifier's confidence in it
+    mode: str | None = None
+    mode_confidence: float | None = None
+    #: how the assistant answers itself when no skill does: "clarify" (which reading is meant),
+    #: "scope" (what it can and cannot do), "staff_only", "gap" (no catalog item for the service)
+    reply: str | None = None
+    #: the readings a clarifying question offers (modes, likeliest first)
+    options: list[str] = []
 
 
 class Planner(Protocol):
     name: str
 
-    def plan(self, text: str, principal: Principal) -> Plan: ...
+    def plan(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
+             mode: str | None = None) -> Plan: ...
 
 
 def _subtask(c: Candidate, text: str) -> SubTask:
@@ -49,14 +50,18 @@ class EmbeddedPlanner:
     when it asks something in its own words (a cue: 怎么办, 要办哪些证, 怎么处罚 …) for a
     skill and target not already planned; otherwise it adds detail to the sub-task before it
     ("公司不做了，注销要走哪些流程？税务社保是不是要先清" is one request). When no clause
-    stands on its own the whole request is routed as one."""
+    stands on its own the whole request is routed as one.
+
+    With `only` (the skills of the request's mode) the whole request is routed among those; clauses
+    may still add sub-tasks of other skills in their own words, as long as one sub-task serves the mode."""
 
     name = "embedded"
 
     def __init__(self, router: Router) -> None:
         self.router = router
 
-    def plan(self, text: str, principal: Principal) -> Plan:
+    def plan(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
+             mode: str | None = None) -> Plan:
         clauses = split_clauses(text) or [text]
         tasks: list[SubTask] = []
         unrouted: list[str] = []
@@ -75,8 +80,8 @@ class EmbeddedPlanner:
                 clause = "，".join([*unrouted, clause])
                 unrouted = []
             tasks.append(_subtask(cand, clause))
-        if len(tasks) <= 1:
-            whole = self.router.route(text, principal)
+        if len(tasks) <= 1 or (only is not None and not any((t.agent, t.skill) in only for t in tasks)):
+            whole = self.router.route(text, principal, only, mode)
             return Plan(planner=self.name, subtasks=[_subtask(whole, text)] if whole else [],
                         unrouted=[] if whole else [text])
         return Plan(planner=self.name, subtasks=tasks, unrouted=unrouted)

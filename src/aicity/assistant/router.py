@@ -132,7 +132,7 @@ class Router:
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
         scores = self.index.scores(knowledge.query_tokens(text))
         vectors = self.vectors
-        query_vector = self._query_vector(text) if vectors is not None else None
+        query_vector = self.query_vector(text) if vectors is not None else None
         if query_vector is not None:
             # the catalog is written in Chinese: an English request leans on the cross-lingual model
             weight = DENSE_WEIGHT * (ENGLISH_DENSE_BOOST if is_mostly_latin(text) else 1.0)
@@ -143,7 +143,7 @@ class Router:
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.query(text)
 
-    def _query_vector(self, text: str) -> np.ndarray | None:
+    def query_vector(self, text: str) -> np.ndarray | None:
         """None (keyword routing) when the embedding group fails; failures are not cached."""
         try:
             return self._embed_query(text)
@@ -158,12 +158,16 @@ class Router:
         cos = vectors @ query_vector
         return np.clip((cos - cos.mean()) / max(float(cos.std()), 1e-6) - DENSE_FROM_Z, 0.0, None)
 
-    def candidates(self, text: str, principal: Principal, scores: np.ndarray | None = None) -> list[Candidate]:
-        """Best route per skill for `text`, best first; only skills `principal` may use."""
+    def candidates(self, text: str, principal: Principal, scores: np.ndarray | None = None,
+                   only: frozenset[tuple[str, str]] | None = None) -> list[Candidate]:
+        """Best route per skill for `text`, best first; only skills `principal` may use (and, when
+        given, only those in `only`: the skills serving the request's mode)."""
         scores = self._scores(text, principal) if scores is None else scores
         best: dict[tuple[str, str], Candidate] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
+            if only is not None and key not in only:
+                continue
             if score > 0 and (key not in best or score > best[key].score) and self.skills[key].allowed(principal):
                 best[key] = Candidate(entry.agent, entry.skill, dict(entry.params), float(score), entry.text)
         return sorted(best.values(), key=lambda c: -c.score)
@@ -192,34 +196,54 @@ class Router:
         found, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
         return {**kept, **found}
 
-    def cued_skills(self, text: str, principal: Principal) -> list[tuple[str, str]]:
+    def cued_skills(self, text: str, principal: Principal,
+                    only: frozenset[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
         """Skills whose cue phrases appear in `text`, highest priority first."""
         lowered = normalize(text).lower()
         hits = [key for key, skill in self.skills.items()
-                if skill.allowed(principal) and any(cue in lowered for cue in skill.cues)
+                if (only is None or key in only)
+                and skill.allowed(principal) and any(cue in lowered for cue in skill.cues)
                 and (not skill.cue_requires or any(word in lowered for word in skill.cue_requires))]
         return sorted(hits, key=lambda k: -self.skills[k].cue_priority)
 
-    def route(self, text: str, principal: Principal) -> Candidate | None:
+    def route(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
+              mode: str | None = None) -> Candidate | None:
+        """The skill and target for `text`; with `only` (the skills of the request's mode, decided
+        before) the skill is one of those, and one is always chosen when any may be used: the
+        mode is decided, only the target may still be missing."""
         scores = self._scores(text, principal)
-        cands = self.candidates(text, principal, scores)
+        cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
-        for key in self.cued_skills(text, principal):
+        for key in self.cued_skills(text, principal, only):
             skill = self.skills[key]
-            if not skill.target_params:
+            if not skill.targets_for(mode):
                 return Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue")
             target_scores = self._scores(skill.target_text(text), principal) if skill.target_text else scores
-            params, score = self._best_target(target_scores, skill.target_params, principal, floor)
+            params, score = self._best_target(target_scores, skill.targets_for(mode), principal, floor)
             if params:
-                return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal)
+                return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal,
+                                     mode)
+        if only is not None:
+            allowed = [k for k in self.skills if k in only and self.skills[k].allowed(principal)]
+            if not cands and not allowed:
+                return None
+            # within a decided mode the best route names the skill even when it is weak: the
+            # target is then taken from the best route that carries one, above MIN_SCORE
+            first = cands[0] if cands else Candidate(allowed[0][0], allowed[0][1], {}, 0.0, "mode", by="mode")
+            return self._resolve(first, scores, principal, mode)
         if not cands or top_score < MIN_SCORE:
             return None
         return self._resolve(cands[0], scores, principal)
 
-    def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal) -> Candidate:
+    def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal,
+                 mode: str | None = None) -> Candidate:
         """Fill a skill's target from the best route that has one, when its own route had none."""
-        wanted = self.skills[(cand.agent, cand.skill)].target_params
+        skill = self.skills[(cand.agent, cand.skill)]
+        wanted = skill.targets_for(mode)
+        if mode in skill.mode_targets:  # a target of another mode's kind is not this request's
+            cand = Candidate(cand.agent, cand.skill, {k: v for k, v in cand.params.items() if k in wanted},
+                             cand.score, cand.route, cand.by)
         if not wanted or any(k in cand.params for k in wanted):
             return cand
         params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)

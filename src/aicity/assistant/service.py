@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -17,14 +17,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult
+from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult, SubTask, queue_for_approval
 from aicity.agents.gov_service import slots as slot_filling
 from aicity.agents.registry import AgentRegistry, default_registry
 from aicity.assistant import sessions
 from aicity.assistant.composer import compose, with_footnotes
 from aicity.assistant.llm_planner import Fallback, LLMPlanner, LLMTurn
-from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner, SubTask
+from aicity.assistant.modes import ModeGuess, labelled_rows, modes
+from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner
 from aicity.assistant.router import Router
+from aicity.assistant.understanding import Understanding
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase
@@ -33,7 +36,7 @@ from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
-from aicity.security import approvals, audit, content, guard, provenance
+from aicity.security import approvals, content, guard, provenance
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,9 @@ class AskResult(BaseModel):
     sections: list[dict[str, Any]]
     next_actions: list[dict[str, Any]]
     clarification: dict[str, Any] | None = None
+    #: the kind of help understood (assistant mode) and the classifier's confidence in it
+    mode: str | None = None
+    mode_confidence: float | None = None
     #: the answer's provenance record (GET /api/v1/guard/provenance/{id}); its id is the trace id
     provenance: str | None = None
 
@@ -74,17 +80,24 @@ class Assistant:
         self.planner: Planner = planner or EmbeddedPlanner(self.router)
         self.llm = LLMPlanner(self.router)
         self._fallback = FALLBACK_SKILL if FALLBACK_SKILL in self.router.skills else None
+        self.understanding = Understanding(registry, self.router, labelled_rows(registry))
 
     def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
         text = validate_text(text)
         role = principal.role.value
         # the run answers the person's own words; what is stored (trace, session) has PII masked
-        tracer = Tracer("assistant", role, {"text": text}, session_id, redact=guard.redact)
+        tracer = Tracer("assistant", role, {"text": text}, session_id, redact=guard.redact, owner=principal.key_id)
         screened = _screen_input(text, role, tracer)
         session = sessions.open_session(session_id, principal)
         tracer.session_id = session.id
-        reply = self._reply_plan(text, session.pending, session.slots)
-        turn = self._llm_turn(text, principal, session.turns, session.slots, tracer) if reply is None else None
+        reply = self._reply_plan(text, session.pending, session.slots, principal)
+        # safety first: an emergency is decided before any planner, the model's included
+        guess = self.understanding.guess(text) if reply is None else None
+        if guess is not None:
+            tracer.note("mode", mode=guess.mode, confidence=guess.confidence, emergency=guess.emergency,
+                        urgent_rules=list(guess.urgent_reasons))
+        llm_may_plan = reply is None and guess is not None and not guess.emergency
+        turn = self._llm_turn(text, principal, session.turns, session.slots, tracer) if llm_may_plan else None
         if turn is not None:
             plan, results = turn.plan, turn.results
             yield "plan", _plan_event(tracer, session.id, plan)
@@ -92,26 +105,31 @@ class Assistant:
                 yield "step", step
         else:
             with tracer.step("plan", planner=self.planner.name) as step:
-                plan, known_slots, may_ask = reply or (self._plan(text, principal), session.slots, True)
+                plan, known_slots, may_ask = reply or (self._plan(text, principal, guess), session.slots, True)
                 step["subtasks"] = [t.model_dump() for t in plan.subtasks]
                 step["unrouted"] = plan.unrouted
             yield "plan", _plan_event(tracer, session.id, plan)
-            ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask)
+            ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask, mode=plan.mode)
             futures = [_skill_pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
             results = []
             for task, fut in zip(plan.subtasks, futures, strict=True):
                 result, ms, error = fut.result()
                 results.append(result)
                 yield "step", {"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"}
+            if plan.reply and not plan.subtasks:
+                results.append(self.understanding.reply(plan, text, principal))
         with tracer.step("compose", writer="llm" if turn else "embedded"):
             composed = compose(results)
             answer = with_footnotes(turn.text, composed.citations) if turn else composed.answer
         answer = _screen_output(answer, text, role, tracer)
         sections = [{**s.model_dump(), "body": _screen_output(s.body, text, role)} for s in composed.sections]
         new_pending = None
-        if composed.clarification:
-            asking = next(t for t, r in zip(plan.subtasks, results, strict=True) if r.clarification)
-            new_pending = asking.model_dump()
+        if composed.clarification and plan.reply == "clarify":
+            new_pending = {"mode_choice": {"text": text, "options": plan.options}}
+        elif composed.clarification:
+            asking = next(t for t, r in zip(plan.subtasks, results, strict=False) if r.clarification)
+            # a question without options takes the next message as its answer (e.g. where a report happened)
+            new_pending = {**asking.model_dump(), "free_text": not composed.clarification.options, "mode": plan.mode}
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
         if guard.needs_help(screened):
             answer = f"{content.HELP_LINES}\n\n{answer}"
@@ -131,10 +149,12 @@ class Assistant:
             clarification=composed.clarification.model_dump() if composed.clarification else None,
             event=next((r.event for r in results if r.event), None),
             provenance=provenance.record_answer(tracer.id, answer, plan.planner, citations),
+            mode=plan.mode,
+            mode_confidence=plan.mode_confidence,
         )
         summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
                    "citations": len(result.citations), "clarification": bool(result.clarification),
-                   "planner": plan.planner}
+                   "planner": plan.planner, "mode": plan.mode}
         tracer.save(summary)
         bus.publish("assistant.answered", {"trace_id": tracer.id, "role": principal.role.value, **summary})
         yield "answer", result
@@ -163,10 +183,21 @@ class Assistant:
         assert result is not None
         return result
 
-    def _reply_plan(self, text: str, pending: dict | None,
-                    slots: dict[str, str]) -> tuple[Plan, dict[str, str], bool] | None:
+    def _reply_plan(self, text: str, pending: dict | None, slots: dict[str, str],
+                    principal: Principal) -> tuple[Plan, dict[str, str], bool] | None:
         """A reply to a clarifying question re-runs the sub-task that asked it, with the
-        slots it filled and no second question."""
+        slots it filled and no second question; a reading chosen among those offered plans the
+        first request in that mode."""
+        if pending and (choice := pending.get("mode_choice")):
+            mode = _chosen_mode(text, choice.get("options", []))
+            if mode:
+                guess = self.understanding.guess(choice["text"])
+                plan = self.understanding.plan(choice["text"], principal, self.planner, guess, forced=mode)
+                return plan, slots, True
+            return None
+        if pending and pending.get("free_text") and not self.understanding.guess(text).emergency:
+            task = SubTask.model_validate({**pending, "text": pending["text"] + "。" + text})
+            return Plan(planner=self.planner.name, subtasks=[task], mode=pending.get("mode")), slots, False
         if pending and pending.get("params", {}).get("bundle"):
             bundle = catalog.catalog().bundles.get(pending["params"]["bundle"])
             answered = {s.id: v for s in (bundle.slots if bundle else []) if (v := slot_filling.detect(s, text))}
@@ -175,9 +206,10 @@ class Assistant:
                 return Plan(planner=self.planner.name, subtasks=[task]), {**slots, **answered}, False
         return None
 
-    def _plan(self, text: str, principal: Principal) -> Plan:
-        plan = self.planner.plan(text, principal)
-        if not plan.subtasks and self._fallback:  # nothing routed: let the knowledge base try
+    def _plan(self, text: str, principal: Principal, guess: ModeGuess | None = None) -> Plan:
+        guess = guess or self.understanding.guess(text)
+        plan = self.understanding.plan(text, principal, self.planner, guess)
+        if not plan.subtasks and not plan.reply and self._fallback:  # nothing routed: let the knowledge base try
             plan.subtasks = [SubTask(agent=self._fallback[0], skill=self._fallback[1], text=text, score=0.0,
                                      confidence=0.0)]
         return plan
@@ -193,11 +225,11 @@ class Assistant:
             if skill.risk == RiskLevel.actuate:
                 # acting on the physical city needs an authorised person and a second person's
                 # approval: the request is queued (or refused), the handler never runs here
-                outcome = approvals.submit(task, skill, ctx)
+                outcome, queued = queue_for_approval(task, skill, ctx)
                 step["decision"] = outcome.decision
                 if outcome.approval_id:
                     step["approval"] = outcome.approval_id
-                return outcome.result, 0.0, outcome.error
+                return queued, 0.0, outcome.error
             if skill.risk == RiskLevel.write:  # it records something in the city: audited (never the raw text)
                 audit.record(ctx.principal.actor, "tool.call", f"{task.agent}.{task.skill}",
                              {"trace_id": ctx.tracer.id, "params": guard.redact(dict(task.params))})
@@ -214,6 +246,16 @@ class Assistant:
             step["departments"] = result.departments
             step["citations"] = len(result.citations)
         return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+def _chosen_mode(text: str, options: list[str]) -> str | None:
+    """Which offered reading a reply picks: the option's button label, its value or its mode id."""
+    known = modes()
+    reply = normalize(text).lower()
+    for mode in options:
+        if mode in known and reply in (normalize(known[mode].option).lower(), f"mode={mode}", mode):
+            return mode
+    return next((m for m in options if m in known and normalize(known[m].option).lower() in reply), None)
 
 
 def _screen_input(text: str, role: str, tracer: Tracer) -> guard.GuardResult:
@@ -266,10 +308,13 @@ def _build() -> Assistant:
 
 def load_examples() -> list[dict]:
     """Labelled requests: the demo city's (`demo/data/training/`) and the city's own
-    (`<data dir>/training/*.jsonl`, e.g. operators' corrections)."""
+    (`<data dir>/training/*.jsonl`, e.g. operators' corrections). The mode-labelled requests
+    (`*modes*.jsonl`) teach the mode classifier (`modes.labelled_rows`), not the routes."""
     builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     rows = []
     for path in [*sorted(builtin.glob("*.jsonl")), *sorted((settings().data_dir / "training").glob("*.jsonl"))]:
+        if "modes" in path.name:
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 row = json.loads(line) if line.strip() else None
@@ -289,11 +334,25 @@ def assistant() -> Assistant:
     return _assistant.get()
 
 
-def _reset(_topic: str, _payload: dict) -> None:
+def warm_up() -> None:
+    """Build the indexes at server start; route vectors compute in the background."""
+    assistant()
+
+
+def reset(_topic: str, _payload: dict) -> None:
+    """The catalog, the knowledge base or the embedding model changed: rebuild on next use
+    (subscribed by the assistant slice, assistant/slice.py)."""
     _assistant.invalidate()
 
 
-bus.subscribe("catalog.loaded", _reset)
-bus.subscribe("kb.document.ingested", _reset)
-bus.subscribe("kb.document.deleted", _reset)
-bus.subscribe("gateway.embedding.changed", _reset)
+def run_approved(agent: str, skill: str, params: dict[str, str], text: str, principal: Principal,
+                 tracer: Tracer) -> list[dict[str, Any]]:
+    """The approval queue's executor: an approved call runs with the assistant's agents."""
+    return assistant().registry.run(agent, skill, params, text, principal, tracer)
+
+
+def serve_approvals() -> Callable[[], None]:
+    """Activation (the assistant slice): the approval queue, below the agents, runs approved calls
+    with the assistant's agents; returns the function that unregisters them."""
+    return approvals.set_executor(run_approved)
+

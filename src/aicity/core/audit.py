@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,25 +36,26 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from aicity.core.bus import bus
+from aicity.core.audit_models import AuditEntry, AuditTreeHead
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request, not_found
 from aicity.core.ids import utcnow
-from aicity.security.ledger import (
+from aicity.core.ledger import (
     HASH_SIZE,
     MerkleTree,
     leaf_hash,
     tree_head_message,
     verify_consistency,
 )
-from aicity.security.models import AuditEntry, AuditTreeHead
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-#: a signed tree head is stored after every this many entries
-SIGN_EVERY = 100
-#: the signing key's file in the data dir
+#: a signed tree head is stored after every this many entries: every one, so that an entry
+#: edited or removed after it was written no longer matches the newest signed head
+SIGN_EVERY = 1
+#: the signing key's file name (in the user's config dir unless `audit_key_file` names another)
 KEY_FILE = "audit_signing_key.pem"
 #: writers that lose a race to another process (same seq, SQLite's write lock) try again
 _WRITE_TRIES = 10
@@ -102,7 +105,31 @@ def _unhex(value: str) -> bytes:
 # --- the signing key ----------------------------------------------------------------------
 
 def key_path() -> Path:
-    return settings().data_dir / KEY_FILE
+    """Where the key lives: `audit_key_file`, else a key left in the data dir by an older
+    version (kept, so its signed heads still verify, with a warning), else the user's config
+    dir — never beside the database by default, so a copy of the data dir cannot re-sign."""
+    configured = settings().audit_key_file
+    legacy = settings().data_dir / KEY_FILE
+    if configured is not None:
+        path = configured.expanduser()
+    elif legacy.exists():
+        path = legacy
+    else:
+        path = Path.home() / ".config" / "aicity" / KEY_FILE
+    if _inside(path, settings().data_dir):
+        _warn_once(path)
+    return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+@cache
+def _warn_once(path: Path) -> None:
+    log.warning("审计签名密钥位于数据目录中 the audit signing key %s is inside the data dir: whoever copies the "
+                "data dir can re-sign the ledger; move it and set audit_key_file (or AICITY_AUDIT_SIGNING_KEY)",
+                path)
 
 
 def _create_key(path: Path) -> None:
@@ -126,17 +153,25 @@ def _create_key(path: Path) -> None:
 
 
 def signing_key() -> Ed25519PrivateKey:
-    """The ledger's Ed25519 key, generated into the data dir (mode 0600) on first use."""
+    """The ledger's Ed25519 key: the PEM in `audit_signing_key` (an environment secret), else
+    the file at `key_path()`, generated there (mode 0600) on first use."""
+    secret = settings().audit_signing_key
+    if secret is not None:
+        return _loaded(secret.get_secret_value().encode(), "AICITY_AUDIT_SIGNING_KEY")
     path = key_path().resolve()
     with _key_lock:
         if path not in _keys:
             if not path.exists():
                 _create_key(path)
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(key, Ed25519PrivateKey):
-                raise ValueError(f"{path} 不是 Ed25519 私钥 holds no Ed25519 private key")
-            _keys[path] = key
+            _keys[path] = _loaded(path.read_bytes(), str(path))
         return _keys[path]
+
+
+def _loaded(pem: bytes, where: str) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{where} 不是 Ed25519 私钥 holds no Ed25519 private key")
+    return key
 
 
 def public_key() -> Ed25519PublicKey:
@@ -453,14 +488,8 @@ def head_json(head: AuditTreeHead) -> dict[str, Any]:
 
 # --- what the bus announces ---------------------------------------------------------------
 
-#: topics that change what the city knows or serves; each lands in the ledger
-AUDITED_TOPICS = ("kb.document.ingested", "kb.document.deleted", "catalog.loaded")
-
-
-def _audit_event(topic: str, payload: dict[str, Any]) -> None:
+def audit_event(topic: str, payload: dict[str, Any]) -> None:
+    """A change the bus announces that changes what the city knows or serves, recorded; the
+    audit slice (security/slice.py) subscribes it to those topics."""
     target = f"{payload['kb']}/{payload['key']}" if "key" in payload else topic.split(".", 1)[0]
     record(str(payload.get("actor", "system")), topic, target, payload)
-
-
-for _topic in AUDITED_TOPICS:
-    bus.subscribe(_topic, _audit_event)

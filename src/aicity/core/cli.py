@@ -1,11 +1,14 @@
 """What every CLI command shares: opening the city (with a progress bar on first load),
-printing JSON, reading batch files (JSON Lines, one result line per input line)."""
+printing JSON, reading batch files (JSON Lines, one result line per input line).
+
+The kernel does not know what a city holds: what loads it into an empty database (the demo
+city) is registered with `set_city_loader` by whoever assembles the city (`aicity.cli`, the
+server, the tests)."""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,12 +23,20 @@ from aicity.core.errors import Problem
 
 err_console = Console(stderr=True)
 _opened: dict[str, str] = {}
+#: (stage, done, total): how a loader reports progress
+Report = Callable[[str, int, int], None]
+#: loads the city into the database `open_city` points at (idempotently); the demo loader's `ensure_city`
+CityLoader = Callable[[Report], object]
+_loader: list[CityLoader] = []
+
+
+def set_city_loader(load: CityLoader) -> None:
+    """Register what `open_city` runs after pointing the process at the database."""
+    _loader[:] = [load]
 
 
 def open_city(data_dir: Path | None = None) -> None:
-    """Point the process at the data dir and load the demo city into it if it is empty."""
-    from aicity.demo.loader import ensure_city
-
+    """Point the process at the data dir and load the city into it (the registered loader) if it is empty."""
     cfg = configure(data_dir=data_dir) if data_dir is not None else settings()
     url = cfg.resolved_database_url
     if _opened.get("url") == url:
@@ -42,30 +53,10 @@ def open_city(data_dir: Path | None = None) -> None:
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            ensure_city(report)
+            for load in _loader:
+                load(report)
         except Problem as exc:
             fail(f"示范城市数据无法载入 cannot load the city: {problem_message(exc)}")
-
-
-def ready_assistant() -> Any:
-    """The assistant with dense routing and dense retrieval ready: a one-shot command waits
-    for the vectors (computed once per machine, then read from the cache) instead of
-    exiting before they are done."""
-    from aicity.assistant.service import assistant
-    from aicity.hub.knowledge import service as knowledge
-
-    bot = assistant()
-    jobs = {"路由 routes": bot.router.dense, "知识库 knowledge": knowledge.dense_job()}
-    running = {name: job for name, job in jobs.items() if job is not None and job.thread.is_alive()}
-    if running:
-        with Progress(TextColumn("[bold]计算语义向量 {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-            tasks = {name: bar.add_task(name, total=job.total) for name, job in running.items()}
-            while any(job.thread.is_alive() for job in running.values()):
-                for name, job in running.items():
-                    bar.update(tasks[name], completed=job.done, total=job.total)
-                time.sleep(0.2)
-    return bot
 
 
 def print_json(obj: Any) -> None:

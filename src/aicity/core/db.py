@@ -18,6 +18,8 @@ from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from aicity.core.config import settings
+
 T = TypeVar("T")
 
 NAMING = {
@@ -92,8 +94,6 @@ def database() -> Database:
     """The process-wide database, opened from the settings on first use."""
     global _current
     if _current is None:
-        from aicity.core.config import settings
-
         _current = Database(settings().resolved_database_url)
     return _current
 

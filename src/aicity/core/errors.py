@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,6 +77,14 @@ def forbidden(detail: str, type_: str = "forbidden") -> Problem:
 
 def unauthorized(detail: str) -> Problem:
     return Problem(401, "未认证 Unauthorized", detail, "unauthorized")
+
+
+def too_many(detail: str, retry_after: float, kind: str, **extra: object) -> Problem:
+    """429 with `Retry-After` (whole seconds, at least 1): a quota or rate limit was hit."""
+    seconds = max(1, math.ceil(retry_after))
+    problem = Problem(429, "超出配额 Quota exceeded", detail, kind, retry_after=seconds, **extra)
+    problem.headers["Retry-After"] = str(seconds)
+    return problem
 
 
 def _problem_response(problem: Problem, request: Request) -> JSONResponse:

@@ -22,6 +22,8 @@ class TraceRecord(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     role: Mapped[str] = mapped_column(String(20))
     session_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: the API key that made the run (None: no key); only it, and admins and operators, read the trace
+    owner: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime]
     duration_ms: Mapped[float]
     status: Mapped[str] = mapped_column(String(20))
@@ -35,8 +37,9 @@ class Tracer:
     `redact` (e.g. the guard's PII masking) is applied to everything saved."""
 
     def __init__(self, kind: str, role: str, request: dict[str, Any], session_id: str | None = None,
-                 redact: Callable[[Any], Any] | None = None):
+                 redact: Callable[[Any], Any] | None = None, owner: str | None = None):
         self.id = new_id("tr")
+        self.owner = owner
         self.kind = kind
         self.role = role
         self.session_id = session_id
@@ -70,6 +73,7 @@ class Tracer:
             kind=self.kind,
             role=self.role,
             session_id=self.session_id,
+            owner=self.owner,
             created_at=self.created_at,
             duration_ms=round((time.perf_counter() - self._t0) * 1000, 3),
             status=self.status,
@@ -87,9 +91,12 @@ def get_trace(trace_id: str) -> TraceRecord | None:
         return s.get(TraceRecord, trace_id)
 
 
-def recent_traces(limit: int = 50, kind: str | None = None) -> list[TraceRecord]:
+def recent_traces(limit: int = 50, kind: str | None = None, owner: str | None = None) -> list[TraceRecord]:
+    """The newest traces (of `kind`, and only those `owner` made, when given)."""
     with database().session() as s:
         q = select(TraceRecord).order_by(TraceRecord.created_at.desc()).limit(limit)
         if kind:
             q = q.where(TraceRecord.kind == kind)
+        if owner is not None:
+            q = q.where(TraceRecord.owner == owner)
         return list(s.scalars(q))

@@ -1,26 +1,23 @@
-"""Initialise a data dir with the demo city: schema, departments, laws, catalog.
+"""Initialise a data dir with the demo city: the schema, then each installed slice's demo
+data (`Slice.demo`, in dependency order: departments, laws, catalog, the twin's devices …).
 
-Idempotent: a city already loaded from the same data is left alone (a start costs one
-query); changed demo data (a new release) is re-applied, content-hashed per document.
+Idempotent: a city already loaded from the same data and slices is left alone (a start costs
+one query); changed demo data (a new release) or a new slice is re-applied, each loader
+idempotent (documents content-hashed).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from aicity.core import slices
+from aicity.core.cli import open_city, set_city_loader
 from aicity.core.db import database
 from aicity.core.meta import get_meta, set_meta
-from aicity.hub.catalog import service as catalog
-from aicity.hub.knowledge import service as knowledge
-from aicity.hub.twin.seed import seed_demo_twin
-from aicity.identity import service as identity
+from aicity.core.slices import Progress
 
-Progress = Callable[[str, int, int], None]
 VERSION_KEY = "demo_city_version"
 
 
@@ -34,6 +31,7 @@ def data_version() -> str:
         if path.is_file():
             digest.update(path.relative_to(data_dir()).as_posix().encode())
             digest.update(path.read_bytes())
+    digest.update(" ".join(s.id for s in slices.slices() if s.demo).encode())
     return digest.hexdigest()
 
 
@@ -44,17 +42,12 @@ def ensure_city(progress: Progress | None = None) -> bool:
     version = data_version()
     if get_meta(VERSION_KEY) == version:
         return False
-    root = data_dir()
-    report = progress or (lambda *_: None)
-    departments = yaml.safe_load((root / "departments.yaml").read_text(encoding="utf-8"))
-    identity.load_departments(departments)
-    knowledge.ensure_kb(knowledge.GLOBAL_KB, "全局法律法规库 National laws and regulations", "global")
-    meta = yaml.safe_load((root / "laws.yaml").read_text(encoding="utf-8")) or {}
-    knowledge.load_law_dir(root / "laws", meta.get("superseded", {}),
-                           lambda i, n: report("法律法规知识库 laws", i, n))
-    report("事项库 catalog", 0, 1)
-    catalog.store_catalog(catalog.read_catalog_dir(root / "catalog"), {d["id"] for d in departments})
-    report("事项库 catalog", 1, 1)
-    seed_demo_twin()  # the districts' sensors, valves, cameras and street lights (idempotent)
+    slices.load_demo(data_dir(), progress or (lambda *_: None))
     set_meta(VERSION_KEY, version)
     return True
+
+
+def open_demo_city(data_dir: Path | None = None) -> None:
+    """Open the data dir with the demo city loaded into it (scripts and benchmarks)."""
+    set_city_loader(ensure_city)
+    open_city(data_dir)

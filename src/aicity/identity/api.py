@@ -8,10 +8,10 @@ from fastapi import APIRouter, Cookie, Depends, Header, Request
 from pydantic import BaseModel
 
 from aicity.core.errors import forbidden
-from aicity.identity import service
+from aicity.identity import auth, service
 from aicity.identity.models import Role
+from aicity.identity.schemas import ApiKeyCreated, ApiKeyView, DepartmentView, Me
 from aicity.identity.service import Principal
-from aicity.security import auth
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 def caller(authorization: str | None = None, x_api_key: str | None = None, session: str | None = None,
            client: str = "") -> Principal | None:
     """The authenticated principal, from `Authorization: Bearer KEY|SESSION`, `X-API-Key` or
-    the console's session cookie (`security/auth.py`)."""
+    the console's session cookie (`identity/auth.py`)."""
     presented = bearer(authorization)
     return auth.identify(x_api_key if presented is None else presented, session, client)
 
@@ -52,12 +52,12 @@ def require_admin(principal: Caller) -> Principal:
     return principal
 
 
-@router.get("/departments", summary="部门列表 Departments")
+@router.get("/departments", response_model=list[DepartmentView], summary="部门列表 Departments")
 def departments() -> list[dict]:
     return [{"id": d.id, "name": d.name, "name_en": d.name_en, "duties": d.duties} for d in service.list_departments()]
 
 
-@router.get("/me", summary="当前身份 Who am I")
+@router.get("/me", response_model=Me, summary="当前身份 Who am I")
 def me(principal: Caller) -> dict:
     p = principal or Principal(role=Role.citizen)
     return {"role": p.role.value, "department": p.department, "authenticated": principal is not None}
@@ -72,13 +72,13 @@ class KeyRequest(BaseModel):
 Admin = Annotated[Principal, Depends(require_admin)]
 
 
-@router.post("/keys", status_code=201, summary="创建 API key（管理员）")
+@router.post("/keys", status_code=201, response_model=ApiKeyCreated, summary="创建 API key（管理员）")
 def create_key(body: KeyRequest, admin: Admin) -> dict:
     key, plaintext = service.create_api_key(body.name, body.role, body.department, actor=admin.actor)
     return {"id": key.id, "name": key.name, "role": key.role, "department": key.department_id, "key": plaintext}
 
 
-@router.get("/keys", summary="API key 列表（管理员）")
+@router.get("/keys", response_model=list[ApiKeyView], summary="API key 列表（管理员）")
 def list_keys(_: Annotated[Principal, Depends(require_admin)]) -> list[dict]:
     return [{"id": k.id, "name": k.name, "prefix": k.prefix, "role": k.role, "department": k.department_id,
              "revoked": k.revoked} for k in service.list_api_keys()]

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -36,14 +38,13 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from aicity.core import audit, egress
 from aicity.core.config import settings
-from aicity.core.errors import Problem, forbidden, unauthorized
+from aicity.core.errors import Problem, forbidden, too_many, unauthorized
 from aicity.core.meta import get_meta, set_meta
-from aicity.hub.gateway.quotas import too_many
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import KEY_PREFIX, Principal
-from aicity.security import audit
 
 COOKIE = "aicity_session"
 _ISSUER = "aicity"
@@ -234,17 +235,37 @@ def login_with_key(api_key: str, client: str) -> dict[str, Any]:
 
 # --- OIDC ---------------------------------------------------------------------------------
 
-@cache
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True)
+#: a provider's keys are fetched again after this long (or when a token names an unknown key)
+JWKS_TTL_S = 300.0
+_jwks: dict[str, tuple[float, str]] = {}
+
+
+def _jwks_text(url: str, refresh: bool) -> str:
+    """The provider's JWKS, fetched under the egress policy (no redirects, no internal
+    addresses unless allowed) and kept for JWKS_TTL_S."""
+    held = _jwks.get(url)
+    if held is not None and not refresh and time.monotonic() - held[0] < JWKS_TTL_S:
+        return held[1]
+    try:
+        with egress.client(timeout=10) as http:
+            response = http.get(egress.check_url(url))
+    except (egress.EgressDenied, httpx.HTTPError) as exc:
+        raise jwt.InvalidTokenError(f"the JWKS at {url} could not be fetched: {exc}") from None
+    if response.status_code != 200:
+        raise jwt.InvalidTokenError(f"the JWKS at {url} answered {response.status_code}")
+    _jwks[url] = (time.monotonic(), response.text)
+    return response.text
 
 
 def _signing_key(cfg: OidcConfig, token: str) -> Any:
-    if cfg.jwks_url:
-        return _jwks_client(cfg.jwks_url).get_signing_key_from_jwt(token).key
-    assert cfg.jwks_file is not None
-    keys = jwt.PyJWKSet.from_json(cfg.jwks_file.read_text(encoding="utf-8")).keys
     kid = jwt.get_unverified_header(token).get("kid")
+    if cfg.jwks_url:
+        keys = jwt.PyJWKSet.from_json(_jwks_text(cfg.jwks_url, refresh=False)).keys
+        if kid is not None and all(k.key_id != kid for k in keys):  # the provider rotated its keys
+            keys = jwt.PyJWKSet.from_json(_jwks_text(cfg.jwks_url, refresh=True)).keys
+    else:
+        assert cfg.jwks_file is not None
+        keys = jwt.PyJWKSet.from_json(cfg.jwks_file.read_text(encoding="utf-8")).keys
     found = [k for k in keys if kid is None or k.key_id == kid]
     if not found:
         raise jwt.InvalidTokenError(f"no key '{kid}' in the JWKS")

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Cookie, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from aicity.core.errors import unauthorized
+from aicity.identity import auth
 from aicity.identity.api import Caller, bearer, client_address
-from aicity.security import auth
+from aicity.identity.schemas import SessionIssued
 
 router = APIRouter(prefix="/api/v1/auth", tags=["identity"])
 
@@ -30,14 +31,16 @@ def _session_response(response: Response, request: Request, session: dict[str, A
     return session
 
 
-@router.post("/login", summary="用 API key 登录控制台 Open a console session with an API key")
+@router.post("/login", response_model=SessionIssued,
+             summary="用 API key 登录控制台 Open a console session with an API key")
 def login(body: KeyLogin, request: Request, response: Response) -> dict[str, Any]:
     """A signed, expiring session: `token` (for `Authorization: Bearer`) and the same token in an
     HttpOnly cookie. Attempts per client address are limited (429 with Retry-After)."""
     return _session_response(response, request, auth.login_with_key(body.api_key, client_address(request)))
 
 
-@router.post("/oidc", summary="用 OIDC 身份令牌登录 Open a session with an OpenID Connect ID token")
+@router.post("/oidc", response_model=SessionIssued,
+             summary="用 OIDC 身份令牌登录 Open a session with an OpenID Connect ID token")
 def login_oidc(body: OidcLogin, request: Request, response: Response) -> dict[str, Any]:
     return _session_response(response, request, auth.login_with_oidc(body.id_token, client_address(request)))
 

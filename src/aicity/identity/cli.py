@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message
+from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
 from aicity.identity import service
 

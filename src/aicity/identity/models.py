@@ -24,6 +24,8 @@ class Role(StrEnum):
 PUBLIC_ROLES = frozenset({Role.citizen, Role.enterprise})
 #: Roles that see city data (not only services).
 STAFF_ROLES = frozenset({Role.official, Role.operator, Role.admin})
+#: who changes the city's devices, rules and twin (officials read them)
+OPERATOR_ROLES = frozenset({Role.operator, Role.admin})
 
 
 class Department(Base):

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from aicity.core import audit
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import bad_request, forbidden, not_found, unauthorized
 from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.identity.models import PUBLIC_ROLES, STAFF_ROLES, ApiKey, Department, Role
-from aicity.security import audit
 
 KEY_PREFIX = "aic_"
 

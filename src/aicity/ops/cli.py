@@ -9,15 +9,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, ready_assistant
+from aicity.assistant.cli import ready_assistant
+from aicity.core.cli import fail, open_city, print_json
+from aicity.ops import mode_evaluation
+from aicity.ops.evaluation import default_kb_set, default_set, evaluate, evaluate_kb, evaluate_legal, load_cases
 
 app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 
 
 def _load(path: Path) -> list[dict]:
     """A labelled set (JSON Lines), or a clear CLI error naming the file and line."""
-    from aicity.ops.evaluation import load_cases
-
     if not path.is_file():
         fail(f"找不到评测集 evaluation set not found: {path}")
     try:
@@ -29,20 +30,27 @@ def _load(path: Path) -> list[dict]:
 @app.command("assistant")
 def eval_assistant(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集；默认为内置评测集")] = None,
+    modes_cases: Annotated[Path | None, typer.Option(
+        help="模式评测集 {q, role, mode, skills, departments, target}；默认 eval/assistant_modes.jsonl")] = None,
+    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="训练集 5 折交叉验证 5-fold CV on the training rows")] = True,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
-    """超级助理路由准确率 Routing accuracy of the super assistant (skills, departments, targets)."""
-    from aicity.ops.evaluation import default_set, evaluate
-
+    """超级助理评测：模式、端到端、紧急识别、拒答与校准，及原路由评测 The assistant's understanding and routing."""
     loaded = _load(cases or default_set())
+    modes_path = modes_cases or mode_evaluation.default_set()
+    modes_loaded = _load(modes_path) if modes_cases or modes_path.is_file() else []
     open_city(data_dir)
     ready_assistant()
     report = evaluate(loaded)
+    modes_report = mode_evaluation.evaluate(modes_loaded) if modes_loaded else None
+    cv_report = mode_evaluation.cross_validated() if cv else None
     if json_out:
-        print_json(report)
+        print_json({**report, "modes": modes_report, "cross_validated": cv_report})
         return
     console = Console()
+    _print_modes(console, modes_report, cv_report)
+    console.rule("路由评测 routing (eval/assistant.jsonl)")
     table = Table("指标 metric", "值 value")
     for key in ("cases", "accuracy", "skill_accuracy", "department_accuracy", "target_accuracy", "latency_ms_p50"):
         table.add_row(key, str(report[key]))
@@ -62,6 +70,50 @@ def eval_assistant(
                       f"    got      {row['got']}")
 
 
+def _fmt(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def _print_modes(console: Console, held_out: dict | None, cv: dict | None) -> None:
+    """The understanding figures: held-out set beside the training rows' cross-validation."""
+    if held_out is None and cv is None:
+        return
+    cv_title = f"训练集 {cv['folds']} 折交叉验证 CV ({cv['cases']})" if cv else "CV"
+    table = Table("指标 metric", f"评测集 held out ({held_out['cases'] if held_out else 0})", cv_title,
+                  title="超级助理理解 understanding (issue 13)")
+    keys = ("mode_accuracy", "end_to_end_accuracy", "answered_accuracy", "abstention_rate", "wrong_confident_rate",
+            "wrong_confident_end_to_end_rate", "emergency_recall", "emergency_false_alarm_rate", "latency_ms_p50")
+    for key in keys:
+        table.add_row(key, _fmt((held_out or {}).get(key)), _fmt((cv or {}).get(key)))
+    for group in ("by_mode", "by_role", "by_agent"):
+        names = sorted(set((held_out or {}).get(group, {})) | set((cv or {}).get(group, {})))
+        for name in names:
+            table.add_row(f"{group}[{name}]", _fmt((held_out or {}).get(group, {}).get(name)),
+                          _fmt((cv or {}).get(group, {}).get(name)))
+    console.print(table)
+    calibration = Table("置信度 ≥", "评测集 share", "评测集 accuracy", "CV share", "CV accuracy",
+                        title="校准 calibration（模式 mode）")
+    rows_h = {r["threshold"]: r for r in (held_out or {}).get("calibration", [])}
+    rows_c = {r["threshold"]: r for r in (cv or {}).get("calibration", [])}
+    for t in sorted(set(rows_h) | set(rows_c)):
+        h, c = rows_h.get(t, {}), rows_c.get(t, {})
+        calibration.add_row(str(t), _fmt(h.get("share")), _fmt(h.get("accuracy")), _fmt(c.get("share")),
+                            _fmt(c.get("accuracy")))
+    console.print(calibration)
+    for name, report in (("评测集 held out", held_out), ("CV", cv)):
+        if report and report["confusion"]:
+            confusion = Table("期望 expected", "实际 got", "次数 count", title=f"模式混淆 mode confusion · {name}")
+            for row in report["confusion"][:25]:
+                confusion.add_row(row["expected"], row["got"], str(row["count"]))
+            console.print(confusion)
+    if held_out:
+        for row in held_out["failures"]:
+            console.print(f"[red]✗[/red] ({row['role']}) {row['q']}\n    expected {row['expected']} "
+                          f"{row['expected_skills']} {row['expected_target'] or ''} {row['expected_departments']}\n"
+                          f"    got      {row['got']}{'(abstain)' if row['abstained'] else ''} {row['got_skills']} "
+                          f"{row['got_targets']} {row['got_departments']}")
+
+
 @app.command("kb")
 def eval_kb(
     cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集（{q, doc, article, also?}）；默认内置")] = None,
@@ -70,8 +122,6 @@ def eval_kb(
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """知识检索召回率 Retrieval recall@5 and MRR per search mode, side by side."""
-    from aicity.ops.evaluation import default_kb_set, evaluate_kb
-
     modes = mode or ["keyword", "dense", "hybrid"]
     if bad := [m for m in modes if m not in ("keyword", "dense", "hybrid")]:
         fail(f"未知检索方式 unknown mode: {', '.join(bad)}")
@@ -86,3 +136,31 @@ def eval_kb(
     for r in reports:
         table.add_row(r["mode"], str(r["cases"]), str(r["recall@5"]), str(r["mrr@10"]), str(r["latency_ms_p50"]))
     Console().print(table)
+
+
+@app.command("legal")
+def eval_legal(
+    cases: Annotated[Path | None, typer.Option(help="JSON Lines 评测集（{q, rule, doc, article, not?}）；默认内置")] = None,
+    dev: Annotated[bool, typer.Option("--dev", help="用调参用的开发集 legal_rules_dev（不是评测集）")] = False,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """法规问答是否说出规则 Legal answers: rule stated, governing provision first, nothing superseded as the rule."""
+    loaded = _load(cases or default_kb_set("legal_rules_dev" if dev else "legal_rules"))
+    open_city(data_dir)
+    ready_assistant()
+    report = evaluate_legal(loaded)
+    if json_out:
+        print_json(report)
+        return
+    console = Console()
+    table = Table("指标 metric", "值 value", "目标 target", title=f"法规问答 legal answers ({report['cases']})")
+    table.add_row("答案说出规则 answer states the rule", str(report["states_rule"]), "≥ 0.9")
+    table.add_row("首句说出规则 lead sentence states it", str(report["lead_states_rule"]), "")
+    table.add_row("首条为适用条款 first provision governs", str(report["first_provision_governing"]), "≥ 0.95")
+    table.add_row("被替代条款作为规则 superseded as the rule", str(report["superseded_as_rule"]), "0")
+    table.add_row("p50 ms", str(report["latency_ms_p50"]), "")
+    console.print(table)
+    for row in report["failures"]:
+        console.print(f"[red]✗[/red] {row['id']} {row['q']}\n    expected {row['expected']} 「{row['rule']}」\n"
+                      f"    got      {row['got']} 「{row['lead']}」")

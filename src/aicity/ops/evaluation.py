@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from aicity.assistant.service import assistant
+from aicity.hub.knowledge import service as knowledge
+from aicity.hub.knowledge.extractive import extractive_answer
+from aicity.hub.knowledge.relations import relations
+from aicity.identity.models import Role
 from aicity.identity.service import Principal, parse_role
 
 
@@ -94,9 +98,6 @@ def kb_hit(hit_doc: str, hit_locator: str, case: dict[str, Any]) -> bool:
 
 def evaluate_kb(cases: list[dict[str, Any]], mode: str, k: int = 5) -> dict[str, Any]:
     """recall@k and MRR@10 of knowledge search in `mode` (keyword, dense or hybrid)."""
-    from aicity.hub.knowledge import service as knowledge
-    from aicity.identity.models import Role
-
     reader = Principal(role=Role.citizen)
     recall, rr, latencies, misses = 0, 0.0, [], []
     for case in cases:
@@ -112,3 +113,47 @@ def evaluate_kb(cases: list[dict[str, Any]], mode: str, k: int = 5) -> dict[str,
     n = len(cases) or 1
     return {"mode": mode, "cases": len(cases), f"recall@{k}": round(recall / n, 4), "mrr@10": round(rr / n, 4),
             "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "misses": misses}
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The legal answers as a reviewer reads them (`eval/legal_rules.jsonl`: written apart from
+    the answerer, never tuned on; `legal_rules_dev.jsonl` is the set it was tuned on).
+
+    A case: {"q", "rule": the phrase that states the rule, "doc", "article": the governing
+    provision, "not"?: [{"doc", "article"}] provisions that must not be presented as the rule}.
+    Reported: the share whose answer text states the rule (and whose lead sentence does), the
+    share whose first provision is the governing one, and how often a superseded or overridden
+    provision was presented as the rule (first citation or lead)."""
+    reader = Principal(role=Role.citizen)
+    rel = relations()
+    states = lead_states = governing = superseded = 0
+    latencies: list[float] = []
+    failures: list[dict[str, Any]] = []
+    for case in cases:
+        t0 = time.perf_counter()
+        found = extractive_answer(case["q"], reader)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        rule = _squash(case["rule"])
+        first = found.citations[0] if found.citations else None
+        article = first.locator.split()[0] if first else ""
+        banned = {(n["doc"], n["article"]) for n in case.get("not", [])}
+        ok_text = rule in _squash(found.answer)
+        ok_lead = rule in _squash(found.rule or "")
+        ok_gov = first is not None and (first.doc_key, article) == (case["doc"], case["article"])
+        bad = first is not None and (first.status != "in_force" or (first.doc_key, article) in banned
+                                     or rel.is_overridden(first.doc_key, article, case["q"]))
+        states, lead_states, governing, superseded = (states + ok_text, lead_states + ok_lead, governing + ok_gov,
+                                                      superseded + bad)
+        if not (ok_text and ok_gov) or bad:
+            failures.append({"id": case.get("id"), "q": case["q"], "rule": case["rule"],
+                             "expected": f"{case['doc']} {case['article']}",
+                             "got": f"{first.doc_key} {first.locator}" if first else None, "lead": found.rule,
+                             "states_rule": ok_text, "governing": ok_gov, "superseded_as_rule": bad})
+    n = len(cases) or 1
+    return {"cases": len(cases), "states_rule": round(states / n, 4), "lead_states_rule": round(lead_states / n, 4),
+            "first_provision_governing": round(governing / n, 4), "superseded_as_rule": superseded,
+            "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "failures": failures}

@@ -6,8 +6,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-from aicity.core.bus import bus
-
 
 class RunCounters:
     def __init__(self) -> None:
@@ -32,5 +30,4 @@ class RunCounters:
                     "departments": dict(self.departments), "roles": dict(self.roles)}
 
 
-counters = RunCounters()
-bus.subscribe("assistant.answered", counters.on_answer)
+counters = RunCounters()  # subscribed to `assistant.answered` by the ops slice (ops/slice.py)

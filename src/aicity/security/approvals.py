@@ -15,15 +15,15 @@ recorded in the audit ledger; a queued request is also announced on the bus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from aicity.agents.base import Section, Skill, SkillContext, SkillResult
-from aicity.agents.registry import AgentRegistry
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found
@@ -31,11 +31,12 @@ from aicity.core.ids import new_id, utcnow
 from aicity.core.tracing import Tracer
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from aicity.security import audit, guard
+from aicity.security import guard
 from aicity.security.models import Approval
 
-if TYPE_CHECKING:
-    from aicity.assistant.planner import SubTask
+#: runs an approved call — (agent, skill, params, text, the requester, a tracer) → the result's
+#: sections as dicts; raises `KeyError` (no such skill), `ValidationError` or `Problem` when it cannot
+Executor = Callable[[str, str, dict[str, str], str, Principal, Tracer], list[dict[str, Any]]]
 
 STATUSES = ("pending", "approved", "failed", "rejected", "expired")
 #: trace stages whose text came from outside the person's request
@@ -45,14 +46,32 @@ _ECHO_MIN = 8
 _ACTOR = "approvals"
 
 
+#: who runs approved calls: the assistant registers its agents' skills (`set_executor`), so the
+#: queue, below the agents in the layers, never imports them
+_executor: list[Executor] = []
+
+
+def set_executor(run: Executor) -> Callable[[], None]:
+    """Register what runs an approved call (one per process; the last one wins); returns the
+    function that puts the previous one back."""
+    previous = list(_executor)
+    _executor[:] = [run]
+
+    def restore() -> None:
+        _executor[:] = previous
+
+    return restore
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What `submit` decided: `decision` (approval-required | denied | refused) for the trace,
-    `error` for the dispatcher, the section the person sees."""
+    `error` for the dispatcher, and what the person sees (`title`, `body`)."""
 
     decision: str
     error: str
-    result: SkillResult
+    title: str
+    body: str
     approval_id: str | None = None
 
 
@@ -74,44 +93,41 @@ def echoes(params: dict[str, str], text: str, request: str, untrusted: list[str]
     return any(v in u for v in values for u in untrusted)
 
 
-def submit(task: SubTask, skill: Skill, ctx: SkillContext) -> Outcome:
-    """An `actuate` skill asked for in a turn: refused (text from outside, or a role that may not
-    ask) or queued for approval. The skill's handler never runs here."""
-    principal, rules = ctx.principal, policy()
-    target = f"{task.agent}.{task.skill}"
-    if findings := untrusted_findings(ctx.tracer):
-        ctx.tracer.note("security-finding", type="tool-hijack", agent=task.agent, skill=task.skill,
-                        findings=findings)
+def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str, principal: Principal,
+           tracer: Tracer) -> Outcome:
+    """A call of an `actuate` skill (`agent`.`skill` with `params`, asked for with `text`; `label`
+    is the skill's name people read): refused (text from outside, or a role that may not ask) or
+    queued for approval. The skill never runs here."""
+    rules = policy()
+    target = f"{agent}.{skill}"
+    if findings := untrusted_findings(tracer):
+        tracer.note("security-finding", type="tool-hijack", agent=agent, skill=skill, findings=findings)
         audit.record(principal.actor, "approval.refused", target,
-                     {"reason": "untrusted-text", "trace_id": ctx.tracer.id, "findings": findings})
-        return Outcome("refused", "actuate-refused", _section(
-            "操作已拒绝", f"“{skill.name}”的调用来自检索资料或工具结果中的文字，而不是您的请求，已拒绝并记录。"
-            "如确需执行，请工作人员直接提出。"))
+                     {"reason": "untrusted-text", "trace_id": tracer.id, "findings": findings})
+        return Outcome("refused", "actuate-refused", "操作已拒绝",
+                       f"“{label}”的调用来自检索资料或工具结果中的文字，而不是您的请求，已拒绝并记录。"
+                       "如确需执行，请工作人员直接提出。")
     if principal.role.value not in rules.request_roles:
         audit.record(principal.actor, "approval.denied", target, {"role": principal.role.value,
-                                                                   "trace_id": ctx.tracer.id})
-        return Outcome("denied", "denied", _section(
-            "需要人工审批", f"“{skill.name}”会直接作用于城市设施，只能由有权限的工作人员提出申请并经审批后执行。"
-            "如遇紧急情况请拨打 119 或燃气抢修电话。"))
+                                                                   "trace_id": tracer.id})
+        return Outcome("denied", "denied", "需要人工审批",
+                       f"“{label}”会直接作用于城市设施，只能由有权限的工作人员提出申请并经审批后执行。"
+                       "如遇紧急情况请拨打 119 或燃气抢修电话。")
     now = utcnow()
-    row = Approval(id=new_id("apr"), agent=task.agent, skill=task.skill, params=dict(task.params), text=task.text,
-                   reason=task.text, requester=principal.actor, requester_role=principal.role.value,
+    row = Approval(id=new_id("apr"), agent=agent, skill=skill, params=dict(params), text=text,
+                   reason=text, requester=principal.actor, requester_role=principal.role.value,
                    department=principal.department, status="pending", created_at=now,
-                   expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=ctx.tracer.id)
+                   expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=tracer.id)
     with database().session() as s:
         s.add(row)
     audit.record(row.requester, "approval.requested", target,
                  {"approval": row.id, "params": guard.redact(row.params), "reason": guard.redact(row.reason),
-                  "trace_id": ctx.tracer.id})
+                  "trace_id": tracer.id})
     bus.publish("approvals.submitted", to_dict(row))
     who = "另一位有审批权限的工作人员" if rules.second_person else "有审批权限的工作人员"
-    return Outcome("approval-required", "approval-required", _section(
-        "需要人工审批", f"“{skill.name}”会直接作用于城市设施，不会由助理自动执行。已提交审批申请 {row.id}，"
-        f"待{who}批准后执行（{rules.expires_minutes} 分钟内有效）。"), row.id)
-
-
-def _section(title: str, body: str) -> SkillResult:
-    return SkillResult(sections=[Section(title=title, kind="approval", body=body)])
+    return Outcome("approval-required", "approval-required", "需要人工审批",
+                   f"“{label}”会直接作用于城市设施，不会由助理自动执行。已提交审批申请 {row.id}，"
+                   f"待{who}批准后执行（{rules.expires_minutes} 分钟内有效）。", row.id)
 
 
 # ---- the queue ---------------------------------------------------------------------------------------
@@ -169,8 +185,12 @@ def _decide(approval_id: str, **values: Any) -> Approval:
     return get(approval_id)
 
 
-def approve(approval_id: str, approver: Principal, note: str, registry: AgentRegistry) -> Approval:
-    """Approve and run the skill with the original params, as the requester; record the result."""
+def approve(approval_id: str, approver: Principal, note: str) -> Approval:
+    """Approve and run the skill with the original params, as the requester (through the executor
+    the assistant registered); record the result."""
+    if not _executor:
+        raise Problem(503, "审批执行器未就绪 No executor", "助理尚未注册执行审批的智能体 / the assistant has not "
+                      "registered what runs approved calls", "approval-executor-missing")
     row = _decidable(approval_id, approver)
     _decide(approval_id, status="approved", decided_by=approver.actor, note=note)
     audit.record(approver.actor, "approval.approved", approval_id, {"skill": f"{row.agent}.{row.skill}",
@@ -181,18 +201,17 @@ def approve(approval_id: str, approver: Principal, note: str, registry: AgentReg
                     redact=guard.redact)
     status, error = "approved", None
     with tracer.step("skill", agent=row.agent, skill=row.skill, params=row.params, approval=row.id) as step:
+        sections: list[dict[str, Any]] = []
         try:
-            skill = registry.skill(row.agent, row.skill)
-            inp = skill.input_model.model_validate({**row.params, "text": row.text})
-            result = skill.handler(inp, SkillContext(principal=requester, tracer=tracer, may_ask=False))
+            sections = _executor[0](row.agent, row.skill, row.params, row.text, requester, tracer)
         except (KeyError, ValidationError, Problem) as exc:
-            status, error, result = "failed", str(exc), SkillResult()
+            status, error = "failed", str(exc)
         except Exception as exc:  # noqa: BLE001  (a faulty skill is a failed approval, never raised)
-            status, error, result = "failed", f"{type(exc).__name__}: {exc}", SkillResult()
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
         step["status"] = status
     tracer.status = "ok" if status == "approved" else "error"
     tracer.save({"approval": row.id, "status": status})
-    outcome = {"sections": [s.model_dump() for s in result.sections], "error": error}
+    outcome = {"sections": sections, "error": error}
     with database().session() as s:
         s.execute(update(Approval).where(Approval.id == approval_id)
                   .values(status=status, result=guard.redact(outcome), trace_id=tracer.id))

@@ -9,11 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message
+from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
 from aicity.identity.service import Principal, authenticate
 from aicity.security import approvals
-from aicity.security.approvals_api import registry
 
 app = typer.Typer(help="审批队列 approvals of actions on the city", no_args_is_help=True)
 
@@ -52,7 +51,7 @@ def _decided(action: str, approval_id: str, key: str, note: str, json_out: bool)
     approver = _approver(key)
     try:
         if action == "approve":
-            row = approvals.approve(approval_id, approver, note, registry())
+            row = approvals.approve(approval_id, approver, note)
         else:
             row = approvals.reject(approval_id, approver, note)
     except Problem as exc:

@@ -17,28 +17,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import urllib.parse
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
 from typing import Literal
 
+import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.model_selection import cross_val_predict
 
+from aicity.security import decode
 from aicity.security.findings import Finding
-from aicity.security.normalize import MAX_CHARS, normalize
+from aicity.security.normalize import CONFUSABLE_LETTERS, MAX_CHARS, normalize
 
 Source = Literal["user", "retrieved", "tool"]
 
 #: a verdict flags text whose score reaches this
 THRESHOLD = 0.5
-#: the classifier reports a finding from this probability on: 5-fold cross-validation on the
-#: training set gives recall 0.98 at a false-positive rate of 0.2 % there
-CLASSIFIER_THRESHOLD = 0.8
 _MAX_DEPTH = 2  # decode → scan → decode → scan
 _MAX_DECODED = 20_000  # characters decoded per request, all payloads together
 _MAX_PAYLOADS = 16
@@ -200,8 +202,8 @@ def _rule_findings(text: str, source: Source, depth: int) -> list[tuple[str, str
         hinted = _DECODE_HINT.search(text) is not None
         for encoding, start, end, decoded in _payloads(text):
             inner = _rule_findings(normalize(decoded).text, source, depth + 1)
-            if not inner and hinted and (p := classifier_score(normalize(decoded).text)) >= CLASSIFIER_THRESHOLD:
-                inner = [("classifier", "classifier.tfidf_lr", 0, 0, p)]
+            if not inner and hinted and (p := classifier_score(normalize(decoded).text)) >= classifier().threshold:
+                inner = [("classifier", "classifier.intent_lr", 0, 0, classifier_finding_score(p))]
             found += [(kind, f"{encoding}>{rule}", start, end, score) for kind, rule, _, _, score in inner]
     return found
 
@@ -215,8 +217,8 @@ def scan(text: str, source: Source = "user", use_classifier: bool = True, limit:
                 for kind, rule, start, end, score in _rule_findings(norm.text, source, 0)]
     if norm.hidden:
         findings.append(Finding("attack", "hidden_text", 0, norm.examined, "hidden_text.unicode_tags", 0.9))
-    if use_classifier and norm.text and (p := classifier_score(norm.text)) >= CLASSIFIER_THRESHOLD:
-        findings.append(Finding("attack", "classifier", 0, norm.examined, "classifier.tfidf_lr", round(p, 4)))
+    if use_classifier and norm.text and (p := classifier_score(norm.text, text[:limit])) >= classifier().threshold:
+        findings.append(Finding("attack", "classifier", 0, norm.examined, "classifier.intent_lr", classifier_finding_score(p)))
     return sorted(findings, key=lambda f: (f.start, -f.score))
 
 
@@ -240,22 +242,168 @@ def assess(text: str, source: Source = "user", use_classifier: bool = True) -> V
 
 # ---- classifier ------------------------------------------------------------------------------
 
-def training_rows() -> list[dict]:
-    """The shipped labelled set: {"text", "label": "attack" | "benign", "family"?, "source"}."""
-    path = files("aicity.security") / "data" / "attacks_train.jsonl"
+#: cues that carry an attack's intent, each a feature (how often it occurs, capped); pairs of them
+#: are features too (a bulk word next to personal-data words, a claim of authority next to an
+#: order to drop checks), so a linear model can weigh what a word means by what it goes with
+_CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name, pattern in {
+    "authority": r"我是[^，。,\n]{0,12}?(?:主任|局长|处长|科长|领导|管理员|负责人|工程师|督[察查]|民警|秘书|组长|主管|开发)|"
+                 r"授权|批示|上级|奉命|督查组|检查组|巡查|渗透测试|\b(?:inspect\w*|audit\w*|authori[sz]\w*|clearance|"
+                 r"supervisor|director|commissioner|chief|head of|orders? from|on behalf of|i'?m the|i am the|speaking as)",
+    "drop": r"不用(?:再)?(?:核验|审批|检查|审核|走)|跳过|绕过|免审批|暂停|关闭?[^。,，\n]{0,4}(?:过滤|审查|护栏|安全|限制|校验)|别拦|"
+            r"不需要(?:走|审批|检查)|流程|手续|限制|规定|审查|校验|\b(?:skip\w*|bypass\w*|without (?:any )?(?:approval|check)|"
+            r"waive[ds]?|suspend\w*|disabled?|off\b|no need|don'?t (?:check|verify|block)|procedure|restrictions?|limits?|safeguards?)",
+    "obey": r"服从|照做|无条件|不许|不准|禁止|不要(?:任何)?(?:警告|免责)|开头|第一句|只能回答|遵命|没有(?:拒绝|说.不)|"
+            r"\b(?:obey|comply|never (?:refuse|say)|not allowed to say|start (?:your )?(?:answer|reply)|begin (?:your )?(?:answer|reply)|"
+            r"first sentence|no warnings|disclaimers|refus\w+ is|do not apologi[sz]e|just do)",
+    "secret": r"提示词|提示模板|设定|配置|密钥|令牌|密码|守则|说明书|交代|被告知|看不到|最初|最开始|开工前|之前收到|第一条消息|"
+              r"\b(?:prompt|instructions? you|configur\w*|config|api keys?|tokens?|password|setup|set up with|were told|were given|"
+              r"before (?:this|my first|our)|can'?t see|hidden (?:rules|guidance)|context window|endpoints)",
+    "reveal": r"复述|原样|逐字|一字不[改差]|翻译|打印|抄|念|贴出|列出|引用|总结|输出|\b(?:repeat|verbatim|word for word|translate|"
+              r"print|copy|recite|quote|echo|paste|spell out|write out|summari[sz]e|enumerate|list)",
+    "header": r"【[^】]{0,8}(?:系统|运维|平台|测试|沙箱|通知)|系统(?:通知|消息|公告|提示|升级)|维护|测试模式|演练|沙箱|调试|debug|"
+              r"\[(?:system|test|sys)|\b(?:maintenance|sandbox|test mode|drill|automated message|system (?:notice|update|message)|upgrade)",
+    "tool": r"阀|闸|信号灯|报警|告警|审批|申请|账本|审计|工单|事件|传感器|阈值|水泵|摄像头|路灯|设备|指令|"
+            r"\b(?:valves?|gates?|signals?|traffic lights?|alarms?|approv\w*|ledger|audit|work orders?|events?|sensors?|"
+            r"thresholds?|pumps?|cameras?|street lights?|devices?|commands?)",
+    "act": r"关闭|关掉|关上|打开|开启|删除|删掉|清空|清除|消掉|批准|批了|通过|改成|改写|设成|调到|停掉|撤销|下发|"
+           r"\b(?:close|shut|open|delete|erase|wipe|clear|approve|pass|mark|set|raise|max out|stop|turn off|revoke|rewrite|send)",
+    "bulk": r"所有|全部|全市|每一个|一次性|统统|整个|全区|一个不落|批量|都|完整|名单|通讯录|"
+            r"\b(?:all|every|each|whole|entire|bulk|at once|full list|complete)",
+    "pii": r"身份证|手机号|电话|住址|姓名|联系方式|个人信息|通讯录|号码|"
+           r"\b(?:phones?|id (?:card )?numbers?|addresses|contact details|personal data|names|phone book)",
+    "forge": r"名义|冒充|签上|伪造|假的|代签|补一条|签批人|审批人|\b(?:on behalf|in \w+ ?\w*'s name|pretend\w* to be|"
+             r"forge|fake|sign(?:ing|ed)? (?:as|it)|backdate|approver|signed off)",
+    "persona": r"扮演|假装|你现在(?:是|叫)|角色|游戏|小说|剧本|模拟|模式|奶奶|外婆|爷爷|外公|人格|DAN|"
+               r"\b(?:pretend|play|role|game|novel|story|screenplay|simulat\w+|mode|grandma|grandfather|grandpa|persona|"
+               r"act as|opposite|character)",
+    "free": r"不受|没有(?:任何)?(?:限制|约束|道德|规则|审查)|无限制|无审查|不受限|越狱|邪恶|叛逆|一切都|相反|从不拒绝|"
+            r"\b(?:no (?:restrictions|rules|limits|ethics|morals)|unrestricted|unfiltered|uncensored|jailbr\w+|evil|rogue|"
+            r"anything|nothing is real|don'?t apply|without (?:rules|restrictions))",
+    "markup": r"<!--|-->|```|\]\(|<div|<span|<meta|<p>|hidden|display:\s*none|!\[|\|\s*<|> \[!",
+    "address": r"助手|智能体|模型|AI|GPT|机器人|\b(?:assistant|model|bot)\b|给AI|对模型",
+    "request": r"^(?:请|麻烦|帮我|帮忙|能不能|可以|你帮我)|\b(?:please|could you|can you)",
+    "question": r"[?？]|吗|怎么|如何|什么|多久|哪|几|\b(?:how|what|when|where|who|why|which)\b",
+}.items()}
+_PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "drop"), ("authority", "act"), ("drop", "act"),
+          ("drop", "tool"), ("secret", "reveal"), ("header", "drop"), ("header", "act"), ("persona", "free"),
+          ("persona", "act"), ("markup", "address"), ("markup", "act"), ("obey", "act"), ("obey", "drop"), ("forge", "act"),
+          ("forge", "tool"), ("act", "tool"), ("question", "act"), ("question", "secret"))
+_OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
+_REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
+_FEATURES = len(_CUES) + len(_PAIRS) + 1
+#: the development set's false-positive budget the threshold is chosen for
+DEV_FPR = 0.01
+_THRESHOLD_GRID = [round(0.30 + 0.01 * i, 2) for i in range(66)]
+
+
+def intent_features(text: str, obfuscation: int) -> list[float]:
+    """The intent cues of classifier-ready `text`, each capped at 3 and scaled to 0..1, their
+    pairs, and how many disguises were undone (capped likewise)."""
+    lowered = text.lower()
+    found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
+    return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
+
+
+def reading(text: str, raw: str = "") -> tuple[str, int]:
+    """What the classifier reads of normalised `text` (the original `raw` when known): the text
+    with its encoded payloads decoded and its disguises undone, appended; and how many disguises."""
+    parts = [_ids_as_words(text)]
+    signals = len(_OBFUSCATION.findall(raw)) // 3 if raw else 0
+    for _, _, _, decoded in _payloads(text):
+        parts.append(normalize(decoded).text)
+        signals += 1
+    if _REVERSED.search(text):
+        parts.append(text[::-1])
+        signals += 1
+    revealed = decode.reveal(text)
+    if revealed.text:
+        parts.append(revealed.text)
+    return "\n".join(parts), signals + revealed.signals
+
+
+def training_rows(name: str = "attacks_train.jsonl") -> list[dict]:
+    """A shipped labelled set: {"text", "label": "attack" | "benign", "family"?, "source"}."""
+    path = files("aicity.security") / "data" / name
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+@dataclass(frozen=True, slots=True)
+class Classifier:
+    """Character 1–4-grams (TF-IDF, sublinear, L2) and the intent features, logistic regression,
+    its decision calibrated by Platt scaling fitted on 3-fold out-of-fold decisions. `threshold`
+    is chosen on the development set (`attacks_dev.jsonl`): the lowest whose false-positive rate
+    there is at most `DEV_FPR`. Scoring one text is plain arithmetic over its n-grams (no
+    per-call library overhead: a fraction of a millisecond)."""
+
+    analyzer: Callable[[str], list[str]]
+    grams: dict[str, tuple[float, float]]  # n-gram → (idf, weight)
+    dense: tuple[float, ...]  # the intent features' weights
+    intercept: float
+    platt: tuple[float, float]  # p = 1 / (1 + exp(-(a · decision + b)))
+    threshold: float = 0.5
+
+    def probability(self, text: str, raw: str = "") -> float:
+        """The calibrated probability that normalised `text` (originally `raw`) is an attack."""
+        read, signals = reading(text, raw)
+        num = square = 0.0
+        for gram, count in Counter(self.analyzer(read)).items():
+            if (known := self.grams.get(gram)) is not None:
+                value = (1.0 + math.log(count)) * known[0]
+                square += value * value
+                num += value * known[1]
+        decision = (num / math.sqrt(square) if square else 0.0) + self.intercept + sum(
+            w * f for w, f in zip(self.dense, intent_features(read, signals), strict=True))
+        z = self.platt[0] * decision + self.platt[1]
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def probabilities(self, texts: list[str]) -> list[float]:
+        return [self.probability(normalize(t).text, t) for t in texts]
+
+
+def _matrix(vectorizer: TfidfVectorizer, read: list[tuple[str, int]]) -> sparse.csr_matrix:
+    dense = np.array([intent_features(t, n) for t, n in read], dtype=np.float64).reshape(-1, _FEATURES)
+    return sparse.hstack([vectorizer.transform([t for t, _ in read]), sparse.csr_matrix(dense)], format="csr")
+
+
+def fit(rows: list[dict]) -> Classifier:
+    """Train on labelled rows (also used by the cross-validation in `aicity eval guard`); the
+    threshold is left at 0.5 for the caller to choose (`with_dev_threshold`)."""
+    read = [reading(normalize(r["text"]).text, r["text"]) for r in rows]
+    labels = np.array([r["label"] == "attack" for r in rows])
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True, min_df=2)
+    vectorizer.fit([t for t, _ in read])
+    features = _matrix(vectorizer, read)
+    model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", dual=True)
+    decisions = cross_val_predict(model, features, labels, cv=3, method="decision_function")
+    platt = LogisticRegression(C=1e6).fit(decisions.reshape(-1, 1), labels)
+    model.fit(features, labels)
+    weights = model.coef_[0]
+    n = len(vectorizer.idf_)
+    grams = {gram: (float(vectorizer.idf_[i]), float(weights[i])) for gram, i in vectorizer.vocabulary_.items()}
+    return Classifier(vectorizer.build_analyzer(), grams, tuple(float(w) for w in weights[n:]), float(model.intercept_[0]),
+                      (float(platt.coef_[0][0]), float(platt.intercept_[0])))
+
+
+def dev_threshold(probabilities: list[float], labels: list[bool], fpr: float = DEV_FPR) -> float:
+    """The lowest threshold on the grid whose false-positive rate on these rows is at most `fpr`."""
+    negatives = [p for p, attack in zip(probabilities, labels, strict=True) if not attack]
+    for t in _THRESHOLD_GRID:
+        if sum(p >= t for p in negatives) <= fpr * len(negatives):
+            return t
+    return _THRESHOLD_GRID[-1]
+
+
+def with_dev_threshold(model: Classifier) -> Classifier:
+    """`model` with its threshold chosen on the development set."""
+    dev = training_rows("attacks_dev.jsonl")
+    threshold = dev_threshold(model.probabilities([r["text"] for r in dev]), [r["label"] == "attack" for r in dev])
+    return replace(model, threshold=threshold)
+
+
 @lru_cache(maxsize=1)
-def classifier() -> Pipeline:
-    """Character 1–4-grams (TF-IDF) and logistic regression, trained on first use (about 0.2 s)."""
-    rows = training_rows()
-    model = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True),
-        LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear"),
-    )
-    model.fit([_ids_as_words(normalize(r["text"]).text) for r in rows], [r["label"] == "attack" for r in rows])
-    return model
+def classifier() -> Classifier:
+    """Trained on first use (a few seconds) from the shipped set; threshold from the development set."""
+    return with_dev_threshold(fit(training_rows()))
 
 
 #: a run of id characters (linear: lookaheads here would rescan the run at every position)
@@ -267,10 +415,17 @@ _LETTER = re.compile(r"[A-Za-z]")
 def _ids_as_words(text: str) -> str:
     """Opaque tokens with letters and digits (event ids, order numbers, keys) read as one word
     to the classifier: their random characters are no evidence either way, and encoded payloads
-    are decoded by the rules."""
+    are decoded before reading."""
     return _TOKEN.sub(lambda m: " 编号 " if _DIGIT.search(m[0]) and _LETTER.search(m[0]) else m[0], text)
 
 
-def classifier_score(text: str) -> float:
-    """The classifier's probability that normalised `text` is an attack."""
-    return float(classifier().predict_proba([_ids_as_words(text)])[0][1])
+def classifier_score(text: str, raw: str = "") -> float:
+    """The classifier's calibrated probability that normalised `text` (originally `raw`) is an attack."""
+    return classifier().probability(text, raw)
+
+
+def classifier_finding_score(probability: float) -> float:
+    """A classifier finding's score: its probability rescaled so the development-set threshold
+    sits at the verdict's `THRESHOLD` (what the guard's `attack_threshold` compares)."""
+    t = classifier().threshold
+    return round(THRESHOLD + (1 - THRESHOLD) * (probability - t) / (1 - t), 4)

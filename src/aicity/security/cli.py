@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message
+from aicity.core import audit
+from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
-from aicity.security import audit
 
 app = typer.Typer(help="审计账本 tamper-evident audit ledger", no_args_is_help=True)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from aicity.core.audit_models import AuditEntry
 from aicity.core.db import database
 from aicity.core.tracing import TraceRecord
-from aicity.security.models import AuditEntry
 
 #: ledger actions that are security events, by prefix (see each slice's `audit.record` calls)
 _AUDIT_PREFIXES = ("approval.", "auth.", "guard.", "gateway.key.")

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from aicity.identity.service import Principal
 from aicity.security import events
 from aicity.security.api import require_auditor
-from aicity.web import Page, register_page
+from aicity.security.schemas import SecurityEvents
 
 router = APIRouter(prefix="/api/v1/security", tags=["security"])
 
 
-@router.get("/events", summary="安全事件（管理员、运维）Security events, newest first")
+@router.get("/events", response_model=SecurityEvents, summary="安全事件（管理员、运维）Security events, newest first")
 def security_events(
     _: Annotated[Principal, Depends(require_auditor)],
     days: Annotated[float, Query(gt=0, le=366, description="最近几天 the last N days")] = 7,
@@ -28,4 +28,3 @@ def security_events(
     return {"events": [e.to_dict() for e in found], "summary": events.summarise(found)}
 
 
-register_page(Page(id="security", title="安全中心", module="pages/security.js"))

@@ -29,13 +29,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from aicity.core import audit
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase
 from aicity.core.errors import Problem
 from aicity.core.meta import get_meta, set_meta
 from aicity.core.tracing import Tracer
 from aicity.security import attacks as attack_detector
-from aicity.security import audit, content, pii
+from aicity.security import content, pii
 from aicity.security.normalize import MAX_CHARS, normalize
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from aicity.cli_support import fail, open_city, print_json, run_batch
+from aicity.core.cli import fail, open_city, print_json, run_batch
 from aicity.security import guard, provenance
 
 app = typer.Typer(help="安全护栏 guard pipeline: allow / mask / block", no_args_is_help=True)

@@ -22,6 +22,8 @@ MAX_CHARS = 100_000
 #: look-alike letters used to dodge keyword rules (Cyrillic, Greek) → Latin
 _CONFUSABLES = dict(zip("асеіјорхуԁѕАВСЕНІЈКМОРТХУοαεικνρτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
                         "aceijopxydsABCEHIJKMOPTXYoaeiknptuxABEHIKMNOPTYX", strict=True))
+#: the look-alike letters folded, as one string (an obfuscation signal for the attack classifier)
+CONFUSABLE_LETTERS = "".join(_CONFUSABLES)
 _TAG_BASE = 0xE0000  # U+E0020..U+E007E mirror ASCII 0x20..0x7E and render as nothing
 _TAG_FIRST, _TAG_LAST = chr(_TAG_BASE + 0x20), chr(_TAG_BASE + 0x7E)
 _SUSPECT = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"

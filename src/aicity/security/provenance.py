@@ -34,10 +34,10 @@ from typing import Any, Literal
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy.exc import IntegrityError
 
+from aicity.core import audit
 from aicity.core.db import database
 from aicity.core.errors import Problem, not_found
 from aicity.core.ids import new_id, utcnow
-from aicity.security import audit
 from aicity.security.models import ProvenanceRecord
 
 _RECORD_DOMAIN = b"aicity-provenance-record-v1\x00"

@@ -14,8 +14,9 @@ from typing import Annotated, Literal
 
 import typer
 
-from aicity.cli_support import fail, open_city
-from aicity.security import audit, events, provenance
+from aicity.core import audit
+from aicity.core.cli import fail, open_city
+from aicity.security import events, provenance
 
 app = typer.Typer(help="报告 reports", no_args_is_help=True)
 

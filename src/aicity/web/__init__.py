@@ -1,32 +1,25 @@
-"""The web console: static assets, and the list of pages that slices plug in.
+"""The web console: static assets, and the list of pages that slices declare.
 
 A page is a nav entry plus an ES module under `static/pages/` that exports
-`render(root, api)`; a slice adds its page with `register_page` when it mounts.
+`render(root, api)`; a slice declares its pages in its `slice.py` (`Slice.pages`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from aicity.core import slices
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(BaseModel):
     id: str
     title: str
-    module: str  # path under /static/
+    module: str = Field(description="path under /static/")
     icon: str = ""
-
-
-_pages: list[Page] = []
-
-
-def register_page(page: Page) -> None:
-    if all(p.id != page.id for p in _pages):
-        _pages.append(page)
 
 
 def static_dir() -> Path:
@@ -36,12 +29,7 @@ def static_dir() -> Path:
 router = APIRouter(prefix="/api/v1/console", tags=["console"])
 
 
-@router.get("/pages", summary="控制台页面 Console pages")
-def pages() -> list[dict]:
-    return [asdict(p) for p in _pages]
-
-
-register_page(Page(id="chat", title="超级助理", module="pages/chat.js"))
-register_page(Page(id="knowledge", title="知识中心", module="pages/knowledge.js"))
-register_page(Page(id="events", title="事件中心", module="pages/events.js"))
-register_page(Page(id="dashboard", title="一屏统览", module="pages/dashboard.js"))
+@router.get("/pages", response_model=list[Page], summary="控制台页面 Console pages")
+def pages() -> list[Page]:
+    """The installed slices' pages, in navigation order."""
+    return [Page(id=p.id, title=p.title, module=p.module, icon=p.icon) for p in slices.pages()]

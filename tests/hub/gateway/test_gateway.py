@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from aicity.hub.gateway import service as gateway
 from aicity.identity import service as identity
-from tests.support.http import problem
+from tests.support.http import METRICS, problem
 from tests.support.net import free_port
 from tests.support.upstream import RunningUpstream
 
@@ -282,7 +282,7 @@ def test_usage_is_metered_per_key_and_agent_and_exported(client: TestClient, ups
     assert any(r["agent"] == "policy.legal_qa" and r["key_id"] is None for r in rows)
     problem(client.get("/api/v1/gateway/usage"), 403)
     problem(client.get("/api/v1/gateway/usage", params={"since": "yesterday"}, headers=admin), 422)
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=METRICS).text
     assert 'aicity_gateway_requests_total{deployment="a",group="chat-test",outcome="ok"}' in metrics
     assert 'aicity_gateway_tokens_total{agent="-",group="chat-test",kind="prompt",owner="hotline"}' in metrics
     assert "aicity_gateway_overhead_seconds_bucket" in metrics

@@ -26,6 +26,7 @@ from aicity.hub.iot.models import Reading
 from aicity.hub.iot.mqtt import MqttIngest
 from aicity.identity import service as identity
 from aicity.server import create_app
+from tests.support.http import METRICS
 from tests.support.iot import Broker, provision, publisher, wait_for
 
 _ids = itertools.count()
@@ -121,7 +122,7 @@ def test_bad_telemetry_is_rejected_and_nothing_is_stored(iot: TestClient, pkey: 
 
 def rejected_in_metrics(iot: TestClient) -> float:
     """aicity_iot_readings_total{channel="http", outcome="rejected"} as /metrics exports it."""
-    for family in text_string_to_metric_families(iot.get("/metrics").text):
+    for family in text_string_to_metric_families(iot.get("/metrics", headers=METRICS).text):
         for sample in family.samples:
             if sample.name == "aicity_iot_readings_total" and sample.labels == {"channel": "http", "outcome": "rejected"}:
                 return sample.value

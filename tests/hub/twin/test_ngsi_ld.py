@@ -41,6 +41,7 @@ from aicity.hub.twin.filters import (
 from aicity.hub.twin.models import TwinEntity
 from aicity.identity import service as identity
 from aicity.server import create_app
+from tests.support.http import METRICS
 from tests.support.net import free_port
 
 BASE = "/ngsi-ld/v1"
@@ -879,7 +880,7 @@ def test_a_device_writes_its_own_entity_only(anonymous: TestClient, ngsi: TestCl
 
 def errors_in_metrics(c: TestClient, kind: str) -> float:
     """aicity_ngsi_ld_errors_total{type=kind} as /metrics exports it."""
-    for family in text_string_to_metric_families(c.get("/metrics").text):
+    for family in text_string_to_metric_families(c.get("/metrics", headers=METRICS).text):
         for sample in family.samples:
             if sample.name == "aicity_ngsi_ld_errors_total" and sample.labels == {"type": kind}:
                 return sample.value

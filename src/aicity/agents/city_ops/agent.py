@@ -57,7 +57,7 @@ def build() -> Agent:
         description="部门职责查询；为城市管理者提供政务服务运行数据",
         skills=[
             Skill(
-                id="department_duty", name="职责查询", input_model=DutyInput, handler=department_duty,
+                id="department_duty", modes=("duty",), name="职责查询", input_model=DutyInput, handler=department_duty,
                 target_params=("department",),
                 description="回答某件事归哪个部门管、找谁反映",
                 examples=["这个归哪个部门管", "应该找哪个部门", "向谁反映", "找谁投诉", "谁负责",
@@ -68,7 +68,7 @@ def build() -> Agent:
                 routes=_duty_routes,
             ),
             Skill(
-                id="service_stats", name="政务服务运行数据", input_model=SkillInput, handler=service_stats,
+                id="service_stats", modes=("data",), name="政务服务运行数据", input_model=SkillInput, handler=service_stats,
                 roles=frozenset(r.value for r in STAFF_ROLES),
                 description="全市政务服务事项数量、网办率、告知承诺、时限压缩等统计",
                 examples=["全市有多少政务服务事项", "网上办理率是多少", "各部门事项数量统计", "时限压缩了多少",

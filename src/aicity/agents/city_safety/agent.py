@@ -2,7 +2,7 @@
 (`actuate`): closes a gas valve, opens or closes a flood gate (at a gate, a waterlogging watch
 point or a district), sets traffic signals' timing plan, and sends any device command an
 operator asked for over the API where the command policy wants an approval (`device_command`,
-queued by `request_command`; its routes weigh nothing, so a conversation never picks it).
+queued by the IoT slice's `commands.request_command`; its routes weigh nothing, so a conversation never picks it).
 It reports the safety situation (active alarms by severity and district, open gas-leak and
 waterlogging events) and watches for waterlogging (which roads will flood, `flood.py`). Its
 automatic loop (a critical gas alarm → a valve-close proposal in the approval queue) is in
@@ -10,9 +10,8 @@ automatic loop (a critical gas alarm → a valve-close proposal in the approval 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, Json
 from sqlalchemy import select
@@ -27,26 +26,21 @@ from aicity.agents.base import (
     SkillResult,
 )
 from aicity.agents.city_safety import (
+    AGENT_ID,
     flood,
-    loop,  # noqa: F401  (subscribes the gas-alarm loop to the bus)
+    loop,  # (its import subscribes the gas-alarm loop to the bus)
 )
+from aicity.agents.city_safety.emergency import EmergencyInput, emergency
 from aicity.agents.city_safety.valves import resolve_devices, resolve_valve
 from aicity.core.db import database
 from aicity.core.errors import Problem
-from aicity.core.tracing import Tracer
-from aicity.hub.events.gazetteer import district_by_name, district_in
 from aicity.hub.events.lifecycle import OPEN_STATES
 from aicity.hub.events.models import Event
+from aicity.hub.geo.gazetteer import district_by_name, district_in
 from aicity.hub.iot import commands
 from aicity.hub.iot import rules as iot_rules
 from aicity.hub.iot.models import Alarm, Command, Device
-from aicity.hub.iot.types import DEVICE_TYPES
-from aicity.identity.service import Principal
 
-if TYPE_CHECKING:
-    from aicity.security.approvals import Outcome
-
-AGENT_ID = "city_safety"
 SAFETY_ROLES = frozenset({"official", "operator", "admin"})
 #: event categories the situation report follows
 WATCHED = {"gas_leak": "燃气泄漏", "waterlogging": "积水内涝"}
@@ -139,25 +133,6 @@ def device_command(inp: DeviceCommandInput, ctx: SkillContext) -> SkillResult:
     return _sent("设备指令已下发", [device], [row], inp.command, [])
 
 
-def request_command(device: Device, command: str, params: dict[str, Any], reason: str,
-                    principal: Principal) -> Outcome:
-    """Queue a device command for a second person's approval, the way the assistant queues an
-    `actuate` skill (`approvals.submit`, audited)."""
-    # here: the approvals import the agent registry, which imports this agent
-    from aicity.assistant.planner import SubTask
-    from aicity.security import approvals
-
-    label = DEVICE_TYPES.get(device.type)
-    text = reason or f"向{label.label if label else '设备'} {device.name or device.id}（{device.id}）下发指令 {command}"
-    task = SubTask(agent=AGENT_ID, skill="device_command", text=text, score=1.0, confidence=1.0,
-                   params={"device": device.id, "command": command, "params": json.dumps(params, ensure_ascii=False)})
-    tracer = Tracer("iot.command", principal.role.value, {"device": device.id, "command": command})
-    outcome = approvals.submit(task, build().skill("device_command"),
-                               SkillContext(principal=principal, tracer=tracer, may_ask=False))
-    tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
-    return outcome
-
-
 def safety_situation(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     with database().session() as s:
         alarms = list(s.execute(select(Alarm.severity, Device.district).join(Device, Device.id == Alarm.device_id)
@@ -221,33 +196,42 @@ def build() -> Agent:
         department="emergency",
         description="燃气泄漏闭环处置（告警→事件→关阀审批→指令→确认）、闸门与信号配时（审批后执行）和城市安全态势报告",
         skills=[
-            Skill(id="close_gas_valve", name="关闭燃气阀门", input_model=ValveInput, handler=close_gas_valve,
+            Skill(id="emergency", modes=("emergency",), name="紧急险情", input_model=EmergencyInput, handler=emergency,
+                  risk=RiskLevel.write,
+                  description="燃气泄漏、火灾浓烟、人员被困、危险积水、塌陷、触电、化学品气味、拥挤踩踏等危及生命的险情："
+                              "先给出国家公众安全提示中的避险步骤和紧急电话，再登记紧急事件派往责任部门",
+                  examples=["家里燃气味很重怎么办", "楼道里冒浓烟了", "有人被困在电梯里", "路上积水把车淹了里面有人",
+                            "路面突然塌了一个大坑", "电线掉在地上有人触电了", "小区里一股刺鼻的化学品味道",
+                            "地铁口人太多快挤倒了", "I smell gas in my kitchen"],
+                  # the assistant's emergency detector decides (before routing); its routes never do
+                  route_weight=0.0),
+            Skill(id=loop.VALVE_SKILL, modes=("city_action",), name=loop.VALVE_LABEL, input_model=ValveInput, handler=close_gas_valve,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="向燃气阀门设备下发关闭指令，隔离燃气传感器告警；须另一位有权限的人员审批后执行",
                   examples=["向阀门设备下发关阀指令", "隔离燃气告警对应的阀门设备"],
                   cues=("下发关阀指令", "关阀指令"), cue_priority=95, route_weight=0.5),
-            Skill(id="operate_flood_gate", name="操作排水闸门", input_model=FloodGateInput, handler=operate_flood_gate,
+            Skill(id="operate_flood_gate", modes=("city_action",), name="操作排水闸门", input_model=FloodGateInput, handler=operate_flood_gate,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="开启或关闭排水闸门（指定闸门、易涝点附近或区域内的闸门）；须另一位有权限的人员审批后执行",
                   examples=["打开江滨区的排水闸门", "关闭易涝点附近的闸门"],
                   cues=("开闸", "关闸", "排水闸门", "落闸"), cue_priority=95, route_weight=0.5),
-            Skill(id="set_signal_plan", name="调整信号配时", input_model=SignalPlanInput, handler=set_signal_plan,
+            Skill(id="set_signal_plan", modes=("city_action",), name="调整信号配时", input_model=SignalPlanInput, handler=set_signal_plan,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="切换交通信号机的配时方案（常规、高峰、内涝绕行、全红）；须另一位有权限的人员审批后执行",
                   examples=["把江滨区的信号机切换到内涝绕行配时", "信号机改为全红"],
                   cues=("信号配时", "配时方案", "信号机"), cue_priority=95, route_weight=0.5),
-            Skill(id="device_command", name="下发设备指令", input_model=DeviceCommandInput, handler=device_command,
+            Skill(id="device_command", modes=("city_action",), name="下发设备指令", input_model=DeviceCommandInput, handler=device_command,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="工作人员通过接口申请、按指令策略需要审批的设备指令；审批后执行",
                   examples=["通过接口申请向设备下发指令"],
                   # only the commands API queues it: a conversation names one of the skills above
                   route_weight=0.0),
-            Skill(id="safety_situation", name="城市安全态势", input_model=SkillInput, handler=safety_situation,
+            Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SkillInput, handler=safety_situation,
                   roles=SAFETY_ROLES,
                   description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件",
                   examples=["城市安全态势报告", "现在有多少燃气和内涝告警"],
                   cues=("安全态势", "安全形势"), cue_priority=95, route_weight=0.5),
-            Skill(id="waterlogging_watch", name="内涝预警", input_model=WaterloggingInput, handler=waterlogging_watch,
+            Skill(id="waterlogging_watch", modes=("briefing",), name="内涝预警", input_model=WaterloggingInput, handler=waterlogging_watch,
                   roles=SAFETY_ROLES,
                   description="根据雨量、路面积水和外江水位预测未来一小时哪些道路会积水内涝（易涝点预警）",
                   examples=["未来一小时哪些道路会内涝", "哪些易涝点快要积水了", "江滨区哪些路会被淹"],

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from aicity.agents.city_safety import flood
+from aicity.agents.city_safety.schemas import WaterloggingOutlook, WaterloggingWarning
 from aicity.core.errors import forbidden, unauthorized
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
@@ -34,7 +35,8 @@ def _allowed(principal: Principal | None, roles: frozenset[Role]) -> None:
         raise forbidden("无权查看或运行内涝预警 not allowed for this role")
 
 
-@router.get("/waterlogging", summary="内涝预警 Waterlogging outlook per watch point")
+@router.get("/waterlogging", response_model=list[WaterloggingOutlook],
+            summary="内涝预警 Waterlogging outlook per watch point")
 async def waterlogging(principal: Caller, horizon_min: Horizon = flood.DEFAULT_HORIZON_MIN,
                        district: Annotated[str | None, Query(max_length=40)] = None,
                        at: Annotated[datetime | None, Query(description="回看某一时刻 a past moment")] = None,
@@ -43,7 +45,8 @@ async def waterlogging(principal: Caller, horizon_min: Horizon = flood.DEFAULT_H
     return flood.outlook_json(await run_in_threadpool(flood.outlook, horizon_min, district, flood.as_of(at)))
 
 
-@router.post("/waterlogging/warnings", summary="立即运行内涝预警 Run the waterlogging watch now")
+@router.post("/waterlogging/warnings", response_model=list[WaterloggingWarning],
+             summary="立即运行内涝预警 Run the waterlogging watch now")
 async def run_warnings(principal: Caller, horizon_min: Horizon = flood.DEFAULT_HORIZON_MIN) -> list[dict[str, Any]]:
     _allowed(principal, frozenset({Role.operator, Role.admin}))
     return await run_in_threadpool(flood.warn, horizon_min)

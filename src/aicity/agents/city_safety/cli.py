@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aicity.agents.city_safety import flood
-from aicity.cli_support import fail, open_city, print_json, problem_message
+from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
 
 app = typer.Typer(help="城市安全 the city-safety agent: waterlogging watch", no_args_is_help=True)

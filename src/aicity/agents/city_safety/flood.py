@@ -26,21 +26,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from aicity.agents.city_safety.settings import SafetySettings
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.errors import bad_request
 from aicity.core.ids import utcnow
-from aicity.hub.events.gazetteer import district_by_name
+from aicity.hub.events.service import Reporter, report
+from aicity.hub.geo.drainage import Drainage, WatchPoint, drainage
+from aicity.hub.geo.gazetteer import district_by_name
 from aicity.hub.iot import service as iot
+from aicity.hub.iot import simulator
 from aicity.hub.iot.models import Device
 from aicity.hub.twin.query import distance_m
-from aicity.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -69,64 +69,6 @@ class Level(StrEnum):
 LEVEL_LABELS = {Level.flooded: "内涝", Level.warning: "预警", Level.watch: "关注", Level.normal: "正常",
                 Level.no_data: "无数据"}
 KIND_LABELS = {"underpass": "下穿通道", "bridge": "桥下", "low_road": "低洼路段"}
-
-
-@dataclass(frozen=True)
-class StormFormula:
-    """q = A·(1 + C·lgP) / (t + b)^n in L/(s·ha)."""
-
-    A: float
-    C: float
-    b: float
-    n: float
-
-    def intensity_mm_h(self, period_years: float, minutes: float) -> float:
-        q = self.A * (1 + self.C * math.log10(period_years)) / (minutes + self.b) ** self.n
-        return q * 0.36  # 1 L/(s·ha) = 0.36 mm/h
-
-
-@dataclass(frozen=True)
-class WatchPoint:
-    id: str
-    name: str
-    road: str
-    district: str
-    lat: float
-    lon: float
-    kind: str
-    catchment_ha: float
-    ponding_area_m2: float
-    runoff: float
-    design_period_years: float
-    concentration_min: float
-    #: the river or lake level (m) above which the outfall is submerged; None: no river outfall
-    outfall_level_m: float | None
-
-    @property
-    def label(self) -> str:
-        """How people name the place: 江滨路下穿通道, 幸福路幸福桥下."""
-        return self.name if self.name.startswith(self.road) else f"{self.road}{self.name}"
-
-
-@dataclass(frozen=True)
-class Drainage:
-    formula: StormFormula
-    flood_depth_m: float
-    closure_depth_m: float
-    backwater_factor: float
-    points: tuple[WatchPoint, ...]
-
-    def capacity_mm_h(self, point: WatchPoint) -> float:
-        return self.formula.intensity_mm_h(point.design_period_years, point.concentration_min)
-
-
-@lru_cache(maxsize=1)
-def drainage() -> Drainage:
-    """The demo city's watch points and drainage parameters, read once per process."""
-    path = resources.files("aicity") / "demo" / "data" / "waterlogging.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Drainage(StormFormula(**raw["storm_formula"]), raw["flood_depth_m"], raw["closure_depth_m"],
-                    raw["backwater_factor"], tuple(WatchPoint(**p) for p in raw["points"]))
 
 
 # --- what the sensors say ------------------------------------------------------------------------
@@ -323,8 +265,6 @@ def file_warnings(items: list[Outlook], now: datetime) -> list[dict[str, Any]]:
     """File a waterlogging event for the water department for each of these outlooks that is
     flooded or will be within its horizon (one per point a day: the idempotency key), publish
     `city_safety.flood.warning` and audit it; returns the warnings filed now."""
-    from aicity.hub.events.service import Reporter, report
-
     filed: list[dict[str, Any]] = []
     for o in items:
         if o.level not in (Level.flooded, Level.warning):
@@ -348,9 +288,9 @@ def start_watch() -> Callable[[], None]:
     """Run `warn` every `[aicity.safety] flood_check_s` seconds (default 60; 0 turns the watch
     off) looking `flood_horizon_min` ahead (default 60), on a daemon thread; returns the
     function that stops it."""
-    config = settings().safety
-    interval_s = float(config.get("flood_check_s", 60))
-    horizon_min = check_horizon(int(config.get("flood_horizon_min", DEFAULT_HORIZON_MIN)))
+    config = settings().section(SafetySettings)
+    interval_s = config.flood_check_s
+    horizon_min = check_horizon(config.flood_horizon_min)
     stop = threading.Event()
     if interval_s <= 0:
         return stop.set
@@ -369,3 +309,7 @@ def start_watch() -> Callable[[], None]:
 def outlook_json(items: list[Outlook]) -> list[dict[str, Any]]:
     return [o.to_dict() for o in items]
 
+
+def watch_simulated_floods() -> Callable[[], None]:
+    """Activation (the city-safety slice): a local simulator run ends with this watch."""
+    return simulator.watch_floods(warn)

@@ -9,20 +9,26 @@ import logging
 import threading
 from typing import Any
 
-from aicity.core.bus import bus
+from aicity.agents.city_safety import AGENT_ID
+from aicity.agents.city_safety.valves import nearest_valve
+from aicity.core import audit
 from aicity.core.db import database
+from aicity.core.errors import Problem
 from aicity.core.tracing import Tracer
 from aicity.hub.events.models import Event
+from aicity.hub.iot import service
 from aicity.hub.iot.models import Device
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from aicity.security import audit
+from aicity.security import approvals
 
 log = logging.getLogger(__name__)
 
 #: the requester of automatic proposals: an operator-role system principal ("operator:system:city_safety")
 SYSTEM = Principal(Role.operator, department="gas", key_id="system:city_safety")
 _ALARM_KEY = "iot-alarm:"
+#: the agent's skill that an approved proposal runs (`agent.close_gas_valve`), and its name
+VALVE_SKILL, VALVE_LABEL = "close_gas_valve", "关闭燃气阀门"
 #: critical gas alarms raised whose event is not filed yet: alarm id → alarm
 _waiting: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
@@ -52,14 +58,6 @@ def on_event(_topic: str, payload: dict[str, Any]) -> None:
 
 def propose(alarm: dict[str, Any], event_id: str) -> str | None:
     """Queue closing the valve nearest the alarm's sensor; returns the approval id."""
-    from aicity.agents.base import SkillContext
-    from aicity.agents.city_safety.agent import AGENT_ID, build
-    from aicity.agents.city_safety.valves import nearest_valve
-    from aicity.assistant.planner import SubTask
-    from aicity.core.errors import Problem
-    from aicity.hub.iot import service
-    from aicity.security import approvals
-
     try:
         valve = nearest_valve(service.get_device(alarm["device_id"]))
     except Problem as exc:
@@ -68,16 +66,11 @@ def propose(alarm: dict[str, Any], event_id: str) -> str | None:
         return None
     reason = (f"燃气告警 {alarm['id']}（{alarm['message']}）已转事件 {event_id}，"
               f"建议关闭同区最近的阀门 {valve.name or valve.id}（{valve.id}）以隔离泄漏")
-    task = SubTask(agent=AGENT_ID, skill="close_gas_valve", text=reason, score=1.0, confidence=1.0,
-                   params={"valve": valve.id, "sensor": alarm["device_id"], "alarm": alarm["id"], "event": event_id})
+    params = {"valve": valve.id, "sensor": alarm["device_id"], "alarm": alarm["id"], "event": event_id}
     tracer = Tracer("city_safety", SYSTEM.role.value, {"alarm": alarm["id"], "event": event_id})
-    outcome = approvals.submit(task, build().skill("close_gas_valve"), SkillContext(principal=SYSTEM, tracer=tracer,
-                                                                                     may_ask=False))
+    outcome = approvals.submit(AGENT_ID, VALVE_SKILL, params, reason, VALVE_LABEL, SYSTEM, tracer)
     tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
     audit.record("system:city_safety", "city_safety.valve_proposed", alarm["id"],
                  {"event": event_id, "valve": valve.id, "approval": outcome.approval_id})
     return outcome.approval_id
 
-
-bus.subscribe("iot.alarm.raised", on_alarm)
-bus.subscribe("events.reported", on_event)

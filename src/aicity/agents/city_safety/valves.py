@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from aicity.agents.city_safety.flood import WatchPoint, drainage
 from aicity.core.db import database
 from aicity.core.errors import Problem, not_found
-from aicity.hub.events.gazetteer import district_in, districts
+from aicity.hub.geo.drainage import WatchPoint, drainage
+from aicity.hub.geo.gazetteer import district_in, districts
 from aicity.hub.iot import service
 from aicity.hub.iot.models import Alarm, Device
 from aicity.hub.iot.types import DEVICE_TYPES

@@ -35,6 +35,9 @@ class TargetInput(SkillInput):
 
 class LifeEventInput(SkillInput):
     life_event: str | None = Field(default=None, description="life event id, e.g. newborn")
+    policy: str | None = Field(default=None, description="support policy id, e.g. individual_business_support")
+
+
 
 
 # --- consult and guide (咨询导办) -------------------------------------------------------
@@ -80,6 +83,36 @@ def _policy_section(policies: list, cites: CitationList) -> Section:
         mark = render.DEMO_MARK if p.demo_assumptions else ""
         lines.append(f"- **{p.name}**{mark}：{p.summary}" + (f"（{basis}）" if basis else ""))
     return Section(title="可享受的扶持政策", body="\n".join(lines), kind="policies")
+
+
+# --- which policies fit (政策匹配) ------------------------------------------------------------
+
+
+def _policy_routes() -> list[Route]:
+    return [
+        Route(f"{p.name} {p.name} {p.name_en or ''} {' '.join(p.keywords)} {' '.join(p.keywords)} {p.summary}",
+              (("policy", p.id),), tuple(p.audience))
+        for p in catalog.catalog().policies.values()
+    ]
+
+
+def policy_match(inp: LifeEventInput, ctx: SkillContext) -> SkillResult:
+    """The support policy the request fits, with how to apply; the items and bundles it goes with."""
+    policy = catalog.catalog().policies.get(inp.policy or "")
+    if policy is None:
+        return SkillResult(sections=[Section(
+            title="没有找到匹配的政策", kind="policies",
+            body="没能确定符合您情况的扶持政策。请说一下您的身份和情况（例如“刚毕业来本市就业”“新开的个体户”），"
+                 "或在“一网通办”惠企惠民政策专区查询。")])
+    cites = CitationList()
+    sections = [_policy_section([policy], cites)]
+    if policy.how_to_apply:
+        sections.append(Section(title="怎么申请", body=f"{policy.how_to_apply}（受理部门："
+                                f"{identity.department_name(policy.department)}）", kind="policies"))
+    related = [catalog.catalog().items[i].name for i in policy.applies_to if i in catalog.catalog().items][:3]
+    actions = [NextAction(label=f"{name}怎么办", value=f"{name}怎么办？") for name in related[:2]]
+    return SkillResult(sections=sections, citations=cites.citations, departments=[policy.department],
+                       next_actions=actions, data={"policy": policy.id})
 
 
 # --- one-thing bundles (高效办成一件事) ----------------------------------------------------
@@ -240,7 +273,13 @@ def _life_event_routes() -> list[Route]:
             for e in catalog.catalog().life_events.values()]
 
 
+def _proactive_routes() -> list[Route]:
+    return [*_life_event_routes(), *_policy_routes()]
+
+
 def proactive(inp: LifeEventInput, ctx: SkillContext) -> SkillResult:
+    if inp.policy or (not inp.life_event and ctx.mode == "policy"):
+        return policy_match(inp, ctx)
     events = catalog.catalog().life_events
     event = events.get(inp.life_event or "")
     if event is None:
@@ -276,7 +315,7 @@ def build() -> Agent:
         description="政务服务咨询导办、高效办成一件事、申请材料智能预审、生活事件主动服务",
         skills=[
             Skill(
-                id="guide", name="咨询导办", input_model=TargetInput, handler=guide, target_params=("item",),
+                id="guide", modes=("service_guide",), name="咨询导办", input_model=TargetInput, handler=guide, target_params=("item",),
                 cue_priority=50,
                 cues=("怎么办", "怎么申请", "怎么弄", "咋办", "咋弄", "如何办理", "如何申请", "去哪办", "去哪里办", "在哪办",
                       "去哪领", "在哪领", "去哪申请", "在哪申请", "哪里申请", "哪里办", "怎么报名", "要带", "带什么", "带啥", "需要什么材料", "要什么材料", "哪些材料", "多久",
@@ -289,7 +328,7 @@ def build() -> Agent:
                 routes=_item_routes,
             ),
             Skill(
-                id="bundle", name="高效办成一件事", input_model=TargetInput, handler=bundle, target_params=("bundle",),
+                id="bundle", modes=("bundle",), name="高效办成一件事", input_model=TargetInput, handler=bundle, target_params=("bundle",),
                 description="把一件事涉及的多个事项、多个部门合并成一张清单：顺序、材料、时限、政策",
                 examples=["需要办哪些手续", "要跑哪些部门", "一件事怎么办", "开店要办什么证",
                           "What permits do I need to open a shop?"],
@@ -301,7 +340,7 @@ def build() -> Agent:
                 routes=_bundle_routes,
             ),
             Skill(
-                id="precheck", name="智能预审", input_model=TargetInput, handler=precheck, target_params=("item", "bundle"),
+                id="precheck", modes=("precheck",), name="智能预审", input_model=TargetInput, handler=precheck, target_params=("item", "bundle"),
                 description="对照事项要求，判断用户已有的材料还缺什么",
                 examples=["我已经准备了身份证和租房合同还缺什么", "材料齐不齐", "帮我预审一下材料",
                           "I have my ID card, what am I missing?"],
@@ -313,16 +352,19 @@ def build() -> Agent:
                       "is that enough", "anything else i need"),
             ),
             Skill(
-                id="proactive", name="主动服务", input_model=LifeEventInput, handler=proactive, route_weight=0.6,
-                target_params=("life_event",),
-                description="根据用户的人生事件（生孩子、退休、入学、买房、失业…）主动推荐要办的事和可享受的政策",
+                id="proactive", modes=("bundle", "policy"), name="主动服务", input_model=LifeEventInput,
+                handler=proactive, route_weight=0.6,
+                target_params=("life_event", "policy"),
+                mode_targets={"bundle": ("life_event",), "policy": ("policy",)},
+                description="根据用户的人生事件（生孩子、退休、入学、买房、失业…）主动推荐要办的事和可享受的政策；"
+                            "按用户的身份和情况匹配可以享受的扶持、补贴和优惠政策",
                 examples=["家里刚发生一件大事还要办些什么", "接下来还需要办什么", "有什么要提前办的",
                           "What else should I take care of?"],
                 cue_priority=75,
                 cues=("接下来", "后面还要", "还要办什么", "还需要办什么", "还要办哪些", "该办些什么",
                       "有什么要办", "有什么手续要办", "有什么该办", "有啥需要", "提前准备", "要提前办",
                       "需要注意什么", "能申请些什么", "能帮他们申请", "what should i do", "what else should"),
-                routes=_life_event_routes,
+                routes=_proactive_routes,
             ),
         ],
     )

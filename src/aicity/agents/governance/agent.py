@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from aicity.agents.base import (
     Agent,
+    Clarification,
     NextAction,
     RiskLevel,
     Section,
@@ -26,15 +27,35 @@ from aicity.agents.governance.lifecycle_chat import (
 )
 from aicity.core.ids import utcnow
 from aicity.core.text import normalize
-from aicity.hub.events import gazetteer, insights
+from aicity.hub.events import briefing, insights
 from aicity.hub.events import service as events
 from aicity.hub.events.classify import categories, classify
 from aicity.hub.events.lifecycle import OPEN_STATES, Status
+from aicity.hub.geo import gazetteer
 from aicity.identity import service as identity
 from aicity.identity.models import STAFF_ROLES
 
+#: what a report without a place is asked, once
+WHERE_QUESTION = "问题发生在哪里？请告诉我街道和门牌号、小区名称或附近的地标，我再为您登记派单。"
+
+
+def _ask_where(text: str) -> SkillResult:
+    """A report that names no place: say where it will go and ask where it is (once)."""
+    guess = classify(text)
+    name = categories()[guess.category].name
+    return SkillResult(
+        sections=[Section(title="还需要地点", kind="clarify",
+                          body=f"这个问题会登记为“{name}”事件，派往**{identity.department_name(guess.department)}**处理。"
+                               "请补充具体地点；如有人员危险，请立即拨打 110 / 119 / 120。")],
+        departments=[guess.department],
+        clarification=Clarification(slot="location", question=WHERE_QUESTION),
+        data={"category": guess.category},
+    )
+
 
 def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    if ctx.may_ask and gazetteer.resolve(inp.text) is None:
+        return _ask_where(inp.text)
     # a citizen in chat is known by the session; staff by their key
     filed = events.report(inp.text, source="assistant", reporter=events.Reporter(ref=session_reporter(ctx)),
                           idempotency_key=f"assistant:{ctx.tracer.id}")
@@ -201,6 +222,10 @@ def _ranking_table(title: str, rows: list[dict]) -> str:
 
 
 def hotspot_insight(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    if _BRIEFING_WORDS.search(inp.text) and gazetteer.district_in(inp.text) is None:
+        return SkillResult(sections=[_daily_briefing()], next_actions=[
+            NextAction(label="日报网页版", kind="link", value="/api/v1/events/briefing?format=html"),
+            NextAction(label="城市安全态势", value="现在有多少燃气和内涝告警")])
     filters, labels = parse_question(inp.text)
     if filters.since is None:  # hotspots are about a recent time: the last week unless told
         filters = replace(filters, since=insights.local_day(insights.today() - timedelta(days=6))[0])
@@ -233,6 +258,18 @@ def hotspot_insight(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     )
 
 
+#: an official asking for the day's overall picture (日报, 要情) gets the daily briefing first
+_BRIEFING_WORDS = re.compile(r"日报|简报|要情|运行情况|运行态势|briefing", re.IGNORECASE)
+
+
+def _daily_briefing() -> Section:
+    """Today's city-operations briefing (城市运行日报): the figures, hotspots, urgent and overdue
+    events, each department's backlog."""
+    report = insights.briefing()
+    body = briefing.markdown(report).split("\n", 1)[1].replace("\n## ", "\n### ").strip()
+    return Section(title=f"城市运行日报 {report['date']}", body=body, kind="briefing")
+
+
 def build() -> Agent:
     return Agent(
         id="governance",
@@ -241,7 +278,7 @@ def build() -> Agent:
         description="市民反映的城市问题（路灯、井盖、积水、噪声、燃气等）登记为事件并派往责任部门",
         skills=[
             Skill(
-                id="report_event", name="事件上报", input_model=SkillInput, handler=report_event,
+                id="report_event", modes=("report",), name="事件上报", input_model=SkillInput, handler=report_event,
                 risk=RiskLevel.write,
                 description="把市民反映的具体问题登记为城市事件，自动分类、定位并派单，返回事件编号",
                 examples=["帮我报修一下，幸福路12号的路灯不亮了", "我要反映小区门口垃圾堆了好几天",
@@ -251,7 +288,7 @@ def build() -> Agent:
                       "麻烦派人", "派人来", "please send someone", "report this", "file a report"),
             ),
             Skill(
-                id="event_query", name="事件查询", input_model=SkillInput, handler=event_query,
+                id="event_query", modes=("data",), name="事件查询", input_model=SkillInput, handler=event_query,
                 roles=STAFF_ROLES_IDS,
                 description="为城市管理者按区域、类别、状态、时间查询城市事件，列出事件编号并计数",
                 examples=["东湖区现在有哪些未处理的积水事件", "光谷区这个月有多少井盖事件", "哪些事件超时了",
@@ -263,17 +300,18 @@ def build() -> Agent:
                 route_weight=0.6,
             ),
             Skill(
-                id="hotspot_insight", name="热点与趋势", input_model=SkillInput, handler=hotspot_insight,
+                id="hotspot_insight", modes=("data", "briefing"), name="热点与趋势", input_model=SkillInput, handler=hotspot_insight,
                 roles=STAFF_ROLES_IDS,
-                description="为城市管理者分析事件热点（类别、区域、地点）和显著上升的趋势",
-                examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析"],
+                description="为城市管理者分析事件热点（类别、区域、地点）和显著上升的趋势；问今天的全市运行日报时给出日报",
+                examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析",
+                          "今天的城市运行日报"],
                 cue_priority=88,
                 cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出"),
                 cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势"),
                 route_weight=0.6,
             ),
             Skill(
-                id="event_status", name="事件进度", input_model=SkillInput, handler=event_status,
+                id="event_status", modes=("event_status",), name="事件进度", input_model=SkillInput, handler=event_status,
                 description="查询事件的处理进度：状态、责任部门、处理时限和办理过程；市民查自己在本次对话中上报的事件，"
                             "工作人员按事件编号查询",
                 examples=["我报修的路灯处理得怎么样了", "我反映的问题有进展吗", "evt_01 现在什么状态",
@@ -285,7 +323,7 @@ def build() -> Agent:
                 route_weight=0.5,
             ),
             Skill(
-                id="event_action", name="事件办理", input_model=SkillInput, handler=event_action,
+                id="event_action", modes=("event_status", "city_action"), name="事件办理", input_model=SkillInput, handler=event_action,
                 risk=RiskLevel.write,
                 description="工作人员按事件编号派单、受理、开始处理、办结、退回、结案、重新打开；"
                             "市民确认自己上报的已处置事件结案或要求重新办理",

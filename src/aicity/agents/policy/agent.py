@@ -6,6 +6,7 @@ from pydantic import Field
 
 from aicity.agents.base import Agent, Route, Section, Skill, SkillContext, SkillInput, SkillResult
 from aicity.hub.knowledge import service as knowledge
+from aicity.hub.knowledge.extractive import extractive_answer
 
 #: how many articles an answer quotes
 QUOTED_ARTICLES = 3
@@ -22,8 +23,9 @@ def _law_routes() -> list[Route]:
 
 def answer_from_kb(inp: LegalQuestion, ctx: SkillContext, docs: set[str] | None = None,
                    title: str = "法规依据") -> SkillResult:
-    """Quote the best-matching passages the caller may read (only from `docs` when given)."""
-    found = knowledge.answer(inp.text, ctx.principal, top_k=inp.top_k, docs=docs)
+    """The rule first, then the governing provision quoted and the other passages found (only from
+    `docs` when given); a superseded or overridden provision is never presented as the rule."""
+    found = extractive_answer(inp.text, ctx.principal, top_k=inp.top_k, docs=docs)
     if not found.citations:
         return SkillResult(sections=[Section(title=title, kind="legal",
                                              body="知识库中没有找到与问题相关的条文，建议咨询12345政务服务热线。")])
@@ -44,7 +46,7 @@ def build() -> Agent:
         description="依据法律法规知识库回答政策法规问题，逐条引用原文",
         skills=[
             Skill(
-                id="legal_qa", name="法规问答", input_model=LegalQuestion, handler=legal_qa,
+                id="legal_qa", modes=("legal",), name="法规问答", input_model=LegalQuestion, handler=legal_qa,
                 description="检索法律法规原文并引用条款回答",
                 examples=["法律是怎么规定的", "违反规定会怎么处罚", "有没有法律依据", "罚款多少", "合法吗",
                           "法律责任是什么", "What does the law say about this?", "Is it legal to"],

@@ -18,6 +18,8 @@ class LegalRef(_Strict):
     doc: str
     article: str
     paragraph: int | None = Field(default=None, ge=1)
+    #: words of the article that state what the entry claims from it; checked against the article on load
+    quote: str | None = Field(default=None, min_length=2)
 
 
 class Material(_Strict):
@@ -29,6 +31,8 @@ class Material(_Strict):
 class TimeLimit(_Strict):
     statutory: str | None = None
     statutory_days: int | None = Field(default=None, ge=0)
+    #: the rule outside the bundled corpus that sets `statutory_days` (else a cited article must state it)
+    outside_corpus: str | None = None
     committed_days: int | None = Field(default=None, ge=0)
     note: str | None = None
 
@@ -122,3 +126,36 @@ class LifeEvent(_Strict):
     tag: str | None = None
     triggers: list[str]
     suggestions: list[Suggestion]
+
+
+# --- HTTP answers (read models) ---
+
+
+class ItemSummary(BaseModel):
+    """One line of the item list."""
+
+    id: str
+    name: str
+    department: str
+    channels: list[Channel]
+
+
+class BundleSummary(BaseModel):
+    """One line of the bundle list: the items it joins, by id."""
+
+    id: str
+    name: str
+    items: list[str]
+
+
+class CatalogStats(BaseModel):
+    """Figures an official reads about the catalog."""
+
+    items: int
+    bundles: int
+    departments: int
+    per_department: dict[str, int] = Field(description="事项数 per department, most first")
+    online_items: int
+    online_share: float
+    commitment_items: int
+    avg_time_cut: float = Field(description="承诺时限比法定时限平均缩短的比例 mean cut of the time limit")

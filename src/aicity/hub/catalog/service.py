@@ -13,9 +13,11 @@ from sqlalchemy import delete, select
 from aicity.core.bus import bus
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, not_found
+from aicity.core.text import normalize
 from aicity.hub.catalog.models import CatalogEntry
 from aicity.hub.catalog.schemas import Bundle, LegalRef, LifeEvent, Policy, ServiceItem
 from aicity.hub.knowledge import service as knowledge
+from aicity.hub.knowledge.chunking import to_chinese_numeral
 
 
 class CatalogError(Problem):
@@ -95,16 +97,75 @@ def read_catalog_dir(directory: Path) -> Catalog:
     return catalog
 
 
+def _squash(text: str) -> str:
+    return "".join(normalize(text).split())
+
+
+def deadline_terms(days: int) -> list[str]:
+    """How a statutory deadline of `days` days is written in a law: 30日, 三十日, 20个工作日 …"""
+    if days == 0:
+        return ["当场"]
+    numbers = {str(days), to_chinese_numeral(days)}
+    return [f"{n}{unit}" for n in numbers for unit in ("日", "个工作日", "天")]
+
+
+@dataclass
+class CitationCheck:
+    """What loading checked: refs whose article exists, refs whose claim (a declared quote, or
+    the item's statutory deadline) was found in the article text, and the problems."""
+
+    refs: int = 0
+    claims_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def check_citations(catalog: Catalog) -> CitationCheck:
+    """Every cited article must exist; a ref's declared quote must be in its article; an item's
+    statutory deadline must be stated by one of the articles it cites (unless the item names the
+    rule outside the corpus that sets it)."""
+    report = CitationCheck()
+    texts: dict[tuple[str, str, int | None], str | None] = {}
+
+    def text_of(ref: LegalRef) -> str | None:
+        key = (ref.doc, ref.article, ref.paragraph)
+        if key not in texts:
+            cited = knowledge.get_article(ref.doc, ref.article, ref.paragraph)
+            texts[key] = _squash(cited.text) if cited else None
+        return texts[key]
+
+    for owner, ref in catalog.legal_refs():
+        report.refs += 1
+        text = text_of(ref)
+        if text is None:
+            report.problems.append(f"{owner}: 《{ref.doc}》{ref.article} 不在知识库中 not in the knowledge base")
+        elif ref.quote is not None:
+            if _squash(ref.quote) in text:
+                report.claims_checked += 1
+            else:
+                report.problems.append(f"{owner}: 《{ref.doc}》{ref.article} 中没有“{ref.quote}” the cited article "
+                                       "does not say what the entry quotes")
+    for item in catalog.items.values():
+        days, limit = item.time_limit.statutory_days, item.time_limit
+        if days is None or limit.outside_corpus:
+            continue
+        terms = [_squash(t) for t in deadline_terms(days)]
+        stating = [r for r in item.legal_basis if (text_of(r) or "") and any(t in (text_of(r) or "") for t in terms)]
+        if stating:
+            report.claims_checked += sum(1 for r in stating if r.quote is None)
+        else:
+            cited = "、".join(f"《{r.doc}》{r.article}" for r in item.legal_basis) or "（无）"
+            report.problems.append(f"{item.id}: 法定时限 {days} 日不见于所引条文 {cited} — statutory deadline not stated by "
+                                   "any cited article (cite the one that sets it, or name it in time_limit.outside_corpus)")
+    return report
+
+
 def store_catalog(catalog: Catalog, departments: set[str]) -> None:
-    """Replace the stored catalog with `catalog` after checking every reference and citation."""
+    """Replace the stored catalog with `catalog` after checking every reference and citation:
+    a wrong article (missing, or not saying what the entry claims from it) fails the load."""
     catalog.validate_references(departments)
-    missing = [
-        f"{owner}: {ref.doc} {ref.article}"
-        for owner, ref in catalog.legal_refs()
-        if knowledge.get_article(ref.doc, ref.article, ref.paragraph) is None
-    ]
-    if missing:
-        raise CatalogError("法律依据在知识库中找不到 legal basis not in the knowledge base: " + "; ".join(missing[:20]))
+    problems = check_citations(catalog).problems
+    if problems:
+        raise CatalogError("法律依据与条文不符 legal basis does not match the article text: " + "; ".join(problems[:20]))
     with database().session() as s:
         s.execute(delete(CatalogEntry))
         for kind, entries in (

@@ -14,9 +14,18 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from aicity.core.errors import PROBLEM_RESPONSES, forbidden
-from aicity.hub.events import gazetteer, insights, service
+from aicity.hub.events import insights, service
 from aicity.hub.events.briefing import MEDIA_TYPES, render
 from aicity.hub.events.classify import categories
+from aicity.hub.events.schemas import (
+    Briefing,
+    DistrictCollection,
+    EventHistoryView,
+    EventList,
+    EventView,
+    ReportedEvent,
+)
+from aicity.hub.geo import gazetteer
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -67,7 +76,8 @@ def _reporter(principal: Principal | None, token: str | None) -> str | None:
     return service.reporter_from_token(token) if principal is None and token else None
 
 
-@router.post("", status_code=201, summary="上报事件 Report a city problem")
+@router.post("", status_code=201, response_model=ReportedEvent, response_model_exclude_unset=True,
+             summary="上报事件 Report a city problem")
 def report(body: ReportRequest, response: Response, principal: Caller, idempotency_key: IdempotencyKey = None,
            x_reporter_token: ReporterToken = None) -> dict[str, Any]:
     issued: str | None = None
@@ -93,7 +103,7 @@ def report(body: ReportRequest, response: Response, principal: Caller, idempoten
     return out
 
 
-@router.get("", summary="事件列表 List events")
+@router.get("", response_model=EventList, summary="事件列表 List events")
 def list_events(
     principal: Caller,
     x_reporter_token: ReporterToken = None,
@@ -115,7 +125,7 @@ def list_categories() -> list[dict[str, str]]:
     return [{"id": c.id, "name": c.name, "department": c.department} for c in categories().values()]
 
 
-@router.get("/districts", summary="辖区边界 The city's districts (GeoJSON)")
+@router.get("/districts", response_model=DistrictCollection, summary="辖区边界 The city's districts (GeoJSON)")
 def list_districts() -> dict[str, Any]:
     """The demo city's district polygons as a GeoJSON FeatureCollection (the console draws its map from it)."""
     return {"type": "FeatureCollection", "features": [
@@ -124,7 +134,8 @@ def list_districts() -> dict[str, Any]:
         for d in gazetteer.districts()]}
 
 
-@router.get("/briefing", summary="城市运行日报（工作人员）The daily city-operations briefing (staff)",
+@router.get("/briefing", response_model=Briefing,
+            summary="城市运行日报（工作人员）The daily city-operations briefing (staff)",
             responses={200: {"content": {"text/markdown": {}, "text/html": {}}}})
 def briefing(
     principal: Caller,
@@ -139,18 +150,19 @@ def briefing(
     return Response(render(report, fmt), media_type=MEDIA_TYPES[fmt])
 
 
-@router.get("/{event_id}", summary="事件详情 One event")
+@router.get("/{event_id}", response_model=EventView, summary="事件详情 One event")
 def get_event(event_id: str, principal: Caller, x_reporter_token: ReporterToken = None) -> dict[str, Any]:
     return service.event_json(service.get(event_id, _viewer(principal), _reporter(principal, x_reporter_token)))
 
 
-@router.get("/{event_id}/history", summary="事件时间线 An event's history")
+@router.get("/{event_id}/history", response_model=EventHistoryView, summary="事件时间线 An event's history")
 def get_history(event_id: str, principal: Caller, x_reporter_token: ReporterToken = None) -> dict[str, Any]:
     rows = service.history(event_id, _viewer(principal), _reporter(principal, x_reporter_token))
     return {"id": event_id, "history": [service.history_json(r) for r in rows]}
 
 
-@router.post("/{event_id}/transitions", summary="处置事件 Act on an event (409 lists the allowed actions)",
+@router.post("/{event_id}/transitions", response_model=EventView,
+             summary="处置事件 Act on an event (409 lists the allowed actions)",
              responses={409: {"description": "当前状态不允许此操作；allowed_actions 列出可执行的操作",
                               "content": PROBLEM_RESPONSES[400]["content"]}})
 def transition(event_id: str, body: TransitionRequest, principal: Caller,
@@ -160,6 +172,7 @@ def transition(event_id: str, body: TransitionRequest, principal: Caller,
     return service.event_json(event)
 
 
-@router.post("/{event_id}/correction", summary="纠正事件类别（工作人员）Correct an event's category")
+@router.post("/{event_id}/correction", response_model=EventView,
+             summary="纠正事件类别（工作人员）Correct an event's category")
 def correction(event_id: str, body: CorrectionRequest, principal: Caller) -> dict[str, Any]:
     return service.event_json(service.record_correction(event_id, body.category, _viewer(principal)))

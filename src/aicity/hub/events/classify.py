@@ -324,6 +324,11 @@ def classifier() -> Classifier:
         return _current["classifier"]
 
 
+def warm_up() -> None:
+    """Train at server start, not on the first citizen's report (the events slice's start-up)."""
+    classifier()
+
+
 def classify(text: str) -> Classification:
     """Category, department, priority and confidence of a citizen's report; an empty text is a
     400 problem."""

@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message, run_batch
+from aicity.core.cli import fail, open_city, print_json, problem_message, run_batch
 from aicity.core.errors import Problem
 from aicity.hub.events import classify as classifier
-from aicity.hub.events.gazetteer import resolve
 from aicity.hub.events.manage_cli import app as manage_app
+from aicity.hub.geo.gazetteer import resolve
 
 app = typer.Typer(help="统一事件管理 unified event management", no_args_is_help=True)
 

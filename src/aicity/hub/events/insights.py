@@ -24,10 +24,10 @@ from sqlalchemy import select
 
 from aicity.core.db import database
 from aicity.core.ids import utcnow
-from aicity.hub.events import gazetteer
 from aicity.hub.events.classify import categories
 from aicity.hub.events.lifecycle import OPEN_STATES, Status, as_utc
 from aicity.hub.events.models import Event, EventHistory
+from aicity.hub.geo import gazetteer
 from aicity.identity.service import department_name
 
 #: the demo city's local time

@@ -29,12 +29,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.db import database
 from aicity.core.errors import Problem, bad_request
 from aicity.core.ids import utcnow
 from aicity.hub.events.models import Event, EventHistory
-from aicity.security import audit
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,19 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, not_found
+from aicity.core.errors import PROBLEM_RESPONSES, Problem, bad_request, not_found
 from aicity.hub.events import service
 from aicity.hub.events.classify import Category, categories
 from aicity.hub.events.lifecycle import as_utc
 from aicity.hub.events.models import Event, EventHistory
+from aicity.hub.events.schemas import (
+    Open311Created,
+    Open311Discovery,
+    Open311Error,
+    Open311Request,
+    Open311Service,
+    Open311ServiceDefinition,
+)
 from aicity.identity.service import department_name
 from aicity.security import pii
 
@@ -98,6 +106,21 @@ class Open311Route(APIRoute):
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
 
+_XML = {"schema": {"type": "string", "description": "the same fields as XML elements"}}
+#: failures answer Open311's own error list (in the request's format), never problem+json
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": doc["description"], "content": {
+        "application/json": {"schema": {"type": "array", "items": Open311Error.model_json_schema()}},
+        "text/xml": _XML}}
+    for status, doc in PROBLEM_RESPONSES.items()
+}
+
+
+def _documented(model: Any, status: int = 200) -> dict[str, Any]:
+    """A route's OpenAPI: `model` in JSON (`.json`) or as XML elements (`.xml`), Open311's errors."""
+    return {"response_model": model, "responses": {status: {"content": {"text/xml": _XML}}, **_ERRORS}}
+
+
 def _check(fmt: str) -> str:
     if fmt not in FORMATS:
         raise not_found(f"不支持的格式 unsupported format '.{fmt}'; use .json or .xml")
@@ -106,7 +129,7 @@ def _check(fmt: str) -> str:
 
 # --- discovery and services ------------------------------------------------------------------
 
-@router.get("/discovery.{fmt}", summary="Open311 discovery")
+@router.get("/discovery.{fmt}", summary="Open311 discovery", **_documented(Open311Discovery))
 def discovery(fmt: str, request: Request) -> Response:
     url = str(request.base_url).rstrip("/") + router.prefix + "/"
     return render(_check(fmt), "discovery", {
@@ -122,12 +145,14 @@ def _service(category: Category) -> dict[str, Any]:
             "metadata": False, "type": "realtime", "keywords": "", "group": department_name(category.department)}
 
 
-@router.get("/services.{fmt}", summary="Open311 service list (our event categories)")
+@router.get("/services.{fmt}", summary="Open311 service list (our event categories)",
+            **_documented(list[Open311Service]))
 def services(fmt: str) -> Response:
     return render(_check(fmt), "services", [_service(c) for c in categories().values()])
 
 
-@router.get("/services/{code}.{fmt}", summary="Open311 service definition")
+@router.get("/services/{code}.{fmt}", summary="Open311 service definition",
+            **_documented(Open311ServiceDefinition))
 def service_definition(code: str, fmt: str) -> Response:
     _check(fmt)
     if code not in categories():
@@ -146,7 +171,8 @@ def _float(name: str, value: str | None) -> float | None:
         raise bad_request(f"{name} 不是数字 '{name}' is not a number") from None
 
 
-@router.post("/requests.{fmt}", status_code=201, summary="Open311 create a service request (form-encoded)")
+@router.post("/requests.{fmt}", status_code=201, summary="Open311 create a service request (form-encoded)",
+             **_documented(list[Open311Created], 201))
 def create_request(
     fmt: str,
     service_code: Annotated[str | None, Form()] = None,
@@ -229,7 +255,8 @@ def _requests(events: list[Event]) -> list[dict[str, Any]]:
     return [_request(e, notes.get(e.id, "")) for e in events]
 
 
-@router.get("/requests.{fmt}", summary="Open311 service requests (filters: ids, codes, status, dates)")
+@router.get("/requests.{fmt}", summary="Open311 service requests (filters: ids, codes, status, dates)",
+            **_documented(list[Open311Request]))
 def list_requests(
     fmt: str,
     service_request_id: str | None = None,
@@ -263,7 +290,8 @@ def list_requests(
     return render(fmt, "service_requests", _requests(events))
 
 
-@router.get("/requests/{request_id}.{fmt}", summary="Open311 one service request")
+@router.get("/requests/{request_id}.{fmt}", summary="Open311 one service request",
+            **_documented(list[Open311Request]))
 def get_request(request_id: str, fmt: str) -> Response:
     _check(fmt)
     with database().session() as s:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from aicity.cli_support import fail, open_city
+from aicity.core.cli import fail, open_city
 from aicity.hub.events import insights
 from aicity.hub.events.briefing import render
 

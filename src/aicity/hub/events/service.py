@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import bad_request, forbidden, not_found
 from aicity.core.ids import new_id, secret_digest, utcnow
-from aicity.hub.events import gazetteer
 from aicity.hub.events.classify import (
     Classification,
     categories,
@@ -40,6 +40,7 @@ from aicity.hub.events.lifecycle import (
     start,
 )
 from aicity.hub.events.models import Event, EventHistory, EventReporter
+from aicity.hub.geo import gazetteer
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, department_name, list_departments
 
@@ -169,11 +170,13 @@ def _replay(s: Session, key: str) -> ReportResult | None:
 
 def report(text: str, source: str, reporter: Reporter, location: str | None = None, lat: float | None = None,
            lon: float | None = None, category: str | None = None, idempotency_key: str | None = None,
-           media: list[str] | None = None, title: str | None = None) -> ReportResult:
+           media: list[str] | None = None, title: str | None = None, urgent: str | None = None) -> ReportResult:
     """File a report. A duplicate of an open event (same category, within 200 m or at the same
     address, within 24 h) is kept as a `merged` row and its reporter joins the open event; a
     confident classification is dispatched to its department at once, the rest wait in the
-    human dispatch queue (`reported`). The same idempotency key returns the first result."""
+    human dispatch queue (`reported`). The same idempotency key returns the first result.
+    `urgent` (a reason, e.g. the assistant's emergency detector's hazard) makes the event urgent
+    whatever the urgency rules say."""
     if source not in SOURCES:
         raise bad_request(f"未知来源 unknown source '{source}'; sources: {', '.join(SOURCES)}", "unknown-source")
     if not reporter.ref or len(reporter.ref) > REF_CHARS:
@@ -185,6 +188,8 @@ def report(text: str, source: str, reporter: Reporter, location: str | None = No
                 return earlier
     place = _place(text, location, lat, lon)
     judged = _classification(text, category)  # an empty or over-long text is a 400 / 413 problem here
+    if urgent and urgent not in judged.urgent_reasons:
+        judged = replace(judged, priority="urgent", urgent_reasons=[*judged.urgent_reasons, urgent])
     text = text.strip()
     now = utcnow()
     actor = f"{source}:{reporter.ref}"
@@ -267,13 +272,25 @@ def _check_action(s: Session, event: Event, action: str, principal: Principal, r
         raise forbidden("上报人只能确认办结（close）或要求重办（reopen）自己上报的已处理事件 "
                         "a reporter may only close or reopen their own resolved event")
     if is_dispatcher(principal):
-        if action in _DISPATCH_ACTIONS:
-            return
-        raise forbidden(f"指挥调度只能执行 {', '.join(sorted(_DISPATCH_ACTIONS))} / dispatchers may not '{action}'")
+        if action not in _DISPATCH_ACTIONS:
+            raise forbidden(f"指挥调度只能执行 {', '.join(sorted(_DISPATCH_ACTIONS))} / dispatchers may not '{action}'")
+        if not _may_dispatch(principal, event):
+            raise forbidden(f"事件 {event.id} 属于部门 {event.department}；按 redispatch_policy，部门工作人员只能处置本部门的事件 "
+                            f"/ under redispatch_policy an official acts on their own department's events only")
+        return
     if principal.role == Role.operator and principal.department == event.department and action in _DEPARTMENT_ACTIONS:
         return
     raise forbidden(f"事件 {event.id} 属于部门 {event.department}，当前身份无权执行 {action} "
                     f"/ not allowed to '{action}' an event of department '{event.department}'")
+
+
+def _may_dispatch(principal: Principal, event: Event) -> bool:
+    """`redispatch_policy`: with `own_department` (the default) an official who belongs to a
+    department dispatches, rejects, closes and reopens only that department's events; the city's
+    dispatch centre (officials and operators of no department) and admins act on any; with `any`
+    every official does."""
+    return (settings().redispatch_policy == "any" or principal.department is None
+            or principal.department == event.department)
 
 
 def _event(s: Session, event_id: str) -> Event:

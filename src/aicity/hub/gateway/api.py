@@ -16,11 +16,22 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from aicity.core.errors import Problem, forbidden, not_found, unauthorized
+from aicity.core.bodies import iso_date
+from aicity.core.errors import Problem, bad_request, forbidden, not_found, unauthorized
 from aicity.hub.gateway import service
 from aicity.hub.gateway.metering import OVERHEAD
 from aicity.hub.gateway.providers import UpstreamError
 from aicity.hub.gateway.router import CallContext, Served
+from aicity.hub.gateway.schemas import (
+    ChatCompletion,
+    EmbeddingList,
+    GatewayConfigView,
+    GatewayHealth,
+    GatewayKeyCreated,
+    GatewayKeyView,
+    ModelList,
+    UsageReport,
+)
 from aicity.identity import service as identity
 from aicity.identity.api import Caller, bearer, require_admin
 from aicity.identity.models import Role
@@ -40,6 +51,10 @@ def register_local_model(model_id: str, handler: LocalModel) -> None:
     _local_models[model_id] = handler
 
 
+def unregister_local_model(model_id: str) -> None:
+    _local_models.pop(model_id, None)
+
+
 class ChatCompletionRequest(BaseModel):
     """OpenAI chat completion request; fields not named here pass through to the upstream."""
 
@@ -55,6 +70,19 @@ class EmbeddingRequest(BaseModel):
     input: str | list[str] = Field(description="text or texts to embed")
     input_type: str = Field(default="passage", pattern="^(passage|query)$",
                             description="passage (documents) or query (search requests); e5-style models differ")
+
+
+#: token limits a request may set: a whole number from 1 up
+_TOKEN_LIMITS = ("max_tokens", "max_completion_tokens")
+
+
+def _check_limits(body: ChatCompletionRequest) -> None:
+    """400 for a token limit that is not a positive whole number (OpenAI answers 400 too)."""
+    extra = body.model_extra or {}
+    for name in _TOKEN_LIMITS:
+        value = extra.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise bad_request(f"{name} 必须是正整数 must be a positive integer", "invalid-max-tokens")
 
 
 def _presented(authorization: str | None, x_api_key: str | None) -> str | None:
@@ -85,7 +113,9 @@ def any_valid_key(authorization: Annotated[str | None, Header()] = None,
         identity.authenticate(key)
 
 
-@v1.get("/models", summary="模型列表 OpenAI-compatible model list", dependencies=[Depends(any_valid_key)])
+@v1.get("/models",
+        response_model=ModelList,
+        summary="模型列表 OpenAI-compatible model list", dependencies=[Depends(any_valid_key)])
 def models() -> dict:
     local = [{"id": m, "object": "model", "created": 0, "owned_by": "aicity"} for m in _local_models]
     groups = [{"id": g, "object": "model", "created": 0, "owned_by": "aicity-gateway"}
@@ -93,8 +123,11 @@ def models() -> dict:
     return {"object": "list", "data": local + groups}
 
 
-@v1.post("/chat/completions", summary="对话补全 OpenAI-compatible chat completions")
+@v1.post("/chat/completions", response_model=ChatCompletion, summary="对话补全 OpenAI-compatible chat completions",
+         responses={200: {"description": "补全；stream=true 时为 SSE 分块 a completion, or SSE chunks when streaming",
+                          "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
+    _check_limits(body)
     local = _local_models.get(body.model)
     if local is not None:
         return await local(body.model_dump(), request)
@@ -141,7 +174,7 @@ def _served_headers(served: Served) -> dict[str, str]:
             "X-Aicity-Attempts": str(len(served.attempts) + 1)}
 
 
-@v1.post("/embeddings", summary="向量 OpenAI-compatible embeddings")
+@v1.post("/embeddings", response_model=EmbeddingList, summary="向量 OpenAI-compatible embeddings")
 async def embeddings(body: EmbeddingRequest, ctx: Annotated[CallContext, Depends(gateway_caller)]) -> Response:
     t0 = time.perf_counter()
     texts = [body.input] if isinstance(body.input, str) else body.input
@@ -152,18 +185,20 @@ async def embeddings(body: EmbeddingRequest, ctx: Annotated[CallContext, Depends
     return JSONResponse(served.data, headers=_served_headers(served))
 
 
-@router.get("/health", summary="网关健康 Gateway health")
+@router.get("/health", response_model=GatewayHealth, summary="网关健康 Gateway health")
 def health() -> dict:
     return service.gateway().health()
 
 
-@router.get("/config", summary="网关配置（管理员）Gateway configuration")
+@router.get("/config", response_model=GatewayConfigView, summary="网关配置（管理员）Gateway configuration")
 def get_config(_: Admin) -> dict:
     config, source = service.current_config()
     return {"source": source, **config.public()}
 
 
-@router.put("/config", summary="修改网关配置（管理员，立即生效）Replace the configuration at run time")
+@router.put("/config",
+            response_model=GatewayConfigView,
+            summary="修改网关配置（管理员，立即生效）Replace the configuration at run time")
 def put_config(body: dict[str, Any], admin: Admin) -> dict:
     config = service.set_config(body, actor=admin.actor)
     return {"source": "runtime", **config.public()}
@@ -184,13 +219,14 @@ class KeyRequest(BaseModel):
     monthly_token_budget: int | None = Field(default=None, ge=1)
 
 
-@router.post("/keys", status_code=201, summary="创建网关密钥（管理员）Create a gateway key")
+@router.post("/keys", status_code=201,
+             response_model=GatewayKeyCreated, summary="创建网关密钥（管理员）Create a gateway key")
 def create_key(body: KeyRequest, admin: Admin) -> dict:
     key, plaintext = service.create_key(**body.model_dump(), actor=admin.actor)
     return {**service.key_public(key), "key": plaintext}
 
 
-@router.get("/keys", summary="网关密钥列表（管理员）")
+@router.get("/keys", response_model=list[GatewayKeyView], summary="网关密钥列表（管理员）")
 def list_keys(_: Admin) -> list[dict]:
     return [service.key_public(k) for k in service.list_keys()]
 
@@ -201,8 +237,8 @@ def revoke_key(key_id: str, admin: Admin) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/usage", summary="用量计量（运营/管理员）Metered usage")
+@router.get("/usage", response_model=UsageReport, summary="用量计量（运营/管理员）Metered usage")
 def usage(principal: Caller, since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None) -> dict:
     if principal is None or principal.role not in (Role.admin, Role.operator):
         raise forbidden("需要运营或管理员 API key / operator or admin key required")
-    return {"rows": service.gateway().meter.report(since)}
+    return {"rows": service.gateway().meter.report(iso_date(since, "since"))}

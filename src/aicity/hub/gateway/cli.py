@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from aicity.cli_support import fail, open_city, print_json, problem_message
+from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
 from aicity.hub.gateway import service
 

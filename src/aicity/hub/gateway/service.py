@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from aicity.core import audit, egress
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
@@ -26,7 +27,6 @@ from aicity.hub.gateway.models import GatewayKey
 from aicity.hub.gateway.quotas import KeyInfo
 from aicity.hub.gateway.router import CallContext, Gateway, Served
 from aicity.hub.gateway.schemas import Deployment, GatewayConfig, Provider
-from aicity.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,13 @@ def set_config(raw: dict[str, Any], actor: str = "system") -> GatewayConfig:
         config = GatewayConfig.model_validate(raw)
     except ValidationError as exc:
         raise Problem(422, "网关配置不合法 Invalid gateway configuration", str(exc), "gateway-config") from None
+    for deployment in config.deployments:
+        if deployment.base_url:
+            try:
+                egress.check_url(deployment.base_url)
+            except egress.EgressDenied as exc:
+                raise Problem(422, "网关配置不合法 Invalid gateway configuration",
+                              f"deployment {deployment.name}: {exc}", "egress-denied") from None
     set_meta(_RUNTIME_CONFIG, config.model_dump_json())
     _reconfigure(with_defaults(config))
     audit.record(actor, "gateway.config.set", "gateway", {"deployments": [d.name for d in config.deployments],

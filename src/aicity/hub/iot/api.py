@@ -27,13 +27,26 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from aicity.agents.city_safety.agent import request_command
 from aicity.core.errors import Problem, forbidden, unauthorized
 from aicity.hub.events.service import actor_name
 from aicity.hub.iot import commands, rules, service, video
-from aicity.hub.iot.schemas import BatchBody, ReadingBody
+from aicity.hub.iot.schemas import (
+    AlarmView,
+    BatchBody,
+    CommandMessage,
+    CommandQueued,
+    CommandView,
+    DeviceCreated,
+    DeviceView,
+    FrameHealth,
+    IngestResult,
+    ReadingBody,
+    ReadingView,
+    RuleView,
+)
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.identity.api import Caller
+from aicity.identity.models import OPERATOR_ROLES
 from aicity.identity.service import Principal
 from aicity.security import approvals
 
@@ -79,49 +92,61 @@ def _staff(principal: Principal | None) -> str:
     return actor_name(principal)
 
 
+def _writer(principal: Principal | None) -> str:
+    """Changing devices, rules, readings or alarms: operators and admins, as on NGSI-LD
+    (`hub/twin/access.py`); officials read."""
+    actor = _staff(principal)
+    if principal is None or principal.role not in OPERATOR_ROLES:
+        raise forbidden("仅限运维人员和管理员；工作人员可查看 operators and admins only; officials read")
+    return actor
+
+
 def _created(device: Any, credential: str) -> dict[str, Any]:
     return {"device": service.device_json(device), "credential": credential,
             "note": "凭证只显示这一次，请妥善保存 the credential is shown this once"}
 
 
-@router.post("/provision", status_code=201, summary="设备自助注册 Provision a device with the provisioning key")
+@router.post("/provision", status_code=201,
+             response_model=DeviceCreated,
+             summary="设备自助注册 Provision a device with the provisioning key")
 def provision(body: DeviceBody, x_provisioning_key: Annotated[str | None, Header(alias="X-Provisioning-Key",
                                                                                  max_length=200)] = None) -> dict[str, Any]:
     device, credential = service.provision(x_provisioning_key or "", DeviceSpec(**body.model_dump()))
     return _created(device, credential)
 
 
-@router.get("/devices", summary="设备列表 Devices")
+@router.get("/devices", response_model=list[DeviceView], summary="设备列表 Devices")
 def devices(principal: Caller, type: str | None = None, district: str | None = None,
             limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict[str, Any]]:
     _staff(principal)
     return [service.device_json(d) for d in service.list_devices(type, district, limit)]
 
 
-@router.post("/devices", status_code=201, summary="登记设备 Register a device")
+@router.post("/devices", status_code=201, response_model=DeviceCreated, summary="登记设备 Register a device")
 def create_device(body: DeviceBody, principal: Caller) -> dict[str, Any]:
-    device, credential = service.create_device(DeviceSpec(**body.model_dump()), _staff(principal))
+    device, credential = service.create_device(DeviceSpec(**body.model_dump()), _writer(principal))
     return _created(device, credential)
 
 
-@router.get("/devices/{device_id}", summary="设备详情 A device")
+@router.get("/devices/{device_id}", response_model=DeviceView, summary="设备详情 A device")
 def device(device_id: str, principal: Caller) -> dict[str, Any]:
     _staff(principal)
     return service.device_json(service.get_device(device_id))
 
 
-@router.patch("/devices/{device_id}", summary="修改设备 Update a device")
+@router.patch("/devices/{device_id}", response_model=DeviceView, summary="修改设备 Update a device")
 def patch_device(device_id: str, body: DevicePatch, principal: Caller) -> dict[str, Any]:
-    actor = _staff(principal)
+    actor = _writer(principal)
     return service.device_json(service.update_device(device_id, actor, **body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/devices/{device_id}", status_code=204, summary="删除设备 Delete a device")
 def delete_device(device_id: str, principal: Caller) -> None:
-    service.delete_device(device_id, _staff(principal))
+    service.delete_device(device_id, _writer(principal))
 
 
-@router.get("/devices/{device_id}/readings", summary="属性历史 A device's readings, newest first")
+@router.get("/devices/{device_id}/readings", response_model=list[ReadingView],
+            summary="属性历史 A device's readings, newest first")
 def device_readings(device_id: str, principal: Caller, attribute: str | None = None,
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
     _staff(principal)
@@ -130,7 +155,8 @@ def device_readings(device_id: str, principal: Caller, attribute: str | None = N
             for r in service.readings(device_id, attribute, limit)]
 
 
-@router.post("/telemetry", status_code=202, summary="上报读数 Send readings (one, or a batch)")
+@router.post("/telemetry", status_code=202,
+             response_model=IngestResult, summary="上报读数 Send readings (one, or a batch)")
 def telemetry(body: BatchBody | ReadingBody, principal: Caller, x_device_key: DeviceKey = None) -> dict[str, Any]:
     rows = body.readings if isinstance(body, BatchBody) else [body]
     if x_device_key:
@@ -138,7 +164,7 @@ def telemetry(body: BatchBody | ReadingBody, principal: Caller, x_device_key: De
         batch = [ReadingIn(r.device_id or device.id, r.attribute, r.value, r.unit, r.observed_at) for r in rows]
         result = service.ingest(batch, device)
     else:
-        _staff(principal)
+        _writer(principal)
         if missing := [i for i, r in enumerate(rows) if not r.device_id]:
             raise service.rejected([{"index": i, "reason": "网关上报须填 device_id / device_id is required"}
                                     for i in missing], "http")
@@ -186,10 +212,11 @@ def _camera_or_staff(device_id: str, principal: Principal | None, key: str | Non
         if service.device_by_credential(key).id != device_id:
             raise forbidden("设备只能上报自己的画面 a device sends only its own frames")
     else:
-        _staff(principal)
+        _writer(principal)
 
 
-@router.post("/cameras/{device_id}/frames", summary="视频画面健康检查 Check a camera's frame",
+@router.post("/cameras/{device_id}/frames", response_model=FrameHealth,
+             summary="视频画面健康检查 Check a camera's frame",
              openapi_extra={"requestBody": {"content": {
                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                  "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -202,32 +229,33 @@ async def camera_frame(device_id: str, request: Request, principal: Caller,
     return video.health_json(await run_in_threadpool(video.check_frame, device_id, data))
 
 
-@router.get("/rules", summary="规则列表 Rules")
+@router.get("/rules", response_model=list[RuleView], summary="规则列表 Rules")
 def list_rules(principal: Caller) -> list[dict[str, Any]]:
     _staff(principal)
     return [rules.rule_json(r) for r in rules.list_rules()]
 
 
-@router.post("/rules", status_code=201, summary="新建规则 Create a rule")
+@router.post("/rules", status_code=201, response_model=RuleView, summary="新建规则 Create a rule")
 def create_rule(body: RuleBody, principal: Caller) -> dict[str, Any]:
-    return rules.rule_json(rules.create_rule(rules.RuleSpec(**body.model_dump()), _staff(principal)))
+    return rules.rule_json(rules.create_rule(rules.RuleSpec(**body.model_dump()), _writer(principal)))
 
 
 @router.delete("/rules/{rule_id}", status_code=204, summary="删除规则 Delete a rule")
 def delete_rule(rule_id: str, principal: Caller) -> None:
-    rules.delete_rule(rule_id, _staff(principal))
+    rules.delete_rule(rule_id, _writer(principal))
 
 
-@router.get("/alarms", summary="告警列表 Alarms")
+@router.get("/alarms", response_model=list[AlarmView], summary="告警列表 Alarms")
 def alarms(principal: Caller, status: str | None = None, device_id: str | None = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     _staff(principal)
     return [rules.alarm_json(a) for a in rules.list_alarms(status, device_id, limit)]
 
 
-@router.post("/alarms/{alarm_id}/{action}", summary="确认或解除告警 Acknowledge or clear an alarm")
+@router.post("/alarms/{alarm_id}/{action}", response_model=AlarmView,
+             summary="确认或解除告警 Acknowledge or clear an alarm")
 def alarm_action(alarm_id: str, action: str, principal: Caller) -> dict[str, Any]:
-    actor = _staff(principal)
+    actor = _writer(principal)
     if action not in ("acknowledge", "clear"):
         raise Problem(404, "未找到 Not found", f"未知操作 unknown action '{action}'; acknowledge or clear")
     return rules.alarm_json(rules.transition(alarm_id, "acknowledge" if action == "acknowledge" else "clear", actor))
@@ -263,35 +291,40 @@ def _own_device(device_id: str, key: str | None) -> Any:
 
 
 @router.post("/devices/{device_id}/commands", status_code=201, summary="下发指令 Send a command",
-             responses={202: {"description": "已提交审批 queued for a second person's approval"}})
+             response_model=CommandView | CommandQueued,
+             responses={202: {"description": "已提交审批 queued for a second person's approval",
+                              "model": CommandQueued}})
 def send_command(device_id: str, body: CommandBody, principal: Caller, response: Response) -> dict[str, Any]:
     actor = _staff(principal)
-    if principal is None or principal.role.value not in ("admin", "operator"):
+    if principal is None or principal.role not in OPERATOR_ROLES:
         raise forbidden("仅限管理员和运维人员；其他人员请通过助理申请 admin and operators only; others ask the assistant")
     device = commands.check(device_id, body.command, body.params)
     if principal.role.value == "admin" or commands.mode(device.type, body.command) == "direct":
         return commands.command_json(commands.send(device_id, body.command, body.params, actor))
-    outcome = request_command(device, body.command, body.params, body.reason, principal)
+    outcome = commands.request_command(device, body.command, body.params, body.reason, principal)
     if outcome.approval_id is None:
-        raise forbidden(outcome.result.sections[0].body)
+        raise forbidden(outcome.body)
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/approvals/{outcome.approval_id}"
     return {"status": "approval-required", "approval": approvals.to_dict(approvals.get(outcome.approval_id))}
 
 
-@router.get("/devices/{device_id}/commands", summary="设备指令记录 A device's commands")
+@router.get("/devices/{device_id}/commands", response_model=list[CommandView],
+            summary="设备指令记录 A device's commands")
 def device_commands(device_id: str, principal: Caller, status: str | None = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     _staff(principal)
     return [commands.command_json(c) for c in commands.list_commands(device_id, status, limit)]
 
 
-@router.get("/devices/{device_id}/commands/pending", summary="设备取待执行指令 A device fetches its open commands")
+@router.get("/devices/{device_id}/commands/pending", response_model=list[CommandMessage],
+            summary="设备取待执行指令 A device fetches its open commands")
 def pending_commands(device_id: str, x_device_key: DeviceKey = None) -> list[dict[str, Any]]:
     return [commands.command_message(c) for c in commands.fetch_pending(_own_device(device_id, x_device_key))]
 
 
-@router.post("/commands/{command_id}/ack", summary="设备确认指令 A device acknowledges a command")
+@router.post("/commands/{command_id}/ack", response_model=CommandView,
+             summary="设备确认指令 A device acknowledges a command")
 def ack_command(command_id: str, x_device_key: DeviceKey = None, body: AckBody | None = None) -> dict[str, Any]:
     if not x_device_key:
         raise unauthorized("需要设备凭证 X-Device-Key / the device credential is required")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.cli_support import open_city, print_json
-from aicity.hub.iot import rules, service
-
-if TYPE_CHECKING:
-    from aicity.hub.iot.simulator import City, MqttSender, Plan, Summary
+from aicity.core.cli import err_console, fail, open_city, print_json, problem_message
+from aicity.core.errors import Problem
+from aicity.hub.iot import rules, service, simulator
+from aicity.hub.iot.simulator import City, MqttSender, Plan, Summary
 
 app = typer.Typer(help="物联感知 devices, telemetry, rules and alarms", no_args_is_help=True)
 
@@ -75,9 +74,6 @@ def _connect(url: str | None, key: str | None, mqtt: str | None,
              data_dir: Path | None) -> tuple[City, MqttSender | None]:
     """The city (a server's API, or the data dir) and the MQTT sender, if any; a bad address, a
     missing key or an unreachable broker ends the command with a message, before anything is sent."""
-    from aicity.cli_support import fail
-    from aicity.hub.iot import simulator
-
     if url and not key:
         fail("--url 需要工作人员 API key（--key 或 AICITY_API_KEY）/ --url needs a staff key")
     try:
@@ -103,10 +99,6 @@ def _run(city: City, sender: MqttSender | None, plan: Plan, url: str | None, pac
         TextColumn,
         TimeRemainingColumn,
     )
-
-    from aicity.cli_support import err_console, fail, problem_message
-    from aicity.core.errors import Problem
-    from aicity.hub.iot import simulator
 
     try:
         with Progress(TextColumn(f"[bold]模拟 {plan.scenario}"), BarColumn(), MofNCompleteColumn(),
@@ -141,9 +133,6 @@ def simulate(
     json_out: JsonOut = False, data_dir: DataDir = None,
 ) -> None:
     """城市模拟器：数百个虚拟设备、默认规则与场景 The demo city simulator: devices, rules, readings, scenarios."""
-    from aicity.cli_support import fail
-    from aicity.hub.iot import simulator
-
     if scenario not in simulator.SCENARIOS:
         fail(f"未知场景 unknown scenario '{scenario}'; scenarios: {', '.join(simulator.SCENARIOS)}")
     if duration <= 0 or rate <= 0:

@@ -13,7 +13,8 @@ aicity.toml maps `"Type.command"` or `"Type.*"` to `"direct"` or `"approval"`, o
 `DEFAULT_POLICY` (gas valves, sluice gates and traffic signals need a second person's approval;
 street lights do not); a command named nowhere needs approval. Callers: an `actuate` skill's
 handler once its approval is granted; an admin through the API (always direct); an operator
-through the API, directly when the policy says `direct`, else queued for approval (the API).
+through the API, directly when the policy says `direct`, else queued for approval
+(`request_command`; once approved, the city-safety agent's `device_command` skill sends it).
 Every step is recorded in the audit ledger.
 """
 
@@ -27,14 +28,19 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
+from aicity.core.tracing import Tracer
 from aicity.hub.events.lifecycle import as_utc
 from aicity.hub.iot.models import Command, Device
-from aicity.security import audit
+from aicity.hub.iot.settings import IotSettings
+from aicity.hub.iot.types import DEVICE_TYPES
+from aicity.identity.service import Principal
+from aicity.security import approvals
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,9 @@ MAX_ATTEMPTS = 3
 OPEN = ("pending", "sent")
 TOPIC = "aicity/{device_id}/commands"
 ACK_TOPIC = "aicity/+/ack"
+#: the skill an approved device command runs with: (agent, skill, its name); the agent registers
+#: its skills with the approval queue, so this names it by id and never imports it
+APPROVED_BY = ("city_safety", "device_command", "下发设备指令")
 
 #: publishes (topic, payload) at QoS 1; None: devices fetch their commands over HTTP
 Publisher = Callable[[str, bytes], None]
@@ -99,7 +108,7 @@ def _deliver(command: Command) -> bool:
 def command_policy() -> dict[str, Mode]:
     """`DEFAULT_POLICY` with the configured entries over it (an entry with another value is
     ignored, with a warning, so a typo never opens a command up)."""
-    configured: dict[str, Any] = dict(settings().iot.get("command_policy") or {})
+    configured: dict[str, Any] = dict(settings().section(IotSettings).command_policy)
     for key, value in list(configured.items()):
         if value not in MODES:
             log.warning("command_policy %s = %r ignored: expected one of %s", key, value, MODES)
@@ -256,3 +265,18 @@ def command_json(row: Command) -> dict[str, Any]:
     return {**command_message(row), "device_id": row.device_id, "status": row.status, "actor": row.actor,
             "attempts": row.attempts, "created_at": _iso(row.created_at), "attempted_at": _iso(row.attempted_at),
             "acked_at": _iso(row.acked_at), "result": row.result}
+
+
+def request_command(device: Device, command: str, params: dict[str, Any], reason: str,
+                    principal: Principal) -> approvals.Outcome:
+    """Queue a device command for a second person's approval, the way the assistant queues an
+    `actuate` skill (`approvals.submit`, audited)."""
+    label = DEVICE_TYPES.get(device.type)
+    text = reason or f"向{label.label if label else '设备'} {device.name or device.id}（{device.id}）下发指令 {command}"
+    agent, skill, skill_name = APPROVED_BY
+    tracer = Tracer("iot.command", principal.role.value, {"device": device.id, "command": command})
+    outcome = approvals.submit(agent, skill, {"device": device.id, "command": command,
+                                              "params": json.dumps(params, ensure_ascii=False)},
+                               text, skill_name, principal, tracer)
+    tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
+    return outcome

@@ -18,15 +18,16 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.hub.events.classify import categories
 from aicity.hub.events.lifecycle import as_utc
+from aicity.hub.events.service import Reporter, report
 from aicity.hub.iot.models import Alarm, Device, Reading, Rule
 from aicity.hub.iot.types import DEVICE_TYPES, check_device_type
-from aicity.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -255,8 +256,6 @@ def announce(raised: list[Alarm]) -> None:
 
 
 def _file_event(alarm: Alarm) -> None:
-    from aicity.hub.events.service import Reporter, report
-
     with database().session() as s:
         device = s.get(Device, alarm.device_id)
         rule = s.get(Rule, alarm.rule_id)

@@ -15,7 +15,6 @@ twin mirrors them from there) and new alarms are published and filed as events.
 from __future__ import annotations
 
 import hmac
-import os
 import re
 import secrets
 import threading
@@ -29,6 +28,7 @@ import prometheus_client
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import database
@@ -38,8 +38,8 @@ from aicity.core.meta import get_meta, set_meta
 from aicity.hub.events.lifecycle import as_utc
 from aicity.hub.iot import rules
 from aicity.hub.iot.models import Alarm, Device, Reading
+from aicity.hub.iot.settings import IotSettings
 from aicity.hub.iot.types import check_device_type, out_of_range
-from aicity.security import audit
 
 _PROVISIONING_META = "iot.provisioning_key_sha256"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")
@@ -67,24 +67,9 @@ def count(name: str, n: int = 1) -> None:
 
 # --- configuration -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class IotConfig:
+def iot_config() -> IotSettings:
     """`[aicity.iot]` in aicity.toml; AICITY_IOT_PROVISIONING_KEY / _MQTT_URL / _OFFLINE_AFTER_S override."""
-
-    provisioning_key: str | None = None
-    #: e.g. mqtt://127.0.0.1:1883 (mqtts:// for TLS, user:password@ allowed); None: no MQTT client
-    mqtt_url: str | None = None
-    #: a device silent this long is offline
-    offline_after_s: int = 300
-
-
-def iot_config() -> IotConfig:
-    raw: dict[str, Any] = dict(settings().iot)
-    for name in ("provisioning_key", "mqtt_url", "offline_after_s"):
-        if value := os.environ.get(f"AICITY_IOT_{name.upper()}"):
-            raw[name] = value
-    return IotConfig(provisioning_key=raw.get("provisioning_key") or None, mqtt_url=raw.get("mqtt_url") or None,
-                     offline_after_s=int(raw.get("offline_after_s", 300)))
+    return settings().section(IotSettings)
 
 
 def new_provisioning_key(actor: str) -> str:

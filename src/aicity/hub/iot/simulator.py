@@ -27,10 +27,14 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.core.ids import utcnow
-from aicity.hub.events.gazetteer import District, districts, gazetteer
 from aicity.hub.events.lifecycle import as_utc
+from aicity.hub.events.models import Event
+from aicity.hub.geo.drainage import drainage
+from aicity.hub.geo.gazetteer import District, districts, gazetteer
+from aicity.hub.iot import rules, service
 from aicity.hub.iot.rules import EVENT_SEVERITY, SEVERITIES, RuleSpec
 from aicity.hub.iot.service import DeviceSpec, ReadingIn
 from aicity.hub.iot.types import RANGES
@@ -123,9 +127,7 @@ def _inside(district: District, rng: random.Random) -> tuple[float, float]:
 
 def _watch_points() -> dict[str, list[tuple[str, float, float]]]:
     """The waterlogging watch points by district: ponding sensors stand where the city-safety
-    agent watches for floods (imported here: the simulator drives the whole demo city)."""
-    from aicity.agents.city_safety.flood import drainage
-
+    agent watches for floods."""
     out: dict[str, list[tuple[str, float, float]]] = {}
     for p in drainage().points:
         out.setdefault(p.district, []).append((p.label, p.lat, p.lon))
@@ -318,61 +320,58 @@ class City(Protocol):
 
 
 ACTOR = "simulator"
+#: the waterlogging watch a local run triggers after its readings; the city-safety agent registers
+#: its own (`watch_floods`), so that the hub does not import an agent
+_flood_watch: list[Callable[[], list[dict[str, Any]]]] = []
+
+
+def watch_floods(run: Callable[[], list[dict[str, Any]]]) -> Callable[[], None]:
+    """Register what `LocalCity.flood_warnings` runs (the city-safety agent's `flood.warn`);
+    returns the function that puts the previous one back."""
+    previous = list(_flood_watch)
+    _flood_watch[:] = [run]
+
+    def restore() -> None:
+        _flood_watch[:] = previous
+
+    return restore
 
 
 class LocalCity:
     """This process's database (the data dir); readings go through `service.ingest`."""
 
     def device_ids(self) -> set[str]:
-        from aicity.hub.iot import service
-
         return {d.id for d in service.list_devices(limit=100_000) if d.id.startswith(PREFIX)}
 
     def create_device(self, spec: DeviceSpec) -> None:
-        from aicity.hub.iot import service
-
         service.create_device(spec, ACTOR)
 
     def rules(self) -> list[dict[str, Any]]:
-        from aicity.hub.iot import rules
-
         return [rules.rule_json(r) for r in rules.list_rules()]
 
     def create_rule(self, spec: RuleSpec) -> None:
-        from aicity.hub.iot import rules
-
         rules.create_rule(spec, ACTOR)
 
     def send(self, batch: list[ReadingIn]) -> None:
-        from aicity.hub.iot import service
-
         service.ingest(batch)
 
     def latest(self, device_id: str, attribute: str) -> datetime | None:
         """When the device's newest stored reading of `attribute` was observed."""
-        from aicity.hub.iot import service
-
         rows = service.readings(device_id, attribute, limit=1)
         return as_utc(rows[0].observed_at) if rows else None
 
     def alarms(self) -> list[dict[str, Any]]:
-        from aicity.hub.iot import rules
-
         return [rules.alarm_json(a) for a in rules.list_alarms(limit=1000)]
 
     def event(self, event_id: str) -> dict[str, Any] | None:
-        from aicity.core.db import database
-        from aicity.hub.events.models import Event
-
         with database().session() as s:
             e = s.get(Event, event_id)
             return None if e is None else {"id": e.id, "category": e.category, "department": e.department,
                                            "status": e.status}
 
     def flood_warnings(self) -> list[dict[str, Any]] | None:
-        from aicity.agents.city_safety import flood
-
-        return flood.warn()
+        """Run the waterlogging watch registered with `watch_floods` (None when none is)."""
+        return _flood_watch[0]() if _flood_watch else None
 
 
 class RemoteCity:

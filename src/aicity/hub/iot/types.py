@@ -48,6 +48,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "batteryLevel": (0.0, 100.0),        # %
 }
 
+#: no attribute without a known range may exceed this magnitude (1e308 is not a reading)
+ABSURD = 1e9
+
 
 def check_device_type(name: str) -> None:
     if name not in DEVICE_TYPES:
@@ -60,7 +63,7 @@ def out_of_range(attribute: str, value: float) -> str | None:
     """Why `value` cannot be a real reading of `attribute`, or None."""
     if not math.isfinite(value):
         return "不是有限数值 not a finite number"
-    low, high = RANGES.get(attribute, (-math.inf, math.inf))
+    low, high = RANGES.get(attribute, (-ABSURD, ABSURD))
     if not low <= value <= high:
         return f"超出物理范围 out of physical range [{low:g}, {high:g}]"
     return None

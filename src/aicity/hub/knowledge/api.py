@@ -9,10 +9,19 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from aicity.core.bodies import iso_date
 from aicity.core.config import settings
-from aicity.core.errors import bad_request, forbidden, not_found
+from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.hub.knowledge import service
 from aicity.hub.knowledge.grounded import written_answer
+from aicity.hub.knowledge.schemas import (
+    DocumentSummary,
+    DocumentView,
+    KbStatus,
+    KbView,
+    SearchResult,
+    UploadedDocument,
+)
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, acting_principal
@@ -29,7 +38,7 @@ def _kb_dict(kb, principal: Principal) -> dict:
             "manage": service.may(principal, kb, "manage")}
 
 
-@router.get("/bases", summary="我能读的知识库 Knowledge bases I may read")
+@router.get("/bases", response_model=list[KbView], summary="我能读的知识库 Knowledge bases I may read")
 def bases(principal: Caller) -> list[dict]:
     who = _who(principal)
     return [_kb_dict(kb, who) for kb in service.list_kbs() if service.may(who, kb, "read")]
@@ -42,11 +51,15 @@ class NewKb(BaseModel):
     department: str | None = None
 
 
-@router.post("/bases", status_code=201, summary="创建知识库 Create a knowledge base")
+@router.post("/bases", status_code=201, response_model=KbView, summary="创建知识库 Create a knowledge base")
 def create_base(body: NewKb, principal: Caller) -> dict:
     """Admins create any; an operator creates its own department's; any key holder its
-    personal one."""
+    personal one. An id already in use answers a bare 409: nothing of that knowledge base
+    (its name, level or department) is shown to someone who may not read it."""
     who = _who(principal)
+    if any(kb.id == body.id for kb in service.list_kbs()):
+        raise Problem(409, "知识库已存在 Conflict", "该知识库 id 已被使用，请换一个 the id is taken; choose another",
+                      "kb-id-taken")
     if body.level == "personal":
         if who.key_id is None:
             raise forbidden("个人知识库需要 API key")
@@ -59,7 +72,7 @@ def create_base(body: NewKb, principal: Caller) -> dict:
     return _kb_dict(kb, who)
 
 
-@router.get("/status", summary="知识库索引状态 Index status")
+@router.get("/status", response_model=KbStatus, summary="知识库索引状态 Index status")
 def status(principal: Caller) -> dict:
     """Documents the caller may read, and the progress of the background vector job."""
     job = service.dense_job()
@@ -68,7 +81,7 @@ def status(principal: Caller) -> dict:
                                                   "total": job.total, "ready": job.get() is not None}}
 
 
-@router.get("/search", summary="检索 Search")
+@router.get("/search", response_model=SearchResult, summary="检索 Search")
 def search(principal: Caller, q: Annotated[str, Query(min_length=1, max_length=2000)],
            top_k: Annotated[int, Query(ge=1, le=100)] = 5, kb: str | None = None,
            mode: Annotated[str, Query(pattern="^(hybrid|keyword|dense)$")] = "hybrid") -> dict:
@@ -82,14 +95,14 @@ class Question(BaseModel):
     top_k: int = Field(default=3, ge=1, le=10)
 
 
-@router.post("/ask", summary="依据知识库回答 Answer with citations")
+@router.post("/ask", response_model=service.Answer, summary="依据知识库回答 Answer with citations")
 def ask(body: Question, principal: Caller) -> dict:
     found = written_answer(body.q, _who(principal), top_k=body.top_k, kb=body.kb)
     return {"answer": found.answer, "citations": [c.model_dump() for c in found.citations],
-            "writer": found.writer, "fallback": found.fallback}
+            "writer": found.writer, "fallback": found.fallback, "rule": found.rule, "notes": found.notes}
 
 
-@router.get("/bases/{kb}/documents", summary="文件列表 Documents")
+@router.get("/bases/{kb}/documents", response_model=list[DocumentSummary], summary="文件列表 Documents")
 def documents(kb: str, principal: Caller) -> list[dict]:
     service.require(_who(principal), kb, "read")
     return [{"key": d.key, "kb": d.kb, "title": d.title, "kind": d.kind, "date": d.date, "status": d.status,
@@ -97,7 +110,8 @@ def documents(kb: str, principal: Caller) -> list[dict]:
             for d in service.list_documents({kb})]
 
 
-@router.get("/bases/{kb}/documents/{key}", summary="按结构浏览文件 A document by its structure")
+@router.get("/bases/{kb}/documents/{key}", response_model=DocumentView,
+            summary="按结构浏览文件 A document by its structure")
 def document(kb: str, key: str, principal: Caller) -> dict:
     service.require(_who(principal), kb, "read")
     doc, chunks = service.document_chunks(kb, key)
@@ -105,7 +119,8 @@ def document(kb: str, key: str, principal: Caller) -> dict:
             "chunks": [{"locator": c.locator, "headings": c.headings, "text": c.text} for c in chunks]}
 
 
-@router.post("/bases/{kb}/documents", status_code=201, summary="上传文件 Upload a document")
+@router.post("/bases/{kb}/documents", status_code=201,
+             response_model=UploadedDocument, summary="上传文件 Upload a document")
 async def upload(
     kb: str,
     principal: Caller,
@@ -117,6 +132,7 @@ async def upload(
     superseded_by: Annotated[str | None, Form()] = None,
 ) -> dict:
     service.require(_who(principal), kb, "manage")
+    iso_date(date, "date")
     limit = settings().max_upload_bytes
     data = await file.read(limit + 1)
     if not file.filename:
@@ -133,7 +149,8 @@ def delete(kb: str, key: str, principal: Caller) -> None:
     service.delete_document(kb, key)
 
 
-@router.get("/documents/{key}/articles/{article}", summary="引用全局库中的一条原文 Quote an article")
+@router.get("/documents/{key}/articles/{article}", response_model=service.Citation,
+            summary="引用全局库中的一条原文 Quote an article")
 def article(key: str, article: str, paragraph: Annotated[int | None, Query(ge=1)] = None) -> dict:
     cit = service.get_article(key, article, paragraph)
     if cit is None:

@@ -122,16 +122,20 @@ def chunk_article(article: Article) -> list[Chunk]:
 
 
 def _split_sentences(text: str) -> list[str]:
+    """Pieces of at most MAX_CHUNK_CHARS, cut at sentence ends; a sentence longer than that
+    (text without punctuation) is cut hard, so no chunk is ever longer."""
     if len(text) <= MAX_CHUNK_CHARS:
         return [text]
-    sentences = [s for s in SENTENCE_END.split(text) if s]
+    sentences = [s[i : i + MAX_CHUNK_CHARS] for s in SENTENCE_END.split(text) if s
+                 for i in range(0, len(s), MAX_CHUNK_CHARS)]
     pieces: list[str] = []
     buf = ""
     for sentence in sentences:
         if buf and len(buf) + len(sentence) > MAX_CHUNK_CHARS:
             pieces.append(buf)
-            # one sentence of overlap keeps the context of the cut
-            buf = buf[-len(_last_sentence(buf)) :] if len(_last_sentence(buf)) < MAX_CHUNK_CHARS // 3 else ""
+            # one sentence of overlap keeps the context of the cut (when the piece still fits)
+            last = _last_sentence(buf)
+            buf = last if len(last) < MAX_CHUNK_CHARS // 3 and len(last) + len(sentence) <= MAX_CHUNK_CHARS else ""
         buf += sentence
     if buf:
         pieces.append(buf)

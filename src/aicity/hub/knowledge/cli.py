@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from aicity.cli_support import err_console, fail, open_city, print_json, problem_message, run_batch
+from aicity.core.cli import err_console, fail, open_city, print_json, problem_message, run_batch
 from aicity.core.errors import Problem
 from aicity.hub.knowledge import service
 from aicity.hub.knowledge.grounded import written_answer
@@ -80,7 +80,7 @@ def ask(
         fail(problem_message(exc))
     if json_out:
         print_json({"answer": found.answer, "citations": [c.model_dump() for c in found.citations],
-                    "writer": found.writer, "fallback": found.fallback})
+                    "writer": found.writer, "fallback": found.fallback, "rule": found.rule, "notes": found.notes})
         return
     console = Console()
     console.print(found.answer)

@@ -33,6 +33,7 @@ from aicity.hub.knowledge.models import KbChunk, KbDocument, KnowledgeBase
 from aicity.hub.knowledge.parsers import parse
 from aicity.identity import service as identity
 from aicity.identity.service import Principal
+from aicity.security import guard
 
 GLOBAL_KB = "global"
 SEARCH_MODES = ("hybrid", "keyword", "dense")
@@ -160,7 +161,9 @@ log = logging.getLogger(__name__)
 _index = PerDatabase(_build_index)
 
 
-bus.subscribe("gateway.embedding.changed", lambda _topic, _payload: _index.invalidate())
+def on_embedding_changed(_topic: str, _payload: dict[str, Any]) -> None:
+    """`gateway.embedding.changed`: the index rebuilds with the new model's vectors."""
+    _index.invalidate()
 
 
 def _query_vector(index: _Index, query: str) -> np.ndarray | None:
@@ -225,6 +228,7 @@ def ingest_document(
         if existing is not None and existing.content_hash == digest:
             changed = existing.status != status or existing.superseded_by != superseded_by
             existing.status, existing.superseded_by = status, superseded_by
+            existing.authority = authority or existing.authority
             doc, is_new = existing, False
         else:
             if existing is not None:
@@ -338,9 +342,11 @@ def require(principal: Principal, kb_id: str, action: str) -> KnowledgeBase:
 
 
 def load_law_dir(
-    directory: Path, superseded: dict[str, str], progress: Callable[[int, int], None] | None = None
+    directory: Path, superseded: dict[str, str], progress: Callable[[int, int], None] | None = None,
+    authorities: dict[str, str] | None = None,
 ) -> int:
-    """Ingest every `*.md` law in `directory`; `superseded` maps an old key to its replacement."""
+    """Ingest every `*.md` law in `directory`; `superseded` maps an old key to its replacement,
+    `authorities` a key to the body that issued it."""
     files = sorted(directory.glob("*.md"))
     changed = 0
     for i, path in enumerate(files, start=1):
@@ -349,6 +355,7 @@ def load_law_dir(
         _, did = ingest_law(
             path.read_text(encoding="utf-8"), key, date=date, source=path.name,
             status="superseded" if old_by else "in_force", superseded_by=old_by,
+            authority=(authorities or {}).get(key),
         )
         changed += did
         if progress:
@@ -529,6 +536,41 @@ class Answer(BaseModel):
     writer: str = "embedded"
     #: why a configured model did not write it (the quotes were used instead)
     fallback: str | None = None
+    #: the operative rule in one sentence, from the governing provision (the first citation)
+    rule: str | None = None
+    #: which provision governs and why, when another one conflicts; newer versions not in the corpus
+    notes: list[str] = []
+
+
+#: said when the guard's `retrieved` stage found instructions in passages
+MASKED_NOTE = "注意：有 {n} 段检索到的资料含有疑似注入的指令，其中的指令已隐去，仅作为资料引用。"
+WITHHELD_NOTE = "注意：有 {n} 段检索到的资料主要由疑似注入的指令构成，已不予引用，也未据此作答。"
+NOTHING_FOUND = "知识库中没有找到与问题相关的内容。"
+_GUARD_MARKER = re.compile(r"〔[^〔〕]{0,200}〕")
+
+
+def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+    """`hits` through the guard's `retrieved` stage, so no planted instruction is ever quoted word
+    for word: in a passage holding an instruction aimed at the assistant (acted on by the
+    policy), the instruction's sentence is replaced by a marker; a passage that is mostly such
+    instructions (less than half of it left, or blocked) is withheld — never quoted, never
+    answered from. The notes say what was done; the findings go to the log."""
+    kept: list[Hit] = []
+    masked = withheld = 0
+    for hit in hits:
+        result = guard.check(hit.text, "retrieved")
+        if not any(f.kind == "attack" and f.action != "flag" for f in result.findings):
+            kept.append(hit)
+            continue
+        guard.note(result, None)
+        left = _GUARD_MARKER.sub("", result.text).strip()
+        if result.verdict == "block" or len(left) < len(hit.text.strip()) / 2:
+            withheld += 1
+        else:
+            kept.append(hit.model_copy(update={"text": result.text}))
+            masked += 1
+    notes = [note.format(n=n) for note, n in ((MASKED_NOTE, masked), (WITHHELD_NOTE, withheld)) if n]
+    return kept, notes
 
 
 def answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
@@ -536,14 +578,14 @@ def answer(question: str, principal: Principal, top_k: int = 3, kb: str | None =
     """The embedded (no-LLM) answer: the best passages the caller may read, quoted exactly
     with their document and locator, in force before superseded."""
     pool = search(question, principal, top_k=top_k * 4 if docs else top_k, kb=kb)
-    hits = [h for h in pool if docs is None or h.doc_key in docs][:top_k]
+    hits, notes = screened([h for h in pool if docs is None or h.doc_key in docs][:top_k])
     if not hits:
-        return Answer(answer="知识库中没有找到与问题相关的内容。", citations=[])
+        return Answer(answer="\n".join([NOTHING_FOUND, *notes]), citations=[], notes=notes)
     lines = []
     for n, hit in enumerate(hits, start=1):
         superseded = "（已被替代，仅供参考）" if hit.status == "superseded" else ""
         lines.append(f"- 《{hit.doc_key}》{hit.locator}{superseded}[^{n}]：{excerpt(hit.text)}")
-    return Answer(answer="\n".join(lines), citations=hits)
+    return Answer(answer="\n".join(lines + notes), citations=hits, notes=notes)
 
 
 def excerpt(text: str, limit: int = 160) -> str:

@@ -15,10 +15,10 @@ from aicity.hub.iot.models import Device
 from aicity.hub.twin.errors import NgsiError
 from aicity.hub.twin.mirror import entity_id as device_entity
 from aicity.identity.api import Caller
-from aicity.identity.models import STAFF_ROLES, Role
+from aicity.identity.models import OPERATOR_ROLES, STAFF_ROLES, Role
 from aicity.identity.service import Principal
 
-WRITERS = frozenset({Role.operator, Role.admin})
+WRITERS = OPERATOR_ROLES
 
 
 def _allowed(principal: Principal | None, roles: frozenset[Role], what: str) -> Principal:

@@ -6,15 +6,16 @@ docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import UnionType
+from typing import Any, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from aicity.core import bodies
 from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
 from aicity.hub.twin import devices, notify, service, temporal
@@ -30,6 +31,7 @@ from aicity.hub.twin.context import (
     link_header,
 )
 from aicity.hub.twin.errors import (
+    KINDS,
     NgsiError,
     answered,
     bad_data,
@@ -38,6 +40,20 @@ from aicity.hub.twin.errors import (
     not_found,
 )
 from aicity.hub.twin.filters import EntityQuery, GeoQuery, Selector, geo_query
+from aicity.hub.twin.schemas import (
+    Attribute,
+    AttributeList,
+    BatchResult,
+    CoreContext,
+    Entity,
+    EntityType,
+    EntityTypeInfo,
+    EntityTypeList,
+    NgsiProblem,
+    Subscription,
+    TemporalEntity,
+    UpdateResult,
+)
 
 JSON = "application/json"
 JSON_LD = "application/ld+json"
@@ -66,7 +82,58 @@ class NgsiRoute(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"], route_class=NgsiRoute)
+class JsonLdResponse(JSONResponse):
+    media_type = JSON_LD
+
+
+def _schema(model: Any) -> dict[str, Any]:
+    """The OpenAPI schema of a response model (a model, a list of one, or a union of those) by reference."""
+    if get_origin(model) is list:
+        return {"type": "array", "items": _schema(get_args(model)[0])}
+    if isinstance(model, UnionType):
+        return {"anyOf": [_schema(m) for m in get_args(model)]}
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _answers(model: Any, description: str = "") -> dict[str, Any]:
+    """A route that answers `model` as JSON (the @context in a `Link` header) or, with `Accept:
+    application/ld+json`, as JSON-LD with `@context` in each object."""
+    doc: dict[str, Any] = {"content": {JSON_LD: {"schema": _schema(model)}}}
+    if description:
+        doc["description"] = description
+    return {"response_model": model, "responses": {200: doc}}
+
+
+def _bodyless(status: int, description: str, partial: type | None = None) -> dict[str, Any]:
+    """A write that answers without a body (`status`), or 207 with `partial` when only some of it succeeded."""
+    responses: dict[int | str, dict[str, Any]] = {status: {"description": description}}
+    if status == 201:
+        responses[status]["headers"] = {"Location": {"description": "新资源的路径 the new resource's path",
+                                                     "schema": {"type": "string"}}}
+    if partial is not None:
+        responses[207] = {"description": "部分成功 partly done", "model": partial}
+    return {"status_code": status, "response_class": Response, "responses": responses}
+
+
+_CREATED = "已创建；Location 头给出新资源 created; the Location header names it"
+_DONE = "已完成，无响应体 done, no body"
+#: every failure answers the spec's ProblemDetails (application/json), never the platform's problem+json
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": " / ".join(sorted({title for s, title in KINDS.values() if s == status})),
+             "model": NgsiProblem}
+    for status in sorted({s for s, _ in KINDS.values()})
+}
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["ngsi-ld"], route_class=NgsiRoute, responses=_ERRORS)
+
+
+def _unsafe_body(detail: str) -> tuple[int, dict[str, Any], str]:
+    """A body the door check refuses (NaN, a lone surrogate, too deep), in the spec's shape."""
+    exc = bad_data(f"the body is not acceptable JSON: {detail}")
+    return exc.status, answered(exc), JSON
+
+
+bodies.ANSWERS[router.prefix + "/"] = _unsafe_body
 
 
 # --- content negotiation and @context ------------------------------------------------------
@@ -83,7 +150,9 @@ async def _body(request: Request, patch: bool = False) -> tuple[Any, Context]:
         raise NgsiError("UnsupportedMediaType", f"content type must be {' or '.join(allowed)}, not {media or 'none'}")
     raw = await request.body()
     try:
-        body = json.loads(raw)
+        body = bodies.loads(raw)
+    except bodies.UnsafeJson as exc:
+        raise bad_data(f"the body is not acceptable JSON: {exc}") from exc
     except ValueError as exc:
         raise invalid(f"the body is not valid JSON: {exc}") from exc
     docs = body if isinstance(body, list) else [body]
@@ -218,7 +287,7 @@ def _query_body(body: Any, ctx: Context) -> EntityQuery:
 
 # --- @context -------------------------------------------------------------------------------
 
-@router.get(f"/jsonldContexts/{CONTEXT_FILE}")
+@router.get(f"/jsonldContexts/{CONTEXT_FILE}", response_model=CoreContext, response_class=JsonLdResponse)
 def get_core_context() -> Response:
     """The NGSI-LD core @context, bundled, so that clients and tools resolve it offline."""
     return JSONResponse(core_context(), media_type=JSON_LD)
@@ -226,14 +295,14 @@ def get_core_context() -> Response:
 
 # --- entities -------------------------------------------------------------------------------
 
-@router.post("/entities", status_code=201, dependencies=[WRITE])
+@router.post("/entities", dependencies=[WRITE], **_bodyless(201, _CREATED))
 async def create_entity(request: Request) -> Response:
     body, ctx = await _body(request)
     entity_id = service.create_entity(body, ctx)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity_id}"})
 
 
-@router.get("/entities", dependencies=[READ])
+@router.get("/entities", dependencies=[READ], **_answers(list[Entity], "NGSILD-Results-Count with count=true"))
 def query_entities(request: Request) -> Response:
     ctx = _request_context(request)
     found = _needs_filter(_entity_query(request, ctx))
@@ -251,7 +320,7 @@ def _entity_or_404(entity_id: str) -> dict[str, Any]:
     return entity
 
 
-@router.get("/entities/{entity_id}", dependencies=[READ])
+@router.get("/entities/{entity_id}", dependencies=[READ], **_answers(Entity))
 def retrieve_entity(entity_id: str, request: Request) -> Response:
     entity = _entity_or_404(entity_id)
     return _reply(request, _shape(request, entity, _list(request, "attrs", _request_context(request))))
@@ -282,7 +351,7 @@ async def _readings(device: Device, fragment: Any, ctx: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.patch("/entities/{entity_id}/attrs")
+@router.patch("/entities/{entity_id}/attrs", **_bodyless(204, _DONE, UpdateResult))
 async def update_attrs(entity_id: str, request: Request, device: AttrWriter) -> Response:
     body, ctx = await _body(request)
     if device is not None:
@@ -290,7 +359,7 @@ async def update_attrs(entity_id: str, request: Request, device: AttrWriter) -> 
     return _partial(*service.write_attrs(check_uri(entity_id), body, "update", ctx))
 
 
-@router.post("/entities/{entity_id}/attrs")
+@router.post("/entities/{entity_id}/attrs", **_bodyless(204, _DONE, UpdateResult))
 async def append_attrs(entity_id: str, request: Request, device: AttrWriter) -> Response:
     body, ctx = await _body(request)
     keep = "noOverwrite" in _options(request)
@@ -301,7 +370,7 @@ async def append_attrs(entity_id: str, request: Request, device: AttrWriter) -> 
     return _partial(*service.write_attrs(check_uri(entity_id), body, "append-keep" if keep else "append", ctx))
 
 
-@router.patch("/entities/{entity_id}", dependencies=[WRITE])
+@router.patch("/entities/{entity_id}", dependencies=[WRITE], **_bodyless(204, _DONE))
 async def merge_entity(entity_id: str, request: Request) -> Response:
     body, ctx = await _body(request, patch=True)
     service.write_attrs(check_uri(entity_id), body, "merge", ctx)
@@ -355,7 +424,9 @@ async def _batch_body(request: Request) -> tuple[list[Any], Context]:
     return body, ctx
 
 
-@router.post("/entityOperations/create", dependencies=[WRITE])
+@router.post("/entityOperations/create", dependencies=[WRITE], status_code=201, response_model=list[str],
+             responses={201: {"description": "创建的实体 id the ids created"},
+                        207: {"description": "部分成功 partly done", "model": BatchResult}})
 async def batch_create(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     success, errors = [], []
@@ -367,7 +438,10 @@ async def batch_create(request: Request) -> Response:
     return _batch_reply(success, errors, created=True)
 
 
-@router.post("/entityOperations/upsert", dependencies=[WRITE])
+@router.post("/entityOperations/upsert", dependencies=[WRITE], status_code=201, response_model=list[str],
+             responses={201: {"description": "新建的实体 id the ids created"},
+                        204: {"description": "全部为更新 all were updates"},
+                        207: {"description": "部分成功 partly done", "model": BatchResult}})
 async def batch_upsert(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     replace = "update" not in _options(request)
@@ -383,7 +457,7 @@ async def batch_upsert(request: Request) -> Response:
     return JSONResponse(created, status_code=201) if created else Response(status_code=204)
 
 
-@router.post("/entityOperations/update", dependencies=[WRITE])
+@router.post("/entityOperations/update", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
 async def batch_update(request: Request) -> Response:
     body, ctx = await _batch_body(request)
     mode = "append-keep" if "noOverwrite" in _options(request) else "append"
@@ -400,7 +474,7 @@ async def batch_update(request: Request) -> Response:
     return _batch_reply(success, errors, created=False)
 
 
-@router.post("/entityOperations/delete", dependencies=[WRITE])
+@router.post("/entityOperations/delete", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
 async def batch_delete(request: Request) -> Response:
     body, _ = await _batch_body(request)
     success, errors = [], []
@@ -413,7 +487,7 @@ async def batch_delete(request: Request) -> Response:
     return _batch_reply(success, errors, created=False)
 
 
-@router.post("/entityOperations/query", dependencies=[READ])
+@router.post("/entityOperations/query", dependencies=[READ], **_answers(list[Entity]))
 async def batch_query(request: Request) -> Response:
     body, ctx = await _body(request)
     found = _query_body(body, ctx)
@@ -425,21 +499,21 @@ async def batch_query(request: Request) -> Response:
 
 # --- subscriptions --------------------------------------------------------------------------
 
-@router.post("/subscriptions", status_code=201, dependencies=[WRITE])
+@router.post("/subscriptions", dependencies=[WRITE], **_bodyless(201, _CREATED))
 async def create_subscription(request: Request) -> Response:
     body, ctx = await _body(request)
     sub_id = notify.create_subscription(body, ctx)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{sub_id}"})
 
 
-@router.get("/subscriptions", dependencies=[READ])
+@router.get("/subscriptions", dependencies=[READ], **_answers(list[Subscription]))
 def list_subscriptions(request: Request) -> Response:
     subs = notify.list_subscriptions()
     limit, offset, count = _page(request)
     return _reply(request, subs[offset:offset + limit], headers=_counted(len(subs) if count else None))
 
 
-@router.get("/subscriptions/{sub_id}", dependencies=[READ])
+@router.get("/subscriptions/{sub_id}", dependencies=[READ], **_answers(Subscription))
 def get_subscription(sub_id: str, request: Request) -> Response:
     return _reply(request, notify.get_subscription(check_uri(sub_id)))
 
@@ -459,7 +533,7 @@ def delete_subscription(sub_id: str) -> Response:
 
 # --- types, attributes, temporal ------------------------------------------------------------
 
-@router.get("/types", dependencies=[READ])
+@router.get("/types", dependencies=[READ], **_answers(list[EntityType] | EntityTypeList, "details=true: a list"))
 def list_types(request: Request) -> Response:
     types = service.entity_types()
     if "details=true" in str(request.query_params):
@@ -468,7 +542,7 @@ def list_types(request: Request) -> Response:
     return _reply(request, {"id": "urn:ngsi-ld:EntityTypeList:all", "type": "EntityTypeList", "typeList": list(types)})
 
 
-@router.get("/types/{type_name}", dependencies=[READ])
+@router.get("/types/{type_name}", dependencies=[READ], **_answers(EntityTypeInfo))
 def get_type(type_name: str, request: Request) -> Response:
     name = _request_context(request).compact(type_name)
     types = service.entity_types()
@@ -480,7 +554,7 @@ def get_type(type_name: str, request: Request) -> Response:
                                                  for a in types[name]]})
 
 
-@router.get("/attributes", dependencies=[READ])
+@router.get("/attributes", dependencies=[READ], **_answers(list[Attribute] | AttributeList, "details=true: a list"))
 def list_attributes(request: Request) -> Response:
     attrs = service.attribute_names()
     if "details=true" in str(request.query_params):
@@ -489,7 +563,7 @@ def list_attributes(request: Request) -> Response:
                             "attributeList": list(attrs)})
 
 
-@router.get("/attributes/{attr}", dependencies=[READ])
+@router.get("/attributes/{attr}", dependencies=[READ], **_answers(Attribute))
 def get_attribute(attr: str, request: Request) -> Response:
     name = _request_context(request).compact(attr)
     attrs = service.attribute_names()
@@ -502,7 +576,7 @@ def _temporal_shape(request: Request, found: dict[str, Any]) -> dict[str, Any]:
     return temporal.temporal_values(found) if "temporalValues" in _options(request) else found
 
 
-@router.get("/temporal/entities", dependencies=[READ])
+@router.get("/temporal/entities", dependencies=[READ], **_answers(list[TemporalEntity]))
 def query_temporal(request: Request) -> Response:
     ctx = _request_context(request)
     p = request.query_params
@@ -513,7 +587,7 @@ def query_temporal(request: Request) -> Response:
     return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
 
 
-@router.post("/temporal/entityOperations/query", dependencies=[READ])
+@router.post("/temporal/entityOperations/query", dependencies=[READ], **_answers(list[TemporalEntity]))
 async def batch_query_temporal(request: Request) -> Response:
     body, ctx = await _body(request)
     found = _query_body(body, ctx)
@@ -529,7 +603,7 @@ async def batch_query_temporal(request: Request) -> Response:
     return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
 
 
-@router.get("/temporal/entities/{entity_id}", dependencies=[READ])
+@router.get("/temporal/entities/{entity_id}", dependencies=[READ], **_answers(TemporalEntity))
 def temporal_entity(entity_id: str, request: Request) -> Response:
     p = request.query_params
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))

@@ -11,7 +11,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from aicity.core.bus import bus
 from aicity.hub.twin import service
 
 log = logging.getLogger(__name__)
@@ -43,5 +42,3 @@ def mirror_readings(_topic: str, payload: dict[str, Any]) -> None:
     except Exception:  # the readings are stored already; a twin failure must not undo or block them
         log.exception("mirroring %s into the twin failed", ident)
 
-
-bus.subscribe("iot.reading.stored", mirror_readings)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
+from aicity.core import egress
 from aicity.core.db import Database, PerDatabase, database
 from aicity.core.ids import utcnow
 from aicity.hub.twin.attrs import check_name, check_uri, render
@@ -85,6 +86,10 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
     if not isinstance(endpoint, dict) or not _http_url(endpoint.get("uri")):
         raise bad_data("notification.endpoint.uri must be an http(s) URL with a host")
+    try:
+        egress.check_url(endpoint["uri"])
+    except egress.EgressDenied as exc:
+        raise bad_data(f"notification.endpoint.uri is not allowed: {exc}") from None
     attrs = notification.get("attributes", [])
     if not isinstance(attrs, list):
         raise bad_data("notification.attributes must be an array")
@@ -251,7 +256,7 @@ def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Cli
 
 
 def _deliver_forever(jobs: queue.Queue[tuple[Database, dict[str, Any], Entity]]) -> None:
-    with httpx.Client(timeout=TIMEOUT_S) as client:
+    with egress.client(timeout=TIMEOUT_S) as client:
         while True:
             db, sub, entity = jobs.get()
             try:

@@ -254,6 +254,9 @@ def validate_geometry(geometry: Any) -> dict[str, Any]:
     kinds = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
     if not isinstance(geometry, dict) or geometry.get("type") not in kinds or not points(geometry):
         raise bad_data("a geometry must be GeoJSON (Point, LineString, Polygon, Multi…) with coordinates")
+    if not all(math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+               for lon, lat in points(geometry)):
+        raise bad_data("coordinates must be [longitude, latitude] within [-180, 180] and [-90, 90]")
     return geometry
 
 

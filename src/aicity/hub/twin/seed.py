@@ -3,9 +3,11 @@ gazetteer's landmarks and district centres so the twin matches the events map. I
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from aicity.hub.events.gazetteer import districts, gazetteer
+from aicity.core.slices import Progress
+from aicity.hub.geo.gazetteer import districts, gazetteer
 from aicity.hub.twin.service import upsert_entity
 
 
@@ -50,3 +52,8 @@ def demo_entities() -> list[dict[str, Any]]:
 def seed_demo_twin() -> int:
     """Upsert the demo entities; returns how many were created."""
     return sum(upsert_entity(entity) for entity in demo_entities())
+
+
+def load_demo(_root: Path, _progress: Progress) -> None:
+    """The districts' sensors, valves, cameras and street lights (idempotent)."""
+    seed_demo_twin()

@@ -1,0 +1,276 @@
+"""What kind of help is asked (the assistant's *mode*), decided before any target.
+
+The modes are listed in `demo/data/assistant/modes.yaml` (emergency, report, event_status,
+service_guide, bundle, precheck, policy, legal, duty, data, briefing, city_action, office,
+industry, simulation, smalltalk, out_of_scope); the skills that serve a mode say so themselves
+(`Skill.modes`), so the mode → skills mapping is the agents' data and a new agent is reachable by
+declaring its modes and examples.
+
+The classifier is the events classifier's recipe (`hub/events/classify.fit`: TF-IDF over rjieba
+tokens and character n-grams, a linear SVM with probabilities calibrated by cross-validation),
+trained on the labelled requests in `demo/data/training/modes.jsonl`, the routing examples
+(`training/assistant_examples.jsonl`, each skill label read as its mode), every skill's own
+examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is kept per process
+for the same rows.
+
+Knowing when it does not know: below `ABSTAIN_BELOW` the assistant asks which of the likeliest
+readings is meant instead of answering. Emergencies: `EMERGENCY_P` of the classifier alone, or
+`EMERGENCY_P_WITH_RULE` when one of the events hub's urgency rules (gas, fire, collapse, people
+trapped …) fires too. The three constants were chosen on 5-fold cross-validated probabilities of
+the training rows only (`aicity eval assistant --tune` prints the table); the evaluation set is
+never used for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+import yaml
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from aicity.agents.registry import AgentRegistry
+from aicity.core.config import settings
+from aicity.core.embeddings import BackgroundVectors, Embedder
+from aicity.core.text import normalize
+from aicity.hub.events import classify as event_classify
+
+log = logging.getLogger(__name__)
+
+#: below this mode confidence the assistant asks instead of answering (5-fold CV on training rows)
+ABSTAIN_BELOW = 0.45
+#: an emergency on the classifier's word alone, or with an urgency rule firing too
+EMERGENCY_P = 0.5
+EMERGENCY_P_WITH_RULE = 0.2
+#: dense votes: how many nearest training rows, their softmax temperature and the votes' share of
+#: the blend (5-fold CV on the training rows, as the thresholds)
+DENSE_NEIGHBOURS = 10
+DENSE_TEMPERATURE = 0.05
+DENSE_WEIGHT = 0.4
+#: how many readings a clarifying question offers
+CLARIFY_OPTIONS = 3
+#: a reading is offered when at least this likely
+OPTION_MIN_P = 0.05
+EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True)
+class Mode:
+    id: str
+    name: str
+    option: str
+    #: what the assistant says for a mode no skill serves (None: skills serve it)
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class ModeGuess:
+    mode: str
+    confidence: float
+    #: every mode with its probability, likeliest first
+    ranked: tuple[tuple[str, float], ...]
+    #: the urgency rules that fired (the events hub's)
+    urgent_reasons: tuple[str, ...] = ()
+    emergency: bool = False
+
+    def options(self) -> list[str]:
+        """The likeliest readings to offer in a clarifying question (2 or 3)."""
+        picked = [m for m, p in self.ranked[:CLARIFY_OPTIONS] if p >= OPTION_MIN_P]
+        return picked if len(picked) >= 2 else [m for m, _ in self.ranked[:2]]
+
+
+def _data() -> Path:
+    return Path(str(resources.files("aicity") / "demo" / "data"))
+
+
+@lru_cache(maxsize=1)
+def modes() -> dict[str, Mode]:
+    rows = yaml.safe_load((_data() / "assistant" / "modes.yaml").read_text(encoding="utf-8"))
+    return {r["id"]: Mode(r["id"], r["name"], r["option"], " ".join(r["scope"].split()) if r.get("scope") else None)
+            for r in rows}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        try:
+            row = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            log.warning("%s: a line that is not JSON was skipped", path)
+            continue
+        if isinstance(row, dict) and isinstance(row.get("q"), str):
+            rows.append(row)
+    return rows
+
+
+def mode_rows_paths() -> list[Path]:
+    return [_data() / "training" / "modes.jsonl", *sorted((settings().data_dir / "training").glob("*modes*.jsonl"))]
+
+
+def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = ()) -> list[dict[str, str]]:
+    """{"text", "category": mode} rows to learn from: the labelled mode requests, the routing examples
+    (a skill label read as the skill's first mode) and every skill's examples; each text once."""
+    known = modes()
+    skill_modes = {f"{a.id}.{s.id}": s.modes for a in registry.agents() for s in a.skills}
+    rows: dict[str, str] = {}
+
+    def add(text: str, mode: str | None) -> None:
+        text = normalize(text)
+        if text and mode in known:
+            rows.setdefault(text, mode)
+
+    for path in mode_rows_paths():
+        for row in read_jsonl(path):
+            add(row["q"], row.get("mode"))
+    for row in extra:
+        add(row["q"], row.get("mode"))
+    for row in read_jsonl(_data() / "training" / "assistant_examples.jsonl"):
+        first = skill_modes.get((row.get("skills") or [""])[0], ())
+        add(row["q"], first[0] if first else None)
+    for agent in registry.agents():
+        for skill in agent.skills:
+            for example in skill.examples:
+                add(example, skill.modes[0] if skill.modes else None)
+    return [{"text": t, "category": m} for t, m in rows.items()]
+
+
+#: fitted models kept on disk (the newest)
+KEEP_MODELS = 3
+_models: dict[str, Pipeline] = {}
+_models_lock = threading.Lock()
+
+
+def model_cache() -> Path:
+    """Fitted models are kept beside the embedding cache (a model depends only on its rows)."""
+    return settings().embedding_cache.expanduser().parent / "models"
+
+
+def fitted(rows: list[dict[str, str]]) -> Pipeline:
+    """The model for these rows: fitted once per machine (kept on disk, keyed by the rows and the
+    scikit-learn version) and held once per process."""
+    key = hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    path = model_cache() / f"modes-{key[:16]}-sklearn{sklearn.__version__}.joblib"
+    with _models_lock:
+        if key not in _models:
+            _models.clear()
+            model = None
+            if path.is_file():
+                try:
+                    model = joblib.load(path)
+                except Exception:  # a damaged or foreign file: fit again
+                    log.warning("%s could not be read; fitting the mode classifier again", path)
+            if model is None:
+                model = event_classify.fit(rows)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                joblib.dump(model, tmp)
+                tmp.replace(path)
+                for old in sorted(path.parent.glob("modes-*.joblib"), key=lambda p: p.stat().st_mtime)[:-KEEP_MODELS]:
+                    old.unlink(missing_ok=True)  # models of rows that changed since
+            _models[key] = model
+        return _models[key]
+
+
+class _Calibrated:
+    """The calibrated SVMs' probabilities in a few array operations: scikit-learn's own
+    `predict_proba` calls one sigmoid per class and fold (about 10 ms a request); this computes
+    the same numbers (one-vs-rest sigmoids, normalised per fold, averaged over the folds)."""
+
+    def __init__(self, model: Pipeline) -> None:
+        self.features = model[0]
+        calibrated = model[-1]
+        classes = list(calibrated.classes_)
+        self.folds = []
+        for fold in calibrated.calibrated_classifiers_:
+            rows = np.array([classes.index(c) for c in fold.estimator.classes_])
+            a = np.array([c.a_ for c in fold.calibrators])
+            b = np.array([c.b_ for c in fold.calibrators])
+            self.folds.append((fold.estimator.coef_.T.copy(), fold.estimator.intercept_, a, b, rows))
+        self.n = len(classes)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        x = self.features.transform(texts)
+        total = np.zeros((x.shape[0], self.n))
+        for coef, intercept, a, b, rows in self.folds:
+            p = np.zeros_like(total)
+            p[:, rows] = 1.0 / (1.0 + np.exp(a * (x @ coef + intercept) + b))
+            sums = p.sum(axis=1, keepdims=True)
+            total += np.divide(p, sums, out=np.full_like(p, 1.0 / self.n), where=sums != 0)
+        return total / len(self.folds)
+
+
+class ModeClassifier:
+    """The linear model's probabilities, blended (once the training rows' vectors are ready) with the
+    votes of the DENSE_NEIGHBOURS most similar training rows by the retrieval embedder; `query`
+    gives a request's vector (the router's, so a request is embedded once) or None."""
+
+    def __init__(self, rows: list[dict[str, str]], embedder: Embedder | None = None,
+                 query: Callable[[str], np.ndarray | None] | None = None) -> None:
+        self.rows = rows
+        self.model = fitted(rows)
+        self.fast = _Calibrated(self.model)
+        self.classes = [str(c) for c in self.model.classes_]
+        self.labels = np.array([self.classes.index(r["category"]) for r in rows])
+        self.query = query
+        self.vectors = BackgroundVectors(embedder, [r["text"] for r in rows], "modes") \
+            if embedder is not None and query is not None and DENSE_WEIGHT > 0 else None
+
+    def probabilities(self, text: str) -> np.ndarray:
+        p = self.fast.predict_proba([normalize(text)])[0]
+        vectors = self.vectors.get() if self.vectors is not None else None
+        q = self.query(text) if vectors is not None and len(vectors) and self.query is not None else None
+        if q is None:
+            return p
+        return (1 - DENSE_WEIGHT) * p + DENSE_WEIGHT * neighbour_votes(vectors @ q, self.labels, len(self.classes))
+
+    def guess(self, text: str) -> ModeGuess:
+        return decide(self.classes, self.probabilities(text), text)
+
+
+def neighbour_votes(sims: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Each class's share of the nearest rows' votes (softmax of cosine / DENSE_TEMPERATURE)."""
+    near = np.argpartition(-sims, DENSE_NEIGHBOURS)[:DENSE_NEIGHBOURS] if len(sims) > DENSE_NEIGHBOURS \
+        else np.arange(len(sims))
+    weights = np.exp((sims[near] - sims[near].max()) / DENSE_TEMPERATURE)
+    votes = np.bincount(labels[near], weights=weights, minlength=n)
+    return votes / votes.sum()
+
+
+def decide(classes: list[str], p: np.ndarray, text: str) -> ModeGuess:
+    """The mode from the probabilities, with the emergency decision (classifier and urgency rules)."""
+    order = np.argsort(-p)
+    ranked = tuple((classes[i], round(float(p[i]), 4)) for i in order)
+    reasons = tuple(event_classify.urgent_reasons(normalize(text))[0])
+    p_emergency = float(p[classes.index(EMERGENCY)]) if EMERGENCY in classes else 0.0
+    is_emergency = p_emergency >= EMERGENCY_P or (bool(reasons) and p_emergency >= EMERGENCY_P_WITH_RULE)
+    if is_emergency:
+        return ModeGuess(EMERGENCY, max(p_emergency, ranked[0][1]) if ranked[0][0] == EMERGENCY else p_emergency,
+                         ranked, reasons, True)
+    top = next((m, q) for m, q in ranked if m != EMERGENCY)
+    return ModeGuess(top[0], top[1], ranked, reasons, False)
+
+
+def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0) -> list[ModeGuess]:
+    """Each row's guess by a model that never saw it (stratified k-fold)."""
+    labels = np.array([r["category"] for r in rows])
+    guesses: list[ModeGuess | None] = [None] * len(rows)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(rows)), labels):
+        model = event_classify.fit([rows[i] for i in train])
+        classes = [str(c) for c in model.classes_]
+        probabilities = model.predict_proba([normalize(rows[i]["text"]) for i in test])
+        for i, p in zip(test, probabilities, strict=True):
+            guesses[i] = decide(classes, p, rows[i]["text"])
+    return [g for g in guesses if g is not None]

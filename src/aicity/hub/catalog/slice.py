@@ -1,0 +1,12 @@
+"""The service catalog: items, one-thing bundles, policies, life events."""
+
+from aicity.core.slices import HttpRouter, Slice
+
+catalog = Slice(
+    id="catalog",
+    title="事项库 service catalog",
+    depends_on=("identity", "knowledge"),
+    tables=("aicity.hub.catalog.models",),
+    routers=(HttpRouter("aicity.hub.catalog.api:router"),),
+    demo="aicity.hub.catalog.demo:load_demo",
+)

@@ -1,0 +1,233 @@
+"""The extractive answerer: the rule first, then the provision that governs it, quoted and cited.
+
+No model: the question's type (how long, how much, whether, who, what conditions, what happens
+if, how) decides which sentences of the retrieved articles answer it — from every 款 and 项 of
+the top articles, not only their first paragraph. A provision that a later or higher text
+overrides (`relations`) is never the rule: the governing provision takes its place and the answer
+says which governs and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
+from aicity.hub.knowledge.relations import HIGHER, NEWER, SPECIAL, Override, Relations, relations
+from aicity.hub.knowledge.service import (
+    GLOBAL_KB,
+    NOTHING_FOUND,
+    Answer,
+    Hit,
+    excerpt,
+    get_article,
+    query_tokens,
+    screened,
+    search,
+)
+from aicity.identity.service import Principal
+
+#: articles whose sentences compete for the rule (the best retrieved, after overrides)
+CANDIDATE_ARTICLES = 4
+#: how much an article's retrieval rank discounts its sentences
+RANK_DISCOUNT = 0.35
+#: weight of the question type's pattern against the question's words in a sentence: a number
+#: (deadline, amount, age) is the answer to its question; a modal word or a department less surely
+TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "penalty": 2.0}
+OTHER_TYPE_WEIGHT = 1.5
+#: the next sentence joins the rule when it scores at least this share of the best one
+TWO_SENTENCES = 0.7
+MAX_RULE_CHARS = 160
+
+_NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
+#: question type → (cue in the question, what a sentence answering it contains)
+QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "duration": (
+        re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
+                   r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短"),
+        re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每年|每日"),
+    ),
+    "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
+    "amount": (
+        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少|标准"),
+        re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
+    ),
+    "penalty": (
+        re.compile(r"罚|处罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|违法|违反"),
+        re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]"),
+    ),
+    "whether": (
+        re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样"),
+        re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等"),
+    ),
+    "who": (
+        re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个机关|由谁|向哪|找谁|哪些人|哪个单位"),
+        re.compile(r"部门|机关|机构|人民政府|委员会|负责|配偶|子女|监护人|由.{1,30}(?:进行|负责|办理|承担|审批)"),
+    ),
+    "conditions": (
+        re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些"),
+        re.compile(r"条件|下列|符合|具备|情形"),
+    ),
+    "procedure": (
+        re.compile(r"怎么办|如何|怎么|怎样|流程|程序|手续|步骤"),
+        re.compile(r"申请|提交|办理|登记|程序|提出|凭|直接"),
+    ),
+}
+_SENTENCE = re.compile(r"(?<=[。；！？])")
+_ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
+_PRINCIPLE_WHY = {
+    HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
+}
+
+
+def question_types(question: str) -> list[str]:
+    """The kinds of answer the question asks for (several may apply: 罚款多少 → penalty, amount)."""
+    return [name for name, (cue, _) in QUESTION_TYPES.items() if cue.search(question)] or ["general"]
+
+
+@dataclass
+class Sentence:
+    text: str  # the sentence, with the lead-in of its 款 when it is a 项
+    locator: str  # 第十四条 第一款 第二项
+    quote: str  # the 款 (with its 项) it belongs to, quoted in full
+    article: int  # index of its article among the candidates
+    score: float = 0.0
+
+
+@dataclass
+class _Article:
+    hit: Hit  # the retrieved chunk (or the governing provision put in its place)
+    text: str  # the whole article
+    override: Override | None = None  # why it stands here, when it replaced an overridden provision
+
+
+def sentences(article: str, text: str, index: int) -> list[Sentence]:
+    """Every sentence of an article with its 款/项 locator; a 项 carries its 款's lead-in."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    paragraphs: list[list[str]] = []
+    for line in lines:
+        if ITEM_RE.match(line) and paragraphs:
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    out: list[Sentence] = []
+    many = len(paragraphs) > 1
+    for n, (head, *items) in enumerate(paragraphs, start=1):
+        where = f"{article} 第{to_chinese_numeral(n)}款" if many else article
+        quote = "\n".join([head, *items])
+        body = _ARTICLE_HEAD.sub("", head) if n == 1 else head
+        parts = [s for s in _SENTENCE.split(body) if s.strip()]
+        out += [Sentence(s.strip(), where, quote, index) for s in parts]
+        lead_in = parts[-1].strip() if parts else ""
+        for i, item in enumerate(items, start=1):
+            out.append(Sentence(f"{lead_in}{item.strip()}", f"{where} 第{to_chinese_numeral(i)}项", quote, index))
+    return out
+
+
+def _score(sentence: Sentence, words: list[str], types: list[str]) -> float:
+    lexical = sum(min(len(w), 4) / 2 for w in set(words) if len(w) > 1 and w in sentence.text)
+    typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in types
+                if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text))
+    return (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
+
+
+def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_Article], list[tuple[Hit, str]]]:
+    """The top articles in retrieval order, each overridden provision replaced by the one that
+    governs it; superseded and overridden text is returned apart (never a candidate for the rule)."""
+    articles: list[_Article] = []
+    set_aside: list[tuple[Hit, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        article = hit.locator.split()[0]
+        if (hit.doc_key, article) in seen:
+            continue
+        seen.add((hit.doc_key, article))
+        override = rel.override_for(hit.doc_key, article, question)
+        if override is None and (hit.status == "superseded" or hit.doc_key in rel.superseded):
+            set_aside.append((hit.model_copy(update={"status": "superseded"}), "已被替代，不作为依据"))
+            continue
+        if override is not None:
+            label = ("特别规定优先，本事项不适用" if override.principles == [SPECIAL]
+                     else f"已被《{override.governed_by.doc}》取代，不作为依据")
+            set_aside.append((hit.model_copy(update={"status": "overridden"}), label))
+            gov = override.governed_by
+            if (gov.doc, gov.article) in seen:
+                continue
+            seen.add((gov.doc, gov.article))
+            cited = get_article(gov.doc, gov.article, gov.paragraph)
+            if cited is None:
+                continue
+            articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **cited.model_dump()), cited.text, override))
+            continue
+        full = get_article(hit.doc_key, article, kb=hit.kb)
+        articles.append(_Article(hit, full.text if full else hit.text))
+        if len(articles) >= CANDIDATE_ARTICLES:
+            break
+    return articles, set_aside
+
+
+def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
+    """The lead sentence, and the next one of the same 款 when it scores nearly as well (an
+    answer of one or two sentences: 可以变更经营者。变更经营者的，可以直接申请变更登记。)."""
+    at = found.index(lead)
+    nxt = found[at + 1] if at + 1 < len(found) else None
+    if (nxt is not None and nxt.locator == lead.locator and nxt.score >= TWO_SENTENCES * lead.score
+            and len(lead.text) + len(nxt.text) <= MAX_RULE_CHARS):
+        return lead.text + nxt.text
+    return lead.text
+
+
+def _why(override: Override, rel: Relations) -> str:
+    old, new = override.provision, override.governed_by
+    principles = "、".join(_PRINCIPLE_WHY[p] for p in override.principles)
+    return (f"适用说明：《{old.doc}》{old.article}（{rel.describe(old.doc)}）与《{new.doc}》{new.article}"
+            f"（{rel.describe(new.doc)}）规定不一致，依照{principles}，适用《{new.doc}》{new.article}。"
+            f"{''.join(override.reason.split())}")
+
+
+def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
+                      docs: set[str] | None = None) -> Answer:
+    """The rule in one sentence, the governing provision quoted at 条/款/项 level, then the other
+    provisions found; overridden and superseded text only as such, never as the rule."""
+    pool = search(question, principal, top_k=max(12, top_k * 4), kb=kb)
+    hits, withheld = screened([h for h in pool if docs is None or h.doc_key in docs])
+    if not hits:
+        return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
+    rel = relations()
+    articles, set_aside = _candidates(question, hits, rel)
+    if not articles:  # only superseded text matched: say so, never present it as the rule
+        lines = [f"- 《{h.doc_key}》{h.locator}（{label}）[^{n}]：{excerpt(h.text)}"
+                 for n, (h, label) in enumerate(set_aside[:top_k], start=1)]
+        return Answer(answer="知识库中只找到已被替代的条文，现行规定请咨询12345政务服务热线。\n"
+                      + "\n".join(lines + withheld), citations=[h for h, _ in set_aside[:top_k]], notes=withheld)
+    words = query_tokens(question)
+    types = question_types(question)
+    found = [s for i, a in enumerate(articles) for s in sentences(a.hit.locator.split()[0], a.text, i)]
+    for s in found:
+        s.score = _score(s, words, types)
+    lead = max(found, key=lambda s: s.score)
+    first = articles[lead.article]
+    rule = _rule_text(lead, found)
+    rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
+    citations = [rule_hit] + [a.hit for i, a in enumerate(articles) if i != lead.article][: top_k - 1]
+    lines = [f"{rule}（《{rule_hit.doc_key}》{lead.locator}）[^1]"]
+    notes: list[str] = list(withheld)
+    governing = (rule_hit.doc_key, lead.locator.split()[0])
+    conflicts = [first.override] if first.override is not None else []
+    conflicts += [o for o in rel.overrides if (o.governed_by.doc, o.governed_by.article) == governing
+                  and o.applies(question) and o not in conflicts
+                  and any(h.doc_key == o.provision.doc and h.locator.split()[0] == o.provision.article
+                          for h, _ in set_aside)]
+    notes += [_why(o, rel) for o in conflicts]
+    meta = rel.documents.get(rule_hit.doc_key)
+    if meta and meta.newer:
+        notes.append(f"提示：《{rule_hit.doc_key}》{meta.newer}。")
+    lines += notes
+    lines.append("依据：")
+    lines.append(f"- 《{rule_hit.doc_key}》{lead.locator}[^1]：{lead.quote}")
+    for n, hit in enumerate(citations[1:], start=2):
+        lines.append(f"- 《{hit.doc_key}》{hit.locator}[^{n}]：{excerpt(hit.text)}")
+    for n, (hit, label) in enumerate(set_aside[:2], start=len(citations) + 1):
+        lines.append(f"- 《{hit.doc_key}》{hit.locator}（{label}）[^{n}]：{excerpt(hit.text)}")
+        citations.append(hit)
+    return Answer(answer="\n".join(lines), citations=citations, rule=rule, notes=notes)

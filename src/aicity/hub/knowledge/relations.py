@@ -1,0 +1,149 @@
+"""Which provision governs: each document's level, dates and what it replaces (`laws.yaml`), and
+the provisions a later or higher text overrides (`law_relations.yaml`).
+
+Conflicts are resolved by the three rules of the Legislation Law: 上位法优于下位法 (level),
+特别法优于一般法 (a special rule, for its own matters) and 新法优于旧法 (date). The data files are
+read from the city's data dir when it has them, else from the demo city's package data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aicity.core.config import settings
+
+#: higher rank, higher level (立法法第九十九条); 部门规章 and 地方性法规 rank alike
+LEVEL_RANK = {"宪法": 5, "法律": 4, "行政法规": 3, "党内法规": 3, "地方性法规": 2, "部门规章": 2, "地方政府规章": 1,
+              "规范性文件": 0}
+HIGHER = "上位法优于下位法"
+NEWER = "新法优于旧法"
+SPECIAL = "特别法优于一般法"
+_LAW_TITLE = re.compile(r"(法|法典·.+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentMeta(_Strict):
+    level: str
+    authority: str | None = None
+    effective: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    replaces: list[str] = []
+    implements: str | None = None
+    newer: str | None = None
+    source: str | None = None
+
+
+class ProvisionRef(_Strict):
+    doc: str
+    article: str
+    paragraph: int | None = Field(default=None, ge=1)
+
+    def label(self) -> str:
+        return f"《{self.doc}》{self.article}"
+
+
+class Override(_Strict):
+    provision: ProvisionRef
+    governed_by: ProvisionRef
+    principles: list[str] = Field(min_length=1)
+    reason: str
+    source: str
+    #: the override holds only for questions naming one of these (a special rule's own matters)
+    when: list[str] = []
+
+    def applies(self, question: str) -> bool:
+        return not self.when or any(term in question for term in self.when)
+
+
+class RelationsError(ValueError):
+    """The relations data is invalid (an unknown principle or level, a malformed entry)."""
+
+
+@dataclass
+class Relations:
+    documents: dict[str, DocumentMeta] = field(default_factory=dict)
+    superseded: dict[str, str] = field(default_factory=dict)
+    overrides: list[Override] = field(default_factory=list)
+
+    def level(self, key: str) -> str:
+        meta = self.documents.get(key)
+        return meta.level if meta else infer_level(key)
+
+    def rank(self, key: str) -> int:
+        return LEVEL_RANK.get(self.level(key), 0)
+
+    def override_for(self, doc: str, article: str, question: str) -> Override | None:
+        """The override that takes `article` of `doc` out of force for this question, if any."""
+        return next((o for o in self.overrides if o.provision.doc == doc and o.provision.article == article
+                     and o.applies(question)), None)
+
+    def is_overridden(self, doc: str, article: str, question: str = "") -> bool:
+        """Whether the provision is not the rule: its document was replaced, or a later or higher
+        provision overrides it (for this question)."""
+        return doc in self.superseded or self.override_for(doc, article, question) is not None
+
+    def describe(self, key: str, date: str | None = None) -> str:
+        """`行政法规，2022年11月1日施行` — what an answer says about a document."""
+        meta = self.documents.get(key)
+        parts = [self.level(key)]
+        effective = meta.effective if meta and meta.effective else None
+        if effective:
+            parts.append(f"{_cn_date(effective)}施行")
+        elif date:
+            parts.append(f"{_cn_date(date)}版本")
+        return "，".join(parts)
+
+
+def infer_level(title: str) -> str:
+    """A document's level from its title when no metadata names it."""
+    if _LAW_TITLE.search(title):
+        return "法律"
+    if title.endswith("条例") or re.search(r"法实施(细则|条例)$", title):
+        return "行政法规"
+    return "部门规章"
+
+
+def _cn_date(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def _data_file(name: str) -> Path:
+    path = settings().data_dir / name
+    return path if path.is_file() else Path(str(resources.files("aicity") / "demo" / "data" / name))
+
+
+def parse_relations(laws: dict, relations: dict) -> Relations:
+    """Validate both files' contents; a bad entry raises RelationsError naming it."""
+    try:
+        documents = {k: DocumentMeta.model_validate(v) for k, v in (laws.get("documents") or {}).items()}
+        overrides = [Override.model_validate(o) for o in (relations.get("overrides") or [])]
+    except ValidationError as exc:
+        raise RelationsError(f"法规关系数据无效 invalid law relations: {exc}") from exc
+    problems = [f"{k}: unknown level {m.level}" for k, m in documents.items() if m.level not in LEVEL_RANK]
+    problems += [f"{o.provision.label()}: unknown principle {p}" for o in overrides for p in o.principles
+                 if p not in (HIGHER, NEWER, SPECIAL)]
+    if problems:
+        raise RelationsError("法规关系数据无效 invalid law relations: " + "; ".join(problems))
+    return Relations(documents=documents, superseded=dict(laws.get("superseded") or {}), overrides=overrides)
+
+
+@lru_cache(maxsize=4)
+def _load(laws_path: Path, relations_path: Path, stamp: tuple[float, float]) -> Relations:
+    read = lambda p: yaml.safe_load(p.read_text(encoding="utf-8")) or {}  # noqa: E731
+    return parse_relations(read(laws_path), read(relations_path))
+
+
+def relations() -> Relations:
+    """The city's law metadata and provision overrides (re-read when a file changes)."""
+    laws, rel = _data_file("laws.yaml"), _data_file("law_relations.yaml")
+    return _load(laws, rel, (laws.stat().st_mtime, rel.stat().st_mtime))

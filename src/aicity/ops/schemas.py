@@ -1,0 +1,30 @@
+"""What the operations endpoints answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class DocumentCounts(BaseModel):
+    documents: int
+    chunks: int
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    version: str
+    knowledge: DocumentCounts = Field(description="全局知识库的文档与分块数 the global knowledge base's size")
+    slices: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="各切片的健康检查 each slice's health check (`Slice.health`), by slice id")
+
+
+class RunStats(BaseModel):
+    """Counters of assistant runs since the process started."""
+
+    runs: int
+    clarifications: int
+    skills: dict[str, int] = Field(description="每个技能的调用次数 calls per skill")
+    departments: dict[str, int]
+    roles: dict[str, int]
