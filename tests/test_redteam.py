@@ -112,11 +112,13 @@ def test_a_busy_query_engine_gives_keyword_results_not_a_wait(app: TestClient) -
 # ---- 2. IoT writes: operators and admins, as on NGSI-LD ----------------------------------------
 
 def test_an_official_cannot_change_iot_devices_rules_readings_or_alarms(app: TestClient) -> None:
-    official = key("official", "market")
-    devices = app.get("/api/v1/iot/devices", headers=official)
-    assert devices.status_code == 200  # officials read
-    sensor = next(d["id"] for d in devices.json() if d["type"] == "GasSensor")
-    rule = app.get("/api/v1/iot/rules", headers=official).json()[0]["id"]
+    official, operator = key("official", "market"), key("operator", "gas")
+    sensor = app.post("/api/v1/iot/devices", headers=operator, json={"type": "GasSensor", "name": "红队燃气"}
+                      ).json()["device"]["id"]
+    rule = app.post("/api/v1/iot/rules", headers=operator, json={
+        "name": "红队阈值", "kind": "threshold", "device_type": "GasSensor", "attribute": "gasConcentration",
+        "limit": 5000, "severity": "critical"}).json()["id"]
+    assert app.get("/api/v1/iot/devices", headers=official).status_code == 200  # officials read
     spec = {"id": f"rt-{random.randrange(10**9)}", "type": "GasSensor", "name": "伪造"}
     writes = [
         ("delete", f"/api/v1/iot/devices/{sensor}", None),
@@ -124,8 +126,8 @@ def test_an_official_cannot_change_iot_devices_rules_readings_or_alarms(app: Tes
         ("post", "/api/v1/iot/devices", spec),
         ("delete", f"/api/v1/iot/rules/{rule}", None),
         ("post", "/api/v1/iot/rules", {"name": "x", "kind": "threshold", "device_type": "GasSensor",
-                                       "attribute": "gas_ppm", "limit": 1, "severity": "critical"}),
-        ("post", "/api/v1/iot/telemetry", {"device_id": sensor, "attribute": "gas_ppm", "value": 9000}),
+                                       "attribute": "gasConcentration", "limit": 1, "severity": "critical"}),
+        ("post", "/api/v1/iot/telemetry", {"device_id": sensor, "attribute": "gasConcentration", "value": 9000}),
         ("post", "/api/v1/iot/alarms/anything/acknowledge", None),
         ("post", f"/api/v1/iot/devices/{sensor}/commands", {"command": "close"}),
     ]
@@ -134,6 +136,8 @@ def test_an_official_cannot_change_iot_devices_rules_readings_or_alarms(app: Tes
         assert r.status_code == 403, (method, path, r.text)
     assert app.get(f"/api/v1/iot/devices/{sensor}", headers=official).status_code == 200  # still there
     assert any(r["id"] == rule for r in app.get("/api/v1/iot/rules", headers=official).json())
+    assert app.delete(f"/api/v1/iot/rules/{rule}", headers=operator).status_code == 204  # operators write
+    assert app.delete(f"/api/v1/iot/devices/{sensor}", headers=operator).status_code == 204
 
 
 # ---- 3. SSRF: the egress policy ------------------------------------------------------------
@@ -349,10 +353,11 @@ def test_impossible_dates_coordinates_values_and_token_limits_are_refused(app: T
            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1e308, 0]}}}
     r = app.post("/ngsi-ld/v1/entities", json=far, headers=operator)
     assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData"), r.text
-    sensor = next(d["id"] for d in app.get("/api/v1/iot/devices", headers=operator).json())
+    sensor = app.post("/api/v1/iot/devices", headers=operator, json={"type": "GasSensor"}).json()["device"]["id"]
     r = app.post("/api/v1/iot/telemetry", headers=operator,
                  json={"device_id": sensor, "attribute": "someReading", "value": 1e308})
     assert r.status_code == 422 and "range" in r.text
+    app.delete(f"/api/v1/iot/devices/{sensor}", headers=operator)
     for model in ("aicity-assistant", "chat-large"):
         for limit in (-1, 0, 1.5, True):
             r = app.post("/v1/chat/completions", headers=admin, json={
@@ -385,15 +390,18 @@ def test_redispatch_of_another_departments_event_follows_the_policy(app: TestCli
     event = app.post("/api/v1/events", json={"text": "幸福路12号路灯不亮了", "category": "streetlight"}).json()
     assert event["department"] != "market"
 
-    def dispatch(headers: dict[str, str]) -> int:
+    def act(headers: dict[str, str], action: str) -> int:
         return app.post(f"/api/v1/events/{event['id']}/transitions", headers=headers,
-                        json={"action": "dispatch", "department": event["department"]}).status_code
+                        json={"action": action, "note": "派错部门", "department": event["department"]
+                              if action == "dispatch" else None}).status_code
 
-    assert dispatch(market) == 403  # default: own department only
+    assert event["status"] == "dispatched"
+    assert act(market, "reject") == 403  # default: an official acts on their own department's events
     previous = settings()
     configure(**{**previous.model_dump(), "redispatch_policy": "any"})
     try:
-        assert dispatch(market) == 200
+        assert act(market, "reject") == 200
     finally:
         configure(**previous.model_dump())
-    assert dispatch(centre) in (200, 409)  # the dispatch centre acts on any department's events
+    assert act(market, "dispatch") == 403
+    assert act(centre, "dispatch") == 200  # the dispatch centre (no department) acts on any department's

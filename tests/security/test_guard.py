@@ -165,7 +165,7 @@ def trace_reader() -> dict[str, str]:
 def test_ask_blocks_an_attack_and_audits_it(client: TestClient, default_policy: None) -> None:
     body = problem(client.post("/api/v1/assistant/ask", json={"text": f"{ATTACK}，我的手机{PHONE}"}), 400)
     assert body["type"] == "urn:aicity:problem:guard-blocked"
-    assert body["findings"] == [{"kind": "attack", "type": "override", "rule": "override.zh.verb", "action": "block"}]
+    assert {"kind": "attack", "type": "override", "rule": "override.zh.verb", "action": "block"} in body["findings"]
     assert PHONE not in json.dumps(body, ensure_ascii=False)
     entry = last_audit("block")
     assert entry["actor"] == "guard" and entry["target"] == "input"

@@ -50,10 +50,10 @@ from aicity.hub.events import classify as event_classify
 log = logging.getLogger(__name__)
 
 #: below this mode confidence the assistant asks instead of answering (5-fold CV on training rows)
-ABSTAIN_BELOW = 0.45
+ABSTAIN_BELOW = 0.55
 #: an emergency on the classifier's word alone, or with an urgency rule firing too
-EMERGENCY_P = 0.5
-EMERGENCY_P_WITH_RULE = 0.2
+EMERGENCY_P = 0.45
+EMERGENCY_P_WITH_RULE = 0.1
 #: dense votes: how many nearest training rows, their softmax temperature and the votes' share of
 #: the blend (5-fold CV on the training rows, as the thresholds)
 DENSE_NEIGHBOURS = 10
@@ -262,15 +262,22 @@ def decide(classes: list[str], p: np.ndarray, text: str) -> ModeGuess:
     return ModeGuess(top[0], top[1], ranked, reasons, False)
 
 
-def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0) -> list[ModeGuess]:
-    """Each row's guess by a model that never saw it (stratified k-fold)."""
+def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0,
+                    vectors: np.ndarray | None = None) -> list[ModeGuess]:
+    """Each row's guess by a model that never saw it (stratified k-fold); with the rows' `vectors`,
+    blended with the votes of the nearest rows of the other folds (the row's passage vector stands
+    in for its query vector)."""
     labels = np.array([r["category"] for r in rows])
     guesses: list[ModeGuess | None] = [None] * len(rows)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(rows)), labels):
         model = event_classify.fit([rows[i] for i in train])
         classes = [str(c) for c in model.classes_]
-        probabilities = model.predict_proba([normalize(rows[i]["text"]) for i in test])
+        probabilities = _Calibrated(model).predict_proba([normalize(rows[i]["text"]) for i in test])
+        train_labels = np.array([classes.index(labels[i]) for i in train])
         for i, p in zip(test, probabilities, strict=True):
+            if vectors is not None and len(vectors) == len(rows) and DENSE_WEIGHT > 0:
+                votes = neighbour_votes(vectors[train] @ vectors[i], train_labels, len(classes))
+                p = (1 - DENSE_WEIGHT) * p + DENSE_WEIGHT * votes
             guesses[i] = decide(classes, p, rows[i]["text"])
     return [g for g in guesses if g is not None]

@@ -82,7 +82,9 @@ class Understanding:
         known = mode_data.modes()
         if plan.reply == "clarify":
             options = [Option(value=f"mode={m}", label=known[m].option) for m in plan.options if m in known]
-            return SkillResult(clarification=Clarification(slot="mode", question=CLARIFY_QUESTION, options=options),
+            listed = " ".join(f"{mark} {o.label}" for mark, o in zip("①②③", options, strict=False))
+            return SkillResult(clarification=Clarification(slot="mode", question=f"{CLARIFY_QUESTION}{listed}",
+                                                           options=options),
                                data={"mode_options": plan.options})
         if plan.reply == "gap":
             return self._gap(text, principal, plan)

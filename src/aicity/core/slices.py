@@ -211,7 +211,10 @@ def _cycle(by_id: dict[str, Slice], done: set[str]) -> str:
 @cache
 def slices() -> tuple[Slice, ...]:
     """Every installed slice (the `aicity.slices` entry points), in dependency order."""
-    return order(_load_entry_point(ep) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
+    found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    if not found:  # entry points are package metadata: an install older than the slices has none
+        raise SliceError(f"no '{ENTRY_POINT_GROUP}' entry points are installed; reinstall aicity (pip install -e .)")
+    return order(_load_entry_point(ep) for ep in found)
 
 
 def refresh() -> tuple[Slice, ...]:

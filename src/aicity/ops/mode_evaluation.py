@@ -117,7 +117,8 @@ def cross_validated(folds: int = 5) -> dict[str, Any]:
     bot = assistant()
     rows = bot.understanding.classifier.rows
     roles = _roles()
-    guesses = mode_data.cross_validated(rows, folds)
+    vectors = bot.understanding.classifier.vectors
+    guesses = mode_data.cross_validated(rows, folds, vectors=vectors.get() if vectors is not None else None)
     scored = []
     for row, guess in zip(rows, guesses, strict=True):
         abstained = not guess.emergency and guess.confidence < mode_data.ABSTAIN_BELOW

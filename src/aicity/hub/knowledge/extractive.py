@@ -74,6 +74,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 _SENTENCE = re.compile(r"(?<=[。；！？])")
+_ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
 _PRINCIPLE_WHY = {
     HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
@@ -101,8 +102,9 @@ class _Article:
     override: Override | None = None  # why it stands here, when it replaced an overridden provision
 
 
-def sentences(article: str, text: str, index: int) -> list[Sentence]:
-    """Every sentence of an article with its 款/项 locator; a 项 carries its 款's lead-in."""
+def sentences(article: str, text: str, index: int, legal: bool = True) -> list[Sentence]:
+    """Every sentence of an article with its 款/项 locator; a 项 carries its 款's lead-in. Text
+    that is not a law's article (`legal=False`) keeps its own locator (heading path, paragraph)."""
     lines = [line for line in text.split("\n") if line.strip()]
     paragraphs: list[list[str]] = []
     for line in lines:
@@ -113,14 +115,15 @@ def sentences(article: str, text: str, index: int) -> list[Sentence]:
     out: list[Sentence] = []
     many = len(paragraphs) > 1
     for n, (head, *items) in enumerate(paragraphs, start=1):
-        where = f"{article} 第{to_chinese_numeral(n)}款" if many else article
+        where = f"{article} 第{to_chinese_numeral(n)}款" if many and legal else article
         quote = "\n".join([head, *items])
         body = _ARTICLE_HEAD.sub("", head) if n == 1 else head
         parts = [s for s in _SENTENCE.split(body) if s.strip()]
         out += [Sentence(s.strip(), where, quote, index) for s in parts]
         lead_in = parts[-1].strip() if parts else ""
         for i, item in enumerate(items, start=1):
-            out.append(Sentence(f"{lead_in}{item.strip()}", f"{where} 第{to_chinese_numeral(i)}项", quote, index))
+            item_at = f"{where} 第{to_chinese_numeral(i)}项" if legal else where
+            out.append(Sentence(f"{lead_in}{item.strip()}", item_at, quote, index))
     return out
 
 
@@ -129,6 +132,13 @@ def _score(sentence: Sentence, words: list[str], types: list[str]) -> float:
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in types
                 if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text))
     return (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
+
+
+def _sentences_of(article: _Article, index: int) -> list[Sentence]:
+    where = article.hit.locator.split()[0]
+    if _ARTICLE.match(where):
+        return sentences(where, article.text, index)
+    return sentences(article.hit.locator, article.text, index, legal=False)
 
 
 def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_Article], list[tuple[Hit, str]]]:
@@ -159,7 +169,7 @@ def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_A
                 continue
             articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **cited.model_dump()), cited.text, override))
             continue
-        full = get_article(hit.doc_key, article, kb=hit.kb)
+        full = get_article(hit.doc_key, article, kb=hit.kb) if _ARTICLE.match(article) else None
         articles.append(_Article(hit, full.text if full else hit.text))
         if len(articles) >= CANDIDATE_ARTICLES:
             break
@@ -202,7 +212,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                       + "\n".join(lines + withheld), citations=[h for h, _ in set_aside[:top_k]], notes=withheld)
     words = query_tokens(question)
     types = question_types(question)
-    found = [s for i, a in enumerate(articles) for s in sentences(a.hit.locator.split()[0], a.text, i)]
+    found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     for s in found:
         s.score = _score(s, words, types)
     lead = max(found, key=lambda s: s.score)

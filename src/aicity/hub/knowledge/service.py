@@ -553,7 +553,7 @@ def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
     """`hits` through the guard's `retrieved` stage, so no planted instruction is ever quoted word
     for word: in a passage holding an instruction aimed at the assistant (acted on by the
     policy), the instruction's sentence is replaced by a marker; a passage that is mostly such
-    instructions (less than half of it left, or blocked) is withheld — never quoted, never
+    instructions (less than a third of it left, or blocked) is withheld — never quoted, never
     answered from. The notes say what was done; the findings go to the log."""
     kept: list[Hit] = []
     masked = withheld = 0
@@ -564,7 +564,7 @@ def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
             continue
         guard.note(result, None)
         left = _GUARD_MARKER.sub("", result.text).strip()
-        if result.verdict == "block" or len(left) < len(hit.text.strip()) / 2:
+        if result.verdict == "block" or len(left) < len(hit.text.strip()) / 3:
             withheld += 1
         else:
             kept.append(hit.model_copy(update={"text": result.text}))
