@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/guard_bench.py
 
 Prints, on the held-out sets shipped with `aicity.security` (never used to train or tune):
-- prompt attacks (`data/attacks_eval.jsonl`): recall and false-positive rate for the rules
-  alone, the classifier alone and both, and recall per attack family;
+- prompt attacks (`data/attacks_eval.jsonl`, written first and apart from the training data;
+  `attacks_eval_v1.jsonl`, the previous set): recall per attack class, the per-class average and
+  the false-positive rate on benign look-alikes, for rules and classifier together and each alone;
+  the development set the threshold is chosen on; 5-fold cross-validation on the training set;
 - personal information (`data/pii_eval.jsonl`): recall and precision per type (a finding counts
   when it overlaps a gold span of its type) and how many decoys were touched;
 - content risk (`data/content_eval.jsonl`): precision and recall of flagging risky texts,
@@ -23,8 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from importlib.resources import files
 
-from aicity.security import attacks, content, pii
-from aicity.security.normalize import normalize
+from aicity.security import attack_eval, attacks, content, pii
 
 #: Presidio entity → the PII type compared (mobile and landline numbers are compared as "phone")
 PRESIDIO_TYPES = {"CREDIT_CARD": "bank_card", "EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone"}
@@ -39,24 +40,20 @@ def load(name: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def attack_report(rows: list[dict]) -> None:
-    modes: dict[str, Callable[[dict], bool]] = {
-        "rules": lambda r: attacks.assess(r["text"], r["source"], use_classifier=False).flagged,
-        "classifier": lambda r: attacks.classifier_score(normalize(r["text"]).text) >= attacks.CLASSIFIER_THRESHOLD,
-        "combined": lambda r: attacks.assess(r["text"], r["source"]).flagged,
-    }
-    positives = [r for r in rows if r["label"] == "attack"]
-    negatives = [r for r in rows if r["label"] == "benign"]
-    print(f"prompt attacks: {len(positives)} attacks, {len(negatives)} benign (held out); target recall ≥ 0.95 at FPR ≤ 0.02")
-    for mode, flagged in modes.items():
-        hits = [flagged(r) for r in positives]
-        false = sum(flagged(r) for r in negatives)
-        print(f"  {mode:<10} recall {sum(hits) / len(positives):.3f}  FPR {false / len(negatives):.3f}")
-        if mode == "combined":
-            by_family: dict[str, list[bool]] = defaultdict(list)
-            for r, hit in zip(positives, hits, strict=True):
-                by_family[r["family"]].append(hit)
-            print("    by family: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(by_family.items())))
+def attack_report() -> None:
+    """Recall per attack class, the per-class average and the benign false-positive rate on each
+    held-out set, the development set and, beside them, 5-fold cross-validation on the training set."""
+    columns = {**{name: attack_eval.evaluate(rows) for name, rows in attack_eval.held_out_sets().items()},
+               "attacks_dev.jsonl (threshold chosen here)": attack_eval.evaluate(attacks.training_rows("attacks_dev.jsonl")),
+               "training set, 5-fold CV": attack_eval.cross_validated()}
+    print(f"prompt attacks (threshold {attacks.classifier().threshold}; targets: class-average recall ≥ 0.95, FPR ≤ 0.02)")
+    for name, r in columns.items():
+        print(f"  {name}: {r['attacks']} attacks, {r['benign']} benign")
+        print(f"    class-average recall {r['recall_class_average']}  overall {r['recall_overall']}  "
+              f"FPR {r['false_positive_rate']} ({r['false_positives']}/{r['benign']})"
+              + (f"  [rules alone {r['rules_only']} FPR {r['rules_only_false_positive_rate']}, classifier alone "
+                 f"{r['classifier_only']}]" if "rules_only" in r else ""))
+        print("    by class: " + ", ".join(f"{k} {v} ({r['count_by_class'][k]})" for k, v in r["recall_by_class"].items()))
 
 
 def score_pii(rows: list[dict], predict: Callable[[str], list[tuple[str, int, int]]],
@@ -154,7 +151,7 @@ def main() -> None:
     start = time.perf_counter()
     attacks.classifier()
     print(f"classifier trained in {time.perf_counter() - start:.2f} s on {len(attacks.training_rows())} labelled texts")
-    attack_report(attack_rows)
+    attack_report()
 
     content_report(load("content_eval.jsonl"))
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import string
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -405,3 +408,25 @@ def test_redispatch_of_another_departments_event_follows_the_policy(app: TestCli
         configure(**previous.model_dump())
     assert act(market, "dispatch") == 403
     assert act(centre, "dispatch") == 200  # the dispatch centre (no department) acts on any department's
+
+
+def test_serve_stops_on_sigterm_while_background_vectors_run(city: Path) -> None:
+    """`aicity serve` exits on SIGTERM although its background vector jobs are still working."""
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("aicity")), "serve", "--data-dir", str(city), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=PROMPT_S) is not None
+    finally:
+        if proc.poll() is None:
+            proc.kill()

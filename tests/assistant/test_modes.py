@@ -14,6 +14,7 @@ from aicity.assistant import modes, unserved
 from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
 from aicity.hub.events import service as events
+from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -32,21 +33,21 @@ def skills(result: AskResult) -> set[str]:
 @pytest.mark.parametrize(("text", "hazard", "category"), [
     ("厨房里一股很浓的煤气味，我有点头晕", "gas_leak", "gas_leak"),
     ("楼下饭店着火了，浓烟往楼上冒", "fire", "fire"),
-    ("我被困在电梯里出不来了，电梯停在两层中间", "trapped", None),
+    ("我被困在电梯里出不来了，电梯停在两层中间", "lift", "elevator_fault"),
     ("幸福路下穿通道积水已经没过车顶，车里还有人", "dangerous_water", "waterlogging"),
 ])
 def test_an_emergency_leads_with_safety_steps_and_files_an_urgent_event(city: Path, text: str, hazard: str,
-                                                                        category: str | None) -> None:
+                                                                        category: str) -> None:
     result = ask(text)
     assert result.mode == "emergency" and skills(result) == {"city_safety.emergency"}
     first = result.sections[0]
     assert first["kind"] == "emergency" and "1." in first["body"] and "119" in first["body"]
+    assert result.sections[0]["title"].startswith("紧急情况")
     assert result.event and result.event["priority"] == "urgent"
     assert result.event["id"] in result.answer
-    stored = events.get_event(result.event["id"])
+    stored = events.get(result.event["id"], Principal(Role.admin))
     assert stored.priority == "urgent" and stored.source == "assistant"
-    if category:
-        assert stored.category == category
+    assert stored.category == category
     assert result.answer.index("紧急电话") < result.answer.index("事件编号")
 
 
@@ -65,9 +66,13 @@ def test_a_report_becomes_an_event_with_its_id(city: Path) -> None:
 
 
 def test_officials_briefing_and_data_questions_reach_governance(city: Path) -> None:
-    briefing = ask("给我今天的城市运行日报", OFFICIAL)
-    assert briefing.mode == "briefing" and skills(briefing) == {"governance.hotspot_insight"}
-    assert "新增事件" in briefing.answer
+    alarms = ask("现在城里的燃气和积水告警情况怎么样", OFFICIAL)
+    assert alarms.mode == "briefing" and skills(alarms) == {"city_safety.safety_situation"}
+    daily = ask("今天全市的城市运行日报", OFFICIAL)
+    if daily.clarification:  # unsure between figures and the briefing: the briefing is one of the readings
+        briefing = next(o for o in daily.clarification["options"] if o["value"] == "mode=briefing")
+        daily = ask(briefing["label"], OFFICIAL, daily.session_id)
+    assert skills(daily) == {"governance.hotspot_insight"} and "城市运行日报" in daily.answer
     hot = ask("最近一周投诉最多的是哪类问题", OFFICIAL)
     assert hot.mode == "data" and skills(hot) <= {"governance.hotspot_insight", "governance.event_query"}
 
@@ -100,11 +105,12 @@ def test_below_the_threshold_it_asks_which_reading_and_the_choice_answers(
     assert [s["skill"] for s in second["skills"]] == ["guide"] and "营业执照" in second["answer"]
 
 
-def test_a_service_the_catalog_lacks_is_an_honest_gap(city: Path, client: TestClient, staff_headers: dict) -> None:
+def test_a_service_the_catalog_lacks_is_an_honest_gap(city: Path, client: TestClient) -> None:
     result = ask("开一家宠物殡葬火化服务店要去哪里办理许可")
     assert result.mode == "service_guide" and not result.skills
     assert "目录中暂时没有" in result.answer
-    listed = client.get("/api/v1/assistant/unserved", headers=staff_headers).json()
+    _, key = identity.create_api_key("ops-unserved", "operator")
+    listed = client.get("/api/v1/assistant/unserved", headers={"X-API-Key": key}).json()
     assert any("宠物殡葬" in row["text"] for row in listed)
     assert client.get("/api/v1/assistant/unserved").status_code in (401, 403)
     assert unserved.recent(1)

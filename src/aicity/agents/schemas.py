@@ -16,6 +16,7 @@ class SkillCard(BaseModel):
     examples: list[str]
     risk: RiskLevel
     roles: list[str] | None = Field(description="可调用的角色；null 表示所有角色 roles allowed; null: everyone")
+    modes: list[str] = Field(description="技能服务的助理模式 the assistant modes it serves: service_guide, report, data …")
     input_schema: dict[str, Any] = Field(description="技能输入的 JSON Schema the skill's typed input")
 
 

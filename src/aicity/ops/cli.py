@@ -12,7 +12,15 @@ from rich.table import Table
 from aicity.assistant.cli import ready_assistant
 from aicity.core.cli import fail, open_city, print_json
 from aicity.ops import mode_evaluation
-from aicity.ops.evaluation import default_kb_set, default_set, evaluate, evaluate_kb, evaluate_legal, load_cases
+from aicity.ops.evaluation import (
+    default_kb_set,
+    default_set,
+    evaluate,
+    evaluate_guard,
+    evaluate_kb,
+    evaluate_legal,
+    load_cases,
+)
 
 app = typer.Typer(help="评测 Evaluations", no_args_is_help=True)
 
@@ -164,3 +172,42 @@ def eval_legal(
     for row in report["failures"]:
         console.print(f"[red]✗[/red] {row['id']} {row['q']}\n    expected {row['expected']} 「{row['rule']}」\n"
                       f"    got      {row['got']} 「{row['lead']}」")
+
+
+@app.command("guard")
+def eval_guard(
+    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="训练集 5 折交叉验证 5-fold CV (about half a minute)")] = True,
+    failures: Annotated[int, typer.Option(help="列出评测集中判错的条数 list this many errors per held-out set")] = 0,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """提示词攻击护栏评测：各类召回、平均召回、良性误报率、时延 Prompt-attack recall per class, FPR, latency."""
+    report = evaluate_guard(cv, failures)
+    if json_out:
+        print_json(report)
+        return
+    columns = {**{f"{name.removesuffix('.jsonl')} held out": r for name, r in report["held_out"].items()},
+               "dev (threshold)": report["dev"]}
+    if report["cross_validated"]:
+        columns["train 5-fold CV"] = report["cross_validated"]
+    table = Table("指标 metric", *columns, title=f"提示词攻击 prompt attacks · threshold {report['threshold']} · "
+                  f"{report['training_rows']} training rows (targets: class-average recall ≥ 0.95, FPR ≤ 0.02)")
+    classes = sorted({c for r in columns.values() for c in r["recall_by_class"]})
+    for c in classes:
+        table.add_row(f"recall · {c}", *(_fmt(_class_cell(r, c)) for r in columns.values()))
+    for key in ("recall_class_average", "recall_overall", "false_positive_rate", "attacks", "benign"):
+        table.add_row(key, *(_fmt(r.get(key)) for r in columns.values()))
+    table.add_row("rules alone: class-average recall", *(_fmt(r.get("rules_only")) for r in columns.values()))
+    table.add_row("classifier alone: class-average recall", *(_fmt(r.get("classifier_only")) for r in columns.values()))
+    console = Console()
+    console.print(table)
+    console.print(f"input check latency: p50 {report['latency']['p50_ms']} ms, p95 {report['latency']['p95_ms']} ms "
+                  "(target p50 ≤ 1 ms)")
+    for name, r in report["held_out"].items():
+        for row in r["failures"]:
+            console.print(f"[red]✗[/red] {name} {row['family']}: {row['text'][:120]}")
+
+
+def _class_cell(report: dict, name: str) -> str | None:
+    if name not in report["recall_by_class"]:
+        return None
+    return f"{report['recall_by_class'][name]} ({report['count_by_class'][name]})"

@@ -25,6 +25,7 @@ from aicity.hub.knowledge.extractive import extractive_answer
 from aicity.hub.knowledge.relations import relations
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, parse_role
+from aicity.security import attack_eval
 
 
 def default_set() -> Path:
@@ -157,3 +158,18 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
     return {"cases": len(cases), "states_rule": round(states / n, 4), "lead_states_rule": round(lead_states / n, 4),
             "first_provision_governing": round(governing / n, 4), "superseded_as_rule": superseded,
             "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "failures": failures}
+
+
+def evaluate_guard(cv: bool = True, failures: int = 0) -> dict[str, Any]:
+    """The input guard's prompt-attack figures (issue 21): recall per class, the per-class
+    average and the false-positive rate on benign look-alikes, on each held-out set
+    (`attacks_eval.jsonl`, written first and apart; `attacks_eval_v1.jsonl`, the previous one),
+    the development set the threshold was chosen on, and — beside them — 5-fold
+    cross-validation on the training set; and the input check's latency."""
+    sets = attack_eval.held_out_sets()
+    dev = attack_eval.attacks.training_rows("attacks_dev.jsonl")
+    texts = [r["text"] for rows in sets.values() for r in rows if r["source"] == "user"]
+    return {"held_out": {name: attack_eval.evaluate(rows, failures) for name, rows in sets.items()},
+            "dev": attack_eval.evaluate(dev), "cross_validated": attack_eval.cross_validated() if cv else None,
+            "threshold": attack_eval.attacks.classifier().threshold, "latency": attack_eval.latency(texts),
+            "training_rows": len(attack_eval.attacks.training_rows())}

@@ -11,7 +11,7 @@ from aicity.core.errors import forbidden
 from aicity.identity.api import Caller, require_admin
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from aicity.security.schemas import AuditEntries, ConsistencyProof, InclusionProof, LedgerReport, SignedTreeHead
+from aicity.security.schemas import AuditEntries, ConsistencyProof, InclusionProof, SignedTreeHead
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -53,6 +53,6 @@ def consistency(first: Annotated[int, Query(ge=0)],
     return audit.consistency_proof(first, second)
 
 
-@router.post("/verify", response_model=LedgerReport, summary="校验整个账本（管理员）Verify the whole ledger (admin)")
+@router.post("/verify", response_model=audit.VerifyReport, summary="校验整个账本（管理员）Verify the whole ledger (admin)")
 def verify(_: Annotated[Principal, Depends(require_admin)]) -> dict[str, Any]:
     return audit.verify().to_dict()

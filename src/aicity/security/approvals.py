@@ -8,7 +8,8 @@ Who may request and approve, whether the approver must be someone else, and the 
 `GuardPolicy.approvals` (`[aicity.guard.approvals]`, or `PUT /api/v1/guard/policy`).
 
 A call made because of text from outside (the turn's trace has retrieved or tool findings, or
-the call's arguments echo tool text) is refused and reported, never queued. Every step is
+the call's arguments echo tool text) is refused and reported, never queued; so is a call that
+acts on everything at once or is forged (`intent.tool_call`), whatever the wording. Every step is
 recorded in the audit ledger; a queued request is also announced on the bus
 (`approvals.submitted`, the request as `to_dict` shows it).
 """
@@ -31,7 +32,7 @@ from aicity.core.ids import new_id, utcnow
 from aicity.core.tracing import Tracer
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from aicity.security import guard
+from aicity.security import guard, intent
 from aicity.security.models import Approval
 
 #: runs an approved call — (agent, skill, params, text, the requester, a tracer) → the result's
@@ -113,6 +114,10 @@ def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str
         return Outcome("denied", "denied", "需要人工审批",
                        f"“{label}”会直接作用于城市设施，只能由有权限的工作人员提出申请并经审批后执行。"
                        "如遇紧急情况请拨打 119 或燃气抢修电话。")
+    if refusal := intent.tool_call(text, params):
+        tracer.note("security-finding", type=f"tool-{refusal.kind}", agent=agent, skill=skill)
+        audit.record(principal.actor, "approval.refused", target, {"reason": refusal.kind, "trace_id": tracer.id})
+        return Outcome("refused", "actuate-refused", "操作已拒绝", f"“{label}”：{refusal.reason}{refusal.alternative}")
     now = utcnow()
     row = Approval(id=new_id("apr"), agent=agent, skill=skill, params=dict(params), text=text,
                    reason=text, requester=principal.actor, requester_role=principal.role.value,

@@ -32,7 +32,8 @@ _SPACED = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9][ _.\-*]{1,2}+){3,}[A-Za-z0
 _GAP = re.compile(r"[ _.\-*]{2}")
 _SEP = re.compile(r"[ _.\-*]")
 _LEET = str.maketrans("013457@$", "oieastas")
-_LEET_WORD = re.compile(r"[A-Za-z]*[0134579@$][A-Za-z0-9@$]*[A-Za-z][A-Za-z0-9@$]*")
+_WORD = re.compile(r"[A-Za-z0-9@$]{4,}+")
+_LEET_DIGIT = re.compile(r"[0134579@$]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ def reveal(text: str) -> Revealed:
     if spaced := [s for s in _SPACED.findall(text) if sum(c.isalpha() for c in s) >= 3]:
         signals += len(spaced)
         views += [_SEP.sub("", _GAP.sub("|", s)).replace("|", " ") for s in spaced]
-    leet = [w for w in _LEET_WORD.findall(text) if sum(c.isalpha() for c in w) >= 2 and len(w) >= 4]
+    leet = [w for w in _WORD.findall(text) if _LEET_DIGIT.search(w) and sum(c.isalpha() for c in w) >= 2]
     if leet:
         views.append(" ".join(w.translate(_LEET) for w in leet))
         signals += len(leet) >= 2

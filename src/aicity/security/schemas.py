@@ -1,5 +1,7 @@
-"""What the security slice's HTTP API answers: the audit ledger (entries, signed heads, RFC 6962 proofs,
-verification), the guard (checks, policy, provenance), approvals and security events."""
+"""What the security slice's HTTP API answers: the audit ledger (entries, signed heads, RFC 6962 proofs;
+a verification answers `core.audit.VerifyReport`), the guard (checks, policy, provenance), approvals and
+security events. Where a route answers a dataclass as it is (`asdict`), the model is that dataclass, so the
+two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aicity.security.guard import GuardPolicy, Stage, Verdict
+from aicity.security.events import SecurityEvent
+from aicity.security.guard import Flag, GuardPolicy, Stage, Verdict
 
 # --- audit ledger ---
 
@@ -60,38 +63,14 @@ class ConsistencyProof(BaseModel):
     proof: list[str]
 
 
-class Discrepancy(BaseModel):
-    kind: str = Field(description="removed | edited | reordered | truncated | bad_signature | head_mismatch")
-    message: str
-    seq: int | None
-    seq_end: int | None
-
-
-class LedgerReport(BaseModel):
-    ok: bool
-    tree_size: int
-    root_hash: str
-    signed_heads: int
-    findings: list[Discrepancy]
-
-
 # --- guard and provenance ---
-
-
-class Finding(BaseModel):
-    kind: str = Field(description="pii | attack | payload | content")
-    type: str
-    start: int
-    end: int
-    rule: str
-    score: float
-    action: str
 
 
 class CheckResult(BaseModel):
     stage: Stage
     verdict: Verdict
-    findings: list[Finding]
+    findings: list[Flag] = Field(description="发现 what was found: kind (pii | attack | payload | content), type, "
+                                            "where (start, end), rule, score, action")
     text: str = Field(description="可放行的文字（个人信息已遮盖）；拦截时为空 the text as it may pass; '' when blocked")
 
 
@@ -157,19 +136,6 @@ class ApprovalView(BaseModel):
     trace_id: str | None
 
 
-class SecurityEventView(BaseModel):
-    time: str
-    type: str = Field(description="guard.block | guard.mask | guard.flag | approval.* | auth.* | gateway.key.* …")
-    source: str = Field(description="audit (ref = seq) | trace (ref = trace id)")
-    ref: str
-    actor: str
-    stage: str | None
-    role: str | None
-    rules: list[str]
-    kinds: list[str]
-    detail: dict[str, Any]
-
-
 class RuleCount(BaseModel):
     rule: str
     count: int
@@ -186,5 +152,6 @@ class SecuritySummary(BaseModel):
 
 
 class SecurityEvents(BaseModel):
-    events: list[SecurityEventView]
+    events: list[SecurityEvent] = Field(description="type: guard.block | guard.mask | guard.flag | approval.* | auth.* "
+                                                    "| gateway.key.*; source: audit (ref = seq) | trace (ref = trace id)")
     summary: SecuritySummary

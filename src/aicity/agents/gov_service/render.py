@@ -78,7 +78,7 @@ def item_line(n: int, item: ServiceItem, note: str | None, cites: CitationList) 
     basis = cites.refs(item.legal_basis[:1])
     parts = [
         f"{n}. **{item.name}** — {identity.department_name(item.department)}",
-        f"   - {channels_text(item)}；{time_limit_text(item.time_limit, item)}；{item.fee}",
+        f"   - {channels_text(item)}；{time_limit_text(item.time_limit, item)}；{item.fee}{demo_mark(item, 'fee')}",
         "   - 材料：" + "、".join(m.name for m in item.materials if m.required),
     ]
     if item.commitment:

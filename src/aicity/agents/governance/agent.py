@@ -34,6 +34,7 @@ from aicity.hub.events.lifecycle import OPEN_STATES, Status
 from aicity.hub.geo import gazetteer
 from aicity.identity import service as identity
 from aicity.identity.models import STAFF_ROLES
+from aicity.security import intent
 
 #: what a report without a place is asked, once
 WHERE_QUESTION = "问题发生在哪里？请告诉我街道和门牌号、小区名称或附近的地标，我再为您登记派单。"
@@ -193,6 +194,14 @@ def _event_rows(rows: list) -> str:
 
 
 def event_query(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    if refusal := intent.personal_data(inp.text):
+        # the data layer's rule, whatever the wording or the guard's policy: reporters' and
+        # residents' personal data are never listed in bulk; the aggregate is offered instead
+        ctx.tracer.note("security-finding", type=refusal.kind, skill="event_query")
+        return SkillResult(sections=[Section(title="不提供批量个人信息", kind="refusal",
+                                             body=f"{refusal.reason}\n\n{refusal.alternative}")],
+                           next_actions=[NextAction(label="今日城市运行日报（汇总）", kind="link",
+                                                    value="/api/v1/events/briefing?format=html")])
     filters, labels = parse_question(inp.text)
     found = insights.query(filters, limit=MAX_ROWS)
     scope = " · ".join(labels)
@@ -303,8 +312,7 @@ def build() -> Agent:
                 id="hotspot_insight", modes=("data", "briefing"), name="热点与趋势", input_model=SkillInput, handler=hotspot_insight,
                 roles=STAFF_ROLES_IDS,
                 description="为城市管理者分析事件热点（类别、区域、地点）和显著上升的趋势；问今天的全市运行日报时给出日报",
-                examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析",
-                          "今天的城市运行日报"],
+                examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析"],
                 cue_priority=88,
                 cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出"),
                 cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势"),

@@ -74,6 +74,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 _SENTENCE = re.compile(r"(?<=[。；！？])")
+_NEGATION = re.compile(r"未|没有|不")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
 _PRINCIPLE_WHY = {
@@ -127,8 +128,15 @@ def sentences(article: str, text: str, index: int, legal: bool = True) -> list[S
     return out
 
 
-def _score(sentence: Sentence, words: list[str], types: list[str]) -> float:
-    lexical = sum(min(len(w), 4) / 2 for w in set(words) if len(w) > 1 and w in sentence.text)
+def _weights(words: list[str]) -> dict[str, float]:
+    """A question word's weight: longer words more (a one-character word not at all)."""
+    return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
+
+
+def _score(sentence: Sentence, weights: dict[str, float], types: list[str], negated: bool) -> float:
+    lexical = sum(weight for w, weight in weights.items() if w in sentence.text)
+    if negated and _NEGATION.search(sentence.text):  # 没有申请的 ↔ 未提出申请的
+        lexical += 1.0
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in types
                 if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text))
     return (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
@@ -213,8 +221,10 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     words = query_tokens(question)
     types = question_types(question)
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
+    weights = _weights(words)
+    negated = bool(re.search(r"没有|未|不", question))
     for s in found:
-        s.score = _score(s, words, types)
+        s.score = _score(s, weights, types, negated)
     lead = max(found, key=lambda s: s.score)
     first = articles[lead.article]
     rule = _rule_text(lead, found)

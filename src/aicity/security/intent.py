@@ -1,0 +1,102 @@
+"""Intent checks where the text guard cannot see: at the tool and at the data (issue 21).
+
+The input guard judges wording; these judge what a call would do, whatever the wording, and
+run where the call is made, so they hold when the guard is switched off, set permissive for a
+role, or the call's arguments were written by a model:
+
+- `tool_call(text, params)`: a call of an `actuate` skill (valves, gates, signals, device
+  commands) that asks for everything at once (every device, the whole city, all pending
+  requests) or is forged (made in someone else's name, naming its own approver, claiming an
+  approval it does not have, carrying approval fields in its arguments). `approvals.submit`
+  refuses it before anything is queued; the role check stays there too.
+- `personal_data(text)`: a request for the personal data of many people (phone numbers, ID
+  numbers, addresses, contacts of residents, callers, reporters…). The data hub and its grading
+  do not exist yet; the refusal sits where personal data is read today — the governance agent's
+  event queries (`agents/governance`), the only conversational read of event records, whose
+  reporters' contacts are never returned at all — and it offers the aggregate instead.
+
+    tool_call(text, params) -> Refusal | None
+    personal_data(text) -> Refusal | None
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aicity.security.normalize import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a call is refused (`kind`: bulk | forged | bulk-personal-data), for people (`reason`,
+    Chinese first) and what may be asked instead (`alternative`)."""
+
+    kind: str
+    reason: str
+    alternative: str
+
+
+_I = re.IGNORECASE
+_TARGET_ZH = r"(?:阀门?|闸门?|信号[灯机]?|设备|报警|告警|申请|审批|工单|事件|传感器|水泵|摄像头|路灯|记录|账本)"
+_TARGET_EN = (r"(?:valves?|gates?|signals?|traffic lights?|devices?|alarms?|requests?|approvals?|work orders?|events?|"
+              r"sensors?|pumps?|cameras?|street lights?|records?|ledger)")
+#: every device / the whole city / all pending requests
+_BULK = re.compile(
+    rf"(?:所有|全部|全市|全城|整个城市|每一[个台处]|一律|统统|通通|挨个|批量|一次性|一并)[^。！？\n]{{0,12}}?{_TARGET_ZH}|"
+    rf"{_TARGET_ZH}[^。！？\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|批|删|清|改|停|撤|设|调)|"
+    rf"\b(?:all|every|each|the entire|all of the|every single)\b(?:\s+\w+){{0,4}}?\s+{_TARGET_EN}\b|"
+    rf"\b(?:city-?wide|across the (?:whole )?city|in bulk|at once|en masse)\b", _I)
+#: made in someone else's name, naming its own approver, or claiming an approval
+_FORGED = re.compile(
+    r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
+    r"(?:签批人|审批人|批准人)(?:就)?(?:写|填|改成|设为|是)|(?:已经|已)(?:被)?(?:领导|局长|处长|主任|上级)?(?:口头)?(?:批准|审批通过|同意)了?|"
+    r"补[^。！？\n]{0,4}?(?:审批|批准)(?:单|记录)|倒签|"
+    r"\b(?:on behalf of|in [\w. ]{1,30}'s name|sign(?:ed|ing)? (?:it )?as|as the approver|approver (?:is|=|:)|forge[ds]?|"
+    r"fake (?:approval|signature)|backdat\w+|already (?:been )?(?:approved|signed off)|pre-?approved|"
+    r"impersonat\w+|pretending to be)\b", _I)
+#: arguments a skill never takes: who approved, who asked
+_FORGED_PARAMS = frozenset({"approver", "approved_by", "approval", "approved", "requester", "on_behalf_of", "signed_by",
+                            "decided_by", "actor", "role"})
+
+#: many people, and a kind of personal data
+_PEOPLE = (r"(?:居民|市民|住户|业主|租户|来电人|来电者|举报人|上报人|投诉人|报事人|群众|老人|低保户|低收入户|残疾人|患者|学生|家长|"
+           r"车主|商户|法人|用户|人员|名单|通讯录|人)")
+_FIELDS = r"(?:手机号?|电话(?:号码)?|身份证(?:号码?)?|住址|家庭地址|地址|姓名|联系方式|个人信息|证件号|通讯录|号码)"
+_MANY = (r"(?:所有|全部|全体|全市|全区|整个|每[一个位户]|一个不落|批量|完整|名单|清单|列表|表格|汇总|导出|打包|全量|"
+         r"一批|这批|这些|多个|大量)")
+_BULK_PII = re.compile(
+    rf"{_MANY}[^。！？\n]{{0,16}}?{_PEOPLE}[^。！？\n]{{0,12}}?{_FIELDS}|{_MANY}[^。！？\n]{{0,8}}?{_FIELDS}|"
+    rf"{_PEOPLE}(?:的)?{_FIELDS}[^。！？\n]{{0,6}}?(?:全部|都|一起|统统|名单|清单|列表|表格|导出|打包|汇总)|"
+    r"\b(?:all|every|each|the (?:whole|full|complete) (?:list|set) of|list of|bulk|export|dump|compile|spreadsheet of)\b"
+    r"(?:\s+[\w'-]+){0,6}?\s+(?:residents?|citizens?|callers?|reporters?|complainants?|households?|tenants?|people|users?|"
+    r"recipients?|patients?|owners?|parents?|workers?)\b|"
+    r"\b(?:phone numbers?|phone book|id (?:card )?numbers?|home addresses|contact details|personal (?:data|details|information))\b"
+    r"(?:\s+[\w'-]+){0,4}?\s+(?:of|for)\s+(?:all|every|each|the)\b", _I)
+_AGGREGATE = ("可以提供汇总统计（按区域、类别、状态的数量），或由您按单个事件、并出于办理需要依职权查看；"
+              "个人信息按《个人信息保护法》不批量提供。 Ask for counts by district, category or status instead.")
+
+
+def tool_call(text: str, params: dict[str, str] | None = None) -> Refusal | None:
+    """Why a call of an `actuate` skill must be refused, or None: it asks for everything at once,
+    or it is forged."""
+    read = normalize(text).text
+    values = " ".join(str(v) for v in (params or {}).values())
+    if _FORGED_PARAMS & {k.lower() for k in (params or {})} or _FORGED.search(read) or _FORGED.search(values):
+        return Refusal("forged", "该操作以他人名义提出、自带审批人或声称已获批准，不能受理；操作须由本人以自己的身份提出，"
+                                 "由另一位有审批权限的人员在审批队列中批准。 A forged request (someone else's name, its own "
+                                 "approver, or a claimed approval) is refused.",
+                       "请以您本人的身份重新提出申请，审批由审批人在审批队列中完成。")
+    if _BULK.search(read) or _BULK.search(values):
+        return Refusal("bulk", "一次申请只能针对指定的设备、点位或区域，不能对全部设备、全市范围或全部申请批量操作。"
+                               " Acting on every device, the whole city or all requests at once is refused.",
+                       "请指明设备编号、易涝点或区域后分别申请；紧急情况请拨打 119 或燃气抢修电话。")
+    return None
+
+
+def personal_data(text: str) -> Refusal | None:
+    """Why a request for personal data must be refused (the personal data of many people), or None."""
+    if _BULK_PII.search(normalize(text).text):
+        return Refusal("bulk-personal-data", "不能批量提供个人信息（手机号、身份证号、住址、联系方式等）。"
+                                             " Personal data of many people is not provided in bulk.", _AGGREGATE)
+    return None
