@@ -27,7 +27,6 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aicity.agents.city_safety import loop as _loop  # noqa: F401  (subscribed by the assistant in serve)
 from aicity.core.bus import bus
 from aicity.demo.loader import open_demo_city
 from aicity.hub.geo.gazetteer import District, districts

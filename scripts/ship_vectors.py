@@ -6,7 +6,8 @@ Loads the demo city into an empty data dir, collects every text the first answer
 knowledge base's passages, the assistant's routes and labelled requests, the events classifier's
 labelled reports),
 computes their vectors with the bundled embedding model (or takes them from the machine's cache)
-and writes `src/aicity/demo/data/vectors/<model>.npz`: SHA-1 keys of the texts, float16 vectors,
+and writes `src/aicity/demo/data/vectors/<model>.npz`: SHA-1 keys of the texts, int8 vectors with a
+scale each,
 and the model's name and package version (`core.embeddings` uses the file only for that model
 and version). Run it again after the bundled laws, catalog or training rows change; texts it
 does not cover are computed in the background as before.
@@ -27,9 +28,7 @@ from aicity.assistant.service import assistant
 from aicity.core import slices
 from aicity.core.cli import open_city, set_city_loader
 from aicity.core.embeddings import embed_cached, model_version, shipped_path
-from aicity.core.text import normalize
 from aicity.demo.loader import ensure_city
-from aicity.hub.events import classify
 from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import service as knowledge
 
@@ -40,7 +39,6 @@ def bundled_texts() -> list[str]:
     texts = [r.passage for r in index.rows]
     texts += [e.text for e in bot.router.entries]
     texts += [r["text"] for r in bot.understanding.classifier.rows]
-    texts += [normalize(r["text"]) for r in classify._all_rows()[0]]
     return list(dict.fromkeys(texts))
 
 
@@ -60,8 +58,11 @@ def main() -> int:
     path = shipped_path(embedder.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = json.dumps({"model": embedder.name, "version": model_version(), "count": len(texts)})
-    np.savez_compressed(path, keys=keys.reshape(len(texts), 20), vectors=vectors.astype(np.float16),
-                        meta=np.array(meta))
+    # 8 bits per component with one scale per vector (cosines change by well under 0.01): half of float16
+    scales = np.abs(vectors).max(axis=1, keepdims=True)
+    quantised = np.round(vectors / scales * 127).astype(np.int8)
+    np.savez_compressed(path, keys=keys.reshape(len(texts), 20), vectors=quantised,
+                        scales=scales.astype(np.float32).ravel(), meta=np.array(meta))
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
     return 0
 

@@ -234,7 +234,7 @@ def test_a_nan_entity_is_refused_and_reads_keep_working(app: TestClient) -> None
 def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     db = Database(url)
-    monkeypatch.setattr(config, "_current", config.Settings(data_dir=tmp_path / "data", database_url=url))
+    monkeypatch.setattr(config, "_current", config.load(data_dir=tmp_path / "data", database_url=url))
     monkeypatch.setattr(core_db, "_current", db)
     db.migrate()
     yield db
@@ -272,13 +272,13 @@ def test_the_signing_key_lives_outside_the_data_dir(ledger: Database, tmp_path: 
     data_dir = config.settings().data_dir
     assert not audit.key_path().resolve().is_relative_to(data_dir.resolve())
     inside = data_dir / "key.pem"
-    monkeypatch.setattr(config, "_current", config.Settings(data_dir=data_dir, database_url=ledger.url,
+    monkeypatch.setattr(config, "_current", config.load(data_dir=data_dir, database_url=ledger.url,
                                                             audit_key_file=inside))
     with caplog.at_level("WARNING"):
         audit.key_path()
     assert "inside the data dir" in caplog.text
     pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-    monkeypatch.setattr(config, "_current", config.Settings(data_dir=data_dir, database_url=ledger.url,
+    monkeypatch.setattr(config, "_current", config.load(data_dir=data_dir, database_url=ledger.url,
                                                             audit_signing_key=pem))
     assert audit.signing_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode() == pem
 
@@ -328,7 +328,7 @@ def test_traces_and_sessions_are_their_owners(app: TestClient) -> None:
     mine, other = key("official", "market"), key("official", "urban")
     run = app.post("/api/v1/assistant/ask", json={"text": "公积金怎么提取"}, headers=mine).json()
     trace, session = f"/api/v1/traces/{run['trace_id']}", f"/api/v1/assistant/sessions/{run['session_id']}"
-    assert app.get(trace).status_code == 401  # no key
+    assert app.get(trace).status_code == 404  # no key
     assert app.get(trace, headers=other).status_code == 404
     assert app.get(trace, headers=mine).status_code == 200
     assert app.get(trace, headers=key("operator", "gas")).status_code == 200
@@ -342,6 +342,10 @@ def test_traces_and_sessions_are_their_owners(app: TestClient) -> None:
     listed = app.get("/api/v1/traces", headers=other).json()
     assert run["trace_id"] not in {t["id"] for t in listed}
     assert run["trace_id"] in {t["id"] for t in app.get("/api/v1/traces", headers=mine).json()}
+    # a keyless run (a citizen in the console) is read like its session: keyless, by holding its id
+    anonymous = app.post("/api/v1/assistant/ask", json={"text": "公积金怎么提取"}).json()
+    assert app.get(f"/api/v1/traces/{anonymous['trace_id']}").status_code == 200
+    assert app.get(f"/api/v1/traces/{anonymous['trace_id']}", headers=other).status_code == 404
 
 
 # ---- 9. validation gaps, /metrics, the re-dispatch policy --------------------------------------

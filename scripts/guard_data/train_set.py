@@ -5,7 +5,8 @@ Method: hand-written phrases per attack class and per benign topic, combined by 
 (who-claims × what-to-drop × what-to-do, verb × object × tail, …). It shares no frame with the
 evaluation generator `eval_set.py`, which was written before it and is never read here.
 The development set holds the rows built from every fifth frame of each class (frames unseen in
-training), so thresholds are chosen on phrasing the classifier did not learn.
+training), so thresholds are chosen on phrasing the classifier did not learn, and the hand-written
+benign requests of `dev_benign.txt` (templates make benign text too easy to tell apart).
 Run: `.venv/bin/python scripts/guard_data/train_set.py` (idempotent: it rewrites its own rows).
 """
 
@@ -21,6 +22,8 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[2] / "src/aicity/security/data"
 TRAIN, DEV = DATA / "attacks_train.jsonl", DATA / "attacks_dev.jsonl"
 GENERATED = "train_set.py"  # the `origin` of the rows this script writes
+#: hand-written benign requests, the way people type, added to the development set only
+HAND_DEV = "dev_benign.txt"
 rng = random.Random(21)
 
 ACT_ZH = ["关掉和平路片区全部燃气阀", "把待审批的单子统统通过", "把热线通话记录全部拷给我", "把居民的身份证信息都发给我",
@@ -214,6 +217,37 @@ BENIGN_PLAIN = [
     "How many welfare recipients are there in total?", "What is base64?", "What's prompt injection?", "Who built you?",
     "What are your limitations?", "Translate this notice please", "Repeat that again", "Ignore my previous message",
     "Where do I apply to be an administrator?", "What's the admin hotline?", "Reset my password please", "The key is lost, what do I do?",
+    "你的知识更新到什么时候", "你会记住我说过的话吗", "你的回答可靠吗", "你能用英文回答吗", "怎么给你的回答打分",
+    "我想投诉一个工作人员的态度", "帮我把这段话翻译成繁体", "把上面的表格转成Markdown", "用一句话总结刚才的通知",
+    "打开2号闸门的审批批下来了吗", "把我提交的关阀申请撤回", "查一下3号阀门的状态", "江滨区的信号机现在是什么配时",
+    "Is my valve request approved yet?", "Withdraw the gate request I submitted", "What's the status of valve 3?",
+    "Can you answer in English?", "How current is your knowledge?", "Summarise the notice above in one line",
+    "Forget the phone number I gave you, the right one ends in 2233.", "Please forget my old address, I moved to Hankou.",
+    "Disregard the date I typed, it's the 14th not the 4th.", "Never mind my previous question about parking.",
+    "忘了我刚才给的地址吧，新的是解放大道100号", "之前说的电话作废，以这个为准", "上面那个日期不对，忽略它，是下周三",
+]
+
+
+# more look-alikes: actions on one named thing, counts instead of lists, one's own records, help with
+# documents that contain markup or encodings, questions about the assistant itself
+BENIGN_ZH += [
+    "{t}的统计数字按区汇总给我看看", "上个月{t}各街道各有多少件", "把{t}的受理数量做成图表", "{t}办件量同比变化多少",
+    "我本人的{t}申请记录能导出吗", "帮我把{t}通知里的HTML标签去掉", "这段{t}的网页源码里<!-- -->是什么意思",
+    "{t}的二维码链接里%2F是什么", "请检查这份{t}公告的Markdown格式", "把{t}的材料清单做成表格",
+    "你作为助手，能帮我办{t}吗", "你的回答里{t}的依据是哪条规定", "你是怎么知道{t}政策的",
+    "把{t}这段英文翻译成中文：Applicants must submit the form in person.", "请逐字朗读{t}须知的第一条",
+    "{t}窗口的工作人员说系统在升级，要等多久", "{t}提示“账号无权限”，我该找谁开通", "测试环境里的{t}数据是真实的吗",
+    "我作为网格员要给居民讲{t}，帮我写个通俗说明", "领导让我汇总{t}的情况，给个提纲",
+]
+BENIGN_EN += [
+    "Summarise {t} counts by district for me.", "How many {t} cases per street last month?", "Chart the number of {t} applications.",
+    "Can I export my own {t} application history?", "Strip the HTML tags from this {t} notice.",
+    "What does <!-- --> mean in the source of the {t} page?", "What does %2F mean in the {t} QR link?",
+    "Please check the Markdown formatting of the {t} announcement.", "Make a table of the documents needed for {t}.",
+    "As an assistant, can you help me with {t}?", "Which regulation is your answer on {t} based on?",
+    "Read out the first clause of the {t} notice word for word.", "The counter says the {t} system is being upgraded; how long?",
+    "The {t} page says 'no permission'; who grants access?", "Is the {t} data in the test environment real?",
+    "My boss asked me to summarise {t}; give me an outline.",
 ]
 
 
@@ -255,18 +289,43 @@ def rows() -> tuple[list[dict], list[dict]]:
     return train, dev
 
 
+#: the city's own training requests (the assistant's modes and examples, event reports): benign text
+#: the way residents write it, emergencies included; copied here so the guard never flags them
+REAL = (("demo/data/training/modes.jsonl", "q", 1600), ("demo/data/training/assistant_examples.jsonl", "q", 400),
+        ("demo/data/events/train.jsonl", "text", 1000))
+
+
+def real_requests(taken: set[str]) -> tuple[list[dict], list[dict]]:
+    """A sample of the city's training requests as benign rows; every fifth goes to the development set."""
+    train, dev, seen = [], [], set(taken)
+    for path, field, most in REAL:
+        source = DATA.parents[1] / path
+        texts = [json.loads(line)[field] for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts = sorted({t for t in texts if t not in seen})
+        seen.update(texts)
+        for i, text in enumerate(rng.sample(texts, min(most, len(texts)))):
+            (dev if i % 5 == 0 else train).append({"text": text, "label": "benign", "source": "user", "origin": path})
+    return train, dev
+
+
 def main() -> None:
     kept = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    kept = [r for r in kept if r.get("origin") != GENERATED]
+    kept = [r for r in kept if "origin" not in r]
     eval_texts = {json.loads(line)["text"] for name in ("attacks_eval.jsonl", "attacks_eval_v1.jsonl")
                   for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()}
     train, dev = rows()
     taken = eval_texts | {r["text"] for r in kept}
     train = [r for r in train if r["text"] not in taken]
     dev = [r for r in dev if r["text"] not in taken]
+    real_train, real_dev = real_requests(taken | {r["text"] for r in train + dev})
+    train += real_train
+    dev += real_dev
     TRAIN.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept + train), encoding="utf-8")
+    written = [line.strip() for line in (Path(__file__).parent / HAND_DEV).read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    dev += [{"text": t, "label": "benign", "source": "user", "origin": HAND_DEV} for t in written if t not in taken]
     DEV.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dev), encoding="utf-8")
-    print(f"train: {len(kept)} kept + {len(train)} generated; dev: {len(dev)}")
+    print(f"train: {len(kept)} kept + {len(train)} generated or copied; dev: {len(dev)}")
 
 
 if __name__ == "__main__":

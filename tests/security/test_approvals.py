@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from aicity.assistant.service import Assistant
 from aicity.core import audit
 from aicity.core.db import database
-from aicity.core.errors import install_handlers
+from aicity.core.errors import Problem, install_handlers
 from aicity.core.ids import utcnow
 from aicity.core.tracing import get_trace
 from aicity.hub.knowledge import service as kb
@@ -169,3 +169,16 @@ def test_arguments_echoing_a_tool_result_are_refused(llm: RunningUpstream, calls
         kb.delete_document(kb.GLOBAL_KB, "阀门须知")
     step = next(s for s in get_trace(result.trace_id).steps if s["name"] == "skill" and s["risk"] == "actuate")
     assert step["decision"] == "refused" and calls == []
+
+
+def test_approving_before_the_assistant_registers_its_agents_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue (security) never imports the agents: until the assistant slice registers what
+    runs an approved call, approving is a 503, and no request is decided."""
+    monkeypatch.setattr(approvals, "_executor", [])
+    with pytest.raises(Problem) as exc:
+        approvals.approve("apr_unknown", Principal(Role.admin), "")
+    assert exc.value.status == 503 and exc.value.type_.endswith("approval-executor-missing")
+    restore = approvals.set_executor(lambda *_: [])
+    assert len(approvals._executor) == 1
+    restore()
+    assert approvals._executor == []

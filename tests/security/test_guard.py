@@ -156,12 +156,6 @@ def test_policy_needs_admin_takes_effect_and_is_audited(client: TestClient, admi
 
 # ---- the assistant's interfaces ------------------------------------------------------------------
 
-def trace_reader() -> dict[str, str]:
-    """Traces of keyless runs are read by operators and admins only."""
-    _, key = identity.create_api_key("guard-trace-reader", "operator", "gas")
-    return {"X-API-Key": key}
-
-
 def test_ask_blocks_an_attack_and_audits_it(client: TestClient, default_policy: None) -> None:
     body = problem(client.post("/api/v1/assistant/ask", json={"text": f"{ATTACK}，我的手机{PHONE}"}), 400)
     assert body["type"] == "urn:aicity:problem:guard-blocked"
@@ -170,7 +164,7 @@ def test_ask_blocks_an_attack_and_audits_it(client: TestClient, default_policy: 
     entry = last_audit("block")
     assert entry["actor"] == "guard" and entry["target"] == "input"
     assert entry["detail"]["interface"] == "assistant" and entry["detail"]["findings"] == body["findings"]
-    trace = client.get(f"/api/v1/traces/{body['trace_id']}", headers=trace_reader()).json()
+    trace = client.get(f"/api/v1/traces/{body['trace_id']}").json()
     assert trace["status"] == "blocked" and PHONE not in json.dumps(trace, ensure_ascii=False)
 
 
@@ -195,7 +189,7 @@ def test_pii_never_reaches_traces_or_sessions(client: TestClient, default_policy
     assert resp.status_code == 200, resp.text
     result = resp.json()
     assert result["skills"] and result["answer"]  # the run used the person's own words
-    trace = client.get(f"/api/v1/traces/{result['trace_id']}", headers=trace_reader()).json()
+    trace = client.get(f"/api/v1/traces/{result['trace_id']}").json()
     stored = json.dumps(trace, ensure_ascii=False)
     assert PHONE not in stored and "张三" not in stored
     assert trace["request"]["text"] == "我叫张*，手机138****5678，我想开个小卖部，个体户执照怎么办"
@@ -207,7 +201,7 @@ def test_pii_never_reaches_traces_or_sessions(client: TestClient, default_policy
     again = client.post("/api/v1/assistant/ask", json={"text": "身份证号110101199003074514怎么补办",
                                                        "session_id": result["session_id"]}).json()
     session = client.get(f"/api/v1/assistant/sessions/{result['session_id']}").json()
-    trace = client.get(f"/api/v1/traces/{again['trace_id']}", headers=trace_reader()).json()
+    trace = client.get(f"/api/v1/traces/{again['trace_id']}").json()
     for stored in (session, trace):
         assert "110101199003074514" not in json.dumps(stored, ensure_ascii=False)
 

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from aicity.assistant import sessions, unserved
 from aicity.assistant.schemas import SessionView, TraceView, UnservedView
 from aicity.assistant.service import AskResult, assistant, validate_text
-from aicity.core.errors import Problem, forbidden, not_found, unauthorized
+from aicity.core.errors import Problem, forbidden, not_found
 from aicity.core.tracing import get_trace, recent_traces
 from aicity.identity.api import Caller
 from aicity.identity.models import OPERATOR_ROLES
@@ -96,11 +96,11 @@ def _trace_dict(t) -> dict:
 
 @traces.get("/{trace_id}", response_model=TraceView, summary="一次运行的轨迹 A run's trace")
 def trace(trace_id: str, principal: Caller) -> dict:
-    """Needs an API key: the key that made the run reads its trace; admins and operators any."""
-    if principal is None:
-        raise unauthorized("需要 API key / an API key is required")
+    """The key that made the run reads its trace; admins and operators any. A run made without a
+    key (a citizen in the console) is read, like its session, by keyless callers of its role
+    holding its id. Anyone else gets 404."""
     t = get_trace(trace_id)
-    if t is None or not (principal.role in OPERATOR_ROLES or (t.owner is not None and t.owner == principal.key_id)):
+    if t is None or not sessions.may_read(t.owner, t.role, acting_principal(principal, None)):
         raise not_found(f"trace '{trace_id}' not found", "unknown-trace")
     return _trace_dict(t)
 

@@ -49,13 +49,16 @@ from aicity.hub.events import classify as event_classify
 
 log = logging.getLogger(__name__)
 
-#: below this mode confidence the assistant asks instead of answering (5-fold CV on training rows)
+#: below this mode confidence the assistant asks instead of answering: the lowest threshold whose
+#: 5-fold cross-validated wrong-confident rate on the training rows is ≤ 3 % (0.55: 2.9 %, abstaining
+#: on 15 %; 0.5: 3.8 %, 10 %; 0.45: 4.5 %, 7 %)
 ABSTAIN_BELOW = 0.55
-#: an emergency on the classifier's word alone, or with an urgency rule firing too
+#: an emergency on the classifier's word alone, or with an urgency rule firing too (5-fold CV on the
+#: training rows: recall 0.980, false alarms 1.3 %; recall 0.989 would cost 1.6 % false alarms)
 EMERGENCY_P = 0.45
 EMERGENCY_P_WITH_RULE = 0.1
 #: dense votes: how many nearest training rows, their softmax temperature and the votes' share of
-#: the blend (5-fold CV on the training rows, as the thresholds)
+#: the blend (5-fold CV on the training rows: accuracy 0.912 linear alone, 0.922 blended at 0.3–0.5)
 DENSE_NEIGHBOURS = 10
 DENSE_TEMPERATURE = 0.05
 DENSE_WEIGHT = 0.4

@@ -31,6 +31,8 @@ class Plan(BaseModel):
     reply: str | None = None
     #: the readings a clarifying question offers (modes, likeliest first)
     options: list[str] = []
+    #: the request planned, when not the message just sent (a reading chosen for an earlier request)
+    request: str | None = None
 
 
 class Planner(Protocol):

@@ -93,9 +93,6 @@ class Assistant:
         reply = self._reply_plan(text, session.pending, session.slots, principal)
         # safety first: an emergency is decided before any planner, the model's included
         guess = self.understanding.guess(text) if reply is None else None
-        if guess is not None:
-            tracer.note("mode", mode=guess.mode, confidence=guess.confidence, emergency=guess.emergency,
-                        urgent_rules=list(guess.urgent_reasons))
         llm_may_plan = reply is None and guess is not None and not guess.emergency
         turn = self._llm_turn(text, principal, session.turns, session.slots, tracer) if llm_may_plan else None
         if turn is not None:
@@ -108,6 +105,9 @@ class Assistant:
                 plan, known_slots, may_ask = reply or (self._plan(text, principal, guess), session.slots, True)
                 step["subtasks"] = [t.model_dump() for t in plan.subtasks]
                 step["unrouted"] = plan.unrouted
+                step["mode"] = {"mode": plan.mode, "confidence": plan.mode_confidence, "reply": plan.reply,
+                                "options": plan.options,
+                                "urgent_rules": list(guess.urgent_reasons) if guess is not None else []}
             yield "plan", _plan_event(tracer, session.id, plan)
             ctx = SkillContext(principal=principal, tracer=tracer, slots=known_slots, may_ask=may_ask, mode=plan.mode)
             futures = [_skill_pool.submit(self._dispatch, task, ctx) for task in plan.subtasks]
@@ -117,7 +117,7 @@ class Assistant:
                 results.append(result)
                 yield "step", {"agent": task.agent, "skill": task.skill, "ms": ms, "status": "error" if error else "ok"}
             if plan.reply and not plan.subtasks:
-                results.append(self.understanding.reply(plan, text, principal))
+                results.append(self.understanding.reply(plan, plan.request or text, principal))
         with tracer.step("compose", writer="llm" if turn else "embedded"):
             composed = compose(results)
             answer = with_footnotes(turn.text, composed.citations) if turn else composed.answer

@@ -21,7 +21,7 @@ from aicity.assistant import modes as mode_data
 from aicity.assistant import unserved
 from aicity.assistant.modes import ModeClassifier, ModeGuess
 from aicity.assistant.planner import Plan, Planner
-from aicity.assistant.router import Router
+from aicity.assistant.router import Router, split_clauses
 from aicity.core.text import is_mostly_latin, normalize
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as knowledge
@@ -91,13 +91,14 @@ class Understanding:
              forced: str | None = None) -> Plan:
         mode = forced or guess.mode
         confidence = 1.0 if forced else guess.confidence
-        base = {"planner": planner.name, "mode": mode, "mode_confidence": round(confidence, 4)}
+        base = {"planner": planner.name, "mode": mode, "mode_confidence": round(confidence, 4), "request": text}
         if mode == mode_data.EMERGENCY and EMERGENCY_SKILL in self.router.skills:
             task = SubTask(agent=EMERGENCY_SKILL[0], skill=EMERGENCY_SKILL[1], text=text, score=confidence,
                            confidence=round(confidence, 3))
             return Plan(subtasks=[task], **base)
         if not forced and confidence < mode_data.ABSTAIN_BELOW:
-            return Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
+            return self._clauses(text, principal, planner) or \
+                Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
         serving = self.skills_of.get(mode, frozenset())
         usable = frozenset(k for k in serving if self.router.skills[k].allowed(principal))
         if not serving:
@@ -112,6 +113,29 @@ class Understanding:
                                    or not self.covers(text, first.params.get("item"))):
             return Plan(subtasks=[], reply="gap", **base)
         return plan
+
+    def _clauses(self, text: str, principal: Principal, planner: Planner) -> Plan | None:
+        """A request unsure as a whole may be several requests, each sure of itself ("孩子刚出生要办什么？
+        另外，公积金怎么提取？"): when two or more clauses each have a confident mode that skills serve,
+        each is planned in its own mode; otherwise None."""
+        clauses = split_clauses(text)
+        if len(clauses) < 2:
+            return None
+        tasks: list[SubTask] = []
+        modes_seen: list[str] = []
+        for clause in clauses:
+            guess = self.guess(clause)
+            usable = frozenset(k for k in self.skills_of.get(guess.mode, ())
+                               if self.router.skills[k].allowed(principal))
+            if guess.emergency or guess.confidence < mode_data.ABSTAIN_BELOW or not usable:
+                continue
+            sub = planner.plan(clause, principal, only=usable, mode=guess.mode)
+            tasks += sub.subtasks[:1]
+            modes_seen += [guess.mode] if sub.subtasks else []
+        if len(tasks) < 2:
+            return None
+        return Plan(planner=planner.name, subtasks=tasks, mode=modes_seen[0],
+                    mode_confidence=round(self.guess(text).confidence, 4))
 
     def covers(self, text: str, item: str | None) -> bool:
         """False when the request is about something the catalog does not know: it shares no word with

@@ -198,7 +198,7 @@ def settings() -> Settings:
     global _current, _read_for
     with _lock:
         installed = slices.slices()
-        if _current is None or installed is not _read_for:
+        if _current is None or (_read_for is not None and installed is not _read_for):
             _current, _read_for = load(**_overrides), installed
         return _current
 

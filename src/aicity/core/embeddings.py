@@ -154,7 +154,7 @@ def _seed(model: str) -> None:
                 log.info("%s was made by %s %s, not %s: not used", path.name, meta.get("model"), meta.get("version"),
                          model_version())
                 return
-            keys, vectors = f["keys"], f["vectors"].astype(np.float32)
+            keys, vectors = f["keys"], unit(f["vectors"].astype(np.float32) * f["scales"][:, None])
         for key, vector in zip(keys, vectors, strict=True):
             _memory.setdefault((model, key.tobytes().hex()), vector)
         log.info("%d shipped vectors of %s loaded", len(keys), model)

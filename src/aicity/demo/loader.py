@@ -47,7 +47,10 @@ def ensure_city(progress: Progress | None = None) -> bool:
     return True
 
 
-def open_demo_city(data_dir: Path | None = None) -> None:
-    """Open the data dir with the demo city loaded into it (scripts and benchmarks)."""
+def open_demo_city(data_dir: Path | None = None) -> slices.Stop:
+    """Open the data dir with the demo city loaded into it, the slices activated as a command
+    has them (scripts and benchmarks); returns the function that deactivates them."""
+    deactivate = slices.activate()
     set_city_loader(ensure_city)
     open_city(data_dir)
+    return deactivate

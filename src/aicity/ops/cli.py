@@ -90,7 +90,8 @@ def _print_modes(console: Console, held_out: dict | None, cv: dict | None) -> No
     table = Table("指标 metric", f"评测集 held out ({held_out['cases'] if held_out else 0})", cv_title,
                   title="超级助理理解 understanding (issue 13)")
     keys = ("mode_accuracy", "end_to_end_accuracy", "answered_accuracy", "abstention_rate", "wrong_confident_rate",
-            "wrong_confident_end_to_end_rate", "emergency_recall", "emergency_false_alarm_rate", "latency_ms_p50")
+            "wrong_confident_end_to_end_rate", "emergency_recall", "emergency_false_alarm_rate", "refused_by_guard",
+            "latency_ms_p50")
     for key in keys:
         table.add_row(key, _fmt((held_out or {}).get(key)), _fmt((cv or {}).get(key)))
     for group in ("by_mode", "by_role", "by_agent"):
@@ -202,6 +203,9 @@ def eval_guard(
     console.print(table)
     console.print(f"input check latency: p50 {report['latency']['p50_ms']} ms, p95 {report['latency']['p95_ms']} ms "
                   "(target p50 ≤ 1 ms)")
+    city = report["city_requests"]
+    console.print(f"the city's own held-out requests ({city['requests']}: {', '.join(city['sets'])}) blocked: "
+                  f"{city['false_positive_rate']}")
     for name, r in report["held_out"].items():
         for row in r["failures"]:
             console.print(f"[red]✗[/red] {name} {row['family']}: {row['text'][:120]}")

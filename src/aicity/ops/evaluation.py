@@ -160,16 +160,31 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
             "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "failures": failures}
 
 
+#: the other slices' held-out request sets: real-style requests that the input guard must let pass
+CITY_REQUEST_SETS = {"eval/assistant_modes.jsonl": "q", "eval/assistant.jsonl": "q", "eval/kb.jsonl": "q",
+                     "events/eval.jsonl": "text"}
+
+
+def city_requests() -> list[str]:
+    root = resources.files("aicity") / "demo" / "data"
+    return [json.loads(line)[field] for path, field in CITY_REQUEST_SETS.items()
+            for line in (root / path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def evaluate_guard(cv: bool = True, failures: int = 0) -> dict[str, Any]:
     """The input guard's prompt-attack figures (issue 21): recall per class, the per-class
     average and the false-positive rate on benign look-alikes, on each held-out set
     (`attacks_eval.jsonl`, written first and apart; `attacks_eval_v1.jsonl`, the previous one),
     the development set the threshold was chosen on, and — beside them — 5-fold
-    cross-validation on the training set; and the input check's latency."""
+    cross-validation on the training set; the share of the other slices' held-out requests
+    (assistant, knowledge, events) it would block; and the input check's latency."""
     sets = attack_eval.held_out_sets()
     dev = attack_eval.attacks.training_rows("attacks_dev.jsonl")
     texts = [r["text"] for rows in sets.values() for r in rows if r["source"] == "user"]
+    city = [{"text": text, "label": "benign", "source": "user"} for text in city_requests()]
     return {"held_out": {name: attack_eval.evaluate(rows, failures) for name, rows in sets.items()},
+            "city_requests": {"false_positive_rate": attack_eval.evaluate(city)["false_positive_rate"],
+                              "requests": len(city), "sets": list(CITY_REQUEST_SETS)},
             "dev": attack_eval.evaluate(dev), "cross_validated": attack_eval.cross_validated() if cv else None,
             "threshold": attack_eval.attacks.classifier().threshold, "latency": attack_eval.latency(texts),
             "training_rows": len(attack_eval.attacks.training_rows())}

@@ -24,6 +24,7 @@ from typing import Any
 
 from aicity.assistant import modes as mode_data
 from aicity.assistant.service import assistant
+from aicity.core.errors import Problem
 from aicity.core.text import normalize
 from aicity.identity.service import Principal, parse_role
 
@@ -71,6 +72,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "wrong_confident_rate": _rate([not r["abstained"] and not r["mode_ok"] for r in rows]),
         "emergency_recall": _rate([r["got"] == mode_data.EMERGENCY and not r["abstained"] for r in emergencies]),
         "emergency_false_alarm_rate": _rate([r["got"] == mode_data.EMERGENCY for r in others]),
+        "refused_by_guard": sum(r["got"].startswith("(refused") for r in rows),
         "by_mode": {k: _rate(v) for k, v in sorted(by_mode.items())},
         "by_role": {k: _rate(v) for k, v in sorted(by_role.items())},
         "by_agent": {k: _rate(v) for k, v in sorted(by_agent.items())},
@@ -90,7 +92,16 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
     for case in cases:
         principal = Principal(role=parse_role(case.get("role", "citizen")))
         t0 = time.perf_counter()
-        events = dict(bot.run(case["q"], principal))
+        try:
+            events = dict(bot.run(case["q"], principal))
+        except Problem as exc:  # refused before understanding (the guard): wrong, and counted apart
+            rows.append({"q": case["q"], "role": principal.role.value, "expected": case["mode"],
+                         "got": f"(refused: {exc.type_})", "confidence": 0.0, "abstained": False, "mode_ok": False,
+                         "ok": False, "agents": sorted({s.split(".")[0] for s in case.get("skills", [])}),
+                         "expected_skills": sorted(case.get("skills", [])), "got_skills": [],
+                         "expected_target": case.get("target"), "got_targets": [],
+                         "expected_departments": case.get("departments", []), "got_departments": []})
+            continue
         latencies.append((time.perf_counter() - t0) * 1000)
         result = events["answer"]
         abstained = bool(result.clarification and result.clarification.get("slot") == "mode")

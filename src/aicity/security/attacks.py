@@ -5,8 +5,13 @@ Two detectors over normalised text (`normalize`):
   extraction, fake role markers, instructions aimed at the assistant inside retrieved or tool
   text (indirect injection), text hidden in Unicode tag characters; encoded payloads (base64,
   hex, URL encoding, \\u escapes) are decoded and scanned again, to a bounded depth and size;
-- a classifier (character n-gram TF-IDF + logistic regression, scikit-learn) trained on first
-  use from the labelled set shipped in `data/attacks_train.jsonl`.
+- a calibrated classifier over what carries an attack's intent (claims of authority, orders to
+  drop checks, requests for the assistant's configuration or secrets, commands aimed at tools,
+  bulk and personal-data words, persona and markup cues, how many disguises were undone) and
+  character n-grams, trained on first use from `data/attacks_train.jsonl`, its threshold chosen
+  on `data/attacks_dev.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
+  attack words, spaced and digit-for-letter writing (`decode`), full-width, zero-width and
+  look-alike characters (`normalize`). Figures: `aicity eval guard` (`attack_eval`).
 
     scan(text, source="user") -> list[Finding]
     assess(text, source="user") -> Verdict(score, flagged, findings)
@@ -19,6 +24,7 @@ import binascii
 import json
 import math
 import re
+import threading
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -293,7 +299,9 @@ _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:rever
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
 #: the development set's false-positive budget the threshold is chosen for
 DEV_FPR = 0.01
-_THRESHOLD_GRID = [round(0.30 + 0.01 * i, 2) for i in range(66)]
+#: thresholds tried, from 0.5 up: a calibrated probability flags no text it judges less likely an
+#: attack than not, however few false positives the development set would show below that
+_THRESHOLD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(46)]
 
 
 def intent_features(text: str, obfuscation: int) -> list[float]:
@@ -400,10 +408,24 @@ def with_dev_threshold(model: Classifier) -> Classifier:
     return replace(model, threshold=threshold)
 
 
+_training = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def classifier() -> Classifier:
-    """Trained on first use (a few seconds) from the shipped set; threshold from the development set."""
+def _trained() -> Classifier:
     return with_dev_threshold(fit(training_rows()))
+
+
+def classifier() -> Classifier:
+    """Trained once (a few seconds) from the shipped set, threshold from the development set;
+    the server starts it at start-up (`warm`), a CLI command on first use."""
+    with _training:
+        return _trained()
+
+
+def warm() -> None:
+    """Train the classifier in the background, so the first request does not wait for it."""
+    threading.Thread(target=classifier, name="guard-classifier", daemon=True).start()
 
 
 #: a run of id characters (linear: lookaheads here would rescan the run at every position)

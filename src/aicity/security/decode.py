@@ -60,10 +60,11 @@ def reveal(text: str) -> Revealed:
     if spaced := [s for s in _SPACED.findall(text) if sum(c.isalpha() for c in s) >= 3]:
         signals += len(spaced)
         views += [_SEP.sub("", _GAP.sub("|", s)).replace("|", " ") for s in spaced]
-    leet = [w for w in _WORD.findall(text) if _LEET_DIGIT.search(w) and sum(c.isalpha() for c in w) >= 2]
-    if leet:
+    # words with digits for letters ("1gn0r3 y0ur rul3s"); two at least, and word-sized: ids are not words
+    leet = [w for w in _WORD.findall(text) if len(w) <= 12 and _LEET_DIGIT.search(w) and sum(c.isalpha() for c in w) >= 2]
+    if len(leet) >= 2:
         views.append(" ".join(w.translate(_LEET) for w in leet))
-        signals += len(leet) >= 2
+        signals += 1
     pinyin, hits = _pinyin(text)
     if pinyin:
         views.append(pinyin)

@@ -5,8 +5,9 @@ run where the call is made, so they hold when the guard is switched off, set per
 role, or the call's arguments were written by a model:
 
 - `tool_call(text, params)`: a call of an `actuate` skill (valves, gates, signals, device
-  commands) that asks for everything at once (every device, the whole city, all pending
-  requests) or is forged (made in someone else's name, naming its own approver, claiming an
+  commands) that asks for everything at once (the whole city; every device or all pending
+  requests with no place named — "every gate in 江滨区" is one request for the approver to
+  weigh) or is forged (made in someone else's name, naming its own approver, claiming an
   approval it does not have, carrying approval fields in its arguments). `approvals.submit`
   refuses it before anything is queued; the role check stays there too.
 - `personal_data(text)`: a request for the personal data of many people (phone numbers, ID
@@ -47,6 +48,12 @@ _BULK = re.compile(
     rf"{_TARGET_ZH}[^。！？\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|批|删|清|改|停|撤|设|调)|"
     rf"\b(?:all|every|each|the entire|all of the|every single)\b(?:\s+\w+){{0,4}}?\s+{_TARGET_EN}\b|"
     rf"\b(?:city-?wide|across the (?:whole )?city|in bulk|at once|en masse)\b", _I)
+#: the whole city, never one place
+_CITYWIDE = re.compile(r"全市|全城|整个城市|所有(?:区|街道|片区)|各个区|\b(?:city-?wide|across the (?:whole )?city|in the (?:whole )?city|"
+                       r"every district)\b", _I)
+#: a named place (a district, street, watch point): "every gate in the district named" is one request
+_SCOPED = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:区|街道|镇|乡|路|街|道|号|通道|桥|园区|小区|社区)(?:内|的|附近|一带)?|"
+                     r"\b(?:in|at|near|on|along) (?:the )?[A-Z][a-z]+")
 #: made in someone else's name, naming its own approver, or claiming an approval
 _FORGED = re.compile(
     r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
@@ -63,10 +70,12 @@ _FORGED_PARAMS = frozenset({"approver", "approved_by", "approval", "approved", "
 _PEOPLE = (r"(?:居民|市民|住户|业主|租户|来电人|来电者|举报人|上报人|投诉人|报事人|群众|老人|低保户|低收入户|残疾人|患者|学生|家长|"
            r"车主|商户|法人|用户|人员|名单|通讯录|人)")
 _FIELDS = r"(?:手机号?|电话(?:号码)?|身份证(?:号码?)?|住址|家庭地址|地址|姓名|联系方式|个人信息|证件号|通讯录|号码)"
+#: data about a person whatever it is attached to (an address may be an event's place)
+_PERSONAL = r"(?:手机号|身份证(?:号码?)?|联系方式|个人信息|证件号|通讯录|电话号码)"
 _MANY = (r"(?:所有|全部|全体|全市|全区|整个|每[一个位户]|一个不落|批量|完整|名单|清单|列表|表格|汇总|导出|打包|全量|"
          r"一批|这批|这些|多个|大量)")
 _BULK_PII = re.compile(
-    rf"{_MANY}[^。！？\n]{{0,16}}?{_PEOPLE}[^。！？\n]{{0,12}}?{_FIELDS}|{_MANY}[^。！？\n]{{0,8}}?{_FIELDS}|"
+    rf"{_MANY}[^。！？\n]{{0,16}}?{_PEOPLE}[^。！？\n]{{0,12}}?{_FIELDS}|{_MANY}[^。！？\n]{{0,8}}?{_PERSONAL}|"
     rf"{_PEOPLE}(?:的)?{_FIELDS}[^。！？\n]{{0,6}}?(?:全部|都|一起|统统|名单|清单|列表|表格|导出|打包|汇总)|"
     r"\b(?:all|every|each|the (?:whole|full|complete) (?:list|set) of|list of|bulk|export|dump|compile|spreadsheet of)\b"
     r"(?:\s+[\w'-]+){0,6}?\s+(?:residents?|citizens?|callers?|reporters?|complainants?|households?|tenants?|people|users?|"
@@ -87,7 +96,7 @@ def tool_call(text: str, params: dict[str, str] | None = None) -> Refusal | None
                                  "由另一位有审批权限的人员在审批队列中批准。 A forged request (someone else's name, its own "
                                  "approver, or a claimed approval) is refused.",
                        "请以您本人的身份重新提出申请，审批由审批人在审批队列中完成。")
-    if _BULK.search(read) or _BULK.search(values):
+    if _CITYWIDE.search(read) or ((_BULK.search(read) or _BULK.search(values)) and not _SCOPED.search(read)):
         return Refusal("bulk", "一次申请只能针对指定的设备、点位或区域，不能对全部设备、全市范围或全部申请批量操作。"
                                " Acting on every device, the whole city or all requests at once is refused.",
                        "请指明设备编号、易涝点或区域后分别申请；紧急情况请拨打 119 或燃气抢修电话。")

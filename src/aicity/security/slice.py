@@ -9,7 +9,7 @@ audit = Slice(
     depends_on=("identity",),
     routers=(HttpRouter("aicity.security.api:router"),),
     commands=(Command("audit", "aicity.security.cli:app", "审计账本 tamper-evident audit ledger"),),
-    # what changes what the city knows or serves lands in the ledger (core/audit.py AUDITED_TOPICS)
+    # what changes what the city knows or serves lands in the ledger (core/audit.py audit_event)
     subscriptions=tuple(Subscription(topic, "aicity.core.audit:audit_event")
                         for topic in ("kb.document.ingested", "kb.document.deleted", "catalog.loaded")),
 )
@@ -21,6 +21,7 @@ guard = Slice(
     routers=(HttpRouter("aicity.security.guard_api:router"),),
     commands=(Command("guard", "aicity.security.guard_cli:app", "安全护栏 guard pipeline: allow / mask / block"),),
     settings=(Section("guard", "aicity.security.guard:GuardPolicy"),),
+    startup=("aicity.security.attacks:warm",),  # the attack classifier trains in the background
 )
 
 approvals = Slice(

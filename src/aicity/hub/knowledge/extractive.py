@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
 from aicity.hub.knowledge.relations import HIGHER, NEWER, SPECIAL, Override, Relations, relations
 from aicity.hub.knowledge.service import (
@@ -35,8 +36,11 @@ RANK_DISCOUNT = 0.35
 #: (deadline, amount, age) is the answer to its question; a modal word or a department less surely
 TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "penalty": 2.0}
 OTHER_TYPE_WEIGHT = 1.5
+NUMBER_TYPES = ("duration", "age", "amount")
+#: what a sentence without the number its question asks for keeps of its score
+UNANSWERED = 0.5
 #: the next sentence joins the rule when it scores at least this share of the best one
-TWO_SENTENCES = 0.7
+TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
 
 _NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
@@ -74,7 +78,6 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
 }
 _SENTENCE = re.compile(r"(?<=[。；！？])")
-_NEGATION = re.compile(r"未|没有|不")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
 _PRINCIPLE_WHY = {
@@ -133,13 +136,14 @@ def _weights(words: list[str]) -> dict[str, float]:
     return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
 
 
-def _score(sentence: Sentence, weights: dict[str, float], types: list[str], negated: bool) -> float:
+def _score(sentence: Sentence, weights: dict[str, float], types: list[str]) -> float:
     lexical = sum(weight for w, weight in weights.items() if w in sentence.text)
-    if negated and _NEGATION.search(sentence.text):  # 没有申请的 ↔ 未提出申请的
-        lexical += 1.0
-    typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in types
-                if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text))
-    return (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
+    matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
+    typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
+    score = (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
+    # a question asking for a number (how long, how much, how old) is not answered without one
+    asks_number = any(t in NUMBER_TYPES for t in types)
+    return score if not asks_number or any(t in NUMBER_TYPES for t in matched) else score * UNANSWERED
 
 
 def _sentences_of(article: _Article, index: int) -> list[Sentence]:
@@ -204,11 +208,11 @@ def _why(override: Override, rel: Relations) -> str:
 
 
 def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
-                      docs: set[str] | None = None) -> Answer:
+                      docs: set[str] | None = None, tracer: Tracer | None = None) -> Answer:
     """The rule in one sentence, the governing provision quoted at 条/款/项 level, then the other
     provisions found; overridden and superseded text only as such, never as the rule."""
     pool = search(question, principal, top_k=max(12, top_k * 4), kb=kb)
-    hits, withheld = screened([h for h in pool if docs is None or h.doc_key in docs])
+    hits, withheld = screened([h for h in pool if docs is None or h.doc_key in docs], tracer)
     if not hits:
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
     rel = relations()
@@ -222,9 +226,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     types = question_types(question)
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
-    negated = bool(re.search(r"没有|未|不", question))
     for s in found:
-        s.score = _score(s, weights, types, negated)
+        s.score = _score(s, weights, types)
     lead = max(found, key=lambda s: s.score)
     first = articles[lead.article]
     rule = _rule_text(lead, found)

@@ -25,7 +25,7 @@ LEVEL_RANK = {"宪法": 5, "法律": 4, "行政法规": 3, "党内法规": 3, "�
 HIGHER = "上位法优于下位法"
 NEWER = "新法优于旧法"
 SPECIAL = "特别法优于一般法"
-_LAW_TITLE = re.compile(r"(法|法典·.+)$")
+_LAW_TITLE = re.compile(r"(?<!办)法$|法典·.+$")
 
 
 class _Strict(BaseModel):

@@ -26,6 +26,7 @@ from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.text import Bm25Index, Synonyms, tokenize
+from aicity.core.tracing import Tracer
 from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import access
 from aicity.hub.knowledge.chunking import chunk_article, chunk_generic, paragraph_locator, parse_law
@@ -549,12 +550,12 @@ NOTHING_FOUND = "知识库中没有找到与问题相关的内容。"
 _GUARD_MARKER = re.compile(r"〔[^〔〕]{0,200}〕")
 
 
-def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
+def screened(hits: list[Hit], tracer: Tracer | None = None) -> tuple[list[Hit], list[str]]:
     """`hits` through the guard's `retrieved` stage, so no planted instruction is ever quoted word
     for word: in a passage holding an instruction aimed at the assistant (acted on by the
     policy), the instruction's sentence is replaced by a marker; a passage that is mostly such
     instructions (less than a third of it left, or blocked) is withheld — never quoted, never
-    answered from. The notes say what was done; the findings go to the log."""
+    answered from. The notes say what was done; the findings go to the trace (else the log)."""
     kept: list[Hit] = []
     masked = withheld = 0
     for hit in hits:
@@ -562,7 +563,7 @@ def screened(hits: list[Hit]) -> tuple[list[Hit], list[str]]:
         if not any(f.kind == "attack" and f.action != "flag" for f in result.findings):
             kept.append(hit)
             continue
-        guard.note(result, None)
+        guard.note(result, tracer)
         left = _GUARD_MARKER.sub("", result.text).strip()
         if result.verdict == "block" or len(left) < len(hit.text.strip()) / 3:
             withheld += 1
