@@ -69,6 +69,8 @@ def in_process(cases: list[dict], rounds: int) -> dict:
             "plan_only_p50_ms": round(statistics.median(plan_ms), 2), "plan_only_p95_ms": round(pct(plan_ms, .95), 2)}
 
 
+#: how long a spawned server may take to its first answer (a busy 2-core machine loading the demo city)
+START_LIMIT_S = 300
 #: the benchmark's own limits: it measures throughput, not the anonymous rate limit
 UNLIMITED = {"AICITY_AUTH_ANONYMOUS_RATE": "1000000/minute", "AICITY_AUTH_ASSISTANT_RATE": "1000000/minute"}
 
@@ -100,7 +102,7 @@ def start_server(data_dir: str, port: int, first_question: str) -> tuple[subproc
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "aicity.cli", "serve", "--port", str(port), "--data-dir", data_dir],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **UNLIMITED})
-    while time.perf_counter() - t0 < 60:
+    while time.perf_counter() - t0 < START_LIMIT_S:
         try:
             r = httpx.post(f"http://127.0.0.1:{port}/api/v1/assistant/ask", json={"text": first_question}, timeout=5)
             if r.status_code == 200:
@@ -108,7 +110,7 @@ def start_server(data_dir: str, port: int, first_question: str) -> tuple[subproc
         except httpx.TransportError:
             time.sleep(0.05)
     proc.kill()
-    raise RuntimeError("server did not answer within 60 s")
+    raise RuntimeError(f"server did not answer within {START_LIMIT_S} s")
 
 
 def over_http(cases: list[dict], requests: int, clients: int) -> dict:
@@ -156,14 +158,15 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--before", action="store_true", help="also time the first answer without the shipped vectors")
+    ap.add_argument("--parts", default="fresh,in_process,http", help="which measurements, in order")
     args = ap.parse_args()
     cases = [c for c in questions() if c.get("role", "citizen") in ("citizen", "enterprise")]
-    first = [fresh_first_answer(cases[0]["q"])]
-    if args.before:
-        first.append(fresh_first_answer(cases[0]["q"], shipped=False))
-    report = {"fresh_machine_first_answer": first, "in_process": in_process(questions(), args.rounds),
-              "http": over_http(cases, args.requests, args.clients)}
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+    ap_parts = {"fresh": lambda: [fresh_first_answer(cases[0]["q"]),
+                                  *([fresh_first_answer(cases[0]["q"], shipped=False)] if args.before else [])],
+                "in_process": lambda: in_process(questions(), args.rounds),
+                "http": lambda: over_http(cases, args.requests, args.clients)}
+    for name in args.parts.split(","):  # each part printed when done: a later failure keeps the earlier figures
+        print(json.dumps({name: ap_parts[name]()}, ensure_ascii=False, indent=2), flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from aicity.assistant.cli import ready_assistant
@@ -97,7 +98,7 @@ def _print_modes(console: Console, held_out: dict | None, cv: dict | None) -> No
     for group in ("by_mode", "by_role", "by_agent"):
         names = sorted(set((held_out or {}).get(group, {})) | set((cv or {}).get(group, {})))
         for name in names:
-            table.add_row(f"{group}[{name}]", _fmt((held_out or {}).get(group, {}).get(name)),
+            table.add_row(escape(f"{group}[{name}]"), _fmt((held_out or {}).get(group, {}).get(name)),
                           _fmt((cv or {}).get(group, {}).get(name)))
     console.print(table)
     calibration = Table("置信度 ≥", "评测集 share", "评测集 accuracy", "CV share", "CV accuracy",

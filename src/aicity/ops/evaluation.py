@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aicity.assistant.service import assistant
+from aicity.core.errors import Problem
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.extractive import extractive_answer
 from aicity.hub.knowledge.relations import relations
@@ -52,7 +53,15 @@ def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
     for case in cases:
         principal = Principal(role=parse_role(case.get("role", "citizen")))
         t0 = time.perf_counter()
-        events = dict(bot.run(case["q"], principal))
+        try:
+            events = dict(bot.run(case["q"], principal))
+        except Problem as exc:  # refused before routing (the guard): a miss
+            rows.append({"q": case["q"], "role": principal.role.value, "ok": False, "skills_ok": False,
+                         "departments_ok": False, "target_ok": False, "expected": case,
+                         "got": {"refused": exc.type_}})
+            by_role[principal.role.value].append(False)
+            by_skill["+".join(sorted(case["skills"]))].append(False)
+            continue
         result = events["answer"]
         latencies.append((time.perf_counter() - t0) * 1000)
         got_skills = {f"{s.agent}.{s.skill}" for s in result.skills}

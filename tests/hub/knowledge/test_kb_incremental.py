@@ -35,7 +35,9 @@ QUERIES = ["共享单车乱停在盲道上怎么处理", "停车场春节免费�
 
 def law_chunks(limit: int = 400) -> list[list[str]]:
     docs = []
-    for path in sorted((data_dir() / "laws").glob("*.md"))[:8]:
+    for path in sorted((data_dir() / "laws").glob("*.md")):  # the first laws, up to `limit` chunks
+        if len(docs) >= limit:
+            break
         for article in parse_law(path.read_text(encoding="utf-8")).articles:
             docs += [tokenize(c.text) for c in chunk_article(article)]
     return docs[:limit]
