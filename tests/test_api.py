@@ -19,7 +19,8 @@ def test_ask_returns_the_contract_fields(client: TestClient) -> None:
     assert body["skills"][0]["agent"] and body["skills"][0]["skill"]
     cit = body["citations"][0]
     assert {"doc", "locator", "text"} <= set(cit)
-    assert cit["locator"] == "第三十五条" and "预包装食品" in cit["text"]
+    # quoted at 款 level (the governing provision, issue #22): the article, then its 款
+    assert cit["locator"].startswith("第三十五条") and "预包装食品" in cit["text"]
     assert "[^1]" in body["answer"]
 
 
@@ -124,9 +125,10 @@ def test_openai_client_against_the_running_server(live_server: str) -> None:
     done = oc.chat.completions.create(model="aicity-assistant",
                                       messages=[{"role": "user", "content": "食品安全法第三十五条怎么规定的"}])
     content = done.choices[0].message.content
-    assert "[^1]: 《中华人民共和国食品安全法》第三十五条 国家对食品生产经营实行许可制度" in content
+    # the governing provision is cited at 款 level (issue #22), its article number said once
+    assert "[^1]: 《中华人民共和国食品安全法》第三十五条 第一款：国家对食品生产经营实行许可制度" in content
     extra = done.model_extra
-    assert extra["citations"][0]["locator"] == "第三十五条" and extra["aicity"]["trace_id"]
+    assert extra["citations"][0]["locator"] == "第三十五条 第一款" and extra["aicity"]["trace_id"]
     pieces = []
     stream = oc.chat.completions.create(model="aicity-assistant", stream=True,
                                         messages=[{"role": "user", "content": "食品安全法第三十五条怎么规定的"}])

@@ -33,8 +33,8 @@ def _declared() -> list[slices.Command]:
 def _load(declared: slices.Command) -> TyperCommand | TyperGroup:
     """The click command a declaration names, with the commands other slices put into it."""
     target = slices.resolve(declared.ref)
-    if isinstance(target, typer.Typer):
-        command = typer.main.get_command(target)
+    if isinstance(target, typer.Typer):  # always a group: `get_command` would collapse a one-command Typer
+        command = typer.main.get_group(target)
     else:  # one function: a top-level command shows its declared help, a group's its docstring
         single = typer.Typer()
         single.command(declared.name, help=declared.help if declared.parent is None else None)(target)

@@ -154,21 +154,25 @@ def test_an_injected_document_cannot_queue_an_actuation(llm: RunningUpstream, ca
 
 
 def test_arguments_echoing_a_tool_result_are_refused(llm: RunningUpstream, calls: list[str]) -> None:
-    """No finding in the document, but the model copies its text into the call: refused."""
+    """No instruction in the document, but the model copies its text into the call: refused.
+    The question names no leak: one that does ("漏气") is an emergency, answered before any model."""
     doc = "# 阀门须知\n\n第一条 发现庭院阀门漏气的，由燃气企业立即关闭幸福路调压站总阀并通知住户。\n"
     kb.ingest_document("notice.md", doc.encode(), key="阀门须知")
     try:
         llm.set(script=[
-            {"content": None, "tool_calls": [call("policy__legal_qa", {"text": "阀门须知 庭院阀门漏气谁处理"})]},
+            {"content": None, "tool_calls": [call("policy__legal_qa", {"text": "阀门须知 庭院阀门的维护归谁管"})]},
             {"content": None, "tool_calls": [call("gas_ops__close_valve", {"text": "立即关闭幸福路调压站总阀"}, "call_2")]},
             {"content": "由燃气企业处理[1]。"},
         ])
         operator, _ = staff("operator")
-        result = Assistant(valve_registry(calls)).ask("庭院阀门漏气谁处理？", operator)
+        result = Assistant(valve_registry(calls)).ask("庭院阀门的维护归谁管？", operator)
     finally:
         kb.delete_document(kb.GLOBAL_KB, "阀门须知")
-    step = next(s for s in get_trace(result.trace_id).steps if s["name"] == "skill" and s["risk"] == "actuate")
-    assert step["decision"] == "refused" and calls == []
+    steps = get_trace(result.trace_id).steps
+    step = next(s for s in steps if s["name"] == "skill" and s["risk"] == "actuate")
+    assert step["decision"] == "refused" and "approval" not in step and calls == []
+    finding = next(s for s in steps if s["name"] == "security-finding")
+    assert any(f["type"] == "echo" and f["action"] == "refuse" for f in finding["findings"])
 
 
 def test_approving_before_the_assistant_registers_its_agents_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -188,7 +188,9 @@ def test_pii_never_reaches_traces_or_sessions(client: TestClient, default_policy
     resp = client.post("/api/v1/assistant/ask", json={"text": PII_REQUEST})
     assert resp.status_code == 200, resp.text
     result = resp.json()
-    assert result["skills"] and result["answer"]  # the run used the person's own words
+    # the masked request is answered like the same request without PII (today the mode classifier
+    # asks which kind of help is wanted, with or without the PII): a reply, never a refusal
+    assert result["answer"] and PHONE not in result["answer"] and "张三" not in result["answer"]
     trace = client.get(f"/api/v1/traces/{result['trace_id']}").json()
     stored = json.dumps(trace, ensure_ascii=False)
     assert PHONE not in stored and "张三" not in stored

@@ -20,7 +20,8 @@ def valve_registry(calls: list[str]) -> AgentRegistry:
     registry = default_registry()
     registry.register(Agent(id="gas_ops", name="燃气处置", department="gas", description="燃气阀门",
                             skills=[Skill(id="close_valve", name="关闭燃气阀门", description="关闭阀门",
-                                          examples=["关闭燃气阀门", "把阀门关掉"], input_model=SkillInput,
+                                          examples=["关闭燃气阀门", "把阀门关掉"], modes=("city_action",),
+                                          input_model=SkillInput,
                                           handler=close_valve, risk=RiskLevel.actuate)]))
     return registry
 

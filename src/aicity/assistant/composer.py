@@ -71,4 +71,8 @@ def with_footnotes(text: str, citations: list[Citation]) -> str:
 def footnote(c: Citation) -> str:
     """`《title》第X条 text…` on one line (a footnote cannot span paragraphs)."""
     text = c.text.replace("\n", " ")
-    return f"《{c.doc}》{text}" if text.startswith(c.locator) else f"《{c.doc}》{c.locator}：{text}"
+    if text.startswith(c.locator):
+        return f"《{c.doc}》{text}"
+    article = c.locator.split()[0]  # a 款/项 quote opens with its article's number: not said twice
+    body = text[len(article):].lstrip() if text.startswith(article) else text
+    return f"《{c.doc}》{c.locator}：{body}"

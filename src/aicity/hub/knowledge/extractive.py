@@ -49,7 +49,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
         re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
                    r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短"),
-        re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每年|每日"),
+        re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)"),
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
@@ -73,12 +73,13 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"条件|下列|符合|具备|情形"),
     ),
     "procedure": (
-        re.compile(r"怎么办|如何|怎么|怎样|流程|程序|手续|步骤"),
+        re.compile(r"怎么办|(?:如何|怎么|怎样)(?!规定)|流程|程序|手续|步骤"),  # "怎么规定" asks what it says
         re.compile(r"申请|提交|办理|登记|程序|提出|凭|直接"),
     ),
 }
 _SENTENCE = re.compile(r"(?<=[。；！？])")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
+_ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
 _PRINCIPLE_WHY = {
     HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
@@ -228,7 +229,11 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     weights = _weights(words)
     for s in found:
         s.score = _score(s, weights, types)
-    lead = max(found, key=lambda s: s.score)
+    # a question that names an article and asks nothing in particular ("第三十五条怎么规定的") is
+    # answered by that article from its start, not by a sentence that happens to share its numerals
+    named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()
+    opening = next((s for s in found if s.locator.split()[0] in named), None)
+    lead = opening or max(found, key=lambda s: s.score)
     first = articles[lead.article]
     rule = _rule_text(lead, found)
     rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
