@@ -86,3 +86,14 @@ def test_a_plugin_slice_plugs_in_through_its_entry_point_only() -> None:
     assert said.exit_code == 0, said.output
     assert said.output.strip() == "你好, 居民"
     assert "example" not in slices.active()  # the command's activation ended with it
+
+
+def test_a_failing_stop_does_not_leave_the_others_running(caplog: pytest.LogCaptureFixture) -> None:
+    stopped: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("stop failed")
+
+    with caplog.at_level("ERROR"):
+        slices._stop_all([lambda: stopped.append("first"), broken, lambda: stopped.append("last")])
+    assert stopped == ["last", "first"] and "stop failed" in caplog.text

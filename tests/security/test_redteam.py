@@ -156,7 +156,8 @@ def no_egress_allow(city: Path) -> Iterator[None]:
 
 INTERNAL = ["http://127.0.0.1:8000/api/v1/admin", "http://localhost/", "http://0.0.0.0/", "http://2130706433/",
             "http://0x7f000001/", "http://0177.0.0.1/", "http://[::1]/", "http://169.254.169.254/latest",
-            "http://10.0.0.5/", "http://192.168.1.1/", "http://224.0.0.1/", "http://[::ffff:127.0.0.1]/"]
+            "http://10.0.0.5/", "http://192.168.1.1/", "http://224.0.0.1/", "http://[::ffff:127.0.0.1]/",
+            "http://[2002:7f00:1::]/"]
 
 
 def test_notification_urls_to_internal_addresses_are_refused(app: TestClient, no_egress_allow: None) -> None:
@@ -203,8 +204,8 @@ def test_upstream_error_bodies_are_not_echoed(app: TestClient) -> None:
 
 # ---- 4 and 7. values JSON cannot carry, nesting too deep ---------------------------------------
 
-POISON = ['{"value": NaN}', '{"value": Infinity}', '{"value": -Infinity}', '{"text": "\\ud800"}',
-          '{"\\udfff": 1}']
+POISON = ['{"value": NaN}', '{"value": Infinity}', '{"value": -Infinity}', '{"value": 1e999}',
+          '{"text": "\\ud800"}', '{"\\udfff": 1}']
 
 
 def test_poisoned_and_deep_bodies_are_refused_at_the_door(app: TestClient) -> None:
@@ -217,6 +218,7 @@ def test_poisoned_and_deep_bodies_are_refused_at_the_door(app: TestClient) -> No
             assert r.status_code == 400, (path, body[:40], r.status_code, r.text[:200])
     lone = '{"text": "幸福路\\ud800路灯坏了"}'
     assert app.post("/api/v1/events", content=lone, headers={"Content-Type": "application/json"}).status_code == 400
+    assert app.post("/api/v1/events", content='{"text": "路灯坏了", "lat": NaN}').status_code == 400  # no content type
 
 
 def test_a_nan_entity_is_refused_and_reads_keep_working(app: TestClient) -> None:
@@ -281,6 +283,12 @@ def test_the_signing_key_lives_outside_the_data_dir(ledger: Database, tmp_path: 
     monkeypatch.setattr(config, "_current", config.load(data_dir=data_dir, database_url=ledger.url,
                                                             audit_signing_key=pem))
     assert audit.signing_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode() == pem
+    missing = tmp_path / "unmounted" / "audit.pem"  # a configured key that is absent is an error, never a new key
+    monkeypatch.setattr(config, "_current", config.load(data_dir=data_dir, database_url=ledger.url,
+                                                            audit_key_file=missing))
+    with pytest.raises(FileNotFoundError):
+        audit.signing_key()
+    assert not missing.exists()
 
 
 # ---- 6. instructions planted in a knowledge document ------------------------------------------

@@ -157,14 +157,21 @@ def signing_key() -> Ed25519PrivateKey:
     the file at `key_path()`, generated there (mode 0600) on first use."""
     secret = settings().audit_signing_key
     if secret is not None:
-        return _loaded(secret.get_secret_value().encode(), "AICITY_AUDIT_SIGNING_KEY")
+        return _loaded_secret(secret.get_secret_value().encode())
     path = key_path().resolve()
     with _key_lock:
         if path not in _keys:
             if not path.exists():
+                if settings().audit_key_file is not None:  # a typo or an unmounted volume must not re-key the ledger
+                    raise FileNotFoundError(f"audit_key_file {path} 不存在 does not exist")
                 _create_key(path)
             _keys[path] = _loaded(path.read_bytes(), str(path))
         return _keys[path]
+
+
+@cache
+def _loaded_secret(pem: bytes) -> Ed25519PrivateKey:
+    return _loaded(pem, "AICITY_AUDIT_SIGNING_KEY")
 
 
 def _loaded(pem: bytes, where: str) -> Ed25519PrivateKey:

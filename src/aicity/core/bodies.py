@@ -10,6 +10,7 @@ protocol has its own error shape (NGSI-LD) registers how it answers under its pa
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -30,6 +31,14 @@ class UnsafeJson(ValueError):
 
 def _constant(name: str) -> Any:
     raise UnsafeJson(f"JSON 不允许 {name}（非有限数）/ {name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON number; one too large for a float (1e999) would become Infinity, so it is refused too."""
+    value = float(text)
+    if not math.isfinite(value):
+        _constant(text)
+    return value
 
 
 def _check_text(text: str, where: str) -> None:
@@ -63,7 +72,7 @@ def check(value: Any, max_depth: int) -> None:
 def loads(raw: bytes | str, max_depth: int | None = None) -> Any:
     """`json.loads` that refuses what `check` refuses (and nesting too deep for the parser)."""
     try:
-        value = json.loads(raw, parse_constant=_constant)
+        value = json.loads(raw, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise UnsafeJson("JSON 嵌套过深 / nested too deeply") from None
     check(value, settings().max_json_depth if max_depth is None else max_depth)
@@ -86,7 +95,7 @@ def _is_json(scope: Scope) -> bool:
         if name == b"content-type":
             media: bytes = value.split(b";")[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
-    return False
+    return True  # no content type: some FastAPI versions still read the body as JSON
 
 
 class JsonBodyCheck:

@@ -42,8 +42,8 @@ def _allowed(host: str, address: Address | None) -> bool:
 
 
 def _internal(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):  # an IPv4 address inside (::ffff:a.b.c.d, 2002:AABB:CCDD::)
+        address = address.ipv4_mapped or address.sixtofour or address
     return (address.is_loopback or address.is_link_local or address.is_private or address.is_unspecified
             or address.is_multicast or address.is_reserved or not address.is_global)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import importlib
+import logging
 import re
 import threading
 from collections import Counter
@@ -29,6 +30,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from aicity.core.bus import bus
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "aicity.slices"
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -286,7 +289,10 @@ def _run_all(refs: Iterable[str]) -> list[Stop]:
 
 def _stop_all(stops: list[Stop]) -> None:
     for stop in reversed(stops):
-        stop()
+        try:
+            stop()
+        except Exception:  # one slice's failing shutdown must not leave the others running
+            log.exception("stopping %r failed", stop)
 
 
 def start(selected: Iterable[Slice] | None = None) -> Stop:
