@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -49,8 +50,6 @@ class Broker:
     def start(self) -> None:
         self.proc = subprocess.Popen([str(MOSQUITTO), "-c", str(self.conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
-        import socket
-
         def listening() -> bool:
             with socket.socket() as s:
                 return s.connect_ex(("127.0.0.1", self.port)) == 0
