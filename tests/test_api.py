@@ -97,7 +97,7 @@ def test_key_management_is_admin_only(client: TestClient) -> None:
 
 def test_trace_of_a_run(client: TestClient) -> None:
     body = client.post("/api/v1/assistant/ask", json={"text": "公积金怎么提取"}).json()
-    trace = client.get(f"/api/v1/traces/{body['trace_id']}").json()
+    trace = client.get(f"/api/v1/traces/{body['trace_id']}", headers={"X-Session-Token": body["session_token"]}).json()
     names = [s["name"] for s in trace["steps"]]
     assert names[0] == "plan" and "skill" in names and names[-1] == "compose"
     problem(client.get("/api/v1/traces/tr_missing"), 404)

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from aicity import __version__
-from aicity.core import slices
+from aicity.core import jobs, scale, slices
 from aicity.core.cli import fail, open_city, set_city_loader
 from aicity.core.config import ConfigError, settings
 from aicity.demo.loader import ensure_city
@@ -108,6 +108,8 @@ def serve(
     if data_dir is not None:  # worker processes read the data dir from the environment
         os.environ["AICITY_DATA_DIR"] = str(data_dir)
     open_city(data_dir)  # load before binding, with a progress bar, so the first request is fast
+    if (warning := scale.per_process_warning(workers)) is not None:
+        logging.getLogger(__name__).warning(warning)
     typer.echo(f"aicity {__version__} · 控制台 console: http://{host}:{port}/ · API 文档: http://{host}:{port}/docs")
     if workers > 1:
         uvicorn.run("aicity.server:create_app", factory=True, host=host, port=port, workers=workers,
@@ -133,6 +135,24 @@ def _exit_past_stuck_threads() -> None:
         os._exit(0)
 
     threading.Thread(target=watchdog, name="shutdown-watchdog", daemon=True).start()
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="作业队列，逗号分隔 rq queues, comma-separated")] = ",".join(jobs.QUEUES),
+    burst: Annotated[bool, typer.Option(help="队列清空即退出 stop when the queues are empty")] = False,
+) -> None:
+    """后台工作进程：持久总线、定时任务与作业（需 redis_url）Run a background worker (distributed mode)."""
+    chosen = [q.strip() for q in queues.split(",") if q.strip()]
+    if not scale.distributed():
+        fail("aicity worker 需要 redis_url（分布式模式）the worker needs redis_url (AICITY_REDIS_URL); "
+             "the embedded server runs its background work itself")
+    if unknown := [q for q in chosen if q not in jobs.QUEUES]:
+        fail(f"未知队列 unknown queue(s): {', '.join(unknown)}; known: {', '.join(jobs.QUEUES)}")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from aicity import worker as background  # here: rq, an optional dependency, loads only for this command
+
+    background.run(chosen or list(jobs.QUEUES), burst=burst)
 
 
 @app.command()

@@ -12,8 +12,9 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from aicity import __version__
-from aicity.core import slices
+from aicity.core import scale, slices, streams
 from aicity.core.bodies import JsonBodyCheck
+from aicity.core.bus import bus
 from aicity.core.cli import open_city, set_city_loader
 from aicity.core.config import settings
 from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
@@ -37,11 +38,19 @@ def create_app(load_city: bool = True) -> FastAPI:
                 return
             set_city_loader(ensure_city)
             open_city()
+            if scale.distributed() and scale.role() == "all":  # an API process of a city on Redis
+                scale.set_role("api")
+            detach = streams.connect(bus, consume=scale.role() != "api")
             stop = slices.start(installed)
+            # scheduled work: here when embedded; the background workers run it in the distributed mode
+            stop_schedules = slices.start_schedules(installed) if scale.runs_schedules() else None
             try:
                 yield
             finally:
+                if stop_schedules is not None:
+                    stop_schedules()
                 stop()
+                detach()
         finally:
             deactivate()
 

@@ -11,16 +11,25 @@ from fastapi.testclient import TestClient
 from aicity.identity import service as identity
 
 
+#: keyless sessions' tokens: the API returns one with a keyless session's answers, and only it continues the session
+_tokens: dict[str, str] = {}
+
+
 def _ask(client: TestClient, text: str, session_id: str | None = None, key: str | None = None,
          role: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"text": text}
     if session_id:
         body["session_id"] = session_id
+        if session_id in _tokens:
+            body["session_token"] = _tokens[session_id]
     if role:
         body["role"] = role
     resp = client.post("/api/v1/assistant/ask", json=body, headers={"X-API-Key": key} if key else {})
     assert resp.status_code == 200, resp.text
-    return resp.json()
+    answer = resp.json()
+    if answer.get("session_token"):
+        _tokens[answer["session_id"]] = answer["session_token"]
+    return answer
 
 
 def _skill(answer: dict[str, Any]) -> str:

@@ -156,7 +156,7 @@ def test_policy_needs_admin_takes_effect_and_is_audited(client: TestClient, admi
 
 # ---- the assistant's interfaces ------------------------------------------------------------------
 
-def test_ask_blocks_an_attack_and_audits_it(client: TestClient, default_policy: None) -> None:
+def test_ask_blocks_an_attack_and_audits_it(client: TestClient, admin: dict, default_policy: None) -> None:
     body = problem(client.post("/api/v1/assistant/ask", json={"text": f"{ATTACK}，我的手机{PHONE}"}), 400)
     assert body["type"] == "urn:aicity:problem:guard-blocked"
     assert {"kind": "attack", "type": "override", "rule": "override.zh.verb", "action": "block"} in body["findings"]
@@ -164,7 +164,7 @@ def test_ask_blocks_an_attack_and_audits_it(client: TestClient, default_policy: 
     entry = last_audit("block")
     assert entry["actor"] == "guard" and entry["target"] == "input"
     assert entry["detail"]["interface"] == "assistant" and entry["detail"]["findings"] == body["findings"]
-    trace = client.get(f"/api/v1/traces/{body['trace_id']}").json()
+    trace = client.get(f"/api/v1/traces/{body['trace_id']}", headers=admin).json()  # a refused keyless run: admins
     assert trace["status"] == "blocked" and PHONE not in json.dumps(trace, ensure_ascii=False)
 
 
@@ -191,19 +191,20 @@ def test_pii_never_reaches_traces_or_sessions(client: TestClient, default_policy
     # the masked request is answered like the same request without PII (today the mode classifier
     # asks which kind of help is wanted, with or without the PII): a reply, never a refusal
     assert result["answer"] and PHONE not in result["answer"] and "张三" not in result["answer"]
-    trace = client.get(f"/api/v1/traces/{result['trace_id']}").json()
+    mine = {"X-Session-Token": result["session_token"]}
+    trace = client.get(f"/api/v1/traces/{result['trace_id']}", headers=mine).json()
     stored = json.dumps(trace, ensure_ascii=False)
     assert PHONE not in stored and "张三" not in stored
     assert trace["request"]["text"] == "我叫张*，手机138****5678，我想开个小卖部，个体户执照怎么办"
     guard_note = next(s for s in trace["steps"] if s["name"] == "guard")
     assert guard_note["stage"] == "input" and {f["type"] for f in guard_note["findings"]} == {"name", "mobile"}
-    session = client.get(f"/api/v1/assistant/sessions/{result['session_id']}").json()
+    session = client.get(f"/api/v1/assistant/sessions/{result['session_id']}", headers=mine).json()
     assert PHONE not in json.dumps(session, ensure_ascii=False) and "138****5678" in session["turns"][0]["q"]
     # a second turn in the same session: still nothing stored in clear
     again = client.post("/api/v1/assistant/ask", json={"text": "身份证号110101199003074514怎么补办",
-                                                       "session_id": result["session_id"]}).json()
-    session = client.get(f"/api/v1/assistant/sessions/{result['session_id']}").json()
-    trace = client.get(f"/api/v1/traces/{again['trace_id']}").json()
+                                                       "session_id": result["session_id"]}, headers=mine).json()
+    session = client.get(f"/api/v1/assistant/sessions/{result['session_id']}", headers=mine).json()
+    trace = client.get(f"/api/v1/traces/{again['trace_id']}", headers=mine).json()
     for stored in (session, trace):
         assert "110101199003074514" not in json.dumps(stored, ensure_ascii=False)
 

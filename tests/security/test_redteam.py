@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import socket
 import string
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi.testclient import TestClient
 
+from aicity import cli
+from aicity.assistant.models import AssistantSession
 from aicity.core import audit, config, egress, embeddings
 from aicity.core import db as core_db
 from aicity.core.audit_models import AuditEntry
@@ -333,13 +336,15 @@ def test_planted_instructions_are_never_quoted_or_answered_from(app: TestClient,
 # ---- 8. traces and sessions belong to their owner ---------------------------------------------
 
 def test_traces_and_sessions_are_their_owners(app: TestClient) -> None:
-    mine, other = key("official", "market"), key("official", "urban")
+    mine, other, operator = key("official", "market"), key("official", "urban"), key("operator", "gas")
     run = app.post("/api/v1/assistant/ask", json={"text": "公积金怎么提取"}, headers=mine).json()
+    assert run["session_token"] is None  # a key owns its runs: no token
     trace, session = f"/api/v1/traces/{run['trace_id']}", f"/api/v1/assistant/sessions/{run['session_id']}"
     assert app.get(trace).status_code == 404  # no key
     assert app.get(trace, headers=other).status_code == 404
+    assert app.get(trace, headers=operator).status_code == 404  # officials' and operators' runs are theirs
     assert app.get(trace, headers=mine).status_code == 200
-    assert app.get(trace, headers=key("operator", "gas")).status_code == 200
+    assert app.get(trace, headers=key("admin")).status_code == 200  # admins audit
     assert app.get(session, headers=other).status_code == 404
     assert app.get(session).status_code == 404  # keyless callers of the same role neither
     assert app.get(session, headers=mine).status_code == 200
@@ -347,13 +352,46 @@ def test_traces_and_sessions_are_their_owners(app: TestClient) -> None:
     r = app.post("/api/v1/assistant/ask", json={"text": "还要什么材料", "session_id": run["session_id"]},
                  headers=other)
     assert r.status_code == 404
-    listed = app.get("/api/v1/traces", headers=other).json()
-    assert run["trace_id"] not in {t["id"] for t in listed}
+    for lister in (other, operator):
+        assert run["trace_id"] not in {t["id"] for t in app.get("/api/v1/traces", headers=lister).json()}
     assert run["trace_id"] in {t["id"] for t in app.get("/api/v1/traces", headers=mine).json()}
-    # a keyless run (a citizen in the console) is read like its session: keyless, by holding its id
+    assert run["trace_id"] in {t["id"] for t in app.get("/api/v1/traces", headers=key("admin")).json()}
+
+
+def test_a_keyless_run_is_read_only_with_the_token_returned_to_its_requester(app: TestClient) -> None:
+    """A citizen without a key: the trace and session ids alone (in a log, a shared link) open
+    nothing; the session token returned with the answer does, and only it continues the session."""
     anonymous = app.post("/api/v1/assistant/ask", json={"text": "公积金怎么提取"}).json()
-    assert app.get(f"/api/v1/traces/{anonymous['trace_id']}").status_code == 200
-    assert app.get(f"/api/v1/traces/{anonymous['trace_id']}", headers=other).status_code == 404
+    token = anonymous["session_token"]
+    assert token and len(token) >= 32
+    trace, session = f"/api/v1/traces/{anonymous['trace_id']}", f"/api/v1/assistant/sessions/{anonymous['session_id']}"
+    for headers in ({}, {"X-Session-Token": "x" * len(token)}, key("official", "market"), key("citizen"),
+                    {**key("citizen"), "X-Session-Token": token}):  # the token is a keyless caller's
+        assert app.get(trace, headers=headers).status_code == 404, headers
+        assert app.get(session, headers=headers).status_code == 404, headers
+    assert app.get(trace, headers={"X-Session-Token": token}).json()["request"]["text"] == "公积金怎么提取"
+    assert app.get(session, headers={"X-Session-Token": token}).status_code == 200
+    assert app.post("/api/v1/assistant/ask", json={"text": "还要什么材料",
+                                                   "session_id": anonymous["session_id"]}).status_code == 404
+    again = app.post("/api/v1/assistant/ask", json={"text": "还要什么材料", "session_id": anonymous["session_id"],
+                                                    "session_token": token})
+    assert again.status_code == 200 and again.json()["session_token"] == token
+    assert app.get(f"/api/v1/traces/{again.json()['trace_id']}").status_code == 404
+    assert app.get(f"/api/v1/traces/{again.json()['trace_id']}", headers={"X-Session-Token": token}).status_code == 200
+    # the OpenAI-compatible model hands out and honours the same token
+    chat = app.post("/v1/chat/completions", json={"model": "aicity-assistant",
+                                                  "messages": [{"role": "user", "content": "公积金怎么提取"}]}).json()
+    opened = chat["aicity"]
+    assert opened["session_token"]
+    follow = {"model": "aicity-assistant", "messages": [{"role": "user", "content": "还要什么材料"}],
+              "aicity": {"session_id": opened["session_id"]}}
+    assert app.post("/v1/chat/completions", json=follow).status_code == 404
+    follow["aicity"]["session_token"] = opened["session_token"]
+    assert app.post("/v1/chat/completions", json=follow).status_code == 200
+    # the token itself is never stored: the owner column holds its digest
+    with core_db.database().session() as s:
+        stored = s.get(AssistantSession, anonymous["session_id"]).owner
+    assert token not in stored and stored.startswith("tok:")
 
 
 # ---- 9. validation gaps, /metrics, the re-dispatch policy --------------------------------------
@@ -423,23 +461,69 @@ def test_redispatch_of_another_departments_event_follows_the_policy(app: TestCli
     assert act(centre, "dispatch") == 200  # the dispatch centre (no department) acts on any department's
 
 
-def test_serve_stops_on_sigterm_while_background_vectors_run(city: Path) -> None:
-    """`aicity serve` exits on SIGTERM although its background vector jobs are still working."""
+#: `aicity serve` with a background job stuck: once the server answers, a worker thread takes the
+#: passage engine (as a batch embedding does) and stays in a C call (`time.sleep`) for an hour; it
+#: is not a daemon, so the interpreter alone would wait for it at exit
+STUCK_SERVE = """
+import sys, threading, time
+import httpx
+from aicity.cli import app
+from aicity.core import embeddings
+
+def stuck(port):
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    with embeddings._engine("passage").lock:
+        print("STUCK", flush=True)
+        time.sleep(3600)
+
+threading.Thread(target=stuck, args=(sys.argv[sys.argv.index("--port") + 1],), name="stuck-embedding").start()
+app(sys.argv[1:], prog_name="aicity")
+"""
+
+
+def test_serve_answers_and_stops_on_sigterm_while_a_background_job_is_stuck(city: Path) -> None:
+    """A real `aicity serve` whose background embedding is stuck in native code: event reports,
+    knowledge search and a new upload are answered meanwhile, and SIGTERM ends the process within
+    the grace period twice over although a request is still in flight (its client never sends
+    the rest of its body) and the stuck thread never returns."""
     port = free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("aicity")), "serve", "--data-dir", str(city), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staff, citizen = key("operator", "gas"), key("citizen")
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_SERVE, "serve", "--data-dir", str(city), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.5)
+        assert proc.stdout is not None
+        out = proc.stdout
+        assert answered_within(180, lambda: next(line for line in out if line.strip() == "STUCK"))  # up, job stuck
+        with httpx.Client(base_url=base, timeout=PROMPT_S) as http:
+            kb_id = f"rt-stuck-{random.randrange(10**9)}"
+            assert http.post("/api/v1/kb/bases", json={"id": kb_id, "name": "卡住", "level": "personal"},
+                             headers=citizen).status_code == 201
+            r = http.post(f"/api/v1/kb/bases/{kb_id}/documents", headers=citizen, files={"file": (
+                "queued.md", "# 排队\n\n这段文字的向量要等卡住的后台任务。".encode(), "text/markdown")})
+            assert r.status_code == 201, r.text  # its vectors queue behind the stuck job
+            for text in ("幸福路3号路灯不亮了", "梨园街5号井盖松动"):
+                r = http.post("/api/v1/events", json={"text": text})
+                assert r.status_code == 201, r.text
+            assert http.get("/api/v1/kb/search", params={"q": "燃气"}, headers=staff).status_code == 200
+        assert proc.poll() is None
+        # and a request that never finishes: a client sending its body slowly (it is never completed)
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100000\r\n\r\n{\"text\": \"")
+        time.sleep(0.5)
+        stopped = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=PROMPT_S) is not None
+        proc.wait(timeout=2 * cli.SHUTDOWN_GRACE_S + 15)
+        assert time.monotonic() - stopped < 2 * cli.SHUTDOWN_GRACE_S + 15
+        slow.close()
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()

@@ -33,6 +33,8 @@ class ChatMessage(BaseModel):
 class AicityOptions(BaseModel):
     role: str | None = None
     session_id: str | None = None
+    #: a keyless session's token (returned in `aicity.session_token` of its first answer)
+    session_token: str | None = Field(default=None, max_length=100)
 
 
 class ChatRequest(BaseModel):
@@ -64,7 +66,7 @@ async def complete(raw: dict[str, Any], request: Request) -> Response:
     completion_id = f"chatcmpl-{new_id('c')}"
     created = int(time.time())
     if not body.stream:
-        result = await run_in_threadpool(assistant().ask, text, acting, opts.session_id)
+        result = await run_in_threadpool(assistant().ask, text, acting, opts.session_id, opts.session_token)
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -82,7 +84,7 @@ async def complete(raw: dict[str, Any], request: Request) -> Response:
     def stream() -> Iterator[str]:
         yield chunk({"role": "assistant", "content": ""})
         try:
-            for kind, payload in assistant().run(text, acting, opts.session_id):
+            for kind, payload in assistant().run(text, acting, opts.session_id, opts.session_token):
                 if kind == "answer":
                     for piece in payload.answer.split("\n\n"):
                         yield chunk({"content": piece + "\n\n"})
@@ -99,6 +101,7 @@ def _extras(result: AskResult) -> dict[str, Any]:
         "citations": result.citations,
         "aicity": {"skills": [s.model_dump() for s in result.skills], "departments": result.departments,
                    "trace_id": result.trace_id, "session_id": result.session_id,
+                   "session_token": result.session_token,
                    "clarification": result.clarification, "event": result.event, "mode": result.mode,
                    "mode_confidence": result.mode_confidence},
     }

@@ -70,6 +70,9 @@ class AskResult(BaseModel):
     mode_confidence: float | None = None
     #: the answer's provenance record (GET /api/v1/guard/provenance/{id}); its id is the trace id
     provenance: str | None = None
+    #: a keyless caller's proof of ownership of the session and its traces (returned only to the
+    #: requester, never stored): send it to continue the session or read them (X-Session-Token)
+    session_token: str | None = None
 
 
 class Assistant:
@@ -82,14 +85,17 @@ class Assistant:
         self._fallback = FALLBACK_SKILL if FALLBACK_SKILL in self.router.skills else None
         self.understanding = Understanding(registry, self.router, labelled_rows(registry))
 
-    def run(self, text: str, principal: Principal, session_id: str | None = None) -> Iterator[tuple[str, Any]]:
+    def run(self, text: str, principal: Principal, session_id: str | None = None,
+            session_token: str | sessions.Local | None = sessions.LOCAL) -> Iterator[tuple[str, Any]]:
+        """The run's events. `session_token`: what a remote keyless caller sent to continue its
+        session (the HTTP APIs pass it, None when absent); in-process callers keep the default."""
         text = validate_text(text)
         role = principal.role.value
         # the run answers the person's own words; what is stored (trace, session) has PII masked
         tracer = Tracer("assistant", role, {"text": text}, session_id, redact=guard.redact, owner=principal.key_id)
         screened = _screen_input(text, role, tracer)
-        session = sessions.open_session(session_id, principal)
-        tracer.session_id = session.id
+        session, returned_token = sessions.open_session(session_id, principal, session_token)
+        tracer.session_id, tracer.owner = session.id, session.owner
         reply = self._reply_plan(text, session.pending, session.slots, principal)
         # safety first: an emergency is decided before any planner, the model's included
         guess = self.understanding.guess(text) if reply is None else None
@@ -151,6 +157,7 @@ class Assistant:
             provenance=provenance.record_answer(tracer.id, answer, plan.planner, citations),
             mode=plan.mode,
             mode_confidence=plan.mode_confidence,
+            session_token=returned_token,
         )
         summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
                    "citations": len(result.citations), "clarification": bool(result.clarification),
@@ -175,9 +182,10 @@ class Assistant:
             step["subtasks"] = [t.model_dump() for t in turn.plan.subtasks]
         return turn
 
-    def ask(self, text: str, principal: Principal, session_id: str | None = None) -> AskResult:
+    def ask(self, text: str, principal: Principal, session_id: str | None = None,
+            session_token: str | sessions.Local | None = sessions.LOCAL) -> AskResult:
         result = None
-        for kind, payload in self.run(text, principal, session_id):
+        for kind, payload in self.run(text, principal, session_id, session_token):
             if kind == "answer":
                 result = payload
         assert result is not None

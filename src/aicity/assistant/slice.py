@@ -20,7 +20,7 @@ assistant = Slice(
               Command("agents", "aicity.assistant.cli:agents", "列出智能体与技能 List agents and their skills.")),
     pages=(Page("chat", "超级助理", "pages/chat.js", order=10),),
     startup=("aicity.assistant.service:warm_up",),
-    subscriptions=tuple(Subscription(topic, _RESET) for topic in
+    subscriptions=tuple(Subscription(topic, _RESET, "broadcast") for topic in
                         ("catalog.loaded", "kb.document.ingested", "kb.document.deleted", "gateway.embedding.changed")),
     # `aicity-assistant` is a local model of the gateway's /v1/chat/completions
     # and the approval queue runs approved calls with the assistant's agents

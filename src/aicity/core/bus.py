@@ -1,7 +1,18 @@
-"""In-process event bus: slices announce what happened without knowing who listens.
+"""The event bus: slices announce what happened without knowing who listens.
 
-Handlers run synchronously in publish order; a failing handler is logged and does not
-stop the others or the publisher. At city scale the same topics go to a broker.
+Embedded (the default): every handler runs synchronously in the publisher's process, in
+publish order; a failing handler is logged and does not stop the others or the publisher.
+
+Each subscription says how it is delivered when the city runs as several processes
+(`redis_url` set, docs/scale-out.md), and a transport (core/streams.py, Redis Streams) is
+attached to the bus:
+- `local`: in the publisher's process only, as embedded (process metrics, chains whose steps
+  share the process's memory);
+- `broadcast`: in the publisher's process at once, and in every other process of the city
+  soon after (caches and search indexes that each process holds);
+- `durable`: once in the cluster, at least once, by a background worker's consumer (work that
+  writes shared state: the twin mirror, the audit ledger); a handler runs at most once per
+  event id, failures are retried with backoff and end in a dead-letter stream.
 """
 
 from __future__ import annotations
@@ -10,33 +21,87 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, Protocol
+
+from aicity.core.ids import new_id
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], None]
+Delivery = Literal["local", "broadcast", "durable"]
+DELIVERIES: tuple[Delivery, ...] = ("local", "broadcast", "durable")
+
+
+class Transport(Protocol):
+    """What carries events to the other processes (core/streams.py)."""
+
+    def send(self, topic: str, payload: dict[str, Any], event_id: str, delivery: Delivery) -> None: ...
+
+
+def handler_name(handler: Handler) -> str:
+    """A handler's stable name across processes (its idempotency key): `module:qualname`."""
+    module = getattr(handler, "__module__", None) or type(handler).__module__
+    name = getattr(handler, "__qualname__", None) or type(handler).__qualname__
+    owner = getattr(handler, "__self__", None)  # a bound method: name it by its class
+    if owner is not None and not isinstance(owner, type):
+        name = f"{type(owner).__qualname__}.{getattr(handler, '__name__', name)}"
+    return f"{module}:{name}"
 
 
 class EventBus:
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._handlers: dict[str, list[tuple[Handler, Delivery]]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._transport: Transport | None = None
 
-    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
+    def subscribe(self, topic: str, handler: Handler, delivery: Delivery = "local") -> Callable[[], None]:
         """Subscribe to `topic` (or `*` for all); returns a function that unsubscribes."""
+        if delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {DELIVERIES}, not {delivery!r}")
+        entry = (handler, delivery)
         with self._lock:
-            self._handlers[topic].append(handler)
+            self._handlers[topic].append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
-                if handler in self._handlers[topic]:
-                    self._handlers[topic].remove(handler)
+                if entry in self._handlers[topic]:
+                    self._handlers[topic].remove(entry)
 
         return unsubscribe
 
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+    def attach(self, transport: Transport | None) -> None:
+        """Carry `broadcast` and `durable` events through `transport` (None: embedded again)."""
+        self._transport = transport
+
+    @property
+    def transport(self) -> Transport | None:
+        return self._transport
+
+    def handlers(self, topic: str, delivery: Delivery | None = None) -> list[Handler]:
+        """The handlers of `topic` (and of `*`), of one delivery or all."""
         with self._lock:
-            handlers = [*self._handlers.get(topic, ()), *self._handlers.get("*", ())]
+            found = [*self._handlers.get(topic, ()), *self._handlers.get("*", ())]
+        return [h for h, d in found if delivery is None or d == delivery]
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        transport = self._transport
+        if transport is None:
+            self.run(topic, payload, self.handlers(topic))
+            return
+        event_id = new_id("evt")
+        self.run(topic, payload, [*self.handlers(topic, "local"), *self.handlers(topic, "broadcast")])
+        for delivery in ("broadcast", "durable"):
+            if not self.handlers(topic, delivery):
+                continue
+            try:
+                transport.send(topic, payload, event_id, delivery)
+            except Exception:  # the broker is away: deliver here rather than lose the event
+                log.warning("bus transport failed for %s (%s); delivering in this process", topic, delivery,
+                            exc_info=True)
+                if delivery == "durable":
+                    self.run(topic, payload, self.handlers(topic, "durable"))
+
+    def run(self, topic: str, payload: dict[str, Any], handlers: list[Handler]) -> None:
         for handler in handlers:
             try:
                 handler(topic, payload)

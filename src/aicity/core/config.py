@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         default="own_department",
         description="which events an official may act on: their department's only, or any department's")
     max_json_depth: int = Field(default=32, ge=2, description="deepest JSON nesting a request body may have")
+    # ---- scale-out (docs/scale-out.md): unset keeps the embedded single process ----
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 turns on the distributed mode: shared rate limits, "
+                                  "the durable bus, background workers (`aicity worker`), shared ingest counters")
+    redis_prefix: str = Field(default="aicity", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+                              description="prefix of every Redis key this city uses (several cities on one Redis)")
+    bus_claim_idle_s: float = Field(default=30.0, gt=0, description="a durable bus event pending this long (its "
+                                    "handler failed or its worker died) is delivered again; doubled per attempt")
+    bus_max_attempts: int = Field(default=5, ge=1, description="deliveries of a durable bus event before it goes "
+                                                               "to the dead-letter stream")
 
     #: the slices' sections: name → model (filled on the class that `settings_class()` builds)
     sections: ClassVar[dict[str, type[BaseModel]]] = {}

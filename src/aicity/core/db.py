@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from aicity.core.bus import bus
 from aicity.core.config import settings
 
 T = TypeVar("T")
@@ -107,14 +108,25 @@ def use_database(url: str) -> Database:
     return _current
 
 
+#: the bus topic on which `PerDatabase.invalidate()` tells the city's other processes (a
+#: `broadcast` subscription in the distributed mode, core/streams.py)
+INVALIDATED = "core.cache.invalidated"
+
+
 class PerDatabase(Generic[T]):
     """A value derived from the current database (an index, a cache), built on first use
-    and rebuilt after `invalidate()`; one per database URL, so tests and tools can switch."""
+    and rebuilt after `invalidate()`; one per database URL, so tests and tools can switch.
+    When the city runs as several processes, `invalidate()` reaches every process's copy."""
+
+    #: every instance by its builder's name (`module:qualname`), for invalidations from other processes
+    registry: ClassVar[dict[str, PerDatabase[Any]]] = {}
 
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
         self._values: dict[str, T] = {}
         self._lock = threading.Lock()
+        self.name = f"{build.__module__}:{build.__qualname__}"
+        PerDatabase.registry[self.name] = self
 
     def get(self) -> T:
         url = database().url
@@ -126,3 +138,16 @@ class PerDatabase(Generic[T]):
     def invalidate(self) -> None:
         with self._lock:
             self._values.pop(database().url, None)
+        bus.publish(INVALIDATED, {"cache": self.name})
+
+    def drop(self) -> None:
+        """Forget every value (another process changed what they were built from)."""
+        with self._lock:
+            self._values.clear()
+
+
+def on_invalidated(_topic: str, payload: dict[str, Any]) -> None:
+    """Another process invalidated a `PerDatabase` value: drop this process's copy."""
+    found = PerDatabase.registry.get(str(payload.get("cache")))
+    if found is not None:
+        found.drop()

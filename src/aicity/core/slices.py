@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aicity.core.bus import bus
+from aicity.core.bus import Delivery, bus
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,13 @@ class Page:
 
 @dataclass(frozen=True)
 class Subscription:
-    """`handler(topic, payload)` for a bus topic (`*`: every topic)."""
+    """`handler(topic, payload)` for a bus topic (`*`: every topic). `delivery` matters when the
+    city runs as several processes (core/bus.py): `local` (the publisher's process, as embedded),
+    `broadcast` (every process: caches, indexes) or `durable` (once in the cluster, by a worker)."""
 
     topic: str
     handler: str
+    delivery: Delivery = "local"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class Slice:
     static: str | None = None
     #: `() -> Stop | None`: background work the server starts with the city and stops at shutdown
     startup: tuple[str, ...] = ()
+    #: `() -> Stop | None`: periodic work (core/scale.py `every`) run by the embedded server, or in
+    #: the distributed mode by the background workers (`aicity worker`), once per period in the cluster
+    schedules: tuple[str, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     #: `() -> Stop | None`: wiring registered with the subscriptions (app start, every CLI command)
     activation: tuple[str, ...] = ()
@@ -145,7 +151,7 @@ class Slice:
         if not re.match(r"^[a-z][a-z0-9_]*$", self.id):
             raise SliceError(f"slice id '{self.id}': use lower-case letters, digits and _")
         refs = [*(r.ref for r in self.routers), *(d for r in self.routers for d in r.dependencies),
-                *(c.ref for c in self.commands), *self.startup, *(s.handler for s in self.subscriptions),
+                *(c.ref for c in self.commands), *self.startup, *self.schedules, *(s.handler for s in self.subscriptions),
                 *self.activation, *self.agents, *(sec.model for sec in self.settings),
                 *((self.demo,) if self.demo else ()), *((self.health,) if self.health else ())]
         for ref in refs:
@@ -301,6 +307,12 @@ def start(selected: Iterable[Slice] | None = None) -> Stop:
     return _once(lambda: _stop_all(stops))
 
 
+def start_schedules(selected: Iterable[Slice] | None = None) -> Stop:
+    """Start the slices' scheduled work in dependency order; returns what stops it (in reverse)."""
+    stops = _run_all(ref for s in (slices() if selected is None else selected) for ref in s.schedules)
+    return _once(lambda: _stop_all(stops))
+
+
 _lock = threading.RLock()
 _active: Counter[str] = Counter()
 _undo: dict[str, list[Stop]] = {}
@@ -331,7 +343,7 @@ def _switch_on(s: Slice) -> list[Stop]:
     undo: list[Stop] = []
     try:
         for sub in s.subscriptions:
-            undo.append(bus.subscribe(sub.topic, resolve(sub.handler)))
+            undo.append(bus.subscribe(sub.topic, resolve(sub.handler), sub.delivery))
         undo.extend(_run_all(s.activation))
     except BaseException:
         _stop_all(undo)

@@ -11,7 +11,8 @@ rate limits, and the audit of failed authentication.
   or a URL fetched and cached by PyJWT), issuer, audience (`client_id`) and expiry; a claim
   (`role_claim`, a string or a list) is mapped to a role by `role_map` (the most privileged
   match wins; `default_role` otherwise, or refused), `department_claim` to a department.
-- Rate limits (moving windows in memory, like the gateway's quotas): login attempts per client
+- Rate limits (moving windows, like the gateway's quotas; in memory, or in Redis for every
+  worker of the city when `redis_url` is set: core/scale.py): login attempts per client
   address, assistant requests per key (per client address without one). Over the limit: 429
   with Retry-After.
 - Failed authentication is audited (`auth.failure`, `auth.login_failed`); a client that keeps
@@ -34,11 +35,9 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aicity.core import audit, egress
+from aicity.core import audit, egress, scale
 from aicity.core.config import settings
 from aicity.core.errors import Problem, forbidden, too_many, unauthorized
 from aicity.core.meta import get_meta, set_meta
@@ -110,9 +109,6 @@ def oidc_config() -> OidcConfig | None:
 
 # --- rate limits --------------------------------------------------------------------------
 
-_limiter = MovingWindowRateLimiter(MemoryStorage())
-
-
 @cache
 def _item(rate: str) -> RateLimitItem:
     return parse(rate)
@@ -120,8 +116,8 @@ def _item(rate: str) -> RateLimitItem:
 
 def _admit(rate: str, scope: str, who: str, detail: str) -> None:
     item = _item(rate)
-    if not _limiter.hit(item, scope, who):
-        reset = _limiter.get_window_stats(item, scope, who).reset_time
+    if not scale.limiter().hit(item, scope, who):
+        reset = scale.limiter().get_window_stats(item, scope, who).reset_time
         raise too_many(f"{detail}（上限 {rate}）", reset - datetime.now(UTC).timestamp(), "rate-limited")
 
 
@@ -144,7 +140,7 @@ _failure_item = _item(f"{_FAILURE_AUDITS}/minute")
 
 def _audit_failure(action: str, client: str, reason: str) -> None:
     with _failure_lock:
-        if not _limiter.hit(_failure_item, "auth-failure-audit", client):
+        if not scale.limiter().hit(_failure_item, "auth-failure-audit", client):
             if len(_suppressed) > 10_000:  # many addresses: keep memory bounded, lose only counts
                 _suppressed.clear()
             _suppressed[client] = _suppressed.get(client, 0) + 1

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from aicity.assistant.cli import ready_assistant
 from aicity.core.cli import fail, open_city, print_json
-from aicity.ops import mode_evaluation
+from aicity.ops import data_evaluation, mode_evaluation
 from aicity.ops.evaluation import (
     default_kb_set,
     default_set,
@@ -216,3 +216,42 @@ def _class_cell(report: dict, name: str) -> str | None:
     if name not in report["recall_by_class"]:
         return None
     return f"{report['recall_by_class'][name]} ({report['count_by_class'][name]})"
+
+
+@app.command("data")
+def eval_data(
+    file: Annotated[Path | None, typer.Option("--file", help="JSON Lines 问数评测集；默认 eval/data_questions.jsonl")] = None,
+    failures: Annotated[int, typer.Option(help="列出答错的条数 list this many failures")] = 20,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """一句话问数评测：执行准确率、错误自信率、未理解率、个人数据拒答率、时延 Questions over the data pack (issue 14)."""
+    loaded = _load(file or data_evaluation.default_set())
+    try:
+        data_evaluation.check_cases(loaded)
+        answerer = data_evaluation.engine()
+        open_city(data_dir)
+        report = data_evaluation.evaluate(loaded, answerer)
+    except (ValueError, data_evaluation.AskUnavailable) as exc:
+        fail(str(exc))
+    if json_out:
+        print_json(report)
+        return
+    console = Console()
+    table = Table("指标 metric", "值 value", "目标 target",
+                  title=f"一句话问数 data questions ({report['cases']}; gold on {report['gold_source']})")
+    rows = (("execution_accuracy", "≥ 0.90"), ("overall_accuracy", ""), ("wrong_confident_rate", ""),
+            ("not_understood_rate", ""), ("personal_refusal_rate", "1.0"), ("personal_answered", "0"),
+            ("false_refusal_rate", ""), ("errors", "0"), ("latency_ms_p50", "≤ 200"), ("latency_ms_p95", ""))
+    for key, target in rows:
+        table.add_row(key, _fmt(report[key]), target)
+    for group in ("by_family", "by_lang"):
+        for name, cell in report[group].items():
+            table.add_row(escape(f"{group}[{name}]"), f"{cell['accuracy']} ({cell['cases']})", "")
+    console.print(table)
+    for row in report["gold_errors"]:
+        console.print(f"[yellow]gold SQL failed[/yellow] {row['id']}: {escape(row['error'])}")
+    for row in report["failures"][:failures]:
+        console.print(f"[red]✗[/red] {row['id']} ({row['family']}) {escape(row['q'])}\n"
+                      f"    expected {escape(str(row['gold'] if row['expect'] != 'refused' else 'refused'))}\n"
+                      f"    got      {row['status']} {escape(str(row['got']))} {escape(str(row['reason'] or ''))}")

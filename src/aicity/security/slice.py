@@ -10,7 +10,7 @@ audit = Slice(
     routers=(HttpRouter("aicity.security.api:router"),),
     commands=(Command("audit", "aicity.security.cli:app", "审计账本 tamper-evident audit ledger"),),
     # what changes what the city knows or serves lands in the ledger (core/audit.py audit_event)
-    subscriptions=tuple(Subscription(topic, "aicity.core.audit:audit_event")
+    subscriptions=tuple(Subscription(topic, "aicity.core.audit:audit_event", "durable")
                         for topic in ("kb.document.ingested", "kb.document.deleted", "catalog.loaded")),
 )
 

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from aicity.agents.city_safety.settings import SafetySettings
-from aicity.core import audit
+from aicity.core import audit, scale
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.errors import bad_request
@@ -291,19 +291,10 @@ def start_watch() -> Callable[[], None]:
     config = settings().section(SafetySettings)
     interval_s = config.flood_check_s
     horizon_min = check_horizon(config.flood_horizon_min)
-    stop = threading.Event()
     if interval_s <= 0:
-        return stop.set
-
-    def loop() -> None:
-        while not stop.wait(interval_s):
-            try:
-                warn(horizon_min)
-            except Exception:  # one bad round must not end the watch
-                log.exception("waterlogging watch failed")
-
-    threading.Thread(target=loop, name="city-safety-flood-watch", daemon=True).start()
-    return stop.set
+        return lambda: None
+    # once per period in the whole city, however many workers run (core/scale.py)
+    return scale.every("city-safety-flood-watch", interval_s, partial(warn, horizon_min))
 
 
 def outlook_json(items: list[Outlook]) -> list[dict[str, Any]]:

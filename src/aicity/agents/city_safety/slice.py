@@ -10,7 +10,7 @@ city_safety = Slice(
     routers=(HttpRouter("aicity.agents.city_safety.api:router"),),
     commands=(Command("safety", "aicity.agents.city_safety.cli:app",
                       "城市安全 the city-safety agent: waterlogging watch"),),
-    startup=("aicity.agents.city_safety.flood:start_watch",),
+    schedules=("aicity.agents.city_safety.flood:start_watch",),
     # a local simulator run (`aicity simulate`) ends with the waterlogging watch
     activation=("aicity.agents.city_safety.flood:watch_simulated_floods",),
     subscriptions=(Subscription("iot.alarm.raised", "aicity.agents.city_safety.loop:on_alarm"),

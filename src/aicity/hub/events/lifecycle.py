@@ -16,7 +16,6 @@ A duplicate report is `merged` into the open event it repeats (terminal, no acti
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aicity.core import audit
+from aicity.core import audit, scale
 from aicity.core.bus import bus
 from aicity.core.db import database
 from aicity.core.errors import Problem, bad_request
@@ -218,15 +217,6 @@ def check_sla(now: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def start_sla_watcher(interval_s: float = 60.0) -> Callable[[], None]:
-    """Check SLAs every `interval_s` on a daemon thread; returns the function that stops it."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval_s):
-            try:
-                check_sla()
-            except Exception:  # one bad round must not end the watcher
-                log.exception("SLA check failed")
-
-    threading.Thread(target=loop, name="events-sla", daemon=True).start()
-    return stop.set
+    """Check SLAs every `interval_s` (once per period in the whole city, core/scale.py `every`);
+    returns the function that stops it."""
+    return scale.every("events-sla", interval_s, check_sla)

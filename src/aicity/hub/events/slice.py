@@ -11,5 +11,6 @@ events = Slice(
     commands=(Command("events", "aicity.hub.events.cli:app", "统一事件管理 unified event management"),
               Command("report", "aicity.hub.events.report_cli:app", "城市运行报告 city-operations reports.")),
     pages=(Page("events", "事件中心", "pages/events.js", order=30),),
-    startup=("aicity.hub.events.classify:warm_up", "aicity.hub.events.lifecycle:start_sla_watcher"),
+    startup=("aicity.hub.events.classify:warm_up",),
+    schedules=("aicity.hub.events.lifecycle:start_sla_watcher",),
 )

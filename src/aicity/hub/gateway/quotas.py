@@ -1,6 +1,6 @@
 """Quotas of gateway keys: requests and tokens per minute (moving windows) and a monthly
-token budget. Windows live in memory (one process); a scale-out deployment points the
-`limits` storage at Redis instead."""
+token budget. Windows live in memory (one process), or in Redis, shared by every worker,
+when `redis_url` is set (core/scale.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from aicity.core import scale
 from aicity.core.errors import forbidden, too_many
 from aicity.hub.gateway.metering import REJECTED, UsageMeter
 
@@ -37,7 +37,10 @@ def _seconds_to_next_month() -> float:
 class Quotas:
     def __init__(self, meter: UsageMeter) -> None:
         self.meter = meter
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    @property
+    def _limiter(self) -> MovingWindowRateLimiter:
+        return scale.limiter()
 
     def admit(self, key: KeyInfo, group: str, prompt_tokens: int) -> None:
         """Raise 403 for a group the key may not use and 429 (with Retry-After) for a key

@@ -264,7 +264,7 @@ def alarm_action(alarm_id: str, action: str, principal: Caller) -> dict[str, Any
 @router.get("/stats", summary="接入统计 Stored and rejected readings per channel")
 def stats(principal: Caller) -> dict[str, int]:
     _staff(principal)
-    return dict(service.counters)
+    return service.stats()
 
 
 # --- commands to actuators (hub/iot/commands.py) --------------------------------------------------

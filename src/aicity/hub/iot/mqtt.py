@@ -21,8 +21,11 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
+from aicity.core import scale
 from aicity.core.errors import Problem
 from aicity.hub.iot import commands, rules, service
 from aicity.hub.iot.schemas import BatchBody, Telemetry
@@ -31,10 +34,22 @@ from aicity.hub.iot.service import ReadingIn
 log = logging.getLogger(__name__)
 
 TOPIC = "aicity/+/telemetry"
+#: the shared-subscription group of the city's ingest clients (MQTT v5 `$share/<group>/<filter>`)
+SHARE_GROUP = "aicity"
+#: a distributed ingest client's broker session outlives a short disconnect by this long
+SESSION_EXPIRY_S = 300
+
+
+def shared(topic: str) -> str:
+    """`topic` as a shared subscription: the broker gives each message to one member of the group."""
+    return f"$share/{SHARE_GROUP}/{topic}"
 
 
 class MqttIngest:
-    def __init__(self, url: str, client_id: str = "aicity-ingest", batch_max: int = 2000) -> None:
+    def __init__(self, url: str, client_id: str = "aicity-ingest", batch_max: int = 2000,
+                 share: bool = False) -> None:
+        """`share`: one of several ingest processes (the distributed mode): MQTT v5 with a shared
+        subscription, so each message is taken by one of them; `client_id` must then be unique."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp") or not parts.hostname:
             raise ValueError(f"mqtt_url must look like mqtt://host:1883, not {url!r}")
@@ -43,8 +58,11 @@ class MqttIngest:
         self.connected = threading.Event()
         self._queue: queue.Queue[paho.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
-        # a persistent session: QoS 1 messages published while we are away wait at the broker
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        self.share = share
+        if share:  # MQTT v5: the session's persistence is asked for at connect (clean_start, expiry)
+            self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+        else:  # a persistent session: QoS 1 messages published while we are away wait at the broker
+            self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
         if parts.username:
             self.client.username_pw_set(parts.username, parts.password)
         if parts.scheme == "mqtts":
@@ -61,7 +79,8 @@ class MqttIngest:
         if getattr(reason, "is_failure", False):
             log.warning("MQTT broker refused the connection: %s", reason)
             return
-        client.subscribe([(TOPIC, 1), (commands.ACK_TOPIC, 1)])
+        topics = [TOPIC, commands.ACK_TOPIC]
+        client.subscribe([(shared(t) if self.share else t, 1) for t in topics])
         self.connected.set()
 
     def _on_message(self, client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
@@ -75,7 +94,12 @@ class MqttIngest:
         self._worker.start()
         # commands to actuators go out on this connection, at QoS 1
         commands.attach_publisher(self._publish)
-        self.client.connect_async(self.host, self.port, keepalive=30)
+        if self.share:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False, properties=props)
+        else:
+            self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
         return self
 
@@ -137,26 +161,25 @@ def _parse(msg: paho.MQTTMessage) -> list[ReadingIn]:
     return [ReadingIn(parts[1], r.attribute, r.value, r.unit, r.observed_at) for r in rows]
 
 
-def start() -> Callable[[], None]:
-    """The server's IoT background work: the no-data watcher, and the MQTT client when
-    `[aicity.iot] mqtt_url` is set. Returns the function that stops them."""
+def start() -> Callable[[], None] | None:
+    """The server's MQTT client when `[aicity.iot] mqtt_url` is set. In the distributed mode
+    every API process runs one, with a unique client id (`aicity-ingest-<host>-<pid>`) on a
+    shared subscription, so the broker hands each message to one of them. Returns what stops it."""
     url = service.iot_config().mqtt_url
-    ingest = MqttIngest(url).start() if url else None
-    stop = threading.Event()
+    if not url:
+        return None
+    if scale.distributed():
+        ingest = MqttIngest(url, client_id=f"aicity-ingest-{scale.process_name()}", share=True).start()
+    else:
+        ingest = MqttIngest(url).start()
+    return ingest.stop
 
-    def watch() -> None:
-        while not stop.wait(rules.watch_interval(rules.active_rules()).total_seconds()):
-            try:
-                rules.check_no_data()
-                commands.expire_commands()  # commands not acknowledged in time: retried, then failed
-            except Exception:
-                log.exception("no-data or command check failed")
 
-    threading.Thread(target=watch, name="iot-no-data", daemon=True).start()
+def _watch() -> None:
+    rules.check_no_data()
+    commands.expire_commands()  # commands not acknowledged in time: retried, then failed
 
-    def shutdown() -> None:
-        stop.set()
-        if ingest is not None:
-            ingest.stop()
 
-    return shutdown
+def start_watch() -> Callable[[], None]:
+    """The no-data and command-retry watcher (scheduled: once per period in the city)."""
+    return scale.every("iot-no-data", lambda: rules.watch_interval(rules.active_rules()).total_seconds(), _watch)

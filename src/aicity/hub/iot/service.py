@@ -28,7 +28,7 @@ import prometheus_client
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aicity.core import audit
+from aicity.core import audit, scale
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import database
@@ -57,12 +57,26 @@ READINGS = prometheus_client.Counter("aicity_iot_readings", "Readings and frames
                                      ["channel", "outcome"])
 
 
+#: the same counts for the whole city when it runs as several processes (a Redis hash; core/scale.py)
+_shared = scale.SharedCounter("iot")
+
+
 def count(name: str, n: int = 1) -> None:
     """Count `n` under "channel.outcome" (e.g. "http.rejected")."""
     with _counter_lock:
         counters[name] += n
+    if n and scale.distributed():
+        _shared.add(name, n)
     channel, _, outcome = name.partition(".")
     READINGS.labels(channel, outcome).inc(n)
+
+
+def stats() -> dict[str, int]:
+    """Stored and rejected readings per channel: this process's, or the city's in the distributed mode."""
+    if scale.distributed():
+        return _shared.snapshot()
+    with _counter_lock:
+        return dict(counters)
 
 
 # --- configuration -----------------------------------------------------------------------------

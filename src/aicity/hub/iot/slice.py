@@ -13,5 +13,6 @@ iot = Slice(
                       "示范城市设备模拟器 The demo city simulator (= aicity iot simulate)")),
     # the no-data watcher; the MQTT client when a broker is configured
     startup=("aicity.hub.iot.mqtt:start",),
+    schedules=("aicity.hub.iot.mqtt:start_watch",),
     settings=(Section("iot", "aicity.hub.iot.settings:IotSettings"),),
 )

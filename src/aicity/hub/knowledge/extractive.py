@@ -39,6 +39,10 @@ OTHER_TYPE_WEIGHT = 1.5
 NUMBER_TYPES = ("duration", "age", "amount")
 #: what a sentence without the number its question asks for keeps of its score
 UNANSWERED = 0.5
+#: a clause's words count this much when they are in the clauses before it in its sentence
+CONTEXT_WEIGHT = 0.5
+#: a higher text's sentence that states the same rule governs when it scores at least this share of the lead
+SUPERIOR_SHARE = 0.6
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
@@ -57,7 +61,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
     ),
     "penalty": (
-        re.compile(r"罚|处罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|违法|违反"),
+        re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|违法|违反"),
         re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]"),
     ),
     "whether": (
@@ -77,6 +81,10 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"申请|提交|办理|登记|程序|提出|凭|直接"),
     ),
 }
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
+_BEFORE = re.compile(r"施行前|实施前|之前|以前")
 _SENTENCE = re.compile(r"(?<=[。；！？])")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
@@ -98,6 +106,8 @@ class Sentence:
     quote: str  # the 款 (with its 项) it belongs to, quoted in full
     article: int  # index of its article among the candidates
     score: float = 0.0
+    #: the clauses before it in the same sentence (违反…的，责令改正；| 拒不改正的，处…罚款。)
+    context: str = ""
 
 
 @dataclass
@@ -123,9 +133,12 @@ def sentences(article: str, text: str, index: int, legal: bool = True) -> list[S
         where = f"{article} 第{to_chinese_numeral(n)}款" if many and legal else article
         quote = "\n".join([head, *items])
         body = _ARTICLE_HEAD.sub("", head) if n == 1 else head
-        parts = [s for s in _SENTENCE.split(body) if s.strip()]
-        out += [Sentence(s.strip(), where, quote, index) for s in parts]
-        lead_in = parts[-1].strip() if parts else ""
+        context = last = ""  # the clauses of the same sentence before this one (up to the last 。)
+        for last in (p.strip() for p in _SENTENCE.split(body) if p.strip()):
+            out.append(Sentence(last, where, quote, index, context=context))
+            context = "" if last.endswith(("。", "！", "？")) else context + last
+        # a 项 carries its 款's whole lead-in sentence (who is fined how much: the clauses before ；)
+        lead_in = context or last
         for i, item in enumerate(items, start=1):
             item_at = f"{where} 第{to_chinese_numeral(i)}项" if legal else where
             out.append(Sentence(f"{lead_in}{item.strip()}", item_at, quote, index))
@@ -137,14 +150,58 @@ def _weights(words: list[str]) -> dict[str, float]:
     return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
 
 
-def _score(sentence: Sentence, weights: dict[str, float], types: list[str]) -> float:
-    lexical = sum(weight for w, weight in weights.items() if w in sentence.text)
+def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
+    own = {w for w in weights if w in sentence.text}
+    lexical = sum(weights[w] for w in own)
+    # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
+    lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in sentence.context)
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
     score = (lexical + typed) / (1 + RANK_DISCOUNT * sentence.article)
-    # a question asking for a number (how long, how much, how old) is not answered without one
+    # a question asking for a number (how long, how much, how old) is not answered without one,
+    # nor one asking what happens (a penalty) by a duty that names none
     asks_number = any(t in NUMBER_TYPES for t in types)
-    return score if not asks_number or any(t in NUMBER_TYPES for t in matched) else score * UNANSWERED
+    unanswered = (asks_number and not any(t in NUMBER_TYPES for t in matched)) or (
+        not asks_number and "penalty" in types and "penalty" not in matched)
+    # a transitional provision (本法施行前…) answers only questions about the time before it
+    transitional = _TRANSITIONAL.search(sentence.context + sentence.text) and not _BEFORE.search(question)
+    return score * (UNANSWERED if unanswered else 1.0) * (UNANSWERED if transitional else 1.0)
+
+
+def numbers(text: str) -> set[int]:
+    """The numbers a text states, Arabic or Chinese (三十日 and 30日 both give 30)."""
+    found: set[int] = set()
+    for run in re.findall(_NUM, text):
+        if run.isdigit():
+            found.add(int(run))
+            continue
+        total = section = digit = 0
+        for ch in run:
+            if ch in _DIGITS:
+                digit = _DIGITS[ch]
+            elif ch in _UNITS:
+                unit = _UNITS[ch]
+                if unit == 10000:
+                    total, section, digit = (total + section + digit) * unit, 0, 0
+                else:
+                    section, digit = section + (digit or 1) * unit, 0
+            elif ch.isdigit():
+                digit = digit * 10 + int(ch)
+        found.add(total + section + digit)
+    return found
+
+
+def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], rel: Relations,
+              types: list[str]) -> Sentence | None:
+    """A sentence of a higher text on the same matters (the law a rule implements) that states
+    the lead's rule about as well: 上位法优于下位法, so the higher provision governs and is cited first."""
+    lower = articles[lead.article].hit.doc_key
+    asks_number = any(t in NUMBER_TYPES for t in types)
+    said = numbers(lead.text) if asks_number else set()
+    rivals = [s for s in found if s.score >= SUPERIOR_SHARE * lead.score
+              and rel.is_superior(articles[s.article].hit.doc_key, lower)
+              and (not asks_number or said & numbers(s.text))]
+    return max(rivals, key=lambda s: s.score, default=None)
 
 
 def _sentences_of(article: _Article, index: int) -> list[Sentence]:
@@ -194,10 +251,12 @@ def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
     answer of one or two sentences: 可以变更经营者。变更经营者的，可以直接申请变更登记。)."""
     at = found.index(lead)
     nxt = found[at + 1] if at + 1 < len(found) else None
+    # a clause that goes on from the one before it (拒不改正的，处…) is said with it
+    text = lead.context + lead.text if lead.context and len(lead.context + lead.text) <= MAX_RULE_CHARS else lead.text
     if (nxt is not None and nxt.locator == lead.locator and nxt.score >= TWO_SENTENCES * lead.score
-            and len(lead.text) + len(nxt.text) <= MAX_RULE_CHARS):
-        return lead.text + nxt.text
-    return lead.text
+            and len(text) + len(nxt.text) <= MAX_RULE_CHARS):
+        return text + nxt.text
+    return text
 
 
 def _why(override: Override, rel: Relations) -> str:
@@ -228,12 +287,14 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
     for s in found:
-        s.score = _score(s, weights, types)
+        s.score = _score(s, weights, types, question)
     # a question that names an article and asks nothing in particular ("第三十五条怎么规定的") is
     # answered by that article from its start, not by a sentence that happens to share its numerals
     named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()
     opening = next((s for s in found if s.locator.split()[0] in named), None)
     lead = opening or max(found, key=lambda s: s.score)
+    higher = None if opening else _superior(lead, found, articles, rel, types)
+    lower, lead = (lead, higher) if higher is not None else (None, lead)
     first = articles[lead.article]
     rule = _rule_text(lead, found)
     rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
@@ -247,6 +308,10 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                   and any(h.doc_key == o.provision.doc and h.locator.split()[0] == o.provision.article
                           for h, _ in set_aside)]
     notes += [_why(o, rel) for o in conflicts]
+    if lower is not None:
+        below = articles[lower.article].hit.doc_key
+        notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；依照上位法优于下位法，"
+                     f"以《{rule_hit.doc_key}》{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）为准。")
     meta = rel.documents.get(rule_hit.doc_key)
     if meta and meta.newer:
         notes.append(f"提示：《{rule_hit.doc_key}》{meta.newer}。")

@@ -38,6 +38,9 @@ class DocumentMeta(_Strict):
     effective: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     replaces: list[str] = []
     implements: str | None = None
+    #: higher texts on the same matters besides the one it implements (its 上位法: the law a regulation
+    #: predating it details); where both state a rule, the higher provision governs
+    under: list[str] = []
     newer: str | None = None
     source: str | None = None
 
@@ -80,6 +83,13 @@ class Relations:
 
     def rank(self, key: str) -> int:
         return LEVEL_RANK.get(self.level(key), 0)
+
+    def is_superior(self, higher: str, lower: str) -> bool:
+        """Whether `higher` is a higher-level text on `lower`'s matters (the law it implements, or
+        one named in `under`), so that a rule both state is governed by `higher`."""
+        meta = self.documents.get(lower)
+        related = meta is not None and (meta.implements == higher or higher in meta.under)
+        return related and self.rank(higher) > self.rank(lower)
 
     def override_for(self, doc: str, article: str, question: str) -> Override | None:
         """The override that takes `article` of `doc` out of force for this question, if any."""

@@ -10,7 +10,8 @@ knowledge = Slice(
     routers=(HttpRouter("aicity.hub.knowledge.api:router"),),
     commands=(Command("kb", "aicity.hub.knowledge.cli:app", "知识中心 Knowledge center"),),
     pages=(Page("knowledge", "知识中心", "pages/knowledge.js", order=20),),
-    subscriptions=(Subscription("gateway.embedding.changed", "aicity.hub.knowledge.service:on_embedding_changed"),),
+    subscriptions=(Subscription("gateway.embedding.changed", "aicity.hub.knowledge.service:on_embedding_changed",
+                                delivery="broadcast"),),
     demo="aicity.hub.knowledge.demo:load_demo",
     health="aicity.hub.knowledge.demo:health",
 )

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
-from aicity.core import egress
+from aicity.core import egress, jobs, scale
 from aicity.core.db import Database, PerDatabase, database
 from aicity.core.ids import utcnow
 from aicity.hub.twin.attrs import check_name, check_uri, render
@@ -202,7 +202,21 @@ def entity_changed(entity: Entity, changed: list[str]) -> None:
         return
     for sub in _active.get():
         if matches(sub, entity, changed):
-            _worker().put((database(), sub, entity))
+            if scale.distributed():  # a background worker delivers it (rq queue `notify`)
+                jobs.submit("notify", "aicity.hub.twin.notify:deliver_job", sub["id"], entity)
+            else:
+                _worker().put((database(), sub, entity))
+
+
+def deliver_job(sub_id: str, entity: Entity) -> bool:
+    """A notification as a background job (the distributed mode): the subscription as it is now."""
+    with database().session() as s:
+        row = s.get(TwinSubscription, sub_id)
+        sub = dict(row.body) if row is not None and row.active else None
+    if sub is None:  # deleted or paused meanwhile
+        return False
+    with egress.client(timeout=TIMEOUT_S) as client:
+        return deliver(database(), sub, entity, client)
 
 
 # --- delivery -----------------------------------------------------------------------------

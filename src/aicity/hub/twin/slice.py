@@ -9,6 +9,7 @@ twin = Slice(
     tables=("aicity.hub.twin.models",),
     # NGSI-LD answers errors with its own bodies, not problem+json
     routers=(HttpRouter("aicity.hub.twin.api:router", problems=False),),
-    subscriptions=(Subscription("iot.reading.stored", "aicity.hub.twin.mirror:mirror_readings"),),
+    subscriptions=(Subscription("iot.reading.stored", "aicity.hub.twin.mirror:mirror_readings",
+                                delivery="durable"),),
     demo="aicity.hub.twin.seed:load_demo",
 )

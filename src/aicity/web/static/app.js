@@ -123,8 +123,8 @@ function makeApi() {
       if (key) h.Authorization = `Bearer ${key}`;
       return h;
     },
-    async get(path, { signal } = {}) {
-      const res = await fetch(path, { headers: api.headers(), signal });
+    async get(path, { signal, headers = {} } = {}) {
+      const res = await fetch(path, { headers: api.headers(headers), signal });
       if (!res.ok) throw await problemOf(res);
       return res.status === 204 ? null : res.json();
     },

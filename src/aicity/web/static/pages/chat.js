@@ -14,7 +14,7 @@ const EXAMPLES = [
 const MAX_CHARS = 8000; // the server decides; the counter only warns
 const STATUS_TEXT = { in_force: "现行有效", repealed: "已废止", amended: "已修订", draft: "草案", expired: "已失效" };
 
-const state = { view: null, api: null, sessionId: null, busy: false, turns: 0, controller: null };
+const state = { view: null, api: null, sessionId: null, sessionToken: null, busy: false, turns: 0, controller: null };
 
 
 const fmtMs = (ms) => (typeof ms === "number" ? (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`) : "");
@@ -45,6 +45,7 @@ export function render(root, api) {
     // a session belongs to one role: keep the history on screen, continue in a new session
     state.controller?.abort();
     state.sessionId = null;
+    state.sessionToken = null;
     updateSession();
     setBusy(false);
     state.messages.append(h("div", { class: "divider", testid: "session-divider", role: "separator" },
@@ -106,6 +107,7 @@ function welcome() {
 function newChat() {
   state.controller?.abort();
   state.sessionId = null;
+  state.sessionToken = null;
   state.busy = false;
   state.turns = 0;
   state.messages.replaceChildren(welcome());
@@ -167,6 +169,8 @@ async function ask(text, { shown } = {}) {
   state.controller = controller;
   const body = { text: question, role: api.role() };
   if (state.sessionId) body.session_id = state.sessionId;
+  // a keyless session is continued (and its traces read) only with the token its first answer gave
+  if (state.sessionToken) body.session_token = state.sessionToken;
   try {
     await api.stream(STREAM, body, (event, data) => turn.handle(event, data), { signal: controller.signal });
     if (!turn.done) turn.fail({ title: "连接中断 Stream ended", detail: "未收到答案 no answer was received" });
@@ -286,6 +290,7 @@ class Turn {
       updateSession();
     }
     this.traceId = a.trace_id || this.traceId;
+    if (a.session_token) state.sessionToken = a.session_token;
     const steps = [...this.planList.children];
     const total = steps.reduce((sum, li) => sum + (Number(li.dataset.ms) || 0), 0);
     this.planStatus.textContent = `完成 Done · ${steps.length} 个子任务${total ? ` · ${fmtMs(total)}` : ""}`;
@@ -526,7 +531,8 @@ class Turn {
     if (panel.dataset.loaded) return;
     panel.replaceChildren(h("span", { class: "muted small", text: "加载中… Loading" }));
     try {
-      const t = await this.api.get(`/api/v1/traces/${encodeURIComponent(this.traceId)}`);
+      const t = await this.api.get(`/api/v1/traces/${encodeURIComponent(this.traceId)}`,
+        { headers: state.sessionToken ? { "X-Session-Token": state.sessionToken } : {} });
       panel.dataset.loaded = "1";
       panel.replaceChildren(this.traceEl(t));
     } catch (err) {

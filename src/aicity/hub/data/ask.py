@@ -1,0 +1,557 @@
+"""一句话问数: a question in one sentence → a checked SQL query over the data hub → a sentence, the
+table, a chart, the SQL and the datasets it used.
+
+    ask(question, *, role="official", department=None, as_of=None) -> DataAnswer
+
+The embedded parser (`parse.py`) plans the query over the semantic layer (`semantic.py`); with a
+model configured through the gateway the model may write the SQL instead (`ask_llm.py`). Either
+way the SQL passes `sqlcheck.check` for the caller (one read-only SELECT, only allowed tables and
+columns, aggregate-only where rows may not be read, a row limit) before it runs. Personal-row
+requests are refused with the reason and an aggregate alternative; a question the parser only
+half understands is "not_understood" (low confidence), never a confident guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from aicity.core.config import settings
+from aicity.hub.data import access, chart, parse, semantic, sqlcheck, store, timewin
+from aicity.hub.data.parse import Filter, Plan
+from aicity.hub.data.schema import load_spec
+from aicity.hub.data.semantic import Layer, Table, qualify
+from aicity.hub.data.settings import DataSettings
+from aicity.hub.data.store import ColumnInfo, DatasetInfo
+
+log = logging.getLogger(__name__)
+
+#: below this the parser's reading is not trusted: "not_understood" rather than a number
+MIN_CONFIDENCE = 0.6
+#: the longest a question's SQL may run
+QUERY_TIMEOUT_S = 10.0
+CAN_ANSWER = ("12345热线工单（数量、办理时长、满意率、办结率，按区/类别/部门/渠道/月份）、空气质量（AQI、PM2.5 等，"
+              "按站点/区/月份）、主干道车流量和车速（按道路/时段）、企业库（企业数、注册资本、营收、纳税、从业人数、专利，"
+              "按区/行业/产业链）、招商线索、区情统计（人口、GDP、财政收入）、低保（户数、保障人数、低保金，按区汇总）、"
+              "产业链环节；支持时间（月、季度、上半年、去年、近N个月）、排名、占比、同比、环比。")
+_ENGLISH_HINT = "Ask e.g. “how many hotline tickets in Donghu in March” or “average AQI by district”."
+
+
+class DataAnswer(BaseModel):
+    status: Literal["answered", "refused", "not_understood"]
+    answer: str
+    sql: str | None = None
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    value: float | int | str | None = None
+    datasets: list[str] = Field(default_factory=list)
+    reason: str | None = None
+    chart_svg: str | None = None
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    alternative: str | None = Field(default=None, description="what can be asked instead (a refusal's aggregate)")
+    writer: str = Field(default="embedded", description="embedded (the parser) or llm:<group>")
+
+
+# ---- the data and the caller's access ----------------------------------------------------------
+
+@dataclass
+class Engine:
+    layer: Layer
+    columns: dict[str, list[str]]
+    #: (min, max) of each table's time column as dates; years for a year column
+    coverage: dict[str, tuple[Any, Any]]
+    source: str
+
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_pack: list[duckdb.DuckDBPyConnection] = []
+
+
+def pack_dir() -> Path:
+    return Path(str(resources.files("aicity") / "demo" / "data" / "datasets"))
+
+
+def _pack_connection() -> duckdb.DuckDBPyConnection:
+    """The demo pack in memory (each file a table named after it), for when the store does not hold
+    it yet; file access is switched off once it is loaded."""
+    if not _pack:
+        conn = duckdb.connect()
+        for tid in semantic.raw_layer()["tables"]:
+            path = pack_dir() / f"{tid}.csv"
+            conn.execute(f"CREATE TABLE \"{tid}\" AS SELECT * FROM read_csv('{path.as_posix()}', header=true, "
+                         f"auto_detect=true)")
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+        _pack.append(conn)
+    return _pack[0].cursor()
+
+
+def connection() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A cursor for the questions' queries: the store's current versions when it holds the pack's
+    datasets, else the packaged demo pack (the one switch between the two)."""
+    needed = set(semantic.raw_layer()["tables"])
+    if needed <= store.tables():
+        return store.read_connection(), str(store.store_path())
+    return _pack_connection(), "pack"
+
+
+def _engine(conn: duckdb.DuckDBPyConnection, source: str) -> Engine:
+    with _lock:
+        found = _engines.get(source)
+        if found is not None:
+            return found
+        layer = semantic.load(conn)
+        columns = {t: [r[0] for r in conn.execute(f'DESCRIBE "{t}"').fetchall()] for t in layer.tables}
+        coverage = {}
+        for t in layer.tables.values():
+            if t.time:
+                lo, hi = conn.execute(f'SELECT MIN("{t.time.column}"), MAX("{t.time.column}") FROM "{t.id}"').fetchone()
+                coverage[t.id] = (lo, hi)
+        engine = Engine(layer, columns, coverage, source)
+        _engines[source] = engine
+        return engine
+
+
+def reset() -> None:
+    """Forget the cached layer (after a re-import changes the data's values)."""
+    with _lock:
+        _engines.clear()
+
+
+@lru_cache(maxsize=64)
+def _pack_info(tid: str) -> DatasetInfo:
+    """A pack dataset's declaration as the store describes datasets (grades, personal columns)."""
+    spec = load_spec(pack_dir() / f"{tid}.yaml")
+    grading = spec.grade
+    return DatasetInfo(
+        id=spec.id, title=spec.title, owner_department=spec.owner_department, version=1, rows=0,
+        grade=grading.grade if grading else "general", sensitivity_level=grading.level if grading else 2,
+        columns=[ColumnInfo(name=c.name, type=c.type, title=c.title, meaning=c.meaning, unit=c.unit,
+                            sensitivity_level=c.level or 1, pii=c.pii, pii_kind=c.pii_kind) for c in spec.columns])
+
+
+def dataset_infos(engine: Engine) -> dict[str, DatasetInfo]:
+    if engine.source == "pack":
+        return {tid: _pack_info(tid) for tid in engine.layer.tables}
+    return {tid: store.dataset(tid) for tid in engine.layer.tables}
+
+
+def caller_access(engine: Engine, role: str, department: str | None) -> sqlcheck.Access:
+    """What this caller may query (`access.allowed_columns`, `access.may_read_rows`), less the
+    personal columns, which ask never uses: identifying personal information and the semantic
+    layer's `personal` list."""
+    columns: dict[str, set[str]] = {}
+    rows: set[str] = set()
+    personal: dict[str, set[str]] = {}
+    for tid, info in dataset_infos(engine).items():
+        personal[tid] = set(engine.layer.tables[tid].personal) | {
+            c.name for c in info.columns if c.pii is not None and c.pii_kind in access.IDENTIFYING}
+        allowed = access.allowed_columns(role, department, info) - personal[tid]
+        if allowed:
+            columns[tid] = allowed
+            if access.may_read_rows(role, department, info):
+                rows.add(tid)
+    return sqlcheck.Access(columns=columns, row_tables=rows, all_columns=engine.columns, personal=personal)
+
+
+# ---- from a plan to SQL ----------------------------------------------------------------------------
+
+def _literal(day: dt.date, kind: str) -> str:
+    return f"TIMESTAMP '{day.isoformat()} 00:00:00'" if kind == "timestamp" else f"DATE '{day.isoformat()}'"
+
+
+def _time_condition(table: Table, window: timewin.Window, alias: str) -> str:
+    assert table.time is not None
+    col = f"{alias}.{table.time.column}"
+    if table.time.kind == "year":
+        years = window.years
+        return f"{col} = {years[0]}" if len(years) == 1 else f"{col} BETWEEN {years[0]} AND {years[-1]}"
+    return f"{col} >= {_literal(window.start, table.time.kind)} AND {col} < {_literal(window.end, table.time.kind)}"
+
+
+def _latest_year(engine: Engine, table: Table, as_of: dt.date) -> int:
+    lo, hi = engine.coverage[table.id]
+    return min(int(hi), as_of.year) if int(lo) <= as_of.year else int(lo)
+
+
+@dataclass
+class Built:
+    sql: str
+    shape: str  # value | group | share | share_group | compare
+    period: str
+    window: timewin.Window | None
+    previous: timewin.Window | None = None
+
+
+class NotAnswerable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _covers(engine: Engine, table: Table, window: timewin.Window) -> bool:
+    lo, hi = engine.coverage.get(table.id, (None, None))
+    if lo is None or table.time is None:
+        return True
+    if table.time.kind == "year":
+        return any(int(lo) <= y <= int(hi) for y in window.years)
+    lo_d = lo.date() if isinstance(lo, dt.datetime) else lo
+    hi_d = hi.date() if isinstance(hi, dt.datetime) else hi
+    return window.start <= hi_d and window.end > lo_d
+
+
+def _coverage_text(engine: Engine, table: Table) -> str:
+    lo, hi = engine.coverage.get(table.id, (None, None))
+    if lo is None:
+        return ""
+    if table.time and table.time.kind == "year":
+        return f"{lo}—{hi}年"
+    lo_d = lo.date() if isinstance(lo, dt.datetime) else lo
+    hi_d = hi.date() if isinstance(hi, dt.datetime) else hi
+    return f"{lo_d.isoformat()} 至 {hi_d.isoformat()}"
+
+
+class _Sql:
+    """SELECT pieces for one table (aliased t) and an optional join to a related table (n)."""
+
+    def __init__(self, plan: Plan, layer: Layer) -> None:
+        self.plan, self.layer = plan, layer
+        self.join_target: str | None = None
+        targets = {f.table for f in plan.filters if f.table != plan.table.id}
+        if plan.group_table and plan.group_table != plan.table.id:
+            targets.add(plan.group_table)
+        if len(targets) > 1:
+            raise NotAnswerable("一个问题只能沿一条已声明的关联查询 one declared join per question")
+        if targets:
+            self.join_target = targets.pop()
+
+    def source(self) -> str:
+        t = self.plan.table.id
+        if not self.join_target:
+            return f"{t} AS t"
+        rel = next(r for r in self.layer.relations_from(t) if r.target == self.join_target)
+        on = " AND ".join(f"t.{a} = n.{b}" for a, b in rel.on)
+        return f"{t} AS t JOIN {self.join_target} AS n ON {on}"
+
+    def condition(self, f: Filter) -> str:
+        return qualify(f.sql, "n" if f.table != self.plan.table.id else "t")
+
+    def where(self, window: timewin.Window | None, drop: Filter | None = None, year: int | None = None) -> str:
+        parts = [self.condition(f) for f in self.plan.filters if f is not drop]
+        table = self.plan.table
+        if window is not None and table.time and self.plan.problem is None:
+            parts.append(_time_condition(table, window, "t"))
+        elif year is not None and table.time:
+            parts.append(f"t.{table.time.column} = {year}")
+        return (" WHERE " + " AND ".join(parts)) if parts else ""
+
+    def metric(self) -> str:
+        return self.plan.metric.sql(self.plan.agg, alias="t")
+
+
+def _per_capita_divisor(plan: Plan, year: int, grouped: bool) -> str:
+    if grouped:
+        return "ANY_VALUE(d.resident_population)"
+    district = next((f for f in plan.filters if f.kind == "district"), None)
+    cond = f" AND {district.sql}" if district else ""
+    return f"(SELECT SUM(resident_population) FROM districts WHERE year = {year}{cond})"
+
+
+def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 — one branch per question shape
+    table = plan.table
+    q = _Sql(plan, engine.layer)
+    window = plan.window
+    if plan.problem == "time-not-applicable":
+        assert window is not None
+        if plan.metric.id in ("revenue", "tax") and window.years == [2024]:
+            plan.problem, window = None, None
+        else:
+            raise NotAnswerable(f"{table.title}没有可按“{window.label}”筛选的时间（{table.time.name if table.time else ''}"
+                                f"只在问“{'、'.join(table.time.trigger[:3]) if table.time else ''}”时使用）")
+    snapshot_year = None
+    if table.snapshot and window is None and plan.group is not None and plan.group.id == table.snapshot:
+        snapshot_year = None
+    elif table.snapshot and window is None:
+        snapshot_year = _latest_year(engine, table, as_of)
+    if window is not None and not _covers(engine, table, window):
+        raise NotAnswerable(f"{table.title}的数据只覆盖 {_coverage_text(engine, table)}，没有“{window.label}”的数据")
+    period = window.label if window else (f"{snapshot_year}年" if snapshot_year else "")
+    metric = q.metric()
+    per_capita_year = None
+    if plan.per_capita:
+        if not any(r.per_capita for r in engine.layer.relations_from(table.id)) or not plan.metric.is_count:
+            raise NotAnswerable("每万人指标只支持工单、企业、低保户的数量 per-10,000 figures are for counts only")
+        per_capita_year = (window.years[-1] if window else _latest_year(engine, engine.layer.tables["districts"],
+                                                                          as_of))
+    # 同比 / 环比 / 增长: the window against the one it compares with
+    if plan.compare:
+        if plan.group is not None or plan.time_group is not None:
+            raise NotAnswerable("同比/环比暂只支持单个数值，不支持分组 comparisons are answered for one figure only")
+        if window is None:
+            if table.snapshot:
+                y = _latest_year(engine, table, as_of)
+                window = timewin.Window(dt.date(y, 1, 1), dt.date(y + 1, 1, 1), f"{y}年", "year")
+            else:
+                raise NotAnswerable("同比/环比需要说明时间，如“3月”“第二季度”“2025年” name the period to compare")
+        kind = "mom" if plan.compare == "mom" else "yoy"
+        previous = window.previous(kind)
+        if not _covers(engine, table, previous):
+            raise NotAnswerable(f"{table.title}的数据只覆盖 {_coverage_text(engine, table)}，没有比较期"
+                                f"（{previous.label}）的数据，无法计算{'环比' if kind == 'mom' else '同比'}")
+        cur = f"SELECT {metric} AS v FROM {q.source()}{q.where(window)}"
+        prev = f"SELECT {metric} AS v FROM {q.source()}{q.where(previous)}"
+        sql = (f"SELECT cur.v AS current_value, prev.v AS previous_value, "
+               f"(cur.v - prev.v) * 100.0 / NULLIF(prev.v, 0) AS growth_pct FROM ({cur}) AS cur, ({prev}) AS prev")
+        return Built(sql, "compare", window.label, window, previous)
+    # 占比
+    if plan.share and plan.group is None and plan.time_group is None:
+        if plan.metric.column is None and not plan.metric.is_count or (plan.agg or plan.metric.agg) == "avg" \
+                and not plan.metric.is_count:
+            raise NotAnswerable(f"“{plan.metric.name}”是平均值或比率，不能计算占比")
+        if plan.share_drop is None:
+            raise NotAnswerable("占比需要说明“谁占谁”，如“东湖区工单占全市的比例” say what is a share of what")
+        part = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, year=snapshot_year)}"
+        whole = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, plan.share_drop, year=snapshot_year)}"
+        sql = (f"SELECT part.v AS part_value, whole.v AS whole_value, part.v * 100.0 / NULLIF(whole.v, 0) AS share_pct "
+               f"FROM ({part}) AS part, ({whole}) AS whole")
+        return Built(sql, "share", period, window)
+    # grouped
+    if plan.group is not None or plan.time_group is not None:
+        if plan.group is not None:
+            alias = "n" if plan.group_table and plan.group_table != table.id else "t"
+            key = qualify(plan.group.expr, alias)
+            key_name = plan.group.id
+        else:
+            assert table.time is not None
+            col = f"t.{table.time.column}"
+            key, key_name = {
+                "month": (f"strftime({col}, '%Y-%m')", "month"),
+                "quarter": (f"CAST(year({col}) AS VARCHAR) || '-Q' || CAST(quarter({col}) AS VARCHAR)", "quarter"),
+                "day": (f"strftime({col}, '%Y-%m-%d')", "day"),
+                "weekday": (f"dayofweek({col})", "weekday"),
+            }[plan.time_group or "month"]
+        value = metric
+        source = q.source()
+        if per_capita_year is not None:
+            if plan.group is None or plan.group.id != "district_id":
+                raise NotAnswerable("每万人指标按区分组 per-10,000 figures group by district only")
+            source += f" JOIN districts AS d ON d.district_id = t.district_id AND d.year = {per_capita_year}"
+            value = f"{metric} * 10000.0 / {_per_capita_divisor(plan, per_capita_year, True)}"
+        select = f"SELECT {key} AS {key_name}, {value} AS value"
+        if plan.share:
+            select += f", {value} * 100.0 / SUM({value}) OVER () AS share_pct"
+        sql = f"{select} FROM {source}{q.where(window, year=snapshot_year)} GROUP BY 1"
+        ordered_by_key = plan.time_group is not None or (plan.group is not None and plan.group.id in ("year", "hour",
+                                                                                                      "founded_year"))
+        if plan.top is not None or not ordered_by_key:
+            sql += f" ORDER BY value {'DESC' if plan.descending else 'ASC'} NULLS LAST, 1"
+        else:
+            sql += " ORDER BY 1"
+        if plan.top is not None:
+            sql += f" LIMIT {plan.top}"
+        return Built(sql, "share_group" if plan.share else "group", period, window)
+    if per_capita_year is not None:
+        sql = (f"SELECT {metric} * 10000.0 / {_per_capita_divisor(plan, per_capita_year, False)} AS value "
+               f"FROM {q.source()}{q.where(window)}")
+        return Built(sql, "value", period, window)
+    sql = f"SELECT {metric} AS value FROM {q.source()}{q.where(window, year=snapshot_year)}"
+    return Built(sql, "value", period, window)
+
+
+# ---- running and answering ------------------------------------------------------------------------
+
+def run_checked(conn: duckdb.DuckDBPyConnection, checked: sqlcheck.Checked) -> tuple[list[str], list[list[Any]]]:
+    """Run checked SQL with a time limit (the query is interrupted when it runs longer)."""
+    timer = threading.Timer(QUERY_TIMEOUT_S, conn.interrupt)
+    timer.start()
+    try:
+        cur = conn.execute(checked.sql)
+        columns = [d[0] for d in cur.description or ()]
+        rows = [list(r) for r in cur.fetchall()]
+    finally:
+        timer.cancel()
+    return columns, rows
+
+
+def _round(v: Any, decimals: int) -> Any:
+    if isinstance(v, float):
+        r = round(v, decimals)
+        return int(r) if decimals == 0 else r
+    if hasattr(v, "as_integer_ratio") and not isinstance(v, int | bool):  # Decimal
+        return _round(float(v), decimals)
+    return v
+
+
+def fmt(v: Any, decimals: int = 0) -> str:
+    if v is None:
+        return "无数据"
+    if isinstance(v, int | float):
+        return f"{v:,.{decimals}f}" if isinstance(v, float) or decimals else f"{v:,}"
+    return str(v)
+
+
+def _scope(plan: Plan, period: str) -> str:
+    labels = [f.label for f in plan.filters if f is not plan.share_drop]
+    parts = [p for p in (period, "、".join(labels)) if p]
+    return "，".join(parts)
+
+
+def _unit(plan: Plan) -> str:
+    return plan.metric.unit
+
+
+def _metric_label(plan: Plan) -> str:
+    agg = plan.agg if plan.metric.column else None
+    prefix = {"avg": "平均", "sum": "合计", "max": "最高", "min": "最低"}.get(agg or "", "")
+    if agg == plan.metric.agg:
+        prefix = "平均" if agg == "avg" else ""
+    if plan.metric.column and agg is None and plan.metric.agg == "avg":
+        prefix = "平均"
+    name = f"{prefix}{plan.metric.name}"
+    return f"每万常住人口{name}" if plan.per_capita else name
+
+
+def _key_label(plan: Plan, key: Any) -> str:
+    if plan.group is not None:
+        return plan.group.label(key)
+    if plan.time_group == "weekday":
+        return "周" + "日一二三四五六"[int(key)] if key is not None else "（空）"
+    return str(key)
+
+
+def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]]) -> DataAnswer:
+    """The sentence, the shown table and the chart for what the query returned."""
+    table, unit = plan.table, _unit(plan)
+    decimals = plan.metric.decimals if not plan.per_capita else 2
+    name = _metric_label(plan)
+    scope = _scope(plan, built.period)
+    head = f"{scope}，" if scope else ""
+    value: float | int | str | None = None
+    chart_svg = None
+    shown_cols, shown = columns, rows
+    if built.shape == "value":
+        value = _round(rows[0][0], decimals) if rows else None
+        answer = f"{head}{table.title}的{name}为 {fmt(value, decimals)} {unit if not plan.per_capita else ''}".rstrip()
+        shown_cols, shown = [f"{name}（{unit}）" if unit and not plan.per_capita else name], [[value]]
+    elif built.shape == "share":
+        part, whole, pct = rows[0] if rows else (None, None, None)
+        value = _round(pct, 2)
+        drop = plan.share_drop.label if plan.share_drop else ""
+        answer = (f"{head}{table.title}的{name}为 {fmt(_round(part, decimals), decimals)} {unit}，"
+                  f"占{'全市' if plan.share_drop and plan.share_drop.kind == 'district' else '（不限' + drop + '）'}"
+                  f" {fmt(_round(whole, decimals), decimals)} {unit}的 {fmt(value, 2)}%")
+        shown_cols = [f"{name}（{unit}）", f"总数（{unit}）", "占比（%）"]
+        shown = [[_round(part, decimals), _round(whole, decimals), value]]
+    elif built.shape == "compare":
+        cur, prev, pct = rows[0] if rows else (None, None, None)
+        value = _round(pct, 2)
+        word = {"mom": "环比", "yoy": "同比"}.get(plan.compare or "", "比上年")
+        prev_label = built.previous.label if built.previous else "上一期"
+        trend = "增长" if (value or 0) >= 0 else "下降"
+        answer = (f"{head}{table.title}的{name}为 {fmt(_round(cur, decimals), decimals)} {unit}，{prev_label}为 "
+                  f"{fmt(_round(prev, decimals), decimals)} {unit}，{word}{trend} {fmt(abs(value) if value is not None else None, 2)}%")
+        shown_cols = ["时期", f"{name}（{unit}）"]
+        shown = [[built.period, _round(cur, decimals)], [prev_label, _round(prev, decimals)], [f"{word}（%）", value]]
+    else:
+        key_name = plan.group.name if plan.group else {"month": "月份", "quarter": "季度", "day": "日期",
+                                                        "weekday": "星期"}.get(plan.time_group or "", "分组")
+        shown_cols = [key_name, f"{name}（{unit}）" if unit and not plan.per_capita else name]
+        if built.shape == "share_group":
+            shown_cols.append("占比（%）")
+        shown = [[_key_label(plan, r[0]), _round(r[1], decimals)] + ([_round(r[2], 2)] if len(r) > 2 else [])
+                 for r in rows]
+        if not shown:
+            answer = f"{head}{table.title}没有符合条件的数据"
+        elif plan.which:
+            top = shown[0]
+            value = top[0]
+            most = "最少" if not plan.descending else "最多" if plan.metric.is_count else "最高"
+            answer = f"{head}{table.title}的{name}{most}的{key_name}是{top[0]}，为 {fmt(top[1], decimals)} {unit}".rstrip()
+        else:
+            listed = "；".join(f"{r[0]} {fmt(r[1], decimals)}" for r in shown[:6])
+            more = f" 等 {len(shown)} 项" if len(shown) > 6 else ""
+            answer = f"{head}{table.title}的{name}按{key_name}：{listed}{more}（单位：{unit or '—'}）"
+        numbers = [float(r[1]) if r[1] is not None else 0.0 for r in shown]
+        if len(shown) > 1:
+            title = f"{scope + ' ' if scope else ''}{name}"
+            labels = [str(r[0]) for r in shown]
+            chart_svg = chart.line(title, labels, numbers, unit) if plan.time_group or (
+                plan.group is not None and plan.group.id in ("year", "hour", "founded_year")) else \
+                chart.bar(title, labels[:30], numbers[:30], unit)
+    datasets = sorted({table.id} | {f.table for f in plan.filters} | ({"districts"} if plan.per_capita else set())
+                      | ({plan.group_table} if plan.group_table else set()))
+    return DataAnswer(status="answered", answer=answer + "。", sql=built.sql, columns=shown_cols, rows=shown, value=value,
+                      datasets=datasets, chart_svg=chart_svg, confidence=round(plan.confidence, 2))
+
+
+def not_understood(reason: str, question: str, confidence: float = 0.0) -> DataAnswer:
+    english = question.isascii()
+    return DataAnswer(status="not_understood", answer=f"没能可靠地理解这个问题：{reason}。我可以回答：{CAN_ANSWER}"
+                      + (f" {_ENGLISH_HINT}" if english else ""), reason=reason, confidence=round(confidence, 2))
+
+
+def snapshot_date() -> dt.date:
+    return settings().section(DataSettings).snapshot_date
+
+
+def row_limit() -> int:
+    return settings().section(DataSettings).row_limit
+
+
+def embedded_answer(question: str, role: str, department: str | None, as_of: dt.date,
+                    conn: duckdb.DuckDBPyConnection, engine: Engine) -> DataAnswer:
+    """The embedded parser's answer (no model)."""
+    plan, refusal, _ = parse.plan_question(question, engine.layer, as_of)
+    if refusal is not None:
+        return DataAnswer(status="refused", answer=f"不能提供：{refusal.reason}{refusal.alternative}",
+                          reason=refusal.reason, alternative=refusal.alternative,
+                          datasets=[refusal.table] if refusal.table else [], confidence=1.0)
+    if plan is None:
+        return not_understood("没有识别出问的是哪类数据", question)
+    if plan.confidence < MIN_CONFIDENCE:
+        return not_understood(f"问题中“{plan.residual or question}”没能对应到数据中的指标或条件", question,
+                              plan.confidence)
+    try:
+        built = build(plan, engine, as_of)
+    except NotAnswerable as exc:
+        answer = not_understood(exc.reason, question, min(plan.confidence, 0.3))
+        answer.datasets = [plan.table.id]
+        return answer
+    policy = caller_access(engine, role, department)
+    try:
+        checked = sqlcheck.check(built.sql, policy, row_limit())
+    except sqlcheck.SqlRefused as exc:
+        return DataAnswer(status="refused", answer=f"不能提供：{exc.reason}", reason=exc.reason, sql=built.sql,
+                          datasets=[plan.table.id], confidence=1.0,
+                          alternative="可以改问不含个人信息、按组汇总的问题。")
+    columns, rows = run_checked(conn, checked)
+    built.sql = checked.sql
+    return compose(plan, built, columns, rows)
+
+
+def ask(question: str, *, role: str = "official", department: str | None = None,
+        as_of: dt.date | None = None) -> DataAnswer:
+    """Answer one question over the data hub for a caller (`role`, `department`), with relative
+    time phrases resolved against `as_of` (the pack's snapshot date unless given)."""
+    question = (question or "").strip()
+    if not question:
+        raise ValueError("问题为空 empty question")
+    if len(question) > 500:
+        raise ValueError("问题过长（最多 500 字） question too long (500 characters at most)")
+    as_of = as_of or snapshot_date()
+    conn, source = connection()
+    try:
+        engine = _engine(conn, source)
+        return embedded_answer(question, role, department, as_of, conn, engine)
+    finally:
+        conn.close()

@@ -1,0 +1,552 @@
+"""The embedded question parser of 一句话问数 (offline, no model): a question becomes a `Plan` over
+the semantic layer — table, metric and aggregate, filters (dimension values, flags, numeric
+comparisons, joined dimensions), time window, grouping, top-k, share, 同比/环比, per 10,000
+residents — and how much of the question it understood. Every word it used is consumed; what
+is left that it cannot place lowers `confidence`, so a question it half understands is answered
+"not understood" rather than with a confident wrong number."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import date
+
+from aicity.core.text import normalize
+from aicity.hub.data import timewin
+from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table
+
+#: cheap typo tolerance: frequent mis-typed words (homophones, slips) → the intended word
+TYPOS = {"投拆": "投诉", "满义": "满意", "满以": "满意", "东胡": "东湖", "光古": "光谷", "江宾": "江滨", "西成": "西城",
+         "南胡": "南湖", "北岗": "北港", "平局": "平均", "评价": "平均", "工当": "工单", "公单": "工单", "热限": "热线",
+         "企叶": "企业", "起业": "企业", "营收入": "营业收入", "纳锐": "纳税", "低宝": "低保", "空汽": "空气",
+         "车留量": "车流量", "车流两": "车流量", "同币": "同比", "环币": "环比", "站比": "占比", "占必": "占比",
+         "季读": "季度", "上伴年": "上半年", "下伴年": "下半年", "多扫": "多少", "多小": "多少", "几岁": "",
+         "pm2。5": "pm2.5", "pm 2.5": "pm2.5"}
+
+_AVG = ("平均", "均值", "平均值", "平均数", "均数", "average", "mean", "avg", "on average")
+_SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "总量", "加起来", "total", "sum", "combined", "altogether")
+_MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
+_MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
+_MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "most", "highest", "largest", "biggest",
+         "longest", "top")
+_LEAST = ("最少", "最低", "最小", "最短", "最好", "least", "lowest", "fewest", "smallest", "shortest")
+_SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
+          "share", "proportion", "percentage", "percent", "fraction", "what part")
+_YOY = ("同比", "比去年", "较去年", "与去年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
+        "year over year", "yoy", "compared with last year", "compared to last year")
+_MOM = ("环比", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
+        "month on month", "month over month", "mom", "compared with the previous", "compared to the previous",
+        "previous month", "previous quarter")
+_GROWTH = ("增长率", "增长", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "increase",
+           "change", "decline")
+_PER_CAPITA = ("每万人", "万人", "每万常住人口", "万常住人口", "per 10,000", "per 10000", "per ten thousand",
+               "per 10k")
+_LIST = ("列出", "列一下", "名单", "明细", "清单", "导出", "是谁", "哪些人", "都有谁", "详细信息", "具体是", "list", "export",
+         "who are", "names of", "show me the")
+_DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪些区", "哪一个区", "哪区", "各城区", "各个区", "六个区",
+                   "6个区", "区排名", "分区县", "各辖区", "by district", "per district", "each district", "which district",
+                   "which districts", "across districts", "districts")
+_MONTH_GROUP = ("每月", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
+                "趋势", "走势", "月变化", "monthly", "by month", "per month", "each month", "which month", "trend")
+_QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季度", "哪个季度", "季度分布", "quarterly", "by quarter",
+                  "per quarter", "each quarter", "which quarter")
+_DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "daily", "by day", "per day", "each day",
+              "which day")
+_WEEKDAY_GROUP = ("星期几", "周几", "一周各天", "day of week", "weekday distribution")
+_COMPARE_OPS = {"超过": ">", "大于": ">", "高于": ">", "多于": ">", "不低于": ">=", "不少于": ">=", "至少": ">=",
+                "达到": ">=", "以上": ">=", "及以上": ">=", "低于": "<", "小于": "<", "少于": "<", "不足": "<",
+                "不到": "<", "不超过": "<=", "以下": "<=", "及以下": "<=", "more than": ">", "over": ">",
+                "above": ">", "greater than": ">", "at least": ">=", "less than": "<", "below": "<", "under": "<",
+                "fewer than": "<", "at most": "<=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
+_SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_000}
+#: money units → yuan
+_MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
+#: words that carry no content in a question (what is left after them counts against confidence)
+FILLER = re.compile(
+    r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
+    r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
+    r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
+    r"哪个|哪些|哪一个|哪|什么|是|有|在|的|了|吗|呢|啊|呀|吧|和|与|及|以及|或|还有|中|里|内|期间|时候|时|之间|当中|"
+    r"各|每|按|分|排名|排行|排序|从高到低|从低到高|由高到低|依次|对比|比较|相比|比|较|变化|分布|构成|结构|"
+    r"为|达|达到|到|至|共|总|个|家|条|件|起|户|人|位|名|项|次|天|年|月|日|号|度|值|率|量|额|数|类|型|种|所|"
+    r"前|后|第|最|都|也|又|再|就|还|被|把|对|向|让|给|这|那|其|该|本|今|现在|目前|当前|截至|截止|以来|"
+    r"平均|合计|累计|增长|提高|下降|减少|上升|多|少|高|低|大|小|长|短|好|差|"
+    r"[\s,，.。?？!！、:：;；\"'“”‘’()（）\[\]【】《》<>=+\-*/%~—_·]|\d+(?:\.\d+)?")
+_EN_FILLER = frozenset(
+    "what whats is are was were the a an of in on at for to from by with and or how many much total number numbers "
+    "count amount show me give list tell please which each per all whole city entire during over between there "
+    "did does do has have had be been being that this these those it its their than as into across within sum "
+    "average mean overall value values level levels figure figures compare compared versus vs rate percent "
+    "percentage share top most least highest lowest biggest largest smallest first second third last past "
+    "previous year years month months quarter quarters day days week weeks half recorded registered record "
+    "records reported data statistics stats what's out our my get see find rank ranked ranking order sorted "
+    "citywide up down so far until through about around roughly approximately were got made".split())
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class Filter:
+    sql: str
+    label: str
+    span: tuple[int, int]
+    kind: str  # value | flag | compare | district
+    table: str
+    dim: str | None = None
+
+
+@dataclass
+class Plan:
+    table: Table
+    metric: Metric
+    agg: str | None = None
+    filters: list[Filter] = field(default_factory=list)
+    window: timewin.Window | None = None
+    group: Dimension | None = None
+    group_table: str | None = None
+    time_group: str | None = None  # month | quarter | day | weekday
+    top: int | None = None
+    descending: bool = True
+    which: bool = False  # "which X is the most": the answer is the group's label
+    share: bool = False
+    share_drop: Filter | None = None
+    compare: str | None = None  # yoy | mom
+    per_capita: bool = False
+    confidence: float = 1.0
+    residual: str = ""
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None  # why it cannot be answered as asked (coverage, missing columns)
+
+
+@dataclass
+class Refusal:
+    reason: str
+    alternative: str
+    table: str | None
+
+
+@lru_cache(maxsize=8192)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    if word.isascii() and re.search(r"[a-z0-9]", word):
+        return re.compile(r"(?<![a-z0-9])" + re.escape(word) + r"(?![a-z0-9])")
+    return re.compile(re.escape(word))
+
+
+class _Text:
+    """The question with the spans already used."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.used: list[tuple[int, int]] = []
+
+    def free(self, a: int, b: int) -> bool:
+        return not any(a < y and x < b for x, y in self.used)
+
+    def take(self, a: int, b: int) -> None:
+        self.used.append((a, b))
+
+    def find(self, word: str, take: bool = True) -> tuple[int, int] | None:
+        """The first free occurrence of `word` (ASCII words on word boundaries)."""
+        if not word or word not in self.text:
+            return None
+        for m in _word_pattern(word).finditer(self.text):
+            if self.free(*m.span()):
+                if take:
+                    self.take(*m.span())
+                return m.span()
+        return None
+
+    def any(self, words: tuple[str, ...], take: bool = True) -> tuple[int, int] | None:
+        for w in sorted(words, key=len, reverse=True):
+            if span := self.find(w, take):
+                return span
+        return None
+
+    def residual(self) -> str:
+        chars = list(self.text)
+        for a, b in self.used:
+            for i in range(a, b):
+                chars[i] = " "
+        return "".join(chars)
+
+
+def clean(question: str) -> str:
+    text = normalize(question).lower()
+    for wrong, right in TYPOS.items():
+        text = text.replace(wrong, right)
+    return timewin.digits(text)
+
+
+# ---- personal data -------------------------------------------------------------------------------
+
+_PERSONAL_WORDS: dict[str, tuple[str, ...]] = {
+    "low_income_households": ("身份证", "证件号", "身份证号", "姓名", "名字", "户主", "电话", "手机", "联系方式", "住址",
+                              "地址", "社区", "家庭编号", "户编号", "是谁", "哪些人", "哪些家庭", "名单", "明细", "清单",
+                              "id number", "names", "name", "phone", "mobile", "address", "who", "community"),
+    "enterprises": ("法人", "法定代表人", "法人代表", "负责人", "联系人", "联系电话", "手机", "电话", "联系方式",
+                    "legal representative", "contact", "phone", "mobile"),
+    "hotline_tickets": ("来电人", "投诉人", "反映人", "举报人", "来电号码", "市民电话", "市民姓名", "市民的电话",
+                        "市民的姓名", "caller", "callers", "complainant"),
+}
+_ALTERNATIVE = {
+    "low_income_households": "可以提供汇总数据：如“各区低保户数”“东湖区低保保障人数”“有残疾成员的低保户占比”（按区汇总，不含个人信息）。",
+    "enterprises": "可以提供汇总数据：如“各区企业数”“高新技术企业数量”“制造业企业2024年营业收入合计”；"
+                   "企业法定代表人和联系电话属个人信息，不通过问数提供。",
+    "hotline_tickets": "可以提供汇总数据：如“各区工单数”“积水类工单的平均办理时长”；"
+                       "热线工单数据集不含来电人的姓名、电话和地址。",
+}
+
+
+def personal_request(text: str, table: Table) -> Refusal | None:
+    """A question asking for people's personal data (or for a sensitive dataset's rows)."""
+    words = _PERSONAL_WORDS.get(table.id, ())
+    t = _Text(text)
+    hit = t.any(words, take=False)
+    if hit is None:
+        if table.personal and t.any(_LIST, take=False) and table.id == "low_income_households":
+            hit = (0, 0)
+        else:
+            return None
+    word = text[hit[0]:hit[1]] if hit[1] else "明细"
+    return Refusal(
+        reason=f"“{word}”涉及个人信息：{table.title}中的个人信息不通过问数逐条提供（个人信息保护法第二十八条、"
+               f"GB/T 43697-2024 分级管理），只提供不含个人信息的汇总结果。",
+        alternative=_ALTERNATIVE.get(table.id, "可以提供不含个人信息的汇总数据。"), table=table.id)
+
+
+# ---- table choice --------------------------------------------------------------------------------
+
+def _table_lexicon(table: Table, layer: Layer) -> list[tuple[str, float]]:
+    words: list[tuple[str, float]] = [(w, 3.0) for w in table.words]
+    for m in table.metrics.values():
+        if not m.is_count:
+            words += [(w, 2.0) for w in m.words]
+    for d in table.dimensions.values():
+        if d.id == "district_id":
+            continue
+        words += [(w, 1.5) for w in d.words]
+        for ws in d.values.values():
+            words += [(w, 2.0) for w in ws]
+        words += [(w, 2.0) for w in d.aliases]
+    words += [(w, 2.0) for w in table.flags]
+    if table.time:
+        words += [(w, 2.0) for w in table.time.trigger]
+    for r in layer.relations_from(table.id):
+        for did in r.via:
+            d = layer.tables[r.target].dimensions[did]
+            for ws in d.values.values():
+                words += [(w, 1.0) for w in ws]
+    return words
+
+
+_LEXICONS: dict[tuple[int, str], list[tuple[str, float]]] = {}
+
+
+def _lexicon(layer: Layer, tid: str) -> list[tuple[str, float]]:
+    key = (id(layer), tid)
+    if key not in _LEXICONS:
+        _LEXICONS[key] = sorted(_table_lexicon(layer.tables[tid], layer), key=lambda x: -len(x[0]))
+    return _LEXICONS[key]
+
+
+def choose_table(text: str, layer: Layer) -> tuple[Table | None, float]:
+    """The table the question is about, and how clearly (0..1)."""
+    scores: dict[str, float] = {}
+    for t in layer.tables.values():
+        probe = _Text(text)
+        score = 0.0
+        for word, weight in _lexicon(layer, t.id):
+            if len(word) < 2 and not word.isascii():
+                continue
+            if probe.find(word):
+                score += weight * min(len(word), 6) / 2
+        scores[t.id] = score
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    best, best_score = ranked[0]
+    if best_score <= 0:
+        return None, 0.0
+    runner = ranked[1][1] if len(ranked) > 1 else 0.0
+    clarity = 1.0 if best_score >= 2 * runner or best_score - runner >= 3 else 0.6
+    return layer.tables[best], clarity
+
+
+# ---- the plan ------------------------------------------------------------------------------------
+
+def _number(raw: str, scale: str | None) -> float:
+    n = float(raw.replace(",", ""))
+    return n * _SCALE.get(scale or "", 1)
+
+
+def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
+    """`注册资本超过1000万元`, `AQI大于150`, `办理时长超过48小时`, `3人以上`: conditions on a column."""
+    ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
+    number = r"(\d+(?:[.,]\d+)*)\s*(万|亿|千|百|k)?\s*(元|万元|亿元|人|小时|个小时|h|hours?|件|µg/m³|微克|辆|km/h|公里)?"
+    patterns = [re.compile(rf"(?P<op>{ops})\s*{number}"), re.compile(rf"{number}\s*(?P<op>以上|以下|及以上|及以下)")]
+    column_metrics = [m for m in table.metrics.values() if m.column]
+    for pattern in patterns:
+        for m in pattern.finditer(t.text):
+            if not t.free(*m.span()):
+                continue
+            groups = [g for g in m.groups()]
+            op = m.group("op")
+            raw, scale, unit = (groups[1], groups[2], groups[3]) if groups[0] == op else (groups[0], groups[1], groups[2])
+            before = t.text[max(0, m.start() - 12):m.start()]
+            metric = None
+            for cand in column_metrics:
+                if any(w in before for w in cand.words):
+                    metric = cand
+            if metric is None:
+                metric = _metric_by_unit(column_metrics, unit or "")
+            if metric is None:
+                continue
+            value = _number(raw, scale)
+            money = _MONEY.get(metric.unit.removesuffix("/月"))
+            if money and (scale or unit in _MONEY):
+                value = value * _MONEY.get(unit or "", 1) / money
+            word_span = _metric_word_span(t, metric, m.start())
+            t.take(*m.span())
+            if word_span:
+                t.take(*word_span)
+            sql_op = _COMPARE_OPS[op]
+            shown = f"{value:g}"
+            plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", f"{metric.name}{op}{raw}{scale or ''}"
+                                       f"{unit or metric.unit}", m.span(), "compare", table.id))
+
+
+def _metric_by_unit(metrics: list[Metric], unit: str) -> Metric | None:
+    unit = unit.strip()
+    if not unit:
+        return None
+    wanted = {"人": "人", "小时": "小时", "个小时": "小时", "h": "小时", "hour": "小时", "hours": "小时", "件": "件",
+              "辆": "辆", "km/h": "km/h", "公里": "km/h", "µg/m³": "µg/m³", "微克": "µg/m³", "元": "元", "万元": "万元",
+              "亿元": "亿元"}.get(unit)
+    found = [m for m in metrics if m.unit == wanted or (wanted in ("元", "万元", "亿元") and m.unit in
+                                                          ("元", "万元", "亿元", "元/月"))]
+    return found[0] if len(found) == 1 else None
+
+
+def _metric_word_span(t: _Text, metric: Metric, before: int) -> tuple[int, int] | None:
+    best = None
+    for w in metric.words:
+        i = t.text.rfind(w, 0, before)
+        if i >= 0 and before - (i + len(w)) <= 4 and t.free(i, i + len(w)) and (best is None or i < best[0]):
+            best = (i, i + len(w))
+    return best
+
+
+def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
+    """Values of the table's dimensions (and of dimensions reached through declared joins)."""
+    candidates: list[tuple[str, str, Dimension, tuple[str, ...]]] = []
+    sources: list[tuple[str, Table]] = [(table.id, table)]
+    for r in layer.relations_from(table.id):
+        if r.via:
+            sources.append((r.target, layer.tables[r.target]))
+    for owner, tbl in sources:
+        for d in tbl.dimensions.values():
+            if owner != table.id and d.id not in _via(layer, table.id, owner):
+                continue
+            for value, words in d.values.items():
+                candidates += [(w, owner, d, (value,)) for w in words]
+            candidates += [(w, owner, d, values) for w, values in d.aliases.items()]
+    candidates.sort(key=lambda c: -len(c[0]))
+    chosen: dict[tuple[str, str], tuple[list[str], list[tuple[int, int]], list[str]]] = {}
+    for word, owner, d, values in candidates:
+        if len(word) < 2 and not word.isascii():
+            continue
+        while span := t.find(word):
+            vals, spans, words = chosen.setdefault((owner, d.id), ([], [], []))
+            vals += [v for v in values if v not in vals]
+            spans.append(span)
+            words.append(word)
+    for (owner, did), (vals, spans, words) in chosen.items():
+        d = (layer.tables[owner]).dimensions[did]
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
+        sql = f"{d.expr} = {quoted}" if len(vals) == 1 else f"{d.expr} IN ({quoted})"
+        label = "、".join(d.label(v) for v in vals)
+        kind = "district" if did == "district_id" else "value"
+        plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did))
+
+
+def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
+    return next((r.via for r in layer.relations_from(source) if r.target == target), ())
+
+
+def _flags(t: _Text, table: Table, plan: Plan) -> None:
+    for word in sorted(table.flags, key=len, reverse=True):
+        while span := t.find(word):
+            if any(f.kind == "flag" and f.sql == table.flags[word] for f in plan.filters):
+                continue
+            plan.filters.append(Filter(table.flags[word], word, span, "flag", table.id))
+
+
+def _metric(t: _Text, table: Table, plan: Plan) -> bool:
+    """The metric the question names (the longest word wins), else the table's count."""
+    best: tuple[int, Metric, tuple[int, int]] | None = None
+    for m in table.metrics.values():
+        for w in m.words:
+            probe = t.find(w, take=False)
+            if probe and (best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False)):
+                best = (len(w), m, probe)
+    if best is None:
+        count = table.count
+        if count is None:
+            return False
+        plan.metric = count
+        return True
+    plan.metric = best[1]
+    t.take(*best[2])
+    for m in table.metrics.values():  # the same metric named twice (工单数量 … 多少件)
+        if m is plan.metric:
+            for w in m.words:
+                t.find(w)
+    return True
+
+
+#: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
+_GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|前\d|top|by |per |each |which |breakdown")
+_GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?:最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+
+
+def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
+    if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
+        plan.group, plan.group_table = table.dimensions["district_id"], table.id
+        return
+    for words, grain in ((_QUARTER_GROUP, "quarter"), (_MONTH_GROUP, "month"), (_DAY_GROUP, "day"),
+                         (_WEEKDAY_GROUP, "weekday")):
+        if table.time and table.time.kind != "year" and t.any(words):
+            plan.time_group = grain
+            return
+    dims = [(table.id, d) for d in table.dimensions.values()]
+    for r in layer.relations_from(table.id):
+        dims += [(r.target, layer.tables[r.target].dimensions[v]) for v in r.via]
+    best = None
+    cued = _GROUP_CUE.search(t.text) is not None
+    for owner, d in dims:
+        for w in d.words:
+            if not cued and not w.startswith(_GROUP_PREFIX):
+                continue
+            span = t.find(w, take=False)
+            if span and (best is None or len(w) > best[0]):
+                best = (len(w), owner, d, span)
+    if best:
+        t.take(*best[3])
+        plan.group, plan.group_table = best[2], best[1]
+
+
+def _take_re(t: _Text, pattern: re.Pattern[str]) -> bool:
+    for m in pattern.finditer(t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            return True
+    return False
+
+
+def _ranking(t: _Text, plan: Plan) -> None:
+    if m := re.search(r"(?:前|top\s*|排名前|最多的|最高的|最大的)\s*(\d+)\s*(?:名|个|家|条|位|大|类|项|种)?", t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            plan.top, plan.descending = int(m.group(1)), True
+    if m := re.search(r"(?:后|倒数|bottom\s*|最少的|最低的)\s*(\d+)\s*(?:名|个|家|条|位|类|项|种)?", t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            plan.top, plan.descending = int(m.group(1)), False
+    if plan.group is None and plan.time_group is None:
+        return
+    if t.any(_LEAST):
+        plan.descending = False
+        plan.which = plan.top is None
+        plan.top = plan.top or 1
+    elif t.any(_MOST):
+        plan.which = plan.top is None
+        plan.top = plan.top or 1
+    if plan.which:
+        t.any(("哪个", "哪一个", "哪", "which", "what"))
+
+
+def _aggregate(t: _Text, plan: Plan) -> None:
+    if plan.metric.column is None:
+        t.any(_AVG + _SUM)  # 平均满意率: the metric is already an average
+        return
+    if t.any(_AVG):
+        plan.agg = "avg"
+    elif t.any(_SUM):
+        plan.agg = "sum"
+    elif plan.group is None and plan.time_group is None and (span := t.any(_MAX)):
+        plan.agg = "max"
+        del span
+    elif plan.group is None and plan.time_group is None and t.any(_MIN):
+        plan.agg = "min"
+
+
+def _share_drop(plan: Plan, t: _Text, share_at: int) -> Filter | None:
+    text = t.text
+    if re.search(r"占(?:全市|全部|总|所有)|全市的?(?:比例|比重|占比)|of (?:the )?(?:city|all|total)", text) and any(
+            f.kind == "district" for f in plan.filters):
+        return next(f for f in plan.filters if f.kind == "district")
+    candidates = [f for f in plan.filters if f.kind != "district"] or plan.filters
+    if not candidates:
+        return None
+    before = [f for f in candidates if f.span[0] < share_at]
+    return max(before or candidates, key=lambda f: f.span[0])
+
+
+def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None, Refusal | None, str]:
+    """The plan for `question` (None when no table fits), or the refusal of a personal-data request,
+    and the cleaned text."""
+    text = clean(question)
+    table, clarity = choose_table(text, layer)
+    if table is None:
+        return None, None, text
+    if refusal := personal_request(text, table):
+        return None, refusal, text
+    t = _Text(text)
+    plan = Plan(table=table, metric=table.count or next(iter(table.metrics.values())))
+    # order matters: the longest, most specific readings first
+    windows = timewin.find(text, as_of)
+    for w in windows:
+        t.take(*w.span)
+    plan.window = timewin.merge(windows)
+    if span := t.any(_YOY):
+        plan.compare = "yoy"
+    elif t.any(_MOM):
+        plan.compare = "mom"
+    if t.any(_PER_CAPITA):
+        plan.per_capita = True
+    _comparisons(t, table, plan)
+    _metric(t, table, plan)
+    _flags(t, table, plan)
+    _dimension_filters(t, table, layer, plan)
+    if table.time and table.time.trigger:
+        if t.any(table.time.trigger) is None and plan.window is not None:
+            plan.problem = "time-not-applicable"
+    share = t.any(_SHARE)
+    if share:
+        plan.share = True
+        while t.any(_SHARE):
+            pass
+    _group(t, table, layer, plan)
+    _ranking(t, plan)
+    _aggregate(t, plan)
+    if span := t.any(_GROWTH):
+        if plan.compare is None:
+            plan.compare = "growth"
+    del span
+    if plan.share and plan.group is None and plan.time_group is None:
+        plan.share_drop = _share_drop(plan, t, share[0] if share else 0)
+    t.any(_LIST)
+    for w in sorted(table.words, key=len, reverse=True):
+        while t.find(w):
+            pass
+    residual = t.residual()
+    residual = FILLER.sub(" ", residual)
+    leftover_cjk = _CJK.findall(residual)
+    leftover_en = [w for w in re.findall(r"[a-z][a-z'.-]*", residual) if w not in _EN_FILLER and len(w) > 1]
+    plan.residual = " ".join(residual.split())
+    confidence = clarity - 0.2 * len(leftover_cjk) - 0.25 * len(leftover_en)
+    plan.confidence = max(0.05, min(1.0, confidence))
+    return plan, None, text
+
+
+__all__ = ["Filter", "Plan", "Refusal", "Relation", "clean", "plan_question"]
