@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis as redis_lib
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -27,6 +27,9 @@ from aicity.hub.events.cli import ready as ready_events
 from aicity.hub.gateway import service as gateway
 from aicity.server import create_app
 from tests.support.net import IN_CI, free_port
+from tests.support.pg import PgServer, pg_bin
+from tests.support.redis import RedisServer, private_redis
+from tests.support.redis import available as redis_available
 from tests.support.upstream import RunningUpstream
 
 #: the scripted upstreams and notification receivers run on loopback: allow it (the egress policy
@@ -72,47 +75,41 @@ def live_server(city: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL server on loopback (AICITY_TEST_PG_URL overrides)."""
     if url := os.environ.get("AICITY_TEST_PG_URL"):
         yield url
         return
-    bindir = _pg_bin()
+    bindir = pg_bin()
     if bindir is None:
         if IN_CI:
             pytest.fail("PostgreSQL is not installed; .ci/run must install it")
         pytest.skip("PostgreSQL not installed (apt-get install postgresql)")
-    # not under pytest's tmp dir: that is private to root, and the server runs as postgres
-    root = Path(tempfile.mkdtemp(prefix="aicity-pg-"))
-    data = root / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "aicity", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([*as_user, str(bindir / "postgres"), "-D", str(data), "-p", str(port),
-                             "-h", "127.0.0.1", "-k", str(root)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"postgresql+psycopg://aicity@127.0.0.1:{port}/postgres"
-    deadline = time.time() + 30
-    while subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                         capture_output=True).returncode != 0:
-        if time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("PostgreSQL did not start")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    server = PgServer(bindir).init().start()
+    yield server.url
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private redis-server on loopback for the distributed mode (Debian's redis-server)."""
+    if not redis_available():
+        if IN_CI:
+            pytest.fail("redis-server is not installed; .ci/run must install it")
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    root = Path(tempfile.mkdtemp(prefix="aicity-redis-"))
+    server = private_redis(root)
+    yield server
+    server.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The private Redis, emptied for this test."""
+    redis_lib.Redis.from_url(redis_server.url).flushall()
+    return redis_server.url
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,6 +6,26 @@ roads, landmarks) and register transforms (typos/homophones, dialect) add variet
 against the demo data; duplicates (after normalising punctuation and spaces) are dropped.
 
     .venv/bin/python scripts/mode_training/generate.py
+
+Mode boundaries (one rule each, so that the same request never carries two labels):
+- report vs duty: a concrete problem that exists now (a place, a thing that happened to the asker) is a
+  report even when it asks who is responsible ("我家门前的路灯坏了，找谁修") — the report is filed and
+  dispatched to that department; duty is a question about a kind of matter with no incident in it
+  ("路灯归哪个部门管").
+- report vs emergency: danger to people now (gas smell, fire or smoke, someone trapped, deep or fast
+  water with people in it, collapse, live wires, crowd crush) is an emergency; a hazard that may hurt
+  someone later (a loose cover, a rusty pipe, a blocked exit) is a report.
+- report vs legal: asking to have something handled is a report; asking what the law says about it
+  (whether it is legal, who is liable, what the penalty is) is legal.
+- service_guide vs bundle: one named procedure is a guide; everything to do for a life event or for
+  opening / closing a business (several procedures, "一共/全部/哪些手续") is a bundle.
+- service_guide vs policy: how to apply for a named item is a guide; whether one qualifies for, or what
+  support exists (补贴, 优惠, 减免), is policy.
+- briefing vs data: what is happening now (alarms, open urgent events, today's summary) is a briefing;
+  counts, rankings and trends over a period are data.
+`varied.txt` (mode|role|request|code, like `hard.txt`) adds everyday phrasings across registers; the
+development set `demo/data/training/modes_dev.jsonl` was written apart from all of these and is never
+merged into them.
 """
 
 from __future__ import annotations
@@ -51,6 +71,7 @@ BUNDLE_DEPTS = {
     "second_hand_house_transfer": ["natural_resources"], "disability_services": ["disabled_federation"],
     "social_security_card": ["hrss"], "enterprise_opening": ["market"],
     "posthumous_affairs": ["public_security", "hrss"], "transport_enterprise_opening": ["market", "transport"],
+    "internet_cafe_opening": ["market", "culture_tourism"], "hair_salon_opening": ["market", "health"],
 }
 LIFE_EVENT_DEPTS = {
     "birth": ["health", "public_security"], "school_entry": ["education"], "job_or_startup": ["hrss"],
@@ -174,6 +195,8 @@ class Builder:
         if mode in ("bundle", "precheck") and code in c.bundles:
             skill = "gov_service.bundle" if mode == "bundle" else "gov_service.precheck"
             return [skill], BUNDLE_DEPTS[code], code, extra
+        if mode == "service_guide" and code is None:  # a service the catalog lacks: the guide skill says so
+            return ["gov_service.guide"], [], None, extra
         if mode == "bundle" and code in c.life_events:
             return ["gov_service.proactive"], LIFE_EVENT_DEPTS[code], code, extra
         if mode == "policy":
@@ -247,7 +270,7 @@ def hand_written(b: Builder, rnd: random.Random) -> list[tuple[str, str, str, st
                 role = "operator"
             if b.add(mode, role, q, code, "hand"):
                 added.append((mode, role, q, code))
-    lines = [line for name in ("hard.txt", "registers.txt")
+    lines = [line for name in ("hard.txt", "registers.txt", "varied.txt")
              for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
     for line in lines:
         if line.strip():
@@ -377,7 +400,7 @@ def service_templates(b: Builder, rnd: random.Random) -> None:
     en_forms = ["How do I apply for {n}?", "What documents are needed for {n}?", "Where do I go for {n}?"]
     for item in c.items.values():
         role = "enterprise" if item.get("audience") == ["enterprise"] else "citizen"
-        names = [clean_name(item["name"])] + [k for k in item.get("keywords", []) if re.search(r"[\u4e00-\u9fff]", k)]
+        names = [clean_name(item["name"])] + [str(k) for k in item.get("keywords", []) if re.search(r"[\u4e00-\u9fff]", str(k))]
         b.add("service_guide", role, rnd.choice(forms).format(n=rnd.choice(names)), item["id"], "template")
         if rnd.random() < 0.7 and item.get("name_en"):
             b.add("service_guide", role, rnd.choice(en_forms).format(n=item["name_en"].lower()), item["id"], "template")

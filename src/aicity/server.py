@@ -17,7 +17,7 @@ from aicity.core.bodies import JsonBodyCheck
 from aicity.core.bus import bus
 from aicity.core.cli import open_city, set_city_loader
 from aicity.core.config import settings
-from aicity.core.errors import PROBLEM_RESPONSES, install_handlers
+from aicity.core.errors import PROBLEM_RESPONSES, answer_unavailable, install_handlers
 from aicity.demo.loader import ensure_city
 from aicity.web import static_dir
 
@@ -61,6 +61,7 @@ def create_app(load_city: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_handlers(app)
+    answer_unavailable(app, scale.connection_errors(), "Redis")
     app.add_middleware(JsonBodyCheck)  # NaN, lone surrogates, deep nesting: 400 at the door
     for s in installed:
         for declared in s.routers:

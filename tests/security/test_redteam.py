@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -180,6 +181,50 @@ def test_the_policy_is_checked_again_when_sending_and_never_follows_redirects(no
     assert egress.client().follow_redirects is False
     with pytest.raises(jwt.InvalidTokenError, match="non-public"):  # an OIDC provider's keys too
         auth._jwks_text("http://127.0.0.1:1/jwks.json", refresh=True)
+
+
+class _Named(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        body = self.server.server_address[0].encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_name_rebound_after_the_check_is_still_connected_to_the_checked_address(
+        no_egress_allow: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: `rebind.test` resolves to an allowed address when checked and to an internal
+    one at any later lookup (the resolver is scripted: no DNS server can be run here). The request
+    reaches the checked address, never the internal one, and the name is resolved once."""
+    configure(**{**settings().model_dump(), "egress_allow": ["127.0.0.1"]})
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Named)]
+    servers.append(ThreadingHTTPServer(("127.0.0.2", servers[0].server_address[1]), _Named))  # the "internal" one
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    real, lookups = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        return real("127.0.0.1" if len(lookups) == 1 else "127.0.0.2", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        with egress.client(timeout=5) as client:
+            r = client.get(f"http://rebind.test:{servers[0].server_address[1]}/")
+        assert r.text == "127.0.0.1" and lookups == ["rebind.test"]
+        # and `localhost` (loopback, ::1 included) is refused as it connects, not only when accepted
+        with egress.client(timeout=5) as client, pytest.raises(httpx.ConnectError, match="non-public"):
+            client.get(f"http://localhost:{servers[0].server_address[1]}/")
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def test_gateway_deployments_on_internal_addresses_are_refused(app: TestClient, no_egress_allow: None) -> None:

@@ -124,7 +124,7 @@ def mode_rows_paths() -> list[Path]:
 
 def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = ()) -> list[dict[str, str]]:
     """{"text", "category": mode} rows to learn from: the labelled mode requests, the routing examples
-    (a skill label read as the skill's first mode) and every skill's examples; each text once."""
+    (their `mode`, else the first skill's first mode) and every skill's examples; each text once."""
     known = modes()
     skill_modes = {f"{a.id}.{s.id}": s.modes for a in registry.agents() for s in a.skills}
     rows: dict[str, str] = {}
@@ -140,8 +140,10 @@ def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = ())
     for row in extra:
         add(row["q"], row.get("mode"))
     for row in read_jsonl(_data() / "training" / "assistant_examples.jsonl"):
+        # a routing example may name its mode where its first skill's mode is not the request's (a concrete
+        # problem asking who is responsible is a report: it is filed and dispatched to that department)
         first = skill_modes.get((row.get("skills") or [""])[0], ())
-        add(row["q"], first[0] if first else None)
+        add(row["q"], row.get("mode") or (first[0] if first else None))
     for agent in registry.agents():
         for skill in agent.skills:
             for example in skill.examples:

@@ -6,6 +6,8 @@ tested in CI). Only portable SQL is used: no SQLite-only constructs.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -138,7 +140,12 @@ class PerDatabase(Generic[T]):
     def invalidate(self) -> None:
         with self._lock:
             self._values.pop(database().url, None)
-        bus.publish(INVALIDATED, {"cache": self.name})
+        self.updated()
+
+    def updated(self) -> None:
+        """This process changed its value in place (an index took a document): the city's other
+        processes drop theirs and rebuild on next use."""
+        bus.publish(INVALIDATED, {"cache": self.name, "origin": _PROCESS})
 
     def drop(self) -> None:
         """Forget every value (another process changed what they were built from)."""
@@ -146,8 +153,12 @@ class PerDatabase(Generic[T]):
             self._values.clear()
 
 
+#: this process among the city's (`invalidate` does not drop what it has just rebuilt or updated)
+_PROCESS = f"{socket.gethostname()}-{os.getpid()}"
+
+
 def on_invalidated(_topic: str, payload: dict[str, Any]) -> None:
-    """Another process invalidated a `PerDatabase` value: drop this process's copy."""
+    """Another process invalidated or updated a `PerDatabase` value: drop this process's copy."""
     found = PerDatabase.registry.get(str(payload.get("cache")))
-    if found is not None:
+    if found is not None and payload.get("origin") != _PROCESS:
         found.drop()

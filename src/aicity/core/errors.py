@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -9,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -97,8 +100,33 @@ def _problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+#: a store that is away (the database restarting, Redis unreachable) is answered 503 with this
+#: Retry-After, so clients and load balancers back off instead of seeing a 500
+UNAVAILABLE_RETRY_S = 5
+
+
+def unavailable(what: str) -> Problem:
+    problem = Problem(503, "暂不可用 Service unavailable", f"{what} 暂不可用，请稍后重试 is unavailable; retry shortly",
+                      "unavailable")
+    problem.headers["Retry-After"] = str(UNAVAILABLE_RETRY_S)
+    return problem
+
+
+def answer_unavailable(app: FastAPI, errors: tuple[type[Exception], ...], what: str) -> None:
+    """Answer `errors` (a store's connection failures) with a clean 503 problem."""
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s unavailable on %s: %s", what, request.url.path, exc)
+        return _problem_response(unavailable(what), request)
+
+    for error in errors:
+        app.add_exception_handler(error, _unavailable)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Every error leaves the API as problem+json, never as a bare 500 page."""
+    # the database restarting or away: 503, and the pool's pre-ping reconnects once it is back
+    answer_unavailable(app, (OperationalError, InterfaceError), "数据库 the database")
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:

@@ -89,6 +89,15 @@ def redis_client() -> Redis:
         return client
 
 
+def connection_errors() -> tuple[type[Exception], ...]:
+    """Redis' connection failures (for a 503 answer), or none in the embedded mode."""
+    if not distributed():
+        return ()
+    import redis  # here: as in redis_client
+
+    return (redis.ConnectionError, redis.TimeoutError)
+
+
 # --- rate limits ---------------------------------------------------------------------------------
 
 _limiters: dict[str, MovingWindowRateLimiter] = {}

@@ -114,7 +114,9 @@ class RedisStreams:
                 if not ready:
                     self._ensure_group()
                     ready, delay = True, 0.5
-                found = self.redis.xreadgroup(GROUP, self.consumer, {_stream("durable"): ">"}, count=100, block=500)
+                block_ms = int(min(500, max(50, settings().bus_claim_idle_s * 500)))  # reclaim on time too
+                found = self.redis.xreadgroup(GROUP, self.consumer, {_stream("durable"): ">"}, count=100,
+                                              block=block_ms)
                 for _stream_name, entries in found or ():
                     for entry_id, fields in entries:
                         self.handle(entry_id.decode(), fields)

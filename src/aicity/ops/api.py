@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Header, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from aicity import __version__
-from aicity.core import slices
+from aicity.core import slices, streams
 from aicity.core.config import settings
 from aicity.core.errors import forbidden, unauthorized
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.api import Caller, bearer, caller, client_address
 from aicity.ops.metrics import counters
-from aicity.ops.schemas import Health, RunStats
+from aicity.ops.schemas import BusStats, Health, RunStats
 
 router = APIRouter(prefix="/api/v1", tags=["ops"])
 metrics = APIRouter(tags=["ops"])
+
+
+class BusCollector(Collector):
+    """The bus's backlog and dead letters in `/metrics` (read from Redis when scraped)."""
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            found = streams.stats()
+        except Exception:  # Redis away: the scrape still answers the other metrics
+            return
+        for name, help_text in (("pending", "durable bus events delivered, not yet acknowledged"),
+                                ("dead_letters", "durable bus events that failed every attempt"),
+                                ("durable", "entries in the durable bus stream")):
+            yield GaugeMetricFamily(f"aicity_bus_{name}", help_text, value=found[name])
+
+
+REGISTRY.register(BusCollector())
 
 
 @metrics.get("/metrics", summary="Prometheus 指标 Prometheus metrics", response_class=Response,
@@ -55,3 +75,10 @@ def stats(principal: Caller) -> dict:
     if principal is None or not principal.is_staff:
         raise forbidden("需要工作人员 API key / staff key required")
     return counters.snapshot()
+
+
+@router.get("/ops/bus", response_model=BusStats, summary="事件总线与死信（工作人员）The bus and its dead letters (staff)")
+def bus_stats(principal: Caller) -> dict:
+    if principal is None or not principal.is_staff:
+        raise forbidden("需要工作人员 API key / staff key required")
+    return {**streams.stats(), "dead": streams.dead_letters()}

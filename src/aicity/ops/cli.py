@@ -20,6 +20,7 @@ from aicity.ops.evaluation import (
     evaluate_guard,
     evaluate_kb,
     evaluate_legal,
+    evaluate_sections,
     load_cases,
 )
 
@@ -174,6 +175,28 @@ def eval_legal(
     for row in report["failures"]:
         console.print(f"[red]✗[/red] {row['id']} {row['q']}\n    expected {row['expected']} 「{row['rule']}」\n"
                       f"    got      {row['got']} 「{row['lead']}」")
+
+
+@app.command("sections")
+def eval_sections(
+    cases: Annotated[Path | None, typer.Option(help="JSON Lines（{q, services, policies, role?}）；默认内置")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """回答中不切题的部分 Answers with a section that does not answer the request (target ≤ 5 %)."""
+    loaded = _load(cases or default_kb_set("assistant_sections"))
+    open_city(data_dir)
+    ready_assistant()
+    report = evaluate_sections(loaded)
+    if json_out:
+        print_json(report)
+        return
+    console = Console()
+    console.print(f"不切题的回答 answers with an off-request section: {report['answers_with_off_request_section']}/"
+                  f"{report['cases']} = {report['share']:.1%} (target ≤ 5%); off-request sections "
+                  f"{report['off_request_sections']} of {report['sections']}")
+    for row in report["failures"]:
+        console.print(f"[red]✗[/red] {row['id']} {row['q']}: {'; '.join(row['off'])}")
 
 
 @app.command("guard")

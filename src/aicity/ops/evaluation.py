@@ -12,6 +12,7 @@ expected department is in the answer; a target when the planned params name it.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -21,6 +22,7 @@ from typing import Any
 
 from aicity.assistant.service import assistant
 from aicity.core.errors import Problem
+from aicity.hub.catalog import service as catalog_service
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.extractive import extractive_answer
 from aicity.hub.knowledge.relations import relations
@@ -167,6 +169,53 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
     return {"cases": len(cases), "states_rule": round(states / n, 4), "lead_states_rule": round(lead_states / n, 4),
             "first_provision_governing": round(governing / n, 4), "superseded_as_rule": superseded,
             "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "failures": failures}
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+#: sections that open a service's part of an answer (their title is the item's or bundle's name)
+SERVICE_OPENERS = ("overview",)
+
+
+def off_request_sections(sections: list[dict[str, Any]], case: dict[str, Any], services: dict[str, str]) -> list[str]:
+    """The sections of an answer that do not answer the labelled request: a service the request
+    does not ask for (and every section under it), a policy that does not fit the asker and the
+    service. `services` maps a catalog item's or bundle's name to its id."""
+    wanted, fitting = set(case["services"]), set(case["policies"])
+    off: list[str] = []
+    current: str | None = None
+    for sec in sections:
+        if sec["kind"] in SERVICE_OPENERS:
+            current = services.get(sec["title"], sec["title"])
+            if current not in wanted:
+                off.append(f"service {current}")
+        elif sec["kind"] == "policies":
+            off += [f"policy {name}" for name in _BOLD.findall(sec["body"]) if name not in fitting]
+        elif current is not None and current not in wanted:
+            off.append(f"{sec['kind']} of {current}")
+    return off
+
+
+def evaluate_sections(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The assistant's answers section by section on a labelled set (`eval/assistant_sections.jsonl`:
+    requests written apart from the composer, each with the services that answer it and the
+    policies that fit its asker): the share of answers with at least one section that does not
+    answer the request (target ≤ 5 %)."""
+    bot = assistant()
+    cat = catalog_service.catalog()
+    services = {e.name: e.id for e in [*cat.items.values(), *cat.bundles.values()]}
+    rows, sections = [], 0
+    for case in cases:
+        principal = Principal(role=parse_role(case.get("role", "citizen")))
+        answer = dict(bot.run(case["q"], principal))["answer"]
+        found = [s if isinstance(s, dict) else s.model_dump() for s in answer.sections]
+        sections += len(found)
+        rows.append({"id": case.get("id"), "q": case["q"], "sections": len(found),
+                     "off": off_request_sections(found, case, services)})
+    noisy = [r for r in rows if r["off"]]
+    n = len(rows) or 1
+    return {"cases": len(rows), "sections": sections, "answers_with_off_request_section": len(noisy),
+            "share": round(len(noisy) / n, 4), "off_request_sections": sum(len(r["off"]) for r in rows),
+            "failures": noisy}
 
 
 #: the other slices' held-out request sets: real-style requests that the input guard must let pass

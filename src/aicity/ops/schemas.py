@@ -28,3 +28,26 @@ class RunStats(BaseModel):
     skills: dict[str, int] = Field(description="每个技能的调用次数 calls per skill")
     departments: dict[str, int]
     roles: dict[str, int]
+
+
+class DeadLetter(BaseModel):
+    """A durable bus event that failed `bus_max_attempts` times."""
+
+    dead_id: str
+    topic: str = ""
+    id: str = Field(default="", description="the event id")
+    attempts: str = ""
+    error: str = Field(default="", description="the last handler error")
+    payload: str = ""
+    at: str = ""
+
+
+class BusStats(BaseModel):
+    """The bus: embedded (in-process), or Redis Streams with the durable group's backlog."""
+
+    mode: str = Field(examples=["embedded", "redis"])
+    durable: int = Field(description="entries in the durable stream")
+    pending: int = Field(description="durable entries delivered but not yet acknowledged")
+    dead_letters: int
+    broadcast: int = Field(description="entries in the broadcast stream")
+    dead: list[DeadLetter] = Field(default_factory=list, description="the newest dead letters")

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from aicity.core import audit
 from aicity.core.db import database
 from aicity.core.errors import Problem
-from aicity.hub.data import spaces
+from aicity.hub.data import spaces, spaces_demo
 from aicity.hub.data.policy import aggregate_policy, parse_policy, terms_for
 from aicity.hub.data.private_query import AggregateRequest
 from aicity.hub.data.spaces_models import DataAgreement
@@ -228,3 +228,26 @@ def test_an_edited_agreement_no_longer_verifies(dataset) -> None:
     assert not check.ok and "signature" in check.reason
     _problem(lambda: spaces.run_query(DATA, row.id, AggregateRequest(metric="count", epsilon=0.1)),
              409, "agreement-tampered")  # terms edited after signing are not enforced: nothing runs
+
+
+def test_the_demo_agreement_end_to_end(dataset) -> None:
+    """The demo loader's agreement (civil affairs → data administration, min group 10, ε 1.0, 20
+    queries): counts by district until the budget is spent, then refused; the trail verifies."""
+    rows = [a for a in spaces.list_agreements(CIVIL) if a.consumer == "data_bureau" and a.purpose == spaces_demo.PURPOSE
+            and a.requested_by == "official:demo"]
+    assert rows, "the demo loader made no agreement"
+    row = rows[-1]
+    assert (row.status, row.min_group_size, row.epsilon_budget, row.query_quota) == ("agreed", 10, 1.0, 20)
+    assert spaces.verify_agreement(row.id).ok
+    request = AggregateRequest(metric="count", group_by=["district_id"], epsilon=0.25)
+    left = row.epsilon_budget - row.epsilon_spent
+    while left > 0.25 - 1e-9:
+        release, now_left = spaces.run_query(DATA, row.id, request)
+        assert len(release.groups) == 6 and now_left == pytest.approx(left - 0.25)
+        left = now_left
+    _problem(lambda: spaces.run_query(DATA, row.id, request), 403, "privacy-budget-exhausted")
+    newest = next(e for e in audit.recent_entries(limit=50) if e.target == row.id)
+    assert newest.action == "data.query.refused" and newest.detail["reason"] == "privacy-budget-exhausted"
+    [signed] = audit.recent_entries(limit=1, before=row.audit_seq + 1)
+    assert (signed.action, signed.target, signed.detail["sha256"]) == ("data.agreement.agreed", row.id, row.sha256)
+    assert audit.verify().ok

@@ -10,7 +10,7 @@ import pytest
 from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
-from aicity.hub.knowledge.extractive import extractive_answer, question_types, sentences
+from aicity.hub.knowledge.extractive import extractive_answer, numbers, question_types, sentences
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
 from aicity.identity.models import Role
@@ -32,6 +32,35 @@ def test_sentences_carry_paragraph_and_item_locators() -> None:
     assert [s.locator for s in found] == ["第九条 第一款", "第九条 第一款 第一项", "第九条 第一款 第二项", "第九条 第二款"]
     assert found[1].text == "具备下列条件的，可以申请：（一）年满十八周岁；"  # a 项 keeps its 款's lead-in
     assert found[3].quote == "机关应当自受理之日起十日内作出决定。"
+
+
+def test_a_continued_clause_keeps_what_it_continues() -> None:
+    text = "第九条 违反本法规定，餐饮服务经营者诱导消费者超量点餐的，责令改正，给予警告；拒不改正的，处一千元以上一万元以下罚款。"
+    fine = sentences("第九条", text, 0)[1]
+    assert fine.text.startswith("拒不改正的") and fine.context.startswith("违反本法规定，餐饮服务经营者诱导")
+    listed = "第十条 有下列行为之一的，由文化行政部门给予警告，可以并处15000元以下的罚款；情节严重的，吊销许可证：\n（一）接纳未成年人的；"
+    item = sentences("第十条", listed, 0)[-1]
+    assert "15000元以下的罚款" in item.text and item.text.endswith("（一）接纳未成年人的；")  # the whole lead-in
+
+
+def test_numbers_are_read_in_both_scripts() -> None:
+    assert numbers("投入使用后三十日内") == {30} and numbers("30日内") == {30}
+    assert numbers("处5万元以上二十万元以下罚款") == {50000, 200000} and numbers("十五日") == {15}
+
+
+def test_the_higher_text_governs_a_rule_both_state(city: Path) -> None:
+    found = extractive_answer("特种设备投入使用后多少天内要办理使用登记？", CITIZEN)
+    first = found.citations[0]
+    assert (first.doc_key, first.locator.split()[0]) == ("特种设备安全法", "第三十三条")  # not the older regulation
+    assert "三十日内" in (found.rule or "")
+    assert any("上位法优于下位法" in n and "特种设备安全监察条例" in n for n in found.notes)
+    assert relations().is_superior("特种设备安全法", "特种设备安全监察条例")
+    assert not relations().is_superior("特种设备安全监察条例", "特种设备安全法")
+
+
+def test_a_transitional_provision_is_not_the_rule(city: Path) -> None:
+    found = extractive_answer("单位新招的职工，多少天内要办住房公积金缴存登记？", CITIZEN)
+    assert "本条例施行前" not in (found.rule or "")
 
 
 def test_the_deadline_in_a_later_paragraph_is_the_answer(city: Path) -> None:
@@ -91,7 +120,16 @@ def test_a_model_answer_must_cite_the_governing_provision() -> None:
 def test_the_bundled_catalog_citations_are_verified(city: Path) -> None:
     report = catalog.check_citations(catalog.read_catalog_dir(data_dir() / "catalog"))
     assert report.problems == []
-    assert report.refs > 200 and report.claims_checked > 0
+    assert report.refs > 600 and report.coverage == 1.0  # every citation checked: a quote or a key term
+    assert report.quoted > 300 and report.quoted + report.key_terms == report.refs
+
+
+def test_a_citation_that_names_nothing_of_its_entry_fails(city: Path) -> None:
+    loaded = catalog.read_catalog_dir(data_dir() / "catalog")
+    loaded.items["civil_affairs.marriage_registration"].legal_basis.append(LegalRef(doc="消防法", article="第一条"))
+    report = catalog.check_citations(loaded)
+    assert report.coverage < 1.0
+    assert any(p.startswith("civil_affairs.marriage_registration: 《消防法》第一条 与事项无关") for p in report.problems)
 
 
 def test_a_wrong_article_fails_the_catalog_load(city: Path) -> None:

@@ -20,6 +20,7 @@ from aicity.agents.base import (
     SkillInput,
     SkillResult,
 )
+from aicity.agents.data_ask.agent import result_of
 from aicity.agents.governance.lifecycle_chat import (
     event_action,
     event_status,
@@ -27,6 +28,7 @@ from aicity.agents.governance.lifecycle_chat import (
 )
 from aicity.core.ids import utcnow
 from aicity.core.text import normalize
+from aicity.hub.data.ask import ask as ask_data
 from aicity.hub.events import briefing, insights
 from aicity.hub.events import service as events
 from aicity.hub.events.classify import categories, classify
@@ -193,7 +195,28 @@ def _event_rows(rows: list) -> str:
     return "\n".join(lines)
 
 
+#: a count over a past period (2025年3月, 上半年, 去年, 第二季度) is the data hub's: the 12345 hotline
+#: tickets dataset answers it; what is live (现在, 本月, 未处理, 超时, 哪些) stays with the events hub
+_COUNT_WORDS = re.compile(r"多少|几起|几件|几个|总数|数量|总量|统计|占比|比例|同比|环比|how many|number of", re.IGNORECASE)
+_PAST_PERIOD = re.compile(r"\d{4}\s*年|去年|前年|上半年|下半年|季度|全年|\d{1,2}\s*月(?!\d)|[一二三四五六七八九十]+月|"
+                          r"\b(?:in|during)\s+(?:20\d\d|january|february|march|april|may|june|july|august|september|"
+                          r"october|november|december)", re.IGNORECASE)
+_LIVE_WORDS = re.compile(r"现在|目前|当前|今天|今日|昨天|本周|这周|本月|这个月|最近|近\d|近[一二三四五六七八九十]|"
+                         r"哪些|列出|清单|事件编号|evt_|" + "|".join(p for p, _, _ in _STATUS_WORDS), re.IGNORECASE)
+
+
+def for_data_hub(text: str) -> bool:
+    """An official's count of events over a past period: the hotline tickets dataset answers it."""
+    text = normalize(text)
+    return bool(_COUNT_WORDS.search(text) and _PAST_PERIOD.search(text) and not _LIVE_WORDS.search(text))
+
+
 def event_query(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+    if for_data_hub(inp.text):
+        answer = ask_data(inp.text, role=ctx.principal.role.value, department=ctx.principal.department)
+        if answer.status == "answered":
+            ctx.tracer.note("data-ask", status=answer.status, datasets=answer.datasets, skill="event_query")
+            return result_of(answer)
     if refusal := intent.personal_data(inp.text):
         # the data layer's rule, whatever the wording or the guard's policy: reporters' and
         # residents' personal data are never listed in bulk; the aggregate is offered instead

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from aicity.core.config import settings
@@ -92,7 +92,7 @@ async def upload(
     principal: Caller,
     file: Annotated[UploadFile, File(description="CSV (UTF-8 / GB18030), XLSX, JSON, JSON Lines or Parquet")],
     dataset: Annotated[str | None, Form(description="数据集 id（默认：声明中的 id 或文件名）")] = None,
-    schema: Annotated[UploadFile | None, File(description="数据集声明 YAML")] = None,
+    declaration: Annotated[UploadFile | None, File(description="数据集声明 YAML (see docs/data.md)")] = None,
     confirm: Annotated[bool, Form(description="确认声明中的分级")] = False,
 ) -> dict[str, Any]:
     who = _who(principal)
@@ -100,8 +100,8 @@ async def upload(
         raise bad_request("缺少文件名 missing file name", "missing-filename")
     limit = settings().section(DataSettings).max_import_bytes
     data = await file.read(limit + 1)
-    spec = parse_spec((await schema.read(1_000_000)).decode("utf-8", errors="replace"), schema.filename or "schema") \
-        if schema is not None else None
+    spec = None if declaration is None else parse_spec(
+        (await declaration.read(1_000_000)).decode("utf-8", errors="replace"), declaration.filename or "declaration")
     ds_id = store.check_id(dataset or (spec.id if spec else file.filename.rsplit(".", 1)[0].lower()))
     if spec is not None and spec.owner_department is None and who.department:
         spec = spec.model_copy(update={"owner_department": who.department})
@@ -142,6 +142,16 @@ def platform(source: str, principal: Caller) -> dict[str, Any]:
     if who.role != Role.admin:
         raise forbidden("导入平台表需要管理员 an admin key is needed", "not-data-officer")
     return _result(service.import_platform(source, actor=who.actor))
+
+
+@router.get("/datasets/{dataset_id}/rows.csv", response_class=Response,
+            summary="按授权导出行数据 Download the rows as they may leave the hub (CSV)",
+            responses={200: {"description": "CSV（UTF-8）；个人信息列在责任部门外为掩码 personal columns masked",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def rows_csv(dataset_id: str, principal: Caller) -> Response:
+    text = service.rows_csv(dataset_id, _who(principal))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{dataset_id}.csv"'})
 
 
 @router.get("/export/datapackage", response_model=DataPackage,

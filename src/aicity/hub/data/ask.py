@@ -26,7 +26,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from aicity.core.config import settings
-from aicity.hub.data import access, chart, parse, semantic, sqlcheck, store, timewin
+from aicity.hub.data import access, ask_llm, chart, parse, semantic, sqlcheck, store, timewin
 from aicity.hub.data.parse import Filter, Plan
 from aicity.hub.data.schema import load_spec
 from aicity.hub.data.semantic import Layer, Table, qualify
@@ -304,7 +304,7 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             else:
                 raise NotAnswerable("同比/环比需要说明时间，如“3月”“第二季度”“2025年” name the period to compare")
         kind = "mom" if plan.compare == "mom" else "yoy"
-        previous = window.previous(kind)
+        previous = plan.previous if plan.compare == "pair" and plan.previous else window.previous(kind)
         if not _covers(engine, table, previous):
             raise NotAnswerable(f"{table.title}的数据只覆盖 {_coverage_text(engine, table)}，没有比较期"
                                 f"（{previous.label}）的数据，无法计算{'环比' if kind == 'mom' else '同比'}")
@@ -350,7 +350,10 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         select = f"SELECT {key} AS {key_name}, {value} AS value"
         if plan.share:
             select += f", {value} * 100.0 / SUM({value}) OVER () AS share_pct"
-        sql = f"{select} FROM {source}{q.where(window, year=snapshot_year)} GROUP BY 1"
+        where = q.where(window, year=snapshot_year)
+        if plan.group is not None and plan.group.id != "district_id":
+            where += (" AND " if where else " WHERE ") + f"{key} IS NOT NULL"
+        sql = f"{select} FROM {source}{where} GROUP BY 1"
         ordered_by_key = plan.time_group is not None or (plan.group is not None and plan.group.id in ("year", "hour",
                                                                                                       "founded_year"))
         if plan.top is not None or not ordered_by_key:
@@ -401,7 +404,7 @@ def fmt(v: Any, decimals: int = 0) -> str:
 
 
 def _scope(plan: Plan, period: str) -> str:
-    labels = [f.label for f in plan.filters if f is not plan.share_drop]
+    labels = [f.label for f in plan.filters]
     parts = [p for p in (period, "、".join(labels)) if p]
     return "，".join(parts)
 
@@ -433,6 +436,8 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
     """The sentence, the shown table and the chart for what the query returned."""
     table, unit = plan.table, _unit(plan)
     decimals = plan.metric.decimals if not plan.per_capita else 2
+    if plan.metric.column and (plan.agg or plan.metric.agg) == "avg":
+        decimals = max(decimals, 2)
     name = _metric_label(plan)
     scope = _scope(plan, built.period)
     head = f"{scope}，" if scope else ""
@@ -446,16 +451,15 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
     elif built.shape == "share":
         part, whole, pct = rows[0] if rows else (None, None, None)
         value = _round(pct, 2)
-        drop = plan.share_drop.label if plan.share_drop else ""
+        whole_scope = "全市" if plan.share_drop and plan.share_drop.kind == "district" else "全部"
         answer = (f"{head}{table.title}的{name}为 {fmt(_round(part, decimals), decimals)} {unit}，"
-                  f"占{'全市' if plan.share_drop and plan.share_drop.kind == 'district' else '（不限' + drop + '）'}"
-                  f" {fmt(_round(whole, decimals), decimals)} {unit}的 {fmt(value, 2)}%")
+                  f"占{whole_scope} {fmt(_round(whole, decimals), decimals)} {unit}的 {fmt(value, 2)}%")
         shown_cols = [f"{name}（{unit}）", f"总数（{unit}）", "占比（%）"]
         shown = [[_round(part, decimals), _round(whole, decimals), value]]
     elif built.shape == "compare":
         cur, prev, pct = rows[0] if rows else (None, None, None)
         value = _round(pct, 2)
-        word = {"mom": "环比", "yoy": "同比"}.get(plan.compare or "", "比上年")
+        word = {"mom": "环比", "yoy": "同比", "pair": "相比"}.get(plan.compare or "", "比上年")
         prev_label = built.previous.label if built.previous else "上一期"
         trend = "增长" if (value or 0) >= 0 else "下降"
         answer = (f"{head}{table.title}的{name}为 {fmt(_round(cur, decimals), decimals)} {unit}，{prev_label}为 "
@@ -552,6 +556,28 @@ def ask(question: str, *, role: str = "official", department: str | None = None,
     conn, source = connection()
     try:
         engine = _engine(conn, source)
-        return embedded_answer(question, role, department, as_of, conn, engine)
+        if ask_llm.enabled(after_parser=False):
+            found = _model_answer(question, role, department, as_of, conn, engine)
+            if found is not None:
+                return found
+        parsed = embedded_answer(question, role, department, as_of, conn, engine)
+        if parsed.status == "not_understood" and ask_llm.enabled(after_parser=True):
+            return _model_answer(question, role, department, as_of, conn, engine) or parsed
+        return parsed
     finally:
         conn.close()
+
+
+def _model_answer(question: str, role: str, department: str | None, as_of: dt.date,
+                  conn: duckdb.DuckDBPyConnection, engine: Engine) -> DataAnswer | None:
+    """The model's answer, or None when the model failed (the parser's answer then stands). A
+    personal-data request is refused before any model sees it."""
+    plan, refusal, _ = parse.plan_question(question, engine.layer, as_of)
+    if refusal is not None:
+        return None
+    try:
+        return ask_llm.answer(question, role, as_of, conn, engine.layer, caller_access(engine, role, department),
+                              row_limit(), run_checked, DataAnswer)
+    except ask_llm.ModelFailed as exc:
+        log.warning("data ask: model failed, using the embedded parser: %s", exc)
+        return None

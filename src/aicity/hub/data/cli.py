@@ -253,18 +253,33 @@ def desensitize_(
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="datapackage | dcat")] = "datapackage",
+    fmt: Annotated[str, typer.Option("--format", help="datapackage | dcat | csv")] = "datapackage",
     output: Annotated[Path | None, typer.Option("--out", help="写入此文件（默认标准输出）")] = None,
     base_url: Annotated[str, typer.Option(help="DCAT 中数据集地址的前缀")] = "",
+    dataset: Annotated[str | None, typer.Option(help="导出此数据集的行（--format csv）")] = None,
+    role: Annotated[str, typer.Option(help="以此角色导出行")] = "admin",
+    department: Annotated[str | None, typer.Option(help="以此部门导出行（默认：责任部门）")] = None,
     json_out: JsonOut = False,
     data_dir: DataDir = None,
 ) -> None:
-    """导出目录元数据：Frictionless datapackage.json 或 DCAT (JSON-LD) Export the catalog's metadata."""
-    if fmt not in ("datapackage", "dcat"):
-        fail(f"未知格式 unknown format '{fmt}': datapackage | dcat")
+    """导出目录元数据（Frictionless datapackage.json 或 DCAT JSON-LD），或按授权导出一个数据集的行（csv）
+    Export the catalog's metadata, or one dataset's rows as they may leave the hub."""
+    if fmt not in ("datapackage", "dcat", "csv"):
+        fail(f"未知格式 unknown format '{fmt}': datapackage | dcat | csv")
+    if (fmt == "csv") != (dataset is not None):
+        fail("--format csv 需要 --dataset（且只有 csv 需要）--format csv goes with --dataset")
     open_city(data_dir)
-    body = catalog.datapackage() if fmt == "datapackage" else catalog.dcat(base_url)
-    text = json.dumps(body, ensure_ascii=False, indent=None if json_out else 2)
+    if dataset is not None:
+        try:
+            who = Principal(role=Role(role), department=department or _officer(dataset).department)
+            text = service.rows_csv(dataset, who).rstrip("\n")
+        except ValueError:
+            fail(f"未知角色 unknown role '{role}'")
+        except Problem as exc:
+            fail(problem_message(exc))
+    else:
+        body = catalog.datapackage() if fmt == "datapackage" else catalog.dcat(base_url)
+        text = json.dumps(body, ensure_ascii=False, indent=None if json_out else 2)
     if output is None:
         print(text)
         return

@@ -14,6 +14,7 @@ from aicity.hub.data import store
 from aicity.hub.data.importer import import_path
 from aicity.hub.data.models import DatasetVersion
 from aicity.hub.data.schema import DatasetSpec, load_spec
+from aicity.hub.data.spaces_demo import load_demo as load_spaces_demo
 
 DEMO_OFFICER = "demo:data_officer"
 
@@ -55,6 +56,7 @@ def load_demo(root: Path, progress: Progress) -> None:
             continue  # this file is the current version already
         import_path(path, spec=spec, actor=DEMO_OFFICER, confirm=True)
     progress("数据集 datasets", len(files), len(files))
+    load_spaces_demo(root, progress)  # the data space over the imported datasets (spaces_demo.py)
 
 
 def health() -> dict[str, int]:

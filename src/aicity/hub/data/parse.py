@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 from aicity.core.text import normalize
 from aicity.hub.data import timewin
@@ -28,7 +28,7 @@ _AVG = ("平均", "均值", "平均值", "平均数", "均数", "average", "mean
 _SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "总量", "加起来", "total", "sum", "combined", "altogether")
 _MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
 _MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
-_MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "most", "highest", "largest", "biggest",
+_MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "最差", "最繁忙", "最忙", "most", "highest", "largest", "biggest",
          "longest", "top")
 _LEAST = ("最少", "最低", "最小", "最短", "最好", "least", "lowest", "fewest", "smallest", "shortest")
 _SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
@@ -64,6 +64,7 @@ _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_00
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
+    r"通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -111,7 +112,8 @@ class Plan:
     which: bool = False  # "which X is the most": the answer is the group's label
     share: bool = False
     share_drop: Filter | None = None
-    compare: str | None = None  # yoy | mom
+    compare: str | None = None  # yoy | mom | growth | pair (two windows the question names)
+    previous: timewin.Window | None = None
     per_capita: bool = False
     confidence: float = 1.0
     residual: str = ""
@@ -350,15 +352,25 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
                 candidates += [(w, owner, d, (value,)) for w in words]
             candidates += [(w, owner, d, values) for w, values in d.aliases.items()]
     candidates.sort(key=lambda c: -len(c[0]))
+    longer = [w for m in table.metrics.values() for w in m.words] + list(table.flags)
+    shadows = [(i, i + len(w)) for w in longer for i in _occurrences(t.text, w)]
     chosen: dict[tuple[str, str], tuple[list[str], list[tuple[int, int]], list[str]]] = {}
+    released: list[tuple[int, int]] = []
     for word, owner, d, values in candidates:
         if len(word) < 2 and not word.isascii():
             continue
-        while span := t.find(word):
+        while span := t.find(word, take=False):
+            if any(a <= span[0] and span[1] <= b and b - a > span[1] - span[0] for a, b in shadows):
+                t.take(*span)  # part of a longer metric or flag word (办结 in 办结率): released below
+                released.append(span)
+                continue
+            t.take(*span)
             vals, spans, words = chosen.setdefault((owner, d.id), ([], [], []))
             vals += [v for v in values if v not in vals]
             spans.append(span)
             words.append(word)
+    for span in released:
+        t.used.remove(span)
     for (owner, did), (vals, spans, words) in chosen.items():
         d = (layer.tables[owner]).dimensions[did]
         quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
@@ -366,6 +378,14 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
         label = "、".join(d.label(v) for v in vals)
         kind = "district" if did == "district_id" else "value"
         plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did))
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    found, i = [], text.find(word)
+    while i >= 0:
+        found.append(i)
+        i = text.find(word, i + 1)
+    return found
 
 
 def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
@@ -389,10 +409,10 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
             if probe and (best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False)):
                 best = (len(w), m, probe)
     if best is None:
-        count = table.count
-        if count is None:
+        fallback = table.metrics.get(table.default_metric or "") or table.count
+        if fallback is None:
             return False
-        plan.metric = count
+        plan.metric = fallback
         return True
     plan.metric = best[1]
     t.take(*best[2])
@@ -404,12 +424,15 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
 
 
 #: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
-_GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|前\d|top|by |per |each |which |breakdown")
+_GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
+                        r"breakdown|trend")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?:最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
+    if span := t.any(("平均每小时", "每小时平均", "平均每个小时", "average hourly", "per hour on average")):
+        plan.agg = "avg"
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
         plan.group, plan.group_table = table.dimensions["district_id"], table.id
         return
@@ -485,7 +508,8 @@ def _share_drop(plan: Plan, t: _Text, share_at: int) -> Filter | None:
     if re.search(r"占(?:全市|全部|总|所有)|全市的?(?:比例|比重|占比)|of (?:the )?(?:city|all|total)", text) and any(
             f.kind == "district" for f in plan.filters):
         return next(f for f in plan.filters if f.kind == "district")
-    candidates = [f for f in plan.filters if f.kind != "district"] or plan.filters
+    candidates = [f for f in plan.filters if f.kind not in ("district", "default")] or [
+        f for f in plan.filters if f.kind != "default"]
     if not candidates:
         return None
     before = [f for f in candidates if f.span[0] < share_at]
@@ -508,16 +532,26 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     for w in windows:
         t.take(*w.span)
     plan.window = timewin.merge(windows)
+    if len(windows) == 2 and windows[0].end <= windows[1].start or len(windows) == 2 and windows[1].end <= windows[0].start:
+        between = text[windows[0].span[1]:windows[1].span[0]] + text[windows[1].span[1]:]
+        if re.search(r"比|较|相比|对比|同.{0,2}比|compared|versus|vs|against", between):
+            plan.window, plan.previous, plan.compare = windows[0], windows[1], "pair"
     if span := t.any(_YOY):
         plan.compare = "yoy"
     elif t.any(_MOM):
         plan.compare = "mom"
+    elif plan.compare == "pair":
+        t.any(("相比", "对比", "比较", "compared with", "compared to", "versus", "vs", "比", "较", "怎么样", "如何"))
     if t.any(_PER_CAPITA):
         plan.per_capita = True
     _comparisons(t, table, plan)
+    _dimension_filters(t, table, layer, plan)
     _metric(t, table, plan)
     _flags(t, table, plan)
-    _dimension_filters(t, table, layer, plan)
+    if table.default_filter:
+        sql, label, unless, off = table.default_filter
+        if t.any(off) is None and not any(f.dim == unless for f in plan.filters):
+            plan.filters.append(Filter(sql, label, (0, 0), "default", table.id))
     if table.time and table.time.trigger:
         if t.any(table.time.trigger) is None and plan.window is not None:
             plan.problem = "time-not-applicable"
@@ -536,6 +570,9 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if plan.share and plan.group is None and plan.time_group is None:
         plan.share_drop = _share_drop(plan, t, share[0] if share else 0)
     t.any(_LIST)
+    for d in table.dimensions.values():  # a dimension's name that did not group (上游环节的企业)
+        for w in d.words:
+            t.find(w)
     for w in sorted(table.words, key=len, reverse=True):
         while t.find(w):
             pass

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import sqlglot
 import yaml
+from sqlglot import exp
 
 #: a column or an expression over the table's columns (no subqueries, no calls other than these)
 _EXPR_OK = re.compile(r"^[A-Za-z0-9_ ().,*+/\-'<>=]*$")
@@ -96,6 +98,9 @@ class Table:
     time: TimeColumn | None = None
     snapshot: str | None = None
     personal: tuple[str, ...] = ()
+    #: (sql, label, the dimension that overrides it, words that switch it off)
+    default_filter: tuple[str, str, str, tuple[str, ...]] | None = None
+    default_metric: str | None = None
 
     @property
     def count(self) -> Metric | None:
@@ -117,6 +122,7 @@ class Layer:
             cols = named.setdefault(t.id, set())
             exprs = [m.expr or m.column or "" for m in t.metrics.values()]
             exprs += [d.expr for d in t.dimensions.values()] + list(t.flags.values())
+            exprs += [t.default_filter[0]] if t.default_filter else []
             if t.time:
                 cols.add(t.time.column)
             for e in exprs:
@@ -127,26 +133,19 @@ class Layer:
         return named
 
 
-_SQL_WORDS = frozenset({"count", "avg", "sum", "min", "max", "case", "when", "then", "else", "end", "and", "or",
-                        "not", "in", "is", "null", "between", "date", "substr", "year", "dayofweek", "as"})
-
-
 def _identifiers(expr: str) -> set[str]:
-    stripped = re.sub(r"'[^']*'", "", expr)
-    return {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", stripped) if w.lower() not in _SQL_WORDS}
+    return {c.name for c in sqlglot.parse_one(expr, read="duckdb").find_all(exp.Column)}
 
 
+@lru_cache(maxsize=2048)
 def _qualify(expr: str, alias: str) -> str:
-    """Prefix every column of `expr` with `alias.` (for joined queries)."""
-    parts = re.split(r"('[^']*')", expr)
-    out = []
-    for p in parts:
-        if p.startswith("'"):
-            out.append(p)
-            continue
-        out.append(re.sub(r"(?<![.\w])([A-Za-z_][A-Za-z0-9_]*)(?![\w(])",
-                          lambda m: m.group(1) if m.group(1).lower() in _SQL_WORDS else f"{alias}.{m.group(1)}", p))
-    return "".join(out)
+    """Prefix every column of `expr` with `alias.` (for joined queries), with sqlglot's parser so that
+    a column named like a function or type (`date`, `year`) is told apart from the call."""
+    tree = sqlglot.parse_one(expr, read="duckdb")
+    for col in tree.find_all(exp.Column):
+        if not col.table:
+            col.set("table", exp.to_identifier(alias))
+    return tree.sql(dialect="duckdb")
 
 
 def qualify(expr: str, alias: str) -> str:
@@ -217,7 +216,10 @@ def build(raw: dict[str, Any], distinct: dict[tuple[str, str], list[str]]) -> La
             metrics=metrics, dimensions=dims, flags={str(k).lower(): str(v) for k, v in (t.get("flags") or {}).items()},
             time=TimeColumn(time["column"], time["kind"], str(time.get("name", time["column"])),
                             _words(time.get("trigger"))) if time else None,
-            snapshot=t.get("snapshot"), personal=tuple(t.get("personal") or ()))
+            snapshot=t.get("snapshot"), personal=tuple(t.get("personal") or ()),
+            default_filter=(str(t["default_filter"]["sql"]), str(t["default_filter"]["label"]),
+                            str(t["default_filter"]["unless"]), _words(t["default_filter"].get("off_words")))
+            if t.get("default_filter") else None, default_metric=t.get("default_metric"))
     relations = tuple(Relation(r["from"], r["to"], tuple((a, b) for a, b in r["keys"]), tuple(r.get("via") or ()),
                                bool(r.get("per_capita"))) for r in raw.get("relations") or ())
     for t in tables.values():

@@ -152,6 +152,34 @@ def sample(dataset_id: str, who: Principal, limit: int | None = None) -> dict[st
             "rows": out, "reason": None}
 
 
+def rows_csv(dataset_id: str, who: Principal) -> str:
+    """The current rows as CSV, as they may leave the hub for this caller (`access.may_export_rows`):
+    personal columns masked outside the owner department; a 403 where rows may not leave at all.
+    Recorded in the audit ledger."""
+    info = store.dataset(dataset_id)
+    if not access.may_export_rows(who.role, who.department, info):
+        raise forbidden(f"{store.GRADE_NAMES[info.grade]} {info.sensitivity_level} 级：行数据不可导出，仅限聚合 "
+                        f"rows of this dataset may not leave the hub for this caller", "export-not-allowed")
+    shown = access.shown_columns(who.role, who.department, info)
+    names = [c.name for c in info.columns if c.name in shown]
+    kinds = {c.name: c.pii_kind for c in info.columns}
+    cur = store.read_connection()
+    try:
+        rows = cur.execute(f"SELECT {', '.join(store.quote(c) for c in names)} FROM {store.quote(dataset_id)}").fetchall()
+    finally:
+        cur.close()
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(names)
+    for r in rows:
+        w.writerow(["" if v is None else _plain(mask(v, kinds[c]) if shown[c] == "masked" else v)
+                    for c, v in zip(names, r, strict=True)])
+    audit.record(who.actor, "data.rows_exported", dataset_id,
+                 {"version": info.version, "rows": len(rows), "masked": sorted(c for c, h in shown.items()
+                                                                               if h == "masked")})
+    return buf.getvalue()
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()

@@ -406,7 +406,7 @@ def _why_not(row: DataAgreement, epsilon: float) -> QueryRefused | None:
         return QueryRefused(f"查询次数已用完（{row.queries_used}/{row.query_quota}） the query quota is spent",
                             "query-quota-exhausted")
     if row.epsilon_budget is not None and row.epsilon_spent + epsilon > row.epsilon_budget + _EPS_SLACK:
-        left = max(0.0, row.epsilon_budget - row.epsilon_spent)
+        left = round(max(0.0, row.epsilon_budget - row.epsilon_spent), 9)
         return QueryRefused(f"隐私预算不足：剩余 ε={left:.4g}，本次需要 ε={epsilon:g} "
                             f"the privacy budget is spent (left {left:.4g}, asked {epsilon:g})",
                             "privacy-budget-exhausted")

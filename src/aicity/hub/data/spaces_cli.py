@@ -214,6 +214,16 @@ def query(agreement_id: str,
                     f"{'∞' if left is None else f'{left:g}'}")
 
 
+def _described(request: dict[str, Any]) -> str:
+    """`sum(monthly_allowance_yuan) by district_id where household_size>=2`."""
+    text = request.get("metric", "?") + (f"({request['column']})" if request.get("column") else "")
+    if request.get("group_by"):
+        text += " by " + ",".join(request["group_by"])
+    if request.get("filters"):
+        text += " where " + " and ".join(f"{f['column']}{f['op']}{f['value']}" for f in request["filters"])
+    return text
+
+
 @app.command()
 def usage(agreement_id: str, key: KeyOption = None, json_out: JsonOption = False, data_dir: DataDir = None) -> None:
     """使用记录与剩余预算（协议双方）Who used it, when, for what, and the budget left."""
@@ -226,8 +236,7 @@ def usage(agreement_id: str, key: KeyOption = None, json_out: JsonOption = False
                     f"ε {view.epsilon_spent:g}/{view.epsilon_budget}，查询 {view.queries_used}/{view.query_quota or '∞'}")
     table = Table("time", "actor", "outcome", "ε", "request", "reason")
     for u in used:
-        table.add_row((u.at or "")[:19], u.actor, u.outcome, f"{u.epsilon:g}",
-                      json.dumps(u.request, ensure_ascii=False)[:60], u.reason[:40])
+        table.add_row((u.at or "")[:19], u.actor, u.outcome, f"{u.epsilon:g}", _described(u.request), u.reason[:40])
     Console().print(table)
 
 

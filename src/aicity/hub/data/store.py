@@ -93,7 +93,10 @@ class DatasetInfo(BaseModel):
 
 # ---- the DuckDB file ---------------------------------------------------------------------
 
+#: guards the table of open connections (held for an instant)
 _lock = threading.RLock()
+#: serialises writes (held for a whole import; reads never wait for it)
+_write_lock = threading.RLock()
 _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 
 
@@ -126,7 +129,7 @@ def read_connection() -> duckdb.DuckDBPyConnection:
 def write_transaction() -> Iterator[duckdb.DuckDBPyConnection]:
     """One DuckDB transaction, serialised with the process's other writes: committed when the
     block ends, rolled back on any error (nothing half-written)."""
-    with _lock:
+    with _write_lock:
         cur = _connection().cursor()
         cur.execute("BEGIN TRANSACTION")
         try:
@@ -141,7 +144,7 @@ def write_transaction() -> Iterator[duckdb.DuckDBPyConnection]:
 
 def close() -> None:
     """Release the store file (tests, tools that hand it to another process)."""
-    with _lock:
+    with _write_lock, _lock:
         conn = _connections.pop(store_path(), None)
         if conn is not None:
             conn.close()

@@ -57,7 +57,8 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
-        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少|标准"),
+        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少|标准|"
+                   r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔"),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
     ),
     "penalty": (

@@ -256,6 +256,7 @@ def ingest_document(
             index.add(rows)
         else:
             index.set_status(doc.id, status)
+        _index.updated()  # the city's other processes rebuild theirs (the distributed mode)
         bus.publish("kb.document.ingested", {"kb": kb, "key": key, "new": is_new})
     return doc, changed
 
@@ -277,6 +278,7 @@ def delete_document(kb: str, key: str) -> None:
         s.execute(delete(KbChunk).where(KbChunk.document_id == doc.id))
         s.delete(doc)
     _index.get().remove(doc.id)
+    _index.updated()
     bus.publish("kb.document.deleted", {"kb": kb, "key": key})
 
 
