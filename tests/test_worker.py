@@ -58,7 +58,10 @@ def test_a_job_of_a_killed_worker_is_run_to_the_end_by_another(city: Path, redis
     first.wait(timeout=10)
     assert "done" not in _lines(marks)
     workers.append(_worker(city, redis_url, log))
-    wait_for(lambda: "done" in _lines(marks), 60)
+    try:
+        wait_for(lambda: "done" in _lines(marks), 60)
+    except AssertionError:
+        raise AssertionError(log.read_text(encoding="utf-8", errors="replace")[-3000:]) from None
     text = marks.read_text(encoding="utf-8").splitlines()
     assert text[0] == f"start {first.pid}" and text[-1].startswith("done ") and text[-1] != f"done {first.pid}"
     assert "put back on" in log.read_text(encoding="utf-8", errors="replace")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import rq
+import rq.scheduler
 
 from aicity.core import jobs, scale, slices, streams
 from aicity.core.bus import bus
@@ -53,15 +54,34 @@ def recover(queues: Sequence[str]) -> list[str]:
     for name in queues:
         queue = jobs.rq_queue(name)
         registry = rq.registry.StartedJobRegistry(queue=queue)
-        for job_id in registry.get_job_ids():
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
             job = rq.job.Job.fetch(job_id, connection=redis) if redis.exists(f"rq:job:{job_id}") else None
             worker = job.worker_name if job is not None else None
             if job is None or (worker and redis.exists(alive_key(worker))):
                 continue
-            registry.requeue(job_id, at_front=True)
-            requeued.append(job_id)
-            log.warning("job %s of a worker that is gone (%s) put back on %s", job_id, worker, name)
+            # the entry's removal is atomic: of several workers recovering at once, one requeues it
+            if redis.zrem(registry.key, f"{job_id}:{execution_id}"):
+                queue.enqueue_job(job, at_front=True)
+                requeued.append(job_id)
+                log.warning("job %s of a worker that is gone (%s) put back on %s", job_id, worker, name)
     return requeued
+
+
+def enqueue_due(queues: Sequence[str]) -> None:
+    """Jobs waiting for a retry whose time has come go back on their queues (rq's scheduler, run
+    here on a thread under rq's own per-queue locks rather than as a child process, which a
+    SIGKILL of the worker would leave behind)."""
+    scheduler = rq.scheduler.RQScheduler([jobs.rq_queue(q) for q in queues], connection=scale.redis_client())
+    if scheduler.acquire_locks():
+        try:
+            scheduler.enqueue_scheduled_jobs()
+        finally:
+            scheduler.release_locks()
+
+
+def _maintain(queues: Sequence[str]) -> None:
+    recover(queues)
+    enqueue_due(queues)
 
 
 def run(queues: Sequence[str], burst: bool = False) -> None:
@@ -73,13 +93,13 @@ def run(queues: Sequence[str], burst: bool = False) -> None:
     threading.Thread(target=keep_alive, args=(name, stop), name="worker-alive", daemon=True).start()
     undo: list[Callable[[], None]] = [stop.set, streams.connect(bus, consume=True),
                                       slices.start_schedules()]
-    undo.append(scale.every("jobs-recover", 3.0, lambda: recover(queues)))
+    undo.append(scale.every("jobs-maintain", 1.0, lambda: _maintain(queues)))
     recover(queues)
     try:
         worker: Any = rq.SimpleWorker([jobs.rq_queue(q) for q in queues], connection=scale.redis_client(),
                                       name=name)
         log.info("aicity worker %s: queues %s, durable bus, scheduled work", name, ", ".join(queues))
-        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        worker.work(burst=burst, with_scheduler=False, logging_level="WARNING")
     finally:
         for fn in reversed(undo):
             fn()

@@ -194,3 +194,12 @@ def test_labelled_examples_become_routes(city: Path) -> None:
         assert routed is not None and routed.params == {"item": "urban.shop_sign_setting"}
     finally:
         (training / "corrections.jsonl").unlink()
+
+
+def test_a_service_answer_carries_only_policies_that_fit_it(city: Path) -> None:
+    # 食品经营许可 belongs to the 开店创业 life event; the start-up policies answer that event, not this item
+    licence = ask("食品经营许可证怎么申请")
+    assert "扶持政策" not in licence.answer and "一次性创业补贴" not in licence.answer
+    benefit = ask("我失业了怎么领失业金")
+    assert "职业技能培训补贴" in benefit.answer  # names the service itself
+    assert "创业担保贷款" not in benefit.answer and "灵活就业社会保险补贴" not in benefit.answer

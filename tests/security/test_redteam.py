@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from aicity import cli
 from aicity.assistant.models import AssistantSession
-from aicity.core import audit, config, egress, embeddings
+from aicity.core import audit, bodies, config, egress, embeddings
 from aicity.core import db as core_db
 from aicity.core.audit_models import AuditEntry
 from aicity.core.config import configure, settings
@@ -200,11 +200,14 @@ def test_a_name_rebound_after_the_check_is_still_connected_to_the_checked_addres
     """DNS rebinding: `rebind.test` resolves to an allowed address when checked and to an internal
     one at any later lookup (the resolver is scripted: no DNS server can be run here). The request
     reaches the checked address, never the internal one, and the name is resolved once."""
-    configure(**{**settings().model_dump(), "egress_allow": ["127.0.0.1"]})
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Named)]
     servers.append(ThreadingHTTPServer(("127.0.0.2", servers[0].server_address[1]), _Named))  # the "internal" one
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
+    # `localhost` is refused as each connection opens, not only when a URL is accepted
+    with egress.client(timeout=5) as client, pytest.raises(httpx.ConnectError, match="non-public"):
+        client.get(f"http://localhost:{servers[0].server_address[1]}/")
+    configure(**{**settings().model_dump(), "egress_allow": ["127.0.0.1"]})
     real, lookups = socket.getaddrinfo, []
 
     def rebinding(host, port, *args, **kwargs):
@@ -218,9 +221,6 @@ def test_a_name_rebound_after_the_check_is_still_connected_to_the_checked_addres
         with egress.client(timeout=5) as client:
             r = client.get(f"http://rebind.test:{servers[0].server_address[1]}/")
         assert r.text == "127.0.0.1" and lookups == ["rebind.test"]
-        # and `localhost` (loopback, ::1 included) is refused as it connects, not only when accepted
-        with egress.client(timeout=5) as client, pytest.raises(httpx.ConnectError, match="non-public"):
-            client.get(f"http://localhost:{servers[0].server_address[1]}/")
     finally:
         for server in servers:
             server.shutdown()
@@ -276,6 +276,18 @@ def test_a_nan_entity_is_refused_and_reads_keep_working(app: TestClient) -> None
     r = app.post("/ngsi-ld/v1/entities", content=entity, headers={**operator, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["type"].endswith("BadRequestData")
     assert app.get("/ngsi-ld/v1/entities", params={"type": "Thing"}, headers=operator).status_code == 200
+
+
+def test_an_ngsi_ld_body_is_parsed_once(app: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The door check's parse is the one NGSI-LD uses: the body is read once, not twice."""
+    parses: list[int] = []
+    strict = bodies.loads
+    monkeypatch.setattr(bodies, "loads", lambda raw, max_depth=None: parses.append(len(raw)) or strict(raw, max_depth))
+    entity = {"id": f"urn:ngsi-ld:Thing:rt-once-{random.randrange(10**9)}", "type": "Thing",
+              "level": {"type": "Property", "value": 3}}
+    r = app.post("/ngsi-ld/v1/entities", json=entity, headers=key("operator", "gas"))
+    assert r.status_code == 201, r.text
+    assert len(parses) == 1
 
 
 # ---- 5. audit: a signed head on every write, the key outside the data dir ---------------------

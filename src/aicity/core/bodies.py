@@ -23,6 +23,9 @@ from aicity.core.errors import PROBLEM_JSON, bad_request
 #: path prefix → (detail → (status, body, media type)) for protocols with their own error shape
 ANSWERS: dict[str, Callable[[str], tuple[int, dict[str, Any], str]]] = {}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: the ASGI scope key under which the door check leaves the body it parsed (`parsed_body`), so a
+#: route that reads JSON itself (NGSI-LD) does not parse it a second time
+PARSED = "aicity.json_body"
 
 
 class UnsafeJson(ValueError):
@@ -79,6 +82,14 @@ def loads(raw: bytes | str, max_depth: int | None = None) -> Any:
     return value
 
 
+def parsed_body(scope: Scope, raw: bytes) -> Any:
+    """The request's JSON body: the value the door check parsed, else `raw` parsed by `loads`
+    (a body the check did not read: an app without the middleware, a non-JSON content type)."""
+    if PARSED in scope:
+        return scope[PARSED]
+    return loads(raw)
+
+
 def iso_date(value: str | None, name: str) -> str | None:
     """`value` when it is a real calendar date (YYYY-MM-DD), else 400: 2024-02-30 is refused."""
     if value is None:
@@ -119,7 +130,7 @@ class JsonBodyCheck:
         raw = b"".join(chunks)
         if raw.strip():
             try:
-                loads(raw)
+                scope[PARSED] = loads(raw)
             except UnsafeJson as exc:
                 await _refuse(scope, send, str(exc))
                 return

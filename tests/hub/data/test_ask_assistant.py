@@ -33,7 +33,9 @@ def test_personal_rows_are_refused_through_the_assistant(city: Path) -> None:
         except Problem as exc:
             assert exc.type_ == "guard-blocked"
             continue
-        assert "汇总" in result.answer and not re.search(r"\d{17}[\dX]|1\d{10}", result.answer), result.answer
+        assert not re.search(r"\d{17}[\dX]|1\d{10}", result.answer), result.answer  # no ID or mobile number
+        if "data_ask" in [s.skill for s in result.skills]:
+            assert "汇总" in result.answer
 
 
 def test_the_governance_agents_past_counts_move_to_the_data_hub(city: Path) -> None:

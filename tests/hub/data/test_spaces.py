@@ -6,6 +6,7 @@ refused with the reason and recorded; only the parties act; never a row."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from aicity.core import audit
 from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.hub.data import spaces, spaces_demo
+from aicity.hub.data.aggregate_sql import SqlAggregate, to_request
 from aicity.hub.data.policy import aggregate_policy, parse_policy, terms_for
 from aicity.hub.data.private_query import AggregateRequest
 from aicity.hub.data.spaces_models import DataAgreement
@@ -156,6 +158,13 @@ def test_small_groups_are_suppressed_and_sums_are_clipped(dataset) -> None:
     assert small > 0 and release.suppressed == small
     assert all(sizes[(g.key["community"], g.key["has_disabled_member"])] >= 10 for g in release.groups)
 
+    loose = spaces.agree(CIVIL, _agreement(min_group=1).id)  # the platform's floor (5) still holds
+    release, _ = spaces.run_query(DATA, loose.id, AggregateRequest(
+        metric="count", group_by=["community", "household_size"], epsilon=0.1))
+    sizes = dict(((c, n), k) for c, n, k in _truth("SELECT community, household_size, COUNT(*) FROM {T} GROUP BY 1, 2"))
+    assert release.suppressed == sum(1 for k in sizes.values() if k < 5) > 0
+    assert all(sizes[(g.key["community"], g.key["household_size"])] >= 5 for g in release.groups)
+
     total = _truth("SELECT SUM(LEAST(monthly_allowance_yuan, 3000)) FROM {T} WHERE district_id = 'donghu'")[0][0]
     release, _ = spaces.run_query(DATA, row.id, AggregateRequest(
         metric="sum", column="monthly_allowance_yuan", lower=0, upper=3000,
@@ -251,3 +260,67 @@ def test_the_demo_agreement_end_to_end(dataset) -> None:
     [signed] = audit.recent_entries(limit=1, before=row.audit_seq + 1)
     assert (signed.action, signed.target, signed.detail["sha256"]) == ("data.agreement.agreed", row.id, row.sha256)
     assert audit.verify().ok
+
+
+def test_concurrent_queries_cannot_overspend(dataset) -> None:
+    """Eight queries of ε 0.3 at once against a budget of 1.0: exactly three are released."""
+    row = spaces.agree(CIVIL, _agreement(epsilon=1.0).id)
+    request = AggregateRequest(metric="count", epsilon=0.3)
+
+    def one(_: int) -> str:
+        try:
+            spaces.run_query(DATA, row.id, request)
+        except Problem as exc:
+            return exc.type_
+        return "released"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(one, range(8)))
+    assert outcomes == ["privacy-budget-exhausted"] * 5 + ["released"] * 3
+    assert spaces.usage(CIVIL, row.id)[0].epsilon_spent == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(("sql", "metric", "group_by", "filters"), [
+    ("SELECT district_id, COUNT(*) AS n FROM low_income_households WHERE household_size >= 2 "
+     "AND district_id IN ('donghu', 'nanhu') GROUP BY district_id", "count", ["district_id"],
+     [("household_size", ">=", 2), ("district_id", "in", ["donghu", "nanhu"])]),
+    ("select avg(monthly_allowance_yuan), community from low_income_households where (has_disabled_member <> 0) "
+     "group by community", "mean", ["community"], [("has_disabled_member", "!=", 0)]),
+])
+def test_aggregate_only_sql_becomes_a_structured_request(sql: str, metric: str, group_by: list, filters: list) -> None:
+    request = to_request(SqlAggregate(sql=sql, lower=0, upper=6000, epsilon=0.1), DATASET)
+    assert (request.metric, request.group_by) == (metric, group_by)
+    assert [(f.column, f.op, f.value) for f in request.filters] == filters
+
+
+@pytest.mark.parametrize(("sql", "fault"), [
+    ("SELECT * FROM low_income_households", "only COUNT(*)"),
+    ("SELECT head_name, COUNT(*) FROM low_income_households", "grouped ones"),
+    ("DELETE FROM low_income_households", "one SELECT"),
+    ("SELECT COUNT(*) FROM low_income_households; SELECT 1", "one SELECT"),
+    ("SELECT COUNT(*) FROM enterprises", "agreed dataset"),
+    ("SELECT COUNT(*) FROM low_income_households__v1", "agreed dataset"),
+    ("SELECT COUNT(*) FROM low_income_households a JOIN districts d ON a.district_id = d.district_id", "joins"),
+    ("SELECT district_id, COUNT(*) FROM low_income_households GROUP BY district_id HAVING COUNT(*) < 3", "having"),
+    ("SELECT COUNT(*) FROM low_income_households LIMIT 1", "limit"),
+    ("SELECT COUNT(*) FROM low_income_households WHERE district_id IN (SELECT district_id FROM districts)",
+     "subqueries"),
+    ("SELECT COUNT(*) OVER () FROM low_income_households", "window"),
+    ("SELECT MAX(monthly_allowance_yuan) FROM low_income_households", "only COUNT(*)"),
+    ("SELECT COUNT(*) FROM low_income_households WHERE head_name LIKE '张%'", "comparisons"),
+    ("SELECT SUM(household_size) FROM low_income_households", "bounds"),
+])
+def test_sql_that_is_not_aggregate_only_is_refused(sql: str, fault: str) -> None:
+    problem = _problem(lambda: to_request(SqlAggregate(sql=sql, epsilon=0.1), DATASET), 422, "invalid-aggregate")
+    assert fault in problem.detail
+
+
+def test_sql_queries_run_under_the_agreement(dataset) -> None:
+    row = spaces.agree(CIVIL, _agreement().id)
+    release, left = spaces.run_sql_query(DATA, row.id, SqlAggregate(
+        sql="SELECT district_id, SUM(monthly_allowance_yuan) FROM low_income_households GROUP BY district_id",
+        lower=0, upper=6000, epsilon=0.5))
+    assert len(release.groups) == 6 and release.metric == "sum" and left == pytest.approx(0.5)
+    _problem(lambda: spaces.run_sql_query(DATA, row.id, SqlAggregate(
+        sql="SELECT id_number, COUNT(*) FROM low_income_households GROUP BY id_number", epsilon=0.1)),
+        422, "invalid-aggregate")

@@ -70,9 +70,17 @@ def test_the_flow_over_rest(client: TestClient, keys) -> None:
     spent = problem(client.post(f"/api/v1/data/spaces/agreements/{agreement_id}/query", json=spec, headers=data), 403)
     assert spent["type"].endswith("privacy-budget-exhausted")
 
+    sql = "SELECT COUNT(*) FROM low_income_households WHERE district_id = 'donghu'"
+    assert "one SELECT" in problem(client.post(f"/api/v1/data/spaces/agreements/{agreement_id}/query-sql", json={
+        "sql": "DROP TABLE low_income_households", "epsilon": 0.1}, headers=data), 422)["detail"]
+    by_sql = client.post(f"/api/v1/data/spaces/agreements/{agreement_id}/query-sql",
+                         json={"sql": sql, "epsilon": 0.1}, headers=data)
+    assert by_sql.status_code == 200, by_sql.text
+    assert len(by_sql.json()["release"]["groups"]) == 1 and by_sql.json()["epsilon_left"] == pytest.approx(0)
+
     usage = client.get(f"/api/v1/data/spaces/agreements/{agreement_id}/usage", headers=civil).json()
-    assert [u["outcome"] for u in usage["uses"]] == ["released", "refused"]
-    assert usage["agreement"]["epsilon_left"] == pytest.approx(0.1)
+    assert [u["outcome"] for u in usage["uses"]] == ["released", "refused", "released"]
+    assert usage["agreement"]["epsilon_left"] == pytest.approx(0)
     listed = client.get("/api/v1/data/spaces/agreements", headers=civil).json()
     assert agreement_id in {a["id"] for a in listed}
     assert agreement_id not in {a["id"] for a in client.get("/api/v1/data/spaces/agreements",
@@ -107,9 +115,13 @@ def test_the_flow_from_the_cli(keys, tmp_path: Path) -> None:
                   "--epsilon", "0.5", "--json", key=keys["data"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["epsilon_left"] == pytest.approx(0.5)
+    by_sql = _cli("query", agreement_id, "--sql", "SELECT AVG(household_size), district_id FROM "
+                  "low_income_households GROUP BY district_id", "--lower", "1", "--upper", "10", "--epsilon", "0.2",
+                  key=keys["data"])
+    assert by_sql.exit_code == 0 and "donghu" in by_sql.output, by_sql.output
     bad = _cli("query", agreement_id, "--metric", "sum", "--column", "household_size", key=keys["data"])
     assert bad.exit_code == 2 and "bounds" in bad.output
     usage = json.loads(_cli("usage", agreement_id, "--json", key=keys["civil"]).output)
-    assert usage["agreement"]["queries_used"] == 1 and usage["uses"][0]["consumer"] == "data_bureau"
+    assert usage["agreement"]["queries_used"] == 2 and usage["uses"][0]["consumer"] == "data_bureau"
     assert _cli("verify", agreement_id, key=keys["data"]).exit_code == 0
     assert space_id in _cli("list", "--json").output

@@ -59,7 +59,9 @@ def guide(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     item = catalog.get_item(inp.item)
     cites = CitationList()
     sections = render.item_sections(item, cites)
-    pol = catalog.policies_for([item.id, *item.life_events])
+    # policies that name this service and fit the asker; a life event's policies answer a question about
+    # the life event (开店创业 → every start-up policy), not one about a single item of it
+    pol = _fitting(catalog.policies_for([item.id]), ctx)
     if pol:
         sections.append(_policy_section(pol, cites))
     actions = [NextAction(label="预审我的材料", kind="fill", value=f"我要办{item.name}，我已经准备了……，还缺什么？")]
@@ -74,6 +76,12 @@ def _no_target() -> SkillResult:
         sections=[Section(title="需要更具体一点", kind="clarify",
                           body="没能确定您要办理的事项。请说一下具体要办什么，例如“个体工商户营业执照怎么办”。")],
     )
+
+
+def _fitting(policies: list, ctx: SkillContext) -> list:
+    """The policies whose audience includes the asker (a resident or an enterprise; staff see all)."""
+    role = ctx.principal.role.value
+    return [p for p in policies if role not in ("citizen", "enterprise") or role in p.audience]
 
 
 def _policy_section(policies: list, cites: CitationList) -> Section:
@@ -158,8 +166,8 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     overall += [f"- {t}" for t in b.tips]
     if overall:
         sections.append(Section(title="时限与提醒", body="\n".join(overall), kind="info"))
-    pol = [catalog.catalog().policies[p] for p in b.policies] + [
-        p for p in catalog.policies_for([b.id]) if p.id not in b.policies]
+    pol = _fitting([catalog.catalog().policies[p] for p in b.policies] + [
+        p for p in catalog.policies_for([b.id]) if p.id not in b.policies], ctx)
     if pol:
         sections.append(_policy_section(pol, cites))
     basis = cites.refs(b.legal_basis)

@@ -22,6 +22,7 @@ from aicity.hub.data.importer import Imported, import_bytes
 from aicity.hub.data.models import Dataset, DatasetColumn, DatasetVersion, LineageStep, QualityReport
 from aicity.hub.data.settings import DataSettings
 from aicity.hub.events import service as events
+from aicity.hub.iot import rules as iot_rules
 from aicity.hub.iot import service as iot
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -192,18 +193,22 @@ _SYSTEM = Principal(role=Role.admin)
 PLATFORM = {
     "platform_events": ("城市事件 City events (platform)", "events", "政务数据 · 城市事件"),
     "platform_devices": ("物联设备 IoT devices (platform)", "iot", "政务数据 · 物联感知"),
+    "platform_alarms": ("物联告警 IoT alarms (platform)", "iot", "政务数据 · 物联感知"),
 }
 
 
 def _platform_rows(source: str) -> list[dict[str, Any]]:
     if source == "platform_events":
         return [events.event_json(e) for e in events.list_events(_SYSTEM, limit=100_000)]
+    if source == "platform_alarms":
+        return [iot_rules.alarm_json(a) for a in iot_rules.list_alarms(limit=100_000)]
     return [iot.device_json(d) for d in iot.list_devices(limit=100_000)]
 
 
 def import_platform(source: str, actor: str = "system") -> Imported:
     """A table of the platform's own database as a dataset, read through its slice's service
-    functions (events: `events.service.list_events`; devices: `iot.service.list_devices`)."""
+    functions (events: `events.service.list_events`; devices: `iot.service.list_devices`;
+    alarms: `iot.rules.list_alarms`) — never by reading another slice's tables."""
     if source not in PLATFORM:
         raise Problem(404, "未找到 Not found", f"没有平台表 no platform table '{source}'; known: {', '.join(PLATFORM)}",
                       "unknown-platform-table")

@@ -27,12 +27,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from aicity.core import audit
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.hub.data import private_query, store
+from aicity.hub.data.aggregate_sql import SqlAggregate, to_request
 from aicity.hub.data.policy import Policy, Terms, parse_policy, terms_for
 from aicity.hub.data.private_query import AggregateRequest, Release
+from aicity.hub.data.settings import DataSettings
 from aicity.hub.data.spaces_models import DataAgreement, DataOffer, DataSpace, DataUsage, SpaceMember
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -447,7 +450,8 @@ def run_query(principal: Principal | None, agreement_id: str,
             fresh = _agreement(s, agreement_id)
         _refused(principal, row, request, _why_not(fresh, request.epsilon)
                  or QueryRefused("并发查询已用尽预算 a concurrent query spent the budget", "privacy-budget-exhausted"))
-    released = private_query.noisy_release(request, found, row.min_group_size)
+    floor = settings().section(DataSettings).min_group_size  # the platform's floor under any policy
+    released = private_query.noisy_release(request, found, max(row.min_group_size, floor))
     entry = audit.record(principal.actor, "data.query.released", row.id, {
         "consumer": row.consumer, "dataset": row.dataset_id, "version": version, "purpose": row.purpose,
         "metric": request.metric, "column": request.column, "group_by": request.group_by, "epsilon": request.epsilon,
@@ -459,6 +463,14 @@ def run_query(principal: Principal | None, agreement_id: str,
                         groups_suppressed=released.suppressed, audit_seq=entry.seq))
         left = budget_left(_agreement(s, agreement_id))
     return released, left
+
+
+def run_sql_query(principal: Principal | None, agreement_id: str,
+                  body: SqlAggregate) -> tuple[Release, float | None]:
+    """The same, the request written as aggregate-only SQL over the agreed dataset (`aggregate_sql.py`)."""
+    with database().session() as s:
+        dataset_id = _agreement(s, agreement_id).dataset_id
+    return run_query(principal, agreement_id, to_request(body, dataset_id))
 
 
 def usage(principal: Principal | None, agreement_id: str) -> tuple[DataAgreement, list[DataUsage]]:

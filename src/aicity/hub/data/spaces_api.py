@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from aicity.hub.data import spaces
+from aicity.hub.data.aggregate_sql import SqlAggregate
 from aicity.hub.data.private_query import AggregateRequest
 from aicity.hub.data.spaces import SpaceKind
 from aicity.hub.data.spaces_schemas import (
@@ -108,6 +109,13 @@ def refuse(agreement_id: str, body: Refusal, principal: Caller) -> AgreementView
              summary="聚合查询（使用方；仅返回加噪聚合值）Aggregate query (the consumer)")
 def query(agreement_id: str, body: AggregateRequest, principal: Caller) -> QueryOut:
     release, left = spaces.run_query(principal, agreement_id, body)
+    return QueryOut(agreement_id=agreement_id, release=release, epsilon_left=left)
+
+
+@router.post("/agreements/{agreement_id}/query-sql", response_model=QueryOut,
+             summary="聚合 SQL 查询（使用方；经 sqlglot 检查为仅聚合）Aggregate-only SQL (the consumer)")
+def query_sql(agreement_id: str, body: SqlAggregate, principal: Caller) -> QueryOut:
+    release, left = spaces.run_sql_query(principal, agreement_id, body)
     return QueryOut(agreement_id=agreement_id, release=release, epsilon_left=left)
 
 

@@ -19,8 +19,9 @@ from rich.table import Table
 from aicity.core.cli import fail, open_city, print_json, problem_message
 from aicity.core.errors import Problem
 from aicity.hub.data import spaces
+from aicity.hub.data.aggregate_sql import SqlAggregate
 from aicity.hub.data.policy import aggregate_policy
-from aicity.hub.data.private_query import AggregateRequest, Filter
+from aicity.hub.data.private_query import AggregateRequest, Filter, Release
 from aicity.hub.data.spaces_schemas import agreement_view, offer_view, space_out, use_view
 from aicity.identity.service import Principal, authenticate
 
@@ -184,6 +185,7 @@ def _filters(raw: list[str]) -> list[Filter]:
 @app.command()
 def query(agreement_id: str,
           spec: Annotated[str | None, typer.Option(help="聚合请求 JSON 或文件（@file）the whole request")] = None,
+          sql: Annotated[str | None, typer.Option(help="仅聚合的 SQL（sqlglot 检查）aggregate-only SQL")] = None,
           metric: Annotated[str, typer.Option(help="count | sum | mean")] = "count",
           column: Annotated[str | None, typer.Option(help="求和/平均的列")] = None,
           lower: Annotated[float | None, typer.Option(help="该列的下界")] = None,
@@ -193,6 +195,13 @@ def query(agreement_id: str,
           epsilon: Annotated[float, typer.Option(help="本次消耗的隐私预算 ε")] = 0.1,
           key: KeyOption = None, json_out: JsonOption = False, data_dir: DataDir = None) -> None:
     """聚合查询（使用方）：仅返回加噪聚合值，小组被抑制 An aggregate-only query: noisy aggregates, never a row."""
+    if sql is not None:
+        try:
+            body = SqlAggregate(sql=sql, lower=lower, upper=upper, epsilon=epsilon)
+        except ValidationError as exc:
+            fail(f"聚合请求不合法 invalid request: {exc.errors()[0]['msg']}")
+        _show(agreement_id, *_act(key, data_dir, lambda p: spaces.run_sql_query(p, agreement_id, body)), json_out)
+        return
     try:
         if spec is not None:
             request = AggregateRequest.model_validate(_json_arg(spec, "--spec"))
@@ -202,7 +211,10 @@ def query(agreement_id: str,
     except ValidationError as exc:
         fail("聚合请求不合法 invalid request: " + "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'request'}: {e['msg']}" for e in exc.errors()))
-    release, left = _act(key, data_dir, lambda p: spaces.run_query(p, agreement_id, request))
+    _show(agreement_id, *_act(key, data_dir, lambda p: spaces.run_query(p, agreement_id, request)), json_out)
+
+
+def _show(agreement_id: str, release: Release, left: float | None, json_out: bool) -> None:
     if json_out:
         print_json({"agreement_id": agreement_id, "release": release.model_dump(), "epsilon_left": left})
         return

@@ -150,7 +150,7 @@ async def _body(request: Request, patch: bool = False) -> tuple[Any, Context]:
         raise NgsiError("UnsupportedMediaType", f"content type must be {' or '.join(allowed)}, not {media or 'none'}")
     raw = await request.body()
     try:
-        body = bodies.loads(raw)
+        body = bodies.parsed_body(request.scope, raw)  # parsed once, by the check at the door
     except bodies.UnsafeJson as exc:
         raise bad_data(f"the body is not acceptable JSON: {exc}") from exc
     except ValueError as exc:
