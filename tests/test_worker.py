@@ -45,6 +45,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split() if path.exists() else []
 
 
+@pytest.mark.cluster
 def test_a_job_of_a_killed_worker_is_run_to_the_end_by_another(city: Path, redis_url: str, tmp_path: Path,
                                                                workers: list[subprocess.Popen[bytes]]) -> None:
     marks = tmp_path / "marks.txt"

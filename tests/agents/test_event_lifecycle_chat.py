@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from aicity.identity import service as identity
 
-
 #: keyless sessions' tokens: the API returns one with a keyless session's answers, and only it continues the session
 _tokens: dict[str, str] = {}
 

@@ -5,8 +5,9 @@ on it), a restore writes a data dir that no server is using."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -16,6 +17,19 @@ from aicity.ops import backup
 
 DataDir = Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")]
 JsonOut = Annotated[bool, typer.Option("--json", help="JSON 输出")]
+T = TypeVar("T")
+
+
+def _run(data_dir: Path | None, action: Callable[[], T]) -> T:
+    """`action` on the data dir given (or the configured one); its errors are clear CLI errors."""
+    if data_dir is not None:
+        configure(data_dir=data_dir)
+    try:
+        return action()
+    except backup.BackupError as exc:
+        fail(str(exc))
+    except OSError as exc:  # a folder that cannot be written, a full disk
+        fail(f"文件操作失败 {exc.strerror or exc}: {exc.filename or ''}")
 
 
 def backup_command(
@@ -26,12 +40,7 @@ def backup_command(
     data_dir: DataDir = None,
 ) -> None:
     """备份内嵌数据（SQLite 在线备份 + 分析库 + 数据目录）Back up the embedded store, also while the server runs."""
-    if data_dir is not None:
-        configure(data_dir=data_dir)
-    try:
-        path, manifest = backup.create(dest, skip_analytics=skip_analytics)
-    except backup.BackupError as exc:
-        fail(str(exc))
+    path, manifest = _run(data_dir, lambda: backup.create(dest, skip_analytics=skip_analytics))
     if json_out:
         print_json({"path": str(path), **{k: v for k, v in manifest.items() if k != "members"},
                     "members": len(manifest["members"]), "bytes": path.stat().st_size})
@@ -50,12 +59,8 @@ def restore_command(
     data_dir: DataDir = None,
 ) -> None:
     """从备份恢复数据目录（先校验校验和与数据库结构版本）Restore a data dir from a backup (stop the server first)."""
-    if data_dir is not None:
-        configure(data_dir=data_dir)
-    try:
-        manifest = backup.verify(src) if check else backup.restore(src, settings().data_dir, force=force)
-    except backup.BackupError as exc:
-        fail(str(exc))
+    manifest = _run(data_dir, lambda: backup.verify(src) if check else backup.restore(src, settings().data_dir,
+                                                                                      force=force))
     if json_out:
         print_json({k: v for k, v in manifest.items() if k != "members"})
         return

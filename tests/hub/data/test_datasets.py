@@ -239,6 +239,9 @@ def test_rest_permissions_and_problems(city: Path, client: TestClient) -> None:
     bad = {"file": ("t_rest.csv", (GOOD + "A4,donghu,abc,2025-01-04\n").encode(), "text/csv")}
     r = client.post("/api/v1/data/datasets", files=bad, headers=ecology)
     assert r.status_code == 422 and "aqi" in r.json()["detail"]
+    r = client.post("/api/v1/data/datasets", files={"file": ("t_rest_owner.csv", GOOD.encode(), "text/csv")},
+                    headers=ecology)
+    assert r.status_code == 201 and store.dataset("t_rest_owner").owner_department == "ecology"
     r = client.post("/api/v1/data/datasets", files={"file": ("x.doc", b"hello", "application/msword")},
                     headers=ecology)
     assert r.status_code == 415

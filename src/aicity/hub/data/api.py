@@ -107,7 +107,7 @@ async def upload(
         spec = spec.model_copy(update={"owner_department": who.department})
     _may_import(who, ds_id, spec.owner_department if spec else who.department)
     result = await run_in_threadpool(import_bytes, data, file.filename, dataset_id=ds_id, spec=spec, actor=who.actor,
-                                     confirm=confirm)
+                                     confirm=confirm, owner_department=who.department)
     return _result(result)
 
 

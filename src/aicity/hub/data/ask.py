@@ -256,7 +256,12 @@ class _Sql:
         return (" WHERE " + " AND ".join(parts)) if parts else ""
 
     def metric(self) -> str:
-        return self.plan.metric.sql(self.plan.agg, alias="t")
+        expr = self.plan.metric.sql(self.plan.agg, alias="t")
+        table = self.plan.table
+        if self.plan.per_day and table.time and (self.plan.metric.is_count or (self.plan.agg or self.plan.metric.agg)
+                                                 == "sum"):
+            expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS DATE))"
+        return expr
 
 
 def _per_capita_divisor(plan: Plan, year: int, grouped: bool) -> str:
@@ -420,7 +425,9 @@ def _metric_label(plan: Plan) -> str:
         prefix = "平均" if agg == "avg" else ""
     if plan.metric.column and agg is None and plan.metric.agg == "avg":
         prefix = "平均"
-    name = f"{prefix}{plan.metric.name}"
+    name = f"{prefix}{plan.metric.name}" if not plan.metric.name.startswith(prefix or "\0") else plan.metric.name
+    if plan.per_day and (plan.metric.is_count or (plan.agg or plan.metric.agg) == "sum"):
+        name = f"日均{plan.metric.name}"
     return f"每万常住人口{name}" if plan.per_capita else name
 
 
@@ -479,7 +486,8 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
         elif plan.which:
             top = shown[0]
             value = top[0]
-            most = "最少" if not plan.descending else "最多" if plan.metric.is_count else "最高"
+            most = ("最多" if plan.descending else "最少") if plan.metric.is_count else (
+                "最高" if plan.descending else "最低")
             answer = f"{head}{table.title}的{name}{most}的{key_name}是{top[0]}，为 {fmt(top[1], decimals)} {unit}".rstrip()
         else:
             listed = "；".join(f"{r[0]} {fmt(r[1], decimals)}" for r in shown[:6])

@@ -62,6 +62,7 @@ def import_(
     schema: Annotated[Path | None, typer.Option(help="数据集声明 YAML（默认：已有的声明，否则按值推断）")] = None,
     platform: Annotated[str | None, typer.Option(help=f"导入平台表：{', '.join(service.PLATFORM)}")] = None,
     confirm: Annotated[bool, typer.Option(help="以数据管理员身份确认声明中的分级")] = False,
+    owner: Annotated[str | None, typer.Option(help="责任部门 id（声明未写明时）")] = None,
     json_out: JsonOut = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -86,7 +87,7 @@ def import_(
                         bar.update(task, completed=STAGES.index(stage) + 1, description=f"{file.name} {stage}")
 
                 result = import_path(file, dataset_id=dataset, spec=spec, actor="cli", confirm=confirm,
-                                     progress=report)
+                                     progress=report, owner_department=owner)
     except Problem as exc:
         fail(problem_message(exc))
     body = _imported(result)

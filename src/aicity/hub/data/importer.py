@@ -219,11 +219,12 @@ def _record(s: Session, spec: DatasetSpec, version: int, table: str, read: reade
 
 def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, spec: DatasetSpec | None = None,
                  actor: str = "system", confirm: bool = False, progress: Progress | None = None,
-                 source: str = "file", lineage: tuple[str, list[str], dict[str, Any]] | None = None) -> Imported:
+                 source: str = "file", lineage: tuple[str, list[str], dict[str, Any]] | None = None,
+                 owner_department: str | None = None) -> Imported:
     """Import `data` (the file `filename`) as the next version of `dataset_id` (default: the
     declaration's id, else the file's stem). `spec`: the declaration (default: the stored one of
     that dataset, else inferred). `confirm`: the importer is a data officer; the declaration's
-    grades become the confirmed ones."""
+    grades become the confirmed ones. `owner_department`: the owner when the declaration names none."""
     report = progress or _quiet
     started = time.perf_counter()
     cfg = settings().section(DataSettings)
@@ -245,6 +246,8 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
             if rows == 0:
                 raise unprocessable("文件没有数据行 the file has no data rows", "empty-file")
             spec = spec or _infer(cur, ds_id, header)
+            if spec.owner_department is None and owner_department is not None:
+                spec = spec.model_copy(update={"owner_department": owner_department})
             _check_header(spec, header)
             report(STAGES[1], 0, 1)
             _check_types(cur, spec)

@@ -48,11 +48,15 @@ _DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪�
                    "6个区", "区排名", "分区县", "各辖区", "by district", "per district", "each district", "which district",
                    "which districts", "across districts", "districts")
 _MONTH_GROUP = ("每月", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
+                "哪几个月", "哪些月份", "哪些月",
                 "趋势", "走势", "月变化", "monthly", "by month", "per month", "each month", "which month", "trend")
 _QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季度", "哪个季度", "季度分布", "quarterly", "by quarter",
                   "per quarter", "each quarter", "which quarter")
-_DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "daily", "by day", "per day", "each day",
-              "which day")
+_DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "的一天", "那一天", "哪一日", "daily", "by day",
+              "per day", "each day", "which day", "the day")
+_COMPARE_CUE = re.compile(r"对比|比较|分别|相比|compare|versus|\bvs\b")
+_PER_DAY = ("平均每天", "每天平均", "平均每日", "每日平均", "日均", "平均一天", "一天平均", "average daily", "daily average",
+            "per day on average", "average per day")
 _WEEKDAY_GROUP = ("星期几", "周几", "一周各天", "day of week", "weekday distribution")
 _COMPARE_OPS = {"超过": ">", "大于": ">", "高于": ">", "多于": ">", "不低于": ">=", "不少于": ">=", "至少": ">=",
                 "达到": ">=", "以上": ">=", "及以上": ">=", "低于": "<", "小于": "<", "少于": "<", "不足": "<",
@@ -64,7 +68,7 @@ _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_00
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
-    r"通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -95,6 +99,7 @@ class Filter:
     kind: str  # value | flag | compare | district
     table: str
     dim: str | None = None
+    words: int = 1  # how many words of the question named its values
 
 
 @dataclass
@@ -115,6 +120,7 @@ class Plan:
     compare: str | None = None  # yoy | mom | growth | pair (two windows the question names)
     previous: timewin.Window | None = None
     per_capita: bool = False
+    per_day: bool = False  # a total divided by the days it covers (日均)
     confidence: float = 1.0
     residual: str = ""
     notes: list[str] = field(default_factory=list)
@@ -377,7 +383,8 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
         sql = f"{d.expr} = {quoted}" if len(vals) == 1 else f"{d.expr} IN ({quoted})"
         label = "、".join(d.label(v) for v in vals)
         kind = "district" if did == "district_id" else "value"
-        plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did))
+        plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did,
+                                   len(set(words))))
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -433,12 +440,16 @@ _DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
     if span := t.any(("平均每小时", "每小时平均", "平均每个小时", "average hourly", "per hour on average")):
         plan.agg = "avg"
+    if table.time and table.time.kind != "year" and t.any(_PER_DAY):
+        plan.per_day = True
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
         plan.group, plan.group_table = table.dimensions["district_id"], table.id
         return
+    timed = table.time is not None and table.time.kind != "year" and (
+        not table.time.trigger or any(w in t.text for w in table.time.trigger))
     for words, grain in ((_QUARTER_GROUP, "quarter"), (_MONTH_GROUP, "month"), (_DAY_GROUP, "day"),
                          (_WEEKDAY_GROUP, "weekday")):
-        if table.time and table.time.kind != "year" and t.any(words):
+        if timed and t.any(words):
             plan.time_group = grain
             return
     dims = [(table.id, d) for d in table.dimensions.values()]
@@ -476,6 +487,10 @@ def _ranking(t: _Text, plan: Plan) -> None:
             t.take(*m.span())
             plan.top, plan.descending = int(m.group(1)), False
     if plan.group is None and plan.time_group is None:
+        return
+    if plan.top is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
+        plan.top, plan.descending = 3, not t.any(_LEAST)
+        t.any(_MOST)
         return
     if t.any(_LEAST):
         plan.descending = False
@@ -545,12 +560,15 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if t.any(_PER_CAPITA):
         plan.per_capita = True
     _comparisons(t, table, plan)
+    switched_off = False
+    while table.default_filter is not None and t.any(table.default_filter[3]) is not None:
+        switched_off = True
     _dimension_filters(t, table, layer, plan)
     _metric(t, table, plan)
     _flags(t, table, plan)
     if table.default_filter:
-        sql, label, unless, off = table.default_filter
-        if t.any(off) is None and not any(f.dim == unless for f in plan.filters):
+        sql, label, unless, _ = table.default_filter
+        if not switched_off and not any(f.dim == unless for f in plan.filters):
             plan.filters.append(Filter(sql, label, (0, 0), "default", table.id))
     if table.time and table.time.trigger:
         if t.any(table.time.trigger) is None and plan.window is not None:
@@ -561,12 +579,22 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         while t.any(_SHARE):
             pass
     _group(t, table, layer, plan)
+    if plan.group is None and plan.time_group is None and _COMPARE_CUE.search(t.text):
+        listed = [f for f in plan.filters if f.dim and f.words > 1]
+        if listed:  # 东湖区和光谷区的工单数对比: one row per value named
+            owner = listed[0].table
+            plan.group, plan.group_table = layer.tables[owner].dimensions[listed[0].dim], owner
+            t.any(("对比", "比较", "分别", "相比", "compare", "versus", "vs"))
     _ranking(t, plan)
     _aggregate(t, plan)
     if span := t.any(_GROWTH):
         if plan.compare is None:
             plan.compare = "growth"
     del span
+    if plan.compare == "growth" and len(windows) == 2 and plan.previous is None:
+        earlier, later = sorted(windows, key=lambda w: w.start)
+        if earlier.end <= later.start:  # 2021年到2025年增长了多少: the later against the earlier
+            plan.window, plan.previous, plan.compare = later, earlier, "pair"
     if plan.share and plan.group is None and plan.time_group is None:
         plan.share_drop = _share_drop(plan, t, share[0] if share else 0)
     t.any(_LIST)

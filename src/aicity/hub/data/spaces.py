@@ -468,6 +468,7 @@ def run_query(principal: Principal | None, agreement_id: str,
 def run_sql_query(principal: Principal | None, agreement_id: str,
                   body: SqlAggregate) -> tuple[Release, float | None]:
     """The same, the request written as aggregate-only SQL over the agreed dataset (`aggregate_sql.py`)."""
+    _department(principal, "查询数据")
     with database().session() as s:
         dataset_id = _agreement(s, agreement_id).dataset_id
     return run_query(principal, agreement_id, to_request(body, dataset_id))

@@ -15,6 +15,7 @@ CLI command while no server runs) holds it until it ends or calls `close()`.
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 from collections.abc import Iterator
@@ -148,6 +149,14 @@ def close() -> None:
         conn = _connections.pop(store_path(), None)
         if conn is not None:
             conn.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    with _lock:
+        for conn in _connections.values():
+            conn.close()
+        _connections.clear()
 
 
 def quote(identifier: str) -> str:

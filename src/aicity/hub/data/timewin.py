@@ -39,7 +39,8 @@ def cn_number(text: str) -> int | None:
 
 
 _CN_NUM = re.compile(r"(?<=[前近第过去最top])([零〇一二两三四五六七八九十百]+)|"
-                     r"([零〇一二两三四五六七八九十百]+)(?=个?(?:月|季度|天|日|周|星期|年|名|家|条|位|小时|号|倍|成|区|户|人|件|起))")
+                     r"(?<![哪那这的某每])([零〇一二两三四五六七八九十百]+)"
+                     r"(?=个?(?:月|季度|天|日|周|星期|年|名|家|条|位|小时|号|倍|成|区|户|人|件|起))")
 
 
 def digits(text: str) -> str:
@@ -154,6 +155,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("rel_day", re.compile(r"(今天|今日|昨天|昨日|today|yesterday)")),
     ("week", re.compile(r"(本周|这周|上周|上个星期|this week|last week)")),
     ("year", re.compile(_YEAR)),
+    ("whole_year", re.compile(r"全年|整年|whole year|full year")),
     ("year_en", re.compile(r"\b(?:in\s+)?(20\d{2})\b|(this year|last year)")),
 ]
 _EN_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10, "twelve": 12}
@@ -275,6 +277,8 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
     if kind == "year":
         y = _rel_year(g[1], g[0], as_of)
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"{y}年", "year") if y else None
+    if kind == "whole_year":
+        return Window(date(as_of.year, 1, 1), date(as_of.year + 1, 1, 1), f"{as_of.year}年", "year")
     if kind == "year_en":
         y = int(g[0]) if g[0] else as_of.year - (1 if g[1] == "last year" else 0)
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"{y}年", "year")

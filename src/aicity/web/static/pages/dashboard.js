@@ -105,6 +105,18 @@ class Dashboard {
     this.timer = null;
   }
 
+  // the distributed mode's bus (docs/scale-out.md): its backlog and dead letters, after the update time
+  async showBus(seq) {
+    let bus;
+    try {
+      bus = await this.api.get("/api/v1/ops/bus");
+    } catch {
+      return;  // not staff, or the bus is unreachable: the dashboard itself is unaffected
+    }
+    if (seq !== this.seq.load || this.disposed || bus.mode !== "redis") return;
+    this.updated.textContent += ` · 事件总线 待处理 ${bus.pending} · 死信 ${bus.dead_letters}`;
+  }
+
   async load() {
     const seq = ++this.seq.load;
     let devices, alarms, events, approvals, rules, floods;
@@ -135,6 +147,7 @@ class Dashboard {
     this.showAlarms(alarms);
     this.showFloods(atRisk);
     this.updated.textContent = `更新于 ${when(new Date().toISOString())}`;
+    this.showBus(seq);
     if (this.chartDevice) this.showReadings(this.chartDevice.id, this.chartDevice.attribute);
   }
 
