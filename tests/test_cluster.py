@@ -79,6 +79,7 @@ def test_each_subscription_is_notified_once(cluster: Cluster) -> None:
                 "type": "Subscription", "entities": [{"type": kind}], "watchedAttributes": ["level"],
                 "notification": {"format": "keyValues", "endpoint": {"uri": receiver.url, "accept": "application/json"}}})
             assert r.status_code == 201, r.text
+            time.sleep(1)  # the other processes drop their subscription cache (a broadcast, milliseconds)
             for n in range(1, 31):  # through every API process in turn
                 r = http.patch(f"{cluster.url(n % 3)}/ngsi-ld/v1/entities/{entity}/attrs",
                                json={"level": {"type": "Property", "value": n}})

@@ -131,7 +131,8 @@ def test_role_shapes_the_answer(city: Path) -> None:
 
 
 def test_department_duty(city: Path) -> None:
-    result = ask("小区路灯坏了好几天，归哪个部门管？")
+    # a kind of matter, no incident in it: who is responsible (a concrete broken lamp is a report, test_modes)
+    result = ask("城市道路的路灯一般归哪个部门管？")
     assert skills(result) == {"city_ops.department_duty"}
     assert result.departments == ["urban"]
 

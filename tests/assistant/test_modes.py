@@ -4,6 +4,7 @@ below a calibrated confidence it asks which reading is meant."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from aicity.agents.registry import AgentRegistry
 from aicity.assistant import modes, unserved
 from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
+from aicity.core.text import normalize
 from aicity.hub.events import service as events
 from aicity.identity import service as identity
 from aicity.identity.models import Role
@@ -63,6 +65,28 @@ def test_a_report_becomes_an_event_with_its_id(city: Path) -> None:
     result = ask("光谷大道和关山大道路口的井盖不见了，晚上很危险，请派人来处理")
     assert result.mode == "report" and skills(result) == {"governance.report_event"}
     assert result.event and result.event["id"] in result.answer
+
+
+def test_a_concrete_problem_asking_who_is_responsible_is_a_report(city: Path) -> None:
+    """One rule for a request that is both (scripts/mode_training/generate.py): a problem that exists now is
+    filed and dispatched to the responsible department; a question about a kind of matter is duty."""
+    result = ask("我们这条街的路灯坏了一个多礼拜了，该找哪个部门")
+    assert result.mode == "report" and skills(result) == {"governance.report_event"}
+    assert result.event and "urban" in result.departments
+    rows = {r["text"]: r["category"] for r in assistant().understanding.classifier.rows}
+    assert rows["我们这条街的路灯坏了一个多礼拜了，该找哪个部门"] == "report"  # the routing example's own mode
+    assert rows["路灯坏了归哪个部门管"] == "duty"
+
+
+def test_the_development_set_is_apart_from_the_training_rows() -> None:
+    """`training/modes_dev.jsonl` (thresholds are chosen on it) shares no request with what is learned."""
+    data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
+    dev = modes.read_jsonl(data / "modes_dev.jsonl")
+    trained = {normalize(r["q"]) for r in modes.read_jsonl(data / "modes.jsonl")}
+    trained |= {normalize(r["q"]) for r in modes.read_jsonl(data / "assistant_examples.jsonl")}
+    assert len(dev) >= 300 and {r["mode"] for r in dev} == set(modes.modes())
+    assert not [r["q"] for r in dev if normalize(r["q"]) in trained]
+    assert data / "modes_dev.jsonl" not in modes.mode_rows_paths()
 
 
 def test_officials_briefing_and_data_questions_reach_governance(city: Path) -> None:

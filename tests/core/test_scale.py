@@ -65,8 +65,7 @@ def test_memory_storage_counts_per_process(tmp_path: Path) -> None:
     assert scale.per_process_warning(1) is None
 
 
-def test_http_login_and_a_second_process_share_one_window(client: TestClient, redis_url: str,
-                                                          tmp_path: Path) -> None:
+def test_http_logins_count_in_redis(client: TestClient, redis_url: str) -> None:
     with redis_mode(redis_url):
         for _ in range(6):  # the app counts into Redis (TestClient's address is "testclient")
             assert client.post("/api/v1/auth/login", json={"api_key": "ak_wrong"}).status_code == 401

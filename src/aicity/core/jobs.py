@@ -39,11 +39,14 @@ def submit(queue: str, ref: str, *args: Any) -> None:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; one of {QUEUES}")
     resolve(ref)  # a wrong reference fails here, in the caller, not later in a worker
-    if not scale.distributed():
-        threading.Thread(target=_run_logged, args=(ref, *args), name=f"job-{queue}", daemon=True).start()
-        return
-    rq_queue(queue).enqueue(run, ref, *args, job_timeout=JOB_TIMEOUT_S, retry=_retry(),
-                            result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    if scale.distributed():
+        try:
+            rq_queue(queue).enqueue(run, ref, *args, job_timeout=JOB_TIMEOUT_S, retry=_retry(),
+                                    result_ttl=3600, failure_ttl=7 * 24 * 3600)
+            return
+        except Exception:  # Redis away: run it here rather than lose it
+            log.warning("job %s not queued (Redis unavailable); running it in this process", ref, exc_info=True)
+    threading.Thread(target=_run_logged, args=(ref, *args), name=f"job-{queue}", daemon=True).start()
 
 
 def _run_logged(ref: str, *args: Any) -> None:

@@ -19,7 +19,8 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -98,6 +99,26 @@ def connection_errors() -> tuple[type[Exception], ...]:
     return (redis.ConnectionError, redis.TimeoutError)
 
 
+@contextmanager
+def cluster_lock(name: str, timeout_s: float = 1800) -> Iterator[None]:
+    """Hold `name` against the city's other processes (a Redis lock with expiry `timeout_s`):
+    loading the city or migrating its schema is done by one process while the others wait.
+    Embedded: nothing to wait for."""
+    if not distributed():
+        yield
+        return
+    lock = redis_client().lock(key("lock", name), timeout=timeout_s, blocking_timeout=timeout_s)
+    if not lock.acquire():
+        raise TimeoutError(f"the cluster lock {name} stayed taken for {timeout_s} s")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except Exception:  # expired meanwhile (a very long load): nothing left to release
+            log.warning("the cluster lock %s had expired before it was released", name)
+
+
 # --- rate limits ---------------------------------------------------------------------------------
 
 _limiters: dict[str, MovingWindowRateLimiter] = {}
@@ -145,9 +166,13 @@ class SharedCounter:
         self._lock = threading.Lock()
 
     def add(self, field: str, n: int = 1) -> None:
+        """Count; a Redis that is away loses the count (logged), never the write being counted."""
         if distributed():
-            redis_client().hincrby(key("counters", self.name), field, n)
-            return
+            try:
+                redis_client().hincrby(key("counters", self.name), field, n)
+                return
+            except Exception:
+                log.warning("counter %s.%s not shared: Redis unavailable", self.name, field, exc_info=True)
         with self._lock:
             self.local[field] += n
 

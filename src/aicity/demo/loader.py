@@ -12,7 +12,7 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-from aicity.core import slices
+from aicity.core import scale, slices
 from aicity.core.cli import open_city, set_city_loader
 from aicity.core.db import database
 from aicity.core.meta import get_meta, set_meta
@@ -38,13 +38,14 @@ def data_version() -> str:
 def ensure_city(progress: Progress | None = None) -> bool:
     """Migrate and load the demo city if needed; True when something was loaded."""
     db = database()
-    db.migrate()
-    version = data_version()
-    if get_meta(VERSION_KEY) == version:
-        return False
-    slices.load_demo(data_dir(), progress or (lambda *_: None))
-    set_meta(VERSION_KEY, version)
-    return True
+    with scale.cluster_lock("city-load"):  # several processes starting at once: one migrates and loads
+        db.migrate()
+        version = data_version()
+        if get_meta(VERSION_KEY) == version:
+            return False
+        slices.load_demo(data_dir(), progress or (lambda *_: None))
+        set_meta(VERSION_KEY, version)
+        return True
 
 
 def open_demo_city(data_dir: Path | None = None) -> slices.Stop:

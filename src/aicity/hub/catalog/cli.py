@@ -14,6 +14,7 @@ from aicity.core.cli import fail, open_city, print_json
 from aicity.core.config import settings
 from aicity.hub.catalog import service
 
+
 def _city_catalog() -> Path:
     """The city's catalog: `catalog/` in the data dir when it has one, else the demo city's."""
     own = settings().data_dir / "catalog"

@@ -19,7 +19,6 @@ from aicity.hub.catalog.schemas import Bundle, LegalRef, LifeEvent, Policy, Serv
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.chunking import to_chinese_numeral
 
-
 #: words of any procedure's name: a shared one does not show that an article is about the entry
 PROCEDURE_WORDS = frozenset("办理 申请 登记 服务 管理 证明 许可 备案 变更 注销 手续 事项 信息 查询 业务 一件 一件事 相关 核发 审批 "
                             "新办 办事 材料 证".split())

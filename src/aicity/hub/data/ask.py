@@ -391,6 +391,10 @@ def run_checked(conn: duckdb.DuckDBPyConnection, checked: sqlcheck.Checked) -> t
     return columns, rows
 
 
+#: decimals kept in `value` and the rows (the sentence shows the metric's own decimals)
+PRECISE = 4
+
+
 def _round(v: Any, decimals: int) -> Any:
     if isinstance(v, float):
         r = round(v, decimals)
@@ -452,34 +456,34 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
     chart_svg = None
     shown_cols, shown = columns, rows
     if built.shape == "value":
-        value = _round(rows[0][0], decimals) if rows else None
+        value = _round(rows[0][0], PRECISE) if rows else None
         answer = f"{head}{table.title}的{name}为 {fmt(value, decimals)} {unit if not plan.per_capita else ''}".rstrip()
         shown_cols, shown = [f"{name}（{unit}）" if unit and not plan.per_capita else name], [[value]]
     elif built.shape == "share":
         part, whole, pct = rows[0] if rows else (None, None, None)
-        value = _round(pct, 2)
+        value = _round(pct, PRECISE)
         whole_scope = "全市" if plan.share_drop and plan.share_drop.kind == "district" else "全部"
         answer = (f"{head}{table.title}的{name}为 {fmt(_round(part, decimals), decimals)} {unit}，"
                   f"占{whole_scope} {fmt(_round(whole, decimals), decimals)} {unit}的 {fmt(value, 2)}%")
         shown_cols = [f"{name}（{unit}）", f"总数（{unit}）", "占比（%）"]
-        shown = [[_round(part, decimals), _round(whole, decimals), value]]
+        shown = [[_round(part, PRECISE), _round(whole, PRECISE), value]]
     elif built.shape == "compare":
         cur, prev, pct = rows[0] if rows else (None, None, None)
-        value = _round(pct, 2)
+        value = _round(pct, PRECISE)
         word = {"mom": "环比", "yoy": "同比", "pair": "相比"}.get(plan.compare or "", "比上年")
         prev_label = built.previous.label if built.previous else "上一期"
         trend = "增长" if (value or 0) >= 0 else "下降"
         answer = (f"{head}{table.title}的{name}为 {fmt(_round(cur, decimals), decimals)} {unit}，{prev_label}为 "
                   f"{fmt(_round(prev, decimals), decimals)} {unit}，{word}{trend} {fmt(abs(value) if value is not None else None, 2)}%")
         shown_cols = ["时期", f"{name}（{unit}）"]
-        shown = [[built.period, _round(cur, decimals)], [prev_label, _round(prev, decimals)], [f"{word}（%）", value]]
+        shown = [[built.period, _round(cur, PRECISE)], [prev_label, _round(prev, PRECISE)], [f"{word}（%）", value]]
     else:
         key_name = plan.group.name if plan.group else {"month": "月份", "quarter": "季度", "day": "日期",
                                                         "weekday": "星期"}.get(plan.time_group or "", "分组")
         shown_cols = [key_name, f"{name}（{unit}）" if unit and not plan.per_capita else name]
         if built.shape == "share_group":
             shown_cols.append("占比（%）")
-        shown = [[_key_label(plan, r[0]), _round(r[1], decimals)] + ([_round(r[2], 2)] if len(r) > 2 else [])
+        shown = [[_key_label(plan, r[0]), _round(r[1], PRECISE)] + ([_round(r[2], PRECISE)] if len(r) > 2 else [])
                  for r in rows]
         if not shown:
             answer = f"{head}{table.title}没有符合条件的数据"
@@ -502,6 +506,7 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
                 chart.bar(title, labels[:30], numbers[:30], unit)
     datasets = sorted({table.id} | {f.table for f in plan.filters} | ({"districts"} if plan.per_capita else set())
                       | ({plan.group_table} if plan.group_table else set()))
+    answer = answer.replace(" %", "%")
     return DataAnswer(status="answered", answer=answer + "。", sql=built.sql, columns=shown_cols, rows=shown, value=value,
                       datasets=datasets, chart_svg=chart_svg, confidence=round(plan.confidence, 2))
 

@@ -183,8 +183,9 @@ def evaluate(s: Session, device: Device, readings: Iterable[tuple[str, float, st
 def apply_hits(s: Session, hits: list[Hit], now: datetime) -> list[Alarm]:
     """Open, refresh or clear alarms for `hits`, in order; returns the alarms opened now."""
     keys = {f"{h.rule.id}:{h.device.id}" for h in hits}
-    open_alarms: dict[str, Alarm] = {a.open_key: a for a in s.scalars(select(Alarm).where(Alarm.open_key.in_(keys)))
-                                     if a.open_key} if keys else {}
+    # locked (PostgreSQL): processes storing readings of one device at once refresh an alarm in turn
+    found = s.scalars(select(Alarm).where(Alarm.open_key.in_(keys)).with_for_update()) if keys else []
+    open_alarms: dict[str, Alarm] = {a.open_key: a for a in found if a.open_key}
     raised: list[Alarm] = []
     for hit in hits:
         key = f"{hit.rule.id}:{hit.device.id}"

@@ -285,6 +285,27 @@ def store(batch: list[ReadingIn], channel: str = "http") -> Ingested:
     for r in batch:
         by_device.setdefault(r.device_id, []).append(r)
     now = utcnow()
+    for attempt in range(_STORE_ATTEMPTS):
+        try:
+            devices, raised = _store_once(batch, by_device, now, channel)
+            break
+        except IntegrityError:  # another process opened the same alarm at the same moment: again, refreshing it
+            if attempt == _STORE_ATTEMPTS - 1:
+                raise
+    count(f"{channel}.stored", len(batch))
+    for device_id, rows in by_device.items():
+        devices[device_id].last_seen = now
+        _announce(devices[device_id], rows)
+    rules.announce(raised)
+    return Ingested(stored=len(batch), devices=len(by_device), alarms=raised)
+
+
+#: a batch is stored in one transaction, tried again when it raced another process for an alarm
+_STORE_ATTEMPTS = 3
+
+
+def _store_once(batch: list[ReadingIn], by_device: dict[str, list[ReadingIn]], now: datetime,
+                channel: str) -> tuple[dict[str, Device], list[Alarm]]:
     with database().session() as s:
         devices = {d.id: d for d in s.scalars(select(Device).where(Device.id.in_(by_device)))}
         if unknown := sorted(set(by_device) - set(devices)):
@@ -297,12 +318,7 @@ def store(batch: list[ReadingIn], channel: str = "http") -> Ingested:
                                      "unit": r.unit, "observed_at": r.observed_at} for r in batch])
         s.execute(update(Device), [{"id": device_id, "last_seen": now} for device_id in by_device])
         raised = rules.apply_hits(s, hits, now) if hits else []
-    count(f"{channel}.stored", len(batch))
-    for device_id, rows in by_device.items():
-        devices[device_id].last_seen = now
-        _announce(devices[device_id], rows)
-    rules.announce(raised)
-    return Ingested(stored=len(batch), devices=len(by_device), alarms=raised)
+    return devices, raised
 
 
 def _announce(device: Device, rows: list[ReadingIn]) -> None:

@@ -64,7 +64,7 @@ export function render(root, api) {
   }
 
   function offerRow(offer) {
-    const el = h("div", { class: "approval-facts", testid: "offer", "data-id": offer.id },
+    const el = h("div", { class: "space-offer", testid: "offer", "data-id": offer.id },
       h("strong", { text: `${offer.title}` }), " ",
       h("code", { class: "muted", text: `${offer.dataset_id} v${offer.dataset_version ?? "?"} · ${offer.provider}` }),
       h("p", { class: "muted", testid: "offer-policy", text: policyText(offer.policy) }));
