@@ -7,6 +7,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,6 +16,7 @@ from aicity.assistant import modes, unserved
 from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
 from aicity.core.text import normalize
+from aicity.hub.events import classify as event_classify
 from aicity.hub.events import service as events
 from aicity.identity import service as identity
 from aicity.identity.models import Role
@@ -154,3 +156,13 @@ def test_modes_come_from_the_skills_declarations(city: Path) -> None:
     assert "office" not in understanding.skills_of  # no agent declares it yet: a scope statement
     declared = {m for a in registry.agents() for s in a.skills for m in s.modes}
     assert declared <= set(modes.modes())
+
+
+def test_the_fast_probabilities_equal_scikit_learns() -> None:
+    """`_Calibrated` (the union's parts transformed one after the other, the sigmoids as arrays) gives the
+    calibrated pipeline's own probabilities."""
+    data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
+    rows = [{"text": r["q"], "category": r["mode"]} for r in modes.read_jsonl(data / "modes.jsonl")][::6]
+    model = event_classify.fit(rows)
+    texts = ["营业执照怎么办理", "厨房里有很浓的煤气味", "帮我起草一份通知", "I'm opening a cafe, which permits?"]
+    assert np.allclose(modes._Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)

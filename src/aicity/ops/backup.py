@@ -62,7 +62,8 @@ MANIFEST = "manifest.json"
 #: the data dir's entries that are not copied as files: the databases (copied their own way),
 #: SQLite's side files, earlier backups and caches that rebuild themselves
 _SKIP_NAMES = {"aicity.db-wal", "aicity.db-shm", "aicity.db-journal", "backups", "cache"}
-_SKIP_SUFFIXES = (".npy", ".tmp", ".partial")
+#: (other DuckDB files beside the store belong to other metadata databases: not this city's)
+_SKIP_SUFFIXES = (".npy", ".tmp", ".partial", ".duckdb", ".duckdb.wal")
 
 PG_MESSAGE = ("数据库不是内嵌的 SQLite（database_url 指向外部数据库）：请用数据库自己的工具备份，"
               "PostgreSQL 用 pg_dump -Fc / pg_restore（见 docs/deployment.md） — aicity backup covers the embedded "

@@ -101,7 +101,9 @@ def connection() -> tuple[duckdb.DuckDBPyConnection, str]:
     datasets, else the packaged demo pack (the one switch between the two)."""
     needed = set(semantic.raw_layer()["tables"])
     if needed <= store.tables():
-        return store.read_connection(), str(store.store_path())
+        # the layer's values are read per version: a re-import gives the next question a fresh layer
+        versions = ",".join(f"{d.id}:{d.version}" for d in store.list_datasets() if d.id in needed)
+        return store.read_connection(), f"{store.store_path()}|{versions}"
     return _pack_connection(), "pack"
 
 

@@ -607,9 +607,9 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     residual = t.residual()
     residual = FILLER.sub(" ", residual)
     leftover_cjk = _CJK.findall(residual)
-    leftover_en = [w for w in re.findall(r"[a-z][a-z'.-]*", residual) if w not in _EN_FILLER and len(w) > 1]
+    leftover_en = [w for w in re.findall(r"[a-z][a-z0-9'.-]*", residual) if w not in _EN_FILLER and len(w) > 1]
     plan.residual = " ".join(residual.split())
-    confidence = clarity - 0.2 * len(leftover_cjk) - 0.25 * len(leftover_en)
+    confidence = clarity - 0.25 * len(leftover_cjk) - 0.25 * len(leftover_en)
     plan.confidence = max(0.05, min(1.0, confidence))
     return plan, None, text
 

@@ -16,6 +16,7 @@ CLI command while no server runs) holds it until it ends or calls `close()`.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import re
 import threading
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from typing import Literal
 
 import duckdb
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
@@ -102,9 +103,18 @@ _connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 
 
 def store_path() -> Path:
+    """`store_path` if set; else `<data_dir>/data/hub.duckdb` for the data dir's own SQLite database,
+    and `hub-<digest of the database URL>.duckdb` beside it for any other metadata database, so
+    that two metadata databases never share (and overwrite) one store's version tables."""
     cfg = settings()
     configured = cfg.section(DataSettings).store_path
-    return (configured or cfg.data_dir / "data" / "hub.duckdb").resolve()
+    if configured is not None:
+        return configured.resolve()
+    url = database().url
+    if url == cfg.resolved_database_url and url.startswith("sqlite"):
+        return (cfg.data_dir / "data" / "hub.duckdb").resolve()
+    shown = make_url(url).render_as_string(hide_password=True)
+    return (cfg.data_dir / "data" / f"hub-{hashlib.sha256(shown.encode()).hexdigest()[:12]}.duckdb").resolve()
 
 
 def _connection() -> duckdb.DuckDBPyConnection:

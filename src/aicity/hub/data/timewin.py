@@ -141,11 +141,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("recent", re.compile(r"(?:最近|近|过去)\s*(\d+)\s*(个月|个季度|天|日|周|个星期|星期|年)")),
     ("recent_en", re.compile(r"(?:last|past|previous)\s+(\d+|two|three|four|five|six|seven|ten|twelve)\s+"
                              r"(months?|days?|weeks?|quarters?|years?)")),
+    ("recent_half", re.compile(r"(?:最近|近|过去)\s*半年|(?:last|past) (?:six|6) months|past half year")),
     ("recent_one", re.compile(r"(?:最近|近|过去)一?(?:个)?(周|星期|个月|月|年|季度)|this past week|the last week|past week")),
     ("half", re.compile(_YEAR + r"?\s*(上半年|下半年)")),
     ("half_en", re.compile(r"(first|second)\s+half(?:\s+of)?(?:\s+(\d{4}))?")),
     ("quarter", re.compile(_YEAR + r"?\s*(?:第\s*)?(\d)\s*季度")),
-    ("quarter_q", re.compile(r"(?:(\d{4})\s*)?\bq([1-4])\b(?:\s*(\d{4}))?")),
+    ("quarter_q", re.compile(r"(?:(\d{4})\s*年?\s*)?(?<![a-z])q([1-4])(?![0-9])(?:\s*(\d{4}))?")),
     ("quarter_en", re.compile(r"(first|second|third|fourth)\s+quarter(?:\s+of)?(?:\s+(\d{4}))?")),
     ("rel_quarter", re.compile(r"(上个?季度|本季度|这个?季度|last quarter|this quarter)")),
     ("month", re.compile(_YEAR + r"?\s*(\d{1,2})\s*(?:月份|月)(?!\d)")),
@@ -196,6 +197,10 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
             return None
         y = y or _latest_month(b, as_of)
         return Window(date(y, a, 1), _month(y, b)[1], f"{y}年{a}—{b}月", "range")
+    if kind == "recent_half":
+        start = _add_months(as_of.replace(day=1), -5)
+        return Window(start, as_of + timedelta(days=1), f"近6个月（{start.year}年{start.month}月至{as_of.month}月）",
+                      "range")
     if kind == "first_months":
         y, n = _rel_year(g[1], g[0], as_of) or as_of.year, int(g[2])
         if not 1 <= n <= 12:
