@@ -72,12 +72,12 @@ def test_a_report_becomes_an_event_with_its_id(city: Path) -> None:
 def test_a_concrete_problem_asking_who_is_responsible_is_a_report(city: Path) -> None:
     """One rule for a request that is both (scripts/mode_training/generate.py): a problem that exists now is
     filed and dispatched to the responsible department; a question about a kind of matter is duty."""
-    result = ask("我们这条街的路灯坏了一个多礼拜了，该找哪个部门")
+    result = ask("幸福路上的路灯坏了一个多礼拜了，晚上黑乎乎的，该找哪个部门？")
     assert result.mode == "report" and skills(result) == {"governance.report_event"}
-    assert result.event and "urban" in result.departments
+    assert result.event and result.event["id"] in result.answer and "urban" in result.departments
     rows = {r["text"]: r["category"] for r in assistant().understanding.classifier.rows}
-    assert rows["我们这条街的路灯坏了一个多礼拜了，该找哪个部门"] == "report"  # the routing example's own mode
-    assert rows["路灯坏了归哪个部门管"] == "duty"
+    assert rows[normalize("我们这条街的路灯坏了一个多礼拜了，该找哪个部门")] == "report"  # the routing example's own mode
+    assert rows[normalize("路灯坏了归哪个部门管")] == "duty"
 
 
 def test_the_development_set_is_apart_from_the_training_rows() -> None:

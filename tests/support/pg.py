@@ -56,8 +56,11 @@ class PgServer:
         return self
 
     def stop(self) -> None:
+        """A fast shutdown (clients disconnected, data consistent): SIGTERM's smart shutdown would
+        wait for every pooled connection of the city's processes to close."""
         if self.proc is not None:
-            self.proc.terminate()  # SIGTERM: smart shutdown … fast enough with few clients
+            subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
+                            "-w", "stop"], capture_output=True, timeout=60)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

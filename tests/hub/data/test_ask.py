@@ -14,7 +14,7 @@ import pytest
 from aicity.hub.data import ask as engine_module
 from aicity.hub.data import chart, timewin
 from aicity.hub.data.ask import DataAnswer, embedded_answer
-from tests.hub.data.ask_dev import DEV
+from tests.hub.data.ask_dev import DEV, FRESH
 
 AS_OF = dt.date(2025, 12, 31)
 NAMES = {"donghu": "东湖区", "guanggu": "光谷区", "jiangbin": "江滨区", "xicheng": "西城区", "nanhu": "南湖区",
@@ -51,7 +51,7 @@ def _same(value: object, expected: object) -> bool:
     return value == expected
 
 
-@pytest.mark.parametrize(("question", "sql", "status"), DEV, ids=[q for q, _, _ in DEV])
+@pytest.mark.parametrize(("question", "sql", "status"), DEV + FRESH, ids=[q for q, _, _ in DEV + FRESH])
 def test_development_questions(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str, sql: str | None,
                                status: str) -> None:
     a = answer(pack, question)

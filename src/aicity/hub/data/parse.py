@@ -68,7 +68,7 @@ _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_00
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
-    r"主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -586,6 +586,9 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             plan.group, plan.group_table = layer.tables[owner].dimensions[listed[0].dim], owner
             t.any(("对比", "比较", "分别", "相比", "compare", "versus", "vs"))
     _ranking(t, plan)
+    if plan.group is not None or plan.time_group is not None:
+        while t.any(("趋势", "走势", "变化情况", "变化", "分布情况", "分布", "trend", "trends", "breakdown")):
+            pass
     _aggregate(t, plan)
     if span := t.any(_GROWTH):
         if plan.compare is None:

@@ -1,0 +1,95 @@
+"""Red-team checks of the data hub (#14) through REST, the service and the checkers, with keys
+of different roles and departments: derived datasets that would take another department's
+dataset or a lower grade, data-space errors that would echo a row's value, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from aicity.core.errors import Problem
+from aicity.hub.data import ask as ask_mod
+from aicity.hub.data import spaces, sqlcheck, store
+from aicity.hub.data.policy import aggregate_policy
+from aicity.hub.data.private_query import AggregateRequest
+from aicity.identity import service as identity
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+from tests.support.data_store import pack_dataset
+from tests.support.http import problem
+
+DATASET = "low_income_households"
+CIVIL = Principal(Role.official, department="civil_affairs", key_id="rt-civil")
+DATA = Principal(Role.official, department="data_bureau", key_id="rt-data")
+
+
+def key(role: str, dept: str | None) -> dict[str, str]:
+    _, plaintext = identity.create_api_key(f"redteam-{role}-{dept}", role, dept)
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+@pytest.fixture(scope="module")
+def keys(city: Path) -> dict[str, dict[str, str]]:
+    pack_dataset(DATASET)
+    pack_dataset("enterprises")
+    return {"civil_op": key("operator", "civil_affairs"), "data": key("official", "data_bureau"),
+            "market_op": key("operator", "market")}
+
+
+def test_desensitize_never_writes_into_another_departments_dataset(client: TestClient, keys) -> None:
+    before = store.dataset("enterprises")
+    steps = {"steps": [{"op": "drop", "column": "id_number"}]}
+    body = problem(client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=enterprises", json=steps,
+                               headers=keys["civil_op"]), 409)
+    assert body["type"].endswith("into-not-derived")
+    after = store.dataset("enterprises")
+    assert (after.version, after.owner_department, after.rows) == (before.version, before.owner_department,
+                                                                    before.rows)
+    # nor into any other dataset that was not derived from this source
+    problem(client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=districts", json=steps,
+                        headers=keys["civil_op"]), 409)
+
+
+def test_a_derived_dataset_keeps_its_sources_grade_until_confirmed(client: TestClient, keys) -> None:
+    pytest.importorskip("diffprivlib")
+    steps = {"steps": [{"op": "drop", "column": "id_number"}, {"op": "drop", "column": "mobile"},
+                       {"op": "mask", "column": "head_name"}, {"op": "drop", "column": "household_id"}]}
+    made = client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=rt_lih_masked", json=steps,
+                       headers=keys["civil_op"])
+    assert made.status_code == 201, made.text
+    assert made.json()["sensitivity_level"] == 4 and not made.json()["confirmed"]
+    seen = client.get("/api/v1/data/datasets/rt_lih_masked", headers=keys["data"]).json()
+    assert seen["may_read_rows"] is False and seen["sample"]["rows"] == []
+    cols = {c["name"]: c for c in seen["columns"]}
+    assert cols["monthly_allowance_yuan"]["pii"] == "sensitive" and cols["monthly_allowance_yuan"][
+        "sensitivity_level"] == 4
+    problem(client.get("/api/v1/data/datasets/rt_lih_masked/rows.csv", headers=keys["data"]), 403)
+    # a second run into its own derived dataset is allowed
+    again = client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=rt_lih_masked", json=steps,
+                        headers=keys["civil_op"])
+    assert again.status_code == 201 and again.json()["version"] == 2
+    # another department's officer may not derive from it, nor write into it from its own data
+    problem(client.post("/api/v1/data/datasets/rt_lih_masked/desensitize", json=steps,
+                        headers=keys["market_op"]), 403)
+
+
+def test_space_query_errors_never_echo_a_rows_value(keys) -> None:
+    space = spaces.create_space(CIVIL, "红队空间", "city")
+    spaces.join_space(DATA, space.id)
+    offer = spaces.make_offer(CIVIL, space.id, DATASET, aggregate_policy(purposes=["红队"], epsilon=5.0))
+    agreement = spaces.request_agreement(DATA, offer.id, "红队")
+    spaces.agree(CIVIL, agreement.id)
+    values = {r[0] for r in store.read_connection().execute(f"SELECT DISTINCT community FROM {DATASET}").fetchall()}
+    for f in ({"column": "community", "op": "=", "value": 1}, {"column": "community", "op": "in", "value": [1, 2]},
+              {"column": "start_date", "op": ">", "value": "not a date"}):
+        try:
+            spaces.run_query(DATA, agreement.id, AggregateRequest(metric="count", filters=[f], epsilon=0.01))
+        except Problem as exc:
+            assert not any(v in exc.detail for v in values), exc.detail
+    # a numeric value against a text column is compared as text: no error, no leak, a count
+    released, _ = spaces.run_query(DATA, agreement.id, AggregateRequest(
+        metric="count", filters=[{"column": "household_size", "op": ">=", "value": "1"}], epsilon=0.01))
+    assert released.groups and released.groups[0].value > 100
