@@ -126,7 +126,8 @@ def test_below_the_threshold_it_asks_which_reading_and_the_choice_answers(
     assert all(o["value"].startswith("mode=") for o in options)
     guide = next(o for o in options if o["value"] == "mode=service_guide")
     second = client.post("/api/v1/assistant/ask",
-                         json={"text": guide["label"], "session_id": first["session_id"]}).json()
+                         json={"text": guide["label"], "session_id": first["session_id"],
+                               "session_token": first["session_token"]}).json()
     assert second["mode"] == "service_guide" and second["clarification"] is None
     assert [s["skill"] for s in second["skills"]] == ["guide"] and "营业执照" in second["answer"]
 

@@ -289,11 +289,29 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
     "address": r"助手|智能体|模型|AI|GPT|机器人|\b(?:assistant|model|bot)\b|给AI|对模型",
     "request": r"^(?:请|麻烦|帮我|帮忙|能不能|可以|你帮我)|\b(?:please|could you|can you)",
     "question": r"[?？]|吗|怎么|如何|什么|多久|哪|几|\b(?:how|what|when|where|who|why|which)\b",
+    # what separates talk about a word from an instruction to the assistant: an order aimed at "you",
+    # a reference to the assistant's own rules or set-up, a question about whether something is
+    # allowed or how to do it oneself, and someone else's demand reported
+    "you_order": r"你(?:必须|得|只能|只许|不许|不准|不能拒绝|没有拒绝|现在(?:是|就|开始|进入)|从现在|直接|照做|马上|立刻|立即)|从现在(?:开始|起)|"
+                 r"接下来(?:不管|无论|你)|\b(?:you (?:must|will now|shall|are now|have to|may not|can'?t refuse|are not allowed)|"
+                 r"from now on|stay in character|confirm (?:and|by)|proceed)",
+    "your_config": r"你的(?:规则|设定|指令|提示|配置|限制|过滤|安全|审查|要求|守则|工作说明|初始)|给你的|你被(?:设定|交代|告知|要求|配置)|"
+                   r"你(?:收到|看到|开工前)|对话(?:开始|最开始)|\b(?:your (?:rules|instructions|prompt|guidelines|configuration|filters?|"
+                   r"restrictions|polic(?:y|ies)|safety|setup|constraints|checks|system)|you were (?:told|given|configured|set up))",
+    "about": r"合法吗|合规吗|正常吗|违规吗|诈骗|是真的吗|有必要吗|合理吗|怎么办|怎么(?:举报|投诉|反映|申请|办理|操作|重置|补办|处理|恢复|关闭|报修)|"
+             r"能不能|可以吗|会不会|什么意思|是什么|在哪|找谁|哪个部门|\b(?:is (?:that|it|this) (?:legal|allowed|normal|necessary|a scam|"
+             r"real|fair|safe|right|against)|how (?:do|can|should|long) (?:i|we)|can i|do i|should i|what does|what is|who (?:do|should|"
+             r"can|is|needs)|where (?:do|can|is)|is there|which (?:department|one))",
+    "reported": r"房东|物业|领导|老板|同事|有人|别人|对方|楼长|老师|开发商|商家|单位|公司|广告|通知|骗子|"
+                r"\b(?:landlord|boss|manager|colleague|someone|a caller|employer|teacher|neighbour|captain|the (?:ad|notice|letter|"
+                r"council|developer|seller|app|portal)|says|said|wants|asked (?:me|us)|told (?:me|us)|claim(?:s|ed))",
 }.items()}
 _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "drop"), ("authority", "act"), ("drop", "act"),
           ("drop", "tool"), ("secret", "reveal"), ("header", "drop"), ("header", "act"), ("persona", "free"),
           ("persona", "act"), ("markup", "address"), ("markup", "act"), ("obey", "act"), ("obey", "drop"), ("forge", "act"),
-          ("forge", "tool"), ("act", "tool"), ("question", "act"), ("question", "secret"))
+          ("forge", "tool"), ("act", "tool"), ("question", "act"), ("question", "secret"), ("you_order", "act"),
+          ("you_order", "drop"), ("you_order", "reveal"), ("your_config", "reveal"), ("your_config", "drop"), ("about", "act"),
+          ("about", "pii"), ("about", "secret"), ("reported", "pii"), ("reported", "bulk"), ("reported", "authority"))
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
@@ -309,7 +327,7 @@ def intent_features(text: str, obfuscation: int) -> list[float]:
     pairs, and how many disguises were undone (capped likewise)."""
     lowered = text.lower()
     found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
-    return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
+    return [x * 2 for x in [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]]
 
 
 def reading(text: str, raw: str = "") -> tuple[str, int]:
@@ -381,7 +399,7 @@ def fit(rows: list[dict]) -> Classifier:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True, min_df=2)
     vectorizer.fit([t for t, _ in read])
     features = _matrix(vectorizer, read)
-    model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", dual=True)
+    model = LogisticRegression(C=3.0, class_weight="balanced", solver="liblinear", dual=True)
     decisions = cross_val_predict(model, features, labels, cv=3, method="decision_function")
     platt = LogisticRegression(C=1e6).fit(decisions.reshape(-1, 1), labels)
     model.fit(features, labels)

@@ -11,8 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aicity.core.errors import Problem
-from aicity.hub.data import ask as ask_mod
-from aicity.hub.data import spaces, sqlcheck, store
+from aicity.hub.data import access, spaces, sqlcheck, store
 from aicity.hub.data.policy import aggregate_policy
 from aicity.hub.data.private_query import AggregateRequest
 from aicity.identity import service as identity
@@ -54,12 +53,14 @@ def test_desensitize_never_writes_into_another_departments_dataset(client: TestC
 
 
 def test_a_derived_dataset_keeps_its_sources_grade_until_confirmed(client: TestClient, keys) -> None:
-    pytest.importorskip("diffprivlib")
     steps = {"steps": [{"op": "drop", "column": "id_number"}, {"op": "drop", "column": "mobile"},
-                       {"op": "mask", "column": "head_name"}, {"op": "drop", "column": "household_id"}]}
+                       {"op": "drop", "column": "head_name"}, {"op": "drop", "column": "household_id"},
+                       {"op": "drop", "column": "has_disabled_member"}]}
     made = client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=rt_lih_masked", json=steps,
                        headers=keys["civil_op"])
     assert made.status_code == 201, made.text
+    # masked values alone no longer look like persons' rows: the suggestion reads lower than the source
+    assert made.json()["suggestion"]["level"] < 4, made.json()["suggestion"]
     assert made.json()["sensitivity_level"] == 4 and not made.json()["confirmed"]
     seen = client.get("/api/v1/data/datasets/rt_lih_masked", headers=keys["data"]).json()
     assert seen["may_read_rows"] is False and seen["sample"]["rows"] == []
@@ -93,3 +94,65 @@ def test_space_query_errors_never_echo_a_rows_value(keys) -> None:
     released, _ = spaces.run_query(DATA, agreement.id, AggregateRequest(
         metric="count", filters=[{"column": "household_size", "op": ">=", "value": "1"}], epsilon=0.01))
     assert released.groups and released.groups[0].value > 100
+
+
+# ---- the ask engine's SQL checker (ask.py / sqlcheck.py belong to the ask builder) -------------
+
+def _official_access() -> sqlcheck.Access:
+    """What an official of another department may use of the low-income households (aggregate
+    only), built from `access.py` as `ask.caller_access` builds it."""
+    info = store.dataset(DATASET)
+    personal = {c.name for c in info.columns if c.pii is not None and c.pii_kind in access.IDENTIFYING}
+    allowed = access.allowed_columns("official", "data_bureau", info) - personal
+    assert not access.may_read_rows("official", "data_bureau", info)
+    return sqlcheck.Access(columns={DATASET: allowed}, row_tables=set(),
+                           all_columns={DATASET: [c.name for c in info.columns]}, personal={DATASET: personal})
+
+
+@pytest.mark.xfail(strict=True, reason="sqlcheck: a table alias used as a value (the whole row as a struct) "
+                   "is not checked as columns — first(l) / any_value(l) return head_name, id_number, mobile")
+def test_ask_sql_refuses_a_whole_row_through_the_table_alias(keys) -> None:
+    for sql in (f"SELECT first(l) FROM {DATASET} l", f"SELECT count(*), any_value(l) FROM {DATASET} l",
+                f"SELECT count(*) FROM {DATASET} l GROUP BY l"):
+        with pytest.raises(sqlcheck.SqlRefused):
+            sqlcheck.check(sql, _official_access(), 1000)
+
+
+@pytest.mark.xfail(strict=True, reason="sqlcheck: an aggregate-only dataset answers list()/array_agg of a "
+                   "column (every value) and GROUP BY every non-identifying column (groups of one row)")
+def test_ask_sql_aggregate_only_means_no_row_values(keys) -> None:
+    for sql in (f"SELECT list(monthly_allowance_yuan) FROM {DATASET}",
+                f"SELECT district_id, start_date, household_size, monthly_allowance_yuan, count(*) FROM {DATASET} "
+                f"GROUP BY ALL"):
+        with pytest.raises(sqlcheck.SqlRefused):
+            sqlcheck.check(sql, _official_access(), 1000)
+
+
+QUALITY_SPEC = """
+id: rt_contacts
+title: 红队联系人 red-team contacts
+owner_department: civil_affairs
+category: 政务数据 · 测试
+grade: {grade: general, level: 1}
+columns:
+  - {name: district_id, type: VARCHAR, level: 1}
+  - {name: contact_mobile, type: VARCHAR, level: 1, pii: personal, pii_kind: mobile}
+checks:
+  - {kind: pattern, column: contact_mobile, regex: '^1[3-9][0-9]{9}$', severity: warn}
+"""
+
+
+def test_quality_examples_show_no_personal_values_outside_the_owner(client: TestClient, keys) -> None:
+    rows = "district_id,contact_mobile\n" + "".join(f"donghu,1380013{i:04d}\n" for i in range(5)) + \
+        "donghu,13800-13999\n"
+    made = client.post("/api/v1/data/datasets", headers=keys["civil_op"], data={"confirm": "true"},
+                       files={"file": ("rt_contacts.csv", rows.encode(), "text/csv"),
+                              "declaration": ("rt_contacts.yaml", QUALITY_SPEC.encode(), "application/yaml")})
+    assert made.status_code == 201, made.text
+    owner = client.get("/api/v1/data/datasets/rt_contacts", headers=keys["civil_op"]).json()
+    assert owner["quality"]["checks"][0]["examples"] == ["13800-13999"]
+    for headers in ({}, keys["data"]):
+        seen = client.get("/api/v1/data/datasets/rt_contacts", headers=headers).json()
+        check = seen["quality"]["checks"][0]
+        assert check["failing"] == 1 and check["examples"] == [], check
+        assert "13800-13999" not in json.dumps(seen, ensure_ascii=False)

@@ -25,11 +25,14 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from aicity.core.config import settings
+from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.hub.data import store
 from aicity.hub.data.importer import Imported, import_bytes
+from aicity.hub.data.models import LineageStep
 from aicity.hub.data.schema import ColumnSpec, DatasetSpec
 from aicity.hub.data.settings import DataSettings
 from aicity.hub.geo.gazetteer import resolve
@@ -179,6 +182,7 @@ def apply(dataset_id: str, steps: Sequence[Step], *, into: str | None = None, ac
     if target == dataset_id:
         raise Problem(422, "请求内容不合法 Unprocessable", "脱敏结果不能覆盖源数据集 the result must be another dataset",
                       "same-dataset")
+    _check_target(dataset_id, info, target)
     cols = {c.name: c for c in info.columns}
     for step in steps:
         for col in (step.columns if isinstance(step, SuppressStep) else [step.column]):
@@ -242,7 +246,26 @@ def apply(dataset_id: str, steps: Sequence[Step], *, into: str | None = None, ac
                        keywords=info.keywords, columns=[specs[c] for c in order])
     params = {"steps": [s.model_dump() for s in steps], "rows_in": len(rows) + suppressed, "rows_suppressed": suppressed}
     return import_bytes(buf.getvalue().encode("utf-8"), f"{target}.csv", spec=spec, actor=actor, source="derived",
-                        lineage=("desensitize", [f"dataset:{dataset_id}@{info.version}"], params))
+                        lineage=("desensitize", [f"dataset:{dataset_id}@{info.version}"], params), floor=info)
+
+
+def _check_target(dataset_id: str, info: store.DatasetInfo, target: str) -> None:
+    """An existing `into` must be a dataset derived from this very source by its owner department:
+    never another department's dataset, never an imported one (a new version there would take its
+    ownership and its confirmed, possibly lower, grade)."""
+    try:
+        existing = store.dataset(target)
+    except store.UnknownDataset:
+        return
+    with database().session() as s:
+        inputs = [i for row in s.scalars(select(LineageStep.inputs).where(LineageStep.dataset_id == target,
+                                                                          LineageStep.step == "desensitize"))
+                  for i in row or []]
+    if (existing.source != "derived" or existing.owner_department != info.owner_department
+            or not any(str(i).startswith(f"dataset:{dataset_id}@") for i in inputs)):
+        raise Problem(409, "状态冲突 Conflict", f"数据集 {target} 已存在且不是由 {dataset_id} 脱敏派生的，不能写入 "
+                      f"'{target}' exists and is not a dataset derived from '{dataset_id}': choose another --into",
+                      "into-not-derived")
 
 
 def _text(value: Any) -> str:

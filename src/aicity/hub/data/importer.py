@@ -157,9 +157,10 @@ class _Grades:
     columns: dict[str, tuple[int, str | None, str | None, bool]]
 
 
-def _grades(s: Session, spec: DatasetSpec, suggestion: grading.Suggestion, confirm_as: str | None) -> _Grades:
+def _grades(s: Session, spec: DatasetSpec, suggestion: grading.Suggestion, confirm_as: str | None,
+            floor: store.DatasetInfo | None = None) -> _Grades:
     """Declared grades (when the importer may confirm them), else the confirmed ones of the previous
-    version, else the suggestions."""
+    version, else the suggestions (no lower than `floor`'s, the source of a derived dataset)."""
     before = s.get(Dataset, spec.id)
     old_cols = {c.name: c for c in s.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == spec.id))}
     cols: dict[str, tuple[int, str | None, str | None, bool]] = {}
@@ -178,7 +179,29 @@ def _grades(s: Session, spec: DatasetSpec, suggestion: grading.Suggestion, confi
         return _Grades(spec.grade.grade, spec.grade.level, confirm_as, cols)  # type: ignore[union-attr]
     if before is not None and before.confirmed_by is not None:
         return _Grades(before.grade, before.sensitivity_level, before.confirmed_by, cols)
+    if floor is not None:
+        return _floored(suggestion, cols, floor)
     return _Grades(suggestion.grade, suggestion.level, None, cols)
+
+
+_STRICTER = {"general": 0, "important": 1, "core": 2}
+_PII = {None: 0, "personal": 1, "sensitive": 2}
+
+
+def _floored(suggestion: grading.Suggestion, cols: dict[str, tuple[int, str | None, str | None, bool]],
+             floor: store.DatasetInfo) -> _Grades:
+    """Unconfirmed grades of a dataset derived from `floor`: never below the source's (dataset and
+    carried columns) until a data officer confirms lower ones — desensitized data is not
+    anonymous by itself (PIPL art. 73), and a suggestion from masked values would read lower."""
+    for name, (level, pii, kind, confirmed) in list(cols.items()):
+        src = floor.column(name)
+        if src is not None and not confirmed:
+            stricter = _PII[src.pii] > _PII[pii]  # type: ignore[index]
+            cols[name] = (max(level, src.sensitivity_level), src.pii if stricter else pii,
+                          src.pii_kind if stricter else kind, False)
+    grade = max(suggestion.grade, floor.grade, key=_STRICTER.__getitem__)
+    level = max([suggestion.level, floor.sensitivity_level] + [c[0] for c in cols.values()])
+    return _Grades(grade, level, None, cols)
 
 
 def _record(s: Session, spec: DatasetSpec, version: int, table: str, read: reader.ReadFile, rows: int, sha: str,
@@ -220,11 +243,12 @@ def _record(s: Session, spec: DatasetSpec, version: int, table: str, read: reade
 def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, spec: DatasetSpec | None = None,
                  actor: str = "system", confirm: bool = False, progress: Progress | None = None,
                  source: str = "file", lineage: tuple[str, list[str], dict[str, Any]] | None = None,
-                 owner_department: str | None = None) -> Imported:
+                 owner_department: str | None = None, floor: store.DatasetInfo | None = None) -> Imported:
     """Import `data` (the file `filename`) as the next version of `dataset_id` (default: the
     declaration's id, else the file's stem). `spec`: the declaration (default: the stored one of
     that dataset, else inferred). `confirm`: the importer is a data officer; the declaration's
-    grades become the confirmed ones. `owner_department`: the owner when the declaration names none."""
+    grades become the confirmed ones. `owner_department`: the owner when the declaration names none.
+    `floor`: the source of a derived dataset, whose grades unconfirmed ones never go below."""
     report = progress or _quiet
     started = time.perf_counter()
     cfg = settings().section(DataSettings)
@@ -272,7 +296,7 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
             report(STAGES[3], 1, 1)
             suggestion = grading.suggest(_sample(cur, table, [c.name for c in spec.columns]),
                                          category=spec.category, rows=rows)
-            g = _grades(s, spec, suggestion, actor if confirm else None)
+            g = _grades(s, spec, suggestion, actor if confirm else None, floor)
             report(STAGES[4], 1, 1)
             cur.execute(f"CREATE OR REPLACE VIEW {quote(ds_id)} AS SELECT * FROM {quote(table)}")
             _record(s, spec, version, table, read, rows, sha, filename, checks, score, suggestion, g, actor, source,

@@ -180,7 +180,7 @@ class _Text:
 
 
 def clean(question: str) -> str:
-    text = normalize(question).lower()
+    text = normalize(question).lower().replace("_", " ")
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     return timewin.digits(text)
@@ -206,21 +206,63 @@ _ALTERNATIVE = {
 }
 
 
-def personal_request(text: str, table: Table) -> Refusal | None:
-    """A question asking for people's personal data (or for a sensitive dataset's rows)."""
-    words = _PERSONAL_WORDS.get(table.id, ())
+#: a request for records themselves rather than figures about them (any dataset: ask answers aggregates only)
+_ROW_DUMP = re.compile(
+    r"select\s*\*|select\s+[a-z_, ]+\s+from|前\s*\d+\s*(?:行|条记录|条数据|条明细)|\d+\s*行(?:数据|记录)?$|原始数据|原始记录|"
+    r"原始表|源数据|全表|整张表|整个表|整表|全量数据|全量|明细|名单|花名册|清单|逐条|逐户|逐个|一条一条|每一条|每条记录|"
+    r"所有记录|全部记录|所有数据|全部数据|详细信息|详细资料|详情|具体信息|个人信息|个人资料|导出|下载|拷贝|复制一份|"
+    r"\bexport|\bdump|\bdownload|raw (?:data|rows|records|table)|\brows?\b|full table|entire table|whole table|"
+    r"all (?:the )?records|every record|each record|individual (?:records|households|rows|people|cases|entries)|"
+    r"record-level|row-level|line by line|one by one|\bdetails? of (?:each|every|all)|personal (?:data|details|information)")
+#: words that ask for people: who they are, how to reach them, where they live
+_PERSON = re.compile(
+    r"身份证|证件号|证件|身份号|姓名|名字|叫什么|户主|本人|是谁|是哪些人|哪些人|都有谁|有谁|哪位|哪几位|谁家|哪些家庭|哪几户|"
+    r"哪些户|哪家人|具体是|具体哪|电话|手机|号码|联系方式|联系人|联系电话|微信号|住址|地址|住在|住哪|家住|门牌|楼栋|"
+    r"小区|社区|银行卡|账号|残疾证|病情|法人|法定代表人|"
+    r"\bwho\b|\bwhose\b|\bnames?\b|\bid (?:numbers?|cards?|nos?)\b|identity|\bphones?\b|mobile|contact|"
+    r"\baddress(?:es)?\b|where (?:they|each|the) (?:live|lives)|community|communities|bank (?:card|account)s?|legal rep|"
+    r"residents? who|people who|households? who|families who")
+#: the same for the hotline, whose channel is the telephone (电话 and mobile app name a channel there)
+_CALLER = re.compile(r"身份证|姓名|名字|是谁|哪些人|都有谁|哪位|电话号码|手机号|号码是|联系方式|住址|家庭地址|来电人|投诉人|举报人|"
+                     r"反映人|市民的(?:姓名|电话|手机|地址|信息)|\bwho\b|\bwhose\b|\bnames?\b|phone numbers?|"
+                     r"\baddress(?:es)?\b|callers?|complainants?")
+#: a figure about the records (a count, a total, a grouping): not a request for the rows themselves
+_AGG_CUE = re.compile(r"多少|几[户家个条件人位]|最多|最少|最高|最低|排名|前\d|各|每|按|most|highest|top|数量|总数|个数|户数|人数|合计|总和|总计|平均|占比|比例|各区|按区|分区|每个区|"
+                      r"how many|number of|count|total|average|sum|share|per district|by district")
+_PERSONAL_TABLES = ("low_income_households", "enterprises", "hotline_tickets")
+#: "list them", "which households": rows unless a figure is asked for
+_LISTING = re.compile(r"列出|列一下|列个|列举|罗列|一一|分别是哪|具体有哪|有哪些|是哪些|哪些(?:低保)?(?:家庭|户|人)|哪几(?:家|户)|"
+                      r"\blist\b|show me (?:all|each|every|the)|which (?:households|families|people|persons)")
+
+
+def personal_request(text: str, table: Table | None) -> Refusal | None:
+    """A question asking for people's personal data or for a dataset's records themselves: refused
+    before anything else is parsed (ask returns aggregates only, never personal rows)."""
+    words = _PERSONAL_WORDS.get(table.id, ()) if table else ()
     t = _Text(text)
     hit = t.any(words, take=False)
-    if hit is None:
-        if table.personal and t.any(_LIST, take=False) and table.id == "low_income_households":
-            hit = (0, 0)
-        else:
-            return None
-    word = text[hit[0]:hit[1]] if hit[1] else "明细"
+    word = text[hit[0]:hit[1]] if hit else None
+    person = _CALLER if table is not None and table.id == "hotline_tickets" else _PERSON
+    if word is None and table is not None and table.id in _PERSONAL_TABLES and (m := person.search(text)):
+        word = m.group(0)
+    if word is None and (m := _ROW_DUMP.search(text)):
+        personal = table is None or table.personal or table.id in _PERSONAL_TABLES
+        if personal or not _AGG_CUE.search(text):
+            word = m.group(0)
+    if word is None and table is not None and table.personal and (m := _LISTING.search(text)) \
+            and not _AGG_CUE.search(text):
+        word = m.group(0)
+    if word is None and table is None and (m := re.search(r"身份证|证件号|手机号|电话号码|住址|家庭地址|id number|"
+                                                           r"phone number|home address", text)):
+        word = m.group(0)
+    if word is None:
+        return None
+    title = table.title if table else "数据"
     return Refusal(
-        reason=f"“{word}”涉及个人信息：{table.title}中的个人信息不通过问数逐条提供（个人信息保护法第二十八条、"
-               f"GB/T 43697-2024 分级管理），只提供不含个人信息的汇总结果。",
-        alternative=_ALTERNATIVE.get(table.id, "可以提供不含个人信息的汇总数据。"), table=table.id)
+        reason=f"“{word.strip()}”是在要个人信息或逐条记录：{title}中的个人信息和原始记录不通过问数提供（个人信息保护法"
+               f"第二十八条、GB/T 43697-2024 分级管理；导出须走数据目录的受控申请），问数只提供不含个人信息的汇总结果。",
+        alternative=_ALTERNATIVE.get(table.id if table else "", "可以提供不含个人信息的汇总数据，如各区数量、合计、平均值、占比。"),
+        table=table.id if table else None)
 
 
 # ---- table choice --------------------------------------------------------------------------------
@@ -536,10 +578,10 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     and the cleaned text."""
     text = clean(question)
     table, clarity = choose_table(text, layer)
-    if table is None:
-        return None, None, text
     if refusal := personal_request(text, table):
         return None, refusal, text
+    if table is None:
+        return None, None, text
     t = _Text(text)
     plan = Plan(table=table, metric=table.count or next(iter(table.metrics.values())))
     # order matters: the longest, most specific readings first
@@ -600,7 +642,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             plan.window, plan.previous, plan.compare = later, earlier, "pair"
     if plan.share and plan.group is None and plan.time_group is None:
         plan.share_drop = _share_drop(plan, t, share[0] if share else 0)
-    t.any(_LIST)
+    if plan.group is not None or plan.time_group is not None:
+        t.any(_LIST)  # 列出各区的…: a list of groups
     for d in table.dimensions.values():  # a dimension's name that did not group (上游环节的企业)
         for w in d.words:
             t.find(w)

@@ -18,6 +18,7 @@ key and its noisy value — never a row.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +37,8 @@ NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "U
 MECHANISMS = {"count": "diffprivlib Geometric (sensitivity 1)",
               "sum": "diffprivlib Laplace (sensitivity max(|lower|, |upper|))",
               "mean": "diffprivlib Laplace sum / Geometric count (ε split in half)"}
+#: a plain DuckDB type name (what a filter's value is cast to)
+_TYPE = re.compile(r"[A-Z]+(?:\([0-9]+(?:, ?[0-9]+)?\))?")
 MAX_GROUP_BY = 3
 MAX_FILTERS = 8
 Scalar = str | int | float
@@ -126,12 +129,15 @@ def _column(info: DatasetInfo, name: str, use: str) -> str:
 def _where(info: DatasetInfo, filters: list[Filter]) -> tuple[str, list[Any]]:
     parts, params = [], []
     for f in filters:
-        _column(info, f.column, "filter")
+        kind = _column(info, f.column, "filter")
+        # the value is cast to the column's type, never the column to the value's: a failed cast
+        # then names the consumer's own value, not a row's ("could not convert '幸福路社区' …")
+        value = f"CAST(? AS {kind})" if _TYPE.fullmatch(kind) else "?"
         if isinstance(f.value, list):
-            parts.append(f"{store.quote(f.column)} IN ({', '.join('?' for _ in f.value)})")
+            parts.append(f"{store.quote(f.column)} IN ({', '.join(value for _ in f.value)})")
             params.extend(f.value)
         else:
-            parts.append(f"{store.quote(f.column)} {f.op} ?")
+            parts.append(f"{store.quote(f.column)} {f.op} {value}")
             params.append(f.value)
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 

@@ -51,6 +51,19 @@ def quality(dataset_id: str, version: int | None = None) -> dict[str, Any]:
             "checks": rep.checks, "created_at": rep.created_at.isoformat()}
 
 
+def quality_for(dataset_id: str, who: Principal) -> dict[str, Any]:
+    """The quality report as this caller may see it: a failed check's examples are values from
+    the rows, so they are withheld (the count of failing rows stays) unless the caller may see
+    every column of the check in plain (`access.shown_columns`)."""
+    info = store.dataset(dataset_id)
+    report = quality(dataset_id)
+    shown = access.shown_columns(who.role, who.department, info)
+    for check in report["checks"]:
+        if check.get("examples") and not all(shown.get(c) == "plain" for c in check.get("columns") or []):
+            check["examples"] = []
+    return report
+
+
 def lineage(dataset_id: str) -> list[dict[str, Any]]:
     store.dataset(dataset_id)
     with database().session() as s:

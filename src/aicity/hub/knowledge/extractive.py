@@ -31,7 +31,7 @@ from aicity.identity.service import Principal
 #: articles whose sentences compete for the rule (the best retrieved, after overrides)
 CANDIDATE_ARTICLES = 4
 #: how much an article's retrieval rank discounts its sentences
-RANK_DISCOUNT = 0.15
+RANK_DISCOUNT = 0.35
 #: weight of the question type's pattern against the question's words in a sentence: a number
 #: (deadline, amount, age) is the answer to its question; a modal word or a department less surely
 TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "penalty": 2.0}
