@@ -149,6 +149,8 @@ def restored_city(data_dir: Path) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def archive(city: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.close()
+    (city / "notes").mkdir(exist_ok=True)
+    (city / "notes" / "backup-marker.txt").write_text("数据目录里的其他文件", encoding="utf-8")
     path, _ = backup.create(tmp_path_factory.mktemp("backups"))
     return path
 
@@ -216,6 +218,10 @@ def test_restore_over_a_non_empty_data_dir_needs_force(archive: Path, tmp_path: 
     kept = Path(result["replaced"])
     assert (kept / "notes.txt").read_text(encoding="utf-8") == "keep me"  # the old data dir is kept aside
     assert (target / "aicity.db").is_file() and not (target / "notes.txt").exists()
+    assert (target / "notes" / "backup-marker.txt").read_text(encoding="utf-8") == "数据目录里的其他文件"
+    names = {m["path"] for m in manifest_of(archive)["members"]}
+    assert "db/aicity.db" in names and "analytics/schema.sql" in names and "files/notes/backup-marker.txt" in names
+    assert not [n for n in names if n.endswith(("-wal", "-shm", ".duckdb", ".wal"))]
     assert result["schema"] == "current"
 
 

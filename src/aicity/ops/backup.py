@@ -133,7 +133,7 @@ def _copy_sqlite(source: Path, copy: Path) -> str | None:
     """SQLite's online backup of `source` into `copy` (all pages in one step: one read
     transaction, so one consistent snapshot); returns the copy's Alembic revision."""
     copy.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(copy)
     try:
         src.execute("PRAGMA busy_timeout=30000")
@@ -316,7 +316,7 @@ def check_schema(revision: str | None) -> str:
 
 
 def _check_database(path: Path, revision: str | None) -> None:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         result = conn.execute("PRAGMA integrity_check").fetchone()
         stored = _revision(conn)

@@ -1,7 +1,7 @@
 """Measuring the prompt-attack detector (issue 21): recall per attack class, the per-class
 average, the false-positive rate on benign look-alikes, and input-check latency — on the
 held-out evaluation sets (never used to train or tune) and, beside them, 5-fold cross-validation
-on the training set (each fold's threshold chosen on the development set, as in production).
+on the training set (each fold's threshold chosen on the development sets, as in production).
 
     evaluate(rows) -> report            # a labelled set through `attacks.assess` (rules + classifier)
     cross_validated(folds=5) -> report  # the same figures, training rows held out in turn
@@ -65,7 +65,7 @@ def evaluate(rows: list[dict], failures: int = 0) -> dict[str, Any]:
 
 def cross_validated(folds: int = 5, seed: int = 21) -> dict[str, Any]:
     """k-fold cross-validation on the training rows: the classifier is refitted on each k-1 folds,
-    its threshold chosen on the development set, and the held-out fold judged by rules + classifier."""
+    its threshold chosen on the development sets, and the held-out fold judged by rules + classifier."""
     rows = attacks.training_rows()
     strata = [r.get("family", "benign") for r in rows]
     rules = [attacks.assess(r["text"], r["source"], use_classifier=False).flagged for r in rows]

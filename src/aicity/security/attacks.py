@@ -9,7 +9,7 @@ Two detectors over normalised text (`normalize`):
   drop checks, requests for the assistant's configuration or secrets, commands aimed at tools,
   bulk and personal-data words, persona and markup cues, how many disguises were undone) and
   character n-grams, trained on first use from `data/attacks_train.jsonl`, its threshold chosen
-  on `data/attacks_dev.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
+  on `data/attacks_dev.jsonl` and `data/attacks_dev2.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
   attack words, spaced and digit-for-letter writing (`decode`), full-width, zero-width and
   look-alike characters (`normalize`). Figures: `aicity eval guard` (`attack_eval`).
 
@@ -98,7 +98,8 @@ RULES: tuple[Rule, ...] = (
     _rule("override.zh.authority", "override",
           r"我是(?:你的|平台的?|系统的?)?(?:管理员|开发者|开发人员|创造者|主人)[^。！？\n]{0,12}?"
           r"(?:授权你|命令你|关闭|解除|取消|给我导出|过滤|限制|规则)", 0.75),
-    _rule("override.en.verb", "override", rf"\b{_EN_VERB}\b[^.!?\n]{{0,40}}?\b{_EN_RULES}\b", 0.8),
+    # "skip the queue, is that against the rules?" asks about rules, it does not drop them
+    _rule("override.en.verb", "override", rf"\b{_EN_VERB}\b[^.!?\n]{{0,40}}?(?<!against the )(?<!against )\b{_EN_RULES}\b", 0.8),
     _rule("override.en.void", "override",
           r"\b(?:previous|prior|above|earlier|original|old)\s+(?:instructions|prompt|directives|rules|guidelines)\s+"
           r"(?:are|is|no longer|have been)\b[^.!?\n]{0,20}?\b(?:void|cancel\w*|apply|appl(?:y|ies)|invalid|revoked)", 0.75),
@@ -315,7 +316,7 @@ _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "dro
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
-#: the development set's false-positive budget the threshold is chosen for
+#: the development sets' false-positive budget the threshold is chosen for
 DEV_FPR = 0.01
 #: thresholds tried, from 0.5 up: a calibrated probability flags no text it judges less likely an
 #: attack than not, however few false positives the development set would show below that
@@ -327,7 +328,7 @@ def intent_features(text: str, obfuscation: int) -> list[float]:
     pairs, and how many disguises were undone (capped likewise)."""
     lowered = text.lower()
     found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
-    return [x * 2 for x in [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]]
+    return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
 
 
 def reading(text: str, raw: str = "") -> tuple[str, int]:
@@ -357,7 +358,7 @@ def training_rows(name: str = "attacks_train.jsonl") -> list[dict]:
 class Classifier:
     """Character 1–4-grams (TF-IDF, sublinear, L2) and the intent features, logistic regression,
     its decision calibrated by Platt scaling fitted on 3-fold out-of-fold decisions. `threshold`
-    is chosen on the development set (`attacks_dev.jsonl`): the lowest whose false-positive rate
+    is chosen on the development sets (`DEV_SETS`): the lowest whose false-positive rate
     there is at most `DEV_FPR`. Scoring one text is plain arithmetic over its n-grams (no
     per-call library overhead: a fraction of a millisecond)."""
 
@@ -399,7 +400,7 @@ def fit(rows: list[dict]) -> Classifier:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True, min_df=2)
     vectorizer.fit([t for t, _ in read])
     features = _matrix(vectorizer, read)
-    model = LogisticRegression(C=3.0, class_weight="balanced", solver="liblinear", dual=True)
+    model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", dual=True)
     decisions = cross_val_predict(model, features, labels, cv=3, method="decision_function")
     platt = LogisticRegression(C=1e6).fit(decisions.reshape(-1, 1), labels)
     model.fit(features, labels)
@@ -419,9 +420,14 @@ def dev_threshold(probabilities: list[float], labels: list[bool], fpr: float = D
     return _THRESHOLD_GRID[-1]
 
 
+#: the development sets the threshold is chosen on, together: the first (templates' unseen frames, city
+#: requests, hand-written benign requests) and the second (hand-written hard look-alikes, `hard_set.py`)
+DEV_SETS = ("attacks_dev.jsonl", "attacks_dev2.jsonl")
+
+
 def with_dev_threshold(model: Classifier) -> Classifier:
-    """`model` with its threshold chosen on the development set."""
-    dev = training_rows("attacks_dev.jsonl")
+    """`model` with its threshold chosen on the development sets."""
+    dev = [row for name in DEV_SETS for row in training_rows(name)]
     threshold = dev_threshold(model.probabilities([r["text"] for r in dev]), [r["label"] == "attack" for r in dev])
     return replace(model, threshold=threshold)
 
@@ -435,7 +441,7 @@ def _trained() -> Classifier:
 
 
 def classifier() -> Classifier:
-    """Trained once (a few seconds) from the shipped set, threshold from the development set;
+    """Trained once (a few seconds) from the shipped set, threshold from the development sets;
     the server starts it at start-up (`warm`), a CLI command on first use."""
     with _training:
         return _trained()

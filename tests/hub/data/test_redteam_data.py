@@ -156,3 +156,41 @@ def test_quality_examples_show_no_personal_values_outside_the_owner(client: Test
         check = seen["quality"]["checks"][0]
         assert check["failing"] == 1 and check["examples"] == [], check
         assert "13800-13999" not in json.dumps(seen, ensure_ascii=False)
+
+
+OPEN_SPEC = """
+id: rt_open
+title: 红队公开表 red-team open data
+owner_department: civil_affairs
+category: 公共数据 · 测试
+grade: {grade: general, level: 1}
+columns:
+  - {name: district_id, type: VARCHAR, level: 1}
+  - {name: n, type: BIGINT, level: 1}
+"""
+
+
+def _resident_id(serial: int) -> str:
+    body = f"42010219800101{serial:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def test_a_new_sensitive_column_does_not_inherit_a_lower_confirmed_grade(client: TestClient, keys) -> None:
+    first = client.post("/api/v1/data/datasets", headers=keys["civil_op"], data={"confirm": "true"},
+                        files={"file": ("rt_open.csv", b"district_id,n\ndonghu,1\n"),
+                               "declaration": ("rt_open.yaml", OPEN_SPEC.encode())})
+    assert first.status_code == 201 and first.json()["sensitivity_level"] == 1, first.text
+    # the next version adds resident IDs, declared without grades and not confirmed
+    spec = OPEN_SPEC.replace("grade: {grade: general, level: 1}\n", "") + "  - {name: id_number, type: VARCHAR}\n"
+    rows = "district_id,n,id_number\n" + "".join(f"donghu,{i},{_resident_id(i)}\n" for i in range(20))
+    second = client.post("/api/v1/data/datasets", headers=keys["civil_op"],
+                         files={"file": ("rt_open.csv", rows.encode()), "declaration": ("rt_open.yaml", spec.encode())})
+    assert second.status_code == 201, second.text
+    info = store.dataset("rt_open")
+    assert info.column("id_number").pii == "sensitive"
+    assert info.sensitivity_level == 4 and not info.confirmed
+    problem(client.get("/api/v1/data/datasets/rt_open/rows.csv"), 403)
+    item = next(d for d in client.get("/api/v1/data/export/dcat").json()["dcat:dataset"]
+                if d["dct:identifier"] == "rt_open")
+    assert item["dct:accessRights"]["@id"].endswith("/NON_PUBLIC")

@@ -50,7 +50,7 @@ def datasets(q: Annotated[str | None, Query(max_length=500)] = None,
 def detail(dataset_id: str, who: Principal) -> dict[str, Any]:
     info = store.dataset(dataset_id)
     return {**catalog.entry(info), "columns": [c.model_dump() for c in info.columns], "relations": info.relations,
-            "quality": service.quality(dataset_id), "versions": service.versions(dataset_id),
+            "quality": service.quality_for(dataset_id, who), "versions": service.versions(dataset_id),
             "lineage": service.lineage(dataset_id), "derived": service.derived_from(dataset_id),
             "sample": service.sample(dataset_id, who),
             "may_read_rows": access.may_read_rows(who.role, who.department, info),

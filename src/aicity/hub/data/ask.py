@@ -278,6 +278,10 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
     table = plan.table
     q = _Sql(plan, engine.layer)
     window = plan.window
+    if plan.problem == "difference":
+        raise NotAnswerable("两个数之差暂不能一次回答，可分别问两者，或问“各区…对比” a difference of two figures: ask each")
+    if plan.problem == "ambiguous-values":
+        raise NotAnswerable("问题列了几个值，不清楚是要合计还是分别统计：请说“一共”或“分别” the values together or each?")
     if plan.problem == "time-not-applicable":
         assert window is not None
         if plan.metric.id in ("revenue", "tax") and window.years == [2024]:

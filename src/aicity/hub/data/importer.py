@@ -160,7 +160,8 @@ class _Grades:
 def _grades(s: Session, spec: DatasetSpec, suggestion: grading.Suggestion, confirm_as: str | None,
             floor: store.DatasetInfo | None = None) -> _Grades:
     """Declared grades (when the importer may confirm them), else the confirmed ones of the previous
-    version, else the suggestions (no lower than `floor`'s, the source of a derived dataset)."""
+    version (raised, and unconfirmed, when a new column's suggestion is higher), else the
+    suggestions (no lower than `floor`'s, the source of a derived dataset)."""
     before = s.get(Dataset, spec.id)
     old_cols = {c.name: c for c in s.scalars(select(DatasetColumn).where(DatasetColumn.dataset_id == spec.id))}
     cols: dict[str, tuple[int, str | None, str | None, bool]] = {}
@@ -178,6 +179,9 @@ def _grades(s: Session, spec: DatasetSpec, suggestion: grading.Suggestion, confi
     if declared:
         return _Grades(spec.grade.grade, spec.grade.level, confirm_as, cols)  # type: ignore[union-attr]
     if before is not None and before.confirmed_by is not None:
+        new_level = max((c[0] for c in cols.values() if not c[3]), default=0)
+        if new_level > before.sensitivity_level:  # a new, unconfirmed column outranks the confirmed grade
+            return _Grades(before.grade, new_level, None, cols)
         return _Grades(before.grade, before.sensitivity_level, before.confirmed_by, cols)
     if floor is not None:
         return _floored(suggestion, cols, floor)

@@ -28,20 +28,29 @@ _AVG = ("平均", "均值", "平均值", "平均数", "均数", "average", "mean
 _SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "总量", "加起来", "total", "sum", "combined", "altogether")
 _MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
 _MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
-_MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "最差", "最繁忙", "最忙", "most", "highest", "largest", "biggest",
+_MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "最繁忙", "最忙", "最快", "最热", "最集中",
+         "排名第一", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
          "longest", "top")
-_LEAST = ("最少", "最低", "最小", "最短", "最好", "least", "lowest", "fewest", "smallest", "shortest")
+_LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
 _SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
-_YOY = ("同比", "比去年", "较去年", "与去年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
+_YOY = ("同比", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
+        "与去年相比", "较上年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
         "year over year", "yoy", "compared with last year", "compared to last year")
 _MOM = ("环比", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
         "month on month", "month over month", "mom", "compared with the previous", "compared to the previous",
         "previous month", "previous quarter")
 _GROWTH = ("增长率", "增长", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "increase",
            "change", "decline")
-_PER_CAPITA = ("每万人", "万人", "每万常住人口", "万常住人口", "per 10,000", "per 10000", "per ten thousand",
-               "per 10k")
+_DIFFERENCE = re.compile(
+    r"比.{0,16}?(?:多|少|高|低|大|小|快|慢|长|短)了?(?:多少|几|百分之几|多少个百分点)|相差|差距|差多少|差值|差额|高出多少|多出多少|"
+    r"低多少|高多少|少多少|多多少|how much (?:more|higher|lower|less|fewer|bigger|larger)|difference between|"
+    r"(?:more|fewer|higher|lower|less) than .{0,40} by how much|gap between")
+_SUM_CUE = re.compile(r"总|合计|一共|共计|共有|加起来|累计|合起来|总和|total|combined|together|altogether|\bsum\b|in all")
+_PER_CAPITA = ("每万人", "万人", "每万常住人口", "万常住人口", "每万人口", "万人口", "每万名居民", "每万居民", "每万名常住人口",
+               "per 10,000", "per 10000", "per ten thousand", "per 10k", "per 10,000 residents", "per 10000 residents",
+               "per 10,000 people", "per 10,000 inhabitants", "per 10k residents", "per ten thousand residents",
+               "per 10,000 population")
 _LIST = ("列出", "列一下", "名单", "明细", "清单", "导出", "是谁", "哪些人", "都有谁", "详细信息", "具体是", "list", "export",
          "who are", "names of", "show me the")
 _DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪些区", "哪一个区", "哪区", "各城区", "各个区", "六个区",
@@ -69,6 +78,8 @@ _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
     r"的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
+    r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -86,7 +97,10 @@ _EN_FILLER = frozenset(
     "percentage share top most least highest lowest biggest largest smallest first second third last past "
     "previous year years month months quarter quarters day days week weeks half recorded registered record "
     "records reported data statistics stats what's out our my get see find rank ranked ranking order sorted "
-    "citywide up down so far until through about around roughly approximately were got made".split())
+    "citywide up down so far until through about around roughly approximately were got made filed file submitted "
+    "lodged logged received opened created raised came come via using use used handled processed tell "
+    "can could would you i we us need want know like please kindly currently now today right just only also "
+    "across overall every any some been being handled there's here let's show display report reported".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -476,7 +490,7 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
 _GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
                         r"breakdown|trend")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
@@ -519,22 +533,54 @@ def _take_re(t: _Text, pattern: re.Pattern[str]) -> bool:
     return False
 
 
-def _ranking(t: _Text, plan: Plan) -> None:
-    if m := re.search(r"(?:前|top\s*|排名前|最多的|最高的|最大的)\s*(\d+)\s*(?:名|个|家|条|位|大|类|项|种)?", t.text):
-        if t.free(*m.span()):
+_NUM = r"(\d+|[一二两三四五六七八九十]+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10}
+_RANK_UNIT = r"\s*(?:名|个|家|条|位|大|类|项|种|座|所)?"
+_TOP_RE = re.compile(r"(?:排名前|排前|前|top\s*|最多的|最高的|最大的|最快的|最繁忙的|最忙的|哪|which\s+|the\s+|first\s+)\s*"
+                     + _NUM + _RANK_UNIT)
+_BOTTOM_RE = re.compile(r"(?:排名后|后|倒数|bottom\s*|最少的|最低的|最小的|最慢的)\s*" + _NUM + _RANK_UNIT)
+#: "3 busiest roads", "five districts with the most": a number right before a group word and a most/least word
+_EN_COUNTED = re.compile(_NUM + r"\s+(?=(?:busiest|biggest|largest|highest|lowest|smallest|most|least|fewest|worst|best|"
+                         r"districts|categories|types|departments|roads|stations|industries|chains|sectors|months|"
+                         r"provinces|cities|rounds)\b)")
+#: metrics where a higher figure is worse (best air = the lowest AQI; the best handling = the shortest)
+_HIGHER_IS_WORSE = ("aqi", "pm25", "pm10", "no2", "o3", "handling_hours")
+_GOOD = ("最好", "最佳", "最优", "最干净", "最清洁", "best", "cleanest")
+_BAD = ("最差", "最糟", "最脏", "worst", "dirtiest")
+
+
+def _rank_number(raw: str) -> int | None:
+    n = _EN_NUMBERS.get(raw) or timewin.cn_number(raw)
+    return n if n and 0 < n <= 100 else None
+
+
+def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phrasing
+    for pattern, descending in ((_TOP_RE, True), (_BOTTOM_RE, False), (_EN_COUNTED, True)):
+        for m in pattern.finditer(t.text):
+            n = _rank_number(m.group(1))
+            if n is None or not t.free(*m.span()) or plan.top is not None:
+                continue
+            if m.group(0).startswith(("哪", "which", "the", "first")) and plan.group is None and plan.time_group is None:
+                continue
             t.take(*m.span())
-            plan.top, plan.descending = int(m.group(1)), True
-    if m := re.search(r"(?:后|倒数|bottom\s*|最少的|最低的)\s*(\d+)\s*(?:名|个|家|条|位|类|项|种)?", t.text):
-        if t.free(*m.span()):
-            t.take(*m.span())
-            plan.top, plan.descending = int(m.group(1)), False
+            plan.top, plan.descending = n, descending
     if plan.group is None and plan.time_group is None:
         return
     if plan.top is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
         plan.top, plan.descending = 3, not t.any(_LEAST)
         t.any(_MOST)
         return
-    if t.any(_LEAST):
+    worse = plan.metric.id in _HIGHER_IS_WORSE
+    if t.any(_GOOD):
+        plan.descending = not worse
+        plan.which = plan.top is None
+        plan.top = plan.top or 1
+    elif t.any(_BAD):
+        plan.descending = worse
+        plan.which = plan.top is None
+        plan.top = plan.top or 1
+    elif t.any(_LEAST):
         plan.descending = False
         plan.which = plan.top is None
         plan.top = plan.top or 1
@@ -585,7 +631,10 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     t = _Text(text)
     plan = Plan(table=table, metric=table.count or next(iter(table.metrics.values())))
     # order matters: the longest, most specific readings first
-    windows = timewin.find(text, as_of)
+    masked = text
+    for word in _YOY:  # 较去年同期: a comparison, not the year 去年
+        masked = masked.replace(word, " " * len(word)) if "去年" in word or "上年" in word else masked
+    windows = timewin.find(masked, as_of)
     for w in windows:
         t.take(*w.span)
     plan.window = timewin.merge(windows)
@@ -650,12 +699,22 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     for w in sorted(table.words, key=len, reverse=True):
         while t.find(w):
             pass
+    if plan.compare is None and _DIFFERENCE.search(text):
+        plan.problem = "difference"  # 比全市高多少, 光谷区比东湖区多多少: a difference, not one figure
+    multi = [f for f in plan.filters if f.words > 1 and f.dim and re.search(
+        r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus", text[f.span[0]:f.span[1]])]
+    if multi and plan.group is None and plan.time_group is None and not plan.share and plan.compare is None \
+            and not _SUM_CUE.search(text):
+        plan.problem = "ambiguous-values"  # 东湖区和光谷区的工单数: the two together, or each?
+    if plan.top is not None and plan.group is None and plan.time_group is None:
+        plan.notes.append("排名需要分组")
+        clarity = min(clarity, 0.3)  # a top-N of nothing: a ranking word that grouped nothing
     residual = t.residual()
     residual = FILLER.sub(" ", residual)
     leftover_cjk = _CJK.findall(residual)
     leftover_en = [w for w in re.findall(r"[a-z][a-z0-9'.-]*", residual) if w not in _EN_FILLER and len(w) > 1]
     plan.residual = " ".join(residual.split())
-    confidence = clarity - 0.25 * len(leftover_cjk) - 0.25 * len(leftover_en)
+    confidence = clarity - 0.45 * len(leftover_cjk) - 0.45 * len(leftover_en)
     plan.confidence = max(0.05, min(1.0, confidence))
     return plan, None, text
 

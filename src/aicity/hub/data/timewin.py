@@ -145,6 +145,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("recent_one", re.compile(r"(?:最近|近|过去)一?(?:个)?(周|星期|个月|月|年|季度)|this past week|the last week|past week")),
     ("half", re.compile(_YEAR + r"?\s*(上半年|下半年)")),
     ("half_en", re.compile(r"(first|second)\s+half(?:\s+of)?(?:\s+(\d{4}))?")),
+    ("half_h", re.compile(r"(?:(\d{4})\s*年?\s*)?(?<![a-z0-9])h([12])(?![0-9])(?:\s*(\d{4}))?")),
+    ("first_quarters", re.compile(_YEAR + r"?\s*前\s*([234])\s*(?:个)?季度")),
     ("quarter", re.compile(_YEAR + r"?\s*(?:第\s*)?(\d)\s*季度")),
     ("quarter_q", re.compile(r"(?:(\d{4})\s*年?\s*)?(?<![a-z])q([1-4])(?![0-9])(?:\s*(\d{4}))?")),
     ("quarter_en", re.compile(r"(first|second|third|fourth)\s+quarter(?:\s+of)?(?:\s+(\d{4}))?")),
@@ -201,6 +203,9 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
         start = _add_months(as_of.replace(day=1), -5)
         return Window(start, as_of + timedelta(days=1), f"近6个月（{start.year}年{start.month}月至{as_of.month}月）",
                       "range")
+    if kind == "first_quarters":
+        y, n = _rel_year(g[1], g[0], as_of) or as_of.year, int(g[2])
+        return Window(date(y, 1, 1), _add_months(date(y, 1, 1), 3 * n), f"{y}年前{n}季度", "range")
     if kind == "first_months":
         y, n = _rel_year(g[1], g[0], as_of) or as_of.year, int(g[2])
         if not 1 <= n <= 12:
@@ -235,6 +240,10 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
         first = g[0] == "first"
         start = date(y, 1 if first else 7, 1)
         return Window(start, _add_months(start, 6), f"{y}年{'上' if first else '下'}半年", "half")
+    if kind == "half_h":
+        y = _year_of(g[0] or g[2], as_of) or as_of.year
+        start = date(y, 1 if g[1] == "1" else 7, 1)
+        return Window(start, _add_months(start, 6), f"{y}年{'上' if g[1] == '1' else '下'}半年", "half")
     if kind in ("quarter", "quarter_q", "quarter_en"):
         if kind == "quarter":
             q, y = int(g[2]), _rel_year(g[1], g[0], as_of)
