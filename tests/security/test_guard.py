@@ -58,7 +58,10 @@ def last_audit(action: str) -> dict[str, Any]:
 def test_stages_decide_allow_mask_block(default_policy: None) -> None:
     blocked = guard.check(ATTACK, "input")
     assert blocked.verdict == "block" and blocked.text == ""
-    assert {(f.type, f.action) for f in blocked.findings} == {("override", "block")}
+    # the override rule blocks it (the classifier may agree: both findings are then blocks)
+    assert ("override", "block") in {(f.type, f.action) for f in blocked.findings}
+    assert {f.action for f in blocked.findings} == {"block"}
+    assert {f.type for f in blocked.findings} <= {"override", "classifier"}
     masked = guard.check(f"我的手机{PHONE}", "input")
     assert masked.verdict == "mask" and masked.text == "我的手机138****5678"
     assert masked.findings[0].type == "mobile" and (masked.findings[0].start, masked.findings[0].end) == (4, 15)

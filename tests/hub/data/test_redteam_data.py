@@ -12,12 +12,14 @@ from fastapi.testclient import TestClient
 
 from aicity.core.errors import Problem
 from aicity.hub.data import access, spaces, sqlcheck, store
+from aicity.hub.data.importer import import_bytes
 from aicity.hub.data.policy import aggregate_policy
 from aicity.hub.data.private_query import AggregateRequest
+from aicity.hub.data.schema import load_spec, parse_spec
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
-from tests.support.data_store import pack_dataset
+from tests.support.data_store import PACK, pack_dataset
 from tests.support.http import problem
 
 DATASET = "low_income_households"
@@ -52,28 +54,41 @@ def test_desensitize_never_writes_into_another_departments_dataset(client: TestC
                         headers=keys["civil_op"]), 409)
 
 
+def _relief_copy() -> None:
+    """The pack's low-income households under another id, with no catalog words of their own (so
+    the derived datasets made here never outrank the pack's in catalog searches)."""
+    spec = load_spec(PACK / f"{DATASET}.yaml")
+    spec = spec.model_copy(update={
+        "id": "rt_relief", "title": "红队副本 red-team copy", "description": "", "keywords": [], "relations": [],
+        "checks": [], "columns": [c.model_copy(update={"title": "", "meaning": "", "synonyms": []})
+                                  for c in spec.columns]})
+    import_bytes((PACK / f"{DATASET}.csv").read_bytes(), "rt_relief.csv", spec=spec, actor="test", confirm=True)
+
+
 def test_a_derived_dataset_keeps_its_sources_grade_until_confirmed(client: TestClient, keys) -> None:
+    _relief_copy()
+    assert store.dataset("rt_relief").sensitivity_level == 4
     steps = {"steps": [{"op": "drop", "column": "id_number"}, {"op": "drop", "column": "mobile"},
                        {"op": "drop", "column": "head_name"}, {"op": "drop", "column": "household_id"},
                        {"op": "drop", "column": "has_disabled_member"}]}
-    made = client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=rt_lih_masked", json=steps,
+    made = client.post("/api/v1/data/datasets/rt_relief/desensitize?into=rt_relief_masked", json=steps,
                        headers=keys["civil_op"])
     assert made.status_code == 201, made.text
     # masked values alone no longer look like persons' rows: the suggestion reads lower than the source
     assert made.json()["suggestion"]["level"] < 4, made.json()["suggestion"]
     assert made.json()["sensitivity_level"] == 4 and not made.json()["confirmed"]
-    seen = client.get("/api/v1/data/datasets/rt_lih_masked", headers=keys["data"]).json()
+    seen = client.get("/api/v1/data/datasets/rt_relief_masked", headers=keys["data"]).json()
     assert seen["may_read_rows"] is False and seen["sample"]["rows"] == []
     cols = {c["name"]: c for c in seen["columns"]}
     assert cols["monthly_allowance_yuan"]["pii"] == "sensitive" and cols["monthly_allowance_yuan"][
         "sensitivity_level"] == 4
-    problem(client.get("/api/v1/data/datasets/rt_lih_masked/rows.csv", headers=keys["data"]), 403)
+    problem(client.get("/api/v1/data/datasets/rt_relief_masked/rows.csv", headers=keys["data"]), 403)
     # a second run into its own derived dataset is allowed
-    again = client.post(f"/api/v1/data/datasets/{DATASET}/desensitize?into=rt_lih_masked", json=steps,
+    again = client.post("/api/v1/data/datasets/rt_relief/desensitize?into=rt_relief_masked", json=steps,
                         headers=keys["civil_op"])
     assert again.status_code == 201 and again.json()["version"] == 2
-    # another department's officer may not derive from it, nor write into it from its own data
-    problem(client.post("/api/v1/data/datasets/rt_lih_masked/desensitize", json=steps,
+    # another department's officer may not derive from it
+    problem(client.post("/api/v1/data/datasets/rt_relief_masked/desensitize", json=steps,
                         headers=keys["market_op"]), 403)
 
 
@@ -113,9 +128,18 @@ def _official_access() -> sqlcheck.Access:
                    "is not checked as columns — first(l) / any_value(l) return head_name, id_number, mobile")
 def test_ask_sql_refuses_a_whole_row_through_the_table_alias(keys) -> None:
     for sql in (f"SELECT first(l) FROM {DATASET} l", f"SELECT count(*), any_value(l) FROM {DATASET} l",
+                f"SELECT max(l) FROM {DATASET} l", f"SELECT list(l) FROM {DATASET} l",
                 f"SELECT count(*) FROM {DATASET} l GROUP BY l"):
         with pytest.raises(sqlcheck.SqlRefused):
             sqlcheck.check(sql, _official_access(), 1000)
+    # a dataset read row by row: the struct carries the personal columns `e.*` would be refused
+    info = store.dataset("enterprises")
+    personal = {c.name for c in info.columns if c.pii is not None}
+    rows = sqlcheck.Access(columns={"enterprises": access.allowed_columns("official", "data_bureau", info) - personal},
+                           row_tables={"enterprises"}, all_columns={"enterprises": [c.name for c in info.columns]},
+                           personal={"enterprises": personal})
+    with pytest.raises(sqlcheck.SqlRefused):
+        sqlcheck.check("SELECT e FROM enterprises e", rows, 1000)
 
 
 @pytest.mark.xfail(strict=True, reason="sqlcheck: an aggregate-only dataset answers list()/array_agg of a "
@@ -194,3 +218,31 @@ def test_a_new_sensitive_column_does_not_inherit_a_lower_confirmed_grade(client:
     item = next(d for d in client.get("/api/v1/data/export/dcat").json()["dcat:dataset"]
                 if d["dct:identifier"] == "rt_open")
     assert item["dct:accessRights"]["@id"].endswith("/NON_PUBLIC")
+
+
+EMAIL_SPEC = """
+id: rt_mailing
+title: 红队邮件名单 red-team mailing list
+owner_department: civil_affairs
+category: 政务数据 · 测试
+columns:
+  - {name: district_id, type: VARCHAR}
+  - {name: email, type: VARCHAR, pii: personal, pii_kind: email}
+  - {name: visits, type: BIGINT}
+"""
+
+
+def test_space_queries_refuse_every_identifying_kind(keys) -> None:
+    rows = "district_id,email,visits\n" + "".join(f"donghu,u{i}@example.cn,{i}\n" for i in range(30))
+    import_bytes(rows.encode(), "rt_mailing.csv", spec=parse_spec(EMAIL_SPEC), actor="test")
+    space = spaces.create_space(CIVIL, "红队邮件空间", "city")
+    spaces.join_space(DATA, space.id)
+    offer = spaces.make_offer(CIVIL, space.id, "rt_mailing", aggregate_policy(purposes=["红队"], epsilon=5.0))
+    agreement = spaces.request_agreement(DATA, offer.id, "红队")
+    spaces.agree(CIVIL, agreement.id)
+    for request in ({"metric": "count", "group_by": ["email"], "epsilon": 0.1},
+                    {"metric": "count", "filters": [{"column": "email", "op": "=", "value": "u1@example.cn"}],
+                     "epsilon": 0.1}):
+        with pytest.raises(Problem) as caught:
+            spaces.run_query(DATA, agreement.id, AggregateRequest.model_validate(request))
+        assert caught.value.type_ == "invalid-aggregate"

@@ -306,8 +306,8 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
                                                                           as_of))
     # 同比 / 环比 / 增长: the window against the one it compares with
     if plan.compare:
-        if plan.group is not None or plan.time_group is not None:
-            raise NotAnswerable("同比/环比暂只支持单个数值，不支持分组 comparisons are answered for one figure only")
+        if plan.time_group is not None or (plan.group is not None and (plan.per_capita or plan.share)):
+            raise NotAnswerable("同比/环比暂不支持按时间分组或与占比、每万人同时计算 comparisons are answered per group only")
         if window is None:
             if table.snapshot:
                 y = _latest_year(engine, table, as_of)
@@ -319,6 +319,18 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         if not _covers(engine, table, previous):
             raise NotAnswerable(f"{table.title}的数据只覆盖 {_coverage_text(engine, table)}，没有比较期"
                                 f"（{previous.label}）的数据，无法计算{'环比' if kind == 'mom' else '同比'}")
+        if plan.group is not None:  # 各区GDP同比增速: the growth of each group
+            alias = "n" if plan.group_table and plan.group_table != table.id else "t"
+            key = qualify(plan.group.expr, alias)
+            cur = f"SELECT {key} AS k, {metric} AS v FROM {q.source()}{q.where(window)} GROUP BY 1"
+            prev = f"SELECT {key} AS k, {metric} AS v FROM {q.source()}{q.where(previous)} GROUP BY 1"
+            sql = (f"SELECT cur.k AS {plan.group.id}, (cur.v - prev.v) * 100.0 / NULLIF(prev.v, 0) AS value, "
+                   f"cur.v AS current_value, prev.v AS previous_value FROM ({cur}) AS cur JOIN ({prev}) AS prev "
+                   f"ON cur.k = prev.k WHERE cur.k IS NOT NULL ORDER BY value {'DESC' if plan.descending else 'ASC'} "
+                   f"NULLS LAST, 1")
+            if plan.top is not None:
+                sql += f" LIMIT {plan.top}"
+            return Built(sql, "group_compare", window.label, window, previous)
         cur = f"SELECT {metric} AS v FROM {q.source()}{q.where(window)}"
         prev = f"SELECT {metric} AS v FROM {q.source()}{q.where(previous)}"
         sql = (f"SELECT cur.v AS current_value, prev.v AS previous_value, "
@@ -483,6 +495,21 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
                   f"{fmt(_round(prev, decimals), decimals)} {unit}，{word}{trend} {fmt(abs(value) if value is not None else None, 2)}%")
         shown_cols = ["时期", f"{name}（{unit}）"]
         shown = [[built.period, _round(cur, PRECISE)], [prev_label, _round(prev, PRECISE)], [f"{word}（%）", value]]
+    elif built.shape == "group_compare":
+        assert plan.group is not None
+        word = {"mom": "环比", "yoy": "同比", "pair": "相比"}.get(plan.compare or "", "增长")
+        prev_label = built.previous.label if built.previous else "上一期"
+        shown_cols = [plan.group.name, f"{word}增长（%）", f"{built.period}{name}（{unit}）", f"{prev_label}（{unit}）"]
+        shown = [[_key_label(plan, r[0]), _round(r[1], PRECISE), _round(r[2], PRECISE), _round(r[3], PRECISE)]
+                 for r in rows]
+        if plan.which and shown:
+            value = shown[0][0]
+        listed = "；".join(f"{r[0]} {fmt(r[1], 2)}%" for r in shown[:6])
+        answer = f"{head}{table.title}的{name}{word}（对{prev_label}）按{plan.group.name}：{listed}" if shown else \
+            f"{head}{table.title}没有符合条件的数据"
+        if len(shown) > 1:
+            chart_svg = chart.bar(f"{name}{word}", [str(r[0]) for r in shown][:30],
+                                  [float(r[1]) if r[1] is not None else 0.0 for r in shown][:30], "%")
     else:
         key_name = plan.group.name if plan.group else {"month": "月份", "quarter": "季度", "day": "日期",
                                                         "weekday": "星期"}.get(plan.time_group or "", "分组")

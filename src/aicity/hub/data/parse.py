@@ -17,14 +17,16 @@ from aicity.hub.data import timewin
 from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table
 
 #: cheap typo tolerance: frequent mis-typed words (homophones, slips) → the intended word
-TYPOS = {"投拆": "投诉", "满义": "满意", "满以": "满意", "东胡": "东湖", "光古": "光谷", "江宾": "江滨", "西成": "西城",
+TYPOS = {"处理时常": "处理时长", "办理时常": "办理时长", "办结时常": "办结时长", "alowance": "allowance", "allowence": "allowance",
+         "投拆": "投诉", "满义": "满意", "满以": "满意", "东胡": "东湖", "光古": "光谷", "江宾": "江滨", "西成": "西城",
          "南胡": "南湖", "北岗": "北港", "平局": "平均", "评价": "平均", "工当": "工单", "公单": "工单", "热限": "热线",
          "企叶": "企业", "起业": "企业", "营收入": "营业收入", "纳锐": "纳税", "低宝": "低保", "空汽": "空气",
          "车留量": "车流量", "车流两": "车流量", "同币": "同比", "环币": "环比", "站比": "占比", "占必": "占比",
          "季读": "季度", "上伴年": "上半年", "下伴年": "下半年", "多扫": "多少", "多小": "多少", "几岁": "",
          "pm2。5": "pm2.5", "pm 2.5": "pm2.5"}
 
-_AVG = ("平均", "均值", "平均值", "平均数", "均数", "average", "mean", "avg", "on average")
+_AVG = ("平均", "均值", "平均值", "平均数", "均数", "年均", "月均", "户均", "平均每户", "每户平均", "平均每家", "每家平均",
+        "average", "mean", "avg", "on average", "per household", "per low-income household", "per low income household", "per firm", "per company", "per enterprise")
 _SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "总量", "加起来", "total", "sum", "combined", "altogether")
 _MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
 _MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
@@ -34,28 +36,30 @@ _MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第�
 _LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
 _SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
-_YOY = ("同比", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
+_YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
         "与去年相比", "较上年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
         "year over year", "yoy", "compared with last year", "compared to last year")
-_MOM = ("环比", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
+_MOM = ("环比", "month-over-month", "month-on-month", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
         "month on month", "month over month", "mom", "compared with the previous", "compared to the previous",
         "previous month", "previous quarter")
-_GROWTH = ("增长率", "增长", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "increase",
-           "change", "decline")
+_GROWTH = ("增长率", "增长", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "grow", "grown",
+           "increase", "increased", "rise", "rose", "fell", "fall", "drop", "dropped", "change", "decline")
 _DIFFERENCE = re.compile(
     r"比.{0,16}?(?:多|少|高|低|大|小|快|慢|长|短)了?(?:多少|几|百分之几|多少个百分点)|相差|差距|差多少|差值|差额|高出多少|多出多少|"
     r"低多少|高多少|少多少|多多少|how much (?:more|higher|lower|less|fewer|bigger|larger)|difference between|"
     r"(?:more|fewer|higher|lower|less) than .{0,40} by how much|gap between")
+_INCLUDING = re.compile(r"(?:含|包括|包含|连同|算上|including|incl\.?)\s*(?:已|被)?(?:注销|吊销|注吊销|deregistered|revoked)"
+                        r"(?:[和、及与/]?(?:已|被)?(?:注销|吊销))?(?:的|企业|ones| ones| firms)?")
 _SUM_CUE = re.compile(r"总|合计|一共|共计|共有|加起来|累计|合起来|总和|total|combined|together|altogether|\bsum\b|in all")
 _PER_CAPITA = ("每万人", "万人", "每万常住人口", "万常住人口", "每万人口", "万人口", "每万名居民", "每万居民", "每万名常住人口",
                "per 10,000", "per 10000", "per ten thousand", "per 10k", "per 10,000 residents", "per 10000 residents",
                "per 10,000 people", "per 10,000 inhabitants", "per 10k residents", "per ten thousand residents",
-               "per 10,000 population")
+               "per 10,000 population", "每万名常住居民", "每万常住居民", "万名常住居民", "万常住居民")
 _LIST = ("列出", "列一下", "名单", "明细", "清单", "导出", "是谁", "哪些人", "都有谁", "详细信息", "具体是", "list", "export",
          "who are", "names of", "show me the")
 _DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪些区", "哪一个区", "哪区", "各城区", "各个区", "六个区",
                    "6个区", "区排名", "分区县", "各辖区", "by district", "per district", "each district", "which district",
-                   "which districts", "across districts", "districts")
+                   "which districts", "across districts", "every district", "district by district", "for each district")
 _MONTH_GROUP = ("每月", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
                 "哪几个月", "哪些月份", "哪些月",
                 "趋势", "走势", "月变化", "monthly", "by month", "per month", "each month", "which month", "trend")
@@ -78,6 +82,8 @@ _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
     r"的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
+    r"截至目前|到现在|年末|年底|末|上|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
@@ -100,7 +106,9 @@ _EN_FILLER = frozenset(
     "citywide up down so far until through about around roughly approximately were got made filed file submitted "
     "lodged logged received opened created raised came come via using use used handled processed tell "
     "can could would you i we us need want know like please kindly currently now today right just only also "
-    "across overall every any some been being handled there's here let's show display report reported".split())
+    "across overall every any some been being handled there's here let's show display report reported hours hour "
+    "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
+    "districts".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -194,7 +202,8 @@ class _Text:
 
 
 def clean(question: str) -> str:
-    text = normalize(question).lower().replace("_", " ")
+    text = normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " ")
+    text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     return timewin.digits(text)
@@ -266,7 +275,7 @@ def personal_request(text: str, table: Table | None) -> Refusal | None:
     if word is None and table is not None and table.personal and (m := _LISTING.search(text)) \
             and not _AGG_CUE.search(text):
         word = m.group(0)
-    if word is None and table is None and (m := re.search(r"身份证|证件号|手机号|电话号码|住址|家庭地址|id number|"
+    if word is None and table is None and (m := re.search(r"户主|是谁|谁是|姓名|名字|身份证|证件号|手机号|电话号码|住址|家庭地址|\bwho\b|id number|"
                                                            r"phone number|home address", text)):
         word = m.group(0)
     if word is None:
@@ -310,15 +319,20 @@ _LEXICONS: dict[tuple[int, str], list[tuple[str, float]]] = {}
 def _lexicon(layer: Layer, tid: str) -> list[tuple[str, float]]:
     key = (id(layer), tid)
     if key not in _LEXICONS:
-        _LEXICONS[key] = sorted(_table_lexicon(layer.tables[tid], layer), key=lambda x: -len(x[0]))
+        words = [(w, n) for w, n in _table_lexicon(layer.tables[tid], layer) if w not in _EN_FILLER]  # city, whole …
+        _LEXICONS[key] = sorted(words, key=lambda x: -len(x[0]))
     return _LEXICONS[key]
 
 
 def choose_table(text: str, layer: Layer) -> tuple[Table | None, float]:
     """The table the question is about, and how clearly (0..1)."""
     scores: dict[str, float] = {}
+    masked = _Text(text)
+    while masked.any(_PER_CAPITA):  # 每万常住人口: the divisor, not what is asked about
+        pass
     for t in layer.tables.values():
         probe = _Text(text)
+        probe.used = list(masked.used)
         score = 0.0
         for word, weight in _lexicon(layer, t.id):
             if len(word) < 2 and not word.isascii():
@@ -489,8 +503,9 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
 #: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
 _GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
                         r"breakdown|trend")
+_ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
@@ -513,13 +528,17 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
         dims += [(r.target, layer.tables[r.target].dimensions[v]) for v in r.via]
     best = None
     cued = _GROUP_CUE.search(t.text) is not None
+    ranked = re.search(r"前\d|\d\s*(?:家|条)|哪|top|which|最|most|highest|largest|biggest", t.text) is not None
     for owner, d in dims:
+        if d.id in _ENTITY_DIMS and not ranked:
+            continue  # firms one by one only for a ranking (前5家企业), never 平均每家企业
         for w in d.words:
             if not cued and not w.startswith(_GROUP_PREFIX):
                 continue
             span = t.find(w, take=False)
-            if span and (best is None or len(w) > best[0]):
-                best = (len(w), owner, d, span)
+            score = len(w) + (0.5 if w.startswith(_GROUP_PREFIX) else 0)
+            if span and (best is None or score > best[0]):
+                best = (score, owner, d, span)
     if best:
         t.take(*best[3])
         plan.group, plan.group_table = best[2], best[1]
@@ -537,9 +556,9 @@ _NUM = r"(\d+|[一二两三四五六七八九十]+|one|two|three|four|five|six|s
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                "ten": 10}
 _RANK_UNIT = r"\s*(?:名|个|家|条|位|大|类|项|种|座|所)?"
-_TOP_RE = re.compile(r"(?:排名前|排前|前|top\s*|最多的|最高的|最大的|最快的|最繁忙的|最忙的|哪|which\s+|the\s+|first\s+)\s*"
-                     + _NUM + _RANK_UNIT)
-_BOTTOM_RE = re.compile(r"(?:排名后|后|倒数|bottom\s*|最少的|最低的|最小的|最慢的)\s*" + _NUM + _RANK_UNIT)
+_TOP_RE = re.compile(r"(?:排名前|排前|前|top\s*|最多的|最高的|最大的|最长的|最快的|最繁忙的|最忙的|哪|which\s+|the\s+|first\s+)\s*"
+                     + _NUM + r"(?![\d年月日号天])")
+_BOTTOM_RE = re.compile(r"(?:排名后|后|倒数|bottom\s*|最少的|最低的|最小的|最短的|最慢的)\s*" + _NUM + r"(?![\d年月日号天])")
 #: "3 busiest roads", "five districts with the most": a number right before a group word and a most/least word
 _EN_COUNTED = re.compile(_NUM + r"\s+(?=(?:busiest|biggest|largest|highest|lowest|smallest|most|least|fewest|worst|best|"
                          r"districts|categories|types|departments|roads|stations|industries|chains|sectors|months|"
@@ -587,6 +606,10 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
     elif t.any(_MOST):
         plan.which = plan.top is None
         plan.top = plan.top or 1
+    agree = (_MOST + (_BAD if worse else _GOOD)) if plan.descending else (_LEAST + (_GOOD if worse else _BAD))
+    if plan.top is not None:
+        while t.any(agree):  # 空气最好（AQI最低）: the same ranking said twice
+            pass
     if plan.which:
         t.any(("哪个", "哪一个", "哪", "which", "what"))
 
@@ -615,6 +638,10 @@ def _share_drop(plan: Plan, t: _Text, share_at: int) -> Filter | None:
         f for f in plan.filters if f.kind != "default"]
     if not candidates:
         return None
+    base = re.search(r"(?:企业|工单|家庭|户|线索)?(?:里面|里|当中|之中|中间|中)|among|\bof (?:all )?(?=\w)", text)
+    if base and (after := [f for f in candidates if f.span[0] > base.start()]) and any(
+            f.span[0] < base.start() for f in candidates):
+        return min(after, key=lambda f: abs(f.span[0] - share_at))  # 专精特新企业里多大比例是高新: the part after 里
     before = [f for f in candidates if f.span[0] < share_at]
     return max(before or candidates, key=lambda f: f.span[0])
 
@@ -652,6 +679,11 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         plan.per_capita = True
     _comparisons(t, table, plan)
     switched_off = False
+    if table.default_filter is not None:
+        for m in _INCLUDING.finditer(text):  # 含注销吊销, including deregistered: every registered firm
+            if t.free(*m.span()):
+                t.take(*m.span())
+                switched_off = True
     while table.default_filter is not None and t.any(table.default_filter[3]) is not None:
         switched_off = True
     _dimension_filters(t, table, layer, plan)
@@ -676,6 +708,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             owner = listed[0].table
             plan.group, plan.group_table = layer.tables[owner].dimensions[listed[0].dim], owner
             t.any(("对比", "比较", "分别", "相比", "compare", "versus", "vs"))
+    if plan.compare in ("yoy", "mom") and plan.group is not None and plan.group.id == "year":
+        plan.group = plan.group_table = None  # GDP同比变化: 变化 names the comparison, not a breakdown by year
     _ranking(t, plan)
     if plan.group is not None or plan.time_group is not None:
         while t.any(("趋势", "走势", "变化情况", "变化", "分布情况", "分布", "trend", "trends", "breakdown")):
@@ -690,7 +724,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         if earlier.end <= later.start:  # 2021年到2025年增长了多少: the later against the earlier
             plan.window, plan.previous, plan.compare = later, earlier, "pair"
     if plan.share and plan.group is None and plan.time_group is None:
-        plan.share_drop = _share_drop(plan, t, share[0] if share else 0)
+        first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
+        plan.share_drop = _share_drop(plan, t, first)
     if plan.group is not None or plan.time_group is not None:
         t.any(_LIST)  # 列出各区的…: a list of groups
     for d in table.dimensions.values():  # a dimension's name that did not group (上游环节的企业)
@@ -699,9 +734,11 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     for w in sorted(table.words, key=len, reverse=True):
         while t.find(w):
             pass
+    if plan.compare is not None and re.search(r"年均增|年均复合|复合增长|cagr|annual(?:ized)? average growth", text):
+        plan.problem = "difference"  # 年均增长率 (compound annual growth) is not one window against another
     if plan.compare is None and _DIFFERENCE.search(text):
         plan.problem = "difference"  # 比全市高多少, 光谷区比东湖区多多少: a difference, not one figure
-    multi = [f for f in plan.filters if f.words > 1 and f.dim and re.search(
+    multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != "status" and re.search(
         r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus", text[f.span[0]:f.span[1]])]
     if multi and plan.group is None and plan.time_group is None and not plan.share and plan.compare is None \
             and not _SUM_CUE.search(text):
@@ -710,6 +747,11 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         plan.notes.append("排名需要分组")
         clarity = min(clarity, 0.3)  # a top-N of nothing: a ranking word that grouped nothing
     residual = t.residual()
+    unplaced = re.findall(r"最(?:多|少|高|低|大|小|长|短|快|慢|好|差)|\b(?:most|least|highest|lowest|largest|smallest|fewest|"
+                          r"biggest|longest|shortest)\b", residual)
+    if unplaced:  # 平均办结时长最长的3类工单: a superlative that ranked nothing
+        clarity = min(clarity, 0.3)
+        plan.notes.append("、".join(unplaced))
     residual = FILLER.sub(" ", residual)
     leftover_cjk = _CJK.findall(residual)
     leftover_en = [w for w in re.findall(r"[a-z][a-z0-9'.-]*", residual) if w not in _EN_FILLER and len(w) > 1]

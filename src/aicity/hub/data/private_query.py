@@ -27,11 +27,11 @@ from diffprivlib.mechanisms import Geometric, Laplace
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aicity.core.errors import Problem
-from aicity.hub.data import store
+from aicity.hub.data import access, store
 from aicity.hub.data.store import DatasetInfo
 
 #: identifying columns: never a group-by dimension, a filter or a metric column
-IDENTIFIERS = frozenset({"resident_id", "mobile", "name", "bank_card", "id_number"})
+IDENTIFIERS = access.IDENTIFYING | {"id_number"}
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
            "FLOAT", "DOUBLE", "REAL")
 MECHANISMS = {"count": "diffprivlib Geometric (sensitivity 1)",

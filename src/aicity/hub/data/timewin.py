@@ -39,6 +39,7 @@ def cn_number(text: str) -> int | None:
 
 
 _CN_NUM = re.compile(r"(?<=[前近第过去最top])([零〇一二两三四五六七八九十百]+)|"
+                     r"(?<=的)([一二两三四五六七八九十]+)(?=(?:个|家|条|位|名|类|项|种|所|座)(?![月天日]))|"
                      r"(?<![哪那这的某每])([零〇一二两三四五六七八九十百]+)"
                      r"(?=个?(?:月|季度|天|日|周|星期|年|名|家|条|位|小时|号|倍|成|区|户|人|件|起))")
 
@@ -46,7 +47,7 @@ _CN_NUM = re.compile(r"(?<=[前近第过去最top])([零〇一二两三四五六
 def digits(text: str) -> str:
     """Chinese numerals before a unit or after 前/近/第 written as digits (三个月 → 3个月, 第二季度 → 第2季度)."""
     def sub(m: re.Match[str]) -> str:
-        raw = m.group(1) or m.group(2)
+        raw = m.group(1) or m.group(2) or m.group(3)
         n = cn_number(raw)
         return str(n) if n is not None else raw
     return _CN_NUM.sub(sub, text)
