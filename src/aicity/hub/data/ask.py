@@ -259,6 +259,8 @@ class _Sql:
 
     def metric(self) -> str:
         expr = self.plan.metric.sql(self.plan.agg, alias="t")
+        if self.plan.scale != 1.0:
+            expr = f"({expr}) * {self.plan.scale!r}"
         table = self.plan.table
         if self.plan.per_day and table.time and (self.plan.metric.is_count or (self.plan.agg or self.plan.metric.agg)
                                                  == "sum"):
@@ -437,7 +439,7 @@ def _scope(plan: Plan, period: str) -> str:
 
 
 def _unit(plan: Plan) -> str:
-    return plan.metric.unit
+    return plan.unit or plan.metric.unit
 
 
 def _metric_label(plan: Plan) -> str:
@@ -466,6 +468,8 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
     table, unit = plan.table, _unit(plan)
     decimals = plan.metric.decimals if not plan.per_capita else 2
     if plan.metric.column and (plan.agg or plan.metric.agg) == "avg":
+        decimals = max(decimals, 2)
+    if plan.scale < 1:
         decimals = max(decimals, 2)
     name = _metric_label(plan)
     scope = _scope(plan, built.period)

@@ -27,6 +27,7 @@ TYPOS = {"处理时常": "处理时长", "办理时常": "办理时长", "办结
 
 _AVG = ("平均", "均值", "平均值", "平均数", "均数", "年均", "月均", "户均", "平均每户", "每户平均", "平均每家", "每家平均",
         "average", "mean", "avg", "on average", "per household", "per low-income household", "per low income household", "per firm", "per company", "per enterprise")
+_MEDIAN = ("中位数", "中位值", "中值", "median")
 _SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "总量", "加起来", "total", "sum", "combined", "altogether")
 _MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
 _MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
@@ -42,7 +43,7 @@ _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "�
 _MOM = ("环比", "month-over-month", "month-on-month", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
         "month on month", "month over month", "mom", "compared with the previous", "compared to the previous",
         "previous month", "previous quarter")
-_GROWTH = ("增长率", "增长", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "grow", "grown",
+_GROWTH = ("增长率", "增长", "增加", "增加了", "减少了", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "grow", "grown",
            "increase", "increased", "rise", "rose", "fell", "fall", "drop", "dropped", "change", "decline")
 _DIFFERENCE = re.compile(
     r"比.{0,16}?(?:多|少|高|低|大|小|快|慢|长|短)了?(?:多少|几|百分之几|多少个百分点)|相差|差距|差多少|差值|差额|高出多少|多出多少|"
@@ -60,7 +61,7 @@ _LIST = ("列出", "列一下", "名单", "明细", "清单", "导出", "是谁"
 _DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪些区", "哪一个区", "哪区", "各城区", "各个区", "六个区",
                    "6个区", "区排名", "分区县", "各辖区", "by district", "per district", "each district", "which district",
                    "which districts", "across districts", "every district", "district by district", "for each district")
-_MONTH_GROUP = ("每月", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
+_MONTH_GROUP = ("每月", "的月份", "哪个月份", "几月份", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
                 "哪几个月", "哪些月份", "哪些月",
                 "趋势", "走势", "月变化", "monthly", "by month", "per month", "each month", "which month", "trend")
 _QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季度", "哪个季度", "季度分布", "quarterly", "by quarter",
@@ -83,7 +84,7 @@ _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿
 FILLER = re.compile(
     r"的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
-    r"截至目前|到现在|年末|年底|末|上|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
+    r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
@@ -108,7 +109,7 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts".split())
+    "districts handles handle handled still end".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -147,6 +148,8 @@ class Plan:
     residual: str = ""
     notes: list[str] = field(default_factory=list)
     problem: str | None = None  # why it cannot be answered as asked (coverage, missing columns)
+    scale: float = 1.0  # the metric in the money unit the question asks for (人均GDP（万元/人）)
+    unit: str | None = None
 
 
 @dataclass
@@ -469,6 +472,20 @@ def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
     return next((r.via for r in layer.relations_from(source) if r.target == target), ())
 
 
+def _asked_unit(t: _Text, plan: Plan) -> None:
+    """多少万元, （亿元）: the figure in the money unit the question names, when the metric is money."""
+    base = plan.metric.unit.removesuffix("/月")
+    if base not in ("元", "万元", "亿元"):
+        return
+    for m in re.finditer(r"亿元|万元|元", t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            if m.group(0) != base:
+                plan.scale = _MONEY[base] / _MONEY[m.group(0)]
+                plan.unit = m.group(0) + plan.metric.unit[len(base):]
+            return
+
+
 def _flags(t: _Text, table: Table, plan: Plan) -> None:
     for word in sorted(table.flags, key=len, reverse=True):
         while span := t.find(word):
@@ -505,7 +522,7 @@ _GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占
                         r"breakdown|trend")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
@@ -618,7 +635,9 @@ def _aggregate(t: _Text, plan: Plan) -> None:
     if plan.metric.column is None:
         t.any(_AVG + _SUM)  # 平均满意率: the metric is already an average
         return
-    if t.any(_AVG):
+    if t.any(_MEDIAN):
+        plan.agg = "median"
+    elif t.any(_AVG):
         plan.agg = "avg"
     elif t.any(_SUM):
         plan.agg = "sum"
@@ -689,6 +708,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     _dimension_filters(t, table, layer, plan)
     _metric(t, table, plan)
     _flags(t, table, plan)
+    _asked_unit(t, plan)
     if table.default_filter:
         sql, label, unless, _ = table.default_filter
         if not switched_off and not any(f.dim == unless for f in plan.filters):
@@ -710,6 +730,9 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             t.any(("对比", "比较", "分别", "相比", "compare", "versus", "vs"))
     if plan.compare in ("yoy", "mom") and plan.group is not None and plan.group.id == "year":
         plan.group = plan.group_table = None  # GDP同比变化: 变化 names the comparison, not a breakdown by year
+    if plan.share and plan.group is not None and any(
+            f.dim == plan.group.id and f.sql.count("'") == 2 for f in plan.filters):
+        plan.group = plan.group_table = None  # 电话渠道的工单占比: the share of that one value, not a breakdown
     _ranking(t, plan)
     if plan.group is not None or plan.time_group is not None:
         while t.any(("趋势", "走势", "变化情况", "变化", "分布情况", "分布", "trend", "trends", "breakdown")):
@@ -747,7 +770,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         plan.notes.append("排名需要分组")
         clarity = min(clarity, 0.3)  # a top-N of nothing: a ranking word that grouped nothing
     residual = t.residual()
-    unplaced = re.findall(r"最(?:多|少|高|低|大|小|长|短|快|慢|好|差)|\b(?:most|least|highest|lowest|largest|smallest|fewest|"
+    unplaced = re.findall(r"最(?:多|少|高|低|大|小|长|短|快|慢|好|差)|前几|几名|中位|众数|方差|标准差|分位|"
+                          r"\b(?:mode|variance|percentile|deviation)\b|\b(?:most|least|highest|lowest|largest|smallest|fewest|"
                           r"biggest|longest|shortest)\b", residual)
     if unplaced:  # 平均办结时长最长的3类工单: a superlative that ranked nothing
         clarity = min(clarity, 0.3)

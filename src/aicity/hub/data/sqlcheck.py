@@ -10,7 +10,11 @@ model's alike), with sqlglot's parser and scope analysis:
   checked against the caller's allowed columns after `*` is expanded and every column is tied
   to its table through subqueries and CTEs;
 - a table the caller may not read row by row is only read inside an aggregate (GROUP BY or
-  aggregate functions in that very SELECT);
+  aggregate functions in that very SELECT), never through an aggregate that hands back the
+  values themselves (`list`, `string_agg`, `first` …), and every group it releases holds at
+  least `min_group_size` rows (a HAVING is added), so grouping by every column rebuilds nothing;
+- a table or alias is never used as a value (`first(t)`, `SELECT t FROM x t`: the whole row as a
+  struct, past every column check);
 - a row limit on the outermost query.
 """
 
@@ -66,6 +70,7 @@ class Access:
     row_tables: set[str]
     all_columns: dict[str, list[str]]
     personal: dict[str, set[str]] = field(default_factory=dict)
+    min_group_size: int = 5
 
 
 @dataclass
@@ -124,6 +129,53 @@ def _check_tables(stmt: exp.Expression, access: Access) -> list[str]:
     if not used:
         raise SqlRefused("查询没有使用任何数据集 the query reads no dataset", "sql-table")
     return sorted(set(used))
+
+
+#: aggregates that hand back the values they aggregate, refused over aggregate-only tables
+_VALUE_AGGREGATES = frozenset({"list", "array_agg", "string_agg", "group_concat", "listagg", "first", "last",
+                               "any_value", "arg_max", "arg_min", "argmax", "argmin", "max_by", "min_by", "mode",
+                               "histogram", "array_unique_agg", "bitstring_agg", "arbitrary"})
+
+
+def _check_no_row_values(stmt: exp.Expression, access: Access) -> None:
+    """Refuse a table or alias used as a value: DuckDB turns it into the whole row as a struct."""
+    sources = {t.alias_or_name.lower() for t in stmt.find_all(exp.Table)} | \
+        {t.name.lower() for t in stmt.find_all(exp.Table)} | \
+        {s.alias.lower() for s in stmt.find_all(exp.Subquery) if s.alias} | \
+        {c.alias_or_name.lower() for c in stmt.find_all(exp.CTE)}
+    real_columns = {c.lower() for cols in access.all_columns.values() for c in cols}
+    for column in stmt.find_all(exp.Column):
+        name = column.name.lower()
+        if not column.table and name in sources and name not in real_columns:
+            raise SqlRefused(f"不能把整行（{column.name}）当作值查询 a whole row may not be used as a value",
+                             "sql-row-value")
+
+
+def _aggregate_only_selects(stmt: exp.Expression, access: Access) -> list[exp.Select]:
+    ctes = {c.alias_or_name.lower() for c in stmt.find_all(exp.CTE)}
+    found = []
+    for select in stmt.find_all(exp.Select):
+        from_ = select.args.get("from_")
+        direct = [from_.this] if from_ is not None else []
+        direct += [join.this for join in select.args.get("joins") or []]
+        if any(isinstance(t, exp.Table) and t.name.lower() not in ctes and t.name not in access.row_tables
+               for t in direct):
+            found.append(select)
+    return found
+
+
+def _check_aggregate_only(stmt: exp.Expression, access: Access) -> None:
+    """Over a table read only in aggregate: no value-returning aggregates, and small groups suppressed."""
+    for select in _aggregate_only_selects(stmt, access):
+        for func in select.find_all(exp.Func):
+            name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
+            if name in _VALUE_AGGREGATES or type(func).__name__ in ("ArrayAgg", "GroupConcat", "First", "Last",
+                                                                    "AnyValue", "ArgMax", "ArgMin"):
+                raise SqlRefused(f"该数据集只允许汇总查询，{name} 会返回逐条的值 "
+                                 f"this dataset answers aggregates only; {name} returns the values themselves",
+                                 "sql-aggregate-only")
+        having = exp.GTE(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(access.min_group_size))
+        select.having(having, copy=False)
 
 
 def _is_aggregated(select: exp.Select) -> bool:
@@ -189,6 +241,8 @@ def check(sql: str, access: Access, row_limit: int) -> Checked:
     stmt = _statement(sql)
     _check_nodes(stmt)
     tables = _check_tables(stmt, access)
+    _check_no_row_values(stmt, access)
     _, read = _check_columns(stmt, access, tables)
+    _check_aggregate_only(stmt, access)
     limited = _limit(stmt, row_limit)
     return Checked(sql=limited.sql(dialect=DIALECT), tables=tables, columns=read)
