@@ -107,9 +107,14 @@ def test_eval_assistant_scores_a_labelled_set(data_dir: Path, tmp_path: Path) ->
         {"q": "路灯坏了归哪个部门管", "skills": ["city_ops.department_duty"], "departments": ["urban"], "target": "urban"},
         {"q": "食品安全法第三十五条怎么规定的", "skills": ["gov_service.guide"], "departments": ["tax"]},
     ]), encoding="utf-8")
-    out = run(["eval", "assistant", "--cases", str(cases), "--json"], data_dir)
+    modes = tmp_path / "modes.jsonl"
+    modes.write_text(json.dumps({"q": "路灯坏了归哪个部门管", "role": "citizen", "mode": "report", "skills": [],
+                                 "departments": []}, ensure_ascii=False), encoding="utf-8")
+    out = run(["eval", "assistant", "--cases", str(cases), "--modes-cases", str(modes), "--no-cv", "--json"],
+              data_dir)
     report = json.loads(out.stdout)
     assert report["cases"] == 3 and report["accuracy"] == round(2 / 3, 4)
+    assert report["cross_validated"] is None and report["modes"]["cases"] == 1
     assert [f["q"] for f in report["failures"]] == ["食品安全法第三十五条怎么规定的"]
     assert report["confusion"] == [{"expected": "gov_service.guide", "got": "policy.legal_qa", "count": 1}]
     assert report["by_skill"]["gov_service.guide"] == 0.0 and report["by_skill"]["policy.legal_qa"] == 1.0

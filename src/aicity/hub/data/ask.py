@@ -444,7 +444,7 @@ def _unit(plan: Plan) -> str:
 
 def _metric_label(plan: Plan) -> str:
     agg = plan.agg if plan.metric.column else None
-    prefix = {"avg": "平均", "sum": "合计", "max": "最高", "min": "最低"}.get(agg or "", "")
+    prefix = {"avg": "平均", "sum": "合计", "max": "最高", "min": "最低", "median": "中位数"}.get(agg or "", "")
     if agg == plan.metric.agg:
         prefix = "平均" if agg == "avg" else ""
     if plan.metric.column and agg is None and plan.metric.agg == "avg":

@@ -32,9 +32,9 @@ _SUM = ("总和", "合计", "总计", "总共", "一共", "累计", "总额", "�
 _MAX = ("最高", "最大", "峰值", "最长", "maximum", "highest", "max", "longest", "peak")
 _MIN = ("最低", "最小", "最短", "minimum", "lowest", "min", "shortest")
 _MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第一", "最突出", "最繁忙", "最忙", "最快", "最热", "最集中",
-         "排名第一", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
+         "排名第一", "排名第1", "排第1", "第1", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
          "longest", "top")
-_LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
+_LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "倒数第1", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
 _SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
 _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
