@@ -270,7 +270,7 @@ class _Sql:
 
 def _per_capita_divisor(plan: Plan, year: int, grouped: bool) -> str:
     if grouped:
-        return "ANY_VALUE(d.resident_population)"
+        return "MAX(d.resident_population)"  # one row per district and year
     district = next((f for f in plan.filters if f.kind == "district"), None)
     cond = f" AND {district.sql}" if district else ""
     return f"(SELECT SUM(resident_population) FROM districts WHERE year = {year}{cond})"
