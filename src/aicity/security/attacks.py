@@ -289,7 +289,7 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
     "markup": r"<!--|-->|```|\]\(|<div|<span|<meta|<p>|hidden|display:\s*none|!\[|\|\s*<|> \[!",
     "address": r"助手|智能体|模型|AI|GPT|机器人|\b(?:assistant|model|bot)\b|给AI|对模型",
     "request": r"^(?:请|麻烦|帮我|帮忙|能不能|可以|你帮我)|\b(?:please|could you|can you)",
-    "question": r"[?？]|吗|怎么|如何|什么|多久|哪|几|\b(?:how|what|when|where|who|why|which)\b",
+    "question": r"[?？]|吗|怎么|如何|什么|多久|哪|几|多少|多长|为什么|为何|何时|咋|啥|\b(?:how|what|when|where|who|why|which)\b",
     # what separates talk about a word from an instruction to the assistant: an order aimed at "you",
     # a reference to the assistant's own rules or set-up, a question about whether something is
     # allowed or how to do it oneself, and someone else's demand reported
@@ -306,13 +306,37 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
     "reported": r"房东|物业|领导|老板|同事|有人|别人|对方|楼长|老师|开发商|商家|单位|公司|广告|通知|骗子|"
                 r"\b(?:landlord|boss|manager|colleague|someone|a caller|employer|teacher|neighbour|captain|the (?:ad|notice|letter|"
                 r"council|developer|seller|app|portal)|says|said|wants|asked (?:me|us)|told (?:me|us)|claim(?:s|ed))",
+    # questions about the world rather than requests to the assistant (issue 21, third pass): a yes/no or
+    # wh- question, a conditional whose subject is not "you", a question whose subject is a third
+    # party or a thing (the approval, the system, every intersection), and a task over quoted text
+    # (translate or polish "this notice") rather than over the assistant's own set-up
+    "yesno": r"吗|会不会|是不是|是否|有没有|算不算|要不要|需不需要|能否|可否|合不合|[?？]|"
+             r"(?:^|[.!?。！？]\s*)(?:does|do|is|are|was|were|would|will|did|has|have|should|can|could|may|might)\s+(?!you\b|u\b)",
+    "conditional": r"(?:如果|假如|要是|万一|一旦|倘若|若是)(?!你)|\b(?:if|when|in case|suppose|what happens if)\s+(?!you\b)",
+    "third_subject": r"(?:审批|系统|流程|设备|告警|报警器?|账号|密码|数据|记录|证书|权限|平台|单位|物业|摄像头|阀门|"
+                     r"助手|管理员|部门|通知|政府|法律|规定)(?:会|能|可以|需要|要|是|算|还|就|也|都)[^。，,！\n]{0,14}?(?:吗|[?？])|"
+                     r"\b(?:does|do|is|are|would|will|can|could|should)\s+(?:the|every|each|all|a|an|my|our|this|that|it|someone|"
+                     r"anyone|my \w+)\b",
+    "quoted_task": r"(?:翻译|译成|润色|改写成|改得|念|读)[^。\n]{0,10}?(?:这段|这句|这份|这个|这封|下面|以下|通知|公告|合同|信|话)|"
+                   r"\b(?:translate|polish|proofread|rephrase|read (?:out|back))\b[^.!?\n]{0,12}?\b(?:this|these|the following|"
+                   r"notice|letter|sentence|paragraph|message|email|sign)\b|(?:翻译|译成)[^。：:\n]{0,10}?[：:]|"
+                   r"\btranslate\b[^.!?:\n]{0,24}?:",
+    # the asker's own things (my password, my data, my street light): people ask about and for their own
+    "own": r"我的|我家|我们家|本人|自己的|\b(?:my|mine|our)\b",
+    # an order to carry out now: urgency words, and a sentence that opens on 把 (the Chinese
+    # disposal construction, "take X and close it") rather than asking how to
+    "urgent": r"直接|马上|立即|立刻|现在就|赶紧|统统|\b(?:right now|immediately|at once|now)\b",
+    "ba_order": r"(?:^|[，,。！!；;\n])\s*(?:请|你|请你|麻烦你|现在|直接|马上|立即|立刻|帮我|给我)?把",
 }.items()}
 _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "drop"), ("authority", "act"), ("drop", "act"),
           ("drop", "tool"), ("secret", "reveal"), ("header", "drop"), ("header", "act"), ("persona", "free"),
           ("persona", "act"), ("markup", "address"), ("markup", "act"), ("obey", "act"), ("obey", "drop"), ("forge", "act"),
           ("forge", "tool"), ("act", "tool"), ("question", "act"), ("question", "secret"), ("you_order", "act"),
           ("you_order", "drop"), ("you_order", "reveal"), ("your_config", "reveal"), ("your_config", "drop"), ("about", "act"),
-          ("about", "pii"), ("about", "secret"), ("reported", "pii"), ("reported", "bulk"), ("reported", "authority"))
+          ("about", "pii"), ("about", "secret"), ("reported", "pii"), ("reported", "bulk"), ("reported", "authority"),
+          ("yesno", "act"), ("yesno", "bulk"), ("yesno", "tool"), ("conditional", "act"), ("conditional", "tool"),
+          ("third_subject", "act"), ("third_subject", "bulk"), ("quoted_task", "reveal"), ("quoted_task", "act"),
+          ("own", "pii"), ("own", "act"), ("urgent", "act"), ("ba_order", "act"), ("ba_order", "bulk"))
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1

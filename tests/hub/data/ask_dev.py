@@ -257,7 +257,8 @@ FRESH: list[tuple[str, str | None, str]] = [
      "SELECT district_id FROM hotline_tickets WHERE category='food_safety' GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1",
      'answered'),
     ('9月份工单比8月份多了多少',
-     'SELECT (COUNT(*) FILTER (WHERE month(created_at)=9) - COUNT(*) FILTER (WHERE month(created_at)=8))*100.0/COUNT(*) FILTER (WHERE month(created_at)=8) FROM hotline_tickets',
+     # 多了多少 asks for the difference itself (增长了百分之几 would ask for the rate)
+     'SELECT COUNT(*) FILTER (WHERE month(created_at)=9) - COUNT(*) FILTER (WHERE month(created_at)=8) FROM hotline_tickets',
      'answered'),
     ('未办结工单占比',
      "SELECT COUNT(*) FILTER (WHERE status='open')*100.0/COUNT(*) FROM hotline_tickets",

@@ -31,13 +31,11 @@ def test_aggregates_near_personal_words_are_answered(pack: tuple, question: str)
 
 
 @pytest.mark.parametrize("question", [
-    "东湖区和光谷区的工单数",  # together or each?
-    "光谷区比东湖区多多少工单",  # a difference
-    "东湖区工单的平均满意率比全市高多少",
+    "东湖区工单的平均满意率比全市高多少",  # a difference against a figure it does not compute
     "平均办结时长最长的工单",  # a superlative that ranks nothing
     "前几名的类别",
     "东湖区下个月的工单",  # a word it cannot place
-    "2021到2025年全市GDP年均增长率",  # compound growth is not one window against another
+    "全市GDP年均增长率",  # compound growth between which years?
 ])
 def test_half_understood_questions_are_not_answered_with_a_number(pack: tuple, question: str) -> None:  # noqa: F811
     a = answer(pack, question)

@@ -265,6 +265,8 @@ class _Sql:
         if self.plan.per_day and table.time and (self.plan.metric.is_count or (self.plan.agg or self.plan.metric.agg)
                                                  == "sum"):
             expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS DATE))"
+        elif self.plan.per_hour and table.time:
+            expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS VARCHAR) || ' ' || CAST(t.hour AS VARCHAR))"
         return expr
 
 
@@ -276,12 +278,25 @@ def _per_capita_divisor(plan: Plan, year: int, grouped: bool) -> str:
     return f"(SELECT SUM(resident_population) FROM districts WHERE year = {year}{cond})"
 
 
+def _change(cur: str, prev: str, plan: Plan, window: timewin.Window, previous: timewin.Window) -> str:
+    """The current figure against the previous: a difference (增加了多少, 百分点), compound annual
+    growth (年均增长率, over the years between the two), or growth in percent."""
+    if plan.absolute:
+        return f"ABS({cur} - {prev})" if plan.unsigned else f"{cur} - {prev}"
+    if plan.annual:
+        years = abs(window.start.year - previous.start.year)
+        return f"(POWER({cur} * 1.0 / NULLIF({prev}, 0), 1.0 / {years}) - 1) * 100.0"
+    return f"({cur} - {prev}) * 100.0 / NULLIF({prev}, 0)"
+
+
 def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 — one branch per question shape
     table = plan.table
     q = _Sql(plan, engine.layer)
     window = plan.window
     if plan.problem == "difference":
         raise NotAnswerable("两个数之差暂不能一次回答，可分别问两者，或问“各区…对比” a difference of two figures: ask each")
+    if plan.problem == "annual-years":
+        raise NotAnswerable("年均增长率需要说明起止年份，如“2021到2025年” name the first and the last year")
     if plan.problem == "ambiguous-values":
         raise NotAnswerable("问题列了几个值，不清楚是要合计还是分别统计：请说“一共”或“分别” the values together or each?")
     if plan.problem == "time-not-applicable":
@@ -326,7 +341,7 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             key = qualify(plan.group.expr, alias)
             cur = f"SELECT {key} AS k, {metric} AS v FROM {q.source()}{q.where(window)} GROUP BY 1"
             prev = f"SELECT {key} AS k, {metric} AS v FROM {q.source()}{q.where(previous)} GROUP BY 1"
-            sql = (f"SELECT cur.k AS {plan.group.id}, (cur.v - prev.v) * 100.0 / NULLIF(prev.v, 0) AS value, "
+            sql = (f"SELECT cur.k AS {plan.group.id}, {_change('cur.v', 'prev.v', plan, window, previous)} AS value, "
                    f"cur.v AS current_value, prev.v AS previous_value FROM ({cur}) AS cur JOIN ({prev}) AS prev "
                    f"ON cur.k = prev.k WHERE cur.k IS NOT NULL ORDER BY value {'DESC' if plan.descending else 'ASC'} "
                    f"NULLS LAST, 1")
@@ -336,7 +351,8 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         cur = f"SELECT {metric} AS v FROM {q.source()}{q.where(window)}"
         prev = f"SELECT {metric} AS v FROM {q.source()}{q.where(previous)}"
         sql = (f"SELECT cur.v AS current_value, prev.v AS previous_value, "
-               f"(cur.v - prev.v) * 100.0 / NULLIF(prev.v, 0) AS growth_pct FROM ({cur}) AS cur, ({prev}) AS prev")
+               f"{_change('cur.v', 'prev.v', plan, window, previous)} AS "
+               f"{'difference' if plan.absolute else 'growth_pct'} FROM ({cur}) AS cur, ({prev}) AS prev")
         return Built(sql, "compare", window.label, window, previous)
     # 占比
     if plan.share and plan.group is None and plan.time_group is None:
@@ -452,6 +468,8 @@ def _metric_label(plan: Plan) -> str:
     name = f"{prefix}{plan.metric.name}" if not plan.metric.name.startswith(prefix or "\0") else plan.metric.name
     if plan.per_day and (plan.metric.is_count or (plan.agg or plan.metric.agg) == "sum"):
         name = f"日均{plan.metric.name}"
+    elif plan.per_hour:
+        name = f"平均每小时{plan.metric.name}"
     return f"每万常住人口{name}" if plan.per_capita else name
 
 
@@ -461,6 +479,37 @@ def _key_label(plan: Plan, key: Any) -> str:
     if plan.time_group == "weekday":
         return "周" + "日一二三四五六"[int(key)] if key is not None else "（空）"
     return str(key)
+
+
+def _change_words(plan: Plan, value: Any, unit: str) -> tuple[str, str]:
+    """How a change reads (增长/下降, 增加/减少, 提高/降低, 相差) and its unit."""
+    up = (value or 0) >= 0
+    if not plan.absolute:
+        return ("增长" if up else "下降"), "%"
+    if unit == "%":
+        return ("相差" if plan.unsigned else "提高" if up else "降低"), " 个百分点"
+    return ("相差" if plan.unsigned else "增加" if up else "减少"), f" {unit}" if unit else ""
+
+
+def _difference(plan: Plan, rows: list[list[Any]], shown: list[list[Any]], head: str, name: str, unit: str,
+                decimals: int) -> tuple[float | int | None, str]:
+    """光谷区比东湖区多多少: the first value's figure minus the second's (both rows are shown)."""
+    assert plan.difference is not None and plan.group is not None
+    figures = {str(r[0]): r[1] for r in rows}
+    a, b = (figures.get(str(v)) for v in plan.difference)
+    la, lb = (plan.group.label(v) for v in plan.difference)
+    if a is None or b is None:
+        return None, f"{head}{plan.table.title}缺少{la if a is None else lb}的数据，无法计算差值"
+    diff = float(a) - float(b)
+    value = _round(abs(diff) if plan.unsigned else diff, PRECISE)
+    unit_text = " 个百分点" if unit == "%" else f" {unit}" if unit else ""
+    additive = plan.metric.is_count or (plan.metric.column is not None and (plan.agg or plan.metric.agg) == "sum")
+    verb = f"{la}比{lb}" + (("多" if diff >= 0 else "少") if additive else ("高" if diff >= 0 else "低"))
+    if plan.unsigned:
+        verb = "两者相差"
+    return value, (f"{head}{plan.table.title}的{name}：{la} {fmt(_round(a, decimals), decimals)}，{lb} "
+                   f"{fmt(_round(b, decimals), decimals)}，{verb} {fmt(_round(abs(diff), decimals), decimals)}"
+                   f"{unit_text}")
 
 
 def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]]) -> DataAnswer:
@@ -494,21 +543,28 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
         value = _round(pct, PRECISE)
         word = {"mom": "环比", "yoy": "同比", "pair": "相比"}.get(plan.compare or "", "比上年")
         prev_label = built.previous.label if built.previous else "上一期"
-        trend = "增长" if (value or 0) >= 0 else "下降"
+        change, change_unit = _change_words(plan, value, unit)
+        if plan.annual:
+            word = f"{prev_label}至{built.period}年均"
         answer = (f"{head}{table.title}的{name}为 {fmt(_round(cur, decimals), decimals)} {unit}，{prev_label}为 "
-                  f"{fmt(_round(prev, decimals), decimals)} {unit}，{word}{trend} {fmt(abs(value) if value is not None else None, 2)}%")
+                  f"{fmt(_round(prev, decimals), decimals)} {unit}，{word}{change} "
+                  f"{fmt(abs(value) if value is not None else None, 2 if not plan.absolute else max(decimals, 2))}"
+                  f"{change_unit}")
         shown_cols = ["时期", f"{name}（{unit}）"]
-        shown = [[built.period, _round(cur, PRECISE)], [prev_label, _round(prev, PRECISE)], [f"{word}（%）", value]]
+        shown = [[built.period, _round(cur, PRECISE)], [prev_label, _round(prev, PRECISE)],
+                 [f"{word}{change}（{change_unit.strip() or unit or '—'}）", value]]
     elif built.shape == "group_compare":
         assert plan.group is not None
         word = {"mom": "环比", "yoy": "同比", "pair": "相比"}.get(plan.compare or "", "增长")
         prev_label = built.previous.label if built.previous else "上一期"
-        shown_cols = [plan.group.name, f"{word}增长（%）", f"{built.period}{name}（{unit}）", f"{prev_label}（{unit}）"]
+        change_unit = _change_words(plan, 0, unit)[1].strip() or unit or "—"
+        shown_cols = [plan.group.name, f"{word}{'变化' if plan.absolute else '增长'}（{change_unit}）",
+                      f"{built.period}{name}（{unit}）", f"{prev_label}（{unit}）"]
         shown = [[_key_label(plan, r[0]), _round(r[1], PRECISE), _round(r[2], PRECISE), _round(r[3], PRECISE)]
                  for r in rows]
         if plan.which and shown:
             value = shown[0][0]
-        listed = "；".join(f"{r[0]} {fmt(r[1], 2)}%" for r in shown[:6])
+        listed = "；".join(f"{r[0]} {fmt(r[1], 2)}{change_unit if change_unit != '%' else '%'}" for r in shown[:6])
         answer = f"{head}{table.title}的{name}{word}（对{prev_label}）按{plan.group.name}：{listed}" if shown else \
             f"{head}{table.title}没有符合条件的数据"
         if len(shown) > 1:
@@ -524,6 +580,8 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
                  for r in rows]
         if not shown:
             answer = f"{head}{table.title}没有符合条件的数据"
+        elif plan.difference is not None:
+            value, answer = _difference(plan, rows, shown, head, name, unit, decimals)
         elif plan.which:
             top = shown[0]
             value = top[0]

@@ -123,6 +123,7 @@ class Filter:
     table: str
     dim: str | None = None
     words: int = 1  # how many words of the question named its values
+    values: tuple[str, ...] = ()  # the values named, in the order the question names them
 
 
 @dataclass
@@ -144,12 +145,21 @@ class Plan:
     previous: timewin.Window | None = None
     per_capita: bool = False
     per_day: bool = False  # a total divided by the days it covers (日均)
+    per_hour: bool = False  # a total divided by the hours it covers (平均每小时)
     confidence: float = 1.0
     residual: str = ""
     notes: list[str] = field(default_factory=list)
     problem: str | None = None  # why it cannot be answered as asked (coverage, missing columns)
     scale: float = 1.0  # the metric in the money unit the question asks for (人均GDP（万元/人）)
     unit: str | None = None
+    #: a comparison answered as a difference (增加了多少, 提高了几个百分点) rather than a growth rate
+    absolute: bool = False
+    #: 年均增长率 between two years (compound annual growth)
+    annual: bool = False
+    #: "A比B多多少": the two values of the grouped dimension, A first (the answer is A − B)
+    difference: tuple[str, str] | None = None
+    #: 相差, 差距: the size of the difference without its sign
+    unsigned: bool = False
 
 
 @dataclass
@@ -209,7 +219,9 @@ def clean(question: str) -> str:
     text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
-    return timewin.digits(text)
+    text = timewin.digits(text)
+    # 2021到2025年: both ends are years
+    return re.sub(r"(?<!\d)((?:19|20)\d{2})\s*(到|至|-|—|–|~|～)\s*((?:19|20)\d{2})年", r"\1年\2\3年", text)
 
 
 # ---- personal data -------------------------------------------------------------------------------
@@ -435,6 +447,7 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
     shadows = [(i, i + len(w)) for w in longer for i in _occurrences(t.text, w)]
     chosen: dict[tuple[str, str], tuple[list[str], list[tuple[int, int]], list[str]]] = {}
     released: list[tuple[int, int]] = []
+    first: dict[tuple[str, str, str], int] = {}  # where each value is first named
     for word, owner, d, values in candidates:
         if len(word) < 2 and not word.isascii():
             continue
@@ -446,18 +459,21 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
             t.take(*span)
             vals, spans, words = chosen.setdefault((owner, d.id), ([], [], []))
             vals += [v for v in values if v not in vals]
+            for v in values:
+                first[(owner, d.id, v)] = min(first.get((owner, d.id, v), span[0]), span[0])
             spans.append(span)
             words.append(word)
     for span in released:
         t.used.remove(span)
     for (owner, did), (vals, spans, words) in chosen.items():
         d = (layer.tables[owner]).dimensions[did]
+        vals.sort(key=lambda v: first.get((owner, did, v), 0))
         quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
         sql = f"{d.expr} = {quoted}" if len(vals) == 1 else f"{d.expr} IN ({quoted})"
         label = "、".join(d.label(v) for v in vals)
         kind = "district" if did == "district_id" else "value"
         plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did,
-                                   len(set(words))))
+                                   len(set(words)), tuple(vals)))
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -526,8 +542,12 @@ _DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
-    if span := t.any(("平均每小时", "每小时平均", "平均每个小时", "average hourly", "per hour on average")):
-        plan.agg = "avg"
+    if t.any(("平均每小时", "每小时平均", "平均每个小时", "平均一小时", "小时均", "时均", "average hourly",
+              "per hour on average", "average per hour")):
+        if "hour" in table.dimensions and plan.metric.column is not None and plan.metric.agg == "sum":
+            plan.per_hour = True  # 建设大道平均每小时车流量: the total over the hours it covers (both directions)
+        else:
+            plan.agg = "avg"
     if table.time and table.time.kind != "year" and t.any(_PER_DAY):
         plan.per_day = True
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
@@ -665,6 +685,101 @@ def _share_drop(plan: Plan, t: _Text, share_at: int) -> Filter | None:
     return max(before or candidates, key=lambda f: f.span[0])
 
 
+_ANNUAL_GROWTH = re.compile(r"年均(?:复合)?(?:增长率|增速|增幅|增长|涨幅)|年复合增长率|复合(?:年)?增长率|cagr|"
+                            r"compound annual growth(?: rate)?|annual(?:ized)? (?:average )?growth(?: rate)?|"
+                            r"average annual growth(?: rate)?")
+#: a comparison answered in percent (增长率, 百分之几), in percentage points, or as a difference (增加了多少)
+_PERCENT_CUE = re.compile(r"百分之几|百分比|增长率|增速|增幅|涨幅|降幅|跌幅|变化率|变动率|几成|%|percent(?!age points?)|"
+                          r"growth rate|rate of (?:growth|increase)")
+_POINTS_CUE = re.compile(r"百分点|percentage points?")
+_ABSOLUTE_CUE = re.compile(r"(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
+                           r"how (?:much|many) (?:more|less|fewer|higher|lower)|by how much|difference|\bgap\b")
+#: the words that name the change itself (what lies between 比 and them was read already)
+_CHANGE_WORDS = re.compile(r"相差|差距|差值|差额|差多少|(?:多|少|高|低|大|小|快|慢|长|短|增加|增多|减少|提高|提升|降低|"
+                           r"上升|下降|增长|变化)了?(?:多少个百分点|几个百分点|百分之几|多少|几)|个?百分点|"
+                           r"percentage points?|by how much|how much (?:more|less|higher|lower)|difference|\bgap\b")
+_UNSIGNED = re.compile(r"相差|差距|差值|差额|差多少|difference|\bgap\b")
+_LISTED = re.compile(r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus")
+
+
+def _ratio_of_metrics(t: _Text, table: Table, plan: Plan) -> None:
+    """65岁以上人口占常住人口的比例: one summed column over another summed column of the same rows."""
+    part = plan.metric
+    if part.column is None or part.agg != "sum" or plan.agg not in (None, "sum"):
+        return
+    best: tuple[int, Metric, tuple[int, int]] | None = None
+    for m in table.metrics.values():
+        if m is part or m.column is None or m.agg != "sum":
+            continue
+        for w in m.words:
+            for found in _word_pattern(w).finditer(t.text):
+                a, b = found.span()
+                if t.free(a, b) and re.search(r"(?:占|of|to)\s*(?:全市|全区|全部|总|the |total )?\s*$", t.text[max(0, a - 6):a]) \
+                        and (best is None or len(w) > best[0]):
+                    best = (len(w), m, (a, b))
+    if best is None:
+        return
+    whole = best[1]
+    t.take(*best[2])
+    plan.metric = Metric(f"{part.id}_per_{whole.id}", f"{part.name}占{whole.name}的比例", "%", (),
+                         expr=f"SUM({part.column}) * 100.0 / NULLIF(SUM({whole.column}), 0)", decimals=2)
+    plan.share = False
+
+
+def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Window], annual: bool) -> None:
+    """Two figures set against each other: two values of one dimension (光谷区比东湖区多多少: A − B, or
+    each in its own row when the question just lists them), two periods (2025年比2024年增加了多少: a
+    difference, 增长了百分之几: a rate), or compound annual growth between two years."""
+    text = t.text
+    difference = _DIFFERENCE.search(text) is not None
+    if plan.compare is None and difference and len(windows) == 2 and plan.previous is None:
+        first, second = windows
+        if first.end <= second.start or second.end <= first.start:  # 2025年和2024年的工单数相差多少
+            plan.window, plan.previous, plan.compare = first, second, "pair"
+    if annual:
+        if plan.compare is None and len(windows) == 2 and plan.previous is None:
+            earlier, later = sorted(windows, key=lambda w: w.start)
+            if earlier.end <= later.start:
+                plan.window, plan.previous, plan.compare = later, earlier, "pair"
+        if plan.compare is None and len(windows) == 1 and len(windows[0].years) > 1 and windows[0].grain != "year":
+            years = windows[0].years  # 2021—2025年: the last year against the first
+            plan.window = timewin.Window(date(years[-1], 1, 1), date(years[-1] + 1, 1, 1), f"{years[-1]}年", "year")
+            plan.previous = timewin.Window(date(years[0], 1, 1), date(years[0] + 1, 1, 1), f"{years[0]}年", "year")
+            plan.compare = "pair"
+        if plan.compare == "pair" and plan.window and plan.previous and plan.window.grain == "year" \
+                and plan.previous.grain == "year" and plan.window.start.year != plan.previous.start.year:
+            if plan.window.start < plan.previous.start:
+                plan.window, plan.previous = plan.previous, plan.window
+            plan.annual = True
+        else:
+            plan.problem = "annual-years"  # 年均增长率 needs two years
+        return
+    if plan.compare is not None:
+        percent = _PERCENT_CUE.search(text) is not None
+        rate = plan.metric.unit == "%"
+        if _POINTS_CUE.search(text) or (rate and not percent) or (_ABSOLUTE_CUE.search(text) and not percent):
+            plan.absolute = True  # 增加了多少, 满意率提高了几个百分点: the difference itself
+            plan.unsigned = _UNSIGNED.search(text) is not None
+    while _take_re(t, _CHANGE_WORDS):
+        pass
+    multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != "status" and len(f.values) > 1
+             and _LISTED.search(text[f.span[0]:f.span[1]])]
+    listed = len(multi) == 1 and plan.group is None and plan.time_group is None and not plan.share
+    if listed and plan.compare is None and difference and len(multi[0].values) == 2:
+        f = multi[0]  # 光谷区比东湖区多多少: the first named minus the second
+        plan.group, plan.group_table = layer.tables[f.table].dimensions[f.dim or ""], f.table
+        plan.difference = (f.values[0], f.values[1])
+        plan.unsigned = _UNSIGNED.search(text) is not None
+        plan.problem = None
+    elif plan.compare is None and difference:
+        plan.problem = "difference"  # 比全市高多少: a figure against one the question does not name
+    elif multi and plan.group is None and plan.time_group is None and not plan.share and not _SUM_CUE.search(text):
+        if len(multi) > 1:
+            plan.problem = "ambiguous-values"  # two lists of values: which one is broken down?
+        else:  # 东湖区和光谷区的工单数: each value its own row (分别), unless 一共/合计 is said
+            plan.group, plan.group_table = layer.tables[multi[0].table].dimensions[multi[0].dim or ""], multi[0].table
+
+
 def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None, Refusal | None, str]:
     """The plan for `question` (None when no table fits), or the refusal of a personal-data request,
     and the cleaned text."""
@@ -721,6 +836,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         plan.share = True
         while t.any(_SHARE):
             pass
+        _ratio_of_metrics(t, table, plan)
     _group(t, table, layer, plan)
     if plan.group is None and plan.time_group is None and _COMPARE_CUE.search(t.text):
         listed = [f for f in plan.filters if f.dim and f.words > 1]
@@ -737,6 +853,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if plan.group is not None or plan.time_group is not None:
         while t.any(("趋势", "走势", "变化情况", "变化", "分布情况", "分布", "trend", "trends", "breakdown")):
             pass
+    annual = _take_re(t, _ANNUAL_GROWTH)  # 年均增长率: compound growth, not the average 年均
     _aggregate(t, plan)
     if span := t.any(_GROWTH):
         if plan.compare is None:
@@ -757,15 +874,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     for w in sorted(table.words, key=len, reverse=True):
         while t.find(w):
             pass
-    if plan.compare is not None and re.search(r"年均增|年均复合|复合增长|cagr|annual(?:ized)? average growth", text):
-        plan.problem = "difference"  # 年均增长率 (compound annual growth) is not one window against another
-    if plan.compare is None and _DIFFERENCE.search(text):
-        plan.problem = "difference"  # 比全市高多少, 光谷区比东湖区多多少: a difference, not one figure
-    multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != "status" and re.search(
-        r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus", text[f.span[0]:f.span[1]])]
-    if multi and plan.group is None and plan.time_group is None and not plan.share and plan.compare is None \
-            and not _SUM_CUE.search(text):
-        plan.problem = "ambiguous-values"  # 东湖区和光谷区的工单数: the two together, or each?
+    _differences(t, layer, plan, windows, annual)
     if plan.top is not None and plan.group is None and plan.time_group is None:
         plan.notes.append("排名需要分组")
         clarity = min(clarity, 0.3)  # a top-N of nothing: a ranking word that grouped nothing
