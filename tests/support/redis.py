@@ -73,7 +73,7 @@ def available() -> bool:
 def redis_mode(url: str, **more: object) -> Iterator[None]:
     """The process's settings with `redis_url` (and `more`) added; the previous settings after."""
     before = dict(config._overrides)
-    config.configure(**before, redis_url=url, **more)
+    config.configure(**{**before, "redis_url": url, **more})
     try:
         yield
     finally:

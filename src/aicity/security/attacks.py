@@ -9,7 +9,7 @@ Two detectors over normalised text (`normalize`):
   drop checks, requests for the assistant's configuration or secrets, commands aimed at tools,
   bulk and personal-data words, persona and markup cues, how many disguises were undone) and
   character n-grams, trained on first use from `data/attacks_train.jsonl`, its threshold chosen
-  on `data/attacks_dev.jsonl` and `data/attacks_dev2.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
+  on `data/attacks_dev.jsonl`, `attacks_dev2.jsonl` and `attacks_dev3.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
   attack words, spaced and digit-for-letter writing (`decode`), full-width, zero-width and
   look-alike characters (`normalize`). Figures: `aicity eval guard` (`attack_eval`).
 
@@ -215,12 +215,44 @@ def _rule_findings(text: str, source: Source, depth: int) -> list[tuple[str, str
     return found
 
 
+#: a quoted phrase: what someone else wrote, cited by the user
+_QUOTED = re.compile(r"“[^”\n]{1,300}”|\"[^\"\n]{1,300}\"|「[^」\n]{1,300}」|『[^』\n]{1,300}』|‘[^’\n]{1,300}’")
+#: a rule's score when its match lies inside a quotation that the user asks about: reported, not flagged
+QUOTED_SCORE = 0.4
+#: a question about what a term means
+_ASKS_TERM = re.compile(r"什么是|是什么意思|什么意思|是指什么|\b(?:what (?:is|are|does) (?:a|an|the)\b|what does .{1,40} mean\b|mean\?)", _I)
+
+
+def _asked_quotes(text: str) -> list[tuple[int, int]]:
+    """What in a user's `text` the user asks about (what it means, whether it is real, who enforces
+    it, how to word it) rather than passes on, as spans: the quotations, when the text outside them
+    is a question that gives the assistant no order and names none of its own rules; or, without
+    quotations, the whole text when it is such a question about someone else's words or a term."""
+    spans = [m.span() for m in _QUOTED.finditer(text)]
+    outside = "".join(text[a:b] for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)],
+                                                   strict=True)).lower()
+    asks = any(_CUES[name].search(outside) for name in ("question", "yesno", "about"))
+    orders = any(_CUES[name].search(outside) for name in ("you_order", "your_config", "obey"))
+    if not asks or orders:
+        return []
+    if spans:
+        return spans
+    return [(0, len(text))] if _CUES["reported"].search(outside) or _ASKS_TERM.search(outside) else []
+
+
+def _rule_score(quotes: list[tuple[int, int]], start: int, end: int, score: float) -> float:
+    return min(score, QUOTED_SCORE) if any(a <= start and end <= b for a, b in quotes) else score
+
+
 def scan(text: str, source: Source = "user", use_classifier: bool = True, limit: int = MAX_CHARS) -> list[Finding]:
     """Prompt-attack findings in the first `limit` characters of `text` (offsets in the original).
     `source` says where the text came from: instructions aimed at the assistant count only in
-    retrieved or tool text."""
+    retrieved or tool text. A user's question about a quotation ("the notice says 'previous rules
+    no longer apply', what does it mean?") keeps a rule's finding at `QUOTED_SCORE`, below the
+    verdict's threshold: the classifier judges the whole request."""
     norm = normalize(text, limit)
-    findings = [Finding("attack", kind, *norm.span(start, end), rule, score)
+    quotes = _asked_quotes(norm.text) if source == "user" else []
+    findings = [Finding("attack", kind, *norm.span(start, end), rule, _rule_score(quotes, start, end, score))
                 for kind, rule, start, end, score in _rule_findings(norm.text, source, 0)]
     if norm.hidden:
         findings.append(Finding("attack", "hidden_text", 0, norm.examined, "hidden_text.unicode_tags", 0.9))
@@ -311,7 +343,8 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
     # party or a thing (the approval, the system, every intersection), and a task over quoted text
     # (translate or polish "this notice") rather than over the assistant's own set-up
     "yesno": r"吗|会不会|是不是|是否|有没有|算不算|要不要|需不需要|能否|可否|合不合|[?？]|"
-             r"(?:^|[.!?。！？]\s*)(?:does|do|is|are|was|were|would|will|did|has|have|should|can|could|may|might)\s+(?!you\b|u\b)",
+             r"(?:^|[.!?,;:。！？，；：]\s*)(?:does|do|is|are|am|was|were|would|will|did|has|have|should|can|could|may|might)\s+"
+             r"(?!you\b|u\b)",
     "conditional": r"(?:如果|假如|要是|万一|一旦|倘若|若是)(?!你)|\b(?:if|when|in case|suppose|what happens if)\s+(?!you\b)",
     "third_subject": r"(?:审批|系统|流程|设备|告警|报警器?|账号|密码|数据|记录|证书|权限|平台|单位|物业|摄像头|阀门|"
                      r"助手|管理员|部门|通知|政府|法律|规定)(?:会|能|可以|需要|要|是|算|还|就|也|都)[^。，,！\n]{0,14}?(?:吗|[?？])|"
@@ -383,7 +416,7 @@ class Classifier:
     """Character 1–4-grams (TF-IDF, sublinear, L2) and the intent features, logistic regression,
     its decision calibrated by Platt scaling fitted on 3-fold out-of-fold decisions. `threshold`
     is chosen on the development sets (`DEV_SETS`): the lowest whose false-positive rate
-    there is at most `DEV_FPR`. Scoring one text is plain arithmetic over its n-grams (no
+    there (the mean over the sets) is at most `DEV_FPR`. Scoring one text is plain arithmetic over its n-grams (no
     per-call library overhead: a fraction of a millisecond)."""
 
     analyzer: Callable[[str], list[str]]
@@ -435,24 +468,33 @@ def fit(rows: list[dict]) -> Classifier:
                       (float(platt.coef_[0][0]), float(platt.intercept_[0])))
 
 
-def dev_threshold(probabilities: list[float], labels: list[bool], fpr: float = DEV_FPR) -> float:
-    """The lowest threshold on the grid whose false-positive rate on these rows is at most `fpr`."""
-    negatives = [p for p, attack in zip(probabilities, labels, strict=True) if not attack]
+def dev_threshold(probabilities: list[float], labels: list[bool], fpr: float = DEV_FPR,
+                  groups: list[str] | None = None) -> float:
+    """The lowest threshold on the grid whose false-positive rate on these rows is at most `fpr`;
+    with `groups` (each row's development set), the sets pooled with equal weight: the mean of
+    their false-positive rates, so a large easy set cannot outvote a small hard one."""
+    by_group: dict[str, list[float]] = {}
+    for p, attack, group in zip(probabilities, labels, groups or [""] * len(labels), strict=True):
+        if not attack:
+            by_group.setdefault(group, []).append(p)
     for t in _THRESHOLD_GRID:
-        if sum(p >= t for p in negatives) <= fpr * len(negatives):
+        rates = [sum(p >= t for p in negatives) / len(negatives) for negatives in by_group.values()]
+        if not rates or sum(rates) / len(rates) <= fpr + 1e-12:
             return t
     return _THRESHOLD_GRID[-1]
 
 
 #: the development sets the threshold is chosen on, together: the first (templates' unseen frames, city
-#: requests, hand-written benign requests) and the second (hand-written hard look-alikes, `hard_set.py`)
-DEV_SETS = ("attacks_dev.jsonl", "attacks_dev2.jsonl")
+#: requests, hand-written benign requests), the second and the third (hand-written hard look-alikes,
+#: `hard_set.py`, `hard3_set.py`)
+DEV_SETS = ("attacks_dev.jsonl", "attacks_dev2.jsonl", "attacks_dev3.jsonl")
 
 
 def with_dev_threshold(model: Classifier) -> Classifier:
-    """`model` with its threshold chosen on the development sets."""
-    dev = [row for name in DEV_SETS for row in training_rows(name)]
-    threshold = dev_threshold(model.probabilities([r["text"] for r in dev]), [r["label"] == "attack" for r in dev])
+    """`model` with its threshold chosen on the development sets, pooled with equal weight per set."""
+    dev = [(name, row) for name in DEV_SETS for row in training_rows(name)]
+    threshold = dev_threshold(model.probabilities([r["text"] for _, r in dev]), [r["label"] == "attack" for _, r in dev],
+                              groups=[name for name, _ in dev])
     return replace(model, threshold=threshold)
 
 

@@ -72,3 +72,38 @@ def test_differences_it_cannot_place_are_not_answered(pack: tuple, question: str
     a = answer(pack, question)
     assert a.status == "not_understood", (question, a.answer, a.sql)
     assert a.value is None and not a.rows
+
+
+@pytest.mark.parametrize(("question", "sql"), [
+    ("各区每万名常住人口的热线工单数（用2024年人口）",  # the divisor's year is not a time filter
+     "SELECT MAX(c * 10000.0 / p) FROM (SELECT district_id, COUNT(*) AS c FROM hotline_tickets GROUP BY 1) "
+     "JOIN (SELECT district_id, resident_population AS p FROM districts WHERE year = 2024) USING (district_id)"),
+    ("全年AQI优良（≤100）站日占比",  # the same condition said twice; the share of days, not of average AQI
+     "SELECT AVG(CASE WHEN aqi <= 100 THEN 100.0 ELSE 0 END) FROM air_quality_daily"),
+    ("六个区2024年GDP加起来是多少亿元", "SELECT SUM(gdp_100m_yuan) FROM districts WHERE year = 2024"),
+    ("新能源汽车产业链企业2024年纳税总额（万元，含所有状态）",
+     "SELECT SUM(tax_2024_10k_yuan) FROM enterprises WHERE chain = '新能源汽车'"),
+    ("光谷大道18点的平均车速", "SELECT AVG(avg_speed_kmh) FROM traffic_flow_hourly WHERE road_name = '光谷大道' AND hour = 18"),
+])
+def test_clarifications_in_brackets_and_hours(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str,  # noqa: F811
+                                              sql: str) -> None:
+    a = answer(pack, question)
+    assert a.status == "answered", (question, a.answer, a.reason)
+    expected = float(gold.execute(sql).fetchone()[0])
+    got = a.value if isinstance(a.value, int | float) else max(r[1] for r in a.rows)
+    assert abs(float(got) - expected) <= max(0.011, abs(expected) * 0.001), (question, got, expected, a.sql)
+
+
+def test_grouping_by_the_default_filters_dimension_shows_every_value(
+        pack: tuple, gold: duckdb.DuckDBPyConnection) -> None:  # noqa: F811
+    a = answer(pack, "企业库里各登记状态分别有多少家")
+    want = dict(gold.execute("SELECT status, COUNT(*) FROM enterprises GROUP BY 1").fetchall())
+    assert a.status == "answered" and {r[0]: r[1] for r in a.rows} == want, (a.rows, a.sql)
+
+
+def test_top_n_firms_and_year_keys(pack: tuple) -> None:  # noqa: F811
+    firms = answer(pack, "2024年营业收入最高的3家在营企业")
+    assert firms.status == "answered" and len(firms.rows) == 3, (firms.answer, firms.sql)
+    years = answer(pack, "东湖区2021到2025年每年的一般公共预算收入")
+    assert years.status == "answered" and all(isinstance(r[0], int) for r in years.rows), years.rows
+    assert "年" in years.answer

@@ -319,7 +319,7 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
     if plan.per_capita:
         if not any(r.per_capita for r in engine.layer.relations_from(table.id)) or not plan.metric.is_count:
             raise NotAnswerable("每万人指标只支持工单、企业、低保户的数量 per-10,000 figures are for counts only")
-        per_capita_year = (window.years[-1] if window else _latest_year(engine, engine.layer.tables["districts"],
+        per_capita_year = plan.population_year or (window.years[-1] if window else _latest_year(engine, engine.layer.tables["districts"],
                                                                           as_of))
     # 同比 / 环比 / 增长: the window against the one it compares with
     if plan.compare:
@@ -512,6 +512,13 @@ def _difference(plan: Plan, rows: list[list[Any]], shown: list[list[Any]], head:
                    f"{unit_text}")
 
 
+def _row_key(plan: Plan, key: Any) -> Any:
+    """A group's key as the table shows it: a year or an hour stays a number (the column names it)."""
+    if plan.group is not None and plan.group.label_suffix and isinstance(key, int) and not isinstance(key, bool):
+        return key
+    return _key_label(plan, key)
+
+
 def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]]) -> DataAnswer:
     """The sentence, the shown table and the chart for what the query returned."""
     table, unit = plan.table, _unit(plan)
@@ -576,20 +583,21 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
         shown_cols = [key_name, f"{name}（{unit}）" if unit and not plan.per_capita else name]
         if built.shape == "share_group":
             shown_cols.append("占比（%）")
-        shown = [[_key_label(plan, r[0]), _round(r[1], PRECISE)] + ([_round(r[2], PRECISE)] if len(r) > 2 else [])
+        shown = [[_row_key(plan, r[0]), _round(r[1], PRECISE)] + ([_round(r[2], PRECISE)] if len(r) > 2 else [])
                  for r in rows]
         if not shown:
             answer = f"{head}{table.title}没有符合条件的数据"
         elif plan.difference is not None:
             value, answer = _difference(plan, rows, shown, head, name, unit, decimals)
         elif plan.which:
-            top = shown[0]
+            top = [_key_label(plan, rows[0][0]), shown[0][1]]
             value = top[0]
             most = ("最多" if plan.descending else "最少") if plan.metric.is_count else (
                 "最高" if plan.descending else "最低")
             answer = f"{head}{table.title}的{name}{most}的{key_name}是{top[0]}，为 {fmt(top[1], decimals)} {unit}".rstrip()
         else:
-            listed = "；".join(f"{r[0]} {fmt(r[1], decimals)}" for r in shown[:6])
+            listed = "；".join(f"{_key_label(plan, raw[0])} {fmt(r[1], decimals)}" for r, raw in zip(shown[:6], rows,
+                                                                                                     strict=False))
             more = f" 等 {len(shown)} 项" if len(shown) > 6 else ""
             answer = f"{head}{table.title}的{name}按{key_name}：{listed}{more}（单位：{unit or '—'}）"
         numbers = [float(r[1]) if r[1] is not None else 0.0 for r in shown]

@@ -35,7 +35,7 @@ _MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第�
          "排名第一", "排名第1", "排第1", "第1", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
          "longest", "top")
 _LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "倒数第1", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
-_SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
+_SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "百分之多少", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
 _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
         "与去年相比", "较上年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
@@ -43,11 +43,11 @@ _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "�
 _MOM = ("环比", "month-over-month", "month-on-month", "比上月", "较上月", "比上个月", "较上个月", "与上月", "比上季度", "较上季度", "比上一期", "month-on-month",
         "month on month", "month over month", "mom", "compared with the previous", "compared to the previous",
         "previous month", "previous quarter")
-_GROWTH = ("增长率", "增长", "增加", "增加了", "减少了", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "grow", "grown",
+_GROWTH = ("增长率", "增长", "提高", "提升", "上升", "降低", "增加", "增加了", "减少了", "增速", "增幅", "涨幅", "变化率", "变动", "下降", "减少", "growth", "grew", "grow", "grown",
            "increase", "increased", "rise", "rose", "fell", "fall", "drop", "dropped", "change", "decline")
 _DIFFERENCE = re.compile(
     r"比.{0,16}?(?:多|少|高|低|大|小|快|慢|长|短)了?(?:多少|几|百分之几|多少个百分点)|相差|差距|差多少|差值|差额|高出多少|多出多少|"
-    r"低多少|高多少|少多少|多多少|how much (?:more|higher|lower|less|fewer|bigger|larger)|difference between|"
+    r"低多少|高多少|少多少|多多少|how (?:much|many) (?:more|higher|lower|less|fewer|bigger|larger)|difference between|"
     r"(?:more|fewer|higher|lower|less) than .{0,40} by how much|gap between")
 _INCLUDING = re.compile(r"(?:含|包括|包含|连同|算上|including|incl\.?)\s*(?:已|被)?(?:注销|吊销|注吊销|deregistered|revoked)"
                         r"(?:[和、及与/]?(?:已|被)?(?:注销|吊销))?(?:的|企业|ones| ones| firms)?")
@@ -68,6 +68,10 @@ _QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季
                   "per quarter", "each quarter", "which quarter")
 _DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "的一天", "那一天", "哪一日", "daily", "by day",
               "per day", "each day", "which day", "the day")
+#: （用2025年人口）, (2025 population): which year's residents a per-10,000 figure divides by
+_POPULATION_YEAR = re.compile(r"[（(]\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?(?:常住)?人口(?:数|口径|计算|计)?\s*[)）]|"
+                              r"\(\s*(\d{4}) (?:resident )?population\s*\)")
+_ALL_DISTRICTS = ("六个区", "6个区", "所有区", "全部区", "all six districts", "all districts", "six districts")
 _COMPARE_CUE = re.compile(r"对比|比较|分别|相比|compare|versus|\bvs\b")
 _PER_DAY = ("平均每天", "每天平均", "平均每日", "每日平均", "日均", "平均一天", "一天平均", "average daily", "daily average",
             "per day on average", "average per day")
@@ -87,6 +91,7 @@ FILLER = re.compile(
     r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
+    r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -106,6 +111,8 @@ _EN_FILLER = frozenset(
     "records reported data statistics stats what's out our my get see find rank ranked ranking order sorted "
     "citywide up down so far until through about around roughly approximately were got made filed file submitted "
     "lodged logged received opened created raised came come via using use used handled processed tell "
+    "receive receives received routed route carried carry carries take takes took grow cumulative nominal "
+    "citywide million billion "
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
@@ -146,6 +153,7 @@ class Plan:
     per_capita: bool = False
     per_day: bool = False  # a total divided by the days it covers (日均)
     per_hour: bool = False  # a total divided by the hours it covers (平均每小时)
+    population_year: int | None = None  # the residents' year a per-10,000 figure divides by, when named
     confidence: float = 1.0
     residual: str = ""
     notes: list[str] = field(default_factory=list)
@@ -443,7 +451,8 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
                 candidates += [(w, owner, d, (value,)) for w in words]
             candidates += [(w, owner, d, values) for w, values in d.aliases.items()]
     candidates.sort(key=lambda c: -len(c[0]))
-    longer = [w for m in table.metrics.values() for w in m.words] + list(table.flags)
+    longer = [w for m in table.metrics.values() for w in m.words] + list(table.flags) + [
+        w for _, tbl in sources for d in tbl.dimensions.values() for w in d.words if len(w) > 2]
     shadows = [(i, i + len(w)) for w in longer for i in _occurrences(t.text, w)]
     chosen: dict[tuple[str, str], tuple[list[str], list[tuple[int, int]], list[str]]] = {}
     released: list[tuple[int, int]] = []
@@ -486,6 +495,21 @@ def _occurrences(text: str, word: str) -> list[int]:
 
 def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
     return next((r.via for r in layer.relations_from(source) if r.target == target), ())
+
+
+_HOUR = re.compile(r"(?<![\d.])([01]?\d|2[0-3])\s*(?:点钟?|时)(?:那个小时|这个小时|那一小时)?(?![\d半])")
+
+
+def _hour_filter(t: _Text, table: Table, plan: Plan) -> None:
+    """8点那个小时: one hour of the day, for a table with an hour column."""
+    if "hour" not in table.dimensions:
+        return
+    for m in _HOUR.finditer(t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            hour = int(m.group(1))
+            plan.filters.append(Filter(f"hour = {hour}", f"{hour}时", m.span(), "value", table.id, "hour", 1, (str(hour),)))
+            return
 
 
 def _asked_unit(t: _Text, plan: Plan) -> None:
@@ -534,7 +558,7 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
 
 
 #: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
-_GROUP_CUE = re.compile(r"各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
+_GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
                         r"breakdown|trend")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
@@ -550,6 +574,9 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
             plan.agg = "avg"
     if table.time and table.time.kind != "year" and t.any(_PER_DAY):
         plan.per_day = True
+    if "district_id" in table.dimensions and _SUM_CUE.search(t.text) and not re.search(
+            r"各|每|分别|哪|each|which|by district", t.text) and t.any(_ALL_DISTRICTS):
+        return  # 六个区2024年GDP加起来: the districts together
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
         plan.group, plan.group_table = table.dimensions["district_id"], table.id
         return
@@ -576,6 +603,11 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
             score = len(w) + (0.5 if w.startswith(_GROUP_PREFIX) else 0)
             if span and (best is None or score > best[0]):
                 best = (score, owner, d, span)
+    if best is None and ranked and re.search(r"(?:前|最\S{0,3}的|top)\s*[\d一二两三四五六七八九十]+\s*家", t.text):
+        entity = next((d for d in table.dimensions.values() if d.id in _ENTITY_DIMS), None)
+        if entity is not None:  # 营业收入最高的3家在营企业: firms one by one
+            plan.group, plan.group_table = entity, table.id
+            return
     if best:
         t.take(*best[3])
         plan.group, plan.group_table = best[2], best[1]
@@ -689,17 +721,18 @@ _ANNUAL_GROWTH = re.compile(r"年均(?:复合)?(?:增长率|增速|增幅|增长
                             r"compound annual growth(?: rate)?|annual(?:ized)? (?:average )?growth(?: rate)?|"
                             r"average annual growth(?: rate)?")
 #: a comparison answered in percent (增长率, 百分之几), in percentage points, or as a difference (增加了多少)
-_PERCENT_CUE = re.compile(r"百分之几|百分比|增长率|增速|增幅|涨幅|降幅|跌幅|变化率|变动率|几成|%|percent(?!age points?)|"
+_PERCENT_CUE = re.compile(r"百分之几|百分之多少|百分比|增长率|增速|增幅|涨幅|降幅|跌幅|变化率|变动率|几成|%|percent(?!age points?)|"
                           r"growth rate|rate of (?:growth|increase)")
 _POINTS_CUE = re.compile(r"百分点|percentage points?")
-_ABSOLUTE_CUE = re.compile(r"(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
+_ABSOLUTE_CUE = re.compile(r"绝对数|绝对值|绝对量|(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
                            r"how (?:much|many) (?:more|less|fewer|higher|lower)|by how much|difference|\bgap\b")
 #: the words that name the change itself (what lies between 比 and them was read already)
 _CHANGE_WORDS = re.compile(r"相差|差距|差值|差额|差多少|(?:多|少|高|低|大|小|快|慢|长|短|增加|增多|减少|提高|提升|降低|"
-                           r"上升|下降|增长|变化)了?(?:多少个百分点|几个百分点|百分之几|多少|几)|个?百分点|"
-                           r"percentage points?|by how much|how much (?:more|less|higher|lower)|difference|\bgap\b")
+                           r"上升|下降|增长|变化)了?(?:多少个百分点|几个百分点|百分之几|百分之多少|多少|几)|个?百分点|"
+                           r"percentage points?|by how much|\bthan\b|\bmore\b|\bfewer\b|\bless\b|\bhigher\b|\blower\b|"
+                           r"difference|\bgap\b")
 _UNSIGNED = re.compile(r"相差|差距|差值|差额|差多少|difference|\bgap\b")
-_LISTED = re.compile(r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus")
+_LISTED = re.compile(r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus|\bthan\b")
 
 
 def _ratio_of_metrics(t: _Text, table: Table, plan: Plan) -> None:
@@ -760,11 +793,13 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
         if _POINTS_CUE.search(text) or (rate and not percent) or (_ABSOLUTE_CUE.search(text) and not percent):
             plan.absolute = True  # 增加了多少, 满意率提高了几个百分点: the difference itself
             plan.unsigned = _UNSIGNED.search(text) is not None
-    while _take_re(t, _CHANGE_WORDS):
+    while (plan.compare is not None or difference) and _take_re(t, _CHANGE_WORDS):
         pass
-    multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != "status" and len(f.values) > 1
+    defaulted = plan.table.default_filter[2] if plan.table.default_filter else None
+    multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != defaulted and len(f.values) > 1
              and _LISTED.search(text[f.span[0]:f.span[1]])]
-    listed = len(multi) == 1 and plan.group is None and plan.time_group is None and not plan.share
+    listed = len(multi) == 1 and (plan.group is None or plan.group.id == multi[0].dim) and plan.time_group is None \
+        and not plan.share
     if listed and plan.compare is None and difference and len(multi[0].values) == 2:
         f = multi[0]  # 光谷区比东湖区多多少: the first named minus the second
         plan.group, plan.group_table = layer.tables[f.table].dimensions[f.dim or ""], f.table
@@ -784,13 +819,18 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     """The plan for `question` (None when no table fits), or the refusal of a personal-data request,
     and the cleaned text."""
     text = clean(question)
+    population_year = None
+    if any(w in text for w in _PER_CAPITA) and (m := _POPULATION_YEAR.search(text)):
+        population_year = int(m.group(1) or m.group(2))  # （用2025年人口）: the divisor's year, not a time filter
+        text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
     table, clarity = choose_table(text, layer)
     if refusal := personal_request(text, table):
         return None, refusal, text
     if table is None:
         return None, None, text
     t = _Text(text)
-    plan = Plan(table=table, metric=table.count or next(iter(table.metrics.values())))
+    plan = Plan(table=table, metric=table.count or next(iter(table.metrics.values())),
+                population_year=population_year)
     # order matters: the longest, most specific readings first
     masked = text
     for word in _YOY:  # 较去年同期: a comparison, not the year 去年
@@ -821,8 +861,11 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     while table.default_filter is not None and t.any(table.default_filter[3]) is not None:
         switched_off = True
     _dimension_filters(t, table, layer, plan)
+    _hour_filter(t, table, plan)
     _metric(t, table, plan)
     _flags(t, table, plan)
+    seen: set[str] = set()
+    plan.filters = [f for f in plan.filters if not (f.sql in seen or seen.add(f.sql))]  # 优良（≤100）: said twice
     _asked_unit(t, plan)
     if table.default_filter:
         sql, label, unless, _ = table.default_filter
@@ -837,7 +880,14 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         while t.any(_SHARE):
             pass
         _ratio_of_metrics(t, table, plan)
+        if plan.metric.column and plan.metric.agg == "avg" and table.count and any(
+                plan.metric.column in f.sql for f in plan.filters):
+            plan.metric = table.count  # AQI优良的站日占比: the share of the days the condition on AQI holds
+            for w in table.count.words:
+                t.find(w)
     _group(t, table, layer, plan)
+    if table.default_filter and plan.group is not None and plan.group.id == table.default_filter[2]:
+        plan.filters = [f for f in plan.filters if f.kind != "default"]  # 各登记状态: every status
     if plan.group is None and plan.time_group is None and _COMPARE_CUE.search(t.text):
         listed = [f for f in plan.filters if f.dim and f.words > 1]
         if listed:  # 东湖区和光谷区的工单数对比: one row per value named
@@ -855,6 +905,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             pass
     annual = _take_re(t, _ANNUAL_GROWTH)  # 年均增长率: compound growth, not the average 年均
     _aggregate(t, plan)
+    if plan.per_hour and plan.agg == "avg":
+        plan.agg = None  # 平均每小时…平均: the hourly average said twice
     if span := t.any(_GROWTH):
         if plan.compare is None:
             plan.compare = "growth"
@@ -868,10 +920,12 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         plan.share_drop = _share_drop(plan, t, first)
     if plan.group is not None or plan.time_group is not None:
         t.any(_LIST)  # 列出各区的…: a list of groups
-    for d in table.dimensions.values():  # a dimension's name that did not group (上游环节的企业)
-        for w in d.words:
-            t.find(w)
-    for w in sorted(table.words, key=len, reverse=True):
+    via = [layer.tables[r.target].dimensions[v] for r in layer.relations_from(table.id) for v in r.via]
+    for d in [*table.dimensions.values(), *via]:  # a dimension's name that did not group (上游环节的企业)
+        for w in sorted(d.words, key=len, reverse=True):
+            while t.find(w):
+                pass
+    for w in sorted(table.words + table.nouns, key=len, reverse=True):
         while t.find(w):
             pass
     _differences(t, layer, plan, windows, annual)

@@ -101,6 +101,8 @@ class Table:
     #: (sql, label, the dimension that overrides it, words that switch it off)
     default_filter: tuple[str, str, str, tuple[str, ...]] | None = None
     default_metric: str | None = None
+    #: words that name what a row is but do not pick the table (招商线索的企业: a lead is a firm)
+    nouns: tuple[str, ...] = ()
 
     @property
     def count(self) -> Metric | None:
@@ -219,7 +221,7 @@ def build(raw: dict[str, Any], distinct: dict[tuple[str, str], list[str]]) -> La
             snapshot=t.get("snapshot"), personal=tuple(t.get("personal") or ()),
             default_filter=(str(t["default_filter"]["sql"]), str(t["default_filter"]["label"]),
                             str(t["default_filter"]["unless"]), _words(t["default_filter"].get("off_words")))
-            if t.get("default_filter") else None, default_metric=t.get("default_metric"))
+            if t.get("default_filter") else None, default_metric=t.get("default_metric"), nouns=_words(t.get("nouns")))
     relations = tuple(Relation(r["from"], r["to"], tuple((a, b) for a, b in r["keys"]), tuple(r.get("via") or ()),
                                bool(r.get("per_capita"))) for r in raw.get("relations") or ())
     for t in tables.values():
