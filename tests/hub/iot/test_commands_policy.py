@@ -152,9 +152,9 @@ def ask_and_approve(text: str, admin: dict[str, str], app: TestClient) -> dict[s
 
 
 def test_device_command_is_never_routed_from_a_conversation(city: Path) -> None:
-    # close to the skill's own example; the example itself ("通过接口申请向设备下发指令") is blocked by the input
-    # guard's classifier as an attack (a false positive, reported), which would not reach routing at all
-    result = assistant().ask("申请向设备发送指令", Principal(Role.operator))
+    # close to the skill's own example; the example itself ("通过接口申请向设备下发指令") and a bare "申请向设备发送
+    # 指令" are blocked by the input guard's classifier as tool abuse in plain words, so they never reach routing
+    result = assistant().ask("怎么申请向设备发送指令", Principal(Role.operator))
     assert "device_command" not in [s.skill for s in result.skills]
 
 

@@ -685,7 +685,9 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
 
 def _aggregate(t: _Text, plan: Plan) -> None:
     if plan.metric.column is None:
-        t.any(_AVG + _SUM)  # 平均满意率: the metric is already an average
+        if t.any(_AVG + _SUM) and t.text[t.used[-1][0]:t.used[-1][1]] in _AVG and plan.metric.is_count \
+                and not (plan.per_day or plan.per_hour or plan.per_capita):
+            plan.notes.append("平均")  # the average of a count: of what per what?
         return
     if t.any(_MEDIAN):
         plan.agg = "median"
@@ -731,6 +733,7 @@ _CHANGE_WORDS = re.compile(r"相差|差距|差值|差额|差多少|(?:多|少|�
                            r"上升|下降|增长|变化)了?(?:多少个百分点|几个百分点|百分之几|百分之多少|多少|几)|个?百分点|"
                            r"percentage points?|by how much|\bthan\b|\bmore\b|\bfewer\b|\bless\b|\bhigher\b|\blower\b|"
                            r"difference|\bgap\b")
+_POINTS_WORDS = re.compile(r"个?百分点|percentage points?")
 _UNSIGNED = re.compile(r"相差|差距|差值|差额|差多少|difference|\bgap\b")
 _LISTED = re.compile(r"[和与及、跟同比,，/]|\band\b|\bvs\b|versus|\bthan\b")
 
@@ -793,7 +796,7 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
         if _POINTS_CUE.search(text) or (rate and not percent) or (_ABSOLUTE_CUE.search(text) and not percent):
             plan.absolute = True  # 增加了多少, 满意率提高了几个百分点: the difference itself
             plan.unsigned = _UNSIGNED.search(text) is not None
-    while (plan.compare is not None or difference) and _take_re(t, _CHANGE_WORDS):
+    while (plan.compare is not None or difference) and (_take_re(t, _CHANGE_WORDS) or _take_re(t, _POINTS_WORDS)):
         pass
     defaulted = plan.table.default_filter[2] if plan.table.default_filter else None
     multi = [f for f in plan.filters if f.words > 1 and f.dim and f.dim != defaulted and len(f.values) > 1
@@ -929,6 +932,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         while t.find(w):
             pass
     _differences(t, layer, plan, windows, annual)
+    if "平均" in plan.notes:
+        clarity = min(clarity, 0.3)
     if plan.top is not None and plan.group is None and plan.time_group is None:
         plan.notes.append("排名需要分组")
         clarity = min(clarity, 0.3)  # a top-N of nothing: a ranking word that grouped nothing
