@@ -20,34 +20,46 @@ ORIGIN = "hard_set.py"
 
 
 def _lines(name: str) -> list[str]:
-    return [line for line in (HERE / name).read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    text = (HERE / name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def rows() -> tuple[list[dict], list[dict]]:
+def rows(benign: str, attacks: str, origin: str) -> tuple[list[dict], list[dict]]:
     """(training rows, development rows): every other row of each class, in file order."""
-    by_class: dict[str, list[dict]] = {"": [{"text": t, "label": "benign"} for t in _lines("hard_benign.txt")]}
-    for line in _lines("hard_attacks.tsv"):
+    by_class: dict[str, list[dict]] = {"": [{"text": t, "label": "benign"} for t in _lines(benign)]}
+    for line in _lines(attacks):
         family, text = line.split("\t", 1)
         by_class.setdefault(family, []).append({"text": text.replace("\\n", "\n"), "label": "attack", "family": family})
     train: list[dict] = []
     dev: list[dict] = []
     for made in by_class.values():
         for i, row in enumerate(made):
-            (dev if i % 2 else train).append({**row, "source": "user", "origin": ORIGIN})
+            (dev if i % 2 else train).append({**row, "source": "user", "origin": origin})
     return train, dev
 
 
-def main() -> None:
+def _texts(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    return {json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def write_pass(benign: str, attacks: str, origin: str, dev_path: Path, others: list[Path]) -> None:
+    """Replace this pass's rows in the training set and write its development set; a row equal to a text
+    already in the training set (other passes) or in `others` is dropped, by comparison only."""
     kept = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    kept = [r for r in kept if r.get("origin") != ORIGIN]
-    taken = {r["text"] for r in kept} | {json.loads(line)["text"] for line in
-                                         (DATA / "attacks_dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
-    train, dev = rows()
+    kept = [r for r in kept if r.get("origin") != origin]
+    taken = {r["text"] for r in kept}.union(*(_texts(path) for path in others))
+    train, dev = rows(benign, attacks, origin)
     train = [r for r in train if r["text"] not in taken]
     dev = [r for r in dev if r["text"] not in taken]
     TRAIN.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept + train), encoding="utf-8")
-    DEV2.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dev), encoding="utf-8")
-    print(f"train: {len(kept)} kept + {len(train)} hard rows; dev2: {len(dev)}")
+    dev_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in dev), encoding="utf-8")
+    print(f"train: {len(kept)} kept + {len(train)} rows of {origin}; {dev_path.name}: {len(dev)}")
+
+
+def main() -> None:
+    write_pass("hard_benign.txt", "hard_attacks.tsv", ORIGIN, DEV2, [DATA / "attacks_dev.jsonl"])
 
 
 if __name__ == "__main__":

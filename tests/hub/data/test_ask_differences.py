@@ -1,7 +1,7 @@
 """一句话问数: two figures set against each other — two values of one dimension (A比B多多少: A − B;
 listed without 一共: one row each), two periods (增加了多少: the difference; 增长了百分之几: the
 rate; a rate's change in percentage points), compound annual growth between two years, one summed
-column as a share of another (65岁以上人口占常住人口的比例) and totals per hour (平均每小时车流量)."""
+column as a share of another (65岁以上人口占常住人口的比例) and totals per hour (平均每小时车流量（两方向合计）)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,10 @@ TICKETS_2025_08 = "created_at >= '2025-08-01' AND created_at < '2025-09-01'"
     ("北港区65岁以上人口占常住人口的比例",
      "SELECT SUM(elderly_65_plus) * 100.0 / SUM(resident_population) FROM districts WHERE year = 2025 AND "
      "district_id = 'beigang'"),
-    ("建设大道平均每小时车流量",
+    ("建设大道平均每小时车流量（两个方向合计）",
      "SELECT SUM(vehicles) * 1.0 / COUNT(DISTINCT (date, hour)) FROM traffic_flow_hourly WHERE road_name = '建设大道'"),
+    ("建设大道平均每小时车流量",  # the records are per hour, road and direction: their average
+     "SELECT AVG(vehicles) FROM traffic_flow_hourly WHERE road_name = '建设大道'"),
 ])
 def test_differences_and_ratios(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str, sql: str) -> None:  # noqa: F811
     a = answer(pack, question)

@@ -568,9 +568,10 @@ _DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
     if t.any(("平均每小时", "每小时平均", "平均每个小时", "平均一小时", "小时均", "时均", "average hourly",
               "per hour on average", "average per hour")):
-        if "hour" in table.dimensions and plan.metric.column is not None and plan.metric.agg == "sum":
-            plan.per_hour = True  # 建设大道平均每小时车流量: the total over the hours it covers (both directions)
-        else:
+        if "hour" in table.dimensions and plan.metric.column is not None and plan.metric.agg == "sum" and re.search(
+                r"两个?方向(?:合计|加起来|相加|一起)|双向合计|合计两个?方向|both directions", t.text):
+            plan.per_hour = True  # 平均每小时车流量（两方向合计）: the total over the hours it covers
+        else:  # the records are hourly (per road and direction): their average
             plan.agg = "avg"
     if table.time and table.time.kind != "year" and t.any(_PER_DAY):
         plan.per_day = True
