@@ -71,6 +71,7 @@ _DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "�
 #: （用2025年人口）, (2025 population): which year's residents a per-10,000 figure divides by
 _POPULATION_YEAR = re.compile(r"[（(]\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?(?:常住)?人口(?:数|口径|计算|计)?\s*[)）]|"
                               r"\(\s*(\d{4}) (?:resident )?population\s*\)")
+_BOTH_WAYS = re.compile(r"[两双]个?方向(?:合计|加起来|相加|一起|都算)?|双向(?:合计)?|both directions")
 _ALL_DISTRICTS = ("六个区", "6个区", "所有区", "全部区", "all six districts", "all districts", "six districts")
 _COMPARE_CUE = re.compile(r"对比|比较|分别|相比|compare|versus|\bvs\b")
 _PER_DAY = ("平均每天", "每天平均", "平均每日", "每日平均", "日均", "平均一天", "一天平均", "average daily", "daily average",
@@ -569,7 +570,7 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
     if t.any(("平均每小时", "每小时平均", "平均每个小时", "平均一小时", "小时均", "时均", "average hourly",
               "per hour on average", "average per hour")):
         if "hour" in table.dimensions and plan.metric.column is not None and plan.metric.agg == "sum" and re.search(
-                r"两个?方向(?:合计|加起来|相加|一起)|双向合计|合计两个?方向|both directions", t.text):
+                r"[两双]个?方向(?:合计|加起来|相加|一起)|双向合计|合计两个?方向|both directions", t.text):
             plan.per_hour = True  # 平均每小时车流量（两方向合计）: the total over the hours it covers
         else:  # the records are hourly (per road and direction): their average
             plan.agg = "avg"
@@ -588,6 +589,8 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
         if timed and t.any(words):
             plan.time_group = grain
             return
+    while _take_re(t, _BOTH_WAYS):  # 两个方向合计: both directions together, not a breakdown by direction
+        pass
     dims = [(table.id, d) for d in table.dimensions.values()]
     for r in layer.relations_from(table.id):
         dims += [(r.target, layer.tables[r.target].dimensions[v]) for v in r.via]
