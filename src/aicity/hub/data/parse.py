@@ -761,6 +761,13 @@ def _ratio_of_metrics(t: _Text, table: Table, plan: Plan) -> None:
         return
     whole = best[1]
     t.take(*best[2])
+    same = f"SUM({part.column}) * 100.0 / SUM({whole.column})"
+    if known := next((m for m in table.metrics.values() if m.expr == same), None):
+        plan.metric, plan.share = known, False  # 65岁以上老人占常住人口的比例（老龄化率）: a metric of its own
+        for w in sorted(known.words, key=len, reverse=True):
+            while t.find(w):
+                pass
+        return
     plan.metric = Metric(f"{part.id}_per_{whole.id}", f"{part.name}占{whole.name}的比例", "%", (),
                          expr=f"SUM({part.column}) * 100.0 / NULLIF(SUM({whole.column}), 0)", decimals=2)
     plan.share = False
