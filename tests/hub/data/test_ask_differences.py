@@ -109,3 +109,11 @@ def test_top_n_firms_and_year_keys(pack: tuple) -> None:  # noqa: F811
     years = answer(pack, "东湖区2021到2025年每年的一般公共预算收入")
     assert years.status == "answered" and all(isinstance(r[0], int) for r in years.rows), years.rows
     assert "年" in years.answer
+
+
+def test_all_of_them_together_is_one_figure(pack: tuple, gold: duckdb.DuckDBPyConnection) -> None:  # noqa: F811
+    together = answer(pack, "2025年全市各站点AQI超过100的站日数一共多少")
+    expected = gold.execute("SELECT COUNT(*) FROM air_quality_daily WHERE aqi > 100").fetchone()[0]
+    assert together.status == "answered" and together.value == expected, (together.answer, together.sql)
+    each = answer(pack, "各区工单一共多少件")  # no 全市: one figure per district
+    assert each.status == "answered" and len(each.rows) == 6

@@ -579,6 +579,11 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
     if "district_id" in table.dimensions and _SUM_CUE.search(t.text) and not re.search(
             r"各|每|分别|哪|each|which|by district", t.text) and t.any(_ALL_DISTRICTS):
         return  # 六个区2024年GDP加起来: the districts together
+    if re.search(r"全市(?:的)?各", t.text) and re.search(r"一共|合计|总共|共计|总计|加起来", t.text) and not re.search(
+            r"分别|哪|最|排名|前\d|每|各自", t.text):  # 全市各站点…一共多少: all of them together
+        words = [w for d in table.dimensions.values() for w in d.words if w.startswith("各")] + ["各区", "各城区"]
+        if t.any(tuple(words)):
+            return
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
         plan.group, plan.group_table = table.dimensions["district_id"], table.id
         return
