@@ -57,6 +57,9 @@ def load_demo(root: Path, progress: Progress) -> None:
         import_path(path, spec=spec, actor=DEMO_OFFICER, confirm=True)
     progress("数据集 datasets", len(files), len(files))
     load_spaces_demo(root, progress)  # the data space over the imported datasets (spaces_demo.py)
+    # one process may hold the DuckDB file: let go, so the process that serves data (in a cluster, an API
+    # worker rather than the worker that happened to load the city) opens it on its first query
+    store.close()
 
 
 def health() -> dict[str, int]:
