@@ -87,6 +87,29 @@ def test_upload_without_punctuation_gives_bounded_chunks(app: TestClient) -> Non
     assert app.delete(f"/api/v1/kb/bases/{kb}/documents/{r.json()['key']}", headers=citizen).status_code == 204
 
 
+def test_bodies_over_the_limits_are_refused_at_the_door(app: TestClient) -> None:
+    """An upload larger than any route accepts is answered 413 before a route spools it; a JSON body
+    past its own, smaller limit too; nothing is stored."""
+    citizen = key("citizen")
+    kb = f"rt-{random.randrange(10**9)}"
+    assert app.post("/api/v1/kb/bases", json={"id": kb, "name": "红队", "level": "personal"},
+                    headers=citizen).status_code == 201
+    previous = settings()
+    configure(**{**previous.model_dump(), "max_request_bytes": 64 * 1024, "max_json_bytes": 8 * 1024})
+    try:
+        r = app.post(f"/api/v1/kb/bases/{kb}/documents", headers=citizen,
+                     files={"file": ("big.md", b"# big\n\n" + b"x" * (80 * 1024), "text/markdown")})
+        assert r.status_code == 413 and r.json()["type"].endswith("body-too-large") and r.json()["limit"] == 64 * 1024
+        r = app.post("/api/v1/events", headers=citizen, json={"description": "井盖丢了" * 3000})
+        assert r.status_code == 413 and r.json()["limit"] == 8 * 1024
+        streamed = app.post(f"/api/v1/kb/bases/{kb}/documents", headers={**citizen, "Content-Type": "text/plain"},
+                            content=iter([b"x" * 32 * 1024] * 3))  # chunked: no Content-Length
+        assert streamed.status_code >= 400
+    finally:
+        configure(**previous.model_dump())
+    assert app.get(f"/api/v1/kb/bases/{kb}/documents", headers=citizen).json() in ([], {"documents": []})
+
+
 def test_embedding_input_is_cut_to_the_model_window() -> None:
     engine = embeddings._engine("passage")
     long = "abcdefghij" * 50_000  # 500,000 characters without a break

@@ -1,6 +1,10 @@
 """One check at the door for every JSON request body: values JSON cannot carry are refused with
 400 before any route sees them, so nothing stored can break a later read.
 
+Bodies larger than `max_request_bytes` (any kind, by Content-Length or as they stream in) or
+`max_json_bytes` (JSON, which is read whole) are refused with 413 first, so no upload is spooled
+to disk or memory past the limit before a route can say no.
+
 Refused: NaN, Infinity and -Infinity (Python's json reads them, no JSON writer may emit them), a
 lone UTF-16 surrogate (`"\\ud800"`: no UTF-8 text holds one), nesting deeper than
 `max_json_depth`, and text that is not JSON at all when the route expects JSON. A slice whose
@@ -18,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aicity.core.config import settings
-from aicity.core.errors import PROBLEM_JSON, bad_request
+from aicity.core.errors import PROBLEM_JSON, Problem, bad_request
 
 #: path prefix → (detail → (status, body, media type)) for protocols with their own error shape
 ANSWERS: dict[str, Callable[[str], tuple[int, dict[str, Any], str]]] = {}
@@ -101,6 +105,21 @@ def iso_date(value: str | None, name: str) -> str | None:
     return value
 
 
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "内容过大 Too large", f"请求体超过 {limit} 字节 the request body is larger than {limit} bytes",
+                   "body-too-large", limit=limit)
+
+
 def _is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
@@ -116,16 +135,30 @@ class JsonBodyCheck:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS or not _is_json(scope):
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = settings().max_request_bytes
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await _send_problem(scope, send, _too_large(limit))
+            return
+        if not _is_json(scope):
+            await self.app(scope, _counted(receive, limit), send)
+            return
+        limit = min(limit, settings().max_json_bytes)
         chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                await _send_problem(scope, send, _too_large(limit))
+                return
             more = message.get("more_body", False)
         raw = b"".join(chunks)
         if raw.strip():
@@ -148,14 +181,35 @@ class JsonBodyCheck:
         await self.app(scope, replay, send)
 
 
+def _counted(receive: Receive, limit: int) -> Receive:
+    """`receive` that ends a streamed body (no Content-Length) past `limit` as a disconnect: the
+    route stops reading and stores nothing."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        return {"type": "http.disconnect"} if size > limit else message
+
+    return counted
+
+
 async def _refuse(scope: Scope, send: Send, detail: str) -> None:
     path = scope.get("path", "")
     answer = next((fn for prefix, fn in ANSWERS.items() if path.startswith(prefix)), None)
     if answer is not None:
         status, body, media = answer(detail)
+        await _send(send, status, body, media)
     else:
-        problem = bad_request(detail, "unsafe-json")
-        status, body, media = problem.status, problem.body(path), PROBLEM_JSON
+        await _send_problem(scope, send, bad_request(detail, "unsafe-json"))
+
+
+async def _send_problem(scope: Scope, send: Send, problem: Problem) -> None:
+    await _send(send, problem.status, problem.body(scope.get("path", "")), PROBLEM_JSON)
+
+
+async def _send(send: Send, status: int, body: dict[str, Any], media: str) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", media.encode()), (b"content-length", str(len(data)).encode())]})

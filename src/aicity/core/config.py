@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     )
     max_text_chars: int = Field(default=8000, ge=1, description="longest request text accepted")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest document accepted")
+    max_request_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, description="largest request body of any "
+                                   "kind, refused at the door before a route spools it (above every upload limit)")
+    max_json_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="largest JSON request body")
     dense: bool = Field(default=True, description="use the offline embedding model beside BM25")
     embedding_cache: Path = Field(default=Path("~/.cache/aicity/embeddings"),
                                   description="passage vectors, shared by every data dir of this user")

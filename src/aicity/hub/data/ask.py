@@ -395,6 +395,8 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 â€
         if plan.group is not None and plan.group.id != "district_id":
             where += (" AND " if where else " WHERE ") + f"{key} IS NOT NULL"
         sql = f"{select} FROM {source}{where} GROUP BY 1"
+        if plan.having is not None:
+            sql += f" HAVING {value} {plan.having[0]} {plan.having[1]!r}"
         ordered_by_key = plan.time_group is not None or (plan.group is not None and plan.group.id in ("year", "hour",
                                                                                                       "founded_year"))
         if plan.top is not None or not ordered_by_key:

@@ -169,6 +169,9 @@ class Plan:
     difference: tuple[str, str] | None = None
     #: 相差, 差距: the size of the difference without its sign
     unsigned: bool = False
+    #: a condition on each group's figure (工单超过1000件的类别, 满意率超过90%的区): (SQL operator, value)
+    having: tuple[str, float] | None = None
+    having_metric: Metric | None = None
 
 
 @dataclass
@@ -223,8 +226,24 @@ class _Text:
         return "".join(chars)
 
 
+#: a clause that says why or for whom the figure is wanted (下周区长办公会要用, 写材料用): context, not content
+_CONTEXT_CLAUSE = re.compile(r"要用|急用|开会用|会上用|办公会|常务会|例会|汇报|写材料|做材料|准备材料|领导要|领导问|"
+                             r"领导想|写报告|写简报|for (?:a|the|my|our) (?:meeting|report|briefing)")
+_CLAUSE_SPLIT = re.compile(r"([，,。；;！!？?])")
+
+
+def _drop_context(text: str) -> str:
+    """Clauses that only give the occasion are dropped when they carry no figure or question word."""
+    parts = _CLAUSE_SPLIT.split(text)
+    clauses = ["".join(parts[i:i + 2]) for i in range(0, len(parts), 2)]
+    if len(clauses) < 2:
+        return text
+    kept = [c for c in clauses if not (_CONTEXT_CLAUSE.search(c) and not re.search(r"\d|多少|几|哪|what|how|which", c))]
+    return "".join(kept) if kept else text
+
+
 def clean(question: str) -> str:
-    text = normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " ")
+    text = _drop_context(normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " "))
     text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
@@ -414,6 +433,52 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
             shown = f"{value:g}"
             plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", f"{metric.name}{op}{raw}{scale or ''}"
                                        f"{unit or metric.unit}", m.span(), "compare", table.id))
+
+
+_GROUP_CONDITION_UNITS = r"(%|％|件|条|起|次|家|个|户|人)?"
+
+
+def _group_condition(t: _Text, table: Table, plan: Plan) -> None:
+    """`工单超过1000件的类别`, `满意率超过90%的区`: a condition on each group's figure, not on rows. Only the
+    metric the question names (or the count) is conditioned; a condition right after another metric stays unplaced."""
+    if plan.having is not None:
+        return
+    ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
+    pattern = re.compile(rf"(?P<op>{ops})\s*(\d+(?:\.\d+)?)\s*(万|千|百)?\s*{_GROUP_CONDITION_UNITS}"
+                         rf"|(\d+(?:\.\d+)?)\s*(万|千|百)?\s*{_GROUP_CONDITION_UNITS}\s*(?P<op2>以上|以下|及以上|及以下)")
+    for m in pattern.finditer(t.text):
+        if not t.free(*m.span()):
+            continue
+        op = m.group("op") or m.group("op2")
+        raw, scale, unit = (m.group(2), m.group(3), m.group(4)) if m.group("op") else (m.group(5), m.group(6), m.group(7))
+        if not re.match(r"\s*的", t.text[m.end():]):
+            continue  # 工单超过1000件的类别: the condition names the groups it keeps
+        before = t.text[max(0, m.start() - 8):m.start()]
+        named = [(len(w), metric) for metric in table.metrics.values() for w in metric.words if before.endswith(w)]
+        metric = max(named, key=lambda x: x[0])[1] if named else table.count
+        if metric is None or metric.column is not None:
+            continue  # a column's condition is a row filter (注册资本超过1000万元的企业)
+        if unit in ("%", "％") and metric.unit != "%" or unit not in (None, "%", "％") and not metric.is_count:
+            continue
+        t.take(*m.span())
+        plan.having, plan.having_metric = (_COMPARE_OPS[op], _number(raw, scale)), metric
+        for w in metric.words:
+            t.find(w)
+        return
+
+
+def _condition_group(t: _Text, table: Table, plan: Plan) -> None:
+    """The groups a condition on their figure keeps (…的区, …的类别) when nothing else grouped."""
+    if plan.having is None or plan.group is not None:
+        return
+    dims = sorted(((w, d) for d in table.dimensions.values() for w in d.words), key=lambda x: len(x[0]), reverse=True)
+    if "district_id" in table.dimensions:
+        dims.append(("区", table.dimensions["district_id"]))
+    for word, dim in dims:
+        for m in re.finditer(r"的\s*" + re.escape(word), t.text):
+            plan.group, plan.group_table = dim, table.id
+            t.take(*m.span())
+            return
 
 
 def _metric_by_unit(metrics: list[Metric], unit: str) -> Metric | None:
@@ -664,7 +729,7 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
             plan.top, plan.descending = n, descending
     if plan.group is None and plan.time_group is None:
         return
-    if plan.top is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
+    if plan.top is None and plan.having is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
         plan.top, plan.descending = 3, not t.any(_LEAST)
         t.any(_MOST)
         return
@@ -870,6 +935,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         t.any(("相比", "对比", "比较", "compared with", "compared to", "versus", "vs", "比", "较", "怎么样", "如何"))
     if t.any(_PER_CAPITA):
         plan.per_capita = True
+    _group_condition(t, table, plan)
     _comparisons(t, table, plan)
     switched_off = False
     if table.default_filter is not None:
@@ -882,6 +948,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     _dimension_filters(t, table, layer, plan)
     _hour_filter(t, table, plan)
     _metric(t, table, plan)
+    if plan.having_metric is not None:
+        plan.metric = plan.having_metric  # the figure the condition is on is the one shown
     _flags(t, table, plan)
     seen: set[str] = set()
     plan.filters = [f for f in plan.filters if not (f.sql in seen or seen.add(f.sql))]  # 优良（≤100）: said twice
@@ -905,6 +973,10 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             for w in table.count.words:
                 t.find(w)
     _group(t, table, layer, plan)
+    _condition_group(t, table, plan)
+    if plan.having is not None and plan.group is None:
+        plan.notes.append("条件需要分组")
+        clarity = min(clarity, 0.3)  # a condition on a figure that grouped nothing
     if table.default_filter and plan.group is not None and plan.group.id == table.default_filter[2]:
         plan.filters = [f for f in plan.filters if f.kind != "default"]  # 各登记状态: every status
     if plan.group is None and plan.time_group is None and _COMPARE_CUE.search(t.text):

@@ -1,8 +1,10 @@
 """Routing: which deployment serves a call, retries with backoff, breakers, and fallback
-across groups. One `Gateway` per process holds the deployments' health and HTTP pool."""
+across groups. One `Gateway` per process holds the deployments' health (breakers shared through Redis in the
+distributed mode, see health.py) and HTTP pool."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
@@ -75,7 +77,7 @@ class Gateway:
             if old is not None and old.deployment == dep:
                 live[dep.name] = old
             else:
-                live[dep.name] = _Live(dep, DeploymentHealth(config.breaker))
+                live[dep.name] = _Live(dep, DeploymentHealth(config.breaker, shared_key=_breaker_key(dep)))
             HEALTH.labels(dep.group, dep.name).set(live[dep.name].health.gauge())
         self._live, self.config = live, config
 
@@ -262,6 +264,12 @@ def _started(chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield from chunks
 
     return rest()
+
+
+def _breaker_key(dep: Deployment) -> str:
+    """The deployment's breaker in Redis: its name and a digest of its settings, so every process
+    with the same deployment shares one breaker and a changed deployment starts closed."""
+    return f"{dep.name}:{hashlib.sha256(dep.model_dump_json().encode()).hexdigest()[:12]}"
 
 
 def _weighted_shuffle(lives: list[_Live]) -> list[_Live]:
