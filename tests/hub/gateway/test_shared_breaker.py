@@ -34,9 +34,9 @@ _OTHER = """
 import json, sys
 from aicity.hub.gateway.health import DeploymentHealth
 from aicity.hub.gateway.schemas import BreakerSettings
-breaker = DeploymentHealth(BreakerSettings(failures=3, cooldown_s=0.3, max_cooldown_s=1.0), shared_key=sys.argv[1])
+breaker = DeploymentHealth(BreakerSettings.model_validate_json(sys.argv[1]), shared_key=sys.argv[2])
 out = []
-for cmd in sys.argv[2:]:
+for cmd in sys.argv[3:]:
     if cmd == "fail":
         breaker.record_failure("upstream-error: 500")
     elif cmd == "success":
@@ -55,9 +55,11 @@ print(json.dumps(out), flush=True)
 """
 
 
-def _other(redis_url: str, tmp: Path, key: str, *commands: str) -> subprocess.Popen[str]:
+def _other(redis_url: str, tmp: Path, key: str, *commands: str, settings: BreakerSettings = FAST
+           ) -> subprocess.Popen[str]:
     env = {**os.environ, "AICITY_DATA_DIR": str(tmp), "AICITY_REDIS_URL": redis_url}
-    return subprocess.Popen([sys.executable, "-c", _OTHER, key, *commands], env=env, text=True,
+    return subprocess.Popen([sys.executable, "-c", _OTHER, settings.model_dump_json(), key, *commands], env=env,
+                            text=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
@@ -68,17 +70,20 @@ def _answers(proc: subprocess.Popen[str]) -> list[Any]:
 
 
 def test_failures_in_one_process_open_the_breaker_in_another(redis_url: str, tmp_path: Path) -> None:
+    slow = BreakerSettings(failures=3, cooldown_s=30, max_cooldown_s=60)
     with redis_mode(redis_url):
-        here = DeploymentHealth(FAST, shared_key="dep-a:1")
+        here = DeploymentHealth(slow, shared_key="dep-a:1")
         here.record_failure("upstream-error: 500")
         here.record_failure("upstream-error: 500")
         assert here.allow() and here.snapshot()["consecutive_failures"] == 2
         # the third consecutive failure happens in the other process: the count is the cluster's
-        assert _answers(_other(redis_url, tmp_path, "dep-a:1", "fail", "allow", "state")) == [False, ["open", 3]]
+        other = _other(redis_url, tmp_path, "dep-a:1", "fail", "allow", "state", settings=slow)
+        assert _answers(other) == [False, ["open", 3]]
         assert not here.allow()
-        assert here.snapshot()["state"] == "open" and here.gauge() == 0.0
+        snap = here.snapshot()
+        assert snap["state"] == "open" and 25 < snap["probe_in_s"] <= 30 and here.gauge() == 0.0
         # another deployment (or the same name with changed settings) has a breaker of its own
-        assert DeploymentHealth(FAST, shared_key="dep-a:2").allow()
+        assert DeploymentHealth(slow, shared_key="dep-a:2").allow()
 
 
 def test_one_probe_across_processes_and_its_success_closes_the_breaker_for_all(redis_url: str,
