@@ -27,46 +27,68 @@ from tests.support.upstream import RunningUpstream
 
 FAST = BreakerSettings(failures=3, cooldown_s=0.3, max_cooldown_s=1.0)
 
-#: another process's breaker for the same deployment: runs the commands given as arguments
-#: (`fail`, `allow`, `success`, `state`, `ready` — which waits for a line on stdin — and
-#: `allow*N`, which counts the calls let through out of N) and prints the answers as JSON
+#: another process's breaker for the same deployment: answers one command a line on stdin with
+#: one JSON line (`fail`, `success`, `release`, `allow`, `state`, and `allow*N`: how many of N
+#: calls were let through)
 _OTHER = """
 import json, sys
 from aicity.hub.gateway.health import DeploymentHealth
 from aicity.hub.gateway.schemas import BreakerSettings
 breaker = DeploymentHealth(BreakerSettings.model_validate_json(sys.argv[1]), shared_key=sys.argv[2])
-out = []
-for cmd in sys.argv[3:]:
+print(json.dumps("ready"), flush=True)
+for line in sys.stdin:
+    cmd, answer = line.strip(), None
     if cmd == "fail":
         breaker.record_failure("upstream-error: 500")
     elif cmd == "success":
         breaker.record_success(0.01)
+    elif cmd == "release":
+        breaker.release_probe()
     elif cmd == "allow":
-        out.append(breaker.allow())
+        answer = breaker.allow()
     elif cmd.startswith("allow*"):
-        out.append(sum(breaker.allow() for _ in range(int(cmd[6:]))))
+        answer = sum(breaker.allow() for _ in range(int(cmd[6:])))
     elif cmd == "state":
         snap = breaker.snapshot()
-        out.append([snap["state"], snap["consecutive_failures"]])
-    elif cmd == "ready":
-        print("ready", flush=True)
-        sys.stdin.readline()
-print(json.dumps(out), flush=True)
+        answer = [snap["state"], snap["consecutive_failures"]]
+    print(json.dumps(answer), flush=True)
 """
 
 
-def _other(redis_url: str, tmp: Path, key: str, *commands: str, settings: BreakerSettings = FAST
-           ) -> subprocess.Popen[str]:
-    env = {**os.environ, "AICITY_DATA_DIR": str(tmp), "AICITY_REDIS_URL": redis_url}
-    return subprocess.Popen([sys.executable, "-c", _OTHER, settings.model_dump_json(), key, *commands], env=env,
-                            text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+class Other:
+    """A breaker in a process of its own, sharing this test's Redis."""
 
+    def __init__(self, redis_url: str, tmp: Path, key: str, settings: BreakerSettings = FAST) -> None:
+        env = {**os.environ, "AICITY_DATA_DIR": str(tmp), "AICITY_REDIS_URL": redis_url}
+        self.proc = subprocess.Popen([sys.executable, "-c", _OTHER, settings.model_dump_json(), key], env=env,
+                                     text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-def _answers(proc: subprocess.Popen[str]) -> list[Any]:
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
-    return json.loads(out.strip().splitlines()[-1])
+    def send(self, cmd: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self) -> Any:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line, f"the other process ended ({self.proc.poll()})"
+        return json.loads(line)
+
+    def ready(self) -> Other:
+        assert self.answer() == "ready"
+        return self
+
+    def __call__(self, *commands: str) -> list[Any]:
+        answers = []
+        for cmd in commands:
+            self.send(cmd)
+            answers.append(self.answer())
+        return [a for a, c in zip(answers, commands, strict=True) if c not in ("fail", "success", "release")]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def test_failures_in_one_process_open_the_breaker_in_another(redis_url: str, tmp_path: Path) -> None:
@@ -77,8 +99,9 @@ def test_failures_in_one_process_open_the_breaker_in_another(redis_url: str, tmp
         here.record_failure("upstream-error: 500")
         assert here.allow() and here.snapshot()["consecutive_failures"] == 2
         # the third consecutive failure happens in the other process: the count is the cluster's
-        other = _other(redis_url, tmp_path, "dep-a:1", "fail", "allow", "state", settings=slow)
-        assert _answers(other) == [False, ["open", 3]]
+        other = Other(redis_url, tmp_path, "dep-a:1", slow).ready()
+        assert other("fail", "allow", "state") == [False, ["open", 3]]
+        other.close()
         assert not here.allow()
         snap = here.snapshot()
         assert snap["state"] == "open" and 25 < snap["probe_in_s"] <= 30 and here.gauge() == 0.0
@@ -93,15 +116,13 @@ def test_one_probe_across_processes_and_its_success_closes_the_breaker_for_all(r
         for _ in range(3):
             here.record_failure("timeout: upstream timed out")
         assert not here.allow()
-        others = [_other(redis_url, tmp_path, "dep-b:1", "ready", "allow*200") for _ in range(2)]
-        for proc in others:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        others = [Other(redis_url, tmp_path, "dep-b:1") for _ in range(2)]
+        for other in others:
+            other.ready()
         time.sleep(FAST.cooldown_s + 0.1)  # cooled down: half-open
-        for proc in others:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        granted = [_answers(proc)[0] for proc in others]
+        for other in others:  # both processes at once
+            other.send("allow*200")
+        granted = [other.answer() for other in others]
         assert sorted(granted) == [0, 1], granted  # 400 attempts in two processes, one probe
         assert not here.allow() and here.snapshot()["state"] == "half-open"
 
@@ -111,10 +132,14 @@ def test_one_probe_across_processes_and_its_success_closes_the_breaker_for_all(r
         assert snap["state"] == "open" and 0.3 < snap["probe_in_s"] <= 0.6
         time.sleep(0.65)
         assert here.allow()  # this process probes now; the others wait
-        assert _answers(_other(redis_url, tmp_path, "dep-b:1", "allow", "state")) == [False, ["half-open", 4]]
+        assert others[0]("allow", "state") == [False, ["half-open", 4]]
+        assert others[1]("allow") == [False]
         here.record_success(0.02)
-        assert _answers(_other(redis_url, tmp_path, "dep-b:1", "allow", "state")) == [True, ["closed", 0]]
+        assert others[0]("allow", "state") == [True, ["closed", 0]]
+        assert others[1]("allow", "state") == [True, ["closed", 0]]
         assert here.snapshot()["state"] == "closed" and here.gauge() == 1.0
+        for other in others:
+            other.close()
 
 
 def test_a_probe_without_a_verdict_lets_another_process_probe(redis_url: str, tmp_path: Path) -> None:
@@ -124,12 +149,13 @@ def test_a_probe_without_a_verdict_lets_another_process_probe(redis_url: str, tm
             here.record_failure("upstream-error: 503")
         time.sleep(FAST.cooldown_s + 0.05)
         assert here.allow()
-        assert _answers(_other(redis_url, tmp_path, "dep-c:1", "allow")) == [False]
+        other = Other(redis_url, tmp_path, "dep-c:1").ready()
         # a release by a process that does not hold the probe changes nothing
-        DeploymentHealth(FAST, shared_key="dep-c:1").release_probe()
-        assert not DeploymentHealth(FAST, shared_key="dep-c:1").allow()
+        assert other("allow", "release", "allow") == [False, False]
         here.release_probe()  # the caller's own bad request: no verdict on the deployment
-        assert _answers(_other(redis_url, tmp_path, "dep-c:1", "allow", "allow")) == [True, False]
+        assert other("allow", "allow") == [True, False]
+        assert not here.allow()
+        other.close()
 
 
 def test_two_gateways_share_a_failing_deployments_breaker(city: Any, redis_url: str) -> None:

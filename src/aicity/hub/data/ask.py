@@ -282,7 +282,7 @@ def _change(cur: str, prev: str, plan: Plan, window: timewin.Window, previous: t
     """The current figure against the previous: a difference (增加了多少, 百分点), compound annual
     growth (年均增长率, over the years between the two), or growth in percent."""
     if plan.absolute:
-        return f"ABS({cur} - {prev})" if plan.unsigned else f"{cur} - {prev}"
+        return f"ABS({cur} - {prev})" if plan.unsigned else f"{prev} - {cur}" if plan.lower else f"{cur} - {prev}"
     if plan.annual:
         years = abs(window.start.year - previous.start.year)
         return f"(POWER({cur} * 1.0 / NULLIF({prev}, 0), 1.0 / {years}) - 1) * 100.0"
@@ -396,7 +396,13 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             where += (" AND " if where else " WHERE ") + f"{key} IS NOT NULL"
         sql = f"{select} FROM {source}{where} GROUP BY 1"
         if plan.having is not None:
-            sql += f" HAVING {value} {plan.having[0]} {plan.having[1]!r}"
+            op, bound = plan.having
+            if bound is None:  # the city's figure: a rate's own, a count's or a sum's average over the groups
+                city = f"SELECT {value} FROM {source}{where}" if not _additive(plan) else (
+                    f"SELECT AVG(g.v) FROM (SELECT {key} AS k, {value} AS v FROM {source}{where} GROUP BY 1) AS g")
+                sql += f" HAVING {value} {op} ({city})"
+            else:
+                sql += f" HAVING {value} {op} {bound!r}"
         ordered_by_key = plan.time_group is not None or (plan.group is not None and plan.group.id in ("year", "hour",
                                                                                                       "founded_year"))
         if plan.top is not None or not ordered_by_key:
@@ -410,8 +416,25 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         sql = (f"SELECT {metric} * 10000.0 / {_per_capita_divisor(plan, per_capita_year, False)} AS value "
                f"FROM {q.source()}{q.where(window)}")
         return Built(sql, "value", period, window)
+    if plan.against_city is not None:
+        f = plan.against_city
+        dim = table.dimensions[f.dim or ""]
+        here = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, year=snapshot_year)}"
+        whole = q.where(window, f, year=snapshot_year)
+        city = f"SELECT {metric} AS v FROM {q.source()}{whole}" if not _additive(plan) else (
+            f"SELECT AVG(g.v) AS v FROM (SELECT {qualify(dim.expr, 't')} AS k, {metric} AS v FROM {q.source()}{whole} "
+            f"GROUP BY 1) AS g")
+        # 比全市高多少: here − city; 比全市低多少: city − here (how much lower, as asked); 相差: unsigned
+        diff = "ABS(here.v - city.v)" if plan.unsigned else "city.v - here.v" if plan.lower else "here.v - city.v"
+        sql = f"SELECT here.v AS value_here, city.v AS value_city, {diff} AS difference FROM ({here}) AS here, ({city}) AS city"
+        return Built(sql, "city_difference", period, window)
     sql = f"SELECT {metric} AS value FROM {q.source()}{q.where(window, year=snapshot_year)}"
     return Built(sql, "value", period, window)
+
+
+def _additive(plan: Plan) -> bool:
+    """A count or a sum: set against the average over the groups, not against the city's total."""
+    return plan.metric.is_count or plan.metric.expr is None and (plan.agg or plan.metric.agg) == "sum"
 
 
 # ---- running and answering ------------------------------------------------------------------------
@@ -503,7 +526,7 @@ def _difference(plan: Plan, rows: list[list[Any]], shown: list[list[Any]], head:
     if a is None or b is None:
         return None, f"{head}{plan.table.title}缺少{la if a is None else lb}的数据，无法计算差值"
     diff = float(a) - float(b)
-    value = _round(abs(diff) if plan.unsigned else diff, PRECISE)
+    value = _round(abs(diff) if plan.unsigned else -diff if plan.lower else diff, PRECISE)
     unit_text = " 个百分点" if unit == "%" else f" {unit}" if unit else ""
     additive = plan.metric.is_count or (plan.metric.column is not None and (plan.agg or plan.metric.agg) == "sum")
     verb = f"{la}比{lb}" + (("多" if diff >= 0 else "少") if additive else ("高" if diff >= 0 else "低"))
@@ -539,6 +562,17 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
         value = _round(rows[0][0], PRECISE) if rows else None
         answer = f"{head}{table.title}的{name}为 {fmt(value, decimals)} {unit if not plan.per_capita else ''}".rstrip()
         shown_cols, shown = [f"{name}（{unit}）" if unit and not plan.per_capita else name], [[value]]
+    elif built.shape == "city_difference":
+        here, city, diff = rows[0] if rows else (None, None, None)
+        value = _round(diff, PRECISE)
+        label = plan.against_city.label if plan.against_city else ""
+        whole = "全市平均" if _additive(plan) else "全市"
+        diff_unit = "个百分点" if unit == "%" else unit
+        answer = (f"{head or label + '，'}{table.title}的{name}为 {fmt(_round(here, decimals), decimals)} {unit}，{whole}为 "
+                  f"{fmt(_round(city, decimals), decimals)} {unit}，"
+                  f"{'相差' if plan.unsigned else '低' if plan.lower else '高'} {fmt(value, max(decimals, 2))} {diff_unit}")
+        shown_cols = ["", f"{name}（{unit}）"]
+        shown = [[label, _round(here, PRECISE)], [whole, _round(city, PRECISE)], ["差值", value]]
     elif built.shape == "share":
         part, whole, pct = rows[0] if rows else (None, None, None)
         value = _round(pct, PRECISE)

@@ -17,7 +17,7 @@ from aicity.hub.data import timewin
 from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table
 
 #: cheap typo tolerance: frequent mis-typed words (homophones, slips) → the intended word
-TYPOS = {"处理时常": "处理时长", "办理时常": "办理时长", "办结时常": "办结时长", "alowance": "allowance", "allowence": "allowance",
+TYPOS = {"泄露": "泄漏", "处理时常": "处理时长", "办理时常": "办理时长", "办结时常": "办结时长", "alowance": "allowance", "allowence": "allowance",
          "投拆": "投诉", "满义": "满意", "满以": "满意", "东胡": "东湖", "光古": "光谷", "江宾": "江滨", "西成": "西城",
          "南胡": "南湖", "北岗": "北港", "平局": "平均", "评价": "平均", "工当": "工单", "公单": "工单", "热限": "热线",
          "企叶": "企业", "起业": "企业", "营收入": "营业收入", "纳锐": "纳税", "低宝": "低保", "空汽": "空气",
@@ -93,6 +93,7 @@ FILLER = re.compile(
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
+    r"列一列|列|排一排|排|张|才|算|名称|重点|完成|即|期间|那天|那一天|当天|寒潮|暴雨|大雨|台风|高温|降雪|比一比|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -117,7 +118,7 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts handles handle handled still end".split())
+    "districts handles handle handled still end wide city-wide".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -170,8 +171,13 @@ class Plan:
     #: 相差, 差距: the size of the difference without its sign
     unsigned: bool = False
     #: a condition on each group's figure (工单超过1000件的类别, 满意率超过90%的区): (SQL operator, value)
-    having: tuple[str, float] | None = None
+    having: tuple[str, float | None] | None = None  # None: the city's figure (高于全市平均的区)
     having_metric: Metric | None = None
+    #: 光谷区的满意率比全市高多少: the named value's figure minus the city's (a count or a sum: minus the
+    #: average over that dimension's values, 比全市平均)
+    against_city: Filter | None = None
+    #: 比…少多少, 低多少: the difference the other way round, so that it reads as asked (positive when it is less)
+    lower: bool = False
 
 
 @dataclass
@@ -228,8 +234,8 @@ class _Text:
 
 #: a clause that says why or for whom the figure is wanted (下周区长办公会要用, 写材料用): context, not content
 _CONTEXT_CLAUSE = re.compile(r"要用|急用|开会用|会上用|办公会|常务会|例会|汇报|写材料|做材料|准备材料|领导要|领导问|"
-                             r"领导想|写报告|写简报|for (?:a|the|my|our) (?:meeting|report|briefing)")
-_CLAUSE_SPLIT = re.compile(r"([，,。；;！!？?])")
+                             r"领导想|写报告|写简报|统计要用|想比一比|比一比|for (?:a|the|my|our) (?:meeting|report|briefing)")
+_CLAUSE_SPLIT = re.compile(r"([，,。；;！!？?：:])")
 
 
 def _drop_context(text: str) -> str:
@@ -245,6 +251,7 @@ def _drop_context(text: str) -> str:
 def clean(question: str) -> str:
     text = _drop_context(normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " "))
     text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
+    text = re.sub(r"[（(]\s*(?:或|还是|or)\s*[少低多高小大短长慢快]\s*[）)]", "", text)  # 多（或少）几个小时: signed
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     text = timewin.digits(text)
@@ -438,6 +445,18 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
 _GROUP_CONDITION_UNITS = r"(%|％|件|条|起|次|家|个|户|人)?"
 
 
+_CITY_CONDITION = re.compile(r"(?P<op>高于|低于|超过|大于|小于|不及|不到|不足)\s*(?:全市|全市的|本市|全城)(?:平均(?:水平|值|数)?|"
+                             r"的?(?:整体|总体)?水平)?\s*(?=的)")
+_CITY_FIGURE = re.compile(r"全市|本市|全城|city(?:-wide)? average|the city|citywide")
+
+
+def _named_before(t: _Text, table: Table, at: int) -> Metric | None:
+    """The metric whose word ends right before `at` (满意率|超过90%), the longest word winning."""
+    before = t.text[max(0, at - 8):at]
+    named = [(len(w), metric) for metric in table.metrics.values() for w in metric.words if before.endswith(w)]
+    return max(named, key=lambda x: x[0])[1] if named else None
+
+
 def _group_condition(t: _Text, table: Table, plan: Plan) -> None:
     """`工单超过1000件的类别`, `满意率超过90%的区`: a condition on each group's figure, not on rows. Only the
     metric the question names (or the count) is conditioned; a condition right after another metric stays unplaced."""
@@ -446,6 +465,15 @@ def _group_condition(t: _Text, table: Table, plan: Plan) -> None:
     ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
     pattern = re.compile(rf"(?P<op>{ops})\s*(\d+(?:\.\d+)?)\s*(万|千|百)?\s*{_GROUP_CONDITION_UNITS}"
                          rf"|(\d+(?:\.\d+)?)\s*(万|千|百)?\s*{_GROUP_CONDITION_UNITS}\s*(?P<op2>以上|以下|及以上|及以下)")
+    city = _CITY_CONDITION.search(t.text)
+    if city and t.free(*city.span()):  # 满意率高于全市的区, 工单数高于全市平均的区
+        metric = _named_before(t, table, city.start()) or table.count
+        if metric is not None and (metric.expr is not None or metric.agg in ("sum", "avg")):
+            t.take(*city.span())
+            plan.having, plan.having_metric = (_COMPARE_OPS[city.group("op")], None), metric
+            for w in metric.words:
+                t.find(w)
+            return
     for m in pattern.finditer(t.text):
         if not t.free(*m.span()):
             continue
@@ -453,9 +481,7 @@ def _group_condition(t: _Text, table: Table, plan: Plan) -> None:
         raw, scale, unit = (m.group(2), m.group(3), m.group(4)) if m.group("op") else (m.group(5), m.group(6), m.group(7))
         if not re.match(r"\s*的", t.text[m.end():]):
             continue  # 工单超过1000件的类别: the condition names the groups it keeps
-        before = t.text[max(0, m.start() - 8):m.start()]
-        named = [(len(w), metric) for metric in table.metrics.values() for w in metric.words if before.endswith(w)]
-        metric = max(named, key=lambda x: x[0])[1] if named else table.count
+        metric = _named_before(t, table, m.start()) or table.count
         if metric is None or metric.column is not None:
             continue  # a column's condition is a row filter (注册资本超过1000万元的企业)
         if unit in ("%", "％") and metric.unit != "%" or unit not in (None, "%", "％") and not metric.is_count:
@@ -644,8 +670,10 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
     if "district_id" in table.dimensions and _SUM_CUE.search(t.text) and not re.search(
             r"各|每|分别|哪|each|which|by district", t.text) and t.any(_ALL_DISTRICTS):
         return  # 六个区2024年GDP加起来: the districts together
-    if re.search(r"全市(?:的)?各", t.text) and re.search(r"一共|合计|总共|共计|总计|加起来", t.text) and not re.search(
-            r"分别|哪|最|排名|前\d|每|各自", t.text):  # 全市各站点…一共多少: all of them together
+    together = r"一共|合计|总共|共计|总计|加起来" if plan.metric.is_count or plan.agg not in ("avg", None) else \
+        r"一共|合计|总共|共计|总计|加起来|平均|均值"
+    if re.search(r"全市(?:的)?.{0,6}?[（(]?各", t.text) and re.search(together, t.text) and not re.search(
+            r"分别|哪|最|排名|前\d|每|各自", t.text):  # 全市各站点…一共多少, 全市各站平均AQI: all of them together
         words = [w for d in table.dimensions.values() for w in d.words if w.startswith("各")] + ["各区", "各城区"]
         if t.any(tuple(words)):
             return
@@ -800,7 +828,7 @@ _ANNUAL_GROWTH = re.compile(r"年均(?:复合)?(?:增长率|增速|增幅|增长
 _PERCENT_CUE = re.compile(r"百分之几|百分之多少|百分比|增长率|增速|增幅|涨幅|降幅|跌幅|变化率|变动率|几成|%|percent(?!age points?)|"
                           r"growth rate|rate of (?:growth|increase)")
 _POINTS_CUE = re.compile(r"百分点|percentage points?")
-_ABSOLUTE_CUE = re.compile(r"绝对数|绝对值|绝对量|(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
+_ABSOLUTE_CUE = re.compile(r"绝对数|绝对值|绝对量|(?:增长|增加|减少|下降)了?(?:多少|几)(?=[人家件个户元辆张条])|(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
                            r"how (?:much|many) (?:more|less|fewer|higher|lower)|by how much|difference|\bgap\b")
 #: the words that name the change itself (what lies between 比 and them was read already)
 _CHANGE_WORDS = re.compile(r"相差|差距|差值|差额|差多少|(?:多|少|高|低|大|小|快|慢|长|短|增加|增多|减少|提高|提升|降低|"
@@ -843,6 +871,25 @@ def _ratio_of_metrics(t: _Text, table: Table, plan: Plan) -> None:
     plan.share = False
 
 
+_LOWER_ASKED = re.compile(r"比.{0,16}?(?:低|少|小|短|慢)了?(?:多少|几)|(?:lower|less|fewer) than .{0,40} by how much|"
+                          r"how (?:much|many) (?:lower|less|fewer)")
+
+
+def _against_city(plan: Plan, text: str) -> Filter | None:
+    """The one named value a figure is set against the city's (比全市高多少), when the question says so:
+    a rate or an average against the city's own; a count or a sum only against the city's average (比全市平均)."""
+    if plan.group is not None or plan.time_group is not None or plan.share or not _CITY_FIGURE.search(text):
+        return None
+    named = [f for f in plan.filters if f.dim and f.kind in ("value", "district") and len(f.values) == 1
+             and f.table == plan.table.id]
+    if len(named) != 1:
+        return None
+    additive = plan.metric.is_count or plan.metric.expr is None and (plan.agg or plan.metric.agg) == "sum"
+    if additive and not re.search(r"(?:全市|本市|全城)的?平均|city(?:-wide)? average", text):
+        return None
+    return named[0]
+
+
 def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Window], annual: bool) -> None:
     """Two figures set against each other: two values of one dimension (光谷区比东湖区多多少: A − B, or
     each in its own row when the question just lists them), two periods (2025年比2024年增加了多少: a
@@ -877,6 +924,8 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
         if _POINTS_CUE.search(text) or (rate and not percent) or (_ABSOLUTE_CUE.search(text) and not percent):
             plan.absolute = True  # 增加了多少, 满意率提高了几个百分点: the difference itself
             plan.unsigned = _UNSIGNED.search(text) is not None
+    if difference and _LOWER_ASKED.search(text):
+        plan.lower = True  # 比9月13日少多少辆: how much less, the second's figure minus the first's
     while (plan.compare is not None or difference) and (_take_re(t, _CHANGE_WORDS) or _take_re(t, _POINTS_WORDS)):
         pass
     defaulted = plan.table.default_filter[2] if plan.table.default_filter else None
@@ -890,8 +939,14 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
         plan.difference = (f.values[0], f.values[1])
         plan.unsigned = _UNSIGNED.search(text) is not None
         plan.problem = None
+    elif plan.compare is None and difference and (against := _against_city(plan, text)) is not None:
+        plan.against_city = against  # 光谷区的满意率比全市高多少: the value's figure minus the city's
+        plan.unsigned = _UNSIGNED.search(text) is not None
+        if "平均" in plan.notes:
+            plan.notes.remove("平均")  # 比全市平均: the average over the values, not the average of a count
+            plan.agg = None
     elif plan.compare is None and difference:
-        plan.problem = "difference"  # 比全市高多少: a figure against one the question does not name
+        plan.problem = "difference"  # a figure against one the question does not name
     elif multi and plan.group is None and plan.time_group is None and not plan.share and not _SUM_CUE.search(text):
         if len(multi) > 1:
             plan.problem = "ambiguous-values"  # two lists of values: which one is broken down?

@@ -26,6 +26,9 @@ from aicity.hub.gateway.schemas import BreakerSettings
 log = logging.getLogger(__name__)
 
 LATENCY_WINDOW = 20
+#: the shortest claim on a shared probe (the longest cool-down when that is longer): a process
+#: that died while probing keeps the others from probing for this long, so it must outlast a call
+PROBE_LEASE_S = 60.0
 #: how long an unused breaker hash stays in Redis (closed ones with a failure or two)
 SHARED_TTL_MS = 24 * 3600 * 1000
 
@@ -170,7 +173,7 @@ class DeploymentHealth:
     def allow(self) -> bool:
         """Whether a call may go to this deployment now; after the cool-down exactly one
         caller (in the cluster, when shared) gets through as the probe."""
-        lease_ms = int(max(self.settings.max_cooldown_s, self.settings.cooldown_s) * 1000)
+        lease_ms = int(max(self.settings.max_cooldown_s, PROBE_LEASE_S) * 1000)
         shared = self._shared("allow", _ALLOW, self._holder, lease_ms)
         if shared is not None:
             self._remember(shared[0])
