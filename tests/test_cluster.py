@@ -150,6 +150,63 @@ def test_a_scheduled_job_runs_once_per_period(cluster: Cluster) -> None:
     assert len(set(seen.values())) <= 2
 
 
+@pytest.fixture(scope="module")
+def multi_worker(cluster: Cluster) -> str:
+    """`aicity serve --workers 2`: one port, two uvicorn worker processes, on the cluster's
+    PostgreSQL (city loaded already) and Redis; its base URL."""
+    i = cluster.start_api(workers=2)
+    cluster.wait_ready(i)  # the first worker is up; the second may still be starting (it builds its indexes)
+    wait_for(lambda: len(_pids(cluster.url(i), 16)) == 2, 300)
+    return cluster.url(i)
+
+
+def _fresh(local: str = "127.0.0.1") -> httpx.Client:
+    """A client that opens a new connection per request (the kernel hands each to either worker)."""
+    return httpx.Client(timeout=30, limits=httpx.Limits(max_keepalive_connections=0),
+                        transport=httpx.HTTPTransport(local_address=local))
+
+
+def _pids(url: str, n: int) -> set[int]:
+    """The processes that answered n concurrent health checks (an idle worker takes what the busy one can't)."""
+    with _fresh() as http, ThreadPoolExecutor(8) as pool:
+        return set(pool.map(lambda _: http.get(f"{url}/api/v1/health").json()["pid"], range(n)))
+
+
+def test_serve_with_two_workers_shares_the_throttle_and_notifies_once(cluster: Cluster, multi_worker: str) -> None:
+    assert len(pids := _pids(multi_worker, 40)) == 2, pids  # both workers answer on the one port
+    with _fresh("127.0.0.2") as http:  # an address of its own: the other throttle test does not count here
+        codes = [http.post(f"{multi_worker}/api/v1/auth/login", json={"api_key": "ak_wrong"}).status_code
+                 for _ in range(25)]
+    assert codes.count(401) == 10 and codes.count(429) == 15, codes  # 10/minute per address, in Redis
+    receiver = Receiver()
+    kind = f"ClusterProbe{next(_ids)}"
+    entities = [f"urn:ngsi-ld:{kind}:{n}" for n in range(1, 31)]
+    try:
+        with _fresh() as http, ThreadPoolExecutor(6) as pool:
+            http.headers.update(_admin(cluster))
+            for entity in entities:
+                r = http.post(f"{multi_worker}/ngsi-ld/v1/entities",
+                              json={"id": entity, "type": kind, "level": {"type": "Property", "value": 0}})
+                assert r.status_code == 201, r.text
+            r = http.post(f"{multi_worker}/ngsi-ld/v1/subscriptions", json={
+                "type": "Subscription", "entities": [{"type": kind}], "watchedAttributes": ["level"],
+                "notification": {"format": "keyValues", "endpoint": {"uri": receiver.url, "accept": "application/json"}}})
+            assert r.status_code == 201, r.text
+            time.sleep(1)  # the other worker drops its subscription cache (a broadcast)
+
+            def change(n: int) -> int:  # entity n to level n, on a new connection, to either worker
+                return http.patch(f"{multi_worker}/ngsi-ld/v1/entities/{entities[n - 1]}/attrs",
+                                  json={"level": {"type": "Property", "value": n}}).status_code
+
+            assert set(pool.map(change, range(1, 31))) == {204}
+        wait_for(lambda: len(receiver.received) >= 30, 120)
+        time.sleep(2)
+        seen = sorted((note["data"][0]["id"], note["data"][0]["level"]) for note in receiver.received)
+        assert seen == sorted((entity, n) for n, entity in enumerate(entities, 1)), seen  # each change once
+    finally:
+        receiver.close()
+
+
 # --- faults --------------------------------------------------------------------------------------
 
 def _readings(c: Cluster, http: httpx.Client, device: str) -> set[float]:

@@ -4,6 +4,7 @@
 import importlib
 
 from aicity.core import audit_models as _audit  # noqa: F401
+from aicity.core import handled as _handled  # noqa: F401
 from aicity.core import meta as _meta  # noqa: F401
 from aicity.core import slices
 from aicity.core import tracing as _tracing  # noqa: F401

@@ -16,12 +16,17 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from aicity.core import config, scale, streams
-from aicity.core.bus import EventBus
+from aicity.core import audit, config, scale, streams
+from aicity.core.audit_models import AuditEntry
+from aicity.core.bus import EventBus, delivering, handler_name
 from aicity.core.db import PerDatabase, database, on_invalidated
+from aicity.core.handled import HandledEvent
 from aicity.hub.gateway.metering import UsageMeter
 from aicity.hub.gateway.quotas import KeyInfo, Quotas
+from aicity.hub.twin.mirror import entity_id, mirror_readings
+from aicity.hub.twin.models import TwinAttributeInstance
 from aicity.identity import service as identity
 from tests.support.http import METRICS
 from tests.support.iot import wait_for
@@ -156,6 +161,70 @@ def test_a_redelivered_event_skips_handlers_that_succeeded(redis_url: str) -> No
         # delivered again (a consumer died before its XACK reached Redis): the handler is not run again
         assert transport.handle(entry_id.decode(), fields) is True
     assert calls == ["x"]
+
+
+def test_an_audit_entry_is_written_once_when_its_worker_dies_between_commit_and_done_mark(
+        city: Path, redis_url: str) -> None:
+    """The crash window: the audit handler's transaction commits, then its worker dies before
+    the Redis done mark and the XACK. Another worker claims the entry and runs the handler
+    again; the (event id, handler) row committed with the entry makes that a no-op."""
+    target = f"kb-crash/doc-{time.time_ns()}"
+    kb, key = target.split("/")
+    with redis_mode(redis_url, bus_claim_idle_s=0.1):
+        bus = EventBus()
+        bus.subscribe("kb.document.ingested", audit.audit_event, "durable")
+        bus.attach(streams.RedisStreams(bus))
+        bus.publish("kb.document.ingested", {"kb": kb, "key": key, "actor": "crash-test"})
+        client = redis.Redis.from_url(redis_url)
+        dying = streams.RedisStreams(bus)
+        dying._ensure_group()
+        (_, entries), = client.xreadgroup(streams.GROUP, "dying", {"aicity:bus:durable": ">"}, count=10)
+        _entry_id, fields = entries[0]
+        event_id = fields[b"id"].decode()
+        with delivering(event_id, audit.audit_event):  # what handle() runs, up to the handler's commit
+            audit.audit_event("kb.document.ingested", json.loads(fields[b"payload"]))
+        # ... and the worker is gone: no done mark, no XACK; the entry waits in the pending list
+        assert client.hlen(f"aicity:bus:done:{event_id}") == 0 and streams.stats()["pending"] == 1
+        survivor = streams.RedisStreams(bus)
+        survivor.consumer = "survivor"
+        time.sleep(0.25)
+        survivor.reclaim()  # claimed and handled again by the other worker
+        stats = streams.stats()
+        assert client.hexists(f"aicity:bus:done:{event_id}", handler_name(audit.audit_event))
+    assert stats["pending"] == 0 and stats["dead_letters"] == 0
+    with database().session() as s:
+        written = s.scalars(select(AuditEntry).where(AuditEntry.target == target)).all()
+        marks = s.scalars(select(HandledEvent).where(HandledEvent.event_id == event_id)).all()
+    assert len(written) == 1, "the redelivered event wrote a second ledger entry"
+    assert [(m.handler, m.ref) for m in marks] == [(handler_name(audit.audit_event), str(written[0].seq))]
+    report = audit.verify()
+    assert report.ok, report.findings
+
+
+def test_the_twin_mirror_applies_a_redelivered_batch_once(city: Path) -> None:
+    device = f"crash-{time.time_ns()}"
+    batch = {"type": "WaterLevelSensor", "device_id": device,
+             "readings": [{"attribute": "level", "value": 1.5, "unit": "MTR"}]}
+    with delivering("evt_twincrash" + device[-12:], mirror_readings):  # first delivery: commits, no done mark
+        mirror_readings("iot.reading.stored", batch)
+    with delivering("evt_twincrash" + device[-12:], mirror_readings):  # the same event id, redelivered
+        mirror_readings("iot.reading.stored", batch)
+    mirror_readings("iot.reading.stored", batch)  # embedded: no delivery key, a batch is a new point
+    with database().session() as s:
+        points = s.scalars(select(TwinAttributeInstance)
+                           .where(TwinAttributeInstance.entity_id == entity_id(device, "WaterLevelSensor"))).all()
+    assert len(points) == 2, "the redelivered batch added a second history point"
+
+
+def test_the_embedded_bus_records_no_deliveries(city: Path) -> None:
+    target = f"kb-embedded/doc-{time.time_ns()}"
+    kb, key = target.split("/")
+    bus = EventBus()
+    bus.subscribe("kb.document.ingested", audit.audit_event, "durable")
+    bus.publish("kb.document.ingested", {"kb": kb, "key": key})
+    bus.publish("kb.document.ingested", {"kb": kb, "key": key})  # two events: two entries, as before
+    with database().session() as s:
+        assert len(s.scalars(select(AuditEntry).where(AuditEntry.target == target)).all()) == 2
 
 
 def test_failing_handlers_are_retried_with_backoff_then_dead_lettered(client: TestClient, redis_url: str) -> None:

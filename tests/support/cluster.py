@@ -78,10 +78,12 @@ class Cluster:
         return subprocess.Popen([str(AICITY), *args], env=self.env, cwd=ROOT,
                                 stdout=(self.logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
 
-    def start_api(self) -> int:
-        """One more API process; returns its index (`url(i)`)."""
+    def start_api(self, workers: int = 1) -> int:
+        """One more API process (`serve --workers N` when `workers` > 1: N uvicorn workers on its one
+        port); returns its index (`url(i)`)."""
         port = free_port()
-        self.apis.append((port, self._spawn(f"api-{len(self.apis)}", "serve", "--port", str(port))))
+        args = ("serve", "--port", str(port)) + (("--workers", str(workers)) if workers > 1 else ())
+        self.apis.append((port, self._spawn(f"api-{len(self.apis)}", *args)))
         return len(self.apis) - 1
 
     def start_worker(self) -> subprocess.Popen[bytes]:

@@ -36,7 +36,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from aicity.core import handled
 from aicity.core.audit_models import AuditEntry, AuditTreeHead
+from aicity.core.bus import DeliveryKey, delivery
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request, not_found
@@ -253,12 +255,15 @@ def _damaged() -> Problem:
 
 # --- appending ----------------------------------------------------------------------------
 
-def record(actor: str, action: str, target: str = "", detail: Mapping[str, Any] | None = None) -> AuditEntry:
+def record(actor: str, action: str, target: str = "", detail: Mapping[str, Any] | None = None,
+           once: DeliveryKey | None = None) -> AuditEntry:
     """Append one entry to the ledger: who (`actor`) did what (`action`) to what (`target`).
 
     `detail` must be JSON (it is stored as the canonical form that is hashed). Safe under
     concurrent writers: serialised in this process by a lock, across processes by the
-    primary key. Call it after your own transaction has committed."""
+    primary key. Call it after your own transaction has committed. `once` (a durable bus
+    delivery, `bus.delivery()`) is recorded with the entry in its transaction: the same
+    delivery again answers with that entry instead of appending another."""
     for name, value in (("actor", actor), ("action", action), ("target", target)):
         if len(value) > _LIMITS[name] or (name != "target" and not value.strip()):
             raise bad_request(f"审计字段 {name} 为空或超过 {_LIMITS[name]} 字 "
@@ -267,10 +272,17 @@ def record(actor: str, action: str, target: str = "", detail: Mapping[str, Any] 
     key = signing_key()
 
     def append(s: Session, log: _Log) -> AuditEntry:
+        done = handled.seen(s, once)
+        if done is not None:  # a redelivery of an event whose entry committed already
+            earlier = s.get(AuditEntry, int(done.ref))
+            if earlier is None:
+                raise _damaged()
+            return earlier
         entry = AuditEntry(seq=log.last_seq + 1, time=utcnow(), actor=actor, action=action, target=target,
                            detail=body)
         entry.leaf_hash = leaf_hash(leaf_data(entry)).hex()
         s.add(entry)
+        handled.mark(s, once, str(entry.seq))
         if entry.seq % SIGN_EVERY == 0 and log.contiguous:
             # the head is signed in the entry's own transaction (one commit per write, not two);
             # the cached tree takes the leaf now: should the commit lose a race, the next sync
@@ -508,4 +520,4 @@ def audit_event(topic: str, payload: dict[str, Any]) -> None:
     """A change the bus announces that changes what the city knows or serves, recorded; the
     audit slice (security/slice.py) subscribes it to those topics."""
     target = f"{payload['kb']}/{payload['key']}" if "key" in payload else topic.split(".", 1)[0]
-    record(str(payload.get("actor", "system")), topic, target, payload)
+    record(str(payload.get("actor", "system")), topic, target, payload, once=delivery())

@@ -12,7 +12,10 @@ attached to the bus:
   soon after (caches and search indexes that each process holds);
 - `durable`: once in the cluster, at least once, by a background worker's consumer (work that
   writes shared state: the twin mirror, the audit ledger); a handler runs at most once per
-  event id, failures are retried with backoff and end in a dead-letter stream.
+  event id, failures are retried with backoff and end in a dead-letter stream. The "done"
+  mark is written after the handler returns, so a handler that writes the platform database
+  records its own run in the same transaction (`delivery()` and core/handled.py) to stay
+  exactly-once when a worker dies between its commit and that mark.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal, NamedTuple, Protocol
 
 from aicity.core.ids import new_id
 
@@ -30,6 +35,33 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, dict[str, Any]], None]
 Delivery = Literal["local", "broadcast", "durable"]
 DELIVERIES: tuple[Delivery, ...] = ("local", "broadcast", "durable")
+
+
+class DeliveryKey(NamedTuple):
+    """The durable delivery a handler is running in: its idempotency key."""
+
+    event_id: str
+    handler: str
+
+
+_delivery: ContextVar[DeliveryKey | None] = ContextVar("aicity_bus_delivery", default=None)
+
+
+def delivery() -> DeliveryKey | None:
+    """(event id, handler name) while a durable handler runs on an event from the transport;
+    None in the embedded bus (every handler runs once, in the publisher's call)."""
+    return _delivery.get()
+
+
+@contextmanager
+def delivering(event_id: str, handler: Handler) -> Iterator[DeliveryKey]:
+    """Run a durable handler as the delivery of `event_id` (core/streams.py)."""
+    key = DeliveryKey(event_id, handler_name(handler))
+    token = _delivery.set(key)
+    try:
+        yield key
+    finally:
+        _delivery.reset(token)
 
 
 class Transport(Protocol):

@@ -6,7 +6,9 @@ Streams (keys under `redis_prefix`):
   every durable handler of its topic and acknowledges (XACK) only when all succeeded. A
   handler that succeeded is marked done for that event id (`bus:done:<event id>`, a hash
   kept `DONE_TTL_S`), so a redelivered event skips it: delivery is at least once, handling
-  once per handler. Entries left pending (a handler failed, or its consumer was killed) are
+  once per handler. The mark follows the handler's commit; a handler that writes the database
+  also records (event id, handler) in its own transaction (core/handled.py), which covers a
+  consumer killed between the two. Entries left pending (a handler failed, or its consumer was killed) are
   claimed again after `bus_claim_idle_s`, doubling per attempt (backoff); after
   `bus_max_attempts` deliveries an entry goes to `bus:dead` with its last error and is
   acknowledged. The dead letters are counted in `/metrics` and listed by `aicity bus dead`
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aicity.core import db, scale
-from aicity.core.bus import Delivery, EventBus, handler_name
+from aicity.core.bus import Delivery, EventBus, delivering, handler_name
 from aicity.core.config import settings
 
 log = logging.getLogger(__name__)
@@ -141,7 +143,8 @@ class RedisStreams:
             if self.redis.hexists(done_key, name):
                 continue
             try:
-                handler(topic, payload)
+                with delivering(event_id, handler):
+                    handler(topic, payload)
             except Exception as exc:
                 log.exception("durable handler %s failed on %s (%s)", name, topic, event_id)
                 failed = f"{name}: {type(exc).__name__}: {exc}"[:2000]

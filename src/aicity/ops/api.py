@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -66,8 +67,8 @@ def prometheus(
 
 @router.get("/health", response_model=Health, summary="健康检查 Health")
 def health() -> dict:
-    return {"status": "ok", "version": __version__, "knowledge": knowledge.document_stats({knowledge.GLOBAL_KB}),
-            "slices": slices.health()}
+    return {"status": "ok", "version": __version__, "pid": os.getpid(),
+            "knowledge": knowledge.document_stats({knowledge.GLOBAL_KB}), "slices": slices.health()}
 
 
 @router.get("/ops/stats", response_model=RunStats, summary="运行统计（工作人员）Run statistics (staff)")

@@ -15,6 +15,7 @@ class DocumentCounts(BaseModel):
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
     version: str
+    pid: int = Field(description="应答进程号（`serve --workers N` 时区分工作进程）the answering process (one of N workers)")
     knowledge: DocumentCounts = Field(description="全局知识库的文档与分块数 the global knowledge base's size")
     slices: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="各切片的健康检查 each slice's health check (`Slice.health`), by slice id")

@@ -59,3 +59,53 @@ def test_a_row_condition_stays_a_row_filter(pack: tuple) -> None:  # noqa: F811
 ])
 def test_conditions_it_cannot_place(pack: tuple, question: str) -> None:  # noqa: F811
     assert answer(pack, question).status == "not_understood", question
+
+
+AQI_JULY = "date >= '2025-07-01' AND date < '2025-08-01'"
+
+
+@pytest.mark.parametrize(("question", "sql"), [
+    # 全市 + 平均 without 分别/哪/每: one figure over every station-day; with 分别: one row per station
+    ("全市各站7月份平均AQI", f"SELECT AVG(aqi) FROM air_quality_daily WHERE {AQI_JULY}"),
+    ("全市各站7月份平均AQI分别是多少",
+     f"SELECT AVG(aqi) FROM air_quality_daily WHERE {AQI_JULY} GROUP BY station_name ORDER BY 1 DESC LIMIT 1"),
+    ("各站7月份平均AQI",
+     f"SELECT AVG(aqi) FROM air_quality_daily WHERE {AQI_JULY} GROUP BY station_name ORDER BY 1 DESC LIMIT 1"),
+    ("12月14号到17号寒潮期间，供水管道破裂工单多少件",  # the event names the days: a label, not a condition
+     "SELECT COUNT(*) FROM hotline_tickets WHERE category = 'water_pipe_burst' AND created_at >= '2025-12-14' "
+     "AND created_at < '2025-12-18'"),
+    ("9月的周六周日工单多少件",
+     "SELECT COUNT(*) FROM hotline_tickets WHERE dayofweek(created_at) IN (0, 6) AND created_at >= '2025-09-01' "
+     "AND created_at < '2025-10-01'"),
+])
+def test_whole_city_and_context(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str,  # noqa: F811
+                                sql: str) -> None:
+    a = answer(pack, question)
+    assert a.status == "answered", (question, a.answer)
+    got = a.value if a.value is not None else a.rows[0][1]
+    assert got == pytest.approx(gold.execute(sql).fetchone()[0], abs=1e-3), (question, a.answer, a.sql)
+
+
+def test_a_metric_that_is_a_change_is_not_computed_again(pack: tuple) -> None:  # noqa: F811
+    a = answer(pack, "招商线索按扩张信号分组，平均专利申请同比增速")
+    assert a.status == "answered" and "patents_growth_pct" in (a.sql or "") and "prev" not in (a.sql or "")
+
+
+def test_an_event_without_its_days_is_not_guessed_away(pack: tuple) -> None:  # noqa: F811
+    assert answer(pack, "6月份暴雨期间积水工单数").status == "not_understood"
+
+
+@pytest.mark.parametrize(("question", "sql"), [
+    # one named chain filters, the listed positions group (the top row is compared)
+    ("集成电路产业链上游、中游、下游各有多少家在营企业（存续/在业）",
+     "SELECT COUNT(*) FROM enterprises AS e JOIN chain_nodes AS n ON e.chain = n.chain AND e.chain_node = n.node "
+     "WHERE e.chain = '集成电路' AND e.status IN ('存续', '在业') GROUP BY n.position ORDER BY 1 DESC LIMIT 1"),
+    # a monthly figure: 月均 restates the month, 总额 asks the sum
+    ("各区低保金月均发放总额（元）",
+     "SELECT SUM(monthly_allowance_yuan) FROM low_income_households GROUP BY district_id ORDER BY 1 DESC LIMIT 1"),
+])
+def test_listed_values_and_monthly_totals(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str,  # noqa: F811
+                                          sql: str) -> None:
+    a = answer(pack, question)
+    assert a.status == "answered" and a.rows, (question, a.answer)
+    assert a.rows[0][1] == pytest.approx(gold.execute(sql).fetchone()[0], abs=1e-3), (question, a.answer, a.sql)

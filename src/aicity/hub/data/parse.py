@@ -69,7 +69,8 @@ _QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季
 _DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "的一天", "那一天", "哪一日", "daily", "by day",
               "per day", "each day", "which day", "the day")
 #: （用2025年人口）, (2025 population): which year's residents a per-10,000 figure divides by
-_POPULATION_YEAR = re.compile(r"[（(]\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?(?:常住)?人口(?:数|口径|计算|计)?\s*[)）]|"
+_POPULATION_YEAR = re.compile(r"(?:[（(]|[，,]\s*)\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?(?:常住)?人口(?:数|口径|计算|计|算)?"
+                              r"\s*(?:[)）]|$)|"
                               r"\(\s*(\d{4}) (?:resident )?population\s*\)")
 _BOTH_WAYS = re.compile(r"[两双]个?方向(?:合计|加起来|相加|一起|都算)?|双向(?:合计)?|both directions")
 _ALL_DISTRICTS = ("六个区", "6个区", "所有区", "全部区", "all six districts", "all districts", "six districts")
@@ -93,7 +94,7 @@ FILLER = re.compile(
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
-    r"列一列|列|排一排|排|张|才|算|名称|重点|完成|即|期间|那天|那一天|当天|寒潮|暴雨|大雨|台风|高温|降雪|比一比|"
+    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -235,6 +236,9 @@ class _Text:
 #: a clause that says why or for whom the figure is wanted (下周区长办公会要用, 写材料用): context, not content
 _CONTEXT_CLAUSE = re.compile(r"要用|急用|开会用|会上用|办公会|常务会|例会|汇报|写材料|做材料|准备材料|领导要|领导问|"
                              r"领导想|写报告|写简报|统计要用|想比一比|比一比|for (?:a|the|my|our) (?:meeting|report|briefing)")
+#: what happened on the days a question names (寒潮期间, 暴雨那天): a label of those days, not a condition
+_DATED_EVENT = re.compile(r"(?:寒潮|暴雨|大雨|强降雨|台风|高温|降雪|大雪|冰冻|大风|雾霾|国庆|春节|节日|假期)"
+                          r"(?:期间|那天|那一天|当天|那几天|几天|时)?|(?:期间|那天|那一天|当天|那几天)")
 _CLAUSE_SPLIT = re.compile(r"([，,。；;！!？?：:])")
 
 
@@ -679,6 +683,8 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
             return
     if "district_id" in table.dimensions and (t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE)):
         plan.group, plan.group_table = table.dimensions["district_id"], table.id
+        while t.any(_DISTRICT_GROUP) or _take_re(t, _DISTRICT_GROUP_RE):
+            pass  # 按区排，列最低的三个区: the districts named twice
         return
     timed = table.time is not None and table.time.kind != "year" and (
         not table.time.trigger or any(w in t.text for w in table.time.trigger))
@@ -882,6 +888,8 @@ def _against_city(plan: Plan, text: str) -> Filter | None:
         return None
     named = [f for f in plan.filters if f.dim and f.kind in ("value", "district") and len(f.values) == 1
              and f.table == plan.table.id]
+    if len(named) > 1:  # 南湖区已办结工单…比全市: the place is set against the city, the other conditions stay
+        named = [f for f in named if f.dim == "district_id"]
     if len(named) != 1:
         return None
     additive = plan.metric.is_count or plan.metric.expr is None and (plan.agg or plan.metric.agg) == "sum"
@@ -982,12 +990,18 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
         between = text[windows[0].span[1]:windows[1].span[0]] + text[windows[1].span[1]:]
         if re.search(r"比|较|相比|对比|同.{0,2}比|compared|versus|vs|against", between):
             plan.window, plan.previous, plan.compare = windows[0], windows[1], "pair"
-    if span := t.any(_YOY):
+    named_change = any(("同比" in w or "环比" in w) and w in text for m in table.metrics.values() for w in m.words)
+    if named_change:  # 专利申请同比增速: a metric that is itself a change, not a comparison to compute
+        pass
+    elif span := t.any(_YOY):
         plan.compare = "yoy"
     elif t.any(_MOM):
         plan.compare = "mom"
     elif plan.compare == "pair":
         t.any(("相比", "对比", "比较", "compared with", "compared to", "versus", "vs", "比", "较", "怎么样", "如何"))
+    if windows and all(w.grain in ("day", "days", "range") for w in windows):
+        while _take_re(t, _DATED_EVENT):  # 12月14号到17号寒潮期间: the event is the days named, not a condition
+            pass
     if t.any(_PER_CAPITA):
         plan.per_capita = True
     _group_condition(t, table, plan)
@@ -1040,6 +1054,13 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             owner = listed[0].table
             plan.group, plan.group_table = layer.tables[owner].dimensions[listed[0].dim], owner
             t.any(("对比", "比较", "分别", "相比", "compare", "versus", "vs"))
+    if plan.group is not None and any(f.dim == plan.group.id and len(f.values) == 1 for f in plan.filters):
+        listed = [f for f in plan.filters if f.dim and f.dim != plan.group.id and f.words > 1 and len(f.values) > 1
+                  and f.kind == "value" and _LISTED.search(text[f.span[0]:f.span[1]])
+                  and not (table.default_filter and f.dim == table.default_filter[2])]
+        if len(listed) == 1:  # 集成电路产业链上游、中游、下游各有多少家: the named chain is a filter, the list groups
+            owner = listed[0].table
+            plan.group, plan.group_table = layer.tables[owner].dimensions[listed[0].dim or ""], owner
     if plan.compare in ("yoy", "mom") and plan.group is not None and plan.group.id == "year":
         plan.group = plan.group_table = None  # GDP同比变化: 变化 names the comparison, not a breakdown by year
     if plan.share and plan.group is not None and any(
@@ -1051,6 +1072,9 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             pass
     annual = _take_re(t, _ANNUAL_GROWTH)  # 年均增长率: compound growth, not the average 年均
     _aggregate(t, plan)
+    if plan.agg == "avg" and plan.metric.unit.endswith("/月") and "月均" in text and re.search(r"总额|总量|合计|总共|一共",
+                                                                                            text):
+        plan.agg = None  # 低保金月均发放总额: the figure is monthly already; 月均 restates it, 总额 asks the sum
     if plan.per_hour and plan.agg == "avg":
         plan.agg = None  # 平均每小时…平均: the hourly average said twice
     if span := t.any(_GROWTH):

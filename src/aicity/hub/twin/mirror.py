@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from aicity.core.bus import delivery
 from aicity.hub.twin import service
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def mirror_readings(_topic: str, payload: dict[str, Any]) -> None:
             if reading.get("observed_at"):
                 value["observedAt"] = reading["observed_at"]
             latest[reading["attribute"]] = value
-        service.update_attrs(ident, latest, observed_at=datetime.now(UTC), create_missing=True)
+        service.update_attrs(ident, latest, observed_at=datetime.now(UTC), create_missing=True,
+                             once=delivery())
     except Exception:  # the readings are stored already; a twin failure must not undo or block them
         log.exception("mirroring %s into the twin failed", ident)
 

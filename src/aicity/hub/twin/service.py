@@ -18,7 +18,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from aicity.core.bus import bus
+from aicity.core import handled
+from aicity.core.bus import DeliveryKey, bus
 from aicity.core.db import database
 from aicity.core.ids import utcnow
 from aicity.hub.twin import notify
@@ -253,9 +254,12 @@ def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> Non
 
 
 def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Context | None = None,
-                observed_at: datetime | None = None) -> tuple[list[str], list[dict[str, str]]]:
+                observed_at: datetime | None = None,
+                once: DeliveryKey | None = None) -> tuple[list[str], list[dict[str, str]]]:
     """Update (existing only), append (add or replace), append-keep (noOverwrite) or merge attributes.
-    Returns (names written, not updated with reasons); ResourceNotFound for an unknown entity."""
+    Returns (names written, not updated with reasons); ResourceNotFound for an unknown entity.
+    `once` (a durable bus delivery) is recorded in the write's transaction: the same delivery
+    again writes nothing (core/handled.py)."""
     if not isinstance(fragment, dict):
         raise bad_data("the attributes must be a JSON object")
     ctx = ctx or Context()
@@ -271,8 +275,11 @@ def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Conte
     now = utcnow()
     with database().session() as s:
         row = _existing(s, entity_id)
+        if handled.seen(s, once) is not None:
+            return [], []
         names, skipped = _write(s, row, attrs, mode, now)
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
+        handled.mark(s, once)
     if names:
         _changed(row, names, "updated")
     return names, skipped
@@ -300,10 +307,11 @@ def write_attr(entity_id: str, name: str, body: Any, mode: Literal["update", "me
 
 
 def update_attrs(entity_id: str, attrs: dict[str, Any], observed_at: datetime | None = None,
-                 create_missing: bool = False) -> list[str]:
+                 create_missing: bool = False, once: DeliveryKey | None = None) -> list[str]:
     """Write attribute values of an entity (for readings); unknown attributes are skipped unless
     `create_missing`. Returns the names written."""
-    return write_attrs(entity_id, attrs, "append" if create_missing else "update", observed_at=observed_at)[0]
+    return write_attrs(entity_id, attrs, "append" if create_missing else "update", observed_at=observed_at,
+                       once=once)[0]
 
 
 def get_entity(entity_id: str) -> Entity | None:
