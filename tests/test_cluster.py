@@ -156,7 +156,7 @@ def multi_worker(cluster: Cluster) -> str:
     PostgreSQL (city loaded already) and Redis; its base URL."""
     i = cluster.start_api(workers=2)
     cluster.wait_ready(i)  # the first worker is up; the second may still be starting (it builds its indexes)
-    wait_for(lambda: len(_pids(cluster.url(i), 16)) == 2, 300)
+    wait_for(lambda: len(_workers(cluster.url(i), 16)) == 2, 300)
     return cluster.url(i)
 
 
@@ -166,14 +166,14 @@ def _fresh(local: str = "127.0.0.1") -> httpx.Client:
                         transport=httpx.HTTPTransport(local_address=local))
 
 
-def _pids(url: str, n: int) -> set[int]:
+def _workers(url: str, n: int) -> set[str]:
     """The processes that answered n concurrent health checks (an idle worker takes what the busy one can't)."""
     with _fresh() as http, ThreadPoolExecutor(8) as pool:
-        return set(pool.map(lambda _: http.get(f"{url}/api/v1/health").json()["pid"], range(n)))
+        return set(pool.map(lambda _: http.get(f"{url}/api/v1/health").json()["worker"], range(n)))
 
 
 def test_serve_with_two_workers_shares_the_throttle_and_notifies_once(cluster: Cluster, multi_worker: str) -> None:
-    assert len(pids := _pids(multi_worker, 40)) == 2, pids  # both workers answer on the one port
+    assert len(workers := _workers(multi_worker, 40)) == 2, workers  # both workers answer on the one port
     with _fresh("127.0.0.2") as http:  # an address of its own: the other throttle test does not count here
         codes = [http.post(f"{multi_worker}/api/v1/auth/login", json={"api_key": "ak_wrong"}).status_code
                  for _ in range(25)]

@@ -15,7 +15,8 @@ class DocumentCounts(BaseModel):
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
     version: str
-    pid: int = Field(description="应答进程号（`serve --workers N` 时区分工作进程）the answering process (one of N workers)")
+    worker: str = Field(description="应答进程的随机标识（`serve --workers N` 时区分工作进程，不暴露进程号）"
+                                    "a random id of the answering process (tells N workers apart, no pid)")
     knowledge: DocumentCounts = Field(description="全局知识库的文档与分块数 the global knowledge base's size")
     slices: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="各切片的健康检查 each slice's health check (`Slice.health`), by slice id")
