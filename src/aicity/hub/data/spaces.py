@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy import or_, select, update
@@ -73,13 +73,21 @@ def require_staff(principal: Principal | None) -> Principal:
     return principal
 
 
+Row = TypeVar("Row", DataSpace, DataOffer, DataAgreement)
+
+
 # ---- spaces and members --------------------------------------------------------------------
 
+def _row(s: Session, model: type[Row], row_id: str, what: tuple[str, str], kind: str) -> Row:
+    """The row with this id, or a 404 of `kind` naming it (`what`: its name in Chinese and English)."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise not_found(f"没有{what[0]} no {what[1]} '{row_id}'", kind)
+    return row
+
+
 def _space(s: Session, space_id: str) -> DataSpace:
-    space = s.get(DataSpace, space_id)
-    if space is None:
-        raise not_found(f"没有数据空间 no data space '{space_id}'", "unknown-space")
-    return space
+    return _row(s, DataSpace, space_id, ("数据空间", "data space"), "unknown-space")
 
 
 def _members(s: Session, space_id: str) -> list[str]:
@@ -177,19 +185,13 @@ def make_offer(principal: Principal | None, space_id: str, dataset_id: str, poli
 
 
 def _offer(s: Session, offer_id: str) -> DataOffer:
-    offer = s.get(DataOffer, offer_id)
-    if offer is None:
-        raise not_found(f"没有数据产品 no offer '{offer_id}'", "unknown-offer")
-    return offer
+    return _row(s, DataOffer, offer_id, ("数据产品", "offer"), "unknown-offer")
 
 
 # ---- agreements -----------------------------------------------------------------------------
 
 def _agreement(s: Session, agreement_id: str) -> DataAgreement:
-    row = s.get(DataAgreement, agreement_id)
-    if row is None:
-        raise not_found(f"没有协议 no agreement '{agreement_id}'", "unknown-agreement")
-    return row
+    return _row(s, DataAgreement, agreement_id, ("协议", "agreement"), "unknown-agreement")
 
 
 def _narrowed(offer: DataOffer, consumer: str, terms: Terms, agreement_id: str) -> dict[str, Any]:
