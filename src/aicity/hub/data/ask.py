@@ -249,7 +249,8 @@ class _Sql:
         return qualify(f.sql, "n" if f.table != self.plan.table.id else "t")
 
     def where(self, window: timewin.Window | None, drop: Filter | None = None, year: int | None = None) -> str:
-        parts = [self.condition(f) for f in self.plan.filters if f is not drop]
+        # 平均每个区: the conditions go into the figure (FILTER), the groups are counted over every row
+        parts = [self.condition(f) for f in self.plan.filters if f is not drop] if self.plan.per_group is None else []
         table = self.plan.table
         if window is not None and table.time and self.plan.problem is None:
             parts.append(_time_condition(table, window, "t"))
@@ -265,17 +266,22 @@ class _Sql:
         if self.plan.per_day and table.time and (self.plan.metric.is_count or (self.plan.agg or self.plan.metric.agg)
                                                  == "sum"):
             expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS DATE))"
+        elif self.plan.per_group is not None:
+            conds = [self.condition(f) for f in self.plan.filters]
+            counted = f"{expr} FILTER (WHERE {' AND '.join(conds)})" if conds else expr
+            expr = f"COALESCE({counted}, 0) * 1.0 / COUNT(DISTINCT {qualify(self.plan.per_group[0], 't')})"
         elif self.plan.per_hour and table.time:
             expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS VARCHAR) || ' ' || CAST(t.hour AS VARCHAR))"
         return expr
 
 
 def _per_capita_divisor(plan: Plan, year: int, grouped: bool) -> str:
+    column = plan.per_base[0]
     if grouped:
-        return "MAX(d.resident_population)"  # one row per district and year
+        return f"MAX(d.{column})"  # one row per district and year
     district = next((f for f in plan.filters if f.kind == "district"), None)
     cond = f" AND {district.sql}" if district else ""
-    return f"(SELECT SUM(resident_population) FROM districts WHERE year = {year}{cond})"
+    return f"(SELECT SUM({column}) FROM districts WHERE year = {year}{cond})"
 
 
 def _change(cur: str, prev: str, plan: Plan, window: timewin.Window, previous: timewin.Window) -> str:
@@ -317,8 +323,10 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
     metric = q.metric()
     per_capita_year = None
     if plan.per_capita:
-        if not any(r.per_capita for r in engine.layer.relations_from(table.id)) or not plan.metric.is_count:
-            raise NotAnswerable("每万人指标只支持工单、企业、低保户的数量 per-10,000 figures are for counts only")
+        if not any(r.per_capita for r in engine.layer.relations_from(table.id)) or not _additive(plan) \
+                or plan.per_day or plan.per_hour:
+            raise NotAnswerable("每万人指标只支持工单、企业、低保户的数量或合计 per-10,000 figures are for counts and sums "
+                                "of tickets, firms and low-income households only")
         per_capita_year = plan.population_year or (window.years[-1] if window else _latest_year(engine, engine.layer.tables["districts"],
                                                                           as_of))
     # 同比 / 环比 / 增长: the window against the one it compares with
@@ -387,11 +395,17 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             if plan.group is None or plan.group.id != "district_id":
                 raise NotAnswerable("每万人指标按区分组 per-10,000 figures group by district only")
             source += f" JOIN districts AS d ON d.district_id = t.district_id AND d.year = {per_capita_year}"
-            value = f"{metric} * 10000.0 / {_per_capita_divisor(plan, per_capita_year, True)}"
+            value = f"{metric} * {plan.per_base[1]!r} / {_per_capita_divisor(plan, per_capita_year, True)}"
         select = f"SELECT {key} AS {key_name}, {value} AS value"
-        if plan.share:
-            select += f", {value} * 100.0 / SUM({value}) OVER () AS share_pct"
         where = q.where(window, year=snapshot_year)
+        if plan.share and plan.share_drop is not None:  # within each group: the rows the condition keeps
+            select = (f"SELECT {key} AS {key_name}, {metric} FILTER (WHERE {q.condition(plan.share_drop)}) * 100.0 / "
+                      f"NULLIF({metric}, 0) AS value")
+            where = q.where(window, plan.share_drop, year=snapshot_year)
+            plan.metric = semantic.Metric("share", f"{plan.share_drop.label}占比", "%", (), expr="NULL", decimals=2)
+            plan.share = False
+        elif plan.share:
+            select += f", {value} * 100.0 / SUM({value}) OVER () AS share_pct"
         if plan.group is not None and plan.group.id != "district_id":
             where += (" AND " if where else " WHERE ") + f"{key} IS NOT NULL"
         sql = f"{select} FROM {source}{where} GROUP BY 1"
@@ -413,7 +427,7 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             sql += f" LIMIT {plan.top}"
         return Built(sql, "share_group" if plan.share else "group", period, window)
     if per_capita_year is not None:
-        sql = (f"SELECT {metric} * 10000.0 / {_per_capita_divisor(plan, per_capita_year, False)} AS value "
+        sql = (f"SELECT {metric} * {plan.per_base[1]!r} / {_per_capita_divisor(plan, per_capita_year, False)} AS value "
                f"FROM {q.source()}{q.where(window)}")
         return Built(sql, "value", period, window)
     if plan.against_city is not None:
@@ -495,7 +509,11 @@ def _metric_label(plan: Plan) -> str:
         name = f"日均{plan.metric.name}"
     elif plan.per_hour:
         name = f"平均每小时{plan.metric.name}"
-    return f"每万常住人口{name}" if plan.per_capita else name
+    elif plan.per_group is not None:
+        name = f"平均每{'个' if plan.per_group[1] in ('区', '月', '季度') else ''}{plan.per_group[1]}{plan.metric.name}"
+    if plan.per_capita and plan.per_base[2].startswith("占"):
+        return f"{name}{plan.per_base[2]}"  # 低保户数占常住户的比例（%）
+    return f"{plan.per_base[2]}{name}" if plan.per_capita else name
 
 
 def _key_label(plan: Plan, key: Any) -> str:
@@ -621,6 +639,9 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
             shown_cols.append("占比（%）")
         shown = [[_row_key(plan, r[0]), _round(r[1], PRECISE)] + ([_round(r[2], PRECISE)] if len(r) > 2 else [])
                  for r in rows]
+        if plan.group is not None and plan.group.show_key:  # 已办结 (closed): the code as the data has it
+            shown_cols.append(f"{plan.group.name}代码")
+            shown = [row + [r[0]] for row, r in zip(shown, rows, strict=True)]
         if not shown:
             answer = f"{head}{table.title}没有符合条件的数据"
         elif plan.difference is not None:
@@ -733,3 +754,18 @@ def _model_answer(question: str, role: str, department: str | None, as_of: dt.da
     except ask_llm.ModelFailed as exc:
         log.warning("data ask: model failed, using the embedded parser: %s", exc)
         return None
+
+
+def run_sql(sql: str, *, role: str = "official", department: str | None = None) -> tuple[str, list[str], list[list[Any]]]:
+    """A caller's own SELECT over the same data the questions read (the store, or the packaged pack),
+    checked by `sqlcheck` for that caller exactly as a question's SQL is (allowed tables and columns,
+    never personal columns, aggregate-only where rows may not be read, the row limit); for agents that
+    read the hub's data. Returns the SQL that ran, the columns and the rows; raises `sqlcheck.SqlRefused`."""
+    conn, source = connection()
+    try:
+        engine = _engine(conn, source)
+        checked = sqlcheck.check(sql, caller_access(engine, role, department), row_limit())
+        columns, rows = run_checked(conn, checked)
+        return checked.sql, columns, rows
+    finally:
+        conn.close()

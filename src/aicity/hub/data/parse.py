@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from aicity.core.text import normalize
 from aicity.hub.data import timewin
-from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table
+from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table, qualify
 
 #: cheap typo tolerance: frequent mis-typed words (homophones, slips) → the intended word
 TYPOS = {"泄露": "泄漏", "处理时常": "处理时长", "办理时常": "办理时长", "办结时常": "办结时长", "alowance": "allowance", "allowence": "allowance",
@@ -68,8 +68,35 @@ _QUARTER_GROUP = ("每季度", "各季度", "分季度", "按季度", "每个季
                   "per quarter", "each quarter", "which quarter")
 _DAY_GROUP = ("每天", "每日", "逐日", "按天", "按日", "哪一天", "哪天", "的一天", "那一天", "哪一日", "daily", "by day",
               "per day", "each day", "which day", "the day")
+#: 每千常住户, 每百名65岁以上老人, per 1,000 households: a figure over another base of the district statistics
+_PER_BASE = re.compile(
+    r"每\s*(?P<n>十万|万|千|百|10000|1000|100)\s*(?:名|个|位)?\s*(?P<base>常住家庭户|常住户数|常住户|家庭户|户籍户|户(?:常住户|常住家庭户|家庭户)?|"
+    r"65岁(?:及)?以上(?:的)?(?:老年人口|老年人|老人|人口)|老年人口|老年人|老人|中小学(?:在校)?生|在校学?生|学生|"
+    r"常住人口|常住居民|人口|居民|人)|"
+    r"per\s+(?P<en>10,000|10000|1,000|1000|100|ten thousand|thousand|hundred)\s+(?P<enbase>households|elderly|seniors|"
+    r"students|pupils|residents|people|inhabitants|population)")
+#: 低保户占常住户数的比例: a count over a base of the district statistics, in percent
+_BASE_SHARE = re.compile(r"占(?:全区|本区|各区|该区|所在区)?的?(?P<base>常住户数|常住户|户数|家庭户数|常住人口|人口|"
+                         r"65岁(?:及)?以上(?:老年)?(?:人口|老人)|老年人口|老人|中小学(?:在校)?生|在校生)(?:总数|数)?的?"
+                         r"(?:比例|比重|占比|百分比|比率)")
+_BASES = (("户", "households", "常住户"), ("老", "elderly_65_plus", "65岁及以上老人"),
+          ("65", "elderly_65_plus", "65岁及以上老人"), ("生", "students_k12", "中小学在校生"),
+          ("household", "households", "常住户"), ("elder", "elderly_65_plus", "65岁及以上老人"),
+          ("senior", "elderly_65_plus", "65岁及以上老人"), ("student", "students_k12", "中小学在校生"),
+          ("pupil", "students_k12", "中小学在校生"))
+_BASE_SCALE = {"十万": 100_000, "万": 10_000, "千": 1_000, "百": 100, "10000": 10_000, "1000": 1_000, "100": 100,
+               "10,000": 10_000, "1,000": 1_000, "ten thousand": 10_000, "thousand": 1_000, "hundred": 100}
+_SCALE_WORD = {100_000: "十万", 10_000: "万", 1_000: "千", 100: "百"}
+
+
+def _base_of(word: str) -> tuple[str, str]:
+    """The district statistics' column a per-base word divides by, and how it reads."""
+    return next(((col, label) for key, col, label in _BASES if key in word), ("resident_population", "常住人口"))
+
+
 #: （用2025年人口）, (2025 population): which year's residents a per-10,000 figure divides by
-_POPULATION_YEAR = re.compile(r"(?:[（(]|[，,]\s*)\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?(?:常住)?人口(?:数|口径|计算|计|算)?"
+_POPULATION_YEAR = re.compile(r"(?:[（(]|[，,]\s*)\s*(?:用|按|以|采用)?\s*(\d{4})\s*年?(?:末|底)?的?"
+                              r"(?:常住)?(?:人口|户数|老人数|老年人口数|老年人数|老人|学生数|在校生数)(?:数|口径|计算|计|算)?"
                               r"\s*(?:[)）]|$)|"
                               r"\(\s*(\d{4}) (?:resident )?population\s*\)")
 _BOTH_WAYS = re.compile(r"[两双]个?方向(?:合计|加起来|相加|一起|都算)?|双向(?:合计)?|both directions")
@@ -156,7 +183,11 @@ class Plan:
     per_capita: bool = False
     per_day: bool = False  # a total divided by the days it covers (日均)
     per_hour: bool = False  # a total divided by the hours it covers (平均每小时)
+    #: a total divided by the number of groups it covers (平均每个区, 月均): (SQL key over the table, how it reads)
+    per_group: tuple[str, str] | None = None
     population_year: int | None = None  # the residents' year a per-10,000 figure divides by, when named
+    #: what a per-base figure divides by: (districts column, multiplier, how it reads) — 每万常住人口 by default
+    per_base: tuple[str, float, str] = ("resident_population", 10_000.0, "每万常住人口")
     confidence: float = 1.0
     residual: str = ""
     notes: list[str] = field(default_factory=list)
@@ -384,6 +415,9 @@ def choose_table(text: str, layer: Layer) -> tuple[Table | None, float]:
     masked = _Text(text)
     while masked.any(_PER_CAPITA):  # 每万常住人口: the divisor, not what is asked about
         pass
+    for pattern in (_PER_BASE, _BASE_SHARE):
+        for m in pattern.finditer(text):
+            masked.take(*m.span())
     for t in layer.tables.values():
         probe = _Text(text)
         probe.used = list(masked.used)
@@ -721,6 +755,42 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
         plan.group, plan.group_table = best[2], best[1]
 
 
+#: 平均每个区, 平均每条产业链, 月均: an additive figure over the groups it spreads across (the total ÷ their number)
+_PER_GROUP = re.compile(r"(?:平均|average)\s*(?:每|一)(?:一)?(?:个|条|座|类|种)?\s*(?P<w>区|个月|月份?|季度|监测站|站点|站|道路|路段|路|"
+                        r"产业链|链|环节|行业|类别|类|部门|渠道|省份|省|城市)|(?P<m>月均)|"
+                        r"(?:每|一)(?:一)?(?:个|条|座|类|种)?(?P<w2>区|个月|月|季度|监测站|站点|站|道路|路段|条路|产业链|环节|行业|"
+                        r"部门|渠道|省份|省|城市)(?:平均|均)")
+_PER_GROUP_DIMS = (("区", "district_id"), ("月", "month"), ("季度", "quarter"), ("站", "station_name"),
+                   ("路", "road_name"), ("产业链", "chain"), ("链", "chain"), ("环节", "chain_node"),
+                   ("行业", "industry_name"), ("类", "category"), ("部门", "department"), ("渠道", "channel"),
+                   ("省", "province"), ("城市", "city"))
+
+
+def _per_group(t: _Text, table: Table, plan: Plan) -> None:
+    """平均每个区有多少家高新技术企业, 月均工单数: a count or a sum divided by the number of groups it covers."""
+    if not (plan.metric.is_count or plan.metric.column is not None and plan.metric.agg == "sum") or plan.agg:
+        return
+    for m in _PER_GROUP.finditer(t.text):
+        word = m.group("w") or m.group("w2") or ("月" if m.group("m") else "")
+        did = next((d for key, d in _PER_GROUP_DIMS if key in word), None)
+        if did is None or not t.free(*m.span()):
+            continue
+        if did in ("month", "quarter"):
+            if table.time is None or table.time.kind == "year" or table.time.trigger:
+                continue
+            col = table.time.column
+            key = f"strftime({col}, '%Y-%m')" if did == "month" else \
+                f"CAST(year({col}) AS VARCHAR) || '-Q' || CAST(quarter({col}) AS VARCHAR)"
+            label = "月" if did == "month" else "季度"
+        elif did in table.dimensions:
+            key, label = table.dimensions[did].expr, table.dimensions[did].name
+        else:
+            continue
+        t.take(*m.span())
+        plan.per_group = (key, label)
+        return
+
+
 def _take_re(t: _Text, pattern: re.Pattern[str]) -> bool:
     for m in pattern.finditer(t.text):
         if t.free(*m.span()):
@@ -794,7 +864,7 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
 def _aggregate(t: _Text, plan: Plan) -> None:
     if plan.metric.column is None:
         if t.any(_AVG + _SUM) and t.text[t.used[-1][0]:t.used[-1][1]] in _AVG and plan.metric.is_count \
-                and not (plan.per_day or plan.per_hour or plan.per_capita):
+                and not (plan.per_day or plan.per_hour or plan.per_capita or plan.per_group):
             plan.notes.append("平均")  # the average of a count: of what per what?
         return
     if t.any(_MEDIAN):
@@ -962,15 +1032,124 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
             plan.group, plan.group_table = layer.tables[multi[0].table].dimensions[multi[0].dim or ""], multi[0].table
 
 
+def _per_base(t: _Text, plan: Plan) -> None:
+    """每万常住人口, 每千常住户, 每百名65岁以上老人, 占常住户数的比例: the figure over a base of the district
+    statistics (the declared per-capita join), scaled as asked."""
+    for m in _PER_BASE.finditer(t.text):
+        if t.free(*m.span()):
+            t.take(*m.span())
+            scale = float(_BASE_SCALE[m.group("n") or m.group("en")])
+            column, label = _base_of(m.group("base") or m.group("enbase"))
+            plan.per_capita = True
+            plan.per_base = (column, scale, f"每{_SCALE_WORD[int(scale)]}{label}")
+            return
+    if t.any(_PER_CAPITA):
+        plan.per_capita = True
+        return
+    for m in _BASE_SHARE.finditer(t.text):
+        if t.free(*m.span()) and plan.table.id != "districts":
+            t.take(*m.span())
+            column, label = _base_of(m.group("base"))
+            plan.per_capita = True
+            plan.per_base = (column, 100.0, f"占{label}的比例（%）")
+            return
+
+
+#: 没有在营企业的产业链环节, 哪些区没有吊销企业: rows of one dataset with no matching rows in another
+_NEGATION = r"(?:本地|本市|全市)?(?:还?没有|尚无|缺少|缺乏|缺失|空白|并无|\b无|无)(?:本地|本市)?"
+_ANTI_HEADS = r"产业链环节|链上环节|环节|城区|辖区|区"
+_ANTI = (re.compile(rf"{_NEGATION}(?P<sub>[^，,。？?；;的]{{1,24}}?)的(?P<head>{_ANTI_HEADS})"),
+         re.compile(rf"(?P<head>{_ANTI_HEADS})(?:里|中|当中)?{_NEGATION}(?P<sub>[^，,。？?；;的]{{1,24}}?)(?=[，,。？?；;]|$|的?(?:有|是)"
+                    rf"(?:多少|几|哪))"))
+_ANTI_TABLE = {"区": "districts", "城区": "districts", "辖区": "districts"}
+
+
+def _anti_clause(text: str, layer: Layer, as_of: date) -> tuple[str, Plan | None, Refusal | None, str] | None:
+    """A negated clause (没有在营企业的): the text without it, the plan of what is negated (or the refusal
+    of a personal request in it), and the table its head names (环节: chain_nodes, 区: districts)."""
+    for pattern in _ANTI:
+        m = pattern.search(text)
+        if m is None:
+            continue
+        sub = m.group("sub").strip()
+        if not sub or re.search(r"\d|超过|以上|以下|达到", sub) and not re.search(r"[企工低线站路]", sub):
+            continue
+        plan, refusal, _ = plan_question(sub, layer, as_of)
+        head = _ANTI_TABLE.get(m.group("head"), "chain_nodes")
+        start, end = (m.start(), m.start("head")) if pattern is _ANTI[0] else (m.end("head"), m.end("sub"))
+        if pattern is _ANTI[0] and head == "districts":
+            end = m.end()  # 没有重污染天的区有几个: the districts are the rows counted
+        return text[:start] + " " * (end - start) + text[end:], plan, refusal, head
+    return None
+
+
+def _anti_filter(layer: Layer, main: Table, negated: Plan) -> Filter | None:
+    """NOT EXISTS over the negated dataset, joined through a declared relation (directly, or both
+    datasets related to the same one by the same keys: firms and leads through the chain map)."""
+    other = negated.table
+    pairs: list[tuple[str, str]] = []
+    direct = next((r for r in layer.relations_from(other.id) if r.target == main.id), None)
+    if direct is not None:
+        pairs = [(b_col, t_col) for b_col, t_col in direct.on]
+    else:
+        for r_other in layer.relations_from(other.id):
+            r_main = next((r for r in layer.relations_from(main.id) if r.target == r_other.target), None)
+            if r_main is not None:
+                by_key = {k: c for c, k in r_main.on}
+                pairs = [(c, by_key[k]) for c, k in r_other.on if k in by_key]
+                break
+    if not pairs or any(f.table != other.id for f in negated.filters):
+        return None
+    conds = [f"b.{b_col} = t.{t_col}" for b_col, t_col in pairs]
+    conds += [qualify(f.sql, "b") for f in negated.filters]
+    label = "、".join(f.label for f in negated.filters if f.kind != "default") or negated.table.noun
+    sql = f"NOT EXISTS (SELECT 1 FROM {other.id} AS b WHERE {' AND '.join(conds)})"
+    return Filter(sql, f"没有{label}的{other.noun}", (0, 0), "anti", main.id)
+
+
 def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None, Refusal | None, str]:
     """The plan for `question` (None when no table fits), or the refusal of a personal-data request,
     and the cleaned text."""
     text = clean(question)
+    anti = _anti_clause(text, layer, as_of)
+    if anti is not None:
+        if anti[2] is not None:
+            return None, anti[2], text
+        plan, refusal, _ = _plan(anti[0], layer, as_of, anti[3])
+        if plan is None or refusal is not None or anti[1] is None:
+            return plan, refusal, text
+        negated = anti[1]
+        found = _anti_filter(layer, plan.table, negated)
+        if found is None or negated.window is not None or negated.group is not None or negated.share:
+            plan.confidence = min(plan.confidence, 0.3)
+            plan.notes.append("没有")
+            plan.residual = plan.residual or "没有"
+            return plan, None, text
+        plan.filters.append(found)
+        listing = re.search(r"哪些|哪几|有哪|列出|列一下|是什么|分别是|which|list", text) is not None
+        if listing and not re.search(r"前\s*[\d一二三四五六七八九十]|top\s*\d", text):
+            plan.top, plan.which = None, False  # 哪些环节没有本地企业: every one of them
+            key = "node" if plan.table.id == "chain_nodes" else "district_id"
+            if key in plan.table.dimensions and (plan.group is None or plan.group.id != key) and not re.search(
+                    r"各|每|按", text):
+                plan.group, plan.group_table = plan.table.dimensions[key], plan.table.id
+        if plan.table.count is None:
+            plan.metric = Metric("count", f"{plan.table.noun}数", "个", (), expr="COUNT(*)")
+        plan.confidence = min(plan.confidence, negated.confidence)
+        return plan, None, text
+    return _plan(text, layer, as_of)
+
+
+def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
+          ) -> tuple[Plan | None, Refusal | None, str]:
     population_year = None
-    if any(w in text for w in _PER_CAPITA) and (m := _POPULATION_YEAR.search(text)):
+    if (any(w in text for w in _PER_CAPITA) or _PER_BASE.search(text) or _BASE_SHARE.search(text)) and (
+            m := _POPULATION_YEAR.search(text)):
         population_year = int(m.group(1) or m.group(2))  # （用2025年人口）: the divisor's year, not a time filter
         text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
     table, clarity = choose_table(text, layer)
+    if head is not None and (table is None or table.id in ("districts", "chain_nodes")):
+        table, clarity = layer.tables[head], 1.0  # the rows the negated clause is about (区, 环节)
     if refusal := personal_request(text, table):
         return None, refusal, text
     if table is None:
@@ -1002,8 +1181,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if windows and all(w.grain in ("day", "days", "range") for w in windows):
         while _take_re(t, _DATED_EVENT):  # 12月14号到17号寒潮期间: the event is the days named, not a condition
             pass
-    if t.any(_PER_CAPITA):
-        plan.per_capita = True
+    _per_base(t, plan)
     _group_condition(t, table, plan)
     _comparisons(t, table, plan)
     switched_off = False
@@ -1029,7 +1207,11 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             plan.filters.append(Filter(sql, label, (0, 0), "default", table.id))
     if table.time and table.time.trigger:
         if t.any(table.time.trigger) is None and plan.window is not None:
-            plan.problem = "time-not-applicable"
+            if plan.per_capita and plan.population_year is None and len(plan.window.years) == 1 \
+                    and plan.window.grain == "year":
+                plan.population_year, plan.window = plan.window.years[0], None  # 低保户占常住户数的比例（2025年）
+            else:
+                plan.problem = "time-not-applicable"
     share = t.any(_SHARE)
     if share:
         plan.share = True
@@ -1041,6 +1223,7 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
             plan.metric = table.count  # AQI优良的站日占比: the share of the days the condition on AQI holds
             for w in table.count.words:
                 t.find(w)
+    _per_group(t, table, plan)
     _group(t, table, layer, plan)
     _condition_group(t, table, plan)
     if plan.having is not None and plan.group is None:
@@ -1088,6 +1271,15 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if plan.share and plan.group is None and plan.time_group is None:
         first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
         plan.share_drop = _share_drop(plan, t, first)
+    elif plan.share and plan.group is not None and plan.metric.is_count and not re.search(
+            r"占(?:全市|全部|总|所有|全城)|全市的?(?:比例|比重|占比)|of (?:the )?(?:city|all|total)", text):
+        conditions = [f for f in plan.filters if f.kind in ("flag", "value", "compare") and f.dim != plan.group.id]
+        if conditions:  # 各区专精特新企业中高新技术企业的占比: within each group, the share the condition keeps
+            first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
+            group_filters = [f for f in plan.filters if f not in conditions]
+            plan.filters = conditions + group_filters
+            plan.share_drop = _share_drop(plan, t, first)
+            plan.filters = [f for f in plan.filters if f in conditions or f in group_filters]
     if plan.group is not None or plan.time_group is not None:
         t.any(_LIST)  # 列出各区的…: a list of groups
     via = [layer.tables[r.target].dimensions[v] for r in layer.relations_from(table.id) for v in r.via]

@@ -61,6 +61,8 @@ class Dimension:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     label_suffix: str = ""
+    #: the yaml labels its codes (closed → 已办结, C → 制造业): a grouped answer shows the code beside the label
+    show_key: bool = False
 
     def label(self, value: Any) -> str:
         if value is None:
@@ -200,7 +202,7 @@ def _dimension(did: str, raw: dict[str, Any], distinct: list[str] | None) -> Dim
     aliases = {str(w).lower(): tuple(str(x) for x in vs) for w, vs in (raw.get("aliases") or {}).items()}
     return Dimension(id=did, name=str(raw.get("name", did)), expr=str(raw.get("expr", did)),
                      words=_words(raw.get("words")), values=values, aliases=aliases, labels=labels,
-                     label_suffix=str(raw.get("label_suffix", "")))
+                     label_suffix=str(raw.get("label_suffix", "")), show_key=bool(raw.get("label")))
 
 
 def build(raw: dict[str, Any], distinct: dict[tuple[str, str], list[str]]) -> Layer:

@@ -1,0 +1,678 @@
+"""收文登记: the elements of an incoming official document, read from a DOCX, a PDF with a text layer
+or pasted text, without per-issuer templates.
+
+What is read where follows the layout GB/T 9704-2012 prescribes for every 党政机关公文:
+
+- 版头 (above the red separator line): 份号 (6 digits), 密级和保密期限 (秘密★1年), 紧急程度 (特急/加急),
+  发文机关标志 (one or several organ names, "文件" after them for the 文件 layout; a joint issuance puts
+  each organ on its own line or in a table), 发文字号 (机关代字〔年份〕序号号) and, for 上行文, 签发人 on the
+  number's line. The 信函 layout (函) has the organ's name alone, the 纪要 layout "××纪要" and 第N期.
+- 主体: 标题 (one to three lines, "……关于……的通知"; the kind is its last kind word), 主送机关 (the first
+  line after the title ending in "：", organs separated by "，" and "、"), 正文, 附件说明 ("附件：1. …" and
+  the numbered lines after it), 发文机关署名 + 成文日期 (a line of its own, 2026年3月5日 or
+  二〇二六年三月五日), 附注.
+- 版记 (at the end): 抄送 ("抄送：…。", wrapped lines until the full stop), 印发机关和印发日期 (…印发).
+
+A time limit the text sets (请于2026年4月10日前报送) is the registration's `deadline`; the demo city's
+departments whose duties the subject names are its `suggested_departments` (their duties in
+`demo/data/departments.yaml`, scored in the title and body).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import PurePath
+from typing import Any
+
+import docx
+import pypdfium2 as pdfium
+import yaml
+from docx.oxml.ns import qn
+
+from aicity.agents.office.kinds import kind_of
+
+#: the fields a registration has (the register's columns), in the order the CLI prints them
+FIELDS = ("kind", "issuer", "doc_number", "title", "recipients", "date", "classification", "urgency", "signer",
+          "attachments", "cc", "suggested_departments", "deadline")
+#: most characters of text read (a document longer than this is cut)
+MAX_CHARS = 200_000
+#: at most this many departments are suggested
+MAX_SUGGESTED = 3
+#: the department that registers incoming documents and forwards them (not suggested as a handler)
+REGISTRAR = "gov_office"
+
+
+class RegistrationError(ValueError):
+    """Input that cannot be registered; `code` names why (empty, no-text-layer, not-a-document,
+    unsupported-format)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Registration:
+    kind: str | None = None
+    issuer: list[str] = field(default_factory=list)
+    doc_number: str | None = None
+    title: str | None = None
+    recipients: list[str] = field(default_factory=list)
+    date: str | None = None
+    classification: str | None = None
+    urgency: str | None = None
+    signer: str | None = None
+    attachments: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    suggested_departments: list[str] = field(default_factory=list)
+    deadline: str | None = None
+    #: the document's text, one line per paragraph (what the fields were read from)
+    text: str = ""
+    #: how each field was found (zone and rule), for the register's notes
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: data[k] for k in FIELDS}
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def read_file(name: str, data: bytes) -> list[str]:
+    """The lines of a DOCX, a PDF (its text layer) or a text file; the format is told by the
+    content (a CSV renamed .docx is refused), the name only tells text from the rest."""
+    suffix = PurePath(name).suffix.lower()
+    if not data.strip():
+        raise RegistrationError("empty", f"「{name}」是空文件，没有可登记的内容")
+    if data.startswith(b"%PDF"):
+        return _pdf_lines(name, data)
+    if data.startswith(b"PK\x03\x04"):
+        return _docx_lines(name, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise RegistrationError("unsupported-format", f"「{name}」是旧版 Word（.doc）或其他 OLE 文件；请另存为 DOCX 或 PDF 后再登记")
+    if suffix in (".docx", ".pdf"):
+        raise RegistrationError("not-a-document", f"「{name}」的扩展名是 {suffix}，但内容不是 {suffix[1:].upper()} 文件"
+                                                  "（可能是改了扩展名的表格或文本），无法登记")
+    if suffix not in ("", ".txt", ".text", ".md"):
+        raise RegistrationError("unsupported-format", f"「{name}」的格式不受支持；收文登记支持 DOCX、PDF（含文字层）和纯文本")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return split_lines(data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    raise RegistrationError("not-a-document", f"「{name}」不是文本文件（编码无法识别，支持 UTF-8 与 GB18030）")
+
+
+def split_lines(text: str) -> list[str]:
+    lines = []
+    for raw in text[:MAX_CHARS].splitlines():
+        line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
+        if line and not _PAGE_NUMBER.match(line):
+            lines.append(line)
+    return lines
+
+
+_PAGE_NUMBER = re.compile(r"^[-—–－\s]*\d{1,3}[-—–－\s]*$|^第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?$")
+
+
+def _docx_lines(name: str, data: bytes) -> list[str]:
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise RegistrationError("not-a-document", f"「{name}」不是有效的 DOCX 文档（{type(exc).__name__}），无法登记") from exc
+    except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors for other zips
+        raise RegistrationError("not-a-document", f"「{name}」不是有效的 DOCX 文档（{type(exc).__name__}），无法登记") from exc
+    lines: list[str] = []
+    seen_header: set[str] = set()
+    for section in document.sections:
+        for part in (section.first_page_header, section.header):
+            if part.is_linked_to_previous and part is not section.header:
+                continue
+            for text in _block_texts(part._element):
+                if text not in seen_header:
+                    seen_header.add(text)
+                    lines.append(text)
+    lines.extend(_block_texts(document.element.body))
+    for section in document.sections:  # footers: page numbers are dropped, anything else is kept
+        for text in _block_texts(section.footer._element):
+            lines.append(text)
+    return split_lines("\n".join(lines))
+
+
+def _block_texts(element: Any) -> list[str]:
+    """Paragraphs and table cells in document order (a merged cell once)."""
+    out: list[str] = []
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            out.append(_paragraph_text(child))
+        elif child.tag == qn("w:tbl"):
+            for row in child.iterchildren(qn("w:tr")):
+                for cell in row.iterchildren(qn("w:tc")):
+                    props = cell.find(qn("w:tcPr"))
+                    vmerge = props.find(qn("w:vMerge")) if props is not None else None
+                    if vmerge is not None and vmerge.get(qn("w:val")) in (None, "continue"):
+                        continue  # the continuation of a vertically merged cell
+                    out.extend(_block_texts(cell))
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                out.extend(_block_texts(content))
+    return out
+
+
+def _paragraph_text(p: Any) -> str:
+    parts = []
+    for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+        parts.append(node.text or "" if node.tag == qn("w:t") else (" " if node.tag == qn("w:tab") else "\n"))
+    return "".join(parts)
+
+
+def _pdf_lines(name: str, data: bytes) -> list[str]:
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise RegistrationError("not-a-document", f"「{name}」不是有效的 PDF 文件（{exc}），无法登记") from exc
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    text = "\n".join(pages)
+    if not text.strip():
+        raise RegistrationError("no-text-layer", f"「{name}」是没有文字层的 PDF（扫描件或图片）；本系统离线运行，没有 OCR，"
+                                                 "无法识别其中的文字。请上传原始 DOCX、带文字层的 PDF，或粘贴文字后登记")
+    return split_lines(text)
+
+
+# ---------------------------------------------------------------- patterns
+
+_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "七": 7, "八": 8, "九": 9}
+_YEAR = r"(?:\d\s*){4}|[〇○零Ｏ一二三四五六七八九](?:\s*[〇○零ＯOo一二三四五六七八九]){3}"
+_MD = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+DATE = re.compile(rf"({_YEAR})\s*年\s*({_MD})\s*月\s*({_MD})\s*日")
+_MONTH_DAY = re.compile(rf"(?<![年\d])({_MD})\s*月\s*({_MD})\s*日")
+#: 发文字号: 机关代字〔年份〕序号号 (brackets of any width; spaces anywhere inside)
+DOC_NUMBER = re.compile(r"([\u4e00-\u9fa5](?:\s*[\u4e00-\u9fa5A-Za-z]){0,14})\s*[〔\[［(（【]\s*((?:\d\s*){4})[〕\]］)）】]"
+                        r"\s*第?\s*((?:\d\s*){1,5})\s*号")
+#: 纪要 and 公告/令 numbering: 第5期, （第3号）
+PERIOD_NUMBER = re.compile(r"^[（(]?\s*(?:[〔\[［]\s*(?:\d\s*){4}[〕\]］]\s*)?第\s*((?:\d\s*){1,4}|[一二三四五六七八九十百]+)\s*([期号])\s*[）)]?$")
+CLASSIFICATION = re.compile(r"(?<![涉保解])(绝\s*密|机\s*密|秘\s*密)(?:\s*[★☆*]\s*([^\s]{0,8}))?")
+URGENCY = re.compile(r"(特\s*急|加\s*急|特\s*提|平\s*急)")
+SIGNER = re.compile(r"签\s*发\s*人\s*[：:]\s*(.*)$")
+COPY_NUMBER = re.compile(r"^\d{6}$")
+SEPARATOR = re.compile(r"^[-—–─━_＿=＝~～★☆·\s]{3,}$")
+#: a line that names an organ (发文机关 in the 版头 or the 署名)
+ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
+                          r"公司|集团|银行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局)$")
+ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*[：:]\s*(.*)$")
+ITEM_MARK = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\s*\d{1,2}\s*[）)]|[一二三四五六七八九十]+\s*、)\s*")
+CC_HEAD = re.compile(r"^(抄\s*送|抄\s*报|分\s*送|发\s*送)\s*[：:]\s*(.*)$")
+PRINTED = re.compile(r"印\s*发\s*$")
+LIST_SPLIT = re.compile(r"\s*[，,、；;]\s*")
+ENDS_SENTENCE = ("。", "；", "！", "？", ";", "!", "?")
+#: a time limit the text sets: 请于2026年4月10日前报送, 4月10日（星期五）之前, 截止时间为…
+_DEADLINE_AFTER = re.compile(r"^\s*(?:[（(][^）)]{0,8}[）)])?\s*(?:前|之前|以前)")
+_DEADLINE_BEFORE = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|截至|最迟|不晚于|务必于|须于|请于|应于|于)\s*$")
+
+
+def iso_date(year: str, month: str, day: str) -> str | None:
+    y = int("".join(str(_CN_DIGIT.get(c, c)) for c in re.sub(r"\s", "", year)))
+    m, d = _cn_number(month), _cn_number(day)
+    if not (1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2200):
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _cn_number(text: str) -> int:
+    text = re.sub(r"\s", "", text)
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
+    return _CN_DIGIT.get(text, 0)
+
+
+def _squeeze(text: str) -> str:
+    """Whitespace removed between Chinese characters and digits (typesetting spaces: 东 府 发 〔2026〕 5 号)."""
+    text = re.sub(r"\s+", " ", text.strip())
+    return re.sub(r"(?<=[^\x00-\x7f\d]) | (?=[^\x00-\x7f])|(?<=\d) (?=\d)", "", text)
+
+
+def _standalone_date(line: str) -> str | None:
+    """The date of a line that is only a date (成文日期 on a line of its own), brackets allowed."""
+    m = DATE.search(line)
+    if not m:
+        return None
+    rest = (line[:m.start()] + line[m.end():]).strip()
+    if rest.strip("（）() ") == "":
+        return iso_date(*m.groups())
+    return None
+
+
+def _organ_like(line: str) -> bool:
+    s = _squeeze(line)
+    return (2 <= len(s) <= 40 and not any(p in s for p in "。，：:；、！？“”《》") and not ATTACHMENT_HEAD.match(s)
+            and bool(ORGAN_SUFFIX.search(s)) and not s.startswith(("附", "联系人", "关于")))
+
+
+def _split_organs(text: str) -> list[str]:
+    """One line of the 版头 or 署名 naming one or several organs (separated by spaces or 、)."""
+    text = re.sub(r"\s*文\s*件\s*$", "", text.strip())
+    parts = [p for p in re.split(r"\s{1,}|、", text.strip()) if p]
+    organs: list[str] = []
+    for part in parts:
+        # a name spaced out for width (东 湖 市 人 民 政 府) is one organ
+        if organs and not ORGAN_SUFFIX.search(organs[-1]):
+            organs[-1] += part
+        else:
+            organs.append(part)
+    return [o for o in organs if o]
+
+
+def _items(text: str) -> list[str]:
+    out = []
+    for part in LIST_SPLIT.split(text.strip().rstrip("。.")):
+        part = _squeeze(part).strip("。. ")
+        if part:
+            out.append(part)
+    return out
+
+
+# ---------------------------------------------------------------- extraction
+
+
+def extract(lines: list[str]) -> Registration:
+    """The elements of a document given as its lines (see the module's docstring)."""
+    if not lines:
+        raise RegistrationError("empty", "没有文字，无法登记")
+    reg = Registration(text="\n".join(lines))
+    n = len(lines)
+    # ---- the 版记 at the end: 抄送 and the 印发 line
+    end = n
+    cc_at = None
+    for i in range(n - 1, max(-1, n - 15), -1):
+        s = _squeeze(lines[i])
+        if PRINTED.search(s) and DATE.search(s):
+            end = min(end, i)
+        m = CC_HEAD.match(s)
+        if m:
+            cc_at, end = i, min(end, i)
+    if cc_at is not None:
+        text = CC_HEAD.match(_squeeze(lines[cc_at])).group(2)  # type: ignore[union-attr]
+        j = cc_at + 1
+        while not text.rstrip().endswith(("。", ".")) and j < n and not PRINTED.search(_squeeze(lines[j])) \
+                and not CC_HEAD.match(_squeeze(lines[j])):
+            text += lines[j]
+            j += 1
+        reg.cc = _items(text)
+        reg.notes["cc"] = "版记：抄送"
+    # ---- the 版头 and the title
+    title_at, title_end, number_at = _front(lines, reg)
+    head = lines[:title_at]
+    title = reg.title or ""
+    if _squeeze(lines[title_at]) == title and re.search(r"(纪要|令)$", title) and "关于" not in title:
+        # a 纪要 / 令 mark: the 期号 and the office's name with the date under it belong to the 版头
+        head.append(lines[title_at])
+        k = title_at + 1
+        while k < min(len(lines), title_at + 5) and (PERIOD_NUMBER.match(_squeeze(lines[k])) or SEPARATOR.match(lines[k])
+                                                     or _organ_date(lines[k])):
+            head.append(lines[k])
+            k += 1
+        title_end = max(title_end, k)
+    elif number_at is not None and title_end <= number_at <= title_end + 1:
+        title_end = number_at + 1  # a number set under the title (a pasted text's layout)
+    # ---- the issuer(s) from the 版头's 发文机关标志 (or the 纪要 / 令 mark)
+    head_organs = _head_organs(head)
+    # ---- 主送机关: the first line after the title ending in "："
+    body_at = title_end
+    for j in range(title_end, min(title_end + 3, end)):
+        joined = "".join(_squeeze(x) for x in lines[title_end:j + 1])
+        if any(p in joined for p in ENDS_SENTENCE) or ATTACHMENT_HEAD.match(joined) or len(joined) > 200:
+            break
+        if joined.endswith(("：", ":")) and not joined.startswith(("时间", "地点", "出席", "列席", "主持", "记录", "参加")):
+            reg.recipients = _items(joined[:-1])
+            reg.notes["recipients"] = "主体：标题后以冒号结尾的主送行"
+            body_at = j + 1
+            break
+    # ---- the date block (署名 + 成文日期), the 附件说明 above it
+    sign_at = None
+    for j in range(body_at, end):
+        if _standalone_date(lines[j]):
+            sign_at = j
+            break
+        m = DATE.search(lines[j])
+        if m and _organ_like(lines[j][:m.start()]) and not lines[j][m.end():].strip() and j > body_at + 1:
+            sign_at = j
+            break
+    if sign_at is not None:
+        m = DATE.search(lines[sign_at])
+        reg.date = iso_date(*m.groups()) if m else None
+        reg.notes["date"] = "主体：署名下的成文日期"
+        sign_organs = _sign_organs(lines, body_at, sign_at)
+        if sign_organs and len(sign_organs) >= len(head_organs):
+            reg.issuer = sign_organs
+            reg.notes["issuer"] = "主体：发文机关署名"
+    if not reg.issuer and head_organs:
+        reg.issuer = head_organs
+        reg.notes["issuer"] = "版头：发文机关标志"
+    if reg.date is None:
+        for line in head:  # 纪要: the office and the date under the 纪要 mark
+            m = DATE.search(line)
+            if m and not PRINTED.search(line):
+                reg.date = iso_date(*m.groups())
+                reg.notes["date"] = "版头：纪要标志下的日期"
+                break
+    if not reg.issuer and reg.title:
+        before = re.split(r"关于", reg.title, maxsplit=1)
+        if len(before) == 2 and before[0]:
+            reg.issuer = _split_organs(before[0])
+            reg.notes["issuer"] = "标题：关于之前的机关名称"
+    _attachments(lines, body_at, sign_at if sign_at is not None else end, reg)
+    reg.kind = _kind(reg, lines[:title_at])
+    reg.deadline = _deadline(lines[body_at:end], reg.date)
+    if not (reg.title and (reg.kind or reg.doc_number or reg.recipients or reg.date)):
+        raise RegistrationError("not-a-document", "没有识别出公文的结构（标题与文种、发文字号、主送机关或成文日期），"
+                                                  "这不像一份公文，无法登记")
+    body = "\n".join(lines[body_at:sign_at if sign_at is not None else end])
+    reg.suggested_departments = suggest_departments(reg.title or "", body, reg.issuer)
+    return reg
+
+
+def _number_line(line: str) -> re.Match[str] | None:
+    """A 发文字号 on a line of its own (with 签发人 beside it at most), not one cited in the body."""
+    m = DOC_NUMBER.search(line)
+    if m is None:
+        return None
+    rest = SIGNER.sub("", line[:m.start()] + line[m.end():])
+    return m if len(_squeeze(rest)) <= 4 else None
+
+
+def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
+    """Read the 版头 (份号, 密级, 紧急程度, 发文字号, 签发人) and find the title: (title's first line,
+    the line after it, the number's line)."""
+    limit = min(len(lines), 16)
+    number_at = None
+    title_at = None
+    mark_at = None
+    for i in range(limit):
+        s = lines[i]
+        sq = _squeeze(s)
+        m = _number_line(s)
+        if m and reg.doc_number is None:
+            code, year, seq = (re.sub(r"\s", "", g) for g in m.groups())
+            reg.doc_number = f"{code}〔{year}〕{seq}号"
+            reg.notes["doc_number"] = "版头：发文字号"
+            number_at = i
+        elif PERIOD_NUMBER.match(sq) and reg.doc_number is None:
+            reg.doc_number = re.sub(r"^[（(]|[）)]$", "", sq)
+            reg.notes["doc_number"] = "版头：期号/令号"
+            number_at = i
+        sm = SIGNER.search(s)
+        if sm:
+            names = _names(sm.group(1))
+            k = i + 1
+            while k < limit and re.fullmatch(r"[\u4e00-\u9fa5](?:\s*[\u4e00-\u9fa5]){1,3}", lines[k].strip()) \
+                    and not ORGAN_SUFFIX.search(_squeeze(lines[k])) and kind_of(lines[k]) is None:
+                names += _names(lines[k])
+                k += 1
+            reg.signer = "、".join(names) or None
+            reg.notes["signer"] = "版头：签发人"
+        if m or sm or title_at is not None or SEPARATOR.match(s) or COPY_NUMBER.match(sq) or PERIOD_NUMBER.match(sq):
+            continue
+        cm = CLASSIFICATION.search(sq)
+        if cm and len(sq) <= 20 and reg.classification is None:
+            reg.classification = re.sub(r"\s", "", cm.group(1))
+            reg.notes["classification"] = "版头：密级"
+        um = URGENCY.search(sq)
+        if um and len(sq) <= 20 and reg.urgency is None:
+            reg.urgency = re.sub(r"\s", "", um.group(1))
+            reg.notes["urgency"] = "版头：紧急程度"
+        if cm or um:
+            continue
+        if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq)) and "关于" not in sq:
+            mark_at = i if mark_at is None else mark_at  # the 纪要 / 令 mark: a title may follow
+            continue
+        if _is_title_line(s) and not sq.endswith("文件"):
+            title_at = i
+            continue
+        if sq.endswith(ENDS_SENTENCE) or sq.endswith(("：", ":")) or len(sq) > 60:
+            break
+    if title_at is None:
+        if mark_at is None:
+            raise RegistrationError("not-a-document", "没有找到公文标题（如“……关于……的通知”），这不像一份公文，无法登记")
+        title_at = mark_at
+    n = len(lines)
+    if title_at != mark_at and title_at > 0 and _squeeze(lines[title_at]).startswith("关于") \
+            and _organ_like(lines[title_at - 1]) and not _squeeze(lines[title_at - 1]).endswith("文件"):
+        title_at -= 1  # the organ's name is the title's first line (……\n关于……的通知)
+    parts = [_squeeze(lines[title_at])]
+    j = title_at + 1
+    while j < n and len(parts) < 4 and title_at != mark_at:
+        s = _squeeze(lines[j])
+        current = "".join(parts)
+        if current.endswith(_KIND_ENDINGS) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
+                or DATE.search(s) or SEPARATOR.match(lines[j]) or PERIOD_NUMBER.match(s) or _number_line(lines[j]) \
+                or (_organ_like(s) and "关于" not in current):
+            break
+        parts.append(s)
+        j += 1
+    reg.title = "".join(parts)
+    reg.notes["title"] = "主体：红线下的标题"
+    return title_at, j, number_at
+
+
+def _names(text: str) -> list[str]:
+    """签发人 names: 张三 李四; a name spaced out for width (张  三) is one name."""
+    tokens = [t for t in re.split(r"[\s、，,]+", text.strip()) if t]
+    names: list[str] = []
+    pending = ""
+    for tok in tokens:
+        if len(tok) == 1:
+            pending += tok
+            if len(pending) >= 2 and (len(pending) == 3 or not tokens or tok == tokens[-1]):
+                names.append(pending)
+                pending = ""
+            continue
+        if pending:
+            names.append(pending + tok if len(pending) == 1 else pending)
+            pending = ""
+            if len(names[-1]) > len(tok):
+                continue
+        names.append(tok)
+    if pending:
+        names.append(pending)
+    return names
+
+
+def _is_title_line(s: str) -> bool:
+    sq = _squeeze(s)
+    return ("关于" in sq or kind_of(sq) is not None or sq.endswith("纪要")) and not sq.endswith(ENDS_SENTENCE) \
+        and len(sq) <= 120 and not sq.endswith(("：", ":")) and not DOC_NUMBER.search(s)
+
+
+_KIND_ENDINGS = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "函",
+                 "纪要", "复函", "（令）")
+
+
+def _organ_date(line: str) -> bool:
+    """An organ's name and a date on one line (the 纪要's office and date; a 署名 beside its date)."""
+    m = DATE.search(line)
+    return bool(m) and not line[m.end():].strip() and _organ_like(line[:m.start()])
+
+
+def _head_organs(head: list[str]) -> list[str]:
+    """The 发文机关标志: the 版头's lines naming organs ("文件" dropped); under a 纪要 mark the office's
+    line (with the date) names the issuer, else the mark's organ; a 令 mark names its organ."""
+    organs: list[str] = []
+    from_mark: list[str] = []
+    for s in head:
+        sq = _squeeze(s)
+        if _number_line(s) or SIGNER.search(s) or SEPARATOR.match(s) or COPY_NUMBER.match(sq) \
+                or PERIOD_NUMBER.match(sq) or CLASSIFICATION.fullmatch(sq) or URGENCY.fullmatch(sq):
+            continue
+        line = CLASSIFICATION.sub("", URGENCY.sub("", s)).strip()
+        date = DATE.search(line)
+        if date:
+            line = line[:date.start()].strip()
+        if _squeeze(line) in ("文件", ""):
+            continue
+        if _squeeze(line).endswith("纪要"):
+            m = re.match(r"(.+?(?:人民政府|政府|委员会|管委会|指挥部|局|厅|部|办公室|办公厅))", _squeeze(line))
+            from_mark += [m.group(1)] if m else []
+            continue
+        if re.search(r"(?:政府|部|署)令$", _squeeze(line)):
+            from_mark.append(_squeeze(line)[:-1])
+            continue
+        for organ in _split_organs(line):
+            if ORGAN_SUFFIX.search(organ) and organ not in organs:
+                organs.append(organ)
+    return organs or from_mark
+
+
+def _sign_organs(lines: list[str], body_at: int, sign_at: int) -> list[str]:
+    """The 署名 above the 成文日期: organ lines (or organs on the date's own line)."""
+    organs: list[str] = []
+    m = DATE.search(lines[sign_at])
+    if m and lines[sign_at][:m.start()].strip():
+        organs = _split_organs(lines[sign_at][:m.start()])
+    j = sign_at - 1
+    block: list[str] = []
+    while j >= body_at and len(block) < 6 and _organ_like(lines[j]):
+        block.insert(0, lines[j])
+        j -= 1
+    for line in block:
+        organs = [*organs, *_split_organs(line)]
+    return [o for o in organs if ORGAN_SUFFIX.search(o)]
+
+
+def _attachments(lines: list[str], start: int, stop: int, reg: Registration) -> None:
+    """附件说明: "附件：" and, for several, the numbered lines under it."""
+    for i in range(start, stop):
+        m = ATTACHMENT_HEAD.match(_squeeze(lines[i]))
+        if not m:
+            continue
+        first = m.group(1).strip()
+        items: list[str] = [ITEM_MARK.sub("", first)] if first else []
+        numbered = bool(ITEM_MARK.match(first)) or not first
+        j = i + 1
+        while j < stop and numbered:
+            s = _squeeze(lines[j])
+            if ITEM_MARK.match(s):
+                items.append(ITEM_MARK.sub("", s))
+            elif items and len(s) <= 30 and not s.endswith(ENDS_SENTENCE) and not _organ_like(s) and not DATE.search(s):
+                items[-1] += s  # a wrapped attachment name
+            else:
+                break
+            j += 1
+        reg.attachments = [x.strip("。. ") for x in items if x.strip("。. ")]
+        reg.notes["attachments"] = "主体：附件说明"
+        return
+
+
+def _kind(reg: Registration, head: list[str]) -> str | None:
+    title = reg.title or ""
+    kind = kind_of(title)
+    if kind is None:
+        for line in head:
+            kind = kind_of(_squeeze(line).removesuffix("文件"))
+            if kind:
+                break
+    if kind is None and reg.doc_number and "函" in reg.doc_number.split("〔")[0]:
+        kind = "函"
+    return kind
+
+
+def _deadline(lines: list[str], doc_date: str | None) -> str | None:
+    """The first time limit the body sets: a date followed by 前/之前 (or after 截止/于…前)."""
+    for line in lines:
+        for m in DATE.finditer(line):
+            after, before = line[m.end():m.end() + 12], line[max(0, m.start() - 8):m.start()]
+            if _DEADLINE_AFTER.match(after) or re.search(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$", before):
+                return iso_date(*m.groups())
+        for m in _MONTH_DAY.finditer(line):
+            after, before = line[m.end():m.end() + 12], line[max(0, m.start() - 8):m.start()]
+            if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before)
+                             or re.search(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$", before)):
+                year = int(doc_date[:4])
+                month = _cn_number(m.group(1))
+                if month < int(doc_date[5:7]):
+                    year += 1
+                return iso_date(str(year), m.group(1), m.group(2))
+    return None
+
+
+# ---------------------------------------------------------------- who handles it
+
+
+@lru_cache(maxsize=1)
+def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(id, name, duties) of the demo city's departments."""
+    path = resources.files("aicity") / "demo" / "data" / "departments.yaml"
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple((r["id"], r["name"], tuple(r.get("duties") or ())) for r in rows)
+
+
+def _short_names(name: str) -> list[str]:
+    """How a text names a department: 市生态环境局 for 生态环境局, without the bracketed part."""
+    base = re.sub(r"[（(].*?[）)]", "", name)
+    names = {base}
+    if base.startswith("市"):
+        names.add(base[1:])
+    return [x for x in names if len(x) >= 3]
+
+
+def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
+                        registrar: str = REGISTRAR) -> list[str]:
+    """The departments (ids) whose duties the document's subject names: a duty in the title counts 3,
+    in the body 1 (at most 3 times each); a department the body names (市水务局要……) 2 a mention (at
+    most 2), 3 in the title; the issuing department 2. The registering office itself (`registrar`,
+    the general office that forwards incoming documents) is not suggested. Departments within a
+    third of the best score are kept, at most MAX_SUGGESTED."""
+    body = unicodedata.normalize("NFKC", body)
+    title = unicodedata.normalize("NFKC", title)
+    scores: dict[str, float] = {}
+    for dep_id, name, duties in departments():
+        if dep_id == registrar:
+            continue
+        score = 0.0
+        for duty in duties:
+            score += 3 * (duty in title) + min(body.count(duty), 3)
+        for short in _short_names(name):
+            score += 2 * min(body.count(short), 2) + 3 * (short in title)
+            score += 2 * any(short in organ for organ in issuer)
+        if score:
+            scores[dep_id] = score
+    if not scores:
+        return []
+    best = max(scores.values())
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def register_bytes(name: str, data: bytes) -> Registration:
+    """Read a file (DOCX, PDF with a text layer, text) and extract its elements."""
+    return extract(read_file(name, data))
+
+
+def register_text(text: str) -> Registration:
+    """Extract the elements of pasted text."""
+    if not text or not text.strip():
+        raise RegistrationError("empty", "文字为空，没有可登记的内容")
+    return extract(split_lines(text))
