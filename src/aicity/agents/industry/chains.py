@@ -95,7 +95,7 @@ def chain_names(queries: Queries) -> list[str]:
     return [str(r["chain"]) for r in rows]
 
 
-def _aliases() -> dict[str, str]:
+def chain_aliases() -> dict[str, str]:
     dim = semantic.raw_layer()["tables"]["chain_nodes"]["dimensions"]["chain"]
     return {str(k).lower(): str(v[0]) for k, v in (dim.get("aliases") or {}).items()}
 
@@ -106,7 +106,7 @@ def resolve_chain(name: str, queries: Queries) -> str:
     names = chain_names(queries)
     if key in names:
         return key
-    found = _aliases().get(key.lower()) or next((n for n in names if key and (key in n or n in key)), None)
+    found = chain_aliases().get(key.lower()) or next((n for n in names if key and (key in n or n in key)), None)
     if found in names:
         return found
     raise not_found(f"未知产业链“{name}”；可选：{'、'.join(names)} unknown chain '{name}'", "unknown-chain")

@@ -1,13 +1,11 @@
 """一键生成产业链报告: a chain's structure, local status by node and district, gaps, leads and the
 policies the knowledge center finds for it — as Markdown, HTML with inline SVG charts (the data
-hub's `chart.py`) or DOCX (the office agent's writer). Every figure is marked with the query that
+hub's `chart.py`) or DOCX (the office agent's `report_docx`). Every figure is marked with the query that
 produced it ([Q3]); the last section lists each query: the data-hub question or the reader's SQL,
 and the datasets."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Literal
@@ -17,6 +15,7 @@ from markdown_it import MarkdownIt
 from aicity.agents.industry import chains, leads
 from aicity.agents.industry.chains import ChainMap
 from aicity.agents.industry.figures import Queries
+from aicity.agents.office.docx_writer import report_docx
 from aicity.core.errors import Problem
 from aicity.hub.data import chart
 from aicity.hub.knowledge import service as knowledge
@@ -27,8 +26,6 @@ Format = Literal["md", "html", "docx"]
 FORMATS: tuple[str, ...] = ("md", "html", "docx")
 MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-#: the office agent's DOCX writer: `report_docx(title, markdown) -> bytes`
-DOCX_WRITER = "aicity.agents.office.docx_writer"
 LEADS_SHOWN = 10
 POLICIES_SHOWN = 5
 
@@ -136,16 +133,6 @@ def _html(report: Report) -> str:
             f"<body>{body}</body></html>")
 
 
-def docx_writer() -> Callable[[str, str], bytes]:
-    """The office agent's `report_docx`, or 501 when that writer is not installed."""
-    try:
-        module = importlib.import_module(DOCX_WRITER)
-    except ModuleNotFoundError as exc:
-        raise Problem(501, "暂不支持 DOCX Not available", "公文写作智能体的 DOCX 生成器尚未安装；请改用 md 或 html "
-                      "the office agent's DOCX writer is not installed", "docx-unavailable") from exc
-    return module.report_docx
-
-
 def render(report: Report, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise Problem(400, "格式错误 Bad format", f"未知格式“{fmt}”；可选：{'、'.join(FORMATS)}", "unknown-format")
@@ -153,4 +140,4 @@ def render(report: Report, fmt: str) -> bytes:
         return report.markdown().encode()
     if fmt == "html":
         return _html(report).encode()
-    return docx_writer()(report.title, report.markdown())
+    return report_docx(report.title, report.markdown())

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from aicity.agents.office.kinds import OfficeInputError
 from aicity.agents.office.models import OfficeDocument, OfficeNumber
 from aicity.core import audit
 from aicity.core.db import database
@@ -44,7 +45,7 @@ TITLE_CHARS = 300
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class DocumentError(ValueError):
+class DocumentError(OfficeInputError):
     """A document record that cannot be stored as given (unknown field, wrong value)."""
 
 

@@ -45,6 +45,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from aicity.agents.office.kinds import OfficeInputError
+
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEI_FONT = "黑体"
@@ -81,7 +83,7 @@ HEADING_3 = re.compile(r"^\d+[.．]")
 HEADING_4 = re.compile(r"^（\d+）")
 
 
-class DocumentLayoutError(ValueError):
+class DocumentLayoutError(OfficeInputError):
     """A document that cannot be laid out as given (no title, no issuer, an unknown layout)."""
 
 
@@ -119,12 +121,37 @@ def _set(el: OxmlElement, **attrs: str) -> OxmlElement:
     return el
 
 
+#: the schema's order of children (ECMA-376 part 1, 17.3 and 17.6): Word refuses files out of order
+_ORDER = {name: tuple(tags.split()) for name, tags in {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd "
+           "tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+           "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc "
+           "textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
+           "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
+           "vertAlign rtl cs em lang eastAsianLayout specVanish oMath",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+             "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook",
+    "sectPr": "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders "
+              "lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter docGrid",
+    "pBdr": "top left bottom right between bar",
+    "tblBorders": "top left start bottom right end insideH insideV",
+}.items()}
+
+
 def _child(parent: OxmlElement, tag: str, **attrs: str) -> OxmlElement:
-    """The first `w:tag` child of `parent` (created), with `attrs` set."""
+    """The first `w:tag` child of `parent` (created in its place in the schema's order), with `attrs` set."""
     found = parent.find(qn(f"w:{tag}"))
     if found is None:
         found = OxmlElement(f"w:{tag}")
-        parent.append(found)
+        order = _ORDER.get(parent.tag.rsplit("}", 1)[-1], ())
+        later = set(order[order.index(tag) + 1:]) if tag in order else set()
+        for i, existing in enumerate(parent):
+            if existing.tag.rsplit("}", 1)[-1] in later:
+                parent.insert(i, found)
+                break
+        else:
+            parent.append(found)
     return _set(found, **attrs)
 
 
@@ -197,6 +224,13 @@ def _field(p: Paragraph, instr: str, shown: str, east: str, size: float, western
             run.text = text or ""
         else:
             run._r.append(_set(OxmlElement("w:fldChar"), fldCharType=kind))
+
+
+def no_autospace(p: Paragraph) -> None:
+    """No extra space between CJK and digits, so a date is as wide as its characters."""
+    ppr = p._p.get_or_add_pPr()
+    _child(ppr, "autoSpaceDE", val="0")
+    _child(ppr, "autoSpaceDN", val="0")
 
 
 def width(text: str) -> float:
@@ -459,6 +493,7 @@ def _signature(doc: DocxDocument, d: OfficialDoc) -> None:
     longest = max((width(n) for n in names), default=0)
     p = _para(doc, WD_ALIGN_PARAGRAPH.RIGHT)
     indent(p, right=max(2.0, longest - date_w) if longest >= date_w + 2 else 2)
+    no_autospace(p)
     add_run(p, when, BODY_FONT)
 
 
@@ -483,7 +518,9 @@ def _attendance(doc: DocxDocument, d: OfficialDoc) -> None:
 
 
 def _colophon(doc: DocxDocument, d: OfficialDoc) -> None:
-    """版记 at the foot of the last page: 抄送 and 印发 between rules (thick, thin, thick; 7.4)."""
+    """版记 after the text: 抄送 and 印发 between full-width rules (thick, thin, thick; 7.4), a table
+    of one column. (GB/T 9704 sets it on the last page's lower edge; a float to the margin's foot
+    is not honoured by LibreOffice 7.4, so it follows the text.)"""
     rows: list[tuple[str, str]] = []
     if d.cc:
         rows.append(("cc", "，".join(d.cc) + "。"))
@@ -491,12 +528,12 @@ def _colophon(doc: DocxDocument, d: OfficialDoc) -> None:
         rows.append(("print", d.printer))
     if not rows:
         return
+    _blank(doc, 1)
+    text_w = round(TEXT_W_MM / 25.4 * 1440)
     table = doc.add_table(rows=len(rows), cols=1)
     table.autofit = False
     tbl_pr = table._tbl.tblPr
-    # float it to the foot of the 版心 (the last rule on the 版心's lower edge)
-    _child(tbl_pr, "tblpPr", vertAnchor="margin", horzAnchor="margin", tblpYSpec="bottom", tblpXSpec="center")
-    _child(tbl_pr, "tblW", w=str(round(TEXT_W_MM / 25.4 * 1440)), type="dxa")
+    _child(tbl_pr, "tblW", w=str(text_w), type="dxa")
     _child(tbl_pr, "tblLayout", type="fixed")
     borders = _child(tbl_pr, "tblBorders")
     ruled = d.layout != "letter"
@@ -509,17 +546,22 @@ def _colophon(doc: DocxDocument, d: OfficialDoc) -> None:
         cell.width = Mm(TEXT_W_MM)
         p = cell.paragraphs[0]
         _spacing(p, round(SIZE_NOTE * 20 * 1.45))
+        p.paragraph_format.keep_with_next = True  # the 版记 stays on one page
         if what == "cc":
             indent(p, left=1 + 3, right=1, hanging=3, size=SIZE_NOTE)
             add_run(p, "抄送：", BODY_FONT, SIZE_NOTE)
             add_run(p, text, BODY_FONT, SIZE_NOTE)
         else:
             indent(p, left=1, right=1, size=SIZE_NOTE)
+            no_autospace(p)
             tabs = _child(p._p.get_or_add_pPr(), "tabs")
-            _child(tabs, "tab", val="right", pos=str(round(TEXT_W_MM / 25.4 * 1440 - 2 * SIZE_NOTE * 20)))
+            _child(tabs, "tab", val="right", pos=str(round(text_w - 2 * SIZE_NOTE * 20)))
             add_run(p, text, BODY_FONT, SIZE_NOTE)
             printed = chinese_date(d.print_date or d.date or date.today().isoformat())
             add_run(p, f"\t{printed}印发", BODY_FONT, SIZE_NOTE)
+    # Word requires a paragraph after a table at the end of the body: a hair's height
+    tail = _para(doc, exact=20)
+    tail.paragraph_format.line_spacing = Pt(1)
 
 
 def write_docx(d: OfficialDoc) -> bytes:

@@ -10,8 +10,10 @@ from typing import Any
 
 import yaml
 
+from aicity.agents.office.kinds import OfficeInputError
 
-class UnknownIssuer(ValueError):
+
+class UnknownIssuer(OfficeInputError):
     """An issuing organ the register does not know."""
 
 

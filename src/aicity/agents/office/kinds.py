@@ -17,7 +17,11 @@ Layout = Literal["file", "letter", "minutes"]
 Direction = Literal["up", "down", "parallel", "public"]
 
 
-class UnknownKind(ValueError):
+class OfficeInputError(ValueError):
+    """Input the office agent cannot work from (the API answers 422 with the message)."""
+
+
+class UnknownKind(OfficeInputError):
     """A kind that is not one of the 15."""
 
 
@@ -35,8 +39,9 @@ class Kind:
 
     @property
     def has_signer(self) -> bool:
-        """上行文 carry 签发人 in the 版头 (GB/T 9704-2012 7.2.4)."""
-        return self.direction == "up"
+        """上行文 to a superior organ carry 签发人 in the 版头 (GB/T 9704-2012 7.2.4): 请示 and 报告
+        (a 议案 goes to the people's congress, signed by the head of government in its text)."""
+        return self.name in ("请示", "报告")
 
     @property
     def has_recipients(self) -> bool:

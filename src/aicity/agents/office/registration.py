@@ -36,6 +36,7 @@ import yaml
 from docx.oxml.ns import qn
 
 from aicity.agents.office.kinds import kind_of
+from aicity.core.text import tokenize
 
 #: the fields a registration has (the register's columns), in the order the CLI prints them
 FIELDS = ("kind", "issuer", "doc_number", "title", "recipients", "date", "classification", "urgency", "signer",
@@ -76,6 +77,8 @@ class Registration:
     text: str = ""
     #: how each field was found (zone and rule), for the register's notes
     notes: dict[str, str] = field(default_factory=dict)
+    #: the 正文's lines (between 主送 and 署名; the summary reads these)
+    body: list[str] = field(default_factory=list)
 
     def fields(self) -> dict[str, Any]:
         data = asdict(self)
@@ -184,7 +187,7 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
         for i in range(len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
+            pages.append(_page_text(textpage))
             textpage.close()
             page.close()
     finally:
@@ -194,6 +197,42 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
         raise RegistrationError("no-text-layer", f"「{name}」是没有文字层的 PDF（扫描件或图片）；本系统离线运行，没有 OCR，"
                                                  "无法识别其中的文字。请上传原始 DOCX、带文字层的 PDF，或粘贴文字后登记")
     return split_lines(text)
+
+
+def _page_text(textpage: pdfium.PdfTextPage) -> str:
+    """A page's text line by line in reading order, from each character's box: characters whose
+    vertical extents overlap form a line, read left to right (pdfium's own order puts a glyph from a
+    fallback font, such as Ⅳ, at the end of its line); a gap of about a character's width is a space."""
+    chars = []
+    for i in range(textpage.count_chars()):
+        c = textpage.get_text_range(i, 1)
+        if not c.strip():
+            continue
+        left, bottom, right, top = textpage.get_charbox(i)
+        if right <= left or top <= bottom:
+            continue
+        chars.append((c, left, bottom, right, top))
+    chars.sort(key=lambda ch: -ch[4])
+    lines: list[list[tuple[str, float, float, float, float]]] = []
+    band = (0.0, 0.0)
+    for ch in chars:
+        middle = (ch[2] + ch[4]) / 2
+        if lines and band[0] <= middle <= band[1]:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+            band = (ch[2], ch[4])
+    out = []
+    for line in lines:
+        line.sort(key=lambda ch: ch[1])
+        text, prev_right = "", None
+        for c, left, _, right, top in line:
+            if prev_right is not None and left - prev_right > 0.9 * (right - left):
+                text += " "
+            text += c
+            prev_right = right
+        out.append(text)
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- patterns
@@ -387,8 +426,11 @@ def extract(lines: list[str]) -> Registration:
     if not (reg.title and (reg.kind or reg.doc_number or reg.recipients or reg.date)):
         raise RegistrationError("not-a-document", "没有识别出公文的结构（标题与文种、发文字号、主送机关或成文日期），"
                                                   "这不像一份公文，无法登记")
-    body = "\n".join(lines[body_at:sign_at if sign_at is not None else end])
-    reg.suggested_departments = suggest_departments(reg.title or "", body, reg.issuer)
+    body = lines[body_at:sign_at if sign_at is not None else end]
+    while body and _organ_like(body[-1]):
+        body.pop()  # the 署名 above the date
+    reg.body = [ln for ln in body if not ATTACHMENT_HEAD.match(_squeeze(ln))]
+    reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer)
     return reg
 
 
@@ -635,6 +677,28 @@ def _short_names(name: str) -> list[str]:
     return [x for x in names if len(x) >= 3]
 
 
+@lru_cache(maxsize=512)
+def _duty_tokens(duty: str) -> frozenset[str]:
+    return frozenset(tokenize(duty))
+
+
+def _apart(words: frozenset[str], tokens: set[str]) -> bool:
+    """A duty of several words whose words (three in four at least) are all in the text."""
+    return len(words) >= 2 and len(words & tokens) >= 0.75 * len(words)
+
+
+def _issuing_departments(issuer: list[str] | tuple[str, ...]) -> set[str]:
+    """The departments the issuing organs are: each organ's longest matching department name
+    (江城市公安局交通管理支队 is traffic police, not public security)."""
+    found = set()
+    for organ in issuer:
+        best = max(((len(short), dep_id) for dep_id, name, _ in departments() for short in _short_names(name)
+                    if short in organ), default=None)
+        if best:
+            found.add(best[1])
+    return found
+
+
 def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
                         registrar: str = REGISTRAR) -> list[str]:
     """The departments (ids) whose duties the document's subject names: a duty in the title counts 3,
@@ -644,16 +708,20 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     third of the best score are kept, at most MAX_SUGGESTED."""
     body = unicodedata.normalize("NFKC", body)
     title = unicodedata.normalize("NFKC", title)
+    title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
+    issuing = _issuing_departments(issuer)
     scores: dict[str, float] = {}
     for dep_id, name, duties in departments():
         if dep_id == registrar:
             continue
-        score = 0.0
+        score = 2.0 * (dep_id in issuing)
         for duty in duties:
-            score += 3 * (duty in title) + min(body.count(duty), 3)
+            words = _duty_tokens(duty)
+            # the duty's words, also apart (燃气安全检查 in 燃气安全专项检查)
+            score += 3 * (duty in title or _apart(words, title_tokens))
+            score += min(body.count(duty), 3) or float(_apart(words, body_tokens))
         for short in _short_names(name):
             score += 2 * min(body.count(short), 2) + 3 * (short in title)
-            score += 2 * any(short in organ for organ in issuer)
         if score:
             scores[dep_id] = score
     if not scores:

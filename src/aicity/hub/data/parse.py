@@ -121,7 +121,8 @@ FILLER = re.compile(
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
-    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|"
+    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|怎么|怎样|落在|位于|属于|处在|释放|发出|"
+    r"本区|该区|所在区|各自|国民经济|涉及|覆盖了|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -287,6 +288,11 @@ def clean(question: str) -> str:
     text = _drop_context(normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " "))
     text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
     text = re.sub(r"[（(]\s*(?:或|还是|or)\s*[少低多高小大短长慢快]\s*[）)]", "", text)  # 多（或少）几个小时: signed
+    text = re.sub(r"(?:公里|千米)(?:每|/)(?:小时|时)|km每小时", "km/h", text)  # 多少公里每小时: the unit, not an hourly breakdown
+    text = re.sub(r"(?:一|1)\s*(?:周|星期)\s*[（(]\s*(\d+)\s*(?:个)?小时\s*[)）]", r"\1小时", text)  # 一周（168小时）
+    # 用区名显示, （显示区名）, 给我区名: how the answer names the districts (it always does)
+    text = re.sub(r"[（(]?\s*(?:请|并)?(?:用|以|显示|给出|给我|带上|附上|列出)?区(?:的)?名(?:称|字)?(?:显示|展示)?\s*[)）]?", " ", text)
+    text = re.sub(r"\b(?:and )?(?:give|tell|show)(?: me)? (?:its|the district|the district's) name\b", " ", text)
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     text = timewin.digits(text)
@@ -326,14 +332,20 @@ _ROW_DUMP = re.compile(
 _PERSON = re.compile(
     r"身份证|证件号|证件|身份号|姓名|名字|叫什么|户主|本人|是谁|是哪些人|哪些人|都有谁|有谁|哪位|哪几位|谁家|哪些家庭|哪几户|"
     r"哪些户|哪家人|具体是|具体哪|电话|手机|号码|联系方式|联系人|联系电话|微信号|住址|地址|住在|住哪|家住|门牌|楼栋|"
-    r"小区|社区|银行卡|账号|残疾证|病情|法人|法定代表人|"
-    r"\bwho\b|\bwhose\b|\bnames?\b|\bid (?:numbers?|cards?|nos?)\b|identity|\bphones?\b|mobile|contact|"
+    r"小区|社区|银行卡|账号|残疾证|病情|法人|法定代表人|(?:他|她)(?:家|住|的|是|们家)|(?:是不是|是否|有没有)在?(?:领|吃|享受|拿)|"
+    r"\bwho\b|\bwhose\b|(?<!its )(?<!district )(?<!districts )\bnames?\b|\bid (?:numbers?|cards?|nos?)\b|identity|\bphones?\b|mobile|contact|"
     r"\baddress(?:es)?\b|where (?:they|each|the) (?:live|lives)|community|communities|bank (?:card|account)s?|legal rep|"
     r"residents? who|people who|households? who|families who")
 #: the same for the hotline, whose channel is the telephone (电话 and mobile app name a channel there)
 _CALLER = re.compile(r"身份证|姓名|名字|是谁|哪些人|都有谁|哪位|电话号码|手机号|号码是|联系方式|住址|家庭地址|来电人|投诉人|举报人|"
-                     r"反映人|市民的(?:姓名|电话|手机|地址|信息)|\bwho\b|\bwhose\b|\bnames?\b|phone numbers?|"
-                     r"\baddress(?:es)?\b|callers?|complainants?")
+                     r"反映人|市民的(?:姓名|电话|手机|地址|信息)|\bwho\b|\bwhose\b|(?<!its )(?<!district )(?<!districts )\bnames?\b|phone numbers?|"
+                     r"\baddress(?:es)?\b|(?<!satisfied )(?<!dissatisfied )(?<!unsatisfied )callers?|complainants?")
+#: 查一下何菊香家…, 查查张伟是不是…: one named person's or household's record (common surnames, then one or two characters)
+_NAMED_PERSON = re.compile(
+    r"(?:查一下|查查|查询|查|问一下|问问|看一下|看看|帮我查|帮忙查|核实)\s*"
+    r"([王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+    r"金石廖贾夏韦付方白邹孟熊秦邱侯薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2}?)"
+    r"(?:家|是不是|是否|有没有|的低保|领|在不在)")
 #: a figure about the records (a count, a total, a grouping): not a request for the rows themselves
 _AGG_CUE = re.compile(r"多少|几[户家个条件人位]|最多|最少|最高|最低|排名|前\d|各|每|按|most|highest|top|数量|总数|个数|户数|人数|合计|总和|总计|平均|占比|比例|各区|按区|分区|每个区|"
                       r"how many|number of|count|total|average|sum|share|per district|by district")
@@ -347,12 +359,16 @@ def personal_request(text: str, table: Table | None) -> Refusal | None:
     """A question asking for people's personal data or for a dataset's records themselves: refused
     before anything else is parsed (ask returns aggregates only, never personal rows)."""
     words = _PERSONAL_WORDS.get(table.id, ()) if table else ()
+    text = re.sub(r"\b(?:dis|un)?satisfied callers?\b", "satisfied", text)  # how the ticket was rated, not who called
     t = _Text(text)
     hit = t.any(words, take=False)
     word = text[hit[0]:hit[1]] if hit else None
     person = _CALLER if table is not None and table.id == "hotline_tickets" else _PERSON
     if word is None and table is not None and table.id in _PERSONAL_TABLES and (m := person.search(text)):
         word = m.group(0)
+    if word is None and table is not None and table.id == "low_income_households" and (m := _NAMED_PERSON.search(text)) \
+            and "区" not in m.group(1):
+        word = m.group(1)
     if word is None and (m := _ROW_DUMP.search(text)):
         personal = table is None or table.personal or table.id in _PERSONAL_TABLES
         if personal or not _AGG_CUE.search(text):
@@ -627,7 +643,8 @@ def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
     return next((r.via for r in layer.relations_from(source) if r.target == target), ())
 
 
-_HOUR = re.compile(r"(?<![\d.])([01]?\d|2[0-3])\s*(?:点钟?|时)(?:那个小时|这个小时|那一小时)?(?![\d半])")
+_HOUR = re.compile(r"(?:每天|每日)?(?<![\d.])([01]?\d|2[0-3])\s*(?:点钟?|时)(?:那个小时|这个小时|那一小时|这一小时|这一个小时|"
+                   r"那一个小时)?(?![\d半])")
 
 
 def _hour_filter(t: _Text, table: Table, plan: Plan) -> None:

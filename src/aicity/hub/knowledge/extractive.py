@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+import rjieba
+
+from aicity.core.text import STOPWORDS, normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
 from aicity.hub.knowledge.relations import HIGHER, NEWER, SPECIAL, Override, Relations, relations
@@ -43,6 +47,16 @@ UNANSWERED = 0.5
 CONTEXT_WEIGHT = 0.5
 #: a higher text's sentence that states the same rule governs when it scores at least this share of the lead
 SUPERIOR_SHARE = 0.6
+#: another 款 of the governing article is quoted beside it when its best sentence scores this share of the rule
+SAME_ARTICLE_SHARE = 0.6
+#: a pair of the question's adjacent words found adjacent in a sentence (用人单位提前: the employer gives
+#: notice, not the worker) adds this much
+PHRASE_WEIGHT = 1.0
+#: the word the question attaches its number to (多久内作出 → 作出, 提前多少天 → 提前) found attached to a
+#: number in a sentence (60日内作出) adds this much: that number answers the question
+ANCHOR_WEIGHT = 2.0
+#: how much an article's retrieval score below the best one discounts its sentences
+SCORE_DISCOUNT = 0.0
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
@@ -151,9 +165,61 @@ def _weights(words: list[str]) -> dict[str, float]:
     return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
 
 
+_QUANTITY = re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|岁|分钟|元|万元|倍)?(?:内|以内|之内|以上|以下)?")
+#: words between a question's number cue and the word it attaches to (多少天内要退款)
+_FILLER = frozenset("内 以内 之内 天内 日内 要 能 才 就 得 可以 必须 应当 需要 天 日 个 月 年 时间 期限 以后 后".split())
+
+
+@lru_cache(maxsize=256)
+def _words(question: str) -> tuple[str, ...]:
+    """The question's words in order (precise cut), punctuation dropped."""
+    return tuple(w for w in (t.strip() for t in rjieba.cut(normalize(question))) if w and not re.fullmatch(r"\W+", w))
+
+
+@lru_cache(maxsize=256)
+def _phrases(question: str) -> tuple[re.Pattern[str], ...]:
+    """Adjacent pairs of the question's content words, as patterns allowing one character between."""
+    words = _words(question)
+    return tuple(re.compile(f"{re.escape(a)}.?{re.escape(b)}") for a, b in zip(words, words[1:], strict=False)
+                 if len(a) > 1 and len(b) > 1 and a not in STOPWORDS and b not in STOPWORDS)
+
+
+@lru_cache(maxsize=256)
+def _anchors(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words a number question attaches its number to: before the cue (提前多少天 → 提前) and
+    after it (多久内作出 → 作出; 多少天内要退款 → 退款 and its synonyms)."""
+    cues = [QUESTION_TYPES[t][0] for t in NUMBER_TYPES]
+    words = list(_words(question))
+    at = next((i for i, w in enumerate(words) if any(c.fullmatch(w) or c.search(w) for c in cues)), None)
+    if at is None:
+        return (), ()
+    before = words[at - 1] if at > 0 and len(words[at - 1]) > 1 and words[at - 1] not in STOPWORDS else ""
+    after = next((w for w in words[at + 1:] if w not in _FILLER), "")
+    after = after if len(after) > 1 and after not in STOPWORDS else ""
+    expand = lambda w: tuple(dict.fromkeys(query_tokens(w) + [w])) if w else ()  # noqa: E731
+    return expand(before), expand(after)
+
+
+def _anchored(text: str, question: str) -> bool:
+    """Whether a number in `text` is attached to the word the question attaches its number to."""
+    before, after = _anchors(question)
+    if not (before or after):
+        return False
+    for m in _QUANTITY.finditer(text):
+        if not re.search(r"\d|[一二两三四五六七八九十百千万]", m.group()):
+            continue
+        head, tail = text[max(0, m.start() - 4):m.start()], text[m.end():m.end() + 6]
+        if any(w in head for w in before) or any(tail.find(w) in (0, 1, 2) for w in after):
+            return True
+    return False
+
+
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     own = {w for w in weights if w in sentence.text}
     lexical = sum(weights[w] for w in own)
+    lexical += PHRASE_WEIGHT * sum(1 for p in _phrases(question) if p.search(sentence.text))
+    if any(t in NUMBER_TYPES for t in types) and _anchored(sentence.text, question):
+        lexical += ANCHOR_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
     lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in sentence.context)
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
@@ -260,6 +326,29 @@ def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
     return text
 
 
+def _same_article(lead: Sentence, found: list[Sentence]) -> list[tuple[str, str]]:
+    """The other 款 of the governing article that bear on the question about as much as the rule
+    (业主共同决定的事项 in one 款, how they are voted on in the next), each once, in article order."""
+    paragraph = lead.locator.split()[:2]
+    near: dict[str, str] = {}
+    for s in found:
+        where = " ".join(s.locator.split()[:2])
+        if (s.article == lead.article and len(paragraph) == 2 and where != " ".join(paragraph)
+                and "款" in where and s.score >= SAME_ARTICLE_SHARE * lead.score):
+            near.setdefault(where, s.quote)
+    return list(near.items())
+
+
+def _best_paragraph(article: _Article, index: int, found: list[Sentence]) -> Hit:
+    """Another provision found, cited at the 款 of its best sentence (the part that bears on the
+    question, not only its opening paragraph); a whole article when it has a single 款."""
+    best = max((s for s in found if s.article == index), key=lambda s: s.score, default=None)
+    if best is None or best.locator == article.hit.locator or "款" not in best.locator:
+        return article.hit
+    paragraph = " ".join(best.locator.split()[:2])  # 第十四条 第二款 (its 项 are quoted with it)
+    return article.hit.model_copy(update={"locator": paragraph, "text": best.quote})
+
+
 def _why(override: Override, rel: Relations) -> str:
     old, new = override.provision, override.governed_by
     principles = "、".join(_PRINCIPLE_WHY[p] for p in override.principles)
@@ -299,7 +388,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     first = articles[lead.article]
     rule = _rule_text(lead, found)
     rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
-    citations = [rule_hit] + [a.hit for i, a in enumerate(articles) if i != lead.article][: top_k - 1]
+    citations = [rule_hit] + [_best_paragraph(a, i, found) for i, a in enumerate(articles)
+                              if i != lead.article][: top_k - 1]
     lines = [f"{rule}（《{rule_hit.doc_key}》{lead.locator}）[^1]"]
     notes: list[str] = list(withheld)
     governing = (rule_hit.doc_key, lead.locator.split()[0])
@@ -319,6 +409,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     lines += notes
     lines.append("依据：")
     lines.append(f"- 《{rule_hit.doc_key}》{lead.locator}[^1]：{lead.quote}")
+    lines += [f"  同条{where.split()[1]}[^1]：{quote}" for where, quote in _same_article(lead, found)]
     for n, hit in enumerate(citations[1:], start=2):
         lines.append(f"- 《{hit.doc_key}》{hit.locator}[^{n}]：{excerpt(hit.text)}")
     for n, (hit, label) in enumerate(set_aside[:2], start=len(citations) + 1):

@@ -3,7 +3,7 @@ a history (`sim_jobs`).
 
 A job kind names three functions by reference (`KINDS`; a new simulator adds its own):
 - `prepare(params) -> payload`, in the asking process: checks the parameters (a `Problem` → 4xx,
-  no job) and gathers what the run needs from the city (the model, live readings) into a JSON
+  no job; it may complete `params` in place with their defaults) and gathers what the run needs from the city (the model, live readings) into a JSON
   payload;
 - `run(payload, progress) -> raw result`, in a process of its own (`multiprocessing` spawn: SWMM and
   SUMO keep their state in globals and are not re-entrant), with no database;
@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -202,7 +204,8 @@ def _claim(job_id: str) -> SimJob | None:
     with database().session() as s:
         claimed = s.execute(update(SimJob).where(SimJob.id == job_id, SimJob.status.in_(("queued", "running")),
                                                  SimJob.cancel_requested.is_(False))
-                            .values(status="running", started_at=now, progress=0.0, message="启动模拟进程")).rowcount
+                            .values(status="running", started_at=now, progress=0.0, message="启动模拟进程",
+                                    worker=_me())).rowcount
         row = s.get(SimJob, job_id)
         if not claimed or row is None:
             return None
@@ -301,18 +304,28 @@ def _finish(job_id: str, status: str, message: str, error: str | None = None,
     bus.publish(TOPIC_FINISHED, {"id": job_id, "kind": kind, "status": status})
 
 
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def recover() -> None:
-    """Start-up (embedded): jobs left queued or running by a process that stopped have no one to
-    run them; they fail with a message saying so. (Distributed: rq requeues a dead worker's job.)"""
-    if jobs_distributed():
-        return None
-    cutoff = utcnow() + timedelta(seconds=1)
+    """Start-up: a job left running by a process of this host that is gone (the server or CLI that
+    supervised it stopped) fails with a message saying so. (Distributed: rq requeues a dead
+    worker's job, and its supervisor runs it again.)"""
+    host = socket.gethostname()
     with database().session() as s:
-        for row in s.scalars(select(SimJob).where(SimJob.status.in_(("queued", "running")),
-                                                  SimJob.created_at < cutoff)):
-            _close(row, "failed", "服务重启，模拟被中断，请重新发起", "interrupted by a restart")
+        for row in s.scalars(select(SimJob).where(SimJob.status == "running")):
+            where, _, pid = (row.worker or "").rpartition(":")
+            if where == host and pid.isdigit() and not _alive(int(pid)):
+                _close(row, "failed", "运行模拟的进程已停止，模拟被中断，请重新发起", "supervisor stopped")
     return None
-
-
-def jobs_distributed() -> bool:
-    return bool(settings().redis_url)

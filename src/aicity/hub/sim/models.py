@@ -34,5 +34,7 @@ class SimJob(Base):
     time_limit_s: Mapped[float] = mapped_column(Float)
     #: set by a cancel request; the supervisor kills the process when it sees it
     cancel_requested: Mapped[bool] = mapped_column(default=False)
+    #: `host:pid` of the process supervising the run (a stopped one's jobs are failed at start-up)
+    worker: Mapped[str | None] = mapped_column(String(200))
     result: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)

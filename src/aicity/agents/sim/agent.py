@@ -1,0 +1,211 @@
+"""推演智能体 (simulation): the assistant's `simulation` mode. "模拟一下五十年一遇的暴雨下江滨区哪里会积水"
+→ the return period, district and duration are read from the sentence, a flood simulation job
+runs on EPA SWMM (`hub/sim`), and the answer lists the places that flood (or, when the run takes
+longer than `[aicity.sim] agent_wait_s`, the job id and where to follow it). Staff only.
+
+`deploy_pumps` is what an approved "pre-deploy pumps" recommendation of a simulation runs
+(`hub/sim/actions.py` queues it): it dispatches the water department with an event. It never runs
+from a turn: it is an `actuate` skill, so the assistant only queues it for approval."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from aicity.agents.base import (
+    Agent,
+    Clarification,
+    NextAction,
+    Option,
+    RiskLevel,
+    Section,
+    Skill,
+    SkillContext,
+    SkillInput,
+    SkillResult,
+)
+from aicity.core.errors import Problem
+from aicity.hub.events.service import Reporter, report
+from aicity.hub.geo.gazetteer import district_by_name, district_in
+from aicity.hub.sim import jobs
+from aicity.hub.sim.flood import DEFAULT_DURATION_MIN
+from aicity.identity.models import STAFF_ROLES
+
+AGENT_ID = "simulation"
+STAFF = frozenset(r.value for r in STAFF_ROLES)
+OPERATORS = frozenset({"operator", "admin"})
+_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百半]+"
+_PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year", re.IGNORECASE)
+_HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", re.IGNORECASE)
+_MINUTES = re.compile(rf"({_NUMBER})\s*(?:分钟|min\b|minutes?)", re.IGNORECASE)
+#: a district the sentence names that the city may not have (…区)
+_DISTRICT_WORD = re.compile(r"([\u4e00-\u9fff]{1,4}区)")
+_FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "rain", "flood", "storm")
+PERIOD_OPTIONS = ("5", "10", "20", "50", "100")
+
+
+def cn_number(text: str) -> float | None:
+    """一 … 九十九, 一百, 百, 半, or digits → the number."""
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
+        return float(text)
+    if text == "半":
+        return 0.5
+    if text in ("百", "一百"):
+        return 100.0
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return float((_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0))
+    if len(text) == 1 and text in _DIGITS:
+        return float(_DIGITS[text])
+    return None
+
+
+def parse(text: str) -> dict[str, Any]:
+    """The return period (years), district and duration (minutes) a sentence asks for; `unknown_district`
+    when it names a 区 the city does not have."""
+    out: dict[str, Any] = {}
+    if m := _PERIOD.search(text):
+        out["return_period"] = cn_number(next(g for g in m.groups() if g))
+    elif "百年一遇" in text:
+        out["return_period"] = 100.0
+    hours = _HOURS.search(text)
+    minutes = _MINUTES.search(text)
+    if hours and (h := cn_number(hours.group(1))) is not None:
+        out["duration_min"] = int(round(h * 60))
+    elif minutes and (mm := cn_number(minutes.group(1))) is not None:
+        out["duration_min"] = int(round(mm))
+    if district := district_in(text):
+        out["district"] = district.id
+    else:
+        named = [w for w in _DISTRICT_WORD.findall(text) if district_by_name(w) is None and w not in ("地区", "城区", "市区")]
+        if named:
+            out["unknown_district"] = named[0]
+    return out
+
+
+class FloodSimInput(SkillInput):
+    return_period: str | None = Field(None, description="重现期（年）the design storm's return period")
+
+
+def _answer(result: dict[str, Any]) -> SkillResult:
+    s = result["scenario"]
+    flooded = result["flooded"]
+    head = (f"{s['label']}：降雨 {s['rain_depth_mm']} mm，峰值雨强 {s['peak_intensity_mm_h']} mm/h。"
+            f"SWMM 模拟显示 {len(flooded)} 处积水超过 15 cm。")
+    lines = [f"- {f['place']}（{f['district_name']}）：最大积水 {f['max_depth_m']:.2f} m，"
+             f"开始后约 {_minute(f['start'], s['start'])} 分钟超过 15 cm，持续 {f['duration_min']:.0f} 分钟"
+             for f in flooded[:12]]
+    if len(flooded) > 12:
+        lines.append(f"- 另有 {len(flooded) - 12} 处，见推演模拟页面")
+    c = result["comparison"]
+    compare = (f"与内涝预警（质量守恒模型）在同一场雨下对比易涝点：两者都判积水 {c['both']} 处，仅 SWMM {c['swmm_only']} 处，"
+               f"仅预警模型 {c['watch_only']} 处，一致率 {c['agreement']}。")
+    recs = [f"- {r['label']}：{r['reason']}" for r in result["recommendations"]]
+    sections = [Section(title="内涝模拟结果", kind="data", body="\n".join([head, "", *lines]) if lines else head),
+                Section(title="与内涝预警对比", body=compare)]
+    if recs:
+        sections.append(Section(title="处置建议（需审批后执行）", kind="info",
+                                body="\n".join(recs) + "\n\n开闸、预置泵车须由有权限的工作人员在推演模拟页面提交审批，"
+                                                       "经另一人批准后才会执行。"))
+    return SkillResult(sections=sections, departments=["water"],
+                       data={"job_id": result["job_id"], "flooded": flooded, "outfalls": result["outfalls"],
+                             "comparison": c, "recommendations": result["recommendations"]},
+                       next_actions=[NextAction(label="在推演模拟页面查看地图", kind="link",
+                                                value=f"/#/sim?job={result['job_id']}")])
+
+
+def _minute(at: str | None, start: str) -> str:
+    if not at:
+        return "—"
+    from_start = (datetime.fromisoformat(at) - datetime.fromisoformat(start)).total_seconds() / 60
+    return f"{from_start:.0f}"
+
+
+def flood_simulation(inp: FloodSimInput, ctx: SkillContext) -> SkillResult:
+    text = inp.text
+    if not any(w in text.lower() for w in _FLOOD_WORDS):
+        return SkillResult(sections=[Section(title="暂不支持的推演", kind="refusal", body=(
+            "目前可以推演暴雨内涝：给出重现期（如“五十年一遇”）和区域，模拟哪些地点会积水、积多深、持续多久。"
+            "交通、燃气等其他情景的推演尚未上线。"))])
+    asked = parse(text)
+    if inp.return_period and "return_period" not in asked:
+        asked["return_period"] = cn_number(inp.return_period.removesuffix("年"))
+    if "unknown_district" in asked:
+        return SkillResult(sections=[Section(title="未知区域", kind="refusal", body=(
+            f"示范城市没有“{asked['unknown_district']}”。可以模拟的区：东湖区、光谷区、江滨区、西城区、南湖区、北港区。"))])
+    if asked.get("return_period") is None:
+        if ctx.may_ask:
+            return SkillResult(clarification=Clarification(
+                slot="return_period", question="请问按几年一遇的暴雨模拟？（2–100 年）",
+                options=[Option(value=p, label=f"{p} 年一遇") for p in PERIOD_OPTIONS]))
+        asked["return_period"] = 50.0
+    params = {"rain": "design", "return_period": asked["return_period"],
+              "duration_min": asked.get("duration_min", DEFAULT_DURATION_MIN)}
+    if asked.get("district"):
+        params["district"] = asked["district"]
+    who = ctx.principal.actor
+    try:
+        job = jobs.create("flood", params, who)
+    except Problem as exc:
+        return SkillResult(sections=[Section(title="无法模拟", kind="refusal", body=exc.detail or exc.title)])
+    ctx.tracer.note("sim-job", job=job["id"], params=params)
+    job = jobs.wait(job["id"], jobs.config().agent_wait_s)
+    if job["status"] == "succeeded":
+        return _answer(job["result"])
+    link = NextAction(label="查看模拟进度", kind="link", value=f"/#/sim?job={job['id']}")
+    if job["status"] in ("failed", "cancelled"):
+        return SkillResult(sections=[Section(title="模拟未完成", kind="refusal",
+                                             body=f"模拟任务 {job['id']}{job['status_label']}：{job['error'] or job['message']}")],
+                           data={"job_id": job["id"], "status": job["status"]})
+    return SkillResult(sections=[Section(title="模拟进行中", body=(
+        f"模拟任务 {job['id']} 已提交，当前进度 {job['progress']:.0%}（{job['message']}）。"
+        f"可在推演模拟页面或 GET /api/v1/sim/jobs/{job['id']} 查看进度和结果。"))],
+        data={"job_id": job["id"], "status": job["status"]}, next_actions=[link])
+
+
+class PumpsInput(SkillInput):
+    job: str = Field(description="内涝模拟任务编号 the simulation job")
+    district: str = Field(description="区 the district id")
+    places: str = Field(description="预置地点 the places, 、-separated")
+
+
+def deploy_pumps(inp: PumpsInput, ctx: SkillContext) -> SkillResult:
+    """Runs only from an approved request: dispatches the water department to pre-deploy pumps."""
+    district = district_by_name(inp.district)
+    text = (f"根据内涝模拟 {inp.job}，请水务部门向{district.name if district else inp.district}{inp.places}"
+            f"预置移动泵车和抢险人员（已经审批）。")
+    lat, lon = district.centre() if district else (None, None)
+    result = report(text, source="staff", reporter=Reporter(ref="agent:simulation"), lat=lat, lon=lon,
+                    category="waterlogging", title=f"预置移动泵车：{inp.places}",
+                    idempotency_key=f"sim-pumps:{inp.job}:{inp.district}")
+    return SkillResult(sections=[Section(title="已派发预置泵车任务", kind="event",
+                                         body=f"事件 {result.event.id} 已派往水务部门：{text}")],
+                       departments=["water"], event={"id": result.event.id})
+
+
+def build() -> Agent:
+    return Agent(
+        id=AGENT_ID,
+        name="推演智能体",
+        department="water",
+        description="推演模拟：用 EPA SWMM 模拟设计暴雨（2–100 年一遇）或实时降雨下城市哪些地点、道路积水，"
+                    "积多深、何时开始、持续多久，与内涝预警对比，并给出开闸、预置泵车等需审批的处置建议",
+        skills=[
+            Skill(id="flood_simulation", modes=("simulation",), name="暴雨内涝模拟", input_model=FloodSimInput,
+                  handler=flood_simulation, roles=STAFF, risk=RiskLevel.write,
+                  description="模拟某一重现期的暴雨下各区哪些易涝点和道路会积水（EPA SWMM 水力模型）",
+                  examples=["模拟一下五十年一遇的暴雨下江滨区哪里会积水", "二十年一遇暴雨持续三小时，南湖区会淹哪些路",
+                            "推演百年一遇的大暴雨全市内涝情况", "如果下一场十年一遇的暴雨，光谷区哪些地方积水",
+                            "Simulate a 50-year storm in Jiangbin: which roads flood?"],
+                  cues=("年一遇", "推演", "模拟", "simulate"), cue_priority=70,
+                  cue_requires=("雨", "涝", "积水", "淹", "storm", "rain", "flood")),
+            Skill(id="deploy_pumps", modes=("city_action",), name="预置移动泵车", input_model=PumpsInput,
+                  handler=deploy_pumps, roles=OPERATORS, risk=RiskLevel.actuate,
+                  description="按内涝模拟的建议，派水务部门向积水点预置移动泵车（须审批）",
+                  examples=["按模拟结果向江滨区积水点预置移动泵车"], route_weight=0.5),
+        ],
+    )
