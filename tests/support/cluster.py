@@ -74,20 +74,20 @@ class Cluster:
                 "AICITY_DATA_DIR": str(self.data_dir), "AICITY_DENSE": "false", "PYTHONPATH": str(ROOT),
                 **self.extra_env}
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([str(AICITY), *args], env=self.env, cwd=ROOT,
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([str(AICITY), *args], env={**self.env, **(env or {})}, cwd=ROOT,
                                 stdout=(self.logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT)
 
-    def start_api(self, workers: int = 1) -> int:
+    def start_api(self, workers: int = 1, env: dict[str, str] | None = None) -> int:
         """One more API process (`serve --workers N` when `workers` > 1: N uvicorn workers on its one
-        port); returns its index (`url(i)`)."""
+        port; `env` over the cluster's); returns its index (`url(i)`)."""
         port = free_port()
         args = ("serve", "--port", str(port)) + (("--workers", str(workers)) if workers > 1 else ())
-        self.apis.append((port, self._spawn(f"api-{len(self.apis)}", *args)))
+        self.apis.append((port, self._spawn(f"api-{len(self.apis)}", *args, env=env)))
         return len(self.apis) - 1
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        proc = self._spawn(f"worker-{len(self.workers)}", "worker")
+    def start_worker(self, queues: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        proc = self._spawn(f"worker-{len(self.workers)}", "worker", *(("--queues", queues) if queues else ()), env=env)
         self.workers.append(proc)
         return proc
 

