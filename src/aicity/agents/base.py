@@ -25,6 +25,8 @@ class Section(BaseModel):
     title: str
     body: str  # Markdown; citation markers look like [^n] with n local to the skill's citations
     kind: str = "info"
+    #: a chart of the section's figures: SVG whose every text is escaped (`hub/data/chart.py`), shown as an image
+    chart_svg: str | None = None
 
 
 class Option(BaseModel):

@@ -260,6 +260,23 @@ def _target_kind(target: str, kinds: tuple[str, ...]) -> str | None:
     return None
 
 
+#: a request that carries a text to work on ("给这份文件写个摘要：" and a pasted document): an instruction of at
+#: most INSTRUCTION_CHARS characters before a colon or line break, and at least PASTED_CHARS after it
+INSTRUCTION_CHARS = 60
+PASTED_CHARS = 120
+_CARRIER = re.compile(r"[：:\n]")
+
+
+def pasted(text: str) -> tuple[str, str] | None:
+    """(instruction, pasted text) of a request that carries a text to work on, else None: what the
+    request asks is in the instruction, not in the text it hands over."""
+    m = _CARRIER.search(text)
+    if m is None or m.start() > INSTRUCTION_CHARS or not text[:m.start()].strip():
+        return None
+    rest = text[m.end():].strip()
+    return (text[:m.start()].strip(), rest) if len(rest) >= PASTED_CHARS else None
+
+
 def split_clauses(text: str) -> list[str]:
     """Split a request into clauses that may each carry an intent."""
     return [c.strip(" ，,、") for c in _CLAUSE_SPLIT.split(text) if c and c.strip(" ，,、")]

@@ -30,7 +30,7 @@ from aicity.assistant.understanding import Understanding
 from aicity.core import audit
 from aicity.core.bus import bus
 from aicity.core.config import settings
-from aicity.core.db import PerDatabase
+from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request
 from aicity.core.text import normalize
 from aicity.core.tracing import Tracer
@@ -139,30 +139,32 @@ class Assistant:
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
         if guard.needs_help(screened):
             answer = f"{content.HELP_LINES}\n\n{answer}"
-        sessions.record_turn(session.id, screened.text, guard.redact(answer), guard.redact(new_pending),
-                             guard.redact({**session.slots, **slots_learnt}))
-        citations = [c.model_dump() for c in composed.citations]
-        result = AskResult(
-            answer=answer,
-            skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
-            departments=composed.departments,
-            citations=citations,
-            trace_id=tracer.id,
-            session_id=session.id,
-            planner=plan.planner,
-            sections=sections,
-            next_actions=[a.model_dump() for a in composed.next_actions],
-            clarification=composed.clarification.model_dump() if composed.clarification else None,
-            event=next((r.event for r in results if r.event), None),
-            provenance=provenance.record_answer(tracer.id, answer, plan.planner, citations),
-            mode=plan.mode,
-            mode_confidence=plan.mode_confidence,
-            session_token=returned_token,
-        )
-        summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
-                   "citations": len(result.citations), "clarification": bool(result.clarification),
-                   "planner": plan.planner, "mode": plan.mode}
-        tracer.save(summary)
+        # the session's turn, the provenance record and the trace: one transaction, one commit
+        with database().together():
+            sessions.record_turn(session.id, screened.text, guard.redact(answer), guard.redact(new_pending),
+                                 guard.redact({**session.slots, **slots_learnt}))
+            citations = [c.model_dump() for c in composed.citations]
+            result = AskResult(
+                answer=answer,
+                skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
+                departments=composed.departments,
+                citations=citations,
+                trace_id=tracer.id,
+                session_id=session.id,
+                planner=plan.planner,
+                sections=sections,
+                next_actions=[a.model_dump() for a in composed.next_actions],
+                clarification=composed.clarification.model_dump() if composed.clarification else None,
+                event=next((r.event for r in results if r.event), None),
+                provenance=provenance.record_answer(tracer.id, answer, plan.planner, citations),
+                mode=plan.mode,
+                mode_confidence=plan.mode_confidence,
+                session_token=returned_token,
+            )
+            summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
+                       "citations": len(result.citations), "clarification": bool(result.clarification),
+                       "planner": plan.planner, "mode": plan.mode}
+            tracer.save(summary)
         bus.publish("assistant.answered", {"trace_id": tracer.id, "role": principal.role.value, **summary})
         yield "answer", result
 

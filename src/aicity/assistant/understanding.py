@@ -3,7 +3,7 @@
 1. An emergency (the mode classifier with the events hub's urgency rules, `modes.decide`) goes
    to `city_safety.emergency` whatever else the request says.
 2. Below `modes.ABSTAIN_BELOW` the assistant asks which of the likeliest readings is meant.
-3. A mode no skill serves (office, industry, simulation, small talk, out of scope) is answered
+3. A mode no skill serves (industry, simulation, small talk, out of scope) is answered
    with the mode's scope statement; a mode whose skills are all for staff, asked by the public,
    says so.
 4. Otherwise the planner routes among the skills that declare the mode (`Skill.modes`); a service
@@ -21,7 +21,7 @@ from aicity.assistant import modes as mode_data
 from aicity.assistant import unserved
 from aicity.assistant.modes import ModeClassifier, ModeGuess
 from aicity.assistant.planner import Plan, Planner
-from aicity.assistant.router import Router, split_clauses
+from aicity.assistant.router import Router, pasted, split_clauses
 from aicity.core.text import is_mostly_latin, normalize
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as knowledge
@@ -85,7 +85,15 @@ class Understanding:
         self.common = frozenset(t for t, n in df.items() if n >= COMMON_SHARE * max(len(rows), 1))
 
     def guess(self, text: str) -> ModeGuess:
-        return self.classifier.guess(text)
+        """The mode; a request that hands over a document is read by its instruction when the instruction
+        is clear on its own (the document's own words are not the request), unless the whole reads as
+        an emergency."""
+        whole = self.classifier.guess(text)
+        carried = pasted(text)
+        if carried is None or whole.emergency:
+            return whole
+        own = self.classifier.guess(carried[0])
+        return own if own.confidence >= mode_data.ABSTAIN_BELOW and not own.emergency else whole
 
     def plan(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess,
              forced: str | None = None) -> Plan:

@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: the unit of work `Database.together` opened on this thread or task
+_unit: ContextVar[tuple[Database, Session] | None] = ContextVar("aicity_db_unit", default=None)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -66,7 +71,14 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error."""
+        """A unit of work: committed on success, rolled back on any error. Inside `together()` (same
+        thread or task, same database) it is the enclosing unit's session, flushed at the end of the
+        block (so a constraint error surfaces here) and committed once, with the enclosing unit."""
+        outer = _unit.get()
+        if outer is not None and outer[0] is self:
+            yield outer[1]
+            outer[1].flush()
+            return
         with self._sessions() as s:
             try:
                 yield s
@@ -74,6 +86,22 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def together(self) -> Iterator[Session]:
+        """One transaction for several writers: every `session()` opened inside on this thread (or
+        task) joins it, and it commits once at the end (or rolls everything back). Work on other
+        threads keeps its own sessions."""
+        outer = _unit.get()
+        if outer is not None and outer[0] is self:
+            yield outer[1]
+            return
+        with self.session() as s:
+            token = _unit.set((self, s))
+            try:
+                yield s
+            finally:
+                _unit.reset(token)
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

@@ -10,7 +10,7 @@ import pytest
 from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
-from aicity.hub.knowledge.extractive import extractive_answer, numbers, question_types, sentences
+from aicity.hub.knowledge.extractive import _anchored, extractive_answer, numbers, question_types, sentences
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
 from aicity.identity.models import Role
@@ -41,6 +41,25 @@ def test_a_continued_clause_keeps_what_it_continues() -> None:
     listed = "第十条 有下列行为之一的，由文化行政部门给予警告，可以并处15000元以下的罚款；情节严重的，吊销许可证：\n（一）接纳未成年人的；"
     item = sentences("第十条", listed, 0)[-1]
     assert "15000元以下的罚款" in item.text and item.text.endswith("（一）接纳未成年人的；")  # the whole lead-in
+
+
+def test_the_number_attached_to_the_asked_action_answers() -> None:
+    question = "劳动能力鉴定结论要多久内作出？"
+    assert _anchored("鉴定委员会应当自收到申请之日起60日内作出劳动能力鉴定结论", question)
+    assert not _anchored("对鉴定结论不服的，可以在收到该鉴定结论之日起15日内向省级委员会提出再次鉴定申请", question)
+    assert _anchored("应当提前三十日书面通知", "要提前多少天通知？")  # the word before the cue
+    assert not _anchored("应当提前书面通知", "要提前多少天通知？")  # no number at all
+    assert _anchored("经营者应当自收到退回商品之日起七日内返还价款", "商家多少天内要退款？")  # 退款 ~ 返还
+
+
+def test_the_answer_quotes_the_paragraphs_that_bear_on_the_question(city: Path) -> None:
+    found = extractive_answer("工伤职工劳动能力鉴定结论要多久内作出？", CITIZEN)
+    first = found.citations[0]
+    assert (first.doc_key, first.locator) == ("工伤保险条例", "第二十五条 第二款") and "60日内" in (found.rule or "")
+    # another provision found is cited at its 款 that bears on the question, not only at its opening
+    vote = extractive_answer("业主改变共有部分用途，需要怎样表决？", CITIZEN)
+    assert vote.citations[0].locator.startswith("第二百七十八条")
+    assert "同条第二款[^1]" in vote.answer and "三分之二以上" in vote.answer
 
 
 def test_numbers_are_read_in_both_scripts() -> None:

@@ -87,7 +87,7 @@ def chain_gaps(inp: SkillInput, ctx: SkillContext) -> SkillResult:
             f"{_map_table(cmap)}\n\n判定规则：{cmap.rule}。\n\n数据来源（数据中枢）：\n\n{_sources(cmap.queries)}")
     svg = chart.bar(f"{scope}{cmap.chain} 各环节强度指数", [n.name for n in cmap.nodes], [n.strength.index for n in cmap.nodes])
     return SkillResult(
-        sections=[Section(title=f"{scope}{cmap.chain}产业链强弱环节", body=body, kind="data")],
+        sections=[Section(title=f"{scope}{cmap.chain}产业链强弱环节", body=body, kind="data", chart_svg=svg)],
         departments=["commerce"],
         data={"chain_map": cmap.model_dump(mode="json"), "chart_svg": svg, "gaps": cmap.gaps},
         next_actions=[NextAction(label=f"为“{g}”找招商线索", value=f"找几家适合来投资的{g}企业") for g in cmap.gaps[:2]]
@@ -120,7 +120,8 @@ def investment_leads(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     body = (f"按公开评分规则为{target}排出 {len(ranking.leads)} 家外地企业：\n\n" + "\n".join(rows)
             + f"\n\n评分规则：{ranking.rule}。\n\n数据来源（数据中枢）：\n\n{_sources(ranking.queries)}")
     svg = chart.bar(f"{target} 招商线索得分", [x.company for x in ranking.leads], [x.score for x in ranking.leads], "分")
-    return SkillResult(sections=[Section(title=f"{target}招商线索", body=body, kind="data")], departments=["commerce"],
+    return SkillResult(sections=[Section(title=f"{target}招商线索", body=body, kind="data", chart_svg=svg)],
+                       departments=["commerce"],
                        data={"ranking": ranking.model_dump(mode="json"), "chart_svg": svg},
                        next_actions=[NextAction(label="在产业招商页面建项目", kind="link", value="/#/industry")])
 
@@ -140,7 +141,10 @@ def industry_stats(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     if answer.status == "not_understood":
         answer = ask(_rephrase(inp.text), role=p.role.value, department=p.department)
     ctx.tracer.note("industry-stats", status=answer.status, datasets=answer.datasets)
-    return result_of(answer)
+    result = result_of(answer)
+    if answer.chart_svg and result.sections:
+        result.sections[0].chart_svg = answer.chart_svg
+    return result
 
 
 def _routes() -> list[Route]:
@@ -171,8 +175,7 @@ def build() -> Agent:
             Skill(id="industry_stats", modes=MODES, name="产业数据统计", input_model=SkillInput, handler=industry_stats,
                   roles=STAFF,
                   description="专精特新、高新技术企业和产业链企业的数量与分布（经数据中枢问数）",
-                  examples=["全市专精特新企业分布", "各区高新技术企业有多少家", "各产业链企业数",
-                            "光谷区专精特新企业数量", "新能源汽车产业链各区企业数"],
-                  cues=("分布", "专精特新", "高新技术企业"), cue_priority=90, route_weight=0.9),
+                  examples=["全市专精特新企业分布", "新能源汽车产业链企业分布在哪些区"],
+                  cues=("分布",), cue_priority=90, route_weight=0.9),
         ],
     )

@@ -17,13 +17,15 @@ Every figure comes from the data hub: counts and sums by node are questions to i
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from aicity.agents.industry.figures import Queries, Query, literal
 from aicity.core.errors import not_found
-from aicity.hub.data import semantic
+from aicity.hub.data import semantic, store
 from aicity.hub.geo import gazetteer
 
 POSITIONS = ("上游", "中游", "下游")
@@ -35,6 +37,9 @@ LABELS: dict[str, str] = {"missing": "缺失", "thin": "薄弱", "fair": "一般
 RULE = (f"强度指数 = √(企业数占比 ÷ 期望权重 × 营收占比 ÷ 期望权重)，期望权重 = 1/环节数；无在营企业为“缺失”，"
         f"指数 < {THIN_BELOW} 为“薄弱”，≥ {STRONG_FROM} 为“较强”，其余为“一般”（阈值与等权重均为示范城市假设）")
 OPERATING = "status IN ('存续', '在业')"
+#: the datasets a chain map reads; a new version or grade of any of them makes a fresh map
+DATASETS = ("chain_nodes", "enterprises", "investment_leads")
+CACHE_SIZE = 64
 
 
 class Strength(BaseModel):
@@ -90,9 +95,24 @@ class ChainSummary(BaseModel):
     source: str
 
 
+def _data_version() -> tuple:
+    """What the maps depend on besides the caller: the versions and grades of the datasets read."""
+    return tuple((d.id, d.version, d.grade, d.sensitivity_level, d.confirmed) for d in store.list_datasets()
+                 if d.id in DATASETS)
+
+
+_names: dict[tuple, list[str]] = {}
+
+
 def chain_names(queries: Queries) -> list[str]:
-    _, rows = queries.rows("SELECT DISTINCT chain FROM chain_nodes ORDER BY chain", ["chain_nodes"])
-    return [str(r["chain"]) for r in rows]
+    """The chains of the chain map (open data), read once per version of the datasets."""
+    version = _data_version()
+    if version not in _names:
+        _, rows = Queries(queries.role, queries.department).rows(
+            "SELECT DISTINCT chain FROM chain_nodes ORDER BY chain", ["chain_nodes"])
+        _names.clear()
+        _names[version] = [str(r["chain"]) for r in rows]
+    return list(_names[version])
 
 
 def chain_aliases() -> dict[str, str]:
@@ -170,11 +190,44 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+_cache: OrderedDict[tuple, ChainMap] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def chain_map(chain: str, district: str | None = None, queries: Queries | None = None) -> ChainMap:
-    """The chain's map for the city (or one district), every figure from the data hub."""
+    """The chain's map for the city (or one district), every figure from the data hub. Kept per caller
+    role and department until a dataset it reads changes; a hit records the same queries (same
+    numbers) into `queries` when that is fresh."""
     queries = queries or Queries()
+    fresh = not queries.items  # a hit's queries keep their numbers only in a fresh list
     chain = resolve_chain(chain, queries)
     district = resolve_district(district)
+    key = (chain, district, queries.role, queries.department, _data_version())
+    if fresh:
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None:
+                _cache.move_to_end(key)
+        if hit is not None:
+            queries.items[:] = [q.model_copy() for q in hit.queries]
+            return hit.model_copy(deep=True)
+    built = _build(chain, district, queries)
+    if fresh:
+        with _cache_lock:
+            _cache[key] = built.model_copy(deep=True)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return built
+
+
+def forget() -> None:
+    """Drop the kept maps (they are also replaced whenever a dataset they read changes)."""
+    with _cache_lock:
+        _cache.clear()
+    _names.clear()
+
+
+def _build(chain: str, district: str | None, queries: Queries) -> ChainMap:
     scope = district or ""
     node_query, node_rows = _nodes(chain, queries)
     asked = {

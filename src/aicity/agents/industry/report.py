@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from aicity.agents.industry import chains, leads
 from aicity.agents.industry.chains import ChainMap
-from aicity.agents.industry.figures import Queries
+from aicity.agents.industry.figures import Queries, Query
 from aicity.agents.office.docx_writer import report_docx
 from aicity.core.errors import Problem
 from aicity.hub.data import chart
@@ -38,6 +38,8 @@ class Report:
     blocks: list[tuple[str, str]] = field(default_factory=list)
     #: the figures a reader may check against the data hub: name → (value, query id)
     figures: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    #: every query behind the report, numbered as the text cites them
+    queries: list[Query] = field(default_factory=list)
 
     def markdown(self) -> str:
         return "\n\n".join(text for kind, text in self.blocks if kind == "md")
@@ -64,7 +66,7 @@ def build(chain: str, district: str | None = None, principal: Principal | None =
     cmap = chains.chain_map(chain, district, queries)
     scope = cmap.district or "全市"
     title = f"{cmap.chain}产业链报告（{scope}）"
-    report = Report(title=title, chain_map=cmap)
+    report = Report(title=title, chain_map=cmap, queries=queries.items)
     md, svg = (lambda t: report.blocks.append(("md", t))), (lambda t: report.blocks.append(("svg", t)))
     src = cmap.nodes[0].sources if cmap.nodes else {}
     md(f"# {title}\n\n数据截至 2025-12-31（演示城市数据）。文中方括号 [Q…] 为产生该数字的查询，见文末“数据来源与查询”。")

@@ -203,6 +203,7 @@ def eval_office(
         mark = "" if value >= 0.95 else " ✗"
         table.add_row(f"{LABELS[key]} {key}", f"{value:.3f}{mark}", str(report["counted"][key]), "≥ 0.95")
     table.add_row("全部要素正确 all fields right", f"{report['all_fields_right']}/{report['documents']}", "", "")
+    table.add_row("坏输入被拒 bad inputs refused", report["bad_inputs_refused"], "", "all")
     table.add_row("每份耗时 ms per document (p50 / max)",
                   f"{report['ms_per_document_p50']} / {report['ms_per_document_max']}", "", "")
     console.print(table)

@@ -57,7 +57,7 @@ def city_year() -> int:
     return datetime.now(CITY_TZ).year
 
 
-def _require_staff(principal: Principal | None) -> Principal:
+def require_staff(principal: Principal | None) -> Principal:
     if principal is None:
         raise unauthorized("需要工作人员 API key / a staff API key is required")
     if not principal.is_staff:
@@ -149,7 +149,7 @@ def record_document(s: Session | None, *, direction: str, fields: dict[str, Any]
     """Store one document (in `s`'s transaction when given, else in one of its own) and note it
     in the audit ledger once stored. `fields`: the keys of FIELDS; `department` defaults to the
     principal's."""
-    _require_staff(principal)
+    require_staff(principal)
     values = _clean(fields, direction)
     now = utcnow()
     doc = OfficeDocument(
@@ -179,7 +179,7 @@ def audit_recorded(principal: Principal, doc: OfficeDocument) -> None:
 def list_documents(direction: str | None = None, q: str | None = None, status: str | None = None, *,
                    principal: Principal, limit: int = 100) -> list[OfficeDocument]:
     """The documents the principal may read, newest first; `q` matches title, number, issuer or text."""
-    _require_staff(principal)
+    require_staff(principal)
     if direction is not None and direction not in DIRECTIONS:
         raise DocumentError(f"direction 只能是 in 或 out, not {direction!r}")
     if status is not None and status not in STATUSES:
@@ -203,7 +203,7 @@ def list_documents(direction: str | None = None, q: str | None = None, status: s
 
 def get_document(doc_id: str, principal: Principal) -> OfficeDocument:
     """One document; 404 when it does not exist or the principal may not read it (no probing)."""
-    _require_staff(principal)
+    require_staff(principal)
     with database().session() as s:
         doc = s.get(OfficeDocument, doc_id)
     if doc is None or not may_read(principal, doc):
@@ -214,7 +214,7 @@ def get_document(doc_id: str, principal: Principal) -> OfficeDocument:
 def set_status(doc_id: str, status: str, principal: Principal, **changes: Any) -> OfficeDocument:
     """Move a document to `status` (and change other fields of FIELDS at the same time, e.g.
     `suggested_departments`, `deadline`); audited."""
-    _require_staff(principal)
+    require_staff(principal)
     if status not in STATUSES:
         raise DocumentError(f"未知状态 unknown status {status!r}; allowed: {', '.join(STATUSES)}")
     unknown = sorted(set(changes) - set(FIELDS) - {"text"})

@@ -66,6 +66,9 @@ LINE_PITCH_TWIPS = 579
 #: twentieths of a point). A `linesAndChars` grid (charSpace −849) would say the same to Word, but
 #: LibreOffice then gives every 16 pt character two 15.8 pt cells; condensing works in both.
 CHAR_CONDENSE_TWIPS = -5
+#: one character of text across (15.75 pt), in twentieths of a point; 28 to a line
+CHAR_TWIPS = int(16 * 20) + CHAR_CONDENSE_TWIPS
+LINE_CHARS = 28
 PAGE_W_MM, PAGE_H_MM = 210, 297
 TOP_MM, LEFT_MM, TEXT_W_MM, TEXT_H_MM = 37, 28, 156, 225
 RIGHT_MM, BOTTOM_MM = PAGE_W_MM - LEFT_MM - TEXT_W_MM, PAGE_H_MM - TOP_MM - TEXT_H_MM
@@ -483,16 +486,17 @@ def _signature(doc: DocxDocument, d: OfficialDoc) -> None:
             indent(p, right=2)
             add_run(p, name, BODY_FONT)
         return
+    # placed by left indents on the 28-character line, so that only the names' (CJK) widths count:
+    # the date's first character lands 2 to the right of the name's, however wide its digits are set
     date_w = width(when)
+    longest = max(width(n) for n in names)
+    name_left = LINE_CHARS - 2 - max(longest, date_w + 2)
     for name in names:
-        name_w = width(name)
-        p = _para(doc, WD_ALIGN_PARAGRAPH.RIGHT)
-        right = 2 if name_w >= date_w + 2 else date_w + 4 - name_w
-        indent(p, right=right)
+        p = _para(doc)
+        _set(_child(p._p.get_or_add_pPr(), "ind"), left=str(round((name_left + longest - width(name)) * CHAR_TWIPS)))
         add_run(p, name, BODY_FONT)
-    longest = max((width(n) for n in names), default=0)
-    p = _para(doc, WD_ALIGN_PARAGRAPH.RIGHT)
-    indent(p, right=max(2.0, longest - date_w) if longest >= date_w + 2 else 2)
+    p = _para(doc)
+    _set(_child(p._p.get_or_add_pPr(), "ind"), left=str(round((name_left + 2) * CHAR_TWIPS)))
     no_autospace(p)
     add_run(p, when, BODY_FONT)
 

@@ -37,7 +37,10 @@ def register(*, principal: Principal, file_name: str | None = None, data: bytes 
     else:
         name = None
         reg = register_text(text or "")
-    fields = {**reg.fields(), "title": reg.title or "", "status": "registered",
+    # a 令 has no title: the register names it by its mark and number
+    title = reg.title or "".join(x for x in (reg.issuer[0] if reg.issuer else "", "令" if reg.kind == "命令（令）" else "",
+                                            f"（{reg.doc_number}）" if reg.doc_number else "") if x) or "（无标题）"
+    fields = {**reg.fields(), "title": title, "status": "registered",
               "extra": {"source": "registration", "notes": reg.notes}}
     doc = documents.record_document(None, direction="in", fields=fields, text=reg.text, file_bytes=data,
                                     file_name=name, principal=principal)

@@ -29,8 +29,13 @@ class Issuer:
     superior: str
 
     def number_code(self, layout: str) -> str:
-        """The 机关代字 for a layout: 信函式 documents are numbered in the 函 series."""
-        return self.letter_code if layout == "letter" else self.code
+        """The 机关代字 for a layout: 信函式 documents are numbered in the 函 series, 纪要 in a 纪
+        series of their own (江政办纪, a demo-city assumption like the codes)."""
+        if layout == "letter":
+            return self.letter_code
+        if layout == "minutes":
+            return (self.code[:-1] if self.code.endswith("发") else self.code) + "纪"
+        return self.code
 
 
 @dataclass(frozen=True)

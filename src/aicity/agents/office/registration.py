@@ -43,6 +43,8 @@ FIELDS = ("kind", "issuer", "doc_number", "title", "recipients", "date", "classi
           "attachments", "cc", "suggested_departments", "deadline")
 #: most characters of text read (a document longer than this is cut)
 MAX_CHARS = 200_000
+#: kinds addressed to the public or to no one: what they date is no time limit for a 收文单位
+PUBLIC_KINDS = frozenset({"公告", "通告", "公报", "决议", "命令（令）"})
 #: at most this many departments are suggested
 MAX_SUGGESTED = 3
 #: the department that registers incoming documents and forwards them (not suggested as a handler)
@@ -134,9 +136,9 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
         raise RegistrationError("not-a-document", f"「{name}」不是有效的 DOCX 文档（{type(exc).__name__}），无法登记") from exc
     lines: list[str] = []
     seen_header: set[str] = set()
-    for section in document.sections:
+    for section in document.sections:  # a 版头 typeset in the page header comes first
         for part in (section.first_page_header, section.header):
-            if part.is_linked_to_previous and part is not section.header:
+            if part.is_linked_to_previous:  # no header of its own (reading one would create it)
                 continue
             for text in _block_texts(part._element):
                 if text not in seen_header:
@@ -144,8 +146,8 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
                     lines.append(text)
     lines.extend(_block_texts(document.element.body))
     for section in document.sections:  # footers: page numbers are dropped, anything else is kept
-        for text in _block_texts(section.footer._element):
-            lines.append(text)
+        if not section.footer.is_linked_to_previous:
+            lines.extend(_block_texts(section.footer._element))
     return split_lines("\n".join(lines))
 
 
@@ -244,11 +246,11 @@ _MD = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 DATE = re.compile(rf"({_YEAR})\s*年\s*({_MD})\s*月\s*({_MD})\s*日")
 _MONTH_DAY = re.compile(rf"(?<![年\d])({_MD})\s*月\s*({_MD})\s*日")
 #: 发文字号: 机关代字〔年份〕序号号 (brackets of any width; spaces anywhere inside)
-DOC_NUMBER = re.compile(r"([\u4e00-\u9fa5](?:\s*[\u4e00-\u9fa5A-Za-z]){0,14})\s*[〔\[［(（【]\s*((?:\d\s*){4})[〕\]］)）】]"
-                        r"\s*第?\s*((?:\d\s*){1,5})\s*号")
+DOC_NUMBER = re.compile(r"((?:[\u4e00-\u9fa5](?:\s*[\u4e00-\u9fa5A-Za-z]){0,14})?)\s*[〔\[［(（【]\s*((?:\d\s*){4})[〕\]］)）】]"
+                        r"\s*(第?)\s*((?:\d\s*){1,5})\s*号")
 #: 纪要 and 公告/令 numbering: 第5期, （第3号）
-PERIOD_NUMBER = re.compile(r"^[（(]?\s*(?:[〔\[［]\s*(?:\d\s*){4}[〕\]］]\s*)?第\s*((?:\d\s*){1,4}|[一二三四五六七八九十百]+)\s*([期号])\s*[）)]?$")
-CLASSIFICATION = re.compile(r"(?<![涉保解])(绝\s*密|机\s*密|秘\s*密)(?:\s*[★☆*]\s*([^\s]{0,8}))?")
+PERIOD_NUMBER = re.compile(r"^[（(]?\s*(?:[〔\[［]\s*(?:\d\s*){4}[〕\]］]\s*|(?:\d\s*){4}年\s*)?第\s*((?:\d\s*){1,4}|[一二三四五六七八九十百]+)\s*([期号次])\s*[）)]?$")
+CLASSIFICATION = re.compile(r"(?<![涉保解])(绝\s*密|机\s*密|秘\s*密)(?:\s*[★☆*]\s*(\d{1,2}\s*(?:年|个\s*月)|长\s*期))?")
 URGENCY = re.compile(r"(特\s*急|加\s*急|特\s*提|平\s*急)")
 SIGNER = re.compile(r"签\s*发\s*人\s*[：:]\s*(.*)$")
 COPY_NUMBER = re.compile(r"^\d{6}$")
@@ -265,6 +267,9 @@ ENDS_SENTENCE = ("。", "；", "！", "？", ";", "!", "?")
 #: a time limit the text sets: 请于2026年4月10日前报送, 4月10日（星期五）之前, 截止时间为…
 _DEADLINE_AFTER = re.compile(r"^\s*(?:[（(][^）)]{0,8}[）)])?\s*(?:前|之前|以前)")
 _DEADLINE_BEFORE = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|截至|最迟|不晚于|务必于|须于|请于|应于|于)\s*$")
+
+
+_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "［": "〔", "］": "〕", "【": "〔", "】": "〕"})
 
 
 def iso_date(year: str, month: str, day: str) -> str | None:
@@ -309,9 +314,18 @@ def _organ_like(line: str) -> bool:
 
 
 def _split_organs(text: str) -> list[str]:
-    """One line of the 版头 or 署名 naming one or several organs (separated by spaces or 、)."""
+    """One line of the 版头 or 署名 naming one or several organs (separated by spaces or 、). A line spaced
+    out character by character (字间空格) is read squeezed, a new organ starting where the first one's
+    place name repeats (江州市教育局江州市财政局)."""
     text = re.sub(r"\s*文\s*件\s*$", "", text.strip())
-    parts = [p for p in re.split(r"\s{1,}|、", text.strip()) if p]
+    tokens = [p for p in re.split(r"\s+|、", text) if p]
+    if len(tokens) >= 4 and sum(len(t) == 1 for t in tokens) >= 0.7 * len(tokens):
+        joined = "".join(tokens)
+        place = re.match(r"^(.{2,6}?[省市区县])", joined)
+        if place:
+            return [x for x in re.split(f"(?={re.escape(place.group(1))})", joined) if x]
+        return [joined]
+    parts = tokens
     organs: list[str] = []
     for part in parts:
         # a name spaced out for width (东 湖 市 人 民 政 府) is one organ
@@ -363,12 +377,14 @@ def extract(lines: list[str]) -> Registration:
     title_at, title_end, number_at = _front(lines, reg)
     head = lines[:title_at]
     title = reg.title or ""
-    if _squeeze(lines[title_at]) == title and re.search(r"(纪要|令)$", title) and "关于" not in title:
+    mark_lines = 2 if title_end == title_at + 2 and _squeeze(lines[title_at + 1]) in ("纪要", "会议纪要") else 1
+    if _squeeze("".join(lines[title_at:title_at + mark_lines])) == title and re.search(r"(纪要|令)$", title) \
+            and "关于" not in title:
         # a 纪要 / 令 mark: the 期号 and the office's name with the date under it belong to the 版头
-        head.append(lines[title_at])
-        k = title_at + 1
-        while k < min(len(lines), title_at + 5) and (PERIOD_NUMBER.match(_squeeze(lines[k])) or SEPARATOR.match(lines[k])
-                                                     or _organ_date(lines[k])):
+        head.append(title)
+        k = title_at + mark_lines
+        while k < min(len(lines), title_at + 6) and (PERIOD_NUMBER.match(_squeeze(lines[k])) or SEPARATOR.match(lines[k])
+                                                     or _number_line(lines[k]) or _organ_date(lines[k])):
             head.append(lines[k])
             k += 1
         title_end = max(title_end, k)
@@ -387,6 +403,16 @@ def extract(lines: list[str]) -> Registration:
             reg.notes["recipients"] = "主体：标题后以冒号结尾的主送行"
             body_at = j + 1
             break
+    # ---- 公报 / 决议: the date in brackets under the title (（2026年3月5日……会议通过）)
+    bracketed = None
+    if body_at < end and re.match(r"^\s*[（(]", lines[body_at]) and DATE.search(lines[body_at]) \
+            and len(_squeeze(lines[body_at])) <= 80:
+        bracketed = iso_date(*DATE.search(lines[body_at]).groups())  # type: ignore[union-attr]
+        body_at += 1
+    under_title = []  # a 公报's organ printed under its title (and date)
+    if body_at < end and _organ_like(lines[body_at]) and not head_organs:
+        under_title = _split_organs(lines[body_at])
+        body_at += 1
     # ---- the date block (署名 + 成文日期), the 附件说明 above it
     sign_at = None
     for j in range(body_at, end):
@@ -401,6 +427,10 @@ def extract(lines: list[str]) -> Registration:
         m = DATE.search(lines[sign_at])
         reg.date = iso_date(*m.groups()) if m else None
         reg.notes["date"] = "主体：署名下的成文日期"
+        executive = None if reg.signer else _executive(lines, sign_at)
+        if executive:
+            reg.signer = executive
+            reg.notes["signer"] = "署名：签署的行政首长"
         sign_organs = _sign_organs(lines, body_at, sign_at)
         if sign_organs and len(sign_organs) >= len(head_organs):
             reg.issuer = sign_organs
@@ -415,22 +445,34 @@ def extract(lines: list[str]) -> Registration:
                 reg.date = iso_date(*m.groups())
                 reg.notes["date"] = "版头：纪要标志下的日期"
                 break
+    if bracketed:
+        reg.date = bracketed
+        reg.notes["date"] = "主体：标题下括号内的日期"
+    if not reg.issuer and under_title:
+        reg.issuer = under_title
+        reg.notes["issuer"] = "主体：标题下的机关名称"
     if not reg.issuer and reg.title:
-        before = re.split(r"关于", reg.title, maxsplit=1)
+        # the organ the title names: before 关于, or before the session (……委员会第五次全体会议决议)
+        before = re.split(r"关于|第[一二三四五六七八九十\d]+次", reg.title, maxsplit=1)
         if len(before) == 2 and before[0]:
             reg.issuer = _split_organs(before[0])
-            reg.notes["issuer"] = "标题：关于之前的机关名称"
+            reg.notes["issuer"] = "标题：机关名称"
     _attachments(lines, body_at, sign_at if sign_at is not None else end, reg)
     reg.kind = _kind(reg, lines[:title_at])
-    reg.deadline = _deadline(lines[body_at:end], reg.date)
-    if not (reg.title and (reg.kind or reg.doc_number or reg.recipients or reg.date)):
+    if reg.kind == "命令（令）" and reg.title and re.search(r"令$", reg.title):
+        reg.title = None  # a 令 has no title, only its mark (江城市人民政府令)
+    if reg.kind not in ("命令（令）", "议案") and reg.notes.get("signer") == "署名：签署的行政首长":
+        reg.signer = None  # a head's signature names the signer of a 令 or a 议案 only
+    # a time limit is set for the units a document is sent to: documents to the public set none
+    reg.deadline = None if reg.kind in PUBLIC_KINDS else _deadline(lines[body_at:end], reg.date)
+    if not ((reg.title or reg.kind) and (reg.kind or reg.doc_number or reg.recipients or reg.date)):
         raise RegistrationError("not-a-document", "没有识别出公文的结构（标题与文种、发文字号、主送机关或成文日期），"
                                                   "这不像一份公文，无法登记")
     body = lines[body_at:sign_at if sign_at is not None else end]
     while body and _organ_like(body[-1]):
         body.pop()  # the 署名 above the date
     reg.body = [ln for ln in body if not ATTACHMENT_HEAD.match(_squeeze(ln))]
-    reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer)
+    reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer, reg.recipients)
     return reg
 
 
@@ -455,12 +497,13 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         sq = _squeeze(s)
         m = _number_line(s)
         if m and reg.doc_number is None:
-            code, year, seq = (re.sub(r"\s", "", g) for g in m.groups())
-            reg.doc_number = f"{code}〔{year}〕{seq}号"
+            code, year, di, seq = (re.sub(r"\s", "", g) for g in m.groups())
+            # GB/T 9704-2012 7.2.3: a 发文字号's 序号 takes no 第 (a number without 机关代字, as a 公告's, keeps it)
+            reg.doc_number = f"{code}〔{year}〕{'' if code else di}{seq}号"
             reg.notes["doc_number"] = "版头：发文字号"
             number_at = i
         elif PERIOD_NUMBER.match(sq) and reg.doc_number is None:
-            reg.doc_number = re.sub(r"^[（(]|[）)]$", "", sq)
+            reg.doc_number = re.sub(r"^[（(]|[）)]$", "", sq).translate(_BRACKETS)
             reg.notes["doc_number"] = "版头：期号/令号"
             number_at = i
         sm = SIGNER.search(s)
@@ -477,7 +520,9 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             continue
         cm = CLASSIFICATION.search(sq)
         if cm and len(sq) <= 20 and reg.classification is None:
-            reg.classification = re.sub(r"\s", "", cm.group(1))
+            # 密级和保密期限 as printed (秘密★1年), whitespace removed
+            period = re.sub(r"\s", "", cm.group(2) or "")
+            reg.classification = re.sub(r"\s", "", cm.group(1)) + (f"★{period}" if period else "")
             reg.notes["classification"] = "版头：密级"
         um = URGENCY.search(sq)
         if um and len(sq) <= 20 and reg.urgency is None:
@@ -486,7 +531,8 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         if cm or um:
             continue
         if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq)) and "关于" not in sq:
-            mark_at = i if mark_at is None else mark_at  # the 纪要 / 令 mark: a title may follow
+            if mark_at is None:  # the 纪要 / 令 mark (its organ may stand on the line above): a title may follow
+                mark_at = i - 1 if sq in ("纪要", "会议纪要") and i > 0 and _organ_like(lines[i - 1]) else i
             continue
         if _is_title_line(s) and not sq.endswith("文件"):
             title_at = i
@@ -512,6 +558,9 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             break
         parts.append(s)
         j += 1
+    if title_at == mark_at and _squeeze(lines[title_at + 1]) in ("纪要", "会议纪要"):
+        parts.append(_squeeze(lines[title_at + 1]))
+        j = title_at + 2
     reg.title = "".join(parts)
     reg.notes["title"] = "主体：红线下的标题"
     return title_at, j, number_at
@@ -557,8 +606,9 @@ def _organ_date(line: str) -> bool:
 
 
 def _head_organs(head: list[str]) -> list[str]:
-    """The 发文机关标志: the 版头's lines naming organs ("文件" dropped); under a 纪要 mark the office's
-    line (with the date) names the issuer, else the mark's organ; a 令 mark names its organ."""
+    """The 发文机关标志: the 版头's lines naming organs ("文件" dropped); a 纪要 mark names its organ
+    (江城市人民政府常务会议纪要 → 江城市人民政府; the office's line under it is the fallback), a 令 mark
+    its organ."""
     organs: list[str] = []
     from_mark: list[str] = []
     for s in head:
@@ -582,7 +632,20 @@ def _head_organs(head: list[str]) -> list[str]:
         for organ in _split_organs(line):
             if ORGAN_SUFFIX.search(organ) and organ not in organs:
                 organs.append(organ)
-    return organs or from_mark
+    return from_mark or organs
+
+
+_EXECUTIVE = re.compile(r"^(?:代理)?(?:省长|市长|区长|县长|州长|镇长|乡长|主任|局长|厅长|部长|署长|主席|书记|总理)\s*(\S.*)$")
+
+
+def _executive(lines: list[str], sign_at: int) -> str | None:
+    """The head who signs a 令 or a 议案 (市长  赵立新 above the date, or on its line)."""
+    m = DATE.search(lines[sign_at])
+    for text in (lines[sign_at][:m.start()] if m else "", lines[sign_at - 1] if sign_at else ""):
+        found = _EXECUTIVE.match(text.strip())
+        if found:
+            return _squeeze(found.group(1)).replace(" ", "") or None
+    return None
 
 
 def _sign_organs(lines: list[str], body_at: int, sign_at: int) -> list[str]:
@@ -687,29 +750,31 @@ def _apart(words: frozenset[str], tokens: set[str]) -> bool:
     return len(words) >= 2 and len(words & tokens) >= 0.75 * len(words)
 
 
-def _issuing_departments(issuer: list[str] | tuple[str, ...]) -> set[str]:
-    """The departments the issuing organs are: each organ's longest matching department name
-    (江城市公安局交通管理支队 is traffic police, not public security)."""
+def _organ_departments(organs: list[str] | tuple[str, ...]) -> set[str]:
+    """The demo city's departments the organs are: for each organ, the department whose name's words are
+    all in it, the most words winning (江城市公安局交通管理支队 is the traffic police, not public security)."""
     found = set()
-    for organ in issuer:
-        best = max(((len(short), dep_id) for dep_id, name, _ in departments() for short in _short_names(name)
-                    if short in organ), default=None)
+    for organ in organs:
+        words = set(tokenize(organ))
+        best = max(((len(_duty_tokens(name)), dep_id) for dep_id, name, _ in departments()
+                    if _duty_tokens(name) and _duty_tokens(name) <= words), default=None)
         if best:
             found.add(best[1])
     return found
 
 
 def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
-                        registrar: str = REGISTRAR) -> list[str]:
+                        recipients: list[str] | tuple[str, ...] = (), registrar: str = REGISTRAR) -> list[str]:
     """The departments (ids) whose duties the document's subject names: a duty in the title counts 3,
     in the body 1 (at most 3 times each); a department the body names (市水务局要……) 2 a mention (at
-    most 2), 3 in the title; the issuing department 2. The registering office itself (`registrar`,
-    the general office that forwards incoming documents) is not suggested. Departments within a
-    third of the best score are kept, at most MAX_SUGGESTED."""
+    most 2), 3 in the title; the issuing department 2. A department the document is addressed to
+    (主送) comes first: it is the one to handle it. The registering office itself (`registrar`, the
+    general office that forwards incoming documents) is not suggested. Departments within a third of
+    the best score are kept, at most MAX_SUGGESTED."""
     body = unicodedata.normalize("NFKC", body)
     title = unicodedata.normalize("NFKC", title)
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
-    issuing = _issuing_departments(issuer)
+    issuing, addressed = _organ_departments(issuer), _organ_departments(recipients)
     scores: dict[str, float] = {}
     for dep_id, name, duties in departments():
         if dep_id == registrar:
@@ -724,11 +789,12 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
             score += 2 * min(body.count(short), 2) + 3 * (short in title)
         if score:
             scores[dep_id] = score
+    first = sorted(d for d in addressed if d != registrar)
     if not scores:
-        return []
+        return first[:MAX_SUGGESTED]
     best = max(scores.values())
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
+    return [*first, *(d for d, s in ranked if s >= best / 3 and d not in first)][:MAX_SUGGESTED]
 
 
 # ---------------------------------------------------------------- entry points

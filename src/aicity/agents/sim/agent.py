@@ -27,9 +27,10 @@ from aicity.agents.base import (
     SkillInput,
     SkillResult,
 )
+from aicity.agents.sim import traffic
 from aicity.core.errors import Problem
 from aicity.hub.events.service import Reporter, report
-from aicity.hub.geo.gazetteer import district_by_name, district_in
+from aicity.hub.geo.gazetteer import district_by_name, district_in, resolve
 from aicity.hub.sim import jobs
 from aicity.hub.sim.flood import DEFAULT_DURATION_MIN
 from aicity.identity.models import STAFF_ROLES
@@ -42,8 +43,8 @@ _NUMBER = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百半]+"
 _PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year", re.IGNORECASE)
 _HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", re.IGNORECASE)
 _MINUTES = re.compile(rf"({_NUMBER})\s*(?:分钟|min\b|minutes?)", re.IGNORECASE)
-#: a district the sentence names that the city may not have (…区)
-_DISTRICT_WORD = re.compile(r"([\u4e00-\u9fff]{1,4}区)")
+#: a district the sentence names that the city may not have: the two characters before 区 (火星区)
+_DISTRICT_WORD = re.compile(r"([\u4e00-\u9fff]{2}区)")
 _FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "rain", "flood", "storm")
 PERIOD_OPTIONS = ("5", "10", "20", "50", "100")
 
@@ -80,6 +81,8 @@ def parse(text: str) -> dict[str, Any]:
         out["duration_min"] = int(round(mm))
     if district := district_in(text):
         out["district"] = district.id
+    elif (where := resolve(text)) is not None:  # a road or landmark of the city: its district
+        out["district"], out["place"] = where.district, where.place
     else:
         named = [w for w in _DISTRICT_WORD.findall(text) if district_by_name(w) is None and w not in ("地区", "城区", "市区")]
         if named:
@@ -91,11 +94,15 @@ class FloodSimInput(SkillInput):
     return_period: str | None = Field(None, description="重现期（年）the design storm's return period")
 
 
-def _answer(result: dict[str, Any]) -> SkillResult:
+def _answer(result: dict[str, Any], place: str | None = None) -> SkillResult:
     s = result["scenario"]
     flooded = result["flooded"]
     head = (f"{s['label']}：降雨 {s['rain_depth_mm']} mm，峰值雨强 {s['peak_intensity_mm_h']} mm/h。"
             f"SWMM 模拟显示 {len(flooded)} 处积水超过 15 cm。")
+    if place:  # the road or landmark asked about first
+        here = [f for f in flooded if place in f["place"] or f["road"] == place]
+        head += (f"其中{place}有 {len(here)} 处积水。" if here else f"{place}没有积水超过 15 cm 的地点。")
+        flooded = here + [f for f in flooded if f not in here]
     lines = [f"- {f['place']}（{f['district_name']}）：最大积水 {f['max_depth_m']:.2f} m，"
              f"开始后约 {_minute(f['start'], s['start'])} 分钟超过 15 cm，持续 {f['duration_min']:.0f} 分钟"
              for f in flooded[:12]]
@@ -130,7 +137,7 @@ def flood_simulation(inp: FloodSimInput, ctx: SkillContext) -> SkillResult:
     if not any(w in text.lower() for w in _FLOOD_WORDS):
         return SkillResult(sections=[Section(title="暂不支持的推演", kind="refusal", body=(
             "目前可以推演暴雨内涝：给出重现期（如“五十年一遇”）和区域，模拟哪些地点会积水、积多深、持续多久。"
-            "交通、燃气等其他情景的推演尚未上线。"))])
+            "干道信号配时也可以推演（如“解放大道早高峰配时能不能优化”）；燃气等其他情景的推演尚未上线。"))])
     asked = parse(text)
     if inp.return_period and "return_period" not in asked:
         asked["return_period"] = cn_number(inp.return_period.removesuffix("年"))
@@ -155,7 +162,7 @@ def flood_simulation(inp: FloodSimInput, ctx: SkillContext) -> SkillResult:
     ctx.tracer.note("sim-job", job=job["id"], params=params)
     job = jobs.wait(job["id"], jobs.config().agent_wait_s)
     if job["status"] == "succeeded":
-        return _answer(job["result"])
+        return _answer(job["result"], asked.get("place"))
     link = NextAction(label="查看模拟进度", kind="link", value=f"/#/sim?job={job['id']}")
     if job["status"] in ("failed", "cancelled"):
         return SkillResult(sections=[Section(title="模拟未完成", kind="refusal",
@@ -179,7 +186,7 @@ def deploy_pumps(inp: PumpsInput, ctx: SkillContext) -> SkillResult:
     text = (f"根据内涝模拟 {inp.job}，请水务部门向{district.name if district else inp.district}{inp.places}"
             f"预置移动泵车和抢险人员（已经审批）。")
     lat, lon = district.centre() if district else (None, None)
-    result = report(text, source="staff", reporter=Reporter(ref="agent:simulation"), lat=lat, lon=lon,
+    result = report(text, source="operator", reporter=Reporter(ref="agent:simulation"), lat=lat, lon=lon,
                     category="waterlogging", title=f"预置移动泵车：{inp.places}",
                     idempotency_key=f"sim-pumps:{inp.job}:{inp.district}")
     return SkillResult(sections=[Section(title="已派发预置泵车任务", kind="event",
@@ -193,7 +200,8 @@ def build() -> Agent:
         name="推演智能体",
         department="water",
         description="推演模拟：用 EPA SWMM 模拟设计暴雨（2–100 年一遇）或实时降雨下城市哪些地点、道路积水，"
-                    "积多深、何时开始、持续多久，与内涝预警对比，并给出开闸、预置泵车等需审批的处置建议",
+                    "积多深、何时开始、持续多久，与内涝预警对比，并给出开闸、预置泵车等需审批的处置建议；"
+                    "用 Eclipse SUMO 仿真干道高峰小时的信号配时优化（行程时间、延误、排队、通过量）",
         skills=[
             Skill(id="flood_simulation", modes=("simulation",), name="暴雨内涝模拟", input_model=FloodSimInput,
                   handler=flood_simulation, roles=STAFF, risk=RiskLevel.write,
@@ -203,6 +211,7 @@ def build() -> Agent:
                             "Simulate a 50-year storm in Jiangbin: which roads flood?"],
                   cues=("年一遇", "推演", "模拟", "simulate"), cue_priority=70,
                   cue_requires=("雨", "涝", "积水", "淹", "storm", "rain", "flood")),
+            traffic.skill(),
             Skill(id="deploy_pumps", modes=("city_action",), name="预置移动泵车", input_model=PumpsInput,
                   handler=deploy_pumps, roles=OPERATORS, risk=RiskLevel.actuate,
                   description="按内涝模拟的建议，派水务部门向积水点预置移动泵车（须审批）",

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -370,7 +371,12 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         if plan.share_drop is None:
             raise NotAnswerable("占比需要说明“谁占谁”，如“东湖区工单占全市的比例” say what is a share of what")
         part = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, year=snapshot_year)}"
-        whole = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, plan.share_drop, year=snapshot_year)}"
+        whole_where = q.where(window, plan.share_drop, year=snapshot_year)
+        rated = re.match(r"^(\w+) = \d+$", plan.share_drop.sql) if plan.share_drop.kind == "flag" else None
+        if rated:  # 回访满意的比例: of the tickets rated at all (the flag's column known), as the rate itself reads
+            known = f"{q.condition(replace(plan.share_drop, sql=f'{rated.group(1)} IS NOT NULL'))}"
+            whole_where += (" AND " if whole_where else " WHERE ") + known
+        whole = f"SELECT {metric} AS v FROM {q.source()}{whole_where}"
         sql = (f"SELECT part.v AS part_value, whole.v AS whole_value, part.v * 100.0 / NULLIF(whole.v, 0) AS share_pct "
                f"FROM ({part}) AS part, ({whole}) AS whole")
         return Built(sql, "share", period, window)
@@ -639,6 +645,9 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
             shown_cols.append("占比（%）")
         shown = [[_row_key(plan, r[0]), _round(r[1], PRECISE)] + ([_round(r[2], PRECISE)] if len(r) > 2 else [])
                  for r in rows]
+        if plan.time_group == "month" and len({str(r[0])[:4] for r in rows}) == 1 and rows:
+            shown_cols.append("月")  # one year's months: the month's number beside 2025-07
+            shown = [row + [int(str(r[0])[5:7])] for row, r in zip(shown, rows, strict=True)]
         if plan.group is not None and plan.group.show_key:  # 已办结 (closed): the code as the data has it
             shown_cols.append(f"{plan.group.name}代码")
             shown = [row + [r[0]] for row, r in zip(shown, rows, strict=True)]

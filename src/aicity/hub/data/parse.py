@@ -75,6 +75,8 @@ _PER_BASE = re.compile(
     r"常住人口|常住居民|人口|居民|人)|"
     r"per\s+(?P<en>10,000|10000|1,000|1000|100|ten thousand|thousand|hundred)\s+(?P<enbase>households|elderly|seniors|"
     r"students|pupils|residents|people|inhabitants|population)")
+#: 每平方公里: a figure over the district's land area
+_PER_AREA = re.compile(r"每\s*(?:平方公里|平方千米|km²|km2)|per (?:square kilometre|square kilometer|km²|km2)")
 #: 低保户占常住户数的比例: a count over a base of the district statistics, in percent
 _BASE_SHARE = re.compile(r"占(?:全区|本区|各区|该区|所在区)?的?(?P<base>常住户数|常住户|户数|家庭户数|常住人口|人口|"
                          r"65岁(?:及)?以上(?:老年)?(?:人口|老人)|老年人口|老人|中小学(?:在校)?生|在校生)(?:总数|数)?的?"
@@ -121,7 +123,7 @@ FILLER = re.compile(
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
-    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|怎么|怎样|落在|位于|属于|处在|释放|发出|"
+    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|总部|怎么|怎样|落在|位于|属于|处在|释放|发出|"
     r"本区|该区|所在区|各自|国民经济|涉及|覆盖了|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
@@ -348,6 +350,7 @@ _NAMED_PERSON = re.compile(
     r"(?:家|是不是|是否|有没有|的低保|领|在不在)")
 #: a figure about the records (a count, a total, a grouping): not a request for the rows themselves
 _AGG_CUE = re.compile(r"多少|几[户家个条件人位]|最多|最少|最高|最低|排名|前\d|各|每|按|most|highest|top|数量|总数|个数|户数|人数|合计|总和|总计|平均|占比|比例|各区|按区|分区|每个区|"
+                      r"哪些区|哪几个区|的(?:城|辖)?区(?:有|是|都有|都是)哪|"
                       r"how many|number of|count|total|average|sum|share|per district|by district")
 _PERSONAL_TABLES = ("low_income_households", "enterprises", "hotline_tickets")
 #: "list them", "which households": rows unless a figure is asked for
@@ -431,9 +434,12 @@ def choose_table(text: str, layer: Layer) -> tuple[Table | None, float]:
     masked = _Text(text)
     while masked.any(_PER_CAPITA):  # 每万常住人口: the divisor, not what is asked about
         pass
-    for pattern in (_PER_BASE, _BASE_SHARE):
+    for pattern in (_PER_BASE, _BASE_SHARE, _PER_AREA):
         for m in pattern.finditer(text):
             masked.take(*m.span())
+    if (span := _district_condition_span(text, layer)) and not re.fullmatch(
+            r"[\s，,。？?]*(?:是|有)?(?:哪个|哪一个|哪)?[\s，,。？?]*", text[:span[0]] + text[span[1]:]):
+        masked.take(*span)  # 常住人口超过100万的区的工单数: the districts are a condition, the tickets are asked about
     for t in layer.tables.values():
         probe = _Text(text)
         probe.used = list(masked.used)
@@ -446,6 +452,8 @@ def choose_table(text: str, layer: Layer) -> tuple[Table | None, float]:
         scores[t.id] = score
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, best_score = ranked[0]
+    if best_score <= 0 and span:  # 人口超过100万的区有哪些: the districts themselves are asked about
+        return choose_table(text.replace(text[span[0]:span[1]], text[span[0]:span[1]] + "区情"), layer)
     if best_score <= 0:
         return None, 0.0
     runner = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -559,6 +567,58 @@ def _condition_group(t: _Text, table: Table, plan: Plan) -> None:
             plan.group, plan.group_table = dim, table.id
             t.take(*m.span())
             return
+
+
+_DISTRICT_OPS = r"超过|大于|高于|多于|不低于|不少于|至少|达到|低于|小于|少于|不足|不到|不超过"
+
+
+@lru_cache(maxsize=8)
+def _district_condition_re(words: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?P<w>{names})\s*(?:(?P<op>{_DISTRICT_OPS})\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<s>万|亿|千)?\s*"
+                      rf"(?:人|户|亿元|万元|元|平方公里|km²)?|(?P<top>最[高多大低少小]))\s*的\s*(?:那个|那些|几个)?\s*(?:城|辖)?区")
+
+
+def _district_metrics(layer: Layer) -> list[Metric]:
+    districts = layer.tables.get("districts")
+    return [m for m in districts.metrics.values() if m.column] if districts else []
+
+
+def _district_condition_span(text: str, layer: Layer) -> tuple[int, int] | None:
+    """常住人口超过100万的区, GDP最高的区: a condition on districts through their statistics."""
+    words = tuple(w for m in _district_metrics(layer) for w in m.words if not w.isascii() or len(w) > 2)
+    m = _district_condition_re(words).search(text) if words else None
+    return m.span() if m else None
+
+
+def _district_condition(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
+    """The rows of the districts a condition on the district statistics keeps (the declared join to districts):
+    常住人口超过100万的区的工单数, GDP最高的区有多少家企业 (the latest year's statistics)."""
+    if table.id == "districts" or not any(r.target == "districts" for r in layer.relations_from(table.id)):
+        return
+    metrics = _district_metrics(layer)
+    words = tuple(w for m in metrics for w in m.words if not w.isascii() or len(w) > 2)
+    for m in _district_condition_re(words).finditer(t.text):
+        if not t.free(*m.span()):
+            continue
+        metric = next(x for x in metrics if m.group("w") in x.words)
+        latest = "d2.year = (SELECT MAX(d3.year) FROM districts AS d3)"
+        if m.group("top"):
+            order = "DESC" if m.group("top")[1] in "高多大" else "ASC"
+            sql = (f"district_id = (SELECT d2.district_id FROM districts AS d2 WHERE {latest} "
+                   f"ORDER BY d2.{metric.column} {order} LIMIT 1)")
+            label = f"{metric.name}{m.group('top')}的区"
+        else:
+            value = _number(m.group("n"), m.group("s"))
+            money = _MONEY.get(metric.unit)
+            if money and m.group("s"):
+                value = value / money
+            sql = (f"district_id IN (SELECT d2.district_id FROM districts AS d2 WHERE {latest} "
+                   f"AND d2.{metric.column} {_COMPARE_OPS[m.group('op')]} {value:g})")
+            label = f"{metric.name}{m.group('op')}{m.group('n')}{m.group('s') or ''}的区"
+        t.take(*m.span())
+        plan.filters.append(Filter(sql, label, m.span(), "value", table.id, "district_condition"))
+        return
 
 
 def _metric_by_unit(metrics: list[Metric], unit: str) -> Metric | None:
@@ -691,9 +751,13 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
                 best = (len(w), m, probe)
     if best is None:
         fallback = table.metrics.get(table.default_metric or "") or table.count
+        if table.count is not None and table.count.unit == "站日" and re.search(
+                r"(?:多少|几)个?[^，,。？?\d]{0,6}?(?:天|站日)(?!气)", t.text):
+            fallback = table.count  # 每个站点平均有多少个污染天: the days are counted
         if fallback is None:
             return False
         plan.metric = fallback
+        plan.notes.append("default-metric")
         return True
     plan.metric = best[1]
     t.take(*best[2])
@@ -709,7 +773,7 @@ _GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|各|每|按|分别|哪|排�
                         r"breakdown|trend")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|的(?:城|辖)?区(?=(?:有|是|都有|都是)哪)|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
@@ -727,8 +791,9 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
         return  # 六个区2024年GDP加起来: the districts together
     together = r"一共|合计|总共|共计|总计|加起来" if plan.metric.is_count or plan.agg not in ("avg", None) else \
         r"一共|合计|总共|共计|总计|加起来|平均|均值"
-    if re.search(r"全市(?:的)?.{0,6}?[（(]?各", t.text) and re.search(together, t.text) and not re.search(
-            r"分别|哪|最|排名|前\d|每|各自", t.text):  # 全市各站点…一共多少, 全市各站平均AQI: all of them together
+    if (re.search(r"全市(?:的)?.{0,6}?[（(]?各", t.text) and re.search(together, t.text)
+            or re.search(r"各(?:个)?(?:监测)?站(?:点)?.{1,20}?(?:一共|总共)(?:有)?(?:多少|几)", t.text)) and not re.search(
+            r"分别|哪|最|排名|前\d|每|各自", t.text):  # 全市各站点…一共多少, 全年各站点…一共有多少个: all of them together
         words = [w for d in table.dimensions.values() for w in d.words if w.startswith("各")] + ["各区", "各城区"]
         if t.any(tuple(words)):
             return
@@ -776,7 +841,9 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
 _PER_GROUP = re.compile(r"(?:平均|average)\s*(?:每|一)(?:一)?(?:个|条|座|类|种)?\s*(?P<w>区|个月|月份?|季度|监测站|站点|站|道路|路段|路|"
                         r"产业链|链|环节|行业|类别|类|部门|渠道|省份|省|城市)|(?P<m>月均)|"
                         r"(?:每|一)(?:一)?(?:个|条|座|类|种)?(?P<w2>区|个月|月|季度|监测站|站点|站|道路|路段|条路|产业链|环节|行业|"
-                        r"部门|渠道|省份|省|城市)(?:平均|均)")
+                        r"部门|渠道|省份|省|城市)(?:平均|均)|"
+                        r"\baverage\b.{0,40}?\bper (?P<en>district|month|station|road|chain|industry|category|department|"
+                        r"channel|province|city)\b|(?P<enm>average monthly|monthly average)")
 _PER_GROUP_DIMS = (("区", "district_id"), ("月", "month"), ("季度", "quarter"), ("站", "station_name"),
                    ("路", "road_name"), ("产业链", "chain"), ("链", "chain"), ("环节", "chain_node"),
                    ("行业", "industry_name"), ("类", "category"), ("部门", "department"), ("渠道", "channel"),
@@ -788,9 +855,13 @@ def _per_group(t: _Text, table: Table, plan: Plan) -> None:
     if not (plan.metric.is_count or plan.metric.column is not None and plan.metric.agg == "sum") or plan.agg:
         return
     for m in _PER_GROUP.finditer(t.text):
-        word = m.group("w") or m.group("w2") or ("月" if m.group("m") else "")
+        english = {"district": "区", "month": "月", "station": "站", "road": "路", "chain": "产业链", "industry": "行业",
+                   "category": "类", "department": "部门", "channel": "渠道", "province": "省", "city": "城市"}
+        word = m.group("w") or m.group("w2") or english.get(m.group("en") or "", "") or (
+            "月" if m.group("m") or m.group("enm") else "")
         did = next((d for key, d in _PER_GROUP_DIMS if key in word), None)
-        if did is None or not t.free(*m.span()):
+        spans = [m.span()] if not m.group("en") else [m.span("en"), (m.start(), m.start() + len("average"))]
+        if did is None or not all(t.free(*span) for span in spans):
             continue
         if did in ("month", "quarter"):
             if table.time is None or table.time.kind == "year" or table.time.trigger:
@@ -803,8 +874,47 @@ def _per_group(t: _Text, table: Table, plan: Plan) -> None:
             key, label = table.dimensions[did].expr, table.dimensions[did].name
         else:
             continue
-        t.take(*m.span())
+        for span in spans:
+            t.take(*span)
+        t.any(("per",))
+        if table.time is not None and table.time.kind != "year" and did not in ("month", "quarter") and (
+                day := re.search(r"每(?:一)?(?:天|日)", t.text)) and t.free(*day.span()):
+            t.take(*day.span())  # 平均每条道路每天: per road and day
+            key, label = f"{key} || '|' || CAST(CAST({table.time.column} AS DATE) AS VARCHAR)", f"{label}每天"
         plan.per_group = (key, label)
+        return
+
+
+#: 多少个不同的省份, 涉及多少个承办部门: how many distinct values of a dimension the rows have
+_DISTINCT = re.compile(r"(?:多少|几)\s*(?:个|家|条|类|种|位)?\s*(?P<d>不同|不一样|不重复)?\s*的?\s*(?P<w>[^\s，,。？?的]{1,10})|"
+                       r"how many (?:different|distinct|unique) (?P<en>[a-z ]{2,30})")
+_DISTINCT_CUE = re.compile(r"不同|不一样|不重复|涉及|覆盖|分布在|来自|distinct|different|unique")
+
+
+def _distinct(t: _Text, table: Table, plan: Plan) -> None:
+    """招商线索的企业总部来自多少个不同省份: COUNT(DISTINCT) of the dimension the question names."""
+    if not _DISTINCT_CUE.search(t.text):
+        return
+    for m in _DISTINCT.finditer(t.text):
+        tail = m.group("w") or m.group("en") or ""
+        if not (m.group("d") or m.group("en")) and not _DISTINCT_CUE.search(t.text[max(0, m.start() - 6):m.start()]):
+            continue
+        dims = [(w, d) for d in table.dimensions.values() for w in (*d.words, d.name.lower()) if len(w) >= 2]
+        if "district_id" in table.dimensions:
+            dims += [(w, table.dimensions["district_id"]) for w in ("区", "城区", "districts")]
+        found = [(w, d) for w, d in dims if tail.startswith(w) or tail.endswith(w)]
+        if not found:
+            continue
+        word, dim = max(found, key=lambda x: len(x[0]))
+        start = m.start("w") if m.group("w") else m.start("en")
+        at = t.text.find(word, start)
+        if at < 0 or not t.free(at, at + len(word)):
+            continue
+        t.take(at, at + len(word))
+        if m.group("d"):
+            t.take(*m.span("d"))
+        t.any(("different", "distinct", "unique"))
+        plan.metric = Metric(f"distinct_{dim.id}", f"{dim.name}数", "个", (), expr=f"COUNT(DISTINCT {dim.expr})")
         return
 
 
@@ -849,6 +959,10 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
             t.take(*m.span())
             plan.top, plan.descending = n, descending
     if plan.group is None and plan.time_group is None:
+        return
+    listed = re.search(r"(?:有|是|都有|都是|包括)哪(?:些|几)", t.text) and any(
+        f.kind == "compare" or f.dim == "district_condition" for f in plan.filters)
+    if listed and t.any(("哪几个", "哪几", "哪些")):  # 人口超过100万的区有哪些: every group the condition keeps
         return
     if plan.top is None and plan.having is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
         plan.top, plan.descending = 3, not t.any(_LEAST)
@@ -906,9 +1020,18 @@ def _share_drop(plan: Plan, t: _Text, share_at: int) -> Filter | None:
         f for f in plan.filters if f.kind != "default"]
     if not candidates:
         return None
-    base = re.search(r"(?:企业|工单|家庭|户|线索)?(?:里面|里|当中|之中|中间|中)|among|\bof (?:all )?(?=\w)", text)
+    if (of := re.search(r"占(?:全部|所有)?", text)) and len(candidates) > 1:
+        after = text[of.end():].lstrip("了的")
+        whole = [f for f in candidates if of.end() <= f.span[0] <= of.end() + 1 or after.startswith(f.label)]
+        part = [f for f in candidates if f.span[0] < of.start() and f not in whole]
+        if whole and part:  # 超过72小时才办结的工单占已办结的比例: what follows 占 is the whole
+            return max(part, key=lambda f: f.span[0])
+    base = re.search(r"\bamong\b", text) or re.search(
+        r"(?:企业|工单|家庭|户|线索)?(?:里面|里|当中|之中|中间|中)|\bof (?:all )?(?=\w)", text)
     if base and (after := [f for f in candidates if f.span[0] > base.start()]) and any(
             f.span[0] < base.start() for f in candidates):
+        if base.group(0) == "among":  # share of high-tech firms among SMEs: the part comes before "among"
+            return max((f for f in candidates if f.span[0] < base.start()), key=lambda f: f.span[0])
         return min(after, key=lambda f: abs(f.span[0] - share_at))  # 专精特新企业里多大比例是高新: the part after 里
     before = [f for f in candidates if f.span[0] < share_at]
     return max(before or candidates, key=lambda f: f.span[0])
@@ -1052,6 +1175,10 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
 def _per_base(t: _Text, plan: Plan) -> None:
     """每万常住人口, 每千常住户, 每百名65岁以上老人, 占常住户数的比例: the figure over a base of the district
     statistics (the declared per-capita join), scaled as asked."""
+    if plan.table.id != "districts" and (m := _PER_AREA.search(t.text)) and t.free(*m.span()):
+        t.take(*m.span())
+        plan.per_capita, plan.per_base = True, ("area_km2", 1.0, "每平方公里")
+        return
     for m in _PER_BASE.finditer(t.text):
         if t.free(*m.span()):
             t.take(*m.span())
@@ -1060,6 +1187,10 @@ def _per_base(t: _Text, plan: Plan) -> None:
             plan.per_capita = True
             plan.per_base = (column, scale, f"每{_SCALE_WORD[int(scale)]}{label}")
             return
+    for m in re.finditer(r"(?:多少|几|约|近|上)\s*(?P<u>万人|万户|万)(?![口元])", t.text):
+        if t.free(*m.span("u")):  # 常住人口有多少万人: the unit of the answer, not a per-10,000 base
+            t.take(*m.span("u"))
+            plan.notes.append(m.group("u"))
     if t.any(_PER_CAPITA):
         plan.per_capita = True
         return
@@ -1075,16 +1206,21 @@ def _per_base(t: _Text, plan: Plan) -> None:
 #: 没有在营企业的产业链环节, 哪些区没有吊销企业: rows of one dataset with no matching rows in another
 _NEGATION = r"(?:本地|本市|全市)?(?:还?没有|尚无|缺少|缺乏|缺失|空白|并无|\b无|无)(?:本地|本市)?"
 _ANTI_HEADS = r"产业链环节|链上环节|环节|城区|辖区|区"
-_ANTI = (re.compile(rf"{_NEGATION}(?P<sub>[^，,。？?；;的]{{1,24}}?)的(?P<head>{_ANTI_HEADS})"),
-         re.compile(rf"(?P<head>{_ANTI_HEADS})(?:里|中|当中)?{_NEGATION}(?P<sub>[^，,。？?；;的]{{1,24}}?)(?=[，,。？?；;]|$|的?(?:有|是)"
-                    rf"(?:多少|几|哪))"))
-_ANTI_TABLE = {"区": "districts", "城区": "districts", "辖区": "districts"}
+_ANY = r"(?:任何|一家|一个|一条|1家|1个|1条)?"
+_ANTI = (re.compile(rf"{_NEGATION}{_ANY}(?P<sub>[^，,。？?；;的]{{1,24}}?)的(?P<head>{_ANTI_HEADS})"),
+         re.compile(rf"(?:^|哪些|哪几个|哪个|哪|几个|多少个|的|[，,])(?P<head>{_ANTI_HEADS})(?:里|中|当中)?{_NEGATION}{_ANY}(?P<sub>[^，,。？?；;]{{1,24}}?)(?=[，,。？?；;]|$|"
+                    rf"的?(?:有|是)(?:多少|几|哪))"),
+         re.compile(rf"(?:^|哪些|哪几个|哪个|哪|几个|多少个|的|[，,])(?P<head>{_ANTI_HEADS})(?:里|中|当中)?(?:本地|本市)?(?:连)?(?:任何|一家|一个|一条|1家|1个|1条)"
+                    rf"(?P<sub>[^，,。？?；;]{{1,24}}?)(?:都|也)(?:还)?(?:没有|没)"))
+_ANTI_TABLE = {"区": "districts", "城区": "districts", "辖区": "districts", "districts": "districts"}
+_ANTI_EN = re.compile(r"(?P<head>chain nodes|nodes|districts)\s+(?:that |which )?(?:have|has|with)\s+no\s+(?:local\s+)?"
+                      r"(?P<sub>[a-z -]{2,40}?)(?:\s+(?:at all|locally|in the city))?(?=[?.,;]|$)")
 
 
 def _anti_clause(text: str, layer: Layer, as_of: date) -> tuple[str, Plan | None, Refusal | None, str] | None:
     """A negated clause (没有在营企业的): the text without it, the plan of what is negated (or the refusal
     of a personal request in it), and the table its head names (环节: chain_nodes, 区: districts)."""
-    for pattern in _ANTI:
+    for pattern in (*_ANTI, _ANTI_EN):
         m = pattern.search(text)
         if m is None:
             continue
@@ -1093,7 +1229,10 @@ def _anti_clause(text: str, layer: Layer, as_of: date) -> tuple[str, Plan | None
             continue
         plan, refusal, _ = plan_question(sub, layer, as_of)
         head = _ANTI_TABLE.get(m.group("head"), "chain_nodes")
-        start, end = (m.start(), m.start("head")) if pattern is _ANTI[0] else (m.end("head"), m.end("sub"))
+        start, end = (m.start(), m.start("head")) if pattern is _ANTI[0] else (m.end("head"), m.end())
+        if pattern is _ANTI_EN:
+            sub = re.sub(r"\blocal\b", " ", sub)
+            plan, refusal, _ = plan_question(sub, layer, as_of)
         if pattern is _ANTI[0] and head == "districts":
             end = m.end()  # 没有重污染天的区有几个: the districts are the rows counted
         return text[:start] + " " * (end - start) + text[end:], plan, refusal, head
@@ -1160,7 +1299,8 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
 def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
           ) -> tuple[Plan | None, Refusal | None, str]:
     population_year = None
-    if (any(w in text for w in _PER_CAPITA) or _PER_BASE.search(text) or _BASE_SHARE.search(text)) and (
+    if (any(w in text for w in _PER_CAPITA) or _PER_BASE.search(text) or _BASE_SHARE.search(text)
+            or _PER_AREA.search(text)) and (
             m := _POPULATION_YEAR.search(text)):
         population_year = int(m.group(1) or m.group(2))  # （用2025年人口）: the divisor's year, not a time filter
         text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
@@ -1199,6 +1339,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         while _take_re(t, _DATED_EVENT):  # 12月14号到17号寒潮期间: the event is the days named, not a condition
             pass
     _per_base(t, plan)
+    _district_condition(t, table, layer, plan)
     _group_condition(t, table, plan)
     _comparisons(t, table, plan)
     switched_off = False
@@ -1214,7 +1355,21 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     _metric(t, table, plan)
     if plan.having_metric is not None:
         plan.metric = plan.having_metric  # the figure the condition is on is the one shown
+    else:
+        _distinct(t, table, plan)
+    for unit in ("万人", "万户", "万"):
+        if unit in plan.notes:
+            plan.notes.remove(unit)
+            if plan.metric.unit == unit[1:] or unit == "万" and plan.metric.unit in ("人", "户"):
+                plan.scale, plan.unit = 0.0001, "万" + plan.metric.unit  # in 10,000 persons or households
+            else:
+                clarity = min(clarity, 0.3)  # 多少万人 of a figure that is not people
     _flags(t, table, plan)
+    flags = [f for f in plan.filters if f.kind == "flag"]
+    if len({f.sql for f in flags}) > 1 and len({re.split(r"[ =<>]", f.sql)[0] for f in flags}) < len(flags) and re.search(
+            r"对比|比较|相比|和|与|跟|vs|versus|compared", text):
+        clarity = min(clarity, 0.3)  # 周末和工作日的车流量对比: two conditions on one column set side by side
+        plan.notes.append("两个条件对比")
     seen: set[str] = set()
     plan.filters = [f for f in plan.filters if not (f.sql in seen or seen.add(f.sql))]  # 优良（≤100）: said twice
     _asked_unit(t, plan)
@@ -1240,6 +1395,12 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             plan.metric = table.count  # AQI优良的站日占比: the share of the days the condition on AQI holds
             for w in table.count.words:
                 t.find(w)
+    elif (plan.metric.is_count or "default-metric" in plan.notes and table.count is not None) and (
+            named := next((f for f in plan.filters if f.kind in ("value", "flag") and f.dim != "district_id"
+                           and re.search(re.escape(f.label) + "率", text)), None)):
+        plan.share, plan.share_drop = True, named  # 注销率, 空气优良率: the share of the rows with that value
+        plan.metric = table.count or plan.metric
+        plan.notes.append("rate-of-value")
     _per_group(t, table, plan)
     _group(t, table, layer, plan)
     _condition_group(t, table, plan)
@@ -1285,7 +1446,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         earlier, later = sorted(windows, key=lambda w: w.start)
         if earlier.end <= later.start:  # 2021年到2025年增长了多少: the later against the earlier
             plan.window, plan.previous, plan.compare = later, earlier, "pair"
-    if plan.share and plan.group is None and plan.time_group is None:
+    if plan.share and plan.group is None and plan.time_group is None and "rate-of-value" not in plan.notes:
         first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
         plan.share_drop = _share_drop(plan, t, first)
     elif plan.share and plan.group is not None and plan.metric.is_count and not re.search(

@@ -34,9 +34,12 @@ def request(job_id: str, recommendation_id: str, principal: Principal) -> dict[s
         raise not_found(f"任务 {job_id} 没有建议 '{recommendation_id}'", "unknown-recommendation")
     if not rec["actuation"]:
         raise Problem(422, "该建议没有可下发的设备 Nothing to actuate", rec["reason"], "no-device")
-    reason = f"{rec['label']}：{rec['reason']}（内涝模拟 {job_id}）"
+    reason = f"{rec['label']}：{rec['reason']}（{'信号配时仿真' if job['kind'] == 'traffic' else '内涝模拟'} {job_id}）"
     if rec["kind"] == "open_gate":
         outcome = commands.request_command(iot.get_device(rec["device_id"]), "open", {}, reason, principal)
+    elif rec["kind"] == "signal_plan":  # the corridor simulation's new timing, as the device's peak plan
+        outcome = commands.request_command(iot.get_device(rec["device_id"]), "set_plan", rec["params"], reason,
+                                           principal)
     else:
         agent, skill, label = PUMPS
         places = {n["node"]: n["place"] for n in job["result"]["flooded"]}

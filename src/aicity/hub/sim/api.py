@@ -2,7 +2,8 @@
 
 - `POST /jobs` — start a simulation (a flood run: `return_period` 2–100, `duration_min`, `district`,
   `river_level_m`, `rain` design|gauges); 202 with the job (with `wait_s`, the job as it stands
-  then: finished runs carry their result); bad parameters → 400/422 problems, no job.
+  then: finished runs carry their result); bad parameters → 400/422 problems, no job. A corridor
+  signal-timing run (`kind: "traffic"`, `corridor`, `optimize`, `period` am|pm): `traffic_schemas.py`.
 - `GET /jobs` — the history, newest first (`kind`, `status`, `limit`, `offset`).
 - `GET /jobs/{id}` — the job with its progress (0–1) and message.
 - `GET /jobs/{id}/result` — the result of a finished run (409 until then; a failed run's problem
@@ -23,6 +24,7 @@ from aicity.core.errors import Problem, forbidden, unauthorized
 from aicity.hub.events.service import actor_name
 from aicity.hub.sim import actions, jobs
 from aicity.hub.sim.schemas import ActionOutcome, ActionRequest, FloodJobRequest, FloodResult, JobPage, JobView
+from aicity.hub.sim.traffic_schemas import TrafficJobRequest, TrafficResult
 from aicity.identity.api import Caller
 from aicity.identity.models import STAFF_ROLES, Role
 from aicity.identity.service import Principal
@@ -39,7 +41,7 @@ def _staff(principal: Principal | None, roles: frozenset[Role] = STAFF_ROLES) ->
 
 
 @router.post("/jobs", response_model=JobView, status_code=202, summary="发起模拟 Start a simulation")
-async def create_job(body: FloodJobRequest, principal: Caller) -> dict[str, Any]:
+async def create_job(body: FloodJobRequest | TrafficJobRequest, principal: Caller) -> dict[str, Any]:
     who = _staff(principal)
     job = await run_in_threadpool(jobs.create, body.kind, body.params(), actor_name(who))
     if body.wait_s:
@@ -63,7 +65,7 @@ async def get_job(job_id: str, principal: Caller) -> dict[str, Any]:
     return await run_in_threadpool(jobs.get, job_id, False)
 
 
-@router.get("/jobs/{job_id}/result", response_model=FloodResult, summary="模拟结果 A finished job's result")
+@router.get("/jobs/{job_id}/result", response_model=FloodResult | TrafficResult, summary="模拟结果 A finished job's result")
 async def get_result(job_id: str, principal: Caller) -> dict[str, Any]:
     _staff(principal)
     job = await run_in_threadpool(jobs.get, job_id)

@@ -3,10 +3,11 @@ a history (`sim_jobs`).
 
 A job kind names three functions by reference (`KINDS`; a new simulator adds its own):
 - `prepare(params) -> payload`, in the asking process: checks the parameters (a `Problem` → 4xx,
-  no job; it may complete `params` in place with their defaults) and gathers what the run needs from the city (the model, live readings) into a JSON
-  payload;
-- `run(payload, progress) -> raw result`, in a process of its own (`multiprocessing` spawn: SWMM and
-  SUMO keep their state in globals and are not re-entrant), with no database;
+  no job; it may complete `params` in place with their defaults) and gathers what the run needs
+  from the city (the model, live readings) into a JSON payload;
+- `run(payload, progress) -> raw result`, in a process of its own (a fresh interpreter per run,
+  `hub/sim/runner.py`: SWMM and SUMO keep their state in globals and are not re-entrant), with no
+  database;
 - `finish(job_id, params, payload, raw) -> result`, back in the supervising process: writes what
   the run means for the city (forecast entities, warnings). It either completes or undoes its
   writes and raises: a failed job leaves no forecast.
@@ -19,10 +20,14 @@ kills the process. It runs through `core.jobs.submit`: on a thread here when emb
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 import os
+import queue
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -38,7 +43,6 @@ from aicity.core.db import database
 from aicity.core.errors import Problem, bad_request, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.slices import resolve
-from aicity.hub.sim import runner
 from aicity.hub.sim.models import SimJob
 from aicity.hub.sim.settings import SimSettings
 
@@ -49,6 +53,8 @@ STATUS_LABELS = {"queued": "排队中", "running": "运行中", "succeeded": "�
 #: how often the supervisor writes progress and looks for a cancel request
 POLL_S = 0.5
 TOPIC_FINISHED = "sim.job.finished"
+#: the module a run's process runs (`python -m`)
+RUNNER = "aicity.hub.sim.runner"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class JobKind:
 KINDS: dict[str, JobKind] = {
     "flood": JobKind("flood", "内涝模拟（SWMM）", "aicity.hub.sim.flood:prepare", "aicity.hub.sim.swmm:run",
                      "aicity.hub.sim.flood:finish"),
+    "traffic": JobKind("traffic", "干道信号配时仿真（SUMO）", "aicity.hub.sim.traffic:prepare",
+                       "aicity.hub.sim.traffic_sumo:run", "aicity.hub.sim.traffic:finish"),
 }
 
 
@@ -218,65 +226,109 @@ def _supervise(job_id: str) -> None:
     if job is None:
         return
     kind = KINDS[job.kind]
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=runner.child, args=(kind.run, job.payload or {}, send),
-                              name=f"sim-{job.id}", daemon=True)
-    process.start()
-    send.close()
+    run = Run(kind.run, job.payload or {})
     deadline = time.monotonic() + job.time_limit_s
-    outcome: tuple[Any, ...] | None = None
     progress, message, written = 0.0, "模拟进行中", 0.0
+    outcome: dict[str, Any] | None = None
     try:
         while outcome is None:
-            if receive.poll(0.1):
-                try:
-                    msg = receive.recv()
-                except EOFError:
-                    process.join(2)
-                    outcome = ("error", f"模拟进程意外退出（退出码 {process.exitcode}）", "")
-                    break
-                if msg[0] == "progress":
-                    progress, message = msg[1], msg[2]
-                else:
-                    outcome = msg
-                    break
-            elif not process.is_alive() and not receive.poll(0):
-                outcome = ("error", f"模拟进程意外退出（退出码 {process.exitcode}）", "")
-                break
-            if time.monotonic() - written >= POLL_S:
+            msg = run.next(0.1)
+            if msg is not None and "progress" in msg:
+                progress, message = msg["progress"], msg["message"]
+            elif msg is not None:
+                outcome = msg
+            elif run.ended:
+                outcome = {"error": f"模拟进程意外退出（退出码 {run.returncode()}）{run.stderr_tail()}"}
+            if outcome is None and time.monotonic() - written >= POLL_S:
                 written = time.monotonic()
                 if _progress(job.id, progress, message):
-                    _stop(process)
+                    run.kill()
                     _finish(job.id, "cancelled", "已取消，模拟进程已终止")
                     return
-            if time.monotonic() > deadline:
-                _stop(process)
+            if outcome is None and time.monotonic() > deadline:
+                run.kill()
                 limit = f"{job.time_limit_s:g}"
                 _finish(job.id, "failed", f"超过时间限制 {limit} 秒，模拟进程已终止",
                         f"time limit of {limit} s exceeded")
                 return
     finally:
-        receive.close()
-    process.join(5)
-    if outcome[0] == "error":
-        _finish(job.id, "failed", f"模拟失败：{outcome[1]}", outcome[1])
+        run.close()
+    if "error" in outcome:
+        _finish(job.id, "failed", f"模拟失败：{outcome['error']}", outcome["error"])
         return
     if _cancel_requested(job.id):
         _finish(job.id, "cancelled", "已取消（结果未写入）")
         return
     _progress(job.id, 1.0, "写入结果")
     try:
-        result = resolve(kind.finish)(job.id, job.params, job.payload or {}, outcome[1])
+        result = resolve(kind.finish)(job.id, job.params, job.payload or {}, outcome["done"])
     except Problem as exc:
         _finish(job.id, "failed", f"结果未写入：{exc.detail or exc.title}", exc.detail or exc.title)
         return
     _finish(job.id, "succeeded", "模拟完成", result=result)
 
 
-def _stop(process: Any) -> None:
-    process.kill()
-    process.join(5)
+class Run:
+    """A run's process (`python -m aicity.hub.sim.runner`, `RUNNER`): the request goes in on its
+    stdin, its messages are read from its stdout on a thread; its stderr is kept for a crash."""
+
+    def __init__(self, ref: str, payload: dict[str, Any]) -> None:
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", RUNNER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+        self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.ended = False
+        threading.Thread(target=self._read, name="sim-run-reader", daemon=True).start()
+        stdin = self.proc.stdin
+        if stdin is not None:
+            try:
+                stdin.write(json.dumps({"ref": ref, "payload": payload, "sys_path": sys.path}).encode())
+                stdin.close()
+            except BrokenPipeError:  # it died at once: its stdout ends, and `ended` says so
+                pass
+
+    def _read(self) -> None:
+        if self.proc.stdout is not None:
+            for line in self.proc.stdout:
+                try:
+                    self.messages.put(json.loads(line))
+                except ValueError:
+                    continue
+        self.messages.put(None)
+
+    def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next message, or None (none within `timeout_s`, or the process's output ended)."""
+        try:
+            msg = self.messages.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+        if msg is None:
+            self.ended = True
+        return msg
+
+    def returncode(self) -> int | None:
+        try:
+            return self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr_tail(self) -> str:
+        self.stderr.seek(0)
+        tail = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-2:]
+        return f"：{' '.join(tail)}" if tail else ""
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def close(self) -> None:
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.stderr.close()
 
 
 def _progress(job_id: str, progress: float, message: str) -> bool:

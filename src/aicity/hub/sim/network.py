@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from aicity.hub.geo.drainage import WatchPoint, drainage
+from aicity.hub.geo.drainage import drainage
 from aicity.hub.geo.gazetteer import District, districts, gazetteer
 from aicity.hub.twin.query import distance_m
 
@@ -334,6 +334,3 @@ def inp(net: Network, gauges: list[Gauge], river_levels: dict[str, float | None]
         out.append(f"{o.id} {o.lon:.6f} {o.lat:.6f}")
     return "\n".join(out) + "\n"
 
-
-def watch_point(point_id: str) -> WatchPoint | None:
-    return next((w for w in drainage().points if w.id == point_id), None)

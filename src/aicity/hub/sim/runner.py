@@ -1,13 +1,19 @@
-"""The job's own process (spawned by `hub/sim/jobs.py`): runs the kind's `run` function and sends
-its progress and result back over a pipe. It imports only what that function needs: no database,
-no settings — everything it needs is in the payload."""
+"""The job's own process: `python -m aicity.hub.sim.runner`, a fresh interpreter per run (as
+`multiprocessing`'s spawn gives, without re-importing the parent's main module — seconds per run
+under `aicity serve`). It reads one JSON object from stdin — `{"ref", "payload", "sys_path"}` —
+runs `ref(payload, progress)` and writes JSON lines to its stdout: `{"progress": f, "message": m}`
+…, then `{"done": result}` or `{"error": message}`. Anything the run itself prints goes to stderr,
+so it cannot break the protocol. No database, no settings: everything the run needs is in the
+payload."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import sys
 import traceback
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 
 def _resolve(ref: str) -> Any:
@@ -18,14 +24,29 @@ def _resolve(ref: str) -> Any:
     return obj
 
 
-def child(ref: str, payload: dict[str, Any], conn: Connection) -> None:
-    """Run `ref(payload, progress)`; send ("progress", fraction, message)…, then ("done", result)
-    or ("error", message)."""
+def _send(out: IO[str], message: dict[str, Any]) -> None:
+    out.write(json.dumps(message, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever the run prints goes to stderr
     try:
-        result = _resolve(ref)(payload, lambda fraction, message: conn.send(("progress", float(fraction), message)))
-        conn.send(("done", result))
+        asked = json.loads(sys.stdin.read())
+        for entry in reversed(asked.get("sys_path", [])):
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
+        run = _resolve(asked["ref"])
+        result = run(asked["payload"], lambda fraction, message: _send(out, {"progress": float(fraction),
+                                                                             "message": str(message)}))
+        _send(out, {"done": result})
+        return 0
     except Exception as exc:  # the parent records it: the job fails with this message
-        message = str(exc) or type(exc).__name__
-        conn.send(("error", message, traceback.format_exc(limit=5)))
-    finally:
-        conn.close()
+        traceback.print_exc(limit=5)
+        _send(out, {"error": str(exc) or type(exc).__name__})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

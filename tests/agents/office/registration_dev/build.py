@@ -70,7 +70,7 @@ DOCS: list[dict] = [
 江城市教育局办公室                     2026年4月3日印发
 """, "expect": {"kind": "通知", "issuer": ["江城市教育局", "江城市财政局"], "doc_number": "江教发〔2026〕8号",
                 "title": "江城市教育局江城市财政局关于下达2026年义务教育学校校舍维修资金的通知",
-                "recipients": ["各区教育局", "财政局"], "date": "2026-04-02", "classification": "机密",
+                "recipients": ["各区教育局", "财政局"], "date": "2026-04-02", "classification": "机密★1年",
                 "urgency": "特急", "signer": None, "attachments": ["2026年义务教育学校校舍维修资金分配表"],
                 "cc": ["市审计局"], "deadline": "2026-05-31", "suggested_departments": ["education"]}},
     {"id": "d03", "fmt": "txt", "lines": """
@@ -117,7 +117,7 @@ DOCS: list[dict] = [
 出席：赵立新、孙文华、陈晓东、王志刚
 列席：市政府办公室、市财政局负责同志
 分送：市政府各部门，各区人民政府。
-""", "expect": {"kind": "纪要", "issuer": ["江城市人民政府办公室"], "doc_number": "第5期",
+""", "expect": {"kind": "纪要", "issuer": ["江城市人民政府"], "doc_number": "第5期",
                 "title": "江城市人民政府常务会议纪要", "recipients": [], "date": "2026-02-28", "classification": None,
                 "urgency": None, "signer": None, "attachments": [], "cc": ["市政府各部门", "各区人民政府"],
                 "deadline": "2026-06-30", "suggested_departments": ["housing", "sanitation"]}},
@@ -200,8 +200,8 @@ DOCS: list[dict] = [
 《江城市户外广告设置管理办法》已经2026年2月20日市人民政府第4次常务会议通过，现予公布，自2026年5月1日起施行。
 市长  赵立新
 2026年3月1日
-""", "expect": {"kind": "命令（令）", "issuer": ["江城市人民政府"], "doc_number": "第3号", "title": "江城市人民政府令",
-                "recipients": [], "date": "2026-03-01", "classification": None, "urgency": None, "signer": None,
+""", "expect": {"kind": "命令（令）", "issuer": ["江城市人民政府"], "doc_number": "第3号", "title": None,
+                "recipients": [], "date": "2026-03-01", "classification": None, "urgency": None, "signer": "赵立新",
                 "attachments": [], "cc": [], "deadline": None, "suggested_departments": ["urban"]}},
     {"id": "d11", "fmt": "docx", "header": True, "lines": """
 江城市市场监督管理局文件
@@ -347,7 +347,7 @@ DOCS: list[dict] = [
 """, "expect": {"kind": "通知", "issuer": ["江城市防汛抗旱指挥部"], "doc_number": "江汛〔2026〕1号",
                 "title": "江城市防汛抗旱指挥部关于启动防汛Ⅳ级应急响应的紧急通知",
                 "recipients": ["各区防汛抗旱指挥部", "市防汛抗旱指挥部各成员单位"], "date": "2026-06-17",
-                "classification": "绝密", "urgency": "特急", "signer": None, "attachments": [],
+                "classification": "绝密★长期", "urgency": "特急", "signer": None, "attachments": [],
                 "cc": ["省防汛抗旱指挥部"], "deadline": None, "suggested_departments": ["water", "meteorology"]}},
     {"id": "d20", "fmt": "docx", "lines": """
 江城市文化广电旅游局文件
@@ -383,6 +383,146 @@ DOCS: list[dict] = [
                 "recipients": ["各区医疗保障局", "财政局"], "date": "2026-01-20", "classification": None,
                 "urgency": None, "signer": None, "attachments": [], "cc": [], "deadline": None,
                 "suggested_departments": ["medical_insurance"]}},
+    {"id": "d22", "fmt": "docx", "lines": """
+机密★1年  特急
+江城市人民政府文件
+江政发〔2026〕第9号
+@SEP
+江城市人民政府
+关于进一步加强城市生命线工程
+安全运行监测
+工作的意见
+各区人民政府，市政府各部门、各直属机构，
+各有关企事业单位：
+为提升城市燃气、供水、排水、桥梁等生命线工程安全运行水平，现提出如下意见。
+一、加强监测预警。市城市燃气管理处、市水务局要于2026年8月31日前完成监测设备安装。
+附件：1．江城市城市生命线工程监测点位清单（第一批，共计128个
+点位）
+2．监测数据共享接口规范
+江城市人民政府
+2026年7月1日
+抄送：市委办公室，市人大常委会办公室，市政协办公室，市中级人民法院，
+市人民检察院
+江城市人民政府办公室                    2026年7月2日印发
+""", "expect": {"kind": "意见", "issuer": ["江城市人民政府"], "doc_number": "江政发〔2026〕9号",
+                "title": "江城市人民政府关于进一步加强城市生命线工程安全运行监测工作的意见",
+                "recipients": ["各区人民政府", "市政府各部门", "各直属机构", "各有关企事业单位"], "date": "2026-07-01",
+                "classification": "机密★1年", "urgency": "特急", "signer": None,
+                "attachments": ["江城市城市生命线工程监测点位清单（第一批，共计128个点位）", "监测数据共享接口规范"],
+                "cc": ["市委办公室", "市人大常委会办公室", "市政协办公室", "市中级人民法院", "市人民检察院"],
+                "deadline": "2026-08-31", "suggested_departments": ["gas", "water"]}},
+    {"id": "d23", "fmt": "txt", "lines": """
+江城市财政局
+江财函〔2026〕18号
+江城市财政局关于商请提供2025年度住房公积金缴存数据的函
+江城市住房公积金管理中心：
+因编制2026年预算需要，请贵中心提供2025年度公积金缴存和公积金提取汇总数据，并于2026年5月20日（星期三）前函复我局。
+感谢支持。
+江城市财政局    2026年5月6日
+""", "expect": {"kind": "函", "issuer": ["江城市财政局"], "doc_number": "江财函〔2026〕18号",
+                "title": "江城市财政局关于商请提供2025年度住房公积金缴存数据的函", "recipients": ["江城市住房公积金管理中心"],
+                "date": "2026-05-06", "classification": None, "urgency": None, "signer": None, "attachments": [],
+                "cc": [], "deadline": "2026-05-20", "suggested_departments": ["hpf"]}},
+    {"id": "d24", "fmt": "pdf", "lines": """
+江城市人民政府
+关于提请审议《江城市城市绿化条例（草案）》的议案
+江政议〔2026〕2号
+江城市人民代表大会常务委员会：
+为加强城市绿化管理，保护绿地和树木，市人民政府起草了《江城市城市绿化条例（草案）》，已经市人民政府常务会议讨论通过，现提请审议。
+请审议。
+市长  赵立新
+2026年4月15日
+""", "expect": {"kind": "议案", "issuer": ["江城市人民政府"], "doc_number": "江政议〔2026〕2号",
+                "title": "江城市人民政府关于提请审议《江城市城市绿化条例（草案）》的议案",
+                "recipients": ["江城市人民代表大会常务委员会"], "date": "2026-04-15", "classification": None,
+                "urgency": None, "signer": "赵立新", "attachments": [], "cc": [], "deadline": None,
+                "suggested_departments": ["greening"]}},
+    {"id": "d25", "fmt": "docx", "lines": """
+江城市交通运输局文件
+江交发〔2026〕10号          签  发  人：沈建军
+@SEP
+江城市交通运输局
+关于公交线网优化调整情况的报告
+江城市人民政府：
+2026年上半年，我局完成公交线网优化调整，新开公交线路12条，调整线路20条。道路养护同步推进。
+特此报告。
+江城市交通运输局
+2026年7月10日
+""", "expect": {"kind": "报告", "issuer": ["江城市交通运输局"], "doc_number": "江交发〔2026〕10号",
+                "title": "江城市交通运输局关于公交线网优化调整情况的报告", "recipients": ["江城市人民政府"],
+                "date": "2026-07-10", "classification": None, "urgency": None, "signer": "沈建军", "attachments": [],
+                "cc": [], "deadline": None, "suggested_departments": ["transport"]}},
+    {"id": "d26", "fmt": "txt", "lines": """
+江城市安全生产委员会
+会议纪要
+〔2026〕3号
+江城市安全生产委员会办公室        2026年3月30日
+2026年3月28日，市安委会召开全体会议，研究部署安全生产大检查工作。会议议定：一、由市应急管理局牵头，于4月30日前完成危险化学品企业全覆盖检查。二、市消防救援支队负责消防安全检查。
+出席：赵立新、冯振宇
+分送：市安委会各成员单位。
+""", "expect": {"kind": "纪要", "issuer": ["江城市安全生产委员会"], "doc_number": "〔2026〕3号",
+                "title": "江城市安全生产委员会会议纪要", "recipients": [], "date": "2026-03-30", "classification": None,
+                "urgency": None, "signer": None, "attachments": [], "cc": ["市安委会各成员单位"], "deadline": "2026-04-30",
+                "suggested_departments": ["emergency", "fire"]}},
+    {"id": "d27", "fmt": "docx", "lines": """
+@TABLE 江城市民政局|文件
+@TABLE 江城市残疾人联合会|
+江民发〔2026〕6号
+@SEP
+江城市民政局 江城市残疾人联合会
+关于做好2026年残疾人两项补贴发放工作的通知
+各区民政局、残联：
+请各区认真做好残疾人补贴发放工作，于2026年6月30日前完成资格复核。
+附件：残疾人两项补贴资格复核表
+江城市民政局          江城市残疾人联合会
+二〇二六年五月十八日
+抄送：市财政局。
+""", "expect": {"kind": "通知", "issuer": ["江城市民政局", "江城市残疾人联合会"], "doc_number": "江民发〔2026〕6号",
+                "title": "江城市民政局江城市残疾人联合会关于做好2026年残疾人两项补贴发放工作的通知",
+                "recipients": ["各区民政局", "残联"], "date": "2026-05-18", "classification": None, "urgency": None,
+                "signer": None, "attachments": ["残疾人两项补贴资格复核表"], "cc": ["市财政局"], "deadline": "2026-06-30",
+                "suggested_departments": ["disabled_federation", "civil_affairs"]}},
+    {"id": "d28", "fmt": "txt", "encoding": "gb18030", "lines": """
+江 城 市 人 民 政 府 办 公 室  江 城 市 财 政 局 文 件
+江 政 办 发 〔 2026 〕 21 号
+江 城 市 人 民 政 府 办 公 室  江 城 市 财 政 局 关 于 做 好 2026 年 政 府 信 息 公 开 工 作 的 通 知
+各 区 人 民 政 府 ， 市 政 府 各 部 门 ：
+请 各 单 位 于 2026 年 9 月 30 日 前 报 送 工 作 情 况 。
+江 城 市 人 民 政 府 办 公 室  江 城 市 财 政 局
+2026 年 8 月 3 日
+""", "expect": {"kind": "通知", "issuer": ["江城市人民政府办公室", "江城市财政局"], "doc_number": "江政办发〔2026〕21号",
+                "title": "江城市人民政府办公室江城市财政局关于做好2026年政府信息公开工作的通知",
+                "recipients": ["各区人民政府", "市政府各部门"], "date": "2026-08-03", "classification": None,
+                "urgency": None, "signer": None, "attachments": [], "cc": [], "deadline": "2026-09-30",
+                "suggested_departments": []}},
+    {"id": "d29", "fmt": "pdf", "lines": """
+江城市2025年国民经济和社会发展统计公报
+（2026年3月10日）
+江城市统计局
+2025年，全市地区生产总值同比增长5.8%。常住人口达到320万人。全年新增就业12万人。
+""", "expect": {"kind": "公报", "issuer": ["江城市统计局"], "doc_number": None,
+                "title": "江城市2025年国民经济和社会发展统计公报", "recipients": [], "date": "2026-03-10",
+                "classification": None, "urgency": None, "signer": None, "attachments": [], "cc": [], "deadline": None,
+                "suggested_departments": ["hrss"]}},
+    {"id": "d30", "fmt": "docx", "lines": """
+中国共产党江城市第十二届委员会第五次全体会议决议
+（2026年1月12日中国共产党江城市第十二届委员会第五次全体会议通过）
+全会听取和讨论了市委常委会工作报告，一致同意报告提出的2026年工作安排。全会号召，全市上下要坚定信心，推动高质量发展。
+""", "expect": {"kind": "决议", "issuer": ["中国共产党江城市第十二届委员会"], "doc_number": None,
+                "title": "中国共产党江城市第十二届委员会第五次全体会议决议", "recipients": [], "date": "2026-01-12",
+                "classification": None, "urgency": None, "signer": None, "attachments": [], "cc": [], "deadline": None,
+                "suggested_departments": []}},
+    {"id": "d31", "fmt": "txt", "lines": """
+江城市自然资源和规划局
+公  告
+2026年第4号
+根据《中华人民共和国土地管理法》，江城市自然资源和规划局决定对光谷区东湖新城地块实施土地征收。相关权利人可于2026年5月30日前到光谷区政务服务中心办理补偿登记。
+特此公告。
+江城市自然资源和规划局
+2026年4月28日
+""", "expect": {"kind": "公告", "issuer": ["江城市自然资源和规划局"], "doc_number": "2026年第4号", "title": "公告",
+                "recipients": [], "date": "2026-04-28", "classification": None, "urgency": None, "signer": None,
+                "attachments": [], "cc": [], "deadline": None, "suggested_departments": ["natural_resources"]}},
 ]
 
 
@@ -450,8 +590,10 @@ def main() -> None:
         for doc in DOCS:
             lines = [ln for ln in doc["lines"].strip().splitlines()]
             name = f"{doc['id']}.{doc['fmt']}"
-            if doc["fmt"] == "txt":
-                (HERE / name).write_text(text_of(lines), encoding="utf-8")
+            if doc["fmt"] == "txt":  # some as pasted from the web: GB18030, CRLF line ends
+                encoding = doc.get("encoding", "utf-8")
+                newline = "\r\n" if encoding != "utf-8" else "\n"
+                (HERE / name).write_bytes(text_of(lines).replace("\n", newline).encode(encoding))
             elif doc["fmt"] == "docx":
                 write_docx(lines, HERE / name, doc.get("header", False))
             else:

@@ -310,6 +310,10 @@ class Turn {
         const body = h("div", { class: "md" });
         body.innerHTML = renderMarkdown(s.body || "", { marker, stripFootnotes: true, headingOffset: 1 }); // escaped by renderMarkdown
         sec.append(body);
+        if (typeof s.chart_svg === "string" && s.chart_svg.startsWith("<svg")) { // an image: no script runs in it
+          sec.append(h("img", { class: "answer-chart", testid: "answer-chart", alt: `${s.title || ""} 图表`,
+            src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.chart_svg)}` }));
+        }
         answer.append(sec);
       }
     } else if (!String(a.answer || "").trim()) {

@@ -1,0 +1,97 @@
+"""收文登记: the elements of incoming documents read from DOCX, PDF and text by the layout of
+GB/T 9704 (no per-issuer templates), and the refusals of what is no document."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from aicity.agents.office import registration_eval
+from aicity.agents.office.registration import (
+    RegistrationError,
+    iso_date,
+    register_bytes,
+    register_text,
+    suggest_departments,
+)
+
+DEV = Path(__file__).parent / "registration_dev"
+
+
+def test_the_development_documents_read_right_field_by_field() -> None:
+    report = registration_eval.evaluate(registration_eval.load(DEV / "index.jsonl"), DEV)
+    assert report["documents"] >= 20 and not report["errors"]
+    for name, value in report["accuracy"].items():
+        floor = 0.75 if name == "suggested_departments" else 0.95
+        assert value >= floor, (name, value, [f for f in report["failures"] if f["field"] == name])
+
+
+def test_chinese_numeral_dates_and_spaced_numbers() -> None:
+    assert iso_date("二〇二六", "三", "五") == "2026-03-05"
+    assert iso_date("2025", "十二", "二十六") == "2025-12-26"
+    assert iso_date("2026", "13", "1") is None
+    reg = register_text("江城市水务局文件\n江 水 发 〔 2026 〕 1 2 号\n江城市水务局关于做好排水设施巡查的通知\n各区水务局：\n"
+                        "请于2026年5月8日前报送巡查情况。\n江城市水务局\n二〇二六年四月十日\n")
+    assert reg.doc_number == "江水发〔2026〕12号" and reg.date == "2026-04-10" and reg.deadline == "2026-05-08"
+    assert reg.kind == "通知" and reg.issuer == ["江城市水务局"] and reg.recipients == ["各区水务局"]
+
+
+def test_a_deadline_without_a_year_takes_the_documents_year_and_a_period_is_no_deadline() -> None:
+    text = ("江城市人民政府办公室关于报送防汛物资清单的通知\n各区人民政府：\n自2026年6月1日起至2026年9月30日止实行汛期值班。"
+            "请于12月5日前报送物资清单。\n江城市人民政府办公室\n2026年11月20日\n")
+    assert register_text(text).deadline == "2026-12-05"
+    later = text.replace("12月5日前", "1月5日前")
+    assert register_text(later).deadline == "2027-01-05"
+    assert register_text(text.replace("请于12月5日前报送物资清单。", "")).deadline is None
+
+
+def test_departments_are_suggested_from_duties_and_names_in_the_subject() -> None:
+    assert suggest_departments("关于开展燃气安全专项检查的通知", "请各单位开展燃气管道巡查。")[0] == "gas"
+    assert suggest_departments("关于加强生活垃圾分类的通知", "")[0] == "sanitation"
+    assert suggest_departments("关于召开年度总结会的通知", "请准时参加。") == []
+    assert "gov_office" not in suggest_departments("关于政府信息公开工作的通知", "市政府办公室负责督办。")
+
+
+def _blank_pdf() -> bytes:
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(595, 842)
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()
+
+
+def test_a_pdf_without_a_text_layer_is_refused_saying_there_is_no_ocr() -> None:
+    with pytest.raises(RegistrationError, match="OCR") as err:
+        register_bytes("scan.pdf", _blank_pdf())
+    assert err.value.code == "no-text-layer"
+
+
+@pytest.mark.parametrize(("name", "data", "code"), [
+    ("table.docx", "序号,名称,金额\n1,防汛物资,2000\n".encode(), "not-a-document"),
+    ("fake.pdf", b"just some bytes, not a pdf", "not-a-document"),
+    ("other.docx", None, "not-a-document"),
+    ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "unsupported-format"),
+    ("picture.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, "unsupported-format"),
+    ("empty.txt", b"   \n", "empty"),
+    ("data.txt", "序号,名称,金额\n1,防汛物资,2000\n2,沙袋,300\n".encode(), "not-a-document"),
+])
+def test_what_is_no_document_is_refused_with_a_clear_message(name: str, data: bytes | None, code: str) -> None:
+    if data is None:  # a zip that is not a Word document
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("hello.txt", "hi")
+        data = buf.getvalue()
+    with pytest.raises(RegistrationError) as err:
+        register_bytes(name, data)
+    assert err.value.code == code
+    assert name in str(err.value) or "公文" in str(err.value)
+
+
+def test_empty_pasted_text_is_refused() -> None:
+    with pytest.raises(RegistrationError, match="为空"):
+        register_text("  \n ")
