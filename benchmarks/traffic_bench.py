@@ -8,7 +8,8 @@ through the data hub) is simulated twice with the same vehicles — under the pl
 optimised plan (Webster for the peak flows on the critical cycle, green wave in the peak direction)
 — in one `traffic_sumo.run` (the two SUMO processes side by side), as a job runs it but in this
 process (no job machinery, no time limit). Prints travel time along the corridor, delay, queue and
-throughput before and after, and the wall time of network building + both simulations. `--json`
+throughput before and after, the wall time of network building + both simulations and the CPU time
+the SUMO processes used (what the wall time would be, per process, on an idle core). `--json`
 prints the figures as JSON.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 
 from aicity.hub.sim import traffic, traffic_sumo
@@ -27,12 +29,15 @@ def bench(corridor: str, period: str, measured_s: int) -> dict:
     started = time.perf_counter()
     payload = traffic.prepare(params)
     prepared = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     raw = traffic_sumo.run(payload, lambda fraction, message: None)
     done = time.perf_counter()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"corridor": corridor, "demand": payload["demand"], "cycle_s": payload["plans"]["after"]["cycle_s"],
             "crossings": len(payload["corridor"]["crossings"]), "length_m": payload["corridor"]["length_m"],
             "vehicles": raw["vehicles"], "before": raw["runs"]["before"], "after": raw["runs"]["after"],
-            "prepare_s": round(prepared - started, 2), "simulate_s": round(done - prepared, 1)}
+            "prepare_s": round(prepared - started, 2), "simulate_s": round(done - prepared, 1),
+            "sumo_cpu_s": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 1)}
 
 
 def main() -> None:
@@ -54,6 +59,7 @@ def main() -> None:
         print(f"{'':24}{'before':>12}{'after':>12}")
         for key, label, scale in (("travel_time_s", "travel time (min)", 60), ("corridor_delay_s", "corridor delay (s)", 1),
                                   ("delay_s", "delay, all (s)", 1), ("queue_m", "queue (m)", 1),
+                                  ("corridor_queue_m", "corridor queue (m)", 1),
                                   ("max_queue_m", "longest queue (m)", 1), ("throughput_veh_h", "throughput (veh/h)", 1),
                                   ("unfinished", "unfinished", 1), ("undeparted", "not entered", 1),
                                   ("teleports", "teleports", 1)):
@@ -62,7 +68,8 @@ def main() -> None:
         for name in ("forward", "backward"):
             b, a = (r[k]["travel_time_by_direction_s"][name] for k in ("before", "after"))
             print(f"{'  ' + name + ' (min)':24}{b / 60:>12.1f}{a / 60:>12.1f}")
-        print(f"wall time: prepare {r['prepare_s']} s, netconvert + both simulations {r['simulate_s']} s")
+        print(f"wall time: prepare {r['prepare_s']} s, netconvert + both simulations {r['simulate_s']} s "
+              f"(CPU time of netconvert + the two SUMO processes: {r['sumo_cpu_s']} s)")
 
 
 if __name__ == "__main__":

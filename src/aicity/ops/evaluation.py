@@ -131,6 +131,11 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
+def _law(title: str) -> str:
+    """A law's short title: 《中华人民共和国劳动合同法》 and 《劳动合同法》 are the same law."""
+    return title.strip().removeprefix("中华人民共和国")
+
+
 def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
     """The legal answers as a reviewer reads them (`eval/legal_rules.jsonl`: written apart from
     the answerer, never tuned on; `legal_rules_dev.jsonl` is the set it was tuned on).
@@ -152,11 +157,11 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
         rule = _squash(case["rule"])
         first = found.citations[0] if found.citations else None
         article = first.locator.split()[0] if first else ""
-        banned = {(n["doc"], n["article"]) for n in case.get("not", [])}
+        banned = {(_law(n["doc"]), n["article"]) for n in case.get("not", [])}
         ok_text = rule in _squash(found.answer)
         ok_lead = rule in _squash(found.rule or "")
-        ok_gov = first is not None and (first.doc_key, article) == (case["doc"], case["article"])
-        bad = first is not None and (first.status != "in_force" or (first.doc_key, article) in banned
+        ok_gov = first is not None and (_law(first.doc_key), article) == (_law(case["doc"]), case["article"])
+        bad = first is not None and (first.status != "in_force" or (_law(first.doc_key), article) in banned
                                      or rel.is_overridden(first.doc_key, article, case["q"]))
         states, lead_states, governing, superseded = (states + ok_text, lead_states + ok_lead, governing + ok_gov,
                                                       superseded + bad)

@@ -119,6 +119,7 @@ def test_the_reports_numbers_are_the_data_hubs_answers(city: Path) -> None:
     text = built.markdown()
     assert "## 四、缺口" in text and "锂矿及锂盐" in text and "[Q2]" in text and "```sql" in text
     assert "“新能源汽车产业链各区企业数”" in text  # the question that produced the district table
+    assert "【中小企业与专精特新】中华人民共和国中小企业促进法" in text  # the knowledge center's provisions
     html = report.render(built, "html").decode()
     assert html.count("<svg") == 3 and "<script" not in html and "<table>" in html
     assert report.render(built, "docx")[:2] == b"PK"

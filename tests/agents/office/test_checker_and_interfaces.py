@@ -158,7 +158,7 @@ def test_cli_drafts_and_checks(city: Path, tmp_path: Path, text: str, kind: str)
     assert json.loads(checked.stdout)["ok"] is True
 
 
-def test_cli_check_exits_1_on_a_failed_rule_and_2_on_a_bad_file(notice: bytes, tmp_path: Path) -> None:
+def test_cli_check_exits_1_on_a_failed_rule_and_2_on_a_bad_file(city: Path, notice: bytes, tmp_path: Path) -> None:
     bad = tmp_path / "bad.docx"
     bad.write_bytes(_spoil(notice, _date))
     done = runner.invoke(office_cli, ["check", str(bad)])
@@ -166,7 +166,7 @@ def test_cli_check_exits_1_on_a_failed_rule_and_2_on_a_bad_file(notice: bytes, t
     junk = tmp_path / "junk.docx"
     junk.write_text("hello", encoding="utf-8")
     assert runner.invoke(office_cli, ["check", str(junk)]).exit_code == 2
-    refused = runner.invoke(office_cli, ["draft", "起草一份通知", "--data-dir", str(tmp_path.parent)])
+    refused = runner.invoke(office_cli, ["draft", "起草一份通知", "--data-dir", str(city)])
     assert refused.exit_code == 2
 
 

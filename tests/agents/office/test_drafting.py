@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aicity.agents.office import checker, documents, drafting
-from aicity.agents.office.docx_writer import OfficialDoc, write_docx
+from aicity.agents.office.docx_writer import OfficialDoc, title_lines, write_docx
 from aicity.agents.office.kinds import KINDS, OfficeInputError, UnknownKind, get_kind, kind_of
 from aicity.hub.events import service as events_service
 from aicity.hub.knowledge import service as kb
@@ -196,3 +196,10 @@ def test_a_draft_states_the_citys_own_figures_and_follows_points_and_a_model_tex
     assert "一、总体要求" in made.text and "二、排查内容" in made.text
     assert "（一）全面排查住宅电梯维保记录。" in made.text and "突出老旧电梯" in made.text
     assert not checker.failed(checker.check_docx(made.docx))
+
+
+def test_a_long_title_breaks_between_words_into_even_lines() -> None:
+    lines = title_lines("关于进一步加强全市城镇燃气安全隐患排查整治和老旧管网更新改造工作的实施意见")
+    assert len(lines) == 2 and "".join(lines).endswith("实施意见")
+    assert all(len(x) <= 20 for x in lines) and abs(len(lines[0]) - len(lines[1])) <= 2
+    assert title_lines("关于开展燃气安全隐患排查整治的通知") == ["关于开展燃气安全隐患排查整治的通知"]

@@ -56,6 +56,20 @@ VALUES = [
      "AND district_id IN (SELECT district_id FROM districts WHERE year = 2025 AND gdp_100m_yuan > 1000)"),
     ("9月光谷大道的平均车速是多少公里每小时？", "SELECT AVG(avg_speed_kmh) FROM traffic_flow_hourly WHERE road_name = '光谷大道' "
      "AND month(date) = 9"),
+    ("光谷区GDP是东湖区的几倍", "SELECT SUM(gdp_100m_yuan) FILTER (WHERE district_id = 'guanggu') / SUM(gdp_100m_yuan) "
+     "FILTER (WHERE district_id = 'donghu') FROM districts WHERE year = 2025"),
+    ("人均低保金是多少", "SELECT SUM(monthly_allowance_yuan) * 1.0 / SUM(household_size) FROM low_income_households"),
+    ("高新技术企业纳税额占营业收入的比例", "SELECT SUM(tax_2024_10k_yuan) * 100.0 / SUM(revenue_2024_10k_yuan) FROM "
+     f"enterprises WHERE is_high_tech = 1 AND {ACTIVE}"),
+    ("全市有几条主干道", "SELECT COUNT(DISTINCT road_id) FROM traffic_flow_hourly"),
+    ("东湖区有多少个监测站", "SELECT COUNT(DISTINCT station_id) FROM air_quality_daily WHERE district_id = 'donghu'"),
+    ("春季平均AQI", "SELECT AVG(aqi) FROM air_quality_daily WHERE month(date) BETWEEN 3 AND 5"),
+    ("9月上旬解放大道车流量", "SELECT SUM(vehicles) FROM traffic_flow_hourly WHERE road_name = '解放大道' AND "
+     "date BETWEEN '2025-09-01' AND '2025-09-10'"),
+    ("光谷区常住人口多少万", "SELECT resident_population / 10000.0 FROM districts WHERE year = 2025 AND district_id = 'guanggu'"),
+    ("截至2025年底全市低保户数", "SELECT COUNT(*) FROM low_income_households"),
+    ("今年上半年空气优良率", "SELECT COUNT(*) FILTER (WHERE aqi <= 100) * 100.0 / COUNT(*) FROM air_quality_daily WHERE "
+     "date < '2025-07-01'"),
 ]
 
 
@@ -107,7 +121,9 @@ def test_readings_it_must_not_give(pack: tuple) -> None:  # noqa: F811
     for question in ("查一下何菊香家每个月领多少低保金", "帮我查查张伟是不是在领低保，他住南湖区"):
         assert answer(pack, question).status == "refused"
     assert answer(pack, "查一下东湖区低保家庭数").status == "answered"  # a district is not a person
-    assert answer(pack, "各区工单数与常住人口之比").status == "not_understood"  # no guess
+    for question in ("各区工单数与常住人口之比", "已办结工单与未办结工单的比例", "周末和工作日的平均车流量对比",
+                     "截至2024年底全市低保户数"):
+        assert answer(pack, question).status == "not_understood", question  # no guess
     negated_personal = answer(pack, "没有身份证号的低保户的区有几个")
     assert negated_personal.status == "refused"
 
@@ -115,3 +131,12 @@ def test_readings_it_must_not_give(pack: tuple) -> None:  # noqa: F811
 def test_anti_join_over_aggregate_only_data_is_not_answered_row_by_row(pack: tuple) -> None:  # noqa: F811
     a = answer(pack, "哪些区没有低保户")  # NOT EXISTS over an aggregate-only table would read rows: refused by the check
     assert a.status in ("refused", "not_understood") or a.rows == [] and "low_income" not in (a.sql or "")
+
+
+def test_aggregate_only_data_gets_no_filtered_counts(pack: tuple) -> None:  # noqa: F811
+    """A FILTERed count inside a large group could release a count under the group size: over aggregate-only
+    data the share within each group is two grouped queries, each suppressed under the group size."""
+    a = answer(pack, "有残疾成员的低保户占比（按区）")
+    assert a.status == "answered" and "FILTER" not in (a.sql or "") and a.sql.count("HAVING COUNT(*) >= 5") == 2
+    spread = answer(pack, "平均每个区有多少有残疾成员的低保户")
+    assert spread.status == "answered" and "FILTER" not in (spread.sql or "") and "HAVING COUNT(*) >= 5" in spread.sql

@@ -10,7 +10,7 @@ import pytest
 from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
-from aicity.hub.knowledge.extractive import _anchored, extractive_answer, numbers, question_types, sentences
+from aicity.hub.knowledge.extractive import anchored, extractive_answer, numbers, question_types, sentences
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
 from aicity.identity.models import Role
@@ -45,11 +45,11 @@ def test_a_continued_clause_keeps_what_it_continues() -> None:
 
 def test_the_number_attached_to_the_asked_action_answers() -> None:
     question = "劳动能力鉴定结论要多久内作出？"
-    assert _anchored("鉴定委员会应当自收到申请之日起60日内作出劳动能力鉴定结论", question)
-    assert not _anchored("对鉴定结论不服的，可以在收到该鉴定结论之日起15日内向省级委员会提出再次鉴定申请", question)
-    assert _anchored("应当提前三十日书面通知", "要提前多少天通知？")  # the word before the cue
-    assert not _anchored("应当提前书面通知", "要提前多少天通知？")  # no number at all
-    assert _anchored("经营者应当自收到退回商品之日起七日内返还价款", "商家多少天内要退款？")  # 退款 ~ 返还
+    assert anchored("鉴定委员会应当自收到申请之日起60日内作出劳动能力鉴定结论", question)
+    assert not anchored("对鉴定结论不服的，可以在收到该鉴定结论之日起15日内向省级委员会提出再次鉴定申请", question)
+    assert anchored("应当提前三十日书面通知", "要提前多少天通知？")  # the word before the cue
+    assert not anchored("应当提前书面通知", "要提前多少天通知？")  # no number at all
+    assert anchored("经营者应当自收到退回商品之日起七日内返还价款", "商家多少天内要退款？")  # 退款 ~ 返还
 
 
 def test_the_answer_quotes_the_paragraphs_that_bear_on_the_question(city: Path) -> None:

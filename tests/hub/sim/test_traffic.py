@@ -21,6 +21,7 @@ from aicity.cli import app as cli
 from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.hub.iot import commands
+from aicity.hub.iot import service as iot
 from aicity.hub.sim import actions, jobs, traffic, traffic_corridor, traffic_plan
 from aicity.hub.sim.models import SimJob
 from aicity.identity import service as identity
@@ -41,7 +42,11 @@ def app(city: Path) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def short_run(city: Path) -> dict:
-    """A five-minute peak on 解放大道 under both plans, through `aicity sim traffic`."""
+    """A five-minute peak on 解放大道 under both plans, through `aicity sim traffic`; two signal
+    devices stand in 江滨区 (the plan of the crossing nearest each is what it would be sent)."""
+    for i, (lat, lon) in enumerate(((30.5801, 114.3899), (30.581, 114.345)), 1):
+        iot.create_device(iot.DeviceSpec(type="TrafficSignal", id=f"traffic-test-signal-{i}", district="江滨区",
+                                         lat=lat, lon=lon), "test")
     out = CliRunner().invoke(cli, ["sim", "traffic", *SHORT, "--data-dir", str(city)])
     assert out.exit_code == 0, out.output
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -135,7 +140,10 @@ def test_a_short_peak_runs_both_plans(short_run: dict) -> None:
     assert r["before"]["vehicles"] == r["after"]["vehicles"]  # the same vehicles under both plans
     assert len(r["plan"]["crossings"]) == len(r["network"]["crossings"]) == 11
     assert r["change_pct"]["travel_time_s"] is not None
-    assert all(rec["kind"] == "signal_plan" and rec["params"]["plan"] == "peak" for rec in r["recommendations"])
+    recs = {rec["device_id"]: rec for rec in r["recommendations"]}
+    assert {"traffic-test-signal-1", "traffic-test-signal-2"} <= set(recs)
+    assert all(rec["kind"] == "signal_plan" and rec["params"]["plan"] == "peak" for rec in recs.values())
+    assert recs["traffic-test-signal-1"]["places"] == ["解放大道-胜利街"]
 
 
 def test_the_cli_refuses_an_unknown_corridor(city: Path) -> None:
@@ -154,7 +162,7 @@ def test_rest_result_and_the_plan_as_an_approval_request(app: TestClient, short_
     job_id = short_run["job_id"]
     result = app.get(f"/api/v1/sim/jobs/{job_id}/result", headers={"X-API-Key": official}).json()
     assert result["engine"] == "sumo" and result["after"]["travel_time_s"] == short_run["after"]["travel_time_s"]
-    rec = short_run["recommendations"][0]
+    rec = next(r for r in short_run["recommendations"] if r["device_id"] == "traffic-test-signal-1")
     path = f"/api/v1/sim/jobs/{job_id}/actions"
     assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official}).status_code == 403
     queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": operator})
@@ -168,7 +176,7 @@ def test_rest_result_and_the_plan_as_an_approval_request(app: TestClient, short_
 def test_an_approved_plan_is_sent_to_the_signal(short_run: dict) -> None:
     operator = Principal(Role.operator, department="traffic_police", key_id="traffic-op")
     admin = Principal(Role.admin, key_id="traffic-admin")
-    rec = short_run["recommendations"][-1]
+    rec = next(r for r in short_run["recommendations"] if r["device_id"] == "traffic-test-signal-2")
     asked = actions.request(short_run["job_id"], rec["id"], operator)
     with pytest.raises(Problem):  # the requester cannot approve it
         approvals.approve(asked["approval_id"], operator, "")

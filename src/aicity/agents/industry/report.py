@@ -55,8 +55,26 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.0%}"
 
 
-def _policies(chain: str, principal: Principal) -> list[knowledge.Hit]:
-    return knowledge.search(f"{chain} 产业 发展 扶持 招商 政策", principal, top_k=POLICIES_SHOWN, mode="keyword")
+#: what a chain report looks up in the knowledge center: (theme, query); the chain's name is added to each
+POLICY_QUERIES = (("招商引资与投资促进", "地方政府 投资促进 招商引资 优惠政策"),
+                  ("产业链与科技创新", "产业链 重点产业 创新 扶持 高新技术企业"),
+                  ("中小企业与专精特新", "中小企业 专精特新 创新 扶持 资金"))
+POLICIES_PER_THEME = 2
+
+
+def policies(chain: str, principal: Principal) -> list[tuple[str, knowledge.Hit]]:
+    """Provisions the knowledge center finds for the chain's promotion, by theme, each once."""
+    found: list[tuple[str, knowledge.Hit]] = []
+    seen: set[tuple[str, str]] = set()
+    for theme, query in POLICY_QUERIES:
+        picked = 0
+        for hit in knowledge.search(f"{chain} {query}", principal, top_k=POLICIES_SHOWN):
+            if (hit.doc_key, hit.locator) in seen or picked == POLICIES_PER_THEME:
+                continue
+            seen.add((hit.doc_key, hit.locator))
+            found.append((theme, hit))
+            picked += 1
+    return found
 
 
 def build(chain: str, district: str | None = None, principal: Principal | None = None) -> Report:
@@ -114,9 +132,11 @@ def build(chain: str, district: str | None = None, principal: Principal | None =
         lead_md = f"没有可排序的外地企业线索：{exc.detail}"
     md("## 五、招商线索（前 10）\n\n" + lead_md)
 
-    hits = _policies(cmap.chain, principal)
-    md("## 六、政策匹配（知识中心检索）\n\n" + ("\n".join(
-        f"- {h.doc} {h.locator}：{knowledge.excerpt(h.text, 120)}" for h in hits) or "知识中心没有检索到相关政策条文。"))
+    hits = policies(cmap.chain, principal)
+    md("## 六、政策匹配（知识中心检索）\n\n知识中心现有法规中与本链招商、产业创新和中小企业扶持相关的条文"
+       "（知识库没有针对单条产业链的专项政策时，列出通用条文）：\n\n" + ("\n".join(
+           f"- 【{theme}】{h.doc} {h.locator}：{knowledge.excerpt(h.text, 120)}" for theme, h in hits)
+           or "知识中心没有检索到相关政策条文。"))
 
     md("## 数据来源与查询\n\n" + "\n\n".join(
         f"**[{q.id}]** " + (f"数据中枢问数：“{q.question}”" if q.question else "数据中枢只读查询") +

@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import rjieba
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
@@ -342,11 +343,20 @@ def _mark(doc: DocxDocument, d: OfficialDoc, used_lines: int) -> None:
         add_run(p, text, TITLE_FONT, _mark_size(text), color=RED)
         return
     _para(doc, exact=None, before_twips=before).paragraph_format.line_spacing = Pt(1)
-    size = min(_mark_size(max(d.issuers, key=width) + suffix, 44.0), 44.0)
+    # the longest name and 文件 side by side within the 版心, with a character's gap and the cells' margins
+    text_pt = TEXT_W_MM / 25.4 * 72
+    size = min(44.0, (text_pt - 24) / (max(width(i) for i in d.issuers) + width(suffix) + 1))
+    word_tw = round((width(suffix) + 1) * size * 20 + 240)
+    text_tw = round(text_pt * 20)
     table = doc.add_table(rows=1, cols=2)
     table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    _child(tbl_pr, "tblW", w=str(text_tw), type="dxa")
+    _child(tbl_pr, "tblLayout", type="fixed")
     names, word = table.rows[0].cells
-    names.width, word.width = Mm(TEXT_W_MM - 2 * size * 25.4 / 72 - 4), Mm(2 * size * 25.4 / 72 + 4)
+    for column, cell, twips in ((table.columns[0], names, text_tw - word_tw), (table.columns[1], word, word_tw)):
+        column.width = Pt(twips / 20)
+        cell.width = Pt(twips / 20)
     for i, issuer in enumerate(d.issuers):
         p = names.paragraphs[0] if i == 0 else names.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
@@ -423,9 +433,51 @@ def _letter_footer(doc: DocxDocument) -> None:
     border(p, "top", "thickThinMediumGap", 24, RED_HEX)
 
 
+#: 2号 characters on a line of the 版心 (442 pt / 22 pt)
+TITLE_LINE_CHARS = 20
+
+
+def title_lines(title: str, per_line: int = TITLE_LINE_CHARS) -> list[str]:
+    """A long title broken between words into lines of even length (7.3.1: 词意完整, 排列对称; with
+    an upper line no longer than the lower ones, a 梯形), as few lines as fit."""
+    if width(title) <= per_line:
+        return [title]
+    words = list(rjieba.cut(title))
+    cuts = [0]
+    for w in words:
+        cuts.append(cuts[-1] + len(w))
+    n = -(-int(width(title)) // per_line)
+    best: tuple[float, list[str]] | None = None
+
+    def place(start: int, left: int, lines: list[str]) -> None:
+        nonlocal best
+        if left == 1:
+            last = title[start:]
+            if width(last) > per_line:
+                return
+            done = [*lines, last]
+            lengths = [width(x) for x in done]
+            mean = sum(lengths) / len(lengths)
+            cost = sum((x - mean) ** 2 for x in lengths) + (0.5 if lengths[0] > lengths[-1] else 0)
+            if best is None or cost < best[0]:
+                best = (cost, done)
+            return
+        for end in cuts:
+            if end > start and width(title[start:end]) <= per_line:
+                place(end, left - 1, [*lines, title[start:end]])
+
+    place(0, n, [])
+    if best is None:  # a word longer than a line: break anywhere
+        return [title[i:i + per_line] for i in range(0, len(title), per_line)]
+    return best[1]
+
+
 def _title(doc: DocxDocument, d: OfficialDoc) -> None:
     p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, round(SIZE_TITLE * 20 * 1.5))
-    add_run(p, d.title, TITLE_FONT, SIZE_TITLE)
+    for i, line in enumerate(title_lines(d.title)):
+        if i:
+            p.add_run().add_break()
+        add_run(p, line, TITLE_FONT, SIZE_TITLE)
     _blank(doc, 1)
 
 
@@ -650,12 +702,12 @@ def _report_table(doc: DocxDocument, lines: list[str]) -> None:
     for r, values in enumerate([header, *rows]):
         for c in range(cols):
             p = table.cell(r, c).paragraphs[0]
-            _spacing(p, None)
+            _spacing(p, 440)  # 22 pt lines for 12 pt (小四) type
             _inline_runs(p, values[c] if c < len(values) else "", SIZE_NOTE - 2, HEI_FONT if r == 0 else BODY_FONT)
 
 
 def _blocks(markdown: str) -> Iterable[tuple[str, list[str]]]:
-    """(kind, lines): heading1..3, table, bullet, number, para."""
+    """(kind, lines): heading1..6, table, bullet, number, para."""
     lines = markdown.replace("\r\n", "\n").split("\n")
     i = 0
     while i < len(lines):
@@ -665,7 +717,7 @@ def _blocks(markdown: str) -> Iterable[tuple[str, list[str]]]:
             i += 1
             continue
         if m := re.match(r"^(#{1,6})\s+(.*)$", stripped):
-            yield f"heading{min(len(m.group(1)), 3)}", [m.group(2).strip()]
+            yield f"heading{len(m.group(1))}", [m.group(2).strip()]
             i += 1
             continue
         if stripped.startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].strip()):
@@ -694,7 +746,7 @@ def _blocks(markdown: str) -> Iterable[tuple[str, list[str]]]:
 
 def report_docx(title: str, markdown: str) -> bytes:
     """A plain report in the documents' body style: A4 and the 版心 of GB/T 9704, the title in
-    2号小标宋, '#' headings in 黑体 / '##' in 楷体 / '###' in 仿宋 bold, paragraphs in 3号仿宋
+    2号小标宋, headings by depth in 黑体 / 楷体 / 仿宋 bold (or by their numbering 一、 / （一））, paragraphs in 3号仿宋
     indented 2 characters, '-' lists, pipe tables, page numbers "— 1 —". Markdown's own first
     '# title' is skipped when it repeats `title`."""
     if not title.strip():
@@ -706,16 +758,19 @@ def report_docx(title: str, markdown: str) -> bytes:
     p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, round(SIZE_TITLE * 20 * 1.5))
     add_run(p, title.strip(), TITLE_FONT, SIZE_TITLE)
     _blank(doc, 1)
-    for kind, lines in _blocks(markdown):
+    blocks = [(k, ls) for k, ls in _blocks(markdown) if not (k == "heading1" and ls[0] == title.strip())]
+    # heading depths ranked as used: the shallowest in 黑体, then 楷体, then 仿宋 bold; a heading's own
+    # numbering (一、 / （一）) decides where it has one
+    depths = sorted({int(k[7:]) for k, _ in blocks if k.startswith("heading")})
+    for kind, lines in blocks:
         text = lines[0]
-        if kind == "heading1" and text == title.strip():
-            continue
         if kind.startswith("heading"):
             p = _para(doc)
             indent(p, first=2)
-            level = int(kind[-1])
-            _inline_runs(p, text, SIZE_BODY, {1: HEI_FONT, 2: KAI_FONT}.get(level, BODY_FONT))
-            if level == 3:
+            p.paragraph_format.keep_with_next = True
+            rank = heading_level(text) if heading_level(text) in (1, 2) else depths.index(int(kind[7:])) + 1
+            _inline_runs(p, text, SIZE_BODY, {1: HEI_FONT, 2: KAI_FONT}.get(rank, BODY_FONT))
+            if rank >= 3:
                 for run in p.runs:
                     run.font.bold = True
         elif kind == "table":

@@ -251,7 +251,8 @@ class _Sql:
 
     def where(self, window: timewin.Window | None, drop: Filter | None = None, year: int | None = None) -> str:
         # 平均每个区: the conditions go into the figure (FILTER), the groups are counted over every row
-        parts = [self.condition(f) for f in self.plan.filters if f is not drop] if self.plan.per_group is None else []
+        spread = self.plan.per_group is not None and not self.plan.aggregate_only
+        parts = [self.condition(f) for f in self.plan.filters if f is not drop] if not spread else []
         table = self.plan.table
         if window is not None and table.time and self.plan.problem is None:
             parts.append(_time_condition(table, window, "t"))
@@ -268,9 +269,11 @@ class _Sql:
                                                  == "sum"):
             expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS DATE))"
         elif self.plan.per_group is not None:
-            conds = [self.condition(f) for f in self.plan.filters]
-            counted = f"{expr} FILTER (WHERE {' AND '.join(conds)})" if conds else expr
-            expr = f"COALESCE({counted}, 0) * 1.0 / COUNT(DISTINCT {qualify(self.plan.per_group[0], 't')})"
+            # rows readable one by one: the conditions go into the figure and the groups are counted over every
+            # row; aggregate-only data keeps them as row filters (a FILTER could release a count under the group size)
+            conds = [self.condition(f) for f in self.plan.filters] if not self.plan.aggregate_only else []
+            counted = f"COALESCE({expr} FILTER (WHERE {' AND '.join(conds)}), 0)" if conds else expr
+            expr = f"{counted} * 1.0 / COUNT(DISTINCT {qualify(self.plan.per_group[0], 't')})"
         elif self.plan.per_hour and table.time:
             expr = f"{expr} * 1.0 / COUNT(DISTINCT CAST(t.{table.time.column} AS VARCHAR) || ' ' || CAST(t.hour AS VARCHAR))"
         return expr
@@ -404,17 +407,25 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
             value = f"{metric} * {plan.per_base[1]!r} / {_per_capita_divisor(plan, per_capita_year, True)}"
         select = f"SELECT {key} AS {key_name}, {value} AS value"
         where = q.where(window, year=snapshot_year)
-        if plan.share and plan.share_drop is not None:  # within each group: the rows the condition keeps
-            select = (f"SELECT {key} AS {key_name}, {metric} FILTER (WHERE {q.condition(plan.share_drop)}) * 100.0 / "
-                      f"NULLIF({metric}, 0) AS value")
-            where = q.where(window, plan.share_drop, year=snapshot_year)
+        within = plan.share and plan.share_drop is not None
+        if within:  # within each group: the rows the condition keeps, as a share of the group's rows
+            assert plan.share_drop is not None
+            whole_where = q.where(window, plan.share_drop, year=snapshot_year)
+            if plan.group is not None and plan.group.id != "district_id":
+                whole_where += (" AND " if whole_where else " WHERE ") + f"{key} IS NOT NULL"
+            # two grouped queries, each suppressed under the group size where rows are aggregate-only
+            part = f"SELECT {key} AS k, {metric} AS v FROM {source}{where} GROUP BY 1"
+            whole = f"SELECT {key} AS k, {metric} AS v FROM {source}{whole_where} GROUP BY 1"
+            part_value = "p.v" if plan.aggregate_only else "COALESCE(p.v, 0)"
+            select = f"SELECT w.k AS {key_name}, {part_value} * 100.0 / NULLIF(w.v, 0) AS value"
+            source, where = f"({whole}) AS w LEFT JOIN ({part}) AS p ON p.k = w.k", ""
             plan.metric = semantic.Metric("share", f"{plan.share_drop.label}占比", "%", (), expr="NULL", decimals=2)
             plan.share = False
         elif plan.share:
             select += f", {value} * 100.0 / SUM({value}) OVER () AS share_pct"
-        if plan.group is not None and plan.group.id != "district_id":
+        if plan.group is not None and plan.group.id != "district_id" and not within:
             where += (" AND " if where else " WHERE ") + f"{key} IS NOT NULL"
-        sql = f"{select} FROM {source}{where} GROUP BY 1"
+        sql = f"{select} FROM {source}{where}" + ("" if within else " GROUP BY 1")
         if plan.having is not None:
             op, bound = plan.having
             if bound is None:  # the city's figure: a rate's own, a count's or a sum's average over the groups
@@ -549,6 +560,10 @@ def _difference(plan: Plan, rows: list[list[Any]], shown: list[list[Any]], head:
     la, lb = (plan.group.label(v) for v in plan.difference)
     if a is None or b is None:
         return None, f"{head}{plan.table.title}缺少{la if a is None else lb}的数据，无法计算差值"
+    if plan.times:  # 光谷区GDP是东湖区的几倍
+        ratio = float(a) / float(b) if float(b) else None
+        return _round(ratio, PRECISE), (f"{head}{plan.table.title}的{name}：{la} {fmt(_round(a, decimals), decimals)}，"
+                                        f"{lb} {fmt(_round(b, decimals), decimals)}，{la}是{lb}的 {fmt(ratio, 2)} 倍")
     diff = float(a) - float(b)
     value = _round(abs(diff) if plan.unsigned else -diff if plan.lower else diff, PRECISE)
     unit_text = " 个百分点" if unit == "%" else f" {unit}" if unit else ""
@@ -707,13 +722,14 @@ def embedded_answer(question: str, role: str, department: str | None, as_of: dt.
     if plan.confidence < MIN_CONFIDENCE:
         return not_understood(f"问题中“{plan.residual or question}”没能对应到数据中的指标或条件", question,
                               plan.confidence)
+    policy = caller_access(engine, role, department)
+    plan.aggregate_only = plan.table.id not in policy.row_tables
     try:
         built = build(plan, engine, as_of)
     except NotAnswerable as exc:
         answer = not_understood(exc.reason, question, min(plan.confidence, 0.3))
         answer.datasets = [plan.table.id]
         return answer
-    policy = caller_access(engine, role, department)
     try:
         checked = sqlcheck.check(built.sql, policy, row_limit())
     except sqlcheck.SqlRefused as exc:

@@ -7,6 +7,7 @@ is left that it cannot place lowers `confidence`, so a question it half understa
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -149,7 +150,7 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts handles handle handled still end wide city-wide".split())
+    "districts handles handle handled still end wide city-wide make makes sit".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -188,6 +189,8 @@ class Plan:
     per_hour: bool = False  # a total divided by the hours it covers (平均每小时)
     #: a total divided by the number of groups it covers (平均每个区, 月均): (SQL key over the table, how it reads)
     per_group: tuple[str, str] | None = None
+    #: the caller reads the table only in aggregate (set before the SQL is written): no FILTERed counts
+    aggregate_only: bool = False
     population_year: int | None = None  # the residents' year a per-10,000 figure divides by, when named
     #: what a per-base figure divides by: (districts column, multiplier, how it reads) — 每万常住人口 by default
     per_base: tuple[str, float, str] = ("resident_population", 10_000.0, "每万常住人口")
@@ -213,6 +216,8 @@ class Plan:
     against_city: Filter | None = None
     #: 比…少多少, 低多少: the difference the other way round, so that it reads as asked (positive when it is less)
     lower: bool = False
+    #: A是B的几倍: the first value's figure over the second's
+    times: bool = False
 
 
 @dataclass
@@ -290,6 +295,7 @@ def clean(question: str) -> str:
     text = _drop_context(normalize(question).lower().replace("_", " ").replace("'s ", " ").replace("’s ", " "))
     text = re.sub(r"[（(][^（）()]{0,20}口径[）)]", " ", text)  # （2025年常住人口口径）: how it is counted
     text = re.sub(r"[（(]\s*(?:或|还是|or)\s*[少低多高小大短长慢快]\s*[）)]", "", text)  # 多（或少）几个小时: signed
+    text = re.sub(r"[（(][^（）()]{0,20}?(?:记录|各自)[^（）()]{0,12}?平均[）)]", " ", text)  # （按小时、方向记录平均）: the records' average
     text = re.sub(r"(?:公里|千米)(?:每|/)(?:小时|时)|km每小时", "km/h", text)  # 多少公里每小时: the unit, not an hourly breakdown
     text = re.sub(r"(?:一|1)\s*(?:周|星期)\s*[（(]\s*(\d+)\s*(?:个)?小时\s*[)）]", r"\1小时", text)  # 一周（168小时）
     # 用区名显示, （显示区名）, 给我区名: how the answer names the districts (it always does)
@@ -298,8 +304,22 @@ def clean(question: str) -> str:
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     text = timewin.digits(text)
+    # 春季/夏季/秋季: meteorological seasons by month (demo-city convention: 3–5, 6–8, 9–11; winter spans two years
+    # and stays unplaced); 9月上旬/中旬/下旬: days 1–10, 11–20, 21 to the month's end
+    text = re.sub(r"春季|春天", "3月到5月", text)
+    text = re.sub(r"夏季|夏天", "6月到8月", text)
+    text = re.sub(r"秋季|秋天", "9月到11月", text)
+    text = re.sub(r"(\d{1,2})月(?:份)?(上|中|下)旬", lambda m: _dekad(int(m.group(1)), m.group(2)), text)
     # 2021到2025年: both ends are years
     return re.sub(r"(?<!\d)((?:19|20)\d{2})\s*(到|至|-|—|–|~|～)\s*((?:19|20)\d{2})年", r"\1年\2\3年", text)
+
+
+def _dekad(month: int, part: str) -> str:
+    if not 1 <= month <= 12:
+        return f"{month}月{part}旬"
+    last = calendar.monthrange(2001, month)[1] if month != 2 else 28
+    first, end = {"上": (1, 10), "中": (11, 20), "下": (21, last)}[part]
+    return f"{month}月{first}日到{month}月{end}日"
 
 
 # ---- personal data -------------------------------------------------------------------------------
@@ -744,11 +764,13 @@ def _flags(t: _Text, table: Table, plan: Plan) -> None:
 def _metric(t: _Text, table: Table, plan: Plan) -> bool:
     """The metric the question names (the longest word wins), else the table's count."""
     best: tuple[int, Metric, tuple[int, int]] | None = None
-    for m in table.metrics.values():
-        for w in m.words:
-            probe = t.find(w, take=False)
-            if probe and (best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False)):
-                best = (len(w), m, probe)
+    of = t.text.find("占")
+    named = [(w, m, probe) for m in table.metrics.values() for w in m.words if (probe := t.find(w, take=False))]
+    if of >= 0 and any(p[1] <= of for _, _, p in named) and any(p[0] > of for _, m, p in named if m.column):
+        named = [c for c in named if c[2][1] <= of]  # 纳税额占营业收入的比例: the part is named before 占
+    for w, m, probe in named:
+        if best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False):
+            best = (len(w), m, probe)
     if best is None:
         fallback = table.metrics.get(table.default_metric or "") or table.count
         if table.count is not None and table.count.unit == "站日" and re.search(
@@ -887,26 +909,34 @@ def _per_group(t: _Text, table: Table, plan: Plan) -> None:
 
 #: 多少个不同的省份, 涉及多少个承办部门: how many distinct values of a dimension the rows have
 _DISTINCT = re.compile(r"(?:多少|几)\s*(?:个|家|条|类|种|位)?\s*(?P<d>不同|不一样|不重复)?\s*的?\s*(?P<w>[^\s，,。？?的]{1,10})|"
-                       r"how many (?:different|distinct|unique) (?P<en>[a-z ]{2,30})")
+                       r"how many (?:different|distinct|unique) (?P<en>[a-z ]{2,30})|"
+                       r"how many (?P<en2>(?:monitoring )?stations|roads|categories|departments|channels|provinces|cities|"
+                       r"industries)\b")
+#: what the rows name, as the question counts them (几条主干道: the roads)
+_COUNTED = {"主干道": "road_name", "道路": "road_name", "条路": "road_name", "监测站": "station_name", "站点": "station_name"}
 _DISTINCT_CUE = re.compile(r"不同|不一样|不重复|涉及|覆盖|分布在|来自|distinct|different|unique")
 
 
 def _distinct(t: _Text, table: Table, plan: Plan) -> None:
-    """招商线索的企业总部来自多少个不同省份: COUNT(DISTINCT) of the dimension the question names."""
-    if not _DISTINCT_CUE.search(t.text):
+    """招商线索的企业总部来自多少个不同省份, 东湖区有多少个监测站: COUNT(DISTINCT) of the dimension the question names."""
+    if not _DISTINCT_CUE.search(t.text) and not re.search(r"(?:多少|几)\s*(?:个|条|座|类|种)|how many", t.text):
         return
     for m in _DISTINCT.finditer(t.text):
-        tail = m.group("w") or m.group("en") or ""
-        if not (m.group("d") or m.group("en")) and not _DISTINCT_CUE.search(t.text[max(0, m.start() - 6):m.start()]):
+        tail = m.group("w") or m.group("en") or m.group("en2") or ""
+        cued = bool(m.group("d") or m.group("en")) or _DISTINCT_CUE.search(t.text[max(0, m.start() - 6):m.start()])
+        if not cued and not re.match(r"(?:多少|几)\s*(?:个|条|座|类|种)|how many", m.group(0)):
             continue
         dims = [(w, d) for d in table.dimensions.values() for w in (*d.words, d.name.lower()) if len(w) >= 2]
+        dims += [(w, table.dimensions[did]) for w, did in _COUNTED.items() if did in table.dimensions]
         if "district_id" in table.dimensions:
             dims += [(w, table.dimensions["district_id"]) for w in ("区", "城区", "districts")]
-        found = [(w, d) for w, d in dims if tail.startswith(w) or tail.endswith(w)]
+        found = [(w, d) for w, d in dims if tail.startswith(w) or cued and tail.endswith(w)]
+        if not cued:  # 东湖区有多少个监测站: things the rows name, not the district the question is about
+            found = [(w, d) for w, d in found if d.id != "district_id" and len(w) >= 2]
         if not found:
             continue
         word, dim = max(found, key=lambda x: len(x[0]))
-        start = m.start("w") if m.group("w") else m.start("en")
+        start = m.start("w") if m.group("w") else m.start("en") if m.group("en") else m.start("en2")
         at = t.text.find(word, start)
         if at < 0 or not t.free(at, at + len(word)):
             continue
@@ -1151,6 +1181,17 @@ def _differences(t: _Text, layer: Layer, plan: Plan, windows: list[timewin.Windo
              and _LISTED.search(text[f.span[0]:f.span[1]])]
     listed = len(multi) == 1 and (plan.group is None or plan.group.id == multi[0].dim) and plan.time_group is None \
         and not plan.share
+    times = re.search(r"(?:几|多少)\s*倍|how many times", text)
+    if times and plan.compare is None and plan.group is None and plan.time_group is None and not plan.share:
+        pair = [f for f in plan.filters if f.dim and f.dim != defaulted and len(f.values) == 2 and f.words > 1]
+        if len(pair) == 1:  # 光谷区GDP是东湖区的几倍: the first named over the second
+            f = pair[0]
+            t.take(*times.span())
+            _take_re(t, re.compile(r"是|的"))
+            plan.group, plan.group_table = layer.tables[f.table].dimensions[f.dim or ""], f.table
+            plan.difference, plan.times = (f.values[0], f.values[1]), True
+            return
+        plan.problem = "difference"
     if listed and plan.compare is None and difference and len(multi[0].values) == 2:
         f = multi[0]  # 光谷区比东湖区多多少: the first named minus the second
         plan.group, plan.group_table = layer.tables[f.table].dimensions[f.dim or ""], f.table
@@ -1382,6 +1423,8 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             if plan.per_capita and plan.population_year is None and len(plan.window.years) == 1 \
                     and plan.window.grain == "year":
                 plan.population_year, plan.window = plan.window.years[0], None  # 低保户占常住户数的比例（2025年）
+            elif re.search(r"截至|截止|为止|as of", text) and plan.window.end > as_of:
+                plan.window = None  # 截至2025年底的低保户数: the records as they stand at the snapshot
             else:
                 plan.problem = "time-not-applicable"
     share = t.any(_SHARE)
@@ -1458,6 +1501,10 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             plan.filters = conditions + group_filters
             plan.share_drop = _share_drop(plan, t, first)
             plan.filters = [f for f in plan.filters if f in conditions or f in group_filters]
+    if plan.share and plan.share_drop is not None and len(plan.share_drop.values) > 1 and "占" not in text and re.search(
+            r"[与和跟及]", text[plan.share_drop.span[0]:plan.share_drop.span[1]]):
+        clarity = min(clarity, 0.3)  # 已办结工单与未办结工单的比例: one to the other, or each of all?
+        plan.notes.append("两个值之比")
     if plan.group is not None or plan.time_group is not None:
         t.any(_LIST)  # 列出各区的…: a list of groups
     via = [layer.tables[r.target].dimensions[v] for r in layer.relations_from(table.id) for v in r.via]

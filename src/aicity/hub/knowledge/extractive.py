@@ -190,7 +190,7 @@ def _anchors(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return expand(before), expand(after)
 
 
-def _anchored(text: str, question: str) -> bool:
+def anchored(text: str, question: str) -> bool:
     """Whether a number in `text` is attached to the word the question attaches its number to."""
     before, after = _anchors(question)
     if not (before or after):
@@ -207,7 +207,7 @@ def _anchored(text: str, question: str) -> bool:
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     own = {w for w in weights if w in sentence.text}
     lexical = sum(weights[w] for w in own)
-    if any(t in NUMBER_TYPES for t in types) and _anchored(sentence.text, question):
+    if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
     lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in sentence.context)

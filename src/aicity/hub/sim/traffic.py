@@ -133,7 +133,7 @@ def recommendations(corridor: dict[str, Any], plan: dict[str, Any]) -> list[dict
     for device in iot.list_devices("TrafficSignal", district.name):
         if device.lat is None or device.lon is None:
             continue
-        c = min(corridor["crossings"], key=lambda x: distance_m(device.lat, device.lon, x["lat"], x["lon"]))
+        c = min(corridor["crossings"], key=lambda x: distance_m((device.lon, device.lat), (x["lon"], x["lat"])))
         r = rows[c["id"]]
         greens = "、".join(f"{traffic_plan.PHASE_LABELS[p]} {r['greens_s'][p]} s" for p in traffic_plan.PHASES)
         out.append({
@@ -143,6 +143,11 @@ def recommendations(corridor: dict[str, Any], plan: dict[str, Any]) -> list[dict
             "reason": f"周期 {r['cycle_s']} s，相位差 {r['offset_s']} s，绿灯 {greens}（韦伯斯特法 + 绿波协调）",
             "params": {"plan": "peak", "corridor": corridor["name"], "crossing": c["id"], "crossing_name": c["name"],
                        "cycle_s": r["cycle_s"], "offset_s": r["offset_s"], "greens_s": r["greens_s"]}})
+    if not out:
+        out.append({"id": "signal_plan:none", "kind": "signal_plan", "district": district.id, "device_id": None,
+                    "places": [c["name"] for c in corridor["crossings"]], "actuation": False, "params": {},
+                    "label": f"{corridor['name']}优化配时", "reason": f"{district.name}没有登记的信号机（TrafficSignal），"
+                                                                    "新配时无法下发，请交警部门人工调整"})
     return out
 
 

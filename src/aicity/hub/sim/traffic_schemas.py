@@ -33,6 +33,7 @@ class TrafficFigures(BaseModel):
     delay_s: float | None = Field(description="全部车辆的车均延误（时间损失 + 进入等待）")
     corridor_delay_s: float | None = Field(description="干道全程车辆的车均延误")
     queue_m: float = Field(description="各信号进口道最长排队的平均值")
+    corridor_queue_m: float = Field(description="干道进口道最长排队的平均值")
     max_queue_m: float
     throughput_veh_h: int = Field(description="统计时段内完成行程的车辆数（每小时）")
     vehicles: int
@@ -45,7 +46,7 @@ class SignalPlanRecommendation(BaseModel):
     id: str
     kind: Literal["signal_plan"]
     district: str
-    device_id: str
+    device_id: str | None
     places: list[str]
     label: str
     reason: str

@@ -11,7 +11,7 @@ static `tlLogic`; and reads the runs' trip and queue outputs over the measured h
 - `delay_s`: the mean delay of every vehicle (SUMO's time loss against driving at the desired speed,
   plus the wait to enter);
 - `queue_m`: the mean over the signalised approaches of each one's longest queue in the hour
-  (`max_queue_m`: the longest anywhere);
+  (`corridor_queue_m`: over the corridor's own approaches; `max_queue_m`: the longest anywhere);
 - `throughput_veh_h`: vehicles that finished their trip in the measured hour.
 
 The network is in corridor coordinates: x along the corridor from its start, the cross roads along
@@ -285,6 +285,7 @@ def measure(folder: Path, name: str, sim: dict[str, Any], approaches: set[str], 
             edge_id = edge.get("id", "")
             if edge_id in approaches:
                 queues[edge_id] = max(queues.get(edge_id, 0.0), float(edge.get("maxQueueLengthInMeters", "0")))
+    on_corridor = [e for e in approaches if e.startswith(("F", "B"))]
     both = through["forward"] + through["backward"]
     stats = ET.parse(folder / f"{name}.stats.xml").getroot()
     teleports = stats.find("teleports")
@@ -294,6 +295,7 @@ def measure(folder: Path, name: str, sim: dict[str, Any], approaches: set[str], 
         "delay_s": round(sum(delays) / len(delays), 1) if delays else None,
         "corridor_delay_s": round(sum(corridor_delays) / len(corridor_delays), 1) if corridor_delays else None,
         "queue_m": round(sum(queues.values()) / len(approaches), 1) if approaches else 0.0,
+        "corridor_queue_m": round(sum(queues.get(e, 0.0) for e in on_corridor) / len(on_corridor), 1) if on_corridor else 0.0,
         "max_queue_m": round(max(queues.values(), default=0.0), 1),
         "throughput_veh_h": round(finished_in_hour * 3600 / sim["measured_s"]),
         "vehicles": len(delays), "unfinished": unfinished, "undeparted": undeparted,

@@ -1,6 +1,6 @@
 """The digital twin: NGSI-LD entities that follow the devices."""
 
-from aicity.core.slices import HttpRouter, Slice, Subscription
+from aicity.core.slices import HttpRouter, Section, Slice, Subscription
 
 twin = Slice(
     id="twin",
@@ -12,4 +12,5 @@ twin = Slice(
     subscriptions=(Subscription("iot.reading.stored", "aicity.hub.twin.mirror:mirror_readings",
                                 delivery="durable"),),
     demo="aicity.hub.twin.seed:load_demo",
+    settings=(Section("twin", "aicity.hub.twin.settings:TwinSettings"),),
 )

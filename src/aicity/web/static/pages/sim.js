@@ -88,6 +88,7 @@ class SimPage {
   stop() {
     this.disposed = true;
     clearTimeout(this.timer);
+    this.traffic.stop();
   }
 
   async loadHistory() {

@@ -11,6 +11,7 @@ const ROWS = [
   ["delay_s", "车均延误", (v) => `${v.toFixed(0)} s`],
   ["corridor_delay_s", "全程车辆车均延误", (v) => `${v.toFixed(0)} s`],
   ["queue_m", "进口道平均最大排队", (v) => `${v.toFixed(0)} m`],
+  ["corridor_queue_m", "干道进口道平均最大排队", (v) => `${v.toFixed(0)} m`],
   ["max_queue_m", "最长排队", (v) => `${v.toFixed(0)} m`],
   ["throughput_veh_h", "通过量", (v) => `${v} 辆/小时`],
 ];
@@ -51,7 +52,18 @@ export class TrafficPanel {
       form, this.result);
   }
 
-  async load() {
+  // the corridors are staff-only: they are asked for again when who is asking changes
+  load() {
+    this.onIdentity = () => this.loadCorridors();
+    window.addEventListener("aicity:identity", this.onIdentity);
+    return this.loadCorridors();
+  }
+
+  stop() {
+    window.removeEventListener("aicity:identity", this.onIdentity);
+  }
+
+  async loadCorridors() {
     try {
       const out = await this.api.get("/api/v1/sim/traffic/corridors");
       this.corridor.replaceChildren(...out.corridors.map((c) => h("option", { value: c.name,

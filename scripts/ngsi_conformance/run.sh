@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs ETSI's NGSI-LD conformance suite (a public copy, Robot Framework) against `aicity serve` as an
+# outside client: the suite's own virtualenv, a key-adding proxy in front of the server, the suite's
+# @context documents served on the loopback (the broker fetches them; 127.0.0.1 is on egress_allow).
+#
+#   scripts/ngsi_conformance/run.sh OUTDIR TP/NGSI-LD/ContextInformation/Provision [more suite paths…]
+#
+# Environment: SUITE (an extracted copy of the suite, default /tmp/etsi-suite), ROBOT (default
+# /tmp/etsi-venv/bin/robot), WORK (server data and logs, default /tmp/ngsi-conf). The copy's context
+# URLs (raw.githubusercontent.com, unreachable offline) are rewritten once to the loopback server.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=$(realpath -m "$1"); shift
+SUITE=${SUITE:-/tmp/etsi-suite}
+ROBOT=${ROBOT:-/tmp/etsi-venv/bin/robot}
+WORK=${WORK:-/tmp/ngsi-conf}
+PY=$ROOT/.venv/bin/python
+API_PORT=${API_PORT:-9092}; PROXY_PORT=${PROXY_PORT:-9090}; CTX_PORT=${CTX_PORT:-9091}
+NOTIFY_PORT=${NOTIFY_PORT:-8085}; CSOURCE_PORT=${CSOURCE_PORT:-8086}; CSERVER_PORT=${CSERVER_PORT:-8087}
+mkdir -p "$WORK" "$OUT"
+
+GITHUB=https://raw.githubusercontent.com/marek-mraz/ngsi-ld-test-suite/main/resources/jsonld-contexts/
+if grep -rqF "$GITHUB" "$SUITE/data" "$SUITE/resources" 2>/dev/null; then
+  grep -rlF "$GITHUB" "$SUITE/data" "$SUITE/resources" "$SUITE/TP" | xargs sed -i "s#$GITHUB#http://127.0.0.1:$CTX_PORT/#g"
+fi
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+export AICITY_DATA_DIR=$WORK/data AICITY_EGRESS_ALLOW='["127.0.0.1"]' AICITY_TWIN_CONTEXT_HOSTS='["127.0.0.1"]'
+if [ ! -s "$WORK/key" ]; then
+  "$ROOT/.venv/bin/aicity" keys create --name ngsi-conformance --role operator --json \
+    | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])' > "$WORK/key"
+fi
+"$ROOT/.venv/bin/aicity" serve --port "$API_PORT" > "$WORK/serve.log" 2>&1 & PIDS+=($!)
+"$PY" "$ROOT/scripts/ngsi_conformance/proxy.py" --listen 127.0.0.1:$PROXY_PORT \
+  --upstream http://127.0.0.1:$API_PORT --key-file "$WORK/key" & PIDS+=($!)
+"$PY" "$ROOT/scripts/ngsi_conformance/contexts.py" --listen 127.0.0.1:$CTX_PORT \
+  --dir "$SUITE/resources/jsonld-contexts" & PIDS+=($!)
+for _ in $(seq 1 600); do
+  curl -s -o /dev/null "http://127.0.0.1:$API_PORT/ngsi-ld/v1/jsonldContexts/ngsi-ld-core-context.jsonld" && break
+  sleep 1
+done
+
+cd "$SUITE"
+"$ROBOT" --outputdir "$OUT" --console dotted \
+  --variable "url:http://127.0.0.1:$PROXY_PORT/ngsi-ld/v1" \
+  --variable "temporal_api_url:http://127.0.0.1:$PROXY_PORT/ngsi-ld/v1" \
+  --variable "ngsild_test_suite_context:http://127.0.0.1:$CTX_PORT/ngsi-ld-test-suite-compound.jsonld" \
+  --variable notification_server_host:127.0.0.1 --variable notification_server_port:$NOTIFY_PORT \
+  --variable context_source_host:127.0.0.1 --variable context_source_port:$CSOURCE_PORT \
+  --variable context_server_host:127.0.0.1 --variable context_server_port:$CSERVER_PORT "$@" > "$OUT/console.txt" 2>&1 || true
+"$PY" - "$OUT/output.xml" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+stats = ET.parse(sys.argv[1]).getroot().find("statistics/total/stat")
+p, f, s = int(stats.get("pass")), int(stats.get("fail")), int(stats.get("skip"))
+print(f"pass {p} fail {f} skip {s} rate {p / max(1, p + f + s):.3f}")
+PYEOF
