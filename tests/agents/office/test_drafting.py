@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from aicity.hub.events import service as events_service
 from aicity.hub.knowledge import service as kb
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from tests.support.concurrency import run_together
 
 OFFICIAL = Principal(Role.official, department="gov_office")
 
@@ -83,20 +83,8 @@ def test_a_request_for_instructions_goes_up_with_a_signer_and_a_letter_goes_acro
 
 
 def test_numbers_follow_each_other_and_never_repeat_under_concurrent_drafts(city: Path) -> None:
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-
-    def one() -> None:
-        try:
-            numbers.append(drafting.draft("起草关于做好冬季供水保障的通知", issuer="hrss", principal=OFFICIAL).doc_number or "")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    numbers, errors = run_together(
+        lambda: drafting.draft("起草关于做好冬季供水保障的通知", issuer="hrss", principal=OFFICIAL).doc_number or "", 4)
     assert not errors, errors
     assert len(numbers) == 4 and len(set(numbers)) == 4, numbers
     seqs = sorted(int(n.split("〕")[1].rstrip("号")) for n in numbers)

@@ -253,16 +253,22 @@ def check_docx(data: bytes) -> list[Finding]:
 
     # the red mark (发文机关标志) and the red separator line
     mark = [i for i, p in enumerate(paragraphs[:15]) if any(_is_red(styles.color(r, p)) for r in _runs(p))]
-    if mark:
-        p = paragraphs[mark[0]]
+    # the 信函格式 may set the mark in the first page's header
+    section = doc.sections[0]
+    first_header = [p for p in section.first_page_header.paragraphs if _runs(p)] \
+        if section.different_first_page_header_footer else []
+    in_header = [p for p in first_header if any(_is_red(styles.color(r, p)) for r in _runs(p))]
+    if mark or in_header:
+        p = paragraphs[mark[0]] if mark else in_header[0]
         fonts = {styles.font(r, p) for r in _runs(p)}
         out.append(Finding("mark.red", True, f"发文机关标志为红色：{p.text.strip()}", "版头"))
         out.append(Finding("mark.font", all("标宋" in f for f in fonts),
                            f"发文机关标志宜用小标宋体，实为 {'、'.join(sorted(fonts)) or '未指定'}", "版头"))
     else:
         out.append(Finding("mark.red", False, "未找到红色的发文机关标志", "版头"))
-    xml = doc.element.xml
-    red_line = any(_is_red(b.get(qn("w:color")) or "") for b in doc.element.body.iter()
+    xml = doc.element.xml + "".join(p._p.xml for p in first_header)
+    borders = [*doc.element.body.iter(), *(e for p in first_header for e in p._p.iter())]
+    red_line = any(_is_red(b.get(qn("w:color")) or "") for b in borders
                    if b.tag in (qn("w:top"), qn("w:bottom")) and b.getparent() is not None
                    and b.getparent().tag == qn("w:pBdr")) or bool(
         re.search(r'strokecolor="(#?FF0000|red)"|<a:ln[^>]*>.*?<a:srgbClr val="FF0000"', xml, re.DOTALL))

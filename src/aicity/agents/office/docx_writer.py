@@ -17,7 +17,8 @@ What is laid out (clause numbers of GB/T 9704-2012):
   thin between), at the foot of the last page.
 - 7.5 页码: "— 1 —" in 4号 half-width digits, odd pages right and even pages left, 1 character
   in (separate odd and even footers, a PAGE field), 7 mm below the 版心.
-- 10.1 信函格式 (函): the issuer's name in red, a red double rule below it (thick over thin) and
+- 10.1 信函格式 (函): the issuer's name in red 30 mm from the top (the first page's header), a red
+  double rule below it (thick over thin) and
   one 20 mm above the foot (thin over thick), both 170 mm long; 发文字号 flush right; no page number
   on the first page; 版记 without 印发 and rules.
 - 10.2 纪要格式: the 纪要 mark in red; 出席/请假/列席 in 黑体 labels at the end.
@@ -79,6 +80,8 @@ FOOTER_MM = 25
 MARK_TOP_MM = 35
 #: 信函格式: the rules are 170 mm long, the upper one 4 mm under the mark, the lower 20 mm above the foot
 LETTER_RULE_MM = 170
+#: 信函格式: the mark's top edge this far below the page's top edge
+LETTER_MARK_TOP_MM = 30
 LETTER_FOOTER_MM = 20
 
 HEADING_1 = re.compile(r"^[一二三四五六七八九十]+、")
@@ -405,7 +408,16 @@ def _letter_head(doc: DocxDocument, d: OfficialDoc) -> None:
     """信函格式: the red name, the double rule (thick over thin, 170 mm), then marks left and the
     number right on one line, the title two lines below."""
     text = d.mark or d.issuers[0]
-    p = _para(doc, WD_ALIGN_PARAGRAPH.CENTER, None)
+    # in the first page's header, 30 mm below the page's top edge (10.1); the text starts below it
+    section = doc.sections[0]
+    section.header_distance = Mm(LETTER_MARK_TOP_MM)
+    section.different_first_page_header_footer = True
+    header = section.first_page_header
+    header.is_linked_to_previous = False
+    p = header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _spacing(p, None)
+    p.paragraph_format.space_after = Pt(SIZE_BODY * 7 / 8)  # the first element 7/8 of a 3号 character below
     add_run(p, text, TITLE_FONT, _mark_size(text, 36.0), color=RED)
     over = (LETTER_RULE_MM - TEXT_W_MM) / 2
     ind = _child(p._p.get_or_add_pPr(), "ind")

@@ -118,13 +118,13 @@ _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_00
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
-    r"的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
     r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
-    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|总部|怎么|怎样|落在|位于|属于|处在|释放|发出|"
+    r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|总部|领导|我们区|我区|我们|现有|规模|关于|有关|关心|最关心|怎么|怎样|落在|位于|属于|处在|释放|发出|"
     r"本区|该区|所在区|各自|国民经济|涉及|覆盖了|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
@@ -568,6 +568,8 @@ def _group_condition(t: _Text, table: Table, plan: Plan) -> None:
             continue  # a column's condition is a row filter (注册资本超过1000万元的企业)
         if unit in ("%", "％") and metric.unit != "%" or unit not in (None, "%", "％") and not metric.is_count:
             continue
+        if metric.is_count and unit not in (None, metric.unit, "个") and unit in ("人", "户") and metric.unit != unit:
+            continue  # 员工规模500人以上的企业: people are a column's condition, not a count of firms
         t.take(*m.span())
         plan.having, plan.having_metric = (_COMPARE_OPS[op], _number(raw, scale)), metric
         for w in metric.words:
@@ -795,7 +797,7 @@ _GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|各|每|按|分别|哪|排�
                         r"breakdown|trend")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
-_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|的(?:城|辖)?区(?=(?:有|是|都有|都是)哪)|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
+_DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|的(?:城|辖)?区(?=(?:有|是|都有|都是)哪)|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=[前后]\d[位名个])的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")
 
 
 def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
@@ -849,7 +851,8 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
             score = len(w) + (0.5 if w.startswith(_GROUP_PREFIX) else 0)
             if span and (best is None or score > best[0]):
                 best = (score, owner, d, span)
-    if best is None and ranked and re.search(r"(?:前|最\S{0,3}的|top)\s*[\d一二两三四五六七八九十]+\s*家", t.text):
+    if best is None and ranked and re.search(r"(?:前|最\S{0,3}的|top)\s*[\d一二两三四五六七八九十]+\s*(?:家|(?:名|位|条)?的?\s*"
+                                             r"(?:企业|公司|招商线索|线索))", t.text):
         entity = next((d for d in table.dimensions.values() if d.id in _ENTITY_DIMS), None)
         if entity is not None:  # 营业收入最高的3家在营企业: firms one by one
             plan.group, plan.group_table = entity, table.id

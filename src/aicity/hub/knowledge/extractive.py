@@ -34,6 +34,8 @@ from aicity.identity.service import Principal
 
 #: articles whose sentences compete for the rule (the best retrieved, after overrides)
 CANDIDATE_ARTICLES = 4
+#: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
+SUPERIOR_EXTRA = 2
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
 #: the second often holds the sentence that answers: 0.35 lost such ones on the development sets)
 RANK_DISCOUNT = 0.15
@@ -72,11 +74,12 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
     ),
     "penalty": (
-        re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|违法|违反"),
+        # "有没有违法 / 合法吗" asks whether, not what happens
+        re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|(?<!没有)(?<!是否)(?<!算不算)违法(?![吗么嘛])|违反"),
         re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]"),
     ),
     "whether": (
-        re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样"),
+        re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]"),
         re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等"),
     ),
     "who": (
@@ -183,7 +186,7 @@ def _anchors(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     at = next((i for i, w in enumerate(words) if any(c.fullmatch(w) or c.search(w) for c in cues)), None)
     if at is None:
         return (), ()
-    before = words[at - 1] if at > 0 and len(words[at - 1]) > 1 and words[at - 1] not in STOPWORDS else ""
+    before = words[at - 1] if at > 0 and words[at - 1] not in STOPWORDS and words[at - 1] not in _FILLER else ""
     after = next((w for w in words[at + 1:] if w not in _FILLER), "")
     after = after if len(after) > 1 and after not in STOPWORDS else ""
     expand = lambda w: tuple(dict.fromkeys(query_tokens(w) + [w])) if w else ()  # noqa: E731
@@ -299,6 +302,20 @@ def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_A
         articles.append(_Article(hit, full.text if full else hit.text))
         if len(articles) >= CANDIDATE_ARTICLES:
             break
+    # a higher text on the same matters found further down (the regulation a rule details, the law
+    # a regulation details) competes too: where both state the rule, the higher one governs
+    lower = {a.hit.doc_key for a in articles}
+    for hit in hits:
+        article = hit.locator.split()[0]
+        if len(articles) >= CANDIDATE_ARTICLES + SUPERIOR_EXTRA:
+            break
+        if ((hit.doc_key, article) in seen or not _ARTICLE.match(article) or hit.status != "in_force"
+                or rel.is_overridden(hit.doc_key, article, question)
+                or not any(rel.is_superior(hit.doc_key, doc) for doc in lower)):
+            continue
+        seen.add((hit.doc_key, article))
+        full = get_article(hit.doc_key, article, kb=hit.kb)
+        articles.append(_Article(hit, full.text if full else hit.text))
     return articles, set_aside
 
 

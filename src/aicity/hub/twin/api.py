@@ -20,7 +20,7 @@ from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
 from aicity.hub.twin import devices, notify, service, temporal
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
-from aicity.hub.twin.attrs import check_uri, render
+from aicity.hub.twin.attrs import check_uri, compact_entity, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
     CONTEXT_PATH,
@@ -210,9 +210,12 @@ def _int(request: Request, name: str, default: int | None) -> int | None:
     return int(raw)
 
 
-def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None) -> dict[str, Any]:
+def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None,
+           ctx: Context | None = None) -> dict[str, Any]:
     options = _options(request)
-    return render(entity, attrs, key_values=bool(options & {"keyValues", "simplified"}), sys_attrs="sysAttrs" in options)
+    key_values = bool(options & {"keyValues", "simplified"})
+    shaped = render(entity, attrs, key_values=key_values, sys_attrs="sysAttrs" in options)
+    return compact_entity(shaped, ctx or _request_context(request), key_values)
 
 
 def _page(request: Request) -> tuple[int, int, bool]:
@@ -309,7 +312,7 @@ def query_entities(request: Request) -> Response:
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=_counted(total))
+    return _reply(request, [_shape(request, e, attrs, ctx) for e in entities], headers=_counted(total))
 
 
 def _entity_or_404(entity_id: str) -> dict[str, Any]:
@@ -323,7 +326,8 @@ def _entity_or_404(entity_id: str) -> dict[str, Any]:
 @router.get("/entities/{entity_id}", dependencies=[READ], **_answers(Entity))
 def retrieve_entity(entity_id: str, request: Request) -> Response:
     entity = _entity_or_404(entity_id)
-    return _reply(request, _shape(request, entity, _list(request, "attrs", _request_context(request))))
+    ctx = _request_context(request)
+    return _reply(request, _shape(request, entity, _list(request, "attrs", ctx), ctx))
 
 
 @router.delete("/entities/{entity_id}", status_code=204, dependencies=[WRITE])
@@ -494,7 +498,7 @@ async def batch_query(request: Request) -> Response:
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, [_shape(request, e, attrs) for e in entities], headers=_counted(total))
+    return _reply(request, [_shape(request, e, attrs, ctx) for e in entities], headers=_counted(total))
 
 
 # --- subscriptions --------------------------------------------------------------------------

@@ -6,36 +6,47 @@ An attribute is stored as one object, or as an array of instances told apart by 
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
 from aicity.hub.twin.context import Context
-from aicity.hub.twin.errors import bad_data
+from aicity.hub.twin.errors import bad_data, invalid
 from aicity.hub.twin.query import instances, validate_geometry
 
 Entity = dict[str, Any]
 ATTRIBUTE_TYPES = ("Property", "Relationship", "GeoProperty", "LanguageProperty", "VocabProperty",
-                   "ListProperty", "ListRelationship")
+                   "ListProperty", "ListRelationship", "JsonProperty")
 GEO_NAMES = ("location", "observationSpace", "operationSpace")
 #: members of an entity that are not attributes
-RESERVED = ("id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt")
+RESERVED = ("id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt", "@id", "@type")
 #: members of an attribute that are not sub-attributes
-ATTR_META = ("type", "value", "object", "languageMap", "vocab", "valueList", "objectList", "observedAt",
-             "unitCode", "datasetId", "createdAt", "modifiedAt", "instanceId", "lang")
+ATTR_META = ("type", "value", "object", "languageMap", "vocab", "valueList", "objectList", "json", "observedAt",
+             "unitCode", "datasetId", "createdAt", "modifiedAt", "instanceId", "lang", "@context",
+             "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList",
+             "previousObjectList", "previousJson", "entityIdSealed", "entityTypeSealed")
 NULL = "urn:ngsi-ld:null"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
 _NAME = re.compile(r"^[^\s<>\"'=;()\[\]\\]+$")
 
 
+#: characters that make an id look like another one (bidi overrides, zero-width and format characters,
+#: variation selectors, noncharacters, blank fillers)
+_INVISIBLE = re.compile("[\u115f\u1160\u2800\u3164\uffa0\ufe00-\ufe0f\ufdd0-\ufdef\ufffe\uffff"
+                        "\U000e0100-\U000e01ef]")
+
+
 def check_uri(value: Any, what: str = "id") -> str:
-    if not isinstance(value, str) or not _URI.match(value):
+    if not isinstance(value, str) or not _URI.match(value) or _INVISIBLE.search(value) or any(
+            unicodedata.category(c) in ("Cf", "Cc", "Cs", "Co") or (ord(c) & 0xFFFE) == 0xFFFE for c in value):
         raise bad_data(f"{what} must be a URI, got {value!r}")
     return value
 
 
 def check_name(name: str, what: str = "attribute name") -> str:
-    if not name or not _NAME.match(name):
+    if not name or not _NAME.match(name) or name.startswith("@"):
         raise bad_data(f"invalid {what} {name!r}")
     return name
 
@@ -46,53 +57,146 @@ def _is_geometry(value: Any) -> bool:
 
 
 def _check_time(value: Any, what: str) -> None:
+    """A date-time in UTC, written with Z (the spec's form)."""
     try:
-        datetime.fromisoformat(str(value))
+        if not isinstance(value, str) or not value.endswith("Z"):
+            raise ValueError(value)
+        datetime.fromisoformat(value)
     except ValueError as exc:
-        raise bad_data(f"{what} must be an ISO 8601 date-time, got {value!r}") from exc
+        raise bad_data(f"{what} must be an ISO 8601 date-time in UTC (…Z), got {value!r}") from exc
+
+
+def _has_null(value: Any) -> bool:
+    """Whether a value holds a JSON null anywhere (a value that cannot be stored)."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(_has_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_null(v) for v in value)
+    return False
+
+
+#: each attribute type's value member, and the members that belong to other types
+VALUE_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object",
+                "LanguageProperty": "languageMap", "VocabProperty": "vocab", "ListProperty": "valueList",
+                "ListRelationship": "objectList", "JsonProperty": "json"}
+_CONCISE = {"object": "Relationship", "languageMap": "LanguageProperty", "vocab": "VocabProperty",
+            "valueList": "ListProperty", "objectList": "ListRelationship", "json": "JsonProperty"}
+#: members only the broker writes (notifications' previous values, proofs' sealed members)
+_OUTPUT_ONLY = ("previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList",
+                "previousObjectList", "previousJson", "entityIdSealed", "entityTypeSealed")
+#: core terms that are members of an attribute, never attribute names themselves
+_NOT_NAMES = ("value", "object", "languageMap", "vocab", "valueList", "objectList", "json", "observedAt",
+              "unitCode", "datasetId", "instanceId", "createdAt", "modifiedAt", "deletedAt", "lang")
+
+
+def _kind(name: str, raw: Any) -> dict[str, Any]:
+    """The attribute in normalized form, its type given or inferred from its members."""
+    if isinstance(raw, dict) and raw.get("type") in ATTRIBUTE_TYPES:
+        return dict(raw)
+    if isinstance(raw, dict) and "type" not in raw:
+        for member, kind in _CONCISE.items():
+            if member in raw:
+                return {"type": kind, **raw}
+        if "value" in raw:
+            return {"type": "GeoProperty" if _is_geometry(raw["value"]) else "Property", **raw}
+    if _is_geometry(raw):
+        return {"type": "GeoProperty", "value": raw}
+    if isinstance(raw, dict) and "type" in raw:
+        raise bad_data(f"attribute {name!r} has an unknown type {raw['type']!r}")
+    return {"type": "Property", "value": raw}
+
+
+def _check_language_map(name: str, found: Any) -> None:
+    if not isinstance(found, dict) or not found:
+        raise bad_data(f"LanguageProperty {name!r} needs a languageMap (an object of language tag → string)")
+    for tag, text in found.items():
+        texts = text if isinstance(text, list) else [text]
+        if not tag or not isinstance(tag, str) or not texts or not all(isinstance(t, str) for t in texts) \
+                or NULL in texts:
+            raise bad_data(f"{name}.languageMap must map non-empty language tags to strings")
+
+
+def _check_members(name: str, attr: dict[str, Any]) -> None:
+    kind = attr["type"]
+    member = VALUE_MEMBER[kind]
+    for other in set(VALUE_MEMBER.values()) - {member}:
+        if other in attr:
+            raise bad_data(f"a {kind} ({name!r}) cannot have {other}")
+    for other in _OUTPUT_ONLY:
+        if other in attr:
+            raise bad_data(f"{name}.{other} is written by the broker only")
+    if "@context" in attr:
+        raise bad_data(f"attribute {name!r} cannot carry its own @context")
+    if member not in attr or _has_null(attr[member]):
+        raise bad_data(f"{kind} {name!r} needs a {member} (without nulls)")
+    if kind == "Relationship":
+        if "unitCode" in attr:
+            raise bad_data(f"a Relationship ({name!r}) cannot have unitCode")
+        objects = attr["object"]
+        for obj in objects if isinstance(objects, list) else [objects]:
+            check_uri(obj, f"the object of relationship {name!r}")
+    elif kind == "ListRelationship":
+        if not isinstance(attr["objectList"], list):
+            raise bad_data(f"{name}.objectList must be an array")
+        attr["objectList"] = [{"object": check_uri(o.get("object") if isinstance(o, dict) else o,
+                                                   f"an object of {name!r}")} for o in attr["objectList"]]
+    elif kind == "GeoProperty":
+        value = attr["value"]
+        if isinstance(value, str):  # a geometry given as a JSON string
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise bad_data(f"GeoProperty {name!r} needs a GeoJSON geometry") from None
+        attr["value"] = validate_geometry(value)
+    elif kind == "LanguageProperty":
+        _check_language_map(name, attr["languageMap"])
+    elif kind == "ListProperty" and not isinstance(attr["valueList"], list):
+        raise bad_data(f"{name}.valueList must be an array")
+    elif kind == "JsonProperty" and not (isinstance(attr["json"], dict) or (
+            isinstance(attr["json"], list) and all(isinstance(j, dict) for j in attr["json"]))):
+        raise bad_data(f"{name}.json must be a JSON object or an array of them")
 
 
 def normalize_attr(name: str, raw: Any, ctx: Context) -> dict[str, Any]:
     """One attribute in normalized form; concise forms (a bare value, `{"value": …}`,
-    `{"object": …}`, a GeoJSON geometry) are accepted."""
-    if isinstance(raw, dict) and "type" in raw and raw["type"] in ATTRIBUTE_TYPES:
-        attr = dict(raw)
-    elif isinstance(raw, dict) and "object" in raw:
-        attr = {"type": "Relationship", **raw}
-    elif isinstance(raw, dict) and "value" in raw and "type" not in raw:
-        attr = {"type": "GeoProperty" if _is_geometry(raw["value"]) else "Property", **raw}
-    elif _is_geometry(raw):
-        attr = {"type": "GeoProperty", "value": raw}
-    elif isinstance(raw, dict) and "type" in raw and not _is_geometry(raw):
-        raise bad_data(f"attribute {name!r} has an unknown type {raw['type']!r}")
-    else:
-        attr = {"type": "Property", "value": raw}
-    kind = attr["type"]
-    if kind == "Relationship":
-        objects = attr.get("object")
-        for obj in objects if isinstance(objects, list) else [objects]:
-            check_uri(obj, f"the object of relationship {name!r}")
-    elif kind == "GeoProperty":
-        attr["value"] = validate_geometry(attr.get("value"))
-    elif kind == "Property" and ("value" not in attr or attr["value"] is None):
-        raise bad_data(f"property {name!r} has no value")
+    `{"object": …}`, `{"languageMap": …}`, `{"json": …}`, a GeoJSON geometry …) are accepted."""
+    if raw is None:
+        raise bad_data(f"attribute {name!r} is null")
+    attr = _kind(name, raw)
+    _check_members(name, attr)
+    if attr.get("datasetId") == "@none":
+        del attr["datasetId"]
     if "observedAt" in attr:
         _check_time(attr["observedAt"], f"{name}.observedAt")
     if "unitCode" in attr and not isinstance(attr["unitCode"], str):
         raise bad_data(f"{name}.unitCode must be a string")
     if "datasetId" in attr:
         check_uri(attr["datasetId"], f"{name}.datasetId")
+    if "lang" in attr and attr["type"] != "LanguageProperty":
+        del attr["lang"]
     for sub in [k for k in attr if k not in ATTR_META]:
-        short = ctx.compact(sub)
-        attr[check_name(short)] = normalize_attr(short, attr.pop(sub), ctx)
-    if name in GEO_NAMES and kind != "GeoProperty":
+        short = check_name(ctx.compact(sub))
+        if short in _NOT_NAMES:
+            raise bad_data(f"{short!r} is a core term, not a sub-attribute name")
+        attr[short] = normalize_attr(short, attr.pop(sub), ctx)
+    if name in GEO_NAMES and attr["type"] != "GeoProperty":
         raise bad_data(f"{name} must be a GeoProperty (GeoJSON geometry)")
     return attr
 
 
 def is_null(raw: Any) -> bool:
-    """Whether an attribute (instance) in a fragment asks for its deletion."""
-    return raw == NULL or (isinstance(raw, dict) and NULL in (raw.get("value"), raw.get("object")))
+    """Whether an attribute (instance) in a fragment asks for its deletion (`urn:ngsi-ld:null` as
+    its value, object, vocab, list or json; `{"@none": "urn:ngsi-ld:null"}` as its languageMap)."""
+    if raw == NULL:
+        return True
+    if not isinstance(raw, dict):
+        return False
+    if any(raw.get(member) in (NULL, [NULL]) for member in VALUE_MEMBER.values()):
+        return True
+    found = raw.get("languageMap")
+    return isinstance(found, dict) and found.get("@none") == NULL
 
 
 def _is_multi(raw: Any) -> bool:
@@ -144,6 +248,8 @@ def normalize_attrs(fragment: dict[str, Any], ctx: Context) -> dict[str, Any]:
         if name in RESERVED:
             continue
         short = check_name(ctx.compact(name))
+        if short in _NOT_NAMES:
+            raise bad_data(f"{short!r} is a core term, not an attribute name")
         out[short] = NULL if raw == NULL else normalize_instances(short, raw, ctx)
     return out
 
@@ -154,13 +260,29 @@ def entity_type(body: dict[str, Any], ctx: Context) -> str:
         kind = kind[0]
     if not isinstance(kind, str) or not kind:
         raise bad_data("an entity needs a type (a string)")
+    if kind[0].isdigit():
+        raise bad_data(f"an entity type cannot start with a digit: {kind!r}")
     return check_name(ctx.compact(kind), "type")
+
+
+def aliased(body: dict[str, Any]) -> dict[str, Any]:
+    """An entity body with the JSON-LD keywords `@id` and `@type` read as `id` and `type`."""
+    if "@id" not in body and "@type" not in body:
+        return body
+    out = {k: v for k, v in body.items() if k not in ("@id", "@type")}
+    for keyword, name in (("@id", "id"), ("@type", "type")):
+        if keyword in body:
+            out.setdefault(name, body[keyword])
+    return out
 
 
 def normalize_entity(body: Any, ctx: Context) -> tuple[str, str, dict[str, Any]]:
     """(id, type, attributes) of an entity body; raises BadRequestData when it breaks the spec."""
     if not isinstance(body, dict):
         raise bad_data("an entity must be a JSON object")
+    if not body:
+        raise invalid("an entity cannot be an empty object")
+    body = aliased(body)
     entity_id = check_uri(body.get("id"))
     return entity_id, entity_type(body, ctx), normalize_attrs(body, ctx)
 
@@ -169,10 +291,11 @@ def simplified(attr: Any) -> Any:
     """An attribute's keyValues (simplified) form."""
     if not isinstance(attr, dict):
         return attr
-    if "object" in attr:
-        return attr["object"]
-    if "languageMap" in attr:
-        return attr["languageMap"]
+    if "objectList" in attr:
+        return [o.get("object") if isinstance(o, dict) else o for o in attr["objectList"]]
+    for member in ("object", "languageMap", "vocab", "valueList", "json"):
+        if member in attr:
+            return attr[member]
     return attr.get("value")
 
 
@@ -189,6 +312,31 @@ def _without_times(attr: Any) -> Any:
     if isinstance(attr, list):
         return [{k: v for k, v in i.items() if k not in strip} for i in attr]
     return {k: v for k, v in attr.items() if k not in strip}
+
+
+def _compact_attr(attr: Any, ctx: Context) -> Any:
+    """An attribute (instance, or array of them) with its sub-attribute names in the requester's terms."""
+    if isinstance(attr, list):
+        return [_compact_attr(i, ctx) for i in attr]
+    if not isinstance(attr, dict):
+        return attr
+    return {(k if k in ATTR_META else ctx.term(k)): (v if k in ATTR_META else _compact_attr(v, ctx))
+            for k, v in attr.items()}
+
+
+def compact_entity(entity: Entity, ctx: Context, key_values: bool = False) -> Entity:
+    """A rendered entity with its type and attribute names in the requester's terms."""
+    if ctx.default:
+        return entity
+    out: Entity = {}
+    for name, value in entity.items():
+        if name == "type":
+            out[name] = [ctx.term(t) for t in value] if isinstance(value, list) else ctx.term(value)
+        elif name in RESERVED:
+            out[name] = value
+        else:
+            out[ctx.term(name)] = value if key_values else _compact_attr(value, ctx)
+    return out
 
 
 def render(entity: Entity, attrs: list[str] | None = None, key_values: bool = False,

@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "InternalError": (500, "Internal error"),
     "TooComplexQuery": (403, "Too complex query"),
     "TooManyResults": (403, "Too many results"),
-    "LdContextNotAvailable": (503, "@context not available"),
+    "LdContextNotAvailable": (504, "@context not available"),  # 504 since GS CIM 009 v1.9.1 (was 503)
     "UnsupportedMediaType": (415, "Unsupported media type"),
     "NotAcceptable": (406, "Not acceptable"),
     "Unauthorized": (401, "Unauthorized"),

@@ -199,6 +199,8 @@ def _existing(s: Session, entity_id: str) -> TwinEntity:
 def create_entity(body: Any, ctx: Context | None = None) -> str:
     """Create an entity (AlreadyExists if its id is taken); returns the id."""
     entity_id, kind, attrs = normalize_entity(body, ctx or Context())
+    if body.get("scope") == NULL:
+        raise bad_data("a new entity cannot have the null scope")
     scopes = _given_scope(body)
     now = utcnow()
     with database().session() as s:
