@@ -62,6 +62,13 @@ HOSTILE = [
     # rows of an aggregate-only dataset
     ("SELECT district_id, household_size FROM low_income_households", "sql-aggregate-only"),
     ("SELECT s FROM (SELECT household_size AS s FROM low_income_households) AS q", "sql-aggregate-only"),
+    ("SELECT district_id, COUNT(*) FILTER (WHERE has_disabled_member = 1) FROM low_income_households GROUP BY 1",
+     "sql-aggregate-only"),
+    ("SELECT district_id, SUM(CASE WHEN household_size > 4 THEN 1 ELSE 0 END) FROM low_income_households GROUP BY 1",
+     "sql-aggregate-only"),
+    ("SELECT district_id, SUM(CAST(monthly_allowance_yuan > 2000 AS INT)) FROM low_income_households GROUP BY 1",
+     "sql-aggregate-only"),
+    ("SELECT district_id, count_if(household_size = 1) FROM low_income_households GROUP BY 1", "sql-aggregate-only"),
     ("SELECT no_such_column FROM districts", "sql-column"),
     ("", "sql-empty"),
     ("SELEC * FROM districts", "sql-syntax"),

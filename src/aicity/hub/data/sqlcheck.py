@@ -11,8 +11,11 @@ model's alike), with sqlglot's parser and scope analysis:
   to its table through subqueries and CTEs;
 - a table the caller may not read row by row is only read inside an aggregate (GROUP BY or
   aggregate functions in that very SELECT), never through an aggregate that hands back the
-  values themselves (`list`, `string_agg`, `first` …), and every group it releases holds at
-  least `min_group_size` rows (a HAVING is added), so grouping by every column rebuilds nothing;
+  values themselves (`list`, `string_agg`, `first` …) nor a condition inside an aggregate (`FILTER`,
+  `CASE`, a comparison, `count_if`: a subgroup's count), and every group it releases holds at
+  least `min_group_size` rows (a HAVING is added), so grouping by every column rebuilds nothing
+  (a SUM of a 0/1 column still counts a subgroup: such columns should be graded so that the
+  caller reads the table through a data-space agreement, whose answers carry noise);
 - a table or alias is never used as a value (`first(t)`, `SELECT t FROM x t`: the whole row as a
   struct, past every column check);
 - a row limit on the outermost query.
@@ -174,8 +177,24 @@ def _check_aggregate_only(stmt: exp.Expression, access: Access) -> None:
                 raise SqlRefused(f"该数据集只允许汇总查询，{name} 会返回逐条的值 "
                                  f"this dataset answers aggregates only; {name} returns the values themselves",
                                  "sql-aggregate-only")
+            if isinstance(func, exp.AggFunc) and _conditional(func):
+                raise SqlRefused("该数据集只允许汇总查询，聚合内不能带条件（FILTER、CASE、比较），"
+                                 "请把条件写在 WHERE 中 this dataset answers aggregates only; a condition inside an "
+                                 "aggregate would count a subgroup below the minimum group size: put it in WHERE",
+                                 "sql-aggregate-only")
         having = exp.GTE(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(access.min_group_size))
         select.having(having, copy=False)
+
+
+#: what makes an aggregate count a subgroup of its group (`COUNT(*) FILTER (WHERE …)`,
+#: `SUM(CASE WHEN … THEN 1 END)`, `SUM(x = 'a')`, `count_if(…)`): the HAVING that suppresses small
+#: groups would not see that subgroup's size
+_CONDITIONS = (exp.Case, exp.If, exp.Predicate, exp.Connector, exp.Not)
+
+
+def _conditional(func: exp.AggFunc) -> bool:
+    return (isinstance(func.parent, exp.Filter) or func.find(*_CONDITIONS) is not None
+            or (isinstance(func, exp.Anonymous) and str(func.name).lower() == "count_if"))
 
 
 def _is_aggregated(select: exp.Select) -> bool:
