@@ -65,7 +65,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
         re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
                    r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短"),
-        re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)"),
+        re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)"),
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
@@ -166,7 +166,7 @@ def _weights(words: list[str]) -> dict[str, float]:
     return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
 
 
-_QUANTITY = re.compile(rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|岁|分钟|元|万元|倍)?(?:内|以内|之内|以上|以下)?")
+_QUANTITY = re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|岁|分钟|元|万元|倍)?(?:内|以内|之内|以上|以下)?")
 #: words between a question's number cue and the word it attaches to (多少天内要退款)
 _FILLER = frozenset("内 以内 之内 天内 日内 要 能 才 就 得 可以 必须 应当 需要 天 日 个 月 年 时间 期限 以后 后".split())
 
@@ -199,7 +199,7 @@ def anchored(text: str, question: str) -> bool:
     if not (before or after):
         return False
     for m in _QUANTITY.finditer(text):
-        if not re.search(r"\d|[一二两三四五六七八九十百千万]", m.group()):
+        if not re.search(r"\d|[一二两三四五六七八九十百千万半]", m.group()):
             continue
         head, tail = text[max(0, m.start() - 4):m.start()], text[m.end():m.end() + 6]
         if any(w in head for w in before) or any(tail.find(w) in (0, 1, 2) for w in after):
@@ -260,7 +260,14 @@ def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], r
     rivals = [s for s in found if s.own_score >= SUPERIOR_SHARE * lead.own_score
               and rel.is_superior(articles[s.article].hit.doc_key, lower)
               and (not asks_number or said & numbers(s.text))]
-    return max(rivals, key=lambda s: s.score, default=None)
+    # of those, the one that says it most alike (the same rule, not another on the same matters)
+    return max(rivals, key=lambda s: (_alike(s.text, lead.text), s.score), default=None)
+
+
+def _alike(a: str, b: str) -> float:
+    """Share of character pairs two sentences have in common (Jaccard)."""
+    pa, pb = {a[i:i + 2] for i in range(len(a) - 1)}, {b[i:i + 2] for i in range(len(b) - 1)}
+    return len(pa & pb) / (len(pa | pb) or 1)
 
 
 def _sentences_of(article: _Article, index: int) -> list[Sentence]:

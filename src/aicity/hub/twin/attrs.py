@@ -57,11 +57,11 @@ def _is_geometry(value: Any) -> bool:
 
 
 def _check_time(value: Any, what: str) -> None:
-    """A date-time in UTC, written with Z (the spec's form)."""
+    """A date-time in UTC (…Z, or …+00:00); another offset is refused, as the spec's form is UTC."""
     try:
-        if not isinstance(value, str) or not value.endswith("Z"):
+        at = datetime.fromisoformat(str(value))
+        if not isinstance(value, str) or (at.utcoffset() is not None and at.utcoffset().total_seconds() != 0):
             raise ValueError(value)
-        datetime.fromisoformat(value)
     except ValueError as exc:
         raise bad_data(f"{what} must be an ISO 8601 date-time in UTC (…Z), got {value!r}") from exc
 
@@ -86,9 +86,9 @@ _CONCISE = {"object": "Relationship", "languageMap": "LanguageProperty", "vocab"
 #: members only the broker writes (notifications' previous values, proofs' sealed members)
 _OUTPUT_ONLY = ("previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList",
                 "previousObjectList", "previousJson", "entityIdSealed", "entityTypeSealed")
-#: core terms that are members of an attribute, never attribute names themselves
-_NOT_NAMES = ("value", "object", "languageMap", "vocab", "valueList", "objectList", "json", "observedAt",
-              "unitCode", "datasetId", "instanceId", "createdAt", "modifiedAt", "deletedAt", "lang")
+#: core terms that are an attribute's own members, never attribute names (`value` and `object` stay
+#: usable as names: devices of the city have attributes called `value`)
+_NOT_NAMES = ("observedAt", "unitCode", "datasetId", "instanceId", "createdAt", "modifiedAt", "deletedAt")
 
 
 def _kind(name: str, raw: Any) -> dict[str, Any]:
