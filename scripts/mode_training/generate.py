@@ -24,8 +24,8 @@ Mode boundaries (one rule each, so that the same request never carries two label
 - briefing vs data: what is happening now (alarms, open urgent events, today's summary) is a briefing;
   counts, rankings and trends over a period are data.
 `varied.txt` (mode|role|request|code, like `hard.txt`) adds everyday phrasings across registers; the
-development set `demo/data/training/modes_dev.jsonl` was written apart from all of these and is never
-merged into them.
+development sets `demo/data/training/modes_dev.jsonl` and `modes_dev3.jsonl` were written apart from all of
+these and are never merged into them.
 """
 
 from __future__ import annotations

@@ -89,9 +89,17 @@ def unserved(
     Console().print(table if rows else "没有未覆盖的诉求 no unserved requests")
 
 
-def agents(json_out: Annotated[bool, typer.Option("--json")] = False,
+#: `aicity agents`: lists the agents; other slices add commands to the group (agents/studio: create, publish …)
+agents_app = typer.Typer(help="智能体：列出，及智能体共创 agents: list them; co-create (create, publish, test …)",
+                         no_args_is_help=False)
+
+
+@agents_app.callback(invoke_without_command=True)
+def agents(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False,
            data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
     """列出智能体与技能 List agents and their skills."""
+    if ctx.invoked_subcommand is not None:
+        return
     open_city(data_dir)
     cards = [a.card() for a in assistant().registry.agents()]
     if json_out:

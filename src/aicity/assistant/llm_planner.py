@@ -65,6 +65,8 @@ class Fallback(Exception):
 
 class LLMPlanner:
     name = "llm"
+    #: the model's instructions (a co-created agent's own, agents/studio, when it runs pinned)
+    system_prompt = SYSTEM_PROMPT
 
     def __init__(self, router: Router, group: str | None = None) -> None:
         self.router = router
@@ -91,7 +93,7 @@ class LLMPlanner:
             dispatch: Dispatch) -> LLMTurn:
         """Raises `Fallback` when the turn should be planned by the embedded planner instead."""
         tools, names = self.tools(principal)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]
+        messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}]
         for turn in history[-HISTORY_TURNS:]:
             messages += [{"role": "user", "content": turn["q"]}, {"role": "assistant", "content": turn["a"]}]
         messages.append({"role": "user", "content": text})

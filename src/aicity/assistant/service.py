@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult, SubTask, queue_for_approval
 from aicity.agents.gov_service import slots as slot_filling
 from aicity.agents.registry import AgentRegistry, default_registry
+from aicity.agents.studio import service as studio
 from aicity.assistant import sessions
 from aicity.assistant.composer import compose, with_footnotes
 from aicity.assistant.llm_planner import Fallback, LLMPlanner, LLMTurn
@@ -163,7 +164,8 @@ class Assistant:
             )
             summary = {"skills": [f"{s.agent}.{s.skill}" for s in result.skills], "departments": result.departments,
                        "citations": len(result.citations), "clarification": bool(result.clarification),
-                       "planner": plan.planner, "mode": plan.mode}
+                       "planner": plan.planner, "mode": plan.mode,
+                       "abstained": bool(results) and all(abstained(r) for r in results)}
             tracer.save(summary)
         bus.publish("assistant.answered", {"trace_id": tracer.id, "role": principal.role.value, **summary})
         yield "answer", result
@@ -255,7 +257,17 @@ class Assistant:
                 return _skill_failed(skill.name), round((time.perf_counter() - t0) * 1000, 3), step["error"]
             step["departments"] = result.departments
             step["citations"] = len(result.citations)
+            step["abstained"] = abstained(result)
         return result, round((time.perf_counter() - t0) * 1000, 3), None
+
+
+#: sections that say the assistant did not answer the request (out of scope, not in the catalog, refused)
+ABSTAIN_KINDS = frozenset({"scope", "gap", "refusal"})
+
+
+def abstained(result: SkillResult) -> bool:
+    """Whether a skill declined to answer (recorded on its trace step for the operations view)."""
+    return bool(result.data.get("abstained")) or any(s.kind in ABSTAIN_KINDS for s in result.sections)
 
 
 def _chosen_mode(text: str, options: list[str]) -> str | None:
@@ -313,7 +325,9 @@ def validate_text(text: str | None) -> str:
 
 
 def _build() -> Assistant:
-    return Assistant(default_registry([settings().data_dir / "agents"]), examples=load_examples())
+    registry = default_registry([settings().data_dir / "agents"])
+    studio.register_published(registry)  # co-created agents published for the whole city (agents/studio)
+    return Assistant(registry, examples=load_examples())
 
 
 def load_examples() -> list[dict]:

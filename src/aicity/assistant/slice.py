@@ -17,12 +17,16 @@ assistant = Slice(
     ),
     commands=(Command("ask", "aicity.assistant.cli:ask", "向城市超级助理提问 Ask the super assistant"),
               Command("unserved", "aicity.assistant.cli:unserved", "目录未覆盖的诉求 Requests the catalog could not serve"),
-              Command("agents", "aicity.assistant.cli:agents", "列出智能体与技能 List agents and their skills.")),
+              Command("agents", "aicity.assistant.cli:agents_app", "列出智能体与技能 List agents and their skills.")),
     pages=(Page("chat", "超级助理", "pages/chat.js", order=10),),
-    startup=("aicity.assistant.service:warm_up",),
+    startup=("aicity.assistant.service:warm_up", "aicity.assistant.studio_runs:serve_models"),
     subscriptions=tuple(Subscription(topic, _RESET, "broadcast") for topic in
-                        ("catalog.loaded", "kb.document.ingested", "kb.document.deleted", "gateway.embedding.changed")),
+                        ("catalog.loaded", "kb.document.ingested", "kb.document.deleted", "gateway.embedding.changed",
+                         "studio.agent.changed"))
+    + (Subscription("studio.agent.changed", "aicity.assistant.studio_runs:on_changed", "broadcast"),),
     # `aicity-assistant` is a local model of the gateway's /v1/chat/completions
     # and the approval queue runs approved calls with the assistant's agents
-    activation=("aicity.assistant.openai_api:register", "aicity.assistant.service:serve_approvals"),
+    # co-created agents (agents/studio) run with the assistant: their chat, test and routing checks
+    activation=("aicity.assistant.openai_api:register", "aicity.assistant.service:serve_approvals",
+                "aicity.assistant.studio_runs:register"),
 )

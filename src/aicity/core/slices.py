@@ -20,7 +20,8 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
@@ -69,6 +70,31 @@ class HttpRouter:
     problems: bool = True
     #: references to FastAPI dependencies applied to every route (e.g. a rate limit)
     dependencies: tuple[str, ...] = ()
+
+
+#: an ASGI application: `await app(scope, receive, send)`
+AsgiApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[MutableMapping[str, Any]]],
+                    Callable[[MutableMapping[str, Any]], Awaitable[None]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Mounted:
+    """What a mount's factory returns: the ASGI app, and what must run around the server's life
+    (`lifespan`: entered when the app starts, before it answers, and left at shutdown — e.g. a
+    protocol library's session manager)."""
+
+    app: AsgiApp
+    lifespan: Callable[[], AbstractAsyncContextManager[None]] | None = None
+
+
+@dataclass(frozen=True)
+class Mount:
+    """An ASGI sub-application (a protocol the slice serves with another library, e.g. MCP)
+    served at `path` and below. `ref` names `() -> Mounted`, called once per app built. The
+    app answers in its own shape: no problem documents, no OpenAPI entries."""
+
+    path: str
+    ref: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +151,8 @@ class Slice:
     #: modules whose import defines the slice's SQLAlchemy tables (Alembic reads them)
     tables: tuple[str, ...] = ()
     routers: tuple[HttpRouter, ...] = ()
+    #: ASGI sub-applications served at their paths (`Mount`)
+    mounts: tuple[Mount, ...] = ()
     commands: tuple[Command, ...] = ()
     pages: tuple[Page, ...] = ()
     #: `"package:folder"`: the slice's own console assets, served at `/static/<slice id>/`
@@ -151,6 +179,7 @@ class Slice:
         if not re.match(r"^[a-z][a-z0-9_]*$", self.id):
             raise SliceError(f"slice id '{self.id}': use lower-case letters, digits and _")
         refs = [*(r.ref for r in self.routers), *(d for r in self.routers for d in r.dependencies),
+                *(m.ref for m in self.mounts),
                 *(c.ref for c in self.commands), *self.startup, *self.schedules, *(s.handler for s in self.subscriptions),
                 *self.activation, *self.agents, *(sec.model for sec in self.settings),
                 *((self.demo,) if self.demo else ()), *((self.health,) if self.health else ())]
@@ -158,6 +187,9 @@ class Slice:
             _check_ref(ref, f"slice '{self.id}'")
         if self.static is not None and not re.match(r"^[A-Za-z_][\w.]*:[\w./-]+$", self.static):
             raise SliceError(f"slice '{self.id}': static '{self.static}' is not of the form 'package:folder'")
+        for m in self.mounts:
+            if not re.match(r"^(/[A-Za-z0-9_.-]+)+$", m.path):
+                raise SliceError(f"slice '{self.id}': mount path '{m.path}': use /segments without a trailing /")
         for sec in self.settings:
             if not re.match(r"^[a-z][a-z0-9_]*$", sec.name):
                 raise SliceError(f"slice '{self.id}': settings section '{sec.name}': use lower-case letters, digits and _")
@@ -259,6 +291,18 @@ def static_dir(s: Slice) -> Path | None:
 
 def table_modules() -> list[str]:
     return [module for s in slices() for module in s.tables]
+
+
+def mounted(selected: Iterable[Slice] | None = None) -> list[tuple[str, Mounted]]:
+    """Each declared mount's path and what its factory built (called once per call of this)."""
+    out: list[tuple[str, Mounted]] = []
+    for s in (slices() if selected is None else selected):
+        for m in s.mounts:
+            built = resolve(m.ref)()
+            if not isinstance(built, Mounted):
+                raise SliceError(f"slice '{s.id}': mount '{m.ref}' returned a {type(built).__name__}, not Mounted")
+            out.append((m.path, built))
+    return out
 
 
 def pages() -> list[Page]:

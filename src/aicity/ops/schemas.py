@@ -53,3 +53,73 @@ class BusStats(BaseModel):
     dead_letters: int
     broadcast: int = Field(description="entries in the broadcast stream")
     dead: list[DeadLetter] = Field(default_factory=list, description="the newest dead letters")
+
+
+class FeedbackRequest(BaseModel):
+    """A verdict on one answer: 👍 up or 👎 down, and optionally why."""
+
+    trace_id: str = Field(max_length=40, description="回答的轨迹编号（回答中的 trace_id）the answer's trace id")
+    rating: str = Field(pattern="^(up|down)$", examples=["down"])
+    reason: str = Field(default="", max_length=500, description="原因（可选）why, optional",
+                        examples=["没有回答我问的材料清单"])
+
+
+class FeedbackView(BaseModel):
+    trace_id: str
+    created_at: str
+    rating: str
+    reason: str
+    role: str
+    skills: list[str] = Field(description="作答的技能 the skills that answered (agent.skill)")
+
+
+class SkillOps(BaseModel):
+    """One skill's (or one agent's, summed over its skills) operations."""
+
+    name: str = Field(description="agent.skill，或智能体 id / or an agent id")
+    calls: int
+    ok: int
+    errors: int
+    denied: int
+    abstained: int
+    input_tokens: int = Field(description="该技能内模型调用的输入 token（来自轨迹）model input tokens inside it")
+    output_tokens: int
+    up: int
+    down: int
+    success_rate: float | None
+    abstention_rate: float | None
+    latency_ms_p50: float | None
+    latency_ms_p95: float | None
+    satisfaction: float | None = Field(description="好评占比 up / (up + down)")
+
+
+class MeteredUse(BaseModel):
+    """Calls and tokens through the gateway's meter, by calling component."""
+
+    agent: str
+    requests: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class QuestionCluster(BaseModel):
+    """Questions that failed, were abandoned or were not served, grouped by meaning."""
+
+    label: str = Field(description="最有区分度的字词 the cluster's most telling n-grams")
+    size: int
+    reasons: dict[str, int] = Field(description="down | error | abstained | abandoned | unserved → count")
+    examples: list[str] = Field(description="问题（个人信息已脱敏）the questions, PII masked")
+
+
+class AgentOps(BaseModel):
+    days: int
+    runs: int
+    blocked: int
+    abstained_runs: int
+    clarifications: int
+    feedback: dict[str, int]
+    skills: list[SkillOps]
+    agents: list[SkillOps]
+    gateway: list[MeteredUse]
+    failed: list[QuestionCluster]

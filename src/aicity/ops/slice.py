@@ -1,14 +1,20 @@
 """Operations: health, run statistics (fed by the bus), Prometheus metrics, evaluations."""
 
-from aicity.core.slices import Command, HttpRouter, Slice, Subscription
+from aicity.core.slices import Command, HttpRouter, Page, Slice, Subscription
 
 ops = Slice(
     id="ops",
     title="运行 operations",
-    depends_on=("assistant", "knowledge"),
-    routers=(HttpRouter("aicity.ops.api:router"), HttpRouter("aicity.ops.api:metrics")),
+    depends_on=("assistant", "knowledge", "gateway"),
+    tables=("aicity.ops.models",),
+    routers=(HttpRouter("aicity.ops.api:router"), HttpRouter("aicity.ops.api:metrics"),
+             HttpRouter("aicity.ops.agents_api:router"), HttpRouter("aicity.ops.agents_api:feedback_router")),
     commands=(Command("eval", "aicity.ops.cli:app", "评测 Evaluations"),
               Command("backup", "aicity.ops.backup_cli:backup_command", "备份内嵌数据 Back up the embedded store"),
-              Command("restore", "aicity.ops.backup_cli:restore_command", "从备份恢复 Restore from a backup"),),
+              Command("restore", "aicity.ops.backup_cli:restore_command", "从备份恢复 Restore from a backup"),
+              Command("ops", "aicity.ops.ops_cli:app", "运营 operations: agents, feedback, unserved questions"),
+              Command("assessment", "aicity.ops.assessment_cli:assessment", "智慧城市评估 the five-dimension assessment",
+                      parent="report"),),
+    pages=(Page("ops", "运营", "pages/ops.js", order=55),),
     subscriptions=(Subscription("assistant.answered", "aicity.ops.metrics:counters.on_answer"),),
 )

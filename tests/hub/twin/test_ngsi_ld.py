@@ -736,12 +736,12 @@ CONTEXT = f"{BASE}/jsonldContexts/ngsi-ld-core-context.jsonld"
 #: reads that take a Query body
 READ_BY_POST = {f"{BASE}/entityOperations/query", f"{BASE}/temporal/entityOperations/query"}
 _SAMPLE = {"entity_id": "urn:ngsi-ld:Nothing:here", "attr": "a", "sub_id": "urn:ngsi-ld:Subscription:none",
-           "type_name": "T"}
+           "type_name": "T", "rest": ""}
 
 
 def _routes() -> list[tuple[str, str]]:
     """Every NGSI-LD route, as (method, path with sample parameters)."""
-    return sorted((method, route.path.format(**_SAMPLE)) for route in twin_api.router.routes
+    return sorted((method, route.path_format.format(**_SAMPLE)) for route in twin_api.router.routes
                   if isinstance(route, APIRoute) for method in route.methods)
 
 

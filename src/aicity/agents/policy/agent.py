@@ -25,10 +25,12 @@ def answer_from_kb(inp: LegalQuestion, ctx: SkillContext, docs: set[str] | None 
                    title: str = "法规依据") -> SkillResult:
     """The rule first, then the governing provision quoted and the other passages found (only from
     `docs` when given); a superseded or overridden provision is never presented as the rule."""
-    found = extractive_answer(inp.text, ctx.principal, top_k=inp.top_k, docs=docs, tracer=ctx.tracer)
+    with ctx.tracer.step("retrieval", source="knowledge", top_k=inp.top_k) as step:
+        found = extractive_answer(inp.text, ctx.principal, top_k=inp.top_k, docs=docs, tracer=ctx.tracer)
+        step["hits"] = len(found.citations)
     if not found.citations:  # the guard's notice, when it withheld what was found
         body = "\n".join(["知识库中没有找到与问题相关的条文，建议咨询12345政务服务热线。", *found.notes])
-        return SkillResult(sections=[Section(title=title, kind="legal", body=body)])
+        return SkillResult(sections=[Section(title=title, kind="legal", body=body)], data={"abstained": True})
     return SkillResult(sections=[Section(title=title, body=found.answer, kind="legal")],
                        citations=found.citations, data={"hits": len(found.citations)})
 

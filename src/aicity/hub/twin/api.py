@@ -6,6 +6,7 @@ docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from types import UnionType
 from typing import Any, get_args, get_origin
@@ -186,6 +187,33 @@ def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, st
     return JSONResponse(data, status_code=status, media_type=JSON, headers=headers)
 
 
+#: the options and formats this broker knows (another one is InvalidRequest)
+_KNOWN_OPTIONS = {"keyValues", "simplified", "normalized", "concise", "sysAttrs", "noOverwrite", "update",
+                  "replace", "temporalValues"}
+_FORMATS = {"keyValues", "simplified", "normalized", "concise", "temporalValues"}
+#: query parameters shared by the reads of entities
+_READ_PARAMS = {"attrs", "options", "format", "lang", "pick", "omit", "geometryProperty", "local", "join",
+                "joinLevel", "containedBy", "datasetId", "entityMap", "via"}
+_QUERY_PARAMS = _READ_PARAMS | {"type", "id", "idPattern", "q", "georel", "geometry", "coordinates", "geoproperty",
+                                "scopeQ", "limit", "offset", "count", "csf", "expandValues", "orderBy",
+                                "collation", "orderFrom", "timerel", "timeAt", "endTimeAt", "lastN", "timeproperty",
+                                "aggrMethods", "aggrPeriodDuration"}
+_LIST_PARAMS = {"details", "limit", "offset", "count", "local", "type", "attrs", "via"}
+
+
+def _check_params(request: Request, allowed: set[str]) -> None:
+    """Unknown query parameters, options and formats are InvalidRequest (GS CIM 009 clause 6.3.7)."""
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise invalid(f"unknown query parameter(s): {', '.join(unknown)}")
+    p = request.query_params
+    options = {o.strip() for o in p.get("options", "").split(",") if o.strip()}
+    if options - _KNOWN_OPTIONS:
+        raise invalid(f"unknown option(s): {', '.join(sorted(options - _KNOWN_OPTIONS))}")
+    if "format" in p and p["format"] not in _FORMATS:
+        raise invalid(f"unknown format {p['format']!r}")
+
+
 def _options(request: Request) -> set[str]:
     params = request.query_params
     options = {o.strip() for o in params.get("options", "").split(",") if o.strip()}
@@ -210,12 +238,42 @@ def _int(request: Request, name: str, default: int | None) -> int | None:
     return int(raw)
 
 
+_MEMBER = re.compile(r"^[A-Za-z_@][A-Za-z0-9_:/#.\-]*$")
+
+
+def _projection(request: Request, name: str, ctx: Context) -> set[str] | None:
+    """`pick` or `omit`: entity members (id, type, scope, attribute names), comma-separated; nested
+    projections need `join`, which this broker does not do (BadRequestData)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    members = raw.split(",")
+    if not all(_MEMBER.match(m) for m in members):
+        raise bad_data(f"{name} must be a comma-separated list of entity members (nested ones need join)")
+    return {m if m in ("id", "type", "scope") else ctx.compact(m) for m in members}
+
+
+def _projections(request: Request, ctx: Context) -> tuple[set[str] | None, set[str] | None]:
+    pick, omit = _projection(request, "pick", ctx), _projection(request, "omit", ctx)
+    if (pick is not None or omit is not None) and "attrs" in request.query_params:
+        raise bad_data("pick and omit cannot be used with attrs")
+    if pick and omit and pick & omit:
+        raise bad_data("a member cannot be both picked and omitted")
+    return pick, omit
+
+
 def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None,
            ctx: Context | None = None) -> dict[str, Any]:
     options = _options(request)
+    ctx = ctx or _request_context(request)
     key_values = bool(options & {"keyValues", "simplified"})
+    pick, omit = _projections(request, ctx)
     shaped = render(entity, attrs, key_values=key_values, sys_attrs="sysAttrs" in options)
-    return compact_entity(shaped, ctx or _request_context(request), key_values)
+    if pick is not None:
+        shaped = {k: v for k, v in shaped.items() if k in pick or k in ("createdAt", "modifiedAt")}
+    if omit is not None:
+        shaped = {k: v for k, v in shaped.items() if k not in omit}
+    return compact_entity(shaped, ctx, key_values)
 
 
 def _page(request: Request) -> tuple[int, int, bool]:
@@ -307,7 +365,9 @@ async def create_entity(request: Request) -> Response:
 
 @router.get("/entities", dependencies=[READ], **_answers(list[Entity], "NGSILD-Results-Count with count=true"))
 def query_entities(request: Request) -> Response:
+    _check_params(request, _QUERY_PARAMS)
     ctx = _request_context(request)
+    _projections(request, ctx)
     found = _needs_filter(_entity_query(request, ctx))
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
@@ -325,8 +385,10 @@ def _entity_or_404(entity_id: str) -> dict[str, Any]:
 
 @router.get("/entities/{entity_id}", dependencies=[READ], **_answers(Entity))
 def retrieve_entity(entity_id: str, request: Request) -> Response:
-    entity = _entity_or_404(entity_id)
+    _check_params(request, _READ_PARAMS | {"type"})
     ctx = _request_context(request)
+    _projections(request, ctx)
+    entity = _entity_or_404(entity_id)
     return _reply(request, _shape(request, entity, _list(request, "attrs", ctx), ctx))
 
 
@@ -512,14 +574,17 @@ async def create_subscription(request: Request) -> Response:
 
 @router.get("/subscriptions", dependencies=[READ], **_answers(list[Subscription]))
 def list_subscriptions(request: Request) -> Response:
+    ctx = _request_context(request)
     subs = notify.list_subscriptions()
     limit, offset, count = _page(request)
-    return _reply(request, subs[offset:offset + limit], headers=_counted(len(subs) if count else None))
+    return _reply(request, [notify.compact_subscription(sub, ctx) for sub in subs[offset:offset + limit]],
+                  headers=_counted(len(subs) if count else None))
 
 
 @router.get("/subscriptions/{sub_id}", dependencies=[READ], **_answers(Subscription))
 def get_subscription(sub_id: str, request: Request) -> Response:
-    return _reply(request, notify.get_subscription(check_uri(sub_id)))
+    return _reply(request, notify.compact_subscription(notify.get_subscription(check_uri(sub_id)),
+                                                       _request_context(request)))
 
 
 @router.patch("/subscriptions/{sub_id}", status_code=204, dependencies=[WRITE])
@@ -539,6 +604,7 @@ def delete_subscription(sub_id: str) -> Response:
 
 @router.get("/types", dependencies=[READ], **_answers(list[EntityType] | EntityTypeList, "details=true: a list"))
 def list_types(request: Request) -> Response:
+    _check_params(request, _LIST_PARAMS)
     types = service.entity_types()
     if "details=true" in str(request.query_params):
         return _reply(request, [{"id": t, "type": "EntityType", "typeName": t, "attributeNames": names}
@@ -548,6 +614,7 @@ def list_types(request: Request) -> Response:
 
 @router.get("/types/{type_name}", dependencies=[READ], **_answers(EntityTypeInfo))
 def get_type(type_name: str, request: Request) -> Response:
+    _check_params(request, _LIST_PARAMS)
     name = _request_context(request).compact(type_name)
     types = service.entity_types()
     if name not in types:
@@ -560,6 +627,7 @@ def get_type(type_name: str, request: Request) -> Response:
 
 @router.get("/attributes", dependencies=[READ], **_answers(list[Attribute] | AttributeList, "details=true: a list"))
 def list_attributes(request: Request) -> Response:
+    _check_params(request, _LIST_PARAMS)
     attrs = service.attribute_names()
     if "details=true" in str(request.query_params):
         return _reply(request, [{"id": n, "type": "Attribute", "attributeName": n, **info} for n, info in attrs.items()])
@@ -569,6 +637,7 @@ def list_attributes(request: Request) -> Response:
 
 @router.get("/attributes/{attr}", dependencies=[READ], **_answers(Attribute))
 def get_attribute(attr: str, request: Request) -> Response:
+    _check_params(request, _LIST_PARAMS)
     name = _request_context(request).compact(attr)
     attrs = service.attribute_names()
     if name not in attrs:
@@ -576,8 +645,27 @@ def get_attribute(attr: str, request: Request) -> Response:
     return _reply(request, {"id": name, "type": "Attribute", "attributeName": name, **attrs[name]})
 
 
-def _temporal_shape(request: Request, found: dict[str, Any]) -> dict[str, Any]:
-    return temporal.temporal_values(found) if "temporalValues" in _options(request) else found
+def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    values = "temporalValues" in _options(request)
+    shaped = temporal.temporal_values(found) if values else found
+    return compact_entity(shaped, ctx or _request_context(request), values)
+
+
+@router.post("/temporal/entities", dependencies=[WRITE],
+             **_bodyless(201, _CREATED + "；已存在时追加 204 when the entity exists, its history is added to"))
+async def create_temporal(request: Request) -> Response:
+    body, ctx = await _body(request)
+    if not isinstance(body, dict):
+        raise bad_data("a temporal entity must be a JSON object")
+    if service.create_temporal(body, ctx):
+        return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/temporal/entities/{body.get('id')}"})
+    return Response(status_code=204)
+
+
+@router.delete("/temporal/entities/{entity_id}", status_code=204, dependencies=[WRITE])
+def delete_temporal(entity_id: str) -> Response:
+    service.delete_temporal(check_uri(entity_id))
+    return Response(status_code=204)
 
 
 @router.get("/temporal/entities", dependencies=[READ], **_answers(list[TemporalEntity]))
@@ -588,7 +676,7 @@ def query_temporal(request: Request) -> Response:
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
     limit, offset, count = _page(request)
     entities, total = temporal.query(found, span, _int(request, "lastN", None), limit, offset, count)
-    return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
+    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], headers=_counted(total))
 
 
 @router.post("/temporal/entityOperations/query", dependencies=[READ], **_answers(list[TemporalEntity]))
@@ -604,7 +692,7 @@ async def batch_query_temporal(request: Request) -> Response:
         raise bad_data("temporalQ.lastN must be a positive integer")
     limit, offset, count = _page(request)
     entities, total = temporal.query(found, span, last_n, limit, offset, count)
-    return _reply(request, [_temporal_shape(request, e) for e in entities], headers=_counted(total))
+    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], headers=_counted(total))
 
 
 @router.get("/temporal/entities/{entity_id}", dependencies=[READ], **_answers(TemporalEntity))
@@ -614,3 +702,24 @@ def temporal_entity(entity_id: str, request: Request) -> Response:
     found = temporal.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
                              span=span, last_n=_int(request, "lastN", None))
     return _reply(request, _temporal_shape(request, found))
+
+
+# --- a missing id ---------------------------------------------------------------------------
+
+def _missing_id(rest: str) -> Response:
+    """`/entities/` and `/entities//attrs…`: the entity id is missing (BadRequestData); any other path
+    here is a method the resource does not have."""
+    if rest == "" or rest.startswith("/"):
+        raise bad_data("the entity id is missing from the path")
+    return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405}, status_code=405)
+
+
+@router.get("/entities/{rest:path}", dependencies=[READ], include_in_schema=False)
+def read_without_id(rest: str) -> Response:
+    return _missing_id(rest)
+
+
+@router.api_route("/entities/{rest:path}", methods=["POST", "PUT", "PATCH", "DELETE"], dependencies=[WRITE],
+                  include_in_schema=False)
+def write_without_id(rest: str) -> Response:
+    return _missing_id(rest)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from aicity.core import egress, jobs, scale
 from aicity.core.db import Database, PerDatabase, database
 from aicity.core.ids import utcnow
-from aicity.hub.twin.attrs import check_name, check_uri, render
-from aicity.hub.twin.context import Context
+from aicity.hub.twin.attrs import check_name, check_uri, compact_entity, render
+from aicity.hub.twin.context import CORE_IRI, Context, link_header
 from aicity.hub.twin.errors import NgsiError, bad_data, not_found
 from aicity.hub.twin.models import TwinSubscription
 from aicity.hub.twin.query import parse_q
@@ -76,7 +76,8 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
                 raise bad_data("entities[].idPattern is not a regular expression") from exc
         norm_entities.append(item)
     out["entities"] = norm_entities
-    out["watchedAttributes"] = [check_name(ctx.compact(a)) for a in watched]
+    if "watchedAttributes" in body:
+        out["watchedAttributes"] = [check_name(ctx.compact(a)) for a in watched]
     for key, parse in (("q", parse_q), ("scopeQ", parse_scope_q)):
         if key in out:
             if not isinstance(out[key], str):
@@ -93,21 +94,50 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     attrs = notification.get("attributes", [])
     if not isinstance(attrs, list):
         raise bad_data("notification.attributes must be an array")
-    out["notification"] = {**notification, "attributes": [ctx.compact(a) for a in attrs],
-                           "format": notification.get("format", "normalized")}
+    out["notification"] = {**notification, "format": notification.get("format", "normalized")}
+    if "attributes" in notification:
+        out["notification"]["attributes"] = [ctx.compact(a) for a in attrs]
     if out["notification"]["format"] not in ("normalized", "keyValues", "simplified", "concise"):
         raise bad_data("notification.format must be normalized or keyValues")
-    out["isActive"] = bool(body.get("isActive", True))
+    if "isActive" in body:
+        out["isActive"] = bool(body["isActive"])
+    url = _context_url(ctx.raw)
+    if url is not None and "jsonldContext" not in out:
+        out["jsonldContext"] = url
+    return out
+
+
+def _context_url(raw: Any) -> str | None:
+    """The @context a subscription was made with, when it is one URL (notifications are compacted with it)."""
+    if isinstance(raw, list) and len(raw) == 1:
+        raw = raw[0]
+    return raw if isinstance(raw, str) else None
+
+
+def compact_subscription(sub: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A subscription with its entity types and attribute names in the requester's terms."""
+    if ctx.default:
+        return sub
+    out = dict(sub)
+    out["entities"] = [{**sel, "type": ctx.term(sel["type"])} if "type" in sel else sel
+                       for sel in sub.get("entities", [])]
+    if "watchedAttributes" in sub:
+        out["watchedAttributes"] = [ctx.term(a) for a in sub["watchedAttributes"]]
+    if "attributes" in sub.get("notification", {}):
+        out["notification"] = {**sub["notification"],
+                               "attributes": [ctx.term(a) for a in sub["notification"]["attributes"]]}
     return out
 
 
 def _view(row: TwinSubscription) -> dict[str, Any]:
     body = dict(row.body)
-    body["isActive"] = row.active
+    if "isActive" in body:
+        body["isActive"] = row.active
     body["status"] = "active" if row.active else "paused"
-    body["notification"] = {**body["notification"], "timesSent": row.times_sent, "timesFailed": row.times_failed,
-                            "status": "failed" if row.last_failure and (not row.last_success
-                                                                        or row.last_failure > row.last_success) else "ok"}
+    body["notification"] = {**body["notification"], "timesSent": row.times_sent, "timesFailed": row.times_failed}
+    if row.last_notification is not None:
+        body["notification"]["status"] = "failed" if row.last_failure and (
+            not row.last_success or row.last_failure > row.last_success) else "ok"
     for key, value in (("lastNotification", row.last_notification), ("lastSuccess", row.last_success),
                        ("lastFailure", row.last_failure)):
         if value is not None:
@@ -129,7 +159,7 @@ def create_subscription(body: Any, ctx: Context | None = None) -> str:
     with database().session() as s:
         if s.get(TwinSubscription, sub["id"]) is not None:
             raise NgsiError("AlreadyExists", f"subscription {sub['id']} already exists")
-        s.add(TwinSubscription(id=sub["id"], body=sub, active=sub["isActive"], times_sent=0, times_failed=0,
+        s.add(TwinSubscription(id=sub["id"], body=sub, active=sub.get("isActive", True), times_sent=0, times_failed=0,
                                created_at=now, modified_at=now))
     _active.invalidate()
     return sub["id"]
@@ -157,7 +187,7 @@ def update_subscription(sub_id: str, fragment: Any, ctx: Context | None = None) 
             raise not_found(f"subscription {sub_id} not found")
         merged = {**row.body, **{k: v for k, v in fragment.items() if k != "@context"}, "id": sub_id}
         row.body = _normalize(merged, ctx or Context(), sub_id)
-        row.active = row.body["isActive"]
+        row.active = row.body.get("isActive", True)
         row.modified_at = utcnow()
     _active.invalidate()
 
@@ -186,7 +216,7 @@ def _selects(sub: dict[str, Any], entity: Entity) -> bool:
 
 def matches(sub: dict[str, Any], entity: Entity, changed: list[str]) -> bool:
     """Does this change of `entity` (attributes `changed`) trigger the subscription?"""
-    watched = sub["watchedAttributes"]
+    watched = sub.get("watchedAttributes")
     if watched and not set(watched) & set(changed):
         return False
     if not _selects(sub, entity):
@@ -236,22 +266,31 @@ def _worker() -> queue.Queue[tuple[Database, dict[str, Any], Entity]]:
 
 def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
     spec = sub["notification"]
-    attrs = spec["attributes"] or None
+    attrs = spec.get("attributes") or None
     key_values = spec["format"] in ("keyValues", "simplified")
+    data = render(entity, attrs, key_values=key_values, sys_attrs=bool(spec.get("sysAttrs")))
+    if sub.get("jsonldContext"):
+        data = compact_entity(data, Context(sub["jsonldContext"]), key_values)
     return {"id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}", "type": "Notification",
-            "subscriptionId": sub["id"], "notifiedAt": _iso(utcnow()),
-            "data": [render(entity, attrs, key_values=key_values)]}
+            "subscriptionId": sub["id"], "notifiedAt": _iso(utcnow()), "data": [data]}
 
 
 def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Client) -> bool:
     """POST one notification; count it on the subscription. True when the receiver took it (2xx)."""
     endpoint = sub["notification"]["endpoint"]
     headers = {"Content-Type": "application/json"}
+    context = sub.get("jsonldContext") or CORE_IRI
+    body = notification_body(sub, entity)
+    if endpoint.get("accept") == "application/ld+json":
+        headers["Content-Type"] = "application/ld+json"
+        body["@context"] = context
+    else:
+        headers["Link"] = link_header(context)
     for info in endpoint.get("receiverInfo", []) or []:
         if isinstance(info, dict) and "key" in info:
             headers[str(info["key"])] = str(info.get("value", ""))
     try:
-        ok = client.post(endpoint["uri"], json=notification_body(sub, entity), headers=headers).is_success
+        ok = client.post(endpoint["uri"], json=body, headers=headers).is_success
     except httpx.HTTPError as exc:
         log.warning("notification for %s to %s failed: %s", sub["id"], endpoint["uri"], exc)
         ok = False

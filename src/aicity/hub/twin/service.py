@@ -25,11 +25,14 @@ from aicity.core.ids import utcnow
 from aicity.hub.twin import notify
 from aicity.hub.twin.attrs import (
     NULL,
+    RESERVED,
+    aliased,
     check_name,
     dataset_id,
     entity_type,
     geometry_of,
     is_null,
+    normalize_attr,
     normalize_attrs,
     normalize_entity,
     normalize_instances,
@@ -233,6 +236,66 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
     _changed(row, names, "created" if created else "updated")
     return created
+
+
+def _temporal_instances(body: dict[str, Any], ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """A temporal entity's attributes: name → every instance given (several may share a datasetId:
+    they are the attribute's values over time)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, raw in body.items():
+        if name in RESERVED:
+            continue
+        short = check_name(ctx.compact(name))
+        items = raw if isinstance(raw, list) and raw and all(isinstance(i, dict) for i in raw) else [raw]
+        out[short] = [normalize_attr(short, item, ctx) for item in items]
+    return out
+
+
+def create_temporal(body: Any, ctx: Context | None = None) -> bool:
+    """Create or add to an entity's temporal representation: every instance goes into the history;
+    the entity's current state takes, per attribute and datasetId, the latest instance observed.
+    Returns True when the entity was created."""
+    ctx = ctx or Context()
+    entity_id, kind, _ = normalize_entity({k: v for k, v in body.items() if k in RESERVED}
+                                          if isinstance(body, dict) else body, ctx)
+    given = _temporal_instances(aliased(body), ctx)
+    now = utcnow()
+    with database().session() as s:
+        row = s.get(TwinEntity, entity_id)
+        created = row is None
+        if row is None:
+            row = TwinEntity(id=entity_id, type=kind, attrs={}, created_at=now, modified_at=now)
+            s.add(row)
+        elif row.type != kind:
+            raise bad_data(f"entity {entity_id} is a {row.type}, not a {kind}")
+        current = dict(row.attrs)
+        for name, found in given.items():
+            latest = {dataset_id(i): i for i in instances(current.get(name))}
+            for inst in sorted(found, key=lambda i: _observed(i, now)):
+                key = dataset_id(inst)
+                s.add(TwinAttributeInstance(entity_id=entity_id, attr=name, dataset_id=key, body=inst,
+                                            observed_at=_observed(inst, now), recorded_at=now))
+                old = latest.get(key)
+                if old is None or _observed(inst, now) >= _observed(old, now):
+                    latest[key] = _stamp({k: v for k, v in inst.items() if k not in _SYSTEM}, old, now)
+            current[name] = packed(list(latest.values()))
+        row.attrs = current
+        row.modified_at = now
+        _locate(row)
+        _set_scope(s, row, _given_scope(body) or row.scope, now)
+    _changed(row, list(given), "created" if created else "updated")
+    return created
+
+
+def delete_temporal(entity_id: str) -> None:
+    """Delete an entity's temporal representation (and the entity); ResourceNotFound when neither exists."""
+    with database().session() as s:
+        row = s.get(TwinEntity, entity_id)
+        history = s.execute(delete(TwinAttributeInstance).where(TwinAttributeInstance.entity_id == entity_id))
+        if row is None and not history.rowcount:
+            raise not_found(f"entity {entity_id} has no temporal representation")
+    if row is not None:
+        delete_entity(entity_id)
 
 
 def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> None:

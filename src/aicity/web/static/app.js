@@ -128,10 +128,10 @@ function makeApi() {
       if (!res.ok) throw await problemOf(res);
       return res.status === 204 ? null : res.json();
     },
-    async post(path, body, { signal } = {}) {
+    async post(path, body, { signal, headers = {} } = {}) {
       const res = await fetch(path, {
         method: "POST",
-        headers: api.headers({ "Content-Type": "application/json" }),
+        headers: api.headers({ "Content-Type": "application/json", ...headers }),
         body: JSON.stringify(body ?? {}),
         signal,
       });

@@ -521,7 +521,39 @@ class Turn {
     const meta = [a.planner && `planner: ${a.planner}`, (a.skills || []).map((s) => `${s.agent}.${s.skill}`).join(", ")]
       .filter(Boolean).join(" · ");
     return h("div", { class: "turn-footer" },
-      h("div", { class: "footer-row" }, btn, h("span", { class: "muted small", text: meta })), panel);
+      h("div", { class: "footer-row" }, btn, h("span", { class: "muted small", text: meta })),
+      this.traceId ? this.feedbackEl() : null, panel);
+  }
+
+  // 👍/👎 and a reason on the answer (POST /api/v1/assistant/feedback; a keyless asker sends its session token)
+  feedbackEl() {
+    const status = h("span", { class: "muted small", testid: "feedback-status", role: "status" });
+    const reason = h("input", { type: "text", class: "input", maxlength: "500", testid: "feedback-reason",
+      placeholder: "哪里不好？（可选）What was wrong? (optional)", "aria-label": "原因 reason" });
+    const send = async (rating) => {
+      for (const b of box.querySelectorAll("button")) b.disabled = true;
+      try {
+        await this.api.post("/api/v1/assistant/feedback", { trace_id: this.traceId, rating, reason: reason.value.trim() },
+          { headers: state.sessionToken ? { "X-Session-Token": state.sessionToken } : {} });
+        status.textContent = rating === "up" ? "谢谢！Thanks!" : "已记录，我们会改进 Noted, thank you.";
+        form.hidden = true;
+      } catch (err) {
+        status.textContent = "未能提交 not sent";
+        this.api.toast(err);
+      } finally {
+        for (const b of box.querySelectorAll("button")) b.disabled = false;
+      }
+    };
+    const form = h("div", { class: "feedback-form", hidden: true },
+      reason, h("button", { type: "button", class: "btn btn-small", testid: "feedback-send", text: "提交 Send",
+        onclick: () => send("down") }));
+    const box = h("div", { class: "feedback", testid: "feedback" },
+      h("button", { type: "button", class: "btn btn-link", testid: "feedback-up", title: "有帮助 helpful",
+        "aria-label": "有帮助 helpful", text: "👍", onclick: () => send("up") }),
+      h("button", { type: "button", class: "btn btn-link", testid: "feedback-down", title: "没帮助 not helpful",
+        "aria-label": "没帮助 not helpful", text: "👎", onclick: () => { form.hidden = false; reason.focus(); } }),
+      form, status);
+    return box;
   }
 
   async toggleTrace(btn, panel) {
