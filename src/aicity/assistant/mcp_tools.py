@@ -101,7 +101,7 @@ def _ask(arguments: dict[str, Any], principal: Principal, _tracer: Tracer) -> Se
 _ASK_TOOL = ServedTool(name=ASK, title="城市超级助理 the super assistant",
                        description="向城市超级助理提问（政务服务、政策法规、城市治理等），答案附引用 "
                                    "Ask the city's super assistant; answers cite their sources.",
-                       input_schema=_ASK_SCHEMA, run=_ask, read_only=False)
+                       input_schema=_ASK_SCHEMA, run=_ask, read_only=False, screens_itself=True)
 _cache: dict[int, tuple[Any, list[ServedTool]]] = {}
 
 

@@ -1,4 +1,4 @@
-"""Agent operations over HTTP: feedback on answers, and the operations report (staff)."""
+"""Agent operations over HTTP: feedback on answers, the operations report and the assessment (staff)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from aicity.core.errors import forbidden
 from aicity.identity.api import Caller
 from aicity.identity.service import acting_principal
-from aicity.ops import agents
-from aicity.ops.schemas import AgentOps, FeedbackRequest, FeedbackView
+from aicity.ops import agents, assessment
+from aicity.ops.schemas import AgentOps, Assessment, FeedbackRequest, FeedbackView
 
 feedback_router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
 router = APIRouter(prefix="/api/v1/ops", tags=["ops"])
@@ -35,3 +35,11 @@ async def agent_operations(principal: Caller, days: Annotated[int, Query(ge=1, l
     if principal is None or not principal.is_staff:
         raise forbidden("需要工作人员 API key / staff key required")
     return await run_in_threadpool(agents.agent_report, days)
+
+
+@router.get("/assessment", response_model=Assessment, summary="智慧城市评估（工作人员）The assessment (staff)")
+async def assessment_report(principal: Caller, days: Annotated[int, Query(ge=1, le=366)] = 30) -> dict:
+    """The five dimensions from what the platform measures and the city's questionnaire, weakest first."""
+    if principal is None or not principal.is_staff:
+        raise forbidden("需要工作人员 API key / staff key required")
+    return await run_in_threadpool(assessment.assess, None, days)

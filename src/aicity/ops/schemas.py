@@ -123,3 +123,32 @@ class AgentOps(BaseModel):
     agents: list[SkillOps]
     gateway: list[MeteredUse]
     failed: list[QuestionCluster]
+
+
+class Indicator(BaseModel):
+    name: str
+    value: float | None = Field(description="现值；null 为未作答或暂无数据 null: not answered or no data")
+    target: float
+    better: str = Field(examples=["higher", "lower"])
+    unit: str = Field(examples=["ratio", "count", "days", "ms", "minutes", "yesno"])
+    source: str = Field(description="数据来源（服务函数或问卷）where the value comes from")
+    attainment: float | None = Field(description="达成度 0–1 (value/target, or target/value when lower is better)")
+    note: str | None = None
+    dimension: str | None = None
+
+
+class Dimension(BaseModel):
+    title: str
+    score: float = Field(description="0–100：有值指标达成度的平均 × 100")
+    scored: int
+    indicators: list[Indicator]
+
+
+class Assessment(BaseModel):
+    """The five dimensions: facilities, hub, applications, evolution, people."""
+
+    period_days: int
+    generated_at: str
+    dimensions: dict[str, Dimension]
+    weakest: list[Indicator] = Field(description="未达标的指标，最弱在前 indicators below target, weakest first")
+    unanswered: list[Indicator]

@@ -3,6 +3,7 @@ same tools over Streamable HTTP on a loopback port (`serve_http`) or over stdio 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -63,5 +64,8 @@ def serve_http() -> Running:
     return Running().start()
 
 
-if __name__ == "__main__":
-    build().run("stdio")
+if __name__ == "__main__":  # python -m tests.hub.mcp_bridge.outside [http PORT]  (default: stdio)
+    if sys.argv[1:2] == ["http"]:
+        uvicorn.run(build().streamable_http_app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    else:
+        build().run("stdio")

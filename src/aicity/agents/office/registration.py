@@ -242,7 +242,7 @@ def _page_text(textpage: pdfium.PdfTextPage) -> str:
 _CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "o": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "七": 7, "八": 8, "九": 9}
 _YEAR = r"(?:\d\s*){4}|[〇○零Ｏ一二三四五六七八九](?:\s*[〇○零ＯOo一二三四五六七八九]){3}"
-_MD = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+_MD = r"\d(?:\s*\d)?|[一二三四五六七八九十]{1,3}"  # 2 4 日: digits spaced out for width
 DATE = re.compile(rf"({_YEAR})\s*年\s*({_MD})\s*月\s*({_MD})\s*日")
 _MONTH_DAY = re.compile(rf"(?<![年\d])({_MD})\s*月\s*({_MD})\s*日")
 #: 发文字号: 机关代字〔年份〕序号号 (brackets of any width; spaces anywhere inside)
@@ -265,7 +265,9 @@ PRINTED = re.compile(r"印\s*发\s*$")
 LIST_SPLIT = re.compile(r"\s*[，,、；;]\s*")
 ENDS_SENTENCE = ("。", "；", "！", "？", ";", "!", "?")
 #: a time limit the text sets: 请于2026年4月10日前报送, 4月10日（星期五）之前, 截止时间为…
-_DEADLINE_AFTER = re.compile(r"^\s*(?:[（(][^）)]{0,8}[）)])?\s*(?:前|之前|以前)")
+#: (a weekday in brackets or an hour may stand between: 4月10日（星期五）下午5时前, 4月10日17:00前)
+_DEADLINE_AFTER = re.compile(r"^\s*(?:[（(][^）)]{0,8}[）)])?\s*(?:(?:上午|下午|中午|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}|时|点)"
+                             r"(?:\s*(?:\d{1,2}\s*分|半|整))?|下班)?\s*(?:前|之前|以前)")
 _DEADLINE_BEFORE = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|截至|最迟|不晚于|务必于|须于|请于|应于|于)\s*$")
 
 
@@ -384,7 +386,10 @@ def extract(lines: list[str]) -> Registration:
         head.append(title)
         k = title_at + mark_lines
         while k < min(len(lines), title_at + 6) and (PERIOD_NUMBER.match(_squeeze(lines[k])) or SEPARATOR.match(lines[k])
-                                                     or _number_line(lines[k]) or _organ_date(lines[k])):
+                                                     or _number_line(lines[k]) or _organ_date(lines[k])
+                                                     or _standalone_date(lines[k])
+                                                     or _organ_like(lines[k]) and k + 1 < len(lines)
+                                                     and _standalone_date(lines[k + 1])):
             head.append(lines[k])
             k += 1
         title_end = max(title_end, k)
@@ -394,9 +399,13 @@ def extract(lines: list[str]) -> Registration:
     head_organs = _head_organs(head)
     # ---- 主送机关: the first line after the title ending in "："
     body_at = title_end
-    for j in range(title_end, min(title_end + 3, end)):
+    # kinds addressed to the public or to no one (公告, 通告, 公报, 决议, 令, 纪要) have no 主送机关
+    addressed = kind_of(title) not in (*PUBLIC_KINDS, "纪要")
+    for j in range(title_end, min(title_end + 6, end) if addressed else title_end):
         joined = "".join(_squeeze(x) for x in lines[title_end:j + 1])
-        if any(p in joined for p in ENDS_SENTENCE) or ATTACHMENT_HEAD.match(joined) or len(joined) > 200:
+        # a sentence ending in a colon (现就有关事项通告如下：) opens the 正文
+        if any(p in joined for p in ENDS_SENTENCE) or ATTACHMENT_HEAD.match(joined) or len(joined) > 200 \
+                or "如下" in joined:
             break
         if joined.endswith(("：", ":")) and not joined.startswith(("时间", "地点", "出席", "列席", "主持", "记录", "参加")):
             reg.recipients = _items(joined[:-1])
@@ -492,6 +501,7 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
     number_at = None
     title_at = None
     mark_at = None
+    taken: set[int] = set()  # the 版头's lines read as its elements (number, 签发人, 密级, 紧急程度, lines)
     for i in range(limit):
         s = lines[i]
         sq = _squeeze(s)
@@ -513,10 +523,12 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             while k < limit and re.fullmatch(r"[\u4e00-\u9fa5](?:\s*[\u4e00-\u9fa5]){1,3}", lines[k].strip()) \
                     and not ORGAN_SUFFIX.search(_squeeze(lines[k])) and kind_of(lines[k]) is None:
                 names += _names(lines[k])
+                taken.add(k)
                 k += 1
             reg.signer = "、".join(names) or None
             reg.notes["signer"] = "版头：签发人"
         if m or sm or title_at is not None or SEPARATOR.match(s) or COPY_NUMBER.match(sq) or PERIOD_NUMBER.match(sq):
+            taken.add(i) if title_at is None else None
             continue
         cm = CLASSIFICATION.search(sq)
         if cm and len(sq) <= 20 and reg.classification is None:
@@ -529,6 +541,7 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             reg.urgency = re.sub(r"\s", "", um.group(1))
             reg.notes["urgency"] = "版头：紧急程度"
         if cm or um:
+            taken.add(i)
             continue
         if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq)) and "关于" not in sq:
             if mark_at is None:  # the 纪要 / 令 mark (its organ may stand on the line above): a title may follow
@@ -544,17 +557,23 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             raise RegistrationError("not-a-document", "没有找到公文标题（如“……关于……的通知”），这不像一份公文，无法登记")
         title_at = mark_at
     n = len(lines)
-    if title_at != mark_at and title_at > 0 and _squeeze(lines[title_at]).startswith("关于") \
-            and _organ_like(lines[title_at - 1]) and not _squeeze(lines[title_at - 1]).endswith("文件"):
-        title_at -= 1  # the organ's name is the title's first line (……\n关于……的通知)
+    found_at = title_at  # the line with 关于 or the kind word: the lines above it are the title's for sure
+    if number_at is not None and number_at < title_at and title_at != mark_at:
+        # GB/T 9704: the title comes right under the 发文字号 (and the red line); the lines between are its
+        # first lines (a joint issuance's organs, a title wrapped before 关于)
+        while title_at - 1 > number_at and title_at - 1 not in taken and _title_fragment(lines[title_at - 1]):
+            title_at -= 1
+    while title_at != mark_at and title_at > 0 and (title_at < found_at or _squeeze(lines[title_at]).startswith("关于")) \
+            and title_at - 1 not in taken and _organ_like(lines[title_at - 1]) and not _squeeze(lines[title_at - 1]).endswith("文件"):
+        title_at -= 1  # the organs' names are the title's first lines (……\n……\n关于……的通知)
     parts = [_squeeze(lines[title_at])]
     j = title_at + 1
-    while j < n and len(parts) < 4 and title_at != mark_at:
+    while j < n and len(parts) < max(4, found_at - title_at + 3) and title_at != mark_at:
         s = _squeeze(lines[j])
         current = "".join(parts)
-        if current.endswith(_KIND_ENDINGS) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
+        if j > found_at and (current.endswith(_KIND_ENDINGS) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
                 or DATE.search(s) or SEPARATOR.match(lines[j]) or PERIOD_NUMBER.match(s) or _number_line(lines[j]) \
-                or (_organ_like(s) and "关于" not in current):
+                or (_organ_like(s) and "关于" not in current)):
             break
         parts.append(s)
         j += 1
@@ -587,6 +606,13 @@ def _names(text: str) -> list[str]:
     if pending:
         names.append(pending)
     return names
+
+
+def _title_fragment(s: str) -> bool:
+    """A line that can be a part of a wrapped title (no sentence, no date, no 版头 element)."""
+    sq = _squeeze(s)
+    return 0 < len(sq) <= 40 and not sq.endswith((*ENDS_SENTENCE, "：", ":", "文件")) and not DATE.search(sq) \
+        and not SEPARATOR.match(s) and not DOC_NUMBER.search(s) and not SIGNER.search(s)
 
 
 def _is_title_line(s: str) -> bool:
@@ -702,22 +728,25 @@ def _kind(reg: Registration, head: list[str]) -> str | None:
 
 
 def _deadline(lines: list[str], doc_date: str | None) -> str | None:
-    """The first time limit the body sets: a date followed by 前/之前 (or after 截止/于…前)."""
-    for line in lines:
-        for m in DATE.finditer(line):
-            after, before = line[m.end():m.end() + 12], line[max(0, m.start() - 8):m.start()]
-            if _DEADLINE_AFTER.match(after) or re.search(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$", before):
-                return iso_date(*m.groups())
-        for m in _MONTH_DAY.finditer(line):
-            after, before = line[m.end():m.end() + 12], line[max(0, m.start() - 8):m.start()]
-            if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before)
-                             or re.search(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$", before)):
-                year = int(doc_date[:4])
-                month = _cn_number(m.group(1))
-                if month < int(doc_date[5:7]):
-                    year += 1
-                return iso_date(str(year), m.group(1), m.group(2))
-    return None
+    """The first time limit the body sets: a date followed by 前/之前 (or after 截止/于…前); the lines are
+    read joined, a date or its 前 may be wrapped onto the next line."""
+    text = "".join(lines)
+    limit = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$")
+    found: list[tuple[int, str | None]] = []
+    for m in DATE.finditer(text):
+        after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
+        if _DEADLINE_AFTER.match(after) or limit.search(before):
+            found.append((m.start(), iso_date(*m.groups())))
+            break
+    for m in _MONTH_DAY.finditer(text):
+        after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
+        if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before) or limit.search(before)):
+            year = int(doc_date[:4])
+            if _cn_number(m.group(1)) < int(doc_date[5:7]):
+                year += 1
+            found.append((m.start(), iso_date(str(year), m.group(1), m.group(2))))
+            break
+    return min(found)[1] if found else None
 
 
 # ---------------------------------------------------------------- who handles it
@@ -731,16 +760,24 @@ def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple((r["id"], r["name"], tuple(r.get("duties") or ())) for r in rows)
 
 
-def _short_names(name: str) -> list[str]:
-    """How a text names a department: 市生态环境局 for 生态环境局, without the bracketed part."""
-    base = re.sub(r"[（(].*?[）)]", "", name)
-    names = {base}
-    if base.startswith("市"):
-        names.add(base[1:])
-    return [x for x in names if len(x) >= 3]
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
+    """Per department id: (what an organ's name contains, how a text names it, the subjects it handles:
+    its duties and the subjects of `demo/data/office/subjects.yaml`)."""
+    path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = {}
+    for dep_id, name, duties in departments():
+        row = data.get(dep_id) or {}
+        base = re.sub(r"[（(].*?[）)]", "", name).removeprefix("市")
+        organs = tuple(dict.fromkeys([base, *(row.get("organs") or ())]))
+        names = tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ())] if len(x) >= 2))
+        terms = tuple(dict.fromkeys(str(x) for x in [*duties, *(row.get("subjects") or ())]))
+        out[dep_id] = (organs, names, terms)
+    return out
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def _duty_tokens(duty: str) -> frozenset[str]:
     return frozenset(tokenize(duty))
 
@@ -750,46 +787,48 @@ def _apart(words: frozenset[str], tokens: set[str]) -> bool:
     return len(words) >= 2 and len(words & tokens) >= 0.75 * len(words)
 
 
-def _organ_departments(organs: list[str] | tuple[str, ...]) -> set[str]:
-    """The demo city's departments the organs are: for each organ, the department whose name's words are
-    all in it, the most words winning (江城市公安局交通管理支队 is the traffic police, not public security)."""
-    found = set()
+def _organ_departments(organs: list[str] | tuple[str, ...]) -> list[str]:
+    """The demo city's departments the organs are (at any level: 楚江省住房和城乡建设厅, 各区教育局), in
+    the organs' order: for each organ, the department whose organ word in it is the longest
+    (江城市公安局交通管理支队 is the traffic police, not public security)."""
+    found: list[str] = []
     for organ in organs:
-        words = set(tokenize(organ))
-        best = max(((len(_duty_tokens(name)), dep_id) for dep_id, name, _ in departments()
-                    if _duty_tokens(name) and _duty_tokens(name) <= words), default=None)
-        if best:
-            found.add(best[1])
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", organ))
+        best = max(((len(word), dep_id) for dep_id, (words, _, _) in vocabulary().items()
+                    for word in words if word in text), default=None)
+        if best and best[1] not in found:
+            found.append(best[1])
     return found
 
 
 def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
                         recipients: list[str] | tuple[str, ...] = (), registrar: str = REGISTRAR) -> list[str]:
-    """The departments (ids) whose duties the document's subject names: a duty in the title counts 3,
-    in the body 1 (at most 3 times each); a department the body names (市水务局要……) 2 a mention (at
-    most 2), 3 in the title; the issuing department 2. A department the document is addressed to
-    (主送) comes first: it is the one to handle it. The registering office itself (`registrar`, the
+    """The departments (ids) whose subjects the document names: a duty or subject (departments.yaml,
+    `demo/data/office/subjects.yaml`) in the title counts 3, in the body 1 a mention (at most 3); a
+    department the text names (市水务局要……) 2 a mention in the body (at most 2), 3 in the title; the
+    issuing department 2. The departments the document is addressed to (主送) come first, the best
+    scored first: they are the ones to handle it. The registering office itself (`registrar`, the
     general office that forwards incoming documents) is not suggested. Departments within a third of
     the best score are kept, at most MAX_SUGGESTED."""
     body = unicodedata.normalize("NFKC", body)
     title = unicodedata.normalize("NFKC", title)
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
-    issuing, addressed = _organ_departments(issuer), _organ_departments(recipients)
+    issuing, addressed = set(_organ_departments(issuer)), _organ_departments(recipients)
     scores: dict[str, float] = {}
-    for dep_id, name, duties in departments():
+    for dep_id, (_, names, terms) in vocabulary().items():
         if dep_id == registrar:
             continue
         score = 2.0 * (dep_id in issuing)
-        for duty in duties:
-            words = _duty_tokens(duty)
-            # the duty's words, also apart (燃气安全检查 in 燃气安全专项检查)
-            score += 3 * (duty in title or _apart(words, title_tokens))
-            score += min(body.count(duty), 3) or float(_apart(words, body_tokens))
-        for short in _short_names(name):
+        for term in terms:
+            words = _duty_tokens(term)
+            # the term's words, also apart (燃气安全检查 in 燃气安全专项检查)
+            score += 3 * (term in title or _apart(words, title_tokens))
+            score += min(body.count(term), 3) or float(_apart(words, body_tokens))
+        for short in names:
             score += 2 * min(body.count(short), 2) + 3 * (short in title)
         if score:
             scores[dep_id] = score
-    first = sorted(d for d in addressed if d != registrar)
+    first = sorted((d for d in addressed if d != registrar), key=lambda d: (-scores.get(d, 0.0), d))
     if not scores:
         return first[:MAX_SUGGESTED]
     best = max(scores.values())

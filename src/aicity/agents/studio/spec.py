@@ -12,7 +12,7 @@ serves: {roles: [citizen, enterprise], departments: []}
 instructions: 你是示范城市的垃圾分类宣传员……        # the model's instructions (with a gateway model)
 modes: [policy]                                      # the assistant modes its examples teach
 knowledge: {kbs: [global], docs: [固体废物污染环境防治法], top_k: 3}
-tools: [{id: governance.report, risk: write}]        # skills of other agents (agent.skill) it may call
+tools: [{id: governance.report_event, risk: write}]        # skills of other agents (agent.skill) it may call
 opening: [厨余垃圾包括哪些？]                          # opening questions shown to the user
 examples: [电池属于什么垃圾, 大件家具怎么扔]            # requests that should be routed to it
 cues: [垃圾分类]                                     # phrases that mark a request for it
@@ -30,7 +30,7 @@ import json
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from aicity.agents.base import RiskLevel
 
@@ -139,11 +139,16 @@ class AgentDefinition(_Strict):
             raise ValueError("提示词至少 2 个字符 a cue must be at least 2 characters")
         return [v.lower() for v in values]
 
+    @field_validator("workflow")
+    @classmethod
+    def _workflow(cls, steps: list[Step], info: ValidationInfo) -> list[Step]:
+        check_workflow(steps, {t.id for t in info.data.get("tools", [])})
+        return steps
+
     @model_validator(mode="after")
-    def _workflow(self) -> AgentDefinition:
+    def _something(self) -> AgentDefinition:
         if not self.knowledge.kbs and not self.tools:
             raise ValueError("至少需要一个知识库或一个工具 an agent needs a knowledge base or a tool")
-        check_workflow(self.workflow, {t.id for t in self.tools})
         return self
 
     def to_data(self) -> dict[str, Any]:

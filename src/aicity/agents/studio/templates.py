@@ -18,7 +18,7 @@ _BLANK: dict[str, Any] = {
 _REPORT: dict[str, Any] = {
     **_BLANK, "id": "street_reporter", "name": "街面问题随手拍", "icon": "📷", "category": "城市治理",
     "description": "把市民看到的街面问题登记为事件并派往责任部门", "department": "urban", "modes": ["report"],
-    "knowledge": {"kbs": [], "docs": [], "top_k": 3}, "tools": [{"id": "governance.report", "risk": "write"}],
+    "knowledge": {"kbs": [], "docs": [], "top_k": 3}, "tools": [{"id": "governance.report_event", "risk": "write"}],
     "examples": ["路边垃圾堆了好几天没人清", "人行道上的井盖松了", "小区门口的路灯坏了", "共享单车把盲道堵了"],
 }
 

@@ -34,6 +34,7 @@ from aicity.identity.service import Principal
 
 #: articles whose sentences compete for the rule (the best retrieved, after overrides)
 CANDIDATE_ARTICLES = 4
+LONGEST_ONLY = True
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
 SUPERIOR_EXTRA = 4
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
@@ -69,7 +70,8 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
-        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少|标准|"
+        # 多少天 asks how long, not how much
+        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周)|标准|"
                    r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔"),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
     ),
@@ -209,7 +211,9 @@ def anchored(text: str, question: str) -> bool:
 
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     own = {w for w in weights if w in sentence.text}
-    lexical = sum(weights[w] for w in own)
+    # a word counts once: not again through its pieces (未成年人 ⊃ 成年人, 未成年, 成年)
+    counted = {w for w in own if not any(w != v and w in v for v in own)} if LONGEST_ONLY else own
+    lexical = sum(weights[w] for w in counted)
     if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)

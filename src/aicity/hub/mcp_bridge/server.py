@@ -75,6 +75,8 @@ class ServedTool:
     read_only: bool = True
     destructive: bool = False
     allowed: Callable[[Principal], bool] = field(default=lambda _p: True)
+    #: the tool runs the guard's input and output stages itself (the super assistant does): not twice
+    screens_itself: bool = False
 
 
 ToolSource = Callable[[], list[ServedTool]]
@@ -155,13 +157,15 @@ def call_served(name: str, arguments: dict[str, Any], principal: Principal, clie
     said = "\n".join(_strings(arguments))
     tracer = Tracer("mcp", principal.role.value, {"tool": name, "arguments": arguments}, redact=guard.redact,
                     owner=principal.key_id)
-    guard.enforce(said, "input", principal.role.value, "mcp")  # Problem 400 guard-blocked, audited
+    if not tool.screens_itself:
+        guard.enforce(said, "input", principal.role.value, "mcp")  # Problem 400 guard-blocked, audited
     error: str | None = None
     try:
         answer = tool.run(arguments, principal, tracer)
     except Problem as exc:
         answer, error = Served(f"{exc.title}：{exc.detail}", is_error=True), exc.type_
-    checked = guard.check(answer.text, "output", principal.role.value, own=said)
+    checked = (guard.GuardResult("output", "allow", [], answer.text) if tool.screens_itself
+               else guard.check(answer.text, "output", principal.role.value, own=said))
     guard.note(checked, tracer)
     text = checked.text or "〔回答未通过安全检查，已拦截 withheld by the guard〕"
     tracer.status = "error" if answer.is_error else "ok"

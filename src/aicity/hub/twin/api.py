@@ -59,6 +59,7 @@ from aicity.hub.twin.schemas import (
 JSON = "application/json"
 JSON_LD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
+GEO_JSON = "application/geo+json"
 
 
 def _problem(exc: NgsiError) -> JSONResponse:
@@ -173,11 +174,30 @@ def _request_context(request: Request) -> Context:
     return Context(link_context(request.headers.get("link")))
 
 
+def _feature(entity: Any, geometry_property: str) -> Any:
+    """An entity as a GeoJSON Feature: its geometry from `geometry_property`, the rest as properties."""
+    if not isinstance(entity, dict) or "id" not in entity:
+        return entity
+    geo = entity.get(geometry_property)
+    geometry = geo.get("value") if isinstance(geo, dict) and geo.get("type") == "GeoProperty" else geo
+    if not (isinstance(geometry, dict) and "coordinates" in geometry):
+        geometry = None
+    return {"id": entity["id"], "type": "Feature", "geometry": geometry,
+            "properties": {k: v for k, v in entity.items() if k != "id"}}
+
+
 def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """JSON with a Link header to the @context, or JSON-LD with @context in the body (Accept)."""
+    """JSON with a Link header to the @context, JSON-LD with @context in the body, or GeoJSON (Accept)."""
     link = link_context(request.headers.get("link"))
     context = link if link and not CORE_URL.match(link) else _core_url(request)
     headers = dict(headers or {})
+    if GEO_JSON in request.headers.get("accept", ""):
+        prop = request.query_params.get("geometryProperty") or "location"
+        if isinstance(data, list):
+            data = {"type": "FeatureCollection", "features": [_feature(d, prop) for d in data], "@context": context}
+        else:
+            data = {**_feature(data, prop), "@context": context}
+        return JSONResponse(data, status_code=status, media_type=GEO_JSON, headers=headers)
     if JSON_LD in request.headers.get("accept", ""):
         def with_context(doc: Any) -> Any:
             return {**doc, "@context": context} if isinstance(doc, dict) else doc
@@ -268,7 +288,8 @@ def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None,
     ctx = ctx or _request_context(request)
     key_values = bool(options & {"keyValues", "simplified"})
     pick, omit = _projections(request, ctx)
-    shaped = render(entity, attrs, key_values=key_values, sys_attrs="sysAttrs" in options)
+    shaped = render(entity, attrs, key_values=key_values, sys_attrs="sysAttrs" in options,
+                    lang=request.query_params.get("lang"))
     if pick is not None:
         shaped = {k: v for k, v in shaped.items() if k in pick or k in ("createdAt", "modifiedAt")}
     if omit is not None:
@@ -707,19 +728,21 @@ def temporal_entity(entity_id: str, request: Request) -> Response:
 # --- a missing id ---------------------------------------------------------------------------
 
 def _missing_id(rest: str) -> Response:
-    """`/entities/` and `/entities//attrs…`: the entity id is missing (BadRequestData); any other path
-    here is a method the resource does not have."""
+    """`/entities//attrs…` and a write to `/entities/`: the entity id is missing (BadRequestData); any
+    other path here is a method the resource does not have."""
     if rest == "" or rest.startswith("/"):
         raise bad_data("the entity id is missing from the path")
     return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405}, status_code=405)
 
 
 @router.get("/entities/{rest:path}", dependencies=[READ], include_in_schema=False)
-def read_without_id(rest: str) -> Response:
-    return _missing_id(rest)
+def read_without_id(rest: str, request: Request) -> Response:
+    return query_entities(request) if rest == "" else _missing_id(rest)
 
 
 @router.api_route("/entities/{rest:path}", methods=["POST", "PUT", "PATCH", "DELETE"], dependencies=[WRITE],
                   include_in_schema=False)
-def write_without_id(rest: str) -> Response:
+async def write_without_id(rest: str, request: Request) -> Response:
+    if rest == "" and request.method == "POST":  # `/entities/` with its slash: a creation
+        return await create_entity(request)
     return _missing_id(rest)

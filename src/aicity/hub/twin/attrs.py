@@ -339,9 +339,27 @@ def compact_entity(entity: Entity, ctx: Context, key_values: bool = False) -> En
     return out
 
 
+def _in_language(attr: Any, lang: str) -> Any:
+    """A LanguageProperty (instance) as a Property holding the string in the language asked for
+    (else the one without a language, else the first), with `lang` naming it (`lang` query option)."""
+    if isinstance(attr, list):
+        return [_in_language(i, lang) for i in attr]
+    if not isinstance(attr, dict) or attr.get("type") != "LanguageProperty" or lang == "*":
+        return attr
+    found = attr.get("languageMap") or {}
+    wanted = [tag.strip() for tag in lang.split(",")]
+    tag = next((t for t in wanted if t in found), "@none" if "@none" in found else next(iter(found), None))
+    out = {k: v for k, v in attr.items() if k != "languageMap"}
+    out.update({"type": "Property", "value": found.get(tag)})
+    if tag != "@none":
+        out["lang"] = tag
+    return out
+
+
 def render(entity: Entity, attrs: list[str] | None = None, key_values: bool = False,
-           sys_attrs: bool = False) -> Entity:
-    """An entity for the wire: projected on `attrs`, normalized or keyValues, with or without system times."""
+           sys_attrs: bool = False, lang: str | None = None) -> Entity:
+    """An entity for the wire: projected on `attrs`, normalized or keyValues, with or without system
+    times, LanguageProperties in one language when `lang` is given."""
     out: Entity = {"id": entity["id"], "type": entity["type"]}
     if entity.get("scope"):
         scopes = entity["scope"]
@@ -349,6 +367,8 @@ def render(entity: Entity, attrs: list[str] | None = None, key_values: bool = Fa
     for name, attr in entity.items():
         if name in RESERVED or (attrs is not None and name not in attrs):
             continue
+        if lang is not None:
+            attr = _in_language(attr, lang)
         if key_values:
             out[name] = _key_values(attr)
         else:

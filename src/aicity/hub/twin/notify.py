@@ -56,7 +56,16 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     if body.get("type", "Subscription") != "Subscription":
         raise bad_data("a subscription's type must be Subscription")
     out = {k: v for k, v in body.items() if k != "@context"}
-    out["id"] = check_uri(body.get("id") or sub_id or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}")
+    out["id"] = check_uri(body["id"] if "id" in body else sub_id or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}")
+    if "jsonldContext" in body:  # the context notifications are compacted with: it must resolve
+        Context(check_uri(body["jsonldContext"], "jsonldContext"))
+    if "expiresAt" in body:
+        try:
+            expires = datetime.fromisoformat(str(body["expiresAt"]))
+        except ValueError:
+            raise bad_data("expiresAt must be an ISO 8601 date-time") from None
+        if expires.tzinfo is None or expires <= datetime.now(UTC):
+            raise bad_data("expiresAt must be a date-time (with its zone) in the future")
     out["type"] = "Subscription"
     entities = body.get("entities", [])
     watched = body.get("watchedAttributes", [])
@@ -94,6 +103,7 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     attrs = notification.get("attributes", [])
     if not isinstance(attrs, list):
         raise bad_data("notification.attributes must be an array")
+    _check_notification(notification, endpoint)
     out["notification"] = {**notification, "format": notification.get("format", "normalized")}
     if "attributes" in notification:
         out["notification"]["attributes"] = [ctx.compact(a) for a in attrs]
@@ -127,6 +137,26 @@ def compact_subscription(sub: dict[str, Any], ctx: Context) -> dict[str, Any]:
         out["notification"] = {**sub["notification"],
                                "attributes": [ctx.term(a) for a in sub["notification"]["attributes"]]}
     return out
+
+
+def _check_notification(notification: dict[str, Any], endpoint: dict[str, Any]) -> None:
+    """NotificationParams' rules: non-empty attributes/pick/omit, no member both picked and omitted,
+    no pick or omit with attributes, showChanges only with the normalized format, key-value pairs of strings."""
+    for key in ("attributes", "pick", "omit"):
+        if key in notification and (not isinstance(notification[key], list) or not notification[key]):
+            raise bad_data(f"notification.{key} must be a non-empty array")
+    if "attributes" in notification and ("pick" in notification or "omit" in notification):
+        raise bad_data("notification.pick and omit cannot be used with attributes")
+    if set(notification.get("pick", [])) & set(notification.get("omit", [])):
+        raise bad_data("a member cannot be both picked and omitted")
+    if notification.get("showChanges") and notification.get("format") in ("keyValues", "simplified"):
+        raise bad_data("showChanges needs the normalized format")
+    for key in ("receiverInfo", "notifierInfo"):
+        pairs = endpoint.get(key, [])
+        if not isinstance(pairs, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("key"), str) and isinstance(p.get("value"), str)
+                for p in pairs):
+            raise bad_data(f"notification.endpoint.{key} must be an array of {{key, value}} strings")
 
 
 def _view(row: TwinSubscription) -> dict[str, Any]:

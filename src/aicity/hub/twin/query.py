@@ -339,13 +339,23 @@ def parse_geoquery(georel: str, geometry: str | None, coordinates: Any) -> GeoFi
         if not _rings(query):
             raise bad_data("georel within needs a Polygon")
         return GeoFilter(lambda geo: all(_inside(p, query) for p in points(geo)), box, within=True)
-    if rel in ("intersects", "disjoint"):
+    def contains(geo: dict[str, Any], inner: dict[str, Any]) -> bool:  # every vertex of inner in geo
+        if not _rings(geo):
+            return set(points(inner)) <= set(points(geo))
+        return all(_inside(p, geo) or p in set(points(geo)) for p in points(inner))
+
+    if rel in ("intersects", "disjoint", "overlaps"):
         def intersects(geo: dict[str, Any]) -> bool:
             return (any(_inside(p, query) for p in points(geo)) or any(_inside(p, geo) for p in points(query))
                     or bool(set(points(geo)) & set(points(query))))
         if rel == "intersects":
             return GeoFilter(intersects, box)
+        if rel == "overlaps":  # they share some of their area, neither holding the other
+            return GeoFilter(lambda geo: intersects(geo) and not contains(geo, query) and not contains(query, geo),
+                             box)
         return GeoFilter(lambda geo: not intersects(geo), None)
+    if rel == "contains":
+        return GeoFilter(lambda geo: contains(geo, query), box)
     if rel == "equals":
         return GeoFilter(lambda geo: points(geo) == points(query), box)
     raise bad_data(f"unknown georel {rel!r}")
