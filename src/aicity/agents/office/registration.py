@@ -257,7 +257,7 @@ COPY_NUMBER = re.compile(r"^\d{6}$")
 SEPARATOR = re.compile(r"^[-—–─━_＿=＝~～★☆·\s]{3,}$")
 #: a line that names an organ (发文机关 in the 版头 or the 署名)
 ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
-                          r"公司|集团|银行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局)$")
+                          r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社)$")
 ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*[：:]\s*(.*)$")
 ITEM_MARK = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\s*\d{1,2}\s*[）)]|[一二三四五六七八九十]+\s*、)\s*")
 CC_HEAD = re.compile(r"^(抄\s*送|抄\s*报|分\s*送|发\s*送)\s*[：:]\s*(.*)$")
@@ -406,6 +406,12 @@ def extract(lines: list[str]) -> Registration:
         # a sentence ending in a colon (现就有关事项通告如下：) opens the 正文
         if any(p in joined for p in ENDS_SENTENCE) or ATTACHMENT_HEAD.match(joined) or len(joined) > 200 \
                 or "如下" in joined:
+            break
+        labelled = re.match(r"^主送(?:机关|单位)?[：:](.+)$", joined)  # a pasted text's "主送：……" line
+        if labelled and j == title_end:
+            reg.recipients = _items(labelled.group(1))
+            reg.notes["recipients"] = "主体：主送行"
+            body_at = j + 1
             break
         if joined.endswith(("：", ":")) and not joined.startswith(("时间", "地点", "出席", "列席", "主持", "记录", "参加")):
             reg.recipients = _items(joined[:-1])
@@ -571,7 +577,7 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
     while j < n and len(parts) < max(4, found_at - title_at + 3) and title_at != mark_at:
         s = _squeeze(lines[j])
         current = "".join(parts)
-        if j > found_at and (current.endswith(_KIND_ENDINGS) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
+        if j > found_at and (_KIND_END.search(current) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
                 or DATE.search(s) or SEPARATOR.match(lines[j]) or PERIOD_NUMBER.match(s) or _number_line(lines[j]) \
                 or (_organ_like(s) and "关于" not in current)):
             break
@@ -623,6 +629,8 @@ def _is_title_line(s: str) -> bool:
 
 _KIND_ENDINGS = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "函",
                  "纪要", "复函", "（令）")
+#: a title's end: its kind word, a note in brackets after it at most (……实施意见（试行）)
+_KIND_END = re.compile("(?:" + "|".join(map(re.escape, _KIND_ENDINGS)) + r")(?:[（(][^（()）]{1,12}[）)])?$")
 
 
 def _organ_date(line: str) -> bool:

@@ -26,18 +26,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
-import httpcore2
-import httpx2
 from limits import parse
-from mcp import Client, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
+from mcp import Client
 from sqlalchemy import select
 
 from aicity.core import audit, egress, scale
@@ -46,6 +39,8 @@ from aicity.core.db import database
 from aicity.core.errors import Problem, bad_request, forbidden, not_found, too_many
 from aicity.core.ids import utcnow
 from aicity.core.tracing import Tracer
+from aicity.hub.mcp_bridge import connect
+from aicity.hub.mcp_bridge.connect import Spec
 from aicity.hub.mcp_bridge.models import McpServer
 from aicity.hub.mcp_bridge.settings import McpSettings
 from aicity.identity.models import Role
@@ -59,92 +54,10 @@ APPROVAL_AGENT_PREFIX = "mcp."
 #: a tool's qualified name, as agents and models see it: `<server id>__<tool name>`
 SEPARATOR = "__"
 _ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-T = TypeVar("T")
 
 
 def config() -> McpSettings:
     return settings().section(McpSettings)
-
-
-# ---- connections under the egress policy -----------------------------------------------------------
-
-class _PinnedBackend(httpcore2.AnyIOBackend):
-    """Each connection to the address the egress policy checked (resolved once; TLS for the name)."""
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Any = None) -> httpcore2.AsyncNetworkStream:
-        try:
-            address = await anyio.to_thread.run_sync(egress.checked_address, host, port)
-        except egress.EgressDenied as exc:
-            raise httpcore2.ConnectError(str(exc)) from None
-        return await super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                         socket_options=socket_options)
-
-
-class _EgressTransport(httpx2.AsyncHTTPTransport):
-    def __init__(self) -> None:
-        super().__init__(trust_env=False)
-        # as core/egress.py does for httpx: the pool over the pinned backend replaces the one built
-        self._pool = httpcore2.AsyncConnectionPool(ssl_context=httpx2.create_ssl_context(trust_env=False),
-                                                   network_backend=_PinnedBackend())
-
-
-@asynccontextmanager
-async def _connect(transport: str, url: str | None, command: list[str], headers: dict[str, str]
-                   ) -> AsyncIterator[Client]:
-    timeout = config().timeout_s
-    if transport == "http":
-        assert url is not None
-        async with httpx2.AsyncClient(transport=_EgressTransport(), headers=headers, follow_redirects=False,
-                                      trust_env=False, timeout=httpx2.Timeout(timeout)) as http:
-            async with Client(streamable_http_client(url, http_client=http), cache=None,
-                              read_timeout_seconds=timeout) as client:
-                yield client
-    else:
-        params = StdioServerParameters(command=command[0], args=command[1:])
-        async with Client(params, cache=None, read_timeout_seconds=timeout) as client:
-            yield client
-
-
-def _on_server(transport: str, url: str | None, command: list[str], headers: dict[str, str],
-               work: Callable[[Client], Awaitable[T]]) -> T:
-    """Open a connection, do `work`, close it — from synchronous code (a worker thread, the CLI).
-    Unreachable → 502 problem, too slow → 504; nothing the server sent is echoed."""
-
-    async def main() -> T:
-        with anyio.fail_after(config().timeout_s):
-            async with _connect(transport, url, command, headers) as client:
-                return await work(client)
-
-    where = url or (command[0] if command else "")
-    try:
-        return anyio.run(main)
-    except TimeoutError:
-        raise Problem(504, "外部 MCP 服务超时 MCP server timed out", f"{where} 在 {config().timeout_s:g} 秒内没有应答",
-                      "mcp-timeout") from None
-    except MCPError as exc:
-        log.warning("MCP server %s answered an error: %s", where, exc)
-        raise Problem(502, "外部 MCP 服务出错 MCP server error", f"{where} 答复了错误（代码 {exc.error.code}）",
-                      "mcp-error") from None
-    except Exception as exc:  # connection refused, DNS, egress refusal, a command that is not there, a broken stream
-        log.warning("MCP server %s unreachable: %r", where, exc)
-        reason = _reason(exc)
-        raise Problem(502, "外部 MCP 服务不可达 MCP server unreachable", f"无法连接 {where}：{reason}",
-                      "mcp-unreachable") from None
-
-
-def _reason(exc: BaseException) -> str:
-    """A short, safe reason: the egress policy's own words, else the kind of failure."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    if isinstance(exc, httpx2.ConnectError | httpcore2.ConnectError) and ("egress_allow" in str(exc)
-                                                                         or "不允许" in str(exc)):
-        return str(exc)
-    if isinstance(exc, httpx2.HTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
-    if isinstance(exc, FileNotFoundError):
-        return "命令不存在 the command was not found"
-    return type(exc).__name__
 
 
 # ---- what a tool is ---------------------------------------------------------------------------------
@@ -223,8 +136,9 @@ async def _list_tools(client: Client) -> list[dict[str, Any]]:
     return rows
 
 
-def _headers(row: McpServer) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (row.headers or {}).items()}
+def _spec(row: McpServer) -> Spec:
+    return Spec(row.transport, row.url, tuple(row.command or ()),
+                tuple(sorted((str(k), str(v)) for k, v in (row.headers or {}).items())))
 
 
 # ---- the register of servers ------------------------------------------------------------------------
@@ -266,7 +180,8 @@ def add_server(server_id: str, principal: Principal, *, url: str | None = None, 
             raise Problem(409, "服务 id 已被使用 Server id taken", f"'{server_id}' 已注册", "mcp-id-taken")
     transport = "http" if url is not None else "stdio"
     clean_headers = {str(k): str(v) for k, v in (headers or {}).items()}
-    tools = _on_server(transport, url, list(command or []), clean_headers, _list_tools)
+    tools = connect.once(Spec(transport, url, tuple(command or ()), tuple(sorted(clean_headers.items()))),
+                         _list_tools)
     now = utcnow()
     row = McpServer(id=server_id, title=title or server_id, transport=transport, url=url, command=list(command or []),
                     headers=clean_headers, status="ok", last_error=None, tools=tools, created_by=principal.actor,
@@ -300,6 +215,7 @@ def remove_server(server_id: str, principal: Principal) -> None:
         row = s.get(McpServer, server_id)
         if row is not None:
             s.delete(row)
+    connect.close(server_id)
     audit.record(principal.actor, "mcp.server.removed", server_id, {})
 
 
@@ -308,7 +224,7 @@ def refresh(server_id: str, principal: Principal) -> McpServer:
     _require_admin(principal)
     row = get_server(server_id)
     try:
-        tools = _on_server(row.transport, row.url, list(row.command or []), _headers(row), _list_tools)
+        tools = connect.once(_spec(row), _list_tools)
     except Problem as exc:
         with database().session() as s:
             stored = s.get(McpServer, server_id)
@@ -316,6 +232,7 @@ def refresh(server_id: str, principal: Principal) -> McpServer:
                 stored.status = "unreachable" if exc.status in (502, 504) else "error"
                 stored.last_error, stored.checked_at = exc.detail, utcnow()
         raise
+    connect.close(server_id)  # the next call opens a session on what was listed now
     with database().session() as s:
         stored = s.get(McpServer, server_id)
         if stored is None:
@@ -390,13 +307,11 @@ def call_tool(server_id: str, name: str, arguments: dict[str, Any], principal: P
                                        text or f"调用外部工具 {target} call {target}", tool.title or tool.qualified,
                                        principal, tracer or Tracer("mcp-client", role, {"tool": target}))
             return ToolAnswer(server_id, name, outcome.decision, outcome.body, approval_id=outcome.approval_id)
-    headers = _headers(row)
-
     async def work(client: Client) -> Any:
         return await client.call_tool(name, arguments)
 
     try:
-        result = _on_server(row.transport, row.url, list(row.command or []), headers, work)
+        result = connect.pooled(server_id, _spec(row), work)
     except Problem as exc:
         audit.record(principal.actor, "mcp.tool.failed", target, {"arguments": guard.redact(arguments),
                                                                   "error": exc.type_})

@@ -13,7 +13,7 @@ mcp = Slice(
     routers=(HttpRouter("aicity.hub.mcp_bridge.api:router"),),
     mounts=(Mount("/mcp", "aicity.hub.mcp_bridge.server:mount"),),
     commands=(Command("mcp", "aicity.hub.mcp_bridge.cli:app", "MCP：外部 MCP 服务与本平台的 MCP 服务 outside MCP servers"),),
-    activation=("aicity.assistant.mcp_tools:register",),
+    activation=("aicity.assistant.mcp_tools:register", "aicity.hub.mcp_bridge.connect:activate"),
     settings=(Section("mcp", "aicity.hub.mcp_bridge.settings:McpSettings"),),
     health="aicity.hub.mcp_bridge.api:health",
 )

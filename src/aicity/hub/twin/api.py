@@ -410,11 +410,20 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
     ctx = _request_context(request)
     _projections(request, ctx)
     entity = _entity_or_404(entity_id)
+    _type_gate(request, entity)
     return _reply(request, _shape(request, entity, _list(request, "attrs", ctx), ctx))
 
 
+def _type_gate(request: Request, entity: dict[str, Any]) -> None:
+    """`type` on an operation on one entity: the entity must be of one of those types (else 404)."""
+    types = _list(request, "type", _request_context(request))
+    if types is not None and entity["type"] not in types:
+        raise not_found(f"entity {entity['id']} is not of type {', '.join(types)}")
+
+
 @router.delete("/entities/{entity_id}", status_code=204, dependencies=[WRITE])
-def delete_entity(entity_id: str) -> Response:
+def delete_entity(entity_id: str, request: Request) -> Response:
+    _type_gate(request, _entity_or_404(entity_id))
     service.delete_entity(check_uri(entity_id))
     return Response(status_code=204)
 
