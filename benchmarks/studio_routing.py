@@ -58,6 +58,7 @@ def main() -> None:
     from aicity.assistant.cli import ready_assistant  # noqa: PLC0415
     from aicity.core import slices  # noqa: PLC0415
     from aicity.core.cli import open_city, set_city_loader  # noqa: PLC0415
+    from aicity.core.errors import Problem  # noqa: PLC0415
     from aicity.demo.loader import ensure_city  # noqa: PLC0415
     from aicity.identity.models import Role  # noqa: PLC0415
     from aicity.identity.service import Principal  # noqa: PLC0415
@@ -72,7 +73,10 @@ def main() -> None:
     ids = {d["id"] for d in definitions}
 
     def routed(text: str, role: str = "citizen") -> tuple[str | None, list[str]]:
-        events = dict(ready_assistant().run(text, Principal(role=Role(role))))
+        try:
+            events = dict(ready_assistant().run(text, Principal(role=Role(role))))
+        except Problem as exc:  # refused by the guard before any routing
+            return f"(refused: {exc.type_})", []
         return events["answer"].mode, [f"{t['agent']}.{t['skill']}" for t in events["plan"]["subtasks"]]
 
     def measure(label: str) -> dict[str, Any]:
@@ -85,10 +89,13 @@ def main() -> None:
             out[name] = {k: report[k] for k in ("cases", "mode_accuracy", "answered_accuracy", "abstention_rate",
                                                  "wrong_confident_rate", "emergency_recall",
                                                  "emergency_false_alarm_rate")}
-            out[name]["by_mode_legal"] = report["by_mode"].get("legal")
-            out[name]["by_mode_policy"] = report["by_mode"].get("policy")
+            # mode accuracy per mode (the report's `by_mode` scores whole answers; these rows name no skills)
+            for mode in ("legal", "policy"):
+                expected = [c for c in cases if c["mode"] == mode]
+                wrong = sum(1 for r in report["failures"] if r["expected"] == mode and not r["mode_ok"])
+                out[name][f"by_mode_{mode}"] = round(1 - wrong / len(expected), 3) if expected else None
         taken, probes, examples = [], {}, {}
-        for name, cases in dev.items():
+        for name, cases in (dev.items() if label.startswith("after") else ()):
             for case in cases:
                 mode, skills = routed(case["q"], case.get("role", "citizen"))
                 if any(s.split(".")[0] in ids for s in skills):

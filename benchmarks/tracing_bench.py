@@ -4,10 +4,12 @@
 
 A demo city in a temp dir; a local OTLP/HTTP receiver on loopback (it reads and discards the
 protobuf bodies, like a collector would accept them). The built-in evaluation questions are asked
-in alternating blocks, export off then on (`OTEL_EXPORTER_OTLP_ENDPOINT` set or unset, re-read with
-`configure_export`), so that both see the same warm caches and the same machine load. Prints the
+twice each, back to back, with and without export (alternating which goes first), while the exporter
+and its batch thread stay up, so that both arms see the same warm caches and the same machine load. Prints the
 p50 and p95 of each, the difference of the p50s, the time spent building the spans inside `save`
-(the only part on the request path; sending happens in the SDK's batch thread), and the load average.
+(the only part on the request path; sending happens in the SDK's batch thread), the process CPU time
+per ask with and without export (all threads, exporting included; less sensitive to a loaded machine than
+wall time), and the load average.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
@@ -69,31 +72,53 @@ def main() -> None:
         build_ms.append((time.perf_counter() - t0) * 1000)
 
     tracing.Tracer._export = timed_export  # type: ignore[method-assign]
-    for _ in range(args.rounds):
-        for export in (False, True):
-            if export:
-                os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
-            else:
-                os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-            assert tracing.configure_export() is export
-            for c in cases:
-                p = Principal(parse_role(c.get("role", "citizen")))
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+    assert tracing.configure_export()
+    exporting = tracing._exporter._tracer
+    paired: list[float] = []
+    for n in range(args.rounds):
+        for i, c in enumerate(cases):
+            p = Principal(parse_role(c.get("role", "citizen")))
+            took = {}
+            for export in ((False, True) if (n + i) % 2 == 0 else (True, False)):
+                # the batch thread keeps running between the two: only whether this run's spans are built differs
+                tracing._exporter._tracer = exporting if export else None
                 t0 = time.perf_counter()
                 bot.ask(c["q"], p)
-                timings[export].append((time.perf_counter() - t0) * 1000)
+                took[export] = (time.perf_counter() - t0) * 1000
+                timings[export].append(took[export])
+            paired.append(took[True] - took[False])
+    tracing._exporter._tracer = exporting
+    tracing.flush_export()
+    # CPU time (all threads: the batch exporter's encoding and sending included), which the machine's load
+    # does not inflate as it does wall time: a block of asks without export, then one with export and its flush
+    cpu_ms: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(2):
+        for export in (False, True):
+            tracing._exporter._tracer = exporting if export else None
+            t0 = time.process_time()
+            for c in cases:
+                bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
             tracing.flush_export()
+            cpu_ms[export].append((time.process_time() - t0) * 1000 / len(cases))
+    tracing._exporter._tracer = exporting
     off, on = timings[False], timings[True]
     report = {
         "asks_per_arm": len(off),
         "p50_ms_without_export": round(statistics.median(off), 3),
         "p50_ms_with_export": round(statistics.median(on), 3),
         "p50_overhead_ms": round(statistics.median(on) - statistics.median(off), 3),
+        "paired_difference_ms_median": round(statistics.median(paired), 3),
         "p95_ms_without_export": round(pct(off, 0.95), 3),
         "p95_ms_with_export": round(pct(on, 0.95), 3),
+        "cpu_ms_per_ask_without_export": round(statistics.median(cpu_ms[False]), 3),
+        "cpu_ms_per_ask_with_export": round(statistics.median(cpu_ms[True]), 3),
+        "cpu_overhead_ms_per_ask": round(statistics.median(cpu_ms[True]) - statistics.median(cpu_ms[False]), 3),
         "span_building_ms_p50": round(statistics.median(build_ms), 3),
         "span_building_ms_p95": round(pct(build_ms, 0.95), 3),
         "otlp_bytes_received": _Sink.spans_bytes,
-        "load_average": [round(v, 2) for v in os.getloadavg()],
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
     print(json.dumps(report, indent=2))

@@ -138,6 +138,9 @@ class Skill:
     #: the params the skill's target is taken from in a given mode (default: `target_params`), e.g. a
     #: proactive-service skill looks for a life event in the bundle mode and a policy in the policy mode
     mode_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the departments whose work the skill does (an `actuate` skill's call queued for approval names them:
+    #: the gas company's valve, the water authority's gate)
+    departments: tuple[str, ...] = ()
 
     def allowed(self, principal: Principal) -> bool:
         return self.roles is None or principal.role.value in self.roles
@@ -190,4 +193,5 @@ def queue_for_approval(task: SubTask, skill: Skill, ctx: SkillContext) -> tuple[
     the decision, and the section the person sees."""
     outcome = approvals.submit(task.agent, task.skill, dict(task.params), task.text, skill.name, ctx.principal,
                                ctx.tracer)
-    return outcome, SkillResult(sections=[Section(title=outcome.title, kind="approval", body=outcome.body)])
+    return outcome, SkillResult(sections=[Section(title=outcome.title, kind="approval", body=outcome.body)],
+                                departments=list(skill.departments))

@@ -12,6 +12,7 @@ to the run in progress with `current_step`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aicity.core.db import Base, database
 from aicity.core.ids import new_id, utcnow
 
+log = logging.getLogger(__name__)
 
 class TraceRecord(Base):
     __tablename__ = "traces"
@@ -126,7 +128,10 @@ class Tracer:
             s.add(record)
         exporting = _exporter.tracer()
         if exporting is not None:
-            self._export(exporting, record, duration_s)
+            try:
+                self._export(exporting, record, duration_s)
+            except Exception:  # the export is a copy: its failure never costs the run (the trace is saved)
+                log.exception("trace %s not exported", self.id)
         return record
 
     def _export(self, exporting: otel.Tracer, record: TraceRecord, duration_s: float) -> None:
@@ -146,7 +151,8 @@ class Tracer:
                 parent.add_event(str(saved.get("name")), _flat(saved), timestamp=start_ns)  # a note
                 continue
             name, attributes = _step_span(saved)
-            span = exporting.start_span(name, context=otel.set_span_in_context(parent), kind=SpanKind.INTERNAL,
+            kind = SpanKind.CLIENT if saved.get("name") == "model" else SpanKind.INTERNAL  # a call out to a model
+            span = exporting.start_span(name, context=otel.set_span_in_context(parent), kind=kind,
                                         start_time=start_ns, attributes=attributes)
             if saved.get("error"):
                 span.set_status(Status(StatusCode.ERROR, str(saved["error"])[:200]))

@@ -246,15 +246,23 @@ def eval_data(
     file: Annotated[Path | None, typer.Option("--file", help="JSON Lines 问数评测集；默认 eval/data_questions.jsonl")] = None,
     failures: Annotated[int, typer.Option(help="列出答错的条数 list this many failures")] = 20,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    pack: Annotated[bool, typer.Option(
+        "--pack", help="在内存中的示范数据包上评测（内置解析器，不打开分析库：服务运行时也可用） "
+                       "the embedded parser over the packaged pack in memory; no store, works while a server runs")
+    ] = False,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
     """一句话问数评测：执行准确率、错误自信率、未理解率、个人数据拒答率、时延 Questions over the data pack (issue 14)."""
     loaded = _load(file or data_evaluation.default_set())
     try:
         data_evaluation.check_cases(loaded)
-        answerer = data_evaluation.engine()
-        open_city(data_dir)
-        report = data_evaluation.evaluate(loaded, answerer)
+        answerer = data_evaluation.engine(pack=pack)
+        if pack:
+            report = data_evaluation.evaluate(loaded, answerer, data_evaluation.csv_connection(), "csv")
+        else:
+            open_city(data_dir)
+            data_evaluation.store_ready()
+            report = data_evaluation.evaluate(loaded, answerer)
     except (ValueError, data_evaluation.AskUnavailable) as exc:
         fail(str(exc))
     if json_out:

@@ -272,8 +272,9 @@ def score(case: dict[str, Any], gold: Gold, answer: dict[str, Any],
 # ---- the run -------------------------------------------------------------------------------
 
 
-def engine() -> Answerer:
-    """`aicity.hub.data.ask.ask` as an answerer of cases, or AskUnavailable saying what is missing."""
+def engine(pack: bool = False) -> Answerer:
+    """`aicity.hub.data.ask.ask` as an answerer of cases (with `pack`: `ask_pack`, the embedded parser
+    over the packaged pack in memory, which needs no store), or AskUnavailable saying what is missing."""
     try:
         module = importlib.import_module("aicity.hub.data.ask")  # optional: built by another task of issue 14
     except ModuleNotFoundError as exc:
@@ -281,14 +282,24 @@ def engine() -> Answerer:
             raise AskUnavailable("问数引擎不存在 the question engine aicity.hub.data.ask is not installed yet; "
                                  "nothing to evaluate") from exc
         raise
-    ask = getattr(module, "ask", None)
+    name = "ask_pack" if pack else "ask"
+    ask = getattr(module, name, None)
     if not callable(ask):
-        raise AskUnavailable("aicity.hub.data.ask 没有 ask() 函数 has no ask() function")
+        raise AskUnavailable(f"aicity.hub.data.ask 没有 {name}() 函数 has no {name}() function")
 
     def answer(case: dict[str, Any]) -> Any:
         return ask(case["q"], role=case.get("role", "official"), as_of=as_of(case))
 
     return answer
+
+
+def store_ready() -> None:
+    """A ValueError naming the way out when another process (a running server) holds the store."""
+    try:
+        store.tables()
+    except store.StoreBusy as exc:
+        raise ValueError(f"{exc.detail}；可用 --pack 在内存中的示范数据包上评测，或 --data-dir 指定另一个数据目录 "
+                         f"use --pack (the packaged pack in memory) or another --data-dir") from exc
 
 
 def as_of(case: dict[str, Any]) -> datetime.date:

@@ -21,6 +21,9 @@ CITIZEN = Principal(Role.citizen)
 
 def test_question_types() -> None:
     assert "duration" in question_types("工伤认定申请的期限是多久？")
+    assert question_types("投入使用后多少天内要办理登记？") == ["duration"]  # 多少天 asks how long, not how much
+    assert question_types("工地半夜施工有没有违法？") == ["whether"]  # whether it is lawful, not the penalty
+    assert "penalty" in question_types("违法建设怎么处理")
     assert {"penalty", "amount"} <= set(question_types("占用消防通道罚款多少？"))
     assert "whether" in question_types("个体户换经营者必须先注销吗")
     assert question_types("食品安全") == ["general"]
@@ -109,6 +112,20 @@ def test_a_conflict_is_answered_by_the_governing_provision_with_the_reason(city:
     overridden = [c for c in found.citations if c.doc_key in ("市场主体登记管理条例实施细则", "个体工商户条例")]
     assert all(c.status in ("overridden", "superseded") for c in overridden)
     assert "注销登记后" not in (found.rule or "")
+
+
+def test_the_higher_law_governs_what_a_regulation_fines_less(city: Path) -> None:
+    found = extractive_answer("网吧放未成年人进去上网，最多能罚多少？", CITIZEN)
+    assert (found.citations[0].doc_key, found.citations[0].locator.split()[0]) == ("未成年人保护法", "第一百二十三条")
+    assert "五万元以上五十万元以下" in found.answer and any("上位法优于下位法" in n for n in found.notes)
+    assert all(c.status != "in_force" for c in found.citations if c.doc_key == "互联网上网服务营业场所管理条例"
+               and c.locator.startswith("第三十一条"))
+
+
+def test_a_higher_text_found_further_down_still_governs(city: Path) -> None:
+    found = extractive_answer("公司换了法人，变更登记要在多长时间内去办", CITIZEN)
+    assert (found.citations[0].doc_key, found.citations[0].locator.split()[0]) == ("市场主体登记管理条例", "第二十四条")
+    assert "30日内" in (found.rule or "") and any("市场主体登记管理条例实施细则" in n for n in found.notes)
 
 
 def test_a_special_rule_governs_only_its_own_matters(city: Path) -> None:

@@ -39,8 +39,8 @@ def build() -> MCPServer:
 
 
 class Running:
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self._server = uvicorn.Server(uvicorn.Config(build().streamable_http_app(), host="127.0.0.1", port=self.port,
                                                      log_level="warning"))
@@ -60,8 +60,8 @@ class Running:
         self._thread.join(timeout=10)
 
 
-def serve_http() -> Running:
-    return Running().start()
+def serve_http(port: int | None = None) -> Running:
+    return Running(port).start()
 
 
 if __name__ == "__main__":  # python -m tests.hub.mcp_bridge.outside [http PORT]  (default: stdio)

@@ -207,12 +207,31 @@ def test_an_unreachable_or_internal_server_is_refused_and_nothing_is_stored(city
     assert not_admin.value.status == 403
 
 
+def test_an_open_session_to_a_restarted_server_is_opened_again(city: Path) -> None:
+    first = outside.serve_http()
+    try:
+        mcp_client.add_server("restarts", ADMIN, url=first.url)
+        assert mcp_client.call_tool("restarts", "add", {"a": 1, "b": 2}, ADMIN).status == "ok"  # session opened
+    finally:
+        first.stop()
+    with pytest.raises(Problem) as down:
+        mcp_client.call_tool("restarts", "add", {"a": 1, "b": 2}, ADMIN)
+    assert down.value.status == 502
+    second = outside.serve_http(first.port)
+    try:
+        assert "7" in mcp_client.call_tool("restarts", "add", {"a": 3, "b": 4}, ADMIN).text
+    finally:
+        second.stop()
+        mcp_client.remove_server("restarts", ADMIN)
+
+
 def test_a_stdio_server_is_registered_and_called(city: Path) -> None:
     row = mcp_client.add_server("local-stdio", ADMIN, command=[sys.executable, "-m", "tests.hub.mcp_bridge.outside"])
     try:
         assert row.transport == "stdio" and len(row.tools) == 3
         answer = mcp_client.call_tool("local-stdio", "add", {"a": 5, "b": 6}, ADMIN)
         assert answer.status == "ok" and "11" in answer.text
+        assert "13" in mcp_client.call_tool("local-stdio", "add", {"a": 6, "b": 7}, ADMIN).text  # the same process
     finally:
         mcp_client.remove_server("local-stdio", ADMIN)
 

@@ -254,7 +254,7 @@ CLASSIFICATION = re.compile(r"(?<![涉保解])(绝\s*密|机\s*密|秘\s*密)(?:
 URGENCY = re.compile(r"(特\s*急|加\s*急|特\s*提|平\s*急)")
 SIGNER = re.compile(r"签\s*发\s*人\s*[：:]\s*(.*)$")
 COPY_NUMBER = re.compile(r"^\d{6}$")
-SEPARATOR = re.compile(r"^[-—–─━_＿=＝~～★☆·\s]{3,}$")
+SEPARATOR = re.compile(r"^[-—–‐─━═\u2500-\u257f_＿=＝~～★☆·•*＊#＃.…。\s]{3,}$")
 #: a line that names an organ (发文机关 in the 版头 or the 署名)
 ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
                           r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社)$")
@@ -405,7 +405,7 @@ def extract(lines: list[str]) -> Registration:
         joined = "".join(_squeeze(x) for x in lines[title_end:j + 1])
         # a sentence ending in a colon (现就有关事项通告如下：) opens the 正文
         if any(p in joined for p in ENDS_SENTENCE) or ATTACHMENT_HEAD.match(joined) or len(joined) > 200 \
-                or "如下" in joined:
+                or "如下" in joined or ITEM_MARK.match(joined):
             break
         labelled = re.match(r"^主送(?:机关|单位)?[：:](.+)$", joined)  # a pasted text's "主送：……" line
         if labelled and j == title_end:
@@ -534,7 +534,8 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             reg.signer = "、".join(names) or None
             reg.notes["signer"] = "版头：签发人"
         if m or sm or title_at is not None or SEPARATOR.match(s) or COPY_NUMBER.match(sq) or PERIOD_NUMBER.match(sq):
-            taken.add(i) if title_at is None else None
+            if title_at is None:
+                taken.add(i)
             continue
         cm = CLASSIFICATION.search(sq)
         if cm and len(sq) <= 20 and reg.classification is None:
@@ -574,10 +575,10 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         title_at -= 1  # the organs' names are the title's first lines (……\n……\n关于……的通知)
     parts = [_squeeze(lines[title_at])]
     j = title_at + 1
-    while j < n and len(parts) < max(4, found_at - title_at + 3) and title_at != mark_at:
+    while j < n and len(parts) < max(6, found_at - title_at + 3) and title_at != mark_at:
         s = _squeeze(lines[j])
         current = "".join(parts)
-        if j > found_at and (_KIND_END.search(current) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
+        if j > found_at and (_KIND_END.search(current) and not _title_open(current, s) or s.endswith(("：", ":")) or s.endswith(ENDS_SENTENCE) or len(s) > 40 \
                 or DATE.search(s) or SEPARATOR.match(lines[j]) or PERIOD_NUMBER.match(s) or _number_line(lines[j]) \
                 or (_organ_like(s) and "关于" not in current)):
             break
@@ -614,10 +615,20 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _title_open(current: str, following: str) -> bool:
+    """Whether a title ending in a kind word goes on (……的意见（试行）\n》的通知, ……的通知\n的通知): a
+    bracket or quote left open, or a next line that only a title's tail starts with."""
+    unclosed = any(current.count(a) > current.count(b) for a, b in ("《》", "“”", "（）", "()"))
+    return unclosed or following.startswith(("的", "》", "”", "）", ")"))
+
+
 def _title_fragment(s: str) -> bool:
     """A line that can be a part of a wrapped title (no sentence, no date, no 版头 element)."""
     sq = _squeeze(s)
-    return 0 < len(sq) <= 40 and not sq.endswith((*ENDS_SENTENCE, "：", ":", "文件")) and not DATE.search(sq) \
+    han = len(re.findall(r"[\u4e00-\u9fa5]", sq))
+    return 2 <= han and 2 * han >= len(sq) and len(sq) <= 40 and not sq.endswith((*ENDS_SENTENCE, "文件")) \
+        and "：" not in sq and ":" not in sq \
+        and not DATE.search(sq) \
         and not SEPARATOR.match(s) and not DOC_NUMBER.search(s) and not SIGNER.search(s)
 
 
@@ -738,7 +749,8 @@ def _kind(reg: Registration, head: list[str]) -> str | None:
 def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     """The first time limit the body sets: a date followed by 前/之前 (or after 截止/于…前); the lines are
     read joined, a date or its 前 may be wrapped onto the next line."""
-    text = "".join(lines)
+    # a paragraph's end stays a boundary (\x00): a date ending one and a 前 opening the next are no time limit
+    text = "".join(line + "\x00" if line.endswith((*ENDS_SENTENCE, "：", ":")) else line for line in lines)
     limit = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$")
     found: list[tuple[int, str | None]] = []
     for m in DATE.finditer(text):
@@ -768,20 +780,34 @@ def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple((r["id"], r["name"], tuple(r.get("duties") or ())) for r in rows)
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """How documents speak of one department: what an organ's name contains when it is (a level of) the
+    department, how a text names it, its duties (departments.yaml; matched also with their words apart) and
+    the subjects of its functions (`demo/data/office/subjects.yaml`; matched as written, "设立…街道" with up
+    to 12 characters between the parts)."""
+
+    organs: tuple[str, ...]
+    names: tuple[str, ...]
+    duties: tuple[str, ...]
+    subjects: tuple[re.Pattern[str], ...]
+
+
 @lru_cache(maxsize=1)
-def vocabulary() -> dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
-    """Per department id: (what an organ's name contains, how a text names it, the subjects it handles:
-    its duties and the subjects of `demo/data/office/subjects.yaml`)."""
+def vocabulary() -> dict[str, Vocabulary]:
+    """The demo city's departments (by id) as documents speak of them."""
     path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = {}
     for dep_id, name, duties in departments():
         row = data.get(dep_id) or {}
         base = re.sub(r"[（(].*?[）)]", "", name).removeprefix("市")
-        organs = tuple(dict.fromkeys([base, *(row.get("organs") or ())]))
-        names = tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ())] if len(x) >= 2))
-        terms = tuple(dict.fromkeys(str(x) for x in [*duties, *(row.get("subjects") or ())]))
-        out[dep_id] = (organs, names, terms)
+        subjects = [str(x) for x in row.get("subjects") or () if str(x) not in duties]
+        out[dep_id] = Vocabulary(
+            organs=tuple(dict.fromkeys([base, *(row.get("organs") or ())])),
+            names=tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ())] if len(x) >= 2)),
+            duties=duties,
+            subjects=tuple(re.compile(".{0,12}".join(map(re.escape, x.split("…")))) for x in dict.fromkeys(subjects)))
     return out
 
 
@@ -802,8 +828,8 @@ def _organ_departments(organs: list[str] | tuple[str, ...]) -> list[str]:
     found: list[str] = []
     for organ in organs:
         text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", organ))
-        best = max(((len(word), dep_id) for dep_id, (words, _, _) in vocabulary().items()
-                    for word in words if word in text), default=None)
+        best = max(((len(word), dep_id) for dep_id, words in vocabulary().items()
+                    for word in words.organs if word in text), default=None)
         if best and best[1] not in found:
             found.append(best[1])
     return found
@@ -811,10 +837,9 @@ def _organ_departments(organs: list[str] | tuple[str, ...]) -> list[str]:
 
 def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
                         recipients: list[str] | tuple[str, ...] = (), registrar: str = REGISTRAR) -> list[str]:
-    """The departments (ids) whose subjects the document names: a duty or subject (departments.yaml,
-    `demo/data/office/subjects.yaml`) in the title counts 3, in the body 1 a mention (at most 3); a
-    department the text names (市水务局要……) 2 a mention in the body (at most 2), 3 in the title; the
-    issuing department 2. The departments the document is addressed to (主送) come first, the best
+    """The departments (ids) whose subjects the document names: a duty or subject (`Vocabulary`) in the
+    title counts 3, in the body 1 a mention (at most 3); a department the text names (市水务局要……) 2 a
+    mention in the body (at most 2), 3 in the title; the issuing department 2. The departments the document is addressed to (主送) come first, the best
     scored first: they are the ones to handle it. The registering office itself (`registrar`, the
     general office that forwards incoming documents) is not suggested. Departments within a third of
     the best score are kept, at most MAX_SUGGESTED."""
@@ -823,16 +848,18 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), _organ_departments(recipients)
     scores: dict[str, float] = {}
-    for dep_id, (_, names, terms) in vocabulary().items():
+    for dep_id, words in vocabulary().items():
         if dep_id == registrar:
             continue
         score = 2.0 * (dep_id in issuing)
-        for term in terms:
-            words = _duty_tokens(term)
-            # the term's words, also apart (燃气安全检查 in 燃气安全专项检查)
-            score += 3 * (term in title or _apart(words, title_tokens))
-            score += min(body.count(term), 3) or float(_apart(words, body_tokens))
-        for short in names:
+        for duty in words.duties:
+            tokens = _duty_tokens(duty)
+            # the duty's words, also apart (燃气安全检查 in 燃气安全专项检查)
+            score += 3 * (duty in title or _apart(tokens, title_tokens))
+            score += min(body.count(duty), 3) or float(_apart(tokens, body_tokens))
+        for subject in words.subjects:
+            score += 3 * bool(subject.search(title)) + min(len(subject.findall(body)), 3)
+        for short in words.names:
             score += 2 * min(body.count(short), 2) + 3 * (short in title)
         if score:
             scores[dep_id] = score

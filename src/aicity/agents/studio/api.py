@@ -191,8 +191,12 @@ async def save(agent_id: Id, body: DefinitionBody, principal: Caller) -> AgentDe
     return await run_in_threadpool(service.save, agent_id, body.definition, principal, body.note)
 
 
-@router.get("/definitions/{agent_id}/export", summary="导出 Export one file",
-            responses={200: {"content": {"application/yaml": {}, "application/json": {}}}})
+@router.get("/definitions/{agent_id}/export", response_class=Response, summary="导出 Export one file",
+            responses={200: {"description": "一个智能体的定义文件", "content": {
+                "application/yaml": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object", "description": "与 YAML 相同的字段 (docs/studio.md)",
+                                                 "properties": {"id": {"type": "string"},
+                                                                "name": {"type": "string"}}}}}}})
 async def export(agent_id: Id, principal: Caller, format: Literal["yaml", "json"] = "yaml",  # noqa: A002
                  version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     text = await run_in_threadpool(service.export, agent_id, principal, version, format)

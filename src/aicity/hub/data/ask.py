@@ -745,11 +745,7 @@ def ask(question: str, *, role: str = "official", department: str | None = None,
         as_of: dt.date | None = None) -> DataAnswer:
     """Answer one question over the data hub for a caller (`role`, `department`), with relative
     time phrases resolved against `as_of` (the pack's snapshot date unless given)."""
-    question = (question or "").strip()
-    if not question:
-        raise ValueError("问题为空 empty question")
-    if len(question) > 500:
-        raise ValueError("问题过长（最多 500 字） question too long (500 characters at most)")
+    question = _checked_question(question)
     as_of = as_of or snapshot_date()
     conn, source = connection()
     try:
@@ -764,6 +760,27 @@ def ask(question: str, *, role: str = "official", department: str | None = None,
         return parsed
     finally:
         conn.close()
+
+
+def ask_pack(question: str, *, role: str = "official", department: str | None = None,
+             as_of: dt.date | None = None) -> DataAnswer:
+    """The embedded parser's answer over the packaged demo pack in memory, never the store: for the
+    evaluation (`aicity eval data --pack`), which must run while a server holds the store file."""
+    question = _checked_question(question)
+    conn = _pack_connection()
+    try:
+        return embedded_answer(question, role, department, as_of or snapshot_date(), conn, _engine(conn, "pack"))
+    finally:
+        conn.close()
+
+
+def _checked_question(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise ValueError("问题为空 empty question")
+    if len(question) > 500:
+        raise ValueError("问题过长（最多 500 字） question too long (500 characters at most)")
+    return question
 
 
 def _model_answer(question: str, role: str, department: str | None, as_of: dt.date,

@@ -8,6 +8,7 @@ is left that it cannot place lowers `confidence`, so a question it half understa
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +25,8 @@ TYPOS = {"泄露": "泄漏", "处理时常": "处理时长", "办理时常": "�
          "企叶": "企业", "起业": "企业", "营收入": "营业收入", "纳锐": "纳税", "低宝": "低保", "空汽": "空气",
          "车留量": "车流量", "车流两": "车流量", "同币": "同比", "环币": "环比", "站比": "占比", "占必": "占比",
          "季读": "季度", "上伴年": "上半年", "下伴年": "下半年", "多扫": "多少", "多小": "多少", "几岁": "",
-         "pm2。5": "pm2.5", "pm 2.5": "pm2.5"}
+         "pm2。5": "pm2.5", "pm 2.5": "pm2.5", "没个": "每个", "吊消": "吊销", "安月": "按月", "安区": "按区",
+         "安季度": "按季度"}
 
 _AVG = ("平均", "均值", "平均值", "平均数", "均数", "年均", "月均", "户均", "平均每户", "每户平均", "平均每家", "每家平均",
         "average", "mean", "avg", "on average", "per household", "per low-income household", "per low income household", "per firm", "per company", "per enterprise")
@@ -125,7 +127,7 @@ FILLER = re.compile(
     r"当天|当日|当月|当年|发放|发了|发|领取|领|拿|家庭|一共发|总共发|能不能|可以|能否|帮我看|想看|想了解|了解一下|了解|"
     r"两|全月|全年|全天|含所有状态|包括所有状态|只算|只要|只看|只统计|仅统计|仅算|不论|不管|拥有|两个方向|两方向|双向|合计|各自|国标|绝对数|绝对值|用|接了|接到|来了|底|份|"
     r"列一列|列|排一排|排|张|才|算|接|户均|分组|名称|重点|完成|即|比一比|群众|市民|总部|领导|我们区|我区|我们|现有|规模|关于|有关|关心|最关心|怎么|怎样|落在|位于|属于|处在|释放|发出|"
-    r"本区|该区|所在区|各自|国民经济|涉及|覆盖了|"
+    r"本区|该区|所在区|各自|国民经济|涉及|覆盖了|打进来|进来|里面|这一类|这一块|这类|补的是|所补的?|"
     r"请问|请|帮我|帮忙|麻烦|查一下|查查|查询|查下|查|看一下|看看|看下|统计一下|统计|计算|算一下|告诉我|给我|我想知道|想知道|"
     r"一下|是多少|有多少|多少|有几|几|多大|多长|多高|怎么样|如何|情况|数据|数值|分别|大概|大约|总体|整体|"
     r"全市|我市|本市|全城|江城|城市|市里|全部|所有|全体|总共|一共|共计|共有|合计|总计|总数|数量|数目|个数|"
@@ -274,7 +276,7 @@ class _Text:
 
 #: a clause that says why or for whom the figure is wanted (下周区长办公会要用, 写材料用): context, not content
 _CONTEXT_CLAUSE = re.compile(r"要用|急用|开会用|会上用|办公会|常务会|例会|汇报|写材料|做材料|准备材料|领导要|领导问|"
-                             r"领导想|写报告|写简报|统计要用|想比一比|比一比|for (?:a|the|my|our) (?:meeting|report|briefing)")
+                             r"领导想|写报告|写简报|统计要用|想比一比|比一比|写.{0,6}总结|做.{0,6}总结|总结用|for (?:a|the|my|our) (?:meeting|report|briefing)")
 #: what happened on the days a question names (寒潮期间, 暴雨那天): a label of those days, not a condition
 _DATED_EVENT = re.compile(r"(?:寒潮|暴雨|大雨|强降雨|台风|高温|降雪|大雪|冰冻|大风|雾霾|国庆|春节|节日|假期)"
                           r"(?:期间|那天|那一天|当天|那几天|几天|时)?|(?:期间|那天|那一天|当天|那几天)")
@@ -299,11 +301,17 @@ def clean(question: str) -> str:
     text = re.sub(r"(?:公里|千米)(?:每|/)(?:小时|时)|km每小时", "km/h", text)  # 多少公里每小时: the unit, not an hourly breakdown
     text = re.sub(r"(?:一|1)\s*(?:周|星期)\s*[（(]\s*(\d+)\s*(?:个)?小时\s*[)）]", r"\1小时", text)  # 一周（168小时）
     # 用区名显示, （显示区名）, 给我区名: how the answer names the districts (it always does)
-    text = re.sub(r"[（(]?\s*(?:请|并)?(?:用|以|显示|给出|给我|带上|附上|列出)?区(?:的)?名(?:称|字)?(?:显示|展示)?\s*[)）]?", " ", text)
+    text = re.sub(r"[（(]?\s*(?:请|并)?(?:用|以|按|带|显示|给出|给我|带上|附上|列出|列)?区(?:的)?名(?:称|字)?"
+                  r"(?:显示|展示|回答|列出来|列出|写出来|给出)?[哈啊吧呀]?\s*[)）]?", " ", text)
     text = re.sub(r"\b(?:and )?(?:give|tell|show)(?: me)? (?:its|the district|the district's) name\b", " ", text)
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
+    # 第三季度（7到9月）也就是汛期后半段: a second name of the period already given, not a condition
+    text = re.sub(r"[（(]?(?:也就是|也即|亦即)[^，,。；;（）()\d]{1,10}(?:期间|阶段|时段|时期|半段|期)[）)]?", " ", text)
+    text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
     text = timewin.digits(text)
+    text = re.sub(r"(?<![\d.一二两三四五六七八九十])([千百])亿", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿", text)
+    text = re.sub(r"(?<![超经通越不难路错])过(?=\d)", "超过", text)  # GDP过千亿的区: more than 1000亿
     # 春季/夏季/秋季: meteorological seasons by month (demo-city convention: 3–5, 6–8, 9–11; winter spans two years
     # and stays unplaced); 9月上旬/中旬/下旬: days 1–10, 11–20, 21 to the month's end
     text = re.sub(r"春季|春天", "3月到5月", text)
@@ -729,16 +737,35 @@ _HOUR = re.compile(r"(?:每天|每日)?(?<![\d.])([01]?\d|2[0-3])\s*(?:点钟?|�
                    r"那一个小时)?(?![\d半])")
 
 
+_HOUR_SPAN = re.compile(r"(?<![\d.])([01]?\d|2[0-3])\s*(?:点|时)?\s*(?:-|—|–|~|～|到|至)\s*([01]?\d|2[0-4])\s*(?:点钟?|时)(?![\d半])")
+
+
 def _hour_filter(t: _Text, table: Table, plan: Plan) -> None:
-    """8点那个小时: one hour of the day, for a table with an hour column."""
+    """8点那个小时: one hour of the day; 17-19点: the hours from 17 up to 19 (records of 17 and 18 o'clock)."""
     if "hour" not in table.dimensions:
         return
-    for m in _HOUR.finditer(t.text):
-        if t.free(*m.span()):
+    for m in _HOUR_SPAN.finditer(t.text):
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if t.free(*m.span()) and lo < hi:
             t.take(*m.span())
-            hour = int(m.group(1))
-            plan.filters.append(Filter(f"hour = {hour}", f"{hour}时", m.span(), "value", table.id, "hour", 1, (str(hour),)))
-            return
+            plan.filters.append(Filter(f"hour >= {lo} AND hour < {hi}", f"{lo}–{hi}时", m.span(), "value", table.id,
+                                       "hour"))
+            break
+    spanned = any(f.dim == "hour" for f in plan.filters)
+    found = [m for m in _HOUR.finditer(t.text) if t.free(*m.span())]
+    listed = len(found) > 1 and not _COMPARE_CUE.search(t.text) and all(
+        re.fullmatch(r"\s*[、和及,，]\s*", t.text[a.end():b.start()]) for a, b in itertools.pairwise(found))
+    if listed:  # （即7点、8点两个小时）: the hours named one by one, together
+        hours = sorted({int(m.group(1)) for m in found})
+        for m in found:
+            t.take(*m.span())
+        plan.filters.append(Filter(f"hour IN ({', '.join(map(str, hours))})", "、".join(f"{h}时" for h in hours),
+                                   found[0].span(), "value", table.id, "hour"))
+        return
+    for m in found[:0 if spanned else 1]:
+        t.take(*m.span())
+        hour = int(m.group(1))
+        plan.filters.append(Filter(f"hour = {hour}", f"{hour}时", m.span(), "value", table.id, "hour", 1, (str(hour),)))
 
 
 def _asked_unit(t: _Text, plan: Plan) -> None:
@@ -849,10 +876,13 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
                 continue
             span = t.find(w, take=False)
             score = len(w) + (0.5 if w.startswith(_GROUP_PREFIX) else 0)
+            if span and re.search(r"(?:各|每|按|分|哪)[个一些]?$", t.text[:span[0]]):
+                score += 2  # 有哪些省份，每个省几条: the word the question groups by, over a longer one it names
+
             if span and (best is None or score > best[0]):
                 best = (score, owner, d, span)
     if best is None and ranked and re.search(r"(?:前|最\S{0,3}的|top)\s*[\d一二两三四五六七八九十]+\s*(?:家|(?:名|位|条)?的?\s*"
-                                             r"(?:企业|公司|招商线索|线索))", t.text):
+                                             r"(?:在营|存续|高新技术|高新|专精特新)?(?:企业|公司|招商线索|线索))", t.text):
         entity = next((d for d in table.dimensions.values() if d.id in _ENTITY_DIMS), None)
         if entity is not None:  # 营业收入最高的3家在营企业: firms one by one
             plan.group, plan.group_table = entity, table.id
@@ -996,6 +1026,9 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
     listed = re.search(r"(?:有|是|都有|都是|包括)哪(?:些|几)", t.text) and any(
         f.kind == "compare" or f.dim == "district_condition" for f in plan.filters)
     if listed and t.any(("哪几个", "哪几", "哪些")):  # 人口超过100万的区有哪些: every group the condition keeps
+        return
+    if not t.any(_MOST + _LEAST, take=False) and re.search(r"(?:每|各)个?[^，,。？?、]{0,4}(?:多少|几)|分别|各有", t.text) \
+            and t.any(("哪几个", "哪几", "哪些")):  # 有哪些省份，每个省几条: every group with its figure
         return
     if plan.top is None and plan.having is None and t.any(("哪几个", "哪几", "哪些")):  # 集中在哪几个月: the top three, most first
         plan.top, plan.descending = 3, not t.any(_LEAST)
@@ -1279,13 +1312,18 @@ def _anti_clause(text: str, layer: Layer, as_of: date) -> tuple[str, Plan | None
             plan, refusal, _ = plan_question(sub, layer, as_of)
         if pattern is _ANTI[0] and head == "districts":
             end = m.end()  # 没有重污染天的区有几个: the districts are the rows counted
+        elif pattern is _ANTI[0] and (place := re.search(r"(?:^|[，,\s])(?P<d>[^，,。？?；;的\s]{1,4}区)$", text[:start])):
+            # 光谷区没有在营企业的产业链环节: the district is a condition of the firms, not of the chain map
+            start = place.start("d")
+            plan, refusal, _ = plan_question(place.group("d") + sub, layer, as_of)
         return text[:start] + " " * (end - start) + text[end:], plan, refusal, head
     return None
 
 
-def _anti_filter(layer: Layer, main: Table, negated: Plan) -> Filter | None:
+def _anti_filter(layer: Layer, main: Table, negated: Plan, exists: bool = False) -> Filter | None:
     """NOT EXISTS over the negated dataset, joined through a declared relation (directly, or both
-    datasets related to the same one by the same keys: firms and leads through the chain map)."""
+    datasets related to the same one by the same keys: firms and leads through the chain map);
+    with `exists`, the EXISTS of a clause that says the rows do have it (有招商线索但…)."""
     other = negated.table
     pairs: list[tuple[str, str]] = []
     direct = next((r for r in layer.relations_from(other.id) if r.target == main.id), None)
@@ -1303,8 +1341,24 @@ def _anti_filter(layer: Layer, main: Table, negated: Plan) -> Filter | None:
     conds = [f"b.{b_col} = t.{t_col}" for b_col, t_col in pairs]
     conds += [qualify(f.sql, "b") for f in negated.filters]
     label = "、".join(f.label for f in negated.filters if f.kind != "default") or negated.table.noun
-    sql = f"NOT EXISTS (SELECT 1 FROM {other.id} AS b WHERE {' AND '.join(conds)})"
-    return Filter(sql, f"没有{label}的{other.noun}", (0, 0), "anti", main.id)
+    sql = f"{'' if exists else 'NOT '}EXISTS (SELECT 1 FROM {other.id} AS b WHERE {' AND '.join(conds)})"
+    return Filter(sql, f"{'有' if exists else '没有'}{label}的{other.noun}", (0, 0), "anti", main.id)
+
+
+#: 有招商线索但本地没有在营企业的环节: the rows have the one and lack the other
+_HAVE_BUT = re.compile(r"(?:^|[，,\s])(?P<v>有|存在)(?P<sub>[^，,。？?；;的\s]{2,16}?)(?:但|却|而)\s*(?:本地|本市)?\s*(?=\s|$)")
+
+
+def _have_clause(text: str, layer: Layer, main: Table, as_of: date) -> tuple[str, Filter | None] | None:
+    """The EXISTS of a clause 有X但 before a negation (the negation already blanked out of `text`)."""
+    m = _HAVE_BUT.search(text)
+    if m is None:
+        return None
+    have, refusal, _ = plan_question(m.group("sub"), layer, as_of)
+    if have is None or refusal is not None or have.confidence < 0.6 or have.window or have.group or have.share:
+        return text, None
+    found = _anti_filter(layer, main, have, exists=True)
+    return text[:m.start("v")] + " " * (m.end() - m.start("v")) + text[m.end():], found
 
 
 def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None, Refusal | None, str]:
@@ -1315,9 +1369,19 @@ def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None
     if anti is not None:
         if anti[2] is not None:
             return None, anti[2], text
-        plan, refusal, _ = _plan(anti[0], layer, as_of, anti[3])
+        rest, having = anti[0], None
+        head_table = layer.tables.get(anti[3])
+        if head_table is not None and (have := _have_clause(rest, layer, head_table, as_of)) is not None:
+            rest, having = have
+            if having is None:
+                return None, None, text
+        plan, refusal, _ = _plan(rest, layer, as_of, anti[3])
         if plan is None or refusal is not None or anti[1] is None:
             return plan, refusal, text
+        if having is not None:
+            if having.table != plan.table.id:
+                return None, None, text
+            plan.filters.append(having)
         negated = anti[1]
         found = _anti_filter(layer, plan.table, negated)
         if found is None or negated.window is not None or negated.group is not None or negated.share:
@@ -1406,6 +1470,10 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             plan.notes.remove(unit)
             if plan.metric.unit == unit[1:] or unit == "万" and plan.metric.unit in ("人", "户"):
                 plan.scale, plan.unit = 0.0001, "万" + plan.metric.unit  # in 10,000 persons or households
+            elif unit == "万" and plan.metric.unit.startswith("万元"):
+                pass  # 平均纳税多少万: the figure is in 10,000 yuan already
+            elif unit == "万" and plan.metric.unit.startswith("元"):
+                plan.scale, plan.unit = 0.0001, "万" + plan.metric.unit  # 低保金一共多少万: in 10,000 yuan
             else:
                 clarity = min(clarity, 0.3)  # 多少万人 of a figure that is not people
     _flags(t, table, plan)

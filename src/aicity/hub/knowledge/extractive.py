@@ -34,7 +34,6 @@ from aicity.identity.service import Principal
 
 #: articles whose sentences compete for the rule (the best retrieved, after overrides)
 CANDIDATE_ARTICLES = 4
-LONGEST_ONLY = True
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
 SUPERIOR_EXTRA = 4
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
@@ -212,7 +211,7 @@ def anchored(text: str, question: str) -> bool:
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     own = {w for w in weights if w in sentence.text}
     # a word counts once: not again through its pieces (未成年人 ⊃ 成年人, 未成年, 成年)
-    counted = {w for w in own if not any(w != v and w in v for v in own)} if LONGEST_ONLY else own
+    counted = {w for w in own if not any(w != v and w in v for v in own)}
     lexical = sum(weights[w] for w in counted)
     if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT

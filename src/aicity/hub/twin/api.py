@@ -12,7 +12,7 @@ from types import UnionType
 from typing import Any, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
@@ -262,12 +262,12 @@ _MEMBER = re.compile(r"^[A-Za-z_@][A-Za-z0-9_:/#.\-]*$")
 
 
 def _projection(request: Request, name: str, ctx: Context) -> set[str] | None:
-    """`pick` or `omit`: entity members (id, type, scope, attribute names), comma-separated; nested
+    """`pick` or `omit`: entity members (id, type, scope, attribute names), separated by `,` or `|`; nested
     projections need `join`, which this broker does not do (BadRequestData)."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    members = raw.split(",")
+    members = re.split(r"[,|]", raw)
     if not all(_MEMBER.match(m) for m in members):
         raise bad_data(f"{name} must be a comma-separated list of entity members (nested ones need join)")
     return {m if m in ("id", "type", "scope") else ctx.compact(m) for m in members}
@@ -320,7 +320,8 @@ def _entity_query(request: Request, ctx: Context) -> EntityQuery:
     geoproperty = p.get("geoproperty")
     return EntityQuery(selectors, tuple(attrs) if attrs is not None else None, p.get("q"),
                        geo_query(p.get("georel"), p.get("geometry"), p.get("coordinates"),
-                                 ctx.compact(geoproperty) if geoproperty else None), p.get("scopeQ"))
+                                 ctx.compact(geoproperty) if geoproperty else None), p.get("scopeQ"),
+                       None if ctx.default else ctx.compact)
 
 
 def _needs_filter(query: EntityQuery) -> EntityQuery:
@@ -364,7 +365,8 @@ def _query_body(body: Any, ctx: Context) -> EntityQuery:
         raise bad_data("attrs must be an array of attribute names")
     return _needs_filter(EntityQuery(tuple(_selector(sel, ctx) for sel in selectors),
                                      tuple(ctx.compact(a) for a in attrs) if attrs is not None else None,
-                                     _string(body, "q"), _geo_body(body.get("geoQ"), ctx), _string(body, "scopeQ")))
+                                     _string(body, "q"), _geo_body(body.get("geoQ"), ctx), _string(body, "scopeQ"),
+                                     None if ctx.default else ctx.compact))
 
 
 # --- @context -------------------------------------------------------------------------------
@@ -389,7 +391,9 @@ def query_entities(request: Request) -> Response:
     _check_params(request, _QUERY_PARAMS)
     ctx = _request_context(request)
     _projections(request, ctx)
-    found = _needs_filter(_entity_query(request, ctx))
+    found = _entity_query(request, ctx)
+    if request.query_params.get("local") != "true":  # local=true: every entity this broker holds
+        _needs_filter(found)
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
@@ -736,17 +740,20 @@ def temporal_entity(entity_id: str, request: Request) -> Response:
 
 # --- a missing id ---------------------------------------------------------------------------
 
-def _missing_id(rest: str) -> Response:
-    """`/entities//attrs…` and a write to `/entities/`: the entity id is missing (BadRequestData); any
-    other path here is a method the resource does not have."""
+def _missing_id(rest: str, request: Request) -> Response:
+    """`/entities//attrs…` and a write to `/entities/`: the entity id is missing (BadRequestData); a
+    path with a trailing slash is redirected to the one without; any other path here is a method the
+    resource does not have."""
     if rest == "" or rest.startswith("/"):
         raise bad_data("the entity id is missing from the path")
+    if rest.endswith("/"):
+        return RedirectResponse(str(request.url.replace(path=request.url.path.rstrip("/"))), status_code=307)
     return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405}, status_code=405)
 
 
 @router.get("/entities/{rest:path}", dependencies=[READ], include_in_schema=False)
 def read_without_id(rest: str, request: Request) -> Response:
-    return query_entities(request) if rest == "" else _missing_id(rest)
+    return query_entities(request) if rest == "" else _missing_id(rest, request)
 
 
 @router.api_route("/entities/{rest:path}", methods=["POST", "PUT", "PATCH", "DELETE"], dependencies=[WRITE],
@@ -754,4 +761,4 @@ def read_without_id(rest: str, request: Request) -> Response:
 async def write_without_id(rest: str, request: Request) -> Response:
     if rest == "" and request.method == "POST":  # `/entities/` with its slash: a creation
         return await create_entity(request)
-    return _missing_id(rest)
+    return _missing_id(rest, request)

@@ -184,6 +184,8 @@ def _process(raw: Any) -> Any:
                                             [*parts, core_context()["@context"]], options)
     except jsonld.JsonLdError as exc:
         raise _why(exc) from None
+    except ValueError as exc:  # pyld's IRI checks (a relative IRI with no base …)
+        raise bad_data(f"the @context is not valid JSON-LD: {exc}") from None
     ttl = settings().section(TwinSettings).context_ttl_s if parts else 10 ** 9
     with _lock:
         if len(_active) > _ACTIVE_MAX:

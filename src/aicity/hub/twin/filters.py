@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
@@ -53,6 +53,8 @@ class EntityQuery:
     q: str | None = None
     geo: GeoQuery | None = None
     scope_q: str | None = None
+    #: an attribute name in q → its stored form (the request's @context); None: names as written
+    names: Callable[[str], str] | None = field(default=None, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -210,7 +212,7 @@ def compile_query(query: EntityQuery) -> Plan:
     if query.geo is not None:
         _add_geo(plan, query.geo)
     if query.q is not None:
-        plan.entity_checks.append(parse_q(query.q))
+        plan.entity_checks.append(parse_q(query.q, query.names))
     if query.attrs is not None:
         wanted = query.attrs
         plan.entity_checks.append(lambda entity: any(a in entity for a in wanted))

@@ -50,12 +50,23 @@ def _http_url(uri: Any) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+#: a Subscription's members (GS CIM 009 clause 5.2.12); others are not kept
+_MEMBERS = {"id", "type", "subscriptionName", "description", "entities", "watchedAttributes", "notificationTrigger",
+            "timeInterval", "q", "geoQ", "csf", "isActive", "notification", "expiresAt", "throttling", "temporalQ",
+            "scopeQ", "lang", "jsonldContext", "datasetId", "expandValues", "join", "joinLevel"}
+_TRIGGERS = {"entityCreated", "entityUpdated", "entityDeleted", "attributeCreated", "attributeUpdated",
+             "attributeDeleted"}
+
+
 def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise bad_data("a subscription must be a JSON object")
     if body.get("type", "Subscription") != "Subscription":
         raise bad_data("a subscription's type must be Subscription")
-    out = {k: v for k, v in body.items() if k != "@context"}
+    out = {k: v for k, v in body.items() if k in _MEMBERS}
+    triggers = body.get("notificationTrigger", [])
+    if not isinstance(triggers, list) or not set(triggers) <= _TRIGGERS:
+        raise bad_data(f"notificationTrigger must be an array of {', '.join(sorted(_TRIGGERS))}")
     out["id"] = check_uri(body["id"] if "id" in body else sub_id or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}")
     if "jsonldContext" in body:  # the context notifications are compacted with: it must resolve
         Context(check_uri(body["jsonldContext"], "jsonldContext"))
@@ -253,7 +264,22 @@ def matches(sub: dict[str, Any], entity: Entity, changed: list[str]) -> bool:
         return False
     if "scopeQ" in sub and not scope_matches(parse_scope_q(sub["scopeQ"]), entity.get("scope") or []):
         return False
-    return "q" not in sub or parse_q(sub["q"])(entity)
+    return "q" not in sub or parse_q(sub["q"], _names(sub))(entity)
+
+
+def _context_of(sub: dict[str, Any]) -> Context | None:
+    """The context a subscription was made with (None: the core one, or one no longer available:
+    a change already stored must not fail because of it)."""
+    try:
+        return Context(sub["jsonldContext"]) if sub.get("jsonldContext") else None
+    except NgsiError as exc:
+        log.warning("subscription %s: its @context is not available: %s", sub.get("id"), exc.detail)
+        return None
+
+
+def _names(sub: dict[str, Any]) -> Any:
+    found = _context_of(sub)
+    return found.compact if found is not None else None
 
 
 def entity_changed(entity: Entity, changed: list[str]) -> None:
@@ -299,8 +325,9 @@ def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
     attrs = spec.get("attributes") or None
     key_values = spec["format"] in ("keyValues", "simplified")
     data = render(entity, attrs, key_values=key_values, sys_attrs=bool(spec.get("sysAttrs")))
-    if sub.get("jsonldContext"):
-        data = compact_entity(data, Context(sub["jsonldContext"]), key_values)
+    found = _context_of(sub)
+    if found is not None:
+        data = compact_entity(data, found, key_values)
     return {"id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}", "type": "Notification",
             "subscriptionId": sub["id"], "notifiedAt": _iso(utcnow()), "data": [data]}
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from aicity.hub.twin.errors import bad_data
 
+Names = Callable[[str], str]
+
 Entity = dict[str, Any]
 Predicate = Callable[[Entity], bool]
 
@@ -74,11 +76,14 @@ def instances(attr: Any) -> list[dict[str, Any]]:
     return [attr] if isinstance(attr, dict) else []
 
 
-def _path_values(entity: Entity, path: str) -> list[Any]:
-    """The values a q path names, one per attribute instance that has it (none: the path is absent)."""
+def _path_values(entity: Entity, path: str, names: Names | None = None) -> list[Any]:
+    """The values a q path names, one per attribute instance that has it (none: the path is absent);
+    `names` gives an attribute name's stored form (the request's @context)."""
     keys = re.findall(r"\[([^\]]+)\]", path)
     head = path.split("[", 1)[0]
     name, _, sub = head.partition(".")
+    if names is not None and name not in ("id", "type"):
+        name, sub = names(name), names(sub) if sub else sub
     if name in ("id", "type") and not sub:
         return [entity.get(name)]
     found = []
@@ -145,6 +150,7 @@ def _parse_value(raw: str, op: str) -> Any:
 @dataclass
 class _Parser:
     text: str
+    names: Names | None = None
     pos: int = 0
 
     def parse(self) -> Predicate:
@@ -186,7 +192,7 @@ class _Parser:
         path, op = match.group(1), match.group(2)
         self.pos = match.end()
         if not op:
-            return lambda e: bool(_path_values(e, path))
+            return lambda e: bool(_path_values(e, path, self.names))
         value_match = _VALUE.match(self.text, self.pos)
         if not value_match:
             raise bad_data(f"q: {path}{op} needs a value")
@@ -194,16 +200,17 @@ class _Parser:
         expected = _parse_value(value_match.group(0), op)
 
         def predicate(entity: Entity) -> bool:  # a multi-attribute matches when one instance does
-            return any(_compare(op, actual, expected) for actual in _path_values(entity, path))
+            return any(_compare(op, actual, expected) for actual in _path_values(entity, path, self.names))
 
         return predicate
 
 
-def parse_q(text: str) -> Predicate:
-    """A predicate over normalized entities; a malformed query raises BadRequestData."""
+def parse_q(text: str, names: Names | None = None) -> Predicate:
+    """A predicate over normalized entities; a malformed query raises BadRequestData. `names` maps
+    the attribute names written in q to their stored form (the request's @context)."""
     if not text.strip():
         raise bad_data("q is empty")
-    return _Parser(text).parse()
+    return _Parser(text, names).parse()
 
 
 # --- geo-queries ---------------------------------------------------------------------------
