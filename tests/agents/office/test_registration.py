@@ -139,3 +139,11 @@ def test_an_addressed_department_comes_first_and_organs_are_matched_at_any_level
     assert got[0] == "water" and got[1] == "civil_affairs"
     assert suggest_departments("关于开展城镇燃气安全隐患排查的函", "", ["楚江省住房和城乡建设厅"])[0] in ("gas", "housing")
     assert "civil_affairs" not in suggest_departments("关于做好防汛工作的通知", "江州市人民政府办公室", ["江州市人民政府"])
+
+
+@pytest.mark.parametrize("rule", ["══════════════", "**************", "…………………………", "━━━━━━━━━━"])
+def test_a_rule_typed_under_the_number_is_no_part_of_the_title(rule: str) -> None:
+    reg = register_text(f"江州市水务局文件\n江水发〔2026〕5号\n{rule}\n江州市水务局关于印发《江州市排水设施管理办法（试行）\n"
+                        "》的通知\n各区水务局：\n现印发给你们。\n江州市水务局\n2026年3月2日\n")
+    assert reg.title == "江州市水务局关于印发《江州市排水设施管理办法（试行）》的通知"
+    assert reg.recipients == ["各区水务局"]

@@ -53,6 +53,7 @@ def _count(agent_id: str) -> int:
     ({"knowledge": {"kbs": ["no_such_kb"]}}, "knowledge.kbs"),                  # a KB that does not exist
     ({"tools": [{"id": "city_safety.close_gas_valve", "risk": "actuate"}]}, "tools.0.id"),  # actuate for an official
     ({"tools": [{"id": "governance.report_event", "risk": "read"}]}, "tools.0.risk"),  # the wrong risk level
+    ({"tools": [{"id": "mcp:nosuch.lookup", "risk": "read"}]}, "tools.0.id"),     # an MCP server not registered
     ({"modes": ["emergency"]}, "modes"),                                        # a reserved mode
     ({"workflow": [{"id": "a", "kind": "compose", "next": "b"}, {"id": "b", "kind": "compose", "next": "a"}]},
      "workflow"),                                                               # a cycle

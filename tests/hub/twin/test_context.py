@@ -246,3 +246,65 @@ def test_json_property_and_keywords_as_aliases(ngsi: TestClient) -> None:
     assert got["id"] == e and "@id" not in got and got["data"] == {"type": "JsonProperty", "json": raw}
     assert ngsi.post(f"{BASE}/entities", json={}).json()["type"] == ERR + "InvalidRequest"
     assert ngsi.patch(f"{BASE}/entities/", json={"a": 1}).json()["type"] == ERR + "BadRequestData"
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        length = int(self.headers["Content-Length"])
+        _Receiver.received.append((dict(self.headers), json.loads(self.rfile.read(length))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
+def test_notifications_speak_the_subscriptions_context(ngsi: TestClient, ctx_server: str) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"{ctx_server}/ctx.jsonld"
+    e = uid("Vehicle")
+    assert ngsi.post(f"{BASE}/entities", json={"id": e, "type": "Vehicle", "speed": 10},
+                     headers=link(url)).status_code == 201
+    sub = {"type": "Subscription", "entities": [{"type": "Vehicle", "id": e}], "q": "speed>60",
+           "notification": {"endpoint": {"uri": f"http://127.0.0.1:{receiver.server_port}/notify"}},
+           "unknownMember": 1}
+    r = ngsi.post(f"{BASE}/subscriptions", json=sub, headers=link(url))
+    assert r.status_code == 201, r.text
+    stored = ngsi.get(r.headers["location"], headers=link(url)).json()
+    assert stored["jsonldContext"] == url and stored["entities"] == [{"type": "Vehicle", "id": e}]
+    assert "unknownMember" not in stored and "watchedAttributes" not in stored
+    ngsi.patch(f"{BASE}/entities/{e}/attrs", json={"speed": 30}, headers=link(url))  # q does not hold
+    ngsi.patch(f"{BASE}/entities/{e}/attrs", json={"speed": 70}, headers=link(url))
+    deadline = time.time() + 5
+    while not _Receiver.received and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    receiver.shutdown()
+    assert len(_Receiver.received) == 1
+    headers, note = _Receiver.received[0]
+    assert note["data"][0]["type"] == "Vehicle" and note["data"][0]["speed"]["value"] == 70
+    assert url in headers["Link"]
+
+
+@pytest.mark.parametrize("notification", [
+    {"attributes": []}, {"pick": ["a"], "omit": ["a"]}, {"attributes": ["a"], "pick": ["b"]},
+    {"format": "keyValues", "showChanges": True},
+    {"endpoint": {"uri": "http://127.0.0.1:9/n", "receiverInfo": [{"key": "K", "value": 42}]}},
+])
+def test_bad_notification_parameters_are_refused(ngsi: TestClient, notification: dict[str, Any]) -> None:
+    sub = {"type": "Subscription", "entities": [{"type": "Vehicle"}],
+           "notification": {"endpoint": {"uri": "http://127.0.0.1:9/n"}, **notification}}
+    r = ngsi.post(f"{BASE}/subscriptions", json=sub)
+    assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", r.text
+
+
+def test_a_past_expiry_and_an_unknown_trigger_are_refused(ngsi: TestClient) -> None:
+    base = {"type": "Subscription", "entities": [{"type": "Vehicle"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/n"}}}
+    for extra in ({"expiresAt": "2000-01-01T00:00:00Z"}, {"notificationTrigger": ["whenever"]},
+                  {"jsonldContext": "not a uri"}):
+        r = ngsi.post(f"{BASE}/subscriptions", json={**base, **extra})
+        assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", extra

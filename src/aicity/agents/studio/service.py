@@ -32,6 +32,8 @@ from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found, unauthorized
 from aicity.core.ids import utcnow
 from aicity.hub.knowledge import service as knowledge
+from aicity.hub.mcp_bridge import client as mcp
+from aicity.hub.mcp_bridge.client import McpTool
 from aicity.identity.service import Principal, Role, list_departments
 
 CHANGED = "studio.agent.changed"
@@ -156,8 +158,8 @@ def check(definition: AgentDefinition, creator: Principal) -> None:
     for n, ref in enumerate(definition.tools):
         loc = ["tools", str(n), "id"]
         if ref.id.startswith("mcp:"):
-            raise invalid(f"tools.{n}.id: MCP 工具尚未接入智能体共创 MCP tools are not available here yet: {ref.id}",
-                          [{"loc": loc, "msg": "MCP tools are not available yet"}])
+            _check_mcp(n, ref.id, ref.risk, creator)
+            continue
         if ref.id.split(".", 1)[0] == definition.id:
             raise invalid(f"tools.{n}.id: 智能体不能调用自己 an agent cannot call itself", [{"loc": loc, "msg": "self"}])
         skill = resolve(ref.id)
@@ -170,6 +172,28 @@ def check(definition: AgentDefinition, creator: Principal) -> None:
         if skill.risk == RiskLevel.actuate and creator.role.value not in ACTUATE_CREATORS:
             raise invalid(f"tools.{n}.id: 只有运维人员或管理员可以给智能体作用于城市设施的工具 ({ref.id})",
                           [{"loc": loc, "msg": "actuate tools need an operator or admin"}])
+
+
+def mcp_tool(tool_id: str) -> McpTool | None:
+    """An outside tool named `mcp:<server>.<tool>` (hub/mcp_bridge), or None."""
+    server, _, name = tool_id[len("mcp:"):].partition(".")
+    try:
+        tools = mcp.tools_for([server])
+    except Problem:
+        return None
+    return next((t for t in tools if t.name == name), None)
+
+
+def _check_mcp(n: int, tool_id: str, risk: RiskLevel, creator: Principal) -> None:
+    loc = ["tools", str(n), "id"]
+    tool = mcp_tool(tool_id) if creator.is_staff else None  # outside servers are for staff-built agents
+    if tool is None:
+        raise invalid(f"tools.{n}.id: 外部工具 '{tool_id}' 不存在或无权使用 unknown tool",
+                      [{"loc": loc, "msg": f"unknown tool {tool_id}"}])
+    own = RiskLevel.write if tool.writes else RiskLevel.read
+    if own != risk:
+        raise invalid(f"tools.{n}.risk: 外部工具 '{tool_id}' 的风险等级是 {own.value}，不是 {risk.value}",
+                      [{"loc": ["tools", str(n), "risk"], "msg": f"the tool's risk is {own.value}"}])
 
 
 def _who(principal: Principal) -> str:

@@ -60,8 +60,10 @@ class KnowledgeRef(_Strict):
 
 class ToolRef(_Strict):
     #: a skill of another agent, `agent.skill`, or an MCP tool, `mcp:<server>.<tool>`
-    id: str = Field(min_length=3, max_length=120, pattern=r"^(mcp:)?[a-z][a-z0-9_]*\.[A-Za-z0-9_\-]+$")
-    #: the risk level the creator expects; must equal the tool's own
+    id: str = Field(min_length=3, max_length=120,
+                    pattern=r"^(mcp:[a-z][a-z0-9\-]*\.[A-Za-z0-9_\-.]+|[a-z][a-z0-9_]*\.[A-Za-z0-9_\-]+)$")
+    #: the risk level the creator expects; must equal the tool's own (an MCP tool: `write` when it declares
+    #: writing, which the MCP bridge sends to the approval queue; else `read`)
     risk: RiskLevel = RiskLevel.read
 
 

@@ -532,6 +532,30 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
                                        f"{unit or metric.unit}", m.span(), "compare", table.id))
 
 
+_MISSING = r"没(?:有)?(?:报|填|申报|填报)|未(?:填|申|填)?报|未填|缺报|漏报|缺失|空缺|为空|是空的|没有数据|无数据"
+
+
+def _missing(t: _Text, table: Table, plan: Plan) -> None:
+    """没报2024年营收的企业, 营收缺失的: the rows where the column is empty (a count of them)."""
+    if not plan.metric.is_count:
+        return
+    for cand in (m for m in table.metrics.values() if m.column):
+        words = "|".join(re.escape(w) for w in sorted(cand.words, key=len, reverse=True) if len(w) > 1)
+        if not words:
+            continue
+        for m in re.finditer(rf"(?P<neg>{_MISSING})\s*(?:\d{{4}}\s*年\s*(?:度)?)?的?\s*(?P<w>{words})|"
+                             rf"(?P<w2>{words})\s*(?:数据|数值|一项|这一项)?\s*(?P<neg2>{_MISSING})", t.text):
+            neg, word = ("neg", "w") if m.group("neg") else ("neg2", "w2")
+            if not (t.free(*m.span(neg)) and t.free(*m.span(word))):
+                continue
+            t.take(*m.span(neg))
+            t.take(*m.span(word))
+            plan.filters.append(Filter(f"{cand.column} IS NULL", f"{cand.name}空缺", m.span(), "compare", table.id))
+            if plan.window is not None and len(plan.window.years) == 1 and f"_{plan.window.years[0]}_" in cand.column:
+                plan.window = None  # 没报2024年营收: the year names the figure's year, not a time filter
+            return
+
+
 _GROUP_CONDITION_UNITS = r"(%|％|件|条|起|次|家|个|户|人)?"
 
 
@@ -734,7 +758,7 @@ def _via(layer: Layer, source: str, target: str) -> tuple[str, ...]:
 
 
 _HOUR = re.compile(r"(?:每天|每日)?(?<![\d.])([01]?\d|2[0-3])\s*(?:点钟?|时)(?:那个小时|这个小时|那一小时|这一小时|这一个小时|"
-                   r"那一个小时)?(?![\d半])")
+                   r"那一个小时)?(?!\d{1,2}分|半|\d+[:：])")
 
 
 _HOUR_SPAN = re.compile(r"(?<![\d.])([01]?\d|2[0-3])\s*(?:点|时)?\s*(?:-|—|–|~|～|到|至)\s*([01]?\d|2[0-4])\s*(?:点钟?|时)(?![\d半])")
@@ -1460,6 +1484,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         switched_off = True
     _dimension_filters(t, table, layer, plan)
     _hour_filter(t, table, plan)
+    _missing(t, table, plan)
     _metric(t, table, plan)
     if plan.having_metric is not None:
         plan.metric = plan.having_metric  # the figure the condition is on is the one shown
