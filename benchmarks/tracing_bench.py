@@ -9,7 +9,8 @@ and its batch thread stay up, so that both arms see the same warm caches and the
 p50 and p95 of each, the difference of the p50s, the time spent building the spans inside `save`
 (the only part on the request path; sending happens in the SDK's batch thread), the process CPU time
 per ask with and without export (all threads, exporting included; less sensitive to a loaded machine than
-wall time), and the load average.
+wall time), the OTLP protobuf encoding time per ask (the batch thread's share, measured apart), and the
+load average.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from aicity.assistant.cli import ready_assistant
 from aicity.core import tracing
@@ -102,6 +107,17 @@ def main() -> None:
             tracing.flush_export()
             cpu_ms[export].append((time.process_time() - t0) * 1000 / len(cases))
     tracing._exporter._tracer = exporting
+    # the background half, on its own: OTLP protobuf encoding of the spans of one ask
+    kept = InMemorySpanExporter()
+    tracing._exporter._provider.add_span_processor(SimpleSpanProcessor(kept))  # type: ignore[union-attr]
+    sample = cases[:40]
+    for c in sample:
+        bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
+    spans = kept.get_finished_spans()
+    t0 = time.process_time()
+    for _ in range(10):
+        encode_spans(spans).SerializeToString()
+    encode_ms = (time.process_time() - t0) * 1000 / 10 / len(sample)
     off, on = timings[False], timings[True]
     report = {
         "asks_per_arm": len(off),
@@ -116,6 +132,8 @@ def main() -> None:
         "cpu_overhead_ms_per_ask": round(statistics.median(cpu_ms[True]) - statistics.median(cpu_ms[False]), 3),
         "span_building_ms_p50": round(statistics.median(build_ms), 3),
         "span_building_ms_p95": round(pct(build_ms, 0.95), 3),
+        "spans_per_ask": round(len(spans) / len(sample), 2),
+        "otlp_encoding_cpu_ms_per_ask": round(encode_ms, 3),
         "otlp_bytes_received": _Sink.spans_bytes,
         "load_average_before": [round(v, 2) for v in load_before],
         "load_average_after": [round(v, 2) for v in os.getloadavg()],

@@ -145,6 +145,15 @@ def test_versions_publish_rollback_visibility_and_catalogue(client: TestClient, 
     assert client.post("/api/v1/agents/fund_helper/chat", json={"text": "公积金"},
                        headers=_h(keys["other"])).status_code == 404
     assert service.detail("fund_helper", identity.authenticate(keys["official"])).uses == 1
+    # the OpenAI-compatible endpoint: `model` = the agent's id, the same visibility
+    r = client.post("/v1/chat/completions", headers=_h(keys["operator"]), json={
+        "model": "fund_helper", "messages": [{"role": "user", "content": "单位不给缴存住房公积金有什么后果"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == "fund_helper" and r.json()["citations"]
+    assert r.json()["aicity"]["skills"][0]["agent"] == "fund_helper"
+    r = client.post("/v1/chat/completions", headers=_h(keys["other"]), json={
+        "model": "fund_helper", "messages": [{"role": "user", "content": "公积金"}]})
+    assert r.status_code == 404
 
 
 def test_export_import_round_trip_is_diffable(client: TestClient, keys: dict) -> None:

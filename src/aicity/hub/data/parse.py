@@ -1485,7 +1485,12 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     _dimension_filters(t, table, layer, plan)
     _hour_filter(t, table, plan)
     _missing(t, table, plan)
-    _metric(t, table, plan)
+    if not _metric(t, table, plan) and table.id == "districts":
+        if re.search(r"(?:几|多少)个?(?:城|辖)?区|区(?:有|是|一共有|共有)?(?:几|多少)个|how many districts", text):
+            plan.metric = Metric("count", "区数", "个", (), expr="COUNT(*)")  # GDP超过1000亿的区有几个: districts counted
+        elif any(f.kind == "compare" for f in plan.filters):
+            clarity = min(clarity, 0.3)  # GDP超过1000亿的区: a condition, and no figure asked of the districts it keeps
+            plan.notes.append("只有条件")
     if plan.having_metric is not None:
         plan.metric = plan.having_metric  # the figure the condition is on is the one shown
     else:
