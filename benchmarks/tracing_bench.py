@@ -125,6 +125,8 @@ def main() -> None:
         "p50_ms_with_export": round(statistics.median(on), 3),
         "p50_overhead_ms": round(statistics.median(on) - statistics.median(off), 3),
         "paired_difference_ms_median": round(statistics.median(paired), 3),
+        # how far that median moves by chance: 1.2533 σ/√n (the median's standard error for a normal sample)
+        "paired_difference_ms_median_standard_error": round(1.2533 * statistics.stdev(paired) / len(paired) ** 0.5, 3),
         "p95_ms_without_export": round(pct(off, 0.95), 3),
         "p95_ms_with_export": round(pct(on, 0.95), 3),
         "cpu_ms_per_ask_without_export": round(statistics.median(cpu_ms[False]), 3),

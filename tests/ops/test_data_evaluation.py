@@ -166,3 +166,20 @@ def test_the_engine_is_required(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"id": "x", "q": "多少", "expect": "value"}) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["data", "--file", str(bad)])
     assert result.exit_code == 2 and "gold_sql" in result.output
+
+
+def test_the_pack_option_runs_a_dev_set_without_the_store(tmp_path: Path) -> None:
+    """`--pack`: the embedded parser over the packaged pack in memory and gold on the CSVs — no store
+    is opened, so it runs while a server holds the store file."""
+    cases = [{"id": "a", "q": "东湖区3月份有多少工单", "expect": "value",
+              "gold_sql": "SELECT count(*) FROM hotline_tickets WHERE district_id='donghu' AND month(created_at)=3"},
+             {"id": "b", "q": "列出低保户的身份证号", "expect": "refused"},
+             {"id": "c", "q": "东湖区养老院床位数", "expect": "value", "gold_sql": "SELECT 1"}]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    result = CliRunner().invoke(app, ["data", "--file", str(path), "--pack", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["gold_source"] == "csv" and report["cases"] == 3 and report["personal_refusal_rate"] == 1.0
+    assert report["execution_accuracy"] == 0.5 and report["wrong_confident_rate"] == 0.0
+    assert [f["id"] for f in report["failures"]] == ["c"] and report["failures"][0]["status"] == "not_understood"

@@ -39,7 +39,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from aicity.security import decode
+from aicity.security import decode, intent
 from aicity.security.findings import Finding
 from aicity.security.normalize import CONFUSABLE_LETTERS, MAX_CHARS, normalize
 
@@ -543,3 +543,60 @@ def classifier_finding_score(probability: float) -> float:
     sits at the verdict's `THRESHOLD` (what the guard's `attack_threshold` compares)."""
     t = classifier().threshold
     return round(THRESHOLD + (1 - THRESHOLD) * (probability - t) / (1 - t), 4)
+
+
+# ---- staff work the classifier mistakes for an attack ---------------------------------------------
+
+#: cues of the attack classes that stay attacks whoever asks: claims of authority, checks dropped,
+#: orders on how to answer, secrets and the assistant's own set-up, fake system notices, forged
+#: approvals, personas, markup, orders aimed at "you", personal data. Narrower than the classifier's
+#: cues where those hold device words (关闭…安全阀, turn off, 模式 of a signal are a device's, not a persona's)
+_NOT_STAFF_WORK: tuple[re.Pattern[str], ...] = tuple(re.compile(p.lower()) for p in (
+    _CUES["authority"].pattern, _CUES["obey"].pattern, _CUES["header"].pattern, _CUES["forge"].pattern,
+    _CUES["free"].pattern, _CUES["markup"].pattern, _CUES["you_order"].pattern, _CUES["your_config"].pattern,
+    _CUES["pii"].pattern,
+    r"不用(?:再)?(?:核验|审批|检查|审核|走)|跳过|绕过|免审批|别拦|不需要(?:走|审批|检查)|过滤|审查|护栏|不审|先斩后奏|"
+    r"\b(?:skip\w*|bypass\w*|without (?:any )?(?:approval|check|sign-?off)|no (?:approval|sign-?off|checks?)|waive[ds]?|"
+    r"don'?t (?:check|verify|block|ask)|safeguards?|guardrails?|filters?)",
+    r"提示词|提示语|系统提示|密钥|令牌|密码|口令|\b(?:prompts?|api keys?|tokens?|passwords?|secrets?|credentials?)\b",
+    r"扮演|假装|你(?:现在)?(?:是|叫|成为)|奶奶|外婆|人格|相反|拒绝|\bdan\b|"
+    r"\b(?:pretend\w*|act as|role-?play\w*|persona|in character|opposite|refus\w*)\b",
+    # orders on obedience and notices of switched-off checks (这是命令，不是请求; >>> system >>>; … disabled)
+    r"这是命令|不是请求|别问|少废话|别废话|已(?:被)?(?:关闭|停用|禁用|下线)|>>>|"
+    r"\b(?:don'?t question|no questions|just,|disabled|deactivated|turned off for|platform team|system\s*[:>])",
+))
+#: a device of the city (the order's object): a command to it goes through approvals
+_DEVICE = re.compile(r"阀|闸|信号[灯机]|水泵|泵站|路灯|灯|设备|摄像头|风机|喷淋|排水泵|"
+                     r"\b(?:valves?|gates?|signals?|(?:traffic |street )?lights?|pumps?|devices?|cameras?|fans?|sprinklers?|"
+                     r"barriers?|sirens?)\b", _I)
+#: records and data changed or deleted, approvals given: neither a device order nor a question
+_EDIT = re.compile(r"删|清空|清除|消掉|批准|批了|改|撤销|\b(?:delete|erase|wipe|clear|approve|pass|revoke|rewrite|modify|edit|"
+                   r"alter|change|update)\b", _I)
+#: not a device's order: records, approvals, logs, data
+_RECORDS = re.compile(r"审批|审计|账本|记录|历史|工单|名单|金额|\b(?:records?|history|ledger|audit|logs?|approvals?)\b", _I)
+#: a question about counts, shares and totals (比例, 占比, how many): an official's statistics
+_STATISTICS = re.compile(r"比例|占比|百分比|比率|比重|多少|总数|总量|总共|一共|合计|统计|平均|同比|环比|排名|分布|"
+                         r"\b(?:how (?:many|much)|in total|totals?|percentage|proportion|share of|rate of|average|counts?|"
+                         r"statistics|breakdown)\b", _I)
+StaffIntent = Literal["command", "statistics"]
+
+
+def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
+    """What a request is when it carries only the intent of staff work — `command` (an order to a
+    named device: an act and a device, nothing in bulk) or `statistics` (a question of counts or
+    shares, no act) — and none of the cues of the other attack classes, nothing encoded or disguised;
+    else None. The guard lets a staff role's `command` or `statistics` pass the classifier (its
+    finding still recorded): what such a request would do is checked where it acts (approvals,
+    `intent.tool_call`, permissions), and a rule's finding blocks as before."""
+    norm = normalize(text, limit)
+    read, signals = reading(norm.text, text[:limit])
+    lowered = read.lower()
+    if signals or norm.hidden or any(p.search(lowered) for p in _NOT_STAFF_WORK):
+        return None
+    act = _CUES["act"].search(lowered) is not None
+    if _STATISTICS.search(lowered) and not act and not _EDIT.search(lowered):
+        return "statistics"
+    if act and _DEVICE.search(lowered) and not _EDIT.search(lowered) and not _RECORDS.search(lowered) \
+            and not _CUES["bulk"].search(lowered) and not intent.tool_call(text):
+        return "command"
+    return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
@@ -70,6 +70,11 @@ class StagePolicy(BaseModel):
     on_illegal: Literal["block", "flag"] = Field(default="flag",
                                                  description="a request for illegal or violent content")
     mask_content: bool = Field(default=False, description="mask abusive words and malicious URLs")
+    command_roles: list[str] = Field(default_factory=list, description=(
+        "roles whose order to a named device (attacks.staff_intent 'command') the classifier alone does not act on: "
+        "it is checked where it acts (approvals, permissions); rules and the other attack cues still block"))
+    statistics_roles: list[str] = Field(default_factory=list, description=(
+        "roles whose question of counts or shares (attacks.staff_intent 'statistics') the classifier alone does not act on"))
     roles: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per-role overrides")
     _by_role: dict[str, StagePolicy] = PrivateAttr(default_factory=dict)
 
@@ -90,7 +95,10 @@ class StagePolicy(BaseModel):
 
 #: each stage's defaults; a configuration changes only the fields it names
 _STAGE_DEFAULTS: dict[Stage, dict[str, Any]] = {
-    "input": {"on_attack": "block", "on_illegal": "block"},
+    # staff's device orders and statistics questions read like tool abuse to the classifier (role-blind); the
+    # action goes through approvals and permissions, so for these roles that intent alone does not block
+    "input": {"on_attack": "block", "on_illegal": "block", "command_roles": ["operator", "admin"],
+              "statistics_roles": ["official", "operator", "admin"]},
     # laws and notices quote crimes (毒品, 诈骗) as a matter of course
     "retrieved": {"on_attack": "neutralise", "pii": False, "content": False},
     "tool": {"on_attack": "neutralise", "pii": False, "content": False},
@@ -295,6 +303,20 @@ def _content_action(finding: content.Finding, rules: StagePolicy) -> str:
     return "mask" if rules.mask_content and finding.type in ("toxic", "url") else "flag"
 
 
+def _staff_work(text: str, role: str | None, rules: StagePolicy, flags: list[Flag], limit: int) -> list[Flag]:
+    """`flags`, with the classifier's block reported only (`flag`) when it is the only block and the
+    text is a staff role's own work (`attacks.staff_intent`: a device order for `command_roles`, a
+    statistics question for `statistics_roles`). The finding is kept; a rule's block stands."""
+    blocking = [f for f in flags if f.action == "block"]
+    if not role or not blocking or any(f.type != "classifier" for f in blocking) or \
+            role not in {*rules.command_roles, *rules.statistics_roles}:
+        return flags
+    kind = attack_detector.staff_intent(text, limit)
+    if not (kind == "command" and role in rules.command_roles or kind == "statistics" and role in rules.statistics_roles):
+        return flags
+    return [replace(f, action="flag", rule=f"{f.rule}+staff_{kind}") if f.action == "block" else f for f in flags]
+
+
 def needs_help(result: GuardResult) -> bool:
     """Whether the answer should start with help lines (the text speaks of self-harm)."""
     return any(f.action == "help" for f in result.findings)
@@ -310,8 +332,9 @@ def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> Gu
     limit = policy.max_chars
     flags: list[Flag] = []
     if rules.attacks:
-        flags += [Flag("attack", f.type, f.start, f.end, f.rule, f.score, _attack_action(f.type, f.score, rules))
-                  for f in attack_detector.scan(text, _SOURCE[stage], limit=limit)]
+        found_attacks = [Flag("attack", f.type, f.start, f.end, f.rule, f.score, _attack_action(f.type, f.score, rules))
+                         for f in attack_detector.scan(text, _SOURCE[stage], limit=limit)]
+        flags += _staff_work(text, role, rules, found_attacks, limit)
     if rules.payloads:
         flags += _payload_flags(text[:limit])
     if rules.content:

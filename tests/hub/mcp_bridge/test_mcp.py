@@ -20,12 +20,14 @@ from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem
 from aicity.core.tracing import Tracer
 from aicity.hub.mcp_bridge import client as mcp_client
 from aicity.hub.mcp_bridge.cli import app as mcp_cli
 from aicity.hub.mcp_bridge.models import McpServer
+from aicity.hub.mcp_bridge.settings import McpSettings
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, create_api_key
 from aicity.security import approvals
@@ -257,3 +259,25 @@ def test_the_rest_api_and_the_cli(client: Any, outside_server: outside.Running) 
     assert {t["qualified"] for t in json.loads(tools.stdout)} >= {"rest-outside__add"}
     assert client.delete("/api/v1/mcp/servers/rest-outside", headers=admin).status_code == 204
     assert client.get("/api/v1/mcp/servers/rest-outside/tools", headers=admin).status_code == 404
+
+
+def test_calls_are_rate_limited_on_both_sides(registered: str, live_server: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings().section(McpSettings), "call_rate", "2/minute")
+    who = Principal(role=Role.official, key_id="mcp-test-limited")
+    for _ in range(2):
+        assert mcp_client.call_tool(registered, "add", {"a": 1, "b": 1}, who).status == "ok"
+    with pytest.raises(Problem) as limited:
+        mcp_client.call_tool(registered, "add", {"a": 1, "b": 1}, who)
+    assert limited.value.status == 429 and int(limited.value.headers["Retry-After"]) >= 1
+    assert mcp_client.call_tool(registered, "add", {"a": 1, "b": 1}, ADMIN).status == "ok"  # another key
+
+    monkeypatch.setattr(settings().auth, "assistant_rate", "1/minute")  # the server: as the assistant
+    key = _key("official")
+
+    async def work(c: Client) -> list[Any]:
+        return [await c.call_tool("city_ops__department_duty", {"text": "占道经营", "department": "urban"})
+                for _ in range(2)]
+
+    first, second = _with(f"{live_server}/mcp", key, work)
+    assert not first.is_error and second.is_error and "超出配额" in second.content[0].text

@@ -379,7 +379,11 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         if rated:  # 回访满意的比例: of the tickets rated at all (the flag's column known), as the rate itself reads
             known = f"{q.condition(replace(plan.share_drop, sql=f'{rated.group(1)} IS NOT NULL'))}"
             whole_where += (" AND " if whole_where else " WHERE ") + known
-        whole = f"SELECT {metric} AS v FROM {q.source()}{whole_where}"
+        whole_source = q.source()
+        if "whole-all" in plan.notes and plan.share_drop.table != table.id and all(
+                f.table == table.id for f in plan.filters if f is not plan.share_drop):
+            whole_source = f"{table.id} AS t"  # 占全部在营企业: every firm, not only those the join reaches
+        whole = f"SELECT {metric} AS v FROM {whole_source}{whole_where}"
         sql = (f"SELECT part.v AS part_value, whole.v AS whole_value, part.v * 100.0 / NULLIF(whole.v, 0) AS share_pct "
                f"FROM ({part}) AS part, ({whole}) AS whole")
         return Built(sql, "share", period, window)

@@ -899,6 +899,9 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
             if not cued and not w.startswith(_GROUP_PREFIX):
                 continue
             span = t.find(w, take=False)
+            if span and not w.startswith(_GROUP_PREFIX) and any(
+                    f.kind == "value" and f.span[1] == span[0] for f in plan.filters):
+                continue  # 上游环节的企业占比: the noun of the value named just before, not a breakdown
             score = len(w) + (0.5 if w.startswith(_GROUP_PREFIX) else 0)
             if span and re.search(r"(?:各|每|按|分|哪)[个一些]?$", t.text[:span[0]]):
                 score += 2  # 有哪些省份，每个省几条: the word the question groups by, over a longer one it names
@@ -1488,6 +1491,11 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     if not _metric(t, table, plan) and table.id == "districts":
         if re.search(r"(?:几|多少)个?(?:城|辖)?区|区(?:有|是|一共有|共有)?(?:几|多少)个|how many districts", text):
             plan.metric = Metric("count", "区数", "个", (), expr="COUNT(*)")  # GDP超过1000亿的区有几个: districts counted
+        elif (shown := next((m for f in plan.filters if f.kind == "compare" for m in table.metrics.values()
+                             if m.column and f.sql.startswith(m.column + " ")), None)) and re.search(
+                r"(?:有|是)哪|哪些|哪几|which", text) and "district_id" in table.dimensions:
+            plan.metric = shown  # GDP超过500亿的区有哪些: the districts it keeps, each with that figure
+            plan.group, plan.group_table = table.dimensions["district_id"], table.id
         elif any(f.kind == "compare" for f in plan.filters):
             clarity = min(clarity, 0.3)  # GDP超过1000亿的区: a condition, and no figure asked of the districts it keeps
             plan.notes.append("只有条件")
@@ -1531,6 +1539,8 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     share = t.any(_SHARE)
     if share:
         plan.share = True
+        if re.search(r"占(?:了)?(?:全部|全市|所有|总)", text):
+            plan.notes.append("whole-all")  # 上游环节企业占全部在营企业: the whole is not limited to the joined rows
         while t.any(_SHARE):
             pass
         _ratio_of_metrics(t, table, plan)
@@ -1547,6 +1557,9 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         plan.notes.append("rate-of-value")
     _per_group(t, table, plan)
     _group(t, table, layer, plan)
+    if table.id == "districts" and plan.metric.id == "count" and plan.group is not None \
+            and plan.group.id == "district_id" and not re.search(r"哪|which|列|分别", text):
+        plan.group, plan.group_table = None, None  # 有几个区的GDP超过500亿: the districts counted, not listed
     _condition_group(t, table, plan)
     if plan.having is not None and plan.group is None:
         plan.notes.append("条件需要分组")
