@@ -97,6 +97,8 @@ def test_numbers_follow_each_other_and_never_repeat_under_concurrent_drafts(city
     ("起草一份关于燃气安全的通知", {"kind": "公函"}, "未知文种"),
     ("起草一份关于燃气安全的通知", {"issuer": "火星局"}, "未知发文机关"),
     ("起" * 2001, {}, "过长"),
+    ("帮我写一篇在全市安全生产大会上的讲话稿", {}, "不是党政机关公文的文种"),
+    ("写个防汛工作的PPT提纲", {}, "不是党政机关公文的文种"),
 ])
 def test_bad_requests_are_refused_and_nothing_is_numbered(city: Path, request_text: str, kwargs: dict,
                                                           message: str) -> None:

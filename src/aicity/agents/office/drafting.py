@@ -55,6 +55,12 @@ _TO = re.compile(r"(?:向|给|致|报送|报)([\u4e00-\u9fa5（）]{2,30}?)(?:�
 _QUOTE_CHECK = re.compile(r"《([^《》]+)》(第[一二三四五六七八九十百零〇]+条(?:第[一二三四五六七八九十]+款)?)规定：“([^”]+)”")
 
 
+#: writing that is not one of the 15 kinds: asked for with no kind named, the drafter says so rather
+#: than wrapping it in a 通知 ("关于……讲话稿的通知")
+_OTHER_GENRE = re.compile(r"讲话稿|讲话|发言稿|发言提纲|致辞|演讲稿|主持词|串词|新闻稿|宣传稿|通讯稿|贺信|慰问信|感谢信|倡议书|"
+                          r"工作总结|心得体会|调研提纲|PPT|ppt|幻灯片|课件|简历|论文")
+
+
 class DraftError(OfficeInputError):
     """A request the drafter cannot work from (no subject, too long …)."""
 
@@ -616,7 +622,12 @@ def draft(request: str, *, kind: str | None = None, issuer: str | None = None, k
         raise DraftError("请说明要起草什么公文，例如：起草一份关于开展燃气安全隐患排查整治的通知")
     if len(text) > REQUEST_CHARS:
         raise DraftError(f"起草要求过长（{len(text)} 字，上限 {REQUEST_CHARS} 字）")
-    the_kind = get_kind(kind) if kind else get_kind(kind_of(text) or "通知")
+    named_kind = kind or kind_of(text)
+    if named_kind is None and (genre := _OTHER_GENRE.search(text)):
+        raise DraftError(f"“{genre.group(0)}”不是党政机关公文的文种（决议、决定、命令、公报、公告、通告、意见、通知、通报、"
+                         f"报告、请示、批复、议案、函、纪要），我还不能起草；可以起草相关的通知、报告或请示等，"
+                         f"例如：起草一份关于印发……的通知")
+    the_kind = get_kind(named_kind or "通知")
     subject = subject_of(text, the_kind.name)
     if len(re.sub(r"[^\u4e00-\u9fa5A-Za-z0-9]", "", subject)) < 2 or subject in KINDS:
         raise DraftError("没有看出公文的事由，请写明关于什么事项，例如：起草一份关于开展燃气安全隐患排查整治的通知")
