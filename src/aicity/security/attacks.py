@@ -569,6 +569,9 @@ _NOT_STAFF_WORK: tuple[re.Pattern[str], ...] = tuple(re.compile(p.lower()) for p
 _DEVICE = re.compile(r"阀|闸|信号[灯机]|水泵|泵站|路灯|灯|设备|摄像头|风机|喷淋|排水泵|"
                      r"\b(?:valves?|gates?|signals?|(?:traffic |street )?lights?|pumps?|devices?|cameras?|fans?|sprinklers?|"
                      r"barriers?|sirens?)\b", _I)
+#: a device's own operations beyond the classifier's action words (switch it to, start, stop)
+_DEVICE_ACT = re.compile(r"切换|切到|调为|调至|设为|启动|停止|停机|开度|\b(?:switch\w*|turn on|start|run|activate)\b", _I)
+_PAST = re.compile(r"\b(?:closed|opened|stopped|cleared|passed|raised|shut down)\b")
 #: records and data changed or deleted, approvals given: neither a device order nor a question
 _EDIT = re.compile(r"删|清空|清除|消掉|批准|批了|改|撤销|\b(?:delete|erase|wipe|clear|approve|pass|revoke|rewrite|modify|edit|"
                    r"alter|change|update)\b", _I)
@@ -593,8 +596,9 @@ def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
     lowered = read.lower()
     if signals or norm.hidden or any(p.search(lowered) for p in _NOT_STAFF_WORK):
         return None
-    act = _CUES["act"].search(lowered) is not None
-    if _STATISTICS.search(lowered) and not act and not _EDIT.search(lowered):
+    act = _CUES["act"].search(lowered) is not None or _DEVICE_ACT.search(lowered) is not None
+    asked = _PAST.sub(" ", lowered)  # "how many … were closed" counts what was done, it orders nothing
+    if _STATISTICS.search(lowered) and not _CUES["act"].search(asked) and not _EDIT.search(asked):
         return "statistics"
     if act and _DEVICE.search(lowered) and not _EDIT.search(lowered) and not _RECORDS.search(lowered) \
             and not _CUES["bulk"].search(lowered) and not intent.tool_call(text):
