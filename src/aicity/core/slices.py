@@ -61,6 +61,22 @@ def resolve(ref: str) -> Any:
     return obj
 
 
+class LazyHandler:
+    """A subscription's handler, imported when the first event reaches it: activating the slices
+    (every CLI command does) then imports none of the handlers' modules, which took seconds.
+    Its name on the bus (the idempotency key of durable deliveries) is its reference."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.__module__, _, self.__qualname__ = ref.partition(":")
+        self._target: Callable[[str, dict[str, Any]], Any] | None = None
+
+    def __call__(self, topic: str, payload: dict[str, Any]) -> Any:
+        if self._target is None:
+            self._target = resolve(self.ref)
+        return self._target(topic, payload)
+
+
 @dataclass(frozen=True)
 class HttpRouter:
     """A FastAPI `APIRouter`. `problems`: its errors are RFC 9457 problems (documented as
@@ -387,7 +403,7 @@ def _switch_on(s: Slice) -> list[Stop]:
     undo: list[Stop] = []
     try:
         for sub in s.subscriptions:
-            undo.append(bus.subscribe(sub.topic, resolve(sub.handler), sub.delivery))
+            undo.append(bus.subscribe(sub.topic, LazyHandler(sub.handler), sub.delivery))
         undo.extend(_run_all(s.activation))
     except BaseException:
         _stop_all(undo)
