@@ -6,8 +6,9 @@ A demo city in a temp dir; a local OTLP/HTTP receiver on loopback (it reads and 
 protobuf bodies, like a collector would accept them). The built-in evaluation questions are asked
 twice each, back to back, with and without export (alternating which goes first), while the exporter
 and its batch thread stay up, so that both arms see the same warm caches and the same machine load. Prints the
-p50 and p95 of each, the difference of the p50s, the time spent building the spans inside `save`
-(the only part on the request path; sending happens in the SDK's batch thread), the process CPU time
+p50 and p95 of each, the difference of the p50s, the median paired difference and its standard error,
+the time spent building the spans (in the exporter's thread, off the request path; sending happens in
+the SDK's batch thread), the process CPU time
 per ask with and without export (all threads, exporting included; less sensitive to a loaded machine than
 wall time), the OTLP protobuf encoding time per ask (the batch thread's share, measured apart), and the
 load average.

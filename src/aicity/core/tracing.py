@@ -2,8 +2,9 @@
 
 The record is kept in the `traces` table (always). When an OTLP endpoint is configured, the same
 record is also exported as OpenTelemetry spans with the GenAI semantic conventions, over OTLP/HTTP.
-The spans are built at `save` from the steps the tracer already collected (one instrumentation),
-and carry only what is stored: PII masked by `redact`, never the request's text.
+The spans are built after `save`, in the exporter's own thread, from the steps the tracer already
+collected (one instrumentation), sent by the SDK's batch thread, and carry only what is stored:
+PII masked by `redact`, never the request's text.
 Steps started while another step of the same run is open in the same thread (a model call inside
 a skill) become that step's children; code that has no tracer at hand (the gateway) adds a step
 to the run in progress with `current_step`.
@@ -17,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -127,12 +129,15 @@ class Tracer:
         with database().session() as s:
             s.add(record)
         exporting = _exporter.tracer()
-        if exporting is not None:
-            try:
-                self._export(exporting, record, duration_s)
-            except Exception:  # the export is a copy: its failure never costs the run (the trace is saved)
-                log.exception("trace %s not exported", self.id)
+        if exporting is not None:  # the spans are built in the exporter's thread, off the request's path
+            _exporter.submit(self._export_safely, exporting, record, duration_s)
         return record
+
+    def _export_safely(self, exporting: otel.Tracer, record: TraceRecord, duration_s: float) -> None:
+        try:
+            self._export(exporting, record, duration_s)
+        except Exception:  # the export is a copy: its failure never costs the run (the trace is saved)
+            log.exception("trace %s not exported", self.id)
 
     def _export(self, exporting: otel.Tracer, record: TraceRecord, duration_s: float) -> None:
         """The run as spans: the run, then its steps (children of the step open when they began)."""
@@ -257,6 +262,15 @@ class _Exporter:
         self._decided = False
         self._provider: TracerProvider | None = None
         self._tracer: otel.Tracer | None = None
+        #: builds the spans of saved traces, in order, off the request path (then the SDK's batch thread sends them)
+        self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trace-export")
+
+    def submit(self, build: Callable[..., None], *args: Any) -> None:
+        self._builder.submit(build, *args)
+
+    def _drain(self, timeout_s: float) -> None:
+        """Wait until the spans of every trace saved so far are built."""
+        self._builder.submit(lambda: None).result(timeout_s)
 
     def tracer(self) -> otel.Tracer | None:
         if not self._decided:
@@ -271,6 +285,7 @@ class _Exporter:
         `OTEL_SDK_DISABLED`, … behave as in any OpenTelemetry SDK, so collectors are set up as usual."""
         with self._lock:
             if self._provider is not None:
+                self._drain(30.0)
                 self._provider.shutdown()
             self._provider, self._tracer = None, None
             endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
@@ -284,8 +299,11 @@ class _Exporter:
             return self._tracer is not None
 
     def flush(self, timeout_ms: int = 5000) -> bool:
-        """Send what is queued now (tests, benchmarks, before exit)."""
-        return self._provider.force_flush(timeout_ms) if self._provider is not None else True
+        """Build and send what is queued now (tests, benchmarks, before exit)."""
+        if self._provider is None:
+            return True
+        self._drain(timeout_ms / 1000)
+        return self._provider.force_flush(timeout_ms)
 
 
 _exporter = _Exporter()

@@ -1,7 +1,8 @@
 """一句话问数, round 5 classes: hour spans and listed hours, empty values (没报营收), conditions on the
 district statistics in words (GDP过千亿), rows that have one thing and lack another (有招商线索但没有企业的
 环节), a district inside the negated clause, the word a question groups by (有哪些省份，每个省几条), the
-answer's unit in 万, frequent slips and how-to-show phrases — each against hand-written gold SQL over
+answer's unit in 万, open time windows (2023年以来, 2015年及以前, after 2020), English days, shares of every row
+rather than the joined ones, frequent slips and how-to-show phrases — each against hand-written gold SQL over
 the pack, and the shapes that must stay unanswered."""
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ CHAIN = "n.chain = e.chain AND n.node = e.chain_node"
     ("东湖区的工单数是多少？请按区名回答", "SELECT COUNT(*) FROM hotline_tickets WHERE district_id = 'donghu'"),
     ("麻烦统计一下，2025年第三季度（7到9月）也就是汛期后半段，全市积水类的工单一共受理了多少件，我们要写汛期总结用",
      "SELECT COUNT(*) FROM hotline_tickets WHERE category = 'waterlogging' AND month(created_at) BETWEEN 7 AND 9"),
+    ("2023年以来新成立的企业有多少家", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2023-01-01' AND {ACTIVE}"),
+    ("2015年及以前成立的在营企业占比", f"SELECT COUNT(*) FILTER (WHERE founded_date < '2016-01-01') * 100.0 / COUNT(*) "
+     f"FROM enterprises WHERE {ACTIVE}"),
+    ("How many enterprises were founded after 2020?", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2021-01-01' "
+     f"AND {ACTIVE}"),
+    ("Total vehicles on Jiefang Avenue on September 6", "SELECT SUM(vehicles) FROM traffic_flow_hourly WHERE "
+     "road_name = '解放大道' AND date = '2025-09-06'"),
+    ("上游环节企业数占全部在营企业的比例", "SELECT COUNT(*) FILTER (WHERE n.position = '上游') * 100.0 / COUNT(*) FROM enterprises e "
+     f"LEFT JOIN chain_nodes n ON {CHAIN} WHERE e.{ACTIVE}"),
+    ("GDP超过1000亿的区有几个", "SELECT COUNT(*) FROM districts WHERE year = 2025 AND gdp_100m_yuan > 1000"),
+    ("工单办结率（已办结/总数）", "SELECT AVG(CASE WHEN status = 'closed' THEN 1.0 ELSE 0 END) * 100 FROM hotline_tickets"),
+    ("满意工单占已评价工单的比例", "SELECT AVG(satisfied) * 100 FROM hotline_tickets WHERE satisfied IS NOT NULL"),
+    ("周末的平均AQI", "SELECT AVG(aqi) FROM air_quality_daily WHERE dayofweek(date) IN (0, 6)"),
 ])
 def test_one_figure(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str, sql: str) -> None:  # noqa: F811
     a = answer(pack, question)
@@ -58,6 +72,8 @@ def test_the_word_after_each_or_which_is_the_grouping_and_every_group_comes_back
     "8点和18点的车流量对比",  # two hours set side by side: not one total of both
     "有暴雨但没有在营企业的环节数",  # a 有…但 clause that names nothing the chain map joins
     "全市GDP过千亿",  # a condition on the city itself, no district to keep
+    "GDP超过1000亿的区",  # a condition, and no figure asked of the districts it keeps
+    "2020年以后成立的企业有多少家",  # 以后: with or without 2020 itself? not guessed
 ])
 def test_shapes_it_cannot_place_stay_unanswered(pack: tuple, question: str) -> None:  # noqa: F811
     a = answer(pack, question)

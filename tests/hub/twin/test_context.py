@@ -308,3 +308,22 @@ def test_a_past_expiry_and_an_unknown_trigger_are_refused(ngsi: TestClient) -> N
                   {"jsonldContext": "not a uri"}):
         r = ngsi.post(f"{BASE}/subscriptions", json={**base, **extra})
         assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", extra
+
+
+def test_purge_entities_and_a_q_value_list(ngsi: TestClient) -> None:
+    kind = f"Bin{uuid.uuid4().hex[:6]}"
+    ids = [uid(kind) for _ in range(3)]
+    for n, e in enumerate(ids):
+        ngsi.post(f"{BASE}/entities", json={"id": e, "type": kind, "name": ["Big Ben", "Pisa", "Eiffel"][n],
+                                            "fill": n})
+    found = ngsi.get(f"{BASE}/entities", params={"type": kind, "q": 'name=="Big Ben","Pisa"'}).json()
+    assert sorted(x["id"] for x in found) == sorted(ids[:2])
+    assert ngsi.delete(f"{BASE}/entities").status_code == 400  # no selection: not every entity
+    assert ngsi.delete(f"{BASE}/entities", params={"type": kind, "drop": "fill"}).status_code == 204
+    assert all("fill" not in ngsi.get(f"{BASE}/entities/{e}").json() for e in ids)
+    assert ngsi.delete(f"{BASE}/entities", params={"type": kind, "q": 'name=="Pisa"'}).status_code == 204
+    assert ngsi.get(f"{BASE}/entities/{ids[1]}").status_code == 404
+    # a batch delete in application/ld+json is an array of ids: no @context to carry
+    r = ngsi.post(f"{BASE}/entityOperations/delete", content=json.dumps([ids[0], ids[2]]),
+                  headers={"Content-Type": "application/ld+json"})
+    assert r.status_code == 204 and ngsi.get(f"{BASE}/entities/{ids[0]}").status_code == 404

@@ -371,10 +371,13 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
         if plan.metric.column is None and not plan.metric.is_count or (plan.agg or plan.metric.agg) == "avg" \
                 and not plan.metric.is_count:
             raise NotAnswerable(f"“{plan.metric.name}”是平均值或比率，不能计算占比")
+        if "window-part" in plan.notes and window is not None:  # the window is a condition on the rows: the part's
+            plan.share_drop = Filter("", window.label, window.span, "window", table.id)
         if plan.share_drop is None:
             raise NotAnswerable("占比需要说明“谁占谁”，如“东湖区工单占全市的比例” say what is a share of what")
         part = f"SELECT {metric} AS v FROM {q.source()}{q.where(window, year=snapshot_year)}"
-        whole_where = q.where(window, plan.share_drop, year=snapshot_year)
+        whole_where = q.where(window, plan.share_drop, year=snapshot_year) if plan.share_drop.kind != "window" \
+            else q.where(None, year=snapshot_year)
         rated = re.match(r"^(\w+) = \d+$", plan.share_drop.sql) if plan.share_drop.kind == "flag" else None
         if rated:  # 回访满意的比例: of the tickets rated at all (the flag's column known), as the rate itself reads
             known = f"{q.condition(replace(plan.share_drop, sql=f'{rated.group(1)} IS NOT NULL'))}"

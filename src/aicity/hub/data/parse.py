@@ -304,10 +304,13 @@ def clean(question: str) -> str:
     text = re.sub(r"[（(]?\s*(?:请|并)?(?:用|以|按|带|显示|给出|给我|带上|附上|列出|列)?区(?:的)?名(?:称|字)?"
                   r"(?:显示|展示|回答|列出来|列出|写出来|给出)?[哈啊吧呀]?\s*[)）]?", " ", text)
     text = re.sub(r"\b(?:and )?(?:give|tell|show)(?: me)? (?:its|the district|the district's) name\b", " ", text)
+    text = re.sub(r"(?:已|有|参与|做了)评价(?:过)?", "已回访", text)  # rated (before 评价 → 平均 below)
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
     # 第三季度（7到9月）也就是汛期后半段: a second name of the period already given, not a condition
     text = re.sub(r"[（(]?(?:也就是|也即|亦即)[^，,。；;（）()\d]{1,10}(?:期间|阶段|时段|时期|半段|期)[）)]?", " ", text)
+    # 办结率（已办结/总数）: how the rate is defined, not a condition on the rows
+    text = re.sub(r"(率|比例|占比)\s*[（(][^（）()]{1,14}[/÷][^（）()]{1,14}[)）]", r"\1", text)
     text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
     text = timewin.digits(text)
     text = re.sub(r"(?<![\d.一二两三四五六七八九十])([千百])亿", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿", text)
@@ -1541,6 +1544,10 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         plan.share = True
         if re.search(r"占(?:了)?(?:全部|全市|所有|总)", text):
             plan.notes.append("whole-all")  # 上游环节企业占全部在营企业: the whole is not limited to the joined rows
+        unless = table.default_filter[2] if table.default_filter else None
+        if table.time and table.time.trigger and plan.window is not None and any(
+                w in text for w in table.time.trigger) and all(f.dim == unless or f.kind == "default" for f in plan.filters):
+            plan.notes.append("window-part")  # 2015年及以前成立的企业占比: the founding window is the part's condition
         while t.any(_SHARE):
             pass
         _ratio_of_metrics(t, table, plan)

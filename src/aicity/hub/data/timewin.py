@@ -132,9 +132,14 @@ def _ymd(y: str | None, m: str, d: str, as_of: date) -> date | None:
     return day
 
 
+_EN_MONTH_NAMES = (r"january|february|march|april|june|july|august|september|sept|october|november|december|"
+                   r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|may")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso_range", re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s*(?:到|至|~|-|—|to|and|until)\s*(\d{4})-(\d{1,2})-(\d{1,2})")),
     ("iso", re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")),
+    ("since", re.compile(r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月(?:份)?)?\s*(?:以来|起|开始|及以后|及之后|(?:（|\()含(?:）|\))以后)"
+                         r"|\b(since|after|from)\s+(20\d{2}|19\d{2})\b(?!\s*(?:to|until|-|–))")),
+    ("until", re.compile(r"(\d{4})\s*年\s*(及以前|及之前|及其以前|以前|之前)|\b(before|until|through|in or before)\s+(20\d{2}|19\d{2})\b")),
     ("md_range", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|~|-|—)\s*(?:(\d{1,2})月)?(\d{1,2})[日号]")),
     ("md", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")),
     ("month_range", re.compile(_YEAR + r"?\s*(\d{1,2})\s*(?:月份|月)?\s*(?:到|至|~|-|—)\s*(\d{1,2})\s*(?:月份|月)")),
@@ -153,6 +158,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("quarter_en", re.compile(r"(first|second|third|fourth)\s+quarter(?:\s+of)?(?:\s+(\d{4}))?")),
     ("rel_quarter", re.compile(r"(上个?季度|本季度|这个?季度|last quarter|this quarter)")),
     ("month", re.compile(_YEAR + r"?\s*(\d{1,2})\s*(?:月份|月)(?!\d)")),
+    ("md_en", re.compile(r"\b(?P<m>" + _EN_MONTH_NAMES + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:am|pm|:))"
+                         r"(?:,?\s+(?P<y>\d{4}))?|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>"
+                         + _EN_MONTH_NAMES + r")\b(?:,?\s+(?P<y2>\d{4}))?")),
     ("month_en", re.compile(r"\b(january|february|march|april|june|july|august|september|sept|october|november|"
                             r"december|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|may)\b(?:\s+(\d{4}))?")),
     ("rel_month", re.compile(r"(上上个月|上个月|上月|本月|这个月|当月|last month|this month)")),
@@ -271,6 +279,20 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
         y = _rel_year(g[1], g[0], as_of) or _latest_month(month, as_of)
         a, b = _month(y, month)
         return Window(a, b, f"{y}年{month}月", "month")
+    if kind == "since":  # 2023年以来, 2020年及以后, since 2020 (from its start), after 2020 (from the next year)
+        year = int(g[0] or g[3])
+        start = date(year + (1 if g[2] == "after" else 0), int(g[1]) if g[1] else 1, 1)
+        return Window(start, end_of_day, f"{start.year}年{f'{start.month}月' if g[1] else ''}以来", "range")
+    if kind == "until":  # 2015年及以前 (to its end), 2015年以前 / before 2015 (to its start)
+        word, year = g[1] or g[2], int(g[0] or g[3])
+        inclusive = word.startswith("及") or word in ("until", "through", "in or before")
+        end = date(year + 1 if inclusive else year, 1, 1)
+        return Window(date(1900, 1, 1), end, f"{year}年{'及以前' if inclusive else '以前'}", "range")
+    if kind == "md_en":  # September 6, 6 September 2025: one day
+        parts = m.groupdict()
+        month_name, day, year = parts["m"] or parts["m2"], parts["d"] or parts["d2"], parts["y"] or parts["y2"]
+        d = _ymd(year, str(_MONTHS_EN[month_name]), day, as_of)
+        return Window(d, d + timedelta(days=1), f"{d.year}年{d.month}月{d.day}日", "day") if d else None
     if kind == "month_en":
         month = _MONTHS_EN[g[0]]
         y = int(g[1]) if g[1] else _latest_month(month, as_of)

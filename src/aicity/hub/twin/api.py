@@ -21,7 +21,7 @@ from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
 from aicity.hub.twin import devices, notify, service, temporal
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
-from aicity.hub.twin.attrs import check_uri, compact_entity, render
+from aicity.hub.twin.attrs import RESERVED, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
     CONTEXT_PATH,
@@ -162,9 +162,10 @@ async def _body(request: Request, patch: bool = False) -> tuple[Any, Context]:
     if media == JSON_LD:
         if link:
             raise bad_data("with application/ld+json the @context goes in the body, not in a Link header")
-        if any(not isinstance(d, dict) or "@context" not in d for d in docs):
+        objects = [d for d in docs if isinstance(d, dict)]  # a batch delete is an array of ids
+        if any("@context" not in d for d in objects) or not (objects or isinstance(body, list)):
             raise bad_data("application/ld+json bodies must carry @context")
-        return body, Context(docs[0]["@context"] if docs else None)
+        return body, Context(objects[0]["@context"] if objects else None)
     if any(isinstance(d, dict) and "@context" in d for d in docs):
         raise bad_data("application/json bodies must not carry @context: use application/ld+json or a Link header")
     return body, Context(link)
@@ -761,4 +762,29 @@ def read_without_id(rest: str, request: Request) -> Response:
 async def write_without_id(rest: str, request: Request) -> Response:
     if rest == "" and request.method == "POST":  # `/entities/` with its slash: a creation
         return await create_entity(request)
+    if rest == "" and request.method == "DELETE" and request.query_params:
+        return purge_entities(request)
     return _missing_id(rest, request)
+
+
+@router.delete("/entities", status_code=204, dependencies=[WRITE])
+def purge_entities(request: Request) -> Response:
+    """Purge Entities: delete the entities a query selects, or only the attributes `drop` names, or
+    every attribute but those `keep` names."""
+    ctx = _request_context(request)
+    found = _entity_query(request, ctx)
+    if request.query_params.get("local") != "true":
+        _needs_filter(found)
+    drop, keep = _list(request, "drop", ctx), _list(request, "keep", ctx)
+    if drop is not None and keep is not None:
+        raise bad_data("drop and keep cannot be used together")
+    entities, _ = service.find(found, service.MAX_LIMIT, 0, False)
+    for entity in entities:
+        names = [n for n in entity if n not in RESERVED]
+        doomed = [n for n in names if n in drop] if drop is not None else \
+            [n for n in names if n not in keep] if keep is not None else None
+        if doomed is None:
+            service.delete_entity(entity["id"])
+        for name in doomed or []:
+            service.delete_attr(entity["id"], name, delete_all=True)
+    return Response(status_code=204)

@@ -26,7 +26,9 @@ Entity = dict[str, Any]
 Predicate = Callable[[Entity], bool]
 
 _TERM = re.compile(r'\s*([A-Za-z_@][\w@:/#.\-]*(?:\[[^\]]+\])*)\s*(==|!=|>=|<=|~=|!~=|>|<)?\s*')
-_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^;|()<>=!~"]+')
+_ITEM = r'"(?:[^"\\]|\\.)*"|[^;|()<>=!~",]+'
+#: a value: one item, or a comma-separated list of them (quoted strings may hold commas)
+_VALUE = re.compile(rf'(?:{_ITEM})(?:,(?:{_ITEM}))*')
 _ABSENT = object()
 
 
@@ -142,8 +144,9 @@ def _parse_value(raw: str, op: str) -> Any:
         if not low or not high:
             raise bad_data(f"q: bad range {raw}")
         return (_scalar(low), _scalar(high))
-    if not raw.startswith('"') and "," in raw:
-        return [_scalar(part) for part in raw.split(",")]
+    items = re.findall(_ITEM, raw)
+    if len(items) > 1:
+        return [_scalar(part) for part in items]
     return _scalar(raw)
 
 
