@@ -327,3 +327,14 @@ def test_purge_entities_and_a_q_value_list(ngsi: TestClient) -> None:
     r = ngsi.post(f"{BASE}/entityOperations/delete", content=json.dumps([ids[0], ids[2]]),
                   headers={"Content-Type": "application/ld+json"})
     assert r.status_code == 204 and ngsi.get(f"{BASE}/entities/{ids[0]}").status_code == 404
+
+
+def test_batch_merge(ngsi: TestClient) -> None:
+    e = uid("Pump")
+    ngsi.post(f"{BASE}/entities", json={"id": e, "type": "Pump", "flow": {"type": "Property", "value": 1,
+                                                                          "unitCode": "G51"}})
+    r = ngsi.post(f"{BASE}/entityOperations/merge", json=[{"id": e, "type": "Pump", "flow": {"value": 2}},
+                                                          {"id": uid("Pump"), "flow": 3}])
+    assert r.status_code == 207 and r.json()["success"] == [e] and r.json()["errors"][0]["error"]["status"] == 404
+    assert ngsi.get(f"{BASE}/entities/{e}").json()["flow"] == {"type": "Property", "value": 2, "unitCode": "G51"}
+    assert ngsi.post(f"{BASE}/entityOperations/merge", json=[]).status_code == 400

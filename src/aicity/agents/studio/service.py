@@ -172,6 +172,7 @@ def check(definition: AgentDefinition, creator: Principal) -> None:
         if skill.risk == RiskLevel.actuate and creator.role.value not in ACTUATE_CREATORS:
             raise invalid(f"tools.{n}.id: 只有运维人员或管理员可以给智能体作用于城市设施的工具 ({ref.id})",
                           [{"loc": loc, "msg": "actuate tools need an operator or admin"}])
+    _check_mcp_arguments(definition)
 
 
 def mcp_tool(tool_id: str) -> McpTool | None:
@@ -194,6 +195,21 @@ def _check_mcp(n: int, tool_id: str, risk: RiskLevel, creator: Principal) -> Non
     if own != risk:
         raise invalid(f"tools.{n}.risk: 外部工具 '{tool_id}' 的风险等级是 {own.value}，不是 {risk.value}",
                       [{"loc": ["tools", str(n), "risk"], "msg": f"the tool's risk is {own.value}"}])
+
+
+def _check_mcp_arguments(definition: AgentDefinition) -> None:
+    """An outside tool gets only the arguments its step names (`params`; a definition without a workflow
+    gives none): each argument the tool's schema requires must be there, else every call would fail."""
+    steps = definition.workflow or (runtime.default_steps(definition) if definition.knowledge.kbs or definition.tools
+                                    else [])
+    for n, step in enumerate(steps):
+        tool = mcp_tool(step.tool) if step.kind == "tool" and (step.tool or "").startswith("mcp:") else None
+        missing = [p for p in (tool.input_schema.get("required") or []) if p not in step.params] if tool else []
+        if missing:
+            loc = ["workflow", str(n), "params"] if definition.workflow else ["workflow"]
+            raise invalid(f"{'.'.join(loc)}: 外部工具 '{step.tool}' 需要参数 {', '.join(missing)}，"
+                          f"请在工作流的 tool 步骤 params 中给出 the outside tool needs these arguments",
+                          [{"loc": loc, "msg": f"missing arguments: {', '.join(missing)}"}])
 
 
 def _who(principal: Principal) -> str:

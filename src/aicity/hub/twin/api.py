@@ -558,10 +558,8 @@ async def batch_upsert(request: Request) -> Response:
     return JSONResponse(created, status_code=201) if created else Response(status_code=204)
 
 
-@router.post("/entityOperations/update", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
-async def batch_update(request: Request) -> Response:
-    body, ctx = await _batch_body(request)
-    mode = "append-keep" if "noOverwrite" in _options(request) else "append"
+def _batch_write(body: list[Any], mode: service.Mode, ctx: Context) -> Response:
+    """Write each entity's attributes (`mode`), answering 204, or 207 with the entities that failed."""
     success, errors = [], []
     for item in body:
         entity_id = item.get("id") if isinstance(item, dict) else None
@@ -573,6 +571,21 @@ async def batch_update(request: Request) -> Response:
         except NgsiError as exc:
             errors.append(_error(entity_id, exc))
     return _batch_reply(success, errors, created=False)
+
+
+@router.post("/entityOperations/update", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
+async def batch_update(request: Request) -> Response:
+    body, ctx = await _batch_body(request)
+    return _batch_write(body, "append-keep" if "noOverwrite" in _options(request) else "append", ctx)
+
+
+@router.post("/entityOperations/merge", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
+async def batch_merge(request: Request) -> Response:
+    """Batch merge: each entity's fragment merged into the stored entity (as PATCH /entities/{id})."""
+    body, ctx = await _batch_body(request)
+    if not body:
+        raise bad_data("a batch operation needs at least one entity")
+    return _batch_write(body, "merge", ctx)
 
 
 @router.post("/entityOperations/delete", dependencies=[WRITE], **_bodyless(204, _DONE, BatchResult))
