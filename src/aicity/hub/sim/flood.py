@@ -216,15 +216,25 @@ def _point(lat: float, lon: float) -> dict[str, Any]:
     return {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}}
 
 
+def _without_nulls(value: Any) -> Any:
+    """A Property's value as NGSI-LD takes it: no null anywhere inside (an absent member instead)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
+
+
 def _entities(job_id: str, scenario: dict[str, Any], flooded: list[dict[str, Any]],
               outfalls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     issued = {"type": "Property", "value": {"@type": "DateTime", "@value": utcnow().isoformat()}}
     run_id = f"urn:ngsi-ld:FloodSimulation:{job_id}"
     entities = [{"id": run_id, "type": "FloodSimulation", "dateIssued": issued,
                  "engine": {"type": "Property", "value": "swmm"},
-                 "scenario": {"type": "Property", "value": {k: v for k, v in scenario.items() if k != "hyetograph"}},
+                 "scenario": {"type": "Property",
+                              "value": _without_nulls({k: v for k, v in scenario.items() if k != "hyetograph"})},
                  "floodedCount": {"type": "Property", "value": len(flooded)},
-                 "outfalls": {"type": "Property", "value": outfalls}}]
+                 "outfalls": {"type": "Property", "value": _without_nulls(outfalls)}}]
     for f in flooded:
         attrs: dict[str, Any] = {
             "id": f"urn:ngsi-ld:FloodForecast:{job_id}-{f['node']}", "type": "FloodForecast",
