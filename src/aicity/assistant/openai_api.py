@@ -63,12 +63,29 @@ async def complete(raw: dict[str, Any], request: Request) -> Response:
     opts = body.aicity or AicityOptions()
     acting = acting_principal(principal, opts.role)
     text = validate_text(_text_of(users[-1]))
-    completion_id = f"chatcmpl-{new_id('c')}"
-    created = int(time.time())
+    reply = Completion(MODEL_ID)
     if not body.stream:
         result = await run_in_threadpool(assistant().ask, text, acting, opts.session_id, opts.session_token)
+        return reply.whole(text, result)
+
+    def answers() -> Iterator[AskResult]:
+        for kind, payload in assistant().run(text, acting, opts.session_id, opts.session_token):
+            if kind == "answer":
+                yield payload
+
+    return reply.streamed(answers)
+
+
+class Completion:
+    """One chat completion's answer in OpenAI's shape, whole or as server-sent chunks (the
+    assistant's and a co-created agent's alike)."""
+
+    def __init__(self, model: str) -> None:
+        self.model, self.id, self.created = model, f"chatcmpl-{new_id('c')}", int(time.time())
+
+    def whole(self, text: str, result: AskResult) -> JSONResponse:
         return JSONResponse({
-            "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": result.answer}}],
             "usage": {"prompt_tokens": len(text), "completion_tokens": len(result.answer),
@@ -76,24 +93,25 @@ async def complete(raw: dict[str, Any], request: Request) -> Response:
             **_extras(result),
         })
 
-    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
-        payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+    def chunk(self, delta: dict, finish: str | None = None, **extra: Any) -> str:
+        payload = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
-    def stream() -> Iterator[str]:
-        yield chunk({"role": "assistant", "content": ""})
-        try:
-            for kind, payload in assistant().run(text, acting, opts.session_id, opts.session_token):
-                if kind == "answer":
-                    for piece in payload.answer.split("\n\n"):
-                        yield chunk({"content": piece + "\n\n"})
-                    yield chunk({}, "stop", **_extras(payload))
-        except Problem as exc:
-            yield f"data: {json.dumps({'error': exc.body()}, ensure_ascii=False)}\n\n"
-        yield "data: [DONE]\n\n"
+    def streamed(self, answers: Callable[[], Iterator[AskResult]]) -> StreamingResponse:
+        """The answers `answers()` yields (run on a worker thread), paragraph by paragraph."""
+        def stream() -> Iterator[str]:
+            yield self.chunk({"role": "assistant", "content": ""})
+            try:
+                for result in answers():
+                    for piece in result.answer.split("\n\n"):
+                        yield self.chunk({"content": piece + "\n\n"})
+                    yield self.chunk({}, "stop", **_extras(result))
+            except Problem as exc:
+                yield f"data: {json.dumps({'error': exc.body()}, ensure_ascii=False)}\n\n"
+            yield "data: [DONE]\n\n"
 
-    return StreamingResponse(iterate_in_threadpool(stream()), media_type="text/event-stream")
+        return StreamingResponse(iterate_in_threadpool(stream()), media_type="text/event-stream")
 
 
 def _extras(result: AskResult) -> dict[str, Any]:

@@ -15,18 +15,16 @@ in `service._build`), so the super assistant routes to them too.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from aicity.agents.base import Agent, SubTask
 from aicity.agents.registry import AgentRegistry
@@ -35,13 +33,12 @@ from aicity.agents.studio import service as studio
 from aicity.agents.studio.spec import AgentDefinition
 from aicity.assistant.llm_planner import SYSTEM_PROMPT, LLMPlanner
 from aicity.assistant.modes import ModeGuess
-from aicity.assistant.openai_api import AicityOptions, ChatRequest, _extras, _text_of
+from aicity.assistant.openai_api import AicityOptions, ChatRequest, Completion, _text_of
 from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner
 from aicity.assistant.router import Router
 from aicity.assistant.service import Assistant, assistant, validate_text
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request
-from aicity.core.ids import new_id
+from aicity.core.errors import bad_request
 from aicity.core.tracing import get_trace
 from aicity.hub.gateway import api as gateway_api
 from aicity.identity.api import caller
@@ -164,34 +161,11 @@ def _completion(agent_id: str) -> Callable[[dict[str, Any], Request], Any]:
         text = validate_text(_text_of(users[-1]))
         definition, version = await run_in_threadpool(studio.usable, agent_id, principal)
         bot = await run_in_threadpool(pinned, definition, version)
-        completion_id, created = f"chatcmpl-{new_id('c')}", int(time.time())
+        reply = Completion(agent_id)
         if not body.stream:
-            result = await run_in_threadpool(bot.ask, text, acting, opts.session_id, opts.session_token)
-            return JSONResponse({
-                "id": completion_id, "object": "chat.completion", "created": created, "model": agent_id,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": result.answer}}],
-                "usage": {"prompt_tokens": len(text), "completion_tokens": len(result.answer),
-                          "total_tokens": len(text) + len(result.answer)},
-                **_extras(result)})
-
-        def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
-            payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": agent_id,
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-            return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-        def stream() -> Iterator[str]:
-            yield chunk({"role": "assistant", "content": ""})
-            try:
-                result = bot.ask(text, acting, opts.session_id, opts.session_token)
-                for piece in result.answer.split("\n\n"):
-                    yield chunk({"content": piece + "\n\n"})
-                yield chunk({}, "stop", **_extras(result))
-            except Problem as exc:
-                yield f"data: {json.dumps({'error': exc.body()}, ensure_ascii=False)}\n\n"
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(iterate_in_threadpool(stream()), media_type="text/event-stream")
+            return reply.whole(text, await run_in_threadpool(bot.ask, text, acting, opts.session_id,
+                                                              opts.session_token))
+        return reply.streamed(lambda: iter([bot.ask(text, acting, opts.session_id, opts.session_token)]))
 
     return complete
 

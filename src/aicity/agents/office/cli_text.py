@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,19 +119,24 @@ def _source(value: str) -> str:
         raise ValueError(f"读不到文件 cannot read {path}: {exc.strerror}") from exc
 
 
+def _text_work(data_dir: Path | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One text command's work on the opened city; a bad file or text is a CLI message."""
+    open_city(data_dir)
+    try:
+        return work()
+    except (RegistrationError, ValueError) as exc:
+        fail(str(exc))
+    except Problem as exc:
+        fail(problem_message(exc))
+
+
 def summarize_command(
     source: Annotated[str, typer.Argument(help="文件路径或文字 FILE or TEXT")],
     json_out: JsonOut = False,
     data_dir: DataDir = None,
 ) -> None:
     """公文摘要：抽取式摘要（按文种结构给句子打分）和关键词；配置了大模型时由模型写摘要。"""
-    open_city(data_dir)
-    try:
-        out = textwork.summarize(_source(source))
-    except (RegistrationError, ValueError) as exc:
-        fail(str(exc))
-    except Problem as exc:
-        fail(problem_message(exc))
+    out = _text_work(data_dir, lambda: textwork.summarize(_source(source)))
     if json_out:
         print_json(out)
         return
@@ -145,13 +151,7 @@ def polish_command(
     data_dir: DataDir = None,
 ) -> None:
     """公文润色：口语改书面语、请示/要求用语、日期数字写法（GB/T 15835）、固定用语、全角标点；列出每处修改及规则。"""
-    open_city(data_dir)
-    try:
-        out = textwork.polish(_source(source))
-    except (RegistrationError, ValueError) as exc:
-        fail(str(exc))
-    except Problem as exc:
-        fail(problem_message(exc))
+    out = _text_work(data_dir, lambda: textwork.polish(_source(source)))
     if json_out:
         print_json(out)
         return
@@ -168,13 +168,7 @@ def revise_command(
     data_dir: DataDir = None,
 ) -> None:
     """按要求修改公文，输出修改后的全文和统一格式差异（unified diff）。"""
-    open_city(data_dir)
-    try:
-        out = textwork.revise(_source(source), instruction)
-    except (RegistrationError, ValueError) as exc:
-        fail(str(exc))
-    except Problem as exc:
-        fail(problem_message(exc))
+    out = _text_work(data_dir, lambda: textwork.revise(_source(source), instruction))
     if json_out:
         print_json(out)
         return
