@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Request
@@ -20,7 +21,7 @@ from aicity.core.errors import Problem, bad_request
 from aicity.core.ids import new_id
 from aicity.hub.gateway import api as gateway_api
 from aicity.identity.api import caller
-from aicity.identity.service import acting_principal
+from aicity.identity.service import Principal, acting_principal
 
 MODEL_ID = "aicity-assistant"
 
@@ -50,8 +51,18 @@ def _text_of(message: ChatMessage) -> str:
     return message.content or ""
 
 
-async def complete(raw: dict[str, Any], request: Request) -> Response:
-    """Answer a chat completion request for `aicity-assistant` (the gateway routes it here)."""
+@dataclass(frozen=True)
+class ChatCall:
+    """A chat completion request read and checked: who calls, as whom, with which last user text."""
+
+    body: ChatRequest
+    opts: AicityOptions
+    principal: Principal
+    acting: Principal
+    text: str
+
+
+def read_chat(raw: dict[str, Any], request: Request) -> ChatCall:
     try:
         body = ChatRequest.model_validate(raw)
     except ValidationError as exc:
@@ -61,8 +72,13 @@ async def complete(raw: dict[str, Any], request: Request) -> Response:
     if not users:
         raise bad_request("messages 中没有 user 消息 no user message", "no-user-message")
     opts = body.aicity or AicityOptions()
-    acting = acting_principal(principal, opts.role)
-    text = validate_text(_text_of(users[-1]))
+    return ChatCall(body, opts, principal, acting_principal(principal, opts.role), validate_text(_text_of(users[-1])))
+
+
+async def complete(raw: dict[str, Any], request: Request) -> Response:
+    """Answer a chat completion request for `aicity-assistant` (the gateway routes it here)."""
+    call = read_chat(raw, request)
+    body, opts, acting, text = call.body, call.opts, call.acting, call.text
     reply = Completion(MODEL_ID)
     if not body.stream:
         result = await run_in_threadpool(assistant().ask, text, acting, opts.session_id, opts.session_token)

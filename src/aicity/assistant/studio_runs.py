@@ -21,9 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from aicity.agents.base import Agent, SubTask
@@ -33,16 +31,14 @@ from aicity.agents.studio import service as studio
 from aicity.agents.studio.spec import AgentDefinition
 from aicity.assistant.llm_planner import SYSTEM_PROMPT, LLMPlanner
 from aicity.assistant.modes import ModeGuess
-from aicity.assistant.openai_api import AicityOptions, ChatRequest, Completion, _text_of
+from aicity.assistant.openai_api import Completion, read_chat
 from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner
 from aicity.assistant.router import Router
 from aicity.assistant.service import Assistant, assistant, validate_text
 from aicity.core.db import database
-from aicity.core.errors import bad_request
 from aicity.core.tracing import get_trace
 from aicity.hub.gateway import api as gateway_api
-from aicity.identity.api import caller
-from aicity.identity.service import Principal, acting_principal
+from aicity.identity.service import Principal
 
 log = logging.getLogger(__name__)
 
@@ -148,17 +144,8 @@ def routes_to(definition: AgentDefinition, principal: Principal, texts: list[str
 
 def _completion(agent_id: str) -> Callable[[dict[str, Any], Request], Any]:
     async def complete(raw: dict[str, Any], request: Request) -> Response:
-        try:
-            body = ChatRequest.model_validate(raw)
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        principal = caller(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        users = [m for m in body.messages if m.role == "user"]
-        if not users:
-            raise bad_request("messages 中没有 user 消息 no user message", "no-user-message")
-        opts = body.aicity or AicityOptions()
-        acting = acting_principal(principal, opts.role)
-        text = validate_text(_text_of(users[-1]))
+        call = read_chat(raw, request)
+        body, opts, principal, acting, text = call.body, call.opts, call.principal, call.acting, call.text
         definition, version = await run_in_threadpool(studio.usable, agent_id, principal)
         bot = await run_in_threadpool(pinned, definition, version)
         reply = Completion(agent_id)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,18 +56,24 @@ def flood(
     for key, value in (("return_period", return_period), ("district", district), ("river_level_m", river_level)):
         if value is not None:
             params[key] = value
+    run_job("flood", params, "模拟", json_out, _print)
+
+
+def run_job(kind: str, params: dict[str, Any], label: str, json_out: bool,
+            show: Callable[[dict[str, Any]], None]) -> None:
+    """Create a simulation job of `kind`, follow it with progress, and print its result (JSON or
+    `show`); a refused request or a failed job is a CLI error naming the job."""
     try:
-        job = jobs.create("flood", params, "cli")
+        job = jobs.create(kind, params, "cli")
     except Problem as exc:
         fail(problem_message(exc))
     job = follow(job["id"], quiet=json_out)
     if job["status"] != "succeeded":
-        fail(f"模拟{job['status_label']}（{job['id']}）：{job['error'] or job['message']}", 1)
-    result = job["result"]
+        fail(f"{label}{job['status_label']}（{job['id']}）：{job['error'] or job['message']}", 1)
     if json_out:
-        print_json(result)
+        print_json(job["result"])
         return
-    _print(result)
+    show(job["result"])
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -9,10 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.core.cli import fail, open_city, print_json, problem_message
-from aicity.core.errors import Problem
-from aicity.hub.sim import jobs
-from aicity.hub.sim.cli import DataDir, follow
+from aicity.core.cli import open_city
+from aicity.hub.sim.cli import DataDir, run_job
 
 ROWS = (("travel_time_s", "干道行程时间", "min", 60.0), ("delay_s", "车均延误", "s", 1.0),
         ("queue_m", "平均最大排队", "m", 1.0), ("max_queue_m", "最长排队", "m", 1.0),
@@ -34,18 +32,7 @@ def traffic(
     for key, value in (("measured_s", measured_s), ("warmup_s", warmup_s)):
         if value is not None:
             params[key] = value
-    try:
-        job = jobs.create("traffic", params, "cli")
-    except Problem as exc:
-        fail(problem_message(exc))
-    job = follow(job["id"], quiet=json_out)
-    if job["status"] != "succeeded":
-        fail(f"仿真{job['status_label']}（{job['id']}）：{job['error'] or job['message']}", 1)
-    result = job["result"]
-    if json_out:
-        print_json(result)
-        return
-    print_result(result)
+    run_job("traffic", params, "仿真", json_out, print_result)
 
 
 def print_result(result: dict[str, Any]) -> None:
