@@ -23,6 +23,18 @@ GITHUB=https://raw.githubusercontent.com/marek-mraz/ngsi-ld-test-suite/main/reso
 if grep -rqF "$GITHUB" "$SUITE/data" "$SUITE/resources" 2>/dev/null; then
   grep -rlF "$GITHUB" "$SUITE/data" "$SUITE/resources" "$SUITE/TP" | xargs sed -i "s#$GITHUB#http://127.0.0.1:$CTX_PORT/#g"
 fi
+# Some of the suite's data name contexts its authors publish elsewhere (easy-global-market.github.io's
+# ngsild-api-data-models). With a mirror of that repository (EGM, a git directory), its published
+# documents are served on the loopback too, under egm/, and the suite's URLs (and theirs) point there.
+CONTEXTS=$WORK/contexts
+rm -rf "$CONTEXTS" && mkdir -p "$CONTEXTS" && cp -r "$SUITE/resources/jsonld-contexts/." "$CONTEXTS/"
+EGM=${EGM:-/work/.mirror/easy-global-market+ngsild-api-data-models/repo}
+EGM_URL=https://easy-global-market.github.io/ngsild-api-data-models/
+if [ -d "$EGM" ]; then
+  mkdir -p "$CONTEXTS/egm"
+  git --git-dir="$EGM" archive HEAD ngsildTestSuite shared-jsonld-contexts | tar -x -C "$CONTEXTS/egm"
+  grep -rlF "$EGM_URL" "$SUITE/data" "$SUITE/TP" "$CONTEXTS/egm" | xargs -r sed -i "s#$EGM_URL#http://127.0.0.1:$CTX_PORT/egm/#g" || true
+fi
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -37,7 +49,7 @@ fi
 "$PY" "$ROOT/scripts/ngsi_conformance/proxy.py" --listen 127.0.0.1:$PROXY_PORT \
   --upstream http://127.0.0.1:$API_PORT --key-file "$WORK/key" & PIDS+=($!)
 "$PY" "$ROOT/scripts/ngsi_conformance/contexts.py" --listen 127.0.0.1:$CTX_PORT \
-  --dir "$SUITE/resources/jsonld-contexts" & PIDS+=($!)
+  --dir "$CONTEXTS" & PIDS+=($!)
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$API_PORT/ngsi-ld/v1/jsonldContexts/ngsi-ld-core-context.jsonld" && break
   sleep 1

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pypdfium2
+import pypdfium2.raw as pdfium_c
 import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -23,7 +25,7 @@ from typer.testing import CliRunner
 
 from aicity.agents.office import checker, drafting, render
 from aicity.agents.office.cli import app as office_cli
-from aicity.agents.office.docx_writer import report_docx
+from aicity.agents.office.docx_writer import OfficialDoc, report_docx, write_docx
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -97,10 +99,16 @@ def _colophon(doc: Document) -> None:
     body.insert(0, cc)  # 抄送 moved to the top, above the date
 
 
+def _colophon_inline(doc: Document) -> None:
+    for pos in doc.element.body.iter(qn("w:tblpPr")):
+        pos.getparent().remove(pos)  # the 版记 table no longer floats to the foot of the 版心
+
+
 @pytest.mark.parametrize(("spoil", "rule"), [
     (_margins, "page.margin_top"), (_margins, "page.margin_left"), (_margins, "page.text_area"),
     (_title_size, "title.size"), (_number, "number.form"), (_date, "date.form"), (_black_mark, "mark.red"),
     (_body_font, "body.font"), (_heading, "heading.1"), (_footers, "pagenum.place"), (_colophon, "colophon.order"),
+    (_colophon_inline, "colophon.position"),
 ])
 def test_the_checker_finds_a_seeded_fault(notice: bytes, spoil: Callable[[Document], None], rule: str) -> None:
     assert not checker.failed(checker.check_docx(notice))
@@ -238,6 +246,42 @@ def test_a_notice_renders_to_pages_with_a_red_mark(client: TestClient, keys: dic
     red = int(((pixels[..., 0] > 200) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)).sum())
     assert red > 200, "the red mark and line are drawn in the top third"
     problem(client.get(made["pages_url"].replace("/1.png", "/99.png"), headers=official), 404)
+
+
+def _lines_mm(pdf: bytes, page_no: int) -> tuple[list[tuple[float, str]], list[tuple[float, float, float]]]:
+    """A rendered page's characters (bottom edge in mm from the top, text) and its ruled lines
+    (top in mm, left and right in mm)."""
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[page_no - 1]
+    height, mm = page.get_height(), 25.4 / 72
+    text = page.get_textpage()
+    chars = [((height - text.get_charbox(k)[1]) * mm, text.get_text_range(k, 1)) for k in range(text.count_chars())]
+    rules = [((height - b[3]) * mm, b[0] * mm, b[2] * mm) for b in (obj.get_bounds() for obj in page.get_objects()
+                                                                     if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH)]
+    return [c for c in chars if c[1].strip()], rules
+
+
+@needs_office
+@pytest.mark.parametrize("paragraphs", [1, 9, 12])
+def test_the_colophon_sits_at_the_foot_of_the_last_page(paragraphs: int) -> None:
+    d = OfficialDoc(kind="通知", title="关于开展燃气安全隐患排查整治的通知", issuers=["江城市人民政府办公室"],
+                    body=["为切实加强燃气安全管理，防范化解燃气安全风险，经市人民政府同意，现就有关事项通知如下。"] * paragraphs,
+                    doc_number="江政办发〔2026〕12号", recipients=["各区人民政府"], date="2026-03-05",
+                    cc=["市委办公室", "市政协办公室"], printer="江城市人民政府办公室", print_date="2026-03-05")
+    pdf = render.docx_to_pdf(write_docx(d))
+    pages = render.pdf_pages(pdf)
+    chars, rules = _lines_mm(pdf, pages)
+    foot = 297 - 35  # the 版心's lower edge
+    printed = [y for y, ch in chars if ch == "发"]
+    assert printed and foot - 10.2 < max(printed) <= foot, "印发 is on the 版心's last line of the last page"
+    full = [r for r in rules if r[2] - r[1] > 150]  # the 版记's rules, as wide as the 版心 (156 mm)
+    assert len(full) == 3 and abs(max(r[0] for r in full) - foot) < 1.5
+    assert all(abs(r[1] - 28) < 1 and abs(r[2] - 184) < 1 for r in full)
+    top_rule = min(r[0] for r in full)
+    text = [y for y, ch in chars if y < top_rule and ch not in "—0123456789"]
+    assert not text or max(text) < top_rule, "the text ends above the 版记"
+    for page_no in range(1, pages):  # no 版记 before the last page
+        assert not any(ch == "抄" for _, ch in _lines_mm(pdf, page_no)[0])
 
 
 @needs_office

@@ -123,7 +123,7 @@ def test_create_retrieve_and_query(ngsi: TestClient) -> None:
     create(ngsi, light(far, lon=114.50, lat=30.60, lumens=3000))
     r = ngsi.get(f"{BASE}/entities/{a}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
-    assert "ngsi-ld-core-context.jsonld" in r.headers["link"]
+    assert "ngsi-ld-core-context-v1.9.jsonld" in r.headers["link"]
     body = r.json()
     assert body["illuminanceLevel"]["unitCode"] == "LUX" and body["powerState"]["value"] == "on"
     kv = ngsi.get(f"{BASE}/entities/{a}", params={"options": "keyValues"}).json()
@@ -298,7 +298,8 @@ def test_json_ld_context_and_link_header(ngsi: TestClient) -> None:
     assert got.headers["content-type"].startswith("application/ld+json")
     # read with the core context alone, the term the writer's context defined is its full IRI again
     iri = "https://smartdatamodels.org/dataModel.Streetlighting/illuminanceLevel"
-    assert got.json()[iri]["value"] == 7 and got.json()["@context"].endswith("ngsi-ld-core-context.jsonld")
+    assert got.json()[iri]["value"] == 7
+    assert got.json()["@context"] == "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
     # no @context in an ld+json body, @context in a plain JSON body: both are BadRequestData
     assert ngsi.post(f"{BASE}/entities", content=json.dumps({"id": uid("X"), "type": "X"}),
                      headers=LD).json()["type"] == ERR + "BadRequestData"

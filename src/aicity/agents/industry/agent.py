@@ -1,16 +1,27 @@
 """产业经济智能体 (industry and investment promotion, 产业招商): the super assistant's industry mode
 for officials — which nodes of a chain are strong, thin or missing (city-wide or in one
-district), which outside companies to approach for a chain or a gap and why, and industry figures
-(专精特新 / 高新技术 distributions) answered by the data hub's question engine. Officials and
-staff only: the public gets the assistant's staff-only statement."""
+district), which outside companies to approach for a chain or a gap and why, industry figures
+(专精特新 / 高新技术 distributions) answered by the data hub's question engine, the project pipeline
+(where a project stands, moving it a stage: the commerce bureau's staff) and the chain report with its
+download links (`chat.py`). Officials and staff only: the public gets the assistant's staff-only statement."""
 
 from __future__ import annotations
 
 import re
 
-from aicity.agents.base import Agent, NextAction, Route, Section, Skill, SkillContext, SkillInput, SkillResult
+from aicity.agents.base import (
+    Agent,
+    NextAction,
+    RiskLevel,
+    Route,
+    Section,
+    Skill,
+    SkillContext,
+    SkillInput,
+    SkillResult,
+)
 from aicity.agents.data_ask.agent import result_of
-from aicity.agents.industry import chains, leads
+from aicity.agents.industry import chains, chat, leads
 from aicity.agents.industry.chains import ChainMap
 from aicity.agents.industry.figures import Queries, Query
 from aicity.core.errors import Problem
@@ -177,5 +188,28 @@ def build() -> Agent:
                   description="专精特新、高新技术企业和产业链企业的数量与分布（经数据中枢问数）",
                   examples=["全市专精特新企业分布", "新能源汽车产业链企业分布在哪些区"],
                   cues=("分布",), cue_priority=90, route_weight=0.9),
+            Skill(id="project_status", modes=MODES, name="招商项目进展", input_model=SkillInput,
+                  handler=chat.project_status, roles=STAFF,
+                  description="招商项目看板：某个项目到了哪个阶段、停留多久、是否超期、可以移到哪里；按阶段、产业链或超期列出项目",
+                  examples=["比亚迪电池项目到哪一步了", "停滞的招商项目有哪些", "现在手上有哪些招商项目", "立项阶段的项目有几个",
+                            "集成电路的招商项目进展怎么样", "哪些项目在本阶段超期了"],
+                  cues=("到哪一步", "哪一步了", "哪个阶段", "什么阶段", "进展", "停滞", "超期", "卡住", "招商项目", "项目看板",
+                        "项目清单", "项目列表"),
+                  cue_requires=("项目", "prj_"), cue_priority=95),
+            Skill(id="project_move", modes=MODES, name="推进招商项目", input_model=SkillInput,
+                  handler=chat.project_move, roles=STAFF, risk=RiskLevel.write, departments=("commerce",),
+                  description="把招商项目推进到下一阶段或退回上一阶段（写明原因），记入项目历史和审计；"
+                              "限商务和投资促进局工作人员、运维人员和管理员",
+                  examples=["把宁德时代项目推进到立项", "芯腾动力电池项目可以进入分派阶段了", "这个招商项目推进到协同",
+                            "把光芯片项目退回线索，原因：投资额没有落实", "项目已经签约，推进到落地", "把项目移交给区里，推进到移交阶段"],
+                  cues=("推进到", "推进至", "推到", "退回", "移到", "移至", "转入", "进入下一阶段", "推进一步", "往前推",
+                        "可以进入"),
+                  cue_requires=("项目", "prj_"), cue_priority=96),
+            Skill(id="chain_report", modes=MODES, name="产业链报告", input_model=SkillInput, handler=chat.chain_report,
+                  roles=STAFF,
+                  description="一键生成产业链报告（结构、本地现状、缺口、招商线索、政策匹配），给出 Markdown、HTML、DOCX 下载链接和要点",
+                  examples=["生成新能源汽车产业链报告", "导出集成电路产业链分析报告", "给我一份生物医药产业链的报告",
+                            "一键生成光电子信息产业报告", "做一份光谷区人工智能产业链报告", "出一份现代物流产业链研究报告 Word 版"],
+                  cues=("报告",), cue_requires=("产业", "链"), cue_priority=93),
         ],
     )

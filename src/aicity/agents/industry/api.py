@@ -6,7 +6,8 @@
 - `GET /chains/{chain}/leads?node=&limit=` — outside companies ranked, each with its components
 - `GET /chains/{chain}/report?format=md|html|docx&district=` — the chain report (one click)
 - `GET|POST /projects`, `GET /projects/{id}`, `POST /projects/{id}/move`, `POST /projects/{id}/notes`,
-  `GET /projects/{id}/materials/{kind}`, `GET /assessment?year=` — the project pipeline
+  `GET /projects/{id}/materials/{kind}`, `GET /assessment?year=` — the project pipeline (any staff reads it;
+  creating, moving and notes are for the commerce bureau's officials, operators and admins: 403 otherwise)
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def _staff(principal: Principal | None) -> Principal:
     if not principal.is_staff:
         raise forbidden("产业招商面向工作人员 industry and investment data is for staff", "staff-only")
     return principal
+
+
+def _writer(principal: Principal | None) -> Principal:
+    return projects.check_writer(_staff(principal))
 
 
 def _queries(p: Principal) -> Queries:
@@ -99,7 +104,7 @@ def list_projects(principal: Caller, stage: Annotated[str | None, Query(max_leng
 
 @router.post("/projects", response_model=ProjectDetail, status_code=201, summary="新建招商项目 Create a project")
 def create_project(body: ProjectCreate, principal: Caller) -> ProjectDetail:
-    p = _staff(principal)
+    p = _writer(principal)
     return projects.create(actor=p.actor, **body.model_dump())
 
 
@@ -111,13 +116,13 @@ def get_project(project_id: str, principal: Caller) -> ProjectDetail:
 
 @router.post("/projects/{project_id}/move", response_model=ProjectDetail, summary="推进或退回 Move a project")
 def move_project(project_id: str, body: ProjectMove, principal: Caller) -> ProjectDetail:
-    p = _staff(principal)
+    p = _writer(principal)
     return projects.move(project_id, body.to, actor=p.actor, note=body.note, owner=body.owner)
 
 
 @router.post("/projects/{project_id}/notes", response_model=ProjectDetail, summary="备注与提醒 Add a note")
 def note_project(project_id: str, body: ProjectNote, principal: Caller) -> ProjectDetail:
-    p = _staff(principal)
+    p = _writer(principal)
     return projects.add_note(project_id, body.note, actor=p.actor, remind_on=body.remind_on)
 
 

@@ -1,5 +1,6 @@
 """`aicity industry …`: chain maps, gaps, ranked leads, the project pipeline and chain reports
-(产业招商). The CLI acts as an official of the commerce bureau."""
+(产业招商). The CLI acts as an official of the commerce bureau; the commands that change a project
+take `--key` (AICITY_API_KEY) to act as that key's holder instead, with the REST API's checks."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from rich.table import Table
 
 from aicity.agents.industry import chains, leads, projects, report, service
 from aicity.core.cli import fail, open_city, print_json, problem_message
-from aicity.core.errors import Problem
+from aicity.core.errors import Problem, forbidden
 from aicity.identity.models import Role
-from aicity.identity.service import Principal
+from aicity.identity.service import Principal, authenticate
 
 app = typer.Typer(help="产业招商 the industry agent: chains, gaps, leads, projects, reports", no_args_is_help=True)
 projects_app = typer.Typer(help="招商项目 the project pipeline", no_args_is_help=True)
@@ -25,6 +26,8 @@ app.add_typer(projects_app, name="projects")
 ACTOR = "cli"
 JSON = Annotated[bool, typer.Option("--json", help="JSON 输出")]
 DATA_DIR = Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")]
+KEY = Annotated[str | None, typer.Option("--key", envvar="AICITY_API_KEY",
+                                         help="办理人的 API key（省略则以商务局工作人员身份）the acting staff member's key")]
 _STYLE = {"missing": "bold red", "thin": "red", "fair": "yellow", "strong": "green"}
 
 
@@ -34,6 +37,16 @@ def _run(data_dir: Path | None, work: Any) -> Any:
         return work()
     except Problem as exc:
         fail(problem_message(exc))
+
+
+def _actor(key: str | None) -> str:
+    """Who changes a project: the key's holder, checked as REST checks it (401/403), else the CLI itself."""
+    if not key:
+        return ACTOR
+    principal = authenticate(key)
+    if principal is None or not principal.is_staff:
+        raise forbidden("产业招商面向工作人员 industry and investment data is for staff", "staff-only")
+    return projects.check_writer(principal).actor
 
 
 def _dump(value: Any) -> Any:
@@ -153,10 +166,11 @@ def project_create(company: Annotated[str, typer.Option(help="企业名称")],
                    investment: Annotated[float | None, typer.Option(help="计划投资（亿元）", min=0)] = None,
                    jobs: Annotated[int | None, typer.Option(help="计划用工（人）", min=0)] = None,
                    note: Annotated[str, typer.Option(help="备注")] = "",
-                   json_out: JSON = False, data_dir: DATA_DIR = None) -> None:
+                   json_out: JSON = False, data_dir: DATA_DIR = None, key: KEY = None) -> None:
     """新建招商项目（线索阶段）Create a project at 线索."""
     p = _run(data_dir, lambda: projects.create(company=company, chain=chain, owner=owner, node=node, name=name,
-                                               investment_100m_yuan=investment, jobs=jobs, note=note, actor=ACTOR))
+                                               investment_100m_yuan=investment, jobs=jobs, note=note,
+                                               actor=_actor(key)))
     print_json(_dump(p)) if json_out else _show(p)
 
 
@@ -164,18 +178,18 @@ def project_create(company: Annotated[str, typer.Option(help="企业名称")],
 def project_move(project_id: str, to: Annotated[str, typer.Argument(help="目标阶段")],
                  note: Annotated[str, typer.Option(help="说明（退回时必填）")] = "",
                  owner: Annotated[str | None, typer.Option(help="新负责人")] = None,
-                 json_out: JSON = False, data_dir: DATA_DIR = None) -> None:
+                 json_out: JSON = False, data_dir: DATA_DIR = None, key: KEY = None) -> None:
     """推进或退回项目 Move a project one stage."""
-    p = _run(data_dir, lambda: projects.move(project_id, to, actor=ACTOR, note=note, owner=owner))
+    p = _run(data_dir, lambda: projects.move(project_id, to, actor=_actor(key), note=note, owner=owner))
     print_json(_dump(p)) if json_out else _show(p)
 
 
 @projects_app.command("note")
 def project_note(project_id: str, note: Annotated[str, typer.Argument(help="备注")],
                  remind_on: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="提醒日期")] = None,
-                 json_out: JSON = False, data_dir: DATA_DIR = None) -> None:
+                 json_out: JSON = False, data_dir: DATA_DIR = None, key: KEY = None) -> None:
     """备注与提醒 Add a note (with a reminder date)."""
-    p = _run(data_dir, lambda: projects.add_note(project_id, note, actor=ACTOR,
+    p = _run(data_dir, lambda: projects.add_note(project_id, note, actor=_actor(key),
                                                  remind_on=remind_on.date() if remind_on else None))
     print_json(_dump(p)) if json_out else _show(p)
 

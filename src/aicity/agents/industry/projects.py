@@ -23,8 +23,10 @@ from aicity.agents.industry.settings import STAGES, IndustrySettings
 from aicity.core import audit
 from aicity.core.config import settings
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, not_found
+from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
+from aicity.identity.models import OPERATOR_ROLES, Role
+from aicity.identity.service import Principal
 
 MaterialKind = Literal["brief", "assessment", "handover"]
 MATERIALS: dict[str, tuple[str, str]] = {"brief": ("立项", "立项简报"), "assessment": ("立项", "项目价值评估"),
@@ -99,6 +101,27 @@ class Assessment(BaseModel):
     by_stage: dict[str, int]
     stalled: list[str]
     note: str = "目标为示范城市假设（[aicity.industry] target_*）；结果按当年进入“立项”“落地”阶段的项目计"
+
+
+#: the department whose officials run the pipeline (商务和投资促进局); other departments' officials read it
+WRITING_DEPARTMENT = "commerce"
+WRITERS = "商务和投资促进局工作人员、运维人员和管理员"
+
+
+def may_write(principal: Principal) -> bool:
+    """Who may create, move and annotate projects: officials of the commerce bureau, operators and
+    admins (REST, the CLI with a key and the assistant apply the same rule)."""
+    return principal.role in OPERATOR_ROLES or (principal.role == Role.official
+                                               and principal.department == WRITING_DEPARTMENT)
+
+
+def check_writer(principal: Principal) -> Principal:
+    """403 `commerce-only` for anyone `may_write` refuses."""
+    if not may_write(principal):
+        raise forbidden(f"招商项目只能由{WRITERS}新建、推进和备注；其他部门可以查看 "
+                        "only the commerce bureau's staff, operators and admins change investment projects",
+                        "commerce-only")
+    return principal
 
 
 def _settings() -> IndustrySettings:

@@ -1,10 +1,12 @@
 """Checking a DOCX against GB/T 9704-2012 《党政机关公文格式》: every rule that can be read from the
 file itself (page, margins, line and character grid, fonts and sizes of the mark, title, text and
 headings, the red mark and separator, the form of 发文字号, 成文日期 and page numbers, odd/even page
-number placement, the order of the 版记, 签发人 on 上行文). Works on documents written elsewhere:
-fonts and sizes are resolved through run, paragraph style, its bases and the document defaults.
+number placement, the order of the 版记 and whether it is held at the foot of the 版心, 签发人 on
+上行文). Works on documents written elsewhere: fonts and sizes are resolved through run, paragraph
+style, its bases and the document defaults.
 
-What a file cannot show (how a page breaks, where the 版记 lands, the seal) is not checked.
+What a file cannot show (how a page breaks, the seal) is not checked; a 版记 pushed down by blank
+lines is reported as not held at the foot, since where it lands depends on the lines before it.
 """
 
 from __future__ import annotations
@@ -345,8 +347,30 @@ def check_docx(data: bytes) -> list[Finding]:
              (date_at is None or min(i for i in (cc_at, printed_at) if i is not None) > date_at)
         out.append(Finding("colophon.order", ok, "版记应位于成文日期之后，抄送在前，印发机关和印发日期在后"
                            + ("" if ok else "：顺序不符"), "版记"))
+        last = paragraphs[max(i for i in (cc_at, printed_at) if i is not None)]
+        pinned = _pinned_to_foot(last)
+        out.append(Finding("colophon.position", pinned,
+                           "版记固定在末页版心最下方" if pinned else
+                           "版记应位于公文最后一页版心内最下方（7.4）：本文件中版记未固定在版心下端（如底端对齐"
+                           "页边距的浮动表格或图文框），其位置随前文行数而变，须在打印页上核对", "版记"))
     out += _page_numbers(doc, styles)
     return out
+
+
+def _pinned_to_foot(p: Paragraph) -> bool:
+    """Whether a 版记 paragraph is held at the foot of the 版心 (the last line of the last page): in a
+    table floated to the margin's bottom (w:tblpPr vertAnchor margin, tblpYSpec bottom) or in a frame
+    aligned so (w:framePr vAnchor margin, yAlign bottom)."""
+    for el in (p._p, *p._p.iterancestors(qn("w:tbl"))):
+        if el.tag == qn("w:tbl"):
+            pos = el.find(f"{qn('w:tblPr')}/{qn('w:tblpPr')}")
+            anchor, align = ("vertAnchor", "tblpYSpec")
+        else:
+            pos = el.find(f"{qn('w:pPr')}/{qn('w:framePr')}")
+            anchor, align = ("vAnchor", "yAlign")
+        if pos is not None and pos.get(qn(f"w:{anchor}")) == "margin" and pos.get(qn(f"w:{align}")) == "bottom":
+            return True
+    return False
 
 
 def _sizes(sizes: set[float | None]) -> str:

@@ -586,9 +586,13 @@ def _attendance(doc: DocxDocument, d: OfficialDoc) -> None:
 
 
 def _colophon(doc: DocxDocument, d: OfficialDoc) -> None:
-    """版记 after the text: 抄送 and 印发 between full-width rules (thick, thin, thick; 7.4), a table
-    of one column. (GB/T 9704 sets it on the last page's lower edge; a float to the margin's foot
-    is not honoured by LibreOffice 7.4, so it follows the text.)"""
+    """版记: 抄送 and 印发 between full-width rules (thick, thin, thick; 7.4), a table of one column
+    floated to the foot of the 版心 on the last page (`w:tblpPr` vertAnchor margin, tblpYSpec bottom),
+    its last rule on the 版心's lower edge; the text flows above it, and a 版记 that does not fit
+    under the text goes to a page of its own. The table is placed from the page's left edge
+    (horzAnchor page, at the 订口): LibreOffice only floats a table as wide as the 版心 when it is
+    placed relative to the page, and it lays a full-width table relative to the margin inline after
+    the text. Cell margins are 0, so the rules are exactly the 版心's width in Word and LibreOffice."""
     rows: list[tuple[str, str]] = []
     if d.cc:
         rows.append(("cc", "，".join(d.cc) + "。"))
@@ -603,6 +607,12 @@ def _colophon(doc: DocxDocument, d: OfficialDoc) -> None:
     tbl_pr = table._tbl.tblPr
     _child(tbl_pr, "tblW", w=str(text_w), type="dxa")
     _child(tbl_pr, "tblLayout", type="fixed")
+    _child(tbl_pr, "tblpPr", leftFromText="0", rightFromText="0", topFromText="0", bottomFromText="0",
+           vertAnchor="margin", horzAnchor="page", tblpX=str(round(LEFT_MM / 25.4 * 1440)), tblpYSpec="bottom")
+    _child(tbl_pr, "tblOverlap", val="never")
+    margins = _child(tbl_pr, "tblCellMar")
+    for side in ("left", "right"):
+        _child(margins, side, w="0", type="dxa")
     borders = _child(tbl_pr, "tblBorders")
     ruled = d.layout != "letter"
     for side, size in (("top", 8), ("bottom", 8), ("insideH", 4)):

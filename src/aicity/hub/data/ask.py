@@ -178,7 +178,12 @@ def _time_condition(table: Table, window: timewin.Window, alias: str) -> str:
     col = f"{alias}.{table.time.column}"
     if table.time.kind == "year":
         years = window.years
+        if window.parts and len(years) > 1:  # 2022年和2024年: those years, not the ones between
+            return f"{col} IN ({', '.join(map(str, years))})"
         return f"{col} = {years[0]}" if len(years) == 1 else f"{col} BETWEEN {years[0]} AND {years[-1]}"
+    if window.parts:  # 3月和5月: each period named, not the months between
+        return "(" + " OR ".join(f"({col} >= {_literal(a, table.time.kind)} AND {col} < {_literal(b, table.time.kind)})"
+                                 for a, b in window.parts) + ")"
     return f"{col} >= {_literal(window.start, table.time.kind)} AND {col} < {_literal(window.end, table.time.kind)}"
 
 

@@ -38,7 +38,7 @@ _MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第�
          "排名第一", "排名第1", "排第1", "第1", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
          "longest", "top")
 _LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "倒数第1", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
-_SHARE = ("占比", "比例", "比重", "份额", "百分比", "百分之几", "百分之多少", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
+_SHARE = ("所占比重", "所占比例", "所占份额", "所占百分比", "占比重", "占比", "比例", "比重", "份额", "百分比", "百分之几", "百分之多少", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
 _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
         "与去年相比", "较上年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
@@ -313,6 +313,11 @@ def clean(question: str) -> str:
     text = re.sub(r"(率|比例|占比)\s*[（(][^（）()]{1,14}[/÷][^（）()]{1,14}[)）]", r"\1", text)
     text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
     text = timewin.digits(text)
+    # 7、8月份 / 7和8月: each month named (三、四季度 likewise)
+    text = re.sub(r"(?<![\d.年])(1[0-2]|0?[1-9])\s*(?:月份|月)?\s*[、,，和及与跟]\s*(?=(?:1[0-2]|0?[1-9])\s*(?:月份|月)(?![\d日号]))",
+                  r"\1月、", text)
+    text = re.sub(r"(?:第)?([一二三四1-4])\s*[、,，和及与]\s*(?:第)?(?=(?:[一二三四1-4])\s*季度)",
+                  lambda m: f"{timewin.cn_number(m.group(1))}季度、", text)
     text = re.sub(r"(?<![\d.一二两三四五六七八九十])([千百])亿", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿", text)
     text = re.sub(r"(?<![超经通越不难路错])过(?=\d)", "超过", text)  # GDP过千亿的区: more than 1000亿
     # 春季/夏季/秋季: meteorological seasons by month (demo-city convention: 3–5, 6–8, 9–11; winter spans two years
@@ -1391,6 +1396,24 @@ def _have_clause(text: str, layer: Layer, main: Table, as_of: date) -> tuple[str
     return text[:m.start("v")] + " " * (m.end() - m.start("v")) + text[m.end():], found
 
 
+def _listed_periods(t: _Text, table: Table, plan: Plan, windows: list[timewin.Window]) -> None:
+    """3月和5月的工单数, 2022年和2024年的GDP: periods named one by one, each its own row (together only when
+    一共/合计 is said)."""
+    window = plan.window
+    if window is None or not window.parts or plan.compare is not None or plan.group is not None \
+            or plan.time_group is not None or plan.share or table.time is None or _SUM_CUE.search(t.text):
+        return
+    if all(x[1] >= y[0] for x, y in itertools.pairwise(window.parts)) and not re.search(
+            r"各|分别|每|对比|比较|respectively|\beach\b", t.text):
+        return  # 7月和8月的积水工单: the months run on, together unless each is asked
+    grains = {w.grain for w in windows}
+    if table.time.kind == "year" and "year" in table.dimensions and grains == {"year"}:
+        plan.group, plan.group_table = table.dimensions["year"], table.id
+    elif table.time.kind != "year" and len(grains) == 1 and (grain := grains.pop()) in ("month", "quarter", "day"):
+        plan.time_group = grain
+    t.any(("分别", "各自", "对比", "比较", "respectively"))
+
+
 def plan_question(question: str, layer: Layer, as_of: date) -> tuple[Plan | None, Refusal | None, str]:
     """The plan for `question` (None when no table fits), or the refusal of a personal-data request,
     and the cleaned text."""
@@ -1464,6 +1487,9 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         between = text[windows[0].span[1]:windows[1].span[0]] + text[windows[1].span[1]:]
         if re.search(r"比|较|相比|对比|同.{0,2}比|compared|versus|vs|against", between):
             plan.window, plan.previous, plan.compare = windows[0], windows[1], "pair"
+            inside = text[windows[0].span[1]:windows[1].span[0]]
+            if not re.search(r"比|较|compared|versus|vs|against", inside) and windows[0].start < windows[1].start:
+                plan.window, plan.previous = windows[1], windows[0]  # 2024年和2025年对比: the later against the earlier
     named_change = any(("同比" in w or "环比" in w) and w in text for m in table.metrics.values() for w in m.words)
     if named_change:  # 专利申请同比增速: a metric that is itself a change, not a comparison to compute
         pass
@@ -1568,6 +1594,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             and plan.group.id == "district_id" and not re.search(r"哪|which|列|分别", text):
         plan.group, plan.group_table = None, None  # 有几个区的GDP超过500亿: the districts counted, not listed
     _condition_group(t, table, plan)
+    _listed_periods(t, table, plan, windows)
     if plan.having is not None and plan.group is None:
         plan.notes.append("条件需要分组")
         clarity = min(clarity, 0.3)  # a condition on a figure that grouped nothing
@@ -1615,7 +1642,9 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         plan.share_drop = _share_drop(plan, t, first)
     elif plan.share and plan.group is not None and plan.metric.is_count and not re.search(
             r"占(?:全市|全部|总|所有|全城)|全市的?(?:比例|比重|占比)|of (?:the )?(?:city|all|total)", text):
-        conditions = [f for f in plan.filters if f.kind in ("flag", "value", "compare") and f.dim != plan.group.id]
+        defaulted = table.default_filter[0] if table.default_filter else None
+        conditions = [f for f in plan.filters if f.kind in ("flag", "value", "compare") and f.dim != plan.group.id
+                      and not (defaulted and f.sql == defaulted)]  # 在营企业: the default rows, named, not a part
         if conditions:  # 各区专精特新企业中高新技术企业的占比: within each group, the share the condition keeps
             first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
             group_filters = [f for f in plan.filters if f not in conditions]

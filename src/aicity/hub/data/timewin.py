@@ -60,12 +60,14 @@ class Window:
     label: str
     grain: str  # year | half | quarter | month | day | days | range
     span: tuple[int, int] = (0, 0)
+    #: periods named one by one with gaps between them (3月和5月): [start, end) each; empty = the whole span
+    parts: tuple[tuple[date, date], ...] = ()
 
     def previous(self, kind: str) -> Window:
         """The window 同比 (`yoy`: a year earlier) or 环比 (`mom`: the one just before) compares with."""
         if kind == "yoy":
             return Window(_shift_years(self.start, -1), _shift_years(self.end, -1), _year_earlier(self.label),
-                          self.grain)
+                          self.grain, parts=tuple((_shift_years(a, -1), _shift_years(b, -1)) for a, b in self.parts))
         months = {"year": 12, "half": 6, "quarter": 3, "month": 1}.get(self.grain)
         if months:
             return Window(_add_months(self.start, -months), _add_months(self.end, -months), "上一期", self.grain)
@@ -74,6 +76,8 @@ class Window:
 
     @property
     def years(self) -> list[int]:
+        if self.parts:
+            return sorted({y for a, b in self.parts for y in range(a.year, (b - timedelta(days=1)).year + 1)})
         return list(range(self.start.year, (self.end - timedelta(days=1)).year + 1))
 
 
@@ -134,12 +138,22 @@ def _ymd(y: str | None, m: str, d: str, as_of: date) -> date | None:
 
 _EN_MONTH_NAMES = (r"january|february|march|april|june|july|august|september|sept|october|november|december|"
                    r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec|may")
+_EN_MONTH_NAMES_Y = (r"january|february|march|april|june|july|august|september|october|november|december|may")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso_range", re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s*(?:到|至|~|-|—|to|and|until)\s*(\d{4})-(\d{1,2})-(\d{1,2})")),
     ("iso", re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")),
     ("since", re.compile(r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月(?:份)?)?\s*(?:以来|起|开始|及以后|及之后|(?:（|\()含(?:）|\))以后)"
                          r"|\b(since|after|from)\s+(20\d{2}|19\d{2})\b(?!\s*(?:to|until|-|–))")),
     ("until", re.compile(r"(\d{4})\s*年\s*(及以前|及之前|及其以前|以前|之前)|\b(before|until|through|in or before)\s+(20\d{2}|19\d{2})\b")),
+    ("ytd", re.compile(r"(?:今年|本年)?年初(?:至今|到现在|到目前|以来|迄今)|(?:今年|本年)(?:以来|截至目前|到目前为止|迄今)|"
+                       r"\byear[- ]to[- ]date\b|\bytd\b|so far this year")),
+    ("to_month_end", re.compile(r"(?:截至|截止到?|截至到|年初\s*(?:至|到|-|—|~))\s*" + _YEAR
+                                + r"?\s*(\d{1,2})\s*月(?:份)?\s*(?:底|末|为止)?(?![\d日号])")),
+    ("to_month_end", re.compile(r"(?<![\d月日号])(?:到|至)\s*" + _YEAR + r"?\s*(\d{1,2})\s*月(?:份)?\s*(?:底|末|为止)")),
+    ("first_months_en", re.compile(r"(?:first|initial)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven)\s+"
+                                   r"months(?:\s+of)?(?:\s+(\d{4}))?")),
+    ("through_en", re.compile(r"\b(?:through|until|up to|to) the end of (" + _EN_MONTH_NAMES_Y + r")\b(?:\s+(\d{4}))?")),
+    ("md_to_end", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|~|-|—)\s*(?:(\d{1,2})月)?(?:底|末)")),
     ("md_range", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|~|-|—)\s*(?:(\d{1,2})月)?(\d{1,2})[日号]")),
     ("md", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")),
     ("month_range", re.compile(_YEAR + r"?\s*(\d{1,2})\s*(?:月份|月)?\s*(?:到|至|~|-|—)\s*(\d{1,2})\s*(?:月份|月)")),
@@ -170,7 +184,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("whole_year", re.compile(r"全年|整年|whole year|full year")),
     ("year_en", re.compile(r"\b(?:in\s+)?(20\d{2})\b|(this year|last year)")),
 ]
-_EN_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10, "twelve": 12}
+_EN_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+           "eleven": 11, "twelve": 12}
 _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 
@@ -192,6 +207,26 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
     if kind == "iso":
         d = date(int(g[0]), int(g[1]), int(g[2]))
         return Window(d, d + timedelta(days=1), f"{d.year}年{d.month}月{d.day}日", "day")
+    if kind == "ytd":  # 年初至今, 今年以来: from the year's first day to as_of
+        return Window(date(as_of.year, 1, 1), end_of_day, f"{as_of.year}年初至今", "range")
+    if kind in ("to_month_end", "first_months_en", "through_en"):  # 截至9月底, 1至9月, first nine months: cumulative
+        if kind == "to_month_end":
+            month, y = int(g[2]), _rel_year(g[1], g[0], as_of)
+        elif kind == "first_months_en":
+            month, y = (int(g[0]) if g[0].isdigit() else _EN_NUM[g[0]]), (int(g[1]) if g[1] else None)
+        else:
+            month, y = _MONTHS_EN[g[0]], (int(g[1]) if g[1] else None)
+        if not 1 <= month <= 12:
+            return None
+        y = y or _latest_month(month, as_of)
+        return Window(date(y, 1, 1), _month(y, month)[1], f"{y}年1—{month}月", "range")
+    if kind == "md_to_end":  # 9月3日至9月底: to the month's last day
+        a = _ymd(g[0], g[1], g[2], as_of)
+        month = int(g[3] or g[1])
+        if a is None or not 1 <= month <= 12 or month < a.month:
+            return None
+        end = _month(a.year, month)[1]
+        return Window(a, end, f"{a.year}年{a.month}月{a.day}日至{month}月底", "range")
     if kind == "md_range":
         a = _ymd(g[0], g[1], g[2], as_of)
         b = _ymd(g[0] or (str(a.year) if a else None), g[3] or g[1], g[4], as_of)
@@ -352,4 +387,8 @@ def merge(windows: list[Window]) -> Window | None:
         return Window(start, end, narrow.label, narrow.grain, (min(w.span[0] for w in ordered),
                                                               max(w.span[1] for w in ordered)))
     a, b = ordered[0], ordered[-1]
-    return Window(a.start, max(w.end for w in ordered), f"{a.label}至{b.label}", "range", (a.span[0], b.span[1]))
+    span = (min(w.span[0] for w in ordered), max(w.span[1] for w in ordered))
+    parts = tuple((w.start, w.end) for w in ordered)  # 3月和5月: those months, not April
+    gap = any(x.end < y.start for x, y in zip(ordered, ordered[1:], strict=False))
+    return Window(a.start, max(w.end for w in ordered), "、".join(w.label for w in ordered) if gap else
+                  f"{a.label}至{b.label}", "range", span, parts)

@@ -24,7 +24,7 @@ from aicity.hub.twin.access import READ, WRITE, AttrWriter
 from aicity.hub.twin.attrs import RESERVED, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
-    CONTEXT_PATH,
+    CORE_IRI,
     CORE_URL,
     Context,
     core_context,
@@ -140,10 +140,6 @@ bodies.ANSWERS[router.prefix + "/"] = _unsafe_body
 
 # --- content negotiation and @context ------------------------------------------------------
 
-def _core_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + CONTEXT_PATH
-
-
 async def _body(request: Request, patch: bool = False) -> tuple[Any, Context]:
     """The JSON body and its @context: `Link` header for application/json, `@context` for ld+json."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -190,7 +186,7 @@ def _feature(entity: Any, geometry_property: str) -> Any:
 def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """JSON with a Link header to the @context, JSON-LD with @context in the body, or GeoJSON (Accept)."""
     link = link_context(request.headers.get("link"))
-    context = link if link and not CORE_URL.match(link) else _core_url(request)
+    context = link if link and not CORE_URL.match(link) else CORE_IRI
     headers = dict(headers or {})
     if GEO_JSON in request.headers.get("accept", ""):
         prop = request.query_params.get("geometryProperty") or "location"

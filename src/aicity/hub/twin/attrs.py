@@ -24,7 +24,7 @@ GEO_NAMES = ("location", "observationSpace", "operationSpace")
 RESERVED = ("id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt", "@id", "@type")
 #: members of an attribute that are not sub-attributes
 ATTR_META = ("type", "value", "object", "languageMap", "vocab", "valueList", "objectList", "json", "observedAt",
-             "unitCode", "datasetId", "createdAt", "modifiedAt", "instanceId", "lang", "@context",
+             "unitCode", "datasetId", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "@context",
              "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList",
              "previousObjectList", "previousJson", "entityIdSealed", "entityTypeSealed")
 NULL = "urn:ngsi-ld:null"
@@ -308,7 +308,7 @@ def _key_values(attr: Any) -> Any:
 
 
 def _without_times(attr: Any) -> Any:
-    strip = ("createdAt", "modifiedAt")
+    strip = ("createdAt", "modifiedAt", "deletedAt")
     if isinstance(attr, list):
         return [{k: v for k, v in i.items() if k not in strip} for i in attr]
     return {k: v for k, v in attr.items() if k not in strip}

@@ -35,7 +35,8 @@ CONTEXT_PATH = f"/ngsi-ld/v1/jsonldContexts/{CONTEXT_FILE}"
 #: the URLs clients use for the core context; all resolve to the bundled copy
 CORE_URL = re.compile(r"^https?://[^ ]*/ngsi-ld-core-context(-v\d+(\.\d+)*)?\.jsonld$")
 DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
-CORE_IRI = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
+#: the core context answers name (the version the bundled copy follows); a client resolves it offline too
+CORE_IRI = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld"
 LINK_REL = "http://www.w3.org/ns/json-ld#context"
 _LINK = re.compile(r'<([^>]+)>\s*((?:;\s*[^;,]+)*)')
 #: active contexts kept (by the context's JSON), each for `context_ttl_s`

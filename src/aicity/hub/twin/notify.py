@@ -18,11 +18,11 @@ from sqlalchemy import select
 from aicity.core import egress, jobs, scale
 from aicity.core.db import Database, PerDatabase, database
 from aicity.core.ids import utcnow
-from aicity.hub.twin.attrs import check_name, check_uri, compact_entity, render
+from aicity.hub.twin.attrs import NULL, VALUE_MEMBER, check_name, check_uri, compact_entity, dataset_id, render
 from aicity.hub.twin.context import CORE_IRI, Context, link_header
 from aicity.hub.twin.errors import NgsiError, bad_data, not_found
 from aicity.hub.twin.models import TwinSubscription
-from aicity.hub.twin.query import parse_q
+from aicity.hub.twin.query import instances, parse_q
 from aicity.hub.twin.scope import matches as scope_matches
 from aicity.hub.twin.scope import parse_scope_q
 
@@ -56,6 +56,13 @@ _MEMBERS = {"id", "type", "subscriptionName", "description", "entities", "watche
             "scopeQ", "lang", "jsonldContext", "datasetId", "expandValues", "join", "joinLevel"}
 _TRIGGERS = {"entityCreated", "entityUpdated", "entityDeleted", "attributeCreated", "attributeUpdated",
              "attributeDeleted"}
+#: a subscription without notificationTrigger (GS CIM 009 clause 5.2.12)
+DEFAULT_TRIGGERS = ("attributeCreated", "attributeUpdated")
+#: the member that carries an attribute's value before a change (showChanges), by attribute type
+_PREVIOUS = {"Property": "previousValue", "GeoProperty": "previousValue", "Relationship": "previousObject",
+             "LanguageProperty": "previousLanguageMap", "VocabProperty": "previousVocab",
+             "ListProperty": "previousValueList", "ListRelationship": "previousObjectList",
+             "JsonProperty": "previousJson"}
 
 
 def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, Any]:
@@ -255,16 +262,35 @@ def _selects(sub: dict[str, Any], entity: Entity) -> bool:
     return False
 
 
+def attribute_events(before: Entity | None, after: Entity | None, names: list[str]) -> dict[str, str]:
+    """What a write did to each attribute it touched: attributeCreated (it had no instance),
+    attributeDeleted (an instance, or the whole attribute, is gone) or attributeUpdated."""
+    events = {}
+    for name in names:
+        old = {dataset_id(i) for i in instances((before or {}).get(name))}
+        new = {dataset_id(i) for i in instances((after or {}).get(name))}
+        events[name] = ("attributeCreated" if not old else "attributeDeleted" if old - new
+                        else "attributeUpdated")
+    return events
+
+
+def triggered(sub: dict[str, Any], events: dict[str, str], entity_event: str) -> bool:
+    """Whether the subscription's notificationTrigger (default: attributeCreated, attributeUpdated)
+    and watchedAttributes take this change."""
+    triggers = set(sub.get("notificationTrigger") or DEFAULT_TRIGGERS)
+    watched = sub.get("watchedAttributes")
+    relevant = {n: e for n, e in events.items() if not watched or n in watched}
+    if watched and not relevant:
+        return False
+    return entity_event in triggers or any(e in triggers for e in relevant.values())
+
+
 def matches(sub: dict[str, Any], entity: Entity, changed: list[str]) -> bool:
     """Does this change of `entity` (attributes `changed`) trigger the subscription?"""
     watched = sub.get("watchedAttributes")
     if watched and not set(watched) & set(changed):
         return False
-    if not _selects(sub, entity):
-        return False
-    if "scopeQ" in sub and not scope_matches(parse_scope_q(sub["scopeQ"]), entity.get("scope") or []):
-        return False
-    return "q" not in sub or parse_q(sub["q"], _names(sub))(entity)
+    return _selects(sub, entity) and _filters(sub, entity)
 
 
 def _context_of(sub: dict[str, Any]) -> Context | None:
@@ -282,16 +308,89 @@ def _names(sub: dict[str, Any]) -> Any:
     return found.compact if found is not None else None
 
 
-def entity_changed(entity: Entity, changed: list[str]) -> None:
-    """Queue a notification for every active subscription this change triggers."""
-    if not changed:
+def _deleted(inst: dict[str, Any], at: str, show: bool) -> dict[str, Any]:
+    """A deleted attribute instance as notifications carry it: its value member `urn:ngsi-ld:null`
+    (a LanguageProperty's map `{"@none": null}`), `deletedAt`, and with showChanges its last value."""
+    kind = inst.get("type", "Property")
+    member = VALUE_MEMBER.get(kind, "value")
+    out: dict[str, Any] = {"type": kind, member: {"@none": NULL} if kind == "LanguageProperty" else NULL}
+    for key in ("datasetId", "createdAt", "modifiedAt"):
+        if key in inst:
+            out[key] = inst[key]
+    out["deletedAt"] = at
+    if show and member in inst:
+        out[_PREVIOUS.get(kind, "previousValue")] = inst[member]
+    return out
+
+
+def _with_previous(inst: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    member = VALUE_MEMBER.get(inst.get("type", "Property"), "value")
+    if old is None or member not in old or old.get(member) == inst.get(member):
+        return inst
+    return {**inst, _PREVIOUS.get(inst.get("type", "Property"), "previousValue"): old[member]}
+
+
+def _packed(found: list[dict[str, Any]]) -> Any:
+    return found[0] if len(found) == 1 else found
+
+
+def change_view(sub: dict[str, Any], entity: Entity, before: Entity | None, events: dict[str, str],
+                deleted: bool = False) -> Entity:
+    """The entity a subscription is notified of: as it is now, with the instances the change deleted
+    (value `urn:ngsi-ld:null`, `deletedAt`) and, with showChanges, each changed value's previous one.
+    A deleted entity carries `deletedAt` and its (watched) attributes, all deleted."""
+    show = bool(sub["notification"].get("showChanges"))
+    now = _iso(utcnow()) or ""
+    if deleted:
+        old = before or entity
+        watched = sub.get("watchedAttributes")
+        view: Entity = {k: old[k] for k in ("id", "type", "createdAt", "modifiedAt") if k in old}
+        view["deletedAt"] = now
+        for name in events:
+            if not watched or name in watched:
+                view[name] = _packed([_deleted(i, now, show) for i in instances(old.get(name))])
+        return view
+    view = dict(entity)
+    triggers = set(sub.get("notificationTrigger") or DEFAULT_TRIGGERS)
+    for name, event in events.items():
+        new = instances(entity.get(name))
+        old_by_key = {dataset_id(i): i for i in instances((before or {}).get(name))}
+        if event == "attributeDeleted" and event in triggers:  # a deletion the subscription asked for
+            kept = {dataset_id(i) for i in new}
+            new = [*new, *(_deleted(i, now, show) for key, i in old_by_key.items() if key not in kept)]
+        elif show:
+            new = [_with_previous(i, old_by_key.get(dataset_id(i))) for i in new]
+        if new:
+            view[name] = _packed(new)
+    return view
+
+
+def entity_changed(entity: Entity, changed: list[str], before: Entity | None = None, created: bool = False,
+                   deleted: bool = False) -> None:
+    """Queue a notification for every active subscription this change triggers. `before`: the
+    entity before the write (None: not known, every change counts as an update); `deleted`: the
+    entity is gone (`entity` is its last state)."""
+    if not changed and not deleted:
         return
+    if before is None and not created and not deleted:
+        events = {name: "attributeUpdated" for name in changed}
+    else:
+        events = attribute_events(before, None if deleted else entity, changed)
+    entity_event = "entityDeleted" if deleted else "entityCreated" if created else "entityUpdated"
     for sub in _active.get():
-        if matches(sub, entity, changed):
-            if scale.distributed():  # a background worker delivers it (rq queue `notify`)
-                jobs.submit("notify", "aicity.hub.twin.notify:deliver_job", sub["id"], entity)
-            else:
-                _worker().put((database(), sub, entity))
+        if not (triggered(sub, events, entity_event) and _selects(sub, entity) and _filters(sub, entity)):
+            continue
+        view = change_view(sub, entity, before, events, deleted)
+        if scale.distributed():  # a background worker delivers it (rq queue `notify`)
+            jobs.submit("notify", "aicity.hub.twin.notify:deliver_job", sub["id"], view)
+        else:
+            _worker().put((database(), sub, view))
+
+
+def _filters(sub: dict[str, Any], entity: Entity) -> bool:
+    if "scopeQ" in sub and not scope_matches(parse_scope_q(sub["scopeQ"]), entity.get("scope") or []):
+        return False
+    return "q" not in sub or parse_q(sub["q"], _names(sub))(entity)
 
 
 def deliver_job(sub_id: str, entity: Entity) -> bool:
@@ -325,6 +424,8 @@ def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
     attrs = spec.get("attributes") or None
     key_values = spec["format"] in ("keyValues", "simplified")
     data = render(entity, attrs, key_values=key_values, sys_attrs=bool(spec.get("sysAttrs")))
+    if "deletedAt" in entity:
+        data["deletedAt"] = entity["deletedAt"]
     found = _context_of(sub)
     if found is not None:
         data = compact_entity(data, found, key_values)

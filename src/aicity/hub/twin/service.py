@@ -186,10 +186,11 @@ def _set_scope(s: Session, row: TwinEntity, scopes: list[str] | None, now: datet
     s.add_all([TwinEntityScope(entity_id=row.id, scope=scope) for scope in scopes or []])
 
 
-def _changed(row: TwinEntity, names: list[str], action: str) -> None:
+def _changed(row: TwinEntity, names: list[str], action: str, before: Entity | None) -> None:
+    """Publish a write and notify the subscriptions it triggers (`before`: the entity before it)."""
     entity = _as_entity(row)
     bus.publish(TOPIC, {"id": row.id, "type": row.type, "action": action, "attrs": names, "entity": entity})
-    notify.entity_changed(entity, names)
+    notify.entity_changed(entity, names, before or {}, created=action == "created")
 
 
 def _existing(s: Session, entity_id: str) -> TwinEntity:
@@ -213,7 +214,7 @@ def create_entity(body: Any, ctx: Context | None = None) -> str:
         s.add(row)
         names, _ = _write(s, row, attrs, "append", now)
         _set_scope(s, row, scopes, now)
-    _changed(row, names, "created")
+    _changed(row, names, "created", None)
     return entity_id
 
 
@@ -226,6 +227,7 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
     with database().session() as s:
         row = s.get(TwinEntity, entity_id)
         created = row is None
+        before = None if row is None else _as_entity(row)
         if row is None:
             row = TwinEntity(id=entity_id, type=kind, attrs={}, created_at=now, modified_at=now)
             s.add(row)
@@ -234,7 +236,7 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
         mode: Mode = "replace" if replace and not created else "append"
         names, _ = _write(s, row, attrs, mode, now)
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
-    _changed(row, names, "created" if created else "updated")
+    _changed(row, names, "created" if created else "updated", before)
     return created
 
 
@@ -263,6 +265,7 @@ def create_temporal(body: Any, ctx: Context | None = None) -> bool:
     with database().session() as s:
         row = s.get(TwinEntity, entity_id)
         created = row is None
+        before = None if row is None else _as_entity(row)
         if row is None:
             row = TwinEntity(id=entity_id, type=kind, attrs={}, created_at=now, modified_at=now)
             s.add(row)
@@ -283,7 +286,7 @@ def create_temporal(body: Any, ctx: Context | None = None) -> bool:
         row.modified_at = now
         _locate(row)
         _set_scope(s, row, _given_scope(body) or row.scope, now)
-    _changed(row, list(given), "created" if created else "updated")
+    _changed(row, list(given), "created" if created else "updated", before)
     return created
 
 
@@ -313,9 +316,10 @@ def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> Non
         row = _existing(s, entity_id)
         if kind is not None and kind != row.type:
             raise bad_data(f"entity {entity_id} is a {row.type}; a replacement cannot make it a {kind}")
+        before = _as_entity(row)
         names, _ = _write(s, row, attrs, "replace", now)
         _set_scope(s, row, _new_scope("replace", row.scope, given), now)
-    _changed(row, names, "updated")
+    _changed(row, names, "updated", before)
 
 
 def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Context | None = None,
@@ -342,11 +346,12 @@ def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Conte
         row = _existing(s, entity_id)
         if handled.seen(s, once) is not None:
             return [], []
+        before = _as_entity(row)
         names, skipped = _write(s, row, attrs, mode, now)
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
         handled.mark(s, once)
     if names:
-        _changed(row, names, "updated")
+        _changed(row, names, "updated", before)
     return names, skipped
 
 
@@ -367,8 +372,9 @@ def write_attr(entity_id: str, name: str, body: Any, mode: Literal["update", "me
             if key not in have:
                 raise not_found(f"attribute {name} has no instance with datasetId {key}" if key
                                 else f"attribute {name} has no default instance (without datasetId)")
+        before = _as_entity(row)
         names, _ = _write(s, row, {name: given}, mode, now)
-    _changed(row, names, "updated")
+    _changed(row, names, "updated", before)
 
 
 def update_attrs(entity_id: str, attrs: dict[str, Any], observed_at: datetime | None = None,
@@ -389,10 +395,12 @@ def get_entity(entity_id: str) -> Entity | None:
 def delete_entity(entity_id: str) -> None:
     with database().session() as s:
         row = _existing(s, entity_id)
+        last = _as_entity(row)
         s.delete(row)
         s.execute(delete(TwinAttributeInstance).where(TwinAttributeInstance.entity_id == entity_id))
         s.execute(delete(TwinEntityScope).where(TwinEntityScope.entity_id == entity_id))
     bus.publish(TOPIC, {"id": entity_id, "type": row.type, "action": "deleted", "attrs": [], "entity": None})
+    notify.entity_changed(last, [n for n in last if n not in RESERVED], last, deleted=True)
 
 
 def delete_attr(entity_id: str, name: str, ctx: Context | None = None, dataset: str | None = None,
@@ -409,8 +417,9 @@ def delete_attr(entity_id: str, name: str, ctx: Context | None = None, dataset: 
             raise not_found(f"attribute {name} has no instance with datasetId {dataset}" if dataset
                             else f"attribute {name} has no default instance (without datasetId)")
         marker = NULL if delete_all else [{"value": NULL, **({"datasetId": dataset} if dataset else {})}]
+        before = _as_entity(row)
         _write(s, row, {name: marker}, "update", utcnow())
-    _changed(row, [name], "updated")
+    _changed(row, [name], "updated", before)
 
 
 def _check_page(limit: int, offset: int) -> None:
