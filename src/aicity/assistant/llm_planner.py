@@ -5,12 +5,18 @@ the tools returned, citing the same numbered sources the structured answer carri
 It never acts on its own: an `actuate` skill the model calls goes to the approval queue, and is
 refused when the turn's retrieved or tool text had findings or the call echoes tool text.
 Whenever the model fails, loops, calls nothing, or cites what it was not given, the turn
-falls back to the embedded planner and the trace says why."""
+falls back to the embedded planner and the trace says why.
+
+Besides the skills, a planner may be given outside tools (`OutsideTool`: a co-created agent's outside
+MCP tools, `assistant/studio_runs.py`): offered with their own names, descriptions and input schemas,
+each call run by the tool's own `call`, which brings its checks (rate limit, the guard both ways, approval
+for a writing tool, audit); what it answers is handed to the model as the quoted data it already is."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +52,19 @@ _FOOTNOTE = re.compile(r"\[\^(\d+)\]")
 Dispatch = Callable[[SubTask, SkillContext], tuple[SkillResult, float, str | None]]
 
 
+@dataclass(frozen=True)
+class OutsideTool:
+    """A tool the model may call that is not a skill: `parameters` is its JSON schema; the plan names a call
+    `agent`.`skill`; `call(arguments, text, ctx)` runs it with its own checks and returns what it answered."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    agent: str
+    skill: str
+    call: Callable[[dict[str, Any], str, SkillContext], SkillResult]
+
+
 @dataclass
 class LLMTurn:
     plan: Plan
@@ -71,6 +90,8 @@ class LLMPlanner:
     def __init__(self, router: Router, group: str | None = None) -> None:
         self.router = router
         self.group = group or settings().planner_group
+        #: tools besides the skills, by the name the model sees
+        self.outside: dict[str, OutsideTool] = {}
 
     def active(self) -> bool:
         return settings().planner != "embedded" and gateway.serves(self.group)
@@ -87,12 +108,16 @@ class LLMPlanner:
             note = "【需人工审批：作用于城市设施】" if skill.risk == RiskLevel.actuate else ""
             tools.append({"type": "function", "function": {
                 "name": name, "description": f"{skill.name}{note}：{skill.description}", "parameters": schema}})
+        tools += [{"type": "function", "function": {"name": t.name, "description": t.description,
+                                                    "parameters": t.parameters}}
+                  for t in self.outside.values() if t.name not in names]
         return tools, names
 
     def run(self, text: str, principal: Principal, history: list[dict[str, Any]], ctx: SkillContext,
             dispatch: Dispatch) -> LLMTurn:
         """Raises `Fallback` when the turn should be planned by the embedded planner instead."""
         tools, names = self.tools(principal)
+        outside_tools = {n: t for n, t in self.outside.items() if n not in names}  # a skill's name wins
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.system_prompt}]
         for turn in history[-HISTORY_TURNS:]:
             messages += [{"role": "user", "content": turn["q"]}, {"role": "assistant", "content": turn["a"]}]
@@ -109,12 +134,24 @@ class LLMPlanner:
                 return self._finish(message, tasks, results, steps)
             messages.append({"role": "assistant", "content": message.get("content"), "tool_calls": calls})
             for call in calls:
-                task, problem = self._task(call, names, text, principal)
+                outside = outside_tools.get(str((call.get("function") or {}).get("name")))
+                task, problem = self._outside_task(call, outside, text) if outside is not None \
+                    else self._task(call, names, text, principal)
                 if task is None:
                     invalid += 1
                     if invalid > MAX_INVALID_CALLS:
                         raise Fallback("invalid-tool-calls", problem)
                     messages.append(_tool_message(call, f"调用无效：{problem}"))
+                    continue
+                if outside is not None:
+                    result, ms, error = _run_outside(outside, task, ctx)
+                    tasks.append(task)
+                    results.append(result)
+                    steps.append({"agent": task.agent, "skill": task.skill, "ms": ms,
+                                  "status": "error" if error else "ok"})
+                    # already quoted as data by the tool's own guard stage (or our own error or approval note)
+                    untrusted.append("\n\n".join(s.body for s in result.sections) or "没有结果")
+                    messages.append(_tool_message(call, untrusted[-1]))
                     continue
                 if self.router.skills[(task.agent, task.skill)].risk == RiskLevel.actuate:
                     ctx.tracer.note("model-requested-actuate", agent=task.agent, skill=task.skill)
@@ -142,18 +179,24 @@ class LLMPlanner:
             raise Fallback("invalid-output", "a choice without a message")
         return message
 
+    @staticmethod
+    def _outside_task(call: dict[str, Any], tool: OutsideTool, text: str) -> tuple[SubTask | None, str]:
+        """An outside tool's call as a sub-task: its arguments, typed as the model gave them, kept as JSON."""
+        args, problem = _arguments(call.get("function") or {})
+        if args is None:
+            return None, problem
+        return SubTask(agent=tool.agent, skill=tool.skill, params={"arguments": json.dumps(args, ensure_ascii=False)},
+                       text=text, score=0.0, confidence=1.0), ""
+
     def _task(self, call: dict[str, Any], names: dict[str, tuple[str, str]], text: str,
               principal: Principal) -> tuple[SubTask | None, str]:
         function = call.get("function") or {}
         key = names.get(str(function.get("name")))
         if key is None:
             return None, f"没有名为 {function.get('name')} 的工具 / unknown tool"
-        try:
-            args = json.loads(function.get("arguments") or "{}")
-        except ValueError:
-            return None, "参数不是 JSON / arguments are not JSON"
-        if not isinstance(args, dict):
-            return None, "参数必须是对象 / arguments must be an object"
+        args, problem = _arguments(function)
+        if args is None:
+            return None, problem
         sub_text = str(args.pop("text", "") or text)
         params = {k: str(v) for k, v in args.items() if isinstance(v, str | int) and v != ""}
         skill = self.router.skills[key]
@@ -173,6 +216,24 @@ class LLMPlanner:
         if fault:
             raise Fallback(fault, text[:200])
         return LLMTurn(plan=Plan(planner=f"llm:{self.group}", subtasks=tasks), results=results, steps=steps, text=text)
+
+
+def _arguments(function: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """A tool call's arguments as an object, or None and what is wrong with them."""
+    try:
+        args = json.loads(function.get("arguments") or "{}")
+    except ValueError:
+        return None, "参数不是 JSON / arguments are not JSON"
+    if not isinstance(args, dict):
+        return None, "参数必须是对象 / arguments must be an object"
+    return args, ""
+
+
+def _run_outside(tool: OutsideTool, task: SubTask, ctx: SkillContext) -> tuple[SkillResult, float, str | None]:
+    t0 = time.perf_counter()
+    result = tool.call(json.loads(task.params["arguments"]), task.text, ctx)
+    failed = next((s.body for s in result.sections if s.kind == "error"), None)
+    return result, round((time.perf_counter() - t0) * 1000, 3), failed
 
 
 def _tool_message(call: dict[str, Any], content: str) -> dict[str, Any]:

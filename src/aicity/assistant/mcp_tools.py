@@ -1,8 +1,9 @@
 """The assistant's part of the MCP slice (hub/mcp_bridge): every agent's skills and the super
 assistant's `ask` as tools of the city's MCP server at `/mcp`, and outside tools' approved calls.
 
-It lives in the assistant layer because the hub may not import the agents; the MCP slice names
-`register` as its activation (`hub/mcp_bridge/slice.py`).
+It lives in the assistant layer because the hub may not import the agents, and the assistant slice
+names `register` as its activation (`assistant/slice.py`, which depends on the MCP slice): no hub slice
+names an upper layer.
 
 A skill tool is named `<agent>__<skill>`; its input schema is the skill's typed input. A caller
 sees the skills its role may use (`Skill.allowed`); an `actuate` skill only by the roles that may
@@ -124,7 +125,8 @@ def run_approved(agent: str, skill: str, params: dict[str, str], text: str, prin
 
 
 def register() -> Stop:
-    """Activation of the MCP slice: serve the skills and `ask`; run approved outside-tool calls."""
+    """Activation (the assistant slice, after `service.serve_approvals`): serve the skills and `ask` at
+    `/mcp`; run approved outside-tool calls, handing every other approved call to the assistant's executor."""
     remove_tools = serve_tools(tools)
     restore_executor = approvals.set_executor(run_approved)
 

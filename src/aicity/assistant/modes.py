@@ -128,9 +128,11 @@ def mode_rows_paths() -> list[Path]:
     return [_data() / "training" / "modes.jsonl", *sorted((settings().data_dir / "training").glob("*modes*.jsonl"))]
 
 
-def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = ()) -> list[dict[str, str]]:
+def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = (),
+                  skip: Path | None = None) -> list[dict[str, str]]:
     """{"text", "category": mode} rows to learn from: the labelled mode requests, the routing examples
-    (their `mode`, else the first skill's first mode) and every skill's examples; each text once."""
+    (their `mode`, else the first skill's first mode) and every skill's examples; each text once.
+    `skip`: a city file left out (the operations corpus a retraining round replaces, ops/model_centre.py)."""
     known = modes()
     skill_modes = {f"{a.id}.{s.id}": s.modes for a in registry.agents() for s in a.skills}
     rows: dict[str, str] = {}
@@ -141,7 +143,7 @@ def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = ())
             rows.setdefault(text, mode)
 
     for path in mode_rows_paths():
-        for row in read_jsonl(path):
+        for row in read_jsonl(path) if path != skip else []:
             add(row["q"], row.get("mode"))
     for row in extra:
         add(row["q"], row.get("mode"))

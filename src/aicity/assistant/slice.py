@@ -7,7 +7,7 @@ _RESET = "aicity.assistant.service:reset"
 assistant = Slice(
     id="assistant",
     title="城市超级助理 the super assistant",
-    depends_on=("agents", "approvals", "auth", "gateway", "guard", "knowledge"),
+    depends_on=("agents", "approvals", "auth", "gateway", "guard", "knowledge", "mcp"),
     tables=("aicity.assistant.models",),
     routers=(
         # the assistant answers a key (or an address without one) at most so often a minute
@@ -27,6 +27,8 @@ assistant = Slice(
     # `aicity-assistant` is a local model of the gateway's /v1/chat/completions
     # and the approval queue runs approved calls with the assistant's agents
     # co-created agents (agents/studio) run with the assistant: their chat, test and routing checks
+    # the skills and `ask` served at /mcp, and the executor chained for outside tools' approved calls
+    # (after serve_approvals: it hands every other approved call to the assistant's executor)
     activation=("aicity.assistant.openai_api:register", "aicity.assistant.service:serve_approvals",
-                "aicity.assistant.studio_runs:register"),
+                "aicity.assistant.studio_runs:register", "aicity.assistant.mcp_tools:register"),
 )

@@ -6,7 +6,10 @@ A pinned run is the assistant's own run (`Assistant.run`: the guard's input and 
 session, the trace, the provenance record, the dispatcher's role checks, audit and approval queue)
 over a small registry: the agent and the skills it names as tools. The embedded planner routes among
 them (the agent's own `ask` skill when nothing else fits); with a gateway model, the model plans with
-the agent's instructions and those skills as its tools. Emergencies are never pinned: an emergency
+the agent's instructions and those skills as its tools, and the outside MCP tools it is given as they
+are (their names, descriptions and input schemas from their servers' listings; each call through the MCP
+client's rate limit, guard both ways, approval for writing tools and audit, `runtime.call_outside`).
+Emergencies are never pinned: an emergency
 goes to the whole assistant first, as every request does.
 
 Published agents for the whole city join the assistant's registry itself (`studio.register_published`,
@@ -29,7 +32,7 @@ from aicity.agents.registry import AgentRegistry
 from aicity.agents.studio import runtime
 from aicity.agents.studio import service as studio
 from aicity.agents.studio.spec import AgentDefinition
-from aicity.assistant.llm_planner import SYSTEM_PROMPT, LLMPlanner
+from aicity.assistant.llm_planner import SYSTEM_PROMPT, LLMPlanner, OutsideTool
 from aicity.assistant.modes import ModeGuess
 from aicity.assistant.openai_api import Completion, read_chat
 from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner
@@ -38,6 +41,7 @@ from aicity.assistant.service import Assistant, assistant, validate_text
 from aicity.core.db import database
 from aicity.core.tracing import get_trace
 from aicity.hub.gateway import api as gateway_api
+from aicity.hub.mcp_bridge import client as mcp
 from aicity.identity.service import Principal
 
 log = logging.getLogger(__name__)
@@ -85,8 +89,24 @@ class PinnedAssistant(Assistant):
         self.llm = LLMPlanner(self.router)
         self.llm.system_prompt = f"{definition.instructions}\n\n{SYSTEM_PROMPT}" if definition.instructions \
             else SYSTEM_PROMPT
+        self.llm.outside = {t.name: t for t in outside_tools(definition)}
         self._fallback = None
         self.understanding = _PinnedUnderstanding(main, definition.id, definition.modes[0])  # type: ignore[assignment]
+
+
+def outside_tools(definition: AgentDefinition) -> list[OutsideTool]:
+    """The agent's outside MCP tools as its model sees them: `<server>__<tool>`, the server's description
+    (a writing one marked as needing approval) and input schema."""
+    out = []
+    for tool_id, tool in runtime.outside_tools(definition):
+        note = "【写入：调用只会提交审批，经工作人员批准后才执行】" if tool.writes else ""
+        schema = {k: v for k, v in tool.input_schema.items() if k not in ("title", "$schema")}
+        out.append(OutsideTool(
+            name=tool.qualified, description=f"{tool.title or tool.name}（外部工具 {tool.server}）{note}：{tool.description}",
+            parameters={"type": "object", "properties": {}, **schema}, agent=mcp.APPROVAL_AGENT_PREFIX + tool.server,
+            skill=tool.name, call=lambda args, text, ctx, tool_id=tool_id: runtime.call_outside(
+                definition, tool_id, args, text, ctx)))
+    return out
 
 
 def _resolve(registry: AgentRegistry, tool_id: str) -> Any:

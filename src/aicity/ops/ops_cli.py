@@ -12,8 +12,12 @@ from rich.table import Table
 
 from aicity.core.cli import open_city, print_json
 from aicity.ops import agents
+from aicity.ops.centre_cli import corpus_app, knowledge_app, models_app
 
 app = typer.Typer(help="运营 operations", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+app.add_typer(models_app, name="models")
+app.add_typer(knowledge_app, name="knowledge")
 
 
 @app.callback()

@@ -6,9 +6,10 @@ ops = Slice(
     id="ops",
     title="运行 operations",
     depends_on=("assistant", "knowledge", "gateway"),
-    tables=("aicity.ops.models",),
+    tables=("aicity.ops.models", "aicity.ops.centre_models"),
     routers=(HttpRouter("aicity.ops.api:router"), HttpRouter("aicity.ops.api:metrics"),
-             HttpRouter("aicity.ops.agents_api:router"), HttpRouter("aicity.ops.agents_api:feedback_router")),
+             HttpRouter("aicity.ops.agents_api:router"), HttpRouter("aicity.ops.agents_api:feedback_router"),
+             HttpRouter("aicity.ops.centre_api:router")),
     commands=(Command("eval", "aicity.ops.cli:app", "评测 Evaluations"),
               Command("backup", "aicity.ops.backup_cli:backup_command", "备份内嵌数据 Back up the embedded store"),
               Command("restore", "aicity.ops.backup_cli:restore_command", "从备份恢复 Restore from a backup"),
@@ -16,5 +17,7 @@ ops = Slice(
               Command("assessment", "aicity.ops.assessment_cli:assessment", "智慧城市评估 the five-dimension assessment",
                       parent="report"),),
     pages=(Page("ops", "运营", "pages/ops.js", order=55),),
-    subscriptions=(Subscription("assistant.answered", "aicity.ops.metrics:counters.on_answer"),),
+    subscriptions=(Subscription("assistant.answered", "aicity.ops.metrics:counters.on_answer"),
+                   # a router version promoted or rolled back: every process rebuilds its assistant
+                   Subscription("ops.model.promoted", "aicity.ops.model_centre:on_promoted", "broadcast")),
 )

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from aicity.core.bus import bus
+from aicity.core.config import configure, settings
 from aicity.core.db import Database, database, use_database
 from aicity.hub.iot import rules
 from aicity.hub.iot import service as iot
@@ -737,7 +738,7 @@ CONTEXT = f"{BASE}/jsonldContexts/ngsi-ld-core-context.jsonld"
 #: reads that take a Query body
 READ_BY_POST = {f"{BASE}/entityOperations/query", f"{BASE}/temporal/entityOperations/query"}
 _SAMPLE = {"entity_id": "urn:ngsi-ld:Nothing:here", "attr": "a", "sub_id": "urn:ngsi-ld:Subscription:none",
-           "type_name": "T", "rest": ""}
+           "type_name": "T", "rest": "", "instance_id": "urn:ngsi-ld:attribute:instance:1"}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -969,3 +970,125 @@ def test_migration_0011_fills_boxes_and_dataset_ids(blank_url: str) -> None:
     with db.engine.begin() as conn:
         assert tuple(conn.execute(text("SELECT lon, lat FROM twin_entities")).one()) == (114.3, 30.5)
     db.dispose()
+
+
+# --- notification triggers, deletions and showChanges -----------------------------------------------
+
+def test_notification_triggers_deletions_and_previous_values(ngsi_live: str, operator: dict[str, str]) -> None:
+    receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    endpoint = {"uri": f"http://127.0.0.1:{receiver.server_port}/notify"}
+    e = uid("Kiosk")
+    with httpx.Client(base_url=ngsi_live, headers=operator) as c:
+        assert c.post(f"{BASE}/entities", json={
+            "id": e, "type": "Kiosk", "status": {"type": "Property", "value": "open"},
+            "operator": {"type": "Relationship", "object": "urn:ngsi-ld:Org:a"}}).status_code == 201
+        subs = {}
+        for name, extra in (("changes", {"notificationTrigger": ["attributeUpdated", "attributeDeleted"],
+                                         "notification": {"endpoint": endpoint, "showChanges": True}}),
+                            ("default", {"notification": {"endpoint": endpoint}}),
+                            ("gone", {"notificationTrigger": ["entityDeleted"], "watchedAttributes": ["status"],
+                                      "notification": {"endpoint": endpoint, "format": "keyValues"}})):
+            r = c.post(f"{BASE}/subscriptions", json={"type": "Subscription", "entities": [{"type": "Kiosk", "id": e}],
+                                                      **extra})
+            assert r.status_code == 201, r.text
+            subs[name] = r.headers["location"].rsplit("/", 1)[1]
+        assert c.post(f"{BASE}/subscriptions", json={
+            "type": "Subscription", "entities": [{"type": "Kiosk"}], "notificationTrigger": ["attributeRenamed"],
+            "notification": {"endpoint": endpoint}}).status_code == 400
+
+        def notes(name: str) -> list[dict]:
+            return [n["data"][0] for n in list(_Receiver.received) if n["subscriptionId"] == subs[name]]
+
+        assert c.patch(f"{BASE}/entities/{e}/attrs", json={"status": {"type": "Property", "value": "closed"}}
+                       ).status_code == 204
+        assert _wait_for(lambda: len(notes("changes")) == 1 and len(notes("default")) == 1)
+        assert notes("changes")[0]["status"] == {"type": "Property", "value": "closed", "previousValue": "open"}
+        assert "previousValue" not in notes("default")[0]["status"]
+        assert c.delete(f"{BASE}/entities/{e}/attrs/operator").status_code == 204
+        assert _wait_for(lambda: len(notes("changes")) == 2)
+        # a deletion: the attribute's value member is urn:ngsi-ld:null; showChanges gives the last value
+        assert notes("changes")[1]["operator"] == {"type": "Relationship", "object": "urn:ngsi-ld:null",
+                                                   "previousObject": "urn:ngsi-ld:Org:a"}
+        assert c.delete(f"{BASE}/entities/{e}").status_code == 204
+        assert _wait_for(lambda: len(notes("gone")) == 1)
+        # entityDeleted alone: the entity's id, type and deletedAt (its attributes need attributeDeleted)
+        assert set(notes("gone")[0]) == {"id", "type", "deletedAt"}
+        time.sleep(0.3)  # attributeDeleted and entity deletion are not in the default triggers
+        assert len(notes("default")) == 1
+        for sub_id in subs.values():
+            c.delete(f"{BASE}/subscriptions/{sub_id}")
+    receiver.shutdown()
+
+
+# --- temporal attribute operations ------------------------------------------------------------------
+
+def test_temporal_attribute_operations(ngsi: TestClient) -> None:
+    e = uid("Meter")
+    readings = [{"type": "Property", "value": v, "observedAt": f"2026-02-01T0{h}:00:00Z"} for h, v in ((1, 5), (2, 7))]
+    assert ngsi.post(f"{BASE}/temporal/entities", json={
+        "id": e, "type": "Meter", "flow": readings,
+        "pressure": [{"type": "Property", "value": 1.5, "observedAt": "2026-02-01T01:00:00Z"},
+                     {"type": "Property", "value": 9.0, "observedAt": "2026-02-01T01:00:00Z",
+                      "datasetId": "urn:ngsi-ld:Dataset:backup"}]}).status_code == 201
+    r = ngsi.post(f"{BASE}/temporal/entities/{e}/attrs", json={
+        "level": [{"type": "Property", "value": 3, "observedAt": "2026-02-01T03:00:00Z"}]})
+    assert r.status_code == 204
+    history = ngsi.get(f"{BASE}/temporal/entities/{e}").json()
+    assert [i["value"] for i in history["level"]] == [3] and ngsi.get(f"{BASE}/entities/{e}").json()["level"][
+        "value"] == 3
+    first = history["flow"][0]["instanceId"]
+    assert ngsi.patch(f"{BASE}/temporal/entities/{e}/attrs/flow/{first}", json={"value": 6}).status_code == 204
+    assert [i["value"] for i in ngsi.get(f"{BASE}/temporal/entities/{e}").json()["flow"]] == [6, 7]
+    assert ngsi.get(f"{BASE}/temporal/entities/{e}").json()["flow"][0]["instanceId"] == first
+    assert ngsi.delete(f"{BASE}/temporal/entities/{e}/attrs/flow/{first}").status_code == 204
+    assert [i["value"] for i in ngsi.get(f"{BASE}/temporal/entities/{e}").json()["flow"]] == [7]
+    # the default instance's history goes, the datasetId instance's stays
+    assert ngsi.delete(f"{BASE}/temporal/entities/{e}/attrs/pressure").status_code == 204
+    assert ngsi.get(f"{BASE}/temporal/entities/{e}").json()["pressure"] == [
+        {"type": "Property", "value": 9.0, "observedAt": "2026-02-01T01:00:00Z",
+         "datasetId": "urn:ngsi-ld:Dataset:backup", "instanceId": ngsi.get(
+             f"{BASE}/temporal/entities/{e}").json()["pressure"][0]["instanceId"]}]
+    for method, path, kwargs, status in (
+            ("post", f"/temporal/entities/{e}/attrs", {"json": {}}, 400),
+            ("post", "/temporal/entities/not-a-uri/attrs", {"json": {"flow": 1}}, 400),
+            ("post", f"/temporal/entities/{uid('Meter')}/attrs", {"json": {"flow": 1}}, 404),
+            ("delete", f"/temporal/entities/{e}/attrs/%2e%2e", {}, 400),
+            ("delete", f"/temporal/entities/{e}/attrs/bad(name", {}, 400),
+            ("delete", f"/temporal/entities/{e}/attrs/missing", {}, 404),
+            ("delete", "/temporal/entities//attrs/flow", {}, 400),
+            ("delete", f"/temporal/entities/{e}/attrs/flow/not-an-instance", {}, 400),
+            ("delete", f"/temporal/entities/{e}/attrs/flow/urn:ngsi-ld:attribute:instance:999999999", {}, 404),
+            ("patch", f"/temporal/entities/{e}/attrs/flow/{first}", {"json": {"value": 1}}, 404),  # deleted
+            ("patch", f"/temporal/entities/{e}/attrs//{first}", {"json": {"value": 1}}, 405)):
+        r = ngsi.request(method, BASE + path, **kwargs)
+        assert r.status_code == status, (method, path, r.text)
+        if status in (400, 404):
+            assert r.json()["type"] in (ERR + "BadRequestData", ERR + "ResourceNotFound", ERR + "InvalidRequest")
+
+
+# --- temporal pagination ----------------------------------------------------------------------------
+
+def test_temporal_answers_are_paged_at_the_instance_limit(ngsi: TestClient) -> None:
+    previous = settings()
+    configure(**{**previous.model_dump(), "twin": {**previous.model_dump()["twin"], "temporal_max_instances": 3}})
+    try:
+        e = uid("Gauge")
+        level = [{"type": "Property", "value": m, "observedAt": f"2026-03-01T10:{m:02d}:00Z"} for m in range(5)]
+        flow = [{"type": "Property", "value": m, "observedAt": f"2026-03-01T10:{m:02d}:30Z"} for m in range(2)]
+        assert ngsi.post(f"{BASE}/temporal/entities", json={"id": e, "type": "Gauge", "level": level,
+                                                             "flow": flow}).status_code == 201
+        r = ngsi.get(f"{BASE}/temporal/entities/{e}")
+        # level is cut after its third instance (10:02); flow is cut at the same time, so no series has a gap
+        assert r.status_code == 206
+        assert r.headers["content-range"] == "date-time 2026-03-01T10:00:00Z-2026-03-01T10:02:00Z/*"
+        assert [i["value"] for i in r.json()["level"]] == [0, 1, 2] and len(r.json()["flow"]) == 2
+        r = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"lastN": 4, "timerel": "before",
+                                                             "timeAt": "2026-03-02T00:00:00Z"})
+        assert r.status_code == 206
+        assert r.headers["content-range"] == "date-time 2026-03-02T00:00:00Z-2026-03-01T10:02:00Z/4"
+        assert [i["value"] for i in r.json()["level"]] == [2, 3, 4] and r.json()["flow"] == []
+        r = ngsi.get(f"{BASE}/temporal/entities", params={"type": "Gauge", "lastN": 3, "attrs": "flow"})
+        assert r.status_code == 200 and "content-range" not in r.headers  # within the limit: not paged
+    finally:
+        configure(**previous.model_dump())

@@ -43,7 +43,6 @@ _STALLED = re.compile(r"停滞|超期|卡住|逾期|滞后|拖了|没动")
 _NEXT = re.compile(r"下一(个)?阶段|下一步|推进一步|往前推")
 _REASON = re.compile(r"(?:原因|理由|因为|说明|备注)[:：是为]?\s*(.+)")
 _OWNER = re.compile(r"负责人(?:改为|换成|换为|为|是)?[:：]?\s*([^\s，,。；;]{2,10})")
-_NAMES = {"create": "建档", "advance": "推进", "back": "退回", "note": "备注"}
 
 
 def _queries(ctx: SkillContext) -> Queries:
@@ -125,15 +124,15 @@ def _detail_body(p: ProjectDetail) -> str:
         lines += ["", "**提醒**", ""] + [f"- {r.on}：{r.text}" for r in p.reminders]
     lines += ["", "**办理经过**", "", "| 时间 | 操作 | 阶段 | 经办 | 说明 |", "|---|---|---|---|---|"]
     for h in p.history[-HISTORY_SHOWN:]:
-        stage = h.to_stage if h.from_stage in (None, h.to_stage) else f"{h.from_stage} → {h.to_stage}"
-        lines.append(f"| {h.at:%Y-%m-%d} | {_NAMES.get(h.action, h.action)} | {stage} | {h.actor} | "
-                     f"{h.note.replace('|', '／') or '—'} |")
+        lines.append(f"| {h.at:%Y-%m-%d} | {projects.ACTION_NAMES.get(h.action, h.action)} | {projects.step_stage(h)} | "
+                     f"{h.actor} | {h.note.replace('|', '／') or '—'} |")
     return "\n".join(lines)
 
 
 def _which(found: list[Project], ask: str) -> SkillResult:
-    """Several projects fit the words: ask which one, each option a request naming it by id."""
-    options = [Option(value=p.id, label=f"{ask.format(id=p.id)}（{p.name}）") for p in found[:LISTED]]
+    """Several projects fit the words: ask which one, each option the request again naming one by id
+    (`ask` with `{id}` where the project goes)."""
+    options = [Option(value=p.id, label=ask.replace("{id}", f"{p.id}（{p.name}）")) for p in found[:LISTED]]
     return SkillResult(clarification=Clarification(
         slot="project", question=f"有 {len(found)} 个招商项目与您说的相符，请问是哪一个？", options=options),
         data={"candidates": [p.id for p in found]})
@@ -188,17 +187,19 @@ def project_move(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         return SkillResult(sections=[Section(title="没有找到项目", kind="info", body=(
             "没有找到您说的招商项目。请写明项目编号（`prj_…`）或企业名称，例如“把宁德时代项目推进到立项”；"
             "也可以先问“有哪些招商项目”。"))])
-    to = _stage_named(text)
-    if to is None and _NEXT.search(text):
-        to = next((s for s in named[0].allowed_moves if STAGES.index(s) > named[0].stage_index), None)
+    reason = _REASON.search(text)
+    to = _stage_named(text[:reason.start()] if reason else text)  # a stage the reason names is not the target
     if len(named) > 1:
-        return _which(named, "把招商项目 {id} 推进到" + (to or "下一阶段"))
+        verb = "退回" if to and "退回" in text else "推进到"
+        return _which(named, "把招商项目 {id} " + (f"{verb}{to}" if to else "推进到下一阶段")
+                      + (f"，原因：{reason.group(1).strip()}" if reason else ""))
     p = named[0]
+    if to is None and _NEXT.search(text):
+        to = next((s for s in p.allowed_moves if STAGES.index(s) > p.stage_index), None)
     if to is None:
         return SkillResult(sections=[Section(title=f"{p.name}：{p.stage}阶段", kind="info", body=(
             f"请说明要移到哪个阶段。项目当前在“{p.stage}”阶段，可移到：{_moves(p)}（前进一步，或退回上一步并说明原因）。"))],
             next_actions=_move_actions(p, ctx))
-    reason = _REASON.search(inp.text)
     owner = _OWNER.search(inp.text)
     try:
         moved = projects.move(p.id, to, actor=ctx.principal.actor, note=reason.group(1).strip(" 。") if reason else "",

@@ -337,16 +337,23 @@ def _assessment(p: ProjectDetail, queries: Queries) -> str:
     return "\n".join(lines)
 
 
+#: how each step of a project's history is named to people
+ACTION_NAMES = {"create": "建档", "advance": "推进", "back": "退回", "note": "备注"}
+
+
+def step_stage(h: History) -> str:
+    """A step's stage: the stage, or "from → to" for a move."""
+    return h.to_stage if h.from_stage in (None, h.to_stage) else f"{h.from_stage} → {h.to_stage}"
+
+
 def _handover(p: ProjectDetail) -> str:
     lines = [f"# {p.name} 移交摘要", "", f"- 项目编号：{p.id}；当前阶段：{p.stage}；现负责人：{p.owner}",
              f"- 企业：{p.company}；产业链 / 环节：{p.chain} / {p.node or '—'}",
              f"- 计划投资 {_fmt(p.investment_100m_yuan)} 亿元，计划用工 {_fmt(p.jobs)} 人", "", "## 办理经过", "",
              "| 时间 | 操作 | 阶段 | 经办 | 负责人 | 说明 |", "|---|---|---|---|---|---|"]
-    names = {"create": "建档", "advance": "推进", "back": "退回", "note": "备注"}
     for h in p.history:
-        stage = h.to_stage if h.from_stage in (None, h.to_stage) else f"{h.from_stage} → {h.to_stage}"
-        lines.append(f"| {h.at:%Y-%m-%d} | {names.get(h.action, h.action)} | {stage} | {h.actor} | {h.owner} | "
-                     f"{h.note.replace('|', '／') or '—'} |")
+        lines.append(f"| {h.at:%Y-%m-%d} | {ACTION_NAMES.get(h.action, h.action)} | {step_stage(h)} | {h.actor} | "
+                     f"{h.owner} | {h.note.replace('|', '／') or '—'} |")
     open_items = [r.text for r in p.reminders]
     lines += ["", "## 待办与提醒", ""] + ([f"- {t}" for t in open_items] or ["- 无"])
     return "\n".join(lines)

@@ -281,13 +281,37 @@ def merge(results: list[SkillResult]) -> SkillResult:
 
 def call_mcp(definition: AgentDefinition, step: Step, text: str, slots: dict[str, str],
              ctx: SkillContext) -> SkillResult:
-    """An outside tool (hub/mcp_bridge): its own rate limit, guard, approval for writing tools and audit."""
-    server, _, name = (step.tool or "")[len("mcp:"):].partition(".")
+    """A workflow's tool step on an outside tool: the arguments its step names, slots filled in."""
     params = {k: _SLOT.sub(lambda m: slots.get(m.group(1), ""), v) for k, v in step.params.items()}
+    return call_outside(definition, step.tool or "", params, text, ctx)
+
+
+def outside_tool(tool_id: str) -> mcp.McpTool | None:
+    """An outside tool named `mcp:<server>.<tool>` as its registered server lists it (hub/mcp_bridge), or None."""
+    server, _, name = tool_id[len("mcp:"):].partition(".")
+    try:
+        tools = mcp.tools_for([server])
+    except Problem:
+        return None
+    return next((t for t in tools if t.name == name), None)
+
+
+def outside_tools(definition: AgentDefinition) -> list[tuple[str, mcp.McpTool]]:
+    """The outside tools the definition is given, (its `mcp:` id, the tool: name, description and input schema
+    from the server's listing); one whose server or tool is no longer registered is left out."""
+    found = [(t.id, outside_tool(t.id)) for t in definition.tools if t.id.startswith("mcp:")]
+    return [(tool_id, tool) for tool_id, tool in found if tool is not None]
+
+
+def call_outside(definition: AgentDefinition, tool_id: str, arguments: dict[str, Any], text: str,
+                 ctx: SkillContext) -> SkillResult:
+    """One call of an outside tool (hub/mcp_bridge `call_tool`): its rate limit, the guard both ways (the answer
+    comes back as quoted data, its findings on the trace), approval for a writing tool, audit; a trace step."""
+    server, _, name = tool_id[len("mcp:"):].partition(".")
     title = f"{definition.name} · 外部工具 {server}.{name}"
     with ctx.tracer.step("mcp", server=server, tool=name, via=definition.id) as trace:
         try:
-            answer = mcp.call_tool(server, name, params, ctx.principal, text=text, tracer=ctx.tracer)
+            answer = mcp.call_tool(server, name, arguments, ctx.principal, text=text, tracer=ctx.tracer)
         except Problem as exc:
             trace["error"] = exc.type_
             return SkillResult(sections=[Section(title=title, kind="error", body=f"外部工具调用失败：{exc.detail}")])

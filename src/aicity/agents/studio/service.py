@@ -32,7 +32,6 @@ from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found, unauthorized
 from aicity.core.ids import utcnow
 from aicity.hub.knowledge import service as knowledge
-from aicity.hub.mcp_bridge import client as mcp
 from aicity.hub.mcp_bridge.client import McpTool
 from aicity.identity.service import Principal, Role, list_departments
 
@@ -177,12 +176,7 @@ def check(definition: AgentDefinition, creator: Principal) -> None:
 
 def mcp_tool(tool_id: str) -> McpTool | None:
     """An outside tool named `mcp:<server>.<tool>` (hub/mcp_bridge), or None."""
-    server, _, name = tool_id[len("mcp:"):].partition(".")
-    try:
-        tools = mcp.tools_for([server])
-    except Problem:
-        return None
-    return next((t for t in tools if t.name == name), None)
+    return runtime.outside_tool(tool_id)
 
 
 def _check_mcp(n: int, tool_id: str, risk: RiskLevel, creator: Principal) -> None:

@@ -675,6 +675,9 @@ def compose(plan: Plan, built: Built, columns: list[str], rows: list[list[Any]])
         if plan.time_group == "month" and len({str(r[0])[:4] for r in rows}) == 1 and rows:
             shown_cols.append("月")  # one year's months: the month's number beside 2025-07
             shown = [row + [int(str(r[0])[5:7])] for row, r in zip(shown, rows, strict=True)]
+        if plan.time_group == "quarter" and len({str(r[0])[:4] for r in rows}) == 1 and rows:
+            shown_cols.append("季度")  # one year's quarters: the quarter's number beside 2025-Q3
+            shown = [row + [int(str(r[0])[-1])] for row, r in zip(shown, rows, strict=True)]
         if plan.group is not None and plan.group.show_key:  # 已办结 (closed): the code as the data has it
             shown_cols.append(f"{plan.group.name}代码")
             shown = [row + [r[0]] for row, r in zip(shown, rows, strict=True)]

@@ -8,6 +8,7 @@ is left that it cannot place lowers `confidence`, so a question it half understa
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -112,15 +113,21 @@ _PER_DAY = ("平均每天", "每天平均", "平均每日", "每日平均", "日
 _WEEKDAY_GROUP = ("星期几", "周几", "一周各天", "day of week", "weekday distribution")
 _COMPARE_OPS = {"超过": ">", "大于": ">", "高于": ">", "多于": ">", "不低于": ">=", "不少于": ">=", "至少": ">=",
                 "达到": ">=", "以上": ">=", "及以上": ">=", "低于": "<", "小于": "<", "少于": "<", "不足": "<",
+                "以内": "<=", "之内": "<=", "内": "<=", "within": "<=", "no more than": "<=",
                 "不到": "<", "不超过": "<=", "以下": "<=", "及以下": "<=", "more than": ">", "over": ">",
                 "above": ">", "greater than": ">", "at least": ">=", "less than": "<", "below": "<", "under": "<",
                 "fewer than": "<", "at most": "<=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
+#: how a condition reads in the answer when the question put it otherwise (24小时内 → 不超过24小时)
+_SAID_AS = {"以内": "不超过", "之内": "不超过", "内": "不超过", "within": "不超过", "no more than": "不超过",
+            "more than": "超过", "over": "超过", "above": "超过", "greater than": "超过", "at least": "不少于",
+            "less than": "低于", "below": "低于", "under": "低于", "fewer than": "少于", "at most": "不超过"}
 _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_000}
 #: money units → yuan
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
-    r"领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"小区|马路|马|路上|街上|门口|附近|求助|老板|雇主|包工头|坏了|坏掉|出故障|出问题|拿到过|获得过|得到过|拿过|拿到|获得|得到|"
+    r"是啥|啥|咋|跟|领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
     r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
@@ -152,7 +159,7 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts handles handle handled still end wide city-wide make makes sit".split())
+    "districts handles handle handled still end wide city-wide make makes sit paid pay broken".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -278,7 +285,7 @@ class _Text:
 _CONTEXT_CLAUSE = re.compile(r"要用|急用|开会用|会上用|办公会|常务会|例会|汇报|写材料|做材料|准备材料|领导要|领导问|"
                              r"领导想|写报告|写简报|统计要用|想比一比|比一比|写.{0,6}总结|做.{0,6}总结|总结用|for (?:a|the|my|our) (?:meeting|report|briefing)")
 #: what happened on the days a question names (寒潮期间, 暴雨那天): a label of those days, not a condition
-_DATED_EVENT = re.compile(r"(?:寒潮|暴雨|大雨|强降雨|台风|高温|降雪|大雪|冰冻|大风|雾霾|国庆|春节|节日|假期)"
+_DATED_EVENT = re.compile(r"(?:寒潮|暴雨|大雨|强降雨|台风|高温|降雪|大雪|冰冻|大风|雾霾|国庆|春节|节日|假期|小长假|长假|黄金周|假日)"
                           r"(?:期间|那天|那一天|当天|那几天|几天|时)?|(?:期间|那天|那一天|当天|那几天)")
 _CLAUSE_SPLIT = re.compile(r"([，,。；;！!？?：:])")
 
@@ -312,6 +319,13 @@ def clean(question: str) -> str:
     # 办结率（已办结/总数）: how the rate is defined, not a condition on the rows
     text = re.sub(r"(率|比例|占比)\s*[（(][^（）()]{1,14}[/÷][^（）()]{1,14}[)）]", r"\1", text)
     text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
+    text = re.sub(r"谁(?=更?[高低多少大小快慢长短好差])", "", text)
+    # minimum living allowance: 低保 (its households, or the allowance itself), not a minimum
+    text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\s+(?:households?|families|family|recipients)\b",
+                  "dibao", text)
+    text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\b", "dibao allowance", text)  # A和B谁高: both, the higher first
+    # PM10日均值: the daily records' own figure (one row a station a day), not a count per day
+    text = re.sub(r"(pm2\.5|pm25|pm10|aqi|no2|o3|臭氧|二氧化氮|细颗粒物|可吸入颗粒物|空气质量指数)\s*的?日均(?:值|浓度)", r"\1", text)
     text = timewin.digits(text)
     # 7、8月份 / 7和8月: each month named (三、四季度 likewise)
     text = re.sub(r"(?<![\d.年])(1[0-2]|0?[1-9])\s*(?:月份|月)?\s*[、,，和及与跟]\s*(?=(?:1[0-2]|0?[1-9])\s*(?:月份|月)(?![\d日号]))",
@@ -380,7 +394,7 @@ _CALLER = re.compile(r"身份证|姓名|名字|是谁|哪些人|都有谁|哪位
                      r"\baddress(?:es)?\b|(?<!satisfied )(?<!dissatisfied )(?<!unsatisfied )callers?|complainants?")
 #: 查一下何菊香家…, 查查张伟是不是…: one named person's or household's record (common surnames, then one or two characters)
 _NAMED_PERSON = re.compile(
-    r"(?:查一下|查查|查询|查|问一下|问问|看一下|看看|帮我查|帮忙查|核实)\s*"
+    r"(?:^|[，,。；;！!？?\s])(?:查一下|查查|查询|查|问一下|问问|看一下|看看|帮我查|帮忙查|核实)?\s*"
     r"([王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
     r"金石廖贾夏韦付方白邹孟熊秦邱侯薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2}?)"
     r"(?:家|是不是|是否|有没有|的低保|领|在不在)")
@@ -507,8 +521,9 @@ def _number(raw: str, scale: str | None) -> float:
 def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
     """`注册资本超过1000万元`, `AQI大于150`, `办理时长超过48小时`, `3人以上`: conditions on a column."""
     ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
-    number = r"(\d+(?:[.,]\d+)*)\s*(万|亿|千|百|k)?\s*(元|万元|亿元|人|小时|个小时|h|hours?|件|µg/m³|微克|辆|km/h|公里)?"
-    patterns = [re.compile(rf"(?P<op>{ops})\s*{number}"), re.compile(rf"{number}\s*(?P<op>以上|以下|及以上|及以下)")]
+    number = r"(\d+(?:[.,]\d+)*)\s*(万|亿|千|百|k)?\s*(元|万元|亿元|人|小时|个小时|hours?|h|件|µg/m³|微克|辆|km/h|公里)?"
+    patterns = [re.compile(rf"(?P<op>{ops})\s*{number}"),
+                re.compile(rf"{number}\s*(?P<op>以上|以下|及以上|及以下|以内|之内|内)")]
     column_metrics = [m for m in table.metrics.values() if m.column]
     for pattern in patterns:
         for m in pattern.finditer(t.text):
@@ -536,7 +551,8 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
                 t.take(*word_span)
             sql_op = _COMPARE_OPS[op]
             shown = f"{value:g}"
-            plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", f"{metric.name}{op}{raw}{scale or ''}"
+            said = _SAID_AS.get(op, op)
+            plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", f"{metric.name}{said}{raw}{scale or ''}"
                                        f"{unit or metric.unit}", m.span(), "compare", table.id))
 
 
@@ -725,6 +741,7 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
     chosen: dict[tuple[str, str], tuple[list[str], list[tuple[int, int]], list[str]]] = {}
     released: list[tuple[int, int]] = []
     first: dict[tuple[str, str, str], int] = {}  # where each value is first named
+    named: dict[tuple[str, str], list[tuple[str, ...]]] = {}  # the value sets each word named
     for word, owner, d, values in candidates:
         if len(word) < 2 and not word.isascii():
             continue
@@ -734,7 +751,10 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
                 released.append(span)
                 continue
             t.take(*span)
+            if len(values) == 1 and d.id != "district_id":
+                span = _value_context(t, span, d.label(values[0]))
             vals, spans, words = chosen.setdefault((owner, d.id), ([], [], []))
+            named.setdefault((owner, d.id), []).append(values)
             vals += [v for v in values if v not in vals]
             for v in values:
                 first[(owner, d.id, v)] = min(first.get((owner, d.id, v), span[0]), span[0])
@@ -743,6 +763,12 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
     for span in released:
         t.used.remove(span)
     for (owner, did), (vals, spans, words) in chosen.items():
+        sets = [set(v) for v in named.get((owner, did), [])]
+        for broad in sets:  # 噪音…工地施工和邻居吵闹: the broad word is narrowed by the specific ones it covers
+            rest = set().union(*(x for x in sets if x is not broad and x < broad)) if sets else set()
+            narrower = {frozenset(x) for x in sets if x < broad}
+            if len(narrower) > 1 and rest < broad and all(x <= broad or x.isdisjoint(broad) for x in sets):
+                vals[:] = [v for v in vals if v in rest or not any(v in x for x in sets if x is broad)]
         d = (layer.tables[owner]).dimensions[did]
         vals.sort(key=lambda v: first.get((owner, did, v), 0))
         quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
@@ -751,6 +777,20 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
         kind = "district" if did == "district_id" else "value"
         plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did,
                                    len(set(words)), tuple(vals)))
+
+
+def _value_context(t: _Text, span: tuple[int, int], label: str) -> tuple[int, int]:
+    """The characters right beside a value's word that belong to the value's own name are part of naming it
+    (下水道|堵 of 下水道堵塞, 危化品|泄漏 of 危险化学品泄漏); taken with it."""
+    bag = set(_CJK.findall(label))
+    a, b = span
+    while b < len(t.text) and b - span[1] < 4 and t.text[b] in bag and t.free(b, b + 1):
+        b += 1
+    while a > 0 and span[0] - a < 4 and t.text[a - 1] in bag and t.free(a - 1, a):
+        a -= 1
+    if (a, b) != span:
+        t.take(a, b)
+    return a, b
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -1483,6 +1523,12 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     for w in windows:
         t.take(*w.span)
     plan.window = timewin.merge(windows)
+    if plan.window is not None and plan.window.parts and not (
+            all(re.fullmatch(r"\s*(?:、|,|，|和|及|与|跟|以及|还有|and|or|或)\s*", text[a.span[1]:b.span[0]])
+                for a, b in itertools.pairwise(windows))
+            and not re.search(r"(?:between|from)\s*(?:the\s+)?$", text[:windows[0].span[0]])):
+        first, last = windows[0], windows[-1]  # between March and May, 3月…至5月: the span, not the periods
+        plan.window = dataclasses.replace(plan.window, parts=(), label=f"{first.label}至{last.label}")
     if len(windows) == 2 and windows[0].end <= windows[1].start or len(windows) == 2 and windows[1].end <= windows[0].start:
         between = text[windows[0].span[1]:windows[1].span[0]] + text[windows[1].span[1]:]
         if re.search(r"比|较|相比|对比|同.{0,2}比|compared|versus|vs|against", between):
@@ -1598,6 +1644,10 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     if plan.having is not None and plan.group is None:
         plan.notes.append("条件需要分组")
         clarity = min(clarity, 0.3)  # a condition on a figure that grouped nothing
+    if table.default_filter and table.time and table.time.trigger and not plan.share and any(
+            w in text for w in table.time.trigger) and (plan.window is not None or plan.time_group is not None or (
+            plan.group is not None and plan.group.expr.startswith(f"year({table.time.column})"))):
+        plan.filters = [f for f in plan.filters if f.kind != "default"]  # 2024年新成立的企业: every firm founded then
     if table.default_filter and plan.group is not None and plan.group.id == table.default_filter[2]:
         plan.filters = [f for f in plan.filters if f.kind != "default"]  # 各登记状态: every status
     if plan.group is None and plan.time_group is None and _COMPARE_CUE.search(t.text):

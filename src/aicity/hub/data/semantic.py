@@ -176,14 +176,16 @@ def _city_lists() -> dict[str, dict[str, tuple[tuple[str, ...], str]]]:
                             d["name_en"].lower().removesuffix(" district"), d["id"]), d["name"])
                  for d in gaz["districts"]}
     cats = yaml.safe_load(_data_file("event_categories.yaml").read_text(encoding="utf-8"))
-    categories = {c["id"]: (tuple(p.lower() for p in [c["name"], *c["name"].split("/")] if len(p) >= 2), c["name"])
-                  for c in cats}
+    # a category's words: its name, each part of it, and its id read as English words (fire_hazard → fire hazard)
+    categories = {c["id"]: (tuple(p.lower() for p in [c["name"], *c["name"].split("/"), c["id"].replace("_", " ")]
+                                  if len(p) >= 2), c["name"]) for c in cats}
     deps = yaml.safe_load(_data_file("departments.yaml").read_text(encoding="utf-8"))
     departments = {}
     for d in deps:
         name = d["name"]
         short = re.sub(r"（.*?）", "", name)
-        departments[d["id"]] = (tuple({name.lower(), short.lower()}), name)
+        english = str(d.get("name_en") or "").lower()  # its English name (Sanitation Department), said in English
+        departments[d["id"]] = (tuple(sorted({name.lower(), short.lower(), english} - {""})), name)
     return {"districts": districts, "categories": categories, "departments": departments}
 
 

@@ -55,6 +55,10 @@ SAME_ARTICLE_SHARE = 0.6
 #: the word the question attaches its number to (多久内作出 → 作出, 提前多少天 → 提前) found attached to a
 #: number in a sentence (60日内作出) adds this much: that number answers the question
 ANCHOR_WEIGHT = 2.0
+#: a question asking for a limit (最长, 最晚, 最多, 最低) is answered by a sentence that states one (不超过12个月)
+LIMIT_WEIGHT = 1.0
+#: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
+LIABILITY_SHARE = 0.6
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
@@ -63,39 +67,52 @@ _NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
 #: question type → (cue in the question, what a sentence answering it contains)
 QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
-        re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
-                   r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短"),
+        re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月(?!的?(?:工资|补偿|赔偿))|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
+                   r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短|how long|how many (?:days|months|years|hours)|"
+                   r"deadline|time limit|\bwithin\b|\bwhen\b", re.I),
         re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)"),
     ),
-    "age": (re.compile(r"多大|几岁|年龄|周岁"), re.compile(rf"{_NUM}\s*周岁")),
+    "age": (re.compile(r"多大|几岁|年龄|周岁|how old|\bage\b", re.I), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
         # 多少天 asks how long, not how much
+        # a calculation asks for the amount or the formula (怎么算, 几个月工资), not what the term means
         re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周)|标准|"
-                   r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔"),
-        re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收"),
+                   r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
+                   r"几个月(?:的)?(?:工资|补偿|赔偿)|how much|\bfees?\b|\bcost|compensation|\bamount", re.I),
+        re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收|"
+                   rf"(?:{_NUM}|半)\s*个?月(?:的)?(?:本人|平均)?工资|工资的?(?:{_NUM}|百分之)|按照?.{{0,24}}(?:计算|标准|比例|基数)"),
     ),
     "penalty": (
         # "有没有违法 / 合法吗" asks whether, not what happens
-        re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|(?<!没有)(?<!是否)(?<!算不算)违法(?![吗么嘛])|违反"),
+        re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|(?<!没有)(?<!是否)(?<!算不算)违法(?![吗么嘛])|违反|"
+                   r"\bfined?\b|\bfines\b|penalt|punish|what happens|consequence", re.I),
         re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]"),
     ),
     "whether": (
-        re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]"),
+        re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]|"
+                   r"^(?:can|may|must|is|are|do|does|should)\b|\b(?:allowed|legal|required)\b", re.I),
         re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等"),
     ),
     "who": (
-        re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个机关|由谁|向哪|找谁|哪些人|哪个单位"),
+        re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个机关|由谁|向哪|找谁|哪些人|哪个单位|\bwho\b|which (?:department|authority|"
+                   r"agency|office|body)|where (?:do|can|should) i", re.I),
         re.compile(r"部门|机关|机构|人民政府|委员会|负责|配偶|子女|监护人|由.{1,30}(?:进行|负责|办理|承担|审批)"),
     ),
     "conditions": (
-        re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些"),
+        re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些|conditions|requirements|eligib", re.I),
         re.compile(r"条件|下列|符合|具备|情形"),
     ),
     "procedure": (
-        re.compile(r"怎么办|(?:如何|怎么|怎样)(?!规定)|流程|程序|手续|步骤"),  # "怎么规定" asks what it says
+        # "怎么规定" asks what it says, "怎么算" how much
+        re.compile(r"怎么办|(?:如何|怎么|怎样)(?!规定|算|计算|赔)|流程|程序|手续|步骤|how (?:do|can|should) i|procedure", re.I),
         re.compile(r"申请|提交|办理|登记|程序|提出|凭|直接"),
     ),
 }
+_LIMIT_ASKED = re.compile(r"最长|最多|最晚|最迟|最高|上限|封顶|最少|最低|最短|至少|下限|maximum|minimum|at most|at least|latest")
+_LIMIT_STATED = re.compile(rf"(?:不得?超过|不超过|最长|最多|最高|不少于|不低于|至少|最低|最短|不满)\s*(?:为)?\s*(?:{_NUM}|半)"
+                           rf"|(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|元|万元|倍)(?:以内|之内|内|以上|以下|前)")
+#: a penalty clause: what happens to whoever breaks a rule (法律责任)
+_LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
@@ -125,6 +142,8 @@ class Sentence:
     own_score: float = 0.0
     #: the clauses before it in the same sentence (违反…的，责令改正；| 拒不改正的，处…罚款。)
     context: str = ""
+    #: a 项's lead-in (the start of `text`): its 款's words, which the 项 shares with its neighbours
+    lead_in: str = ""
 
 
 @dataclass
@@ -158,7 +177,7 @@ def sentences(article: str, text: str, index: int, legal: bool = True) -> list[S
         lead_in = context or last
         for i, item in enumerate(items, start=1):
             item_at = f"{where} 第{to_chinese_numeral(i)}项" if legal else where
-            out.append(Sentence(f"{lead_in}{item.strip()}", item_at, quote, index))
+            out.append(Sentence(f"{lead_in}{item.strip()}", item_at, quote, index, lead_in=lead_in))
     return out
 
 
@@ -209,17 +228,26 @@ def anchored(text: str, question: str) -> bool:
 
 
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
-    own = {w for w in weights if w in sentence.text}
+    # the asked action and object are matched against the sentence itself: a 项 is what it adds to
+    # its lead-in, which every 项 of its 款 shares (and which is scored as a sentence of its own)
+    body = sentence.text[len(sentence.lead_in):]
+    own = {w for w in weights if w in body}
     # a word counts once: not again through its pieces (未成年人 ⊃ 成年人, 未成年, 成年)
     counted = {w for w in own if not any(w != v and w in v for v in own)}
     lexical = sum(weights[w] for w in counted)
     if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT
+    if _LIMIT_ASKED.search(question) and _LIMIT_STATED.search(sentence.text):
+        lexical += LIMIT_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
-    lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in sentence.context)
+    around = sentence.context + sentence.lead_in
+    lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in around)
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
     score = lexical + typed
+    # a question that does not ask what happens is answered by the duty, not the penalty for breaking it
+    if "penalty" not in types and _LIABILITY.search(sentence.context + sentence.text):
+        score *= LIABILITY_SHARE
     # a question asking for a number (how long, how much, how old) is not answered without one,
     # nor one asking what happens (a penalty) by a duty that names none
     asks_number = any(t in NUMBER_TYPES for t in types)

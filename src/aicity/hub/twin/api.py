@@ -17,11 +17,12 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from aicity.core import bodies
+from aicity.core.config import settings
 from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
 from aicity.hub.twin import devices, notify, service, temporal
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
-from aicity.hub.twin.attrs import RESERVED, check_uri, compact_entity, render
+from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
     CORE_IRI,
@@ -55,6 +56,7 @@ from aicity.hub.twin.schemas import (
     TemporalEntity,
     UpdateResult,
 )
+from aicity.hub.twin.settings import TwinSettings
 
 JSON = "application/json"
 JSON_LD = "application/ld+json"
@@ -689,6 +691,16 @@ def get_attribute(attr: str, request: Request) -> Response:
     return _reply(request, {"id": name, "type": "Attribute", "attributeName": name, **attrs[name]})
 
 
+def _paged(found: list[dict[str, Any]], span: temporal.Window, last_n: int | None,
+           headers: dict[str, str]) -> int:
+    """Cut a temporal answer at the instance limit: 206 with Content-Range when it was cut, else 200."""
+    page = temporal.paginate(found, span, last_n, settings().section(TwinSettings).temporal_max_instances)
+    if page is None:
+        return 200
+    headers["Content-Range"] = page.header()
+    return 206
+
+
 def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
     values = "temporalValues" in _options(request)
     shaped = temporal.temporal_values(found) if values else found
@@ -712,6 +724,43 @@ def delete_temporal(entity_id: str) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/temporal/entities/{entity_id}/attrs", dependencies=[WRITE], **_bodyless(204, _DONE))
+async def append_temporal_attrs(entity_id: str, request: Request) -> Response:
+    """Add attribute instances to an entity's temporal representation."""
+    body, ctx = await _body(request)
+    service.append_temporal(check_uri(entity_id), body, ctx)
+    return Response(status_code=204)
+
+
+@router.delete("/temporal/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
+def delete_temporal_attr(entity_id: str, attr: str, request: Request) -> Response:
+    """Delete an attribute's history (`datasetId`: that instance's, `deleteAll=true`: every instance's)."""
+    p = request.query_params
+    dataset = p.get("datasetId")
+    if p.get("deleteAll", "false") not in ("true", "false"):
+        raise bad_data("deleteAll must be true or false")
+    service.delete_temporal_attr(check_uri(entity_id), attr, _request_context(request),
+                                 dataset=check_uri(dataset, "datasetId") if dataset is not None else None,
+                                 delete_all=p.get("deleteAll") == "true")
+    return Response(status_code=204)
+
+
+@router.patch("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204, dependencies=[WRITE])
+async def update_temporal_instance(entity_id: str, attr: str, instance_id: str, request: Request) -> Response:
+    """Modify one attribute instance of the history (it keeps its instanceId)."""
+    body, ctx = await _body(request)
+    service.update_instance(check_uri(entity_id), check_name(attr), instance_id, body, ctx)
+    return Response(status_code=204)
+
+
+@router.delete("/temporal/entities/{entity_id}/attrs/{attr}/{instance_id}", status_code=204,
+               dependencies=[WRITE])
+def delete_temporal_instance(entity_id: str, attr: str, instance_id: str, request: Request) -> Response:
+    """Delete one attribute instance from the history."""
+    service.delete_instance(check_uri(entity_id), check_name(attr), instance_id, _request_context(request))
+    return Response(status_code=204)
+
+
 @router.get("/temporal/entities", dependencies=[READ], **_answers(list[TemporalEntity]))
 def query_temporal(request: Request) -> Response:
     ctx = _request_context(request)
@@ -719,8 +768,11 @@ def query_temporal(request: Request) -> Response:
     found = _needs_filter(_entity_query(request, ctx))
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
     limit, offset, count = _page(request)
-    entities, total = temporal.query(found, span, _int(request, "lastN", None), limit, offset, count)
-    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], headers=_counted(total))
+    last_n = _int(request, "lastN", None)
+    entities, total = temporal.query(found, span, last_n, limit, offset, count)
+    headers = _counted(total)
+    status = _paged(entities, span, last_n, headers)
+    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], status, headers)
 
 
 @router.post("/temporal/entityOperations/query", dependencies=[READ], **_answers(list[TemporalEntity]))
@@ -736,16 +788,21 @@ async def batch_query_temporal(request: Request) -> Response:
         raise bad_data("temporalQ.lastN must be a positive integer")
     limit, offset, count = _page(request)
     entities, total = temporal.query(found, span, last_n, limit, offset, count)
-    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], headers=_counted(total))
+    headers = _counted(total)
+    status = _paged(entities, span, last_n, headers)
+    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], status, headers)
 
 
 @router.get("/temporal/entities/{entity_id}", dependencies=[READ], **_answers(TemporalEntity))
 def temporal_entity(entity_id: str, request: Request) -> Response:
     p = request.query_params
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    last_n = _int(request, "lastN", None)
     found = temporal.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
-                             span=span, last_n=_int(request, "lastN", None))
-    return _reply(request, _temporal_shape(request, found))
+                             span=span, last_n=last_n)
+    headers: dict[str, str] = {}
+    status = _paged([found], span, last_n, headers)
+    return _reply(request, _temporal_shape(request, found), status, headers)
 
 
 # --- a missing id ---------------------------------------------------------------------------
@@ -774,6 +831,18 @@ async def write_without_id(rest: str, request: Request) -> Response:
     if rest == "" and request.method == "DELETE" and request.query_params:
         return purge_entities(request)
     return _missing_id(rest, request)
+
+
+@router.api_route("/temporal/entities/{rest:path}", methods=["POST", "PATCH", "DELETE"], dependencies=[WRITE],
+                  include_in_schema=False)
+async def temporal_without_segment(rest: str, request: Request) -> Response:
+    """A temporal path with an empty segment: a missing entity id is BadRequestData, as is a missing
+    attribute or instance on a deletion; a modification without them names no resource that has PATCH."""
+    if rest == "" and request.method == "POST":  # `/temporal/entities/` with its slash: a creation
+        return await create_temporal(request)
+    if rest == "" or rest.startswith("/") or request.method == "DELETE":
+        raise bad_data("the path misses the entity id, the attribute name or the instance id")
+    return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405}, status_code=405)
 
 
 @router.delete("/entities", status_code=204, dependencies=[WRITE])

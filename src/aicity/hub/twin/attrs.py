@@ -46,7 +46,10 @@ def check_uri(value: Any, what: str = "id") -> str:
 
 
 def check_name(name: str, what: str = "attribute name") -> str:
-    if not name or not _NAME.match(name) or name.startswith("@"):
+    """A valid attribute (or type) name: no characters a term cannot hold, no `@` keyword, not a dot
+    segment (`.`, `..`) and, for a term (not an IRI), no percent-encoding."""
+    if (not name or not _NAME.match(name) or name.startswith("@") or not name.strip(".")
+            or ("%" in name and ":" not in name)):
         raise bad_data(f"invalid {what} {name!r}")
     return name
 

@@ -7,10 +7,11 @@ import logging
 import queue
 import re
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -93,7 +94,7 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     for sel in entities:
         if not isinstance(sel, dict) or not isinstance(sel.get("type"), str):
             raise bad_data("every entities[] selector needs a type")
-        item = {**sel, "type": ctx.compact(sel["type"])}
+        item = {**sel, "type": _type_names(sel["type"], ctx.compact)}
         if "id" in item:
             check_uri(item["id"])
         if "idPattern" in item:
@@ -109,7 +110,7 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
         if key in out:
             if not isinstance(out[key], str):
                 raise bad_data(f"{key} must be a string")
-            parse(out[key])
+            parse(unquote(out[key]))
     notification = body.get("notification")
     endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
     if not isinstance(endpoint, dict) or not _http_url(endpoint.get("uri")):
@@ -125,6 +126,10 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     out["notification"] = {**notification, "format": notification.get("format", "normalized")}
     if "attributes" in notification:
         out["notification"]["attributes"] = [ctx.compact(a) for a in attrs]
+    for key in ("pick", "omit"):  # entity members: id, type, scope and attribute names
+        if key in notification:
+            out["notification"][key] = [m if m in ("id", "type", "scope") else ctx.compact(m)
+                                        for m in notification[key]]
     if out["notification"]["format"] not in ("normalized", "keyValues", "simplified", "concise"):
         raise bad_data("notification.format must be normalized or keyValues")
     if "isActive" in body:
@@ -147,14 +152,32 @@ def compact_subscription(sub: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if ctx.default:
         return sub
     out = dict(sub)
-    out["entities"] = [{**sel, "type": ctx.term(sel["type"])} if "type" in sel else sel
+    out["entities"] = [{**sel, "type": _type_names(sel["type"], ctx.term)} if "type" in sel else sel
                        for sel in sub.get("entities", [])]
     if "watchedAttributes" in sub:
         out["watchedAttributes"] = [ctx.term(a) for a in sub["watchedAttributes"]]
-    if "attributes" in sub.get("notification", {}):
-        out["notification"] = {**sub["notification"],
-                               "attributes": [ctx.term(a) for a in sub["notification"]["attributes"]]}
+    for key in ("attributes", "pick", "omit"):
+        if key in sub.get("notification", {}):
+            out["notification"] = {**out["notification"], key: [
+                m if m in ("id", "type", "scope") else ctx.term(m) for m in sub["notification"][key]]}
     return out
+
+
+_TYPE_NAME = re.compile(r"[^()|,;\s]+")
+
+
+def _type_names(expression: str, convert: Any) -> str:
+    """A type or a type expression (`(Building|Tower)`, `A;B`) with each type name converted."""
+    return _TYPE_NAME.sub(lambda found: convert(found.group()), expression)
+
+
+def _type_matches(expression: str, kind: str) -> bool:
+    """Whether an entity of type `kind` is selected by a type or type expression (`|` or `,`: any of
+    them; `;`: all of them, which one type meets only when they are all that type)."""
+    if not any(c in expression for c in "()|,;"):
+        return expression == kind
+    alternatives = re.split(r"[|,]", expression.replace("(", "").replace(")", ""))
+    return any(all(t.strip() == kind for t in alt.split(";")) for alt in alternatives)
 
 
 def _check_notification(notification: dict[str, Any], endpoint: dict[str, Any]) -> None:
@@ -254,7 +277,7 @@ def _selects(sub: dict[str, Any], entity: Entity) -> bool:
     if not selectors:
         return True
     for sel in selectors:
-        if sel["type"] != entity["type"] or ("id" in sel and sel["id"] != entity["id"]):
+        if not _type_matches(sel["type"], entity["type"]) or ("id" in sel and sel["id"] != entity["id"]):
             continue
         if "idPattern" in sel and not re.fullmatch(sel["idPattern"], entity["id"]):
             continue
@@ -330,6 +353,12 @@ def _with_previous(inst: dict[str, Any], old: dict[str, Any] | None) -> dict[str
     return {**inst, _PREVIOUS.get(inst.get("type", "Property"), "previousValue"): old[member]}
 
 
+def _gone(found: list[dict[str, Any]], at: str, show: bool) -> dict[str, Any]:
+    """A whole attribute deleted: one instance (its datasetId only when it had one instance)."""
+    first = found[0] if len(found) == 1 else {k: v for k, v in found[0].items() if k != "datasetId"}
+    return _deleted(first, at, show)
+
+
 def _packed(found: list[dict[str, Any]]) -> Any:
     return found[0] if len(found) == 1 else found
 
@@ -341,21 +370,24 @@ def change_view(sub: dict[str, Any], entity: Entity, before: Entity | None, even
     A deleted entity carries `deletedAt` and its (watched) attributes, all deleted."""
     show = bool(sub["notification"].get("showChanges"))
     now = _iso(utcnow()) or ""
-    if deleted:
+    triggers = set(sub.get("notificationTrigger") or DEFAULT_TRIGGERS)
+    if deleted:  # its attributes when the subscription asked for deletions or changes
         old = before or entity
         watched = sub.get("watchedAttributes")
         view: Entity = {k: old[k] for k in ("id", "type", "createdAt", "modifiedAt") if k in old}
         view["deletedAt"] = now
-        for name in events:
+        for name in events if show or "attributeDeleted" in triggers else ():
             if not watched or name in watched:
-                view[name] = _packed([_deleted(i, now, show) for i in instances(old.get(name))])
+                view[name] = _gone(instances(old.get(name)), now, show)
         return view
     view = dict(entity)
-    triggers = set(sub.get("notificationTrigger") or DEFAULT_TRIGGERS)
     for name, event in events.items():
         new = instances(entity.get(name))
         old_by_key = {dataset_id(i): i for i in instances((before or {}).get(name))}
-        if event == "attributeDeleted" and event in triggers:  # a deletion the subscription asked for
+        if event == "attributeDeleted" and event in triggers and not new:  # the whole attribute
+            view[name] = _gone(list(old_by_key.values()), now, show)
+            continue
+        if event == "attributeDeleted" and event in triggers:  # some of its instances
             kept = {dataset_id(i) for i in new}
             new = [*new, *(_deleted(i, now, show) for key, i in old_by_key.items() if key not in kept)]
         elif show:
@@ -380,6 +412,8 @@ def entity_changed(entity: Entity, changed: list[str], before: Entity | None = N
     for sub in _active.get():
         if not (triggered(sub, events, entity_event) and _selects(sub, entity) and _filters(sub, entity)):
             continue
+        if _throttled(sub):
+            continue
         view = change_view(sub, entity, before, events, deleted)
         if scale.distributed():  # a background worker delivers it (rq queue `notify`)
             jobs.submit("notify", "aicity.hub.twin.notify:deliver_job", sub["id"], view)
@@ -387,10 +421,27 @@ def entity_changed(entity: Entity, changed: list[str], before: Entity | None = N
             _worker().put((database(), sub, view))
 
 
+#: when each throttled subscription was last notified (monotonic seconds), in this process
+_last_notified: dict[str, float] = {}
+
+
+def _throttled(sub: dict[str, Any]) -> bool:
+    """A subscription with `throttling` (seconds) is notified at most once per that many seconds."""
+    every = sub.get("throttling")
+    if not isinstance(every, int | float) or every <= 0:
+        return False
+    now = time.monotonic()
+    with _lock:
+        if now - _last_notified.get(sub["id"], float("-inf")) < every:
+            return True
+        _last_notified[sub["id"]] = now
+    return False
+
+
 def _filters(sub: dict[str, Any], entity: Entity) -> bool:
     if "scopeQ" in sub and not scope_matches(parse_scope_q(sub["scopeQ"]), entity.get("scope") or []):
         return False
-    return "q" not in sub or parse_q(sub["q"], _names(sub))(entity)
+    return "q" not in sub or parse_q(unquote(sub["q"]), _names(sub))(entity)
 
 
 def deliver_job(sub_id: str, entity: Entity) -> bool:
@@ -426,6 +477,10 @@ def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
     data = render(entity, attrs, key_values=key_values, sys_attrs=bool(spec.get("sysAttrs")))
     if "deletedAt" in entity:
         data["deletedAt"] = entity["deletedAt"]
+    if "pick" in spec:
+        data = {k: v for k, v in data.items() if k in spec["pick"]}
+    if "omit" in spec:
+        data = {k: v for k, v in data.items() if k not in spec["omit"]}
     found = _context_of(sub)
     if found is not None:
         data = compact_entity(data, found, key_values)
@@ -439,9 +494,9 @@ def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Cli
     headers = {"Content-Type": "application/json"}
     context = sub.get("jsonldContext") or CORE_IRI
     body = notification_body(sub, entity)
-    if endpoint.get("accept") == "application/ld+json":
+    if endpoint.get("accept") == "application/ld+json":  # each entity carries the @context
         headers["Content-Type"] = "application/ld+json"
-        body["@context"] = context
+        body["data"] = [{**d, "@context": context} for d in body["data"]]
     else:
         headers["Link"] = link_header(context)
     for info in endpoint.get("receiverInfo", []) or []:

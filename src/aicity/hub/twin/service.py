@@ -28,6 +28,7 @@ from aicity.hub.twin.attrs import (
     RESERVED,
     aliased,
     check_name,
+    check_uri,
     dataset_id,
     entity_type,
     geometry_of,
@@ -253,6 +254,25 @@ def _temporal_instances(body: dict[str, Any], ctx: Context) -> dict[str, list[di
     return out
 
 
+def _add_history(s: Session, row: TwinEntity, given: dict[str, list[dict[str, Any]]], now: datetime) -> None:
+    """Every instance given goes into the history; the entity's current state takes, per attribute and
+    datasetId, the latest instance observed."""
+    current = dict(row.attrs)
+    for name, found in given.items():
+        latest = {dataset_id(i): i for i in instances(current.get(name))}
+        for inst in sorted(found, key=lambda i: _observed(i, now)):
+            key = dataset_id(inst)
+            s.add(TwinAttributeInstance(entity_id=row.id, attr=name, dataset_id=key, body=inst,
+                                        observed_at=_observed(inst, now), recorded_at=now))
+            old = latest.get(key)
+            if old is None or _observed(inst, now) >= _observed(old, now):
+                latest[key] = _stamp({k: v for k, v in inst.items() if k not in _SYSTEM}, old, now)
+        current[name] = packed(list(latest.values()))
+    row.attrs = current
+    row.modified_at = now
+    _locate(row)
+
+
 def create_temporal(body: Any, ctx: Context | None = None) -> bool:
     """Create or add to an entity's temporal representation: every instance goes into the history;
     the entity's current state takes, per attribute and datasetId, the latest instance observed.
@@ -271,20 +291,7 @@ def create_temporal(body: Any, ctx: Context | None = None) -> bool:
             s.add(row)
         elif row.type != kind:
             raise bad_data(f"entity {entity_id} is a {row.type}, not a {kind}")
-        current = dict(row.attrs)
-        for name, found in given.items():
-            latest = {dataset_id(i): i for i in instances(current.get(name))}
-            for inst in sorted(found, key=lambda i: _observed(i, now)):
-                key = dataset_id(inst)
-                s.add(TwinAttributeInstance(entity_id=entity_id, attr=name, dataset_id=key, body=inst,
-                                            observed_at=_observed(inst, now), recorded_at=now))
-                old = latest.get(key)
-                if old is None or _observed(inst, now) >= _observed(old, now):
-                    latest[key] = _stamp({k: v for k, v in inst.items() if k not in _SYSTEM}, old, now)
-            current[name] = packed(list(latest.values()))
-        row.attrs = current
-        row.modified_at = now
-        _locate(row)
+        _add_history(s, row, given, now)
         _set_scope(s, row, _given_scope(body) or row.scope, now)
     _changed(row, list(given), "created" if created else "updated", before)
     return created
@@ -299,6 +306,82 @@ def delete_temporal(entity_id: str) -> None:
             raise not_found(f"entity {entity_id} has no temporal representation")
     if row is not None:
         delete_entity(entity_id)
+
+
+INSTANCE_PREFIX = "urn:ngsi-ld:attribute:instance:"
+
+
+def instance_id(row_id: int) -> str:
+    """The instanceId of a history row."""
+    return f"{INSTANCE_PREFIX}{row_id}"
+
+
+def append_temporal(entity_id: str, fragment: Any, ctx: Context | None = None) -> None:
+    """Add attribute instances to an entity's temporal representation (POST …/temporal/entities/{id}/attrs)."""
+    ctx = ctx or Context()
+    if not isinstance(fragment, dict) or not {k for k in fragment if k not in RESERVED}:
+        raise bad_data("the attributes must be a non-empty JSON object")
+    if fragment.get("id", entity_id) != entity_id:
+        raise bad_data("the body's id differs from the entity's id")
+    given = _temporal_instances(aliased(fragment), ctx)
+    now = utcnow()
+    with database().session() as s:
+        row = _existing(s, entity_id)
+        before = _as_entity(row)
+        _add_history(s, row, given, now)
+    _changed(row, list(given), "updated", before)
+
+
+def _history_row(s: Session, entity_id: str, name: str, instance: str) -> TwinAttributeInstance:
+    check_uri(instance, "instanceId")
+    number = instance[len(INSTANCE_PREFIX):] if instance.startswith(INSTANCE_PREFIX) else ""
+    found = s.get(TwinAttributeInstance, int(number)) if number.isdigit() else None
+    if found is None or found.entity_id != entity_id or found.attr != name:
+        raise not_found(f"attribute {name} of {entity_id} has no instance {instance}")
+    return found
+
+
+def delete_temporal_attr(entity_id: str, name: str, ctx: Context | None = None, dataset: str | None = None,
+                         delete_all: bool = False) -> None:
+    """Delete an attribute's history (its default instance's, the `dataset` instance's, or with
+    `delete_all` every instance's) and those instances from the entity's current state."""
+    name = check_name((ctx or Context()).compact(name))
+    history = TwinAttributeInstance
+    where = [history.entity_id == entity_id, history.attr == name]
+    if not delete_all:
+        where.append(history.dataset_id == dataset if dataset else history.dataset_id.is_(None))
+    with database().session() as s:
+        row = _existing(s, entity_id)
+        gone = s.execute(delete(history).where(*where)).rowcount
+        current = instances(row.attrs.get(name))
+        if not gone and not current:
+            raise not_found(f"entity {entity_id} has no attribute {name}")
+    if any(delete_all or dataset_id(i) == dataset for i in current):
+        delete_attr(entity_id, name, dataset=dataset, delete_all=delete_all)
+
+
+def update_instance(entity_id: str, name: str, instance: str, fragment: Any, ctx: Context | None = None) -> None:
+    """Modify one attribute instance of the history in place (its instanceId is kept)."""
+    ctx = ctx or Context()
+    name = check_name(ctx.compact(name))
+    if not isinstance(fragment, dict) or not fragment:
+        raise bad_data("an attribute instance must be a non-empty JSON object")
+    with database().session() as s:
+        _existing(s, entity_id)
+        found = _history_row(s, entity_id, name, instance)
+        body = {**found.body, **normalize_attr(name, {**found.body, **fragment}, ctx)}
+        if dataset_id(body) != found.dataset_id:
+            raise bad_data("an instance's datasetId cannot be changed")
+        found.body = body
+        found.observed_at = _observed(body, found.observed_at)
+
+
+def delete_instance(entity_id: str, name: str, instance: str, ctx: Context | None = None) -> None:
+    """Delete one attribute instance from the history."""
+    name = check_name((ctx or Context()).compact(name))
+    with database().session() as s:
+        _existing(s, entity_id)
+        s.delete(_history_row(s, entity_id, name, instance))
 
 
 def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> None:

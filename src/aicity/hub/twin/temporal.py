@@ -16,7 +16,7 @@ from aicity.core.db import database
 from aicity.hub.twin.errors import bad_data, not_found
 from aicity.hub.twin.filters import EntityQuery
 from aicity.hub.twin.models import TwinAttributeInstance, TwinEntity
-from aicity.hub.twin.service import find, iso, utc
+from aicity.hub.twin.service import find, instance_id, iso, utc
 
 Entity = dict[str, Any]
 History = TwinAttributeInstance
@@ -97,7 +97,7 @@ def _represent(entities: list[tuple[str, str]], rows: Iterable[History]) -> list
     """Temporal entity representations: {id, type, attr: [instance, …]}, in the entities' order."""
     out = {entity_id: {"id": entity_id, "type": kind} for entity_id, kind in entities}
     for row in rows:
-        body = {**row.body, "instanceId": f"urn:ngsi-ld:attribute:instance:{row.id}"}
+        body = {**row.body, "instanceId": instance_id(row.id)}
         body.setdefault("observedAt", iso(row.observed_at))
         out[row.entity_id].setdefault(row.attr, []).append(body)
     return list(out.values())
@@ -126,6 +126,48 @@ def query(found: EntityQuery, span: Window, last_n: int | None = None, limit: in
     with database().session() as s:
         rows = _instances(s, [e["id"] for e in entities], attrs, span, last_n) if entities else []
         return _represent([(e["id"], e["type"]) for e in entities], rows), total
+
+
+@dataclass(frozen=True)
+class Page:
+    """A temporal answer cut by the instance limit: the time range it covers and its size (`*`, or lastN)."""
+
+    start: datetime
+    end: datetime
+    size: str
+
+    def header(self) -> str:
+        return f"date-time {iso(self.start)}-{iso(self.end)}/{self.size}"
+
+
+def _at(instance: dict[str, Any]) -> datetime:
+    return utc(datetime.fromisoformat(str(instance["observedAt"])))
+
+
+def paginate(found: list[Entity], span: Window, last_n: int | None, limit: int) -> Page | None:
+    """Temporal pagination (GS CIM 009 clause 6.3.10): when an attribute instance (attribute and
+    datasetId) of an entity has more than `limit` instances, every series is cut at one time: the
+    oldest instances are kept (the newest with lastN) up to the time where the most cut series
+    ends, so that no series has a gap. Cuts `found` in place; None when nothing is cut."""
+    series = [[i for i in items if i.get("datasetId") == key]
+              for entity in found for name, items in entity.items() if name not in ("id", "type", "scope")
+              for key in {i.get("datasetId") for i in items}]
+    newest_first = last_n is not None
+    cuts = [sorted((_at(i) for i in s), reverse=newest_first)[limit - 1] for s in series if len(s) > limit]
+    if not cuts:
+        return None
+    bound = max(cuts) if newest_first else min(cuts)
+    for entity in found:
+        for name, items in list(entity.items()):
+            if name not in ("id", "type", "scope"):
+                entity[name] = [i for i in items if (_at(i) >= bound if newest_first else _at(i) <= bound)]
+    kept = [_at(i) for e in found for n, items in e.items() if n not in ("id", "type", "scope") for i in items]
+    if newest_first:
+        start = span.end_time_at if span.timerel == "between" else span.time_at if span.timerel == "before" \
+            else max(kept, default=bound)
+        return Page(start or bound, bound, str(last_n))
+    start = span.time_at if span.timerel in ("after", "between") else min(kept, default=bound)
+    return Page(start or bound, bound, "*")
 
 
 def temporal_values(found: Entity) -> Entity:
