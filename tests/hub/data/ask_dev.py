@@ -64,8 +64,8 @@ DEV: list[tuple[str, str | None, str]] = [
     ("注销的企业有多少家", "SELECT COUNT(*) FROM enterprises WHERE status='注销'", "answered"),
     ("注册资本超过1000万元的企业有多少家", f"SELECT COUNT(*) FROM enterprises WHERE registered_capital_10k_yuan > 1000 "
      f"AND {ACTIVE}", "answered"),
-    ("2025年新成立的企业有多少家", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2025-01-01' AND {ACTIVE}",
-     "answered"),
+    # firms founded in a period: every registration then (a flow), whatever the firm's status now
+    ("2025年新成立的企业有多少家", "SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2025-01-01'", "answered"),
     ("从业人数100人以上的企业数", f"SELECT COUNT(*) FROM enterprises WHERE employees >= 100 AND {ACTIVE}", "answered"),
     ("江滨区企业平均从业人数", f"SELECT AVG(employees) FROM enterprises WHERE district_id='jiangbin' AND {ACTIVE}",
      "answered"),

@@ -37,11 +37,13 @@ CHAIN = "n.chain = e.chain AND n.node = e.chain_node"
     ("东湖区的工单数是多少？请按区名回答", "SELECT COUNT(*) FROM hotline_tickets WHERE district_id = 'donghu'"),
     ("麻烦统计一下，2025年第三季度（7到9月）也就是汛期后半段，全市积水类的工单一共受理了多少件，我们要写汛期总结用",
      "SELECT COUNT(*) FROM hotline_tickets WHERE category = 'waterlogging' AND month(created_at) BETWEEN 7 AND 9"),
-    ("2023年以来新成立的企业有多少家", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2023-01-01' AND {ACTIVE}"),
+    # firms founded in a period: every registration then, whatever the status now (在营 only when it is said)
+    ("2023年以来新成立的企业有多少家", "SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2023-01-01'"),
+    ("2023年以来新成立、目前仍在营的企业有多少家", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2023-01-01' "
+     f"AND {ACTIVE}"),
     ("2015年及以前成立的在营企业占比", f"SELECT COUNT(*) FILTER (WHERE founded_date < '2016-01-01') * 100.0 / COUNT(*) "
      f"FROM enterprises WHERE {ACTIVE}"),
-    ("How many enterprises were founded after 2020?", f"SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2021-01-01' "
-     f"AND {ACTIVE}"),
+    ("How many enterprises were founded after 2020?", "SELECT COUNT(*) FROM enterprises WHERE founded_date >= '2021-01-01'"),
     ("Total vehicles on Jiefang Avenue on September 6", "SELECT SUM(vehicles) FROM traffic_flow_hourly WHERE "
      "road_name = '解放大道' AND date = '2025-09-06'"),
     ("上游环节企业数占全部在营企业的比例", "SELECT COUNT(*) FILTER (WHERE n.position = '上游') * 100.0 / COUNT(*) FROM enterprises e "

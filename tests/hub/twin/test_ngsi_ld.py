@@ -1092,3 +1092,36 @@ def test_temporal_answers_are_paged_at_the_instance_limit(ngsi: TestClient) -> N
         assert r.status_code == 200 and "content-range" not in r.headers  # within the limit: not paged
     finally:
         configure(**previous.model_dump())
+
+
+# --- linked entities (join) and nested projections --------------------------------------------------
+
+def test_linked_entities_inline_and_flat(ngsi: TestClient) -> None:
+    tag = uuid.uuid4().hex[:8]
+    country, city, tower = (f"urn:ngsi-ld:Country:{tag}", f"urn:ngsi-ld:City:{tag}", f"urn:ngsi-ld:Tower:{tag}")
+    create(ngsi, {"id": country, "type": "Country", "label": {"type": "Property", "value": "中国"}})
+    create(ngsi, {"id": city, "type": "City", "label": {"type": "Property", "value": "武汉"},
+                  "inCountry": {"type": "Relationship", "object": country}})
+    create(ngsi, {"id": tower, "type": "Tower", "label": {"type": "Property", "value": "电视塔"},
+                  "locatedIn": {"type": "Relationship", "object": city}})
+    get = lambda **params: ngsi.get(f"{BASE}/entities/{tower}", params=params)  # noqa: E731
+    inline = get(join="inline").json()
+    assert inline["locatedIn"]["entity"]["id"] == city and "entity" not in inline["locatedIn"]["entity"]["inCountry"]
+    two = get(join="inline", joinLevel=2).json()
+    assert two["locatedIn"]["entity"]["inCountry"]["entity"]["label"]["value"] == "中国"
+    assert get(join="inline", options="keyValues").json()["locatedIn"] == {
+        "id": city, "type": "City", "label": "武汉", "inCountry": country}
+    flat = get(join="flat", joinLevel=2).json()
+    assert [e["id"] for e in flat] == [tower, city, country] and flat[0]["locatedIn"]["object"] == city
+    picked = get(join="inline", joinLevel=2, pick="id,locatedIn{id,inCountry{label}}").json()
+    assert picked == {"id": tower, "locatedIn": {"type": "Relationship", "object": city, "entity": {
+        "id": city, "inCountry": {"type": "Relationship", "object": country,
+                                  "entity": {"label": {"type": "Property", "value": "中国"}}}}}}
+    omitted = get(join="inline", omit="type,locatedIn{label,inCountry}").json()
+    assert "type" not in omitted and set(omitted["locatedIn"]["entity"]) == {"id", "type"}
+    r = ngsi.get(f"{BASE}/entities", params={"type": "Tower", "q": f'label=="电视塔"', "join": "flat"})
+    assert {e["id"] for e in r.json()} >= {tower, city}
+    for params in ({"pick": "id,locatedIn{id}"}, {"join": "sideways"}, {"join": "inline", "joinLevel": "0"},
+                   {"pick": "id,locatedIn{id"}, {"joinLevel": "1"}):
+        r = get(**params)
+        assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", params

@@ -869,7 +869,11 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
     named = [(w, m, probe) for m in table.metrics.values() for w in m.words if (probe := t.find(w, take=False))]
     if of >= 0 and any(p[1] <= of for _, _, p in named) and any(p[0] > of for _, m, p in named if m.column):
         named = [c for c in named if c[2][1] <= of]  # 纳税额占营业收入的比例: the part is named before 占
+    counted = [c for c in named if c[1].is_count]
     for w, m, probe in named:
+        if counted and not m.is_count and re.match(r"的\s*(?:" + "|".join(map(re.escape, table.words + table.nouns))
+                                                     + ")", t.text[probe[1]:]):
+            continue  # 拿到过融资的招商线索有几家: the figure names which rows are counted
         if best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False):
             best = (len(w), m, probe)
     if best is None:
@@ -1603,7 +1607,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         if not switched_off and not any(f.dim == unless for f in plan.filters):
             plan.filters.append(Filter(sql, label, (0, 0), "default", table.id))
     if table.time and table.time.trigger:
-        if t.any(table.time.trigger) is None and plan.window is not None:
+        if t.any(table.time.trigger) is None and plan.window is not None and not any(w in text for w in table.time.trigger):
             if plan.per_capita and plan.population_year is None and len(plan.window.years) == 1 \
                     and plan.window.grain == "year":
                 plan.population_year, plan.window = plan.window.years[0], None  # 低保户占常住户数的比例（2025年）

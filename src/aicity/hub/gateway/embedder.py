@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aicity.core.embeddings import embed_cached, unit
+from aicity.core.embeddings import embed_cached, query_cache, unit
 from aicity.hub.gateway import service
 
 
@@ -20,7 +20,11 @@ class GatewayEmbedder:
         return self._embed(texts, "passage")
 
     def query(self, text: str) -> np.ndarray:
-        """Raises `Problem` when the embedding group fails; callers search by keyword then."""
+        """Raises `Problem` when the embedding group fails; callers search by keyword then. A text embedded
+        lately (by this or another part of the same request) is not embedded again (`query_cache`)."""
+        return query_cache.get(self.name, text, self._query)
+
+    def _query(self, text: str) -> np.ndarray:
         return self._embed([text], "query")[0]
 
     def worker_job(self) -> tuple[str, tuple[str, ...]]:

@@ -59,6 +59,9 @@ ANCHOR_WEIGHT = 2.0
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
 LIABILITY_SHARE = 0.6
+#: …and says it alike: at least this share of character pairs in common (the law a rule details says
+#: the same rule in other words; a provision of the law that only shares the matter does not)
+SUPERIOR_ALIKE = 0.18
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
@@ -70,7 +73,8 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月(?!的?(?:工资|补偿|赔偿))|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
                    r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短|how long|how many (?:days|months|years|hours)|"
                    r"deadline|time limit|\bwithin\b|\bwhen\b", re.I),
-        re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)"),
+        re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)|"
+                   r"不受.{0,12}(?:期限|时效).{0,3}限制"),
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁|how old|\bage\b", re.I), re.compile(rf"{_NUM}\s*周岁")),
     "amount": (
@@ -121,6 +125,7 @@ _SENTENCE = re.compile(r"(?<=[。；！？])")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
+_ITEM_LABEL = re.compile(r"[（(][零〇一二三四五六七八九十]+[)）]")
 _PRINCIPLE_WHY = {
     HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
 }
@@ -182,8 +187,14 @@ def sentences(article: str, text: str, index: int, legal: bool = True) -> list[S
 
 
 def _weights(words: list[str]) -> dict[str, float]:
-    """A question word's weight: longer words more (a one-character word not at all)."""
-    return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1}
+    """A question word's weight: longer words more (a one-character word not at all, nor a number:
+    the asker's own facts, 罚款2000元 or 本人工资6000元, are not what a provision says)."""
+    return {w: min(len(w), 4) / 2 for w in set(words) if len(w) > 1 and not re.fullmatch(r"[\d.,]+", w)}
+
+
+def _distinct(words: set[str]) -> set[str]:
+    """Words counted once: not again through their pieces (未成年人 ⊃ 成年人, 未成年, 成年)."""
+    return {w for w in words if not any(w != v and w in v for v in words)}
 
 
 _QUANTITY = re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|岁|分钟|元|万元|倍)?(?:内|以内|之内|以上|以下)?")
@@ -232,21 +243,20 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
     # its lead-in, which every 项 of its 款 shares (and which is scored as a sentence of its own)
     body = sentence.text[len(sentence.lead_in):]
     own = {w for w in weights if w in body}
-    # a word counts once: not again through its pieces (未成年人 ⊃ 成年人, 未成年, 成年)
-    counted = {w for w in own if not any(w != v and w in v for v in own)}
-    lexical = sum(weights[w] for w in counted)
+    lexical = sum(weights[w] for w in _distinct(own))
     if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT
     if _LIMIT_ASKED.search(question) and _LIMIT_STATED.search(sentence.text):
         lexical += LIMIT_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
     around = sentence.context + sentence.lead_in
-    lexical += CONTEXT_WEIGHT * sum(weight for w, weight in weights.items() if w not in own and w in around)
+    near = {w for w in weights if w in around and not any(w in v for v in own)}
+    lexical += CONTEXT_WEIGHT * sum(weights[w] for w in _distinct(near))
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
     score = lexical + typed
     # a question that does not ask what happens is answered by the duty, not the penalty for breaking it
-    if "penalty" not in types and _LIABILITY.search(sentence.context + sentence.text):
+    if "penalty" not in types and _LIABILITY.search(sentence.text):
         score *= LIABILITY_SHARE
     # a question asking for a number (how long, how much, how old) is not answered without one,
     # nor one asking what happens (a penalty) by a duty that names none
@@ -259,9 +269,10 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
 
 
 def numbers(text: str) -> set[int]:
-    """The numbers a text states, Arabic or Chinese (三十日 and 30日 both give 30)."""
+    """The numbers a text states, Arabic or Chinese (三十日 and 30日 both give 30); a 项's label
+    （六） is not one."""
     found: set[int] = set()
-    for run in re.findall(_NUM, text):
+    for run in re.findall(_NUM, _ITEM_LABEL.sub("", text)):
         if run.isdigit():
             found.add(int(run))
             continue
@@ -289,6 +300,7 @@ def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], r
     asks_number = any(t in NUMBER_TYPES for t in types)
     said = numbers(lead.text) if asks_number else set()
     rivals = [s for s in found if s.own_score >= SUPERIOR_SHARE * lead.own_score
+              and _alike(s.text, lead.text) >= SUPERIOR_ALIKE
               and rel.is_superior(articles[s.article].hit.doc_key, lower)
               and (not asks_number or said & numbers(s.text))]
     # of those, the one that says it most alike (the same rule, not another on the same matters)

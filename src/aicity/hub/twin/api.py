@@ -6,7 +6,6 @@ docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Coroutine
 from types import UnionType
 from typing import Any, get_args, get_origin
@@ -20,7 +19,7 @@ from aicity.core import bodies
 from aicity.core.config import settings
 from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
-from aicity.hub.twin import devices, notify, service, temporal
+from aicity.hub.twin import devices, linked, notify, service, temporal
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
 from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
@@ -257,43 +256,70 @@ def _int(request: Request, name: str, default: int | None) -> int | None:
     return int(raw)
 
 
-_MEMBER = re.compile(r"^[A-Za-z_@][A-Za-z0-9_:/#.\-]*$")
 
 
-def _projection(request: Request, name: str, ctx: Context) -> set[str] | None:
-    """`pick` or `omit`: entity members (id, type, scope, attribute names), separated by `,` or `|`; nested
-    projections need `join`, which this broker does not do (BadRequestData)."""
+def _projection(request: Request, name: str, ctx: Context) -> linked.Projection | None:
+    """`pick` or `omit`: entity members (id, type, scope, attribute names), separated by `,` or `|`, a
+    member that links to an entity with a projection of it in braces (`locatedAt{id,name}`, with join)."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    members = re.split(r"[,|]", raw)
-    if not all(_MEMBER.match(m) for m in members):
-        raise bad_data(f"{name} must be a comma-separated list of entity members (nested ones need join)")
-    return {m if m in ("id", "type", "scope") else ctx.compact(m) for m in members}
+    return linked.parse_projection(raw, name, ctx.compact)
 
 
-def _projections(request: Request, ctx: Context) -> tuple[set[str] | None, set[str] | None]:
+def _projections(request: Request, ctx: Context) -> tuple[linked.Projection | None, linked.Projection | None]:
     pick, omit = _projection(request, "pick", ctx), _projection(request, "omit", ctx)
     if (pick is not None or omit is not None) and "attrs" in request.query_params:
         raise bad_data("pick and omit cannot be used with attrs")
-    if pick and omit and pick & omit:
+    if pick and omit and set(pick) & set(omit):
         raise bad_data("a member cannot be both picked and omitted")
     return pick, omit
 
 
+def _join(request: Request, pick: linked.Projection | None, omit: linked.Projection | None) -> linked.Join | None:
+    join = linked.parse_join(request.query_params.get("join"), request.query_params.get("joinLevel"))
+    if join is None and (linked.nested(pick) or linked.nested(omit)):
+        raise bad_data("a projection of linked entities ({…} in pick or omit) needs join")
+    return join
+
+
 def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None,
-           ctx: Context | None = None) -> dict[str, Any]:
+           ctx: Context | None = None, flat: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An entity as the request asks for it (format, sysAttrs, lang, pick/omit, linked entities: inline
+    in it, or with join=flat appended to `flat`), compacted with the request's @context."""
     options = _options(request)
     ctx = ctx or _request_context(request)
     key_values = bool(options & {"keyValues", "simplified"})
     pick, omit = _projections(request, ctx)
-    shaped = render(entity, attrs, key_values=key_values, sys_attrs="sysAttrs" in options,
-                    lang=request.query_params.get("lang"))
-    if pick is not None:
-        shaped = {k: v for k, v in shaped.items() if k in pick or k in ("createdAt", "modifiedAt")}
-    if omit is not None:
-        shaped = {k: v for k, v in shaped.items() if k not in omit}
-    return compact_entity(shaped, ctx, key_values)
+    join = _join(request, pick, omit)
+
+    def shape(found: dict[str, Any], sub_pick: linked.Projection | None,
+              sub_omit: linked.Projection | None, only: list[str] | None = None) -> dict[str, Any]:
+        rendered = render(found, only, key_values=key_values, sys_attrs="sysAttrs" in options,
+                          lang=request.query_params.get("lang"))
+        return linked.project(rendered, sub_pick, sub_omit)
+
+    shaped = shape(entity, pick, omit, attrs)
+    if join is not None:
+        linked_flat: list[dict[str, Any]] = []
+        shaped = linked.link(entity, shaped, join, 1, pick, omit, service.get_entity, shape, key_values,
+                             linked_flat, {entity["id"]})
+        if flat is not None:
+            flat += [linked.compact_tree(f, lambda e: compact_entity(e, ctx, key_values)) for f in linked_flat]
+    return linked.compact_tree(shaped, lambda e: compact_entity(e, ctx, key_values))
+
+
+def _with_linked(request: Request, entities: list[dict[str, Any]], attrs: list[str] | None,
+                 ctx: Context) -> list[dict[str, Any]]:
+    """Entities shaped for a query's answer; with join=flat the entities they link to follow (each once)."""
+    flat: list[dict[str, Any]] = []
+    shaped = [_shape(request, e, attrs, ctx, flat) for e in entities]
+    ids = {e["id"] for e in shaped}
+    for found in flat:
+        if found.get("id") not in ids:
+            ids.add(found.get("id"))
+            shaped.append(found)
+    return shaped
 
 
 def _page(request: Request) -> tuple[int, int, bool]:
@@ -396,7 +422,7 @@ def query_entities(request: Request) -> Response:
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, [_shape(request, e, attrs, ctx) for e in entities], headers=_counted(total))
+    return _reply(request, _with_linked(request, entities, attrs, ctx), headers=_counted(total))
 
 
 def _entity_or_404(entity_id: str) -> dict[str, Any]:
@@ -414,7 +440,11 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
     _projections(request, ctx)
     entity = _entity_or_404(entity_id)
     _type_gate(request, entity)
-    return _reply(request, _shape(request, entity, _list(request, "attrs", ctx), ctx))
+    flat: list[dict[str, Any]] = []
+    shaped = _shape(request, entity, _list(request, "attrs", ctx), ctx, flat)
+    if request.query_params.get("join") == "flat":  # the entity and the entities it links to
+        return _reply(request, [shaped, *flat])
+    return _reply(request, shaped)
 
 
 def _type_gate(request: Request, entity: dict[str, Any]) -> None:
@@ -606,7 +636,7 @@ async def batch_query(request: Request) -> Response:
     limit, offset, count = _page(request)
     entities, total = service.find(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, [_shape(request, e, attrs, ctx) for e in entities], headers=_counted(total))
+    return _reply(request, _with_linked(request, entities, attrs, ctx), headers=_counted(total))
 
 
 # --- subscriptions --------------------------------------------------------------------------
