@@ -2,16 +2,23 @@
 fresh machine.
 
     .venv/bin/python benchmarks/assistant_bench.py [--requests 400] [--clients 8] [--before]
+    .venv/bin/python benchmarks/assistant_bench.py --parts in_process [--limit 600]
 
-Prints medians and p95 over the built-in evaluation questions. Baselines in the same run:
-the planner alone (routing cost) for in-process latency, and `/api/v1/health` (the HTTP
-stack with no work) for throughput. Query vectors are not cached between measurements.
-Cold start spawns `aicity serve` on an empty data dir (route vectors then compute in the
-background: the first answers are keyword-only) and on the same data dir again (warm). The
-spawned server gets its own rate limits (AICITY_AUTH_ANONYMOUS_RATE), so the load is not 429'd.
-First answer on a fresh machine: `aicity ask` with an empty data dir and empty caches (vectors,
-fitted models), with the vectors the package ships; `--before` also times it without them
-(AICITY_SHIPPED_VECTORS=false: every bundled text is embedded first, many minutes on 2 cores).
+In-process latency is measured on distinct requests (the two mode development sets,
+`training/modes_dev*.jsonl`, each text once) with no cache hits across requests: the process's
+query vectors (`core.embeddings.query_cache`) are forgotten before every `ask`, so only the parts of
+one request share a vector. Baseline in the same run, on the same requests: the cascade off (every
+request embedded for the mode classifier and the router, as before the cascade); the cascade's own
+ask of a request always runs first, so anything the baseline's repeat may find warm favours the
+baseline. The planning alone (mode and routing, no skill) is timed after each ask.
+`embedded_share` is the share of requests that computed at least one query vector.
+Throughput's baseline is `/api/v1/health` (the HTTP stack with no work). Cold start spawns `aicity
+serve` on an empty data dir (route vectors then compute in the background: the first answers are
+keyword-only) and on the same data dir again (warm). The spawned server gets its own rate limits
+(AICITY_AUTH_ANONYMOUS_RATE), so the load is not 429'd. First answer on a fresh machine: `aicity
+ask` with an empty data dir and empty caches (vectors, fitted models), with the vectors the package
+ships; `--before` also times it without them (AICITY_SHIPPED_VECTORS=false: every bundled text is
+embedded first, many minutes on 2 cores). The load average is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,30 +52,75 @@ def questions() -> list[dict]:
     return load_cases(default_set())
 
 
-def in_process(cases: list[dict], rounds: int) -> dict:
+def distinct_requests(limit: int) -> list[dict]:
+    """The development sets' requests, each text once (never the evaluation sets)."""
+    from aicity.assistant.modes import read_jsonl
+    from aicity.core.text import normalize
+
+    folder = Path(__file__).resolve().parents[1] / "src" / "aicity" / "demo" / "data" / "training"
+    seen: set[str] = set()
+    rows = []
+    for path in sorted(folder.glob("modes_dev*.jsonl")):
+        for row in read_jsonl(path):
+            if normalize(row["q"]) not in seen:
+                seen.add(normalize(row["q"]))
+                rows.append(row)
+    return rows[:limit]
+
+
+@contextmanager
+def cascade(on: bool) -> Iterator[None]:
+    """The cascade on (as shipped) or off (the mode classifier and the router always embed the request)."""
+    from aicity.assistant import modes, router
+
+    kept = modes.LEXICAL_SURE, router.SURE_SCORE
+    if not on:
+        modes.LEXICAL_SURE, router.SURE_SCORE = float("inf"), float("inf")
+    try:
+        yield
+    finally:
+        modes.LEXICAL_SURE, router.SURE_SCORE = kept
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def in_process(cases: list[dict]) -> dict:
     from aicity.assistant.cli import ready_assistant
-    from aicity.assistant.router import Router
+    from aicity.core.embeddings import query_cache
     from aicity.demo.loader import open_demo_city
     from aicity.identity.service import Principal, parse_role
 
     open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-bench-")))
     bot = ready_assistant()
-    for c in cases[:10]:  # warm caches (tokenizer, indexes)
+    for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
-    plan_ms, ask_ms = [], []
-    for _ in range(rounds):
-        for c in cases:
-            p = Principal(parse_role(c.get("role", "citizen")))
-            Router._embed_query.cache_clear()  # measure uncached queries
-            t0 = time.perf_counter()
-            bot.planner.plan(c["q"], p)
-            plan_ms.append((time.perf_counter() - t0) * 1000)
-            Router._embed_query.cache_clear()
-            t0 = time.perf_counter()
-            bot.ask(c["q"], p)
-            ask_ms.append((time.perf_counter() - t0) * 1000)
-    return {"n": len(ask_ms), "ask_p50_ms": round(statistics.median(ask_ms), 2), "ask_p95_ms": round(pct(ask_ms, .95), 2),
-            "plan_only_p50_ms": round(statistics.median(plan_ms), 2), "plan_only_p95_ms": round(pct(plan_ms, .95), 2)}
+    load_before = load_average()
+    runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "plan": [], "embedded": []} for name in ("on", "off")}
+    for c in cases:
+        p = Principal(parse_role(c.get("role", "citizen")))
+        for name in ("on", "off"):  # the cascade's ask first: nothing has seen the text before it
+            with cascade(name == "on"):
+                query_cache.clear()
+                t0 = time.perf_counter()
+                bot.ask(c["q"], p)
+                runs[name]["ask"].append((time.perf_counter() - t0) * 1000)
+                runs[name]["embedded"].append(float(query_cache.misses > 0))
+                query_cache.clear()
+                t0 = time.perf_counter()
+                bot.understanding.plan(c["q"], p, bot.planner, bot.understanding.guess(c["q"]))
+                runs[name]["plan"].append((time.perf_counter() - t0) * 1000)
+
+    def figures(run: dict[str, list[float]]) -> dict:
+        return {"ask_p50_ms": round(statistics.median(run["ask"]), 2), "ask_p95_ms": round(pct(run["ask"], .95), 2),
+                "plan_p50_ms": round(statistics.median(run["plan"]), 2),
+                "plan_p95_ms": round(pct(run["plan"], .95), 2),
+                "embedded_share": round(statistics.mean(run["embedded"]), 3)}
+
+    return {"requests": len(cases), "distinct": True, "load_average_before": load_before,
+            "load_average_after": load_average(), "cascade": figures(runs["on"]),
+            "baseline_cascade_off": figures(runs["off"])}
 
 
 #: how long a spawned server may take to its first answer (a busy 2-core machine loading the demo city)
@@ -154,7 +208,7 @@ def over_http(cases: list[dict], requests: int, clients: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=600, help="how many distinct development requests (in-process)")
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--before", action="store_true", help="also time the first answer without the shipped vectors")
@@ -163,7 +217,7 @@ def main() -> None:
     cases = [c for c in questions() if c.get("role", "citizen") in ("citizen", "enterprise")]
     ap_parts = {"fresh": lambda: [fresh_first_answer(cases[0]["q"]),
                                   *([fresh_first_answer(cases[0]["q"], shipped=False)] if args.before else [])],
-                "in_process": lambda: in_process(questions(), args.rounds),
+                "in_process": lambda: in_process(distinct_requests(args.limit)),
                 "http": lambda: over_http(cases, args.requests, args.clients)}
     for name in args.parts.split(","):  # each part printed when done: a later failure keeps the earlier figures
         print(json.dumps({name: ap_parts[name]()}, ensure_ascii=False, indent=2), flush=True)

@@ -53,6 +53,16 @@ fi
   --upstream http://127.0.0.1:$API_PORT --key-file "$WORK/key" & PIDS+=($!)
 "$PY" "$ROOT/scripts/ngsi_conformance/contexts.py" --listen 127.0.0.1:$CTX_PORT \
   --dir "$CONTEXTS" & PIDS+=($!)
+# MQTT notifications (058_*): the suite starts its Mosquitto with docker, which is not here; the harness
+# runs one on the loopback instead, on the default port and on a second one for "a non-default port"
+# (the suite's default, 8085, is the notification receiver's). It takes any user, with or without a
+# password: the tests check that the broker connects with the endpoint's credentials, not the ACLs.
+MQTT_PORT=${MQTT_PORT:-1883}; MQTT_ALT_PORT=${MQTT_ALT_PORT:-18830}
+if command -v mosquitto > /dev/null; then
+  printf 'listener %s 127.0.0.1\nlistener %s 127.0.0.1\nallow_anonymous true\n' "$MQTT_PORT" "$MQTT_ALT_PORT" \
+    > "$WORK/mosquitto.conf"
+  mosquitto -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 & PIDS+=($!)
+fi
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$API_PORT/ngsi-ld/v1/jsonldContexts/ngsi-ld-core-context.jsonld" && break
   sleep 1
@@ -65,7 +75,9 @@ cd "$SUITE"
   --variable "ngsild_test_suite_context:http://127.0.0.1:$CTX_PORT/ngsi-ld-test-suite-compound.jsonld" \
   --variable notification_server_host:127.0.0.1 --variable notification_server_port:$NOTIFY_PORT \
   --variable context_source_host:127.0.0.1 --variable context_source_port:$CSOURCE_PORT \
-  --variable context_server_host:127.0.0.1 --variable context_server_port:$CSERVER_PORT "$@" > "$OUT/console.txt" 2>&1 || true
+  --variable context_server_host:127.0.0.1 --variable context_server_port:$CSERVER_PORT \
+  --variable mqtt_broker_host:127.0.0.1 --variable mqtt_broker_non_default_port:$MQTT_ALT_PORT \
+  "$@" > "$OUT/console.txt" 2>&1 || true
 "$PY" - "$OUT/output.xml" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 stats = ET.parse(sys.argv[1]).getroot().find("statistics/total/stat")

@@ -131,6 +131,10 @@ class Skill:
     target_params: tuple[str, ...] = ()
     #: scales the skill's route scores: <1 for skills that should win only on clear signals
     route_weight: float = 1.0
+    #: a specialist's modes (a co-created agent's, agents/studio): in these it takes a request whose nearest
+    #: route by meaning (dense), among every skill's routes, is its own — and a request whose mode is unsure
+    #: when one of the two likeliest readings is one of these (`Router.nearest`)
+    nearest_modes: tuple[str, ...] = ()
     #: the kinds of help the skill serves (assistant modes: service_guide, report, data …); the
     #: assistant's mode classifier learns from the examples of each mode's skills, and a request of
     #: a mode is routed only among the skills that declare it

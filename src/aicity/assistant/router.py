@@ -61,7 +61,7 @@ class Candidate:
     params: dict[str, str]
     score: float
     route: str
-    #: how the skill was chosen: "cue" or "route"
+    #: how the skill was chosen: "cue", "route" or "nearest" (a specialist's, `Router.nearest`)
     by: str = "route"
 
     @property
@@ -255,6 +255,10 @@ class Router:
         cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
+        # the mode is decided: a specialist nearest by meaning outranks the mode's generic cues (违法吗, 怎么处罚)
+        near = self.nearest(text, principal, mode, only) if only is not None and mode is not None else None
+        if near is not None:
+            return near
         for key in self.cued_skills(text, principal, only):
             skill = self.skills[key]
             if not skill.targets_for(mode):
@@ -276,6 +280,26 @@ class Router:
         if not cands or top_score < MIN_SCORE:
             return None
         return self._resolve(cands[0], scores, principal)
+
+    def nearest(self, text: str, principal: Principal, mode: str,
+                only: frozenset[tuple[str, str]] | None = None) -> Candidate | None:
+        """A specialist (`Skill.nearest_modes`: a co-created agent) for a request of `mode` when its own route
+        (an example or its description) is the request's nearest by meaning (e5 cosine) among every skill's
+        routes, and the caller may use it (and it is one of `only`, when given); else None, also while the
+        route vectors are not ready. A few examples cannot outweigh a catalog's BM25 routes by keyword, but a
+        request whose closest written neighbour is one of them is about the specialist's topic."""
+        if not any(mode in self.skills[k].nearest_modes for k in (only if only is not None else self.skills)):
+            return None
+        vectors = self.vectors
+        query_vector = self.query_vector(text) if vectors is not None else None
+        if vectors is None or query_vector is None or not len(vectors):
+            return None
+        entry = self.entries[int(np.argmax(vectors @ query_vector))]
+        key = (entry.agent, entry.skill)
+        skill = self.skills[key]
+        if mode not in skill.nearest_modes or (only is not None and key not in only) or not skill.allowed(principal):
+            return None
+        return Candidate(entry.agent, entry.skill, dict(entry.params), MIN_SCORE, entry.text, by="nearest")
 
     def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal,
                  mode: str | None = None) -> Candidate:

@@ -2,7 +2,9 @@
 
 1. An emergency (the mode classifier with the events hub's urgency rules, `modes.decide`) goes
    to `city_safety.emergency` whatever else the request says.
-2. Below `modes.ABSTAIN_BELOW` the assistant asks which of the likeliest readings is meant.
+2. Below `modes.ABSTAIN_BELOW` the assistant asks which of the likeliest readings is meant — unless a
+   specialist (a co-created agent, `Router.nearest`) serving one of the two likeliest is the request's
+   nearest route by meaning: then the specialist answers in that mode.
 3. A mode no skill serves (industry, simulation, small talk, out of scope) is answered
    with the mode's scope statement; a mode whose skills are all for staff, asked by the public,
    says so.
@@ -38,6 +40,9 @@ GENERIC_SHARE = 0.05
 COMMON_SHARE = 0.01
 #: a governing law is named for a gap when knowledge search finds one at least this relevant
 GAP_LAW_MIN_SCORE = 0.5
+#: an unsure request goes to a specialist only when its mode is one of this many likeliest readings (on the
+#: development sets the third reading was, once, a specialist's and the request was not for it)
+SPECIALIST_OPTIONS = 2
 CLARIFY_QUESTION = "我不太确定您想要哪一种帮助，请选择最接近的一项（也可以换个说法再问）："
 STAFF_ONLY = ("这项功能面向城市管理和运行的工作人员（需要工作人员身份）。"
               "我可以帮您：查询办事指南、反映城市问题并跟踪进度、查询扶持政策和法规。")
@@ -105,8 +110,8 @@ class Understanding:
                            confidence=round(confidence, 3))
             return Plan(subtasks=[task], **base)
         if not forced and confidence < mode_data.ABSTAIN_BELOW:
-            return self._clauses(text, principal, planner) or \
-                Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
+            return self._clauses(text, principal, planner) or self._specialist(text, principal, planner, guess) \
+                or Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
         serving = self.skills_of.get(mode, frozenset())
         usable = frozenset(k for k in serving if self.router.skills[k].allowed(principal))
         if not serving:
@@ -121,6 +126,19 @@ class Understanding:
                                    or not self.covers(text, first.params.get("item"))):
             return Plan(subtasks=[], reply="gap", **base)
         return plan
+
+    def _specialist(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess) -> Plan | None:
+        """An unsure request answered by a specialist whose route is its nearest by meaning, when the specialist
+        serves one of the two likeliest readings (`SPECIALIST_OPTIONS`), in that reading; otherwise None."""
+        probabilities = dict(guess.ranked)
+        for mode in guess.options()[:SPECIALIST_OPTIONS]:
+            near = self.router.nearest(text, principal, mode)
+            if near is not None:
+                task = SubTask(agent=near.agent, skill=near.skill, params=near.params, text=text, score=near.score,
+                               confidence=near.confidence)
+                return Plan(planner=planner.name, subtasks=[task], mode=mode, request=text,
+                            mode_confidence=round(probabilities.get(mode, 0.0), 4))
+        return None
 
     def _clauses(self, text: str, principal: Principal, planner: Planner) -> Plan | None:
         """A request unsure as a whole may be several requests, each sure of itself ("孩子刚出生要办什么？

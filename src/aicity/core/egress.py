@@ -32,6 +32,10 @@ class EgressDenied(Exception):
     """The URL may not be called; the message says why without echoing anything fetched."""
 
 
+class Unresolved(EgressDenied):
+    """The URL's host does not resolve (now): nothing can be called, though nothing forbids it."""
+
+
 def _allowed(host: str, address: Address | None) -> bool:
     for entry in settings().egress_allow:
         entry = entry.strip().lower()
@@ -57,7 +61,7 @@ def _resolve(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise EgressDenied(f"主机无法解析 host '{host}' does not resolve") from exc
+        raise Unresolved(f"主机无法解析 host '{host}' does not resolve") from exc
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
@@ -73,7 +77,7 @@ def checked_address(host: str, port: int) -> str:
             raise EgressDenied(f"不允许访问内部地址 '{host}' resolves to a non-public address ({address}); "
                                "add it to egress_allow to permit it")
     if not addresses:
-        raise EgressDenied(f"主机无法解析 host '{host}' does not resolve")
+        raise Unresolved(f"主机无法解析 host '{host}' does not resolve")
     return str(addresses[0])
 
 

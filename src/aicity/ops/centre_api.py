@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from aicity.assistant import modes as mode_data
 from aicity.identity.api import Caller
 from aicity.ops import corpus, knowledge_ops, model_centre
 from aicity.ops.centre_schemas import (
@@ -18,6 +19,7 @@ from aicity.ops.centre_schemas import (
     KnowledgeOps,
     ModelRegistry,
     ModelVersionView,
+    ModeView,
     RetrainRequest,
     ReviewBody,
     ReviewRequest,
@@ -33,6 +35,12 @@ def corpus_items(principal: Caller, status: Annotated[str | None, Query(max_leng
     """Pending proposals (default), or the accepted or rejected examples."""
     corpus.require_operator(principal)
     return corpus.items(status)
+
+
+@router.get("/corpus/modes", response_model=list[ModeView], summary="可用的标注 The labels (the assistant's modes)")
+def corpus_modes(principal: Caller) -> list[dict]:
+    corpus.require_operator(principal)
+    return [{"id": m.id, "name": m.name} for m in mode_data.modes().values()]
 
 
 @router.post("/corpus/collect", response_model=Collected, summary="从评价收集语料 Propose rated answers")

@@ -30,6 +30,13 @@ class CorpusItemView(BaseModel):
     reviewed_at: str | None
 
 
+class ModeView(BaseModel):
+    """One of the assistant's modes (a label a corpus example may carry)."""
+
+    id: str
+    name: str
+
+
 class Collected(BaseModel):
     added: int
     skipped: int = Field(description="评价所指的轨迹已不存在 rated traces no longer kept")

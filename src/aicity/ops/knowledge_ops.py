@@ -6,9 +6,11 @@ which knowledge bases are used.
   date; past that date it is overdue. Superseded texts (a document marked `superseded`, or replaced in
   `laws.yaml`) still cited — by catalog items' legal bases, or by answers given in the period (their
   provenance records' sources) — are listed with who cites them.
-- **Coverage gaps.** Questions with no good passage: assistant runs whose knowledge retrieval found
-  nothing or whose retrieving skill declined to answer, and unserved requests for which no governing
-  law was found; clustered as in agent operations (agents.cluster).
+- **Coverage gaps.** Questions with no good passage: assistant runs that searched the knowledge base
+  and found nothing, whose retrieving skill declined, or whose question's best passage (searched again
+  now, as the asker's role) shares none of the words the question is about — the search's scores are
+  relative, so a passage is always "best"; and unserved requests for which no
+  governing law was found; clustered as in agent operations (agents.cluster).
 - **Usage per knowledge base.** Documents and chunks, and the passages cited in answers in the period:
   how many, from how many documents, the most cited documents (not named for personal bases).
 
@@ -33,7 +35,7 @@ from aicity.core.tracing import TraceRecord, recent_traces
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.relations import relations
-from aicity.identity.service import Principal
+from aicity.identity.service import Principal, parse_role
 from aicity.ops import agents, corpus
 from aicity.ops.centre_models import KbReview
 from aicity.security import guard, provenance
@@ -43,6 +45,9 @@ from aicity.security import guard, provenance
 REVIEW_DAYS = 365
 MAX_TRACES = 5000
 TOP_DOCUMENTS = 5
+#: words any legal or service question uses: they say what kind of answer is wanted, not what it is about
+GENERIC_WORDS = frozenset("法律 法规 规定 条例 办法 什么 怎么 怎样 如何 哪些 是否 能不能 可不可以 可以 需要 合法 违法 犯法 "
+                          "处罚 罚款 责任 条件 手续 办理 申请 要求 问题 有关 相关 依据 国家".split())
 #: a review may be set at most this far ahead
 MAX_AHEAD_DAYS = 5 * 366
 
@@ -115,21 +120,35 @@ def _superseded_cited(documents: list[Any], cited: list[tuple[str, str]]) -> lis
             for key, doc in sorted(old.items()) if in_catalog[key] or in_answers[key]]
 
 
-def _declined(trace: TraceRecord) -> bool:
-    """The run looked in the knowledge base and found no passage, or the skill that looked declined."""
+def _no_good_passage(trace: TraceRecord) -> str | None:
+    """Why a run that looked in the knowledge base had no good passage: it found none, the skill that
+    looked declined, or the best passage the question finds now shares none of the words the question is
+    about (GENERIC_WORDS aside); else None."""
     steps = trace.steps or []
     retrieved = [s for s in steps if s.get("name") == "retrieval"]
+    text = str((trace.request or {}).get("text") or "")
+    if not retrieved or not text:
+        return None
     if any(int(s.get("hits") or 0) == 0 for s in retrieved):
-        return True
-    return bool(retrieved) and any(s.get("name") == "skill" and s.get("abstained") for s in steps)
+        return "no_passage"
+    if any(s.get("name") == "skill" and s.get("abstained") for s in steps):
+        return "declined"
+    topic = _topic(text)
+    hits = knowledge.search(text, Principal(role=parse_role(trace.role)), top_k=1)
+    return None if not topic or (hits and topic & _topic(hits[0].text)) else "off_topic"
+
+
+def _topic(text: str) -> set[str]:
+    """What a text is about: its search words of two characters or more, less the generic ones."""
+    return {t for t in knowledge.query_tokens(text) if len(t) >= 2 and t not in GENERIC_WORDS}
 
 
 def coverage(traces: list[TraceRecord]) -> dict[str, Any]:
     """The questions with no good passage, clustered."""
-    items = [(str((t.request or {}).get("text") or ""), "no_passage") for t in traces if _declined(t)]
-    items = [(text, why) for text, why in items if text]
+    items = [(str((t.request or {}).get("text") or ""), why) for t in traces[:agents.MAX_CLUSTERED]
+             if (why := _no_good_passage(t)) is not None]
     items += [(r["text"], "unserved_no_law") for r in unserved.recent(agents.MAX_CLUSTERED) if not r.get("law")]
-    retrievals = sum(1 for t in traces for s in t.steps or [] if s.get("name") == "retrieval")
+    retrievals = sum(1 for t in traces for step in t.steps or [] if step.get("name") == "retrieval")
     return {"retrievals": retrievals, "questions": len(items),
             "clusters": agents.cluster(items[:agents.MAX_CLUSTERED])}
 

@@ -13,11 +13,13 @@ from rich.table import Table
 from aicity.core.cli import open_city, print_json
 from aicity.ops import agents
 from aicity.ops.centre_cli import corpus_app, knowledge_app, models_app
+from aicity.ops.infra_cli import infra_command
 
 app = typer.Typer(help="运营 operations", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(models_app, name="models")
 app.add_typer(knowledge_app, name="knowledge")
+app.command("infra")(infra_command)
 
 
 @app.callback()

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+import paho.mqtt.client as paho
 import pytest
 import uvicorn
 from alembic import command
 from alembic.config import Config
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
@@ -43,6 +45,7 @@ from aicity.hub.twin.models import TwinEntity
 from aicity.identity import service as identity
 from aicity.server import create_app
 from tests.support.http import METRICS
+from tests.support.iot import private_broker
 from tests.support.net import free_port
 
 BASE = "/ngsi-ld/v1"
@@ -1119,9 +1122,91 @@ def test_linked_entities_inline_and_flat(ngsi: TestClient) -> None:
                                   "entity": {"label": {"type": "Property", "value": "中国"}}}}}}
     omitted = get(join="inline", omit="type,locatedIn{label,inCountry}").json()
     assert "type" not in omitted and set(omitted["locatedIn"]["entity"]) == {"id", "type"}
-    r = ngsi.get(f"{BASE}/entities", params={"type": "Tower", "q": f'label=="电视塔"', "join": "flat"})
+    r = ngsi.get(f"{BASE}/entities", params={"type": "Tower", "q": 'label=="电视塔"', "join": "flat"})
     assert {e["id"] for e in r.json()} >= {tower, city}
     for params in ({"pick": "id,locatedIn{id}"}, {"join": "sideways"}, {"join": "inline", "joinLevel": "0"},
                    {"pick": "id,locatedIn{id"}, {"joinLevel": "1"}):
         r = get(**params)
         assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", params
+
+
+# --- MQTT notifications -----------------------------------------------------------------------------
+
+def test_notifications_over_mqtt(ngsi_live: str, operator: dict[str, str], tmp_path: Path) -> None:
+    broker = private_broker(tmp_path)
+    received: list[dict] = []
+    listener = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"ngsi-listener-{uuid.uuid4().hex[:6]}")
+    listener.on_message = lambda _c, _u, msg: received.append(json.loads(msg.payload))
+    listener.connect("127.0.0.1", broker.port)
+    listener.subscribe("city/twin/notify", qos=1)
+    listener.loop_start()
+    e = uid("Pump")
+    try:
+        with httpx.Client(base_url=ngsi_live, headers=operator) as c:
+            assert c.post(f"{BASE}/entities", json={"id": e, "type": "Pump", "rate": 3}).status_code == 201
+            endpoint = {"uri": f"mqtt://ops:s3cret@127.0.0.1:{broker.port}/city/twin/notify",
+                        "notifierInfo": [{"key": "MQTT-QoS", "value": "1"}, {"key": "MQTT-Version", "value": "mqtt5.0"}],
+                        "receiverInfo": [{"key": "x-city", "value": "wuhan"}]}
+            r = c.post(f"{BASE}/subscriptions", json={"type": "Subscription", "entities": [{"type": "Pump", "id": e}],
+                                                      "notification": {"endpoint": endpoint}})
+            assert r.status_code == 201, r.text
+            for bad in ({**endpoint, "uri": "mqtt://127.0.0.1"},  # no topic
+                        {**endpoint, "notifierInfo": [{"key": "MQTT-QoS", "value": "3"}]},
+                        {**endpoint, "uri": "mqtt://127.0.0.1:notaport/t"}):
+                assert c.post(f"{BASE}/subscriptions", json={
+                    "type": "Subscription", "entities": [{"type": "Pump"}], "notification": {"endpoint": bad}}
+                ).status_code == 400, bad
+            assert c.patch(f"{BASE}/entities/{e}/attrs", json={"rate": 4}).status_code == 204
+            assert _wait_for(lambda: received, 10)
+            message = received[0]
+            assert message["metadata"]["x-city"] == "wuhan" and message["metadata"]["Content-Type"] == "application/json"
+            assert "Link" in message["metadata"] and message["body"]["type"] == "Notification"
+            assert message["body"]["data"][0]["rate"]["value"] == 4
+            sub = c.get(r.headers["location"]).json()
+            assert _wait_for(lambda: c.get(r.headers["location"]).json()["notification"].get("timesSent") == 1)
+            broker.stop()  # the broker is gone: the next notification is counted as failed
+            assert c.patch(f"{BASE}/entities/{e}/attrs", json={"rate": 5}).status_code == 204
+            assert _wait_for(lambda: c.get(r.headers["location"]).json()["notification"].get("timesFailed") == 1, 10)
+            assert sub["notification"]["endpoint"]["uri"].startswith("mqtt://")
+            c.delete(r.headers["location"])
+    finally:
+        listener.loop_stop()
+        broker.stop()
+
+
+# --- temporal aggregation, projections and the simplified series ------------------------------------
+
+def test_temporal_aggregation_and_projection(ngsi: TestClient) -> None:
+    e = uid("Car")
+    speed = [(120, "2020-08-01T12:03:00Z"), (80, "2020-08-01T12:05:00Z"), (100, "2020-08-01T12:07:00Z")]
+    fuel = [(67, "2020-08-01T12:03:00Z"), (53, "2020-08-01T13:05:00Z"), (40, "2020-08-01T14:07:00Z")]
+    assert ngsi.post(f"{BASE}/temporal/entities", json={
+        "id": e, "type": "Car",
+        "speed": [{"type": "Property", "value": v, "observedAt": t} for v, t in speed],
+        "fuel": [{"type": "Property", "value": v, "observedAt": t} for v, t in fuel],
+        "mode": [{"type": "VocabProperty", "vocab": "eco", "observedAt": "2020-08-01T12:03:00Z"}]}).status_code == 201
+    r = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"options": "aggregatedValues", "aggrMethods": "avg,max",
+                                                         "aggrPeriodDuration": "PT1H", "attrs": "speed,fuel"})
+    assert r.status_code == 200, r.text
+    assert r.json()["speed"] == {"type": "Property", "avg": [[100.0, "2020-08-01T12:03:00Z", "2020-08-01T13:03:00Z"]],
+                                 "max": [[120.0, "2020-08-01T12:03:00Z", "2020-08-01T13:03:00Z"]]}
+    assert [b[0] for b in r.json()["fuel"]["avg"]] == [67.0, 53.0, 40.0]  # one period per hour, empty ones left out
+    whole = ngsi.post(f"{BASE}/temporal/entityOperations/query", json={
+        "type": "Query", "entities": [{"type": "Car", "id": e}],
+        "temporalQ": {"timerel": "after", "timeAt": "2020-08-01T12:00:00Z", "aggrMethods": ["totalCount", "min"]}})
+    fuel_all = whole.json()[0]["fuel"]
+    assert fuel_all["totalCount"] == [[3, "2020-08-01T12:00:00Z", "2020-08-01T14:07:00Z"]]
+    assert fuel_all["min"][0][0] == 40.0
+    for params in ({"options": "aggregatedValues", "aggrMethods": "median"},
+                   {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "bogus"},
+                   {"options": "aggregatedValues"}, {"timeproperty": "seenAt"},
+                   {"pick": "speed", "attrs": "speed"}, {"pick": "speed", "omit": "speed"}, {"format": "fancy"}):
+        r = ngsi.get(f"{BASE}/temporal/entities/{e}", params=params)
+        assert r.status_code == 400, (params, r.text)
+    picked = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"pick": "id,speed"}).json()
+    assert set(picked) == {"id", "speed"} and len(picked["speed"]) == 3
+    assert set(ngsi.get(f"{BASE}/temporal/entities/{e}", params={"omit": "type,speed"}).json()) == {"id", "fuel", "mode"}
+    assert ngsi.get(f"{BASE}/temporal/entities/{e}", params={"pick": "nothing"}).status_code == 404
+    assert ngsi.get(f"{BASE}/temporal/entities/{e}", params={"attrs": "nothing"}).status_code == 404
+    series = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"options": "temporalValues"}).json()
+    assert series["mode"] == {"type": "VocabProperty", "vocabs": [["eco", "2020-08-01T12:03:00Z"]]}

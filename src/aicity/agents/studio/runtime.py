@@ -2,6 +2,13 @@
 (so the assistant's router and mode classifier learn it like any built-in skill), whose handler runs
 the workflow — by default: search the agent's knowledge bases and answer with exact quotes.
 
+How a published agent competes for the super assistant's requests: its examples and its description
+are its routes (BM25 and e5 like every skill's); in its advice modes (`NEAREST_MODES`) it is a specialist
+(`Skill.nearest_modes`): a request of such a mode whose nearest route by meaning, among every skill's, is
+one of its own goes to it — and so does a request whose mode is unsure when one of the two likeliest
+readings is its mode (instead of a clarifying question). A request the mode classifier reads confidently
+as another kind of help (a service application, a report, an emergency) is never taken.
+
 Without a model this is the whole answer (the embedded planner routes to `ask` or to one of the
 agent's tools); with a gateway model the assistant lets the model plan with the instructions and the
 same skills as tools (`assistant/studio_runs.py`). Every tool call goes through the same checks as
@@ -23,6 +30,7 @@ from aicity.agents.base import (
     Agent,
     Clarification,
     RiskLevel,
+    Route,
     Section,
     Skill,
     SkillContext,
@@ -45,6 +53,10 @@ CUE_PRIORITY = 75
 #: its examples are few and a creator's own words: they win a request only on a clear match
 #: (chosen with benchmarks/studio_routing.py on the development sets, never the held-out set)
 ROUTE_WEIGHT = 0.7
+#: the modes in which a co-created agent is a specialist (`Skill.nearest_modes`): advice, never the built-in
+#: services, reports, events or actions (chosen with benchmarks/studio_routing.py on the development sets and
+#: its PROBES; its held-apart set was run once, after)
+NEAREST_MODES = frozenset({"legal", "policy"})
 MAX_VISITS = 40
 _MARKER = re.compile(r"\[\^(\d+)\]")
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -107,7 +119,9 @@ def build(definition: AgentDefinition, resolve: Resolve, version: int | None = N
     skill = Skill(id=ASK_SKILL, name=definition.name, description=definition.description,
                   examples=list(definition.examples), input_model=LegalQuestion, handler=handler, roles=roles,
                   cues=tuple(definition.cues), cue_priority=CUE_PRIORITY if definition.cues else 0,
-                  modes=tuple(definition.modes), route_weight=ROUTE_WEIGHT)
+                  modes=tuple(definition.modes), route_weight=ROUTE_WEIGHT,
+                  routes=lambda: [Route(definition.description)],
+                  nearest_modes=tuple(m for m in definition.modes if m in NEAREST_MODES))
     return Agent(id=definition.id, name=definition.name, department=definition.department,
                  description=definition.description, skills=[skill],
                  source=f"studio:v{version}" if version else "studio:draft")

@@ -446,6 +446,12 @@ def build(plan: Plan, engine: Engine, as_of: dt.date) -> Built:  # noqa: C901 �
                 sql += f" HAVING {value} {op} ({city})"
             else:
                 sql += f" HAVING {value} {op} {bound!r}"
+            if plan.count_groups and plan.group is not None:  # how many groups the condition keeps
+                label = plan.group.name
+                plan.metric = semantic.Metric("count_groups", f"{_metric_label(plan)}满足条件的{label}数", "个", (),
+                                              expr="COUNT(*)")
+                plan.group = None
+                return Built(f"SELECT COUNT(*) AS value FROM ({sql}) AS g", "value", period, window)
         ordered_by_key = plan.time_group is not None or (plan.group is not None and plan.group.id in ("year", "hour",
                                                                                                       "founded_year"))
         if plan.top is not None or not ordered_by_key:

@@ -39,7 +39,7 @@ _MOST = ("最多", "最高", "最大", "最长", "第一", "最严重", "排第�
          "排名第一", "排名第1", "排第1", "第1", "居首", "领先", "fastest", "busiest", "most", "highest", "largest", "biggest",
          "longest", "top")
 _LEAST = ("最少", "最低", "最小", "最短", "最慢", "倒数第一", "倒数第1", "垫底", "slowest", "least", "lowest", "fewest", "smallest", "shortest")
-_SHARE = ("所占比重", "所占比例", "所占份额", "所占百分比", "占比重", "占比", "比例", "比重", "份额", "百分比", "百分之几", "百分之多少", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
+_SHARE = ("所占比重", "所占比例", "所占份额", "所占百分比", "占比重", "占几成", "几成", "占比", "比例", "比重", "份额", "百分比", "百分之几", "百分之多少", "占多少", "占全市", "占全部", "占总", "占了", "所占", "占",
           "share", "proportion", "percentage", "percent", "fraction", "what part")
 _YOY = ("同比", "year-over-year", "year-on-year", "比去年", "较去年", "与去年同期", "较去年同期", "比去年同期", "和去年同期比", "跟去年比", "和去年比",
         "与去年相比", "较上年同期", "比上年", "较上年", "上年同期", "去年同期", "year-on-year", "year on year",
@@ -113,7 +113,7 @@ _PER_DAY = ("平均每天", "每天平均", "平均每日", "每日平均", "日
 _WEEKDAY_GROUP = ("星期几", "周几", "一周各天", "day of week", "weekday distribution")
 _COMPARE_OPS = {"超过": ">", "大于": ">", "高于": ">", "多于": ">", "不低于": ">=", "不少于": ">=", "至少": ">=",
                 "达到": ">=", "以上": ">=", "及以上": ">=", "低于": "<", "小于": "<", "少于": "<", "不足": "<",
-                "以内": "<=", "之内": "<=", "内": "<=", "within": "<=", "no more than": "<=",
+                "以内": "<=", "之内": "<=", "内": "<=", "within": "<=", "no more than": "<=", "等于": "=",
                 "不到": "<", "不超过": "<=", "以下": "<=", "及以下": "<=", "more than": ">", "over": ">",
                 "above": ">", "greater than": ">", "at least": ">=", "less than": "<", "below": "<", "under": "<",
                 "fewer than": "<", "at most": "<=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
@@ -121,6 +121,8 @@ _COMPARE_OPS = {"超过": ">", "大于": ">", "高于": ">", "多于": ">", "不
 _SAID_AS = {"以内": "不超过", "之内": "不超过", "内": "不超过", "within": "不超过", "no more than": "不超过",
             "more than": "超过", "over": "超过", "above": "超过", "greater than": "超过", "at least": "不少于",
             "less than": "低于", "below": "低于", "under": "低于", "fewer than": "少于", "at most": "不超过"}
+#: a span of days or weeks in hours (办理时长超过3天)
+_SPAN_HOURS = {"天": 24, "日": 24, "day": 24, "days": 24, "周": 168, "星期": 168, "个星期": 168, "week": 168, "weeks": 168}
 _SCALE = {"万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "k": 1_000}
 #: money units → yuan
 _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿": 100_000_000}
@@ -159,7 +161,7 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts handles handle handled still end wide city-wide make makes sit paid pay broken".split())
+    "districts handles handle handled still end wide city-wide make makes sit paid pay broken new".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -227,6 +229,8 @@ class Plan:
     lower: bool = False
     #: A是B的几倍: the first value's figure over the second's
     times: bool = False
+    #: 工单超过2000件的类别有几个: how many groups the condition on their figure keeps
+    count_groups: bool = False
 
 
 @dataclass
@@ -311,6 +315,7 @@ def clean(question: str) -> str:
     text = re.sub(r"[（(]?\s*(?:请|并)?(?:用|以|按|带|显示|给出|给我|带上|附上|列出|列)?区(?:的)?名(?:称|字)?"
                   r"(?:显示|展示|回答|列出来|列出|写出来|给出)?[哈啊吧呀]?\s*[)）]?", " ", text)
     text = re.sub(r"\b(?:and )?(?:give|tell|show)(?: me)? (?:its|the district|the district's) name\b", " ", text)
+    text = re.sub(r"(?:未|没有?|尚未|还没有?)(?:被)?(?:评价|回访)(?:过)?", "未回访", text)  # not rated
     text = re.sub(r"(?:已|有|参与|做了)评价(?:过)?", "已回访", text)  # rated (before 评价 → 平均 below)
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
@@ -320,6 +325,11 @@ def clean(question: str) -> str:
     text = re.sub(r"(率|比例|占比)\s*[（(][^（）()]{1,14}[/÷][^（）()]{1,14}[)）]", r"\1", text)
     text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
     text = re.sub(r"谁(?=更?[高低多少大小快慢长短好差])", "", text)
+    text = re.sub(r"地均(?=\s*(?:gdp|地区生产总值|生产总值|财政收入|一般公共预算收入|税收))", "每平方公里", text)  # 地均GDP
+    text = re.sub(r"[交缴]了?(多少|几)?(?:钱的?)?税", r"纳税\1", text)  # 一共交了多少税: taxes paid
+    text = re.sub(r"(?:为|等于|是)\s*(?:零|0)(?![.\d])", "等于0", text)  # 专利数为零
+    text = re.sub(r"(?<![超经通越不难路错])过([千百]?)(亿|万)", lambda m: "超过" + {"千": "1000", "百": "100"}.get(m.group(1), "1")
+                  + m.group(2), text)  # 营收过亿: more than 100 million
     # minimum living allowance: 低保 (its households, or the allowance itself), not a minimum
     text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\s+(?:households?|families|family|recipients)\b",
                   "dibao", text)
@@ -521,7 +531,7 @@ def _number(raw: str, scale: str | None) -> float:
 def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
     """`注册资本超过1000万元`, `AQI大于150`, `办理时长超过48小时`, `3人以上`: conditions on a column."""
     ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
-    number = r"(\d+(?:[.,]\d+)*)\s*(万|亿|千|百|k)?\s*(元|万元|亿元|人|小时|个小时|hours?|h|件|µg/m³|微克|辆|km/h|公里)?"
+    number = r"(\d+(?:[.,]\d+)*)\s*(万|亿|千|百|k)?\s*(元|万元|亿元|人|小时|个小时|hours?|h|件|µg/m³|微克|辆|km/h|公里|天|日|周|个星期|星期|days?|weeks?)?"
     patterns = [re.compile(rf"(?P<op>{ops})\s*{number}"),
                 re.compile(rf"{number}\s*(?P<op>以上|以下|及以上|及以下|以内|之内|内)")]
     column_metrics = [m for m in table.metrics.values() if m.column]
@@ -545,6 +555,9 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
             money = _MONEY.get(metric.unit.removesuffix("/月"))
             if money and (scale or unit in _MONEY):
                 value = value * _MONEY.get(unit or "", 1) / money
+                unit = unit or "元"  # 1亿: yuan
+            if metric.unit == "小时" and unit in _SPAN_HOURS:  # 超过3天, 超过一周: in hours
+                value, raw, unit = value * _SPAN_HOURS[unit], f"{raw}{unit}", "（" + f"{value * _SPAN_HOURS[unit]:g}小时）"
             word_span = _metric_word_span(t, metric, m.start())
             t.take(*m.span())
             if word_span:
@@ -866,7 +879,10 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
     """The metric the question names (the longest word wins), else the table's count."""
     best: tuple[int, Metric, tuple[int, int]] | None = None
     of = t.text.find("占")
-    named = [(w, m, probe) for m in table.metrics.values() for w in m.words if (probe := t.find(w, take=False))]
+    dim_spans = [(i, i + len(w)) for d in table.dimensions.values() for w in d.words if len(w) > 2
+                 for i in _occurrences(t.text, w)]
+    named = [(w, m, probe) for m in table.metrics.values() for w in m.words if (probe := t.find(w, take=False))
+             and not any(a <= probe[0] and probe[1] <= b and b - a > len(w) for a, b in dim_spans)]
     if of >= 0 and any(p[1] <= of for _, _, p in named) and any(p[0] > of for _, m, p in named if m.column):
         named = [c for c in named if c[2][1] <= of]  # 纳税额占营业收入的比例: the part is named before 占
     counted = [c for c in named if c[1].is_count]
@@ -888,15 +904,16 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
         return True
     plan.metric = best[1]
     t.take(*best[2])
-    for m in table.metrics.values():  # the same metric named twice (工单数量 … 多少件)
-        if m is plan.metric:
+    for m in table.metrics.values():  # the same metric named twice (工单数量 … 多少件); 人均每月补助: the column it divides
+        if m is plan.metric or m.column and plan.metric.expr and re.search(rf"SUM\({m.column}\)\s*\*\s*1\.0\s*/",
+                                                                           plan.metric.expr):
             for w in m.words:
                 t.find(w)
     return True
 
 
 #: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
-_GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|最.{0,3}的|top|by |per |each |which |"
+_GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|历年|逐年|近几年|这几年|近\d年|各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|后\d|倒数|最.{0,3}的|top|bottom|by |per |each |which |"
                         r"breakdown|trend")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
@@ -943,7 +960,8 @@ def _group(t: _Text, table: Table, layer: Layer, plan: Plan) -> None:
         dims += [(r.target, layer.tables[r.target].dimensions[v]) for v in r.via]
     best = None
     cued = _GROUP_CUE.search(t.text) is not None
-    ranked = re.search(r"前\d|\d\s*(?:家|条)|哪|top|which|最|most|highest|largest|biggest", t.text) is not None
+    ranked = re.search(r"前\d|后\d|倒数|\d\s*(?:家|条)|哪|top|bottom|which|最|most|highest|largest|biggest|least|lowest|fewest",
+                       t.text) is not None
     for owner, d in dims:
         if d.id in _ENTITY_DIMS and not ranked:
             continue  # firms one by one only for a ranking (前5家企业), never 平均每家企业
@@ -1035,6 +1053,10 @@ def _distinct(t: _Text, table: Table, plan: Plan) -> None:
         return
     for m in _DISTINCT.finditer(t.text):
         tail = m.group("w") or m.group("en") or m.group("en2") or ""
+        for word in sorted(table.words, key=len, reverse=True):  # 几个空气监测站: the table's own name before the thing
+            if tail.startswith(word) and len(tail) > len(word):
+                tail = tail[len(word):]
+                break
         cued = bool(m.group("d") or m.group("en")) or _DISTINCT_CUE.search(t.text[max(0, m.start() - 6):m.start()])
         if not cued and not re.match(r"(?:多少|几)\s*(?:个|条|座|类|种)|how many", m.group(0)):
             continue
@@ -1189,7 +1211,7 @@ _ANNUAL_GROWTH = re.compile(r"年均(?:复合)?(?:增长率|增速|增幅|增长
 _PERCENT_CUE = re.compile(r"百分之几|百分之多少|百分比|增长率|增速|增幅|涨幅|降幅|跌幅|变化率|变动率|几成|%|percent(?!age points?)|"
                           r"growth rate|rate of (?:growth|increase)")
 _POINTS_CUE = re.compile(r"百分点|percentage points?")
-_ABSOLUTE_CUE = re.compile(r"绝对数|绝对值|绝对量|(?:增长|增加|减少|下降)了?(?:多少|几)(?=[人家件个户元辆张条])|(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
+_ABSOLUTE_CUE = re.compile(r"绝对数|绝对值|绝对量|(?:增长|增加|增多|减少|下降)(?:得)?最多|增量|(?:增长|增加|减少|下降)了?(?:多少|几)(?=[人家件个户元辆张条亿万千百])|(?:多|少|增加|增多|减少|减|提高|提升|降低|高|低|差)了?(?:多少|几)|相差|差距|差值|差额|"
                            r"how (?:much|many) (?:more|less|fewer|higher|lower)|by how much|difference|\bgap\b")
 #: the words that name the change itself (what lies between 比 and them was read already)
 _CHANGE_WORDS = re.compile(r"相差|差距|差值|差额|差多少|(?:多|少|高|低|大|小|快|慢|长|短|增加|增多|减少|提高|提升|降低|"
@@ -1535,11 +1557,15 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         plan.window = dataclasses.replace(plan.window, parts=(), label=f"{first.label}至{last.label}")
     if len(windows) == 2 and windows[0].end <= windows[1].start or len(windows) == 2 and windows[1].end <= windows[0].start:
         between = text[windows[0].span[1]:windows[1].span[0]] + text[windows[1].span[1]:]
-        if re.search(r"比|较|相比|对比|同.{0,2}比|compared|versus|vs|against", between):
+        if re.search(r"比|较|相比|对比|同.{0,2}比|compared?|versus|vs|against", between):
             plan.window, plan.previous, plan.compare = windows[0], windows[1], "pair"
             inside = text[windows[0].span[1]:windows[1].span[0]]
-            if not re.search(r"比|较|compared|versus|vs|against", inside) and windows[0].start < windows[1].start:
+            if not re.search(r"比|较|compared?|versus|vs|against", inside) and windows[0].start < windows[1].start:
                 plan.window, plan.previous = windows[1], windows[0]  # 2024年和2025年对比: the later against the earlier
+    if plan.compare is None and len(windows) == 1 and re.search(r"(?:比|较|相比|相较于?|compared (?:with|to))\s*$",
+                                                                  text[:windows[0].span[0]]) \
+            and (_DIFFERENCE.search(text) or re.search("|".join(map(re.escape, _GROWTH)), text[windows[0].span[1]:])):
+        plan.window, plan.previous, plan.compare = None, windows[0], "pair"  # 人口比2021年增加了多少: the latest against it
     named_change = any(("同比" in w or "环比" in w) and w in text for m in table.metrics.values() for w in m.words)
     if named_change:  # 专利申请同比增速: a metric that is itself a change, not a comparison to compute
         pass
@@ -1578,6 +1604,12 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         elif any(f.kind == "compare" for f in plan.filters):
             clarity = min(clarity, 0.3)  # GDP超过1000亿的区: a condition, and no figure asked of the districts it keeps
             plan.notes.append("只有条件")
+    if table.id == "districts" and plan.metric.column and plan.metric.agg == "sum" and plan.metric.column != "area_km2" \
+            and (m := _PER_AREA.search(t.text)) and t.free(*m.span()):
+        t.take(*m.span())  # 每平方公里GDP, 地均GDP: the figure over the land area
+        base = plan.metric
+        plan.metric = Metric(f"{base.id}_per_km2", f"每平方公里{base.name}", f"{base.unit}/km²", (),
+                             expr=f"SUM({base.column}) * 1.0 / SUM(area_km2)", decimals=2)
     if plan.having_metric is not None:
         plan.metric = plan.having_metric  # the figure the condition is on is the one shown
     else:
@@ -1673,6 +1705,11 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
             f.dim == plan.group.id and f.sql.count("'") == 2 for f in plan.filters):
         plan.group = plan.group_table = None  # 电话渠道的工单占比: the share of that one value, not a breakdown
     _ranking(t, plan)
+    if plan.having is not None and plan.group is not None and plan.top is None and not re.search(
+            r"各|每|分别|哪|which|list", t.text) and (m := re.search(r"(?:有|共有|一共有|总共有)?(?:几|多少)\s*(?:个|类|种|条|家)|"
+                                                                   r"how many", t.text)) and t.free(*m.span()):
+        t.take(*m.span())
+        plan.count_groups = True  # 工单超过2000件的类别有几个: the groups counted
     if plan.group is not None or plan.time_group is not None:
         while t.any(("趋势", "走势", "变化情况", "变化", "分布情况", "分布", "trend", "trends", "breakdown")):
             pass
@@ -1691,6 +1728,13 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
         earlier, later = sorted(windows, key=lambda w: w.start)
         if earlier.end <= later.start:  # 2021年到2025年增长了多少: the later against the earlier
             plan.window, plan.previous, plan.compare = later, earlier, "pair"
+    elif plan.compare == "growth" and table.snapshot and plan.window is not None and len(plan.window.years) > 1 \
+            and plan.previous is None and not plan.window.parts:
+        years = [y for y in plan.window.years if y <= as_of.year]  # 2021年以来增长了多少: the last year against the first
+        if len(years) > 1:
+            plan.window = timewin.Window(date(years[-1], 1, 1), date(years[-1] + 1, 1, 1), f"{years[-1]}年", "year")
+            plan.previous = timewin.Window(date(years[0], 1, 1), date(years[0] + 1, 1, 1), f"{years[0]}年", "year")
+            plan.compare = "pair"
     if plan.share and plan.group is None and plan.time_group is None and "rate-of-value" not in plan.notes:
         first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
         plan.share_drop = _share_drop(plan, t, first)

@@ -153,6 +153,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("first_months_en", re.compile(r"(?:first|initial)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven)\s+"
                                    r"months(?:\s+of)?(?:\s+(\d{4}))?")),
     ("through_en", re.compile(r"\b(?:through|until|up to|to) the end of (" + _EN_MONTH_NAMES_Y + r")\b(?:\s+(\d{4}))?")),
+    ("month_week", re.compile(_YEAR + r"?\s*(\d{1,2})\s*月(?:份)?的?\s*第\s*([1-5])\s*(?:周|个星期|星期)")),
     ("md_to_end", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|~|-|—)\s*(?:(\d{1,2})月)?(?:底|末)")),
     ("md_range", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?\s*(?:到|至|~|-|—)\s*(?:(\d{1,2})月)?(\d{1,2})[日号]")),
     ("md", re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")),
@@ -220,6 +221,15 @@ def _match(kind: str, m: re.Match[str], as_of: date) -> Window | None:  # noqa: 
             return None
         y = y or _latest_month(month, as_of)
         return Window(date(y, 1, 1), _month(y, month)[1], f"{y}年1—{month}月", "range")
+    if kind == "month_week":  # 12月第一周: days 1–7 of the month (the second: 8–14 …)
+        month, k = int(g[2]), int(g[3])
+        if not 1 <= month <= 12:
+            return None
+        y = _rel_year(g[1], g[0], as_of) or _latest_month(month, as_of)
+        first, end = date(y, month, 1) + timedelta(days=7 * (k - 1)), _month(y, month)[1]
+        if first >= end:
+            return None
+        return Window(first, min(first + timedelta(days=7), end), f"{y}年{month}月第{k}周（{first.day}日起7天）", "days")
     if kind == "md_to_end":  # 9月3日至9月底: to the month's last day
         a = _ymd(g[0], g[1], g[2], as_of)
         month = int(g[3] or g[1])

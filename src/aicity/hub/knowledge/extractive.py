@@ -24,6 +24,7 @@ from aicity.hub.knowledge.service import (
     NOTHING_FOUND,
     Answer,
     Hit,
+    citing_articles,
     excerpt,
     get_article,
     query_tokens,
@@ -44,6 +45,8 @@ RANK_DISCOUNT = 0.15
 TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "penalty": 2.0}
 OTHER_TYPE_WEIGHT = 1.5
 NUMBER_TYPES = ("duration", "age", "amount")
+#: penalty articles naming a candidate duty by its number that compete for a question asking what happens
+PENALTY_EXTRA = 3
 #: what a sentence without the number its question asks for keeps of its score
 UNANSWERED = 0.5
 #: a clause's words count this much when they are in the clauses before it in its sentence
@@ -55,6 +58,8 @@ SAME_ARTICLE_SHARE = 0.6
 #: the word the question attaches its number to (多久内作出 → 作出, 提前多少天 → 提前) found attached to a
 #: number in a sentence (60日内作出) adds this much: that number answers the question
 ANCHOR_WEIGHT = 2.0
+#: weight of a sentence stating a quantity of the kind the question states as a fact
+FACT_WEIGHT = 1.5
 #: a question asking for a limit (最长, 最晚, 最多, 最低) is answered by a sentence that states one (不超过12个月)
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
@@ -81,7 +86,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         # 多少天 asks how long, not how much
         # a calculation asks for the amount or the formula (怎么算, 几个月工资), not what the term means
         re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周)|标准|"
-                   r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
+                   r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|[交付花收]钱|收费吗|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
                    r"几个月(?:的)?(?:工资|补偿|赔偿)|how much|\bfees?\b|\bcost|compensation|\bamount", re.I),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收|"
                    rf"(?:{_NUM}|半)\s*个?月(?:的)?(?:本人|平均)?工资|工资的?(?:{_NUM}|百分之)|按照?.{{0,24}}(?:计算|标准|比例|基数)"),
@@ -103,7 +108,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"部门|机关|机构|人民政府|委员会|负责|配偶|子女|监护人|由.{1,30}(?:进行|负责|办理|承担|审批)"),
     ),
     "conditions": (
-        re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些|conditions|requirements|eligib", re.I),
+        re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些|什么样|啥样|哪种|哪类|conditions|requirements|eligib", re.I),
         re.compile(r"条件|下列|符合|具备|情形"),
     ),
     "procedure": (
@@ -112,9 +117,19 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"申请|提交|办理|登记|程序|提出|凭|直接"),
     ),
 }
+#: a quantity the asker states as a fact (13岁的孩子, 过了八个月, 罚款2000元): the rule that answers compares
+#: it with a quantity of the same kind (不满十四周岁, 六个月内, 百分之三), so such a sentence bears on the question
+FACTS: dict[str, re.Pattern[str]] = {
+    "age": re.compile(rf"(?<![多几]){_NUM}\s*(?:周岁|岁)"),
+    "duration": re.compile(rf"(?<![多几]){_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|小时)(?!工资)"),
+    "amount": re.compile(rf"(?<![多几]){_NUM}\s*(?:元|万元|块)"),
+}
 _LIMIT_ASKED = re.compile(r"最长|最多|最晚|最迟|最高|上限|封顶|最少|最低|最短|至少|下限|maximum|minimum|at most|at least|latest")
 _LIMIT_STATED = re.compile(rf"(?:不得?超过|不超过|最长|最多|最高|不少于|不低于|至少|最低|最短|不满)\s*(?:为)?\s*(?:{_NUM}|半)"
                            rf"|(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|元|万元|倍)(?:以内|之内|内|以上|以下|前)")
+#: a definition (本法所称…是指…): it answers what a term means, not how much, how long or whether
+_DEFINITION = re.compile(r"^(?:本(?:法|条例|办法|规定|细则|条|章|节)(?:所称|中)|前款所称|.{1,30}?，?是指)")
+_ASKS_MEANING = re.compile(r"什么是|是什么|指什么|什么意思|含义|定义|是指|what (?:is|are|does)|mean", re.I)
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -156,6 +171,8 @@ class _Article:
     hit: Hit  # the retrieved chunk (or the governing provision put in its place)
     text: str  # the whole article
     override: Override | None = None  # why it stands here, when it replaced an overridden provision
+    #: its retrieval rank, when not its index (a penalty article ranks with the duty it was found through)
+    rank: int | None = None
 
 
 def sentences(article: str, text: str, index: int, legal: bool = True) -> list[Sentence]:
@@ -238,6 +255,12 @@ def anchored(text: str, question: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=256)
+def _facts(question: str) -> tuple[str, ...]:
+    """The kinds of quantity the question states as facts."""
+    return tuple(kind for kind, pattern in FACTS.items() if pattern.search(question))
+
+
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     # the asked action and object are matched against the sentence itself: a 项 is what it adds to
     # its lead-in, which every 项 of its 款 shares (and which is scored as a sentence of its own)
@@ -254,7 +277,11 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
     lexical += CONTEXT_WEIGHT * sum(weights[w] for w in _distinct(near))
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
+    typed += FACT_WEIGHT * sum(1 for t in _facts(question) if t not in types and QUESTION_TYPES[t][1].search(sentence.text))
     score = lexical + typed
+    # a question that does not ask what a term means is not answered by its definition
+    if _DEFINITION.search(body) and not _ASKS_MEANING.search(question):
+        score *= UNANSWERED
     # a question that does not ask what happens is answered by the duty, not the penalty for breaking it
     if "penalty" not in types and _LIABILITY.search(sentence.text):
         score *= LIABILITY_SHARE
@@ -320,7 +347,28 @@ def _sentences_of(article: _Article, index: int) -> list[Sentence]:
     return sentences(article.hit.locator, article.text, index, legal=False)
 
 
-def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_Article], list[tuple[Hit, str]]]:
+def _penalties(question: str, articles: list[_Article], rel: Relations, seen: set[tuple[str, str]]) -> list[_Article]:
+    """The penalty articles (法律责任) of the candidates' laws that name a candidate duty by its number:
+    what happens if one breaks it, where the penalty article does not repeat the duty's words."""
+    found: list[_Article] = []
+    for i, duty in enumerate(articles):
+        where = duty.hit.locator.split()[0]
+        if duty.hit.status != "in_force" or not _ARTICLE.match(where) or _LIABILITY.search(duty.text):
+            continue
+        for cited in citing_articles(duty.hit.doc_key, where, kb=duty.hit.kb):
+            key = (cited.doc_key, cited.locator)
+            if key in seen or not _LIABILITY.search(cited.text) or rel.is_overridden(*key, question):
+                continue
+            seen.add(key)
+            hit = Hit(kb=duty.hit.kb, score=duty.hit.score, **cited.model_dump())
+            found.append(_Article(hit, cited.text, rank=i))
+            if len(found) >= PENALTY_EXTRA:
+                return found
+    return found
+
+
+def _candidates(question: str, hits: list[Hit], rel: Relations,
+                types: tuple[str, ...] = ()) -> tuple[list[_Article], list[tuple[Hit, str]]]:
     """The top articles in retrieval order, each overridden provision replaced by the one that
     governs it; superseded and overridden text is returned apart (never a candidate for the rule)."""
     articles: list[_Article] = []
@@ -352,6 +400,8 @@ def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_A
         articles.append(_Article(hit, full.text if full else hit.text))
         if len(articles) >= CANDIDATE_ARTICLES:
             break
+    if "penalty" in types:
+        articles += _penalties(question, articles, rel, seen)
     # a higher text on the same matters found further down (the regulation a rule details, the law
     # a regulation details) competes too: where both state the rule, the higher one governs
     lower = {a.hit.doc_key for a in articles}
@@ -367,6 +417,22 @@ def _candidates(question: str, hits: list[Hit], rel: Relations) -> tuple[list[_A
         full = get_article(hit.doc_key, article, kb=hit.kb)
         articles.append(_Article(hit, full.text if full else hit.text))
     return articles, set_aside
+
+
+def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str, float], question: str) -> None:
+    """A penalty sentence that names a candidate duty of its law by number (违反本法第五十八条) is about
+    what that duty says: it gains part of the words the duty's best sentence shares with the question."""
+    said: dict[int, float] = {}
+    for s in found:
+        if not _LIABILITY.search(s.text):
+            continue
+        doc = articles[s.article].hit.doc_key
+        duties = [j for j, a in enumerate(articles) if j != s.article and a.hit.doc_key == doc
+                  and a.hit.locator.split()[0] in s.context + s.text]
+        for j in duties:
+            if j not in said:
+                said[j] = max((_score(d, weights, [], question) for d in found if d.article == j), default=0.0)
+        s.own_score += CONTEXT_WEIGHT * max((said[j] for j in duties), default=0.0)
 
 
 def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
@@ -422,19 +488,22 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     if not hits:
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
     rel = relations()
-    articles, set_aside = _candidates(question, hits, rel)
+    types = question_types(question)
+    articles, set_aside = _candidates(question, hits, rel, tuple(types))
     if not articles:  # only superseded text matched: say so, never present it as the rule
         lines = [f"- 《{h.doc_key}》{h.locator}（{label}）[^{n}]：{excerpt(h.text)}"
                  for n, (h, label) in enumerate(set_aside[:top_k], start=1)]
         return Answer(answer="知识库中只找到已被替代的条文，现行规定请咨询12345政务服务热线。\n"
                       + "\n".join(lines + withheld), citations=[h for h, _ in set_aside[:top_k]], notes=withheld)
     words = query_tokens(question)
-    types = question_types(question)
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
     for s in found:
         s.own_score = _score(s, weights, types, question)
-        s.score = s.own_score / (1 + RANK_DISCOUNT * s.article)
+    _inherit(found, articles, weights, question)
+    for s in found:
+        rank = articles[s.article].rank
+        s.score = s.own_score / (1 + RANK_DISCOUNT * (s.article if rank is None else rank))
     # a question that names an article and asks nothing in particular ("第三十五条怎么规定的") is
     # answered by that article from its start, not by a sentence that happens to share its numerals
     named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()

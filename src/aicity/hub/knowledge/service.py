@@ -491,6 +491,20 @@ def get_article(doc_key: str, article: str, paragraph: int | None = None, kb: st
     return Citation(doc=doc.title, doc_key=doc.key, locator=locator, text=text, status=doc.status)
 
 
+def citing_articles(doc_key: str, article: str, kb: str = GLOBAL_KB, limit: int = 4) -> list[Citation]:
+    """The other articles of a document whose text names `article` by its number (违反本法第五十八条
+    规定的，…处…罚款: a penalty that refers to the duty it enforces), in document order."""
+    with database().session() as s:
+        doc = _find_document(s, kb, doc_key)
+        if doc is None:
+            return []
+        named = list(dict.fromkeys(s.scalars(
+            select(KbChunk.article).where(KbChunk.document_id == doc.id, KbChunk.article != article,
+                                          KbChunk.text.contains(article)).order_by(KbChunk.ord))))
+    found = [get_article(doc_key, other, kb=kb) for other in named[:limit]]
+    return [c for c in found if c is not None]
+
+
 def _dedupe_overlap(pieces: list[str]) -> list[str]:
     """Chunks of one long article overlap by a sentence; join them back without the repeats."""
     out: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from types import UnionType
 from typing import Any, get_args, get_origin
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -19,7 +20,7 @@ from aicity.core import bodies
 from aicity.core.config import settings
 from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
-from aicity.hub.twin import devices, linked, notify, service, temporal
+from aicity.hub.twin import devices, linked, notify, service, temporal, versions
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
 from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
@@ -189,6 +190,11 @@ def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, st
     link = link_context(request.headers.get("link"))
     context = link if link and not CORE_URL.match(link) else CORE_IRI
     headers = dict(headers or {})
+    version = versions.preferred(request.headers.get("prefer"))
+    if version is not None:  # the version preference: applied, and the payload in that version's form
+        headers["Preference-Applied"] = f"ngsi-ld={version}"
+        data, altered = versions.downgrade(data, version)
+        status = 203 if altered and status == 200 else status
     if GEO_JSON in request.headers.get("accept", ""):
         prop = request.query_params.get("geometryProperty") or "location"
         if isinstance(data, list):
@@ -201,14 +207,14 @@ def _reply(request: Request, data: Any, status: int = 200, headers: dict[str, st
             return {**doc, "@context": context} if isinstance(doc, dict) else doc
         data = [with_context(d) for d in data] if isinstance(data, list) else with_context(data)
         return JSONResponse(data, status_code=status, media_type=JSON_LD, headers=headers)
-    headers["Link"] = link_header(context)
+    headers["Link"] = ", ".join([link_header(context), *([headers["Link"]] if "Link" in headers else [])])
     return JSONResponse(data, status_code=status, media_type=JSON, headers=headers)
 
 
 #: the options and formats this broker knows (another one is InvalidRequest)
 _KNOWN_OPTIONS = {"keyValues", "simplified", "normalized", "concise", "sysAttrs", "noOverwrite", "update",
-                  "replace", "temporalValues"}
-_FORMATS = {"keyValues", "simplified", "normalized", "concise", "temporalValues"}
+                  "replace", "temporalValues", "aggregatedValues"}
+_FORMATS = {"keyValues", "simplified", "normalized", "concise", "temporalValues", "aggregatedValues"}
 #: query parameters shared by the reads of entities
 _READ_PARAMS = {"attrs", "options", "format", "lang", "pick", "omit", "geometryProperty", "local", "join",
                 "joinLevel", "containedBy", "datasetId", "entityMap", "via"}
@@ -328,6 +334,31 @@ def _page(request: Request) -> tuple[int, int, bool]:
             request.query_params.get("count") == "true")
 
 
+def _find_page(found: EntityQuery, limit: int, offset: int,
+               count: bool) -> tuple[list[dict[str, Any]], int | None, bool]:
+    """One page of a query, its total (with count) and whether more follow it (one more is fetched)."""
+    probe = limit + 1 if 0 < limit < service.MAX_LIMIT else limit
+    entities, total = service.find(found, probe, offset, count)
+    more = len(entities) > limit if probe > limit else total is not None and offset + limit < total
+    return entities[:limit], total, more
+
+
+def _page_links(request: Request, limit: int, offset: int, more: bool) -> dict[str, str]:
+    """`Link` to the previous and next pages (rel="prev", rel="next"): the request's parameters, sorted,
+    with the offset moved by the limit."""
+    if limit <= 0:
+        return {}
+    media = JSON_LD if JSON_LD in request.headers.get("accept", "") else JSON
+    links = []
+    for rel, at in (("prev", max(0, offset - limit) if offset > 0 else None), ("next", offset + limit if more else None)):
+        if at is None:
+            continue
+        params = sorted({**dict(request.query_params), "limit": str(limit), "offset": str(at)}.items())
+        query = urlencode(params, safe=":*", quote_via=quote)
+        links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="{media}"')
+    return {"Link": ", ".join(links)} if links else {}
+
+
 def _counted(total: int | None) -> dict[str, str]:
     return {"NGSILD-Results-Count": str(total)} if total is not None else {}
 
@@ -420,9 +451,10 @@ def query_entities(request: Request) -> Response:
     if request.query_params.get("local") != "true":  # local=true: every entity this broker holds
         _needs_filter(found)
     limit, offset, count = _page(request)
-    entities, total = service.find(found, limit, offset, count)
+    entities, total, more = _find_page(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, _with_linked(request, entities, attrs, ctx), headers=_counted(total))
+    return _reply(request, _with_linked(request, entities, attrs, ctx),
+                  headers={**_counted(total), **_page_links(request, limit, offset, more)})
 
 
 def _entity_or_404(entity_id: str) -> dict[str, Any]:
@@ -442,6 +474,8 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
     _type_gate(request, entity)
     flat: list[dict[str, Any]] = []
     shaped = _shape(request, entity, _list(request, "attrs", ctx), ctx, flat)
+    if not set(shaped) - {"createdAt", "modifiedAt"}:  # pick or omit left nothing of it
+        raise not_found(f"entity {entity_id} has none of the members pick and omit leave")
     if request.query_params.get("join") == "flat":  # the entity and the entities it links to
         return _reply(request, [shaped, *flat])
     return _reply(request, shaped)
@@ -634,9 +668,10 @@ async def batch_query(request: Request) -> Response:
     body, ctx = await _body(request)
     found = _query_body(body, ctx)
     limit, offset, count = _page(request)
-    entities, total = service.find(found, limit, offset, count)
+    entities, total, more = _find_page(found, limit, offset, count)
     attrs = list(found.attrs) if found.attrs is not None else None
-    return _reply(request, _with_linked(request, entities, attrs, ctx), headers=_counted(total))
+    return _reply(request, _with_linked(request, entities, attrs, ctx),
+                  headers={**_counted(total), **_page_links(request, limit, offset, more)})
 
 
 # --- subscriptions --------------------------------------------------------------------------
@@ -654,7 +689,8 @@ def list_subscriptions(request: Request) -> Response:
     subs = notify.list_subscriptions()
     limit, offset, count = _page(request)
     return _reply(request, [notify.compact_subscription(sub, ctx) for sub in subs[offset:offset + limit]],
-                  headers=_counted(len(subs) if count else None))
+                  headers={**_counted(len(subs) if count else None),
+                           **_page_links(request, limit, offset, offset + limit < len(subs))})
 
 
 @router.get("/subscriptions/{sub_id}", dependencies=[READ], **_answers(Subscription))
@@ -731,10 +767,41 @@ def _paged(found: list[dict[str, Any]], span: temporal.Window, last_n: int | Non
     return 206
 
 
-def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
-    values = "temporalValues" in _options(request)
+_TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt", "deletedAt")
+
+
+def _temporal_params(timeproperty: Any, methods: Any, duration: Any, asked: bool) -> temporal.Aggregation | None:
+    """timeproperty's value space, and the aggregation asked for (aggregatedValues, or aggrMethods in a
+    temporalQ): its methods and period."""
+    if timeproperty is not None and timeproperty not in _TIME_PROPERTIES:
+        raise bad_data(f"timeproperty must be one of {', '.join(_TIME_PROPERTIES)}")
+    if not asked:
+        return None
+    if methods is None:
+        raise bad_data("the aggregated representation needs aggrMethods")
+    return temporal.aggregation(methods, duration)
+
+
+def _temporal_answer(request: Request, entities: list[dict[str, Any]], span: temporal.Window, last_n: int | None,
+                     how: temporal.Aggregation | None, ctx: Context,
+                     headers: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+    """Temporal representations as asked (aggregated, or paged at the instance limit) and the status."""
+    if how is not None:
+        return [_temporal_shape(request, temporal.aggregated(e, how, span), ctx, True) for e in entities], 200
+    status = _paged(entities, span, last_n, headers)
+    return [_temporal_shape(request, e, ctx) for e in entities], status
+
+
+def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None = None,
+                    aggregated: bool = False) -> dict[str, Any]:
+    ctx = ctx or _request_context(request)
+    values = "temporalValues" in _options(request) and not aggregated
     shaped = temporal.temporal_values(found) if values else found
-    return compact_entity(shaped, ctx or _request_context(request), values)
+    values = values or aggregated
+    pick, omit = _projections(request, ctx)
+    if linked.nested(pick) or linked.nested(omit):
+        raise bad_data("temporal answers have no linked entities: pick and omit name entity members only")
+    return compact_entity(linked.project(shaped, pick, omit), ctx, values)
 
 
 @router.post("/temporal/entities", dependencies=[WRITE],
@@ -793,16 +860,22 @@ def delete_temporal_instance(entity_id: str, attr: str, instance_id: str, reques
 
 @router.get("/temporal/entities", dependencies=[READ], **_answers(list[TemporalEntity]))
 def query_temporal(request: Request) -> Response:
+    _check_params(request, _QUERY_PARAMS)
     ctx = _request_context(request)
     p = request.query_params
-    found = _needs_filter(_entity_query(request, ctx))
+    found = _entity_query(request, ctx)
+    if p.get("local") != "true":  # local=true: every entity this broker holds
+        if not (found.attrs or any(sel.types for sel in found.selectors) or found.q or found.geo or found.scope_q):
+            raise bad_data("a temporal query needs type, attrs, q, a geo-query or scopeQ (ids alone are not enough)")
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    how = _temporal_params(p.get("timeproperty"), p.get("aggrMethods"), p.get("aggrPeriodDuration"),
+                           "aggregatedValues" in _options(request))
     limit, offset, count = _page(request)
     last_n = _int(request, "lastN", None)
     entities, total = temporal.query(found, span, last_n, limit, offset, count)
     headers = _counted(total)
-    status = _paged(entities, span, last_n, headers)
-    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], status, headers)
+    answer, status = _temporal_answer(request, entities, span, last_n, how, ctx, headers)
+    return _reply(request, answer, status, headers)
 
 
 @router.post("/temporal/entityOperations/query", dependencies=[READ], **_answers(list[TemporalEntity]))
@@ -816,23 +889,32 @@ async def batch_query_temporal(request: Request) -> Response:
     last_n = when.get("lastN")
     if last_n is not None and (not isinstance(last_n, int) or isinstance(last_n, bool)):
         raise bad_data("temporalQ.lastN must be a positive integer")
+    how = _temporal_params(when.get("timeproperty"), when.get("aggrMethods"), when.get("aggrPeriodDuration"),
+                           "aggregatedValues" in _options(request) or "aggrMethods" in when)
     limit, offset, count = _page(request)
     entities, total = temporal.query(found, span, last_n, limit, offset, count)
     headers = _counted(total)
-    status = _paged(entities, span, last_n, headers)
-    return _reply(request, [_temporal_shape(request, e, ctx) for e in entities], status, headers)
+    answer, status = _temporal_answer(request, entities, span, last_n, how, ctx, headers)
+    return _reply(request, answer, status, headers)
 
 
 @router.get("/temporal/entities/{entity_id}", dependencies=[READ], **_answers(TemporalEntity))
 def temporal_entity(entity_id: str, request: Request) -> Response:
+    _check_params(request, _READ_PARAMS | {"type", "timerel", "timeAt", "endTimeAt", "lastN", "timeproperty",
+                                           "aggrMethods", "aggrPeriodDuration"})
     p = request.query_params
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    how = _temporal_params(p.get("timeproperty"), p.get("aggrMethods"), p.get("aggrPeriodDuration"),
+                           "aggregatedValues" in _options(request))
     last_n = _int(request, "lastN", None)
-    found = temporal.history(check_uri(entity_id), attrs=_list(request, "attrs", _request_context(request)),
-                             span=span, last_n=last_n)
+    ctx = _request_context(request)
+    found = temporal.history(check_uri(entity_id), attrs=_list(request, "attrs", ctx), span=span, last_n=last_n)
     headers: dict[str, str] = {}
-    status = _paged([found], span, last_n, headers)
-    return _reply(request, _temporal_shape(request, found), status, headers)
+    answer, status = _temporal_answer(request, [found], span, last_n, how, ctx, headers)
+    shaped = answer[0]
+    if not shaped:  # pick or omit left nothing of it
+        raise not_found(f"entity {entity_id} has none of the members pick and omit leave")
+    return _reply(request, shaped, status, headers)
 
 
 # --- a missing id ---------------------------------------------------------------------------

@@ -132,8 +132,10 @@ def _check_members(name: str, attr: dict[str, Any]) -> None:
             raise bad_data(f"{name}.{other} is written by the broker only")
     if "@context" in attr:
         raise bad_data(f"attribute {name!r} cannot carry its own @context")
-    if member not in attr or _has_null(attr[member]):
+    if member not in attr or (kind != "JsonProperty" and _has_null(attr[member])):  # raw JSON may hold nulls
         raise bad_data(f"{kind} {name!r} needs a {member} (without nulls)")
+    if kind == "JsonProperty" and "unitCode" in attr:
+        raise bad_data(f"a JsonProperty ({name!r}) is raw JSON: it has no unitCode")
     if kind == "Relationship":
         if "unitCode" in attr:
             raise bad_data(f"a Relationship ({name!r}) cannot have unitCode")
@@ -376,6 +378,6 @@ def render(entity: Entity, attrs: list[str] | None = None, key_values: bool = Fa
             out[name] = _key_values(attr)
         else:
             out[name] = attr if sys_attrs else _without_times(attr)
-    if sys_attrs and not key_values:
+    if sys_attrs:  # the entity's own times (the simplified format has no attribute-level ones)
         out["createdAt"], out["modifiedAt"] = entity.get("createdAt"), entity.get("modifiedAt")
     return out

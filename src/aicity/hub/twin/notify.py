@@ -3,6 +3,7 @@ background worker (with a timeout; successes and failures counted on the subscri
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import re
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from aicity.core import egress, jobs, scale
@@ -40,15 +43,39 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def _http_url(uri: Any) -> bool:
-    """Notifications are POSTed by the server: only to http(s) URLs that name a host, never to
-    file:, ftp: or any other scheme a client might use to reach what it cannot itself."""
+    """Notifications are POSTed by the server to http(s) URLs, or published to an MQTT broker
+    (`mqtt(s)://[user[:password]@]host[:port]/topic`); never to file:, ftp: or any other scheme a
+    client might use to reach what it cannot itself. The URL must name a host (and a topic for MQTT)."""
     if not isinstance(uri, str):
         return False
     try:
         parts = urlsplit(uri)
+        parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
         return False
+    if parts.scheme in MQTT_SCHEMES:
+        return bool(parts.hostname) and parts.path.strip("/") != ""
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+MQTT_SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+#: notifierInfo keys of MQTT endpoints (GS CIM 009 clause 5.2.22)
+_MQTT_VERSIONS = {"mqtt3.1.1": paho.MQTTv311, "mqtt5.0": paho.MQTTv5}
+
+
+def _check_endpoint(uri: str) -> None:
+    """The egress policy for a notification endpoint: a host that resolves to an address the server
+    may not call is BadRequestData; one that does not resolve now is accepted (each delivery checks again)."""
+    parts = urlsplit(uri)
+    try:
+        if parts.scheme in MQTT_SCHEMES:
+            egress.checked_address(parts.hostname or "", parts.port or MQTT_SCHEMES[parts.scheme])
+        else:
+            egress.check_url(uri)
+    except egress.Unresolved:
+        pass
+    except egress.EgressDenied as exc:
+        raise bad_data(f"notification.endpoint.uri is not allowed: {exc}") from None
 
 
 #: a Subscription's members (GS CIM 009 clause 5.2.12); others are not kept
@@ -114,11 +141,11 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     notification = body.get("notification")
     endpoint = notification.get("endpoint") if isinstance(notification, dict) else None
     if not isinstance(endpoint, dict) or not _http_url(endpoint.get("uri")):
-        raise bad_data("notification.endpoint.uri must be an http(s) URL with a host")
-    try:
-        egress.check_url(endpoint["uri"])
-    except egress.EgressDenied as exc:
-        raise bad_data(f"notification.endpoint.uri is not allowed: {exc}") from None
+        raise bad_data("notification.endpoint.uri must be an http(s) URL with a host, or mqtt(s) with a topic")
+    _check_endpoint(endpoint["uri"])
+    info = {i.get("key"): i.get("value") for i in endpoint.get("notifierInfo", []) or [] if isinstance(i, dict)}
+    if info.get("MQTT-QoS", "0") not in ("0", "1", "2") or info.get("MQTT-Version", "mqtt3.1.1") not in _MQTT_VERSIONS:
+        raise bad_data("notifierInfo MQTT-QoS must be 0, 1 or 2 and MQTT-Version mqtt3.1.1 or mqtt5.0")
     attrs = notification.get("attributes", [])
     if not isinstance(attrs, list):
         raise bad_data("notification.attributes must be an array")
@@ -205,7 +232,11 @@ def _view(row: TwinSubscription) -> dict[str, Any]:
     if "isActive" in body:
         body["isActive"] = row.active
     body["status"] = "active" if row.active else "paused"
-    body["notification"] = {**body["notification"], "timesSent": row.times_sent, "timesFailed": row.times_failed}
+    body.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
+    body["notification"] = dict(body["notification"])
+    for key, count in (("timesSent", row.times_sent), ("timesFailed", row.times_failed)):
+        if count:  # members present once there is something to count
+            body["notification"][key] = count
     if row.last_notification is not None:
         body["notification"]["status"] = "failed" if row.last_failure and (
             not row.last_success or row.last_failure > row.last_success) else "ok"
@@ -503,8 +534,11 @@ def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Cli
         if isinstance(info, dict) and "key" in info:
             headers[str(info["key"])] = str(info.get("value", ""))
     try:
-        ok = client.post(endpoint["uri"], json=body, headers=headers).is_success
-    except httpx.HTTPError as exc:
+        if urlsplit(endpoint["uri"]).scheme in MQTT_SCHEMES:
+            ok = publish_mqtt(endpoint, body, headers)
+        else:
+            ok = client.post(endpoint["uri"], json=body, headers=headers).is_success
+    except (httpx.HTTPError, OSError, egress.EgressDenied, ValueError, RuntimeError) as exc:
         log.warning("notification for %s to %s failed: %s", sub["id"], endpoint["uri"], exc)
         ok = False
     now = utcnow()
@@ -519,6 +553,34 @@ def deliver(db: Database, sub: dict[str, Any], entity: Entity, client: httpx.Cli
                 row.times_failed += 1
                 row.last_failure = now
     return ok
+
+
+def publish_mqtt(endpoint: dict[str, Any], body: dict[str, Any], headers: dict[str, str]) -> bool:
+    """Publish one notification to the MQTT broker and topic of an `mqtt(s)://` endpoint (GS CIM 009
+    clause 7.2: a JSON message with `metadata`, the headers an HTTP notification would carry, and
+    `body`), with the credentials the URL gives and notifierInfo's MQTT-QoS and MQTT-Version. The
+    broker's host is checked against the egress policy and connected to at the checked address
+    (mqtts: by name, so that its certificate can be verified). True once the broker took it."""
+    parts = urlsplit(endpoint["uri"])
+    info = {i.get("key"): i.get("value") for i in endpoint.get("notifierInfo", []) or [] if isinstance(i, dict)}
+    port = parts.port or MQTT_SCHEMES[parts.scheme]
+    address = egress.checked_address(parts.hostname or "", port)
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=_MQTT_VERSIONS[info.get("MQTT-Version", "mqtt3.1.1")])
+    if parts.username:
+        client.username_pw_set(unquote(parts.username), unquote(parts.password) if parts.password else None)
+    if parts.scheme == "mqtts":
+        client.tls_set()
+        address = parts.hostname or address
+    client.connect(address, port, keepalive=int(TIMEOUT_S) + 5)
+    client.loop_start()
+    try:
+        message = json.dumps({"metadata": headers, "body": body}, ensure_ascii=False)
+        sent = client.publish(parts.path.lstrip("/"), message, qos=int(info.get("MQTT-QoS", "0")))
+        sent.wait_for_publish(timeout=TIMEOUT_S)
+        return sent.is_published()
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def _deliver_forever(jobs: queue.Queue[tuple[Database, dict[str, Any], Entity]]) -> None:

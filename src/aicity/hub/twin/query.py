@@ -143,6 +143,8 @@ def _parse_value(raw: str, op: str) -> Any:
         low, _, high = raw.partition("..")
         if not low or not high:
             raise bad_data(f"q: bad range {raw}")
+        if op not in ("==", "!="):
+            raise bad_data(f"q: a range ({raw}) goes with == or != only, not {op}")
         return (_scalar(low), _scalar(high))
     items = re.findall(_ITEM, raw)
     if len(items) > 1:
@@ -317,22 +319,30 @@ def _query_geometry(geometry: str | None, coordinates: Any) -> dict[str, Any]:
 
 
 def _near(query: dict[str, Any], mods: list[str]) -> GeoFilter:
+    """`near;maxDistance==N` or `near;minDistance==N` (one of them; a maxDistance above 0), measured
+    from the reference geometry's nearest vertex."""
     limits: dict[str, float] = {}
     for mod in mods:
         name, _, value = mod.partition("==")
         if name not in ("maxDistance", "minDistance") or not re.fullmatch(r"\d+(\.\d+)?", value):
             raise bad_data(f"georel near takes maxDistance==N or minDistance==N, not {mod!r}")
         limits[name] = float(value)
-    if not limits or query["type"] != "Point":
-        raise bad_data("georel near needs a Point and maxDistance or minDistance")
-    centre = points(query)[0]
+    if len(limits) != 1 or len(mods) != 1:
+        raise bad_data("georel near takes one distance: maxDistance==N or minDistance==N")
+    if limits.get("maxDistance", 1.0) <= 0:
+        raise bad_data("georel near's maxDistance must be above 0")
+    centres = points(query)
     most, least = limits.get("maxDistance", math.inf), limits.get("minDistance", 0.0)
 
     def near(geo: dict[str, Any]) -> bool:
-        d = min(distance_m(centre, p) for p in points(geo))
+        d = min(distance_m(c, p) for c in centres for p in points(geo))
         return least <= d <= most
 
-    return GeoFilter(near, _circle_box(centre, most) if most < math.inf else None)
+    if most == math.inf:
+        return GeoFilter(near, None)
+    boxes = [_circle_box(c, most) for c in centres]
+    return GeoFilter(near, (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                            max(b[3] for b in boxes)))
 
 
 def parse_geoquery(georel: str, geometry: str | None, coordinates: Any) -> GeoFilter:

@@ -4,15 +4,21 @@ datasetId) are answered by SQL."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from aicity.core.db import database
+from aicity.hub.twin.attrs import VALUE_MEMBER
 from aicity.hub.twin.errors import bad_data, not_found
 from aicity.hub.twin.filters import EntityQuery
 from aicity.hub.twin.models import TwinAttributeInstance, TwinEntity
@@ -21,7 +27,8 @@ from aicity.hub.twin.service import find, instance_id, iso, utc
 Entity = dict[str, Any]
 History = TwinAttributeInstance
 #: the key of a simplified temporal series, by attribute type
-_SERIES = {"Relationship": "objects", "LanguageProperty": "languageMaps"}
+_SERIES = {"Relationship": "objects", "LanguageProperty": "languageMaps", "VocabProperty": "vocabs",
+           "JsonProperty": "jsons", "ListProperty": "valueLists", "ListRelationship": "objectLists"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,9 @@ def history(entity_id: str, attrs: list[str] | None = None, span: Window | None 
         row = s.get(TwinEntity, entity_id)
         if row is None:
             raise not_found(f"entity {entity_id} not found")
+        if attrs and s.scalar(select(History.id).where(History.entity_id == entity_id, History.attr.in_(attrs))
+                              .limit(1)) is None:
+            raise not_found(f"entity {entity_id} has no attribute {', '.join(attrs)} (now or in its history)")
         return _represent([(row.id, row.type)], _instances(s, [row.id], attrs, span or Window(), last_n))[0]
 
 
@@ -182,8 +192,101 @@ def temporal_values(found: Entity) -> Entity:
             key = item.get("datasetId")
             kind = item.get("type", "Property")
             entry = series.setdefault(key, {"type": kind, **({"datasetId": key} if key else {})})
-            value = item.get("object", item.get("languageMap", item.get("value")))
+            member = VALUE_MEMBER.get(kind, "value")
+            value = {"languageMap": item.get(member)} if kind == "LanguageProperty" else item.get(member)
             entry.setdefault(_SERIES.get(kind, "values"), []).append([value, item["observedAt"]])
         found_series = list(series.values())
         out[name] = found_series[0] if len(found_series) == 1 else found_series
+    return out
+
+
+#: aggregation methods (GS CIM 009 clause 4.5.19)
+AGGR_METHODS = ("totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq")
+_DURATION = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+                       r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """`aggrMethods` over periods of `aggrPeriodDuration` (None: the whole time range is one period)."""
+
+    methods: tuple[str, ...]
+    period: relativedelta | None = None
+
+
+def aggregation(methods: Any, duration: str | None) -> Aggregation:
+    """aggrMethods (a comma-separated string or an array) and aggrPeriodDuration (ISO 8601, e.g.
+    PT1H, P1D, P1M; PT0S: the whole range); BadRequestData for anything else."""
+    names = methods.split(",") if isinstance(methods, str) else methods
+    if not isinstance(names, list) or not names or not all(isinstance(m, str) for m in names):
+        raise bad_data("aggrMethods must name at least one aggregation method")
+    unknown = sorted({m.strip() for m in names} - set(AGGR_METHODS))
+    if unknown:
+        raise bad_data(f"unknown aggrMethods {', '.join(unknown)}; known: {', '.join(AGGR_METHODS)}")
+    period = None
+    if duration is not None:
+        found = _DURATION.match(duration) if isinstance(duration, str) else None
+        if found is None:
+            raise bad_data(f"aggrPeriodDuration must be an ISO 8601 duration such as PT1H, got {duration!r}")
+        years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
+        period = relativedelta(years=years, months=months, weeks=weeks, days=days, hours=hours, minutes=minutes,
+                               seconds=seconds)
+        if not any((years, months, weeks, days, hours, minutes, seconds)):
+            period = None
+    return Aggregation(tuple(dict.fromkeys(m.strip() for m in names)), period)
+
+
+def _aggregate(method: str, values: list[Any]) -> Any:
+    if method == "totalCount":
+        return len(values)
+    if method == "distinctCount":
+        return len({json.dumps(v, sort_keys=True) for v in values})
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not numbers:
+        return None
+    if method == "sum":
+        return math.fsum(numbers)
+    if method == "avg":
+        return math.fsum(numbers) / len(numbers)
+    if method == "min":
+        return min(numbers)
+    if method == "max":
+        return max(numbers)
+    if method == "sumsq":
+        return math.fsum(n * n for n in numbers)
+    return statistics.pstdev(numbers)  # stddev
+
+
+def aggregated(found: Entity, how: Aggregation, span: Window) -> Entity:
+    """The aggregated temporal representation: per attribute instance (datasetId), for each method,
+    [value, period start, period end] over consecutive periods from timeAt (or the entity's first
+    instance); periods without instances are left out."""
+    out: Entity = {"id": found["id"], "type": found["type"]}
+    times = [_at(i) for name, items in found.items() if name not in ("id", "type", "scope") for i in items]
+    if not times:
+        return out
+    start = span.time_at if span.timerel in ("after", "between") and span.time_at else min(times)
+    last = span.end_time_at if span.timerel == "between" and span.end_time_at else max(times)
+    for name, items in found.items():
+        if name in ("id", "type", "scope"):
+            continue
+        series = []
+        for key in dict.fromkeys(i.get("datasetId") for i in items):
+            chosen = [i for i in items if i.get("datasetId") == key]
+            kind = chosen[0].get("type", "Property")
+            entry: Entity = {"type": kind, **({"datasetId": key} if key else {})}
+            member = VALUE_MEMBER.get(kind, "value")
+            begin = start
+            while begin <= last:
+                end = begin + how.period if how.period is not None else last
+                inside = [i.get(member) for i in chosen
+                          if begin <= _at(i) < end or (how.period is None and _at(i) == end)]
+                if inside:
+                    for method in how.methods:
+                        entry.setdefault(method, []).append([_aggregate(method, inside), iso(begin), iso(end)])
+                if how.period is None:
+                    break
+                begin = end
+            series.append(entry)
+        out[name] = series[0] if len(series) == 1 else series
     return out

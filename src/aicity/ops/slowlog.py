@@ -1,0 +1,86 @@
+"""Slow statements (慢查询): a SQLAlchemy cursor listener, switched on by the ops slice at activation
+(`watch_queries`), times every statement of every engine in the process. One slower than `[aicity.infra]
+slow_query_ms` is counted (`aicity_db_slow_queries_total`) and the newest are kept in memory: the
+statement text only (it is parameterised: no values, so no personal data), per process. Kept apart from
+ops/infra.py so that activation imports nothing heavy."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import prometheus_client
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from aicity.core.config import settings
+
+
+class InfraSettings(BaseModel):
+    """[aicity.infra]: what counts as a slow query; how long the broker probe waits"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slow_query_ms: float = Field(default=250.0, gt=0, description="a statement slower than this is a slow query")
+    broker_probe_timeout_s: float = Field(default=1.5, gt=0, le=10,
+                                          description="how long to wait for the MQTT broker's $SYS clients count")
+    broker_probe_cache_s: float = Field(default=30.0, ge=0, description="a broker probe's answer is reused this long")
+
+
+def infra_settings() -> InfraSettings:
+    return settings().section(InfraSettings)
+
+
+SLOW = prometheus_client.Counter("aicity_db_slow_queries", "Statements slower than [aicity.infra] slow_query_ms")
+_slow_lock = threading.Lock()
+_slow: deque[dict[str, Any]] = deque(maxlen=50)
+_slow_total = 0
+_SPACES = re.compile(r"\s+")
+
+
+def _before(_conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool) -> None:
+    if context is not None:  # the statement's own execution context: a failed statement leaves nothing behind
+        context.aicity_started = time.perf_counter()
+
+
+def _after(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+    started = getattr(context, "aicity_started", None)
+    if started is None:
+        return
+    ms = (time.perf_counter() - started) * 1000
+    if ms >= infra_settings().slow_query_ms:
+        record_slow(statement, ms)
+
+
+def record_slow(statement: str, ms: float) -> None:
+    """Count one slow statement and keep it (its text, shortened; never its parameters)."""
+    global _slow_total
+    SLOW.inc()
+    with _slow_lock:
+        _slow_total += 1
+        _slow.append({"statement": _SPACES.sub(" ", statement).strip()[:300], "ms": round(ms, 1),
+                      "at": datetime.now(UTC).isoformat(timespec="seconds")})
+
+
+def watch_queries() -> Callable[[], None]:
+    """The ops slice's activation: time every statement of every engine in this process."""
+    event.listen(Engine, "before_cursor_execute", _before)
+    event.listen(Engine, "after_cursor_execute", _after)
+
+    def stop() -> None:
+        event.remove(Engine, "before_cursor_execute", _before)
+        event.remove(Engine, "after_cursor_execute", _after)
+
+    return stop
+
+
+def slow_queries() -> dict[str, Any]:
+    with _slow_lock:
+        return {"threshold_ms": infra_settings().slow_query_ms, "count": _slow_total,
+                "recent": sorted(_slow, key=lambda q: q["ms"], reverse=True)[:10]}
