@@ -1,6 +1,6 @@
 """智能体共创 routing benchmark: does publishing ten co-created agents break the super assistant's routing?
 
-    .venv/bin/python benchmarks/studio_routing.py [--json results.json]
+    .venv/bin/python benchmarks/studio_routing.py [--json results.json] [--apart]
 
 A fresh temporary city (the demo load). Before and after publishing the demo city's ten co-created agents
 (`demo/data/studio/agents/*.yaml`, for the whole city), every request of the assistant's development sets
@@ -9,7 +9,12 @@ goes through the whole assistant (`ops/mode_evaluation.evaluate`): mode accuracy
 confident answers, emergency recall. After: how many development requests a new agent took (listed, to be
 judged by eye: a legal question about 公积金 going to 公积金小助手 is right), each agent's own examples
 (what it was built from) and PROBES, requests written for this benchmark apart from the examples,
-routed to their agent.
+routed to their agent (PROBES were used to tune how a published agent competes, `agents/studio/runtime.py`).
+
+`--apart`: the held-apart set `benchmarks/data/studio_probes_apart.jsonl`, written by someone who read only
+each agent's name, description and audience (never its examples, PROBES or the routing code) and never used
+for tuning: six requests per agent, which should reach it, and near-misses (`"agent": null`: a service
+application, an emergency, a report, out of scope), which no co-created agent should take.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+APART = Path(__file__).parent / "data" / "studio_probes_apart.jsonl"
 
 #: requests each agent should answer, written apart from its examples (a paraphrase, another detail)
 PROBES: dict[str, list[str]] = {
@@ -48,9 +55,23 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def held_apart(routed: list[tuple[dict[str, Any], list[str]]], ids: set[str]) -> dict[str, Any]:
+    """The held-apart rows' figures: how many for an agent reached it, how many near-misses an agent took."""
+    mine = [(row, skills) for row, skills in routed if row.get("agent")]
+    misses = [(row, skills) for row, skills in routed if not row.get("agent")]
+    reached = [any(s.startswith(row["agent"] + ".") for s in skills) for row, skills in mine]
+    stolen = [(row, skills) for row, skills in misses if any(s.split(".")[0] in ids for s in skills)]
+    return {"for_agents": len(mine), "reached": sum(reached), "reach_rate": round(sum(reached) / max(len(mine), 1), 3),
+            "near_misses": len(misses), "stolen": len(stolen),
+            "missed": [{"id": row.get("id"), "agent": row["agent"], "text": row["text"], "skills": skills}
+                       for (row, skills), ok in zip(mine, reached, strict=True) if not ok],
+            "stolen_rows": [{"id": row.get("id"), "text": row["text"], "skills": skills} for row, skills in stolen]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--apart", action="store_true", help=f"also the held-apart set ({APART.name})")
     args = parser.parse_args()
     os.environ.setdefault("AICITY_DATA_DIR", tempfile.mkdtemp(prefix="aicity-studio-bench-"))
     from aicity.agents.studio import service as studio  # noqa: PLC0415 — after the data dir is chosen
@@ -112,6 +133,9 @@ def main() -> None:
                                             for a, rows in examples.items() for skills in rows)
                                         / sum(len(d["examples"]) for d in definitions), 3)
         out["probes"] = probes
+        if args.apart and label.startswith("after"):
+            out["apart"] = held_apart([(row, routed(row["text"], row.get("role", "citizen"))[1])
+                                       for row in _rows(APART)], ids)
         print(f"\n== {label} (assistant built in {built:.1f} s)")
         for name in dev:
             r = out[name]
@@ -120,6 +144,10 @@ def main() -> None:
                   f"emergency recall {r['emergency_recall']:.3f}  legal {r['by_mode_legal']}  policy {r['by_mode_policy']}")
         print(f"new agents' own examples routed to them: {out['example_accuracy']:.3f}; "
               f"probes: {out['probe_accuracy']:.3f}; dev requests taken by a new agent: {len(taken)}")
+        if "apart" in out:
+            a = out["apart"]
+            print(f"held-apart set: {a['reached']}/{a['for_agents']} reached their agent ({a['reach_rate']:.3f}); "
+                  f"near-misses taken by a co-created agent: {a['stolen']}/{a['near_misses']}")
         return out
 
     before = measure("before: the built-in agents")

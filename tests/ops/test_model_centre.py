@@ -7,6 +7,7 @@ use the same subset."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from aicity.assistant import modes as mode_data
 from aicity.assistant import service as assistant_service
+from aicity.cli import app as cli
 from aicity.core.errors import Problem
 from aicity.core.text import normalize
 from aicity.identity import service as identity
@@ -128,3 +131,17 @@ def test_retraining_over_http_is_a_job_for_operators(client: TestClient, clean: 
     if found["status"] == "active":
         assert client.post("/api/v1/ops/models/router/rollback", headers=op).status_code == 200
     problem(client.get("/api/v1/ops/models/router/9999", headers=op), 404)
+
+
+def test_the_cli_lists_versions_and_refuses_clearly(city: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["ops", "models", "list", "--json", "--data-dir", str(city)])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout)["kind"] == "router"
+    assert runner.invoke(cli, ["ops", "models", "list", "--data-dir", str(city)]).exit_code == 0
+    for args in (["retrain", "--corpus-version", "9999"], ["list", "--kind", "weather"]):
+        refused = runner.invoke(cli, ["ops", "models", *args, "--data-dir", str(city)])
+        assert refused.exit_code == 2 and "unknown" in refused.output, refused.output
+    if model_centre.registry("router")["active"] is None:
+        nothing = runner.invoke(cli, ["ops", "models", "rollback", "--data-dir", str(city)])
+        assert nothing.exit_code == 2 and "Nothing to roll back" in nothing.output

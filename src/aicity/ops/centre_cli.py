@@ -134,12 +134,15 @@ def list_models(kind: str = model_centre.ROUTER, json_out: Json = False, data_di
         print_json(reg)
         return
     table = Table("版本 version", "状态 status", "语料 corpus", "开发集 dev before→after", "评测集 eval before→after",
-                  "决定 decision", title=f"{kind}（运行中 active: {reg['active'] or '内置 built-in'}）")
+                  title=f"{kind}（运行中 active: {reg['active'] or '内置 built-in'}）")
     for v in reg["versions"]:
         table.add_row(str(v["version"]), v["status"], str(v["corpus_version"]),
                       f"{_figure(v['before'], 'dev')} → {_figure(v['after'], 'dev')}",
-                      f"{_figure(v['before'], 'eval')} → {_figure(v['after'], 'eval')}", escape(v["decision"] or v["error"]))
+                      f"{_figure(v['before'], 'eval')} → {_figure(v['after'], 'eval')}")
     Console().print(table)
+    for v in reg["versions"]:
+        if v["error"]:
+            Console().print(escape(f"v{v['version']}: {v['error']}"))
 
 
 @models_app.command("retrain")

@@ -245,6 +245,11 @@ class InfraCollector(Collector):
     """The snapshot's figures as gauges, read when `/metrics` is scraped. A part that cannot be read
     (Redis away, no database yet) is left out; the scrape still answers."""
 
+    def describe(self) -> list[Metric]:
+        """Nothing up front: registering must not read the database (prometheus_client would call
+        `collect` at import otherwise)."""
+        return []
+
     def collect(self) -> Iterator[Metric]:
         for part in (self._database, self._queues, self._bus, self._brokers, self._devices):
             try:

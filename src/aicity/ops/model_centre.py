@@ -22,6 +22,9 @@ A round (`run_round`, on the job queue's `default` queue):
 3. the gate: the candidate is promoted only if its development accuracy is not lower than the
    incumbent's; otherwise the version is `refused` and the running model is untouched.
 
+One round of a kind at a time; a round left queued or running longer than twice the job limit (its
+process died) is marked failed when the next one starts.
+
 Rollback retires the active version and restores the one promoted before it (its corpus version's
 rows), or the built-in rows when there was none.
 """
@@ -32,6 +35,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -180,6 +184,11 @@ def start(kind: str, corpus_version: int, principal: Principal, sample: int | No
     if sample is not None and sample < 1:
         raise bad_request("sample 至少为 1 / sample must be at least 1", "bad-sample")
     with database().session() as s:
+        # a round whose process died (longer than any job may run) no longer holds the kind
+        stale = utcnow() - timedelta(seconds=2 * jobs.JOB_TIMEOUT_S)
+        for old in s.scalars(select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.created_at < stale,
+                                                        ModelVersion.status.in_(("queued", "running")))):
+            old.status, old.error, old.finished_at = "failed", "abandoned: the round never finished", utcnow()
         busy = s.scalar(select(ModelVersion.version).where(ModelVersion.kind == kind,
                                                            ModelVersion.status.in_(("queued", "running"))))
         if busy is not None:

@@ -1210,3 +1210,75 @@ def test_temporal_aggregation_and_projection(ngsi: TestClient) -> None:
     assert ngsi.get(f"{BASE}/temporal/entities/{e}", params={"attrs": "nothing"}).status_code == 404
     series = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"options": "temporalValues"}).json()
     assert series["mode"] == {"type": "VocabProperty", "vocabs": [["eco", "2020-08-01T12:03:00Z"]]}
+
+
+# --- orderBy, page links, validation ----------------------------------------------------------------
+
+def test_order_by_page_links_and_query_validation(ngsi: TestClient) -> None:
+    tag = uuid.uuid4().hex[:8]
+    kind = f"Kiosk{tag}"
+    for name, rank, lon, extra in (("b", 2, 114.30, {}), ("Á", 1, 114.40, {"address": {"city": "Wuhan"}}),
+                                   ("c", None, 114.35, {})):
+        body = {"id": f"urn:ngsi-ld:{kind}:{name.encode().hex()}", "type": kind, "label": {"type": "Property",
+                                                                                           "value": name},
+                "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, 30.5]}}}
+        if rank is not None:
+            body["rank"] = {"type": "Property", "value": rank}
+        create(ngsi, {**body, **{k: {"type": "Property", "value": v} for k, v in extra.items()}})
+
+    def labels(**params: str) -> list[str]:
+        r = ngsi.get(f"{BASE}/entities", params={"type": kind, **params})
+        assert r.status_code == 200, r.text
+        return [e["label"]["value"] for e in r.json()]
+
+    assert labels(orderBy="rank") == ["Á", "b", "c"]  # without the value: last
+    assert labels(orderBy="rank;desc") == ["b", "Á", "c"]
+    assert labels(orderBy="label") == ["b", "c", "Á"]  # code points
+    assert labels(orderBy="label", collation="und") == ["Á", "b", "c"]  # base letters first
+    assert labels(orderBy="location;dist-asc", orderFrom="[114.41,30.5]") == ["Á", "c", "b"]
+    assert labels(orderBy="address[city];desc,label")[0] == "Á"
+    r = ngsi.get(f"{BASE}/entities", params={"type": kind, "orderBy": "rank", "limit": 1, "offset": 1,
+                                             "count": "true"})
+    links = r.headers["link"]
+    assert r.headers["NGSILD-Results-Count"] == "3" and 'rel="prev"' in links and 'rel="next"' in links
+    assert "offset=0" in links and "offset=2" in links
+    for params in ({"orderBy": "location;dist-asc"}, {"orderBy": "rank;sideways"}, {"orderBy": "rank",
+                                                                                    "collation": "not a tag!!"},
+                   {"attrs": "id,type"}, {"attrs": "createdAt"}, {"geometryProperty": "location"},
+                   {"q": "rank>1..5"}, {"georel": "near;maxDistance==0", "geometry": "Point", "coordinates": "[1,2]"},
+                   {"georel": "near;maxDistance==5;minDistance==1", "geometry": "Point", "coordinates": "[1,2]"},
+                   {"csf": "))bad(("}, {"type": "*", "local": "false"}):
+        r = ngsi.get(f"{BASE}/entities", params={"type": kind, **params})
+        assert r.status_code == 400, (params, r.text)
+    assert ngsi.get(f"{BASE}/entities", params={"id": f"urn:ngsi-ld:{kind}:x"}).status_code == 400  # ids alone
+    r = ngsi.post(f"{BASE}/entityOperations/query", json={"type": "Query", "entities": [{"type": kind}],
+                                                          "ordering": {"orderBy": ["rank;desc"]}})
+    assert [e["label"]["value"] for e in r.json()] == ["b", "Á", "c"]
+    for body in ({"entities": [{"id": f"urn:ngsi-ld:{kind}:x"}]}, {"entities": [{"type": kind}], "attrs": []},
+                 {"entities": [{"type": kind}], "temporalQ": {"timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}},
+                 {"entities": [{"type": kind}], "ordering": {"orderBy": ["location;dist-asc"], "coordinates": "8,40"}},
+                 {"entities": [{"type": kind}], "ordering": {"orderBy": ["rank"], "geometry": 5}}):
+        r = ngsi.post(f"{BASE}/entityOperations/query", json={"type": "Query", **body})
+        assert r.status_code == 400, (body, r.text)
+    # a temporal query orders by id only
+    assert ngsi.get(f"{BASE}/temporal/entities", params={"type": kind, "orderBy": "rank"}).status_code == 400
+
+
+def test_version_preference_and_unmatched_projection(ngsi: TestClient) -> None:
+    e = uid("Sign")
+    create(ngsi, {"id": e, "type": "Sign", "shape": {"type": "VocabProperty", "vocab": "octagon"}})
+    r = ngsi.get(f"{BASE}/entities/{e}", headers={"Prefer": "respond-async, NGSI-LD=\"1.5\";q=0.5"})
+    assert r.status_code == 203 and r.headers["Preference-Applied"] == "ngsi-ld=1.5"
+    assert r.json()["shape"] == {"type": "Property", "value": "octagon"}
+    r = ngsi.get(f"{BASE}/entities/{e}", headers={"Prefer": "ngsi-ld=1.9"})
+    assert r.status_code == 200 and r.json()["shape"]["type"] == "VocabProperty"
+    assert "Preference-Applied" not in ngsi.get(f"{BASE}/entities/{e}", headers={"Prefer": "respond-async"}).headers
+    assert ngsi.get(f"{BASE}/entities/{e}", params={"pick": "nothing"}).status_code == 404
+    assert ngsi.get(f"{BASE}/entities/{e}", params={"omit": "id,type,shape"}).status_code == 404
+    # raw JSON may hold nulls; a JsonProperty has no unitCode
+    j = uid("Sign")
+    create(ngsi, {"id": j, "type": "Sign", "config": {"type": "JsonProperty", "json": {"a": None, "b": [1, None]}}})
+    assert ngsi.get(f"{BASE}/entities/{j}").json()["config"]["json"] == {"a": None, "b": [1, None]}
+    r = ngsi.post(f"{BASE}/entities", json={"id": uid("Sign"), "type": "Sign",
+                                            "config": {"type": "JsonProperty", "json": {"a": 1}, "unitCode": "C62"}})
+    assert r.status_code == 400

@@ -129,7 +129,7 @@ _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
     r"小区|马路|马|路上|街上|门口|附近|求助|老板|雇主|包工头|坏了|坏掉|出故障|出问题|拿到过|获得过|得到过|拿过|拿到|获得|得到|"
-    r"是啥|啥|咋|跟|领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"是啥|咋样|咋回事|咋|啥|跟|咱们|俺们|那边|这边|那个|这个|拉一下|拉一份|拉个|拉下|统计下|算下|查下|看下|领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
     r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
@@ -161,7 +161,8 @@ _EN_FILLER = frozenset(
     "can could would you i we us need want know like please kindly currently now today right just only also "
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
-    "districts handles handle handled still end wide city-wide make makes sit paid pay broken new".split())
+    "districts handles handle handled still end wide city-wide make makes sit paid pay broken new counted covered "
+    "people live lives living aged".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -325,6 +326,7 @@ def clean(question: str) -> str:
     text = re.sub(r"(率|比例|占比)\s*[（(][^（）()]{1,14}[/÷][^（）()]{1,14}[)）]", r"\1", text)
     text = re.sub(r"^全是(?=\S)", "全市", text)  # 全是工单办结率: a slip for 全市
     text = re.sub(r"谁(?=更?[高低多少大小快慢长短好差])", "", text)
+    text = re.sub(r"\b(1[0-2]|0?\d)\s*(a\.?m\.?|p\.?m\.?)(?![a-z])", lambda m: f"{_clock(int(m.group(1)), m.group(2))}点", text)
     text = re.sub(r"地均(?=\s*(?:gdp|地区生产总值|生产总值|财政收入|一般公共预算收入|税收))", "每平方公里", text)  # 地均GDP
     text = re.sub(r"[交缴]了?(多少|几)?(?:钱的?)?税", r"纳税\1", text)  # 一共交了多少税: taxes paid
     text = re.sub(r"(?:为|等于|是)\s*(?:零|0)(?![.\d])", "等于0", text)  # 专利数为零
@@ -333,7 +335,8 @@ def clean(question: str) -> str:
     # minimum living allowance: 低保 (its households, or the allowance itself), not a minimum
     text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\s+(?:households?|families|family|recipients)\b",
                   "dibao", text)
-    text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\b", "dibao allowance", text)  # A和B谁高: both, the higher first
+    text = re.sub(r"\bminimum[- ]living[- ](?:allowance|security|guarantee)\b",
+                  "dibao" if re.search(r"how many|number of", text) else "dibao allowance", text)  # A和B谁高: both, the higher first
     # PM10日均值: the daily records' own figure (one row a station a day), not a count per day
     text = re.sub(r"(pm2\.5|pm25|pm10|aqi|no2|o3|臭氧|二氧化氮|细颗粒物|可吸入颗粒物|空气质量指数)\s*的?日均(?:值|浓度)", r"\1", text)
     text = timewin.digits(text)
@@ -352,6 +355,11 @@ def clean(question: str) -> str:
     text = re.sub(r"(\d{1,2})月(?:份)?(上|中|下)旬", lambda m: _dekad(int(m.group(1)), m.group(2)), text)
     # 2021到2025年: both ends are years
     return re.sub(r"(?<!\d)((?:19|20)\d{2})\s*(到|至|-|—|–|~|～)\s*((?:19|20)\d{2})年", r"\1年\2\3年", text)
+
+
+def _clock(hour: int, half: str) -> int:
+    """8 am → 8, 5 pm → 17, 12 am → 0, 12 pm → 12."""
+    return hour % 12 + (12 if half.startswith("p") else 0)
 
 
 def _dekad(month: int, part: str) -> str:
@@ -892,6 +900,12 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
             continue  # 拿到过融资的招商线索有几家: the figure names which rows are counted
         if best is None or len(w) > best[0] or (len(w) == best[0] and m.is_count is False):
             best = (len(w), m, probe)
+    if best is None or best[1].is_count:  # 平均要多少个小时: the one metric measured in the unit asked
+        asked = re.search(r"(?:多少|几)\s*个?\s*(小时|辆|km/h|公里)", t.text)
+        by_unit = _metric_by_unit([m for m in table.metrics.values() if m.column], asked.group(1)) if asked else None
+        if asked and by_unit is not None and t.free(*asked.span(1)):
+            t.take(*asked.span(1))
+            best = (0, by_unit, asked.span(1))
     if best is None:
         fallback = table.metrics.get(table.default_metric or "") or table.count
         if table.count is not None and table.count.unit == "站日" and re.search(
@@ -914,7 +928,7 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
 
 #: a plain dimension word (行业, 渠道) groups only when the question asks for a breakdown
 _GROUP_CUE = re.compile(r"\d+\s*条(?!记录|数据)|历年|逐年|近几年|这几年|近\d年|各|每|按|分别|哪|排名|排行|分布|构成|占比|变化|趋势|走势|前\d|后\d|倒数|最.{0,3}的|top|bottom|by |per |each |which |"
-                        r"breakdown|trend")
+                        r"breakdown|trend|\b(?:most|least|highest|lowest|fewest|largest|biggest|smallest|bottom)\b")
 _ENTITY_DIMS = ("name", "company")
 _GROUP_PREFIX = ("各", "每", "按", "哪", "分", "by ", "per ", "each ", "which ")
 _DISTRICT_GROUP_RE = re.compile(r"(?:哪|各|每|按|分)[个一些]?(?:城|辖)?区|的(?:城|辖)?区(?=(?:有|是|都有|都是)哪)|(?<=[\d一二两三四五六七八九十]个)(?:城|辖)?区|(?<=前\d)的?(?:城|辖)?区|(?<=[前后]\d[位名个])的?(?:城|辖)?区|(?<=第[一二三四五六\d])的?(?:城|辖)?区|(?<=\d )districts|(?<=(?:two|six|ten) )districts|(?<=(?:four|five|nine) )districts|(?<=(?:three|seven|eight) )districts|(?<=几个)(?:城|辖)?区|(?<=最多|最高|最少|最低|最大|最小|最快|最慢|最长|最短)的(?:城|辖)?区")

@@ -6,7 +6,9 @@ docs/ngsi-ld.md lists what is supported and where it deviates from the spec."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from types import UnionType
 from typing import Any, get_args, get_origin
 from urllib.parse import quote, urlencode
@@ -20,7 +22,7 @@ from aicity.core import bodies
 from aicity.core.config import settings
 from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
-from aicity.hub.twin import devices, linked, notify, service, temporal, versions
+from aicity.hub.twin import devices, linked, notify, order, service, temporal, versions
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
 from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, render
 from aicity.hub.twin.context import (
@@ -42,6 +44,7 @@ from aicity.hub.twin.errors import (
     not_found,
 )
 from aicity.hub.twin.filters import EntityQuery, GeoQuery, Selector, geo_query
+from aicity.hub.twin.query import parse_q, validate_geometry
 from aicity.hub.twin.schemas import (
     Attribute,
     AttributeList,
@@ -283,9 +286,13 @@ def _projections(request: Request, ctx: Context) -> tuple[linked.Projection | No
 
 
 def _join(request: Request, pick: linked.Projection | None, omit: linked.Projection | None) -> linked.Join | None:
+    """join and joinLevel; a projection may reach linked entities ({…}) only as deep as the join goes."""
     join = linked.parse_join(request.query_params.get("join"), request.query_params.get("joinLevel"))
     if join is None and (linked.nested(pick) or linked.nested(omit)):
         raise bad_data("a projection of linked entities ({…} in pick or omit) needs join")
+    deepest = max(linked.depth(pick), linked.depth(omit))
+    if join is not None and deepest > join.level:
+        raise bad_data(f"pick or omit reaches {deepest} levels of linked entities; joinLevel is {join.level}")
     return join
 
 
@@ -320,7 +327,7 @@ def _with_linked(request: Request, entities: list[dict[str, Any]], attrs: list[s
     """Entities shaped for a query's answer; with join=flat the entities they link to follow (each once)."""
     flat: list[dict[str, Any]] = []
     shaped = [_shape(request, e, attrs, ctx, flat) for e in entities]
-    ids = {e["id"] for e in shaped}
+    ids = {e.get("id") for e in shaped}
     for found in flat:
         if found.get("id") not in ids:
             ids.add(found.get("id"))
@@ -334,9 +341,46 @@ def _page(request: Request) -> tuple[int, int, bool]:
             request.query_params.get("count") == "true")
 
 
-def _find_page(found: EntityQuery, limit: int, offset: int,
-               count: bool) -> tuple[list[dict[str, Any]], int | None, bool]:
-    """One page of a query, its total (with count) and whether more follow it (one more is fetched)."""
+@dataclass(frozen=True)
+class _Ordering:
+    keys: list[order.OrderKey]
+    origin: dict[str, Any] | None = None
+    collation: str | None = None
+
+
+def _ordering(raw: Any, coordinates: Any, geometry: Any, collation: Any, ctx: Context) -> _Ordering | None:
+    """orderBy with the point distances are measured from (orderFrom, or a Query's ordering.coordinates
+    and geometry) and the collation; None when no order is asked for."""
+    if raw is None:
+        if coordinates is not None or collation is not None:
+            raise bad_data("orderFrom, coordinates and collation go with orderBy")
+        return None
+    if geometry is not None and not isinstance(geometry, str):
+        raise bad_data("ordering.geometry must be a string (Point)")
+    if isinstance(coordinates, str):
+        try:
+            coordinates = json.loads(coordinates)
+        except ValueError:
+            raise bad_data("orderFrom must be a JSON array of coordinates") from None
+    if coordinates is not None and not isinstance(coordinates, list):
+        raise bad_data("the coordinates to order from must be an array")
+    origin = validate_geometry({"type": geometry or "Point", "coordinates": coordinates}) \
+        if coordinates is not None else None
+    return _Ordering(order.parse_order(raw, ctx.compact), origin, order.check_collation(collation))
+
+
+def _find_page(found: EntityQuery, limit: int, offset: int, count: bool,
+               ordering: _Ordering | None = None) -> tuple[list[dict[str, Any]], int | None, bool]:
+    """One page of a query, its total (with count) and whether more follow it (one more is fetched).
+    With an ordering, every match is fetched (at most MAX_LIMIT), sorted and then paged."""
+    if ordering is not None:
+        every, total = service.find(found, service.MAX_LIMIT, 0, True)
+        if (total or 0) > service.MAX_LIMIT:
+            raise bad_data(f"orderBy orders at most {service.MAX_LIMIT} matching entities; narrow the query")
+        if any(k.distance for k in ordering.keys) and ordering.origin is None:
+            raise bad_data("ordering by distance (dist-asc, dist-desc) needs the point to measure from (orderFrom)")
+        ranked = order.sort_entities(every, ordering.keys, ordering.origin, ordering.collation)
+        return ranked[offset:offset + limit], total if count else None, offset + limit < len(ranked)
     probe = limit + 1 if 0 < limit < service.MAX_LIMIT else limit
     entities, total = service.find(found, probe, offset, count)
     more = len(entities) > limit if probe > limit else total is not None and offset + limit < total
@@ -369,10 +413,15 @@ def _entity_query(request: Request, ctx: Context) -> EntityQuery:
     ids = _list(request, "id")
     for entity_id in ids or []:
         check_uri(entity_id)
-    types = _list(request, "type", ctx)
-    attrs = _list(request, "attrs", ctx)
-    selectors = (Selector(tuple(types or ()), tuple(ids or ()), p.get("idPattern")),) \
-        if types or ids or p.get("idPattern") is not None else ()
+    if p.get("type") == "*" and p.get("local") == "false":
+        raise bad_data("type=* asks for every type this broker and its sources hold: it cannot go with local=false")
+    types = [] if p.get("type") == "*" else _list(request, "type", ctx)  # *: any type
+    attrs = _attr_names(_list(request, "attrs", ctx))
+    _check_csf(p.get("csf"))
+    if "geometryProperty" in p and GEO_JSON not in request.headers.get("accept", ""):
+        raise bad_data("geometryProperty goes with Accept: application/geo+json")
+    selectors = (Selector(tuple(types or ()), tuple(ids or ()), p.get("idPattern") if not ids else None),) \
+        if types is not None or ids or p.get("idPattern") is not None else ()
     geoproperty = p.get("geoproperty")
     return EntityQuery(selectors, tuple(attrs) if attrs is not None else None, p.get("q"),
                        geo_query(p.get("georel"), p.get("geometry"), p.get("coordinates"),
@@ -380,9 +429,26 @@ def _entity_query(request: Request, ctx: Context) -> EntityQuery:
                        None if ctx.default else ctx.compact)
 
 
+def _attr_names(attrs: list[str] | None) -> list[str] | None:
+    """`attrs` names attributes: at least one, and no entity member (id, type, scope, createdAt …)."""
+    if attrs is not None and (not attrs or set(attrs) & set(RESERVED)):
+        raise bad_data("attrs must name attributes (not id, type, scope or the system times)")
+    return attrs
+
+
+def _check_csf(csf: Any) -> None:
+    """csf (a context source filter) has q's syntax; this broker has no context sources to apply it to."""
+    if csf is not None:
+        if not isinstance(csf, str):
+            raise bad_data("csf must be a string")
+        parse_q(csf)
+
+
 def _needs_filter(query: EntityQuery) -> EntityQuery:
-    if query.empty:
-        raise bad_data("a query needs type, id, idPattern, attrs, q, a geo-query or scopeQ")
+    """Query Entities needs type, idPattern, attrs, q, a geo-query or scopeQ: ids alone are not enough."""
+    if not (any(sel.types or not sel.ids for sel in query.selectors) or query.attrs
+            or query.q or query.geo or query.scope_q):
+        raise bad_data("a query needs type, idPattern, attrs, q, a geo-query or scopeQ (ids alone are not enough)")
     return query
 
 
@@ -394,10 +460,16 @@ def _string(body: dict[str, Any], key: str) -> str | None:
 
 
 def _selector(raw: Any, ctx: Context) -> Selector:
-    if not isinstance(raw, dict) or not ({"id", "idPattern", "type"} & raw.keys()):
-        raise bad_data("every entities[] selector is an object with id, idPattern or type")
-    entity_id, pattern, kind = _string(raw, "id"), _string(raw, "idPattern"), _string(raw, "type")
-    return Selector((ctx.compact(kind),) if kind else (), (check_uri(entity_id),) if entity_id else (), pattern)
+    """An EntitySelector: a type (or type list), and an id (or an array of them), else an idPattern."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise bad_data("every entities[] selector is an object with a type (and id or idPattern)")
+    ids = raw.get("id", [])
+    ids = [ids] if isinstance(ids, str) else ids
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise bad_data("entities[].id must be a URI or an array of them")
+    pattern, kind = _string(raw, "idPattern"), raw["type"]
+    types = () if kind == "*" else tuple(ctx.compact(k.strip()) for k in kind.split(",") if k.strip())
+    return Selector(types, tuple(check_uri(i) for i in ids), None if ids else pattern)
 
 
 def _geo_body(raw: Any, ctx: Context) -> GeoQuery | None:
@@ -410,6 +482,17 @@ def _geo_body(raw: Any, ctx: Context) -> GeoQuery | None:
                      ctx.compact(prop) if prop else None)
 
 
+def _body_ordering(body: Any, ctx: Context) -> _Ordering | None:
+    """A Query's `ordering` member: {orderBy, coordinates, geometry, collation}."""
+    found = body.get("ordering") if isinstance(body, dict) else None
+    if found is None:
+        return None
+    if not isinstance(found, dict):
+        raise bad_data("ordering must be an object with orderBy (and coordinates, geometry, collation)")
+    return _ordering(found.get("orderBy"), found.get("coordinates"), found.get("geometry"), found.get("collation"),
+                     ctx)
+
+
 def _query_body(body: Any, ctx: Context) -> EntityQuery:
     """A Query data type (`type: Query`) as an entity query."""
     if not isinstance(body, dict) or body.get("type") != "Query":
@@ -419,6 +502,8 @@ def _query_body(body: Any, ctx: Context) -> EntityQuery:
         raise bad_data("entities must be an array of selectors")
     if attrs is not None and not (isinstance(attrs, list) and all(isinstance(a, str) for a in attrs)):
         raise bad_data("attrs must be an array of attribute names")
+    _attr_names(attrs)
+    _check_csf(body.get("csf"))
     return _needs_filter(EntityQuery(tuple(_selector(sel, ctx) for sel in selectors),
                                      tuple(ctx.compact(a) for a in attrs) if attrs is not None else None,
                                      _string(body, "q"), _geo_body(body.get("geoQ"), ctx), _string(body, "scopeQ"),
@@ -446,12 +531,14 @@ async def create_entity(request: Request) -> Response:
 def query_entities(request: Request) -> Response:
     _check_params(request, _QUERY_PARAMS)
     ctx = _request_context(request)
-    _projections(request, ctx)
+    _join(request, *_projections(request, ctx))
     found = _entity_query(request, ctx)
     if request.query_params.get("local") != "true":  # local=true: every entity this broker holds
         _needs_filter(found)
     limit, offset, count = _page(request)
-    entities, total, more = _find_page(found, limit, offset, count)
+    p = request.query_params
+    ordering = _ordering(p.get("orderBy"), p.get("orderFrom"), None, p.get("collation"), ctx)
+    entities, total, more = _find_page(found, limit, offset, count, ordering)
     attrs = list(found.attrs) if found.attrs is not None else None
     return _reply(request, _with_linked(request, entities, attrs, ctx),
                   headers={**_counted(total), **_page_links(request, limit, offset, more)})
@@ -469,14 +556,14 @@ def _entity_or_404(entity_id: str) -> dict[str, Any]:
 def retrieve_entity(entity_id: str, request: Request) -> Response:
     _check_params(request, _READ_PARAMS | {"type"})
     ctx = _request_context(request)
-    _projections(request, ctx)
+    _join(request, *_projections(request, ctx))
     entity = _entity_or_404(entity_id)
     _type_gate(request, entity)
     flat: list[dict[str, Any]] = []
     shaped = _shape(request, entity, _list(request, "attrs", ctx), ctx, flat)
     if not set(shaped) - {"createdAt", "modifiedAt"}:  # pick or omit left nothing of it
         raise not_found(f"entity {entity_id} has none of the members pick and omit leave")
-    if request.query_params.get("join") == "flat":  # the entity and the entities it links to
+    if flat:  # join=flat: the entity and the entities it links to  # the entity and the entities it links to
         return _reply(request, [shaped, *flat])
     return _reply(request, shaped)
 
@@ -666,9 +753,12 @@ async def batch_delete(request: Request) -> Response:
 @router.post("/entityOperations/query", dependencies=[READ], **_answers(list[Entity]))
 async def batch_query(request: Request) -> Response:
     body, ctx = await _body(request)
+    if isinstance(body, dict) and "temporalQ" in body:
+        raise bad_data("temporalQ belongs to the temporal query (/temporal/entityOperations/query)")
     found = _query_body(body, ctx)
     limit, offset, count = _page(request)
-    entities, total, more = _find_page(found, limit, offset, count)
+    ordering = _body_ordering(body, ctx)
+    entities, total, more = _find_page(found, limit, offset, count, ordering)
     attrs = list(found.attrs) if found.attrs is not None else None
     return _reply(request, _with_linked(request, entities, attrs, ctx),
                   headers={**_counted(total), **_page_links(request, limit, offset, more)})
@@ -768,6 +858,16 @@ def _paged(found: list[dict[str, Any]], span: temporal.Window, last_n: int | Non
 
 
 _TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt", "deletedAt")
+
+
+def _temporal_order(raw: Any, ctx: Context) -> bool | None:
+    """A temporal query orders by id only (`id`, `id;asc`, `id;desc`): True ascending, False descending."""
+    if raw is None:
+        return None
+    keys = order.parse_order(raw, ctx.compact)
+    if len(keys) != 1 or keys[0].path != "id" or keys[0].distance:
+        raise bad_data("temporal queries order by id only (orderBy=id, id;asc or id;desc)")
+    return not keys[0].descending
 
 
 def _temporal_params(timeproperty: Any, methods: Any, duration: Any, asked: bool) -> temporal.Aggregation | None:
@@ -872,7 +972,8 @@ def query_temporal(request: Request) -> Response:
                            "aggregatedValues" in _options(request))
     limit, offset, count = _page(request)
     last_n = _int(request, "lastN", None)
-    entities, total = temporal.query(found, span, last_n, limit, offset, count)
+    entities, total = temporal.query(found, span, last_n, limit, offset, count,
+                                     by_id=_temporal_order(p.get("orderBy"), ctx))
     headers = _counted(total)
     answer, status = _temporal_answer(request, entities, span, last_n, how, ctx, headers)
     return _reply(request, answer, status, headers)
@@ -892,7 +993,9 @@ async def batch_query_temporal(request: Request) -> Response:
     how = _temporal_params(when.get("timeproperty"), when.get("aggrMethods"), when.get("aggrPeriodDuration"),
                            "aggregatedValues" in _options(request) or "aggrMethods" in when)
     limit, offset, count = _page(request)
-    entities, total = temporal.query(found, span, last_n, limit, offset, count)
+    ordering = body.get("ordering")
+    ordering = when.get("orderBy") or (ordering.get("orderBy") if isinstance(ordering, dict) else None)
+    entities, total = temporal.query(found, span, last_n, limit, offset, count, by_id=_temporal_order(ordering, ctx))
     headers = _counted(total)
     answer, status = _temporal_answer(request, entities, span, last_n, how, ctx, headers)
     return _reply(request, answer, status, headers)

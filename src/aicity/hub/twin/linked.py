@@ -57,6 +57,13 @@ def nested(projection: Projection | None) -> bool:
     return projection is not None and any(v is not None for v in projection.values())
 
 
+def depth(projection: Projection | None) -> int:
+    """How many levels of linked entities a projection reaches (0: the entity's own members only)."""
+    if not projection:
+        return 0
+    return max((1 + depth(v) for v in projection.values() if v is not None), default=0)
+
+
 @dataclass(frozen=True)
 class Join:
     """How linked entities are answered: `inline` or `flat`, to `level` hops."""

@@ -133,7 +133,7 @@ def _normalize(body: Any, ctx: Context, sub_id: str | None = None) -> dict[str, 
     out["entities"] = norm_entities
     if "watchedAttributes" in body:
         out["watchedAttributes"] = [check_name(ctx.compact(a)) for a in watched]
-    for key, parse in (("q", parse_q), ("scopeQ", parse_scope_q)):
+    for key, parse in (("q", parse_q), ("scopeQ", parse_scope_q), ("csf", parse_q)):
         if key in out:
             if not isinstance(out[key], str):
                 raise bad_data(f"{key} must be a string")

@@ -64,11 +64,19 @@ def _comparable(value: Any, like: Any) -> Any:
     return value
 
 
+#: the member q compares, by what an attribute carries (Property and GeoProperty: value)
+_Q_MEMBERS = ("object", "languageMap", "vocab", "valueList", "json")
+
+
 def attribute_value(attr: Any) -> Any:
-    """What q compares: a Property's value, a Relationship's object, a GeoProperty's value."""
+    """What q compares: a Property's value, a Relationship's object, a LanguageProperty's map (its
+    languages are keys: `name[en]`), a VocabProperty's vocab, a ListProperty's list, a JsonProperty's json."""
     if not isinstance(attr, dict):
         return attr
-    return attr["object"] if "object" in attr else attr.get("value")
+    for member in _Q_MEMBERS:
+        if member in attr:
+            return attr[member]
+    return attr.get("value")
 
 
 def instances(attr: Any) -> list[dict[str, Any]]:
@@ -78,9 +86,10 @@ def instances(attr: Any) -> list[dict[str, Any]]:
     return [attr] if isinstance(attr, dict) else []
 
 
-def _path_values(entity: Entity, path: str, names: Names | None = None) -> list[Any]:
+def _path_values(entity: Entity, path: str, names: Names | None = None, ordering: bool = False) -> list[Any]:
     """The values a q path names, one per attribute instance that has it (none: the path is absent);
-    `names` gives an attribute name's stored form (the request's @context)."""
+    `names` gives an attribute name's stored form (the request's @context). `[*]` on a LanguageProperty
+    is any of its languages. An ordering comparison (`ordering`) never matches a Relationship."""
     keys = re.findall(r"\[([^\]]+)\]", path)
     head = path.split("[", 1)[0]
     name, _, sub = head.partition(".")
@@ -94,8 +103,14 @@ def _path_values(entity: Entity, path: str, names: Names | None = None) -> list[
             attr = attr.get(sub)
             if attr is None:
                 continue
+        if ordering and isinstance(attr, dict) and attr.get("type") in ("Relationship", "ListRelationship"):
+            continue
         value = attribute_value(attr)
         for key in keys:
+            if key == "*" and isinstance(attr, dict) and attr.get("type") == "LanguageProperty" and \
+                    isinstance(value, dict):
+                value = list(value.values())
+                continue
             value = value.get(key, _ABSENT) if isinstance(value, dict) else _ABSENT
         if value is not _ABSENT:
             found.append(value)
@@ -205,7 +220,8 @@ class _Parser:
         expected = _parse_value(value_match.group(0), op)
 
         def predicate(entity: Entity) -> bool:  # a multi-attribute matches when one instance does
-            return any(_compare(op, actual, expected) for actual in _path_values(entity, path, self.names))
+            found = _path_values(entity, path, self.names, ordering=op in (">", "<", ">=", "<="))
+            return any(_compare(op, actual, expected) for actual in found)
 
         return predicate
 

@@ -530,13 +530,14 @@ def _scan(s: Session, stmt: Any, plan: Plan, limit: int, offset: int, count: boo
 
 
 def find(query: EntityQuery, limit: int = 20, offset: int = 0, count: bool = True,
-         extra: tuple[ColumnElement[bool], ...] = ()) -> tuple[list[Entity], int | None]:
-    """Entities matching the query (and the `extra` SQL conditions), oldest first: one page, and
-    how many match in all (None unless `count`)."""
+         extra: tuple[ColumnElement[bool], ...] = (), by_id: bool | None = None) -> tuple[list[Entity], int | None]:
+    """Entities matching the query (and the `extra` SQL conditions), oldest first (`by_id`: by id,
+    descending when False): one page, and how many match in all (None unless `count`)."""
     _check_page(limit, offset)
     plan = compile_query(query)
     stmt = select(TwinEntity).where(*plan.where, *extra)
-    ordered = stmt.order_by(TwinEntity.created_at, TwinEntity.id)
+    ordered = stmt.order_by(TwinEntity.created_at, TwinEntity.id) if by_id is None else \
+        stmt.order_by(TwinEntity.id if by_id else TwinEntity.id.desc())
     with database().session() as s:
         if not plan.exact:
             page, seen = _scan(s, ordered, plan, limit, offset, count)

@@ -125,14 +125,14 @@ def history(entity_id: str, attrs: list[str] | None = None, span: Window | None 
 
 
 def query(found: EntityQuery, span: Window, last_n: int | None = None, limit: int = 20, offset: int = 0,
-          count: bool = False) -> tuple[list[Entity], int | None]:
+          count: bool = False, by_id: bool | None = None) -> tuple[list[Entity], int | None]:
     """Query Temporal Evolution of Entities: the entities the query selects (on their current
     state) that have instances of `found.attrs` (any attribute when None) in the window."""
     _check_last(last_n)
     attrs = list(found.attrs) if found.attrs is not None else None
     in_window = exists().where(History.entity_id == TwinEntity.id, *_conditions(attrs, span))
     current = EntityQuery(found.selectors, None, found.q, found.geo, found.scope_q)
-    entities, total = find(current, limit, offset, count, extra=(in_window,))
+    entities, total = find(current, limit, offset, count, extra=(in_window,), by_id=by_id)
     with database().session() as s:
         rows = _instances(s, [e["id"] for e in entities], attrs, span, last_n) if entities else []
         return _represent([(e["id"], e["type"]) for e in entities], rows), total
