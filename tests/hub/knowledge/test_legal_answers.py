@@ -10,9 +10,10 @@ import pytest
 from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
-from aicity.hub.knowledge.extractive import anchored, extractive_answer, numbers, question_types, sentences
+from aicity.hub.knowledge.extractive import anchored, extractive_answer, fits, numbers, question_types, sentences
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
+from aicity.hub.knowledge.service import citing_articles
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -63,6 +64,50 @@ def test_the_answer_quotes_the_paragraphs_that_bear_on_the_question(city: Path) 
     vote = extractive_answer("业主改变共有部分用途，需要怎样表决？", CITIZEN)
     assert vote.citations[0].locator.startswith("第二百七十八条")
     assert "同条第二款[^1]" in vote.answer and "三分之二以上" in vote.answer
+
+
+def test_calculation_and_english_questions_have_their_types() -> None:
+    assert question_types("被辞退了，经济补偿金怎么算？") == ["amount"]  # a calculation, not a procedure
+    assert question_types("干了三年，补偿几个月工资？") == ["amount"]  # months of wages are an amount, not a span
+    assert question_types("How long do I have to apply?") == ["duration"]
+    assert question_types("Who approves the licence?") == ["who"]
+    assert "penalty" in question_types("What is the fine for selling expired food?")
+
+
+def test_a_stated_age_or_span_picks_the_condition_it_meets() -> None:
+    question = "签了两年的劳动合同，试用期能约定多久？"
+    assert fits("劳动合同期限一年以上不满三年的，试用期不得超过二个月；", question)
+    assert not fits("三年以上固定期限和无固定期限的劳动合同，试用期不得超过六个月。", question)
+    assert not fits("劳动合同期限不满三个月的，不得约定试用期。", question)
+    assert fits("不满十四周岁的人违反治安管理的，不予处罚", "13岁的孩子打人会被处罚吗")
+    assert not fits("已满十四周岁不满十六周岁的；", "13岁的孩子打人会被处罚吗")
+    assert not fits("处二千元以上一万元以下罚款", "罚款5000元逾期不交怎么办")  # a sum is not a condition met
+
+
+def test_a_calculation_is_answered_by_the_formula_not_a_definition(city: Path) -> None:
+    found = extractive_answer("被单位辞退了，经济补偿金额怎么计算？", CITIZEN)
+    assert (found.citations[0].doc_key, found.citations[0].locator) == ("劳动合同法", "第四十七条 第一款")
+    assert "每满一年支付一个月工资" in (found.rule or "") and "所称" not in (found.rule or "")
+
+
+def test_a_higher_text_that_only_shares_the_matter_does_not_displace_the_rule(city: Path) -> None:
+    found = extractive_answer("因工死亡的一次性工亡补助金标准是多少？", CITIZEN)
+    assert (found.citations[0].doc_key, found.citations[0].locator) == ("工伤保险条例", "第三十九条 第一款 第三项")
+    assert "20倍" in (found.rule or "")
+
+
+def test_no_time_limit_answers_a_question_about_one(city: Path) -> None:
+    found = extractive_answer("税务机关对偷税追征税款有期限吗", CITIZEN)
+    assert found.citations[0].locator == "第五十二条 第三款" and "不受前款规定期限的限制" in (found.rule or "")
+
+
+def test_a_penalty_found_through_the_duty_it_names(city: Path) -> None:
+    cited = [c.locator for c in citing_articles("劳动合同法", "第四十七条")]
+    assert "第八十七条" in cited and "第四十七条" not in cited
+    assert citing_articles("没有这部法", "第一条") == []
+    found = extractive_answer("公司违法把我辞退了，赔偿金按几个月工资算？", CITIZEN)
+    assert (found.citations[0].doc_key, found.citations[0].locator) == ("劳动合同法", "第八十七条")
+    assert "二倍" in (found.rule or "")
 
 
 def test_numbers_are_read_in_both_scripts() -> None:

@@ -1282,3 +1282,35 @@ def test_version_preference_and_unmatched_projection(ngsi: TestClient) -> None:
     r = ngsi.post(f"{BASE}/entities", json={"id": uid("Sign"), "type": "Sign",
                                             "config": {"type": "JsonProperty", "json": {"a": 1}, "unitCode": "C62"}})
     assert r.status_code == 400
+
+
+def test_dataset_id_filter(ngsi: TestClient) -> None:
+    e, fr = uid("Tower"), "urn:ngsi-ld:Dataset:fr"
+    create(ngsi, {"id": e, "type": "Tower", "label": [{"type": "Property", "value": "Tower"},
+                                                      {"type": "Property", "value": "Tour", "datasetId": fr}],
+                  "height": {"type": "Property", "value": 300}})
+    assert ngsi.get(f"{BASE}/entities/{e}", params={"datasetId": fr}).json() == {
+        "id": e, "type": "Tower", "label": {"type": "Property", "value": "Tour", "datasetId": fr}}
+    default = ngsi.get(f"{BASE}/entities/{e}", params={"datasetId": "@none"}).json()
+    assert default["label"] == {"type": "Property", "value": "Tower"} and default["height"]["value"] == 300
+    history = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"datasetId": fr}).json()
+    assert [i["value"] for i in history["label"]] == ["Tour"] and "height" not in history
+
+
+def test_lang_ranges_and_language_filters_in_q(ngsi: TestClient) -> None:
+    e = uid("Square")
+    create(ngsi, {"id": e, "type": "Square", "label": {"type": "LanguageProperty",
+                                                       "languageMap": {"fr": "Grand Place", "nl": "Grote Markt",
+                                                                       "en-US": "Main Square"}}})
+
+    def label(lang: str) -> tuple[str, str]:
+        got = ngsi.get(f"{BASE}/entities/{e}", params={"lang": lang}).json()["label"]
+        return got["lang"], got["value"]
+
+    assert label("fr;q=0.2,nl;q=0.9") == ("nl", "Grote Markt")  # quality beats position
+    assert label("NL-be") == ("nl", "Grote Markt")  # case-insensitive, a longer range falls back
+    assert label("en") == ("en-US", "Main Square")  # a shorter range matches a longer tag
+    assert label("*")[0] in ("fr", "nl", "en-US")
+    found = lambda q: [x["id"] for x in ngsi.get(f"{BASE}/entities", params={"type": "Square", "q": q}).json()]  # noqa: E731
+    assert e in found('label[nl]=="Grote Markt"') and e not in found('label[fr]=="Grote Markt"')
+    assert e in found('label[*]=="Grand Place"')

@@ -11,7 +11,8 @@ What is read where follows the layout GB/T 9704-2012 prescribes for every 党政
   line after the title ending in "：", organs separated by "，" and "、"), 正文, 附件说明 ("附件：1. …" and
   the numbered lines after it), 发文机关署名 + 成文日期 (a line of its own, 2026年3月5日 or
   二〇二六年三月五日), 附注.
-- 版记 (at the end): 抄送 ("抄送：…。", wrapped lines until the full stop), 印发机关和印发日期 (…印发).
+- 版记 (at the end): 抄送 ("抄送：…。", wrapped lines until the full stop; a 纪要's "分送：" is its
+  distribution list, not a 抄送), 印发机关和印发日期 (…印发).
 
 A time limit the text sets (请于2026年4月10日前报送) is the registration's `deadline`; the demo city's
 departments whose duties the subject names are its `suggested_departments` (their duties in
@@ -263,6 +264,8 @@ ITEM_MARK = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\s*\d{1,2}\s*[）)]|[一�
 CC_HEAD = re.compile(r"^(抄\s*送|抄\s*报|分\s*送|发\s*送)\s*[：:]\s*(.*)$")
 PRINTED = re.compile(r"印\s*发\s*$")
 LIST_SPLIT = re.compile(r"\s*[，,、；;]\s*")
+#: a line this long (of the 版心's 28 characters) may have been wrapped: its text can go on below
+WRAPPED_LINE_CHARS = 24
 ENDS_SENTENCE = ("。", "；", "！", "？", ";", "!", "?")
 #: a time limit the text sets: 请于2026年4月10日前报送, 4月10日（星期五）之前, 截止时间为…
 #: (a weekday in brackets or an hour may stand between: 4月10日（星期五）下午5时前, 4月10日17:00前)
@@ -364,8 +367,9 @@ def extract(lines: list[str]) -> Registration:
         if PRINTED.search(s) and DATE.search(s):
             end = min(end, i)
         m = CC_HEAD.match(s)
-        if m:
-            cc_at, end = i, min(end, i)
+        if m:  # 分送 / 发送 (a 纪要's distribution list) close the text too, but are no 抄送
+            end = min(end, i)
+            cc_at = i if re.sub(r"\s", "", m.group(1)) in ("抄送", "抄报") else cc_at
     if cc_at is not None:
         text = CC_HEAD.match(_squeeze(lines[cc_at])).group(2)  # type: ignore[union-attr]
         j = cc_at + 1
@@ -550,9 +554,11 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         if cm or um:
             taken.add(i)
             continue
-        if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq)) and "关于" not in sq:
-            if mark_at is None:  # the 纪要 / 令 mark (its organ may stand on the line above): a title may follow
+        if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq) or _notice_mark(sq)) and "关于" not in sq:
+            if mark_at is None:  # the 纪要 / 令 / 公告 mark (its organ may stand on the line above): a title may follow
                 mark_at = i - 1 if sq in ("纪要", "会议纪要") and i > 0 and _organ_like(lines[i - 1]) else i
+            elif sq.endswith("纪要") and sq not in ("纪要", "会议纪要") and i > mark_at + 1:
+                title_at = i  # a 纪要's own title under its mark (……推进会议纪要)
             continue
         if _is_title_line(s) and not sq.endswith("文件"):
             title_at = i
@@ -571,7 +577,8 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         while title_at - 1 > number_at and title_at - 1 not in taken and _title_fragment(lines[title_at - 1]):
             title_at -= 1
     while title_at != mark_at and title_at > 0 and (title_at < found_at or _squeeze(lines[title_at]).startswith("关于")) \
-            and title_at - 1 not in taken and _organ_like(lines[title_at - 1]) and not _squeeze(lines[title_at - 1]).endswith("文件"):
+            and title_at - 1 not in taken and _organ_like(lines[title_at - 1]) and not _squeeze(lines[title_at - 1]).endswith("文件") \
+            and not _named_already(lines[title_at - 1], lines[title_at:found_at + 1]):
         title_at -= 1  # the organs' names are the title's first lines (……\n……\n关于……的通知)
     parts = [_squeeze(lines[title_at])]
     j = title_at + 1
@@ -590,6 +597,20 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
     reg.title = "".join(parts)
     reg.notes["title"] = "主体：红线下的标题"
     return title_at, j, number_at
+
+
+def _named_already(line: str, below: list[str]) -> bool:
+    """Whether every organ a line names is named in the lines under it: the 发文机关标志's lines above a
+    title that begins with the same organs (a title names each organ once)."""
+    organs = _split_organs(line)
+    text = "".join(_squeeze(x) for x in below)
+    return bool(organs) and all(_squeeze(o) in text for o in organs)
+
+
+def _notice_mark(sq: str) -> bool:
+    """An organ's 公告 / 通告 mark (江城市自然资源和规划局公告), which a title of its own may follow."""
+    m = re.fullmatch(r"(.+?)(公告|通告)", sq)
+    return bool(m) and bool(ORGAN_SUFFIX.search(m.group(1))) and _organ_like(m.group(1))
 
 
 def _names(text: str) -> list[str]:
@@ -626,7 +647,7 @@ def _title_fragment(s: str) -> bool:
     """A line that can be a part of a wrapped title (no sentence, no date, no 版头 element)."""
     sq = _squeeze(s)
     han = len(re.findall(r"[\u4e00-\u9fa5]", sq))
-    return 2 <= han and 2 * han >= len(sq) and len(sq) <= 40 and not sq.endswith((*ENDS_SENTENCE, "文件")) \
+    return 1 <= han and 2 * han >= len(sq) and len(sq) <= 40 and not sq.endswith((*ENDS_SENTENCE, "文件")) \
         and "：" not in sq and ":" not in sq \
         and not DATE.search(sq) \
         and not SEPARATOR.match(s) and not DOC_NUMBER.search(s) and not SIGNER.search(s)
@@ -674,6 +695,9 @@ def _head_organs(head: list[str]) -> list[str]:
         if re.search(r"(?:政府|部|署)令$", _squeeze(line)):
             from_mark.append(_squeeze(line)[:-1])
             continue
+        if _notice_mark(_squeeze(line)):
+            from_mark.append(_squeeze(line)[:-2])
+            continue
         for organ in _split_organs(line):
             if ORGAN_SUFFIX.search(organ) and organ not in organs:
                 organs.append(organ)
@@ -718,15 +742,18 @@ def _attachments(lines: list[str], start: int, stop: int, reg: Registration) -> 
         first = m.group(1).strip()
         items: list[str] = [ITEM_MARK.sub("", first)] if first else []
         numbered = bool(ITEM_MARK.match(first)) or not first
+        # one attachment whose name fills the line (a PDF's or a pasted text's wrapped line) goes on below
+        wrapped = not numbered and len(_squeeze(lines[i])) >= WRAPPED_LINE_CHARS
         j = i + 1
-        while j < stop and numbered:
+        while j < stop and (numbered or wrapped):
             s = _squeeze(lines[j])
-            if ITEM_MARK.match(s):
+            if numbered and ITEM_MARK.match(s):
                 items.append(ITEM_MARK.sub("", s))
             elif items and len(s) <= 30 and not s.endswith(ENDS_SENTENCE) and not _organ_like(s) and not DATE.search(s):
                 items[-1] += s  # a wrapped attachment name
             else:
                 break
+            wrapped = wrapped and len(s) >= WRAPPED_LINE_CHARS
             j += 1
         reg.attachments = [x.strip("。. ") for x in items if x.strip("。. ")]
         reg.notes["attachments"] = "主体：附件说明"
@@ -752,21 +779,31 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     # a paragraph's end stays a boundary (\x00): a date ending one and a 前 opening the next are no time limit
     text = "".join(line + "\x00" if line.endswith((*ENDS_SENTENCE, "：", ":")) else line for line in lines)
     limit = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$")
-    found: list[tuple[int, str | None]] = []
+    found: list[tuple[bool, int, str | None]] = []  # (not a time to report by, where, date)
     for m in DATE.finditer(text):
         after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
         if _DEADLINE_AFTER.match(after) or limit.search(before):
-            found.append((m.start(), iso_date(*m.groups())))
-            break
+            found.append((not _REPORT_BY.search(_sentence_after(text, m.end())), m.start(), iso_date(*m.groups())))
     for m in _MONTH_DAY.finditer(text):
         after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
         if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before) or limit.search(before)):
             year = int(doc_date[:4])
             if _cn_number(m.group(1)) < int(doc_date[5:7]):
                 year += 1
-            found.append((m.start(), iso_date(str(year), m.group(1), m.group(2))))
-            break
-    return min(found)[1] if found else None
+            found.append((not _REPORT_BY.search(_sentence_after(text, m.end())), m.start(),
+                          iso_date(str(year), m.group(1), m.group(2))))
+    # the units' own time limit: the first date to report (报送, 反馈 …) by, else the first time limit
+    return min(found)[2] if found else None
+
+
+#: what a 收文单位 is asked to do by a date: send something back (the registration's time limit)
+_REPORT_BY = re.compile(r"报送|上报|报至|报给|报市|报区|报县|报省|报我|报本|反馈|提交|函告|回复|报告|报来|报备|寄送|送达")
+
+
+def _sentence_after(text: str, at: int) -> str:
+    """The words after a date to the end of its sentence (at most 60 characters)."""
+    end = re.search(r"[。；;！!？?\x00]", text[at:at + 60])
+    return text[at:at + (end.start() if end else 60)]
 
 
 # ---------------------------------------------------------------- who handles it
@@ -844,14 +881,19 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     general office that forwards incoming documents) is not suggested. Departments within a third of
     the best score are kept, at most MAX_SUGGESTED."""
     body = unicodedata.normalize("NFKC", body)
+    # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
+    title = title.split("关于", 1)[1] if "关于" in title else title
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
-    issuing, addressed = set(_organ_departments(issuer)), _organ_departments(recipients)
+    issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
+    leading = _leading(body)
     scores: dict[str, float] = {}
     for dep_id, words in vocabulary().items():
         if dep_id == registrar:
             continue
-        score = 2.0 * (dep_id in issuing)
+        score = 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
+        if dep_id in addressed:
+            score += ADDRESSED / len(addressed)
         for duty in words.duties:
             tokens = _duty_tokens(duty)
             # the duty's words, also apart (燃气安全检查 in 燃气安全专项检查)
@@ -863,12 +905,31 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
             score += 2 * min(body.count(short), 2) + 3 * (short in title)
         if score:
             scores[dep_id] = score
-    first = sorted((d for d in addressed if d != registrar), key=lambda d: (-scores.get(d, 0.0), d))
     if not scores:
-        return first[:MAX_SUGGESTED]
+        return []
     best = max(scores.values())
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [*first, *(d for d, s in ranked if s >= best / 3 and d not in first)][:MAX_SUGGESTED]
+    return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
+
+
+#: what being addressed (主送) adds to a department's score, shared among the departments addressed (the one
+#: department a document is sent to acts on it; a circular to many is decided by its subject), and what being
+#: named the lead (牵头) adds
+ADDRESSED = 8.0
+LEADS = 4.0
+_LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头")
+
+
+def _leading(body: str) -> set[str]:
+    """The departments the text names as the lead (市住房城乡建设局牵头, 由市应急管理局牵头, 住建部门牵头)."""
+    found: set[str] = set()
+    for m in _LEAD.finditer(body):
+        named = m.group(1)
+        best = max(((named.rfind(word) + len(word), len(word), dep_id) for dep_id, words in vocabulary().items()
+                    for word in (*words.organs, *words.names) if word in named), default=None)
+        if best:
+            found.add(best[2])
+    return found
 
 
 # ---------------------------------------------------------------- entry points

@@ -129,7 +129,7 @@ _MONEY = {"元": 1, "万元": 10_000, "亿元": 100_000_000, "万": 10_000, "亿
 #: words that carry no content in a question (what is left after them counts against confidence)
 FILLER = re.compile(
     r"小区|马路|马|路上|街上|门口|附近|求助|老板|雇主|包工头|坏了|坏掉|出故障|出问题|拿到过|获得过|得到过|拿过|拿到|获得|得到|"
-    r"是啥|咋样|咋回事|咋|啥|跟|咱们|俺们|那边|这边|那个|这个|拉一下|拉一份|拉个|拉下|统计下|算下|查下|看下|领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
+    r"是啥|咋样|咋回事|咋|啥|跟|既是|又是|既|并且|而且|且|处理|办理|咱们|俺们|那边|这边|那个|这个|拉一下|拉一份|拉个|拉下|统计下|算下|查下|看下|领导|的(?:城|辖)?区|浓度|提交|提出|打进|拨打|问题|承办|负责|处置|主要集中在|主要集中|集中在|集中|主要|通过|经由|经过|来自|反映的|反映|上报|收到|受理|产生|发生|登记|记录|出现|接到|一共有|总共有|累计有|"
     r"亿元|万元|千元|元|块钱|钱|亿|万|平方公里|平方千米|km²|km/h|公里|千米|小时|分钟|辆|口径|到目前为止|目前为止|为止|迄今|至今|"
     r"截至目前|到现在|年末|年底|末|上|链|已经|仍然|仍|还|同时|覆盖|处于|对应|库里|库|链上|本地|营业执照|"
     r"辖区内|辖区|区内|要|需要|花了|花|用了|平均要|一般|通常|大约要|"
@@ -162,7 +162,7 @@ _EN_FILLER = frozenset(
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
     "districts handles handle handled still end wide city-wide make makes sit paid pay broken new counted covered "
-    "people live lives living aged".split())
+    "live lives living aged passed pass".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -536,6 +536,41 @@ def _number(raw: str, scale: str | None) -> float:
     return n * _SCALE.get(scale or "", 1)
 
 
+_RANGE = re.compile(r"(?:在|介于)?\s*(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(元|万元|亿元|人|小时|件|辆)?\s*(?:到|至|-|~|～|—)\s*"
+                    r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(元|万元|亿元|人|小时|件|辆)?\s*(之间|以内|范围内)?(?![\d点时月日号年])")
+
+
+def _ranges(t: _Text, table: Table, plan: Plan) -> None:
+    """注册资本在500万到1000万之间, 从业人员50到100人: a column between two numbers (both ends included)."""
+    column_metrics = [m for m in table.metrics.values() if m.column]
+    for m in _RANGE.finditer(t.text):
+        lo_raw, lo_scale, lo_unit, hi_raw, hi_scale, hi_unit, between = m.groups()
+        unit, scale = hi_unit or lo_unit, hi_scale or lo_scale
+        if not t.free(*m.span()) or not (unit or scale or between):
+            continue  # a bare 3到5 is no condition on a figure
+        before = t.text[max(0, m.start() - 12):m.start()]
+        metric = next((c for c in column_metrics if any(before.rstrip("在为是 ").endswith(w) for w in c.words)), None) \
+            or _metric_by_unit(column_metrics, unit or "")
+        if metric is None:
+            continue
+        bounds = []
+        for raw, sc in ((lo_raw, lo_scale or scale), (hi_raw, sc2 := hi_scale or scale)):
+            value = _number(raw, sc)
+            money = _MONEY.get(metric.unit.removesuffix("/月"))
+            if money and (sc or unit in _MONEY):
+                value = value * _MONEY.get(unit or "", 1) / money
+            bounds.append(value)
+        del sc2
+        word_span = _metric_word_span(t, metric, m.start() + (1 if t.text[m.start()] in "在介" else 0))
+        t.take(*m.span())
+        if word_span:
+            t.take(*word_span)
+        shown_unit = unit or ("元" if scale and metric.unit.endswith("元") else metric.unit)
+        plan.filters.append(Filter(f"{metric.column} BETWEEN {bounds[0]:g} AND {bounds[1]:g}",
+                                   f"{metric.name}{lo_raw}{lo_scale or ''}—{hi_raw}{hi_scale or ''}{shown_unit}",
+                                   m.span(), "compare", table.id))
+
+
 def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
     """`注册资本超过1000万元`, `AQI大于150`, `办理时长超过48小时`, `3人以上`: conditions on a column."""
     ops = "|".join(re.escape(o) for o in sorted(_COMPARE_OPS, key=len, reverse=True))
@@ -573,8 +608,9 @@ def _comparisons(t: _Text, table: Table, plan: Plan) -> None:
             sql_op = _COMPARE_OPS[op]
             shown = f"{value:g}"
             said = _SAID_AS.get(op, op)
-            plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", f"{metric.name}{said}{raw}{scale or ''}"
-                                       f"{unit or metric.unit}", m.span(), "compare", table.id))
+            amount = f"{raw}{scale or ''}{unit or metric.unit}"
+            label = f"{metric.name}{amount}{op}" if op in ("以上", "以下", "及以上", "及以下") else f"{metric.name}{said}{amount}"
+            plan.filters.append(Filter(f"{metric.column} {sql_op} {shown}", label, m.span(), "compare", table.id))
 
 
 _MISSING = r"没(?:有)?(?:报|填|申报|填报)|未(?:填|申|填)?报|未填|缺报|漏报|缺失|空缺|为空|是空的|没有数据|无数据"
@@ -611,7 +647,7 @@ _CITY_FIGURE = re.compile(r"全市|本市|全城|city(?:-wide)? average|the city
 
 def _named_before(t: _Text, table: Table, at: int) -> Metric | None:
     """The metric whose word ends right before `at` (满意率|超过90%), the longest word winning."""
-    before = t.text[max(0, at - 8):at]
+    before = re.sub(r"\s*(?:在|为|是|都在)\s*$", "", t.text[max(0, at - 10):at])  # AQI在50以下: the figure is AQI's
     named = [(len(w), metric) for metric in table.metrics.values() for w in metric.words if before.endswith(w)]
     return max(named, key=lambda x: x[0])[1] if named else None
 
@@ -795,9 +831,31 @@ def _dimension_filters(t: _Text, table: Table, layer: Layer, plan: Plan) -> None
         quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
         sql = f"{d.expr} = {quoted}" if len(vals) == 1 else f"{d.expr} IN ({quoted})"
         label = "、".join(d.label(v) for v in vals)
+        if (neg := _negated(t, spans)) is not None:  # 非电话渠道, 除了光谷区以外: every other value
+            sql, label = f"NOT ({sql})", f"{neg}{label}"
         kind = "district" if did == "district_id" else "value"
+        # 线上渠道（网站、APP、小程序）: the list restates what one word named — one condition, not values side by side
+        said = 1 if any(set(v) >= set(vals) for v in named.get((owner, did), [])) else len(set(words))
         plan.filters.append(Filter(sql, label, (min(s[0] for s in spans), max(s[1] for s in spans)), kind, owner, did,
-                                   len(set(words)), tuple(vals)))
+                                   said, tuple(vals)))
+
+
+def _negated(t: _Text, spans: list[tuple[int, int]]) -> str | None:
+    """非电话渠道, 除了光谷区以外(的), 除光谷区外, not by phone: the values named are excluded (the words taken)."""
+    if len(spans) != 1:
+        return None
+    a, b = spans[0]
+    if a > 0 and t.text[a - 1] == "非" and t.free(a - 1, a):
+        t.take(a - 1, a)
+        return "非"
+    before = re.search(r"(?:除了|除去|除)\s*$", t.text[:a])
+    after = re.match(r"\s*(?:以外|之外|外)(?:的)?(?:其他|其余|别的)?(?:的)?(?:城区|辖区|区(?![a-z\u4e00-\u9fff]*?区))?",
+                     t.text[b:])
+    if before and after and t.free(before.start(), a) and t.free(b, b + after.end()):
+        t.take(before.start(), a)
+        t.take(b, b + after.end())
+        return "除"
+    return None
 
 
 def _value_context(t: _Text, span: tuple[int, int], label: str) -> tuple[int, int]:
@@ -839,10 +897,10 @@ def _hour_filter(t: _Text, table: Table, plan: Plan) -> None:
         return
     for m in _HOUR_SPAN.finditer(t.text):
         lo, hi = int(m.group(1)), int(m.group(2))
-        if t.free(*m.span()) and lo < hi:
+        if t.free(*m.span()) and lo != hi:
             t.take(*m.span())
-            plan.filters.append(Filter(f"hour >= {lo} AND hour < {hi}", f"{lo}–{hi}时", m.span(), "value", table.id,
-                                       "hour"))
+            sql = f"hour >= {lo} AND hour < {hi}" if lo < hi else f"(hour >= {lo} OR hour < {hi})"  # 22点到6点: overnight
+            plan.filters.append(Filter(sql, f"{lo}–{hi}时", m.span(), "value", table.id, "hour"))
             break
     spanned = any(f.dim == "hour" for f in plan.filters)
     found = [m for m in _HOUR.finditer(t.text) if t.free(*m.span())]
@@ -880,7 +938,19 @@ def _flags(t: _Text, table: Table, plan: Plan) -> None:
         while span := t.find(word):
             if any(f.kind == "flag" and f.sql == table.flags[word] for f in plan.filters):
                 continue
-            plan.filters.append(Filter(table.flags[word], word, span, "flag", table.id))
+            sql, label = table.flags[word], word
+            if (neg := re.search(r"(?:非|不是|并非)\s*$", t.text[:span[0]])) and t.free(neg.start(), span[0]):
+                t.take(neg.start(), span[0])  # 非高新企业: the rows without it
+                sql, label = f"NOT ({sql})", t.text[neg.start():span[1]]
+            plan.filters.append(Filter(sql, label, span, "flag", table.id))
+    flags = sorted((f for f in plan.filters if f.kind == "flag"), key=lambda f: f.span[0])
+    for a, b in itertools.pairwise(flags):  # 高新技术企业或专精特新企业: either one
+        if (m := re.fullmatch(r"\s*(?:企业|公司|工单|家庭)?\s*(或者|或是|或|\bor\b)\s*", t.text[a.span[1]:b.span[0]])):
+            t.take(a.span[1] + m.start(1), a.span[1] + m.end(1))
+            plan.filters = [f for f in plan.filters if f is not a and f is not b]
+            plan.filters.append(Filter(f"({a.sql} OR {b.sql})", f"{a.label}或{b.label}", (a.span[0], b.span[1]), "flag",
+                                       table.id))
+            return
 
 
 def _metric(t: _Text, table: Table, plan: Plan) -> bool:
@@ -893,6 +963,9 @@ def _metric(t: _Text, table: Table, plan: Plan) -> bool:
              and not any(a <= probe[0] and probe[1] <= b and b - a > len(w) for a, b in dim_spans)]
     if of >= 0 and any(p[1] <= of for _, _, p in named) and any(p[0] > of for _, m, p in named if m.column):
         named = [c for c in named if c[2][1] <= of]  # 纳税额占营业收入的比例: the part is named before 占
+    # how many people / how many vehicles: the figure named right after the generic words, not the count of rows
+    named = [c for c in named if not (c[1].is_count and c[0] in ("how many", "number of") and any(
+        not m.is_count and 0 <= p[0] - c[2][1] <= 2 for _, m, p in named))]
     counted = [c for c in named if c[1].is_count]
     for w, m, probe in named:
         if counted and not m.is_count and re.match(r"的\s*(?:" + "|".join(map(re.escape, table.words + table.nouns))
@@ -1595,6 +1668,7 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     _per_base(t, plan)
     _district_condition(t, table, layer, plan)
     _group_condition(t, table, plan)
+    _ranges(t, table, plan)
     _comparisons(t, table, plan)
     switched_off = False
     if table.default_filter is not None:

@@ -60,6 +60,8 @@ SAME_ARTICLE_SHARE = 0.6
 ANCHOR_WEIGHT = 2.0
 #: weight of a sentence stating a quantity of the kind the question states as a fact
 FACT_WEIGHT = 1.5
+#: weight of a sentence whose condition holds for a quantity the asker states (两年 in 一年以上不满三年)
+FIT_WEIGHT = 2.0
 #: a question asking for a limit (最长, 最晚, 最多, 最低) is answered by a sentence that states one (不超过12个月)
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
@@ -89,7 +91,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|[交付花收]钱|收费吗|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
                    r"几个月(?:的)?(?:工资|补偿|赔偿)|how much|\bfees?\b|\bcost|compensation|\bamount", re.I),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收|"
-                   rf"(?:{_NUM}|半)\s*个?月(?:的)?(?:本人|平均)?工资|工资的?(?:{_NUM}|百分之)|按照?.{{0,24}}(?:计算|标准|比例|基数)"),
+                   rf"(?:{_NUM}|半)\s*个?月的?.{{0,16}}?工资|工资的?(?:{_NUM}|百分之)|按照?.{{0,24}}(?:计算|标准|比例|基数)"),
     ),
     "penalty": (
         # "有没有违法 / 合法吗" asks whether, not what happens
@@ -124,12 +126,23 @@ FACTS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(rf"(?<![多几]){_NUM}\s*(?:个)?(?:工作日|天|日|个月|月|年|小时)(?!工资)"),
     "amount": re.compile(rf"(?<![多几]){_NUM}\s*(?:元|万元|块)"),
 }
+#: a quantity's unit → (what it measures, how many of the base unit: days, years of age, yuan)
+_UNITS_OF = {"周岁": ("age", 1.0), "岁": ("age", 1.0), "工作日": ("time", 1.0), "日": ("time", 1.0), "天": ("time", 1.0),
+             "个月": ("time", 30.0), "月": ("time", 30.0), "年": ("time", 365.0), "元": ("money", 1.0),
+             "万元": ("money", 10000.0)}
+_QTY = rf"((?:{_NUM}|半))\s*(周岁|岁|工作日|个月|月|年|日|天|万元|元)"
+_FACT_QTY = re.compile(rf"(?<![多几第]){_QTY}")
+#: the conditions a provision sets on a quantity: a range (一年以上不满三年, 已满十四周岁不满十六周岁),
+#: an upper bound (不满十四周岁) or a lower one (满一年, 七十周岁以上)
+_RANGE = re.compile(rf"(?:已?满)?{_QTY}(?:以上)?[，,]?(?:不满|不足|未满){_QTY}")
+_UPPER = re.compile(rf"(?:不满|不足|未满){_QTY}")
+_LOWER = re.compile(rf"(?:已?满){_QTY}|{_QTY}以上")
 _LIMIT_ASKED = re.compile(r"最长|最多|最晚|最迟|最高|上限|封顶|最少|最低|最短|至少|下限|maximum|minimum|at most|at least|latest")
 _LIMIT_STATED = re.compile(rf"(?:不得?超过|不超过|最长|最多|最高|不少于|不低于|至少|最低|最短|不满)\s*(?:为)?\s*(?:{_NUM}|半)"
                            rf"|(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|元|万元|倍)(?:以内|之内|内|以上|以下|前)")
 #: a definition (本法所称…是指…): it answers what a term means, not how much, how long or whether
 _DEFINITION = re.compile(r"^(?:本(?:法|条例|办法|规定|细则|条|章|节)(?:所称|中)|前款所称|.{1,30}?，?是指)")
-_ASKS_MEANING = re.compile(r"什么是|是什么|指什么|什么意思|含义|定义|是指|what (?:is|are|does)|mean", re.I)
+_ASKS_MEANING = re.compile(r"什么是|指什么|什么意思|含义|定义|是指|算不算|属不属于|\bmean(?:s|ing|t)?\b|definition", re.I)
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -261,6 +274,42 @@ def _facts(question: str) -> tuple[str, ...]:
     return tuple(kind for kind, pattern in FACTS.items() if pattern.search(question))
 
 
+def _quantity(number: str, unit: str) -> tuple[str, float]:
+    kind, scale = _UNITS_OF[unit]
+    return kind, (0.5 if number == "半" else float(max(numbers(number), default=0))) * scale
+
+
+@lru_cache(maxsize=256)
+def _fact_values(question: str) -> tuple[tuple[str, float], ...]:
+    """The ages and spans of time the asker states (签了两年 → time, 730 days; 12岁 → age, 12); a sum
+    of money (罚款2000元) is what a provision fixes more often than a condition it sets."""
+    found = (_quantity(m.group(1), m.group(2)) for m in _FACT_QTY.finditer(question))
+    return tuple(q for q in found if q[0] != "money")
+
+
+def fits(text: str, question: str) -> bool:
+    """Whether a condition the text sets on a quantity holds for one the question states (两年 is in
+    一年以上不满三年, 12岁 is 不满十四周岁): the provision that applies to the asker's case."""
+    facts = _fact_values(question)
+    if not facts:
+        return False
+    bounds: list[tuple[str, float | None, float | None]] = []
+    for m in _RANGE.finditer(text):
+        (kind, low), (other, high) = _quantity(m.group(1), m.group(2)), _quantity(m.group(3), m.group(4))
+        if kind == other:
+            bounds.append((kind, low, high))
+    rest = _RANGE.sub("", text)
+    for m in _UPPER.finditer(rest):
+        kind, high = _quantity(m.group(1), m.group(2))
+        bounds.append((kind, None, high))
+    for m in _LOWER.finditer(_UPPER.sub("", rest)):
+        number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        kind, low = _quantity(number, unit)
+        bounds.append((kind, low, None))
+    return any(kind == fact and (low is None or value >= low) and (high is None or value < high)
+               for kind, low, high in bounds for fact, value in facts)
+
+
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
     # the asked action and object are matched against the sentence itself: a 项 is what it adds to
     # its lead-in, which every 项 of its 款 shares (and which is scored as a sentence of its own)
@@ -278,6 +327,8 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
     matched = [t for t in types if t in QUESTION_TYPES and QUESTION_TYPES[t][1].search(sentence.text)]
     typed = sum(TYPE_WEIGHT.get(t, OTHER_TYPE_WEIGHT) for t in matched)
     typed += FACT_WEIGHT * sum(1 for t in _facts(question) if t not in types and QUESTION_TYPES[t][1].search(sentence.text))
+    if fits(sentence.text, question):
+        typed += FIT_WEIGHT
     score = lexical + typed
     # a question that does not ask what a term means is not answered by its definition
     if _DEFINITION.search(body) and not _ASKS_MEANING.search(question):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -251,6 +252,15 @@ def _entities(job_id: str, scenario: dict[str, Any], flooded: list[dict[str, Any
     return entities
 
 
+def _clear_earlier_run(job_id: str) -> None:
+    """Remove what an earlier run of this job wrote before its supervisor was killed mid-write (a
+    job runs again after its worker died): the entities' ids carry the job's, so nothing else goes."""
+    pattern = f"urn:ngsi-ld:Flood(Simulation|Forecast):{re.escape(job_id)}(-.*)?$"
+    while found := twin.query(type=["FloodSimulation", "FloodForecast"], id_pattern=pattern, limit=100)[0]:
+        for entity in found:
+            twin.delete_entity(entity["id"])
+
+
 def _write_twin(entities: list[dict[str, Any]]) -> list[str]:
     """Create every entity, or none: what was written is deleted again when one fails."""
     written: list[str] = []
@@ -331,6 +341,7 @@ def finish(job_id: str, params: dict[str, Any], payload: dict[str, Any], raw: di
     h = payload["hyetograph"]
     hyetograph = storm.Hyetograph(h["step_min"], tuple(h["mm_h"]), scenario["label"])
     comparison = compare.against_watch(net, raw, hyetograph, outfalls, payload["simulated_min"], threshold)
+    _clear_earlier_run(job_id)
     written = _write_twin(_entities(job_id, scenario, flooded, outfalls))
     warnings = _warn(job_id, scenario, flooded, params["warn"])
     audit.record(ACTOR, "sim.flood.forecast", job_id, {"flooded": len(flooded), "entities": len(written)})

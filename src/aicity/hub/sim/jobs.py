@@ -16,6 +16,13 @@ A job kind names three functions by reference (`KINDS`; a new simulator adds its
 twice a second, a cancel request (`cancel`, from any process: a flag in the row) or the time limit
 kills the process. It runs through `core.jobs.submit`: on a thread here when embedded, on an
 `aicity worker` (rq) in the distributed mode. At most `max_parallel` runs at once per process.
+
+The run's process dies with its supervisor (`runner.die_with_parent`). A supervisor that stops
+mid-run: embedded, its jobs fail when the server next starts (`recover`); distributed, the worker's
+rq job is put back on its queue by another worker once the dead one's liveness key expires
+(worker.py), and the job runs again from the start (`_claim` takes over a `running` row; a forecast
+left half-written by the killed run is replaced, not duplicated). A job whose cancel was asked while
+its supervisor was gone ends `cancelled` when the next supervisor picks it up.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from aicity.core import audit, jobs
+from aicity.core import audit, jobs, scale
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import database
@@ -44,6 +51,7 @@ from aicity.core.errors import Problem, bad_request, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.slices import resolve
 from aicity.hub.sim.models import SimJob
+from aicity.hub.sim.runner import die_with_parent
 from aicity.hub.sim.settings import SimSettings
 
 log = logging.getLogger(__name__)
@@ -208,22 +216,30 @@ def supervise(job_id: str) -> None:
 
 
 def _claim(job_id: str) -> SimJob | None:
+    """The job, now `running` under this process; None when it is not to run (finished, or its
+    cancel was asked). A `running` row is taken over: its supervisor died and the queue gave the
+    job to this one (distributed), which runs it again from the start."""
     now = utcnow()
     with database().session() as s:
+        before = s.scalar(select(SimJob.worker).where(SimJob.id == job_id, SimJob.status == "running"))
+        message = "启动模拟进程" if before is None else f"原工作进程 {before} 已中断，重新运行"
         claimed = s.execute(update(SimJob).where(SimJob.id == job_id, SimJob.status.in_(("queued", "running")),
                                                  SimJob.cancel_requested.is_(False))
-                            .values(status="running", started_at=now, progress=0.0, message="启动模拟进程",
+                            .values(status="running", started_at=now, progress=0.0, message=message,
                                     worker=_me())).rowcount
         row = s.get(SimJob, job_id)
         if not claimed or row is None:
             return None
         s.expunge(row)
-        return row
+    if before is not None:
+        log.warning("simulation job %s of a supervisor that is gone (%s) runs again", job_id, before)
+    return row
 
 
 def _supervise(job_id: str) -> None:
     job = _claim(job_id)
-    if job is None:
+    if job is None:  # finished, or cancelled while no supervisor watched it: closed now
+        _finish(job_id, "cancelled", "已取消，模拟未运行")
         return
     kind = KINDS[job.kind]
     run = Run(kind.run, job.payload or {})
@@ -275,7 +291,8 @@ class Run:
     def __init__(self, ref: str, payload: dict[str, Any]) -> None:
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", RUNNER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
+                                     stdout=subprocess.PIPE, stderr=self.stderr,
+                                     preexec_fn=die_with_parent)  # noqa: PLW1509 — only prctl, before exec
         self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.ended = False
         threading.Thread(target=self._read, name="sim-run-reader", daemon=True).start()
@@ -371,9 +388,11 @@ def _alive(pid: int) -> bool:
 
 
 def recover() -> None:
-    """Start-up: a job left running by a process of this host that is gone (the server or CLI that
-    supervised it stopped) fails with a message saying so. (Distributed: rq requeues a dead
-    worker's job, and its supervisor runs it again.)"""
+    """Start-up (embedded): a job left running by a process of this host that is gone (the server or
+    CLI that supervised it stopped) fails with a message saying so. Distributed, nothing: the
+    workers put a dead worker's rq job back on its queue and the job runs again (worker.py)."""
+    if scale.distributed():
+        return None
     host = socket.gethostname()
     with database().session() as s:
         for row in s.scalars(select(SimJob).where(SimJob.status == "running")):

@@ -4,16 +4,31 @@ under `aicity serve`). It reads one JSON object from stdin — `{"ref", "payload
 runs `ref(payload, progress)` and writes JSON lines to its stdout: `{"progress": f, "message": m}`
 …, then `{"done": result}` or `{"error": message}`. Anything the run itself prints goes to stderr,
 so it cannot break the protocol. No database, no settings: everything the run needs is in the
-payload."""
+payload.
+
+`die_with_parent` is the `preexec_fn` of the processes a job starts (this runner, SUMO): the kernel
+sends them SIGKILL when the thread that started them ends (Linux `PR_SET_PDEATHSIG`), so a killed
+supervisor — a cancelled job, a worker killed mid-run — leaves no engine running behind it."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import os
+import signal
 import sys
 import traceback
 from typing import IO, Any
+
+PR_SET_PDEATHSIG = 1
+#: libc's prctl, loaded here rather than in the forked child (None where there is none: not Linux)
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+
+def die_with_parent() -> None:  # pragma: no cover — runs in the forked child before exec
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _resolve(ref: str) -> Any:

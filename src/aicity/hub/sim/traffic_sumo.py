@@ -21,10 +21,8 @@ kernel kills when this process dies (a cancelled or timed-out job leaves no SUMO
 
 from __future__ import annotations
 
-import ctypes
 import random
 import re
-import signal
 import subprocess
 import tempfile
 import threading
@@ -37,18 +35,15 @@ from typing import Any
 
 import sumo
 
+from aicity.hub.sim.runner import die_with_parent
+
 Progress = Callable[[float, str], None]
 BIN = Path(sumo.SUMO_HOME) / "bin"
 _STEP = re.compile(rb"Step #(\d+)")
-PR_SET_PDEATHSIG = 1
 
 
 class SumoFailed(RuntimeError):
     """netconvert or sumo refused the model or failed; the message is theirs."""
-
-
-def _die_with_parent() -> None:  # pragma: no cover — runs in the forked child before exec
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 # --- the network ----------------------------------------------------------------------------------
@@ -95,7 +90,7 @@ def network_xml(corridor: dict[str, Any]) -> tuple[str, str, str]:
 def _run(args: list[str], cwd: Path, progress: Callable[[int], None] | None = None) -> str:
     """Run a SUMO tool; its stdout and stderr (the error's text when it fails)."""
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            preexec_fn=_die_with_parent)  # noqa: PLW1509 — only prctl, before exec
+                            preexec_fn=die_with_parent)  # noqa: PLW1509 — only prctl, before exec
     assert proc.stdout is not None
     out = bytearray()
     while chunk := proc.stdout.read1(4096):

@@ -24,7 +24,7 @@ from aicity.core.errors import Problem
 from aicity.hub.iot.models import Device
 from aicity.hub.twin import devices, linked, notify, order, service, temporal, versions
 from aicity.hub.twin.access import READ, WRITE, AttrWriter
-from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, render
+from aicity.hub.twin.attrs import RESERVED, check_name, check_uri, compact_entity, only_datasets, render
 from aicity.hub.twin.context import (
     CONTEXT_FILE,
     CORE_IRI,
@@ -241,11 +241,15 @@ def _check_params(request: Request, allowed: set[str]) -> None:
         raise invalid(f"unknown format {p['format']!r}")
 
 
+#: the options that choose a representation; `format` names one and overrides them
+_REPRESENTATIONS = {"keyValues", "simplified", "normalized", "concise", "temporalValues", "aggregatedValues"}
+
+
 def _options(request: Request) -> set[str]:
     params = request.query_params
     options = {o.strip() for o in params.get("options", "").split(",") if o.strip()}
     if params.get("format"):
-        options.add(params["format"])
+        options = (options - _REPRESENTATIONS) | {params["format"]}
     return options
 
 
@@ -312,6 +316,9 @@ def _shape(request: Request, entity: dict[str, Any], attrs: list[str] | None,
                           lang=request.query_params.get("lang"))
         return linked.project(rendered, sub_pick, sub_omit)
 
+    datasets = _list(request, "datasetId")
+    if datasets is not None:  # only the attribute instances of those datasetIds (@none: the default one)
+        entity = only_datasets(entity, datasets)
     shaped = shape(entity, pick, omit, attrs)
     if join is not None:
         linked_flat: list[dict[str, Any]] = []
@@ -523,6 +530,8 @@ def get_core_context() -> Response:
 @router.post("/entities", dependencies=[WRITE], **_bodyless(201, _CREATED))
 async def create_entity(request: Request) -> Response:
     body, ctx = await _body(request)
+    if isinstance(body, list):
+        raise invalid("an entity is a JSON object, not an array (batches go to /entityOperations/create)")
     entity_id = service.create_entity(body, ctx)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity_id}"})
 
@@ -895,6 +904,9 @@ def _temporal_answer(request: Request, entities: list[dict[str, Any]], span: tem
 def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None = None,
                     aggregated: bool = False) -> dict[str, Any]:
     ctx = ctx or _request_context(request)
+    datasets = _list(request, "datasetId")
+    if datasets is not None:  # only the attribute instances of those datasetIds (@none: the default one)
+        found = only_datasets(found, datasets)
     values = "temporalValues" in _options(request) and not aggregated
     shaped = temporal.temporal_values(found) if values else found
     values = values or aggregated
@@ -1055,7 +1067,7 @@ async def temporal_without_segment(rest: str, request: Request) -> Response:
     attribute or instance on a deletion; a modification without them names no resource that has PATCH."""
     if rest == "" and request.method == "POST":  # `/temporal/entities/` with its slash: a creation
         return await create_temporal(request)
-    if rest == "" or rest.startswith("/") or request.method == "DELETE":
+    if rest.startswith("/") or (rest != "" and request.method == "DELETE"):
         raise bad_data("the path misses the entity id, the attribute name or the instance id")
     return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405}, status_code=405)
 

@@ -267,7 +267,19 @@ def entity_type(body: dict[str, Any], ctx: Context) -> str:
         raise bad_data("an entity needs a type (a string)")
     if kind[0].isdigit():
         raise bad_data(f"an entity type cannot start with a digit: {kind!r}")
+    if ctx.expand(kind).startswith("@"):  # `type`, `id` …: JSON-LD keywords, not types
+        raise bad_data(f"{kind!r} is a keyword, not an entity type")
     return check_name(ctx.compact(kind), "type")
+
+
+def holds_null(value: Any) -> bool:
+    """Whether the NGSI-LD null (`urn:ngsi-ld:null`) is anywhere in a value: it deletes in a merge or
+    an update, and cannot be what an entity is created (or replaced) with."""
+    if isinstance(value, dict):
+        return any(holds_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_null(v) for v in value)
+    return value == NULL
 
 
 def aliased(body: dict[str, Any]) -> dict[str, Any]:
@@ -344,20 +356,69 @@ def compact_entity(entity: Entity, ctx: Context, key_values: bool = False) -> En
     return out
 
 
+def _language_ranges(lang: str) -> list[str]:
+    """`lang`'s language ranges, best first: by quality value (`fr;q=0.2,nl;q=0.9`: nl first), then as listed."""
+    ranked = []
+    for position, item in enumerate(lang.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag.strip():
+            ranked.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def _pick_language(found: dict[str, Any], lang: str) -> str | None:
+    """The languageMap key for `lang` (RFC 4647 lookup, case-insensitive: a range matches its tag, a
+    longer range falls back to its prefixes, a shorter one matches a longer tag; `*` any), else the
+    entry without a language, else the first."""
+    keys = {k.lower(): k for k in found}
+    for wanted in _language_ranges(lang):
+        if wanted == "*":
+            return next((k for k in found if k != "@none"), next(iter(found), None))
+        parts = wanted.lower().split("-")
+        for n in range(len(parts), 0, -1):
+            if "-".join(parts[:n]) in keys:
+                return keys["-".join(parts[:n])]
+        longer = next((k for low, k in keys.items() if low.startswith(wanted.lower() + "-")), None)
+        if longer is not None:
+            return longer
+    return "@none" if "@none" in found else next(iter(found), None)
+
+
 def _in_language(attr: Any, lang: str) -> Any:
     """A LanguageProperty (instance) as a Property holding the string in the language asked for
-    (else the one without a language, else the first), with `lang` naming it (`lang` query option)."""
+    (`_pick_language`), with `lang` naming it (`lang` query option)."""
     if isinstance(attr, list):
         return [_in_language(i, lang) for i in attr]
-    if not isinstance(attr, dict) or attr.get("type") != "LanguageProperty" or lang == "*":
+    if not isinstance(attr, dict) or attr.get("type") != "LanguageProperty":
         return attr
     found = attr.get("languageMap") or {}
-    wanted = [tag.strip() for tag in lang.split(",")]
-    tag = next((t for t in wanted if t in found), "@none" if "@none" in found else next(iter(found), None))
+    tag = _pick_language(found, lang)
     out = {k: v for k, v in attr.items() if k != "languageMap"}
     out.update({"type": "Property", "value": found.get(tag)})
     if tag != "@none":
         out["lang"] = tag
+    return out
+
+
+def only_datasets(entity: Entity, dataset_ids: list[str]) -> Entity:
+    """The entity with only the attribute instances of those datasetIds (`@none`: the default
+    instance); an attribute left with none is dropped. Works on temporal representations too."""
+    wanted = {None if d == "@none" else d for d in dataset_ids}
+    out: Entity = {}
+    for name, attr in entity.items():
+        if name in RESERVED:
+            out[name] = attr
+            continue
+        kept = [i for i in (attr if isinstance(attr, list) else [attr])
+                if isinstance(i, dict) and i.get("datasetId") in wanted]
+        if kept:
+            out[name] = kept if isinstance(attr, list) and (len(kept) > 1 or "instanceId" in kept[0]) else kept[0]
     return out
 
 

@@ -22,7 +22,16 @@ from sqlalchemy import select
 from aicity.core import egress, jobs, scale
 from aicity.core.db import Database, PerDatabase, database
 from aicity.core.ids import utcnow
-from aicity.hub.twin.attrs import NULL, VALUE_MEMBER, check_name, check_uri, compact_entity, dataset_id, render
+from aicity.hub.twin.attrs import (
+    NULL,
+    VALUE_MEMBER,
+    check_name,
+    check_uri,
+    compact_entity,
+    dataset_id,
+    only_datasets,
+    render,
+)
 from aicity.hub.twin.context import CORE_IRI, Context, link_header
 from aicity.hub.twin.errors import NgsiError, bad_data, not_found
 from aicity.hub.twin.models import TwinSubscription
@@ -505,6 +514,8 @@ def notification_body(sub: dict[str, Any], entity: Entity) -> dict[str, Any]:
     spec = sub["notification"]
     attrs = spec.get("attributes") or None
     key_values = spec["format"] in ("keyValues", "simplified")
+    if isinstance(sub.get("datasetId"), list):  # only the instances of those datasetIds
+        entity = only_datasets(entity, sub["datasetId"])
     data = render(entity, attrs, key_values=key_values, sys_attrs=bool(spec.get("sysAttrs")))
     if "deletedAt" in entity:
         data["deletedAt"] = entity["deletedAt"]

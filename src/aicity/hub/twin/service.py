@@ -32,6 +32,7 @@ from aicity.hub.twin.attrs import (
     dataset_id,
     entity_type,
     geometry_of,
+    holds_null,
     is_null,
     normalize_attr,
     normalize_attrs,
@@ -206,6 +207,7 @@ def create_entity(body: Any, ctx: Context | None = None) -> str:
     entity_id, kind, attrs = normalize_entity(body, ctx or Context())
     if body.get("scope") == NULL:
         raise bad_data("a new entity cannot have the null scope")
+    _refuse_null(attrs)
     scopes = _given_scope(body)
     now = utcnow()
     with database().session() as s:
@@ -219,10 +221,18 @@ def create_entity(body: Any, ctx: Context | None = None) -> str:
     return entity_id
 
 
+def _refuse_null(attrs: dict[str, Any]) -> None:
+    """An entity is not created (or replaced) with the NGSI-LD null anywhere in it: that deletes."""
+    for name, found in attrs.items():
+        if holds_null(found):
+            raise bad_data(f"attribute {name!r} holds urn:ngsi-ld:null, which only deletes (merge, update)")
+
+
 def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | None = None) -> bool:
     """Create the entity, or merge its attributes into the stored one (`replace`: drop the others).
     Returns True when it was created."""
     entity_id, kind, attrs = normalize_entity(entity, ctx or Context())
+    _refuse_null(attrs)
     given = _given_scope(entity)
     now = utcnow()
     with database().session() as s:
@@ -280,6 +290,8 @@ def create_temporal(body: Any, ctx: Context | None = None) -> bool:
     ctx = ctx or Context()
     entity_id, kind, _ = normalize_entity({k: v for k, v in body.items() if k in RESERVED}
                                           if isinstance(body, dict) else body, ctx)
+    if any(v == NULL for v in body.values()):  # instances may record a deletion; a member may not be null
+        raise bad_data("a temporal entity's members cannot be urn:ngsi-ld:null")
     given = _temporal_instances(aliased(body), ctx)
     now = utcnow()
     with database().session() as s:
@@ -393,6 +405,7 @@ def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> Non
     ctx = ctx or Context()
     kind = entity_type(body, ctx) if "type" in body else None
     attrs = normalize_attrs(body, ctx)
+    _refuse_null(attrs)
     given = _given_scope(body)
     now = utcnow()
     with database().session() as s:

@@ -195,7 +195,7 @@ def temporal_values(found: Entity) -> Entity:
             member = VALUE_MEMBER.get(kind, "value")
             value = {"languageMap": item.get(member)} if kind == "LanguageProperty" else item.get(member)
             entry.setdefault(_SERIES.get(kind, "values"), []).append([value, item["observedAt"]])
-        found_series = list(series.values())
+        found_series = list(series.values()) or [{"type": "Property", "values": []}]  # cut by a page: none
         out[name] = found_series[0] if len(found_series) == 1 else found_series
     return out
 

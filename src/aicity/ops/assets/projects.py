@@ -188,3 +188,9 @@ def add_asset(principal: Principal | None, project_id: str, asset_id: str) -> di
             project.assets = [*project.assets, asset_id]
     audit.record(who.actor, "assets.project.asset", project_id, {"asset": asset_id})
     return get_project(project_id)
+
+
+def produced_by(asset_id: str) -> list[str]:
+    """The projects that record `asset_id` among what they produced."""
+    with database().session() as s:
+        return [p.id for p in s.scalars(select(AssetProject)) if asset_id in (p.assets or [])]

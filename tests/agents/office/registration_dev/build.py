@@ -119,7 +119,7 @@ DOCS: list[dict] = [
 分送：市政府各部门，各区人民政府。
 """, "expect": {"kind": "纪要", "issuer": ["江城市人民政府"], "doc_number": "第5期",
                 "title": "江城市人民政府常务会议纪要", "recipients": [], "date": "2026-02-28", "classification": None,
-                "urgency": None, "signer": None, "attachments": [], "cc": ["市政府各部门", "各区人民政府"],
+                "urgency": None, "signer": None, "attachments": [], "cc": [],  # 分送 is a 纪要's distribution, no 抄送
                 "deadline": "2026-06-30", "suggested_departments": ["housing", "sanitation"]}},
     {"id": "d06", "fmt": "txt", "lines": """
 江城市人力资源和社会保障局
@@ -462,7 +462,7 @@ DOCS: list[dict] = [
 分送：市安委会各成员单位。
 """, "expect": {"kind": "纪要", "issuer": ["江城市安全生产委员会"], "doc_number": "〔2026〕3号",
                 "title": "江城市安全生产委员会会议纪要", "recipients": [], "date": "2026-03-30", "classification": None,
-                "urgency": None, "signer": None, "attachments": [], "cc": ["市安委会各成员单位"], "deadline": "2026-04-30",
+                "urgency": None, "signer": None, "attachments": [], "cc": [], "deadline": "2026-04-30",  # 分送: no 抄送
                 "suggested_departments": ["emergency", "fire"]}},
     {"id": "d27", "fmt": "docx", "lines": """
 @TABLE 江城市民政局|文件
