@@ -23,5 +23,5 @@ ops = Slice(
                    Subscription("ops.model.promoted", "aicity.ops.model_centre:on_promoted", "broadcast")),
     # slow statements timed in every process (ops/slowlog.py)
     activation=("aicity.ops.slowlog:watch_queries",),
-    settings=(Section("infra", "aicity.ops.slowlog:InfraSettings"),),
+    settings=(Section("infra", "aicity.ops.infra_settings:InfraSettings"),),
 )

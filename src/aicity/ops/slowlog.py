@@ -15,22 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import prometheus_client
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from aicity.core.config import settings
-
-
-class InfraSettings(BaseModel):
-    """[aicity.infra]: what counts as a slow query; how long the broker probe waits"""
-
-    model_config = ConfigDict(extra="forbid")
-
-    slow_query_ms: float = Field(default=250.0, gt=0, description="a statement slower than this is a slow query")
-    broker_probe_timeout_s: float = Field(default=1.5, gt=0, le=10,
-                                          description="how long to wait for the MQTT broker's $SYS clients count")
-    broker_probe_cache_s: float = Field(default=30.0, ge=0, description="a broker probe's answer is reused this long")
+from aicity.ops.infra_settings import InfraSettings
 
 
 def infra_settings() -> InfraSettings:

@@ -69,6 +69,22 @@ def _close(got: object, expected: object) -> bool:
      "AND pm10 > 150"),
     ("How many minimum-living-allowance households are there in Nanhu District?", "SELECT COUNT(*) FROM "
      "low_income_households WHERE district_id = 'nanhu'"),
+    ("how many people in low-income households in Donghu", "SELECT SUM(household_size) FROM low_income_households "
+     "WHERE district_id = 'donghu'"),
+    ("燃气泄漏平均要多少个小时才处理完", f"SELECT AVG(handling_hours) FROM {T} WHERE category = 'gas_leak'"),
+    ("注册资本在500万到1000万之间的在营企业", f"SELECT COUNT(*) FROM enterprises WHERE registered_capital_10k_yuan "
+     f"BETWEEN 500 AND 1000 AND {ACTIVE}"),
+    ("从业人员50到100人的企业数", f"SELECT COUNT(*) FROM enterprises WHERE employees BETWEEN 50 AND 100 AND {ACTIVE}"),
+    ("高新技术企业或专精特新企业共有多少家", f"SELECT COUNT(*) FROM enterprises WHERE (is_high_tech = 1 OR "
+     f"is_specialized_sme = 1) AND {ACTIVE}"),
+    ("非电话渠道的工单数", f"SELECT COUNT(*) FROM {T} WHERE channel <> '电话'"),
+    ("除了光谷区以外其他区的工单总数", f"SELECT COUNT(*) FROM {T} WHERE district_id <> 'guanggu'"),
+    ("线上渠道（网站、APP、小程序）受理量", f"SELECT COUNT(*) FROM {T} WHERE channel IN ('网站', 'APP', '小程序')"),
+    ("夜间（22点到6点）平均车速", "SELECT AVG(avg_speed_kmh) FROM traffic_flow_hourly WHERE hour >= 22 OR hour < 6"),
+    ("What is the average speed at 8 am on Jianshe Avenue?", "SELECT AVG(avg_speed_kmh) FROM traffic_flow_hourly "
+     "WHERE road_name = '建设大道' AND hour = 8"),
+    ("AQI在50以下的天数", "SELECT COUNT(*) FROM air_quality_daily WHERE aqi <= 50"),
+    ("整体满意度咋样", f"SELECT AVG(satisfied) * 100 FROM {T}"),
 ])
 def test_one_figure(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str, sql: str) -> None:  # noqa: F811
     a = answer(pack, question)

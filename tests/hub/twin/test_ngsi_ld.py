@@ -1314,3 +1314,30 @@ def test_lang_ranges_and_language_filters_in_q(ngsi: TestClient) -> None:
     found = lambda q: [x["id"] for x in ngsi.get(f"{BASE}/entities", params={"type": "Square", "q": q}).json()]  # noqa: E731
     assert e in found('label[nl]=="Grote Markt"') and e not in found('label[fr]=="Grote Markt"')
     assert e in found('label[*]=="Grand Place"')
+
+
+# --- transient entities (expiresAt) -----------------------------------------------------------------
+
+def test_transient_entities_and_attributes_expire(ngsi: TestClient) -> None:
+    soon = (datetime.now(UTC) + timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = "2100-01-01T00:00:00Z"
+    gone, kept = uid("Parcel"), uid("Parcel")
+    create(ngsi, {"id": gone, "type": "Parcel", "expiresAt": soon, "weight": {"type": "Property", "value": 2}})
+    create(ngsi, {"id": kept, "type": "Parcel", "expiresAt": later, "weight": {"type": "Property", "value": 3},
+                  "note": {"type": "Property", "value": "fragile", "expiresAt": soon}})
+    plain = ngsi.get(f"{BASE}/entities/{kept}").json()
+    assert "expiresAt" not in plain and "expiresAt" not in plain["note"]  # system members: with sysAttrs only
+    sys = ngsi.get(f"{BASE}/entities/{kept}", params={"options": "sysAttrs"}).json()
+    assert sys["expiresAt"] == later and sys["note"]["expiresAt"] == soon
+    assert ngsi.get(f"{BASE}/entities/{gone}").status_code == 200
+    assert _wait_for(lambda: ngsi.get(f"{BASE}/entities/{gone}").status_code == 404, 8)  # expired: gone
+    assert "note" not in ngsi.get(f"{BASE}/entities/{kept}").json()  # its expired attribute too
+    assert gone not in [e["id"] for e in ngsi.get(f"{BASE}/entities", params={"type": "Parcel"}).json()]
+    # a replacement clears the expiry; a merge sets it; a malformed one is refused
+    assert ngsi.put(f"{BASE}/entities/{kept}", json={"weight": 4}).status_code == 204
+    assert "expiresAt" not in ngsi.get(f"{BASE}/entities/{kept}", params={"options": "sysAttrs"}).json()
+    assert ngsi.patch(f"{BASE}/entities/{kept}", json={"expiresAt": later}).status_code == 204
+    assert ngsi.get(f"{BASE}/entities/{kept}", params={"options": "sysAttrs"}).json()["expiresAt"] == later
+    for body in ({"id": uid("Parcel"), "type": "Parcel", "expiresAt": "tomorrow"},
+                 {"id": uid("Parcel"), "type": "Parcel", "w": {"type": "Property", "value": 1, "expiresAt": 5}}):
+        assert ngsi.post(f"{BASE}/entities", json=body).status_code == 400

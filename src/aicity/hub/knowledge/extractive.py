@@ -153,6 +153,8 @@ _SENTENCE = re.compile(r"(?<=[。；！？])")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
+_SHARE = re.compile(rf"百分之{_NUM}|\d+(?=%)")
+_QUANTITY_UNIT = re.compile(r"工作日|日|天|小时|月|年|岁|分钟|元|倍|%")
 _ITEM_LABEL = re.compile(r"[（(][零〇一二三四五六七八九十]+[)）]")
 _PRINCIPLE_WHY = {
     HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
@@ -376,13 +378,26 @@ def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], r
     the lead's rule about as well: 上位法优于下位法, so the higher provision governs and is cited first."""
     lower = articles[lead.article].hit.doc_key
     asks_number = any(t in NUMBER_TYPES for t in types)
-    said = numbers(lead.text) if asks_number else set()
+    said = _quantities(lead.text) if asks_number else set()
+    # a 项 is compared by what it says, not by the lead-in it shares with the other 项 of its 款
+    alike = {id(s): _alike(_body(s), _body(lead)) for s in found}
     rivals = [s for s in found if s.own_score >= SUPERIOR_SHARE * lead.own_score
-              and _alike(s.text, lead.text) >= SUPERIOR_ALIKE
+              and alike[id(s)] >= SUPERIOR_ALIKE
               and rel.is_superior(articles[s.article].hit.doc_key, lower)
-              and (not asks_number or said & numbers(s.text))]
+              and (not asks_number or said & _quantities(s.text))]
     # of those, the one that says it most alike (the same rule, not another on the same matters)
-    return max(rivals, key=lambda s: (_alike(s.text, lead.text), s.score), default=None)
+    return max(rivals, key=lambda s: (alike[id(s)], s.score), default=None)
+
+
+def _body(sentence: Sentence) -> str:
+    return sentence.text[len(sentence.lead_in):]
+
+
+def _quantities(text: str) -> set[int]:
+    """The numbers a text states as quantities (三十日, 5%, 二倍), not in names (一次性, 一至四级)."""
+    found = {n for m in _QUANTITY.finditer(text) if re.search(r"\d|[一二两三四五六七八九十百千万半]", m.group())
+             and _QUANTITY_UNIT.search(m.group()) for n in numbers(m.group())}
+    return found | {n for share in _SHARE.findall(text) for n in numbers(share.removeprefix("百分之"))}
 
 
 def _alike(a: str, b: str) -> float:

@@ -21,10 +21,11 @@ ATTRIBUTE_TYPES = ("Property", "Relationship", "GeoProperty", "LanguageProperty"
                    "ListProperty", "ListRelationship", "JsonProperty")
 GEO_NAMES = ("location", "observationSpace", "operationSpace")
 #: members of an entity that are not attributes
-RESERVED = ("id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt", "@id", "@type")
+RESERVED = ("id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt", "@id", "@type", "expiresAt")
 #: members of an attribute that are not sub-attributes
 ATTR_META = ("type", "value", "object", "languageMap", "vocab", "valueList", "objectList", "json", "observedAt",
-             "unitCode", "datasetId", "createdAt", "modifiedAt", "deletedAt", "instanceId", "lang", "@context",
+             "unitCode", "datasetId", "createdAt", "modifiedAt", "deletedAt", "expiresAt", "instanceId", "lang",
+             "@context",
              "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList",
              "previousObjectList", "previousJson", "entityIdSealed", "entityTypeSealed")
 NULL = "urn:ngsi-ld:null"
@@ -175,6 +176,8 @@ def normalize_attr(name: str, raw: Any, ctx: Context) -> dict[str, Any]:
         del attr["datasetId"]
     if "observedAt" in attr:
         _check_time(attr["observedAt"], f"{name}.observedAt")
+    if "expiresAt" in attr:
+        _check_time(attr["expiresAt"], f"{name}.expiresAt")
     if "unitCode" in attr and not isinstance(attr["unitCode"], str):
         raise bad_data(f"{name}.unitCode must be a string")
     if "datasetId" in attr:
@@ -272,6 +275,38 @@ def entity_type(body: dict[str, Any], ctx: Context) -> str:
     return check_name(ctx.compact(kind), "type")
 
 
+def expiry(body: dict[str, Any]) -> str | None:
+    """A transient entity's `expiresAt` (a UTC date-time), `urn:ngsi-ld:null` (no longer transient), or
+    None when the body says nothing about it; BadRequestData when it is not a date-time."""
+    if "expiresAt" not in body or body["expiresAt"] == NULL:
+        return body.get("expiresAt")
+    _check_time(body["expiresAt"], "expiresAt")
+    return str(body["expiresAt"])
+
+
+def _expired(at: Any, now: datetime) -> bool:
+    try:
+        return isinstance(at, str) and datetime.fromisoformat(at) <= now
+    except ValueError:
+        return False
+
+
+def live(entity: Entity, now: datetime) -> Entity | None:
+    """A transient entity as it is at `now`: None once its expiresAt has passed, and without the
+    attribute instances whose expiresAt has passed (an attribute left with none is gone)."""
+    if _expired(entity.get("expiresAt"), now):
+        return None
+    out: Entity = {}
+    for name, attr in entity.items():
+        if name in RESERVED or not isinstance(attr, dict | list):
+            out[name] = attr
+            continue
+        kept = [i for i in instances(attr) if not _expired(i.get("expiresAt"), now)]
+        if kept:
+            out[name] = kept[0] if isinstance(attr, dict) else kept
+    return out
+
+
 def holds_null(value: Any) -> bool:
     """Whether the NGSI-LD null (`urn:ngsi-ld:null`) is anywhere in a value: it deletes in a merge or
     an update, and cannot be what an entity is created (or replaced) with."""
@@ -325,7 +360,7 @@ def _key_values(attr: Any) -> Any:
 
 
 def _without_times(attr: Any) -> Any:
-    strip = ("createdAt", "modifiedAt", "deletedAt")
+    strip = ("createdAt", "modifiedAt", "deletedAt", "expiresAt")
     if isinstance(attr, list):
         return [{k: v for k, v in i.items() if k not in strip} for i in attr]
     return {k: v for k, v in attr.items() if k not in strip}
@@ -441,4 +476,6 @@ def render(entity: Entity, attrs: list[str] | None = None, key_values: bool = Fa
             out[name] = attr if sys_attrs else _without_times(attr)
     if sys_attrs:  # the entity's own times (the simplified format has no attribute-level ones)
         out["createdAt"], out["modifiedAt"] = entity.get("createdAt"), entity.get("modifiedAt")
+        if entity.get("expiresAt"):
+            out["expiresAt"] = entity["expiresAt"]
     return out

@@ -31,9 +31,11 @@ from aicity.hub.twin.attrs import (
     check_uri,
     dataset_id,
     entity_type,
+    expiry,
     geometry_of,
     holds_null,
     is_null,
+    live,
     normalize_attr,
     normalize_attrs,
     normalize_entity,
@@ -157,12 +159,20 @@ def _write(s: Session, row: TwinEntity, attrs: dict[str, Any], mode: Mode,
         if changed:
             written.append(name)
     if mode == "replace":  # what the replacement dropped changed too
-        written += [name for name in row.attrs if name not in current and name not in written]
+        written += [name for name in row.attrs if name not in current and name not in written and name not in RESERVED]
     row.attrs = current
     if written or mode == "replace":
         row.modified_at = now
         _locate(row)
     return written, skipped
+
+
+def _set_expiry(row: TwinEntity, given: str | None) -> None:
+    """A transient entity's expiresAt, kept with its attributes (`urn:ngsi-ld:null`: it no longer expires)."""
+    if given is None:
+        return
+    kept = {k: v for k, v in row.attrs.items() if k != "expiresAt"}
+    row.attrs = kept if given == NULL else {**kept, "expiresAt": given}
 
 
 def _given_scope(fragment: dict[str, Any]) -> list[str] | None:
@@ -217,6 +227,7 @@ def create_entity(body: Any, ctx: Context | None = None) -> str:
         s.add(row)
         names, _ = _write(s, row, attrs, "append", now)
         _set_scope(s, row, scopes, now)
+        _set_expiry(row, expiry(body))
     _changed(row, names, "created", None)
     return entity_id
 
@@ -247,6 +258,7 @@ def upsert_entity(entity: dict[str, Any], replace: bool = False, ctx: Context | 
         mode: Mode = "replace" if replace and not created else "append"
         names, _ = _write(s, row, attrs, mode, now)
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
+        _set_expiry(row, expiry(entity))
     _changed(row, names, "created" if created else "updated", before)
     return created
 
@@ -283,6 +295,19 @@ def _add_history(s: Session, row: TwinEntity, given: dict[str, list[dict[str, An
     _locate(row)
 
 
+def _latest_scope(raw: Any) -> Any:
+    """A temporal entity's scope: given plainly, or as Property instances over time (`{"value": "/A/B",
+    "observedAt": …}`), of which the latest observed is the entity's scope (its past is not kept)."""
+    found = raw if isinstance(raw, list) else [raw]
+    timed = [i for i in found if isinstance(i, dict)]
+    if not timed:
+        return raw
+    if len(timed) != len(found) or any("value" not in i for i in timed):
+        raise bad_data("a temporal scope is a scope, or an array of Property instances with a value")
+    latest = max(timed, key=lambda i: str(i.get("observedAt", "")))
+    return latest["value"]
+
+
 def create_temporal(body: Any, ctx: Context | None = None) -> bool:
     """Create or add to an entity's temporal representation: every instance goes into the history;
     the entity's current state takes, per attribute and datasetId, the latest instance observed.
@@ -292,6 +317,7 @@ def create_temporal(body: Any, ctx: Context | None = None) -> bool:
                                           if isinstance(body, dict) else body, ctx)
     if any(v == NULL for v in body.values()):  # instances may record a deletion; a member may not be null
         raise bad_data("a temporal entity's members cannot be urn:ngsi-ld:null")
+    body = {**body, "scope": _latest_scope(body["scope"])} if "scope" in body else body
     given = _temporal_instances(aliased(body), ctx)
     now = utcnow()
     with database().session() as s:
@@ -415,6 +441,7 @@ def replace_entity(entity_id: str, body: Any, ctx: Context | None = None) -> Non
         before = _as_entity(row)
         names, _ = _write(s, row, attrs, "replace", now)
         _set_scope(s, row, _new_scope("replace", row.scope, given), now)
+        _set_expiry(row, expiry(body))
     _changed(row, names, "updated", before)
 
 
@@ -445,6 +472,7 @@ def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Conte
         before = _as_entity(row)
         names, skipped = _write(s, row, attrs, mode, now)
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
+        _set_expiry(row, expiry(fragment))
         handled.mark(s, once)
     if names:
         _changed(row, names, "updated", before)
@@ -485,7 +513,7 @@ def get_entity(entity_id: str) -> Entity | None:
     """The entity in normalized form (with createdAt/modifiedAt, and scope when it has one), or None."""
     with database().session() as s:
         row = s.get(TwinEntity, entity_id)
-        return _as_entity(row) if row else None
+        return live(_as_entity(row), utcnow()) if row else None
 
 
 def delete_entity(entity_id: str) -> None:
@@ -531,8 +559,8 @@ def _scan(s: Session, stmt: Any, plan: Plan, limit: int, offset: int, count: boo
     for row in s.scalars(stmt.execution_options(yield_per=SCAN_BATCH)):
         if not all(check(row) for check in plan.row_checks):
             continue
-        entity = _as_entity(row)
-        if not all(check(entity) for check in plan.entity_checks):
+        entity = live(_as_entity(row), utcnow())
+        if entity is None or not all(check(entity) for check in plan.entity_checks):
             continue
         if offset <= seen < offset + limit:
             page.append(entity)
@@ -557,7 +585,8 @@ def find(query: EntityQuery, limit: int = 20, offset: int = 0, count: bool = Tru
             return page, seen if count else None
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) if count else None
         rows = s.scalars(ordered.offset(offset).limit(limit)) if limit else []
-        return [_as_entity(row) for row in rows], total
+        now = utcnow()
+        return [e for e in (live(_as_entity(row), now) for row in rows) if e is not None], total
 
 
 def query(type: str | list[str] | None = None, ids: list[str] | None = None, id_pattern: str | None = None,
@@ -579,7 +608,7 @@ def entity_types() -> dict[str, list[str]]:
     found: dict[str, set[str]] = {}
     with database().session() as s:
         for kind, attrs in s.execute(select(TwinEntity.type, TwinEntity.attrs)):
-            found.setdefault(kind, set()).update(attrs)
+            found.setdefault(kind, set()).update(n for n in attrs if n not in RESERVED)
     return {kind: sorted(names) for kind, names in sorted(found.items())}
 
 
@@ -589,6 +618,8 @@ def attribute_names() -> dict[str, dict[str, Any]]:
     with database().session() as s:
         for kind, attrs in s.execute(select(TwinEntity.type, TwinEntity.attrs)):
             for name, attr in attrs.items():
+                if name in RESERVED:
+                    continue
                 info = found.setdefault(name, {"typeNames": set(), "attributeTypes": set(), "attributeCount": 0})
                 info["typeNames"].add(kind)
                 info["attributeTypes"].update(i.get("type", "Property") for i in instances(attr))

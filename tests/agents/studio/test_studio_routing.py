@@ -1,0 +1,75 @@
+"""How a published co-created agent competes for the super assistant's requests (agents/studio/runtime.py):
+in its advice modes it takes a request whose nearest route by meaning is its own (an example or its
+description), over the generic legal answer's cues; an unsure request goes to it instead of a clarifying
+question when its mode is one of the two likeliest; a request read confidently as another kind of help — a
+report, a service application, an emergency — is never taken, even when it names the agent's cue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aicity.agents.studio import service, templates
+from aicity.assistant.service import Assistant, assistant
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+ADMIN = Principal(role=Role.admin, department="gov_office", key_id="studio-routing-admin")
+CITIZEN = Principal(role=Role.citizen)
+
+
+@pytest.fixture(scope="module")
+def published(city: Path) -> Iterator[Assistant]:
+    """The demo city's ten co-created agents published for the whole city, the assistant's vectors ready."""
+    definitions = templates.demo_definitions()
+    for definition in definitions:
+        service.create(definition, ADMIN)
+        service.publish(definition["id"], ADMIN, visibility="city")
+    bot = assistant()
+    bot.router.wait_dense()
+    if bot.understanding.classifier.vectors is not None:
+        bot.understanding.classifier.vectors.wait()
+    yield bot
+    for definition in definitions:  # the other tests' routing is the built-in agents'
+        service.withdraw(definition["id"], ADMIN)
+
+
+def _plan(bot: Assistant, text: str) -> tuple[str | None, str | None, list[str]]:
+    plan = bot._plan(text, CITIZEN)
+    return plan.mode, plan.reply, [f"{t.agent}.{t.skill}" for t in plan.subtasks]
+
+
+def test_a_published_agents_description_is_routing_data(published: Assistant) -> None:
+    texts = {e.text for e in published.router.entries if e.agent == "noise_helper"}
+    noise = next(d for d in templates.demo_definitions() if d["id"] == "noise_helper")
+    assert texts == {*noise["examples"], noise["description"]}
+
+
+def test_the_nearest_specialist_outranks_the_generic_legal_answer(published: Assistant) -> None:
+    # 违法吗 is a cue of the generic legal answer; the request's nearest written neighbour is an example of
+    # 未成年人保护助手 (向未成年人卖烟酒怎么处罚)
+    text = "酒吧让十六岁的孩子进去喝酒违法吗"
+    assert _plan(published, text) == ("legal", None, ["minor_protection.ask"])
+    near = published.router.nearest(text, CITIZEN, "legal")
+    assert near is not None and near.agent == "minor_protection" and near.by == "nearest"
+    assert published.router.nearest(text, CITIZEN, "report") is None  # not one of its advice modes
+
+
+def test_an_unsure_request_goes_to_the_specialist_instead_of_a_question(published: Assistant) -> None:
+    text = "小孩玩网游一天能玩多久"
+    guess = published.understanding.guess(text)
+    assert guess.confidence < 0.46 and "legal" in guess.options()[:2]  # unsure: it would have asked
+    assert _plan(published, text) == ("legal", None, ["minor_protection.ask"])
+
+
+@pytest.mark.parametrize(("text", "mode", "skill"), [
+    ("人行道上的盲道被共享单车占了", "report", "governance.report_event"),  # 盲道 is the agent's cue, still a report
+    ("家里燃气管道漏气了，味道很大", "emergency", "city_safety.emergency"),
+    ("公积金提取要带哪些材料去办", "service_guide", "gov_service.guide"),
+])
+def test_reports_emergencies_and_services_are_not_taken(published: Assistant, text: str, mode: str,
+                                                        skill: str) -> None:
+    got_mode, _, skills = _plan(published, text)
+    assert got_mode == mode and skills == [skill], (got_mode, skills)
