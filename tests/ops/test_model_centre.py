@@ -114,7 +114,9 @@ def test_retraining_over_http_is_a_job_for_operators(client: TestClient, clean: 
         problem(client.post("/api/v1/ops/models/router/retrain", json={"corpus_version": version}, headers=headers), 403)
         problem(client.post("/api/v1/ops/models/router/rollback", headers=headers), 403)
     problem(client.post("/api/v1/ops/models/router/retrain", json={"corpus_version": 9999}, headers=op), 404)
-    problem(client.post("/api/v1/ops/models/events/retrain", json={"corpus_version": version}, headers=op), 404)
+    problem(client.post("/api/v1/ops/models/weather/retrain", json={"corpus_version": version}, headers=op), 404)
+    # a corpus version of the mode router's kind cannot retrain the events classifier
+    problem(client.post("/api/v1/ops/models/events/retrain", json={"corpus_version": version}, headers=op), 400)
     problem(client.post("/api/v1/ops/models/router/retrain", json={"corpus_version": 0}, headers=op), 422)
     queued = client.post("/api/v1/ops/models/router/retrain", json={"corpus_version": version}, headers=op)
     assert queued.status_code == 202, queued.text

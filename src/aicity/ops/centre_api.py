@@ -28,13 +28,15 @@ from aicity.ops.centre_schemas import (
 
 router = APIRouter(prefix="/api/v1/ops", tags=["ops"])
 Days = Annotated[int, Query(ge=1, le=366)]
+Kind = Annotated[str, Query(max_length=12, description="modes | events")]
 
 
 @router.get("/corpus/items", response_model=list[CorpusItemView], summary="语料审核队列 The corpus review queue")
-def corpus_items(principal: Caller, status: Annotated[str | None, Query(max_length=12)] = "pending") -> list[dict]:
-    """Pending proposals (default), or the accepted or rejected examples."""
+def corpus_items(principal: Caller, status: Annotated[str | None, Query(max_length=12)] = "pending",
+                 kind: Annotated[str | None, Query(max_length=12, description="modes | events")] = None) -> list[dict]:
+    """Pending proposals (default), or the accepted or rejected examples; of one kind or all."""
     corpus.require_operator(principal)
-    return corpus.items(status)
+    return corpus.items(status, kind=kind)
 
 
 @router.get("/corpus/modes", response_model=list[ModeView], summary="可用的标注 The labels (the assistant's modes)")
@@ -44,10 +46,11 @@ def corpus_modes(principal: Caller) -> list[dict]:
 
 
 @router.post("/corpus/collect", response_model=Collected, summary="从评价收集语料 Propose rated answers")
-def corpus_collect(principal: Caller, days: Days = 30) -> dict:
-    """Every 👍/👎 of the last `days` days proposes its request once (👍 with the understood mode)."""
+def corpus_collect(principal: Caller, days: Days = 30, kind: Kind = "modes") -> dict:
+    """Every 👍/👎 of the last `days` days proposes its request once (👍 with the understood mode); kind
+    events: the city's older corrections file, each row once (new corrections are proposed as they happen)."""
     corpus.require_operator(principal)
-    return corpus.collect(days)
+    return corpus.collect(days, kind)
 
 
 @router.post("/corpus/corrections", response_model=CorpusItemView, status_code=201,
@@ -60,7 +63,7 @@ def corpus_correct(body: CorrectionRequest, principal: Caller) -> dict:
 
 @router.post("/corpus/items/{item_id}/accept", response_model=CorpusItemView, summary="接受语料 Accept")
 def corpus_accept(item_id: str, body: ReviewRequest, principal: Caller) -> dict:
-    return corpus.accept(item_id, corpus.require_operator(principal), body.mode, body.note)
+    return corpus.accept(item_id, corpus.require_operator(principal), body.mode, body.note, body.category)
 
 
 @router.post("/corpus/items/{item_id}/reject", response_model=CorpusItemView, summary="拒绝语料 Reject")
@@ -69,16 +72,18 @@ def corpus_reject(item_id: str, body: ReviewRequest, principal: Caller) -> dict:
 
 
 @router.get("/corpus/versions", response_model=list[CorpusVersionView], summary="语料版本 Corpus versions")
-def corpus_versions(principal: Caller) -> list[dict]:
+def corpus_versions(principal: Caller,
+                    kind: Annotated[str | None, Query(max_length=12, description="modes | events")] = None
+                    ) -> list[dict]:
     corpus.require_operator(principal)
-    return corpus.versions()
+    return corpus.versions(kind)
 
 
 @router.post("/corpus/versions", response_model=CorpusVersionView, status_code=201,
              summary="冻结新语料版本 Freeze a corpus version")
-def corpus_freeze(principal: Caller) -> dict:
-    """Every accepted example now, as the next numbered version (never changed afterwards)."""
-    return corpus.freeze(corpus.require_operator(principal))
+def corpus_freeze(principal: Caller, kind: Kind = "modes") -> dict:
+    """Every accepted example of `kind` now, as the next numbered version (never changed afterwards)."""
+    return corpus.freeze(corpus.require_operator(principal), kind)
 
 
 @router.get("/corpus/versions/{number}", response_model=CorpusVersionView, response_model_exclude_unset=True,
@@ -90,7 +95,7 @@ def corpus_version(number: int, principal: Caller) -> dict:
 
 @router.get("/models/{kind}", response_model=ModelRegistry, summary="模型版本登记 The model registry")
 def models(kind: str, principal: Caller) -> dict:
-    """Every version of `kind` (router), with its evaluations, and the one the assistant runs."""
+    """Every version of `kind` (router, events), with its evaluations, and the one running."""
     corpus.require_operator(principal)
     return model_centre.registry(kind)
 

@@ -21,6 +21,8 @@ from aicity.ops import corpus, knowledge_ops, model_centre
 LOCAL_OPERATOR = Principal(role=Role.operator)
 DataDir = Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")]
 Json = Annotated[bool, typer.Option("--json", help="JSON 输出")]
+CorpusKind = Annotated[str, typer.Option("--kind", help="modes（模式路由）| events（事件分类）")]
+ModelKind = Annotated[str, typer.Option("--kind", help="router（模式路由）| events（事件分类）")]
 
 corpus_app = typer.Typer(help="语料中心：评价与纠正 → 审核 → 版本 the corpus centre", no_args_is_help=True)
 models_app = typer.Typer(help="模型中心：再训练、评测门槛、版本、回滚 the model centre", no_args_is_help=True)
@@ -44,26 +46,30 @@ def _show(value: Any, json_out: bool, line: str) -> None:
 
 
 @corpus_app.command("collect")
-def collect(days: Annotated[int, typer.Option(min=1, max=366)] = 30, json_out: Json = False,
-            data_dir: DataDir = None) -> None:
-    """把最近的 👍/👎 评价变成待审核语料 Propose the rated answers of the last N days."""
+def collect(days: Annotated[int, typer.Option(min=1, max=366)] = 30, kind: CorpusKind = corpus.MODES,
+            json_out: Json = False, data_dir: DataDir = None) -> None:
+    """把最近的 👍/👎 评价变成待审核语料 Propose the rated answers of the last N days (events: the older
+    corrections file; new event corrections are proposed as they happen)."""
     open_city(data_dir)
-    found = corpus.collect(days)
+    found = _run(lambda: corpus.collect(days, kind))
     _show(found, json_out, f"新增 added {found['added']}，跳过 skipped {found['skipped']}")
 
 
 @corpus_app.command("queue")
 def queue(status: Annotated[str, typer.Option(help="pending | accepted | rejected")] = "pending",
+          kind: Annotated[str | None, typer.Option("--kind", help="modes | events（默认全部 all）")] = None,
           json_out: Json = False, data_dir: DataDir = None) -> None:
     """审核队列 The review queue (or the accepted / rejected examples)."""
     open_city(data_dir)
-    rows = _run(lambda: corpus.items(status))
+    rows = _run(lambda: corpus.items(status, kind=kind))
     if json_out:
         print_json(rows)
         return
     table = Table("id", "来源 source", "请求 text", "理解 understood", "标注 label", "备注 note", title=f"语料 {status}")
     for r in rows:
-        table.add_row(r["id"], r["source"], escape(r["text"][:60]), r["predicted_mode"] or "—", r["mode"] or "—",
+        understood, label = ((r["predicted_category"], r["category"]) if r["kind"] == corpus.EVENTS
+                             else (r["predicted_mode"], r["mode"]))
+        table.add_row(r["id"], f"{r['kind']}/{r['source']}", escape(r["text"][:60]), understood or "—", label or "—",
                       escape(r["note"][:40]))
     Console().print(table)
 
@@ -83,11 +89,12 @@ def correct(mode: Annotated[str, typer.Option(help="正确的模式 the right mo
 
 @corpus_app.command("accept")
 def accept(item_id: str, mode: Annotated[str | None, typer.Option(help="标注/改正模式 the label")] = None,
+           category: Annotated[str | None, typer.Option(help="事件语料：标注/改正类别 the event category")] = None,
            note: str = "", json_out: Json = False, data_dir: DataDir = None) -> None:
     """接受一条语料 Accept an example."""
     open_city(data_dir)
-    row = _run(lambda: corpus.accept(item_id, LOCAL_OPERATOR, mode, note))
-    _show(row, json_out, f"{row['id']} 已接受 accepted: {row['mode']}")
+    row = _run(lambda: corpus.accept(item_id, LOCAL_OPERATOR, mode, note, category))
+    _show(row, json_out, f"{row['id']} 已接受 accepted: {row['category'] if row['kind'] == 'events' else row['mode']}")
 
 
 @corpus_app.command("reject")
@@ -99,11 +106,12 @@ def reject(item_id: str, note: str = "", json_out: Json = False, data_dir: DataD
 
 
 @corpus_app.command("freeze")
-def freeze(json_out: Json = False, data_dir: DataDir = None) -> None:
-    """把所有已接受的语料冻结为新版本 Freeze every accepted example as the next version."""
+def freeze(kind: CorpusKind = corpus.MODES, json_out: Json = False, data_dir: DataDir = None) -> None:
+    """把所有已接受的语料冻结为新版本 Freeze every accepted example of a kind as the next version."""
     open_city(data_dir)
-    row = _run(lambda: corpus.freeze(LOCAL_OPERATOR))
-    _show(row, json_out, f"语料版本 corpus version {row['version']}：{row['size']} 条 examples {row['counts']}")
+    row = _run(lambda: corpus.freeze(LOCAL_OPERATOR, kind))
+    _show(row, json_out, f"{row['kind']} 语料版本 corpus version {row['version']}：{row['size']} 条 examples "
+                         f"{row['counts']}")
 
 
 @corpus_app.command("versions")
@@ -114,19 +122,20 @@ def versions(json_out: Json = False, data_dir: DataDir = None) -> None:
     if json_out:
         print_json(rows)
         return
-    table = Table("版本 version", "时间 at", "条数 size", "各模式 per mode", title="语料版本 corpus versions")
+    table = Table("版本 version", "类型 kind", "时间 at", "条数 size", "各标注 per label", title="语料版本 corpus versions")
     for r in rows:
-        table.add_row(str(r["version"]), r["created_at"][:19], str(r["size"]), escape(str(r["counts"])))
+        table.add_row(str(r["version"]), r["kind"], r["created_at"][:19], str(r["size"]), escape(str(r["counts"])))
     Console().print(table)
 
 
 def _figure(side: dict[str, Any], part: str) -> str:
     found = (side or {}).get(part) or {}
-    return "—" if found.get("mode_accuracy") is None else f"{found['mode_accuracy']:.4f}"
+    value = found.get("mode_accuracy", found.get("accuracy"))  # router | events
+    return "—" if value is None else f"{value:.4f}"
 
 
 @models_app.command("list")
-def list_models(kind: str = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
+def list_models(kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """模型版本、评测与状态 Versions, their evaluations and status."""
     open_city(data_dir)
     reg = _run(lambda: model_centre.registry(kind))
@@ -147,7 +156,7 @@ def list_models(kind: str = model_centre.ROUTER, json_out: Json = False, data_di
 
 @models_app.command("retrain")
 def retrain(corpus_version: Annotated[int, typer.Option("--corpus-version", min=1, help="语料版本 corpus version")],
-            kind: str = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
+            kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """从语料版本再训练，评测门槛通过才上线 Retrain; promoted only if not worse on the development sets."""
     open_city(data_dir)
     row = _run(lambda: model_centre.retrain(kind, corpus_version, LOCAL_OPERATOR))
@@ -156,7 +165,7 @@ def retrain(corpus_version: Annotated[int, typer.Option("--corpus-version", min=
 
 
 @models_app.command("rollback")
-def rollback(kind: str = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
+def rollback(kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """回滚到上一个上线版本（或内置模型）Restore the previously promoted version (or the built-in rows)."""
     open_city(data_dir)
     done = _run(lambda: model_centre.rollback(kind, LOCAL_OPERATOR))

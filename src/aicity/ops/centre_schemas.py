@@ -15,14 +15,19 @@ class CorpusItemView(BaseModel):
 
     id: str
     created_at: str
-    source: str = Field(examples=["feedback", "correction"])
+    kind: str = Field(examples=["modes", "events"], description="模式路由或事件分类 the mode router's or the events "
+                                                                   "classifier's")
+    source: str = Field(examples=["feedback", "correction", "legacy-file"])
     trace_id: str | None
+    event_id: str | None = Field(description="被纠正的事件（kind events）the corrected event")
     text: str
     role: str
     predicted_mode: str | None = Field(description="助理当时理解的模式 what the assistant understood")
     mode: str | None = Field(description="标注的正确模式（未标注为 null）the label, null until someone says it")
     skill: str | None
     target: str | None
+    predicted_category: str | None = Field(description="纠正前的事件类别 the category before the correction")
+    category: str | None = Field(description="正确的事件类别（kind events）the right event category")
     status: str = Field(examples=["pending", "accepted", "rejected"])
     note: str
     submitted_by: str
@@ -55,15 +60,17 @@ class CorrectionRequest(BaseModel):
 
 class ReviewRequest(BaseModel):
     mode: str | None = Field(default=None, max_length=40, description="接受时可给出/改正标注 the label, on accepting")
+    category: str | None = Field(default=None, max_length=40, description="事件语料的类别 the category (kind events)")
     note: str = Field(default="", max_length=500)
 
 
 class CorpusVersionView(BaseModel):
     version: int
+    kind: str = Field(examples=["modes", "events"])
     created_at: str
     created_by: str
     size: int
-    counts: dict[str, int] = Field(description="每个模式的样本数 examples per mode")
+    counts: dict[str, int] = Field(description="每个模式（或事件类别）的样本数 examples per mode (or category)")
     sha256: str
     items: list[dict[str, Any]] | None = Field(default=None, description="样本 the examples (one version only)")
 
@@ -83,7 +90,8 @@ class ModelVersionView(BaseModel):
     created_at: str | None
     finished_at: str | None
     promoted_at: str | None
-    before: dict[str, Any] = Field(description="现用模型：{rows, dev: {cases, mode_accuracy, …}, eval: {…}}")
+    before: dict[str, Any] = Field(description="现用模型：{rows, dev: {cases, mode_accuracy, …}, eval: {…}}"
+                                               "（events: {cases, accuracy, needs_human_rate, wrong_dispatched_rate}）")
     after: dict[str, Any] = Field(description="候选模型，同上 the candidate, the same figures")
     decision: str
     rows: int

@@ -27,6 +27,12 @@ process died) is marked failed when the next one starts.
 
 Rollback retires the active version and restores the one promoted before it (its corpus version's
 rows), or the built-in rows when there was none.
+
+The events classifier (kind `events`, from corpus versions of kind events; `ops/centre_events.py`) goes
+through the same round, gate, registry and rollback: its development split is a fixed hash fifth of
+`demo/data/events/train.jsonl` (both sides fit on the rest), its held-out `eval.jsonl` is recorded only,
+and a promoted version is written to `<data dir>/training/ops_corpus_events.jsonl`, which
+`hub/events/classify` learns from; every process drops its classifier on `ops.model.promoted`.
 """
 
 from __future__ import annotations
@@ -54,13 +60,16 @@ from aicity.core.ids import utcnow
 from aicity.core.text import normalize
 from aicity.hub.events import classify as event_classify
 from aicity.identity.service import Principal
-from aicity.ops import corpus
+from aicity.ops import centre_events, corpus
 from aicity.ops.centre_models import ModelVersion
 
 log = logging.getLogger(__name__)
 
 ROUTER = "router"
-KINDS = (ROUTER,)
+EVENTS = "events"
+KINDS = (ROUTER, EVENTS)
+#: the corpus kind each model kind learns from
+CORPUS_KIND = {ROUTER: corpus.MODES, EVENTS: corpus.EVENTS}
 CORPUS_FILE = "ops_corpus_modes.jsonl"
 PROMOTED = "ops.model.promoted"
 #: rows per mode of the training rows a round fits on (None: all). Only for quick trials and tests:
@@ -68,8 +77,11 @@ PROMOTED = "ops.model.promoted"
 SAMPLE_PER_MODE: int | None = None
 
 
-def corpus_path() -> Path:
-    """Where a promoted corpus version lives: the city's data dir, read by `modes.labelled_rows`."""
+def corpus_path(kind: str = ROUTER) -> Path:
+    """Where a promoted corpus version lives: the city's data dir, read by `modes.labelled_rows` (router)
+    or by the events classifier (events)."""
+    if kind == EVENTS:
+        return event_classify.promoted_path()
     return settings().data_dir / "training" / CORPUS_FILE
 
 
@@ -164,7 +176,7 @@ def registry(kind: str = ROUTER) -> dict[str, Any]:
                          .order_by(ModelVersion.version.desc())).all()
         listed = [version_json(r) for r in rows]
     active = next((v["version"] for v in listed if v["status"] == "active"), None)
-    return {"kind": kind, "active": active, "corpus_file": str(corpus_path()), "versions": listed}
+    return {"kind": kind, "active": active, "corpus_file": str(corpus_path(kind)), "versions": listed}
 
 
 def get(kind: str, version: int) -> dict[str, Any]:
@@ -180,7 +192,10 @@ def start(kind: str, corpus_version: int, principal: Principal, sample: int | No
     """Register a queued round; one round of a kind at a time (409 while another is queued or running)."""
     corpus.require_operator(principal)
     _check_kind(kind)
-    corpus.get_version(corpus_version)  # 404 for an unknown version
+    wanted = corpus.get_version(corpus_version)["kind"]  # 404 for an unknown version
+    if wanted != CORPUS_KIND[kind]:
+        raise bad_request(f"语料版本 {corpus_version} 是 {wanted} 语料，{kind} 需要 {CORPUS_KIND[kind]} 语料 / "
+                          "the corpus version is of another kind", "corpus-kind-mismatch")
     if sample is not None and sample < 1:
         raise bad_request("sample 至少为 1 / sample must be at least 1", "bad-sample")
     with database().session() as s:
@@ -232,21 +247,21 @@ def run_round(kind: str, version: int) -> dict[str, Any]:
         raise
 
 
-def examples_of(corpus_version: int) -> tuple[list[dict[str, Any]], int]:
-    """A corpus version's examples as training rows {"q", "mode"}, less those whose text is a held-apart
-    case (development or evaluation set); and how many were left out."""
+def examples_of(corpus_version: int, kind: str = ROUTER) -> tuple[list[dict[str, Any]], int]:
+    """A corpus version's examples as training rows {"q", "mode"} (events: {"text", "category"}), less
+    those whose text is a held-apart case (development or evaluation set); and how many were left out."""
     examples = corpus.get_version(corpus_version)["items"]
+    if kind == EVENTS:
+        return centre_events.examples_of(examples)
     held_apart = {c["text"] for c in cases([*dev_sets(), eval_set()])}
     usable = [{"q": e["text"], "mode": e["mode"]} for e in examples if normalize(e["text"]) not in held_apart]
     return usable, len(examples) - len(usable)
 
 
-def _round(kind: str, version: int) -> dict[str, Any]:
-    row = get(kind, version)
-    usable, left_out = examples_of(row["corpus_version"])
+def _modes_round(usable: list[dict[str, Any]], sample: int | None
+                 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, str]]]:
     dev, held_out = cases(dev_sets()), cases([eval_set()])
     registry_ = assistant_service.assistant().registry
-    sample = row["sample"]
     if sample is None:
         incumbent_rows = mode_data.labelled_rows(registry_)
         candidate_rows = mode_data.labelled_rows(registry_, extra=usable, skip=corpus_path())
@@ -258,8 +273,18 @@ def _round(kind: str, version: int) -> dict[str, Any]:
     for rows in (incumbent_rows, candidate_rows):
         model = _fit(rows, sample is not None)
         figures.append({"rows": len(rows), "dev": score(model, dev), "eval": score(model, held_out)})
-    before, after = figures
-    before_acc, after_acc = before["dev"]["mode_accuracy"] or 0.0, after["dev"]["mode_accuracy"] or 0.0
+    return figures[0], figures[1], candidate_rows
+
+
+def _round(kind: str, version: int) -> dict[str, Any]:
+    row = get(kind, version)
+    usable, left_out = examples_of(row["corpus_version"], kind)
+    if kind == EVENTS:
+        before, after, candidate_rows = centre_events.evaluate(usable, row["sample"])
+    else:
+        before, after, candidate_rows = _modes_round(usable, row["sample"])
+    key = "accuracy" if kind == EVENTS else "mode_accuracy"
+    before_acc, after_acc = before["dev"][key] or 0.0, after["dev"][key] or 0.0
     after["left_out_held_apart"] = left_out
     passed = after_acc >= before_acc
     decision = (f"开发集准确率 {before_acc:.4f} → {after_acc:.4f}："
@@ -271,8 +296,12 @@ def _round(kind: str, version: int) -> dict[str, Any]:
     return get(kind, version)
 
 
-def _write_corpus(rows: list[dict[str, Any]] | None) -> None:
-    """The corpus file the assistant learns from: these rows, or none (the built-in rows alone)."""
+def _write_corpus(rows: list[dict[str, Any]] | None, kind: str = ROUTER) -> None:
+    """The corpus file the assistant (or the events classifier) learns from: these rows, or none (the
+    built-in rows alone)."""
+    if kind == EVENTS:
+        centre_events.write(rows)
+        return
     path = corpus_path()
     if rows is None:
         path.unlink(missing_ok=True)
@@ -285,7 +314,7 @@ def _write_corpus(rows: list[dict[str, Any]] | None) -> None:
 
 
 def _promote(kind: str, version: int, rows: list[dict[str, Any]]) -> None:
-    _write_corpus(rows)
+    _write_corpus(rows, kind)
     with database().session() as s:
         for old in s.scalars(select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.status == "active")):
             old.status = "retired"
@@ -308,16 +337,19 @@ def rollback(kind: str, principal: Principal) -> dict[str, Any]:
                             .order_by(ModelVersion.promoted_at.desc()).limit(1))
         restored = None
         if previous is not None:
-            restored = examples_of(previous.corpus_version)[0]
+            restored = examples_of(previous.corpus_version, kind)[0]
             previous.status = "active"
         active.status = "rolled_back"
         rolled, now_active = active.version, previous.version if previous is not None else None
-    _write_corpus(restored)
+    _write_corpus(restored, kind)
     bus.publish(PROMOTED, {"kind": kind, "version": now_active, "rolled_back": rolled})
     return {"kind": kind, "rolled_back": rolled, "active": now_active}
 
 
 def on_promoted(topic: str, payload: dict[str, Any]) -> None:
-    """A version was promoted or rolled back (in any process: `broadcast`): the assistant is rebuilt on
-    next use from the rows now in the data dir."""
-    assistant_service.reset(topic, payload)
+    """A version was promoted or rolled back (in any process: `broadcast`): the assistant (or the events
+    classifier) is rebuilt on next use from the rows now in the data dir."""
+    if payload.get("kind") == EVENTS:
+        event_classify.reset(topic, payload)
+    else:
+        assistant_service.reset(topic, payload)

@@ -20,7 +20,9 @@ ops = Slice(
            Page("ops_centre", "语料与模型", "pages/ops_centre.js", order=56)),
     subscriptions=(Subscription("assistant.answered", "aicity.ops.metrics:counters.on_answer"),
                    # a router version promoted or rolled back: every process rebuilds its assistant
-                   Subscription("ops.model.promoted", "aicity.ops.model_centre:on_promoted", "broadcast")),
+                   Subscription("ops.model.promoted", "aicity.ops.model_centre:on_promoted", "broadcast"),
+                   # staff corrected an event's category: proposed to the corpus centre, once in the city
+                   Subscription("events.corrected", "aicity.ops.corpus:on_event_corrected", "durable")),
     # slow statements timed in every process (ops/slowlog.py)
     activation=("aicity.ops.slowlog:watch_queries",),
     settings=(Section("infra", "aicity.ops.infra_settings:InfraSettings"),),

@@ -104,6 +104,9 @@ def test_one_figure(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str,
     ("哪个区2025年人口增长最多", "SELECT a.district_id, a.resident_population - b.resident_population FROM districts a JOIN "
      "districts b ON a.district_id = b.district_id AND b.year = 2024 WHERE a.year = 2025 ORDER BY 2 DESC LIMIT 1"),
     ("东湖区历年常住人口", "SELECT year, resident_population FROM districts WHERE district_id = 'donghu' ORDER BY 1"),
+    ("各区工单数从少到多排列", f"SELECT district_id, COUNT(*) FROM {T} GROUP BY 1 ORDER BY 2"),
+    ("Rank districts by number of low-income households", "SELECT district_id, COUNT(*) FROM low_income_households "
+     "GROUP BY 1 ORDER BY 2 DESC"),
 ])
 def test_rows_in_order(pack: tuple, gold: duckdb.DuckDBPyConnection, question: str, sql: str) -> None:  # noqa: F811
     a = answer(pack, question)

@@ -28,6 +28,7 @@ from aicity.hub.events.manage_cli import app as events_cli
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from aicity.ops import corpus
 from tests.support.http import problem
 
 PHONE = "13912345678"
@@ -276,14 +277,18 @@ def test_citizens_see_only_their_own(client: TestClient, keys: dict) -> None:
     assert problem(client.post("/api/v1/events", json={"text": "x", "source": "sensor"}), 403)
 
 
-def test_corrections_become_training_data(client: TestClient, keys: dict, city: Path) -> None:
-    eid = citizen_report(client, "工地半夜还在打桩", category="neighborhood_noise", **point())["id"]
+def test_corrections_are_proposed_to_the_corpus_centre(client: TestClient, keys: dict, city: Path) -> None:
+    """A correction moves the event and becomes a pending corpus example (reviewed and gated before any
+    model learns it); nothing is written to a file the classifier reads."""
+    eid = citizen_report(client, f"工地半夜还在打桩，电话 {PHONE}", category="neighborhood_noise", **point())["id"]
     fixed = client.post(f"/api/v1/events/{eid}/correction", json={"category": "construction_noise"},
                         headers=keys["dispatcher"])
     assert fixed.status_code == 200 and fixed.json()["department"] == "housing"
-    rows = [json.loads(line) for line in (city / "training" / "events_corrections.jsonl").read_text().splitlines()]
-    assert {"text": "工地半夜还在打桩", "category": "construction_noise", "previous": "neighborhood_noise"}.items() \
-        <= rows[-1].items()
+    assert not (city / "training" / "events_corrections.jsonl").exists()
+    proposed = [i for i in corpus.items("pending", kind="events") if i["event_id"] == eid]
+    assert len(proposed) == 1 and proposed[0]["text"].startswith("工地半夜还在打桩")
+    assert (proposed[0]["category"], proposed[0]["predicted_category"]) == ("construction_noise", "neighborhood_noise")
+    assert PHONE not in proposed[0]["text"]
     assert problem(client.post(f"/api/v1/events/{eid}/correction", json={"category": "ufo"},
                                headers=keys["admin"]), 400)
 

@@ -78,11 +78,25 @@ def test_empty_text_is_a_bad_request() -> None:
     assert caught.value.status == 400
 
 
-def test_retrain_with_corrections(ready_classifier: events.Classifier) -> None:
-    report = events.retrain([{"text": "绿道上的共享滑板车横七竖八", "category": "bike_parking"}])
-    assert report.corrections >= 1 and report.accuracy_after >= CATEGORY_FLOOR
-    with pytest.raises(Problem):
-        events.retrain([{"text": "x", "category": "no_such_category"}])
+def test_the_classifier_learns_only_promoted_corrections(ready_classifier: events.Classifier, city: Path) -> None:
+    """An older corrections file is not read (it bypassed review and the gate); the model centre's
+    promoted file is, and `reset` drops the process's model."""
+    text = "绿道上的共享滑板车横七竖八，真是看不下去了"
+    legacy = city / "training" / "events_corrections.jsonl"
+    legacy.parent.mkdir(exist_ok=True)
+    legacy.write_text(json.dumps({"text": text, "category": "open_bbq"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    builtin = len(events.merged_rows(events.training_rows(), []))
+    try:
+        events.reset()
+        assert len(events.classifier().labels) == builtin
+        events.promoted_path().write_text(json.dumps({"text": text, "category": "bike_parking"}, ensure_ascii=False)
+                                          + "\n", encoding="utf-8")
+        events.reset()
+        assert len(events.classifier().labels) == builtin + 1 and events.classifier().labels[-1] == "bike_parking"
+    finally:
+        legacy.unlink()
+        events.promoted_path().unlink(missing_ok=True)
+        events.reset()
 
 
 def test_gazetteer_resolves_addresses_and_landmarks() -> None:
@@ -136,18 +150,6 @@ def test_cli_empty_text_exits_2(city: Path) -> None:
     assert "不能为空" in result.output
 
 
-def test_cli_retrain_reads_the_operators_corrections(city: Path) -> None:
-    corrections = city / "training" / "events_corrections.jsonl"
-    corrections.parent.mkdir(exist_ok=True)
-    previous = corrections.read_text(encoding="utf-8") if corrections.exists() else None
-    corrections.write_text('{"text": "楼下烧烤摊油烟熏得人睁不开眼", "category": "open_bbq"}\n', encoding="utf-8")
-    try:
-        result = runner.invoke(app, ["retrain", "--json", "--data-dir", str(city)])
-        assert result.exit_code == 0, result.output
-        out = json.loads(result.stdout)
-        assert out["corrections"] >= 1 and out["rows"] > 900 and 0.9 <= out["accuracy_after"] <= 1.0
-    finally:
-        if previous is None:
-            corrections.unlink()
-        else:
-            corrections.write_text(previous, encoding="utf-8")
+def test_cli_retrain_is_retired(city: Path) -> None:
+    result = runner.invoke(app, ["retrain"])
+    assert result.exit_code == 2 and "ops models retrain --kind events" in result.output

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from aicity.core import jobs as core_jobs
 from aicity.core.db import database
+from aicity.hub.sim import jobs
 from aicity.hub.sim.models import SimJob
 from aicity.hub.twin import service as twin
 from aicity.identity import service as identity
@@ -237,3 +238,22 @@ def test_a_cancel_asked_while_no_worker_runs_the_job_ends_it(cluster: Workers,
         row.status, row.worker, row.cancel_requested, row.result = "running", "elsewhere:1", True, None
     core_jobs.submit("default", "aicity.hub.sim.jobs:supervise", job["id"])  # as rq's recovery puts it back
     assert _until(api, job["id"], ("cancelled", "succeeded", "failed"), 30, cluster)["status"] == "cancelled"
+
+
+def test_a_rerun_replaces_what_the_killed_run_half_wrote(cluster: Workers,
+                                                         api: tuple[TestClient, dict[str, str]]) -> None:
+    """A worker killed while writing the forecast leaves some of its entities; the job's next run
+    removes them before writing its own: one set of forecasts, none stale."""
+    job = jobs.create("flood", {"return_period": 50, "district": "jiangbin", "duration_min": 30}, "test", start=False)
+    stale = f"urn:ngsi-ld:FloodForecast:{job['id']}-stale"
+    twin.create_entity({"id": stale, "type": "FloodForecast", "maxDepth": {"type": "Property", "value": 9.9}})
+    with database().session() as s:
+        row = s.get(SimJob, job["id"])
+        row.status, row.worker = "running", "elsewhere:1"
+    jobs.recover()  # distributed: a running job is the workers' to put back, not failed at start-up
+    assert _job(api, job["id"])["status"] == "running"
+    core_jobs.submit("default", "aicity.hub.sim.jobs:supervise", job["id"])
+    assert _until(api, job["id"], ("cancelled", "succeeded", "failed"), 60, cluster)["status"] == "succeeded"
+    result = api[0].get(f"/api/v1/sim/jobs/{job['id']}/result", headers=api[1]).json()
+    assert {e["id"] for e in _forecasts(job["id"])} == set(result["forecast_entities"])
+    assert stale not in result["forecast_entities"]

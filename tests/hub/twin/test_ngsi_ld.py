@@ -1341,3 +1341,40 @@ def test_transient_entities_and_attributes_expire(ngsi: TestClient) -> None:
     for body in ({"id": uid("Parcel"), "type": "Parcel", "expiresAt": "tomorrow"},
                  {"id": uid("Parcel"), "type": "Parcel", "w": {"type": "Property", "value": 1, "expiresAt": 5}}):
         assert ngsi.post(f"{BASE}/entities", json=body).status_code == 400
+
+
+def test_the_ngsi_ld_null_only_deletes(ngsi: TestClient) -> None:
+    null = "urn:ngsi-ld:null"
+    for attr in ({"type": "Property", "value": null}, {"type": "Relationship", "object": null},
+                 {"type": "Property", "value": {"city": null}}, {"type": "LanguageProperty", "languageMap": {"@none": null}},
+                 {"type": "Property", "value": 1, "sub": {"type": "Property", "value": null}}):
+        r = ngsi.post(f"{BASE}/entities", json={"id": uid("Probe"), "type": "Probe", "probe": attr})
+        assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", attr
+    assert ngsi.post(f"{BASE}/entities", json={"id": uid("Probe"), "type": "type"}).status_code == 400
+    r = ngsi.post(f"{BASE}/entities", json=[])
+    assert r.status_code == 400 and r.json()["type"] == ERR + "InvalidRequest"
+    e = uid("Probe")
+    create(ngsi, {"id": e, "type": "Probe", "probe": {"type": "Property", "value": 1}, "keep": 2})
+    assert ngsi.patch(f"{BASE}/entities/{e}", json={"probe": null}).status_code == 204  # a merge deletes with it
+    assert "probe" not in ngsi.get(f"{BASE}/entities/{e}").json()
+    r = ngsi.post(f"{BASE}/temporal/entities", json={"id": uid("Probe"), "type": "Probe", "expiresAt": null,
+                                                      "v": [{"type": "Property", "value": 1,
+                                                             "observedAt": "2026-01-01T00:00:00Z"}]})
+    assert r.status_code == 400
+
+
+def test_scope_through_attribute_operations_and_type_gates(ngsi: TestClient) -> None:
+    e, plain = uid("Gate"), uid("Gate")
+    create(ngsi, {"id": e, "type": "Gate", "scope": "/Wuhan/Donghu", "open": {"type": "Property", "value": True}})
+    create(ngsi, {"id": plain, "type": "Gate", "open": {"type": "Property", "value": False}})
+    r = ngsi.patch(f"{BASE}/entities/{plain}/attrs", json={"scope": "/Wuhan"})
+    assert r.status_code == 207 and r.json()["notUpdated"][0]["attributeName"] == "scope"
+    assert "scope" not in ngsi.get(f"{BASE}/entities/{plain}").json()
+    assert ngsi.patch(f"{BASE}/entities/{e}/attrs/scope", json={"value": "/x"}).status_code == 400
+    assert ngsi.put(f"{BASE}/entities/{e}/attrs/scope", json={"value": "/x"}).status_code == 400
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/scope", params={"type": "Door"}).status_code == 404
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/scope", params={"type": "Gate"}).status_code == 204
+    assert "scope" not in ngsi.get(f"{BASE}/entities/{e}").json()
+    assert ngsi.delete(f"{BASE}/entities/{e}/attrs/scope").status_code == 404
+    assert ngsi.post(f"{BASE}/entities/{e}/attrs", params={"type": "Door"}, json={"x": 1}).status_code == 404
+    assert ngsi.patch(f"{BASE}/entities/{e}/attrs/open", params={"type": "Door"}, json={"value": 1}).status_code == 404

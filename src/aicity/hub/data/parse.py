@@ -63,7 +63,8 @@ _PER_CAPITA = ("每万人", "万人", "每万常住人口", "万常住人口", "
 _LIST = ("列出", "列一下", "名单", "明细", "清单", "导出", "是谁", "哪些人", "都有谁", "详细信息", "具体是", "list", "export",
          "who are", "names of", "show me the")
 _DISTRICT_GROUP = ("各区", "每个区", "分区", "按区", "哪个区", "哪些区", "哪一个区", "哪区", "各城区", "各个区", "六个区",
-                   "6个区", "区排名", "分区县", "各辖区", "by district", "per district", "each district", "which district",
+                   "6个区", "区排名", "分区县", "各辖区", "rank districts", "rank the districts", "districts ranked",
+                   "ranking of districts", "districts by", "by district", "per district", "each district", "which district",
                    "which districts", "across districts", "every district", "district by district", "for each district")
 _MONTH_GROUP = ("每月", "的月份", "哪个月份", "几月份", "各月", "逐月", "按月", "月度", "每个月", "各个月", "分月", "月份分布", "哪个月", "哪一个月", "哪月",
                 "哪几个月", "哪些月份", "哪些月",
@@ -162,7 +163,7 @@ _EN_FILLER = frozenset(
     "across overall every any some been being handled there's here let's show display report reported hours hour "
     "yuan rmb km km/h people persons percent whole among sit sits located currently counts volume volumes district "
     "districts handles handle handled still end wide city-wide make makes sit paid pay broken new counted covered "
-    "live lives living aged passed pass".split())
+    "live lives living aged passed pass include includes account accounts accounted".split())
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -1199,6 +1200,12 @@ def _rank_number(raw: str) -> int | None:
     return n if n and 0 < n <= 100 else None
 
 
+_ASCENDING = re.compile(r"[从由]\s*(?:少到多|低到高|小到大|短到长|慢到快)|升序|ascending|from (?:lowest|smallest|fewest) to "
+                        r"(?:highest|largest|most)")
+_DESCENDING = re.compile(r"[从由]\s*(?:多到少|高到低|大到小|长到短|快到慢)|降序|descending|from (?:highest|largest|most) to "
+                         r"(?:lowest|smallest|fewest)")
+
+
 def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phrasing
     for pattern, descending in ((_TOP_RE, True), (_BOTTOM_RE, False), (_EN_COUNTED, True)):
         for m in pattern.finditer(t.text):
@@ -1211,6 +1218,9 @@ def _ranking(t: _Text, plan: Plan) -> None:  # noqa: C901 — one branch per phr
             plan.top, plan.descending = n, descending
     if plan.group is None and plan.time_group is None:
         return
+    if _take_re(t, _ASCENDING):  # 从少到多: the smallest first
+        plan.descending = False
+    _take_re(t, _DESCENDING)
     listed = re.search(r"(?:有|是|都有|都是|包括)哪(?:些|几)", t.text) and any(
         f.kind == "compare" or f.dim == "district_condition" for f in plan.filters)
     if listed and t.any(("哪几个", "哪几", "哪些")):  # 人口超过100万的区有哪些: every group the condition keeps
@@ -1826,6 +1836,9 @@ def _plan(text: str, layer: Layer, as_of: date, head: str | None = None
     if plan.share and plan.group is None and plan.time_group is None and "rate-of-value" not in plan.notes:
         first = min((m.start() for w in _SHARE for m in _word_pattern(w).finditer(text)), default=0)
         plan.share_drop = _share_drop(plan, t, first)
+        if plan.share_drop is None and plan.window is not None and "window-part" not in plan.notes and re.search(
+                r"占(?:了)?(?:全年|今年|本年|全部|所有|总)", text):
+            plan.notes.append("window-part")  # 8月工单占全年的比例: the window is the part, every row the whole
     elif plan.share and plan.group is not None and plan.metric.is_count and not re.search(
             r"占(?:全市|全部|总|所有|全城)|全市的?(?:比例|比重|占比)|of (?:the )?(?:city|all|total)", text):
         defaulted = table.default_filter[0] if table.default_filter else None

@@ -6,8 +6,10 @@ must look at it (the human dispatch queue).
 
 - The model: TF-IDF over rjieba tokens (English stemmed) and over character 1–3-grams (typos,
   unknown words), one multinomial logistic regression. It is trained on first use from the
-  labelled reports shipped in `demo/data/events/train.jsonl` plus the operators' corrections in
-  `<data_dir>/training/events_corrections.jsonl` (under a second), and kept per process.
+  labelled reports shipped in `demo/data/events/train.jsonl` plus the operators' reviewed
+  corrections that the model centre promoted (`<data_dir>/training/ops_corpus_events.jsonl`,
+  written only by `aicity.ops.model_centre` after its evaluation gate) (under a second), and kept
+  per process; `reset` (on `ops.model.promoted`, in every process) drops it.
 - Dense votes (optional): the training reports most similar to the report by the gateway's
   embedding model (the offline e5 model), blended in with weight `DENSE_WEIGHT`; their vectors
   are computed once per machine in the background. Off with `AICITY_DENSE=false`.
@@ -133,14 +135,6 @@ class Classification:
         return out
 
 
-@dataclass(frozen=True)
-class RetrainReport:
-    rows: int
-    corrections: int
-    accuracy_before: float
-    accuracy_after: float
-
-
 def _data() -> Path:
     return Path(str(resources.files("aicity") / "demo" / "data"))
 
@@ -167,8 +161,10 @@ def eval_rows() -> list[dict[str, str]]:
     return read_rows(_data() / "events" / "eval.jsonl")
 
 
-def corrections_path() -> Path:
-    return settings().data_dir / "training" / "events_corrections.jsonl"
+def promoted_path() -> Path:
+    """The reviewed corrections the model centre promoted (its gate passed); the only city rows the
+    classifier learns from. Operators' corrections reach it through the corpus centre, never directly."""
+    return settings().data_dir / "training" / "ops_corpus_events.jsonl"
 
 
 def validate_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
@@ -198,7 +194,8 @@ def fit(rows: list[dict[str, str]], c: float = MODEL_C) -> Pipeline:
             TfidfVectorizer(analyzer=_words, sublinear_tf=True),
             TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
         ),
-        CalibratedClassifierCV(LinearSVC(C=c), cv=3),
+        # a fixed seed: the same rows give the same model (the model centre's gate compares two fits)
+        CalibratedClassifierCV(LinearSVC(C=c, random_state=0), cv=3),
     )
     model.fit([normalize(r["text"]) for r in rows], [r["category"] for r in rows])
     return model
@@ -306,22 +303,28 @@ _lock = threading.Lock()
 _current: dict[str, Any] = {}
 
 
-def _all_rows(extra: Iterable[dict[str, str]] = ()) -> tuple[list[dict[str, str]], int]:
-    """train.jsonl, the stored corrections and `extra`, each distinct (text, category) once."""
-    corrections = [*validate_rows(read_rows(corrections_path())), *extra]
+def merged_rows(base: Iterable[dict[str, str]], extra: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """`base` then `extra`, each distinct (text, category) once."""
     seen: dict[tuple[str, str], dict[str, str]] = {}
-    for row in [*training_rows(), *corrections]:
+    for row in [*base, *extra]:
         seen.setdefault((normalize(row["text"]), row["category"]), row)
-    return list(seen.values()), len(corrections)
+    return list(seen.values())
 
 
 def classifier() -> Classifier:
-    """The process's classifier: trained on first use, again when the corrections file changes."""
-    signature = _signature(corrections_path())
+    """The process's classifier: trained on first use, again when the promoted file changes."""
+    signature = _signature(promoted_path())
     with _lock:
         if _current.get("signature") != signature:
-            _current.update(classifier=build(_all_rows()[0]), signature=signature)
+            rows = merged_rows(training_rows(), validate_rows(read_rows(promoted_path())))
+            _current.update(classifier=build(rows), signature=signature)
         return _current["classifier"]
+
+
+def reset(topic: str = "", payload: dict[str, Any] | None = None) -> None:
+    """Drop the process's classifier (a version was promoted or rolled back): rebuilt on next use."""
+    with _lock:
+        _current.clear()
 
 
 def warm_up() -> None:
@@ -349,19 +352,3 @@ def with_category(text: str, category: str) -> Classification:
 
 def accuracy(model: Classifier, rows: list[dict[str, str]]) -> float:
     return sum(model.classify(r["text"]).category == r["category"] for r in rows) / max(len(rows), 1)
-
-
-def retrain(extra_rows: Iterable[dict[str, Any]] = ()) -> RetrainReport:
-    """Retrain with the operators' corrections (the stored file and `extra_rows`, rows
-    {"text", "category"}); the new model serves at once. Returns the accuracy on the held-out
-    set before and after. Rows only in `extra_rows` count until the corrections file changes:
-    store them there to keep them."""
-    extra = validate_rows(extra_rows)
-    held_out = eval_rows()
-    before = accuracy(classifier(), held_out)
-    rows, corrections = _all_rows(extra)
-    fresh = build(rows)
-    with _lock:
-        _current.update(classifier=fresh, signature=_signature(corrections_path()))
-    return RetrainReport(rows=len(rows), corrections=corrections, accuracy_before=round(before, 4),
-                         accuracy_after=round(accuracy(fresh, held_out), 4))

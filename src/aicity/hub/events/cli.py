@@ -129,19 +129,12 @@ def evaluation(rows: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-@app.command()
-def retrain(json_out: JsonOut = False, data_dir: DataDir = None) -> None:
-    """用操作员的纠正重新训练分类器（持续进化）Retrain with the operators' corrections."""
-    open_city(data_dir)
-    ready()
-    report = classifier.retrain()
-    out = {"rows": report.rows, "corrections": report.corrections,
-           "accuracy_before": round(report.accuracy_before, 4), "accuracy_after": round(report.accuracy_after, 4)}
-    if json_out:
-        print_json(out)
-        return
-    Console().print(f"训练样本 {out['rows']} 条（其中纠正 {out['corrections']} 条）；留出集准确率 "
-                    f"{out['accuracy_before']:.3f} → {out['accuracy_after']:.3f}")
+@app.command(hidden=True)
+def retrain() -> None:
+    """已停用：事件分类器经语料中心与模型中心再训练 Retired: retrain through the model centre."""
+    fail("已停用 retired：运营纠正先成为待审核语料，再经评测门槛再训练——"
+         "aicity ops corpus collect/queue/accept --kind events，aicity ops corpus freeze --kind events，"
+         "aicity ops models retrain --kind events --corpus-version N")
 
 
 # the lifecycle commands (report, list, show, transition, sla) live beside the store

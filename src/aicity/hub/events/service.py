@@ -1,5 +1,5 @@
 """Event service: report (classify, locate, merge duplicates, dispatch), act on events under
-each role's permissions, read them, and record operators' corrections as training data.
+each role's permissions, read them, and record operators' corrections (announced for the corpus centre).
 
 Every change is one transaction; the bus and the audit ledger hear of it after it committed.
 Reporters are known by an opaque `reporter_ref`; their contacts stay in `event_reporters`.
@@ -7,7 +7,6 @@ Reporters are known by an opaque `reporter_ref`; their contacts stay in `event_r
 
 from __future__ import annotations
 
-import json
 import math
 import secrets
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,6 @@ from aicity.hub.events.classify import (
     Classification,
     categories,
     classify,
-    corrections_path,
     with_category,
 )
 from aicity.hub.events.lifecycle import (
@@ -325,8 +323,9 @@ def transition(event_id: str, action: str, actor: Principal, note: str = "", rep
 
 def record_correction(event_id: str, category: str, actor: Principal) -> Event:
     """An operator's correction of an event's category: the event moves to the category's
-    department and the report joins `<data dir>/training/events_corrections.jsonl`, which the
-    classifier's `retrain` learns from (持续进化)."""
+    department, and `events.corrected` tells the corpus centre, which proposes the report with the
+    right category for review (持续进化); the classifier learns it only from a reviewed corpus version
+    that passed the model centre's evaluation gate (`aicity.ops.model_centre`)."""
     known = categories().get(category)
     if known is None:
         raise bad_request(f"未知事件类别 unknown event category '{category}'", "unknown-category", category=category)
@@ -340,12 +339,6 @@ def record_correction(event_id: str, category: str, actor: Principal) -> Event:
         previous = event.category
         event.category, event.department, event.updated_at = known.id, known.department, now
         add_history(s, event, "correct", event.status, who, f"类别 {previous} → {known.id}", now)
-    path = corrections_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    row = {"text": event.description, "category": known.id, "department": known.department,
-           "previous": previous, "event_id": event.id, "at": now.isoformat()}
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     announce("events.corrected", who, event, previous_category=previous)
     return event
 

@@ -577,6 +577,18 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
     return _reply(request, shaped)
 
 
+def _gated(request: Request, entity_id: str) -> None:
+    """`type` on an attribute operation: the entity must exist and be of one of those types (else 404)."""
+    if "type" in request.query_params:
+        _type_gate(request, _entity_or_404(entity_id))
+
+
+def _not_scope(attr: str) -> str:
+    if attr == "scope":
+        raise bad_data("scope is not an attribute: it is replaced with the entity's attributes, or deleted")
+    return attr
+
+
 def _type_gate(request: Request, entity: dict[str, Any]) -> None:
     """`type` on an operation on one entity: the entity must be of one of those types (else 404)."""
     types = _list(request, "type", _request_context(request))
@@ -615,6 +627,7 @@ async def update_attrs(entity_id: str, request: Request, device: AttrWriter) -> 
     body, ctx = await _body(request)
     if device is not None:
         return await _readings(device, body, ctx)
+    _gated(request, entity_id)
     return _partial(*service.write_attrs(check_uri(entity_id), body, "update", ctx))
 
 
@@ -626,6 +639,7 @@ async def append_attrs(entity_id: str, request: Request, device: AttrWriter) -> 
         if keep:  # a reading is always stored: keeping the old value would drop it silently
             raise bad_data("a device's readings cannot use noOverwrite")
         return await _readings(device, body, ctx)
+    _gated(request, entity_id)
     return _partial(*service.write_attrs(check_uri(entity_id), body, "append-keep" if keep else "append", ctx))
 
 
@@ -641,14 +655,15 @@ async def update_attr(entity_id: str, attr: str, request: Request, device: AttrW
     body, ctx = await _body(request)
     if device is not None:
         return await _readings(device, {attr: body}, ctx)
-    service.write_attr(check_uri(entity_id), attr, body, "merge", ctx)
+    _gated(request, entity_id)
+    service.write_attr(check_uri(entity_id), _not_scope(attr), body, "merge", ctx)
     return Response(status_code=204)
 
 
 @router.put("/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
 async def replace_attr(entity_id: str, attr: str, request: Request) -> Response:
     body, ctx = await _body(request)
-    service.write_attr(check_uri(entity_id), attr, body, "update", ctx)
+    service.write_attr(check_uri(entity_id), _not_scope(attr), body, "update", ctx)
     return Response(status_code=204)
 
 
@@ -658,6 +673,10 @@ def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
     dataset = p.get("datasetId")
     if p.get("deleteAll", "false") not in ("true", "false"):
         raise bad_data("deleteAll must be true or false")
+    _gated(request, entity_id)
+    if attr == "scope":  # the entity's scopes go
+        service.delete_scope(check_uri(entity_id))
+        return Response(status_code=204)
     service.delete_attr(check_uri(entity_id), attr, _request_context(request),
                         dataset=check_uri(dataset, "datasetId") if dataset is not None else None,
                         delete_all=p.get("deleteAll") == "true")

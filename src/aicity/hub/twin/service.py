@@ -471,6 +471,9 @@ def write_attrs(entity_id: str, fragment: dict[str, Any], mode: Mode, ctx: Conte
             return [], []
         before = _as_entity(row)
         names, skipped = _write(s, row, attrs, mode, now)
+        if mode == "update" and given and not row.scope:  # an update replaces scopes there are, adds none
+            skipped.append({"attributeName": "scope", "reason": "the entity has no scope to update"})
+            given = None
         _set_scope(s, row, _new_scope(mode, row.scope, given), now)
         _set_expiry(row, expiry(fragment))
         handled.mark(s, once)
@@ -525,6 +528,15 @@ def delete_entity(entity_id: str) -> None:
         s.execute(delete(TwinEntityScope).where(TwinEntityScope.entity_id == entity_id))
     bus.publish(TOPIC, {"id": entity_id, "type": row.type, "action": "deleted", "attrs": [], "entity": None})
     notify.entity_changed(last, [n for n in last if n not in RESERVED], last, deleted=True)
+
+
+def delete_scope(entity_id: str) -> None:
+    """Remove an entity's scopes (ResourceNotFound when it has none)."""
+    with database().session() as s:
+        row = _existing(s, entity_id)
+        if not row.scope:
+            raise not_found(f"entity {entity_id} has no scope")
+        _set_scope(s, row, None, utcnow())
 
 
 def delete_attr(entity_id: str, name: str, ctx: Context | None = None, dataset: str | None = None,

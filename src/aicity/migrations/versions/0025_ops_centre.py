@@ -18,6 +18,7 @@ def upgrade() -> None:
     op.create_table('ops_corpus_items',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('trace_id', sa.String(length=40), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
@@ -26,6 +27,9 @@ def upgrade() -> None:
     sa.Column('mode', sa.String(length=40), nullable=True),
     sa.Column('skill', sa.String(length=100), nullable=True),
     sa.Column('target', sa.String(length=200), nullable=True),
+    sa.Column('event_id', sa.String(length=40), nullable=True),
+    sa.Column('predicted_category', sa.String(length=40), nullable=True),
+    sa.Column('category', sa.String(length=40), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=False),
     sa.Column('submitted_by', sa.String(length=60), nullable=False),
@@ -34,10 +38,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ops_corpus_items'))
     )
     op.create_index(op.f('ix_ops_corpus_items_created_at'), 'ops_corpus_items', ['created_at'], unique=False)
+    op.create_index(op.f('ix_ops_corpus_items_event_id'), 'ops_corpus_items', ['event_id'], unique=False)
+    op.create_index(op.f('ix_ops_corpus_items_kind'), 'ops_corpus_items', ['kind'], unique=False)
     op.create_index(op.f('ix_ops_corpus_items_status'), 'ops_corpus_items', ['status'], unique=False)
     op.create_index(op.f('ix_ops_corpus_items_trace_id'), 'ops_corpus_items', ['trace_id'], unique=False)
     op.create_table('ops_corpus_versions',
     sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=60), nullable=False),
     sa.Column('items', sa.JSON(), nullable=False),
@@ -87,4 +94,6 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_ops_corpus_items_trace_id'), table_name='ops_corpus_items')
     op.drop_index(op.f('ix_ops_corpus_items_status'), table_name='ops_corpus_items')
     op.drop_index(op.f('ix_ops_corpus_items_created_at'), table_name='ops_corpus_items')
+    op.drop_index(op.f('ix_ops_corpus_items_kind'), table_name='ops_corpus_items')
+    op.drop_index(op.f('ix_ops_corpus_items_event_id'), table_name='ops_corpus_items')
     op.drop_table('ops_corpus_items')

@@ -210,19 +210,19 @@ def list_applications(principal: Principal | None, status: str | None = None,
 def metered(grant: dict[str, Any], asset_id: str, days: int) -> dict[str, Any]:
     """The grant's use over the last `days` days, from the gateway's meter or the traces."""
     since = utcnow() - timedelta(days=days)
+    if not grant.get("key_id"):  # nothing the platform provisioned, or not taken yet
+        return {"requests": 0, "errors": 0, "tokens": 0}
     if grant.get("type") == "gateway_key":
         rows = [r for r in gateway.gateway().meter.report(since.strftime("%Y-%m-%d")) if r["key_id"] == grant["key_id"]]
         return {"requests": sum(r["requests"] for r in rows), "errors": sum(r["errors"] for r in rows),
                 "tokens": sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows)}
-    if grant.get("type") == "api_key":
-        runs = recent_traces(limit=MAX_TRACES, owner=grant["key_id"], since=since)
-        calls = len(runs)
-        if asset_id.startswith("component:"):  # a skill: its calls within those runs
-            agent, _, skill = asset_id.removeprefix("component:").partition(".")
-            calls = sum(1 for t in runs for step in t.steps
-                        if step.get("name") == "skill" and step.get("agent") == agent and step.get("skill") == skill)
-        return {"requests": calls, "errors": 0, "tokens": 0}
-    return {"requests": 0, "errors": 0, "tokens": 0}
+    runs = recent_traces(limit=MAX_TRACES, owner=grant["key_id"], since=since)
+    calls = len(runs)
+    if asset_id.startswith("component:"):  # a skill: its calls within those runs
+        agent, _, skill = asset_id.removeprefix("component:").partition(".")
+        calls = sum(1 for t in runs for step in t.steps
+                    if step.get("name") == "skill" and step.get("agent") == agent and step.get("skill") == skill)
+    return {"requests": calls, "errors": 0, "tokens": 0}
 
 
 def chargeback(principal: Principal | None, days: int = 30, department: str | None = None) -> dict[str, Any]:
