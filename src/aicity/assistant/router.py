@@ -100,13 +100,14 @@ class Router:
                             * self.skills[(e.agent, e.skill)].route_weight for e in self.entries], dtype=np.float32)
             for role in ("citizen", "enterprise", "staff")
         }
-        # for the cascade: each entry's outcome (skill and params), skill and whether it carries a target
-        outcomes: dict[tuple[str, str, tuple[tuple[str, str], ...]], int] = {}
-        self._outcome = np.array([outcomes.setdefault((e.agent, e.skill, e.params), len(outcomes))
-                                  for e in self.entries], dtype=np.int64)
+        # for the cascade: each entry's outcome (skill and params), skill, target (params) and target kind
+        self._outcome = _ids([(e.agent, e.skill, e.params) for e in self.entries])
         self._skill_ids = {key: i for i, key in enumerate(self.skills)}
         self._skill_of = np.array([self._skill_ids[(e.agent, e.skill)] for e in self.entries], dtype=np.int64)
-        self._carries = np.array([bool(e.params) for e in self.entries], dtype=bool)
+        self._target_of = _ids([e.params for e in self.entries])
+        self._kind_ids = {kind: i for i, kind in enumerate(sorted({e.params[0][0] for e in self.entries if e.params}))}
+        self._kind_of = np.array([self._kind_ids[e.params[0][0]] if e.params else -1 for e in self.entries],
+                                 dtype=np.int64)
         self._allowed: dict[str, np.ndarray] = {}
 
     @property
@@ -141,15 +142,15 @@ class Router:
             entries.append(_Entry(agent, skill, params, text, ()))
         return entries
 
-    def _scores(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None) -> np.ndarray:
-        """Each route's score for `text`: BM25, plus the dense signal unless BM25 alone is sure (`sure`)
-        of the outcome among the routes that can decide (those of `only`, and every route with a target)."""
+    def _scores(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
+                mode: str | None = None) -> np.ndarray:
+        """Each route's score for `text`: BM25, plus the dense signal unless BM25 alone decides (`sure`)."""
         role = principal.role.value if principal.role.value in ("citizen", "enterprise") else "staff"
         weights = self._weights[role]
         scores = self.index.scores(knowledge.query_tokens(text))
         vectors = self.vectors
         latin = is_mostly_latin(text)
-        if vectors is None or (not latin and self.sure(scores * weights, principal, only)):
+        if vectors is None or (not latin and self.sure(scores * weights, principal, only, mode)):
             return scores * weights
         query_vector = self.query_vector(text)
         if query_vector is not None:
@@ -158,20 +159,26 @@ class Router:
             scores = scores + weight * self._dense(vectors, query_vector)
         return scores * weights
 
-    def sure(self, scores: np.ndarray, principal: Principal, only: frozenset[tuple[str, str]] | None = None) -> bool:
-        """Whether BM25 `scores` decide on their own: the best route the caller may use (one of `only`'s
-        skills, or one carrying a target) scores at least SURE_SCORE and SURE_MARGIN more than the best
-        route of any other outcome (another skill, or the same skill with another target)."""
+    def sure(self, scores: np.ndarray, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
+             mode: str | None = None) -> bool:
+        """Whether BM25 `scores` decide on their own what the dense signal would otherwise weigh in on:
+        among the skills of `only` (the request's mode), which one; and the target those skills look for
+        in `mode`. Without `only`, the outcome (skill and target) of every route the caller may use. A
+        decision is sure when its best route scores at least SURE_SCORE and SURE_MARGIN more than the
+        best route of any other choice."""
         usable = self._allowed_mask(principal)
-        if only is not None:
-            usable = usable & (np.isin(self._skill_of, [self._skill_ids[k] for k in only if k in self._skill_ids])
-                               | self._carries)
-        masked = np.where(usable, scores, 0.0)
-        best = int(np.argmax(masked)) if len(masked) else 0
-        if not len(masked) or masked[best] < SURE_SCORE:
-            return False
-        rival = float(np.max(np.where(self._outcome != self._outcome[best], masked, 0.0)))
-        return float(masked[best]) - rival >= SURE_MARGIN
+        if only is None:
+            return _leads(np.where(usable, scores, 0.0), self._outcome)
+        skills = [k for k in only if k in self._skill_ids and self.skills[k].allowed(principal)]
+        if len(skills) > 1:
+            serving = usable & np.isin(self._skill_of, [self._skill_ids[k] for k in skills])
+            if not _leads(np.where(serving, scores, 0.0), self._skill_of):
+                return False
+        kinds = [self._kind_ids[kind] for k in skills for kind in self.skills[k].targets_for(mode)
+                 if kind in self._kind_ids]
+        if not kinds:
+            return True
+        return _leads(np.where(usable & np.isin(self._kind_of, kinds), scores, 0.0), self._target_of)
 
     def _allowed_mask(self, principal: Principal) -> np.ndarray:
         role = principal.role.value
@@ -251,7 +258,7 @@ class Router:
         """The skill and target for `text`; with `only` (the skills of the request's mode, decided
         before) the skill is one of those, and one is always chosen when any may be used: the
         mode is decided, only the target may still be missing."""
-        scores = self._scores(text, principal, only)
+        scores = self._scores(text, principal, only, mode)
         cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
@@ -263,7 +270,7 @@ class Router:
             skill = self.skills[key]
             if not skill.targets_for(mode):
                 return Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue")
-            target_scores = self._scores(skill.target_text(text), principal, frozenset({key})) \
+            target_scores = self._scores(skill.target_text(text), principal, frozenset({key}), mode) \
                 if skill.target_text else scores
             params, score = self._best_target(target_scores, skill.targets_for(mode), principal, floor)
             if params:
@@ -313,6 +320,23 @@ class Router:
             return cand
         params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
         return Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+
+
+def _ids(keys: list) -> np.ndarray:
+    """The same id for equal keys, in order of first appearance."""
+    seen: dict = {}
+    return np.array([seen.setdefault(key, len(seen)) for key in keys], dtype=np.int64)
+
+
+def _leads(masked: np.ndarray, groups: np.ndarray) -> bool:
+    """Whether the best score reaches SURE_SCORE and leads the best of every other group by SURE_MARGIN."""
+    if not len(masked):
+        return False
+    best = int(np.argmax(masked))
+    if masked[best] < SURE_SCORE:
+        return False
+    rival = float(np.max(np.where(groups != groups[best], masked, 0.0)))
+    return float(masked[best]) - rival >= SURE_MARGIN
 
 
 def _target_kind(target: str, kinds: tuple[str, ...]) -> str | None:

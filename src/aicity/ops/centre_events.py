@@ -10,7 +10,7 @@ fits, how a model is scored, and the file a promoted version is written to.
   and recorded only; it never decides anything.
 - Corpus examples whose text is a development or evaluation report are left out (and counted).
 - Scoring: the linear model alone (the dense votes need the embedding model and each side's vectors;
-  leaving them out treats both alike), with the classifier's own decision rule (`Classifier.classify`:
+  leaving them out treats both alike), with the classifier's own decision rule (`Classifier.classify_linear`:
   the urgency rules, `NEEDS_HUMAN_BELOW`): category accuracy, the share sent to a person, and the share
   wrong yet dispatched automatically.
 
@@ -67,8 +67,7 @@ def score(classifier: event_classify.Classifier, rows: list[dict[str, str]]) -> 
     if not rows:
         return {"cases": 0, "accuracy": None, "needs_human_rate": None, "wrong_dispatched_rate": None}
     right = human = wrong_dispatched = 0
-    for row in rows:
-        got = classifier.classify(row["text"])
+    for row, got in zip(rows, classifier.classify_linear([r["text"] for r in rows]), strict=True):
         right += got.category == row["category"]
         human += got.needs_human
         wrong_dispatched += got.category != row["category"] and not got.needs_human

@@ -249,7 +249,7 @@ def test_a_rerun_replaces_what_the_killed_run_half_wrote(cluster: Workers,
     twin.create_entity({"id": stale, "type": "FloodForecast", "maxDepth": {"type": "Property", "value": 9.9}})
     with database().session() as s:
         row = s.get(SimJob, job["id"])
-        row.status, row.worker = "running", "elsewhere:1"
+        row.status, row.worker = "running", f"{socket.gethostname()}:{2 ** 22 + 17}"  # a dead process here
     jobs.recover()  # distributed: a running job is the workers' to put back, not failed at start-up
     assert _job(api, job["id"])["status"] == "running"
     core_jobs.submit("default", "aicity.hub.sim.jobs:supervise", job["id"])

@@ -1378,3 +1378,24 @@ def test_scope_through_attribute_operations_and_type_gates(ngsi: TestClient) -> 
     assert ngsi.delete(f"{BASE}/entities/{e}/attrs/scope").status_code == 404
     assert ngsi.post(f"{BASE}/entities/{e}/attrs", params={"type": "Door"}, json={"x": 1}).status_code == 404
     assert ngsi.patch(f"{BASE}/entities/{e}/attrs/open", params={"type": "Door"}, json={"value": 1}).status_code == 404
+
+
+def test_query_body_projection_and_aggregation_params(ngsi: TestClient) -> None:
+    kind = f"Meter{uuid.uuid4().hex[:6]}"
+    e = f"urn:ngsi-ld:{kind}:1"
+    assert ngsi.post(f"{BASE}/temporal/entities", json={"id": e, "type": kind, "flow": [
+        {"type": "Property", "value": v, "observedAt": f"2026-02-01T0{h}:00:00Z"} for h, v in ((1, 2), (2, 4))],
+        "brand": [{"type": "Property", "value": "x", "observedAt": "2026-02-01T01:00:00Z"}]}).status_code == 201
+    r = ngsi.post(f"{BASE}/entityOperations/query", json={"type": "Query", "entities": [{"type": kind}],
+                                                          "pick": ["id", "flow"]})
+    assert r.json() == [{"id": e, "flow": {"type": "Property", "value": 4, "observedAt": "2026-02-01T02:00:00Z"}}]
+    r = ngsi.post(f"{BASE}/entityOperations/query", json={"type": "Query", "entities": [{"type": kind}],
+                                                          "join": "inline", "joinLevel": 0})
+    assert r.status_code == 400
+    query = {"type": "Query", "entities": [{"type": kind}], "attrs": ["flow"],
+             "temporalQ": {"timerel": "after", "timeAt": "2026-02-01T00:00:00Z"}}
+    r = ngsi.post(f"{BASE}/temporal/entityOperations/query", json={**query, "aggrParams": {"aggrMethods": ["avg"]}})
+    assert r.json()[0]["flow"]["avg"][0][0] == 3.0
+    for params in ({"aggrMethods": ["bogus"]}, {"aggrMethods": ["avg"], "aggrPeriodDuration": "bogus"}):
+        assert ngsi.post(f"{BASE}/temporal/entityOperations/query",
+                         json={**query, "aggrParams": params}).status_code == 400

@@ -53,6 +53,9 @@ UNANSWERED = 0.5
 CONTEXT_WEIGHT = 0.5
 #: a higher text's sentence that states the same rule governs when it scores at least this share of the lead
 SUPERIOR_SHARE = 0.6
+#: …and says it alike: at least this share of character pairs in common (the law a rule details says
+#: the same rule in other words; a provision of the law that only shares the matter does not)
+SUPERIOR_ALIKE = 0.18
 #: another 款 of the governing article is quoted beside it when its best sentence scores this share of the rule
 SAME_ARTICLE_SHARE = 0.6
 #: the word the question attaches its number to (多久内作出 → 作出, 提前多少天 → 提前) found attached to a
@@ -66,9 +69,6 @@ FIT_WEIGHT = 2.0
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
 LIABILITY_SHARE = 0.6
-#: …and says it alike: at least this share of character pairs in common (the law a rule details says
-#: the same rule in other words; a provision of the law that only shares the matter does not)
-SUPERIOR_ALIKE = 0.18
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160

@@ -406,7 +406,7 @@ def _page_links(request: Request, limit: int, offset: int, more: bool) -> dict[s
             continue
         params = sorted({**dict(request.query_params), "limit": str(limit), "offset": str(at)}.items())
         query = urlencode(params, safe=":*", quote_via=quote)
-        links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="{media}"')
+        links.append(f'<{request.url.path.rstrip("/")}?{query}>; rel="{rel}"; type="{media}"')
     return {"Link": ", ".join(links)} if links else {}
 
 
@@ -489,6 +489,23 @@ def _geo_body(raw: Any, ctx: Context) -> GeoQuery | None:
                      ctx.compact(prop) if prop else None)
 
 
+_BODY_PARAMS = ("pick", "omit", "join", "joinLevel", "lang", "datasetId")
+
+
+def _with_body_params(request: Request, body: Any) -> Request:
+    """A Query body's pick, omit, join, joinLevel, lang and datasetId, read as the URL's parameters
+    (those in the URL give way); arrays become comma-separated lists."""
+    given = {k: body[k] for k in _BODY_PARAMS if isinstance(body, dict) and k in body}
+    if not given:
+        return request
+    for key, value in given.items():
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value) or isinstance(value, dict):
+            raise bad_data(f"{key} must be a string or an array of strings")
+    params = {k: v for k, v in request.query_params.items() if k not in given}
+    params.update({k: ",".join(v) if isinstance(v, list) else str(v) for k, v in given.items()})
+    return Request({**request.scope, "query_string": urlencode(params).encode()}, request.receive)
+
+
 def _body_ordering(body: Any, ctx: Context) -> _Ordering | None:
     """A Query's `ordering` member: {orderBy, coordinates, geometry, collation}."""
     found = body.get("ordering") if isinstance(body, dict) else None
@@ -566,6 +583,8 @@ def retrieve_entity(entity_id: str, request: Request) -> Response:
     _check_params(request, _READ_PARAMS | {"type"})
     ctx = _request_context(request)
     _join(request, *_projections(request, ctx))
+    if "geometryProperty" in request.query_params and GEO_JSON not in request.headers.get("accept", ""):
+        raise bad_data("geometryProperty goes with Accept: application/geo+json")
     entity = _entity_or_404(entity_id)
     _type_gate(request, entity)
     flat: list[dict[str, Any]] = []
@@ -783,6 +802,8 @@ async def batch_query(request: Request) -> Response:
     body, ctx = await _body(request)
     if isinstance(body, dict) and "temporalQ" in body:
         raise bad_data("temporalQ belongs to the temporal query (/temporal/entityOperations/query)")
+    request = _with_body_params(request, body)
+    _join(request, *_projections(request, ctx))
     found = _query_body(body, ctx)
     limit, offset, count = _page(request)
     ordering = _body_ordering(body, ctx)
@@ -903,6 +924,10 @@ def _temporal_params(timeproperty: Any, methods: Any, duration: Any, asked: bool
     temporalQ): its methods and period."""
     if timeproperty is not None and timeproperty not in _TIME_PROPERTIES:
         raise bad_data(f"timeproperty must be one of {', '.join(_TIME_PROPERTIES)}")
+    if methods is not None or duration is not None:  # checked whenever given; aggrMethods asks for it
+        how = temporal.aggregation(methods if methods is not None else "totalCount", duration)
+        if methods is not None:
+            return how
     if not asked:
         return None
     if methods is None:
@@ -1021,8 +1046,9 @@ async def batch_query_temporal(request: Request) -> Response:
     last_n = when.get("lastN")
     if last_n is not None and (not isinstance(last_n, int) or isinstance(last_n, bool)):
         raise bad_data("temporalQ.lastN must be a positive integer")
-    how = _temporal_params(when.get("timeproperty"), when.get("aggrMethods"), when.get("aggrPeriodDuration"),
-                           "aggregatedValues" in _options(request) or "aggrMethods" in when)
+    aggr = body.get("aggrParams") if isinstance(body.get("aggrParams"), dict) else when
+    how = _temporal_params(when.get("timeproperty"), aggr.get("aggrMethods"), aggr.get("aggrPeriodDuration"),
+                           "aggregatedValues" in _options(request))
     limit, offset, count = _page(request)
     ordering = body.get("ordering")
     ordering = when.get("orderBy") or (ordering.get("orderBy") if isinstance(ordering, dict) else None)

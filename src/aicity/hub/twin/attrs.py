@@ -336,6 +336,8 @@ def normalize_entity(body: Any, ctx: Context) -> tuple[str, str, dict[str, Any]]
         raise invalid("an entity cannot be an empty object")
     body = aliased(body)
     entity_id = check_uri(body.get("id"))
+    if entity_id == NULL:
+        raise bad_data("urn:ngsi-ld:null is not an entity id")
     return entity_id, entity_type(body, ctx), normalize_attrs(body, ctx)
 
 
