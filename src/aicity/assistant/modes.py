@@ -250,10 +250,10 @@ class ModeClassifier:
             if embedder is not None and query is not None and DENSE_WEIGHT > 0 else None
 
     def probabilities(self, text: str, urgent: bool = False) -> np.ndarray:
-        """The mode probabilities; the dense votes only when the linear model is unsure (`lexical_sure`) or
-        `urgent` (an urgency rule fired: an emergency is never decided by the cheap path alone)."""
+        """The mode probabilities; the dense votes only when the linear model is unsure (`lexical_sure`), or
+        `urgent` (an urgency rule fired) and the votes could still decide whether it is an emergency."""
         p = self.fast.predict_proba([normalize(text)])[0]
-        if not urgent and lexical_sure(p):
+        if lexical_sure(p, urgent, self.classes):
             return p
         vectors = self.vectors.get() if self.vectors is not None else None
         q = self.query(text) if vectors is not None and len(vectors) and self.query is not None else None
@@ -266,9 +266,16 @@ class ModeClassifier:
         return decide(self.classes, self.probabilities(text, bool(reasons)), text, reasons)
 
 
-def lexical_sure(p: np.ndarray) -> bool:
-    """Whether the linear model's probabilities decide the mode without the dense votes (LEXICAL_SURE)."""
-    return bool(len(p)) and float(p.max()) >= LEXICAL_SURE
+def lexical_sure(p: np.ndarray, urgent: bool, classes: list[str]) -> bool:
+    """Whether the linear model's probabilities `p` decide the mode without the dense votes: its likeliest
+    mode at least LEXICAL_SURE with no urgency rule firing; with one firing, only when the request is an
+    emergency whatever the votes say (the blend keeps at least (1 - DENSE_WEIGHT) of the linear emergency
+    probability, so it stays at or above EMERGENCY_P_WITH_RULE)."""
+    if not len(p):
+        return False
+    if urgent:
+        return EMERGENCY in classes and (1 - DENSE_WEIGHT) * float(p[classes.index(EMERGENCY)]) >= EMERGENCY_P_WITH_RULE
+    return float(p.max()) >= LEXICAL_SURE
 
 
 def urgent_reasons(text: str) -> tuple[str, ...]:
@@ -316,7 +323,7 @@ def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0,
         for i, p in zip(test, probabilities, strict=True):
             reasons = urgent_reasons(rows[i]["text"])
             if vectors is not None and len(vectors) == len(rows) and DENSE_WEIGHT > 0 \
-                    and (reasons or not lexical_sure(p)):
+                    and not lexical_sure(p, bool(reasons), classes):
                 votes = neighbour_votes(vectors[train] @ vectors[i], train_labels, len(classes))
                 p = (1 - DENSE_WEIGHT) * p + DENSE_WEIGHT * votes
             guesses[i] = decide(classes, p, rows[i]["text"], reasons)
