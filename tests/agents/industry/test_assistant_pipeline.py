@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from aicity.agents.industry import projects
+from aicity.agents.industry.chat import unmatched
 from aicity.agents.industry.cli import app as cli
 from aicity.assistant.service import assistant
 from aicity.core import audit
@@ -96,6 +97,11 @@ def test_an_ambiguous_name_is_asked_back_and_stalls_are_listed(client: TestClien
     assert "已从“立项”退回到“线索”" in _ask(client, back, commerce)["answer"], back
     assert projects.get(chips.id).history[-1].note == "立项材料不全"
 
+    before = {p.id: p.stage for p in projects.list_projects()}
+    partial = _ask(client, "把国轩高科电池项目推进到立项", commerce)  # only "电池" fits a project here
+    assert cells.id in [o["value"] for o in partial["clarification"]["options"]], partial["answer"]
+    assert {p.id: p.stage for p in projects.list_projects()} == before  # no write on a partial match
+
     battery = _ask(client, "比亚迪电池项目进行到什么阶段了", commerce)
     assert _skills(battery) == [("industry", "project_status")] and cells.id in battery["answer"], battery["answer"]
     late = projects.create(company="武汉光启光芯片有限公司", chain="光电子信息", owner="郑", actor="test",
@@ -168,3 +174,11 @@ def test_requests_reach_the_pipeline_and_report_skills(city: Path, text: str, sk
     plan = helper.understanding.plan(text, OFFICIAL, helper.planner, guess)
     assert plan.mode == "industry", (text, guess.ranked[:3])
     assert [(t.agent, t.skill) for t in plan.subtasks][:1] == [("industry", skill)], (text, plan)
+
+
+def test_words_a_project_lacks_are_measured() -> None:
+    """A move names its project fully: "宁德时代" left over against a BYD battery project blocks the write."""
+    byd = "比亚迪  比亚迪动力电池  动力电池"
+    assert unmatched("把宁德时代电池  到", byd) == 4
+    assert unmatched("请把比亚迪电池  到", byd) == 0
+    assert unmatched("请把比亚迪那个  直接到", byd) == 0  # filler words name nothing

@@ -39,6 +39,10 @@ _LEGAL_FORM = re.compile(r"(股份有限公司|有限责任公司|有限公司|�
 _VOCABULARY = re.compile("|".join(["招商", "项目", "推进", "退回", "阶段", "到哪一步", "哪一步", "进展", "情况", "停滞",
                                    "超期", "清单", "列表", "看板", "哪些", "有哪些", "现在", "目前", "原因", "负责人",
                                    *STAGES]))
+#: words of a move request that name nothing: they may stay unmatched by the project
+_FILLER = re.compile(r"请|帮我|帮忙|麻烦|把|将|给|那个|这个|的|一下|到|了|吧|去|直接|马上|尽快|现在")
+#: a run of the request's words this long that the one matching project lacks names another company
+UNMATCHED_NAME = 3
 _STALLED = re.compile(r"停滞|超期|卡住|逾期|滞后|拖了|没动")
 _NEXT = re.compile(r"下一(个)?阶段|下一步|推进一步|往前推")
 _REASON = re.compile(r"(?:原因|理由|因为|说明|备注)[:：是为]?\s*(.+)")
@@ -53,21 +57,48 @@ def _key(text: str) -> str:
     return _LEGAL_FORM.sub(" ", normalize(text))
 
 
+def _runs(piece: str, target: str) -> list[tuple[int, int]]:
+    """The spans of `piece` that `target` has too, in runs of at least MIN_MATCH characters (left to right,
+    longest run first)."""
+    spans, i = [], 0
+    while i < len(piece):
+        j = i + MIN_MATCH
+        while j <= len(piece) and piece[i:j] in target:
+            j += 1
+        if j - 1 - i >= MIN_MATCH:
+            spans.append((i, j - 1))
+            i = j - 1
+        else:
+            i += 1
+    return spans
+
+
 def coverage(words: str, target: str) -> int:
-    """How many characters of `words` lie in runs of at least MIN_MATCH characters that `target` has too
-    (left to right, longest run first): "比亚迪电池" covers 5 of "比亚迪 动力电池", 3 of "比亚迪半导体"."""
-    covered = 0
-    for piece in words.split():
-        i = 0
-        while i < len(piece):
-            j = i + MIN_MATCH
-            while j <= len(piece) and piece[i:j] in target:
-                j += 1
-            if j - 1 - i >= MIN_MATCH:
-                covered, i = covered + j - 1 - i, j - 1
-            else:
-                i += 1
-    return covered
+    """How many characters of `words` lie in runs of at least MIN_MATCH characters that `target` has too:
+    "比亚迪电池" covers 5 of "比亚迪 动力电池", 3 of "比亚迪半导体"."""
+    return sum(end - start for piece in words.split() for start, end in _runs(piece, target))
+
+
+def unmatched(words: str, target: str) -> int:
+    """The longest run of the request's words that `target` does not have (filler words aside): "宁德时代"
+    left over when "把宁德时代电池项目推进到立项" matched a battery project only on "电池"."""
+    longest = 0
+    for piece in _FILLER.sub(" ", words).split():
+        start = 0
+        for begin, end in [*_runs(piece, target), (len(piece), len(piece))]:
+            longest, start = max(longest, begin - start), end
+    return longest
+
+
+def _project_words(text: str, chain_names: list[str]) -> str:
+    words = _VOCABULARY.sub(" ", _key(text))
+    for name in chain_names:
+        words = words.replace(name, " ")
+    return words
+
+
+def _target(p: Project) -> str:
+    return f"{_key(p.company)} {_key(p.name)} {p.node or ''}"
 
 
 def match_projects(text: str, found: list[Project], chain_names: list[str]) -> list[Project]:
@@ -77,10 +108,8 @@ def match_projects(text: str, found: list[Project], chain_names: list[str]) -> l
     ids = {m.lower() for m in _PROJECT_ID.findall(text)}
     if ids:
         return [p for p in found if p.id in ids]
-    words = _VOCABULARY.sub(" ", _key(text))
-    for name in chain_names:
-        words = words.replace(name, " ")
-    scored = [(coverage(words, f"{_key(p.company)} {_key(p.name)} {p.node or ''}"), p) for p in found]
+    words = _project_words(text, chain_names)
+    scored = [(coverage(words, _target(p)), p) for p in found]
     best = max((s for s, _ in scored), default=0)
     return [p for s, p in scored if s == best] if best >= MIN_MATCH else []
 
@@ -133,8 +162,9 @@ def _which(found: list[Project], ask: str) -> SkillResult:
     """Several projects fit the words: ask which one, each option the request again naming one by id
     (`ask` with `{id}` where the project goes)."""
     options = [Option(value=p.id, label=ask.replace("{id}", f"{p.id}（{p.name}）")) for p in found[:LISTED]]
-    return SkillResult(clarification=Clarification(
-        slot="project", question=f"有 {len(found)} 个招商项目与您说的相符，请问是哪一个？", options=options),
+    question = (f"有 {len(found)} 个招商项目与您说的相符，请问是哪一个？" if len(found) > 1 else
+                f"只找到部分相符的招商项目“{found[0].name}”，是这个项目吗？请确认后再办理。")
+    return SkillResult(clarification=Clarification(slot="project", question=question, options=options),
         data={"candidates": [p.id for p in found]})
 
 
@@ -182,18 +212,23 @@ def project_move(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         return _refused("无权推进项目", f"招商项目的推进和退回由{projects.WRITERS}办理，您的身份不能更改项目；"
                                          "可以查询项目进展（如“停滞的招商项目有哪些”）。", error="commerce-only")
     text = normalize(inp.text)
-    named = match_projects(text, projects.list_projects(), chains.chain_names(_queries(ctx)))
+    chain_names = chains.chain_names(_queries(ctx))
+    named = match_projects(text, projects.list_projects(), chain_names)
     if not named:
         return SkillResult(sections=[Section(title="没有找到项目", kind="info", body=(
             "没有找到您说的招商项目。请写明项目编号（`prj_…`）或企业名称，例如“把宁德时代项目推进到立项”；"
             "也可以先问“有哪些招商项目”。"))])
     reason = _REASON.search(text)
     to = _stage_named(text[:reason.start()] if reason else text)  # a stage the reason names is not the target
-    if len(named) > 1:
-        verb = "退回" if to and "退回" in text else "推进到"
-        return _which(named, "把招商项目 {id} " + (f"{verb}{to}" if to else "推进到下一阶段")
-                      + (f"，原因：{reason.group(1).strip()}" if reason else ""))
+    verb = "退回" if to and "退回" in text else "推进到"
+    ask_again = ("把招商项目 {id} " + (f"{verb}{to}" if to else "推进到下一阶段")
+                 + (f"，原因：{reason.group(1).strip()}" if reason else ""))
     p = named[0]
+    if len(named) > 1 or (not _PROJECT_ID.search(text)
+                          and unmatched(_project_words(text, chain_names), _target(p)) >= UNMATCHED_NAME):
+        # several fit, or words the request names that the one project lacks ("宁德时代" against a 比亚迪
+        # battery project): no write on a partial match, the candidates are offered instead
+        return _which(named, ask_again)
     if to is None and _NEXT.search(text):
         to = next((s for s in p.allowed_moves if STAGES.index(s) > p.stage_index), None)
     if to is None:
