@@ -91,6 +91,7 @@ def in_process(cases: list[dict]) -> dict:
     from aicity.core.embeddings import query_cache
     from aicity.demo.loader import open_demo_city
     from aicity.identity.service import Principal, parse_role
+    from aicity.security import guard
 
     open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-bench-")))
     bot = ready_assistant()
@@ -98,8 +99,12 @@ def in_process(cases: list[dict]) -> dict:
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
     load_before = load_average()
     runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "plan": [], "embedded": []} for name in ("on", "off")}
+    refused = 0
     for c in cases:
         p = Principal(parse_role(c.get("role", "citizen")))
+        if guard.check(c["q"], "input", p.role.value).verdict == "block":  # refused before any work: not timed
+            refused += 1
+            continue
         for name in ("on", "off"):  # the cascade's ask first: nothing has seen the text before it
             with cascade(name == "on"):
                 query_cache.clear()
@@ -118,7 +123,7 @@ def in_process(cases: list[dict]) -> dict:
                 "plan_p95_ms": round(pct(run["plan"], .95), 2),
                 "embedded_share": round(statistics.mean(run["embedded"]), 3)}
 
-    return {"requests": len(cases), "distinct": True, "load_average_before": load_before,
+    return {"requests": len(cases) - refused, "refused_by_the_guard_not_timed": refused, "distinct": True, "load_average_before": load_before,
             "load_average_after": load_average(), "cascade": figures(runs["on"]),
             "baseline_cascade_off": figures(runs["off"])}
 
