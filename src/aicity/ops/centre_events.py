@@ -52,7 +52,8 @@ def examples_of(items: list[dict[str, Any]]) -> tuple[list[dict[str, str]], int]
 
 
 def subset(rows: list[dict[str, str]], per_category: int) -> list[dict[str, str]]:
-    """The first `per_category` rows of each category, in order."""
+    """The first `per_category` rows of each category (or mode: the router's rows carry it as `category`),
+    in order."""
     taken: dict[str, int] = defaultdict(int)
     out = []
     for row in rows:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -121,17 +120,6 @@ def score(model: Pipeline, rows: list[dict[str, str]]) -> dict[str, Any]:
     n = len(rows)
     return {"cases": n, "mode_accuracy": round(right / n, 4), "wrong_confident_rate": round(wrong / n, 4),
             "abstention_rate": round(abstained / n, 4)}
-
-
-def subset(rows: list[dict[str, str]], per_mode: int) -> list[dict[str, str]]:
-    """The first `per_mode` rows of each mode, in order."""
-    taken: dict[str, int] = defaultdict(int)
-    out = []
-    for row in rows:
-        if taken[row["category"]] < per_mode:
-            taken[row["category"]] += 1
-            out.append(row)
-    return out
 
 
 def merged(base: list[dict[str, str]], extra: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -266,7 +254,7 @@ def _modes_round(usable: list[dict[str, Any]], sample: int | None
         incumbent_rows = mode_data.labelled_rows(registry_)
         candidate_rows = mode_data.labelled_rows(registry_, extra=usable, skip=corpus_path())
     else:
-        base = subset(mode_data.labelled_rows(registry_, skip=corpus_path()), sample)
+        base = centre_events.subset(mode_data.labelled_rows(registry_, skip=corpus_path()), sample)
         incumbent_rows = merged(base, mode_data.read_jsonl(corpus_path()))
         candidate_rows = merged(base, usable)
     figures = []

@@ -1209,7 +1209,7 @@ def test_temporal_aggregation_and_projection(ngsi: TestClient) -> None:
     assert ngsi.get(f"{BASE}/temporal/entities/{e}", params={"pick": "nothing"}).status_code == 404
     assert ngsi.get(f"{BASE}/temporal/entities/{e}", params={"attrs": "nothing"}).status_code == 404
     series = ngsi.get(f"{BASE}/temporal/entities/{e}", params={"options": "temporalValues"}).json()
-    assert series["mode"] == {"type": "VocabProperty", "vocabs": [["eco", "2020-08-01T12:03:00Z"]]}
+    assert series["mode"] == {"type": "VocabProperty", "vocabs": [[{"vocab": "eco"}, "2020-08-01T12:03:00Z"]]}
 
 
 # --- orderBy, page links, validation ----------------------------------------------------------------

@@ -924,15 +924,13 @@ def _temporal_params(timeproperty: Any, methods: Any, duration: Any, asked: bool
     temporalQ): its methods and period."""
     if timeproperty is not None and timeproperty not in _TIME_PROPERTIES:
         raise bad_data(f"timeproperty must be one of {', '.join(_TIME_PROPERTIES)}")
-    if methods is not None or duration is not None:  # checked whenever given; aggrMethods asks for it
-        how = temporal.aggregation(methods if methods is not None else "totalCount", duration)
-        if methods is not None:
-            return how
+    how = temporal.aggregation(methods if methods is not None else "totalCount", duration) \
+        if methods is not None or duration is not None else None  # checked whenever given
     if not asked:
         return None
     if methods is None:
         raise bad_data("the aggregated representation needs aggrMethods")
-    return temporal.aggregation(methods, duration)
+    return how
 
 
 def _temporal_answer(request: Request, entities: list[dict[str, Any]], span: temporal.Window, last_n: int | None,
@@ -954,10 +952,16 @@ def _temporal_shape(request: Request, found: dict[str, Any], ctx: Context | None
     values = "temporalValues" in _options(request) and not aggregated
     shaped = temporal.temporal_values(found) if values else found
     values = values or aggregated
+    pick, omit = _temporal_projections(request, ctx)
+    return compact_entity(linked.project(shaped, pick, omit), ctx, values)
+
+
+def _temporal_projections(request: Request,
+                          ctx: Context) -> tuple[linked.Projection | None, linked.Projection | None]:
     pick, omit = _projections(request, ctx)
     if linked.nested(pick) or linked.nested(omit):
         raise bad_data("temporal answers have no linked entities: pick and omit name entity members only")
-    return compact_entity(linked.project(shaped, pick, omit), ctx, values)
+    return pick, omit
 
 
 @router.post("/temporal/entities", dependencies=[WRITE],
@@ -1024,6 +1028,7 @@ def query_temporal(request: Request) -> Response:
         if not (found.attrs or any(sel.types for sel in found.selectors) or found.q or found.geo or found.scope_q):
             raise bad_data("a temporal query needs type, attrs, q, a geo-query or scopeQ (ids alone are not enough)")
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    _temporal_projections(request, _request_context(request))
     how = _temporal_params(p.get("timeproperty"), p.get("aggrMethods"), p.get("aggrPeriodDuration"),
                            "aggregatedValues" in _options(request))
     limit, offset, count = _page(request)
@@ -1048,7 +1053,8 @@ async def batch_query_temporal(request: Request) -> Response:
         raise bad_data("temporalQ.lastN must be a positive integer")
     aggr = body.get("aggrParams") if isinstance(body.get("aggrParams"), dict) else when
     how = _temporal_params(when.get("timeproperty"), aggr.get("aggrMethods"), aggr.get("aggrPeriodDuration"),
-                           "aggregatedValues" in _options(request))
+                           "aggregatedValues" in _options(request)
+                           or ("aggrMethods" in aggr and "format" not in request.query_params))
     limit, offset, count = _page(request)
     ordering = body.get("ordering")
     ordering = when.get("orderBy") or (ordering.get("orderBy") if isinstance(ordering, dict) else None)
@@ -1064,6 +1070,7 @@ def temporal_entity(entity_id: str, request: Request) -> Response:
                                            "aggrMethods", "aggrPeriodDuration"})
     p = request.query_params
     span = temporal.window(p.get("timerel"), p.get("timeAt"), p.get("endTimeAt"))
+    _temporal_projections(request, _request_context(request))
     how = _temporal_params(p.get("timeproperty"), p.get("aggrMethods"), p.get("aggrPeriodDuration"),
                            "aggregatedValues" in _options(request))
     last_n = _int(request, "lastN", None)

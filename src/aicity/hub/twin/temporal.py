@@ -193,7 +193,7 @@ def temporal_values(found: Entity) -> Entity:
             kind = item.get("type", "Property")
             entry = series.setdefault(key, {"type": kind, **({"datasetId": key} if key else {})})
             member = VALUE_MEMBER.get(kind, "value")
-            value = {"languageMap": item.get(member)} if kind == "LanguageProperty" else item.get(member)
+            value = {member: item.get(member)} if member in ("languageMap", "vocab", "json") else item.get(member)
             entry.setdefault(_SERIES.get(kind, "values"), []).append([value, item["observedAt"]])
         found_series = list(series.values()) or [{"type": "Property", "values": []}]  # cut by a page: none
         out[name] = found_series[0] if len(found_series) == 1 else found_series
