@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from aicity.core.config import configure, settings
@@ -71,6 +72,22 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def problem_message(exc: Problem) -> str:
     return f"{exc.title}: {exc.detail}" if exc.detail else exc.title
+
+
+def run_service(work: Callable[[], Any]) -> Any:
+    """A service call; a problem becomes a clear message (exit status 2)."""
+    try:
+        return work()
+    except Problem as exc:
+        fail(escape(problem_message(exc)))
+
+
+def show(value: Any, json_out: bool, line: str) -> None:
+    """`value` as one JSON line with `--json`, else `line` as plain text."""
+    if json_out:
+        print_json(value)
+    else:
+        Console().print(escape(line))
 
 
 def run_batch(path: str, required: str, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

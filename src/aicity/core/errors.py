@@ -78,6 +78,11 @@ def forbidden(detail: str, type_: str = "forbidden") -> Problem:
     return Problem(403, "无权访问 Forbidden", detail, type_)
 
 
+def conflict(detail: str, type_: str = "conflict") -> Problem:
+    """409: the request clashes with the current state (already decided, duplicate, wrong stage)."""
+    return Problem(409, "状态冲突 Conflict", detail, type_)
+
+
 def unauthorized(detail: str) -> Problem:
     return Problem(401, "未认证 Unauthorized", detail, "unauthorized")
 

@@ -37,6 +37,16 @@ class Principal:
         return f"{self.role.value}:{self.key_id or 'local'}"
 
 
+OPERATOR_ROLES = frozenset({Role.operator, Role.admin})
+
+
+def require_operator(principal: Principal | None) -> Principal:
+    """Operators and admins only (403 `operator-only` for anyone else, other staff included)."""
+    if principal is None or principal.role not in OPERATOR_ROLES:
+        raise forbidden("需要运营人员或管理员 API key / an operator or admin key is required", "operator-only")
+    return principal
+
+
 def parse_role(value: str) -> Role:
     try:
         return Role(value)

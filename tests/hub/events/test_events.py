@@ -62,7 +62,7 @@ def citizen_report(client: TestClient, text: str, token: str | None = None, **bo
 
 @pytest.fixture(scope="module")
 def web(live_server: str) -> Iterator[httpx.Client]:
-    """Real HTTP to the live server (patient: the classifier retrains after a correction)."""
+    """Real HTTP to the live server (patient: a first classification may train the classifier)."""
     with httpx.Client(base_url=live_server, timeout=60) as http:
         yield http
 

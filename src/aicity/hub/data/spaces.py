@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from aicity.core import audit
 from aicity.core.config import settings
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, forbidden, not_found
+from aicity.core.errors import Problem, bad_request, conflict, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.hub.data import private_query, store
 from aicity.hub.data.aggregate_sql import SqlAggregate, to_request
@@ -50,10 +50,6 @@ _EPS_SLACK = 1e-9
 
 def _utc(t: dt.datetime | None) -> dt.datetime | None:
     return None if t is None else (t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC))
-
-
-def conflict(detail: str, type_: str) -> Problem:
-    return Problem(409, "状态冲突 Conflict", detail, type_)
 
 
 def _department(principal: Principal | None, what: str) -> str:

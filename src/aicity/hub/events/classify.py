@@ -360,7 +360,3 @@ def with_category(text: str, category: str) -> Classification:
     reasons = urgent_reasons(_checked(text))[0] or ([known.name] if category in URGENT_CATEGORIES else [])
     return Classification(category=category, department=known.department, priority=_priority(category, reasons),
                           confidence=1.0, urgent_reasons=reasons, alternatives=[], needs_human=False)
-
-
-def accuracy(model: Classifier, rows: list[dict[str, str]]) -> float:
-    return sum(model.classify(r["text"]).category == r["category"] for r in rows) / max(len(rows), 1)

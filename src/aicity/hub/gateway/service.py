@@ -193,6 +193,12 @@ def _read_keys() -> dict[str, KeyInfo]:
 _keys = PerDatabase(_read_keys)
 
 
+def keys_changed() -> None:
+    """Re-read the active keys: for a caller that created or revoked keys inside its own unit of work
+    (`database().together()`), after that unit committed (the invalidation inside ran before it)."""
+    _keys.invalidate()
+
+
 def key_by_plaintext(plaintext: str) -> KeyInfo:
     info = _keys.get().get(secret_digest(plaintext))
     if info is None:

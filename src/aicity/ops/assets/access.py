@@ -6,15 +6,21 @@ credential (`credential`, once), provisioned where the platform can:
 
 - a model group → a gateway key limited to that group, with the quota as its monthly token budget
   (the gateway enforces it: hub/gateway/quotas.py);
-- an API (service), a skill (component) or a dataset → an API key of the applying department
-  (identity service, role official), for that application alone, so its use is told apart;
+- an API (service) or a skill (component) → an ordinary API key of the applying department
+  (identity service, role official): it is not scoped to the asset (the identity service has no
+  per-key scopes); it is a separate key so that its use is attributed to this application;
+- a dataset → not here: datasets are shared under the data hub's data-space agreements
+  (`aicity data spaces …`, `/api/v1/data/spaces`), which scope, limit and record each use (400
+  `dataset-via-data-spaces`);
 - an application or a cloud resource → nothing the platform can open: the grant is recorded as
   `manual` (the owner opens it outside the platform).
 
 Use is metered from meters that exist: the gateway's usage table (tokens, requests per key) and the
 traces (runs, and skill calls, made with the key); the chargeback prices them (`prices` in the
 declaration, demo-city assumptions) and adds a granted cloud resource's monthly cost pro rata.
-Everything is recorded in the audit ledger.
+Everything is recorded in the audit ledger. Taking a credential and revoking a grant are each one
+unit: the row is locked first (a write on it: PostgreSQL's row lock, SQLite's write lock), so two
+concurrent calls never mint two keys, and a failed revoke leaves the grant as it was.
 """
 
 from __future__ import annotations
@@ -22,11 +28,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from aicity.core import audit
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, forbidden, not_found
+from aicity.core.errors import bad_request, conflict, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.tracing import recent_traces
 from aicity.hub.gateway import service as gateway
@@ -37,13 +43,9 @@ from aicity.ops.assets import index
 from aicity.ops.assets.models import AssetApplication
 
 #: what approval provisions, per asset kind
-PROVISION = {"model": "gateway_key", "service": "api_key", "component": "api_key", "dataset": "api_key",
+PROVISION = {"model": "gateway_key", "service": "api_key", "component": "api_key", "dataset": "data_space",
              "application": "manual", "cloud": "manual"}
 MAX_TRACES = 100_000
-
-
-def conflict(detail: str, type_: str) -> Problem:
-    return Problem(409, "Conflict", detail, type_)
 
 
 def _staff_department(principal: Principal | None, what: str) -> tuple[Principal, str]:
@@ -72,6 +74,11 @@ def apply(principal: Principal | None, asset_id: str, purpose: str, quota: int |
         raise conflict(f"资产状态为 {asset.status}，不能申请 / the asset is {asset.status}", "asset-unavailable")
     if asset.owner == department:
         raise bad_request("本部门拥有该资源，无需申请 / your department owns this asset", "own-asset")
+    if asset.kind == "dataset":
+        raise bad_request("数据集通过可信数据空间的数据使用协议共享，请在数据空间申请（aicity data spaces request "
+                          "<offer> --purpose …）/ datasets are shared under data-space agreements: request one "
+                          "under the dataset's offer (aicity data spaces …, /api/v1/data/spaces)",
+                          "dataset-via-data-spaces")
     if not purpose.strip():
         raise bad_request("请说明用途 / a purpose is required", "purpose-required")
     if quota is not None and quota < 1:
@@ -92,16 +99,32 @@ def apply(principal: Principal | None, asset_id: str, purpose: str, quota: int |
     return application_json(row)
 
 
-def _get(s: Any, application_id: str) -> AssetApplication:
-    row = s.get(AssetApplication, application_id)
+def _get(s: Any, application_id: str, lock: bool = False) -> AssetApplication:
+    """The row; with `lock`, written to first (a no-op update) and then read, so the rest of the unit
+    holds the row: PostgreSQL's row lock, SQLite's database write lock."""
+    if lock:
+        s.execute(update(AssetApplication).where(AssetApplication.id == application_id)
+                  .values(status=AssetApplication.status))
+        row = s.scalar(select(AssetApplication).where(AssetApplication.id == application_id)
+                       .with_for_update().execution_options(populate_existing=True))
+    else:
+        row = s.get(AssetApplication, application_id)
     if row is None:
         raise not_found(f"申请 '{application_id}' 不存在 / unknown application", "unknown-application")
     return row
 
 
-def get_application(application_id: str) -> dict[str, Any]:
+def get_application(principal: Principal | None, application_id: str) -> dict[str, Any]:
+    """One application, for those who may see it (as `list_applications`): an operator or admin, the
+    applying department or the asset's owner; anyone else 404, as if it did not exist."""
+    if principal is None or not principal.is_staff:
+        raise forbidden("需要工作人员 API key / a staff key is required", "staff-only")
     with database().session() as s:
-        return application_json(_get(s, application_id))
+        found = application_json(_get(s, application_id))
+    if principal.role not in (Role.operator, Role.admin) and principal.department not in (found["department"],
+                                                                                           found["owner"]):
+        raise not_found(f"申请 '{application_id}' 不存在 / unknown application", "unknown-application")
+    return found
 
 
 def decide(principal: Principal | None, application_id: str, approve: bool, reason: str = "") -> dict[str, Any]:
@@ -132,17 +155,17 @@ def decide(principal: Principal | None, application_id: str, approve: bool, reas
 
 def credential(principal: Principal | None, application_id: str) -> dict[str, Any]:
     """The applicant's department takes what approval provisioned, once: a gateway key for a model
-    group (quota: monthly tokens), or an API key for an API, skill or dataset. The key's plaintext is
-    in this answer only."""
+    group (quota: monthly tokens), or an API key for an API or skill. The key's plaintext is in this
+    answer only. One unit: the row is locked, the key made and the row marked collected together."""
     if principal is None or not principal.is_staff:
         raise forbidden("需要工作人员 API key / a staff key is required", "staff-only")
-    with database().session() as s:
-        row = _get(s, application_id)
+    with database().together() as s:
+        row = _get(s, application_id, lock=True)
         if principal.department != row.department:
             raise forbidden("只有申请部门能领取 / only the applying department takes the credential", "not-applicant")
         if row.status != "approved":
             raise conflict(f"申请状态为 {row.status}，尚未批准 / the application is {row.status}", "not-approved")
-        if row.grant.get("type") == "manual":
+        if row.grant.get("type") not in ("gateway_key", "api_key"):
             raise conflict("该资源由所有部门在平台外开通，无平台凭证 / provisioned outside the platform",
                            "manual-provision")
         if row.grant.get("collected"):
@@ -160,16 +183,19 @@ def credential(principal: Principal | None, application_id: str) -> dict[str, An
                                                          actor=principal.actor)
             grant = {"type": "api_key", "key_id": api_key.id, "prefix": api_key.prefix, "monthly_calls": row.quota}
         row.grant = {**grant, "collected": True}
-    audit.record(principal.actor, "assets.application.provisioned", row.id, {"grant": grant})
-    return {**application_json(row), "key": plaintext}
+        audit.record(principal.actor, "assets.application.provisioned", row.id, {"grant": grant})
+        view = application_json(row)
+    gateway.keys_changed()  # the key committed with the unit: the gateway reads it now
+    return {**view, "key": plaintext}
 
 
 def revoke(principal: Principal | None, application_id: str, reason: str = "") -> dict[str, Any]:
-    """The owner (or an admin) withdraws an approved grant; its key is revoked."""
+    """The owner (or an admin) withdraws an approved grant; its key, if it was taken, is revoked. One
+    unit: the status, the key's revocation and the audit record commit together or not at all."""
     if principal is None or not principal.is_staff:
         raise forbidden("需要工作人员 API key / a staff key is required", "staff-only")
-    with database().session() as s:
-        row = _get(s, application_id)
+    with database().together() as s:
+        row = _get(s, application_id, lock=True)
         asset = index.get(row.asset_id)
         if principal.role != Role.admin and principal.department != asset.owner:
             raise forbidden("只有资源所有部门能收回 / only the owner revokes", "not-owner")
@@ -177,12 +203,15 @@ def revoke(principal: Principal | None, application_id: str, reason: str = "") -
             raise conflict(f"申请状态为 {row.status} / the application is {row.status}", "not-approved")
         row.status, row.reason = "revoked", reason.strip()[:500] or row.reason
         grant = dict(row.grant)
-    if grant.get("type") == "gateway_key":
-        gateway.revoke_key(grant["key_id"], actor=principal.actor)
-    elif grant.get("type") == "api_key" and grant.get("key_id"):
-        identity.revoke_api_key(grant["key_id"], actor=principal.actor)
-    audit.record(principal.actor, "assets.application.revoked", application_id, {"asset": row.asset_id})
-    return get_application(application_id)
+        if grant.get("type") == "gateway_key" and grant.get("key_id"):
+            gateway.revoke_key(grant["key_id"], actor=principal.actor)
+        elif grant.get("type") == "api_key" and grant.get("key_id"):
+            identity.revoke_api_key(grant["key_id"], actor=principal.actor)
+        audit.record(principal.actor, "assets.application.revoked", application_id,
+                     {"asset": row.asset_id, "key_id": grant.get("key_id")})
+        view = application_json(row)
+    gateway.keys_changed()  # the revocation committed with the unit: the gateway drops the key now
+    return view
 
 
 def list_applications(principal: Principal | None, status: str | None = None,

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from aicity.core.errors import forbidden
 from aicity.identity.api import Caller
 from aicity.identity.models import Role
-from aicity.identity.service import Principal
+from aicity.identity.service import Principal, require_operator
 from aicity.ops.assets import access, index, projects
 from aicity.ops.assets.schemas import (
     ApplicationView,
@@ -39,12 +39,6 @@ def _staff(principal: Principal | None) -> Principal:
     return principal
 
 
-def _operator(principal: Principal | None) -> Principal:
-    if principal is None or principal.role not in (Role.operator, Role.admin):
-        raise forbidden("需要运营人员或管理员 API key / operator or admin key required", "operator-only")
-    return principal
-
-
 @router.get("", response_model=list[AssetView], summary="资产目录 The asset index")
 def list_assets(principal: Caller, kind: str | None = None, owner: str | None = None, status: str | None = None,
                 q: Annotated[str | None, Query(max_length=100)] = None,
@@ -61,7 +55,7 @@ def asset_summary(principal: Caller) -> dict[str, Any]:
 
 @router.post("/sync", response_model=SyncResult, summary="刷新资产目录（运营）Refresh the index (operator)")
 async def sync(principal: Caller) -> dict[str, Any]:
-    _operator(principal)
+    require_operator(principal)
     return await run_in_threadpool(index.sync)
 
 
@@ -87,8 +81,8 @@ def apply(body: ApplyRequest, principal: Caller) -> dict[str, Any]:
 
 @router.get("/applications/{application_id}", response_model=ApplicationView, summary="一项申请 One application")
 def application(application_id: str, principal: Caller) -> dict[str, Any]:
-    _staff(principal)
-    return access.get_application(application_id)
+    """An operator or admin, the applying department or the asset's owner; anyone else 404."""
+    return access.get_application(principal, application_id)
 
 
 @router.post("/applications/{application_id}/approve", response_model=ApplicationView,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from aicity.core import audit
 from aicity.core.config import settings
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, forbidden, not_found
+from aicity.core.errors import bad_request, conflict, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, department_name, list_departments
@@ -38,10 +38,6 @@ DOC_KINDS = {"proposal": "项目建议书", "feasibility_report": "可行性研�
 #: the stages in which a project may record the assets it produces
 PRODUCING = ("implementation", "acceptance")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
-
-def conflict(detail: str, type_: str) -> Problem:
-    return Problem(409, "Conflict", detail, type_)
 
 
 def _get(s: Any, project_id: str) -> AssetProject:
