@@ -82,7 +82,7 @@ def run_service(work: Callable[[], Any]) -> Any:
         fail(escape(problem_message(exc)))
 
 
-def show(value: Any, json_out: bool, line: str) -> None:
+def show_result(value: Any, json_out: bool, line: str) -> None:
     """`value` as one JSON line with `--json`, else `line` as plain text."""
     if json_out:
         print_json(value)

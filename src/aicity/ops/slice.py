@@ -5,7 +5,7 @@ from aicity.core.slices import Command, HttpRouter, Page, Section, Slice, Subscr
 ops = Slice(
     id="ops",
     title="运行 operations",
-    depends_on=("assistant", "knowledge", "gateway"),
+    depends_on=("assistant", "events", "knowledge", "gateway"),
     tables=("aicity.ops.models", "aicity.ops.centre_models"),
     routers=(HttpRouter("aicity.ops.api:router"), HttpRouter("aicity.ops.api:metrics"),
              HttpRouter("aicity.ops.agents_api:router"), HttpRouter("aicity.ops.agents_api:feedback_router"),

@@ -5,18 +5,17 @@ The command line runs on the city's own machine: it acts for the department it i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from aicity.core.cli import fail, open_city, print_json, problem_message
-from aicity.core.errors import Problem
-from aicity.identity.service import Principal, parse_role
+from aicity.core.cli import open_city, print_json, run_service, show_result
+from aicity.core.errors import bad_request
+from aicity.identity.service import Principal, list_departments, parse_role
 from aicity.ops.assets import access, index, projects
 
 app = typer.Typer(help="数字资产：目录、血缘、申请与审批、计量分摊、数字化项目 the digital-asset platform",
@@ -32,26 +31,14 @@ out = Console()
 
 
 def _who(department: str, role: str) -> Principal:
-    try:
-        parsed = parse_role(role)
-    except Problem as exc:
-        fail(escape(problem_message(exc)))
+    """The principal the command acts as: a known role, a department of the city (identity service);
+    anything else a Problem (a clear message through `run_service`)."""
+    parsed = parse_role(role)
+    known = {d.id for d in list_departments()}
+    if department not in known:
+        raise bad_request(f"未知部门 unknown department '{department}'; known: {', '.join(sorted(known))}",
+                          "unknown-department")
     return Principal(role=parsed, department=department, key_id=f"cli:{department}")
-
-
-def _run(work: Callable[[], Any]) -> Any:
-    """A service call; a problem becomes a clear message (exit status 2)."""
-    try:
-        return work()
-    except Problem as exc:
-        fail(escape(problem_message(exc)))
-
-
-def _show(value: Any, json_out: bool, line: str) -> None:
-    if json_out:
-        print_json(value)
-    else:
-        out.print(escape(line))
 
 
 @app.command("declare")
@@ -59,16 +46,16 @@ def declare(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, he
             data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """声明应用与云资源（及默认所有部门、价格），并刷新目录 Declare applications and cloud resources, then sync."""
     open_city(data_dir)
-    counts = _run(lambda: index.declare(file.read_text(encoding="utf-8")))
-    _show(counts, json_out, "已声明并刷新 declared and synced: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    counts = run_service(lambda: index.declare(file.read_text(encoding="utf-8")))
+    show_result(counts, json_out, "已声明并刷新 declared and synced: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command("sync")
 def sync(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """从数据中枢、切片、智能体注册表、模型网关刷新目录 Refresh the index from the platform."""
     open_city(data_dir)
-    counts = _run(index.sync)
-    _show(counts, json_out, "已刷新 synced: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    counts = run_service(index.sync)
+    show_result(counts, json_out, "已刷新 synced: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @app.command("list")
@@ -78,7 +65,7 @@ def list_assets(kind: Annotated[str | None, typer.Option(help="application|datas
                 data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """资产目录 The asset index."""
     open_city(data_dir)
-    rows = _run(lambda: index.list_assets(kind, owner, None, query))
+    rows = run_service(lambda: index.list_assets(kind, owner, None, query))
     if json_out:
         print_json(rows)
         return
@@ -93,7 +80,7 @@ def list_assets(kind: Annotated[str | None, typer.Option(help="application|datas
 def show(asset_id: str, data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """一项资产及其血缘 One asset and its lineage."""
     open_city(data_dir)
-    asset = _run(lambda: index.asset_json(index.get(asset_id)))
+    asset = run_service(lambda: index.asset_json(index.get(asset_id)))
     found = {**asset, "lineage": index.lineage(asset_id), "produced_by": projects.produced_by(asset_id)}
     if json_out:
         print_json(found)
@@ -111,13 +98,13 @@ def apply(asset_id: str, purpose: Annotated[str, typer.Option(help="用途 purpo
           role: RoleOpt = "official", data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """部门申请资源 A department applies for an asset."""
     open_city(data_dir)
-    row = _run(lambda: access.apply(_who(department, role), asset_id, purpose, quota))
-    _show(row, json_out, f"已提交申请 applied: {row['id']}（待 {row['owner']} 审批）")
+    row = run_service(lambda: access.apply(_who(department, role), asset_id, purpose, quota))
+    show_result(row, json_out, f"已提交申请 applied: {row['id']}（待 {row['owner']} 审批）")
 
 
 def _decide(application_id: str, department: str, role: str, approve: bool, reason: str, json_out: bool) -> None:
-    row = _run(lambda: access.decide(_who(department, role), application_id, approve, reason))
-    _show(row, json_out, f"{row['id']}: {row['status']}（开通方式 provision: {row['provision']}）")
+    row = run_service(lambda: access.decide(_who(department, role), application_id, approve, reason))
+    show_result(row, json_out, f"{row['id']}: {row['status']}（开通方式 provision: {row['provision']}）")
 
 
 @app.command("approve")
@@ -141,8 +128,8 @@ def revoke(application_id: str, department: Dept, reason: str = "", role: RoleOp
            data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """资源所有部门收回授权（吊销密钥）The owner revokes the grant (its key too)."""
     open_city(data_dir)
-    row = _run(lambda: access.revoke(_who(department, role), application_id, reason))
-    _show(row, json_out, f"{row['id']}: {row['status']}")
+    row = run_service(lambda: access.revoke(_who(department, role), application_id, reason))
+    show_result(row, json_out, f"{row['id']}: {row['status']}")
 
 
 @app.command("credential")
@@ -150,8 +137,8 @@ def credential(application_id: str, department: Dept, role: RoleOpt = "official"
                json_out: JsonOut = False) -> None:
     """申请部门领取开通的密钥（只显示一次）The applicant takes the provisioned key (shown once)."""
     open_city(data_dir)
-    row = _run(lambda: access.credential(_who(department, role), application_id))
-    _show(row, json_out, f"{row['grant']['type']} {row['grant']['key_id']}: {row['key']}")
+    row = run_service(lambda: access.credential(_who(department, role), application_id))
+    show_result(row, json_out, f"{row['grant']['type']} {row['grant']['key_id']}: {row['key']}")
 
 
 @app.command("applications")
@@ -159,7 +146,7 @@ def applications(status: Annotated[str | None, typer.Option(help="pending|approv
                  data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """全部资源申请 Every application (as an operator)."""
     open_city(data_dir)
-    rows = _run(lambda: access.list_applications(Principal(role=parse_role("operator"), key_id="cli"), status))
+    rows = run_service(lambda: access.list_applications(Principal(role=parse_role("operator"), key_id="cli"), status))
     if json_out:
         print_json(rows)
         return
@@ -176,7 +163,7 @@ def chargeback(days: Annotated[int, typer.Option(min=1, max=366, help="统计最
                data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """计量与费用分摊报告 Metered use, charged back to the departments."""
     open_city(data_dir)
-    report = _run(lambda: access.chargeback(Principal(role=parse_role("operator"), key_id="cli"), days, department))
+    report = run_service(lambda: access.chargeback(Principal(role=parse_role("operator"), key_id="cli"), days, department))
     if json_out:
         print_json(report)
         return
@@ -194,8 +181,8 @@ def project_create(name: str, department: Dept, role: RoleOpt = "official", data
                    json_out: JsonOut = False) -> None:
     """立项 Start a project."""
     open_city(data_dir)
-    row = _run(lambda: projects.create_project(_who(department, role), name))
-    _show(row, json_out, f"已立项 started: {row['id']} {row['name']}")
+    row = run_service(lambda: projects.create_project(_who(department, role), name))
+    show_result(row, json_out, f"已立项 started: {row['id']} {row['name']}")
 
 
 @project_app.command("doc")
@@ -207,8 +194,8 @@ def project_doc(project_id: str, kind: Annotated[str, typer.Option(help=", ".joi
     """提交当前阶段的文档 File a document at the current stage."""
     open_city(data_dir)
     content = file.read_bytes() if file else None
-    row = _run(lambda: projects.add_document(_who(department, role), project_id, kind, title, reference, content))
-    _show(row, json_out, f"{row['id']}: {row['stage_name']}，文档 {len(row['documents'])} 份")
+    row = run_service(lambda: projects.add_document(_who(department, role), project_id, kind, title, reference, content))
+    show_result(row, json_out, f"{row['id']}: {row['stage_name']}，文档 {len(row['documents'])} 份")
 
 
 @project_app.command("stage")
@@ -217,8 +204,8 @@ def project_stage(project_id: str, to: Annotated[str, typer.Argument(help=", ".j
                   json_out: JsonOut = False) -> None:
     """进入下一阶段 Move to the next stage."""
     open_city(data_dir)
-    row = _run(lambda: projects.advance(_who(department, role), project_id, to))
-    _show(row, json_out, f"{row['id']}: 进入 now {row['stage_name']}")
+    row = run_service(lambda: projects.advance(_who(department, role), project_id, to))
+    show_result(row, json_out, f"{row['id']}: 进入 now {row['stage_name']}")
 
 
 @project_app.command("asset")
@@ -226,8 +213,8 @@ def project_asset(project_id: str, asset_id: str, department: Dept, role: RoleOp
                   data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """登记项目产出的资产 Record an asset the project produced."""
     open_city(data_dir)
-    row = _run(lambda: projects.add_asset(_who(department, role), project_id, asset_id))
-    _show(row, json_out, f"{row['id']}: 产出 produced {', '.join(row['assets'])}")
+    row = run_service(lambda: projects.add_asset(_who(department, role), project_id, asset_id))
+    show_result(row, json_out, f"{row['id']}: 产出 produced {', '.join(row['assets'])}")
 
 
 @project_app.command("list")
@@ -235,7 +222,7 @@ def project_list(stage: Annotated[str | None, typer.Option(help=", ".join(projec
                  data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """数字化项目 The projects."""
     open_city(data_dir)
-    rows = _run(lambda: projects.list_projects(None, stage))
+    rows = run_service(lambda: projects.list_projects(None, stage))
     if json_out:
         print_json(rows)
         return
