@@ -6,6 +6,8 @@ city's declaration, the CLI, and migration 0026."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from aicity.cli import app as cli
+from aicity.core import audit
 from aicity.hub.gateway import service as gateway
 from aicity.identity import service as identity
 from aicity.ops.assets import index
@@ -128,6 +131,54 @@ def test_an_api_is_provisioned_as_a_key_and_its_runs_are_metered(client: TestCli
     assert problem(client.post(f"{cpath}/credential", headers=staff["market"]), 409)["type"].endswith("manual-provision")
 
 
+def test_an_application_is_seen_only_by_its_departments(client: TestClient, staff: dict) -> None:
+    app = client.post("/api/v1/assets/applications", headers=staff["ecology"],
+                      json={"asset_id": "service:sim", "purpose": "内涝模拟接入", "quota": 100}).json()
+    path = f"/api/v1/assets/applications/{app['id']}"
+    for who in ("ecology", "data_bureau", "operator", "admin"):  # applicant, owner, operator, admin
+        assert client.get(path, headers=staff[who]).json()["purpose"] == "内涝模拟接入", who
+    assert problem(client.get(path, headers=staff["market"]), 404)["type"].endswith("unknown-application")
+    assert client.get(path, headers=staff["citizen"]).status_code == 403
+
+
+def test_a_dataset_is_applied_for_under_a_data_space_agreement(client: TestClient, staff: dict) -> None:
+    refused = problem(client.post("/api/v1/assets/applications", headers=staff["market"],
+                                  json={"asset_id": "dataset:air_quality_daily", "purpose": "空气质量比对"}), 400)
+    assert refused["type"].endswith("dataset-via-data-spaces") and "aicity data spaces" in refused["detail"]
+
+
+def test_a_grant_not_yet_taken_is_revoked_cleanly(client: TestClient, staff: dict) -> None:
+    app = client.post("/api/v1/assets/applications", headers=staff["market"],
+                      json={"asset_id": "model:embed", "purpose": "企业名称相似检索", "quota": 1000}).json()
+    path = f"/api/v1/assets/applications/{app['id']}"
+    client.post(f"{path}/approve", headers=staff["data_bureau"], json={})
+    assert problem(client.post(f"{path}/revoke", headers=staff["market"], json={}), 403)  # not the owner
+    assert client.get(path, headers=staff["market"]).json()["status"] == "approved"  # nothing half-done
+    resp = client.post(f"{path}/revoke", headers=staff["data_bureau"], json={"reason": "未领取即收回"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "revoked" and resp.json()["reason"] == "未领取即收回"
+    entries = audit.recent_entries(20)
+    assert any(e.action == "assets.application.revoked" and e.target == app["id"] for e in entries)
+    assert problem(client.post(f"{path}/credential", headers=staff["market"]), 409)["type"].endswith("not-approved")
+
+
+def test_concurrent_takes_mint_one_key(client: TestClient, staff: dict) -> None:
+    app = client.post("/api/v1/assets/applications", headers=staff["ecology"],
+                      json={"asset_id": "service:assistant", "purpose": "并发领取"}).json()
+    path = f"/api/v1/assets/applications/{app['id']}"
+    client.post(f"{path}/approve", headers=staff["data_bureau"], json={})
+    start = threading.Barrier(4)
+
+    def take(_: int) -> int:
+        start.wait()
+        return client.post(f"{path}/credential", headers=staff["ecology"]).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(take, range(4)))
+    assert codes == [200, 409, 409, 409], codes
+    assert len([k for k in identity.list_api_keys() if k.name == f"asset:{app['id']}"]) == 1
+
+
 def test_a_project_moves_one_stage_at_a_time_with_its_documents(client: TestClient, staff: dict) -> None:
     eco = staff["ecology"]
     project = client.post("/api/v1/assets/projects", headers=eco, json={"name": "生态环境监测一张图"}).json()
@@ -210,13 +261,16 @@ def test_the_cli_lists_applies_and_refuses_clearly(city: Path) -> None:
     assert len(json.loads(result.output)) == 3
     result = runner.invoke(cli, ["assets", "apply", "dataset:nope", "--purpose", "x", "--department", "ecology"])
     assert result.exit_code == 2 and "unknown asset" in result.output
-    result = runner.invoke(cli, ["assets", "apply", "dataset:enterprises", "--purpose", "企业名录比对",
+    result = runner.invoke(cli, ["assets", "apply", "service:industry", "--purpose", "企业名录比对",
+                                 "--department", "ministry_of_magic"])
+    assert result.exit_code == 2 and "unknown department 'ministry_of_magic'" in " ".join(result.output.split())
+    result = runner.invoke(cli, ["assets", "apply", "service:industry", "--purpose", "企业名录比对",
                                  "--department", "tax", "--json"])
     assert result.exit_code == 0, result.output
     app_id = json.loads(result.output)["id"]
     result = runner.invoke(cli, ["assets", "approve", app_id, "--department", "tax"])
     assert result.exit_code == 2 and "own application" in result.output
-    result = runner.invoke(cli, ["assets", "approve", app_id, "--department", "market", "--json"])
+    result = runner.invoke(cli, ["assets", "approve", app_id, "--department", "data_bureau", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["status"] == "approved"
     result = runner.invoke(cli, ["assets", "project", "create", "税务数据共享", "--department", "tax", "--json"])
     pid = json.loads(result.output)["id"]

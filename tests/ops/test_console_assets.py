@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from aicity.identity import service as identity
+from aicity.ops import infra
 from tests.support.console import ConsolePage
 
 pytestmark = pytest.mark.browser
@@ -28,17 +29,17 @@ def test_apply_approve_and_take_the_key_in_the_console(ui: ConsolePage, live_ser
     ui.page.goto(live_server + "/#/assets")
     ui.tid("assets-locked").wait_for()
     ui.enter_key(identity.create_api_key("console-assets-health", "official", "health")[1])
-    ui.tid("assets-kind").select_option("dataset")
-    row = ui.page.locator('[data-testid=asset-row][data-id="dataset:hotline_tickets"]')
+    ui.tid("assets-kind").select_option("service")
+    row = ui.page.locator('[data-testid=asset-row][data-id="service:industry"]')
     row.get_by_role("link").click()
     card = ui.tid("asset-card")
     card.wait_for()
-    assert "application:hotline-insight" in ui.tid("asset-lineage").inner_text()
-    ui.tid("asset-purpose").fill("卫健委热线诉求主题分析")
+    assert "application:investment-map" in ui.tid("asset-lineage").inner_text()
+    ui.tid("asset-purpose").fill("卫健委接入产业链查询")
     ui.tid("asset-apply").click()
     mine = ui.page.locator("[data-testid=assets-mine] [data-testid=application-row]")
     mine.first.wait_for()
-    assert "卫健委热线诉求主题分析" in mine.first.inner_text()
+    assert "卫健委接入产业链查询" in mine.first.inner_text()
 
     ui.enter_key(identity.create_api_key("console-assets-owner", "official", "data_bureau")[1])
     pending = ui.page.locator("[data-testid=assets-inbox] [data-testid=application-row][data-status=pending]")
@@ -56,4 +57,24 @@ def test_apply_approve_and_take_the_key_in_the_console(ui: ConsolePage, live_ser
                               "[data-testid=application-credential]')")
     ui.tid("chargeback-total").wait_for()
     assert "元" in ui.tid("chargeback-total").inner_text()
+    assert ui.unexpected_errors(401, 403) == [], ui.console_errors
+
+
+def test_the_infrastructure_page_shows_each_part_to_staff_only(ui: ConsolePage, live_server: str) -> None:
+    ui.page.goto(live_server + "/#/infra")
+    ui.tid("infra-locked").wait_for()
+    assert "需要工作人员身份" in ui.tid("infra-locked").inner_text()
+    ui.enter_key(identity.create_api_key("console-infra-operator", "operator")[1])
+    ui.tid("infra-database").wait_for()
+    expected = infra.snapshot()  # the same city the server reads
+    assert ui.tid("infra-queues").is_visible() and ui.tid("infra-bus-table").is_visible()
+    for testid, part in (("infra-queue", "queues"), ("infra-broker", "brokers"), ("infra-district", "devices"),
+                         ("infra-model", "models")):
+        assert ui.page.locator(f"[data-testid={testid}]").count() == len(expected[part]), part
+    if not expected["brokers"]:
+        assert "未配置消息代理" in ui.tid("infra-no-brokers").inner_text()
+    database = ui.tid("infra-database").inner_text()
+    assert "MiB" in database and expected["database"]["dialect"] in database
+    ui.tid("infra-refresh").click()
+    ui.tid("infra-database").wait_for()
     assert ui.unexpected_errors(401, 403) == [], ui.console_errors

@@ -17,7 +17,8 @@ ops = Slice(
               Command("assessment", "aicity.ops.assessment_cli:assessment", "智慧城市评估 the five-dimension assessment",
                       parent="report"),),
     pages=(Page("ops", "运营", "pages/ops.js", order=55),
-           Page("ops_centre", "语料与模型", "pages/ops_centre.js", order=56)),
+           Page("ops_centre", "语料与模型", "pages/ops_centre.js", order=56),
+           Page("infra", "基础设施", "pages/infra.js", order=57)),
     subscriptions=(Subscription("assistant.answered", "aicity.ops.metrics:counters.on_answer"),
                    # a router version promoted or rolled back: every process rebuilds its assistant
                    Subscription("ops.model.promoted", "aicity.ops.model_centre:on_promoted", "broadcast"),

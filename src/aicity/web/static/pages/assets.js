@@ -4,24 +4,11 @@
 // Safety: every server string reaches the DOM as text (the h() builder never parses HTML).
 
 import { h } from "../lib/dom.js";
+import { cell, locked, table } from "../lib/tables.js";
 
 const KINDS = { application: "应用", dataset: "数据", service: "服务", component: "组件", model: "模型", cloud: "云资源" };
 const STATUS = { pending: "待审批", approved: "已批准", rejected: "已驳回", revoked: "已收回" };
 const RELATIONS = { uses: "使用", derived_from: "派生自", hosted_on: "部署于" };
-
-function cell(...children) {
-  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border)" }, ...children);
-}
-
-function table(headings, rows, testid) {
-  return h("table", { testid, style: "border-collapse:collapse;width:100%;font-size:14px" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", { text: t, style: "text-align:left;padding:4px 8px" })))),
-    h("tbody", {}, rows));
-}
-
-function lockedText(err) {
-  return err.status === 401 || err.status === 403 ? "需要工作人员身份 a staff key is required" : String(err.message || err);
-}
 
 export function render(root, api) {
   const summary = h("p", { class: "muted", testid: "assets-summary" });
@@ -90,7 +77,7 @@ export function render(root, api) {
         cell(KINDS[r.kind]), cell(r.owner_name), cell(r.status))), "assets-table"));
     } catch (err) {
       summary.textContent = "";
-      list.replaceChildren(h("p", { class: "muted", testid: "assets-locked", text: lockedText(err) }));
+      list.replaceChildren(locked(err, "assets-locked"));
     }
   }
 
@@ -122,7 +109,7 @@ export function render(root, api) {
       [waiting, ours] = await Promise.all([api.get("/api/v1/assets/applications?view=inbox"),
         api.get("/api/v1/assets/applications?view=mine")]);
     } catch (err) {
-      inbox.replaceChildren(h("p", { class: "muted", text: lockedText(err) }));
+      inbox.replaceChildren(locked(err));
       mine.replaceChildren();
       return;
     }
@@ -154,7 +141,7 @@ export function render(root, api) {
           h("tr", { testid: "chargeback-line" }, cell(d.department_name), cell(l.asset_name), cell(String(l.requests)),
             cell(String(l.tokens)), cell(l.basis), cell(l.amount_yuan.toFixed(2))))), "chargeback"));
     } catch (err) {
-      charges.replaceChildren(h("p", { class: "muted", text: lockedText(err) }));
+      charges.replaceChildren(locked(err));
     }
   }
 
@@ -166,7 +153,7 @@ export function render(root, api) {
           cell(h("span", { testid: "project-stage", text: p.stage_name })), cell(String(p.documents.length)),
           cell(p.assets.join("，") || "—"))), "projects") : h("p", { class: "muted", text: "暂无项目 none" }));
     } catch (err) {
-      projects.replaceChildren(h("p", { class: "muted", text: lockedText(err) }));
+      projects.replaceChildren(locked(err));
     }
   }
 
