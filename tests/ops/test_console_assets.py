@@ -10,19 +10,15 @@ import pytest
 
 from aicity.identity import service as identity
 from aicity.ops import infra
-from tests.support.console import ConsolePage
+from tests.support.console import ConsolePage, console_page
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def ui(browser, live_server: str) -> Iterator[ConsolePage]:
-    page = ConsolePage(browser)
-    yield page
-    try:
-        assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
-    finally:
-        page.context.close()
+    with console_page(browser) as page:
+        yield page
 
 
 def test_apply_approve_and_take_the_key_in_the_console(ui: ConsolePage, live_server: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 TIMEOUT_MS = 20_000
 
@@ -32,6 +34,18 @@ class ConsolePage:
         """Console errors other than the browser's notes on the intended error responses."""
         allowed = "|".join(map(str, statuses)) or "x"
         return [m for m in self.console_errors if not re.search(rf"status of ({allowed})\b", m)]
+
+
+@contextmanager
+def console_page(browser) -> Iterator[ConsolePage]:
+    """A ConsolePage for one test (a `ui` fixture's body): afterwards, no uncaught error in the page,
+    and its context closed."""
+    page = ConsolePage(browser)
+    yield page
+    try:
+        assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
+    finally:
+        page.context.close()
 
 
 TIMEOUT_MS = 20_000
