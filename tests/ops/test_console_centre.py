@@ -14,7 +14,7 @@ from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 from aicity.ops import agents, corpus
-from tests.support.console import ConsolePage
+from tests.support.console import ConsolePage, console_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +23,8 @@ QUESTION = "我家门口的消防栓漏水好几天了，地上全是水"
 
 @pytest.fixture
 def ui(browser, live_server: str) -> Iterator[ConsolePage]:
-    page = ConsolePage(browser)
-    yield page
-    try:
-        assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
-    finally:
-        page.context.close()
+    with console_page(browser) as page:
+        yield page
 
 
 def test_an_operator_reviews_feedback_and_sees_models_and_knowledge(ui: ConsolePage, live_server: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from aicity.identity import service as identity
 from aicity.ops import agents
-from tests.support.console import ConsolePage
+from tests.support.console import ConsolePage, console_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +18,8 @@ QUESTION = "我想办一张宠物驾驶证，去哪里办"
 
 @pytest.fixture
 def ui(browser, live_server: str) -> Iterator[ConsolePage]:
-    page = ConsolePage(browser)
-    yield page
-    try:
-        assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
-    finally:
-        page.context.close()
+    with console_page(browser) as page:
+        yield page
 
 
 def test_a_thumbs_down_with_a_reason_reaches_the_operations_page(ui: ConsolePage, live_server: str) -> None:

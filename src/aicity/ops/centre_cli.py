@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from aicity.core.cli import fail, open_city, print_json, problem_message
-from aicity.core.errors import Problem
+from aicity.core.cli import fail, open_city, print_json, run_service, show_result
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 from aicity.ops import corpus, knowledge_ops, model_centre
@@ -30,29 +29,14 @@ knowledge_app = typer.Typer(help="知识运营：时效、覆盖缺口、各知�
                             invoke_without_command=True)
 
 
-def _run(work: Any) -> Any:
-    """A service call; a problem becomes a clear message (exit status 2)."""
-    try:
-        return work()
-    except Problem as exc:
-        fail(escape(problem_message(exc)))
-
-
-def _show(value: Any, json_out: bool, line: str) -> None:
-    if json_out:
-        print_json(value)
-    else:
-        Console().print(escape(line))
-
-
 @corpus_app.command("collect")
 def collect(days: Annotated[int, typer.Option(min=1, max=366)] = 30, kind: CorpusKind = corpus.MODES,
             json_out: Json = False, data_dir: DataDir = None) -> None:
     """把最近的 👍/👎 评价变成待审核语料 Propose the rated answers of the last N days (events: the older
     corrections file; new event corrections are proposed as they happen)."""
     open_city(data_dir)
-    found = _run(lambda: corpus.collect(days, kind))
-    _show(found, json_out, f"新增 added {found['added']}，跳过 skipped {found['skipped']}")
+    found = run_service(lambda: corpus.collect(days, kind))
+    show_result(found, json_out, f"新增 added {found['added']}，跳过 skipped {found['skipped']}")
 
 
 @corpus_app.command("queue")
@@ -61,7 +45,7 @@ def queue(status: Annotated[str, typer.Option(help="pending | accepted | rejecte
           json_out: Json = False, data_dir: DataDir = None) -> None:
     """审核队列 The review queue (or the accepted / rejected examples)."""
     open_city(data_dir)
-    rows = _run(lambda: corpus.items(status, kind=kind))
+    rows = run_service(lambda: corpus.items(status, kind=kind))
     if json_out:
         print_json(rows)
         return
@@ -83,8 +67,8 @@ def correct(mode: Annotated[str, typer.Option(help="正确的模式 the right mo
             json_out: Json = False, data_dir: DataDir = None) -> None:
     """纠正一次理解（待审核）An operator's correction (waits for review)."""
     open_city(data_dir)
-    row = _run(lambda: corpus.correct(LOCAL_OPERATOR, mode, trace, text, skill, target, note))
-    _show(row, json_out, f"{row['id']}: {row['text'][:60]} → {row['mode']}（待审核 pending）")
+    row = run_service(lambda: corpus.correct(LOCAL_OPERATOR, mode, trace, text, skill, target, note))
+    show_result(row, json_out, f"{row['id']}: {row['text'][:60]} → {row['mode']}（待审核 pending）")
 
 
 @corpus_app.command("accept")
@@ -93,24 +77,24 @@ def accept(item_id: str, mode: Annotated[str | None, typer.Option(help="标注/�
            note: str = "", json_out: Json = False, data_dir: DataDir = None) -> None:
     """接受一条语料 Accept an example."""
     open_city(data_dir)
-    row = _run(lambda: corpus.accept(item_id, LOCAL_OPERATOR, mode, note, category))
-    _show(row, json_out, f"{row['id']} 已接受 accepted: {row['category'] if row['kind'] == 'events' else row['mode']}")
+    row = run_service(lambda: corpus.accept(item_id, LOCAL_OPERATOR, mode, note, category))
+    show_result(row, json_out, f"{row['id']} 已接受 accepted: {row['category'] if row['kind'] == 'events' else row['mode']}")
 
 
 @corpus_app.command("reject")
 def reject(item_id: str, note: str = "", json_out: Json = False, data_dir: DataDir = None) -> None:
     """拒绝一条语料 Reject an example."""
     open_city(data_dir)
-    row = _run(lambda: corpus.reject(item_id, LOCAL_OPERATOR, note))
-    _show(row, json_out, f"{row['id']} 已拒绝 rejected")
+    row = run_service(lambda: corpus.reject(item_id, LOCAL_OPERATOR, note))
+    show_result(row, json_out, f"{row['id']} 已拒绝 rejected")
 
 
 @corpus_app.command("freeze")
 def freeze(kind: CorpusKind = corpus.MODES, json_out: Json = False, data_dir: DataDir = None) -> None:
     """把所有已接受的语料冻结为新版本 Freeze every accepted example of a kind as the next version."""
     open_city(data_dir)
-    row = _run(lambda: corpus.freeze(LOCAL_OPERATOR, kind))
-    _show(row, json_out, f"{row['kind']} 语料版本 corpus version {row['version']}：{row['size']} 条 examples "
+    row = run_service(lambda: corpus.freeze(LOCAL_OPERATOR, kind))
+    show_result(row, json_out, f"{row['kind']} 语料版本 corpus version {row['version']}：{row['size']} 条 examples "
                          f"{row['counts']}")
 
 
@@ -138,7 +122,7 @@ def _figure(side: dict[str, Any], part: str) -> str:
 def list_models(kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """模型版本、评测与状态 Versions, their evaluations and status."""
     open_city(data_dir)
-    reg = _run(lambda: model_centre.registry(kind))
+    reg = run_service(lambda: model_centre.registry(kind))
     if json_out:
         print_json(reg)
         return
@@ -159,8 +143,8 @@ def retrain(corpus_version: Annotated[int, typer.Option("--corpus-version", min=
             kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """从语料版本再训练，评测门槛通过才上线 Retrain; promoted only if not worse on the development sets."""
     open_city(data_dir)
-    row = _run(lambda: model_centre.retrain(kind, corpus_version, LOCAL_OPERATOR))
-    _show(row, json_out, f"{kind} v{row['version']} {row['status']}: {row['decision']} "
+    row = run_service(lambda: model_centre.retrain(kind, corpus_version, LOCAL_OPERATOR))
+    show_result(row, json_out, f"{kind} v{row['version']} {row['status']}: {row['decision']} "
                          f"(评测集 eval {_figure(row['before'], 'eval')} → {_figure(row['after'], 'eval')})")
 
 
@@ -168,8 +152,8 @@ def retrain(corpus_version: Annotated[int, typer.Option("--corpus-version", min=
 def rollback(kind: ModelKind = model_centre.ROUTER, json_out: Json = False, data_dir: DataDir = None) -> None:
     """回滚到上一个上线版本（或内置模型）Restore the previously promoted version (or the built-in rows)."""
     open_city(data_dir)
-    done = _run(lambda: model_centre.rollback(kind, LOCAL_OPERATOR))
-    _show(done, json_out, f"已回滚 rolled back v{done['rolled_back']}；现用 active: {done['active'] or '内置 built-in'}")
+    done = run_service(lambda: model_centre.rollback(kind, LOCAL_OPERATOR))
+    show_result(done, json_out, f"已回滚 rolled back v{done['rolled_back']}；现用 active: {done['active'] or '内置 built-in'}")
 
 
 @knowledge_app.callback()
@@ -220,5 +204,5 @@ def reviewed(kb: str, key: str,
     except ValueError:
         fail(f"--next 不是日期 YYYY-MM-DD: {next_review}")
     open_city(data_dir)
-    row = _run(lambda: knowledge_ops.review(kb, key, LOCAL_OPERATOR, due, note))
-    _show(row, json_out, f"{row['kb']}/{row['key']} 已审核 reviewed；下次 next {row['next_review']}")
+    row = run_service(lambda: knowledge_ops.review(kb, key, LOCAL_OPERATOR, due, note))
+    show_result(row, json_out, f"{row['kb']}/{row['key']} 已审核 reviewed；下次 next {row['next_review']}")

@@ -35,14 +35,14 @@ from sqlalchemy import func, select
 from aicity.assistant import modes as mode_data
 from aicity.core.config import settings
 from aicity.core.db import database
-from aicity.core.errors import Problem, bad_request, forbidden, not_found
+from aicity.core.errors import Problem, bad_request, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.text import normalize
 from aicity.core.tracing import get_trace
 from aicity.hub.events import classify as event_classify
 from aicity.hub.events import service as event_service
 from aicity.identity.models import Role
-from aicity.identity.service import Principal
+from aicity.identity.service import Principal, require_operator
 from aicity.ops import agents
 from aicity.ops.centre_models import CorpusItem, CorpusVersion
 from aicity.security import guard
@@ -56,17 +56,6 @@ KINDS = (MODES, EVENTS)
 LEGACY_EVENTS_FILE = "events_corrections.jsonl"
 #: how the corpus centre reads a corrected event (the description, with personal information masked here)
 READER = Principal(role=Role.admin, key_id="ops-corpus")
-#: who runs the corpus and model centre
-OPERATORS = frozenset({Role.operator, Role.admin})
-
-
-def require_operator(principal: Principal | None) -> Principal:
-    """Operators and admins only (403 for anyone else, staff included)."""
-    if principal is None or principal.role not in OPERATORS:
-        raise forbidden("需要运营人员或管理员 API key / an operator or admin key is required")
-    return principal
-
-
 def _mask(text: str, limit: int) -> str:
     return str(guard.redact(normalize(text)))[:limit]
 

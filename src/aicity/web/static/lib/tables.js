@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 
 export function cell(...children) {
-  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border)" }, ...children);
+  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border);vertical-align:top" }, ...children);
 }
 
 export function table(headings, rows, testid) {
@@ -13,9 +13,8 @@ export function table(headings, rows, testid) {
     h("tbody", {}, rows));
 }
 
-/** The note for a section the caller may not see (401/403), or the error's message. */
-export function locked(err, testid) {
+/** The note for a section the caller may not see (401/403: `needed` says whose key it takes), or the error's message. */
+export function locked(err, testid, needed = "需要工作人员身份 a staff key is required") {
   const denied = err.status === 401 || err.status === 403;
-  return h("p", { class: "muted", testid,
-    text: denied ? "需要工作人员身份 a staff key is required" : String(err.message || err) });
+  return h("p", { class: "muted", testid, text: denied ? needed : String(err.message || err) });
 }

@@ -4,6 +4,7 @@
 // Safety: every server string reaches the DOM as text (the h() builder never parses HTML).
 
 import { h } from "../lib/dom.js";
+import { cell, table, locked } from "../lib/tables.js";
 
 const REASONS = { down: "点踩", error: "出错", abstained: "未作答", abandoned: "放弃追问", unserved: "目录未覆盖" };
 const DIMENSIONS = { facilities: "智能设施", hub: "智能中枢", applications: "智能应用", evolution: "持续进化", people: "以人为本" };
@@ -11,21 +12,6 @@ const DIMENSIONS = { facilities: "智能设施", hub: "智能中枢", applicatio
 const pct = (v) => (v == null ? "—" : `${Math.round(v * 100)}%`);
 const num = (v) => (v == null ? "—" : String(v));
 
-function cell(...children) {
-  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border)" }, ...children);
-}
-
-function table(headings, rows, testid) {
-  return h("table", { testid, style: "border-collapse:collapse;width:100%;font-size:14px" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", { text: t, style: "text-align:left;padding:4px 8px" })))),
-    h("tbody", {}, rows));
-}
-
-function locked(err) {
-  const denied = err.status === 401 || err.status === 403;
-  return h("p", { class: "muted", testid: "ops-locked",
-    text: denied ? "需要工作人员身份 a staff key is required" : String(err.message || err) });
-}
 
 function opsRows(rows, testid) {
   return rows.map((r) => h("tr", { testid, "data-name": r.name },
@@ -51,7 +37,7 @@ class AgentsView {
       data = await this.api.get("/api/v1/ops/agents?days=30");
     } catch (err) {
       this.summary.textContent = "";
-      this.body.replaceChildren(locked(err));
+      this.body.replaceChildren(locked(err, "ops-locked"));
       return;
     }
     this.summary.textContent = `运行 ${data.runs} 次，拦截 ${data.blocked}，未作答 ${data.abstained_runs}，` +
@@ -86,7 +72,7 @@ class AssessmentView {
     try {
       data = await this.api.get("/api/v1/ops/assessment");
     } catch (err) {
-      this.body.replaceChildren(locked(err));
+      this.body.replaceChildren(locked(err, "ops-locked"));
       return;
     }
     const rows = Object.entries(data.dimensions).map(([id, d]) => {

@@ -6,6 +6,7 @@
 // Safety: every server string reaches the DOM as text (the h() builder never parses HTML).
 
 import { h } from "../lib/dom.js";
+import { cell, table, locked } from "../lib/tables.js";
 
 const STATUS = { queued: "排队", running: "训练中", refused: "未通过", failed: "失败", active: "运行中", retired: "已退役",
   rolled_back: "已回滚" };
@@ -23,21 +24,6 @@ const KINDS = {
     predicted: "predicted_category", hint: "工作人员纠正事件类别后，该事件的描述带着正确类别进入这里；接受前可改正类别。个人信息已脱敏。" },
 };
 
-function cell(...children) {
-  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border);vertical-align:top" }, ...children);
-}
-
-function table(headings, rows, testid) {
-  return h("table", { testid, style: "border-collapse:collapse;width:100%;font-size:14px" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", { text: t, style: "text-align:left;padding:4px 8px" })))),
-    h("tbody", {}, rows));
-}
-
-function locked(err) {
-  const denied = err.status === 401 || err.status === 403;
-  return h("p", { class: "muted", testid: "centre-locked",
-    text: denied ? "需要运营人员或管理员身份 an operator or admin key is required" : String(err.message || err) });
-}
 
 class CorpusView {
   constructor(api, onVersion) {
@@ -110,7 +96,7 @@ class CorpusView {
       items = await this.api.get(`/api/v1/ops/corpus/items?status=pending&kind=${this.kind}`);
     } catch (err) {
       this.summary.textContent = "";
-      this.body.replaceChildren(locked(err));
+      this.body.replaceChildren(locked(err, "centre-locked", "需要运营人员或管理员身份 an operator or admin key is required"));
       return false;
     }
     this.hint.textContent = KINDS[this.kind].hint;
@@ -173,7 +159,7 @@ class ModelsView {
       [reg, corpus] = await Promise.all([this.api.get(`/api/v1/ops/models/${KINDS[this.kind].model}`),
         this.api.get(`/api/v1/ops/corpus/versions?kind=${this.kind}`)]);
     } catch (err) {
-      this.body.replaceChildren(locked(err));
+      this.body.replaceChildren(locked(err, "centre-locked", "需要运营人员或管理员身份 an operator or admin key is required"));
       return;
     }
     this.title.textContent = `${KINDS[this.kind].title} 的版本 versions`;
@@ -202,7 +188,7 @@ class KnowledgeView {
     try {
       data = await this.api.get("/api/v1/ops/knowledge?days=30");
     } catch (err) {
-      this.body.replaceChildren(locked(err));
+      this.body.replaceChildren(locked(err, "centre-locked", "需要运营人员或管理员身份 an operator or admin key is required"));
       return;
     }
     const usage = data.usage.map((u) => h("tr", { testid: "knowledge-kb", "data-kb": u.kb },

@@ -5,6 +5,7 @@
 // Safety: every server string reaches the DOM as text (the h() builder never parses HTML).
 
 import { h } from "../lib/dom.js";
+import { cell, table } from "../lib/tables.js";
 
 const STAGES = { input: "用户输入", retrieved: "检索资料", tool: "工具结果", output: "回答" };
 const ROLES = ["citizen", "enterprise", "official", "operator", "admin"];
@@ -19,15 +20,6 @@ function select(options, value, attrs = {}) {
   return el;
 }
 
-function cell(...children) {
-  return h("td", { style: "padding:4px 8px;border-bottom:1px solid var(--border)" }, ...children);
-}
-
-function table(headings, rows, testid) {
-  return h("table", { testid, style: "border-collapse:collapse;width:100%;font-size:14px" },
-    h("thead", {}, h("tr", {}, headings.map((t) => h("th", { text: t, style: "text-align:left;padding:4px 8px" })))),
-    h("tbody", {}, rows));
-}
 
 // --- events -------------------------------------------------------------------------------
 
