@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aicity.core.config import configure, settings
-from aicity.hub.twin import context
+from aicity.hub.twin import context, service
 from tests.hub.twin.test_ngsi_ld import _app, key_headers
 
 BASE = "/ngsi-ld/v1"
@@ -310,7 +310,7 @@ def test_a_past_expiry_and_an_unknown_trigger_are_refused(ngsi: TestClient) -> N
         assert r.status_code == 400 and r.json()["type"] == ERR + "BadRequestData", extra
 
 
-def test_purge_entities_and_a_q_value_list(ngsi: TestClient) -> None:
+def test_purge_entities_and_a_q_value_list(ngsi: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     kind = f"Bin{uuid.uuid4().hex[:6]}"
     ids = [uid(kind) for _ in range(3)]
     for n, e in enumerate(ids):
@@ -319,6 +319,10 @@ def test_purge_entities_and_a_q_value_list(ngsi: TestClient) -> None:
     found = ngsi.get(f"{BASE}/entities", params={"type": kind, "q": 'name=="Big Ben","Pisa"'}).json()
     assert sorted(x["id"] for x in found) == sorted(ids[:2])
     assert ngsi.delete(f"{BASE}/entities").status_code == 400  # no selection: not every entity
+    with monkeypatch.context() as patched:  # more matches than one purge deletes: refused whole, nothing deleted
+        patched.setattr(service, "MAX_LIMIT", 2)
+        assert ngsi.delete(f"{BASE}/entities", params={"type": kind}).status_code == 400
+    assert all(ngsi.get(f"{BASE}/entities/{e}").status_code == 200 for e in ids)
     assert ngsi.delete(f"{BASE}/entities", params={"type": kind, "drop": "fill"}).status_code == 204
     assert all("fill" not in ngsi.get(f"{BASE}/entities/{e}").json() for e in ids)
     assert ngsi.delete(f"{BASE}/entities", params={"type": kind, "q": 'name=="Pisa"'}).status_code == 204

@@ -1041,6 +1041,9 @@ def test_temporal_attribute_operations(ngsi: TestClient) -> None:
     assert [i["value"] for i in history["level"]] == [3] and ngsi.get(f"{BASE}/entities/{e}").json()["level"][
         "value"] == 3
     first = history["flow"][0]["instanceId"]
+    prefix = first.rstrip("0123456789")
+    for odd in ("²", "9" * 30):  # not an instance number this twin ever gives: 404, not a 500
+        assert ngsi.patch(f"{BASE}/temporal/entities/{e}/attrs/flow/{prefix}{odd}", json={"value": 6}).status_code == 404
     assert ngsi.patch(f"{BASE}/temporal/entities/{e}/attrs/flow/{first}", json={"value": 6}).status_code == 204
     assert [i["value"] for i in ngsi.get(f"{BASE}/temporal/entities/{e}").json()["flow"]] == [6, 7]
     assert ngsi.get(f"{BASE}/temporal/entities/{e}").json()["flow"][0]["instanceId"] == first

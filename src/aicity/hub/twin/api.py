@@ -1135,7 +1135,9 @@ def purge_entities(request: Request) -> Response:
     drop, keep = _list(request, "drop", ctx), _list(request, "keep", ctx)
     if drop is not None and keep is not None:
         raise bad_data("drop and keep cannot be used together")
-    entities, _ = service.find(found, service.MAX_LIMIT, 0, False)
+    entities, total = service.find(found, service.MAX_LIMIT, 0, True)
+    if (total or 0) > service.MAX_LIMIT:  # all or nothing: never a 204 over a partial purge
+        raise bad_data(f"the query selects {total} entities; a purge deletes at most {service.MAX_LIMIT}: narrow it")
     for entity in entities:
         names = [n for n in entity if n not in RESERVED]
         doomed = [n for n in names if n in drop] if drop is not None else \

@@ -571,7 +571,8 @@ def publish_mqtt(endpoint: dict[str, Any], body: dict[str, Any], headers: dict[s
     clause 7.2: a JSON message with `metadata`, the headers an HTTP notification would carry, and
     `body`), with the credentials the URL gives and notifierInfo's MQTT-QoS and MQTT-Version. The
     broker's host is checked against the egress policy and connected to at the checked address
-    (mqtts: by name, so that its certificate can be verified). True once the broker took it."""
+    (mqtts: by name, so that its certificate can be verified, then the connected peer is compared with the
+    checked address). True once the broker took it."""
     parts = urlsplit(endpoint["uri"])
     info = {i.get("key"): i.get("value") for i in endpoint.get("notifierInfo", []) or [] if isinstance(i, dict)}
     port = parts.port or MQTT_SCHEMES[parts.scheme]
@@ -579,10 +580,14 @@ def publish_mqtt(endpoint: dict[str, Any], body: dict[str, Any], headers: dict[s
     client = paho.Client(CallbackAPIVersion.VERSION2, protocol=_MQTT_VERSIONS[info.get("MQTT-Version", "mqtt3.1.1")])
     if parts.username:
         client.username_pw_set(unquote(parts.username), unquote(parts.password) if parts.password else None)
+    checked = address
     if parts.scheme == "mqtts":
         client.tls_set()
         address = parts.hostname or address
     client.connect(address, port, keepalive=int(TIMEOUT_S) + 5)
+    if client.socket().getpeername()[0] != checked:  # the name resolved again elsewhere (DNS rebinding)
+        client.disconnect()
+        raise egress.EgressDenied(f"{parts.hostname} resolved to another address than the one checked")
     client.loop_start()
     try:
         message = json.dumps({"metadata": headers, "body": body}, ensure_ascii=False)

@@ -373,7 +373,7 @@ def append_temporal(entity_id: str, fragment: Any, ctx: Context | None = None) -
 def _history_row(s: Session, entity_id: str, name: str, instance: str) -> TwinAttributeInstance:
     check_uri(instance, "instanceId")
     number = instance[len(INSTANCE_PREFIX):] if instance.startswith(INSTANCE_PREFIX) else ""
-    found = s.get(TwinAttributeInstance, int(number)) if number.isdigit() else None
+    found = s.get(TwinAttributeInstance, int(number)) if number.isascii() and number.isdigit() and len(number) <= 18 else None
     if found is None or found.entity_id != entity_id or found.attr != name:
         raise not_found(f"attribute {name} of {entity_id} has no instance {instance}")
     return found
