@@ -686,19 +686,23 @@ async def replace_attr(entity_id: str, attr: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
-def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
+def _instances(request: Request) -> tuple[str | None, bool]:
+    """Which instances an attribute deletion takes: `datasetId` (one instance), `deleteAll=true` (every one)."""
     p = request.query_params
-    dataset = p.get("datasetId")
     if p.get("deleteAll", "false") not in ("true", "false"):
         raise bad_data("deleteAll must be true or false")
+    dataset = p.get("datasetId")
+    return (check_uri(dataset, "datasetId") if dataset is not None else None), p.get("deleteAll") == "true"
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
+def delete_attr(entity_id: str, attr: str, request: Request) -> Response:
+    dataset, delete_all = _instances(request)
     _gated(request, entity_id)
     if attr == "scope":  # the entity's scopes go
         service.delete_scope(check_uri(entity_id))
         return Response(status_code=204)
-    service.delete_attr(check_uri(entity_id), attr, _request_context(request),
-                        dataset=check_uri(dataset, "datasetId") if dataset is not None else None,
-                        delete_all=p.get("deleteAll") == "true")
+    service.delete_attr(check_uri(entity_id), attr, _request_context(request), dataset=dataset, delete_all=delete_all)
     return Response(status_code=204)
 
 
@@ -992,13 +996,9 @@ async def append_temporal_attrs(entity_id: str, request: Request) -> Response:
 @router.delete("/temporal/entities/{entity_id}/attrs/{attr}", status_code=204, dependencies=[WRITE])
 def delete_temporal_attr(entity_id: str, attr: str, request: Request) -> Response:
     """Delete an attribute's history (`datasetId`: that instance's, `deleteAll=true`: every instance's)."""
-    p = request.query_params
-    dataset = p.get("datasetId")
-    if p.get("deleteAll", "false") not in ("true", "false"):
-        raise bad_data("deleteAll must be true or false")
-    service.delete_temporal_attr(check_uri(entity_id), attr, _request_context(request),
-                                 dataset=check_uri(dataset, "datasetId") if dataset is not None else None,
-                                 delete_all=p.get("deleteAll") == "true")
+    dataset, delete_all = _instances(request)
+    service.delete_temporal_attr(check_uri(entity_id), attr, _request_context(request), dataset=dataset,
+                                 delete_all=delete_all)
     return Response(status_code=204)
 
 
