@@ -56,6 +56,10 @@ MODEL_C = 1.0
 DENSE_NEIGHBOURS = 10
 DENSE_TEMPERATURE = 0.05
 DENSE_WEIGHT = 0.5
+#: the linear model decides alone (no query embedding) at or above this probability (dev split: the
+#: lowest value at which accuracy, the share dispatched automatically and the share wrongly dispatched
+#: all equal the blend's; 27 % of the dev reports skip the embedding)
+LINEAR_SURE = 0.7
 #: below this confidence an event waits in the human dispatch queue (dev split, blended: about
 #: 75 % of reports dispatched automatically, 95 % of those right)
 NEEDS_HUMAN_BELOW = 0.4
@@ -223,8 +227,11 @@ class Classifier:
 
     def probabilities(self, text: str) -> np.ndarray:
         """P(category) in `classes` order: the linear model's, blended with the votes of the
-        DENSE_NEIGHBOURS most similar training reports (softmax of cosine / DENSE_TEMPERATURE)."""
+        DENSE_NEIGHBOURS most similar training reports (softmax of cosine / DENSE_TEMPERATURE); the linear
+        model's alone when it is sure (LINEAR_SURE), which spares the query embedding."""
         p = self.model.predict_proba([text])[0]
+        if p.max() >= LINEAR_SURE:
+            return p
         vectors = self.vectors.get() if self.vectors is not None and self.dense_weight > 0 else None
         if vectors is None or self.embedder is None:
             return p
