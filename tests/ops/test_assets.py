@@ -250,6 +250,12 @@ def test_a_declaration_is_checked_before_anything_is_kept(client: TestClient, st
         "type"].endswith("unknown-department")
     lineage = client.get("/api/v1/assets/application:hotline-insight", headers=staff["ecology"]).json()["lineage"]
     assert "dataset:hotline_tickets" in {x["id"] for x in lineage["upstream"]}  # unchanged
+    # a model group this gateway does not serve (its configuration differs) is indexed as missing, not refused
+    unserved = demo.replace("model:embed", "model:not_served_here")
+    assert client.put("/api/v1/assets/declared", headers=staff["admin"], json={"yaml": unserved}).status_code == 200
+    missing = client.get("/api/v1/assets/model:not_served_here", headers=staff["ecology"]).json()
+    assert missing["status"] == "missing" and "application:hotline-insight" in {
+        x["id"] for x in missing["lineage"]["downstream"]}
     resp = client.put("/api/v1/assets/declared", headers=staff["admin"], json={"yaml": demo})
     assert resp.status_code == 200 and resp.json()["application"] == 4
 

@@ -70,7 +70,7 @@ def application_json(a: AssetApplication) -> dict[str, Any]:
 def apply(principal: Principal | None, asset_id: str, purpose: str, quota: int | None = None) -> dict[str, Any]:
     who, department = _staff_department(principal, "申请资源")
     asset = index.get(asset_id)  # 404 unknown-asset
-    if asset.status in ("retired", "planned"):
+    if asset.status in ("retired", "planned", "missing"):
         raise conflict(f"资产状态为 {asset.status}，不能申请 / the asset is {asset.status}", "asset-unavailable")
     if asset.owner == department:
         raise bad_request("本部门拥有该资源，无需申请 / your department owns this asset", "own-asset")

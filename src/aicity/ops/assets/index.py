@@ -35,7 +35,7 @@ from aicity.ops.assets.models import Asset, AssetLink
 KINDS = ("application", "dataset", "service", "component", "model", "cloud")
 KIND_NAMES = {"application": "应用", "dataset": "数据", "service": "服务", "component": "组件", "model": "模型",
               "cloud": "云资源"}
-STATUSES = ("active", "degraded", "planned", "retired")
+STATUSES = ("active", "degraded", "planned", "retired", "missing")
 RELATIONS = {"uses": "使用", "derived_from": "派生自", "hosted_on": "部署于"}
 #: the installation's declared prices and default owners (meta key; set by `declare`)
 _DECLARED_META = "assets.declared"
@@ -184,6 +184,12 @@ def sync(found: Declared | None = None) -> dict[str, int]:
     rows += more_rows
     links += more_links
     _check_owners(rows)
+    ids = {r["id"] for r in rows}
+    # model groups come from the gateway's configuration, which differs between deployments: a group an
+    # application names and this gateway does not serve is indexed as missing, not refused
+    rows += [_row(dst, "model", dst.removeprefix("model:"), found.defaults.model_owner, "missing", "declared",
+                  "声明的应用使用它，但本网关没有该模型组 named by a declared application, not served by this gateway")
+             for dst in sorted({dst for _, dst, _ in links if dst.startswith("model:") and dst not in ids})]
     ids = {r["id"] for r in rows}
     dangling = sorted({f"{src} → {dst}" for src, dst, _ in links if dst not in ids})
     if dangling:

@@ -21,7 +21,7 @@ class Asset(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: the department that owns it and approves applications for it
     owner: Mapped[str] = mapped_column(String(40), index=True)
-    #: active | degraded | planned | retired
+    #: active | degraded | planned | retired | missing (a model group a declaration names, not served here)
     status: Mapped[str] = mapped_column(String(20))
     #: where the index learnt of it: declared (the city's YAML), data, registry, gateway, slices
     source: Mapped[str] = mapped_column(String(20))

@@ -15,7 +15,7 @@ class AssetView(BaseModel):
     name: str
     owner: str = Field(description="所有部门（审批申请）the owning department (decides applications)")
     owner_name: str
-    status: str = Field(description="active | degraded | planned | retired")
+    status: str = Field(description="active | degraded | planned | retired | missing")
     source: str = Field(description="declared | data | slices | registry | gateway")
     description: str
     meta: dict[str, Any]
