@@ -26,9 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aicity.core import slices
-from aicity.core.cli import open_city, set_city_loader
-from aicity.demo.loader import ensure_city
+from aicity.demo.loader import open_demo_city
 from aicity.hub.events import classify as event_classify
 from aicity.hub.events import service as events
 from aicity.identity.models import Role
@@ -72,9 +70,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="aicity-events-retrain-"))
-    slices.activate()
-    set_city_loader(ensure_city)
-    open_city(data_dir)
+    open_demo_city(data_dir)
     rows = [json.loads(line) for line in (HERE / "retraining" / "event_reports.jsonl").read_text().splitlines()
             if line.strip()]
     right = file_and_correct(rows, "", lambda r: r["category"])

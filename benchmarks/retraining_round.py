@@ -25,9 +25,7 @@ from typing import Any
 
 from aicity.assistant import modes as mode_data
 from aicity.assistant.service import assistant
-from aicity.core import slices
-from aicity.core.cli import open_city, set_city_loader
-from aicity.demo.loader import ensure_city
+from aicity.demo.loader import open_demo_city
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, parse_role
 from aicity.ops import agents, corpus, model_centre
@@ -55,9 +53,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="aicity-retrain-"))
-    slices.activate()
-    set_city_loader(ensure_city)
-    open_city(data_dir)
+    open_demo_city(data_dir)
     rows = mode_data.read_jsonl(HERE / "retraining" / "requests.jsonl")
     bot = assistant()
     traces: dict[str, str] = {}
