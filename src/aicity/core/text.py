@@ -28,6 +28,36 @@ STOPWORDS = frozenset(
 )
 
 
+_CN_DIGIT_VALUES = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                    "八": 8, "九": 9}
+_CN_UNIT_VALUES = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def cn_number(text: str) -> int | None:
+    """A whole number written in Chinese numerals, Arabic digits or both: 十二 → 12, 一百零五 → 105,
+    三万五千 → 35000, 3万 → 30000, 两 → 2; numerals without units are read digit by digit
+    (二〇二六 → 2026). None when the text is not a number."""
+    text = re.sub(r"\s", "", text)
+    if not text or any(c not in _CN_DIGIT_VALUES and c not in _CN_UNIT_VALUES and not c.isascii() or
+                       c.isascii() and not c.isdigit() for c in text):
+        return None
+    if not any(c in _CN_UNIT_VALUES for c in text):
+        return int("".join(str(_CN_DIGIT_VALUES.get(c, c)) for c in text))
+    total = section = digit = 0
+    for ch in text:
+        if ch in _CN_DIGIT_VALUES:
+            digit = _CN_DIGIT_VALUES[ch]
+        elif ch in _CN_UNIT_VALUES:
+            unit = _CN_UNIT_VALUES[ch]
+            if unit == 10000:
+                total, section, digit = (total + section + digit) * unit, 0, 0
+            else:
+                section, digit = section + (digit or 1) * unit, 0
+        else:
+            digit = digit * 10 + int(ch)
+    return total + section + digit
+
+
 def normalize(text: str) -> str:
     """NFKC (full-width digits and letters become ASCII), no zero-width characters, trimmed."""
     return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).strip()

@@ -107,10 +107,11 @@ def csv_connection(directory: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def gold_connection() -> tuple[duckdb.DuckDBPyConnection, str]:
-    """Where the gold SQL runs: the hub's store when it holds every dataset of the pack, else the
-    packaged CSVs. Returns the connection and its source ("store" or "csv")."""
+    """Where the gold SQL runs: the hub's store when it is the DuckDB file and holds every dataset
+    of the pack, else the packaged CSVs (so on the PostgreSQL store the gold never goes through the
+    transpiler it checks). Returns the connection and its source ("store" or "csv")."""
     try:
-        if set(DATASETS) <= store.tables():
+        if store.backend() == "duckdb" and set(DATASETS) <= store.tables():
             return store.read_connection(), "store"
     except (duckdb.Error, Problem):
         pass
@@ -297,7 +298,7 @@ def store_ready() -> None:
     """A ValueError naming the way out when another process (a running server) holds the store."""
     try:
         store.tables()
-    except store.StoreBusy as exc:
+    except Problem as exc:  # StoreBusy (the DuckDB file is held), an unreachable or misconfigured PostgreSQL
         raise ValueError(f"{exc.detail}；可用 --pack 在内存中的示范数据包上评测，或 --data-dir 指定另一个数据目录 "
                          f"use --pack (the packaged pack in memory) or another --data-dir") from exc
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from aicity.agents.sim.agent import cn_number, parse
+from aicity.agents.sim.agent import parse, spoken_number
 from aicity.identity import service as identity
 from aicity.server import create_app
 
@@ -33,7 +33,7 @@ def test_the_sentence_is_read(text: str, expected: dict) -> None:
 
 
 def test_chinese_numbers() -> None:
-    assert [cn_number(t) for t in ("五十", "十", "二十五", "一百", "两", "3")] == [50, 10, 25, 100, 2, 3]
+    assert [spoken_number(t) for t in ("五十", "十", "二十五", "一百", "两", "3")] == [50, 10, 25, 100, 2, 3]
 
 
 def _ask(app: TestClient, text: str, key: str | None) -> dict:

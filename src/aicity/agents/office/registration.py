@@ -37,7 +37,7 @@ import yaml
 from docx.oxml.ns import qn
 
 from aicity.agents.office.kinds import kind_of
-from aicity.core.text import tokenize
+from aicity.core.text import cn_number, tokenize
 
 #: the fields a registration has (the register's columns), in the order the CLI prints them
 FIELDS = ("kind", "issuer", "doc_number", "title", "recipients", "date", "classification", "urgency", "signer",
@@ -286,13 +286,7 @@ def iso_date(year: str, month: str, day: str) -> str | None:
 
 
 def _cn_number(text: str) -> int:
-    text = re.sub(r"\s", "", text)
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGIT.get(tens, 1) if tens else 1) * 10 + (_CN_DIGIT.get(ones, 0) if ones else 0)
-    return _CN_DIGIT.get(text, 0)
+    return cn_number(text) or 0
 
 
 def _squeeze(text: str) -> str:

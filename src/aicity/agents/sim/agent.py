@@ -29,6 +29,7 @@ from aicity.agents.base import (
 )
 from aicity.agents.sim import traffic
 from aicity.core.errors import Problem
+from aicity.core.text import cn_number
 from aicity.hub.events.service import Reporter, report
 from aicity.hub.geo.gazetteer import district_by_name, district_in, resolve
 from aicity.hub.sim import jobs
@@ -38,7 +39,6 @@ from aicity.identity.models import STAFF_ROLES
 AGENT_ID = "simulation"
 STAFF = frozenset(r.value for r in STAFF_ROLES)
 OPERATORS = frozenset({"operator", "admin"})
-_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百半]+"
 _PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year", re.IGNORECASE)
 _HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", re.IGNORECASE)
@@ -49,20 +49,14 @@ _FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "ra
 PERIOD_OPTIONS = ("5", "10", "20", "50", "100")
 
 
-def cn_number(text: str) -> float | None:
-    """一 … 九十九, 一百, 百, 半, or digits → the number."""
+def spoken_number(text: str) -> float | None:
+    """Digits (with decimals), 半, or a Chinese numeral (一 … 九十九, 一百) → the number."""
     if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
         return float(text)
     if text == "半":
         return 0.5
-    if text in ("百", "一百"):
-        return 100.0
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return float((_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0))
-    if len(text) == 1 and text in _DIGITS:
-        return float(_DIGITS[text])
-    return None
+    value = cn_number(text)
+    return None if value is None else float(value)
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -70,14 +64,14 @@ def parse(text: str) -> dict[str, Any]:
     when it names a 区 the city does not have."""
     out: dict[str, Any] = {}
     if m := _PERIOD.search(text):
-        out["return_period"] = cn_number(next(g for g in m.groups() if g))
+        out["return_period"] = spoken_number(next(g for g in m.groups() if g))
     elif "百年一遇" in text:
         out["return_period"] = 100.0
     hours = _HOURS.search(text)
     minutes = _MINUTES.search(text)
-    if hours and (h := cn_number(hours.group(1))) is not None:
+    if hours and (h := spoken_number(hours.group(1))) is not None:
         out["duration_min"] = int(round(h * 60))
-    elif minutes and (mm := cn_number(minutes.group(1))) is not None:
+    elif minutes and (mm := spoken_number(minutes.group(1))) is not None:
         out["duration_min"] = int(round(mm))
     if district := district_in(text):
         out["district"] = district.id
@@ -140,7 +134,7 @@ def flood_simulation(inp: FloodSimInput, ctx: SkillContext) -> SkillResult:
             "干道信号配时也可以推演（如“解放大道早高峰配时能不能优化”）；燃气等其他情景的推演尚未上线。"))])
     asked = parse(text)
     if inp.return_period and "return_period" not in asked:
-        asked["return_period"] = cn_number(inp.return_period.removesuffix("年"))
+        asked["return_period"] = spoken_number(inp.return_period.removesuffix("年"))
     if "unknown_district" in asked:
         return SkillResult(sections=[Section(title="未知区域", kind="refusal", body=(
             f"示范城市没有“{asked['unknown_district']}”。可以模拟的区：东湖区、光谷区、江滨区、西城区、南湖区、北港区。"))])

@@ -104,7 +104,7 @@ def connection() -> tuple[duckdb.DuckDBPyConnection, str]:
     if needed <= store.tables():
         # the layer's values are read per version: a re-import gives the next question a fresh layer
         versions = ",".join(f"{d.id}:{d.version}" for d in store.list_datasets() if d.id in needed)
-        return store.read_connection(), f"{store.store_path()}|{versions}"
+        return store.read_connection(), f"{store.location()}|{versions}"
     return _pack_connection(), "pack"
 
 
@@ -114,7 +114,7 @@ def _engine(conn: duckdb.DuckDBPyConnection, source: str) -> Engine:
         if found is not None:
             return found
         layer = semantic.load(conn)
-        columns = {t: [r[0] for r in conn.execute(f'DESCRIBE "{t}"').fetchall()] for t in layer.tables}
+        columns = {t: [name for name, _ in store.column_types(t, conn)] for t in layer.tables}
         coverage = {}
         for t in layer.tables.values():
             if t.time:

@@ -16,11 +16,9 @@ import logging
 import re
 from typing import Any
 
-import duckdb
-
 from aicity.core.config import settings
 from aicity.core.errors import Problem
-from aicity.hub.data import chart, semantic, sqlcheck
+from aicity.hub.data import chart, semantic, sqlcheck, store
 from aicity.hub.gateway import service as gateway
 from aicity.security import guard
 
@@ -73,7 +71,7 @@ def _reply(question: str, schema: str, as_of: dt.date) -> dict[str, Any]:
     return reply
 
 
-def answer(question: str, role: str, as_of: dt.date, conn: duckdb.DuckDBPyConnection, layer: semantic.Layer,
+def answer(question: str, role: str, as_of: dt.date, conn: store.Cursor, layer: semantic.Layer,
            access: sqlcheck.Access, row_limit: int, run: Any, result: Any) -> Any:
     """The model's answer as a `DataAnswer` (built by `result(**fields)`), or raises `ModelFailed`.
     `run(conn, checked)` runs checked SQL."""
@@ -92,7 +90,7 @@ def answer(question: str, role: str, as_of: dt.date, conn: duckdb.DuckDBPyConnec
                       confidence=0.0, writer=f"llm:{group()}", alternative="可以改问不含个人信息、按组汇总的问题。")
     try:
         columns, rows = run(conn, checked)
-    except duckdb.Error as exc:
+    except store.QUERY_ERRORS as exc:
         raise ModelFailed(f"the model's SQL failed: {str(exc).splitlines()[0][:200]}") from exc
     title = str(reply.get("title") or "查询结果")[:80]
     unit = str(reply.get("unit") or "")[:12]

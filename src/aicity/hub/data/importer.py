@@ -4,8 +4,9 @@ read (encoding, shape) → stage as text → header against the declaration → 
 (a value that breaks it is a 422 naming the column, the line and the value) → typed table
 `<id>__v<N>` → quality checks (an `error` check that fails rejects the import) → grading
 suggestions → the view `<id>` → metadata, quality report and lineage in the platform database.
-The DuckDB work is one transaction and the metadata one session: an error anywhere rolls both
-back, so a failed import leaves no table, no view change and no metadata behind.
+The store's work is one transaction (`store.import_transaction`: on PostgreSQL the file is staged
+and checked in an in-memory DuckDB and loaded with COPY) and the metadata one session: an error
+anywhere rolls both back, so a failed import leaves no table, no view change and no metadata behind.
 """
 
 from __future__ import annotations
@@ -268,7 +269,9 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
     with tempfile.TemporaryDirectory(prefix="aicity-import-") as tmp:
         read = reader.read(data, filename, Path(tmp))
         report(STAGES[0], 1, 1)
-        with store.write_transaction() as cur, database().session() as s:
+        with store.import_transaction() as imp, database().session() as s:
+            imp.lock(ds_id)
+            cur = imp.cur
             header = _stage(cur, read)
             rows = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]  # type: ignore[index]
             if rows == 0:
@@ -282,15 +285,18 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
             report(STAGES[1], 1, 1)
             version = _next_version(s, ds_id)
             table = store.table_name(ds_id, version)
-            existing = store_tables(cur)
-            if table in existing:  # left by a metadata write that failed after a DuckDB commit
-                cur.execute(f"DROP TABLE {quote(table)}")
+            existing = imp.tables()
+            if table in existing:  # left by a metadata write that failed after a store commit
+                imp.drop(table)
             casts = ", ".join(
                 f"CAST({'trim(' + quote(c.name) + ')' if c.type == 'BIGINT' else quote(c.name)} AS {c.type}) "
                 f"AS {quote(c.name)}" for c in spec.columns)
             cur.execute(f"CREATE TABLE {quote(table)} AS SELECT {casts} FROM _stage ORDER BY __line")
             cur.execute("DROP TABLE _stage")
             report(STAGES[2], 1, 1)
+            for ref_table, ref_cols in quality.references(spec, _resolver(ds_id, table, existing)).items():
+                if ref_table != table:
+                    imp.mirror(ref_table, ref_cols)
             checks = quality.run(cur, table, spec, rows, _resolver(ds_id, table, existing))
             errors = [c for c in checks if c["status"] == "failed" and c["severity"] == "error"]
             if errors:
@@ -302,7 +308,7 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
                                          category=spec.category, rows=rows)
             g = _grades(s, spec, suggestion, actor if confirm else None, floor)
             report(STAGES[4], 1, 1)
-            cur.execute(f"CREATE OR REPLACE VIEW {quote(ds_id)} AS SELECT * FROM {quote(table)}")
+            imp.publish(ds_id, table, [(c.name, c.type) for c in spec.columns])
             _record(s, spec, version, table, read, rows, sha, filename, checks, score, suggestion, g, actor, source,
                     lineage or ("import", [f"file:{filename}"], {"format": read.format, "encoding": read.encoding,
                                                                     "sha256": sha, "rows": rows}))
@@ -311,10 +317,6 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
     return Imported(ds_id, version, rows, read.format, read.encoding, round(time.perf_counter() - started, 3), score,
                     checks, g.grade, g.level, g.confirmed_by is not None, suggestion={
                         "grade": suggestion.grade, "level": suggestion.level, "reasons": suggestion.reasons})
-
-
-def store_tables(cur: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
 def import_path(path: Path, **kwargs: Any) -> Imported:

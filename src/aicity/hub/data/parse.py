@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from aicity.core.text import normalize
+from aicity.core.text import cn_number, normalize
 from aicity.hub.data import timewin
 from aicity.hub.data.semantic import Dimension, Layer, Metric, Relation, Table, qualify
 
@@ -345,7 +345,7 @@ def clean(question: str) -> str:
     text = re.sub(r"(?<![\d.年])(1[0-2]|0?[1-9])\s*(?:月份|月)?\s*[、,，和及与跟]\s*(?=(?:1[0-2]|0?[1-9])\s*(?:月份|月)(?![\d日号]))",
                   r"\1月、", text)
     text = re.sub(r"(?:第)?([一二三四1-4])\s*[、,，和及与]\s*(?:第)?(?=(?:[一二三四1-4])\s*季度)",
-                  lambda m: f"{timewin.cn_number(m.group(1))}季度、", text)
+                  lambda m: f"{cn_number(m.group(1))}季度、", text)
     text = re.sub(r"(?<![\d.一二两三四五六七八九十])([千百])亿", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿", text)
     text = re.sub(r"(?<![超经通越不难路错])过(?=\d)", "超过", text)  # GDP过千亿的区: more than 1000亿
     # 春季/夏季/秋季: meteorological seasons by month (demo-city convention: 3–5, 6–8, 9–11; winter spans two years
@@ -1196,7 +1196,7 @@ _BAD = ("最差", "最糟", "最脏", "worst", "dirtiest")
 
 
 def _rank_number(raw: str) -> int | None:
-    n = _EN_NUMBERS.get(raw) or timewin.cn_number(raw)
+    n = _EN_NUMBERS.get(raw) or cn_number(raw)
     return n if n and 0 < n <= 100 else None
 
 

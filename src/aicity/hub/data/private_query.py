@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import duckdb
 from diffprivlib.mechanisms import Geometric, Laplace
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -161,7 +160,7 @@ def truth(info: DatasetInfo, version: int, request: AggregateRequest) -> list[Tr
     cur = store.read_connection()
     try:
         rows = cur.execute(sql, bounds + params).fetchall()
-    except duckdb.Error as exc:
+    except store.QUERY_ERRORS as exc:
         raise bad_query(f"查询无法执行 the query cannot run: {str(exc).splitlines()[0]}") from None
     finally:
         cur.close()

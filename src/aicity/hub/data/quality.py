@@ -27,6 +27,18 @@ def checks_of(spec: DatasetSpec) -> list[Check]:
     return checks
 
 
+def references(spec: DatasetSpec, resolve: Callable[[str], str | None]) -> dict[str, set[str]]:
+    """The stored tables the reference checks read, with their columns."""
+    found: dict[str, set[str]] = {}
+    for check in checks_of(spec):
+        if check.kind == "reference" and check.references:
+            ref_ds, ref_col = check.references.split(".", 1)
+            ref_table = resolve(ref_ds)
+            if ref_table is not None:
+                found.setdefault(ref_table, set()).add(ref_col)
+    return found
+
+
 def _failing(cur: duckdb.DuckDBPyConnection, table: str, check: Check,
              resolve: Callable[[str], str | None]) -> tuple[int, list[Any], str] | None:
     """(failing rows, examples, detail), or None when the check cannot be evaluated."""

@@ -17,10 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import sqlglot
 import yaml
 from sqlglot import exp
+
+from aicity.hub.data import store
 
 #: a column or an expression over the table's columns (no subqueries, no calls other than these)
 _EXPR_OK = re.compile(r"^[A-Za-z0-9_ ().,*+/\-'<>=]*$")
@@ -241,7 +242,7 @@ def raw_layer() -> dict[str, Any]:
     return dict(yaml.safe_load(layer_file().read_text(encoding="utf-8")))
 
 
-def load(conn: duckdb.DuckDBPyConnection) -> Layer:
+def load(conn: store.Cursor) -> Layer:
     """The layer with the `values: data` dimensions filled from the tables `conn` reads."""
     raw = raw_layer()
     distinct: dict[tuple[str, str], list[str]] = {}
@@ -256,10 +257,10 @@ def load(conn: duckdb.DuckDBPyConnection) -> Layer:
     return layer
 
 
-def check(layer: Layer, conn: duckdb.DuckDBPyConnection) -> None:
+def check(layer: Layer, conn: store.Cursor) -> None:
     """Every column the layer names exists in the table of that name (ValueError naming it)."""
     for tid, cols in layer.columns_named().items():
-        have = {r[0] for r in conn.execute(f'DESCRIBE "{tid}"').fetchall()}
+        have = {name for name, _ in store.column_types(tid, conn)}
         missing = sorted(cols - have)
         if missing:
             raise ValueError(f"semantic.yaml names columns {tid} does not have: {', '.join(missing)}")

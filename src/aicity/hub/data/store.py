@@ -1,16 +1,20 @@
-"""The analytical store: one DuckDB file (`<data_dir>/data/hub.duckdb`).
+"""The analytical store: one DuckDB file (`<data_dir>/data/hub.duckdb`), or PostgreSQL when
+`[aicity.data] store_url` names one (`pgstore.py`: every process shares it).
 
 Every version of a dataset is a table `<id>__v<N>`; the current version is also a view named
 exactly the dataset id, so `SELECT … FROM hotline_tickets` reads the newest rows and
 `SELECT … FROM hotline_tickets__v1` an older one. What the rows mean (titles, columns, grades,
 versions, quality, lineage) is metadata in the platform database (`models.py`).
 
-    read_connection() -> duckdb.DuckDBPyConnection    # a cursor for read-only queries
+    read_connection() -> Cursor          # a cursor for read-only queries, in DuckDB's SQL on either backend
+    import_transaction() -> ContextManager[Import]   # one import: stage, check, publish; all or nothing
+    tables() / table_exists(name) / column_types(name) / drop(name)
     list_datasets() -> list[DatasetInfo]
     dataset(id) -> DatasetInfo                         # UnknownDataset (a 404 problem) if none
 
 DuckDB lets one process write a file: the process that opens the store first (the server, or a
-CLI command while no server runs) holds it until it ends or calls `close()`.
+CLI command while no server runs) holds it until it ends or calls `close()`. PostgreSQL has no
+such limit.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, Field
@@ -32,6 +36,7 @@ from sqlalchemy import make_url, select
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem
+from aicity.hub.data import pgstore
 from aicity.hub.data.models import Dataset, DatasetColumn, DatasetVersion
 from aicity.hub.data.settings import DataSettings
 
@@ -131,9 +136,89 @@ def _connection() -> duckdb.DuckDBPyConnection:
         return conn
 
 
-def read_connection() -> duckdb.DuckDBPyConnection:
-    """A cursor of the store for read-only queries (its own cursor: safe to use in one thread)."""
+#: what a failed store query raises, on either backend
+QUERY_ERRORS: tuple[type[Exception], ...] = (duckdb.Error, *pgstore.ERRORS)
+#: a cursor of either backend: `duckdb.DuckDBPyConnection` or `pgstore.PgCursor`
+Cursor = Any
+_pools: dict[tuple[str, str, bool], pgstore.Pool] = {}
+_schemas: set[tuple[str, str]] = set()
+
+
+def backend() -> Literal["duckdb", "postgres"]:
+    return "postgres" if settings().section(DataSettings).store_url is not None else "duckdb"
+
+
+def _pool(read_only: bool) -> pgstore.Pool:
+    cfg = settings().section(DataSettings)
+    assert cfg.store_url is not None
+    url = cfg.store_url.get_secret_value()
+    if read_only and cfg.store_read_url is not None:
+        url = cfg.store_read_url.get_secret_value()
+    key = (url, cfg.store_schema, read_only)
+    with _lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = pgstore.Pool(url, cfg.store_schema, read_only, int(cfg.query_timeout_s * 1000))
+    return pool
+
+
+def location() -> str:
+    """Where the store is, as shown (no password)."""
+    if backend() == "postgres":
+        pool = _pool(False)
+        return f"{pool.shown}#{pool.schema}"
+    return str(store_path())
+
+
+def read_connection() -> Cursor:
+    """A cursor of the store for read-only queries (its own cursor: safe to use in one thread).
+    On PostgreSQL a read-only transaction with a statement timeout; the SQL is DuckDB's."""
+    if backend() == "postgres":
+        return pgstore.PgCursor(_pool(True))
     return _connection().cursor()
+
+
+class DuckImport:
+    """One import into the DuckDB file: staged, typed and checked in the store's own transaction."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+
+    def lock(self, dataset_id: str) -> None:
+        return None  # imports are serialised by `_write_lock` (one process holds the file)
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+    def drop(self, table: str) -> None:
+        self.cur.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+
+    def mirror(self, table: str, columns: set[str]) -> None:
+        return None  # the referenced tables are in this very database
+
+    def publish(self, dataset_id: str, table: str, columns: list[tuple[str, str]]) -> None:
+        self.cur.execute(f"CREATE OR REPLACE VIEW {quote(dataset_id)} AS SELECT * FROM {quote(table)}")
+
+
+Import = DuckImport | pgstore.PgImport
+
+
+@contextmanager
+def import_transaction() -> Iterator[Import]:
+    """One import as one transaction of the store: committed when the block ends, rolled back on
+    any error (nothing half-written). DuckDB: serialised with the process's other writes;
+    PostgreSQL: staged in memory, loaded with COPY, serialised per dataset across processes."""
+    if backend() == "postgres":
+        pool = _pool(False)
+        cfg = settings().section(DataSettings)
+        if (pool.shown, cfg.store_schema) not in _schemas:
+            pgstore.ensure_schema(pool)
+            _schemas.add((pool.shown, cfg.store_schema))
+        with pgstore.import_transaction(pool) as imp:
+            yield imp
+        return
+    with write_transaction() as cur:
+        yield DuckImport(cur)
 
 
 @contextmanager
@@ -154,11 +239,17 @@ def write_transaction() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def close() -> None:
-    """Release the store file (tests, tools that hand it to another process)."""
+    """Release the store file (tests, tools that hand it to another process), and the idle
+    PostgreSQL connections."""
     with _write_lock, _lock:
         conn = _connections.pop(store_path(), None)
         if conn is not None:
             conn.close()
+        pools = list(_pools.values())
+        _pools.clear()
+        _schemas.clear()
+    for pool in pools:
+        pool.close()
 
 
 @atexit.register
@@ -187,11 +278,37 @@ def check_id(dataset_id: str) -> str:
 
 def tables() -> set[str]:
     """The store's tables and views."""
+    if backend() == "postgres":
+        return pgstore.tables(_pool(True))
     cur = read_connection()
     try:
         return {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     finally:
         cur.close()
+
+
+def table_exists(name: str) -> bool:
+    return name in tables()
+
+
+def column_types(name: str, cur: Cursor | None = None) -> list[tuple[str, str]]:
+    """(column, DuckDB type name) of a table or view, read through `cur` (default: a new cursor);
+    `cur` may also be another DuckDB connection (the demo pack in memory)."""
+    own = cur is None
+    cur = cur if cur is not None else read_connection()
+    try:
+        if isinstance(cur, pgstore.PgCursor):
+            return cur.columns(name)
+        return [(r[0], r[1]) for r in cur.execute(f"DESCRIBE {quote(name)}").fetchall()]
+    finally:
+        if own:
+            cur.close()
+
+
+def drop(name: str) -> None:
+    """Drop one table of the store (with the views over it), in its own transaction."""
+    with import_transaction() as imp:
+        imp.drop(name)
 
 
 # ---- the metadata ------------------------------------------------------------------------

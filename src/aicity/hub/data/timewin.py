@@ -13,29 +13,13 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+from aicity.core.text import cn_number
+
 _MONTHS_EN = {m: i + 1 for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"])}
 _MONTHS_EN.update({k[:3]: v for k, v in list(_MONTHS_EN.items())})
 _MONTHS_EN["sept"] = 9
-
-
-def cn_number(text: str) -> int | None:
-    """一 → 1, 十二 → 12, 二十 → 20, 三十一 → 31, 两 → 2, digits as they are."""
-    if text.isdigit():
-        return int(text)
-    if not text or any(c not in _CN_DIGITS and c not in "十百" for c in text):
-        return None
-    if "百" in text:
-        hundreds, _, rest = text.partition("百")
-        return (_CN_DIGITS.get(hundreds, 1) * 100) + (cn_number(rest.lstrip("零")) or 0 if rest else 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _CN_DIGITS.get(tens, 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    if len(text) == 1:
-        return _CN_DIGITS[text]
-    return int("".join(str(_CN_DIGITS[c]) for c in text))
 
 
 _CN_NUM = re.compile(r"(?<=[前近第过去最top])([零〇一二两三四五六七八九十百]+)|"

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import rjieba
 
-from aicity.core.text import STOPWORDS, normalize
+from aicity.core.text import STOPWORDS, cn_number, normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
 from aicity.hub.knowledge.relations import HIGHER, NEWER, SPECIAL, Override, Relations, relations
@@ -145,8 +145,6 @@ _DEFINITION = re.compile(r"^(?:本(?:法|条例|办法|规定|细则|条|章|节
 _ASKS_MEANING = re.compile(r"什么是|指什么|什么意思|含义|定义|是指|算不算|属不属于|\bmean(?:s|ing|t)?\b|definition", re.I)
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
 _BEFORE = re.compile(r"施行前|实施前|之前|以前")
 _SENTENCE = re.compile(r"(?<=[。；！？])")
@@ -353,22 +351,9 @@ def numbers(text: str) -> set[int]:
     （六） is not one."""
     found: set[int] = set()
     for run in re.findall(_NUM, _ITEM_LABEL.sub("", text)):
-        if run.isdigit():
-            found.add(int(run))
-            continue
-        total = section = digit = 0
-        for ch in run:
-            if ch in _DIGITS:
-                digit = _DIGITS[ch]
-            elif ch in _UNITS:
-                unit = _UNITS[ch]
-                if unit == 10000:
-                    total, section, digit = (total + section + digit) * unit, 0, 0
-                else:
-                    section, digit = section + (digit or 1) * unit, 0
-            elif ch.isdigit():
-                digit = digit * 10 + int(ch)
-        found.add(total + section + digit)
+        value = cn_number(run)
+        if value is not None:
+            found.add(value)
     return found
 
 
