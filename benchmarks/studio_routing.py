@@ -1,6 +1,6 @@
 """智能体共创 routing benchmark: does publishing ten co-created agents break the super assistant's routing?
 
-    .venv/bin/python benchmarks/studio_routing.py [--json results.json] [--apart]
+    .venv/bin/python benchmarks/studio_routing.py [--json results.json] [--apart] [--quick]
 
 A fresh temporary city (the demo load). Before and after publishing the demo city's ten co-created agents
 (`demo/data/studio/agents/*.yaml`, for the whole city), every request of the assistant's development sets
@@ -9,7 +9,10 @@ goes through the whole assistant (`ops/mode_evaluation.evaluate`): mode accuracy
 confident answers, emergency recall. After: how many development requests a new agent took (listed, to be
 judged by eye: a legal question about 公积金 going to 公积金小助手 is right), each agent's own examples
 (what it was built from) and PROBES, requests written for this benchmark apart from the examples,
-routed to their agent (PROBES were used to tune how a published agent competes, `agents/studio/runtime.py`).
+routed to their agent (PROBES were used to tune how a published agent competes, `agents/studio/runtime.py`),
+and the development set `benchmarks/data/studio_probes_dev2.jsonl` (written apart from the agents' examples and
+the routing code, like the held-apart set: six requests per agent, two of them in English, and 25 near-misses;
+used for tuning). `--quick`: only the published agents' figures (no before, no mode development sets).
 
 `--apart`: the held-apart set `benchmarks/data/studio_probes_apart.jsonl`, written by someone who read only
 each agent's name, description and audience (never its examples, PROBES or the routing code) and never used
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 APART = Path(__file__).parent / "data" / "studio_probes_apart.jsonl"
+DEV2 = Path(__file__).parent / "data" / "studio_probes_dev2.jsonl"
 
 #: requests each agent should answer, written apart from its examples (a paraphrase, another detail)
 PROBES: dict[str, list[str]] = {
@@ -72,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--apart", action="store_true", help=f"also the held-apart set ({APART.name})")
+    parser.add_argument("--quick", action="store_true", help="only the published agents' routing (tuning runs)")
     args = parser.parse_args()
     os.environ.setdefault("AICITY_DATA_DIR", tempfile.mkdtemp(prefix="aicity-studio-bench-"))
     from aicity.agents.studio import service as studio  # noqa: PLC0415 — after the data dir is chosen
@@ -105,7 +110,7 @@ def main() -> None:
         ready_assistant()
         built = time.perf_counter() - t0
         out: dict[str, Any] = {"assistant_build_s": round(built, 1)}
-        for name, cases in dev.items():
+        for name, cases in (() if args.quick else dev.items()):
             report = mode_evaluation.evaluate(cases)
             out[name] = {k: report[k] for k in ("cases", "mode_accuracy", "answered_accuracy", "abstention_rate",
                                                  "wrong_confident_rate", "emergency_recall",
@@ -116,7 +121,7 @@ def main() -> None:
                 wrong = sum(1 for r in report["failures"] if r["expected"] == mode and not r["mode_ok"])
                 out[name][f"by_mode_{mode}"] = round(1 - wrong / len(expected), 3) if expected else None
         taken, probes, examples = [], {}, {}
-        for name, cases in (dev.items() if label.startswith("after") else ()):
+        for name, cases in (dev.items() if label.startswith("after") and not args.quick else ()):
             for case in cases:
                 mode, skills = routed(case["q"], case.get("role", "citizen"))
                 if any(s.split(".")[0] in ids for s in skills):
@@ -133,24 +138,28 @@ def main() -> None:
                                             for a, rows in examples.items() for skills in rows)
                                         / sum(len(d["examples"]) for d in definitions), 3)
         out["probes"] = probes
+        if label.startswith("after"):
+            out["dev2"] = held_apart([(row, routed(row["text"], row.get("role", "citizen"))[1])
+                                      for row in _rows(DEV2)], ids)
         if args.apart and label.startswith("after"):
             out["apart"] = held_apart([(row, routed(row["text"], row.get("role", "citizen"))[1])
                                        for row in _rows(APART)], ids)
         print(f"\n== {label} (assistant built in {built:.1f} s)")
-        for name in dev:
+        for name in (n for n in dev if n in out):
             r = out[name]
             print(f"{name:<11} n={r['cases']}  mode {r['mode_accuracy']:.3f}  answered {r['answered_accuracy']:.3f}  "
                   f"abstain {r['abstention_rate']:.3f}  wrong-confident {r['wrong_confident_rate']:.3f}  "
                   f"emergency recall {r['emergency_recall']:.3f}  legal {r['by_mode_legal']}  policy {r['by_mode_policy']}")
         print(f"new agents' own examples routed to them: {out['example_accuracy']:.3f}; "
               f"probes: {out['probe_accuracy']:.3f}; dev requests taken by a new agent: {len(taken)}")
-        if "apart" in out:
-            a = out["apart"]
-            print(f"held-apart set: {a['reached']}/{a['for_agents']} reached their agent ({a['reach_rate']:.3f}); "
-                  f"near-misses taken by a co-created agent: {a['stolen']}/{a['near_misses']}")
+        for key, title in (("dev2", "development set dev2"), ("apart", "held-apart set")):
+            if key in out:
+                a = out[key]
+                print(f"{title}: {a['reached']}/{a['for_agents']} reached their agent ({a['reach_rate']:.3f}); "
+                      f"near-misses taken by a co-created agent: {a['stolen']}/{a['near_misses']}")
         return out
 
-    before = measure("before: the built-in agents")
+    before = {} if args.quick else measure("before: the built-in agents")
     admin = Principal(role=Role.admin, department="gov_office", key_id="studio-bench")
     t0 = time.perf_counter()
     for d in definitions:
@@ -165,6 +174,10 @@ def main() -> None:
               if not any(s.startswith(a + ".") for s in p["skills"])]
     for agent_id, q, skills in missed:
         print(f"  probe missed {agent_id}: {q} → {', '.join(skills) or '(none)'}")
+    for row in after["dev2"]["missed"]:
+        print(f"  dev2 missed {row['agent']}: {row['text']} → {', '.join(row['skills']) or '(none)'}")
+    for row in after["dev2"]["stolen_rows"]:
+        print(f"  dev2 near-miss taken: {row['text']} → {', '.join(row['skills'])}")
     if args.json:
         args.json.write_text(json.dumps({"before": before, "after": after}, ensure_ascii=False, indent=2,
                                         default=str), encoding="utf-8")

@@ -28,7 +28,10 @@ class ConsolePage:
         """Type an API key into the header and wait until the shell says who is logged in."""
         self.page.locator("#api-key").fill(key)
         self.page.locator("#api-key").press("Enter")
-        self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')")
+        # generous: on a loaded CI machine the first request of a fresh context can wait behind the server's
+        # start-up work; this waits for a state, it does not time anything
+        self.page.wait_for_function("() => document.getElementById('whoami').classList.contains('is-auth')",
+                                    timeout=3 * TIMEOUT_MS)
 
     def unexpected_errors(self, *statuses: int) -> list[str]:
         """Console errors other than the browser's notes on the intended error responses."""

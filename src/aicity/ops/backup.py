@@ -17,7 +17,10 @@ that holds the store (a consistent snapshot), and Parquet plus SQL is read by an
 where a database file is read only by versions that know its storage format. The price is a
 re-import on restore (seconds for the demo pack's 46,000 rows). When another process (a running
 server, after its first data query) holds the store, this process cannot open it: the backup then
-stops and says so, unless told to leave the analytical store out (`skip_analytics`).
+stops and says so, unless told to leave the analytical store out (`skip_analytics`). When the
+analytical store is PostgreSQL (`data.store_url`), the archive does not hold it: the manifest says
+where it is, and `pg_dump -Fc -n <store_schema>` (restored with `pg_restore`) backs it up, with
+the database's other backups.
 
 Left out on purpose: caches (passage vectors and fitted models live under ~/.cache and are
 rebuilt), earlier backups, SQLite's -wal/-shm files (the snapshot has what they held), and the
@@ -106,7 +109,8 @@ def create(dest: Path | None = None, *, skip_analytics: bool = False) -> tuple[P
     with tempfile.TemporaryDirectory(prefix=".aicity-backup-", dir=target.parent) as tmp:
         stage = Path(tmp)
         schema = _copy_sqlite(db_path, stage / "db" / "aicity.db")
-        analytics = None if skip_analytics else _export_analytics(analytics_path, stage / "analytics")
+        analytics = None if skip_analytics else _pg_analytics() if store.backend() == "postgres" else \
+            _export_analytics(analytics_path, stage / "analytics")
         skipped = {db_path.resolve(), analytics_path, analytics_path.with_name(analytics_path.name + ".wal"),
                    target, stage}
         files = _copy_files(data_dir, stage / "files", skipped)
@@ -175,6 +179,13 @@ def _export_analytics(path: Path, folder: Path) -> dict[str, Any] | None:
     finally:
         cur.close()
     return {"method": "EXPORT DATABASE (FORMAT PARQUET)", "tables_and_views": int(tables[0]) if tables else 0}
+
+
+def _pg_analytics() -> dict[str, Any]:
+    """The manifest's note on a PostgreSQL store: not in the archive, and what backs it up."""
+    schema = settings().section(DataSettings).store_schema
+    return {"method": "external", "backend": "postgres", "store": store.location(),
+            "backup_with": f"pg_dump -Fc -n {schema}", "restore_with": "pg_restore"}
 
 
 def _sql_literal(path: Path) -> str:
@@ -352,9 +363,10 @@ def restore(src: Path, data_dir: Path, *, force: bool = False) -> dict[str, Any]
     cfg = settings()
     if cfg.database_url and not cfg.database_url.startswith("sqlite"):
         raise BackupError(PG_MESSAGE)
-    if cfg.database_url or cfg.section(DataSettings).store_path:
-        raise BackupError("restore 只恢复默认布局（数据库与分析库都在数据目录内）：请取消 database_url / data.store_path 设置 — "
-                          "restore writes the default layout only: unset database_url and data.store_path")
+    if cfg.database_url or cfg.section(DataSettings).store_path or cfg.section(DataSettings).store_url:
+        raise BackupError("restore 只恢复默认布局（数据库与分析库都在数据目录内）：请取消 database_url / data.store_path / data.store_url 设置 — "
+                          "restore writes the default layout only: unset database_url, data.store_path and "
+                          "data.store_url")
     target = data_dir.expanduser().resolve()
     occupied = target.exists() and (not target.is_dir() or any(target.iterdir()))
     if occupied and not force:

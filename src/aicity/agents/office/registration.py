@@ -352,6 +352,7 @@ def extract(lines: list[str]) -> Registration:
     if not lines:
         raise RegistrationError("empty", "没有文字，无法登记")
     reg = Registration(text="\n".join(lines))
+    lines = _rejoin_marks(lines)
     n = len(lines)
     # ---- the 版记 at the end: 抄送 and the 印发 line
     end = n
@@ -487,6 +488,17 @@ def extract(lines: list[str]) -> Registration:
     reg.body = [ln for ln in body if not ATTACHMENT_HEAD.match(_squeeze(ln))]
     reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer, reg.recipients)
     return reg
+
+
+def _rejoin_marks(lines: list[str]) -> list[str]:
+    """The 版头's mark wrapped before its last character (……会议纪 / 要, ……人民政府文 / 件: a wide mark in a
+    narrow column) put back on one line."""
+    out = list(lines)
+    for i in range(min(len(out), 8) - 1, 0, -1):
+        tail, above = _squeeze(out[i]), _squeeze(out[i - 1])
+        if (tail, above[-1:]) in (("要", "纪"), ("件", "文")):
+            out[i - 1:i + 1] = [out[i - 1].rstrip() + tail]
+    return out
 
 
 def _number_line(line: str) -> re.Match[str] | None:
@@ -814,7 +826,7 @@ def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 @dataclass(frozen=True)
 class Vocabulary:
     """How documents speak of one department: what an organ's name contains when it is (a level of) the
-    department, how a text names it, its duties (departments.yaml; matched also with their words apart) and
+    department, how a text names it (its names, and its organ words + 部门: 生态环境部门), its duties (departments.yaml; matched also with their words apart) and
     the subjects of its functions (`demo/data/office/subjects.yaml`; matched as written, "设立…街道" with up
     to 12 characters between the parts)."""
 
@@ -825,10 +837,21 @@ class Vocabulary:
 
 
 @lru_cache(maxsize=1)
+def _subjects_file() -> dict[str, Any]:
+    path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@lru_cache(maxsize=8)
+def _own_functions(dep_id: str) -> tuple[str, ...]:
+    """A department's subjects as subjects.yaml lists them (its duties among them)."""
+    return tuple(str(x) for x in (_subjects_file().get(dep_id) or {}).get("subjects") or ())
+
+
+@lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Vocabulary]:
     """The demo city's departments (by id) as documents speak of them."""
-    path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _subjects_file()
     out = {}
     for dep_id, name, duties in departments():
         row = data.get(dep_id) or {}
@@ -836,7 +859,9 @@ def vocabulary() -> dict[str, Vocabulary]:
         subjects = [str(x) for x in row.get("subjects") or () if str(x) not in duties]
         out[dep_id] = Vocabulary(
             organs=tuple(dict.fromkeys([base, *(row.get("organs") or ())])),
-            names=tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ())] if len(x) >= 2)),
+            names=tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ()),
+                                                  *(f"{o}部门" for o in row.get("organs") or () if len(o) >= 2)]
+                                      if len(x) >= 2)),
             duties=duties,
             subjects=tuple(re.compile(".{0,12}".join(map(re.escape, x.split("…")))) for x in dict.fromkeys(subjects)))
     return out
@@ -872,18 +897,20 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     title counts 3, in the body 1 a mention (at most 3); a department the text names (市水务局要……) 2 a
     mention in the body (at most 2), 3 in the title; the issuing department 2. The departments the document is addressed to (主送) come first, the best
     scored first: they are the ones to handle it. The registering office itself (`registrar`, the
-    general office that forwards incoming documents) is not suggested. Departments within a third of
-    the best score are kept, at most MAX_SUGGESTED."""
-    body = unicodedata.normalize("NFKC", body)
+    general office that forwards incoming documents) is suggested only for a title about its own functions
+    (政府信息公开, 督查 …: its subjects). Departments within a third of the best score are kept, at most
+    MAX_SUGGESTED. What is only mentioned in passing does not count: the place a thing is done at in the
+    title (关于在区政务服务中心增设……), a 纪要's attendance lines (出席、列席：……)."""
+    body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
-    title = title.split("关于", 1)[1] if "关于" in title else title
+    title = _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title)
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     leading = _leading(body)
     scores: dict[str, float] = {}
     for dep_id, words in vocabulary().items():
-        if dep_id == registrar:
+        if dep_id == registrar and not any(subject in title for subject in _own_functions(registrar)):
             continue
         score = 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
         if dep_id in addressed:
@@ -912,6 +939,26 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
 ADDRESSED = 8.0
 LEADS = 4.0
 _LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头")
+#: the place a title's action is done at (关于在各区政务服务中心开通……, 在中心城区推行……): where, not what
+_PLACE = re.compile(r"^在[\u4e00-\u9fa5A-Za-z0-9]{0,14}?(?:中心|大厅|城区|市区|辖区|全市|全区|全省|全县|全国)")
+#: a 纪要's attendance lines (出席：……；列席：市公安局……): who came, not who handles it
+_ATTENDANCE = re.compile(r"^(?:出席|列席|参加|参会|缺席|请假|记录)(?:人员|单位|同志)?(?:[：:]|$)")
+
+
+def _in_passing_removed(lines: list[str]) -> list[str]:
+    """The body without a 纪要's attendance lines (a label line and the lines it wraps onto, up to a line that
+    ends a sentence or opens an item)."""
+    out: list[str] = []
+    listing = False
+    for line in lines:
+        sq = _squeeze(line)
+        if _ATTENDANCE.match(sq):
+            listing = True
+        elif listing and (any(p in sq for p in ENDS_SENTENCE) or ITEM_MARK.match(sq)):
+            listing = False
+        if not listing:
+            out.append(line)
+    return out
 
 
 def _leading(body: str) -> set[str]:

@@ -819,15 +819,17 @@ def _model_answer(question: str, role: str, department: str | None, as_of: dt.da
         return None
 
 
-def run_sql(sql: str, *, role: str = "official", department: str | None = None) -> tuple[str, list[str], list[list[Any]]]:
+def run_sql(sql: str, *, role: str = "official", department: str | None = None,
+            dialect: str = sqlcheck.DIALECT) -> tuple[str, list[str], list[list[Any]]]:
     """A caller's own SELECT over the same data the questions read (the store, or the packaged pack),
     checked by `sqlcheck` for that caller exactly as a question's SQL is (allowed tables and columns,
     never personal columns, aggregate-only where rows may not be read, the row limit); for agents that
-    read the hub's data. Returns the SQL that ran, the columns and the rows; raises `sqlcheck.SqlRefused`."""
+    read the hub's data. `dialect`: DuckDB's (default) or PostgreSQL's ("postgres"), on either store.
+    Returns the SQL that ran (DuckDB's), the columns and the rows; raises `sqlcheck.SqlRefused`."""
     conn, source = connection()
     try:
         engine = _engine(conn, source)
-        checked = sqlcheck.check(sql, caller_access(engine, role, department), row_limit())
+        checked = sqlcheck.check(sql, caller_access(engine, role, department), row_limit(), dialect)
         columns, rows = run_checked(conn, checked)
         return checked.sql, columns, rows
     finally:

@@ -22,6 +22,7 @@ import contextlib
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -99,12 +100,47 @@ def _group_by_all(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _weekdays(node: exp.Expression) -> exp.Expression:
-    """`dayofweek` (0 = Sunday, as PostgreSQL's DOW) and `isodow` (1 = Monday, ISODOW)."""
-    if isinstance(node, exp.DayOfWeekIso):
-        return exp.Extract(this=exp.var("ISODOW"), expression=node.this)
-    if isinstance(node, exp.DayOfWeek):
-        return exp.Extract(this=exp.var("DOW"), expression=node.this)
+#: DuckDB's date-part functions as PostgreSQL's EXTRACT fields (by sqlglot's node name, or the
+#: function's name where sqlglot does not type it)
+_EXTRACT = {"Quarter": "QUARTER", "Hour": "HOUR", "Minute": "MINUTE", "Second": "SECOND", "Week": "WEEK",
+            "WeekOfYear": "WEEK", "DayOfMonth": "DAY", "DayOfYear": "DOY", "DayOfWeek": "DOW",
+            "DayOfWeekIso": "ISODOW", "isodow": "ISODOW", "dayofweek": "DOW", "weekofyear": "WEEK",
+            "quarter": "QUARTER", "hour": "HOUR", "minute": "MINUTE", "second": "SECOND", "week": "WEEK",
+            "dayofmonth": "DAY", "dayofyear": "DOY"}
+
+
+def _pg(template: str, *args: exp.Expression) -> exp.Expression:
+    """`template` (PostgreSQL) with the arguments, themselves translated, in its {0}, {1} …"""
+    shown = (a.transform(_functions).sql(dialect="postgres") for a in args)
+    return sqlglot.parse_one(template.format(*shown), read="postgres")
+
+
+def _functions(node: exp.Expression) -> exp.Expression:
+    """DuckDB's functions that PostgreSQL lacks or names otherwise, as PostgreSQL's."""
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else type(node).__name__
+    if name in _EXTRACT and isinstance(node, exp.Func):
+        return exp.Extract(this=exp.var(_EXTRACT[name]), expression=node.this if not isinstance(
+            node, exp.Anonymous) else node.expressions[0])
+    if name == "datepart" and isinstance(node, exp.Anonymous):
+        return exp.Anonymous(this="DATE_PART", expressions=node.expressions)
+    if isinstance(node, exp.DateFromParts):
+        return exp.Anonymous(this="MAKE_DATE", expressions=[node.args[k] for k in ("year", "month", "day")])
+    if isinstance(node, exp.ArgMax | exp.ArgMin):
+        order = "DESC" if isinstance(node, exp.ArgMax) else "ASC"
+        return _pg(f"(ARRAY_AGG({{0}} ORDER BY {{1}} {order} NULLS LAST))[1]", node.this, node.expression)
+    if isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
+        return exp.Min(this=node.this.this)  # PostgreSQL 15 has no any_value: the least is one of the values
+    if isinstance(node, exp.AnyValue):
+        return exp.Min(this=node.this)
+    if isinstance(node, exp.Mode):
+        return _pg("MODE() WITHIN GROUP (ORDER BY {0})", node.this)
+    if isinstance(node, exp.Contains):
+        return _pg("(STRPOS({0}, {1}) > 0)", node.this, node.expression)
+    if isinstance(node, exp.EndsWith) or name == "suffix":
+        this, suffix = (node.this, node.expression) if isinstance(node, exp.EndsWith) else node.expressions
+        return _pg("(RIGHT({0}, LENGTH({1})) = {1})", this, suffix)
+    if name == "prefix":
+        return _pg("STARTS_WITH({0}, {1})", *node.expressions)
     return node
 
 
@@ -113,7 +149,7 @@ def to_postgres(sql: str, with_params: bool = False) -> str:
     """A DuckDB statement in PostgreSQL's dialect; with parameters, `?` becomes `%s` and a literal
     `%` is doubled (psycopg's placeholders)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(_group_by_all).transform(_weekdays)
+    tree = tree.transform(_group_by_all).transform(_functions)
     if with_params:
         for lit in tree.find_all(exp.Literal):
             if lit.is_string and "%" in lit.this:
@@ -167,6 +203,18 @@ class Pool:
             conn.close()
 
 
+def _duck_value(value: Any) -> Any:
+    """PostgreSQL's `numeric` (a SUM of integers, an AVG) as DuckDB hands it back: an integer
+    when whole (HUGEINT), else a float (DOUBLE)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    return value
+
+
+def _duck_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_duck_value(v) for v in row)
+
+
 class PgCursor:
     """The store read as a DuckDB cursor is (`execute(sql, params)`, `fetchone`, `fetchall`,
     `description`, `interrupt`, `close`): DuckDB's SQL in, PostgreSQL's out, in a read-only
@@ -188,10 +236,10 @@ class PgCursor:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._cur.fetchone()
-        return tuple(row) if row is not None else None
+        return _duck_row(row) if row is not None else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._cur.fetchall()]
+        return [_duck_row(r) for r in self._cur.fetchall()]
 
     @property
     def description(self) -> Any:
@@ -286,11 +334,16 @@ class PgImport:
         self.conn.execute(pgsql.SQL("CREATE TABLE {} ({})").format(self._name(table), defs))
         with tempfile.TemporaryDirectory(prefix="aicity-pgcopy-") as tmp:
             path = Path(tmp) / "rows.csv"
-            self.cur.execute(f"COPY \"{table}\" TO '{path.as_posix()}' (FORMAT csv, HEADER false)")
-            with self.conn.cursor().copy(pgsql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(
-                    self._name(table))) as copy, path.open("rb") as f:
-                while block := f.read(1 << 20):
-                    copy.write(block)
+            self.cur.execute(f"COPY {_quote(table)} TO '{path.as_posix()}' (FORMAT csv, HEADER false)")
+            try:
+                with self.conn.cursor().copy(pgsql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(
+                        self._name(table))) as copy, path.open("rb") as f:
+                    while block := f.read(1 << 20):
+                        copy.write(block)
+            except psycopg.DataError as exc:  # a value PostgreSQL cannot hold (a NUL character, a far date)
+                raise Problem(422, "文件无法导入 Unprocessable file",
+                              f"分析库拒绝了这些行 the store refused the rows: {str(exc).strip().splitlines()[0]}",
+                              "store-refused") from exc
         self.conn.execute(pgsql.SQL("DROP VIEW IF EXISTS {}").format(self._name(dataset_id)))
         self.conn.execute(pgsql.SQL("CREATE VIEW {} AS SELECT * FROM {}").format(
             self._name(dataset_id), self._name(table)))

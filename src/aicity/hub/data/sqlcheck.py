@@ -19,6 +19,11 @@ model's alike), with sqlglot's parser and scope analysis:
 - a table or alias is never used as a value (`first(t)`, `SELECT t FROM x t`: the whole row as a
   struct, past every column check);
 - a row limit on the outermost query.
+
+Dialects: the SQL is read in DuckDB's dialect unless told otherwise (`dialect="postgres"` reads
+PostgreSQL's, where the store is PostgreSQL and a caller writes for it); what passes comes back in
+DuckDB's dialect, the one the store's cursor takes on either backend (`pgstore.PgCursor`
+transpiles it to PostgreSQL's), so the same checked tree runs wherever the store is.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 DIALECT = "duckdb"
+#: the dialects SQL may be written in (sqlglot's names)
+DIALECTS = ("duckdb", "postgres")
 #: functions sqlglot does not type that a question's SQL may still call
 ANONYMOUS_OK = frozenset({"dayofweek", "isodow", "dayofmonth", "dayofyear", "week", "weekofyear", "quarter",
                           "month", "year", "hour", "date_part", "datepart", "strftime", "date_trunc", "round",
@@ -83,11 +90,14 @@ class Checked:
     columns: dict[str, set[str]]
 
 
-def _statement(sql: str) -> exp.Expression:
+def _statement(sql: str, dialect: str = DIALECT) -> exp.Expression:
     if not sql or not sql.strip():
         raise SqlRefused("SQL 为空 empty SQL", "sql-empty")
+    if dialect not in DIALECTS:
+        raise SqlRefused(f"不支持的 SQL 方言 unsupported SQL dialect '{dialect}' ({', '.join(DIALECTS)})",
+                         "sql-dialect")
     try:
-        parsed = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        parsed = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, sqlglot.errors.TokenError) as exc:
         raise SqlRefused(f"SQL 无法解析 cannot parse the SQL: {str(exc).splitlines()[0][:160]}", "sql-syntax") from exc
     if len(parsed) != 1:
@@ -255,9 +265,10 @@ def _limit(stmt: exp.Expression, row_limit: int) -> exp.Expression:
     return stmt
 
 
-def check(sql: str, access: Access, row_limit: int) -> Checked:
-    """`sql` checked for `access`, with the row limit applied; raises `SqlRefused`."""
-    stmt = _statement(sql)
+def check(sql: str, access: Access, row_limit: int, dialect: str = DIALECT) -> Checked:
+    """`sql` (written in `dialect`) checked for `access`, with the row limit applied, as DuckDB's SQL;
+    raises `SqlRefused`."""
+    stmt = _statement(sql, dialect)
     _check_nodes(stmt)
     tables = _check_tables(stmt, access)
     _check_no_row_values(stmt, access)
