@@ -6,15 +6,19 @@ are activated (their bus subscriptions), until the command ends."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from typer.core import TyperCommand, TyperGroup
+from typer.models import DefaultPlaceholder, TyperInfo
 
 from aicity import __version__
 from aicity.core import jobs, scale, slices
@@ -30,47 +34,101 @@ def _declared() -> list[slices.Command]:
         fail(f"插件切片有误 a slice cannot be loaded: {exc}")
 
 
-def _load(declared: slices.Command) -> TyperCommand | TyperGroup:
-    """The click command a declaration names, with the commands other slices put into it."""
+def _load(declared: slices.Command) -> click.Command:
+    """The click command a declaration names; a group lists the commands other slices put into it
+    (`Command.parent`) from their declarations and imports each when it runs or shows its help."""
     target = slices.resolve(declared.ref)
+    command: click.Command
     if isinstance(target, typer.Typer):  # always a group: `get_command` would collapse a one-command Typer
-        command = typer.main.get_group(target)
+        if isinstance(target.info.cls, DefaultPlaceholder):  # the slice's group, its children loaded on demand
+            command = typer.main.get_group_from_info(
+                TyperInfo(target, cls=SliceCommands), pretty_exceptions_short=target.pretty_exceptions_short,
+                suggest_commands=target.suggest_commands, rich_markup_mode=target.rich_markup_mode)
+        else:  # a group class of the slice's own: its children are added now
+            command = typer.main.get_group(target)
+            for child in _declared():
+                if child.parent == declared.name:
+                    command.add_command(_load(child), child.name)
     else:  # one function: a top-level command shows its declared help, a group's its docstring
         single = typer.Typer()
         single.command(declared.name, help=declared.help if declared.parent is None else None)(target)
         command = typer.main.get_command(single)
     command.name = declared.name
-    if isinstance(command, TyperGroup):
-        for child in _declared():
-            if child.parent == declared.name:
-                command.add_command(_load(child), child.name)
+    if isinstance(command, SliceCommands):
+        command.declared_parent = declared.name
+    return _starting(command)
+
+
+def _starting(command: click.Command) -> click.Command:
+    """Check the settings and activate the slices (`_start_command`) when the command runs, not when
+    it shows its help: in a group, when its callback runs as the command itself (no subcommand)."""
+    if command.callback is not None and not getattr(command.callback, "_starts_city", False):
+        command.callback = _starts(command.callback, group=isinstance(command, click.Group))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _starting(sub)
     return command
 
 
+def _starts(callback: Callable[..., Any], group: bool = False) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if not group or ctx.invoked_subcommand is None:
+            _start_command(ctx)
+        return callback(*args, **kwargs)
+
+    run._starts_city = True  # type: ignore[attr-defined]
+    return run
+
+
+def _start_command(ctx: click.Context) -> None:
+    """Before a command runs (once per invocation): the settings are checked (a wrong one is an
+    error naming its key) and the slices activated (their bus subscriptions) until it ends."""
+    root = ctx.find_root()
+    if root.meta.get("aicity.started"):
+        return
+    root.meta["aicity.started"] = True
+    try:
+        settings()
+    except (ConfigError, slices.SliceError) as exc:
+        fail(str(exc))
+    root.call_on_close(slices.activate())
+
+
 class SliceCommands(TyperGroup):
-    """The root group: its own commands (`serve`, `version`) and every slice's declared ones."""
+    """A group with the commands the slices declare into it (`Command.parent`; the root: those
+    without a parent) beside its own: `--help` lists them from their declarations, and a
+    declared command's module is imported when it runs or shows its own help."""
+
+    #: the group name the declarations use as `parent` (None: the root, `aicity` itself)
+    declared_parent: str | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._listing = False
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
-        own = super().list_commands(ctx)
-        return [*(c.name for c in _declared() if c.parent is None and c.name not in own), *own]
+    def _children(self) -> list[slices.Command]:
+        return [c for c in _declared() if c.parent == self.declared_parent]
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        own = super().list_commands(ctx)
+        declared = [c.name for c in self._children() if c.name not in own]
+        return [*declared, *own] if self.declared_parent is None else [*own, *declared]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        declared = next((c for c in _declared() if c.parent is None and c.name == cmd_name), None)
+        declared = next((c for c in self._children() if c.name == cmd_name), None)
         if declared is None:
             return None
-        if self._listing:  # `aicity --help`: the declared help, without importing the slice
+        if self._listing:  # this group's `--help`: the declared help, without importing the slice
             return TyperCommand(cmd_name, help=declared.help, short_help=declared.help)
         command = _load(declared)
         self.add_command(command, cmd_name)
         return command
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: click.Context, formatter: Any) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -83,16 +141,12 @@ app = typer.Typer(cls=SliceCommands, help="aicity — 城市超级助理与城�
 
 
 @app.callback()
-def _start(ctx: typer.Context) -> None:
-    try:
-        settings()
-    except (ConfigError, slices.SliceError) as exc:
-        fail(str(exc))
+def _start() -> None:
     set_city_loader(ensure_city)  # every command opens the demo city into an empty data dir
-    ctx.call_on_close(slices.activate())
 
 
 @app.command()
+@_starts
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
@@ -138,6 +192,7 @@ def _exit_past_stuck_threads() -> None:
 
 
 @app.command()
+@_starts
 def worker(
     queues: Annotated[str, typer.Option(help="作业队列，逗号分隔 rq queues, comma-separated")] = ",".join(jobs.QUEUES),
     burst: Annotated[bool, typer.Option(help="队列清空即退出 stop when the queues are empty")] = False,

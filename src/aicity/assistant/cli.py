@@ -1,5 +1,5 @@
 """`aicity ask`: the super assistant from the command line; `aicity unserved`: the requests the
-catalog could not serve (honest gaps), for the operations team; `aicity agents`: the agents."""
+catalog could not serve (honest gaps), for the operations team (`aicity agents`: agents_cli.py)."""
 
 from __future__ import annotations
 
@@ -87,25 +87,3 @@ def unserved(
         table.add_row(r["created_at"][:16].replace("T", " "), r["role"], r["text"], r["department"] or "—",
                       r["law"] or "—")
     Console().print(table if rows else "没有未覆盖的诉求 no unserved requests")
-
-
-#: `aicity agents`: lists the agents; other slices add commands to the group (agents/studio: create, publish …)
-agents_app = typer.Typer(help="智能体：列出，及智能体共创 agents: list them; co-create (create, publish, test …)",
-                         no_args_is_help=False)
-
-
-@agents_app.callback(invoke_without_command=True)
-def agents(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False,
-           data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
-    """列出智能体与技能 List agents and their skills."""
-    if ctx.invoked_subcommand is not None:
-        return
-    open_city(data_dir)
-    cards = [a.card() for a in assistant().registry.agents()]
-    if json_out:
-        print_json({"agents": cards})
-        return
-    for card in cards:
-        typer.echo(f"{card['id']}  {card['name']}  [{card['department']}]  ({card['source']})")
-        for s in card["skills"]:
-            typer.echo(f"    {s['id']:<16} {s['name']}  risk={s['risk']}  roles={s['roles'] or 'all'}")

@@ -24,9 +24,11 @@ DEV = Path(__file__).parent / "registration_dev"
 DEV2 = Path(__file__).parent / "registration_dev2"
 #: a third, written apart again (its first run before any change for it is in docs/office.md)
 DEV3 = Path(__file__).parent / "registration_dev3"
+#: a fourth, written apart again, most subjects not the obvious department (its first run is in docs/office.md)
+DEV4 = Path(__file__).parent / "registration_dev4"
 
 
-@pytest.mark.parametrize("base", [DEV, DEV2, DEV3], ids=["dev", "dev2", "dev3"])
+@pytest.mark.parametrize("base", [DEV, DEV2, DEV3, DEV4], ids=["dev", "dev2", "dev3", "dev4"])
 def test_the_development_documents_read_right_field_by_field(base: Path) -> None:
     report = registration_eval.evaluate(registration_eval.load(base / "index.jsonl"), base)
     assert report["documents"] >= 20 and not report["errors"]
@@ -205,3 +207,25 @@ def test_a_distribution_list_is_no_copy_and_a_wrapped_attachment_and_a_time_to_r
                         "附件：楚江省卫生健康委员会关于推进医疗机构检查检验结\n果互认工作的通知\n江城市卫生健康委员会\n2026年4月13日\n")
     assert reg.attachments == ["楚江省卫生健康委员会关于推进医疗机构检查检验结果互认工作的通知"]
     assert reg.deadline == "2026-05-20"  # the date to report by, not the date to finish the work
+
+
+def test_a_mark_wrapped_before_its_last_character_is_read_whole() -> None:
+    reg = register_text("江州市交通运输局会议纪\n要\n第4期\n2026年3月2日\n春运期间客运站安全保障工作会议纪要\n"
+                        "2026年2月27日，局长主持召开会议。现纪要如下：\n一、各客运站加强进站安检。\n")
+    assert reg.title == "春运期间客运站安全保障工作会议纪要" and reg.issuer == ["江州市交通运输局"]
+    assert reg.kind == "纪要" and reg.doc_number == "第4期" and reg.date == "2026-03-02"
+
+
+def test_what_is_mentioned_in_passing_does_not_decide_who_handles_it() -> None:
+    title = "江州市南湖区人民政府关于在区政务服务中心增设出入境证件自助签注设备的请示"
+    body = "便利群众就近办理往来港澳通行证签注。"
+    # the place a thing is done at is no subject (the same words as the title's subject are)
+    assert suggest_departments(title, body, ["江州市南湖区人民政府"], ["市人民政府"]) == ["public_security"]
+    assert suggest_departments("关于推进政务服务中心窗口综合受理的通知", "各区要整合窗口。") == ["data_bureau"]
+    # a 纪要's attendance lines name who came, wrapped or not
+    body = "会议研究了景区游客接待工作。\n出席：王五、赵六\n列席：市公安局、市交通运输局、市应急管理局有关负\n责同志"
+    assert suggest_departments("假日旅游市场工作会议纪要", body) == ["culture_tourism"]
+    # a department named by its field (市环境卫生管理部门) and a subject named by its statutory definition
+    got = suggest_departments("关于推行居民装修废弃物统一收运的决定", "市环境卫生管理部门负责统筹。住宅小区设置临时堆放点。")
+    assert got == ["sanitation"]
+    assert suggest_departments("关于请求支持村后山滑坡隐患治理的请示", "需实施截排水工程。")[0] == "natural_resources"

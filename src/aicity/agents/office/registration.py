@@ -837,21 +837,10 @@ class Vocabulary:
 
 
 @lru_cache(maxsize=1)
-def _subjects_file() -> dict[str, Any]:
-    path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-
-@lru_cache(maxsize=8)
-def _own_functions(dep_id: str) -> tuple[str, ...]:
-    """A department's subjects as subjects.yaml lists them (its duties among them)."""
-    return tuple(str(x) for x in (_subjects_file().get(dep_id) or {}).get("subjects") or ())
-
-
-@lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Vocabulary]:
     """The demo city's departments (by id) as documents speak of them."""
-    data = _subjects_file()
+    path = resources.files("aicity") / "demo" / "data" / "office" / "subjects.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = {}
     for dep_id, name, duties in departments():
         row = data.get(dep_id) or {}
@@ -897,10 +886,9 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     title counts 3, in the body 1 a mention (at most 3); a department the text names (市水务局要……) 2 a
     mention in the body (at most 2), 3 in the title; the issuing department 2. The departments the document is addressed to (主送) come first, the best
     scored first: they are the ones to handle it. The registering office itself (`registrar`, the
-    general office that forwards incoming documents) is suggested only for a title about its own functions
-    (政府信息公开, 督查 …: its subjects). Departments within a third of the best score are kept, at most
-    MAX_SUGGESTED. What is only mentioned in passing does not count: the place a thing is done at in the
-    title (关于在区政务服务中心增设……), a 纪要's attendance lines (出席、列席：……)."""
+    general office that forwards incoming documents) is not suggested. Departments within a third of the best
+    score are kept, at most MAX_SUGGESTED. What is only mentioned in passing does not count: the place a
+    thing is done at in the title (关于在区政务服务中心增设……), a 纪要's attendance lines (出席、列席：……)."""
     body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
@@ -910,7 +898,7 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     leading = _leading(body)
     scores: dict[str, float] = {}
     for dep_id, words in vocabulary().items():
-        if dep_id == registrar and not any(subject in title for subject in _own_functions(registrar)):
+        if dep_id == registrar:
             continue
         score = 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
         if dep_id in addressed:
