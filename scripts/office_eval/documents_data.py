@@ -72,7 +72,7 @@ DOCS: list[Doc] = [
         attachments=["1. 江州市城镇燃气安全隐患排查整治工作方案", "2. 燃气安全隐患排查整治情况统计表"],
         sign=[GOV_OFFICE], note="（联系人：周敏，联系电话：88235016）",
         cc_text=CC_THREE, cc=CC_THREE_LIST, printer=GOV_OFFICE, print_date="2026-03-06",
-        deadline="2026-03-31", departments=["housing", "gas", "emergency"], opts={"ban_table"},
+        deadline="2026-03-31", departments=["housing", "gas", "emergency", "market", "fire"], opts={"ban_table"},
         notes="发文字号内有空格；印发日期（3月6日）与成文日期不同；版记为表格。",
     ),
     Doc(

@@ -6,16 +6,13 @@ are activated (their bus subscriptions), until the command ends."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.models import DefaultPlaceholder, TyperInfo
@@ -34,11 +31,11 @@ def _declared() -> list[slices.Command]:
         fail(f"插件切片有误 a slice cannot be loaded: {exc}")
 
 
-def _load(declared: slices.Command) -> click.Command:
+def _load(declared: slices.Command) -> TyperCommand | TyperGroup:
     """The click command a declaration names; a group lists the commands other slices put into it
     (`Command.parent`) from their declarations and imports each when it runs or shows its help."""
     target = slices.resolve(declared.ref)
-    command: click.Command
+    command: TyperCommand | TyperGroup
     if isinstance(target, typer.Typer):  # always a group: `get_command` would collapse a one-command Typer
         if isinstance(target.info.cls, DefaultPlaceholder):  # the slice's group, its children loaded on demand
             command = typer.main.get_group_from_info(
@@ -59,30 +56,29 @@ def _load(declared: slices.Command) -> click.Command:
     return _starting(command)
 
 
-def _starting(command: click.Command) -> click.Command:
-    """Check the settings and activate the slices (`_start_command`) when the command runs, not when
-    it shows its help: in a group, when its callback runs as the command itself (no subcommand)."""
-    if command.callback is not None and not getattr(command.callback, "_starts_city", False):
-        command.callback = _starts(command.callback, group=isinstance(command, click.Group))
-    if isinstance(command, click.Group):
+def _starting(command: TyperCommand | TyperGroup) -> TyperCommand | TyperGroup:
+    """The command, and those in it, with the context that starts the city when it runs (`Starting`)."""
+    command.context_class = Starting
+    if isinstance(command, TyperGroup):
         for sub in command.commands.values():
-            _starting(sub)
+            if isinstance(sub, TyperCommand | TyperGroup):
+                _starting(sub)
     return command
 
 
-def _starts(callback: Callable[..., Any], group: bool = False) -> Callable[..., Any]:
-    @functools.wraps(callback)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        if not group or ctx.invoked_subcommand is None:
-            _start_command(ctx)
-        return callback(*args, **kwargs)
+class Starting(typer.Context):
+    """A slice command's context: the settings are checked and the slices activated
+    (`_start_command`) when the command runs, not when it only shows its help; a group's
+    callback starts them when the group runs as the command itself (no subcommand)."""
 
-    run._starts_city = True  # type: ignore[attr-defined]
-    return run
+    def invoke(self, callback: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if callback is self.command.callback and (
+                not isinstance(self.command, TyperGroup) or self.invoked_subcommand is None):
+            _start_command(self)
+        return super().invoke(callback, *args, **kwargs)
 
 
-def _start_command(ctx: click.Context) -> None:
+def _start_command(ctx: typer.Context) -> None:
     """Before a command runs (once per invocation): the settings are checked (a wrong one is an
     error naming its key) and the slices activated (their bus subscriptions) until it ends."""
     root = ctx.find_root()
@@ -111,12 +107,12 @@ class SliceCommands(TyperGroup):
     def _children(self) -> list[slices.Command]:
         return [c for c in _declared() if c.parent == self.declared_parent]
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         own = super().list_commands(ctx)
         declared = [c.name for c in self._children() if c.name not in own]
         return [*declared, *own] if self.declared_parent is None else [*own, *declared]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         declared = next((c for c in self._children() if c.name == cmd_name), None)
@@ -128,7 +124,7 @@ class SliceCommands(TyperGroup):
         self.add_command(command, cmd_name)
         return command
 
-    def format_help(self, ctx: click.Context, formatter: Any) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -146,14 +142,15 @@ def _start() -> None:
 
 
 @app.command()
-@_starts
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
     data_dir: Annotated[Path | None, typer.Option(help="数据目录 (AICITY_DATA_DIR)")] = None,
     workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
 ) -> None:
     """启动 API 与控制台（空数据目录会先载入示范城市）Serve the API and console."""
+    _start_command(ctx)
     import uvicorn  # here: the server's dependencies load only for `serve` (CLI start-up time)
 
     from aicity.server import create_app  # here: as uvicorn; the web app is not built for other commands
@@ -192,12 +189,13 @@ def _exit_past_stuck_threads() -> None:
 
 
 @app.command()
-@_starts
 def worker(
+    ctx: typer.Context,
     queues: Annotated[str, typer.Option(help="作业队列，逗号分隔 rq queues, comma-separated")] = ",".join(jobs.QUEUES),
     burst: Annotated[bool, typer.Option(help="队列清空即退出 stop when the queues are empty")] = False,
 ) -> None:
     """后台工作进程：持久总线、定时任务与作业（需 redis_url）Run a background worker (distributed mode)."""
+    _start_command(ctx)
     chosen = [q.strip() for q in queues.split(",") if q.strip()]
     if not scale.distributed():
         fail("aicity worker 需要 redis_url（分布式模式）the worker needs redis_url (AICITY_REDIS_URL); "

@@ -100,6 +100,14 @@ def _group_by_all(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _aliased(tree: exp.Expression) -> exp.Expression:
+    """A name for every subquery in FROM or JOIN (DuckDB, PostgreSQL 16 need none; 15 does)."""
+    for n, sub in enumerate(tree.find_all(exp.Subquery)):
+        if not sub.alias and isinstance(sub.parent, exp.From | exp.Join):
+            sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sq{n}")))
+    return tree
+
+
 #: DuckDB's date-part functions as PostgreSQL's EXTRACT fields (by sqlglot's node name, or the
 #: function's name where sqlglot does not type it)
 _EXTRACT = {"Quarter": "QUARTER", "Hour": "HOUR", "Minute": "MINUTE", "Second": "SECOND", "Week": "WEEK",
@@ -149,7 +157,7 @@ def to_postgres(sql: str, with_params: bool = False) -> str:
     """A DuckDB statement in PostgreSQL's dialect; with parameters, `?` becomes `%s` and a literal
     `%` is doubled (psycopg's placeholders)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
-    tree = tree.transform(_group_by_all).transform(_functions)
+    tree = _aliased(tree.transform(_group_by_all).transform(_functions))
     if with_params:
         for lit in tree.find_all(exp.Literal):
             if lit.is_string and "%" in lit.this:

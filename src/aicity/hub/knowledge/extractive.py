@@ -18,7 +18,16 @@ import rjieba
 from aicity.core.text import STOPWORDS, cn_number, normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
-from aicity.hub.knowledge.relations import HIGHER, NEWER, SPECIAL, Override, Relations, relations
+from aicity.hub.knowledge.relations import (
+    HIGHER,
+    LEVEL_RANK,
+    NEWER,
+    SPECIAL,
+    Override,
+    Relations,
+    legal_terms,
+    relations,
+)
 from aicity.hub.knowledge.service import (
     GLOBAL_KB,
     NOTHING_FOUND,
@@ -42,9 +51,9 @@ SUPERIOR_EXTRA = 4
 RANK_DISCOUNT = 0.15
 #: weight of the question type's pattern against the question's words in a sentence: a number
 #: (deadline, amount, age) is the answer to its question; a modal word or a department less surely
-TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "penalty": 2.0}
+TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "count": 3.0, "penalty": 2.0}
 OTHER_TYPE_WEIGHT = 1.5
-NUMBER_TYPES = ("duration", "age", "amount")
+NUMBER_TYPES = ("duration", "age", "amount", "count")
 #: penalty articles naming a candidate duty by its number that compete for a question asking what happens
 PENALTY_EXTRA = 3
 #: what a sentence without the number its question asks for keeps of its score
@@ -72,6 +81,9 @@ LIABILITY_SHARE = 0.6
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
+#: a question that doubts the law it names (网络安全法说一百万以下，是这样吗？): another text that governs the
+#: matter by 上位法/新法/特别法 and states the rule at least this share as well as the named one is the rule
+DOUBT_SHARE = 0.5
 
 _NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
 #: question type → (cue in the question, what a sentence answering it contains)
@@ -84,10 +96,13 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"不受.{0,12}(?:期限|时效).{0,3}限制"),
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁|how old|\bage\b", re.I), re.compile(rf"{_NUM}\s*周岁")),
+    # how many people (见证人, 业主, 职工): a number of persons
+    "count": (re.compile(r"几个人|几人|多少人|几名|多少名|几位|多少位|how many (?:people|persons|witnesses|members)", re.I),
+              re.compile(rf"{_NUM}\s*(?:个|名|位)?(?:以上|以下)?[^，。；：]{{0,4}}?(?:人|员)")),
     "amount": (
         # 多少天 asks how long, not how much
         # a calculation asks for the amount or the formula (怎么算, 几个月工资), not what the term means
-        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周)|标准|"
+        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周|人|名|位)|标准|"
                    r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|[交付花收]钱|收费吗|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
                    r"几个月(?:的)?(?:工资|补偿|赔偿)|how much|\bfees?\b|\bcost|compensation|\bamount", re.I),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收|"
@@ -139,15 +154,21 @@ _UPPER = re.compile(rf"(?:不满|不足|未满){_QTY}")
 _LOWER = re.compile(rf"(?:已?满){_QTY}|{_QTY}以上")
 _LIMIT_ASKED = re.compile(r"最长|最多|最晚|最迟|最高|上限|封顶|最少|最低|最短|至少|下限|maximum|minimum|at most|at least|latest")
 _LIMIT_STATED = re.compile(rf"(?:不得?超过|不超过|最长|最多|最高|不少于|不低于|至少|最低|最短|不满)\s*(?:为)?\s*(?:{_NUM}|半)"
-                           rf"|(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|元|万元|倍)(?:以内|之内|内|以上|以下|前)")
+                           rf"|(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|周岁|元|万元|倍)(?:以内|之内|内|以上|以下|前)"
+                           r"|不得(?:低于|高于|超过|超出)")
 #: a definition (本法所称…是指…): it answers what a term means, not how much, how long or whether
 _DEFINITION = re.compile(r"^(?:本(?:法|条例|办法|规定|细则|条|章|节)(?:所称|中)|前款所称|.{1,30}?，?是指)")
 _ASKS_MEANING = re.compile(r"什么是|指什么|什么意思|含义|定义|是指|算不算|属不属于|\bmean(?:s|ing|t)?\b|definition", re.I)
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
-_BEFORE = re.compile(r"施行前|实施前|之前|以前")
+_BEFORE = re.compile(r"施行前|实施前|之前|以前|原来|原先|原有|过去")
 _SENTENCE = re.compile(r"(?<=[。；！？])")
+#: the asker cites a text and asks whether it (still) holds, or that two texts differ
+_DOUBT = re.compile(r"是这样吗|是不是这样|对吗|对不对|没错吧|还这么|还是这样|还适用|还有效|还算数|不是说|不是.{1,40}吧|"
+                    r"不一样|不一致|冲突|矛盾|哪个为准|以哪个|听说")
+#: a provision that leaves the matter to other texts (法律另有规定的除外; 法律、法规另有规定的，依照其规定)
+_DEFERS = re.compile(r"(法律(?:、(?:行政)?法规)?|(?:行政)?法规)另有规定")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
@@ -522,6 +543,45 @@ def _best_paragraph(article: _Article, index: int, found: list[Sentence]) -> Hit
     return article.hit.model_copy(update={"locator": paragraph, "text": best.quote})
 
 
+def _named_in(question: str, hits: list[Hit], rel: Relations) -> set[str]:
+    """The texts a question names (劳动合同法, 中华人民共和国劳动合同法), of those found or described."""
+    keys = {h.doc_key for h in hits} | set(rel.documents)
+    return {key for key in keys if len(key) > 2 and key in question}
+
+
+def _deferral(doc: str, articles: list[_Article]) -> re.Match[str] | None:
+    """Where a text's candidate articles leave the matter to other laws (法律另有规定的除外)."""
+    return next((m for a in articles if a.hit.doc_key == doc and (m := _DEFERS.search(a.text))), None)
+
+
+def _deferral_said(doc: str, articles: list[_Article]) -> str:
+    found = _deferral(doc, articles)
+    return f"（《{doc}》规定“{found.group()}”的，依照其规定）" if found else ""
+
+
+def _governs_doubted(lead: Sentence, found: list[Sentence], articles: list[_Article], rel: Relations,
+                     doubted: set[str], types: list[str]) -> tuple[Sentence, str] | None:
+    """When the rule found is in a text the asker doubts, the sentence of another text that governs
+    the matter over it (特别法优于一般法 where the doubted text defers to other laws, 上位法优于下位法,
+    新法优于旧法) and states the rule about as well, with the principle that decides it."""
+    named = articles[lead.article].hit.doc_key
+    if named not in doubted:
+        return None
+    deferral = _deferral(named, articles)
+    defers_to = None if deferral is None else (LEVEL_RANK["地方性法规"] if "法规" in deferral.group()
+                                                else LEVEL_RANK["法律"])
+    asks_number = any(t in NUMBER_TYPES for t in types)
+    rivals: list[tuple[Sentence, str]] = []
+    for s in found:
+        doc = articles[s.article].hit.doc_key
+        if (doc == named or s.own_score < DOUBT_SHARE * lead.own_score or articles[s.article].hit.status != "in_force"
+                or (asks_number and not _quantities(s.text))):
+            continue
+        if (principle := rel.prevails(doc, named, defers_to)) is not None:
+            rivals.append((s, principle))
+    return max(rivals, key=lambda r: r[0].score, default=None)
+
+
 def _why(override: Override, rel: Relations) -> str:
     old, new = override.provision, override.governed_by
     principles = "、".join(_PRINCIPLE_WHY[p] for p in override.principles)
@@ -534,11 +594,23 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                       docs: set[str] | None = None, tracer: Tracer | None = None) -> Answer:
     """The rule in one sentence, the governing provision quoted at 条/款/项 level, then the other
     provisions found; overridden and superseded text only as such, never as the rule."""
-    pool = search(question, principal, top_k=max(12, top_k * 4), kb=kb)
+    rel = relations()
+    # the statutes' words for what the asker says in other words (裁员 → 裁减人员, work injury → 工伤)
+    asked = " ".join([question, *legal_terms().statute_terms(question)])
+    depth = max(12, top_k * 4)
+    pool = search(asked, principal, top_k=depth, kb=kb)
+    doubted = _named_in(question, pool, rel) if _DOUBT.search(question) else set()
+    if doubted:
+        # a text the asker doubts does not lead the search: the texts that may govern it are searched apart
+        plain = asked
+        for key in sorted(doubted, key=len, reverse=True):
+            plain = plain.replace(f"中华人民共和国{key}", "").replace(key, "")
+        first = search(plain, principal, top_k=depth, kb=kb)
+        ranked = {(h.doc_key, h.locator) for h in first}
+        pool = first + [h for h in pool if (h.doc_key, h.locator) not in ranked]
     hits, withheld = screened([h for h in pool if docs is None or h.doc_key in docs], tracer)
     if not hits:
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
-    rel = relations()
     types = question_types(question)
     articles, set_aside = _candidates(question, hits, rel, tuple(types))
     if not articles:  # only superseded text matched: say so, never present it as the rule
@@ -546,7 +618,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                  for n, (h, label) in enumerate(set_aside[:top_k], start=1)]
         return Answer(answer="知识库中只找到已被替代的条文，现行规定请咨询12345政务服务热线。\n"
                       + "\n".join(lines + withheld), citations=[h for h, _ in set_aside[:top_k]], notes=withheld)
-    words = query_tokens(question)
+    words = query_tokens(asked)
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
     for s in found:
@@ -562,6 +634,10 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     lead = opening or max(found, key=lambda s: s.score)
     higher = None if opening else _superior(lead, found, articles, rel, types)
     lower, lead = (lead, higher) if higher is not None else (None, lead)
+    governs = None if opening or not doubted else _governs_doubted(lead, found, articles, rel, doubted, types)
+    cited_lead = lead
+    if governs is not None:
+        lead, lower = governs[0], None
     first = articles[lead.article]
     rule = _rule_text(lead, found)
     rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
@@ -576,6 +652,13 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                   and any(h.doc_key == o.provision.doc and h.locator.split()[0] == o.provision.article
                           for h, _ in set_aside)]
     notes += [_why(o, rel) for o in conflicts]
+    if governs is not None:
+        named, principle = articles[cited_lead.article].hit.doc_key, governs[1]
+        where = cited_lead.locator.split()[0]
+        notes.append(f"适用说明：问题所说的《{named}》{where}（{rel.describe(named)}）与《{rule_hit.doc_key}》"
+                     f"{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）对此规定不一致；依照{principle}"
+                     f"{_deferral_said(named, articles) if principle == SPECIAL else ''}，"
+                     f"适用《{rule_hit.doc_key}》{lead.locator.split()[0]}。")
     if lower is not None:
         below = articles[lower.article].hit.doc_key
         notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；依照上位法优于下位法，"

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aicity.core.config import settings
+from aicity.core.text import normalize
 
 #: higher rank, higher level (立法法第九十九条); 部门规章 and 地方性法规 rank alike
 LEVEL_RANK = {"宪法": 5, "法律": 4, "行政法规": 3, "党内法规": 3, "地方性法规": 2, "部门规章": 2, "地方政府规章": 1,
@@ -101,6 +102,23 @@ class Relations:
         provision overrides it (for this question)."""
         return doc in self.superseded or self.override_for(doc, article, question) is not None
 
+    def effective(self, key: str) -> str | None:
+        meta = self.documents.get(key)
+        return meta.effective if meta else None
+
+    def prevails(self, doc: str, over: str, defers_to: int | None = None) -> str | None:
+        """The principle by which `doc` governs a matter that `over` rules otherwise, or None:
+        `over` leaves it to texts of rank `defers_to` and above (法律另有规定的除外) → 特别法优于一般法;
+        `doc` ranks higher → 上位法优于下位法; the same level and in force later → 新法优于旧法."""
+        if doc == over:
+            return None
+        if defers_to is not None and self.rank(doc) >= defers_to:
+            return SPECIAL
+        if self.rank(doc) > self.rank(over):
+            return HIGHER
+        new, old = self.effective(doc), self.effective(over)
+        return NEWER if self.rank(doc) == self.rank(over) and new and old and new > old else None
+
     def describe(self, key: str, date: str | None = None) -> str:
         """`行政法规，2022年11月1日施行` — what an answer says about a document."""
         meta = self.documents.get(key)
@@ -151,6 +169,36 @@ def parse_relations(laws: dict, relations: dict) -> Relations:
 def _load(laws_path: Path, relations_path: Path, stamp: tuple[float, float]) -> Relations:
     read = lambda p: yaml.safe_load(p.read_text(encoding="utf-8")) or {}  # noqa: E731
     return parse_relations(read(laws_path), read(relations_path))
+
+
+class LegalTerms:
+    """Everyday and English phrases → the statutes' own terms (`legal_terms.yaml`): 裁员 is 裁减人员,
+    "work injury" is 工伤. A phrase of Latin letters matches whole words only."""
+
+    def __init__(self, entries: dict[str, list[str]]) -> None:
+        self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        for term, phrases in entries.items():
+            if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+                raise RelationsError(f"法律用语表无效 invalid legal terms: {term}")
+            alternatives = [rf"\b{re.escape(p.lower())}" if p.isascii() else re.escape(normalize(p).lower())
+                            for p in phrases]
+            self.patterns.append((str(term), re.compile("|".join(alternatives))))
+
+    def statute_terms(self, question: str) -> list[str]:
+        """The statutes' terms for what the question says in other words (not those it already uses)."""
+        text = normalize(question).lower()
+        return [term for term, pattern in self.patterns if term not in text and pattern.search(text)]
+
+
+@lru_cache(maxsize=4)
+def _load_terms(path: Path, stamp: float) -> LegalTerms:
+    return LegalTerms(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def legal_terms() -> LegalTerms:
+    """The city's legal vocabulary (re-read when the file changes)."""
+    path = _data_file("legal_terms.yaml")
+    return _load_terms(path, path.stat().st_mtime)
 
 
 def relations() -> Relations:
