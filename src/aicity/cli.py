@@ -53,7 +53,10 @@ def _load(declared: slices.Command) -> TyperCommand | TyperGroup:
     command.name = declared.name
     if isinstance(command, SliceCommands):
         command.declared_parent = declared.name
-    return _starting(command)
+    _starting(command)
+    if not declared.activate:
+        command.context_class = Reading
+    return command
 
 
 def _starting(command: TyperCommand | TyperGroup) -> TyperCommand | TyperGroup:
@@ -71,14 +74,22 @@ class Starting(typer.Context):
     (`_start_command`) when the command runs, not when it only shows its help; a group's
     callback starts them when the group runs as the command itself (no subcommand)."""
 
+    activates = True
+
     def invoke(self, callback: Any, /, *args: Any, **kwargs: Any) -> Any:
         if callback is self.command.callback and (
                 not isinstance(self.command, TyperGroup) or self.invoked_subcommand is None):
-            _start_command(self)
+            _start_command(self, activate=self.activates)
         return super().invoke(callback, *args, **kwargs)
 
 
-def _start_command(ctx: typer.Context) -> None:
+class Reading(Starting):
+    """The context of a command declared `activate=False`: the settings are checked, the slices not activated."""
+
+    activates = False
+
+
+def _start_command(ctx: typer.Context, activate: bool = True) -> None:
     """Before a command runs (once per invocation): the settings are checked (a wrong one is an
     error naming its key) and the slices activated (their bus subscriptions) until it ends."""
     root = ctx.find_root()
@@ -89,7 +100,8 @@ def _start_command(ctx: typer.Context) -> None:
         settings()
     except (ConfigError, slices.SliceError) as exc:
         fail(str(exc))
-    root.call_on_close(slices.activate())
+    if activate:
+        root.call_on_close(slices.activate())
 
 
 class SliceCommands(TyperGroup):

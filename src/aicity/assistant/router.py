@@ -52,6 +52,10 @@ TARGET_SHARE = 0.25
 #: for planning 55 % / 49 % / 41 % (3 / 1.5: 98.9 % of dev3 plans equal; 8 / 4: 100 % but 68 % embedded).
 SURE_SCORE = 4.0
 SURE_MARGIN = 2.0
+#: within a decided advice mode a specialist (a co-created agent) takes a request when one of its routes is within
+#: this much (e5 cosine) of the other skills' nearest route (`Router.nearest`; chosen with
+#: benchmarks/studio_routing.py on its development sets, never its held-apart set)
+NEAREST_SLACK = 0.0
 
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
 
@@ -111,6 +115,9 @@ class Router:
         self._kind_of = np.array([self._kind_ids[e.params[0][0]] if e.params else -1 for e in self.entries],
                                  dtype=np.int64)
         self._allowed: dict[str, np.ndarray] = {}
+        # for `nearest`: the specialists' routes, and the routes in Latin letters
+        self._specialist = np.array([bool(self.skills[(e.agent, e.skill)].nearest_modes) for e in self.entries], dtype=bool)
+        self._latin = np.array([is_mostly_latin(e.text) for e in self.entries], dtype=bool)
 
     @property
     def vectors(self) -> np.ndarray | None:
@@ -265,7 +272,8 @@ class Router:
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
         # the mode is decided: a specialist nearest by meaning outranks the mode's generic cues (违法吗, 怎么处罚)
-        near = self.nearest(text, principal, mode, only) if only is not None and mode is not None else None
+        near = self.nearest(text, principal, mode, only, NEAREST_SLACK) if only is not None and mode is not None \
+            else None
         if near is not None:
             return near
         for key in self.cued_skills(text, principal, only):
@@ -291,23 +299,34 @@ class Router:
         return self._resolve(cands[0], scores, principal)
 
     def nearest(self, text: str, principal: Principal, mode: str,
-                only: frozenset[tuple[str, str]] | None = None) -> Candidate | None:
-        """A specialist (`Skill.nearest_modes`: a co-created agent) for a request of `mode` when its own route
-        (an example or its description) is the request's nearest by meaning (e5 cosine) among every skill's
-        routes, and the caller may use it (and it is one of `only`, when given); else None, also while the
-        route vectors are not ready. A few examples cannot outweigh a catalog's BM25 routes by keyword, but a
-        request whose closest written neighbour is one of them is about the specialist's topic."""
-        if not any(mode in self.skills[k].nearest_modes for k in (only if only is not None else self.skills)):
+                only: frozenset[tuple[str, str]] | None = None, slack: float = 0.0) -> Candidate | None:
+        """A specialist (`Skill.nearest_modes`: a co-created agent) for a request of `mode` when one of its own routes
+        (an example, its name or description) is within `slack` (e5 cosine) of the request's nearest route among the
+        other skills' — the one that leads them most — and the caller may use it (and it is one of `only`, when
+        given); else None, also while the route vectors are not ready. A few examples cannot outweigh a catalog's
+        BM25 routes by keyword, but a request whose closest written neighbour is one of them is about the
+        specialist's topic. Like is compared with like: a route not in Latin letters is measured against the
+        other skills' routes not in Latin letters (an English request is nearer every English route by language)."""
+        keys = {k for k in (only if only is not None else self.skills)
+                if mode in self.skills[k].nearest_modes and self.skills[k].allowed(principal)}
+        if not keys:
             return None
         vectors = self.vectors
         query_vector = self.query_vector(text) if vectors is not None else None
         if vectors is None or query_vector is None or not len(vectors):
             return None
-        entry = self.entries[int(np.argmax(vectors @ query_vector))]
-        key = (entry.agent, entry.skill)
-        skill = self.skills[key]
-        if mode not in skill.nearest_modes or (only is not None and key not in only) or not skill.allowed(principal):
+        cos = vectors @ query_vector
+        rivals = ~self._specialist
+        rival_any = float(np.max(np.where(rivals, cos, -1.0)))
+        rival_script = float(np.max(np.where(rivals & ~self._latin, cos, -1.0)))
+        lead = cos - np.where(self._latin, rival_any, rival_script)
+        mine = np.isin(self._skill_of, [self._skill_ids[k] for k in keys])
+        if not mine.any():
             return None
+        best = int(np.argmax(np.where(mine, lead, -np.inf)))
+        if lead[best] < -slack:
+            return None
+        entry = self.entries[best]
         return Candidate(entry.agent, entry.skill, dict(entry.params), MIN_SCORE, entry.text, by="nearest")
 
     def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal,

@@ -140,9 +140,9 @@ class Assistant:
         slots_learnt = {k: v for r in results for k, v in r.data.get("slots", {}).items()}
         if guard.needs_help(screened):
             answer = f"{content.HELP_LINES}\n\n{answer}"
-        # the session's turn, the provenance record and the trace: one transaction, one commit
+        # the session (stored now when new) with its turn, the provenance record and the trace: one commit
         with database().together():
-            sessions.record_turn(session.id, screened.text, guard.redact(answer), guard.redact(new_pending),
+            sessions.record_turn(session, screened.text, guard.redact(answer), guard.redact(new_pending),
                                  guard.redact({**session.slots, **slots_learnt}))
             citations = [c.model_dump() for c in composed.citations]
             result = AskResult(

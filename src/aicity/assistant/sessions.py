@@ -7,6 +7,8 @@ import hmac
 import secrets
 from typing import Any
 
+from sqlalchemy import inspect
+
 from aicity.assistant.models import AssistantSession
 from aicity.core.db import database
 from aicity.core.errors import not_found
@@ -56,31 +58,38 @@ def may_read(owner: str | None, principal: Principal, token: str | Local | None 
 def open_session(session_id: str | None, principal: Principal,
                  token: str | Local | None = None) -> tuple[AssistantSession, str | None]:
     """The session continued (its owner's only) or a new one, and the session token a keyless
-    caller must present to continue or read it (minted for a new keyless session; None with a key)."""
-    with database().session() as s:
-        if session_id:
+    caller must present to continue or read it (minted for a new keyless session; None with a key).
+    A new session is not stored here: `record_turn` stores it with its first turn, in the run's
+    one transaction (a run that fails before its answer leaves no empty session behind)."""
+    if session_id:
+        with database().session() as s:
             session = s.get(AssistantSession, session_id)
-            # another caller's session is answered as unknown: its id reveals nothing
-            if session is None or not may_read(session.owner, principal, token):
-                raise not_found(f"会话 '{session_id}' 不存在 unknown session", "unknown-session")
-            return session, token if isinstance(token, str) and principal.key_id is None else None
-        minted = secrets.token_urlsafe(24) if principal.key_id is None else None
-        now = utcnow()
-        session = AssistantSession(id=new_id("ses"), role=principal.role.value,
-                                   owner=principal.key_id if minted is None else token_owner(minted),
-                                   created_at=now, updated_at=now, turns=[], pending=None, slots={})
-        s.add(session)
-        return session, minted
+        # another caller's session is answered as unknown: its id reveals nothing
+        if session is None or not may_read(session.owner, principal, token):
+            raise not_found(f"会话 '{session_id}' 不存在 unknown session", "unknown-session")
+        return session, token if isinstance(token, str) and principal.key_id is None else None
+    minted = secrets.token_urlsafe(24) if principal.key_id is None else None
+    now = utcnow()
+    session = AssistantSession(id=new_id("ses"), role=principal.role.value,
+                               owner=principal.key_id if minted is None else token_owner(minted),
+                               created_at=now, updated_at=now, turns=[], pending=None, slots={})
+    return session, minted
 
 
-def record_turn(session_id: str, text: str, answer: str, pending: dict[str, Any] | None,
+def record_turn(session: AssistantSession, text: str, answer: str, pending: dict[str, Any] | None,
                 slots: dict[str, Any]) -> None:
+    """Append a turn to `session` (as `open_session` returned it): a new session is inserted with it
+    (one statement), a stored one is read again and updated (a turn stored meanwhile is kept)."""
+    turn = {"q": text, "a": answer[:2000], "at": utcnow().isoformat()}
     with database().session() as s:
-        session = s.get(AssistantSession, session_id)
-        session.turns = [*session.turns, {"q": text, "a": answer[:2000], "at": utcnow().isoformat()}][-MAX_TURNS:]
-        session.pending = pending
-        session.slots = slots
-        session.updated_at = utcnow()
+        stored = s.get(AssistantSession, session.id) if inspect(session).has_identity else None
+        if stored is None:
+            stored = session
+            s.add(stored)
+        stored.turns = [*stored.turns, turn][-MAX_TURNS:]
+        stored.pending = pending
+        stored.slots = slots
+        stored.updated_at = utcnow()
 
 
 def get_session(session_id: str, principal: Principal, token: str | Local | None = None) -> AssistantSession:

@@ -17,7 +17,8 @@ assistant = Slice(
     ),
     commands=(Command("ask", "aicity.assistant.cli:ask", "向城市超级助理提问 Ask the super assistant"),
               Command("unserved", "aicity.assistant.cli:unserved", "目录未覆盖的诉求 Requests the catalog could not serve"),
-              Command("agents", "aicity.assistant.agents_cli:agents_app", "列出智能体与技能 List agents and their skills.")),
+              Command("agents", "aicity.assistant.agents_cli:agents_app", "列出智能体与技能 List agents and their skills.",
+                      activate=False)),
     pages=(Page("chat", "超级助理", "pages/chat.js", order=10),),
     startup=("aicity.assistant.service:warm_up", "aicity.assistant.studio_runs:serve_models"),
     subscriptions=tuple(Subscription(topic, _RESET, "broadcast") for topic in

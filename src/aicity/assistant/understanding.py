@@ -3,8 +3,10 @@
 1. An emergency (the mode classifier with the events hub's urgency rules, `modes.decide`) goes
    to `city_safety.emergency` whatever else the request says.
 2. Below `modes.ABSTAIN_BELOW` the assistant asks which of the likeliest readings is meant — unless a
-   specialist (a co-created agent, `Router.nearest`) serving one of the two likeliest is the request's
-   nearest route by meaning: then the specialist answers in that mode.
+   specialist (a co-created agent, `Router.nearest`) serving one of the likeliest is (about) the request's
+   nearest route by meaning: then the specialist answers in that mode. A request read confidently as a
+   service, a report or a department's duty goes to a specialist too when the specialist's reading is not
+   unlikely and its topic is clearly the request's nearest (`SPECIALIST_AGAINST`).
 3. A mode no skill serves (industry, simulation, small talk, out of scope) is answered
    with the mode's scope statement; a mode whose skills are all for staff, asked by the public,
    says so.
@@ -40,9 +42,18 @@ GENERIC_SHARE = 0.05
 COMMON_SHARE = 0.01
 #: a governing law is named for a gap when knowledge search finds one at least this relevant
 GAP_LAW_MIN_SCORE = 0.5
-#: an unsure request goes to a specialist only when its mode is one of this many likeliest readings (on the
-#: development sets the third reading was, once, a specialist's and the request was not for it)
+#: an unsure request goes to a specialist only when its mode is one of this many likeliest readings, and one of
+#: its routes is within SPECIALIST_UNSURE_SLACK (e5 cosine) of the other skills' nearest (`Router.nearest`)
 SPECIALIST_OPTIONS = 2
+SPECIALIST_UNSURE_SLACK = 0.0
+#: a request read confidently as one of these built-in kinds of help goes to a specialist instead when the
+#: specialist's own reading is at least SPECIALIST_MIN_P likely and one of its routes leads the other skills'
+#: nearest by SPECIALIST_LEAD (a service application or a report now is the built-in skill's, also when about
+#: the specialist's topic). Chosen with benchmarks/studio_routing.py on its development sets (dev2, PROBES and
+#: the mode development sets), never its held-apart set.
+SPECIALIST_AGAINST = frozenset({"report", "service_guide", "duty", "bundle", "precheck"})
+SPECIALIST_MIN_P = 0.1
+SPECIALIST_LEAD = 0.0
 CLARIFY_QUESTION = "我不太确定您想要哪一种帮助，请选择最接近的一项（也可以换个说法再问）："
 STAFF_ONLY = ("这项功能面向城市管理和运行的工作人员（需要工作人员身份）。"
               "我可以帮您：查询办事指南、反映城市问题并跟踪进度、查询扶持政策和法规。")
@@ -112,6 +123,9 @@ class Understanding:
         if not forced and confidence < mode_data.ABSTAIN_BELOW:
             return self._clauses(text, principal, planner) or self._specialist(text, principal, planner, guess) \
                 or Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
+        if not forced and mode in SPECIALIST_AGAINST and (taken := self._specialist(text, principal, planner, guess,
+                                                                                    against=mode)):
+            return taken
         serving = self.skills_of.get(mode, frozenset())
         usable = frozenset(k for k in serving if self.router.skills[k].allowed(principal))
         if not serving:
@@ -127,12 +141,18 @@ class Understanding:
             return Plan(subtasks=[], reply="gap", **base)
         return plan
 
-    def _specialist(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess) -> Plan | None:
+    def _specialist(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess,
+                    against: str | None = None) -> Plan | None:
         """An unsure request answered by a specialist whose route is its nearest by meaning, when the specialist
-        serves one of the two likeliest readings (`SPECIALIST_OPTIONS`), in that reading; otherwise None."""
+        serves one of the likeliest readings (`SPECIALIST_OPTIONS`), in that reading; a request read confidently
+        as `against` (a built-in service or report) when the specialist's reading is at least SPECIALIST_MIN_P
+        likely and its route leads by SPECIALIST_LEAD; otherwise None."""
         probabilities = dict(guess.ranked)
-        for mode in guess.options()[:SPECIALIST_OPTIONS]:
-            near = self.router.nearest(text, principal, mode)
+        readings = [m for m, p in guess.ranked if m != against and p >= SPECIALIST_MIN_P] if against \
+            else guess.options()[:SPECIALIST_OPTIONS]
+        for mode in readings:
+            near = self.router.nearest(text, principal, mode,
+                                       slack=-SPECIALIST_LEAD if against else SPECIALIST_UNSURE_SLACK)
             if near is not None:
                 task = SubTask(agent=near.agent, skill=near.skill, params=near.params, text=text, score=near.score,
                                confidence=near.confidence)

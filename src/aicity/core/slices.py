@@ -116,13 +116,16 @@ class Mount:
 @dataclass(frozen=True)
 class Command:
     """A CLI command under `aicity`: a `typer.Typer` (a command group) or a function (one
-    command). `help` is what `aicity --help` shows without importing the slice. `parent`
-    puts it into another slice's group (`aicity report security`)."""
+    command). `ref` is imported only when the command runs or shows its own help; `help` is
+    what its group's `--help` shows without importing it. `parent` puts it into another
+    slice's group (`aicity report security`). `activate=False`: the command (a group: its own
+    callback) only reads declarations and runs without the slices activated (`activate()`)."""
 
     name: str
     ref: str
     help: str
     parent: str | None = None
+    activate: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,13 +34,15 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from limits import RateLimitItem, parse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from aicity.core import audit, egress, scale
 from aicity.core.config import settings
 from aicity.core.errors import Problem, forbidden, too_many, unauthorized
 from aicity.core.meta import get_meta, set_meta
 from aicity.identity import service as identity
+from aicity.identity.auth_settings import AuthConfig as AuthConfig
+from aicity.identity.auth_settings import OidcConfig as OidcConfig
 from aicity.identity.models import Role
 from aicity.identity.service import KEY_PREFIX, Principal
 
@@ -53,33 +54,6 @@ _REVOKED = "auth.revoked."
 _FAILURE_AUDITS = 6
 #: privilege order: an OIDC user whose claims map to several roles gets the last of these
 _RANK = [Role.citizen, Role.enterprise, Role.official, Role.operator, Role.admin]
-
-
-class AuthConfig(BaseModel):
-    """`[aicity.auth]`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60, description="a console session's life")
-    login_rate: str = Field(default="10/minute", description="login attempts per client address")
-    assistant_rate: str = Field(default="60/minute", description="assistant requests per API key or session")
-    anonymous_rate: str = Field(default="300/minute", description="assistant requests per address without a key")
-
-
-class OidcConfig(BaseModel):
-    """`[aicity.oidc]`: an identity provider whose ID tokens may open a console session."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    issuer: str
-    client_id: str
-    jwks_file: Path | None = None
-    jwks_url: str | None = None
-    role_claim: str = "roles"
-    role_map: dict[str, Role] = Field(default_factory=dict, description="claim value → role")
-    default_role: Role | None = Field(default=None, description="role when no claim value maps (none: refuse)")
-    department_claim: str | None = "department"
-    leeway_seconds: int = Field(default=30, ge=0, le=300)
 
 
 def _invalid_config(table: str, exc: ValidationError) -> Problem:

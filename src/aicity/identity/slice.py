@@ -17,5 +17,6 @@ auth = Slice(
     title="登录与会话 console sessions, API-key and OIDC logins, rate limits",
     depends_on=("identity",),
     routers=(HttpRouter("aicity.identity.auth_api:router"),),
-    settings=(Section("auth", "aicity.identity.auth:AuthConfig"), Section("oidc", "aicity.identity.auth:OidcConfig")),
+    settings=(Section("auth", "aicity.identity.auth_settings:AuthConfig"),
+              Section("oidc", "aicity.identity.auth_settings:OidcConfig")),
 )

@@ -40,13 +40,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
 from aicity.security import decode, intent
-from aicity.security.findings import Finding
+from aicity.security.findings import ATTACK_THRESHOLD, Finding
 from aicity.security.normalize import CONFUSABLE_LETTERS, MAX_CHARS, normalize
 
 Source = Literal["user", "retrieved", "tool"]
 
-#: a verdict flags text whose score reaches this
-THRESHOLD = 0.5
+#: a verdict flags text whose score reaches this (findings.py, shared with the guard's policy)
+THRESHOLD = ATTACK_THRESHOLD
 _MAX_DEPTH = 2  # decode → scan → decode → scan
 _MAX_DECODED = 20_000  # characters decoded per request, all payloads together
 _MAX_PAYLOADS = 16

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["pii", "attack"]
+#: a prompt-attack verdict flags text whose score reaches this (the guard's default `attack_threshold`)
+ATTACK_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ guard = Slice(
     depends_on=("audit", "identity"),
     routers=(HttpRouter("aicity.security.guard_api:router"),),
     commands=(Command("guard", "aicity.security.guard_cli:app", "安全护栏 guard pipeline: allow / mask / block"),),
-    settings=(Section("guard", "aicity.security.guard:GuardPolicy"),),
+    settings=(Section("guard", "aicity.security.guard_policy:GuardPolicy"),),
     startup=("aicity.security.attacks:warm",),  # the attack classifier trains in the background
 )
 

@@ -46,10 +46,21 @@ def _plan(bot: Assistant, text: str) -> tuple[str | None, str | None, list[str]]
     return plan.mode, plan.reply, [f"{t.agent}.{t.skill}" for t in plan.subtasks]
 
 
-def test_a_published_agents_description_is_routing_data(published: Assistant) -> None:
+def test_a_published_agents_name_and_description_are_routing_data(published: Assistant) -> None:
     texts = {e.text for e in published.router.entries if e.agent == "noise_helper"}
     noise = next(d for d in templates.demo_definitions() if d["id"] == "noise_helper")
-    assert texts == {*noise["examples"], noise["description"]}
+    assert texts == {*noise["examples"], noise["name"], noise["description"]}
+
+
+def test_nearest_takes_a_slack_and_a_lead(published: Assistant) -> None:
+    text = "酒吧让十六岁的孩子进去喝酒违法吗"
+    assert published.router.nearest(text, CITIZEN, "legal", slack=1.0) is not None  # within any distance
+    assert published.router.nearest(text, CITIZEN, "legal", slack=-1.0) is None  # no route leads by a whole cosine
+    # 消费维权助手 serves citizens: for anyone else its own example is nearest to another specialist or to none
+    own = published.router.nearest("商家欺诈消费者怎么赔偿", CITIZEN, "legal")
+    assert own is not None and own.agent == "consumer_rights"
+    other = published.router.nearest("商家欺诈消费者怎么赔偿", Principal(role=Role.operator), "legal", slack=1.0)
+    assert other is None or other.agent != "consumer_rights"
 
 
 def test_the_nearest_specialist_outranks_the_generic_legal_answer(published: Assistant) -> None:

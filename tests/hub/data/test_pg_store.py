@@ -291,6 +291,30 @@ def test_another_process_reads_while_this_one_holds_the_store(pg_store: str) -> 
         cur.close()
 
 
+def test_two_processes_import_one_dataset_at_once(pg_store: str) -> None:
+    """Each import holds an advisory lock on its dataset: the second waits, then takes the next version."""
+    code = ("import sys; from aicity.core.db import use_database; from aicity.hub.data.importer import import_bytes; "
+            "use_database(sys.argv[1]); "
+            "print(import_bytes(('station,aqi\\n' + sys.argv[2] + ',1\\n').encode(), 'pg_race.csv').version)")
+    env = {**os.environ, "AICITY_DATA_DIR": str(settings().data_dir)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, database().url, name], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for name in ("first", "second")]
+    outs = [p.communicate(timeout=90) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-600:] for _, err in outs]
+    assert sorted(int(out.strip()) for out, _ in outs) == [1, 2]
+    store.invalidate()
+    assert store.dataset("pg_race").version == 2 and {"pg_race__v1", "pg_race__v2"} <= store.tables()
+    cur = store.read_connection()
+    try:
+        both = {cur.execute("SELECT station FROM pg_race__v1").fetchone()[0],
+                cur.execute("SELECT station FROM pg_race__v2").fetchone()[0]}
+        assert both == {"first", "second"}
+        assert cur.execute("SELECT station FROM pg_race").fetchone() == cur.execute(
+            "SELECT station FROM pg_race__v2").fetchone()
+    finally:
+        cur.close()
+
+
 def test_bad_store_urls(pg_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     previous = os.environ["AICITY_DATA_STORE_URL"]
     try:

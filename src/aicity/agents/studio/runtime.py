@@ -2,12 +2,14 @@
 (so the assistant's router and mode classifier learn it like any built-in skill), whose handler runs
 the workflow — by default: search the agent's knowledge bases and answer with exact quotes.
 
-How a published agent competes for the super assistant's requests: its examples and its description
-are its routes (BM25 and e5 like every skill's); in its advice modes (`NEAREST_MODES`) it is a specialist
-(`Skill.nearest_modes`): a request of such a mode whose nearest route by meaning, among every skill's, is
-one of its own goes to it — and so does a request whose mode is unsure when one of the two likeliest
-readings is its mode (instead of a clarifying question). A request the mode classifier reads confidently
-as another kind of help (a service application, a report, an emergency) is never taken.
+How a published agent competes for the super assistant's requests: its examples, its name and its
+description are its routes (BM25 and e5 like every skill's; e5 is multilingual, so an English request can
+match the Chinese examples); in its advice modes (`NEAREST_MODES`) it is a specialist (`Skill.nearest_modes`):
+a request of such a mode whose nearest route by meaning is (about) one of its own, measured against the other
+skills' nearest route (`Router.nearest`), goes to it — and so does a request whose mode is unsure when one of
+the likeliest readings is its mode (instead of a clarifying question), and a request read confidently as a
+built-in service, report or duty question when its own reading is not unlikely and its route clearly leads
+(`understanding.SPECIALIST_AGAINST`). An emergency is never taken.
 
 Without a model this is the whole answer (the embedded planner routes to `ask` or to one of the
 agent's tools); with a gateway model the assistant lets the model plan with the instructions and the
@@ -120,7 +122,7 @@ def build(definition: AgentDefinition, resolve: Resolve, version: int | None = N
                   examples=list(definition.examples), input_model=LegalQuestion, handler=handler, roles=roles,
                   cues=tuple(definition.cues), cue_priority=CUE_PRIORITY if definition.cues else 0,
                   modes=tuple(definition.modes), route_weight=ROUTE_WEIGHT,
-                  routes=lambda: [Route(definition.description)],
+                  routes=lambda: [Route(definition.name), Route(definition.description)],
                   nearest_modes=tuple(m for m in definition.modes if m in NEAREST_MODES))
     return Agent(id=definition.id, name=definition.name, department=definition.department,
                  description=definition.description, skills=[skill],

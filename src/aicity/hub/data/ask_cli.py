@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aicity.core.cli import fail, open_city, print_json, run_batch
+from aicity.core.cli import fail, open_city, print_json, problem_message, run_batch
+from aicity.core.errors import Problem
 from aicity.hub.data.ask import DataAnswer, ask
 from aicity.identity.models import Role
 
@@ -90,6 +91,8 @@ def ask_command(
         answer = ask(text, role=role_value, department=department, as_of=day)
     except ValueError as exc:
         fail(str(exc))
+    except Problem as exc:  # the store unreachable or misconfigured
+        fail(problem_message(exc))
     if json_out:
         print_json(as_json(answer))
     else:

@@ -112,7 +112,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         # "有没有违法 / 合法吗" asks whether, not what happens
         re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|(?<!没有)(?<!是否)(?<!算不算)违法(?![吗么嘛])|违反|"
                    r"\bfined?\b|\bfines\b|penalt|punish|what happens|consequence", re.I),
-        re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]"),
+        re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]|不再(?:给予)?(?:行政)?处罚|[不免]予(?:行政)?处罚"),
     ),
     "whether": (
         re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]|"
@@ -385,8 +385,10 @@ def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], r
     lower = articles[lead.article].hit.doc_key
     asks_number = any(t in NUMBER_TYPES for t in types)
     said = _quantities(lead.text) if asks_number else set()
-    # a 项 is compared by what it says, not by the lead-in it shares with the other 项 of its 款
-    alike = {id(s): _alike(_body(s), _body(lead)) for s in found}
+    # a 项 is compared by what it says, not only by the lead-in it shares with the other 项 of its 款
+    # (where the lead-in states the rule — 处…罚款： — the whole of it says it too)
+    alike = {id(s): max(_alike(_body(s), _body(lead)), _alike(s.text, lead.text) if lead.lead_in else 0.0)
+             for s in found}
     rivals = [s for s in found if s.own_score >= SUPERIOR_SHARE * lead.own_score
               and alike[id(s)] >= SUPERIOR_ALIKE
               and rel.is_superior(articles[s.article].hit.doc_key, lower)
@@ -661,7 +663,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                      f"适用《{rule_hit.doc_key}》{lead.locator.split()[0]}。")
     if lower is not None:
         below = articles[lower.article].hit.doc_key
-        notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；依照上位法优于下位法，"
+        notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；"
+                     f"依照{rel.superior_by(rule_hit.doc_key, below)}，"
                      f"以《{rule_hit.doc_key}》{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）为准。")
     meta = rel.documents.get(rule_hit.doc_key)
     if meta and meta.newer:

@@ -42,6 +42,9 @@ class DocumentMeta(_Strict):
     #: higher texts on the same matters besides the one it implements (its 上位法: the law a regulation
     #: predating it details); where both state a rule, the higher provision governs
     under: list[str] = []
+    #: older texts of the same level whose matters it rules too (the same authority's later regulation):
+    #: where both state a rule, it governs — 新法优于旧法
+    covers: list[str] = []
     newer: str | None = None
     source: str | None = None
 
@@ -86,11 +89,18 @@ class Relations:
         return LEVEL_RANK.get(self.level(key), 0)
 
     def is_superior(self, higher: str, lower: str) -> bool:
-        """Whether `higher` is a higher-level text on `lower`'s matters (the law it implements, or
-        one named in `under`), so that a rule both state is governed by `higher`."""
-        meta = self.documents.get(lower)
-        related = meta is not None and (meta.implements == higher or higher in meta.under)
-        return related and self.rank(higher) > self.rank(lower)
+        """Whether `higher` governs `lower`'s matters: a higher-level text on them (the law it implements,
+        or one named in `under`) or a later one of the same level that `covers` them."""
+        return self.superior_by(higher, lower) is not None
+
+    def superior_by(self, higher: str, lower: str) -> str | None:
+        """The principle by which `higher` governs a rule that both it and `lower` state, or None."""
+        meta, over = self.documents.get(lower), self.documents.get(higher)
+        if meta is not None and (meta.implements == higher or higher in meta.under) and self.rank(higher) > self.rank(lower):
+            return HIGHER
+        if over is not None and lower in over.covers and self.rank(higher) == self.rank(lower):
+            return NEWER
+        return None
 
     def override_for(self, doc: str, article: str, question: str) -> Override | None:
         """The override that takes `article` of `doc` out of force for this question, if any."""
