@@ -35,9 +35,9 @@ _CN_UNIT_VALUES = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 def cn_number(text: str) -> int | None:
     """A whole number written in Chinese numerals, Arabic digits or both: 十二 → 12, 一百零五 → 105,
-    三万五千 → 35000, 3万 → 30000, 两 → 2; numerals without units are read digit by digit
+    三万五千 → 35000, 3万 → 30000, 万 → 10000, 两 → 2, full-width digits as ASCII; numerals without units are read digit by digit
     (二〇二六 → 2026). None when the text is not a number."""
-    text = re.sub(r"\s", "", text)
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
     if not text or any(c not in _CN_DIGIT_VALUES and c not in _CN_UNIT_VALUES and not c.isascii() or
                        c.isascii() and not c.isdigit() for c in text):
         return None
@@ -50,7 +50,7 @@ def cn_number(text: str) -> int | None:
         elif ch in _CN_UNIT_VALUES:
             unit = _CN_UNIT_VALUES[ch]
             if unit == 10000:
-                total, section, digit = (total + section + digit) * unit, 0, 0
+                total, section, digit = ((total + section + digit) or 1) * unit, 0, 0
             else:
                 section, digit = section + (digit or 1) * unit, 0
         else:

@@ -398,7 +398,8 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
 
     `keyword`: BM25 over rjieba tokens with the city's synonyms. `dense`: multilingual-e5
     similarity. `hybrid` (default): a weighted sum of both, each scaled to [0, 1] over its
-    best candidates (keyword alone while the vectors are still being computed). Then a cheap
+    best candidates (keyword alone while the vectors are still being computed, and, on the same
+    scale, when BM25's lead is clear: `keyword_sure`, no query vector is computed). Then a cheap
     reranker: a law or article named in the query is lifted, superseded text damped.
     Unreadable chunks are removed before ranking, so they are never returned, cited or counted.
     """
@@ -416,8 +417,8 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
         keyword = np.where(visible, index.bm25.scores(tokens), 0.0)
         scored = index.bm25.size, index.bm25.removed
     dense_ready = mode != "keyword" and index.dense is not None and index.dense.get() is not None
-    wanted = dense_ready and (mode == "dense" or not keyword_sure(keyword))
-    query_vector = _query_vector(index, query) if wanted else None  # slow: outside the lock
+    sure = dense_ready and mode == "hybrid" and keyword_sure(keyword)
+    query_vector = _query_vector(index, query) if dense_ready and not sure else None  # slow: outside the lock
     with index.lock:
         if not index.bm25.alive.any():
             return []
@@ -428,8 +429,8 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
         if (index.bm25.size, index.bm25.removed) != scored:  # a document came or went meanwhile
             visible = np.isin(index.columns["kb"], list(readable)) & index.bm25.alive
             keyword = np.where(visible, index.bm25.scores(tokens), 0.0)
-        if vectors is None:
-            scores = keyword
+        if vectors is None:  # keyword mode, vectors not ready yet, or a clear BM25 lead (on the hybrid's scale)
+            scores = _scaled(keyword, visible) if sure else keyword
         else:
             cos = np.where(visible, vectors @ query_vector, -1.0)
             scores = cos if mode == "dense" else (
