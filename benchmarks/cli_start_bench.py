@@ -1,6 +1,6 @@
 """CLI start-up time: how long each `aicity …` command takes from process start to exit.
 
-    .venv/bin/python benchmarks/cli_start_bench.py [--runs 3] [--only "agents" --only "data --help"]
+    .venv/bin/python benchmarks/cli_start_bench.py [--runs 3] [--only=agents --only="data --help"]
 
 Each command runs `--runs` times as a fresh process (`python -m aicity …`, the same as the `aicity`
 script) in the repository root (its data dir, `.aicity`, already holding the demo city: the first

@@ -221,8 +221,9 @@ def worker(
 
 
 @app.command()
-def version() -> None:
+def version(ctx: typer.Context) -> None:
     """显示版本 Show the version."""
+    _start_command(ctx, activate=False)  # a wrong setting is reported here too; nothing to activate
     typer.echo(__version__)
 
 

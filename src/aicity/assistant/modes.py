@@ -90,6 +90,8 @@ class Mode:
     option: str
     #: what the assistant says for a mode no skill serves (None: skills serve it)
     scope: str | None = None
+    #: modes whose sub-tasks a request of this mode answers itself (a report names its department: no duty task)
+    subsumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def _data() -> Path:
 @lru_cache(maxsize=1)
 def modes() -> dict[str, Mode]:
     rows = yaml.safe_load((_data() / "assistant" / "modes.yaml").read_text(encoding="utf-8"))
-    return {r["id"]: Mode(r["id"], r["name"], r["option"], " ".join(r["scope"].split()) if r.get("scope") else None)
-            for r in rows}
+    return {r["id"]: Mode(r["id"], r["name"], r["option"], " ".join(r["scope"].split()) if r.get("scope") else None,
+                          tuple(r.get("subsumes") or ())) for r in rows}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from aicity.agents.base import SubTask
-from aicity.assistant.router import Candidate, Router, pasted, split_clauses
+from aicity.assistant.router import Candidate, Router, instructed, pasted, split_clauses
 from aicity.identity.service import Principal
 
 #: a later clause with no cue still starts its own sub-task when it matches a route this well
@@ -56,8 +56,9 @@ class EmbeddedPlanner:
 
     With `only` (the skills of the request's mode) the whole request is routed among those; clauses
     may still add sub-tasks of other skills in their own words, as long as one sub-task serves the mode.
-    A request that hands over a text ("给这份文件写个摘要：" and the document, `router.pasted`) whose
-    instruction names its skill by a cue is one sub-task on the whole text, routed by the instruction."""
+    A request that hands over a text ("给这份文件写个摘要：" and the document, `router.pasted`; or a shorter one
+    after a colon, `router.instructed`) whose instruction names its skill by a cue is one sub-task on the whole
+    text, routed by the instruction."""
 
     name = "embedded"
 
@@ -66,7 +67,7 @@ class EmbeddedPlanner:
 
     def plan(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
              mode: str | None = None) -> Plan:
-        carried = pasted(text)
+        carried = pasted(text) or instructed(text)
         cand = self.router.route(carried[0], principal, only, mode) if carried is not None else None
         if cand is not None and cand.by == "cue":  # a document handed over with an instruction in its own
             return Plan(planner=self.name, subtasks=[_subtask(cand, text)])  # words: worked on whole

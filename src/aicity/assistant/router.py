@@ -25,6 +25,7 @@ import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
+from aicity.assistant.targets import Devices, fits, is_named, named_targets
 from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
@@ -67,7 +68,8 @@ class Candidate:
     params: dict[str, str]
     score: float
     route: str
-    #: how the skill was chosen: "cue", "route" or "nearest" (a specialist's, `Router.nearest`)
+    #: how the skill was chosen: "cue", "route", "nearest" (a specialist's, `Router.nearest`) or "named" (the
+    #: device the request names, `targets`)
     by: str = "route"
 
     @property
@@ -115,6 +117,8 @@ class Router:
         self._kind_of = np.array([self._kind_ids[e.params[0][0]] if e.params else -1 for e in self.entries],
                                  dtype=np.int64)
         self._allowed: dict[str, np.ndarray] = {}
+        #: districts and devices a request names outright (`targets`)
+        self.devices = Devices()
         # for `nearest`: the specialists' routes, and the routes in Latin letters
         self._specialist = np.array([bool(self.skills[(e.agent, e.skill)].nearest_modes) for e in self.entries], dtype=bool)
         self._latin = np.array([is_mostly_latin(e.text) for e in self.entries], dtype=bool)
@@ -271,6 +275,10 @@ class Router:
         cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
+        # the mode is decided: a device named outright goes to the skill that works on its type
+        named = self._device_skill(text, principal, only, mode) if only is not None else None
+        if named is not None:
+            return named
         # the mode is decided: a specialist nearest by meaning outranks the mode's generic cues (违法吗, 怎么处罚)
         near = self.nearest(text, principal, mode, only, NEAREST_SLACK) if only is not None and mode is not None \
             else None
@@ -278,14 +286,15 @@ class Router:
             return near
         for key in self.cued_skills(text, principal, only):
             skill = self.skills[key]
-            if not skill.targets_for(mode):
-                return Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue")
+            if not [kind for kind in skill.targets_for(mode) if not is_named(kind)]:  # no target, or one named outright
+                return self._resolve(Candidate(key[0], key[1], {}, max(top_score, MIN_SCORE), "cue", by="cue"), scores,
+                                     principal, mode, text)
             target_scores = self._scores(skill.target_text(text), principal, frozenset({key}), mode) \
                 if skill.target_text else scores
             params, score = self._best_target(target_scores, skill.targets_for(mode), principal, floor)
             if params:
                 return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal,
-                                     mode)
+                                     mode, text)
         if only is not None:
             allowed = [k for k in self.skills if k in only and self.skills[k].allowed(principal)]
             if not cands and not allowed:
@@ -293,10 +302,19 @@ class Router:
             # within a decided mode the best route names the skill even when it is weak: the
             # target is then taken from the best route that carries one, above MIN_SCORE
             first = cands[0] if cands else Candidate(allowed[0][0], allowed[0][1], {}, 0.0, "mode", by="mode")
-            return self._resolve(first, scores, principal, mode)
+            skill = self.skills[(first.agent, first.skill)]
+            if skill.target_text and skill.targets_for(mode):
+                # the skill's target is in the part of the request that names it (a pre-check's list of documents
+                # is not what it is about), as when its cue chose it
+                target_scores = self._scores(skill.target_text(text), principal, frozenset({(first.agent, first.skill)}),
+                                             mode)
+                params, _ = self._best_target(target_scores, skill.targets_for(mode), principal, MIN_SCORE)
+                if params:
+                    first = Candidate(first.agent, first.skill, params, first.score, first.route, first.by)
+            return self._resolve(first, scores, principal, mode, text)
         if not cands or top_score < MIN_SCORE:
             return None
-        return self._resolve(cands[0], scores, principal)
+        return self._resolve(cands[0], scores, principal, text=text)
 
     def nearest(self, text: str, principal: Principal, mode: str,
                 only: frozenset[tuple[str, str]] | None = None, slack: float = 0.0) -> Candidate | None:
@@ -329,14 +347,38 @@ class Router:
         entry = self.entries[best]
         return Candidate(entry.agent, entry.skill, dict(entry.params), MIN_SCORE, entry.text, by="nearest")
 
+    def _device_skill(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None,
+                      mode: str | None) -> Candidate | None:
+        """The skill of `only` whose device param takes the device `text` names outright (its own type before
+        any type), with that device as its target; None when no device is named or no such skill serves."""
+        device = self.devices.named(text)
+        if device is None:
+            return None
+        best: tuple[int, tuple[str, str], str] | None = None
+        for key, skill in self.skills.items():
+            if (only is not None and key not in only) or not skill.allowed(principal):
+                continue
+            for param in skill.targets_for(mode):
+                if fits(param, device) > (best[0] if best else 0):
+                    best = (fits(param, device), key, param)
+        if best is None:
+            return None
+        _, key, param = best
+        cand = Candidate(key[0], key[1], {param: device.id}, MIN_SCORE, device.name, by="named")
+        return self._resolve(cand, np.zeros(len(self.entries)), principal, mode, text)
+
     def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal,
-                 mode: str | None = None) -> Candidate:
-        """Fill a skill's target from the best route that has one, when its own route had none."""
+                 mode: str | None = None, text: str = "") -> Candidate:
+        """Fill a skill's target: what `text` names outright (a district, a device: `targets`), else the best
+        route that has one, when its own route had none."""
         skill = self.skills[(cand.agent, cand.skill)]
         wanted = skill.targets_for(mode)
         if mode in skill.mode_targets:  # a target of another mode's kind is not this request's
             cand = Candidate(cand.agent, cand.skill, {k: v for k, v in cand.params.items() if k in wanted},
                              cand.score, cand.route, cand.by)
+        named = {k: v for k, v in named_targets(text, wanted, self.devices).items() if k not in cand.params}
+        if named:
+            cand = Candidate(cand.agent, cand.skill, {**cand.params, **named}, cand.score, cand.route, cand.by)
         if not wanted or any(k in cand.params for k in wanted):
             return cand
         params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
@@ -385,6 +427,15 @@ def pasted(text: str) -> tuple[str, str] | None:
         return None
     rest = text[m.end():].strip()
     return (text[:m.start()].strip(), rest) if len(rest) >= PASTED_CHARS else None
+
+
+def instructed(text: str) -> tuple[str, str] | None:
+    """(instruction, text) of a request that hands over a text of any length after a colon ("把这段话改正式一点：…",
+    "登记收文：…"): the instruction of at most INSTRUCTION_CHARS characters before it; else None."""
+    m = re.search(r"[：:]", text)
+    if m is None or m.start() > INSTRUCTION_CHARS or not text[:m.start()].strip() or not text[m.end():].strip():
+        return None
+    return text[:m.start()].strip(), text[m.end():].strip()
 
 
 def split_clauses(text: str) -> list[str]:

@@ -147,7 +147,8 @@ class Assistant:
             citations = [c.model_dump() for c in composed.citations]
             result = AskResult(
                 answer=answer,
-                skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence) for t in plan.subtasks],
+                skills=[SkillRef(agent=t.agent, skill=t.skill, score=t.confidence)
+                        for t, r in zip(plan.subtasks, results, strict=False) if not declined(r)],
                 departments=composed.departments,
                 citations=citations,
                 trace_id=tracer.id,
@@ -263,6 +264,13 @@ class Assistant:
 
 #: sections that say the assistant did not answer the request (out of scope, not in the catalog, refused)
 ABSTAIN_KINDS = frozenset({"scope", "gap", "refusal"})
+
+
+def declined(result: SkillResult) -> bool:
+    """Whether a skill did nothing for the request but say it cannot ("暂不支持的推演", an unknown district): every
+    section a refusal, nothing found, filed or asked. The answer does not claim such a skill."""
+    return bool(result.sections) and all(s.kind == "refusal" for s in result.sections) and not result.data \
+        and result.event is None and result.clarification is None
 
 
 def abstained(result: SkillResult) -> bool:

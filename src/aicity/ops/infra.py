@@ -29,6 +29,7 @@ from sqlalchemy import text
 
 from aicity.core import jobs, scale, streams
 from aicity.core.db import database
+from aicity.core.errors import Problem
 from aicity.hub.data import store
 from aicity.hub.gateway import service as gateway
 from aicity.hub.iot import service as iot
@@ -65,10 +66,17 @@ def database_info() -> dict[str, Any]:
             ).scalar() or 0)
         else:
             size = 0
-    analytics = store.store_path()
-    return {"dialect": dialect, "size_bytes": size,
-            "analytics_size_bytes": _file_size(analytics) if analytics.exists() else 0,
+    return {"dialect": dialect, "size_bytes": size, "analytics_size_bytes": _analytics_size(),
             "running_long": running_long, "slow_queries": slow_queries()}
+
+
+def _analytics_size() -> int:
+    """The data hub's store: the DuckDB file, or the `hub_data` schema's tables on PostgreSQL (0 while
+    that server cannot be reached: the store's own checks report it)."""
+    try:
+        return store.size_bytes()
+    except Problem:
+        return 0
 
 
 # ---- queues and the bus ---------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """How a published co-created agent competes for the super assistant's requests (agents/studio/runtime.py):
-in its advice modes it takes a request whose nearest route by meaning is its own (an example or its
-description), over the generic legal answer's cues; an unsure request goes to it instead of a clarifying
-question when its mode is one of the two likeliest; a request read confidently as another kind of help — a
-report, a service application, an emergency — is never taken, even when it names the agent's cue."""
+in its advice modes it takes a request whose nearest route by meaning is its own (an example, its name or
+description; an English request measured against the other skills' Chinese routes), over the generic legal
+answer's cues; an unsure request goes to it instead of a clarifying question when its mode is one of the two
+likeliest; a request read confidently as a report or service whose legal reading is not unlikely goes to it
+when its route is nearest; a report, a service application or an emergency is not taken, even when it names
+the agent's cue."""
 
 from __future__ import annotations
 
@@ -78,6 +80,28 @@ def test_an_unsure_request_goes_to_the_specialist_instead_of_a_question(publishe
     guess = published.understanding.guess(text)
     assert guess.confidence < 0.46 and "legal" in guess.options()[:2]  # unsure: it would have asked
     assert _plan(published, text) == ("legal", None, ["minor_protection.ask"])
+
+
+@pytest.mark.parametrize(("text", "agent"), [
+    ("What does the law say about noise from night-time construction?", "noise_helper"),  # a decided legal request
+    ("Is a shop allowed to sell cigarettes to a fifteen-year-old?", "minor_protection"),  # unsure: no question back
+])
+def test_an_english_request_reaches_an_agent_with_chinese_examples(published: Assistant, text: str,
+                                                                    agent: str) -> None:
+    # measured against the other skills' Chinese routes, not the English ones every English request is nearer
+    mode, reply, skills = _plan(published, text)
+    assert (mode, reply, skills) == ("legal", None, [f"{agent}.ask"])
+
+
+@pytest.mark.parametrize(("text", "agent"), [
+    ("楼下KTV每天半夜放歌，噪声方面有什么规定", "noise_helper"),
+    ("包工头欠了我们三个月工资跑了，总包单位要不要负责", "wage_arrears"),
+])
+def test_a_rule_question_read_as_a_report_reaches_the_specialist(published: Assistant, text: str, agent: str) -> None:
+    guess = published.understanding.guess(text)
+    assert guess.mode == "report" and guess.confidence >= 0.46  # the built-in reading, confident
+    assert dict(guess.ranked)["legal"] >= 0.2  # the specialist's reading is not unlikely
+    assert _plan(published, text) == ("legal", None, [f"{agent}.ask"])
 
 
 @pytest.mark.parametrize(("text", "mode", "skill"), [

@@ -28,10 +28,8 @@ from aicity.hub.iot import service as iot
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from tests.hub.data.store_support import PACK_ROWS
 
-PACK_ROWS = {"districts": 30, "chain_nodes": 51, "enterprises": 4004, "investment_leads": 300,
-             "hotline_tickets": 25013, "air_quality_daily": 3644, "low_income_households": 1511,
-             "traffic_flow_hourly": 11520}
 SMALL_SPEC = """
 id: {id}
 title: 测试站点 test stations

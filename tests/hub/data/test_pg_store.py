@@ -11,12 +11,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import httpx
 import psycopg
 import pytest
 
 from aicity.core.config import configure, settings
 from aicity.core.db import database, use_database
 from aicity.core.errors import Problem
+from aicity.core.meta import set_meta
+from aicity.demo import loader
 from aicity.hub.data import ask, demo, desensitize, pgstore, service, spaces, spaces_demo, sqlcheck, store
 from aicity.hub.data.importer import import_bytes, import_path
 from aicity.hub.data.models import Dataset, DatasetVersion
@@ -24,13 +27,14 @@ from aicity.hub.data.private_query import AggregateRequest
 from aicity.hub.data.schema import parse_spec
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
+from aicity.ops import backup, infra
+from tests.hub.data.store_support import PACK_ROWS, failing_metadata
+from tests.support.iot import wait_for
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.postgres
 
 SCHEMA = "hub_data_test"
-PACK_ROWS = {"districts": 30, "chain_nodes": 51, "enterprises": 4004, "investment_leads": 300,
-             "hotline_tickets": 25013, "air_quality_daily": 3644, "low_income_households": 1511,
-             "traffic_flow_hourly": 11520}
 SPEC = """
 id: {id}
 title: 测试站点 test stations
@@ -337,3 +341,208 @@ def test_bad_store_urls(pg_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
         store.close()
         configure(data_dir=settings().data_dir)
     assert isinstance(store.read_connection(), pgstore.PgCursor)
+
+
+def test_no_password_in_a_bad_url_problem() -> None:
+    for url in ("host=db user=aicity password=s3cret dbname=x", "postgresql+psycopg//aicity:s3cret@db/x",
+                "mysql://aicity:s3cret@db/x", "aicity:s3cret@db", "host=db password='s3 cret' user=aicity"):
+        with pytest.raises(Problem) as exc:
+            pgstore.conninfo(url)
+        assert exc.value.type_ == "invalid-store-url" and exc.value.status == 500
+        assert "s3cret" not in exc.value.detail and "s3 cret" not in exc.value.detail, exc.value.detail
+    _, shown = pgstore.conninfo("postgresql+psycopg://aicity@db/x?password=s3cret")  # a password in the query
+    assert "s3cret" not in shown
+
+
+def test_a_failed_metadata_commit_undoes_the_store(pg_store: str) -> None:
+    """The store commits first, then the metadata; when the metadata's commit fails the new table
+    goes and the view shows the previous version again (the SQLite trigger fails that commit)."""
+    import_bytes(b"station,district_id,aqi,day\nA,donghu,50,2025-01-01\n", "pg_meta.csv", spec=spec_of("pg_meta"))
+    with failing_metadata("pg_meta", "pg_meta_new"):
+        with pytest.raises(Exception, match="version refused"):
+            import_bytes(b"station,district_id,aqi,day\nB,donghu,70,2025-02-01\n", "pg_meta.csv")
+        with pytest.raises(Exception, match="version refused"):  # a first version: the view goes too
+            import_bytes(b"station,district_id,aqi,day\nC,donghu,70,2025-02-01\n", "pg_meta_new.csv",
+                         spec=spec_of("pg_meta_new"))
+    store.invalidate()
+    _nothing_of("pg_meta_new", pg_store)
+    assert "pg_meta_new" not in schema_tables(pg_store) and "pg_meta__v2" not in schema_tables(pg_store)
+    assert store.dataset("pg_meta").version == 1
+    with database().session() as s:
+        assert [v.version for v in s.query(DatasetVersion).filter_by(dataset_id="pg_meta")] == [1]
+    cur = store.read_connection()
+    try:
+        assert cur.execute("SELECT station, aqi FROM pg_meta").fetchall() == [("A", 50)]
+    finally:
+        cur.close()
+    assert import_bytes(b"station,district_id,aqi,day\nD,donghu,80,2025-03-01\n", "pg_meta.csv").version == 2
+
+
+def _activity(url: str, pid: int) -> tuple[str, str]:
+    with psycopg.connect(_plain(url)) as conn:
+        row = conn.execute("SELECT state, backend_type FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+    assert row is not None
+    return row
+
+
+def test_a_held_cursor_holds_no_transaction(pg_store: str) -> None:
+    """A read cursor kept through a request ends each statement's transaction at once: it holds no lock,
+    and an import replacing the view it read goes through while the cursor is still open."""
+    import_bytes(b"station,district_id,aqi,day\nA,donghu,50,2025-01-01\n", "pg_held.csv", spec=spec_of("pg_held"))
+    cur = store.read_connection()
+    try:
+        pid = cur.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert cur.execute("SELECT aqi FROM pg_held").fetchall() == [(50,)]
+        assert _activity(pg_store, pid)[0] == "idle"  # not "idle in transaction"
+        assert cur.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0] != "0"
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):  # still read only, statement by statement
+            cur.execute("CREATE TABLE pg_held_evil (x int)")
+        started = dt.datetime.now()
+        import_bytes(b"station,district_id,aqi,day\nB,donghu,60,2025-01-02\n", "pg_held.csv")
+        assert (dt.datetime.now() - started).total_seconds() < 20
+        assert cur.execute("SELECT aqi FROM pg_held").fetchall() == [(60,)]
+    finally:
+        cur.close()
+    imp = store._pool(False).get()
+    try:
+        assert imp.execute("SHOW lock_timeout").fetchone()[0] != "0"
+    finally:
+        store._pool(False).put(imp)
+
+
+def _both(sql: str, params: list | None = None) -> tuple[list, list]:
+    """`sql` (DuckDB's) on the PostgreSQL store and on the packaged pack in DuckDB."""
+    cur = store.read_connection()
+    try:
+        on_pg = cur.execute(sql, params).fetchall()
+    finally:
+        cur.close()
+    return on_pg, ask._pack_connection().execute(sql, params).fetchall()
+
+
+def _same(on_pg: list, on_duck: list) -> None:
+    assert len(on_pg) == len(on_duck)
+    for a, b in zip(on_pg, on_duck, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert (x == pytest.approx(y, rel=1e-9) if isinstance(y, float) else x == y) and type(x) is type(y), (a, b)
+
+
+@pytest.mark.parametrize("sql, params", [
+    ("SELECT aqi % 7 AS r, count(*) AS n FROM air_quality_daily WHERE district_id = ? GROUP BY 1 ORDER BY 1",
+     ["donghu"]),
+    ('SELECT count(*) AS "占比%" FROM hotline_tickets WHERE district_id = ?', ["donghu"]),
+    ("SELECT strftime(created_at, '%Y-%m') AS m, count(*) AS n FROM hotline_tickets WHERE district_id = ? "
+     "AND category LIKE '%noise%' GROUP BY 1 ORDER BY 1", ["donghu"]),
+])
+def test_percent_signs_with_parameters(pg_store: str, sql: str, params: list) -> None:
+    on_pg, on_duck = _both(sql, params)
+    assert on_duck and on_duck[0][-1] > 0
+    _same(on_pg, on_duck)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT date_trunc('month', date) AS m, count(*) AS n FROM air_quality_daily GROUP BY 1 ORDER BY 1",
+    "SELECT district_id, count(*) AS n FROM air_quality_daily GROUP BY district_id HAVING n > 300 ORDER BY 1",
+    "SELECT second(created_at) AS s, count(*) AS n FROM hotline_tickets GROUP BY 1 ORDER BY 1 LIMIT 5",
+    "SELECT approx_count_distinct(district_id) AS d FROM hotline_tickets",
+])
+def test_translations_give_what_duckdb_gives(pg_store: str, sql: str) -> None:
+    on_pg, on_duck = _both(sql)
+    assert on_duck
+    _same(on_pg, on_duck)
+
+
+def test_try_cast_is_refused_on_postgresql(pg_store: str) -> None:
+    cur = store.read_connection()
+    try:
+        with pytest.raises(sqlcheck.SqlRefused, match="TRY_CAST"):
+            cur.execute("SELECT try_cast(name AS BIGINT) FROM districts")
+    finally:
+        cur.close()
+    with pytest.raises(sqlcheck.SqlRefused, match="TRY_CAST"):
+        ask.run_sql("SELECT try_cast(district_id AS BIGINT) AS x FROM districts")
+
+
+def test_dead_connections_are_replaced(pg_store: str) -> None:
+    """A PostgreSQL restart kills every pooled connection: the next cursor gets a fresh one, no error."""
+    cur = store.read_connection()
+    pid = cur.execute("SELECT pg_backend_pid()").fetchone()[0]
+    cur.close()  # back in the pool, idle
+    with psycopg.connect(_plain(pg_store), autocommit=True) as conn:
+        assert conn.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
+    cur = store.read_connection()
+    try:
+        assert cur.execute("SELECT count(*) FROM districts").fetchone() == (30,)
+        pid2 = cur.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(_plain(pg_store), autocommit=True) as conn:  # killed while held: a 503, not a 500
+            conn.execute("SELECT pg_terminate_backend(%s)", [pid2])
+        with pytest.raises(Problem) as exc:
+            cur.execute("SELECT count(*) FROM districts")
+        assert (exc.value.status, exc.value.type_) == (503, "store-unavailable")
+    finally:
+        cur.close()
+    assert ask.ask("各区工单数量").status == "answered"
+
+
+def test_the_analytics_size_is_the_schema(pg_store: str) -> None:
+    with psycopg.connect(_plain(pg_store)) as conn:
+        expected = conn.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+                                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                                [SCHEMA]).fetchone()[0]
+    assert store.size_bytes() == expected > 1_000_000
+    assert infra.database_info()["analytics_size_bytes"] == expected
+
+
+def test_backup_manifest_and_restore_with_a_postgresql_store(pg_store: str, tmp_path) -> None:
+    previous_db, previous_dir = database().url, settings().data_dir
+    city = tmp_path / "city"
+    try:
+        configure(data_dir=city)
+        use_database(settings().resolved_database_url).migrate()
+        archive, manifest = backup.create(tmp_path / "out")
+        assert manifest["analytics"]["backend"] == "postgres" and manifest["analytics"]["method"] == "external"
+        assert manifest["analytics"]["store"] == store.location() and SCHEMA in manifest["analytics"]["store"]
+        assert f"-n {SCHEMA}" in manifest["analytics"]["backup_with"]
+        assert not any(m["path"].startswith("analytics") for m in manifest["members"])
+        with pytest.raises(backup.BackupError, match="store_url"):
+            backup.restore(archive, tmp_path / "restored")
+        assert not (tmp_path / "restored").exists()
+    finally:
+        configure(data_dir=previous_dir)
+        use_database(previous_db)
+        store.invalidate()
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/api/v1/health", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_two_servers_on_one_store_both_answer(pg_store: str, tmp_path) -> None:
+    """Two `aicity serve` processes on loopback, one PostgreSQL store (and one metadata database):
+    both answer 一句话问数 with the store's numbers, while this process holds the store too."""
+    set_meta(loader.VERSION_KEY, loader.data_version())  # the city is there: no demo load at start-up
+    env = {**os.environ, "AICITY_DATABASE_URL": database().url, "AICITY_DATA_DIR": str(settings().data_dir)}
+    ports = [free_port(), free_port()]
+    logs = [(tmp_path / f"serve{i}.log").open("w") for i in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-m", "aicity.cli", "serve", "--port", str(port)], env=env,
+                              stdout=log, stderr=subprocess.STDOUT) for port, log in zip(ports, logs, strict=True)]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        wait_for(lambda: all(_ready(b) or p.poll() is not None for b, p in zip(bases, procs, strict=True)), 240)
+        assert all(p.poll() is None for p in procs), [(tmp_path / f"serve{i}.log").read_text()[-800:] for i in range(2)]
+        expected = ask.ask("各区AQI平均值")
+        for base in bases:
+            resp = httpx.post(f"{base}/api/v1/data/ask", json={"question": "各区AQI平均值"}, timeout=60)
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            assert body["status"] == "answered" and body["sql"] == expected.sql, body
+            assert body["rows"] == [list(r) for r in expected.rows] and body["rows"]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p, log in zip(procs, logs, strict=True):
+            p.wait(timeout=30)
+            log.close()

@@ -80,6 +80,7 @@ def build() -> Agent:
         skills=[
             Skill(
                 id="data_ask", modes=("data",), name="一句话问数", input_model=SkillInput, handler=data_ask,
+                target_params=("district",),  # the district named (assistant/targets)
                 roles=STAFF,
                 description="为城市管理者统计城市数据：数量、合计、平均、排名、占比、同比环比，按区、类别、时间",
                 examples=["2025年3月东湖区12345工单有多少件", "各区高新技术企业数量", "上半年热线满意率是多少",

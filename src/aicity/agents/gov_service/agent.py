@@ -222,9 +222,13 @@ def _what_user_has(text: str) -> str:
     return "，".join(found) if found else text
 
 
+#: a later clause listing documents before saying they are at hand ("身份证和租赁合同都有了")
+_HAVE_AFTER = re.compile(r"(?<=[，,。；;])[^，,。；;]*?(?:都有了|都有|都带了|带齐了|都准备好了|都拿到了|我拿到了)")
+
+
 def _without_what_user_has(text: str) -> str:
     """The request minus its list of documents: what remains names the service."""
-    return _HAVE_MARK.sub("", text) or text
+    return _HAVE_MARK.sub("", _HAVE_AFTER.sub("", text)) or text
 
 
 def _has(material: Material, have: str) -> bool:

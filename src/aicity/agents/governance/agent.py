@@ -321,6 +321,7 @@ def build() -> Agent:
             ),
             Skill(
                 id="event_query", modes=("data",), name="事件查询", input_model=SkillInput, handler=event_query,
+                target_params=("district",),  # the district named (assistant/targets)
                 roles=STAFF_ROLES_IDS,
                 description="为城市管理者按区域、类别、状态、时间查询城市事件，列出事件编号并计数",
                 examples=["东湖区现在有哪些未处理的积水事件", "光谷区这个月有多少井盖事件", "哪些事件超时了",
@@ -333,6 +334,7 @@ def build() -> Agent:
             ),
             Skill(
                 id="hotspot_insight", modes=("data", "briefing"), name="热点与趋势", input_model=SkillInput, handler=hotspot_insight,
+                target_params=("district",),  # the district named (assistant/targets)
                 roles=STAFF_ROLES_IDS,
                 description="为城市管理者分析事件热点（类别、区域、地点）和显著上升的趋势；问今天的全市运行日报时给出日报",
                 examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析"],

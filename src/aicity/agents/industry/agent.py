@@ -171,6 +171,7 @@ def build() -> Agent:
         description="产业招商：重点产业链图谱与强弱环节、外地招商线索排序（附评分理由）、招商项目全流程和产业数据统计",
         skills=[
             Skill(id="chain_gaps", modes=MODES, name="产业链强弱环节", input_model=SkillInput, handler=chain_gaps,
+                  target_params=("district",),  # the district named (assistant/targets)
                   roles=STAFF,
                   description="分析重点产业链各环节本地企业数、营收和强弱，找出缺失和薄弱环节（补链方向），可按区",
                   examples=["光谷区新能源汽车哪些环节薄弱", "集成电路产业链缺哪些环节", "生物医药产业链的短板在哪里",

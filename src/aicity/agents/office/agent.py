@@ -197,7 +197,7 @@ def build() -> Agent:
                 description="登记收到的公文：提取文种、发文机关、发文字号、标题、主送、日期、密级、附件、抄送，建议承办部门和时限",
                 examples=["登记这份来文", "帮我做个收文登记", "这份文件登记一下", "Register this incoming document"],
                 cue_priority=77,
-                cues=("收文登记", "登记这份", "登记一下", "做个登记", "register"),
+                cues=("收文登记", "登记收文", "登记这份", "登记一下", "做个登记", "register"),
             ),
             Skill(
                 id="search", modes=("office",), name="公文检索", input_model=SkillInput, handler=search_skill,

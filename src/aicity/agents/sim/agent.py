@@ -45,7 +45,7 @@ _HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", r
 _MINUTES = re.compile(rf"({_NUMBER})\s*(?:分钟|min\b|minutes?)", re.IGNORECASE)
 #: a district the sentence names that the city may not have: the two characters before 区 (火星区)
 _DISTRICT_WORD = re.compile(r"([\u4e00-\u9fff]{2}区)")
-_FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "rain", "flood", "storm")
+_FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "重现期", "swmm", "rain", "flood", "storm")
 PERIOD_OPTIONS = ("5", "10", "20", "50", "100")
 
 
@@ -199,6 +199,7 @@ def build() -> Agent:
         skills=[
             Skill(id="flood_simulation", modes=("simulation",), name="暴雨内涝模拟", input_model=FloodSimInput,
                   handler=flood_simulation, roles=STAFF, risk=RiskLevel.write,
+                  target_params=("district",),  # the district named (assistant/targets)
                   description="模拟某一重现期的暴雨下各区哪些易涝点和道路会积水（EPA SWMM 水力模型）",
                   examples=["模拟一下五十年一遇的暴雨下江滨区哪里会积水", "二十年一遇暴雨持续三小时，南湖区会淹哪些路",
                             "推演百年一遇的大暴雨全市内涝情况", "如果下一场十年一遇的暴雨，光谷区哪些地方积水",

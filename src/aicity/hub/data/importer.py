@@ -5,8 +5,10 @@ read (encoding, shape) → stage as text → header against the declaration → 
 `<id>__v<N>` → quality checks (an `error` check that fails rejects the import) → grading
 suggestions → the view `<id>` → metadata, quality report and lineage in the platform database.
 The store's work is one transaction (`store.import_transaction`: on PostgreSQL the file is staged
-and checked in an in-memory DuckDB and loaded with COPY) and the metadata one session: an error
-anywhere rolls both back, so a failed import leaves no table, no view change and no metadata behind.
+and checked in an in-memory DuckDB and loaded with COPY) and the metadata one session. An error
+before the end rolls both back; at the end the store commits first, then the metadata, and if the
+metadata's commit fails a second store transaction drops the new table and puts the view back. So
+a failed import leaves no table, no view change and no metadata behind.
 """
 
 from __future__ import annotations
@@ -269,7 +271,8 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
     with tempfile.TemporaryDirectory(prefix="aicity-import-") as tmp:
         read = reader.read(data, filename, Path(tmp))
         report(STAGES[0], 1, 1)
-        with store.import_transaction() as imp, database().session() as s:
+        # the store commits first, then the metadata (`then`); a failed metadata commit undoes the store's
+        with database().session() as s, store.import_transaction(then=s.commit) as imp:
             imp.lock(ds_id)
             cur = imp.cur
             header = _stage(cur, read)
@@ -308,7 +311,9 @@ def import_bytes(data: bytes, filename: str, *, dataset_id: str | None = None, s
                                          category=spec.category, rows=rows)
             g = _grades(s, spec, suggestion, actor if confirm else None, floor)
             report(STAGES[4], 1, 1)
-            imp.publish(ds_id, table, [(c.name, c.type) for c in spec.columns])
+            before = s.get(Dataset, ds_id)
+            previous = store.table_name(ds_id, before.current_version) if before and before.current_version else None
+            imp.publish(ds_id, table, [(c.name, c.type) for c in spec.columns], previous)
             _record(s, spec, version, table, read, rows, sha, filename, checks, score, suggestion, g, actor, source,
                     lineage or ("import", [f"file:{filename}"], {"format": read.format, "encoding": read.encoding,
                                                                     "sha256": sha, "rows": rows}))

@@ -23,7 +23,7 @@ import atexit
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -183,6 +183,8 @@ class DuckImport:
 
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
         self.cur = cur
+        #: (dataset id, the new table, the table the view showed before or None), once published
+        self.published: tuple[str, str, str | None] | None = None
 
     def lock(self, dataset_id: str) -> None:
         return None  # imports are serialised by `_write_lock` (one process holds the file)
@@ -196,29 +198,50 @@ class DuckImport:
     def mirror(self, table: str, columns: set[str]) -> None:
         return None  # the referenced tables are in this very database
 
-    def publish(self, dataset_id: str, table: str, columns: list[tuple[str, str]]) -> None:
+    def publish(self, dataset_id: str, table: str, columns: list[tuple[str, str]], previous: str | None) -> None:
         self.cur.execute(f"CREATE OR REPLACE VIEW {quote(dataset_id)} AS SELECT * FROM {quote(table)}")
+        self.published = (dataset_id, table, previous)
+
+    def undo(self) -> None:
+        """After the COMMIT, in a second transaction: the published table dropped, the view back on
+        the previous version (or gone, for a first version)."""
+        if self.published is None:
+            return
+        dataset_id, table, previous = self.published
+        with write_transaction() as cur:
+            if previous is None:
+                cur.execute(f"DROP VIEW IF EXISTS {quote(dataset_id)}")
+            else:
+                cur.execute(f"CREATE OR REPLACE VIEW {quote(dataset_id)} AS SELECT * FROM {quote(previous)}")
+            cur.execute(f"DROP TABLE IF EXISTS {quote(table)}")
 
 
 Import = DuckImport | pgstore.PgImport
 
 
 @contextmanager
-def import_transaction() -> Iterator[Import]:
+def import_transaction(then: Callable[[], None] | None = None) -> Iterator[Import]:
     """One import as one transaction of the store: committed when the block ends, rolled back on
-    any error (nothing half-written). DuckDB: serialised with the process's other writes;
-    PostgreSQL: staged in memory, loaded with COPY, serialised per dataset across processes."""
+    any error (nothing half-written). Then `then` runs (the importer's metadata commit) while the
+    dataset is still locked; if it fails, a second short transaction undoes the publication (the
+    new table dropped, the view back on the previous version) and its error goes on. DuckDB:
+    serialised with the process's other writes; PostgreSQL: staged in memory, loaded with COPY,
+    serialised per dataset across processes."""
     if backend() == "postgres":
         pool = _pool(False)
         cfg = settings().section(DataSettings)
         if (pool.shown, cfg.store_schema) not in _schemas:
             pgstore.ensure_schema(pool)
             _schemas.add((pool.shown, cfg.store_schema))
-        with pgstore.import_transaction(pool) as imp:
+        with pgstore.import_transaction(pool, then) as imp:
             yield imp
         return
-    with write_transaction() as cur:
-        yield DuckImport(cur)
+    with _write_lock:
+        with write_transaction() as cur:
+            duck = DuckImport(cur)
+            yield duck
+        if then is not None:
+            pgstore.then_or_undo(then, duck.undo)
 
 
 @contextmanager
@@ -285,6 +308,14 @@ def tables() -> set[str]:
         return {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     finally:
         cur.close()
+
+
+def size_bytes() -> int:
+    """What the store takes on disk: the DuckDB file, or the PostgreSQL schema's tables."""
+    if backend() == "postgres":
+        return pgstore.size_bytes(_pool(True))
+    path = store_path()
+    return path.stat().st_size if path.exists() else 0
 
 
 def table_exists(name: str) -> bool:

@@ -548,7 +548,8 @@ def _best_paragraph(article: _Article, index: int, found: list[Sentence]) -> Hit
 def _named_in(question: str, hits: list[Hit], rel: Relations) -> set[str]:
     """The texts a question names (劳动合同法, 中华人民共和国劳动合同法), of those found or described."""
     keys = {h.doc_key for h in hits} | set(rel.documents)
-    return {key for key in keys if len(key) > 2 and key in question}
+    # a text replaced as a whole is not doubted but out of force (its replacement says so)
+    return {key for key in keys if len(key) > 2 and key in question and key not in rel.superseded}
 
 
 def _deferral(doc: str, articles: list[_Article]) -> re.Match[str] | None:
@@ -561,17 +562,29 @@ def _deferral_said(doc: str, articles: list[_Article]) -> str:
     return f"（《{doc}》规定“{found.group()}”的，依照其规定）" if found else ""
 
 
+def _defers_to(doc: str, articles: list[_Article]) -> int | None:
+    """The lowest rank of the texts a text leaves the matter to (法律 → 法律; 法律、法规 → 法规), or None."""
+    deferral = _deferral(doc, articles)
+    return None if deferral is None else LEVEL_RANK["地方性法规" if "法规" in deferral.group() else "法律"]
+
+
 def _governs_doubted(lead: Sentence, found: list[Sentence], articles: list[_Article], rel: Relations,
-                     doubted: set[str], types: list[str]) -> tuple[Sentence, str] | None:
-    """When the rule found is in a text the asker doubts, the sentence of another text that governs
-    the matter over it (特别法优于一般法 where the doubted text defers to other laws, 上位法优于下位法,
-    新法优于旧法) and states the rule about as well, with the principle that decides it."""
+                     doubted: set[str], types: list[str]) -> tuple[Sentence, Sentence, str] | None:
+    """A question doubting a text it names: the sentence that governs, the doubted text's sentence and the
+    principle (特别法优于一般法 where the doubted text defers to other laws, 上位法优于下位法, 新法优于旧法).
+    When the rule found is in the doubted text, another text's sentence that governs the matter over it
+    and states the rule about as well takes its place; when it is in another text, the doubted text's
+    best sentence is named beside it (so the answer says why it does not govern)."""
     named = articles[lead.article].hit.doc_key
     if named not in doubted:
-        return None
-    deferral = _deferral(named, articles)
-    defers_to = None if deferral is None else (LEVEL_RANK["地方性法规"] if "法规" in deferral.group()
-                                                else LEVEL_RANK["法律"])
+        others = [s for s in found if articles[s.article].hit.doc_key in doubted]
+        cited = max(others, key=lambda s: s.score, default=None)
+        if cited is None:
+            return None
+        over = articles[cited.article].hit.doc_key
+        principle = rel.prevails(named, over, _defers_to(over, articles))
+        return None if principle is None else (lead, cited, principle)
+    defers_to = _defers_to(named, articles)
     asks_number = any(t in NUMBER_TYPES for t in types)
     rivals: list[tuple[Sentence, str]] = []
     for s in found:
@@ -581,7 +594,8 @@ def _governs_doubted(lead: Sentence, found: list[Sentence], articles: list[_Arti
             continue
         if (principle := rel.prevails(doc, named, defers_to)) is not None:
             rivals.append((s, principle))
-    return max(rivals, key=lambda r: r[0].score, default=None)
+    best = max(rivals, key=lambda r: r[0].score, default=None)
+    return None if best is None else (best[0], lead, best[1])
 
 
 def _why(override: Override, rel: Relations) -> str:
@@ -600,14 +614,14 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # the statutes' words for what the asker says in other words (裁员 → 裁减人员, work injury → 工伤)
     asked = " ".join([question, *legal_terms().statute_terms(question)])
     depth = max(12, top_k * 4)
-    pool = search(asked, principal, top_k=depth, kb=kb)
+    pool = search(asked, principal, top_k=depth, kb=kb, exhaustive=True)
     doubted = _named_in(question, pool, rel) if _DOUBT.search(question) else set()
     if doubted:
         # a text the asker doubts does not lead the search: the texts that may govern it are searched apart
         plain = asked
         for key in sorted(doubted, key=len, reverse=True):
             plain = plain.replace(f"中华人民共和国{key}", "").replace(key, "")
-        first = search(plain, principal, top_k=depth, kb=kb)
+        first = search(plain, principal, top_k=depth, kb=kb, exhaustive=True)
         ranked = {(h.doc_key, h.locator) for h in first}
         pool = first + [h for h in pool if (h.doc_key, h.locator) not in ranked]
     hits, withheld = screened([h for h in pool if docs is None or h.doc_key in docs], tracer)
@@ -637,8 +651,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     higher = None if opening else _superior(lead, found, articles, rel, types)
     lower, lead = (lead, higher) if higher is not None else (None, lead)
     governs = None if opening or not doubted else _governs_doubted(lead, found, articles, rel, doubted, types)
-    cited_lead = lead
-    if governs is not None:
+    if governs is not None and governs[0] is not lead:
         lead, lower = governs[0], None
     first = articles[lead.article]
     rule = _rule_text(lead, found)
@@ -655,8 +668,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
                           for h, _ in set_aside)]
     notes += [_why(o, rel) for o in conflicts]
     if governs is not None:
-        named, principle = articles[cited_lead.article].hit.doc_key, governs[1]
-        where = cited_lead.locator.split()[0]
+        named, principle = articles[governs[1].article].hit.doc_key, governs[2]
+        where = governs[1].locator.split()[0]
         notes.append(f"适用说明：问题所说的《{named}》{where}（{rel.describe(named)}）与《{rule_hit.doc_key}》"
                      f"{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）对此规定不一致；依照{principle}"
                      f"{_deferral_said(named, articles) if principle == SPECIAL else ''}，"

@@ -393,7 +393,7 @@ def query_tokens(text: str) -> list[str]:
 
 
 def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = None,
-           mode: str = "hybrid") -> list[Hit]:
+           mode: str = "hybrid", *, exhaustive: bool = False) -> list[Hit]:
     """Search what `principal` may read (only `kb` when given).
 
     `keyword`: BM25 over rjieba tokens with the city's synonyms. `dense`: multilingual-e5
@@ -417,7 +417,9 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
         keyword = np.where(visible, index.bm25.scores(tokens), 0.0)
         scored = index.bm25.size, index.bm25.removed
     dense_ready = mode != "keyword" and index.dense is not None and index.dense.get() is not None
-    sure = dense_ready and mode == "hybrid" and keyword_sure(keyword)
+    # `exhaustive`: no shortcut (the legal answerer ranks sentences across its whole pool, whose order BM25 alone
+    # gets wrong where the asker's words differ from the statute's)
+    sure = dense_ready and mode == "hybrid" and not exhaustive and keyword_sure(keyword)
     query_vector = _query_vector(index, query) if dense_ready and not sure else None  # slow: outside the lock
     with index.lock:
         if not index.bm25.alive.any():

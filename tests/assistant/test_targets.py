@@ -1,0 +1,91 @@
+"""Targets a request names outright (a district, a device) and what the answer claims: the device named picks the
+skill of its type within the decided mode, a district becomes the target of the skills that work on one, a text
+handed over after a colon is worked on as its instruction says, and a skill that only said it cannot is not claimed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aicity.agents.base import Section, SkillResult
+from aicity.assistant.router import instructed
+from aicity.assistant.service import assistant, declined
+from aicity.assistant.targets import Devices, fits, is_named, named_targets
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+OPERATOR = Principal(Role.operator)
+CITY_ACTION = frozenset({("city_safety", "close_gas_valve"), ("city_safety", "operate_flood_gate"),
+                         ("city_safety", "set_signal_plan"), ("city_safety", "device_command")})
+
+
+@pytest.fixture(scope="module")
+def devices(city: Path) -> Devices:
+    return Devices()
+
+
+def test_a_device_is_named_by_its_id_or_its_name(devices: Devices) -> None:
+    by_name = devices.named("关闭东湖区燃气阀门2号，准备抢修")
+    assert by_name is not None and by_name.id == "sim-donghu-valve-02" and by_name.type == "Valve"
+    by_id = devices.named("Please open sluice gate SIM-NANHU-GATE-02.")
+    assert by_id is not None and by_id.id == "sim-nanhu-gate-02"
+    # 路灯1号 is not 路灯12号
+    twelve = devices.named("南湖区路灯12号不亮")
+    assert twelve is not None and twelve.id == "sim-nanhu-light-12"
+    assert devices.named("关闭阀门") is None and devices.named("sim-nowhere-valve-99") is None
+
+
+def test_named_targets_read_districts_and_devices_of_the_params_type(devices: Devices) -> None:
+    assert named_targets("模拟五十年一遇暴雨下江滨区的积水", ("district",), devices) == {"district": "jiangbin"}
+    assert named_targets("Simulate a storm in Xicheng District", ("district",), devices) == {"district": "xicheng"}
+    assert named_targets("模拟暴雨", ("district",), devices) == {}
+    valve = devices.named("东湖区燃气阀门2号")
+    assert valve is not None
+    assert fits("valve", valve) == 2 and fits("device", valve) == 1 and fits("gate", valve) == 0
+    assert named_targets("东湖区燃气阀门2号关掉", ("gate",), devices) == {}
+    assert is_named("district") and is_named("valve") and not is_named("item")
+
+
+@pytest.mark.parametrize(("text", "skill", "param", "device"), [
+    ("申请关闭 sim-guanggu-valve-03", "close_gas_valve", "valve", "sim-guanggu-valve-03"),
+    ("把北港区信号机2号切到全红", "set_signal_plan", "signal", "sim-beigang-signal-02"),
+    ("关掉南湖区路灯5号", "device_command", "device", "sim-nanhu-light-05"),
+    ("打开江滨区排水闸门1号", "operate_flood_gate", "gate", "sim-jiangbin-gate-01"),
+])
+def test_a_device_named_outright_picks_the_skill_of_its_type(city: Path, text: str, skill: str, param: str,
+                                                             device: str) -> None:
+    found = assistant().router.route(text, OPERATOR, CITY_ACTION, "city_action")
+    assert found is not None and (found.agent, found.skill) == ("city_safety", skill)
+    assert found.params == {param: device} and found.by == "named"
+
+
+def test_without_a_device_the_mode_routes_as_before(city: Path) -> None:
+    found = assistant().router.route("把江滨区的信号配时切换到内涝绕行", OPERATOR, CITY_ACTION, "city_action")
+    assert found is not None and found.skill == "set_signal_plan" and found.by != "named"
+
+
+def test_a_district_becomes_the_target_of_a_skill_that_works_on_one(city: Path) -> None:
+    result = assistant().ask("模拟一下二十年一遇的暴雨，南湖区哪些路会积水", Principal(Role.official))
+    plan = [t for t in result.skills]
+    assert result.mode == "simulation" and [f"{s.agent}.{s.skill}" for s in plan] == ["simulation.flood_simulation"]
+
+
+def test_an_instruction_before_a_colon_is_read_apart_from_the_text() -> None:
+    assert instructed("把这段话改正式一点：我们想要点钱修路") == ("把这段话改正式一点", "我们想要点钱修路")
+    assert instructed("营业执照怎么办") is None
+    assert instructed("：只有冒号后的内容") is None and instructed("登记收文：") is None
+
+
+def test_a_skill_that_only_says_it_cannot_is_not_claimed() -> None:
+    refusal = Section(title="暂不支持的推演", body="目前可以推演暴雨内涝", kind="refusal")
+    assert declined(SkillResult(sections=[refusal]))
+    assert not declined(SkillResult(sections=[refusal], data={"job_id": "job_1"}))  # it ran and failed
+    assert not declined(SkillResult(sections=[Section(title="结果", body="…")]))
+    assert not declined(SkillResult())
+
+
+def test_a_simulation_no_agent_can_run_claims_no_skill(city: Path) -> None:
+    result = assistant().ask("推演一下化工园区燃气管道泄漏后的扩散范围", Principal(Role.official))
+    assert result.mode == "simulation"
+    assert result.skills == [] and "暂不支持" in result.answer
