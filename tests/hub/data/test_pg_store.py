@@ -433,6 +433,7 @@ def _same(on_pg: list, on_duck: list) -> None:
     ('SELECT count(*) AS "占比%" FROM hotline_tickets WHERE district_id = ?', ["donghu"]),
     ("SELECT strftime(created_at, '%Y-%m') AS m, count(*) AS n FROM hotline_tickets WHERE district_id = ? "
      "AND category LIKE '%noise%' GROUP BY 1 ORDER BY 1", ["donghu"]),
+    ("SELECT count(*) AS n FROM districts WHERE suffix(name, ?) AND contains(name, ?)", ["区", "湖"]),
 ])
 def test_percent_signs_with_parameters(pg_store: str, sql: str, params: list) -> None:
     on_pg, on_duck = _both(sql, params)
@@ -520,6 +521,7 @@ def _ready(base: str) -> bool:
         return False
 
 
+@pytest.mark.cluster  # two servers start in about two minutes on a loaded 2-core machine
 def test_two_servers_on_one_store_both_answer(pg_store: str, tmp_path) -> None:
     """Two `aicity serve` processes on loopback, one PostgreSQL store (and one metadata database):
     both answer 一句话问数 with the store's numbers, while this process holds the store too."""

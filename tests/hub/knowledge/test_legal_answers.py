@@ -12,7 +12,18 @@ from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
 from aicity.hub.knowledge.extractive import anchored, extractive_answer, fits, numbers, question_types, sentences
 from aicity.hub.knowledge.grounded import citation_fault
-from aicity.hub.knowledge.relations import RelationsError, infer_level, parse_relations, relations
+from aicity.hub.knowledge.relations import (
+    HIGHER,
+    LEVEL_RANK,
+    NEWER,
+    SPECIAL,
+    LegalTerms,
+    RelationsError,
+    infer_level,
+    legal_terms,
+    parse_relations,
+    relations,
+)
 from aicity.hub.knowledge.service import citing_articles
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -228,3 +239,41 @@ def test_a_wrong_article_fails_the_catalog_load(city: Path) -> None:
     with pytest.raises(catalog.CatalogError, match="housing.construction_permit: 法定时限 7 日"):
         catalog.store_catalog(loaded, departments)
     assert catalog.get_item("housing.construction_permit").legal_basis[0].doc == "建筑法"  # nothing was stored
+
+
+def test_everyday_and_english_words_find_the_statutes_terms() -> None:
+    terms = LegalTerms({"裁减人员": ["裁员"], "工伤": ["work injury"], "有效期": ["valid for"]})
+    assert terms.statute_terms("公司要一次性裁员三十人") == ["裁减人员"]
+    assert terms.statute_terms("Is a work injury valid for claims?") == ["工伤", "有效期"]
+    assert terms.statute_terms("裁减人员要报告吗") == []  # the question already uses the statute's word
+    assert terms.statute_terms("my homework injury") == []  # Latin phrases match whole words only
+    with pytest.raises(RelationsError):
+        LegalTerms({"裁减人员": "裁员"})  # type: ignore[dict-item]
+    assert "裁减人员" in legal_terms().statute_terms("公司裁员要走什么程序")  # the bundled list
+
+
+def test_which_text_governs_by_the_three_principles() -> None:
+    rel = parse_relations({"documents": {"甲法": {"level": "法律", "effective": "2021-01-01"},
+                                         "乙法": {"level": "法律", "effective": "2013-01-01"},
+                                         "丙条例": {"level": "行政法规", "effective": "2022-01-01"}}}, {})
+    assert rel.prevails("甲法", "乙法") == NEWER and rel.prevails("乙法", "甲法") is None
+    assert rel.prevails("乙法", "甲法", defers_to=LEVEL_RANK["法律"]) == SPECIAL  # 法律另有规定的除外
+    assert rel.prevails("丙条例", "甲法", defers_to=LEVEL_RANK["法律"]) is None  # …defers to laws, not regulations
+    assert rel.prevails("甲法", "丙条例") == HIGHER and rel.prevails("甲法", "甲法") is None
+
+
+def test_a_doubted_text_yields_to_the_one_that_governs_and_the_answer_says_why(city: Path) -> None:
+    special = extractive_answer("打架三个月后才被发现，行政处罚法说两年内都能罚，对吗？", CITIZEN)
+    first = special.citations[0]
+    assert (first.doc_key, first.locator.split()[0]) == ("治安管理处罚法", "第二十二条")
+    assert "不再处罚" in (special.rule or "")
+    assert any("特别法优于一般法" in n and "《行政处罚法》第三十六条" in n for n in special.notes)
+    newer = extractive_answer("违法处理个人信息情节严重的，网络安全法规定最高罚一百万元，是这样吗？", CITIZEN)
+    assert newer.citations[0].doc_key == "个人信息保护法" and "五千万元以下" in (newer.rule or "")
+    assert any("新法优于旧法" in n and "网络安全法" in n for n in newer.notes)
+
+
+def test_how_many_people_is_answered_by_a_number_of_persons(city: Path) -> None:
+    assert "count" in question_types("代笔遗嘱需要几个见证人？")
+    found = extractive_answer("找人代笔立遗嘱，要几个人在场？", CITIZEN)
+    assert found.citations[0].locator == "第一千一百三十五条" and "两个以上见证人" in (found.rule or "")

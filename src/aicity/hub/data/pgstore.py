@@ -193,7 +193,7 @@ def _functions(node: exp.Expression) -> exp.Expression:
         return _pg("(STRPOS({0}, {1}) > 0)", node.this, node.expression)
     if isinstance(node, exp.EndsWith) or name == "suffix":
         this, suffix = (node.this, node.expression) if isinstance(node, exp.EndsWith) else node.expressions
-        return _pg("(RIGHT({0}, LENGTH({1})) = {1})", this, suffix)
+        return _pg("STARTS_WITH(REVERSE({0}), REVERSE({1}))", this, suffix)  # each argument once: a `?` too
     if name == "prefix":
         return _pg("STARTS_WITH({0}, {1})", *node.expressions)
     return node

@@ -97,7 +97,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     ),
     "age": (re.compile(r"多大|几岁|年龄|周岁|how old|\bage\b", re.I), re.compile(rf"{_NUM}\s*周岁")),
     # how many people (见证人, 业主, 职工): a number of persons
-    "count": (re.compile(r"几个人|几人|多少人|几名|多少名|几位|多少位|how many (?:people|persons|witnesses|members)", re.I),
+    "count": (re.compile(r"几人|多少人|几[个名位][^，。？?]{0,4}人|多少名|多少位|how many (?:people|persons|witnesses|members)", re.I),
               re.compile(rf"{_NUM}\s*(?:个|名|位)?(?:以上|以下)?[^，。；：]{{0,4}}?(?:人|员)")),
     "amount": (
         # 多少天 asks how long, not how much
