@@ -17,7 +17,7 @@ Knowing when it does not know: below `ABSTAIN_BELOW` the assistant asks which of
 readings is meant instead of answering. Emergencies: `EMERGENCY_P` of the classifier alone, or
 `EMERGENCY_P_WITH_RULE` when one of the events hub's urgency rules (gas, fire, collapse, people
 trapped …) fires too. The emergency constants were chosen on 5-fold cross-validated probabilities of
-the training rows, `ABSTAIN_BELOW` on the two development sets beside them (`aicity eval assistant`
+the training rows, `ABSTAIN_BELOW` on the three development sets beside them (`aicity eval assistant`
 prints the CV tables); the evaluation set is never used for them.
 """
 

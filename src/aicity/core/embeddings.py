@@ -94,7 +94,7 @@ _engines_lock = threading.Lock()
 
 #: how the engine's OpenMP threads wait between the dozens of parallel steps of one query. Spinning (the
 #: OpenMP default) turns every step into a wait for a descheduled thread as soon as anything else runs on
-#: the 2 cores (another request, a background job): one query took 1.5-2.4 s instead of 0.17 s at load 16
+#: the 2 cores (another request, a background job): at load 11, p50 1,651 ms spinning against 31 ms sleeping
 #: (benchmarks/assistant_bench.py --parts omp). An OMP_WAIT_POLICY set in the environment is kept.
 OMP_WAIT_POLICY = "PASSIVE"
 

@@ -30,7 +30,7 @@ class SlowQueries(BaseModel):
 class DatabaseInfo(BaseModel):
     dialect: str
     size_bytes: int
-    analytics_size_bytes: int = Field(description="数据中枢分析库（DuckDB）the data hub's analytics store")
+    analytics_size_bytes: int = Field(description="数据中枢分析库（DuckDB 文件或 PostgreSQL 模式）the data hub's analytics store: the DuckDB file or the PostgreSQL schema")
     running_long: int | None = Field(description="PostgreSQL：正在运行且超过阈值的语句 statements running past the "
                                                  "threshold now; null on SQLite")
     slow_queries: SlowQueries
