@@ -47,10 +47,10 @@ GAP_LAW_MIN_SCORE = 0.5
 #: confidently as one of SPECIALIST_AGAINST (built-in kinds of help) goes to a specialist instead when the
 #: specialist's own reading is at least SPECIALIST_MIN_P likely and within the same slack (a service application
 #: or a report now stays the built-in skill's, also when about the specialist's topic). Chosen with
-#: benchmarks/studio_routing.py on its development sets (dev2, PROBES) beside the mode development sets, whose
-#: figures they leave unchanged (wider slacks, a third reading or a lower SPECIALIST_MIN_P answered unsure requests
-#: of other modes wrongly), never its held-apart set; on the development sets the third reading was, once, a
-#: specialist's and the request was not for it.
+#: benchmarks/studio_routing.py on its development sets (dev2, PROBES) beside the mode development sets (wider
+#: slacks, a third reading or a lower SPECIALIST_MIN_P answered unsure requests of other modes wrongly or took dev2's
+#: near-misses; at these values one modes_dev3 request labelled a report, a property dispute, goes to 物业纠纷助手),
+#: never its held-apart set.
 SPECIALIST_OPTIONS = 2
 SPECIALIST_SLACK = 0.005
 SPECIALIST_AGAINST = frozenset({"report", "service_guide", "duty", "bundle", "precheck"})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from aicity.agents.studio import service, templates
+from aicity.assistant.modes import ModeGuess
 from aicity.assistant.service import Assistant, assistant
 from aicity.core.errors import Problem
 from aicity.identity.models import Role
@@ -98,10 +99,13 @@ def test_an_english_request_reaches_an_agent_with_chinese_examples(published: As
     ("包工头欠了我们三个月工资跑了，总包单位要不要负责", "wage_arrears"),
 ])
 def test_a_rule_question_read_as_a_report_reaches_the_specialist(published: Assistant, text: str, agent: str) -> None:
-    guess = published.understanding.guess(text)
-    assert guess.mode == "report" and guess.confidence >= 0.46  # the built-in reading, confident
-    assert dict(guess.ranked)["legal"] >= 0.2  # the specialist's reading is not unlikely
-    assert _plan(published, text) == ("legal", None, [f"{agent}.ask"])
+    def plan(legal: float) -> tuple[str | None, list[str]]:  # read confidently as a report, legal `legal` likely
+        guess = ModeGuess("report", 1 - legal, (("report", 1 - legal), ("legal", legal)))
+        got = published.understanding.plan(text, CITIZEN, published.planner, guess)
+        return got.mode, [f"{t.agent}.{t.skill}" for t in got.subtasks]
+
+    assert plan(0.3) == ("legal", [f"{agent}.ask"])
+    assert plan(0.1) == ("report", ["governance.report_event"])  # the specialist's reading is unlikely
 
 
 @pytest.mark.parametrize(("text", "mode", "skill"), [
