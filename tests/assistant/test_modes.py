@@ -82,9 +82,10 @@ def test_a_concrete_problem_asking_who_is_responsible_is_a_report(city: Path) ->
 
 #: modes_dev3's writer, working apart, wrote five everyday requests the training rows already had (你好,
 #: 给我讲个笑话, 公司不签劳动合同要赔双倍工资吗 …): they are counted, never added to
-@pytest.mark.parametrize("name, least, shared", [("modes_dev.jsonl", 300, 0), ("modes_dev3.jsonl", 250, 5)])
+@pytest.mark.parametrize("name, least, shared", [("modes_dev.jsonl", 300, 0), ("modes_dev3.jsonl", 250, 5),
+                                                 ("modes_dev4.jsonl", 300, 0)])
 def test_the_development_sets_are_apart_from_the_training_rows(name: str, least: int, shared: int) -> None:
-    """`training/modes_dev.jsonl` and `modes_dev3.jsonl` (thresholds are chosen on them) are not learned
+    """`training/modes_dev.jsonl`, `modes_dev3.jsonl` and `modes_dev4.jsonl` (thresholds are chosen on them) are not learned
     from: no dev row was added to the training rows."""
     data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     dev = modes.read_jsonl(data / name)
