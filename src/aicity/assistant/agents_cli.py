@@ -10,10 +10,8 @@ from typing import Annotated
 
 import typer
 
-from aicity.agents.registry import default_registry
 from aicity.agents.studio import service as studio
 from aicity.core.cli import open_city, print_json
-from aicity.core.config import settings
 
 agents_app = typer.Typer(help="智能体：列出，及智能体共创 agents: list them; co-create (create, publish, test …)",
                          no_args_is_help=False)
@@ -26,9 +24,7 @@ def agents(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     if ctx.invoked_subcommand is not None:
         return
     open_city(data_dir)
-    registry = default_registry([settings().data_dir / "agents"])  # the assistant's registry (assistant/service.py)
-    studio.register_published(registry)
-    cards = [a.card() for a in registry.agents()]
+    cards = [a.card() for a in studio.city_registry().agents()]
     if json_out:
         print_json({"agents": cards})
         return

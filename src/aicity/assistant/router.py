@@ -334,13 +334,15 @@ class Router:
         if vectors is None or query_vector is None or not len(vectors):
             return None
         cos = vectors @ query_vector
-        rivals = ~self._specialist
-        rival_any = float(np.max(np.where(rivals, cos, -1.0)))
-        rival_script = float(np.max(np.where(rivals & ~self._latin, cos, -1.0)))
-        lead = cos - np.where(self._latin, rival_any, rival_script)
         mine = np.isin(self._skill_of, [self._skill_ids[k] for k in keys])
         if not mine.any():
             return None
+        # every other route is a rival, specialists this caller may not use included: a request about one of
+        # them is not handed to another specialist that merely leads the built-in routes
+        rivals = ~mine
+        rival_any = float(np.max(np.where(rivals, cos, -1.0)))
+        rival_script = float(np.max(np.where(rivals & ~self._latin, cos, -1.0)))
+        lead = cos - np.where(self._latin, rival_any, rival_script)
         best = int(np.argmax(np.where(mine, lead, -np.inf)))
         if lead[best] < -slack:
             return None

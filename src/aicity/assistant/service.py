@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult, SubTask, queue_for_approval
 from aicity.agents.gov_service import slots as slot_filling
-from aicity.agents.registry import AgentRegistry, default_registry
+from aicity.agents.registry import AgentRegistry
 from aicity.agents.studio import service as studio
 from aicity.assistant import sessions
 from aicity.assistant.composer import compose, with_footnotes
@@ -333,9 +333,7 @@ def validate_text(text: str | None) -> str:
 
 
 def _build() -> Assistant:
-    registry = default_registry([settings().data_dir / "agents"])
-    studio.register_published(registry)  # co-created agents published for the whole city (agents/studio)
-    return Assistant(registry, examples=load_examples())
+    return Assistant(studio.city_registry(), examples=load_examples())
 
 
 def load_examples() -> list[dict]:

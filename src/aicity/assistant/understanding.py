@@ -45,15 +45,14 @@ GAP_LAW_MIN_SCORE = 0.5
 #: an unsure request goes to a specialist only when its mode is one of this many likeliest readings, and one of
 #: its routes is within SPECIALIST_SLACK (e5 cosine) of the other skills' nearest (`Router.nearest`); a request read
 #: confidently as one of SPECIALIST_AGAINST (built-in kinds of help) goes to a specialist instead when the
-#: specialist's own reading is at least SPECIALIST_MIN_P likely and within the same slack (a service application
-#: or a report now stays the built-in skill's, also when about the specialist's topic). Chosen with
+#: specialist's own reading is at least SPECIALIST_MIN_P likely and within the same slack. A report is never
+#: taken: a citizen's report must be filed as an event, whatever its topic (nor an emergency). Chosen with
 #: benchmarks/studio_routing.py on its development sets (dev2, PROBES) beside the mode development sets (wider
 #: slacks, a third reading or a lower SPECIALIST_MIN_P answered unsure requests of other modes wrongly or took dev2's
-#: near-misses; at these values one modes_dev3 request labelled a report, a property dispute, goes to 物业纠纷助手),
-#: never its held-apart set.
+#: near-misses), never its held-apart set.
 SPECIALIST_OPTIONS = 2
 SPECIALIST_SLACK = 0.005
-SPECIALIST_AGAINST = frozenset({"report", "service_guide", "duty", "bundle", "precheck"})
+SPECIALIST_AGAINST = frozenset({"service_guide", "duty", "bundle", "precheck"})
 SPECIALIST_MIN_P = 0.2
 CLARIFY_QUESTION = "我不太确定您想要哪一种帮助，请选择最接近的一项（也可以换个说法再问）："
 STAFF_ONLY = ("这项功能面向城市管理和运行的工作人员（需要工作人员身份）。"

@@ -43,7 +43,13 @@ def ensure_city(progress: Progress | None = None) -> bool:
         version = data_version()
         if get_meta(VERSION_KEY) == version:
             return False
-        slices.load_demo(data_dir(), progress or (lambda *_: None))
+        # the slices' subscriptions on: the loaders' events (catalog.loaded, kb.document.ingested …)
+        # reach the audit ledger and the twin even when the first command is one that activates nothing
+        stop = slices.activate()
+        try:
+            slices.load_demo(data_dir(), progress or (lambda *_: None))
+        finally:
+            stop()
         set_meta(VERSION_KEY, version)
         return True
 

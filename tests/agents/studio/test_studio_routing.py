@@ -2,9 +2,9 @@
 in its advice modes it takes a request whose nearest route by meaning is its own (an example, its name or
 description; an English request measured against the other skills' Chinese routes), over the generic legal
 answer's cues; an unsure request goes to it instead of a clarifying question when its mode is one of the two
-likeliest; a request read confidently as a report or service whose legal reading is not unlikely goes to it
-when its route is nearest; a report, a service application or an emergency is not taken, even when it names
-the agent's cue."""
+likeliest; a request read confidently as a service, a duty or a bundle whose legal reading is not unlikely goes
+to it when its route is nearest; a report or an emergency is never taken, nor a service application whose
+legal reading is unlikely, even when it names the agent's cue."""
 
 from __future__ import annotations
 
@@ -98,14 +98,17 @@ def test_an_english_request_reaches_an_agent_with_chinese_examples(published: As
     ("楼下KTV每天半夜放歌，噪声方面有什么规定", "noise_helper"),
     ("包工头欠了我们三个月工资跑了，总包单位要不要负责", "wage_arrears"),
 ])
-def test_a_rule_question_read_as_a_report_reaches_the_specialist(published: Assistant, text: str, agent: str) -> None:
-    def plan(legal: float) -> tuple[str | None, list[str]]:  # read confidently as a report, legal `legal` likely
-        guess = ModeGuess("report", 1 - legal, (("report", 1 - legal), ("legal", legal)))
+def test_a_rule_question_read_as_a_service_reaches_the_specialist_but_a_report_is_filed(
+        published: Assistant, text: str, agent: str) -> None:
+    def plan(read_as: str, legal: float) -> tuple[str | None, list[str]]:  # read confidently, legal `legal` likely
+        guess = ModeGuess(read_as, 1 - legal, ((read_as, 1 - legal), ("legal", legal)))
         got = published.understanding.plan(text, CITIZEN, published.planner, guess)
         return got.mode, [f"{t.agent}.{t.skill}" for t in got.subtasks]
 
-    assert plan(0.3) == ("legal", [f"{agent}.ask"])
-    assert plan(0.1) == ("report", ["governance.report_event"])  # the specialist's reading is unlikely
+    assert plan("duty", 0.3) == ("legal", [f"{agent}.ask"])
+    assert plan("duty", 0.1)[1] != [f"{agent}.ask"]  # the specialist's reading is unlikely
+    # a citizen's report is filed as an event whatever its topic: never taken by a specialist
+    assert plan("report", 0.3) == ("report", ["governance.report_event"])
 
 
 @pytest.mark.parametrize(("text", "mode", "skill"), [

@@ -28,6 +28,7 @@ from aicity.agents.studio.models import StudioAgent, StudioReaction, StudioVersi
 from aicity.agents.studio.spec import AgentDefinition, dump, parse
 from aicity.core import audit
 from aicity.core.bus import bus
+from aicity.core.config import settings
 from aicity.core.db import database
 from aicity.core.errors import Problem, forbidden, not_found, unauthorized
 from aicity.core.ids import utcnow
@@ -514,6 +515,14 @@ def register_published(registry: AgentRegistry) -> list[str]:
             registry.register(runtime.build(definition, resolve_in, version, count_use))
             added.append(definition.id)
     return added
+
+
+def city_registry() -> AgentRegistry:
+    """The agents the city's assistant serves: the declared ones, YAML agents in `<data dir>/agents`
+    and the co-created agents published for the whole city."""
+    registry = default_registry([settings().data_dir / "agents"])
+    register_published(registry)
+    return registry
 
 
 def require_editor(agent_id: str, principal: Principal, definition: AgentDefinition) -> None:
