@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -37,6 +38,17 @@ def E(kind, issuer, doc_number, title, recipients, date, depts, *, classificatio
             "recipients": list(recipients), "date": date, "classification": classification, "urgency": urgency,
             "signer": signer, "attachments": list(attachments), "cc": list(cc),
             "suggested_departments": list(depts), "deadline": deadline}
+
+
+def collector() -> tuple[list[dict], Callable[..., None]]:
+    """A set's document list and the `doc(id, format, expect, notes, body, **opts)` that appends to it."""
+    docs: list[dict] = []
+
+    def doc(id_, fmt, expect, notes, body, **opts) -> None:
+        docs.append({"id": id_, "format": fmt, "expect": expect, "notes": notes,
+                     "body": textwrap.dedent(body).strip(), "opts": opts})
+
+    return docs, doc
 
 
 def parse(body: str) -> list[tuple[str, str]]:

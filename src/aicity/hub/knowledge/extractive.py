@@ -20,11 +20,11 @@ from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
 from aicity.hub.knowledge.relations import (
     HIGHER,
-    LEVEL_RANK,
     NEWER,
     SPECIAL,
     Override,
     Relations,
+    deferred_levels,
     legal_terms,
     relations,
 )
@@ -168,7 +168,8 @@ _SENTENCE = re.compile(r"(?<=[。；！？])")
 _DOUBT = re.compile(r"是这样吗|是不是这样|对吗|对不对|没错吧|还这么|还是这样|还适用|还有效|还算数|不是说|不是.{1,40}吧|"
                     r"不一样|不一致|冲突|矛盾|哪个为准|以哪个|听说")
 #: a provision that leaves the matter to other texts (法律另有规定的除外; 法律、法规另有规定的，依照其规定)
-_DEFERS = re.compile(r"(法律(?:、(?:行政)?法规)?|(?:行政)?法规)另有规定")
+_DEFERRED_TEXT = r"(?:法律|(?:行政|地方性)?法规|(?:部门|地方政府)?规章)"
+_DEFERS = re.compile(rf"{_DEFERRED_TEXT}(?:(?:、|和|或者|以及){_DEFERRED_TEXT})*另有规定")
 _ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_NAMED = re.compile(r"第[零〇一二三四五六七八九十百千]+条")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[零〇一二三四五六七八九十百千]+)?\s*")
@@ -562,10 +563,11 @@ def _deferral_said(doc: str, articles: list[_Article]) -> str:
     return f"（《{doc}》规定“{found.group()}”的，依照其规定）" if found else ""
 
 
-def _defers_to(doc: str, articles: list[_Article]) -> int | None:
-    """The lowest rank of the texts a text leaves the matter to (法律 → 法律; 法律、法规 → 法规), or None."""
+def _defers_to(doc: str, articles: list[_Article]) -> frozenset[str] | None:
+    """The levels of the texts a text leaves the matter to (法律 → 法律; 法律、行政法规 → 法律, 行政法规;
+    法规 → 行政法规, 地方性法规; never 规章 unless named), or None."""
     deferral = _deferral(doc, articles)
-    return None if deferral is None else LEVEL_RANK["地方性法规" if "法规" in deferral.group() else "法律"]
+    return None if deferral is None else deferred_levels(deferral.group())
 
 
 def _governs_doubted(lead: Sentence, found: list[Sentence], articles: list[_Article], rel: Relations,

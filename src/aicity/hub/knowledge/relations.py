@@ -116,18 +116,28 @@ class Relations:
         meta = self.documents.get(key)
         return meta.effective if meta else None
 
-    def prevails(self, doc: str, over: str, defers_to: int | None = None) -> str | None:
+    def prevails(self, doc: str, over: str, defers_to: frozenset[str] | None = None) -> str | None:
         """The principle by which `doc` governs a matter that `over` rules otherwise, or None:
-        `over` leaves it to texts of rank `defers_to` and above (法律另有规定的除外) → 特别法优于一般法;
-        `doc` ranks higher → 上位法优于下位法; the same level and in force later → 新法优于旧法."""
+        `over` leaves it to texts of the levels `defers_to` (法律、行政法规另有规定的除外) and `doc` is one
+        → 特别法优于一般法; `doc` ranks higher → 上位法优于下位法; the same organ's later text on the same
+        level (立法法第一百零三条; or one whose `covers` names `over`) → 新法优于旧法."""
         if doc == over:
             return None
-        if defers_to is not None and self.rank(doc) >= defers_to:
+        if defers_to and self.level(doc) in defers_to:
             return SPECIAL
         if self.rank(doc) > self.rank(over):
             return HIGHER
+        if self.rank(doc) != self.rank(over) or not self.same_organ(doc, over):
+            return None
         new, old = self.effective(doc), self.effective(over)
-        return NEWER if self.rank(doc) == self.rank(over) and new and old and new > old else None
+        return NEWER if new and old and new > old else None
+
+    def same_organ(self, doc: str, other: str) -> bool:
+        """Whether both texts were made by the same authority (as recorded), or `doc` covers `other`."""
+        meta, theirs = self.documents.get(doc), self.documents.get(other)
+        if meta is not None and other in meta.covers:
+            return True
+        return bool(meta and theirs and meta.authority and meta.authority == theirs.authority)
 
     def describe(self, key: str, date: str | None = None) -> str:
         """`行政法规，2022年11月1日施行` — what an answer says about a document."""
@@ -139,6 +149,18 @@ class Relations:
         elif date:
             parts.append(f"{_cn_date(date)}版本")
         return "，".join(parts)
+
+
+#: the texts a deferral names (法律、行政法规另有规定) → their levels; bare 法规 is 行政法规 and 地方性法规
+#: (立法法第二条), bare 规章 both kinds of 规章; a 规章 only where a deferral names it
+_DEFERRED = {"法律": ("法律",), "行政法规": ("行政法规",), "地方性法规": ("地方性法规",), "法规": ("行政法规", "地方性法规"),
+             "部门规章": ("部门规章",), "地方政府规章": ("地方政府规章",), "规章": ("部门规章", "地方政府规章")}
+_DEFERRED_NAME = re.compile("|".join(sorted(_DEFERRED, key=len, reverse=True)))
+
+
+def deferred_levels(deferral: str) -> frozenset[str]:
+    """The levels of the texts a provision leaves a matter to: 法律、行政法规另有规定 → {法律, 行政法规}."""
+    return frozenset(level for name in _DEFERRED_NAME.findall(deferral) for level in _DEFERRED[name])
 
 
 def infer_level(title: str) -> str:
@@ -183,16 +205,17 @@ def _load(laws_path: Path, relations_path: Path, stamp: tuple[float, float]) -> 
 
 class LegalTerms:
     """Everyday and English phrases → the statutes' own terms (`legal_terms.yaml`): 裁员 is 裁减人员,
-    "work injury" is 工伤. A phrase of Latin letters matches whole words only."""
+    "work injury" is 工伤. A phrase of Latin letters matches whole words only (list its inflections)."""
 
     def __init__(self, entries: dict[str, list[str]]) -> None:
         self.patterns: list[tuple[str, re.Pattern[str]]] = []
         for term, phrases in entries.items():
             if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
                 raise RelationsError(f"法律用语表无效 invalid legal terms: {term}")
-            alternatives = [rf"\b{re.escape(p.lower())}" if p.isascii() else re.escape(normalize(p).lower())
+            # whole words: ASCII word boundaries, so 我被laid off了 matches and "card" is not "car"
+            alternatives = [rf"\b{re.escape(p.lower())}\b" if p.isascii() else re.escape(normalize(p).lower())
                             for p in phrases]
-            self.patterns.append((str(term), re.compile("|".join(alternatives))))
+            self.patterns.append((str(term), re.compile("|".join(alternatives), re.ASCII)))
 
     def statute_terms(self, question: str) -> list[str]:
         """The statutes' terms for what the question says in other words (not those it already uses)."""

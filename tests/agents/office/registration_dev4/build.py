@@ -19,20 +19,14 @@ X red rule, T title line, C centred, L flush left, P body paragraph, R right ali
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
-from tests.agents.office.docbuild import E, build_set
+from tests.agents.office.docbuild import E, build_set, collector
 
 HERE = Path(__file__).resolve().parent
 
 
-DOCS: list[dict] = []
-
-
-def doc(id_, fmt, expect, notes, body, **opts):
-    DOCS.append({"id": id_, "format": fmt, "expect": expect, "notes": notes, "body": textwrap.dedent(body).strip(),
-                 "opts": opts})
+DOCS, doc = collector()
 
 
 # ---------------------------------------------------------------- documents
