@@ -182,9 +182,9 @@ print(json.dumps([wall, cpu]))
 
 
 def query_embedding(cases: list[dict], policies: tuple[str, ...] = ("ACTIVE", "PASSIVE")) -> dict:
-    """One query vector's wall time by OpenMP wait policy (spinning, the OpenMP default, against sleeping,
-    as core/embeddings.py loads the engine), on the same texts, in turn, with the load printed: the spin
-    only costs when something else runs on the cores."""
+    """One query vector's wall time by OpenMP wait policy (spinning, as shipped, against sleeping), on the
+    same texts, in turn, with the load printed: spinning costs when something else runs on the cores,
+    sleeping costs a wake-up per parallel step (in whole asks at load 2.5-4 it was the slower one)."""
     texts = json.dumps([c["q"] for c in cases])
     out: dict = {"texts": len(cases), "load_average_before": load_average()}
     for policy in policies:

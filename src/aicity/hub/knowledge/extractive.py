@@ -563,6 +563,13 @@ def _deferral_said(doc: str, articles: list[_Article]) -> str:
     return f"（《{doc}》规定“{found.group()}”的，依照其规定）" if found else ""
 
 
+def defers_to_levels(text: str) -> frozenset[str] | None:
+    """The levels of the texts a provision leaves its matter to (法律、行政法规另有规定的除外 → 法律, 行政法规),
+    or None where it leaves it to none."""
+    found = _DEFERS.search(text)
+    return None if found is None else deferred_levels(found.group())
+
+
 def _defers_to(doc: str, articles: list[_Article]) -> frozenset[str] | None:
     """The levels of the texts a text leaves the matter to (法律 → 法律; 法律、行政法规 → 法律, 行政法规;
     法规 → 行政法规, 地方性法规; never 规章 unless named), or None."""
@@ -681,9 +688,10 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
         notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；"
                      f"依照{rel.superior_by(rule_hit.doc_key, below)}，"
                      f"以《{rule_hit.doc_key}》{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）为准。")
-    meta = rel.documents.get(rule_hit.doc_key)
-    if meta and meta.newer:
-        notes.append(f"提示：《{rule_hit.doc_key}》{meta.newer}。")
+    # a later version outside the corpus, of the rule's text or of the text it was weighed against
+    weighed = [rule_hit.doc_key] + ([articles[governs[1].article].hit.doc_key] if governs is not None else [])
+    notes += [f"提示：《{key}》{meta.newer}。" for key in dict.fromkeys(weighed)
+              if (meta := rel.documents.get(key)) is not None and meta.newer]
     lines += notes
     lines.append("依据：")
     lines.append(f"- 《{rule_hit.doc_key}》{lead.locator}[^1]：{lead.quote}")
