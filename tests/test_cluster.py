@@ -169,7 +169,7 @@ def test_a_scheduled_job_runs_once_per_period(cluster: Cluster) -> None:
     redis = cluster.redis()
     seen: dict[str, str] = {}
     deadline = time.time() + 8
-    while time.time() < deadline:  # both workers run the loop; the claims say who ran each period
+    while time.time() < deadline:  # every worker runs the loop; the claims say who ran each period
         for k in redis.keys("aicity:schedule:jobs-maintain:1:*"):
             value = redis.get(k)
             if value is not None:
@@ -177,7 +177,7 @@ def test_a_scheduled_job_runs_once_per_period(cluster: Cluster) -> None:
         time.sleep(0.2)
     periods = sorted(int(k.rsplit(":", 1)[1]) for k in seen)
     assert len(periods) >= 5 and periods == list(range(periods[0], periods[0] + len(periods)))  # every period, once
-    assert len(set(seen.values())) <= 2
+    assert len(set(seen.values())) <= len(cluster.workers)  # the two of the fixture, the dense test's `embed` one
 
 
 @pytest.fixture(scope="module")
