@@ -464,7 +464,9 @@ def _scaled(scores: np.ndarray, visible: np.ndarray) -> np.ndarray:
         return np.zeros(len(scores))
     top = np.partition(candidates, -min(FUSION_DEPTH, len(candidates)))[-FUSION_DEPTH:]
     low, high = float(top.min()), float(top.max())
-    return np.where(visible, np.clip((scores - low) / ((high - low) or 1.0), 0.0, None), 0.0)
+    if high <= low:  # one candidate, or all alike: each that scores at all is the best
+        return np.where(visible & (scores > 0), 1.0, 0.0)
+    return np.where(visible, np.clip((scores - low) / (high - low), 0.0, None), 0.0)
 
 
 def _rerank(index: _Index, query: str, scores: np.ndarray, visible: np.ndarray) -> np.ndarray:
