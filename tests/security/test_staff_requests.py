@@ -1,4 +1,4 @@
-"""The input guard is role-aware for staff work: an operator's order to one named device and an
+"""The input guard is role-aware for staff work: an official's or operator's order to one named device and an
 official's statistics question pass the classifier (its finding recorded), a device order still
 goes to the approval queue, and a citizen saying the same is judged as before. Attacks of the other
 classes stay blocked for every role. The requests here are written for this test, in none of the
@@ -55,7 +55,7 @@ def attack_flags(result: guard.GuardResult) -> list[guard.Flag]:
 @pytest.mark.parametrize("text", COMMANDS)
 def test_an_operators_device_order_passes_and_is_recorded(default_policy: None, text: str) -> None:
     assert attacks.staff_intent(text) == "command", text
-    for role in ("operator", "admin"):
+    for role in ("official", "operator", "admin"):
         result = guard.check(text, "input", role)
         assert result.verdict != "block", (role, result.findings)
         assert all(f.action != "block" for f in attack_flags(result))
@@ -63,7 +63,6 @@ def test_an_operators_device_order_passes_and_is_recorded(default_policy: None, 
     if attacks.assess(text).flagged:  # the classifier's block stands for everyone else, as before
         assert citizen.verdict == "block"
         assert guard.check(text, "input", "citizen").verdict == "block"
-        assert guard.check(text, "input", "official").verdict == "block"  # officials request, they do not command
         recorded = [f for f in attack_flags(guard.check(text, "input", "operator")) if f.type == "classifier"]
         assert recorded and recorded[0].action == "flag" and recorded[0].rule.endswith("+staff_command")
 
@@ -88,6 +87,7 @@ def test_the_policy_can_turn_the_staff_exemption_off(default_policy: None) -> No
     text = next(t for t in COMMANDS if attacks.assess(t).flagged)
     guard.set_policy({"input": {"command_roles": [], "statistics_roles": []}}, "test")
     assert guard.check(text, "input", "operator").verdict == "block"
+    assert guard.check(text, "input", "official").verdict == "block"
     guard.set_policy({"input": {"roles": {"official": {"command_roles": ["official"]}}}}, "test")
     assert guard.check(text, "input", "official").verdict != "block"
 

@@ -66,7 +66,8 @@ class StagePolicy(BaseModel):
 _STAGE_DEFAULTS: dict[Stage, dict[str, Any]] = {
     # staff's device orders and statistics questions read like tool abuse to the classifier (role-blind); the
     # action goes through approvals and permissions, so for these roles that intent alone does not block
-    "input": {"on_attack": "block", "on_illegal": "block", "command_roles": ["operator", "admin"],
+    # (officials too: the device skills serve them, `city_safety.SAFETY_ROLES`, and queue for approval)
+    "input": {"on_attack": "block", "on_illegal": "block", "command_roles": ["official", "operator", "admin"],
               "statistics_roles": ["official", "operator", "admin"]},
     # laws and notices quote crimes (毒品, 诈骗) as a matter of course
     "retrieved": {"on_attack": "neutralise", "pii": False, "content": False},

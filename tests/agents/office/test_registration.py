@@ -60,7 +60,23 @@ def test_departments_are_suggested_from_duties_and_names_in_the_subject() -> Non
     assert suggest_departments("关于开展燃气安全专项检查的通知", "请各单位开展燃气管道巡查。")[0] == "gas"
     assert suggest_departments("关于加强生活垃圾分类的通知", "")[0] == "sanitation"
     assert suggest_departments("关于召开年度总结会的通知", "请准时参加。") == []
-    assert "gov_office" not in suggest_departments("关于政府信息公开工作的通知", "市政府办公室负责督办。")
+    assert "gov_office" not in suggest_departments("关于召开年度总结会的通知", "市政府办公室负责会议组织和公文印发。")
+
+
+def test_the_general_office_handles_its_own_functions_only_and_in_general() -> None:
+    # 政府信息公开条例 art. 3: the 办公厅（室） is the competent department for 政府信息公开
+    assert suggest_departments("关于做好2026年政府信息公开工作的通知", "")[0] == "gov_office"
+    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快进度。")[0] == "gov_office"
+    # not for issuing or receiving a document, and a field's own 政务公开 or 督查 is that field's department's
+    assert "gov_office" not in suggest_departments("关于加强防汛工作的通知", "请各单位落实责任。", ["江城市人民政府办公室"],
+                                                   ["市政府办公室"])
+    assert suggest_departments("关于做好医疗保障领域政务公开工作的通知", "")[0] == "medical_insurance"
+    assert suggest_departments("关于开展安全生产督查检查的通知", "")[0] == "emergency"
+
+
+def test_contact_and_publication_lines_are_no_subject() -> None:
+    body = "请各区做好道路积水点排查。\n联系人：市教育局 王五，联系电话：12345678\n（此件主动公开，信息公开选项：主动公开）"
+    assert suggest_departments("关于做好汛期排水工作的通知", body) == ["water"]
 
 
 def _blank_pdf() -> bytes:

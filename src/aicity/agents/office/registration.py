@@ -897,27 +897,38 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     leading = _leading(body)
     scores: dict[str, float] = {}
+    in_title: set[str] = set()  # the departments whose subject or name the title has
     for dep_id, words in vocabulary().items():
-        if dep_id == registrar:
-            continue
-        score = 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
-        if dep_id in addressed:
+        own = dep_id == registrar
+        score = 0.0 if own else 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
+        if dep_id in addressed and not own:
             score += ADDRESSED / len(addressed)
-        for duty in words.duties:
+        title_score = 0.0
+        # the registrar's duties (公文, 会议 …) are the form of every document, its name is on many: only the
+        # subjects of its own functions count for it (政务公开, 督查督办 …)
+        for duty in () if own else words.duties:
             tokens = _duty_tokens(duty)
             # the duty's words, also apart (燃气安全检查 in 燃气安全专项检查)
-            score += 3 * (duty in title or _apart(tokens, title_tokens))
+            title_score += 3 * (duty in title or _apart(tokens, title_tokens))
             score += min(body.count(duty), 3) or float(_apart(tokens, body_tokens))
         for subject in words.subjects:
-            score += 3 * bool(subject.search(title)) + min(len(subject.findall(body)), 3)
-        for short in words.names:
-            score += 2 * min(body.count(short), 2) + 3 * (short in title)
+            title_score += 3 * bool(subject.search(title))
+            score += min(len(subject.findall(body)), 3)
+        for short in () if own else words.names:
+            score += 2 * min(body.count(short), 2)
+            title_score += 3 * (short in title)
+        score += title_score
+        if title_score:
+            in_title.add(dep_id)
         if score:
             scores[dep_id] = score
     if not scores:
         return []
     best = max(scores.values())
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    # the registrar handles the subjects of its functions in general; a department whose subject the title also
+    # names handles them in its own field (医保领域政务公开, 安全生产督查), and it comes after an equal score
+    ranked = sorted(scores.items(), key=lambda kv: (kv[0] == registrar and bool(in_title - {registrar}), -kv[1],
+                                                    kv[0] == registrar, kv[0]))
     return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
 
 
@@ -931,11 +942,15 @@ _LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继
 _PLACE = re.compile(r"^在[\u4e00-\u9fa5A-Za-z0-9]{0,14}?(?:中心|大厅|城区|市区|辖区|全市|全区|全省|全县|全国)")
 #: a 纪要's attendance lines (出席：……；列席：市公安局……): who came, not who handles it
 _ATTENDANCE = re.compile(r"^(?:出席|列席|参加|参会|缺席|请假|记录)(?:人员|单位|同志)?(?:[：:]|$)")
+#: a line about the document, not its subject: who to call (联系人：市水务局 张三), how it is published (此件主动公开,
+#: 信息公开选项：主动公开)
+_ABOUT_LINE = re.compile(r"^[（(]?(?:联系人|联系电话|联系方式|咨询电话|传真|电子邮箱|邮箱|通讯地址|地址|此件|本件|信息公开选项|公开方式|"
+                         r"公开属性|公开选项)")
 
 
 def _in_passing_removed(lines: list[str]) -> list[str]:
     """The body without a 纪要's attendance lines (a label line and the lines it wraps onto, up to a line that
-    ends a sentence or opens an item)."""
+    ends a sentence or opens an item) and the lines about the document itself (`_ABOUT_LINE`)."""
     out: list[str] = []
     listing = False
     for line in lines:
@@ -944,7 +959,7 @@ def _in_passing_removed(lines: list[str]) -> list[str]:
             listing = True
         elif listing and (any(p in sq for p in ENDS_SENTENCE) or ITEM_MARK.match(sq)):
             listing = False
-        if not listing:
+        if not listing and not _ABOUT_LINE.match(sq):
             out.append(line)
     return out
 
