@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aicity.agents.base import Section, SkillResult
+from aicity.agents.city_safety.agent import command_asked
 from aicity.assistant.router import instructed
 from aicity.assistant.service import assistant, declined
 from aicity.assistant.targets import Devices, fits, is_named, named_targets
@@ -57,7 +58,36 @@ def test_a_device_named_outright_picks_the_skill_of_its_type(city: Path, text: s
                                                              device: str) -> None:
     found = assistant().router.route(text, OPERATOR, CITY_ACTION, "city_action")
     assert found is not None and (found.agent, found.skill) == ("city_safety", skill)
-    assert found.params == {param: device} and found.by == "named"
+    assert found.params.get(param) == device and found.by == "named"
+
+
+@pytest.mark.parametrize(("text", "params"), [
+    ("把解放大道的路灯关掉", {"command": "off"}),  # a kind of device, none of them named: the command still
+    ("光谷区路灯3号关一下", {"device": "sim-guanggu-light-03", "command": "off"}),
+    ("东湖区路灯2号太暗了，开起来", {"device": "sim-donghu-light-02", "command": "on"}),
+    ("启动南湖泵站两台水泵抽水", {"command": "on"}),
+    ("南湖区路灯5号", {"device": "sim-nanhu-light-05"}),  # no command asked: none made up
+])
+def test_a_device_command_keeps_what_the_request_asks_done(city: Path, text: str, params: dict[str, str]) -> None:
+    found = assistant().router.route(text, OPERATOR, CITY_ACTION, "city_action")
+    assert found is not None and found.skill == "device_command" and found.params == params
+
+
+def test_the_command_is_the_one_the_device_type_takes(city: Path) -> None:
+    assert command_asked("关掉东湖区燃气阀门2号", {"device": "sim-donghu-valve-02"}) == {"command": "close"}
+    assert command_asked("turn off the street light", {}) == {"command": "off"}
+    assert command_asked("先关掉再打开", {}) == {}  # two commands: none chosen
+    assert command_asked("路灯3号怎么样了", {"device": "sim-guanggu-light-03"}) == {}
+
+
+def test_a_skill_chosen_only_by_its_cue_is_not_chosen_by_its_routes(city: Path) -> None:
+    router = assistant().router
+    status = frozenset({("governance", "event_status"), ("governance", "event_action")})
+    official = Principal(Role.official)
+    asked = router.route("帮我查下evt_0099", official, status, "event_status")
+    assert asked is not None and asked.skill == "event_status"
+    acted = router.route("evt_0099 受理", official, status, "event_status")
+    assert acted is not None and acted.skill == "event_action" and acted.by == "cue"
 
 
 def test_without_a_device_the_mode_routes_as_before(city: Path) -> None:

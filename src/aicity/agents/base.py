@@ -145,6 +145,11 @@ class Skill:
     #: the departments whose work the skill does (an `actuate` skill's call queued for approval names them:
     #: the gas company's valve, the water authority's gate)
     departments: tuple[str, ...] = ()
+    #: chosen only by its cue phrases, never by its routes alone (an action on an event needs the action asked:
+    #: "evt_0042 受理"; "查一下 evt_0042" is a status question)
+    cue_only: bool = False
+    #: params read from the request's words once the target is known (a device command's `command`: 关掉 → off)
+    fill: Callable[[str, dict[str, str]], dict[str, str]] | None = None
 
     def allowed(self, principal: Principal) -> bool:
         return self.roles is None or principal.role.value in self.roles

@@ -25,7 +25,7 @@ import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
-from aicity.assistant.targets import Devices, fits, is_named, named_targets
+from aicity.assistant.targets import Devices, fits, is_named, named_targets, type_named
 from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
@@ -221,12 +221,13 @@ class Router:
     def candidates(self, text: str, principal: Principal, scores: np.ndarray | None = None,
                    only: frozenset[tuple[str, str]] | None = None) -> list[Candidate]:
         """Best route per skill for `text`, best first; only skills `principal` may use (and, when
-        given, only those in `only`: the skills serving the request's mode)."""
+        given, only those in `only`: the skills serving the request's mode); never a skill chosen only by its cues
+        (`Skill.cue_only`)."""
         scores = self._scores(text, principal) if scores is None else scores
         best: dict[tuple[str, str], Candidate] = {}
         for entry, score in zip(self.entries, scores, strict=True):
             key = (entry.agent, entry.skill)
-            if only is not None and key not in only:
+            if (only is not None and key not in only) or self.skills[key].cue_only:
                 continue
             if score > 0 and (key not in best or score > best[key].score) and self.skills[key].allowed(principal):
                 best[key] = Candidate(entry.agent, entry.skill, dict(entry.params), float(score), entry.text)
@@ -296,7 +297,8 @@ class Router:
                 return self._resolve(Candidate(key[0], key[1], params, score, "cue", by="cue"), scores, principal,
                                      mode, text)
         if only is not None:
-            allowed = [k for k in self.skills if k in only and self.skills[k].allowed(principal)]
+            allowed = sorted((k for k in self.skills if k in only and self.skills[k].allowed(principal)),
+                             key=lambda k: self.skills[k].cue_only)
             if not cands and not allowed:
                 return None
             # within a decided mode the best route names the skill even when it is weak: the
@@ -352,8 +354,9 @@ class Router:
     def _device_skill(self, text: str, principal: Principal, only: frozenset[tuple[str, str]] | None,
                       mode: str | None) -> Candidate | None:
         """The skill of `only` whose device param takes the device `text` names outright (its own type before
-        any type), with that device as its target; None when no device is named or no such skill serves."""
-        device = self.devices.named(text)
+        any type), with that device as its target; or, when it names a kind of device but none of them ("把解放大道的
+        路灯关掉"), the skill for that kind, with no target; None when neither is named or no such skill serves."""
+        device = self.devices.named(text) or type_named(text)
         if device is None:
             return None
         best: tuple[int, tuple[str, str], str] | None = None
@@ -366,7 +369,8 @@ class Router:
         if best is None:
             return None
         _, key, param = best
-        cand = Candidate(key[0], key[1], {param: device.id}, MIN_SCORE, device.name, by="named")
+        cand = Candidate(key[0], key[1], {param: device.id} if device.id else {}, MIN_SCORE, device.name or device.type,
+                         by="named")
         return self._resolve(cand, np.zeros(len(self.entries)), principal, mode, text)
 
     def _resolve(self, cand: Candidate, scores: np.ndarray, principal: Principal,
@@ -381,10 +385,13 @@ class Router:
         named = {k: v for k, v in named_targets(text, wanted, self.devices).items() if k not in cand.params}
         if named:
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **named}, cand.score, cand.route, cand.by)
-        if not wanted or any(k in cand.params for k in wanted):
-            return cand
-        params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
-        return Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+        if wanted and not any(k in cand.params for k in wanted) and cand.by != "named":
+            params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
+            cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+        if skill.fill is not None:  # what the request asks done to its target (关掉 → off)
+            filled = {k: v for k, v in skill.fill(text, cand.params).items() if k not in cand.params}
+            cand = Candidate(cand.agent, cand.skill, {**cand.params, **filled}, cand.score, cand.route, cand.by)
+        return cand
 
 
 def _ids(keys: list) -> np.ndarray:

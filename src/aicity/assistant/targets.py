@@ -30,6 +30,17 @@ DEVICE_PARAMS: dict[str, tuple[str, ...]] = {
 }
 #: a device id as written in a request (as `agents/city_safety/valves`)
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,79}")
+#: what people call a kind of device when they name none of its devices ("把解放大道的路灯关掉"); "Device": a
+#: device of a kind no skill but the generic device command takes (泵, 情报板 …)
+DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("TrafficSignal", ("信号机", "信号灯", "红绿灯", "traffic signal", "signal controller")),
+    ("SluiceGate", ("排水闸门", "闸门", "sluice", "floodgate")),
+    ("Valve", ("燃气阀门", "阀门", "燃气阀", "gas valve")),
+    ("Streetlight", ("路灯", "街灯", "景观灯", "照明灯", "streetlight", "street light", "light")),
+    ("Camera", ("摄像头", "摄像机", "球机", "camera")),
+    ("Device", ("水泵", "泵站", "情报板", "诱导屏", "电子屏", "大屏", "栏杆", "喇叭", "广播", "监测设备", "水位计",
+                "pump")),
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,12 @@ class Devices:
             if (found := self.by_id.get(token.lower().rstrip(".:-"))) is not None:
                 return found
         return next((d for d in self.by_name if d.name in text), None)
+
+
+def type_named(text: str) -> Device | None:
+    """A kind of device the request names without naming one of them ("路灯"): a Device with no id, else None."""
+    lowered = text.lower()
+    return next((Device("", type_, "") for type_, words in DEVICE_WORDS if any(w in lowered for w in words)), None)
 
 
 def is_named(kind: str) -> bool:

@@ -39,7 +39,9 @@ from aicity.hub.events.models import Event
 from aicity.hub.geo.gazetteer import district_by_name, district_in
 from aicity.hub.iot import commands
 from aicity.hub.iot import rules as iot_rules
+from aicity.hub.iot import service as iot
 from aicity.hub.iot.models import Alarm, Command, Device
+from aicity.hub.iot.simulator import fleet
 
 SAFETY_ROLES = frozenset({"official", "operator", "admin"})
 #: event categories the situation report follows
@@ -50,6 +52,13 @@ GATE_LABELS = {"open": "开启", "close": "关闭"}
 #: words of a request → a traffic signal's plan (commands.SIGNAL_PLANS)
 PLAN_WORDS = {"flood_diversion": ("内涝绕行", "绕行", "分流"), "all_red": ("全红",), "peak": ("高峰",),
               "normal": ("常规", "正常配时", "恢复正常", "平峰")}
+#: words of a request → switching a device on (or open) or off (or closed); the device's type says which
+#: command of `commands.COMMANDS` that is (a street light's on/off, a valve's open/close)
+SWITCH_WORDS = {"on": ("打开", "开启", "开灯", "点亮", "亮起", "开起来", "开一下", "开着", "启动", "turn on",
+                       "switch on", "open"),
+                "off": ("关掉", "关闭", "关了", "关上", "关一下", "关灯", "熄灭", "熄掉", "灭掉", "turn off", "switch off",
+                        "shut", "close")}
+SWITCH_COMMANDS = {"on": ("on", "open"), "off": ("off", "close")}
 
 
 class ValveInput(SkillInput):
@@ -124,6 +133,26 @@ class DeviceCommandInput(SkillInput):
     device: str = Field(description="设备编号 the device id")
     command: str = Field(description="指令 the command")
     params: Json[dict[str, Any]] = Field(default_factory=dict, description="指令参数 (JSON 对象) the parameters")
+
+
+def _device_type(device_id: str) -> str | None:
+    """A device's type: registered, else the demo fleet's (registered when the simulator runs)."""
+    try:
+        return iot.get_device(device_id).type
+    except Problem:
+        return next((d.kind.type for d in fleet() if d.id == device_id), None)
+
+
+def command_asked(text: str, params: dict[str, str]) -> dict[str, str]:
+    """The command a request asks of its device in words ("把光谷区路灯3号关掉" → off): the one the device's type
+    takes (on/off, open/close); a device not known yet (a kind named, none of its devices) takes on/off."""
+    switch = _word_choice(text.lower(), SWITCH_WORDS)
+    if switch is None:
+        return {}
+    accepted = commands.COMMANDS.get(_device_type(params["device"]), frozenset(("on", "off"))) \
+        if params.get("device") else frozenset(("on", "off"))
+    command = next((c for c in SWITCH_COMMANDS[switch] if c in accepted), None)
+    return {"command": command} if command else {}
 
 
 def device_command(inp: DeviceCommandInput, ctx: SkillContext) -> SkillResult:
@@ -229,7 +258,7 @@ def build() -> Agent:
                   examples=["通过接口申请向设备下发指令"],
                   # its routes weigh nothing: a conversation reaches it only by naming a device outright
                   # (assistant/targets), else it names one of the skills above
-                  route_weight=0.0, target_params=("device",)),
+                  route_weight=0.0, target_params=("device",), fill=command_asked),
             Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SkillInput, handler=safety_situation,
                   roles=SAFETY_ROLES,
                   description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件",

@@ -48,7 +48,8 @@ MAX_CHARS = 200_000
 PUBLIC_KINDS = frozenset({"公告", "通告", "公报", "决议", "命令（令）"})
 #: at most this many departments are suggested
 MAX_SUGGESTED = 3
-#: the department that registers incoming documents and forwards them (not suggested as a handler)
+#: the department that registers incoming documents and forwards them: suggested as a handler only for the subjects
+#: of its own functions (政务公开, 督查督办 …: `demo/data/office/subjects.yaml`), never for issuing or receiving one
 REGISTRAR = "gov_office"
 
 
@@ -826,7 +827,7 @@ def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 @dataclass(frozen=True)
 class Vocabulary:
     """How documents speak of one department: what an organ's name contains when it is (a level of) the
-    department, how a text names it (its names, and its organ words + 部门: 生态环境部门), its duties (departments.yaml; matched also with their words apart) and
+    department, how a text names it (its names, and its organ words + 部门 or 机关: 生态环境部门, 公安机关), its duties (departments.yaml; matched also with their words apart) and
     the subjects of its functions (`demo/data/office/subjects.yaml`; matched as written, "设立…街道" with up
     to 12 characters between the parts)."""
 
@@ -849,7 +850,8 @@ def vocabulary() -> dict[str, Vocabulary]:
         out[dep_id] = Vocabulary(
             organs=tuple(dict.fromkeys([base, *(row.get("organs") or ())])),
             names=tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ()),
-                                                  *(f"{o}部门" for o in row.get("organs") or () if len(o) >= 2)]
+                                                  *(f"{o}{kind}" for o in row.get("organs") or () if len(o) >= 2
+                                                    for kind in ("部门",))]
                                       if len(x) >= 2)),
             duties=duties,
             subjects=tuple(re.compile(".{0,12}".join(map(re.escape, x.split("…")))) for x in dict.fromkeys(subjects)))
@@ -857,13 +859,19 @@ def vocabulary() -> dict[str, Vocabulary]:
 
 
 @lru_cache(maxsize=4096)
-def _duty_tokens(duty: str) -> frozenset[str]:
-    return frozenset(tokenize(duty))
+def _duty_tokens(duty: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """A duty's words (the longest the tokenizer gives: 公共场所卫生 → 公共场所, 卫生), each with the shorter words
+    it is made of (安全检查 → 安全, 检查)."""
+    words = set(tokenize(duty))
+    return tuple((w, frozenset(x for x in words if x != w and x in w)) for w in sorted(words)
+                 if not any(w != x and w in x for x in words))
 
 
-def _apart(words: frozenset[str], tokens: set[str]) -> bool:
-    """A duty of several words whose words (three in four at least) are all in the text."""
-    return len(words) >= 2 and len(words & tokens) >= 0.75 * len(words)
+def _apart(words: tuple[tuple[str, frozenset[str]], ...], tokens: set[str]) -> bool:
+    """A duty of several words whose words (three in four at least) are in the text, a word also as the words
+    it is made of (燃气安全检查 in 燃气安全专项检查; not 公共场所卫生 in 公共场所健身)."""
+    found = sum(1 for w, parts in words if w in tokens or parts and parts <= tokens)
+    return len(words) >= 2 and found >= 0.75 * len(words)
 
 
 def _organ_departments(organs: list[str] | tuple[str, ...]) -> list[str]:
@@ -886,13 +894,32 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     title counts 3, in the body 1 a mention (at most 3); a department the text names (市水务局要……) 2 a
     mention in the body (at most 2), 3 in the title; the issuing department 2. The departments the document is addressed to (主送) come first, the best
     scored first: they are the ones to handle it. The registering office itself (`registrar`, the
-    general office that forwards incoming documents) is not suggested. Departments within a third of the best
+    general office that forwards incoming documents) counts for the subjects of its own functions only (政府信息公开,
+    督查督办), after any department whose field the title names too. Departments within a third of the best
     score are kept, at most MAX_SUGGESTED. What is only mentioned in passing does not count: the place a
     thing is done at in the title (关于在区政务服务中心增设……), a 纪要's attendance lines (出席、列席：……)."""
+    scores, in_title = department_scores(title, body, issuer, recipients, registrar)
+    if not scores:
+        return []
+    best = max(scores.values())
+    # the registrar handles the subjects of its functions in general; a department whose subject the title also
+    # names handles them in its own field (医保领域政务公开, 安全生产督查), and it comes after an equal score
+    ranked = sorted(scores.items(), key=lambda kv: (kv[0] == registrar and bool(in_title - {registrar}), -kv[1],
+                                                    kv[0] == registrar, kv[0]))
+    return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
+
+
+def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
+                      recipients: list[str] | tuple[str, ...] = (),
+                      registrar: str = REGISTRAR) -> tuple[dict[str, float], set[str]]:
+    """Each department's score (`suggest_departments`) and the departments the title names (a subject or a name)."""
     body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
+    # in passing in the body: the titles of the laws and documents it cites (根据《…噪声污染防治法》), the places an
+    # action is done at, listed as examples (在广场、公园等公共场所)
+    body = _EXAMPLE_PLACES.sub("", _CITED.sub("《》", body))
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
-    title = _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title)
+    title = _EXAMPLE_PLACES.sub("", _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title))
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     leading = _leading(body)
@@ -922,14 +949,7 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
             in_title.add(dep_id)
         if score:
             scores[dep_id] = score
-    if not scores:
-        return []
-    best = max(scores.values())
-    # the registrar handles the subjects of its functions in general; a department whose subject the title also
-    # names handles them in its own field (医保领域政务公开, 安全生产督查), and it comes after an equal score
-    ranked = sorted(scores.items(), key=lambda kv: (kv[0] == registrar and bool(in_title - {registrar}), -kv[1],
-                                                    kv[0] == registrar, kv[0]))
-    return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
+    return scores, in_title
 
 
 #: what being addressed (主送) adds to a department's score, shared among the departments addressed (the one
@@ -940,6 +960,10 @@ LEADS = 4.0
 _LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头")
 #: the place a title's action is done at (关于在各区政务服务中心开通……, 在中心城区推行……): where, not what
 _PLACE = re.compile(r"^在[\u4e00-\u9fa5A-Za-z0-9]{0,14}?(?:中心|大厅|城区|市区|辖区|全市|全区|全省|全县|全国)")
+#: the places an action is done at, listed as examples before their kind (广场、公园等公共场所 → 公共场所)
+_EXAMPLE_PLACES = re.compile(r"[\u4e00-\u9fa5]{1,8}(?:、[\u4e00-\u9fa5]{1,8})+等(?=(?:公共|人员密集|重点|经营)?(?:场所|区域|地点|部位))")
+#: the laws and documents the body cites as the basis of what it says (根据《…法》第六十四条和《…条例》, 依照《…》处罚)
+_CITED = re.compile(r"(?<=根据|依据|依照|按照|参照|违反)《[^《》\n]{1,60}》(?:(?:第[一二三四五六七八九十百零\d]+条)?(?:[、和及与]|以及)?《[^《》\n]{1,60}》)*")
 #: a 纪要's attendance lines (出席：……；列席：市公安局……): who came, not who handles it
 _ATTENDANCE = re.compile(r"^(?:出席|列席|参加|参会|缺席|请假|记录)(?:人员|单位|同志)?(?:[：:]|$)")
 #: a line about the document, not its subject: who to call (联系人：市水务局 张三), how it is published (此件主动公开,
