@@ -139,12 +139,24 @@ class Understanding:
             kept = [t for t in plan.subtasks if (t.agent, t.skill) in serving
                     or not set(self.router.skills[(t.agent, t.skill)].modes) <= subsumed]
             plan = plan.model_copy(update={"subtasks": kept or plan.subtasks})
+        if len(plan.subtasks) > 1:  # a clause of another kind of help is its own request only when it reads as one;
+            # a later clause's guide to an item that is not what the clause is about is no answer to it
+            kept = [t for t in plan.subtasks if ((t.agent, t.skill) in serving or self._asks_itself(t))
+                    and (t is plan.subtasks[0] or self.covers(t.text, t.params.get("item")))]
+            plan = plan.model_copy(update={"subtasks": kept or plan.subtasks})
         first = plan.subtasks[0] if plan.subtasks else None
         wanted = self.router.skills[(first.agent, first.skill)].targets_for(mode) if first else ()
         if mode in ITEM_MODES and (first is None or (wanted and not any(k in first.params for k in wanted))
                                    or not self.covers(text, first.params.get("item"))):
             return Plan(subtasks=[], reply="gap", **base)
         return plan
+
+    def _asks_itself(self, task: SubTask) -> bool:
+        """Whether a clause planned beside the request's own mode asks, read on its own, confidently for a kind of help
+        its skill serves ("…要带哪些东西？另外婚假有几天" asks two things; "昨晚城里有啥大事？要份简报" one)."""
+        guess = self.guess(task.text)
+        return not guess.emergency and guess.confidence >= mode_data.ABSTAIN_BELOW \
+            and (task.agent, task.skill) in self.skills_of.get(guess.mode, frozenset())
 
     def _specialist(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess,
                     against: str | None = None) -> Plan | None:

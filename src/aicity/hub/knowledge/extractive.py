@@ -392,7 +392,8 @@ def _superior(lead: Sentence, found: list[Sentence], articles: list[_Article], r
              for s in found}
     rivals = [s for s in found if s.own_score >= SUPERIOR_SHARE * lead.own_score
               and alike[id(s)] >= SUPERIOR_ALIKE
-              and rel.is_superior(articles[s.article].hit.doc_key, lower)
+              and rel.outranks(articles[s.article].hit.doc_key, lower) is not None
+              and articles[s.article].hit.status == "in_force"
               and (not asks_number or said & _quantities(s.text))]
     # of those, the one that says it most alike (the same rule, not another on the same matters)
     return max(rivals, key=lambda s: (alike[id(s)], s.score), default=None)
@@ -686,7 +687,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     if lower is not None:
         below = articles[lower.article].hit.doc_key
         notes.append(f"适用说明：《{below}》{lower.locator.split()[0]}（{rel.describe(below)}）也有规定；"
-                     f"依照{rel.superior_by(rule_hit.doc_key, below)}，"
+                     f"依照{rel.outranks(rule_hit.doc_key, below)}，"
                      f"以《{rule_hit.doc_key}》{lead.locator.split()[0]}（{rel.describe(rule_hit.doc_key)}）为准。")
     # a later version outside the corpus, of the rule's text or of the text it was weighed against
     weighed = [rule_hit.doc_key] + ([articles[governs[1].article].hit.doc_key] if governs is not None else [])

@@ -14,7 +14,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import rjieba
 import yaml
+from pypinyin import lazy_pinyin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aicity.core.config import settings
@@ -27,6 +29,9 @@ HIGHER = "上位法优于下位法"
 NEWER = "新法优于旧法"
 SPECIAL = "特别法优于一般法"
 _LAW_TITLE = re.compile(r"(?<!办)法$|法典·.+$")
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+#: a phrase this long or longer also matches written with homophones (two characters: 网巴 → 网吧)
+HOMOPHONE_MIN_CHARS = 2
 
 
 class _Strict(BaseModel):
@@ -101,6 +106,15 @@ class Relations:
         if over is not None and lower in over.covers and self.rank(higher) == self.rank(lower):
             return NEWER
         return None
+
+    def outranks(self, higher: str, lower: str) -> str | None:
+        """The principle by which `higher` governs where both it and `lower` state a rule alike: a declared
+        relation (`superior_by`), else a text of a higher level (上位法优于下位法, 立法法第九十九条), whether or
+        not it names the lower one."""
+        declared = self.superior_by(higher, lower)
+        if declared is not None or higher == lower:
+            return declared
+        return HIGHER if self.rank(higher) > self.rank(lower) else None
 
     def override_for(self, doc: str, article: str, question: str) -> Override | None:
         """The override that takes `article` of `doc` out of force for this question, if any."""
@@ -209,6 +223,8 @@ class LegalTerms:
 
     def __init__(self, entries: dict[str, list[str]]) -> None:
         self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        #: each Chinese phrase (and term) by its sounds: (syllables, phrase, term), under its first syllable
+        self.sounds: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         for term, phrases in entries.items():
             if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
                 raise RelationsError(f"法律用语表无效 invalid legal terms: {term}")
@@ -216,11 +232,40 @@ class LegalTerms:
             alternatives = [rf"\b{re.escape(p.lower())}\b" if p.isascii() else re.escape(normalize(p).lower())
                             for p in phrases]
             self.patterns.append((str(term), re.compile("|".join(alternatives), re.ASCII)))
+            for phrase in (normalize(p) for p in [str(term), *phrases]):
+                if _HAN.fullmatch(phrase) and len(phrase) >= HOMOPHONE_MIN_CHARS:
+                    said = tuple(lazy_pinyin(phrase))
+                    self.sounds.setdefault(said[0], []).append((said, phrase, str(term)))
 
     def statute_terms(self, question: str) -> list[str]:
-        """The statutes' terms for what the question says in other words (not those it already uses)."""
+        """The statutes' terms for what the question says in other words (not those it already uses),
+        also where it writes a phrase with characters of the same sound (网巴 for 网吧, 栽员 for 裁员:
+        a slip of pinyin input)."""
         text = normalize(question).lower()
-        return [term for term, pattern in self.patterns if term not in text and pattern.search(text)]
+        found = [term for term, pattern in self.patterns if term not in text and pattern.search(text)]
+        return found + [term for term in self.homophones(text) if term not in text and term not in found]
+
+    def homophones(self, text: str) -> list[str]:
+        """The terms whose phrase `text` writes with other characters of the same sound: at most one
+        character in three differs, at least one is the phrase's own (no match from sound alone), and
+        the characters written are not part of a word of the dictionary's beyond them (工商 in 个体工商户,
+        底保 in 到底保 are words of their own, not a slip for 工伤 or 低保)."""
+        said = [lazy_pinyin(ch)[0] if _HAN.fullmatch(ch) else ch for ch in text]
+        bounds, at = {0}, 0
+        for token in rjieba.cut(text, False):  # dictionary words only: a slip falls apart into characters
+            at += len(token)
+            bounds.add(at)
+        found: list[str] = []
+        for i, first in enumerate(said):
+            for sounds, phrase, term in self.sounds.get(first, []):
+                written = text[i:i + len(phrase)]
+                if (len(written) < len(phrase) or tuple(said[i:i + len(phrase)]) != sounds or written == phrase
+                        or i not in bounds or i + len(phrase) not in bounds):
+                    continue
+                differ = sum(a != b for a, b in zip(written, phrase, strict=True))
+                if differ <= max(1, len(phrase) // 3) and differ < len(phrase) and term not in found:
+                    found.append(term)
+        return found
 
 
 @lru_cache(maxsize=4)
