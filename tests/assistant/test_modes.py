@@ -81,12 +81,13 @@ def test_a_concrete_problem_asking_who_is_responsible_is_a_report(city: Path) ->
 
 
 #: modes_dev3's writer, working apart, wrote five everyday requests the training rows already had (你好,
-#: 给我讲个笑话, 公司不签劳动合同要赔双倍工资吗 …): they are counted, never added to
+#: 给我讲个笑话, 公司不签劳动合同要赔双倍工资吗 …): they are counted, never added to; modes_dev5's, six
+#: (你是谁, 拜拜啦, 路灯坏了归哪个部门管, Give me today's city briefing …), all in the training rows before it was written
 @pytest.mark.parametrize("name, least, shared", [("modes_dev.jsonl", 300, 0), ("modes_dev3.jsonl", 250, 5),
-                                                 ("modes_dev4.jsonl", 300, 0)])
+                                                 ("modes_dev4.jsonl", 300, 0), ("modes_dev5.jsonl", 300, 6)])
 def test_the_development_sets_are_apart_from_the_training_rows(name: str, least: int, shared: int) -> None:
-    """`training/modes_dev.jsonl`, `modes_dev3.jsonl` and `modes_dev4.jsonl` (thresholds are chosen on them) are not learned
-    from: no dev row was added to the training rows."""
+    """`training/modes_dev.jsonl`, `modes_dev3.jsonl`, `modes_dev4.jsonl` and `modes_dev5.jsonl` (thresholds are chosen
+    on them) are not learned from: no dev row was added to the training rows."""
     data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     dev = modes.read_jsonl(data / name)
     trained = {normalize(r["q"]) for r in modes.read_jsonl(data / "modes.jsonl")}

@@ -57,8 +57,8 @@ class EmbeddedPlanner:
     With `only` (the skills of the request's mode) the whole request is routed among those; clauses
     may still add sub-tasks of other skills in their own words, as long as one sub-task serves the mode.
     A request that hands over a text ("给这份文件写个摘要：" and the document, `router.pasted`; or a shorter one
-    after a colon, `router.instructed`) whose instruction names its skill by a cue is one sub-task on the whole
-    text, routed by the instruction."""
+    after a colon, `router.instructed`) whose instruction names its skill in its own words (a cue, or a route of
+    STRONG_ROUTE) is one sub-task on the whole text, routed by the instruction."""
 
     name = "embedded"
 
@@ -69,8 +69,8 @@ class EmbeddedPlanner:
              mode: str | None = None) -> Plan:
         carried = pasted(text) or instructed(text)
         cand = self.router.route(carried[0], principal, only, mode) if carried is not None else None
-        if cand is not None and cand.by == "cue":  # a document handed over with an instruction in its own
-            return Plan(planner=self.name, subtasks=[_subtask(cand, text)])  # words: worked on whole
+        if cand is not None and (cand.by == "cue" or cand.score >= STRONG_ROUTE):  # a document handed over with an
+            return Plan(planner=self.name, subtasks=[_subtask(cand, text)])  # instruction in its own words: whole
         clauses = split_clauses(text) or [text]
         tasks: list[SubTask] = []
         unrouted: list[str] = []

@@ -386,7 +386,8 @@ class Router:
         if named:
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **named}, cand.score, cand.route, cand.by)
         if wanted and not any(k in cand.params for k in wanted) and cand.by != "named":
-            params, _ = self._best_target(scores, wanted, principal, MIN_SCORE)
+            # the floor is on the raw score: a skill's weight ranks it among skills, not its own targets
+            params, _ = self._best_target(scores, wanted, principal, MIN_SCORE * min(skill.route_weight, 1.0))
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
         if skill.fill is not None:  # what the request asks done to its target (关掉 → off)
             filled = {k: v for k, v in skill.fill(text, cand.params).items() if k not in cand.params}

@@ -30,11 +30,13 @@ DEVICE_PARAMS: dict[str, tuple[str, ...]] = {
 }
 #: a device id as written in a request (as `agents/city_safety/valves`)
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,79}")
+#: a device's number as people write it: "No. 3", "#3", "number 3", "3号"
+_NUMBER = re.compile(r"\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|0*(\d{1,3})\s*号|(\d{1,3})\b)")
 #: what people call a kind of device when they name none of its devices ("把解放大道的路灯关掉"); "Device": a
 #: device of a kind no skill but the generic device command takes (泵, 情报板 …)
 DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("TrafficSignal", ("信号机", "信号灯", "红绿灯", "traffic signal", "signal controller")),
-    ("SluiceGate", ("排水闸门", "闸门", "sluice", "floodgate")),
+    ("TrafficSignal", ("信号机", "信号灯", "红绿灯", "traffic signal", "signal")),
+    ("SluiceGate", ("排水闸门", "闸门", "sluice", "floodgate", "gate")),
     ("Valve", ("燃气阀门", "阀门", "燃气阀", "gas valve")),
     ("Streetlight", ("路灯", "街灯", "景观灯", "照明灯", "streetlight", "street light", "light")),
     ("Camera", ("摄像头", "摄像机", "球机", "camera")),
@@ -66,7 +68,34 @@ class Devices:
         for token in _ID.findall(text):
             if (found := self.by_id.get(token.lower().rstrip(".:-"))) is not None:
                 return found
-        return next((d for d in self.by_name if d.name in text), None)
+        return next((d for d in self.by_name if d.name in text), None) or self._by_parts(text)
+
+    def _by_parts(self, text: str) -> Device | None:
+        """A device named by its parts in other words: its district (English too), its number and its kind
+        ("Close gas valve No. 3 in Donghu District"), or its kind misspelt by a character ("光谷区路登2号")."""
+        district = district_in(text)
+        if district is None:
+            return None
+        lowered = text.lower()
+        kind = type_named(lowered)
+        if kind is not None:  # the number right after the kind's word: 闸门2号, valve No. 3 (幸福路2号 is an address)
+            word = next(w for t, words in DEVICE_WORDS if t == kind.type for w in words if w in lowered)
+            number = _NUMBER.match(lowered, lowered.index(word) + len(word))
+            n = next((g for g in number.groups() if g), None) if number else None
+            return next((d for d in self.by_name if d.type == kind.type and n is not None
+                         and d.name.startswith(district.name) and d.name.endswith(f"{int(n)}号")), None)
+        said = re.search(rf"{re.escape(district.name)}(.{{1,8}}?)0*(\d{{1,3}})号", text)
+        if said is None:
+            return None
+        n = int(said.group(2))
+        close = [d for d in self.by_name if d.name.startswith(district.name) and d.name.endswith(f"{n}号")
+                 and _one_apart(d.name[len(district.name):-len(f"{n}号")], said.group(1))]
+        return close[0] if len(close) == 1 else None
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """Whether two words differ in exactly one character at the same place (a typo: 路登 for 路灯)."""
+    return len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def type_named(text: str) -> Device | None:

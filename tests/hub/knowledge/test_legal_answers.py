@@ -18,6 +18,8 @@ from aicity.hub.knowledge.extractive import (
     numbers,
     question_types,
     sentences,
+    subject_words,
+    topical,
 )
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import (
@@ -100,6 +102,7 @@ def test_a_stated_age_or_span_picks_the_condition_it_meets() -> None:
     assert not fits("劳动合同期限不满三个月的，不得约定试用期。", question)
     assert fits("不满十四周岁的人违反治安管理的，不予处罚", "13岁的孩子打人会被处罚吗")
     assert not fits("已满十四周岁不满十六周岁的；", "13岁的孩子打人会被处罚吗")
+    assert fits("六个月以上的，不再处罚", "七个多月前打了一架")  # about so many: 七个多月 is seven months
     assert not fits("处二千元以上一万元以下罚款", "罚款5000元逾期不交怎么办")  # a sum is not a condition met
 
 
@@ -269,6 +272,34 @@ def test_everyday_and_english_words_find_the_statutes_terms() -> None:
     assert "收养" not in bundled.statute_terms("退休后按月领养老金")
     assert "收养" in bundled.statute_terms("领养孩子要什么条件")
     assert "经济补偿" not in bundled.statute_terms("买到过期食品能要赔偿金吗")  # civil damages, not severance
+
+
+def test_a_phrase_written_with_homophones_finds_the_statutes_term() -> None:
+    terms = LegalTerms({"互联网上网服务营业场所": ["网吧"], "住房公积金": ["公积金"], "工伤": ["work injury"]})
+    assert terms.statute_terms("网巴可以通宵营业吗") == ["互联网上网服务营业场所"]  # 网巴: typed by pinyin
+    assert terms.statute_terms("单位不给交住房公基金怎么办") == ["住房公积金"]
+    assert terms.homophones("个体工商户要年报吗") == []  # 工商 is a word of its own (in 工商户), not a slip for 工伤
+    assert terms.homophones("网吧可以通宵营业吗") == []  # written right: the exact phrase, not a homophone
+    assert terms.homophones("旺八") == []  # the same sound with no character in common is no match
+
+
+def test_a_question_speaks_of_a_texts_subject() -> None:
+    assert subject_words("中华人民共和国噪声污染防治法") == ("噪声污染",)
+    assert subject_words("税收征收管理法实施细则") == ("税收", "征收")  # its kind and 管理 left out
+    assert subject_words("民法典·继承编") == ("继承",)
+    shares = topical("下班路上被车撞了，算工伤吗", {"工伤保险条例", "劳动合同法", "老年人权益保障法"})
+    assert shares == {"工伤保险条例": 0.5}  # 工伤 of 工伤保险
+    assert topical("老年人的子女要常回家看看吗", {"老年人权益保障法"}) == {"老年人权益保障法": 1.0}
+    assert topical("随便问问", {"老年人权益保障法"}) == {}
+
+
+def test_a_higher_level_text_outranks_without_a_declared_relation() -> None:
+    rel = relations()
+    assert rel.outranks("特种设备安全法", "特种设备安全监察条例") == HIGHER  # declared
+    assert rel.outranks("未成年人保护法", "互联网上网服务营业场所管理条例") == HIGHER  # by level alone
+    assert rel.outranks("互联网上网服务营业场所管理条例", "未成年人保护法") is None
+    assert rel.outranks("劳动合同法", "劳动合同法") is None
+    assert rel.outranks("工伤保险条例", "失业保险条例") is None  # the same level: no principle by level
 
 
 def test_which_text_governs_by_the_three_principles() -> None:

@@ -162,13 +162,22 @@ def device_command(inp: DeviceCommandInput, ctx: SkillContext) -> SkillResult:
     return _sent("设备指令已下发", [device], [row], inp.command, [])
 
 
-def safety_situation(inp: SkillInput, ctx: SkillContext) -> SkillResult:
+class SituationInput(SkillInput):
+    district: str | None = Field(None, description="区域，如 jiangbin 或 江滨区；默认全市 the district, default the whole city")
+
+
+def safety_situation(inp: SituationInput, ctx: SkillContext) -> SkillResult:
+    found = district_by_name(inp.district) if inp.district else None
+    alarm_query = select(Alarm.severity, Device.district).join(Device, Device.id == Alarm.device_id) \
+        .where(Alarm.status.in_(iot_rules.OPEN))
+    event_query = select(Event.category, Event.district).where(
+        Event.category.in_(WATCHED), Event.status.in_([str(x) for x in OPEN_STATES]), Event.merged_into.is_(None))
+    if found is not None:  # one district's situation: devices and events keep its id or its name
+        alarm_query = alarm_query.where(Device.district.in_((found.id, found.name)))
+        event_query = event_query.where(Event.district.in_((found.id, found.name)))
     with database().session() as s:
-        alarms = list(s.execute(select(Alarm.severity, Device.district).join(Device, Device.id == Alarm.device_id)
-                                .where(Alarm.status.in_(iot_rules.OPEN))))
-        events = list(s.execute(select(Event.category, Event.district).where(
-            Event.category.in_(WATCHED), Event.status.in_([str(x) for x in OPEN_STATES]),
-            Event.merged_into.is_(None))))
+        alarms = list(s.execute(alarm_query))
+        events = list(s.execute(event_query))
     by_severity = Counter(sev for sev, _ in alarms)
     by_district = Counter(d or "未知区域" for _, d in alarms)
     lines = [f"**在办告警 {len(alarms)} 条**"]
@@ -178,7 +187,8 @@ def safety_situation(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         districts = Counter(d or "未知区域" for c, d in events if c == category)
         lines.append(f"**未办结{label}事件 {sum(districts.values())} 起**"
                      + "".join(f"\n- {d}：{n}" for d, n in districts.most_common()))
-    return SkillResult(sections=[Section(title="城市安全态势", body="\n".join(lines))],
+    return SkillResult(sections=[Section(title=f"城市安全态势（{found.name}）" if found else "城市安全态势",
+                                         body="\n".join(lines))],
                        data={"alarms": {"by_severity": dict(by_severity), "by_district": dict(by_district)},
                              "events": {c: sum(1 for x, _ in events if x == c) for c in WATCHED}})
 
@@ -259,9 +269,10 @@ def build() -> Agent:
                   # its routes weigh nothing: a conversation reaches it only by naming a device outright
                   # (assistant/targets), else it names one of the skills above
                   route_weight=0.0, target_params=("device",), fill=command_asked),
-            Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SkillInput, handler=safety_situation,
-                  roles=SAFETY_ROLES,
-                  description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件",
+            Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SituationInput,
+                  handler=safety_situation, roles=SAFETY_ROLES,
+                  target_params=("district",),  # the district named (assistant/targets); default the whole city
+                  description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件（全市或一个区）",
                   examples=["城市安全态势报告", "现在有多少燃气和内涝告警"],
                   cues=("安全态势", "安全形势", "safety picture", "safety situation"), cue_priority=95, route_weight=0.5),
             Skill(id="waterlogging_watch", modes=("briefing",), name="内涝预警", input_model=WaterloggingInput, handler=waterlogging_watch,

@@ -185,10 +185,11 @@ def build() -> Agent:
                             "帮我列出光芯片环节的招商线索", "人工智能算力方面可以去招哪些企业", "哪些外地医药企业适合引进"],
                   cues=("招商线索", "招商对象", "适合来投资", "值得招", "引进", "招引"), cue_priority=92),
             Skill(id="industry_stats", modes=MODES, name="产业数据统计", input_model=SkillInput, handler=industry_stats,
+                  target_params=("district",),  # the district named (assistant/targets; the question reads it)
                   roles=STAFF,
                   description="专精特新、高新技术企业和产业链企业的数量与分布（经数据中枢问数）",
                   examples=["全市专精特新企业分布", "新能源汽车产业链企业分布在哪些区"],
-                  cues=("分布",), cue_priority=90, route_weight=0.9),
+                  cues=("分布", "多少家", "有几家", "数量", "how many"), cue_priority=90, route_weight=0.9),
             Skill(id="project_status", modes=MODES, name="招商项目进展", input_model=SkillInput,
                   handler=chat.project_status, roles=STAFF,
                   description="招商项目看板：某个项目到了哪个阶段、停留多久、是否超期、可以移到哪里；按阶段、产业链或超期列出项目",
@@ -212,6 +213,6 @@ def build() -> Agent:
                   description="一键生成产业链报告（结构、本地现状、缺口、招商线索、政策匹配），给出 Markdown、HTML、DOCX 下载链接和要点",
                   examples=["生成新能源汽车产业链报告", "导出集成电路产业链分析报告", "给我一份生物医药产业链的报告",
                             "一键生成光电子信息产业报告", "做一份光谷区人工智能产业链报告", "出一份现代物流产业链研究报告 Word 版"],
-                  cues=("报告",), cue_requires=("产业", "链"), cue_priority=93),
+                  cues=("报告", "report"), cue_requires=("产业", "链", "industry", "chain"), cue_priority=93),
         ],
     )

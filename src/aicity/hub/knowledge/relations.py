@@ -16,8 +16,8 @@ from pathlib import Path
 
 import rjieba
 import yaml
-from pypinyin import lazy_pinyin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pypinyin import lazy_pinyin
 
 from aicity.core.config import settings
 from aicity.core.text import normalize
