@@ -37,6 +37,19 @@ def test_a_device_is_named_by_its_id_or_its_name(devices: Devices) -> None:
     assert devices.named("关闭阀门") is None and devices.named("sim-nowhere-valve-99") is None
 
 
+@pytest.mark.parametrize(("text", "device"), [
+    ("Close gas valve No. 3 in Donghu District", "sim-donghu-valve-03"),
+    ("open floodgate No. 2 in Nanhu District", "sim-nanhu-gate-02"),
+    ("Switch Jiangbin District signal controller 2 to the all-red plan", "sim-jiangbin-signal-02"),
+    ("光谷区路登2号打开", "sim-guanggu-light-02"),  # a kind misspelt by one character
+    ("把东湖区幸福路2号旁边的路灯关掉", None),  # 幸福路2号 is an address, not the light's number
+    ("光谷区路登22号打开", None),  # no such light
+])
+def test_a_device_is_named_by_its_parts(devices: Devices, text: str, device: str | None) -> None:
+    found = devices.named(text)
+    assert (found.id if found else None) == device
+
+
 def test_named_targets_read_districts_and_devices_of_the_params_type(devices: Devices) -> None:
     assert named_targets("模拟五十年一遇暴雨下江滨区的积水", ("district",), devices) == {"district": "jiangbin"}
     assert named_targets("Simulate a storm in Xicheng District", ("district",), devices) == {"district": "xicheng"}

@@ -32,6 +32,7 @@ DEVICE_PARAMS: dict[str, tuple[str, ...]] = {
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,79}")
 #: a device's number as people write it: "No. 3", "#3", "number 3", "3号"
 _NUMBER = re.compile(r"\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|0*(\d{1,3})\s*号|(\d{1,3})\b)")
+_AFTER_WORDS = re.compile(r"(?:\s+[a-z]+){1,2}\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|(\d{1,3})\b)")
 #: what people call a kind of device when they name none of its devices ("把解放大道的路灯关掉"); "Device": a
 #: device of a kind no skill but the generic device command takes (泵, 情报板 …)
 DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -80,7 +81,8 @@ class Devices:
         kind = type_named(lowered)
         if kind is not None:  # the number right after the kind's word: 闸门2号, valve No. 3 (幸福路2号 is an address)
             word = next(w for t, words in DEVICE_WORDS if t == kind.type for w in words if w in lowered)
-            number = _NUMBER.match(lowered, lowered.index(word) + len(word))
+            number = _NUMBER.match(lowered, lowered.index(word) + len(word))  # (English may put a word between:
+            number = number or _AFTER_WORDS.match(lowered, lowered.index(word) + len(word))  # signal controller 2)
             n = next((g for g in number.groups() if g), None) if number else None
             return next((d for d in self.by_name if d.type == kind.type and n is not None
                          and d.name.startswith(district.name) and d.name.endswith(f"{int(n)}号")), None)

@@ -31,17 +31,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_predict
 
 from aicity.security import decode, intent
 from aicity.security.findings import ATTACK_THRESHOLD, Finding
 from aicity.security.normalize import CONFUSABLE_LETTERS, MAX_CHARS, normalize
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 Source = Literal["user", "retrieved", "tool"]
 
@@ -447,13 +447,21 @@ class Classifier:
 
 
 def _matrix(vectorizer: TfidfVectorizer, read: list[tuple[str, int]]) -> sparse.csr_matrix:
+    from scipy import sparse  # scikit-learn's own dependency, loaded with it when a model is trained (`fit`)
+
     dense = np.array([intent_features(t, n) for t, n in read], dtype=np.float64).reshape(-1, _FEATURES)
     return sparse.hstack([vectorizer.transform([t for t, _ in read]), sparse.csr_matrix(dense)], format="csr")
 
 
 def fit(rows: list[dict]) -> Classifier:
     """Train on labelled rows (also used by the cross-validation in `aicity eval guard`); the
-    threshold is left at 0.5 for the caller to choose (`with_dev_threshold`)."""
+    threshold is left at 0.5 for the caller to choose (`with_dev_threshold`). scikit-learn is loaded here, when
+    the model is first trained: scoring needs none of it, and a command that never screens text (`aicity kb
+    --help`) does not pay its import (about a second on 2 cores)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
     read = [reading(normalize(r["text"]).text, r["text"]) for r in rows]
     labels = np.array([r["label"] == "attack" for r in rows])
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=True, min_df=2)
@@ -572,6 +580,8 @@ _DEVICE = re.compile(r"阀|闸|信号[灯机]|水泵|泵站|路灯|灯|设备|�
 #: a device's own operations beyond the classifier's action words (switch it to, start, stop)
 _DEVICE_ACT = re.compile(r"切换|切到|调为|调至|设为|启动|停止|停机|开度|\b(?:switch\w*|turn on|start|run|activate)\b", _I)
 _PAST = re.compile(r"\b(?:closed|opened|stopped|cleared|passed|raised|shut down)\b")
+#: a signal plan's name, not a bulk word ("switch signal 2 to the all-red plan": one device, 全红 in Chinese)
+_SIGNAL_PLAN = re.compile(r"\ball[- ]red\b")
 #: records and data changed or deleted, approvals given: neither a device order nor a question
 _EDIT = re.compile(r"删|清空|清除|消掉|批准|批了|改|撤销|\b(?:delete|erase|wipe|clear|approve|pass|revoke|rewrite|modify|edit|"
                    r"alter|change|update)\b", _I)
@@ -601,6 +611,6 @@ def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
     if _STATISTICS.search(lowered) and not _CUES["act"].search(asked) and not _EDIT.search(asked):
         return "statistics"
     if act and _DEVICE.search(lowered) and not _EDIT.search(lowered) and not _RECORDS.search(lowered) \
-            and not _CUES["bulk"].search(lowered) and not intent.tool_call(text):
+            and not _CUES["bulk"].search(_SIGNAL_PLAN.sub(" ", lowered)) and not intent.tool_call(text):
         return "command"
     return None

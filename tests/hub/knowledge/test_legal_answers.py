@@ -18,8 +18,6 @@ from aicity.hub.knowledge.extractive import (
     numbers,
     question_types,
     sentences,
-    subject_words,
-    topical,
 )
 from aicity.hub.knowledge.grounded import citation_fault
 from aicity.hub.knowledge.relations import (
@@ -281,16 +279,6 @@ def test_a_phrase_written_with_homophones_finds_the_statutes_term() -> None:
     assert terms.homophones("个体工商户要年报吗") == []  # 工商 is a word of its own (in 工商户), not a slip for 工伤
     assert terms.homophones("网吧可以通宵营业吗") == []  # written right: the exact phrase, not a homophone
     assert terms.homophones("旺八") == []  # the same sound with no character in common is no match
-
-
-def test_a_question_speaks_of_a_texts_subject() -> None:
-    assert subject_words("中华人民共和国噪声污染防治法") == ("噪声污染",)
-    assert subject_words("税收征收管理法实施细则") == ("税收", "征收")  # its kind and 管理 left out
-    assert subject_words("民法典·继承编") == ("继承",)
-    shares = topical("下班路上被车撞了，算工伤吗", {"工伤保险条例", "劳动合同法", "老年人权益保障法"})
-    assert shares == {"工伤保险条例": 0.5}  # 工伤 of 工伤保险
-    assert topical("老年人的子女要常回家看看吗", {"老年人权益保障法"}) == {"老年人权益保障法": 1.0}
-    assert topical("随便问问", {"老年人权益保障法"}) == {}
 
 
 def test_a_higher_level_text_outranks_without_a_declared_relation() -> None:

@@ -30,21 +30,19 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
-from sklearn.svm import LinearSVC
-from threadpoolctl import threadpool_limits
 
 from aicity.core.config import settings
 from aicity.core.embeddings import BackgroundVectors, Embedder
 from aicity.core.errors import Problem, bad_request
 from aicity.core.text import normalize, tokenize
 from aicity.hub.gateway.embedder import retrieval_embedder
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 Priority = Literal["urgent", "high", "normal", "low"]
 
@@ -193,7 +191,15 @@ def _words(text: str) -> list[str]:
 
 def fit(rows: list[dict[str, str]], c: float = MODEL_C) -> Pipeline:
     """The linear model over word and character features, fitted on `rows`; a linear SVM with
-    probabilities calibrated by 3-fold cross-validation (about 0.6 s on 1,000 reports)."""
+    probabilities calibrated by 3-fold cross-validation (about 0.6 s on 1,000 reports). scikit-learn is loaded
+    here, when a model is first fitted: a command that only lists or declares things (`aicity agents`, a group's
+    `--help`) does not pay its import (about a second on 2 cores)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+    from threadpoolctl import threadpool_limits
+
     model = make_pipeline(
         make_union(
             TfidfVectorizer(analyzer=_words, sublinear_tf=True),

@@ -81,16 +81,6 @@ LIABILITY_SHARE = 0.6
 #: the next sentence joins the rule when it scores at least this share of the best one
 TWO_SENTENCES = 0.5
 MAX_RULE_CHARS = 160
-#: a text whose subject (its title's own words: 噪声 of 噪声污染防治法, 工伤 of 工伤保险条例) the question speaks of:
-#: its sentences count this much more (at most, all of its subject's words said), and up to TOPIC_EXTRA of its
-#: articles found further down compete too — the asker describes a situation and never names the statute
-TOPIC_LIFT = 0.3
-TOPIC_EXTRA = 2
-#: a title's words that say what kind of text it is or what it does, not what it is about
-_GENERIC_TITLE_WORDS = frozenset(
-    "中华人民共和国 管理 保障 促进 防治 保护 权益 安全 服务 发展 建设 监督 使用 若干 关于 国务院 在线 基本 工作 "
-    "实施 暂行 办法 规定 条例 细则 民法典 法典 污染 环境 支付 处罚 进步 应急 应对 防御".split())
-_TITLE_KIND = re.compile(r"(?:实施条例|实施细则|暂行条例|暂行办法|管理条例|管理办法|管理规定|条例|办法|规定|细则|法)$")
 #: a question that doubts the law it names (网络安全法说一百万以下，是这样吗？): another text that governs the
 #: matter by 上位法/新法/特别法 and states the rule at least this share as well as the named one is the rule
 DOUBT_SHARE = 0.5
@@ -454,34 +444,8 @@ def _penalties(question: str, articles: list[_Article], rel: Relations, seen: se
     return found
 
 
-@lru_cache(maxsize=512)
-def subject_words(key: str) -> tuple[str, ...]:
-    """What a text is about, by its title's own words (噪声污染防治法 → 噪声污染; 民法典·继承编 → 继承;
-    税收征收管理法实施细则 → 税收, 征收): its kind and the generic words of titles left out."""
-    title = key.removeprefix("中华人民共和国").split("·")[-1].removesuffix("编")
-    while (bare := _TITLE_KIND.sub("", title)) != title and bare:
-        title = bare
-    return tuple(dict.fromkeys(w for w in rjieba.cut(title) if len(w) > 1 and w not in _GENERIC_TITLE_WORDS))
-
-
-def topical(asked: str, keys: set[str]) -> dict[str, float]:
-    """The texts among `keys` whose subject the question speaks of, with the share of their subject's
-    characters its words cover (工伤 in 算工伤吗: 工伤保险条例, 0.5; 老年人: 老年人权益保障法, 1)."""
-    text = normalize(asked)
-    shares: dict[str, float] = {}
-    for key in keys:
-        subject = subject_words(key)
-        size = sum(len(w) for w in subject)
-        covered = sum(max((len(p) for p in rjieba.cut_for_search(w) if len(p) > 1 and p in text), default=0)
-                      if w not in text else len(w) for w in subject)
-        if covered:
-            shares[key] = min(1.0, covered / size)
-    return shares
-
-
 def _candidates(question: str, hits: list[Hit], rel: Relations,
-                types: tuple[str, ...] = (), topics: frozenset[str] = frozenset()
-                ) -> tuple[list[_Article], list[tuple[Hit, str]]]:
+                types: tuple[str, ...] = ()) -> tuple[list[_Article], list[tuple[Hit, str]]]:
     """The top articles in retrieval order, each overridden provision replaced by the one that
     governs it; superseded and overridden text is returned apart (never a candidate for the rule)."""
     articles: list[_Article] = []
@@ -529,19 +493,6 @@ def _candidates(question: str, hits: list[Hit], rel: Relations,
         seen.add((hit.doc_key, article))
         full = get_article(hit.doc_key, article, kb=hit.kb)
         articles.append(_Article(hit, full.text if full else hit.text))
-    # the texts whose subject the question speaks of: their best articles found further down compete too
-    extra = 0
-    for hit in hits:
-        article = hit.locator.split()[0]
-        if extra >= TOPIC_EXTRA:
-            break
-        if (hit.doc_key not in topics or (hit.doc_key, article) in seen or not _ARTICLE.match(article)
-                or hit.status != "in_force" or rel.is_overridden(hit.doc_key, article, question)):
-            continue
-        seen.add((hit.doc_key, article))
-        full = get_article(hit.doc_key, article, kb=hit.kb)
-        articles.append(_Article(hit, full.text if full else hit.text))
-        extra += 1
     return articles, set_aside
 
 
@@ -688,8 +639,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     if not hits:
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
     types = question_types(question)
-    subjects = topical(asked, {h.doc_key for h in hits})
-    articles, set_aside = _candidates(question, hits, rel, tuple(types), frozenset(subjects))
+    articles, set_aside = _candidates(question, hits, rel, tuple(types))
     if not articles:  # only superseded text matched: say so, never present it as the rule
         lines = [f"- 《{h.doc_key}》{h.locator}（{label}）[^{n}]：{excerpt(h.text)}"
                  for n, (h, label) in enumerate(set_aside[:top_k], start=1)]
@@ -699,7 +649,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
     for s in found:
-        s.own_score = _score(s, weights, types, question) * (1 + TOPIC_LIFT * subjects.get(articles[s.article].hit.doc_key, 0.0))
+        s.own_score = _score(s, weights, types, question)
     _inherit(found, articles, weights, question)
     for s in found:
         rank = articles[s.article].rank
