@@ -10,6 +10,7 @@ import pytest
 
 from aicity.agents.base import Section, SkillResult
 from aicity.agents.city_safety.agent import command_asked
+from aicity.agents.city_safety.emergency import guidance
 from aicity.assistant.router import instructed
 from aicity.assistant.service import assistant, declined
 from aicity.assistant.targets import Devices, fits, is_named, named_targets
@@ -132,3 +133,21 @@ def test_a_simulation_no_agent_can_run_claims_no_skill(city: Path) -> None:
     result = assistant().ask("推演一下化工园区燃气管道泄漏后的扩散范围", Principal(Role.official))
     assert result.mode == "simulation"
     assert result.skills == [] and "暂不支持" in result.answer
+
+
+@pytest.mark.parametrize(("text", "hazard"), [
+    ("车在下穿通道熄火了，积水快到车窗了", "dangerous_water"),  # 熄火 is an engine stalling, not a fire
+    ("路面突然塌了个大坑，一辆电动车卡在里面出不来", "road_collapse"),  # stuck in a caved-in road: the road's
+    ("楼下厨房着火了", "fire"),
+])
+def test_the_hazard_is_the_danger_not_a_word_in_passing(text: str, hazard: str) -> None:
+    assert guidance().hazard(None, text).id == hazard
+
+
+def test_a_safety_briefing_on_one_district(city: Path) -> None:
+    briefing = frozenset({("city_safety", "safety_situation"), ("city_safety", "waterlogging_watch"),
+                          ("governance", "hotspot_insight")})
+    found = assistant().router.route("江滨区今天的安全态势怎么样", Principal(Role.official), briefing, "briefing")
+    assert found is not None and found.skill == "safety_situation" and found.params == {"district": "jiangbin"}
+    result = assistant().ask("江滨区今天的安全态势怎么样", Principal(Role.official))
+    assert "城市安全态势（江滨区）" in result.answer

