@@ -326,7 +326,7 @@ def build() -> Agent:
                 description="为城市管理者按区域、类别、状态、时间查询城市事件，列出事件编号并计数",
                 examples=["东湖区现在有哪些未处理的积水事件", "光谷区这个月有多少井盖事件", "哪些事件超时了",
                           "昨天有多少待派单的事件", "最近三天已办结的路灯事件有哪些"],
-                cue_priority=90,  # counts of events are the events store's, before the statistics datasets (89)
+                cue_priority=87,
                 cues=("事件", "未处理", "待派单", "未派单", "处理中", "已办结", "未办结", "超时", "逾期", "积压",
                       "unresolved", "open events", "overdue", "pending dispatch"),
                 cue_requires=("哪些", "多少", "几起", "几件", "几个", "列出", "查询", "查一下", "统计", "清单", "列表",
