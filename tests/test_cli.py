@@ -115,6 +115,9 @@ def test_eval_assistant_scores_a_labelled_set(data_dir: Path, tmp_path: Path) ->
     report = json.loads(out.stdout)
     assert report["cases"] == 3 and report["accuracy"] == round(2 / 3, 4)
     assert report["cross_validated"] is None and report["modes"]["cases"] == 1
+    misses = report["modes"]["end_to_end_misses"]  # the one labelled request expects no skill: it misses
+    assert report["modes"]["end_to_end_accuracy"] == 0.0 and sum(sum(c.values()) for c in misses.values()) == 1
+    assert set(misses) == {"report"} and set(misses["report"]) <= {"mode", "skills", "target", "departments"}
     assert [f["q"] for f in report["failures"]] == ["食品安全法第三十五条怎么规定的"]
     assert report["confusion"] == [{"expected": "gov_service.guide", "got": "policy.legal_qa", "count": 1}]
     assert report["by_skill"]["gov_service.guide"] == 0.0 and report["by_skill"]["policy.legal_qa"] == 1.0

@@ -153,7 +153,10 @@ class Understanding:
 
     def _asks_itself(self, task: SubTask) -> bool:
         """Whether a clause planned beside the request's own mode asks, read on its own, confidently for a kind of help
-        its skill serves ("…要带哪些东西？另外婚假有几天" asks two things; "昨晚城里有啥大事？要份简报" one)."""
+        its skill serves ("…要带哪些东西？另外婚假有几天" asks two things; "昨晚城里有啥大事？要份简报" one). A skill that
+        serves no mode is reached by its cue phrases alone: its clause asks in its own words."""
+        if not self.router.skills[(task.agent, task.skill)].modes:
+            return True
         guess = self.guess(task.text)
         return not guess.emergency and guess.confidence >= mode_data.ABSTAIN_BELOW \
             and (task.agent, task.skill) in self.skills_of.get(guess.mode, frozenset())

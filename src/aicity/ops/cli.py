@@ -117,6 +117,12 @@ def _print_modes(console: Console, held_out: dict | None, cv: dict | None) -> No
             for row in report["confusion"][:25]:
                 confusion.add_row(row["expected"], row["got"], str(row["count"]))
             console.print(confusion)
+    if held_out and held_out.get("end_to_end_misses"):
+        parts = ("mode", "skills", "target", "departments")
+        misses = Table("期望模式 expected mode", *parts, title="端到端错在哪一步 end-to-end misses by first wrong part")
+        for mode, counts in held_out["end_to_end_misses"].items():
+            misses.add_row(mode, *(str(counts.get(part, 0)) for part in parts))
+        console.print(misses)
     if held_out:
         for row in held_out["failures"]:
             console.print(f"[red]✗[/red] ({row['role']}) {row['q']}\n    expected {row['expected']} "

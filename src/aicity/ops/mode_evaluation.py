@@ -82,7 +82,29 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if key == "ok":
         out["end_to_end_accuracy"] = _rate([r["ok"] for r in rows])
         out["wrong_confident_end_to_end_rate"] = _rate([not r["abstained"] and not r["ok"] for r in rows])
+        out["end_to_end_misses"] = _misses_by_part(rows)
     return out
+
+
+def _missed_part(row: dict[str, Any]) -> str:
+    """The first part an end-to-end miss got wrong, in the order the assistant decides them."""
+    if not row["mode_ok"]:
+        return "mode"
+    if set(row["got_skills"]) != set(row["expected_skills"]):
+        return "skills"
+    if row["expected_target"] is not None and row["expected_target"] not in row["got_targets"]:
+        return "target"
+    return "departments"
+
+
+def _misses_by_part(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per expected mode, how many end-to-end misses fail first at mode, skills, target or departments:
+    an aggregate that says where a set's failures sit without printing its requests."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        if not r["ok"]:
+            counts[r["expected"]][_missed_part(r)] += 1
+    return {mode: dict(c) for mode, c in sorted(counts.items())}
 
 
 def evaluate(cases: list[dict[str, Any]]) -> dict[str, Any]:
