@@ -97,6 +97,14 @@ def test_the_development_sets_are_apart_from_the_training_rows(name: str, least:
     assert data / name not in modes.mode_rows_paths()
 
 
+def test_the_held_out_set_shares_no_request_with_the_training_rows() -> None:
+    """`eval/assistant_modes.jsonl` is never learned from, not even a short everyday line written twice."""
+    root = Path(str(resources.files("aicity") / "demo" / "data"))
+    held_out = {normalize(r["q"]) for r in modes.read_jsonl(root / "eval" / "assistant_modes.jsonl")}
+    for name in ("modes.jsonl", "assistant_examples.jsonl"):
+        assert not [r["q"] for r in modes.read_jsonl(root / "training" / name) if normalize(r["q"]) in held_out]
+
+
 def test_officials_briefing_and_data_questions_reach_governance(city: Path) -> None:
     alarms = ask("现在城里的燃气和积水告警情况怎么样", OFFICIAL)
     assert alarms.mode == "briefing" and skills(alarms) == {"city_safety.safety_situation"}

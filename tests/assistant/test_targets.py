@@ -43,6 +43,8 @@ def test_a_device_is_named_by_its_id_or_its_name(devices: Devices) -> None:
     ("open floodgate No. 2 in Nanhu District", "sim-nanhu-gate-02"),
     ("Switch Jiangbin District signal controller 2 to the all-red plan", "sim-jiangbin-signal-02"),
     ("光谷区路登2号打开", "sim-guanggu-light-02"),  # a kind misspelt by one character
+    ("Turn off street light No. 2 in Donghu District", "sim-donghu-light-02"),  # No. 2 is not 路灯12号
+    ("东湖区的路灯2号关掉", "sim-donghu-light-02"),
     ("把东湖区幸福路2号旁边的路灯关掉", None),  # 幸福路2号 is an address, not the light's number
     ("光谷区路登22号打开", None),  # no such light
 ])

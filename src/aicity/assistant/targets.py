@@ -33,6 +33,7 @@ _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{1,79}")
 #: a device's number as people write it: "No. 3", "#3", "number 3", "3号"
 _NUMBER = re.compile(r"\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|0*(\d{1,3})\s*号|(\d{1,3})\b)")
 _AFTER_WORDS = re.compile(r"(?:\s+[a-z]+){1,2}\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|(\d{1,3})\b)")
+_DEVICE_NUMBER = re.compile(r"(\d+)号$")
 #: what people call a kind of device when they name none of its devices ("把解放大道的路灯关掉"); "Device": a
 #: device of a kind no skill but the generic device command takes (泵, 情报板 …)
 DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -85,7 +86,7 @@ class Devices:
             number = number or _AFTER_WORDS.match(lowered, lowered.index(word) + len(word))  # signal controller 2)
             n = next((g for g in number.groups() if g), None) if number else None
             return next((d for d in self.by_name if d.type == kind.type and n is not None
-                         and d.name.startswith(district.name) and d.name.endswith(f"{int(n)}号")), None)
+                         and d.name.startswith(district.name) and _number_of(d.name) == int(n)), None)
         said = re.search(rf"{re.escape(district.name)}(.{{1,8}}?)0*(\d{{1,3}})号", text)
         if said is None:
             return None
@@ -93,6 +94,12 @@ class Devices:
         close = [d for d in self.by_name if d.name.startswith(district.name) and d.name.endswith(f"{n}号")
                  and _one_apart(d.name[len(district.name):-len(f"{n}号")], said.group(1))]
         return close[0] if len(close) == 1 else None
+
+
+def _number_of(name: str) -> int | None:
+    """The number a device's name ends with (东湖区路灯12号 → 12; 2号 is not 12号), else None."""
+    found = _DEVICE_NUMBER.search(name)
+    return int(found.group(1)) if found else None
 
 
 def _one_apart(a: str, b: str) -> bool:
