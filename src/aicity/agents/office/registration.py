@@ -917,11 +917,12 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
     """Each department's score (`suggest_departments`) and the departments the title names (a subject or a name)."""
     body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
     # in passing in the body: the titles of the laws and documents it cites (根据《…噪声污染防治法》), the places an
-    # action is done at, listed as examples (在广场、公园等公共场所)
-    body = _EXAMPLE_PLACES.sub("", _CITED.sub("《》", body))
+    # action is done at, listed as examples (在广场、公园等公共场所); the title's examples are its subject (学校、幼儿园等
+    # 重点场所安全管理)
+    body = _EXAMPLE_PLACES.sub(r"\1", _CITED.sub("《》", body))
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
-    title = _EXAMPLE_PLACES.sub("", _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title))
+    title = _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title)
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     # a joint issuance names its 主办机关 first (GB/T 9704-2012 7.2.1) and bears its 发文字号 (公文处理工作条例 art. 9)
@@ -967,8 +968,10 @@ SPONSOR = 1.0
 _LEAD = re.compile(r"([\u4e00-\u9fa5]{2,16}?)(?:部门|机构)?(?:要|负责|继续)?牵头(?!的)")
 #: the place a title's action is done at (关于在各区政务服务中心开通……, 在中心城区推行……): where, not what
 _PLACE = re.compile(r"^在[\u4e00-\u9fa5A-Za-z0-9]{0,14}?(?:中心|大厅|城区|市区|辖区|全市|全区|全省|全县|全国)")
-#: the places an action is done at, listed as examples before their kind (广场、公园等公共场所 → 公共场所)
-_EXAMPLE_PLACES = re.compile(r"[\u4e00-\u9fa5]{1,8}(?:、[\u4e00-\u9fa5]{1,8})+等(?=(?:公共|人员密集|重点|经营)?(?:场所|区域|地点|部位))")
+#: the places an action is done at (在……), listed as examples before their kind (在广场、公园等公共场所 → 在公共场所),
+#: or before 公共场所 (a list before 重点场所 may be the subject: 学校、幼儿园等重点场所安全管理)
+_EXAMPLE_PLACES = re.compile(r"(在)[\u4e00-\u9fa5]{1,8}?(?:、[\u4e00-\u9fa5]{1,8}?)+等(?=(?:公共|人员密集|重点|经营)?(?:场所|区域|地点|部位))"
+                             r"|()[\u4e00-\u9fa5]{1,8}(?:、[\u4e00-\u9fa5]{1,8})+等(?=公共场所)")
 #: the laws and documents the body cites as the basis of what it says (根据《…法》第六十四条和《…条例》, 依照《…》处罚)
 _CITED = re.compile(r"(?<=根据|依据|依照|按照|参照|违反)《[^《》\n]{1,60}》(?:(?:第[一二三四五六七八九十百零\d]+条)?(?:[、和及与]|以及)?《[^《》\n]{1,60}》)*")
 #: a 纪要's attendance lines (出席：……；列席：市公安局……): who came, not who handles it
