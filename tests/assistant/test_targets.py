@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from aicity.agents.base import Section, SkillResult
 from aicity.agents.city_safety.agent import command_asked
 from aicity.agents.city_safety.emergency import guidance
-from aicity.assistant.router import instructed
+from aicity.assistant.router import Candidate, instructed
 from aicity.assistant.service import assistant, declined
 from aicity.assistant.targets import Devices, fits, is_named, named_targets
+from aicity.core.db import use_database
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -94,6 +96,32 @@ def test_the_command_is_the_one_the_device_type_takes(city: Path) -> None:
     assert command_asked("turn off the street light", {}) == {"command": "off"}
     assert command_asked("先关掉再打开", {}) == {}  # two commands: none chosen
     assert command_asked("路灯3号怎么样了", {"device": "sim-guanggu-light-03"}) == {}
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    ("路灯2号不要关掉", None),  # a negated command is none
+    ("东湖区路灯2号别关了", None),
+    ("路灯3号白天还开着", None),  # a state, not a command
+    ("the valve is closed", None),  # English words whole: closed, reopen, shutdown are no command
+    ("reopen the valve later", None),
+    ("pump shutdown report", None),
+    ("shut valve 3", "off"),
+    ("路灯2号不亮了，打开", "on"),
+])
+def test_a_negation_or_a_state_is_no_command(text: str, command: str | None) -> None:
+    assert command_asked(text, {}) == ({"command": command} if command else {})
+
+
+def test_a_weight_0_skill_takes_no_target_from_a_route_that_shares_nothing(city: Path) -> None:
+    router = assistant().router
+    cand = Candidate("city_safety", "device_command", {}, 0.0, "")
+    found = router._resolve(cand, np.zeros(len(router.entries)), OPERATOR, "city_action", "把灯关掉")
+    assert found.params == {"command": "off"}  # no device made up from a route scoring 0
+
+
+def test_a_database_without_the_iot_tables_still_reads_the_command(blank_database: tuple[str, str]) -> None:
+    use_database(blank_database[1])  # no tables at all: the demo fleet says the device's type
+    assert command_asked("关掉东湖区燃气阀门2号", {"device": "sim-donghu-valve-02"}) == {"command": "close"}
 
 
 def test_a_skill_chosen_only_by_its_cue_is_not_chosen_by_its_routes(city: Path) -> None:

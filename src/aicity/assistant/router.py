@@ -43,6 +43,8 @@ DENSE_FROM_Z = 2.0
 ENGLISH_DENSE_BOOST = 2.0
 #: below this raw BM25 score nothing is routed on its own
 MIN_SCORE = 2.5
+#: a target is taken only from a route that shares something with the request (a weight-0 skill's floor)
+MIN_TARGET_SCORE = 1e-6
 #: a target must reach this share of the request's best route to be taken by a cue
 TARGET_SHARE = 0.25
 #: the cascade: BM25 decides alone (no query embedding) when its best choice (`Router.sure`) scores at least
@@ -387,7 +389,8 @@ class Router:
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **named}, cand.score, cand.route, cand.by)
         if wanted and not any(k in cand.params for k in wanted) and cand.by != "named":
             # the floor is on the raw score: a skill's weight ranks it among skills, not its own targets
-            params, _ = self._best_target(scores, wanted, principal, MIN_SCORE * min(skill.route_weight, 1.0))
+            floor = max(MIN_SCORE * min(skill.route_weight, 1.0), MIN_TARGET_SCORE)
+            params, _ = self._best_target(scores, wanted, principal, floor)
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
         if skill.fill is not None:  # what the request asks done to its target (关掉 → off)
             filled = {k: v for k, v in skill.fill(text, cand.params).items() if k not in cand.params}

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import threading
 import time as clock
 from collections.abc import Callable, Mapping
@@ -58,8 +59,11 @@ log = logging.getLogger(__name__)
 SIGN_EVERY = 1
 #: the signing key's file name (in the user's config dir unless `audit_key_file` names another)
 KEY_FILE = "audit_signing_key.pem"
-#: writers that lose a race to another process (same seq, SQLite's write lock) try again
-_WRITE_TRIES = 10
+#: writers that lose a race to another process (same seq, SQLite's write lock) try again, after a
+#: random wait that doubles up to a cap: several busy processes (parallel evaluations on one city) fell
+#: out of lockstep too slowly with a fixed, shared schedule and ran out of tries
+_WRITE_TRIES = 20
+_WAIT_CAP_S = 0.25
 #: at most this many suspect entries are matched against each other to recognise moves
 _MOVE_SEARCH = 256
 _LIMITS = {"actor": 200, "action": 100, "target": 500}
@@ -243,7 +247,7 @@ def _write(work: Callable[[Session, _Log], T]) -> T:
         except (IntegrityError, OperationalError):
             if attempt == _WRITE_TRIES:
                 raise
-        clock.sleep(0.01 * attempt)
+        clock.sleep(random.uniform(0, min(_WAIT_CAP_S, 0.005 * 2**attempt)))
         attempt += 1
 
 

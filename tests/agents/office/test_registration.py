@@ -13,6 +13,7 @@ import pytest
 from aicity.agents.office import registration_eval
 from aicity.agents.office.registration import (
     RegistrationError,
+    department_scores,
     iso_date,
     register_bytes,
     register_text,
@@ -69,7 +70,9 @@ def test_departments_are_suggested_from_duties_and_names_in_the_subject() -> Non
 def test_the_general_office_handles_its_own_functions_only_and_in_general() -> None:
     # 政府信息公开条例 art. 3: the 办公厅（室） is the competent department for 政府信息公开
     assert suggest_departments("关于做好2026年政府信息公开工作的通知", "")[0] == "gov_office"
-    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快进度。")[0] == "gov_office"
+    assert suggest_departments("关于市政府重点工作督查情况的通报", "")[0] == "gov_office"
+    # a department the body names once ties with it, and the registrar comes after an equal score
+    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快进度。") == ["water", "gov_office"]
     # not for issuing or receiving a document, and a field's own 政务公开 or 督查 is that field's department's
     assert "gov_office" not in suggest_departments("关于加强防汛工作的通知", "请各单位落实责任。", ["江城市人民政府办公室"],
                                                    ["市政府办公室"])
@@ -81,17 +84,28 @@ def test_what_is_mentioned_in_passing_is_no_subject() -> None:
     # contact and publication lines
     body = "请各区做好道路积水点排查。\n联系人：市教育局 王五，联系电话：12345678\n（此件主动公开，信息公开选项：主动公开）"
     assert suggest_departments("关于做好汛期排水工作的通知", body) == ["water"]
-    # the law cited as the basis and the places listed as examples (广场、公园等公共场所)
-    title = "关于规范广场、公园等公共场所健身娱乐活动音量的通告"
+    # the law cited as the basis and the places listed as examples in the body (在广场、公园等公共场所)
+    title = "关于规范公共场所健身娱乐活动音量的通告"
     body = "根据《中华人民共和国噪声污染防治法》第六十四条，在广场、公园、街心绿地等公共场所不得违规使用音响器材。"
-    assert suggest_departments(title, body)[0] == "public_security"
+    assert suggest_departments(title, body) == ["public_security"]
     assert "ecology" in suggest_departments(title, body.replace("根据", "关于"))  # cited without "根据": counted
     # a department that led a thing the text reports on (……牵头的……项目) is no lead
     body = "进度滞后的是市交通运输局牵头的公交场站建设、市水务局牵头的雨污分流改造。"
-    assert suggest_departments("关于市政府重点工作督查情况的通报", body)[0] == "gov_office"
+    scores = department_scores("关于市政府重点工作督查情况的通报", body)[0]
+    assert scores == department_scores("关于市政府重点工作督查情况的通报", body.replace("牵头的", "的"))[0]
+    assert scores["transport"] < department_scores("关于市政府重点工作督查情况的通报",
+                                                   body.replace("牵头的", "牵头推进"))[0]["transport"]
     # a duty's words apart count, but not a part of one of them (公共场所卫生 is not in 公共场所健身)
     assert "health" not in suggest_departments("关于规范公共场所健身活动的通知", "")
     assert suggest_departments("关于开展燃气安全专项检查的通知", "")[0] == "gas"
+
+
+def test_a_list_of_examples_is_the_subject_in_the_title_and_in_the_body_unless_a_place_done_at() -> None:
+    # the title's list is what it is about, and its first item is no verb's object to swallow (加强学校、……)
+    assert suggest_departments("关于加强学校、幼儿园等重点场所安全管理的通知", "") == ["education"]
+    # in the body a list after 在 is where a thing is done; one without it is the subject
+    assert suggest_departments("关于做好安全工作的通知", "请在学校、幼儿园等重点场所加强巡查。") == []
+    assert suggest_departments("关于做好安全工作的通知", "加强学校、幼儿园等重点场所安全管理。") == ["education"]
 
 
 def test_a_joint_issuances_first_organ_leads_it() -> None:

@@ -274,11 +274,22 @@ def test_everyday_and_english_words_find_the_statutes_terms() -> None:
 
 def test_a_phrase_written_with_homophones_finds_the_statutes_term() -> None:
     terms = LegalTerms({"互联网上网服务营业场所": ["网吧"], "住房公积金": ["公积金"], "工伤": ["work injury"]})
-    assert terms.statute_terms("网巴可以通宵营业吗") == ["互联网上网服务营业场所"]  # 网巴: typed by pinyin
-    assert terms.statute_terms("单位不给交住房公基金怎么办") == ["住房公积金"]
+    assert terms.statute_terms("楼下新开的网巴几点关门") == ["互联网上网服务营业场所"]  # 网巴: typed by pinyin
+    assert terms.statute_terms("我想查一下住房公基金余额") == ["住房公积金"]
     assert terms.homophones("个体工商户要年报吗") == []  # 工商 is a word of its own (in 工商户), not a slip for 工伤
     assert terms.homophones("网吧可以通宵营业吗") == []  # written right: the exact phrase, not a homophone
     assert terms.homophones("旺八") == []  # the same sound with no character in common is no match
+
+
+def test_ordinary_words_are_not_taken_for_homophones() -> None:
+    bundled = legal_terms()
+    assert "补偿" in bundled.homophones("拆迁的补尝标准是多少")  # 补尝: a slip for 补偿
+    # 看了 sounds like the vocabulary's 砍了, but a phrase ending in 了 says too little to be a slip
+    assert bundled.homophones("有人去看了吗") == []
+    assert bundled.homophones("我看了一下这条规定") == []
+    # 工商 and 发钱 are words of the dictionary's own, not slips for 工伤 and 罚钱 (罚款)
+    assert bundled.homophones("工商税务社保能一起变更吗") == []
+    assert bundled.homophones("一次性发钱的创业补贴") == []
 
 
 def test_a_higher_level_text_outranks_without_a_declared_relation() -> None:
@@ -288,6 +299,10 @@ def test_a_higher_level_text_outranks_without_a_declared_relation() -> None:
     assert rel.outranks("互联网上网服务营业场所管理条例", "未成年人保护法") is None
     assert rel.outranks("劳动合同法", "劳动合同法") is None
     assert rel.outranks("工伤保险条例", "失业保险条例") is None  # the same level: no principle by level
+    # a text of no rank (a 规范性文件, or a level the table lacks) is not outranked by level alone
+    ranked = parse_relations({"documents": {"劳动法": {"level": "法律"}, "工作指引": {"level": "规范性文件"}}}, {})
+    assert ranked.outranks("劳动法", "工作指引") is None
+    assert ranked.outranks("工作指引", "劳动法") is None
 
 
 def test_which_text_governs_by_the_three_principles() -> None:

@@ -10,11 +10,13 @@ automatic loop (a critical gas alarm → a valve-close proposal in the approval 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any, Literal
 
 from pydantic import Field, Json
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from aicity.agents.base import (
     Agent,
@@ -54,11 +56,13 @@ PLAN_WORDS = {"flood_diversion": ("内涝绕行", "绕行", "分流"), "all_red"
               "normal": ("常规", "正常配时", "恢复正常", "平峰")}
 #: words of a request → switching a device on (or open) or off (or closed); the device's type says which
 #: command of `commands.COMMANDS` that is (a street light's on/off, a valve's open/close)
-SWITCH_WORDS = {"on": ("打开", "开启", "开灯", "点亮", "亮起", "开起来", "开一下", "开着", "启动", "turn on",
+SWITCH_WORDS = {"on": ("打开", "开启", "开灯", "点亮", "亮起", "开起来", "开一下", "启动", "turn on",
                        "switch on", "open"),
                 "off": ("关掉", "关闭", "关了", "关上", "关一下", "关灯", "熄灭", "熄掉", "灭掉", "turn off", "switch off",
                         "shut", "close")}
 SWITCH_COMMANDS = {"on": ("on", "open"), "off": ("off", "close")}
+#: words just before a switch word that make it no command ("路灯2号不要关掉", "别关了")
+SWITCH_NEGATIONS = ("不", "别", "不要", "没", "勿")
 
 
 class ValveInput(SkillInput):
@@ -83,6 +87,15 @@ def close_gas_valve(inp: ValveInput, ctx: SkillContext) -> SkillResult:
 def _word_choice(text: str, words: dict[str, tuple[str, ...]]) -> str | None:
     """The one choice whose words the text uses; None when none or several are used."""
     chosen = [value for value, cues in words.items() if any(w in text for w in cues)]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def _switch_choice(text: str) -> str | None:
+    """The one switch (on/off) the text commands: a word not negated just before it ("不要关掉" is none), English
+    words whole (closed, reopen, shutdown are none); None when none or both are commanded."""
+    chosen = [value for value, cues in SWITCH_WORDS.items()
+              if any(not text[:m.start()].endswith(SWITCH_NEGATIONS)
+                     for w in cues for m in re.finditer(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w), text))]
     return chosen[0] if len(chosen) == 1 else None
 
 
@@ -139,14 +152,14 @@ def _device_type(device_id: str) -> str | None:
     """A device's type: registered, else the demo fleet's (registered when the simulator runs)."""
     try:
         return iot.get_device(device_id).type
-    except Problem:
+    except (Problem, SQLAlchemyError):  # not registered, or a database without the IoT tables
         return next((d.kind.type for d in fleet() if d.id == device_id), None)
 
 
 def command_asked(text: str, params: dict[str, str]) -> dict[str, str]:
     """The command a request asks of its device in words ("把光谷区路灯3号关掉" → off): the one the device's type
     takes (on/off, open/close); a device not known yet (a kind named, none of its devices) takes on/off."""
-    switch = _word_choice(text.lower(), SWITCH_WORDS)
+    switch = _switch_choice(text.lower())
     if switch is None:
         return {}
     accepted = commands.COMMANDS.get(_device_type(params["device"]), frozenset(("on", "off"))) \

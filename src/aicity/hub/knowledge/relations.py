@@ -32,6 +32,8 @@ _LAW_TITLE = re.compile(r"(?<!办)法$|法典·.+$")
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 #: a phrase this long or longer also matches written with homophones (two characters: 网巴 → 网吧)
 HOMOPHONE_MIN_CHARS = 2
+#: a phrase ending in a particle (砍了) is matched only as written: by sound it is any verb (看了)
+_PARTICLE_END = tuple("了着的过")
 
 
 class _Strict(BaseModel):
@@ -114,7 +116,8 @@ class Relations:
         declared = self.superior_by(higher, lower)
         if declared is not None or higher == lower:
             return declared
-        return HIGHER if self.rank(higher) > self.rank(lower) else None
+        # a text of no rank (a 规范性文件, a level the table lacks) is outranked by no level alone
+        return HIGHER if self.rank(higher) > self.rank(lower) > 0 else None
 
     def override_for(self, doc: str, article: str, question: str) -> Override | None:
         """The override that takes `article` of `doc` out of force for this question, if any."""
@@ -233,7 +236,7 @@ class LegalTerms:
                             for p in phrases]
             self.patterns.append((str(term), re.compile("|".join(alternatives), re.ASCII)))
             for phrase in (normalize(p) for p in [str(term), *phrases]):
-                if _HAN.fullmatch(phrase) and len(phrase) >= HOMOPHONE_MIN_CHARS:
+                if _HAN.fullmatch(phrase) and len(phrase) >= HOMOPHONE_MIN_CHARS and not phrase.endswith(_PARTICLE_END):
                     said = tuple(lazy_pinyin(phrase))
                     self.sounds.setdefault(said[0], []).append((said, phrase, str(term)))
 
@@ -248,8 +251,8 @@ class LegalTerms:
     def homophones(self, text: str) -> list[str]:
         """The terms whose phrase `text` writes with other characters of the same sound: at most one
         character in three differs, at least one is the phrase's own (no match from sound alone), and
-        the characters written are not part of a word of the dictionary's beyond them (工商 in 个体工商户,
-        底保 in 到底保 are words of their own, not a slip for 工伤 or 低保)."""
+        the characters written are neither a word of the dictionary's nor part of one beyond them (工商,
+        发钱, 工商 in 个体工商户, 底保 in 到底保 are words of their own, not a slip for 工伤, 罚钱 or 低保)."""
         said = [lazy_pinyin(ch)[0] if _HAN.fullmatch(ch) else ch for ch in text]
         bounds, at = {0}, 0
         for token in rjieba.cut(text, False):  # dictionary words only: a slip falls apart into characters
@@ -260,7 +263,7 @@ class LegalTerms:
             for sounds, phrase, term in self.sounds.get(first, []):
                 written = text[i:i + len(phrase)]
                 if (len(written) < len(phrase) or tuple(said[i:i + len(phrase)]) != sounds or written == phrase
-                        or i not in bounds or i + len(phrase) not in bounds):
+                        or i not in bounds or i + len(phrase) not in bounds or rjieba.has_word(written)):
                     continue
                 differ = sum(a != b for a, b in zip(written, phrase, strict=True))
                 if differ <= max(1, len(phrase) // 3) and differ < len(phrase) and term not in found:
