@@ -4,6 +4,7 @@ handed over after a colon is worked on as its instruction says, and a skill that
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -112,11 +113,13 @@ def test_a_negation_or_a_state_is_no_command(text: str, command: str | None) -> 
     assert command_asked(text, {}) == ({"command": command} if command else {})
 
 
-def test_a_weight_0_skill_takes_no_target_from_a_route_that_shares_nothing(city: Path) -> None:
+def test_a_weight_0_skill_takes_no_target_from_a_route_that_shares_nothing(
+        city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     router = assistant().router
-    cand = Candidate("city_safety", "device_command", {}, 0.0, "")
-    found = router._resolve(cand, np.zeros(len(router.entries)), OPERATOR, "city_action", "把灯关掉")
-    assert found.params == {"command": "off"}  # no device made up from a route scoring 0
+    key = ("city_ops", "department_duty")  # a skill whose target (a department) routes carry, weighted 0 here
+    monkeypatch.setitem(router.skills, key, replace(router.skills[key], route_weight=0.0))
+    found = router._resolve(Candidate(*key, {}, 0.0, ""), np.zeros(len(router.entries)), OPERATOR, "duty", "值班")
+    assert found.params == {}  # no department taken from a route scoring 0
 
 
 def test_a_database_without_the_iot_tables_still_reads_the_command(blank_database: tuple[str, str]) -> None:
