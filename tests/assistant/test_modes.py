@@ -180,3 +180,14 @@ def test_the_fast_probabilities_equal_scikit_learns() -> None:
     model = event_classify.fit(rows)
     texts = ["营业执照怎么办理", "厨房里有很浓的煤气味", "帮我起草一份通知", "I'm opening a cafe, which permits?"]
     assert np.allclose(modes._Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)
+
+
+@pytest.mark.parametrize(("p", "urgent", "sure"), [
+    ([0.6, 0.3, 0.1], True, True),  # a rule fires and emergency clears its bar: the votes cannot change that
+    ([0.3, 0.6, 0.1], True, False),  # another reading at EMERGENCY_RULE_UNLESS: the rule may not hold, votes decide
+    ([0.2, 0.75, 0.05], True, True),  # … unless that reading is LEXICAL_SURE likely, as without a rule
+    ([0.1, 0.75, 0.15], False, True),
+    ([0.1, 0.6, 0.3], False, False),
+])
+def test_the_linear_model_decides_alone_only_when_sure(p: list[float], urgent: bool, sure: bool) -> None:
+    assert modes.lexical_sure(np.array(p), urgent, [modes.EMERGENCY, "report", "law"]) is sure

@@ -184,3 +184,15 @@ def test_a_safety_briefing_on_one_district(city: Path) -> None:
     assert found is not None and found.skill == "safety_situation" and found.params == {"district": "jiangbin"}
     result = assistant().ask("江滨区今天的安全态势怎么样", Principal(Role.official))
     assert "城市安全态势（江滨区）" in result.answer
+
+
+@pytest.mark.parametrize(("text", "cued"), [
+    ("南湖泵站运行情况怎么样", False),  # a facility's running figures are data, not event hotspots
+    ("What is the water level trend at Nanhu pump station", False),  # a cue word alone is not enough
+    ("这周有什么大事", False),
+    ("最近一周投诉最多的问题是什么", True),
+    ("今天全市的城市运行日报", True),
+])
+def test_hotspots_are_cued_by_events_not_by_a_cue_word_alone(city: Path, text: str, cued: bool) -> None:
+    found = assistant().router.cued_skills(text, Principal(Role.official))
+    assert (("governance", "hotspot_insight") in found) is cued

@@ -286,12 +286,16 @@ def lexical_sure(p: np.ndarray, urgent: bool, classes: list[str]) -> bool:
     """Whether the linear model's probabilities `p` decide the mode without the dense votes: its likeliest
     mode at least LEXICAL_SURE with no urgency rule firing; with one firing, when the linear emergency
     probability clears the rule's bar whatever the votes say (the blend keeps at least (1 - DENSE_WEIGHT) of it,
-    so it stays at or above EMERGENCY_P_WITH_RULE); whether another reading reaches EMERGENCY_RULE_UNLESS is
-    then read from the linear probabilities alone."""
+    so it stays at or above EMERGENCY_P_WITH_RULE) and no other linear probability reaches EMERGENCY_RULE_UNLESS;
+    when another does, the rule may not hold and the likeliest mode must be LEXICAL_SURE likely as without one."""
     if not len(p):
         return False
     if urgent:
-        return EMERGENCY in classes and (1 - DENSE_WEIGHT) * float(p[classes.index(EMERGENCY)]) >= EMERGENCY_P_WITH_RULE
+        if EMERGENCY not in classes \
+                or (1 - DENSE_WEIGHT) * float(p[classes.index(EMERGENCY)]) < EMERGENCY_P_WITH_RULE:
+            return False
+        if float(np.delete(p, classes.index(EMERGENCY)).max(initial=0.0)) < EMERGENCY_RULE_UNLESS:
+            return True
     return float(p.max()) >= LEXICAL_SURE
 
 

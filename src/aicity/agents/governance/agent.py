@@ -343,8 +343,7 @@ def build() -> Agent:
                 cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出", "日报", "简报", "要情",
                       "briefing", "daily report", "hotspot", "trend", "运行情况", "运行状况", "要紧事", "大事"),
                 cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势", "日报", "简报", "要情",
-                              "briefing", "daily report", "hotspot", "trend", "complaint", "incident", "运行", "要紧事",
-                              "大事"),
+                              "daily report", "hotspot", "complaint", "incident"),
                 route_weight=0.6,
             ),
             Skill(
