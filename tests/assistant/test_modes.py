@@ -4,11 +4,13 @@ below a calibrated confidence it asks which reading is meant."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from aicity.agents.registry import AgentRegistry
@@ -16,6 +18,7 @@ from aicity.assistant import modes, unserved
 from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
 from aicity.core.text import normalize
+from aicity.hub.catalog import service as catalog
 from aicity.hub.events import classify as event_classify
 from aicity.hub.events import service as events
 from aicity.identity import service as identity
@@ -103,6 +106,27 @@ def test_the_held_out_set_shares_no_request_with_the_training_rows() -> None:
     held_out = {normalize(r["q"]) for r in modes.read_jsonl(root / "eval" / "assistant_modes.jsonl")}
     for name in ("modes.jsonl", "assistant_examples.jsonl"):
         assert not [r["q"] for r in modes.read_jsonl(root / "training" / name) if normalize(r["q"]) in held_out]
+
+
+@pytest.mark.parametrize("name", ["eval/assistant_modes.jsonl", "training/modes_dev4.jsonl",
+                                  "training/modes_dev5.jsonl"])
+def test_a_labelled_target_is_the_kind_of_id_its_mode_plans(name: str) -> None:
+    """End to end counts a target only among the planned params, so a label in another convention (a life
+    event where the policy skill targets a policy) can never be met: each mode's targets are its own kind."""
+    root = Path(str(resources.files("aicity") / "demo" / "data"))
+    book = catalog.catalog()
+    districts = {f["properties"]["id"] for f in json.loads((root / "districts.geojson").read_text())["features"]}
+    departments = {d["id"] for d in yaml.safe_load((root / "departments.yaml").read_text(encoding="utf-8"))}
+    kinds = {"service_guide": set(book.items), "precheck": set(book.items), "bundle": set(book.bundles),
+             "policy": set(book.policies), "duty": departments}
+    for row in modes.read_jsonl(root / name):
+        target, mode = row.get("target"), row["mode"]
+        if target is None:
+            continue
+        if mode == "city_action":
+            assert target.startswith("sim-"), row["q"]
+        else:
+            assert target in kinds.get(mode, districts), (mode, target)
 
 
 def test_officials_briefing_and_data_questions_reach_governance(city: Path) -> None:
