@@ -91,8 +91,8 @@ class Devices:
         if said is None:
             return None
         n = int(said.group(2))
-        close = [d for d in self.by_name if d.name.startswith(district.name) and d.name.endswith(f"{n}号")
-                 and _one_apart(d.name[len(district.name):-len(f"{n}号")], said.group(1))]
+        close = [d for d in self.by_name if d.name.startswith(district.name) and _number_of(d.name) == n
+                 and _one_apart(d.name[len(district.name):_DEVICE_NUMBER.search(d.name).start()], said.group(1))]
         return close[0] if len(close) == 1 else None
 
 
