@@ -26,6 +26,7 @@ _CONFUSABLES = dict(zip("асеіјорхуԁѕАВСЕНІЈКМОРТХУοα�
 CONFUSABLE_LETTERS = "".join(_CONFUSABLES)
 _TAG_BASE = 0xE0000  # U+E0020..U+E007E mirror ASCII 0x20..0x7E and render as nothing
 _TAG_FIRST, _TAG_LAST = chr(_TAG_BASE + 0x20), chr(_TAG_BASE + 0x7E)
+_TAGS = re.compile(f"[{_TAG_FIRST}-{_TAG_LAST}]")
 _SUSPECT = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
                       "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff"
                       + "".join(_CONFUSABLES) + "]")
@@ -71,19 +72,48 @@ def normalize(text: str, limit: int = MAX_CHARS) -> Normalized:
     raw = text[:limit]
     if raw.isascii() or (unicodedata.is_normalized("NFKC", raw) and not _SUSPECT.search(raw)):
         return Normalized(raw, None, len(raw), len(text))
-    out: list[str] = []
+    # per character in C (`str.translate` over the folds met so far): answers hold full-width punctuation,
+    # so this path is the usual one
+    out = raw.translate(_FOLDS)
+    hidden = _TAGS.search(raw) is not None
+    resized = _RESIZED.intersection(raw)
+    if not resized:  # every character became one: the offsets coincide
+        return Normalized(out, None, len(raw), len(text), hidden)
     source: list[int] = []
-    hidden = False
-    for i, ch in enumerate(raw):
-        if ch < "\x80":
-            out.append(ch)
-            source.append(i)
-            continue
-        folded = _fold(ch)
-        hidden = hidden or _TAG_FIRST <= ch <= _TAG_LAST
-        out.append(folded)
-        source.extend([i] * len(folded))
-    return Normalized("".join(out), source, len(raw), len(text), hidden)
+    start = 0
+    for i in sorted(i for ch in resized for i in _positions(raw, ch)):  # the few that vanished or grew
+        source.extend(range(start, i))
+        source.extend([i] * len(_fold(raw[i])))
+        start = i + 1
+    source.extend(range(start, len(raw)))
+    return Normalized(out, source, len(raw), len(text), hidden)
+
+
+class _Folds(dict[int, str]):
+    """Code point → what it becomes (`_fold`), filled as characters are met; those that do not become
+    exactly one character are kept in `_RESIZED`."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= _FOLDS_KEPT:  # a text of every code point cannot grow it without bound
+            self.clear()
+        folded = _fold(chr(code))
+        if len(folded) != 1:
+            _RESIZED.add(chr(code))
+        self[code] = folded
+        return folded
+
+
+#: code points whose folds are kept (`_RESIZED` is never cleared: the few thousand that decompose)
+_FOLDS_KEPT = 65_536
+_FOLDS = _Folds()
+_RESIZED: set[str] = set()
+
+
+def _positions(text: str, ch: str) -> Iterator[int]:
+    i = text.find(ch)
+    while i >= 0:
+        yield i
+        i = text.find(ch, i + 1)
 
 
 #: a run of digit groups joined by one separator each (space, dash): "138 1234-5678"
