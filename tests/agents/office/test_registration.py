@@ -71,8 +71,10 @@ def test_the_general_office_handles_its_own_functions_only_and_in_general() -> N
     # 政府信息公开条例 art. 3: the 办公厅（室） is the competent department for 政府信息公开
     assert suggest_departments("关于做好2026年政府信息公开工作的通知", "")[0] == "gov_office"
     assert suggest_departments("关于市政府重点工作督查情况的通报", "")[0] == "gov_office"
-    # a department the body names once ties with it, and the registrar comes after an equal score
-    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快进度。") == ["water", "gov_office"]
+    # a department the body names once ties with it: the function the title names comes first on an equal score
+    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快进度。") == ["gov_office", "water"]
+    # and a department the body speaks of more comes first
+    assert suggest_departments("关于市政府重点工作督查情况的通报", "市水务局要加快雨污分流改造进度。")[0] == "water"
     # not for issuing or receiving a document, and a field's own 政务公开 or 督查 is that field's department's
     assert "gov_office" not in suggest_departments("关于加强防汛工作的通知", "请各单位落实责任。", ["江城市人民政府办公室"],
                                                    ["市政府办公室"])

@@ -47,12 +47,24 @@ class Hazard:
     numbers: tuple[Number, ...] = ()
     #: the event category filed (None: the events classifier decides)
     category: str | None = None
+    #: the departments whose duties cover the hazard, named beside the department the event is dispatched to
+    departments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Also:
+    """A situation inside any hazard that brings in another department's duty (people to rescue: fire's 应急救援)."""
+
+    department: str
+    duty: str
+    pattern: re.Pattern[str]
 
 
 @dataclass(frozen=True)
 class Guidance:
     numbers: tuple[Number, ...]
     hazards: tuple[Hazard, ...]
+    also: tuple[Also, ...] = ()
 
     def hazard(self, hazard_id: str | None, text: str) -> Hazard:
         """The hazard named, else the first whose pattern the text matches (the last one matches anything)."""
@@ -61,6 +73,17 @@ class Guidance:
             return by_id[hazard_id]
         lowered = text.lower()
         return next(h for h in self.hazards if h.pattern.search(lowered))
+
+    def duties(self, hazard: Hazard, text: str) -> list[tuple[str, str]]:
+        """(department, why) of the departments the hazard's answer names beside the dispatched event's: the
+        hazard's own duty holders, and those of the situations (`also`) the text describes."""
+        lowered = text.lower()
+        found = [(d, hazard.name) for d in hazard.departments]
+        found += [(a.department, a.duty) for a in self.also if a.pattern.search(lowered)]
+        first: dict[str, str] = {}
+        for department, why in found:
+            first.setdefault(department, why)
+        return list(first.items())
 
 
 def _path() -> Path:
@@ -73,11 +96,12 @@ def guidance() -> Guidance:
     hazards = tuple(
         Hazard(id=h["id"], name=h["name"], pattern=re.compile(h["pattern"], re.IGNORECASE), steps=tuple(h["steps"]),
                sources=tuple(h["sources"]), numbers=tuple(Number(**n) for n in h.get("numbers", [])),
-               category=h.get("category"))
+               category=h.get("category"), departments=tuple(h.get("departments", [])))
         for h in raw["hazards"])
+    also = tuple(Also(a["department"], a["duty"], re.compile(a["pattern"], re.IGNORECASE)) for a in raw.get("also", []))
     if not hazards or hazards[-1].pattern.pattern != ".":
         raise ValueError(f"{_path()}: the last hazard must match any text (pattern '.')")
-    return Guidance(numbers=tuple(Number(**n) for n in raw["numbers"]), hazards=hazards)
+    return Guidance(numbers=tuple(Number(**n) for n in raw["numbers"]), hazards=hazards, also=also)
 
 
 class EmergencyInput(SkillInput):
@@ -100,14 +124,16 @@ def emergency(inp: EmergencyInput, ctx: SkillContext) -> SkillResult:
     where = event["address"] or event["district"]
     place = f"地点：{where}" if where else "**没有识别到地点：请立即拨打上面的电话说明具体位置**"
     merged = "（同一险情已有人上报，已合并）" if filed.merged else ""
+    duties = [(d, why) for d, why in g.duties(hazard, inp.text) if d != event["department"]]
+    joint = "".join(f"\n- 协同处置：{identity.department_name(d)}（{why}）" for d, why in duties)
     sections.append(Section(
         title="已登记紧急事件", kind="event",
         body=f"- 事件编号：`{event['id']}`{merged}\n- 类别：{event['category_name']}\n- {place}\n- 优先级：紧急\n"
-             f"- 责任部门：{identity.department_name(event['department'])}\n\n"
+             f"- 责任部门：{identity.department_name(event['department'])}{joint}\n\n"
              "登记事件不能代替报警：请同时拨打紧急电话。"))
     return SkillResult(
         sections=sections,
-        departments=[event["department"]],
+        departments=[event["department"], *(d for d, _ in duties)],
         event={"id": event["id"], "category": event["category"], "department": event["department"],
                "status": event["status"], "priority": event["priority"]},
         data={"hazard": hazard.id},

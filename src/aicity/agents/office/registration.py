@@ -259,7 +259,17 @@ COPY_NUMBER = re.compile(r"^\d{6}$")
 SEPARATOR = re.compile(r"^[-—–‐─━═\u2500-\u257f_＿=＝~～★☆·•*＊#＃.…。\s]{3,}$")
 #: a line that names an organ (发文机关 in the 版头 or the 署名)
 ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
-                          r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社)$")
+                          r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社|"
+                          r"室|党组|馆|社|队|联|协)$")
+#: how an organ's name begins (a new organ on a line of the 版头 or 署名, not the rest of a wrapped one): a party,
+#: national or 共青团 prefix, or a place name (湘南省, 临川市, 碧湖区, 青山县, 湘西土家族苗族自治州, 白石镇, 清水街道)
+ORGAN_START = re.compile(r"^(?:中共|中国|国家|共青团|中华人民共和国|国务院)|^[\u4e00-\u9fa5]{1,10}?(?:省|市|自治区|自治州|州|县|区|旗|盟|镇|乡|街道)")
+#: the words an organ's name ends with that a line may break inside (……管理委 / 员会, ……人民政 / 府)
+_SUFFIX_WORDS = ("人民政府", "委员会", "管委会", "常委会", "办公室", "办公厅", "办事处", "联合会", "指挥部", "领导小组", "工作组",
+                 "研究室", "管理局", "管理处", "监管局", "分局", "总局", "支队", "大队", "总队", "分行", "支行", "中心", "党组", "党委",
+                 "工委")
+#: a seal's note after a 署名 (临川市教育局（盖章）)
+_SEAL_NOTE = re.compile(r"[（(]\s*(?:盖章|印章|公章|印|章)\s*[）)]")
 ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*[：:]\s*(.*)$")
 ITEM_MARK = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\s*\d{1,2}\s*[）)]|[一二三四五六七八九十]+\s*、)\s*")
 CC_HEAD = re.compile(r"^(抄\s*送|抄\s*报|分\s*送|发\s*送)\s*[：:]\s*(.*)$")
@@ -316,15 +326,11 @@ def _organ_like(line: str) -> bool:
 def _split_organs(text: str) -> list[str]:
     """One line of the 版头 or 署名 naming one or several organs (separated by spaces or 、). A line spaced
     out character by character (字间空格) is read squeezed, a new organ starting where the first one's
-    place name repeats (江州市教育局江州市财政局)."""
-    text = re.sub(r"\s*文\s*件\s*$", "", text.strip())
+    place name repeats (江州市教育局江州市财政局); a seal's note (（盖章）) is no part of a name."""
+    text = re.sub(r"\s*文\s*件\s*$", "", _SEAL_NOTE.sub(" ", text).strip())
     tokens = [p for p in re.split(r"\s+|、", text) if p]
     if len(tokens) >= 4 and sum(len(t) == 1 for t in tokens) >= 0.7 * len(tokens):
-        joined = "".join(tokens)
-        place = re.match(r"^(.{2,6}?[省市区县])", joined)
-        if place:
-            return [x for x in re.split(f"(?={re.escape(place.group(1))})", joined) if x]
-        return [joined]
+        return _split_run("".join(tokens))
     parts = tokens
     organs: list[str] = []
     for part in parts:
@@ -333,7 +339,25 @@ def _split_organs(text: str) -> list[str]:
             organs[-1] += part
         else:
             organs.append(part)
-    return [o for o in organs if o]
+    return [x for o in organs if o for x in _split_run(o)]
+
+
+def _split_run(text: str) -> list[str]:
+    """Organs written one after another with no separator (临川市教育局临川市财政局, 中共临川市委办公室临川市人民政府办公室):
+    a new organ begins where the first one's place name comes again (with its party prefix), every part a name."""
+    m = re.match(r"^(?:中共|中国共产党|共青团)?(.{2,6}?[省市区县州])", text)
+    if not m:
+        return [text] if text else []
+    cuts = []
+    for occurrence in re.finditer(re.escape(m.group(1)), text):
+        prefix = re.search(r"(?:中共|中国共产党|共青团)$", text[:occurrence.start()])
+        at = prefix.start() if prefix else occurrence.start()
+        if at > 0:
+            cuts.append(at)
+    parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    if len(parts) > 1 and all(ORGAN_SUFFIX.search(x) and len(x) > len(m.group(0)) for x in parts):
+        return parts
+    return [text]
 
 
 def _items(text: str) -> list[str]:
@@ -446,9 +470,10 @@ def extract(lines: list[str]) -> Registration:
         if executive:
             reg.signer = executive
             reg.notes["signer"] = "署名：签署的行政首长"
-        sign_organs = _sign_organs(lines, body_at, sign_at)
-        if sign_organs and len(sign_organs) >= len(head_organs):
-            reg.issuer = sign_organs
+        signed = _reconcile(head_organs, _sign_organs(lines, body_at, sign_at))
+        # a 纪要 is the body's in its mark (……常务会议纪要), not the office's that signs it
+        if signed and not (head_organs and any(_squeeze(x).endswith("纪要") for x in head)):
+            reg.issuer = signed
             reg.notes["issuer"] = "主体：发文机关署名"
     if not reg.issuer and head_organs:
         reg.issuer = head_organs
@@ -487,17 +512,18 @@ def extract(lines: list[str]) -> Registration:
     while body and _organ_like(body[-1]):
         body.pop()  # the 署名 above the date
     reg.body = [ln for ln in body if not ATTACHMENT_HEAD.match(_squeeze(ln))]
-    reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer, reg.recipients)
+    reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer, reg.recipients,
+                                                    kind=reg.kind)
     return reg
 
 
 def _rejoin_marks(lines: list[str]) -> list[str]:
     """The 版头's mark wrapped before its last character (……会议纪 / 要, ……人民政府文 / 件: a wide mark in a
-    narrow column) put back on one line."""
+    narrow column) put back on one line; not a title wrapped there (……精简会议文 / 件 / 和……的通知)."""
     out = list(lines)
     for i in range(min(len(out), 8) - 1, 0, -1):
         tail, above = _squeeze(out[i]), _squeeze(out[i - 1])
-        if (tail, above[-1:]) in (("要", "纪"), ("件", "文")):
+        if (tail, above[-1:]) in (("要", "纪"), ("件", "文")) and not (tail == "件" and "关于" in above):
             out[i - 1:i + 1] = [out[i - 1].rstrip() + tail]
     return out
 
@@ -561,7 +587,7 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
         if cm or um:
             taken.add(i)
             continue
-        if (sq.endswith("纪要") or re.search(r"(?:政府|部|署)令$", sq) or _notice_mark(sq)) and "关于" not in sq:
+        if (sq.endswith("纪要") or _order_mark(sq) or _notice_mark(sq)) and "关于" not in sq:
             if mark_at is None:  # the 纪要 / 令 / 公告 mark (its organ may stand on the line above): a title may follow
                 mark_at = i - 1 if sq in ("纪要", "会议纪要") and i > 0 and _organ_like(lines[i - 1]) else i
             elif sq.endswith("纪要") and sq not in ("纪要", "会议纪要") and i > mark_at + 1:
@@ -684,7 +710,7 @@ def _head_organs(head: list[str]) -> list[str]:
     its organ."""
     organs: list[str] = []
     from_mark: list[str] = []
-    for s in head:
+    for s in _rejoin_organs(head):
         sq = _squeeze(s)
         if _number_line(s) or SIGNER.search(s) or SEPARATOR.match(s) or COPY_NUMBER.match(sq) \
                 or PERIOD_NUMBER.match(sq) or CLASSIFICATION.fullmatch(sq) or URGENCY.fullmatch(sq):
@@ -696,10 +722,14 @@ def _head_organs(head: list[str]) -> list[str]:
         if _squeeze(line) in ("文件", ""):
             continue
         if _squeeze(line).endswith("纪要"):
+            meeting = _MEETING_MARK.fullmatch(_squeeze(line))
             m = re.match(r"(.+?(?:人民政府|政府|委员会|管委会|指挥部|局|厅|部|办公室|办公厅))", _squeeze(line))
-            from_mark += [m.group(1)] if m else []
+            if meeting and ORGAN_SUFFIX.search(meeting.group(1)):
+                from_mark.append(meeting.group(1))
+            elif m:
+                from_mark.append(m.group(1))
             continue
-        if re.search(r"(?:政府|部|署)令$", _squeeze(line)):
+        if _order_mark(_squeeze(line)):
             from_mark.append(_squeeze(line)[:-1])
             continue
         if _notice_mark(_squeeze(line)):
@@ -709,6 +739,80 @@ def _head_organs(head: list[str]) -> list[str]:
             if ORGAN_SUFFIX.search(organ) and organ not in organs:
                 organs.append(organ)
     return from_mark or organs
+
+
+#: a 纪要 mark: the organ and its meeting (临川市人民政府常务会议纪要, 临川市教育局局务会议纪要, 中共临川市委常委会会议纪要,
+#: 江城市食品安全委员会办公室会议纪要)
+_MEETING_MARK = re.compile(r"(.+?)(?:第[一二三四五六七八九十百\d]+次)?(?:常务|专题|全体|主任办公|办公|局务|厅务|部务|委务|署务|党组|"
+                           r"党委|常委会|常委|联席|工作|协调|推进|调度|现场|专项)?(?:会议)?纪要")
+
+
+def _order_mark(sq: str) -> bool:
+    """An organ's 令 mark (临川市人民政府令, 国家市场监督管理总局令, 中华人民共和国国务院令)."""
+    return sq.endswith("令") and "关于" not in sq and _organ_like(sq[:-1])
+
+
+def _rejoin_organs(head: list[str]) -> list[str]:
+    """A 发文机关标志 wrapped inside an organ's name put back on one line (江城市光谷经济开发区管理委 / 员会文件, 湘南省人民政府
+    国有资产监督 / 管理委员会文件, 临川市人力资源和社会保障局 临川 / 市财政局): a line of the mark goes on the line above
+    when that line's last name is not complete (no organ's ending), or the break is inside the ending's word
+    (委 / 员会, 人民政 / 府), or the line is only such a word (办公室); a line that begins an organ's name (a place, 中共,
+    国家 …: `ORGAN_START`) or a complete name of its own (教育部 / 财政部) starts a new organ."""
+    out: list[str] = []
+    for s in head:
+        if out and _mark_text(s) and _mark_text(out[-1]) and not _squeeze(out[-1]).endswith("文件") \
+                and _continues(re.split(r"\s+", out[-1].strip())[-1], re.split(r"\s+", s.strip())[0]):
+            out[-1] = out[-1].rstrip() + s.strip()
+        else:
+            out.append(s)
+    return out
+
+
+def _mark_text(line: str) -> bool:
+    """A line that may be (a part of) the 发文机关标志: Chinese characters only, no 密级, 紧急程度, 纪要 or 令 mark."""
+    sq = _squeeze(line)
+    return bool(re.fullmatch(r"[\u4e00-\u9fa5\s]{1,60}", line.strip())) and not CLASSIFICATION.search(sq) \
+        and not URGENCY.search(sq) and not sq.endswith(("纪要", "令"))
+
+
+def _continues(above: str, below: str) -> bool:
+    """Whether `below` (the first name on a line) goes on the name `above` ends the line above with."""
+    below = re.sub(r"文件$", "", below)
+    if not below:
+        return False
+    if not ORGAN_SUFFIX.search(above):
+        return True
+    inside = any(above.endswith(w[:k]) and below.startswith(w[k:]) for w in _SUFFIX_WORDS for k in range(1, len(w)))
+    return inside or below in _SUFFIX_WORDS
+
+
+def _same_organ(a: str, b: str) -> bool:
+    """The same organ, one name fuller than the other: the place left out (东湖区沙湖街道办事处 / 江城市东湖区沙湖街道办事处,
+    市教育局) or a short name (临川市科协 / 临川市科学技术协会, 临川市政府 / 临川市人民政府): the shorter one's characters in
+    the longer one in order, ending within the longer one's last three (临川市科协); not an organ and its own part
+    (临川市教育局 / 临川市教育局党组)."""
+    short, full = sorted((a, b), key=len)
+    if not short or short[-1] not in full[-3:] or short != full and full.startswith(short):
+        return False
+    rest = iter(full)
+    return all(c in rest for c in short)
+
+
+def _reconcile(head: list[str], signed: list[str]) -> list[str]:
+    """The issuers by the 署名 when it names at least as many organs as the 发文机关标志 (a joint issuance's mark may
+    show its 主办机关 alone; empty otherwise): a name in both in its fuller form, and the organ lines above the mark's
+    first organ in the 署名 left out (a body's line that only looks like a name)."""
+    if not signed or len(signed) < len(head):
+        return []
+    if head:
+        first = next((i for i, x in enumerate(signed) if _same_organ(x, head[0])), 0)
+        if len(signed) - first >= len(head):
+            signed = signed[first:]
+    out: list[str] = []
+    for name in signed:
+        fuller = max((h for h in head if _same_organ(h, name)), key=len, default=name)
+        out.append(max(name, fuller, key=len))
+    return list(dict.fromkeys(out))
 
 
 _EXECUTIVE = re.compile(r"^(?:代理)?(?:省长|市长|区长|县长|州长|镇长|乡长|主任|局长|厅长|部长|署长|主席|书记|总理)\s*(\S.*)$")
@@ -725,19 +829,27 @@ def _executive(lines: list[str], sign_at: int) -> str | None:
 
 
 def _sign_organs(lines: list[str], body_at: int, sign_at: int) -> list[str]:
-    """The 署名 above the 成文日期: organ lines (or organs on the date's own line)."""
+    """The 署名 above the 成文日期: organ lines, several organs side by side on a line at most (a numbered line is an
+    attachment's), then organs on the date's own line."""
     organs: list[str] = []
-    m = DATE.search(lines[sign_at])
-    if m and lines[sign_at][:m.start()].strip():
-        organs = _split_organs(lines[sign_at][:m.start()])
     j = sign_at - 1
     block: list[str] = []
-    while j >= body_at and len(block) < 6 and _organ_like(lines[j]):
+    while j >= body_at and len(block) < 6 and (_organ_like(lines[j]) or _organs_line(lines[j])) \
+            and not ITEM_MARK.match(_squeeze(lines[j])):
         block.insert(0, lines[j])
         j -= 1
     for line in block:
         organs = [*organs, *_split_organs(line)]
+    m = DATE.search(lines[sign_at])
+    if m and lines[sign_at][:m.start()].strip():
+        organs = [*organs, *_split_organs(lines[sign_at][:m.start()])]
     return [o for o in organs if ORGAN_SUFFIX.search(o)]
+
+
+def _organs_line(line: str) -> bool:
+    """A line of several organs side by side (a joint 署名 longer than one name may be)."""
+    names = _split_organs(line)
+    return len(names) > 1 and all(_organ_like(n) for n in names)
 
 
 def _attachments(lines: list[str], start: int, stop: int, reg: Registration) -> None:
@@ -789,10 +901,14 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     found: list[tuple[bool, int, str | None]] = []  # (not a time to report by, where, date)
     for m in DATE.finditer(text):
         after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
+        if _PUBLIC_PERIOD.search(text[max(0, m.start() - 14):m.start()]):
+            continue
         if _DEADLINE_AFTER.match(after) or limit.search(before):
             found.append((not _REPORT_BY.search(_sentence_after(text, m.end())), m.start(), iso_date(*m.groups())))
     for m in _MONTH_DAY.finditer(text):
         after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
+        if _PUBLIC_PERIOD.search(text[max(0, m.start() - 14):m.start()]):
+            continue
         if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before) or limit.search(before)):
             year = int(doc_date[:4])
             if _cn_number(m.group(1)) < int(doc_date[5:7]):
@@ -803,6 +919,8 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     return min(found)[2] if found else None
 
 
+#: the end of what residents do in a period (申领截止时间为11月30日, 报名截止至…): their time limit, not the units'
+_PUBLIC_PERIOD = re.compile(r"(?:申领|报名|缴费|缴纳|领取|预约)(?:的)?(?:截止|结束)(?:时间|日期)?(?:为|是|至|到)?\s*$")
 #: what a 收文单位 is asked to do by a date: send something back (the registration's time limit)
 _REPORT_BY = re.compile(r"报送|上报|报至|报给|报市|报区|报县|报省|报我|报本|反馈|提交|函告|回复|报告|报来|报备|寄送|送达")
 
@@ -888,7 +1006,8 @@ def _organ_departments(organs: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
-                        recipients: list[str] | tuple[str, ...] = (), registrar: str = REGISTRAR) -> list[str]:
+                        recipients: list[str] | tuple[str, ...] = (), registrar: str = REGISTRAR,
+                        kind: str | None = None) -> list[str]:
     """The departments (ids) whose subjects the document names: a duty or subject (`Vocabulary`) in the
     title counts 3, in the body 1 a mention (at most 3); a department the text names (市水务局要……) 2 a
     mention in the body (at most 2), 3 in the title; the issuing department 2. The departments the document is addressed to (主送) come first, the best
@@ -899,23 +1018,27 @@ def suggest_departments(title: str, body: str, issuer: list[str] | tuple[str, ..
     mentioned in passing does not count: the place a thing is done at in the title (关于在区政务服务中心增设……) and
     places listed as examples (广场、公园等公共场所), a 纪要's attendance lines (出席、列席：……), contact and
     publication lines, the laws cited as the basis (根据《……法》), a department that led what the text reports on
-    (市交通运输局牵头的……项目滞后)."""
-    scores, in_title = department_scores(title, body, issuer, recipients, registrar)
+    (市交通运输局牵头的……项目滞后), the places a thing is done near (学校周边信号灯配时: 学校 is where). A 公告 or 通告 to
+    the public (no 主送) is acted on by the departments that issue it in a field of theirs the title names: they
+    share what being addressed adds. On an
+    equal score, a department whose field the title names comes first."""
+    scores, in_title = department_scores(title, body, issuer, recipients, registrar, kind)
     if not scores:
         return []
     best = max(scores.values())
     # the registrar handles the subjects of its functions in general; a department whose subject the title also
     # names handles them in its own field (医保领域政务公开, 安全生产督查), and it comes after an equal score
     ranked = sorted(scores.items(), key=lambda kv: (kv[0] == registrar and bool(in_title - {registrar}), -kv[1],
-                                                    kv[0] == registrar, kv[0]))
+                                                    kv[0] not in in_title, kv[0] == registrar, kv[0]))
     return [d for d, s in ranked if s >= best / 3][:MAX_SUGGESTED]
 
 
 def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...] = (),
                       recipients: list[str] | tuple[str, ...] = (),
-                      registrar: str = REGISTRAR) -> tuple[dict[str, float], set[str]]:
+                      registrar: str = REGISTRAR, kind: str | None = None) -> tuple[dict[str, float], set[str]]:
     """Each department's score (`suggest_departments`) and the departments the title names (a subject or a name)."""
     body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
+    body = _supporting_pattern().sub(_blank, _near_pattern().sub(_blank, body))
     # in passing in the body: the titles of the laws and documents it cites (根据《…噪声污染防治法》), the places an
     # action is done at, listed as examples (在广场、公园等公共场所); the title's examples are its subject (学校、幼儿园等
     # 重点场所安全管理)
@@ -923,6 +1046,7 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
     title = _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title)
+    title = _near_pattern().sub(_blank, title)
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     # a joint issuance names its 主办机关 first (GB/T 9704-2012 7.2.1) and bears its 发文字号 (公文处理工作条例 art. 9)
@@ -954,6 +1078,10 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
             in_title.add(dep_id)
         if score:
             scores[dep_id] = score
+    # a 公告/通告 to the public announces what its issuing departments do in their own fields (the title names them)
+    announcing = issuing & in_title - {registrar} if not recipients and kind in PUBLIC_KINDS else set()
+    for dep_id in announcing:
+        scores[dep_id] += ADDRESSED / len(announcing)
     return scores, in_title
 
 
@@ -980,6 +1108,31 @@ _ATTENDANCE = re.compile(r"^(?:出席|列席|参加|参会|缺席|请假|记录)
 #: 信息公开选项：主动公开)
 _ABOUT_LINE = re.compile(r"^[（(]?(?:联系人|联系电话|联系方式|咨询电话|传真|电子邮箱|邮箱|通讯地址|地址|此件|本件|信息公开选项|公开方式|"
                          r"公开属性|公开选项)")
+
+
+@lru_cache(maxsize=1)
+def _near_pattern() -> re.Pattern[str]:
+    """The departments' subjects and duties written as the place a thing is done near (学校周边, 中小学校、幼儿园周边,
+    农贸市场及周边): where, not what."""
+    words = {w for v in vocabulary().values() for w in (*map(re.escape, v.duties), *(s.pattern for s in v.subjects))
+             if "." not in w}
+    alternatives = "|".join(sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?=[\u4e00-\u9fa5]{{0,2}}\s*(?:[、和与及]\s*[\u4e00-\u9fa5]{{1,6}}?\s*)*"
+                      r"(?:及其?)?\s*周边)")
+
+
+@lru_cache(maxsize=1)
+def _supporting_pattern() -> re.Pattern[str]:
+    """A department named as a body that takes part or helps (市消防救援支队派员参加, 由市政务服务和数据管理局提供技术保障,
+    公安机关配合): in passing, the one who handles it is who it helps."""
+    words = {re.escape(w) for v in vocabulary().values() for w in (*v.names, *v.organs) if len(w) >= 2}
+    alternatives = "|".join(sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?:部门|机关)?(?=\s*(?:要|应|应当|负责|积极)?\s*"
+                      r"(?:派员参加|派员|参加|参与|配合|协助|提供技术保障|提供技术支持|予以支持|作为[^，。；]{1,8}参与))")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return "□" * len(m.group())
 
 
 def _in_passing_removed(lines: list[str]) -> list[str]:
