@@ -33,21 +33,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
-import sklearn
 import yaml
-from scipy import sparse
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
 
 from aicity.agents.registry import AgentRegistry
 from aicity.core.config import settings
 from aicity.core.embeddings import BackgroundVectors, Embedder
 from aicity.core.text import normalize
 from aicity.hub.events import classify as event_classify
+
+if TYPE_CHECKING:  # scikit-learn loads with the model (`fitted`): `aicity ask --help` does not wait for it
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +195,9 @@ def model_cache() -> Path:
 def fitted(rows: list[dict[str, str]]) -> Pipeline:
     """The model for these rows: fitted once per machine (kept on disk, keyed by the rows and the
     scikit-learn version) and held once per process."""
+    import joblib
+    import sklearn
+
     key = hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     path = model_cache() / f"modes-{key[:16]}-sklearn{sklearn.__version__}.joblib"
     with _models_lock:
@@ -226,6 +227,9 @@ class _Calibrated:
     the same numbers (one-vs-rest sigmoids, normalised per fold, averaged over the folds)."""
 
     def __init__(self, model: Pipeline) -> None:
+        from scipy import sparse
+
+        self._hstack = sparse.hstack
         self.parts = [(name, part) for name, part in model[0].transformer_list if part != "drop"]
         calibrated = model[-1]
         classes = list(calibrated.classes_)
@@ -239,7 +243,7 @@ class _Calibrated:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         # the union's parts one after the other: FeatureUnion.transform goes through joblib for each call
-        x = sparse.hstack([part.transform(texts) for _, part in self.parts]).tocsr()
+        x = self._hstack([part.transform(texts) for _, part in self.parts]).tocsr()
         total = np.zeros((x.shape[0], self.n))
         for coef, intercept, a, b, rows in self.folds:
             p = np.zeros_like(total)
@@ -336,6 +340,8 @@ def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0,
     """Each row's guess by a model that never saw it (stratified k-fold); with the rows' `vectors`,
     blended as `ModeClassifier` does (the cascade included) with the votes of the nearest rows of the
     other folds (the row's passage vector stands in for its query vector)."""
+    from sklearn.model_selection import StratifiedKFold
+
     labels = np.array([r["category"] for r in rows])
     guesses: list[ModeGuess | None] = [None] * len(rows)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

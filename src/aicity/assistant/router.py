@@ -25,10 +25,12 @@ import numpy as np
 
 from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
+from aicity.assistant.siblings import Siblings
 from aicity.assistant.targets import Devices, fits, is_named, named_targets, type_named
 from aicity.core.embeddings import BackgroundVectors
 from aicity.core.errors import Problem
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
+from aicity.hub.catalog import service as catalog
 from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal
@@ -124,6 +126,12 @@ class Router:
         # for `nearest`: the specialists' routes, and the routes in Latin letters
         self._specialist = np.array([bool(self.skills[(e.agent, e.skill)].nearest_modes) for e in self.entries], dtype=bool)
         self._latin = np.array([is_mostly_latin(e.text) for e in self.entries], dtype=bool)
+        # for `_sibling`: the catalog item each route names (else -1)
+        self._item_ids = sorted({v for e in self.entries for k, v in e.params if k == "item"})
+        positions = {item: i for i, item in enumerate(self._item_ids)}
+        self._item_of = np.array([positions.get(dict(e.params).get("item", ""), -1) for e in self.entries],
+                                 dtype=np.int64)
+        self.siblings = Siblings(catalog.catalog().items)
 
     @property
     def vectors(self) -> np.ndarray | None:
@@ -392,10 +400,30 @@ class Router:
             floor = max(MIN_SCORE * min(skill.route_weight, 1.0), MIN_TARGET_SCORE)
             params, _ = self._best_target(scores, wanted, principal, floor)
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+        if "item" in wanted and "item" in cand.params and cand.by != "named":
+            # the item among its siblings that the request's own words ask for (`siblings`); a skill that reads its
+            # target from part of the request (a pre-check's list of documents is not what it is about) ranks there
+            said = skill.target_text(text) if skill.target_text else text
+            target_scores = self._scores(said, principal, frozenset({(cand.agent, cand.skill)}), mode) \
+                if skill.target_text else scores
+            item = self._sibling(target_scores, said, principal, cand.params["item"])
+            cand = Candidate(cand.agent, cand.skill, {**cand.params, "item": item}, cand.score, cand.route, cand.by)
         if skill.fill is not None:  # what the request asks done to its target (关掉 → off)
             filled = {k: v for k, v in skill.fill(text, cand.params).items() if k not in cand.params}
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **filled}, cand.score, cand.route, cand.by)
         return cand
+
+
+    def _sibling(self, scores: np.ndarray, text: str, principal: Principal, chosen: str) -> str:
+        """The catalog item `text` asks for among those its routes score near the best (`siblings`), `chosen`
+        included; each item counts with its best route that the caller may use."""
+        usable = self._allowed_mask(principal) & (self._item_of >= 0) & (scores > 0)
+        scored: dict[str, float] = {}
+        for i in np.nonzero(usable)[0]:
+            item = self._item_ids[self._item_of[i]]
+            scored[item] = max(scored.get(item, 0.0), float(scores[i]))
+        scored.setdefault(chosen, 0.0)
+        return self.siblings.rank(text, scored) or chosen
 
 
 def _ids(keys: list) -> np.ndarray:

@@ -16,8 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sklearn.model_selection import StratifiedKFold
-
 from aicity.security import attacks
 from aicity.security.normalize import normalize
 
@@ -66,6 +64,8 @@ def evaluate(rows: list[dict], failures: int = 0) -> dict[str, Any]:
 def cross_validated(folds: int = 5, seed: int = 21) -> dict[str, Any]:
     """k-fold cross-validation on the training rows: the classifier is refitted on each k-1 folds,
     its threshold chosen on the development sets, and the held-out fold judged by rules + classifier."""
+    from sklearn.model_selection import StratifiedKFold  # with the models it fits: `eval --help` does not load it
+
     rows = attacks.training_rows()
     strata = [r.get("family", "benign") for r in rows]
     rules = [attacks.assess(r["text"], r["source"], use_classifier=False).flagged for r in rows]

@@ -30,9 +30,12 @@ DEV4 = Path(__file__).parent / "registration_dev4"
 #: a fifth, written apart again: other departments' subjects, mentions in passing, 政务公开 / 督查 / 机关内部 (its first
 #: run is in docs/office.md)
 DEV5 = Path(__file__).parent / "registration_dev5"
+#: a sixth, written apart again: departments described in the document's own words, bodies in passing, joint
+#: layouts, unusual issuer levels (its first run is in docs/office.md)
+DEV6 = Path(__file__).parent / "registration_dev6"
 
 
-@pytest.mark.parametrize("base", [DEV, DEV2, DEV3, DEV4, DEV5], ids=["dev", "dev2", "dev3", "dev4", "dev5"])
+@pytest.mark.parametrize("base", [DEV, DEV2, DEV3, DEV4, DEV5, DEV6], ids=["dev", "dev2", "dev3", "dev4", "dev5", "dev6"])
 def test_the_development_documents_read_right_field_by_field(base: Path) -> None:
     report = registration_eval.evaluate(registration_eval.load(base / "index.jsonl"), base)
     assert report["documents"] >= 20 and not report["errors"]
@@ -282,3 +285,43 @@ def test_what_is_mentioned_in_passing_does_not_decide_who_handles_it() -> None:
     got = suggest_departments("关于推行居民装修废弃物统一收运的决定", "市环境卫生管理部门负责统筹。住宅小区设置临时堆放点。")
     assert got == ["sanitation"]
     assert suggest_departments("关于请求支持村后山滑坡隐患治理的请示", "需实施截排水工程。")[0] == "natural_resources"
+
+
+def test_a_place_near_which_a_thing_is_done_and_a_body_that_takes_part_are_no_subject() -> None:
+    title = "江州市烟草专卖局关于严禁在中小学校周边设置售烟点的通知"
+    body = "中小学校 、幼儿园\n周边100米范围内不予新办零售许可证 。"
+    assert suggest_departments(title, body, ["江州市烟草专卖局"], ["各区烟草专卖局"]) == ["tobacco"]
+    # without 周边 the schools are the subject
+    assert suggest_departments("关于加强中小学校安全管理的通知", "")[0] == "education"
+    # a department that takes part (派员参加) or gives support (提供技术保障) is named in passing
+    body = "园区开展危险化学品储存场所专项检查。市消防救援支队派员参加联合检查。"
+    assert suggest_departments("关于开展危险化学品专项检查的通知", body) == ["emergency"]
+    assert "fire" in suggest_departments("关于开展危险化学品专项检查的通知", body.replace("派员参加", "负责"))
+
+
+def test_a_notice_to_the_public_goes_to_the_department_announcing_in_its_field() -> None:
+    title = "国家税务总局江州市税务局关于城乡居民基本养老保险费缴费事项的公告"
+    body = "根据市人力资源和社会保障局确定的缴费档次，现将灵活就业人员养老保险费缴纳事项公告如下。"
+    issuer = ["国家税务总局江州市税务局"]
+    assert suggest_departments(title, body, issuer, kind="公告")[0] == "tax"
+    assert suggest_departments(title, body, issuer, kind="通知")[0] == "hrss"  # not to the public: by its subject
+    # an issuer whose field the title does not name announces for another (公安局 on 驾驶人考试: the traffic police)
+    got = suggest_departments("江州市公安局关于推行驾驶人科目考试全市通考的通告", "考生可预约驾驶证考试。", ["江州市公安局"],
+                              kind="通告")
+    assert got[0] == "traffic_police"
+
+
+def test_a_masthead_wrapped_inside_a_name_and_a_title_wrapped_before_its_last_character() -> None:
+    reg = register_text("江州市光谷经济开发区管理委\n员会文件\n光管发〔2026〕17号\n光谷经济开发区管理委员会关于开展园区危\n"
+                        "险化学品储存场所专项检查的通知\n园区各企业：\n请各企业于4月10日前报送自查表。\n2026年3月5日\n")
+    assert reg.issuer == ["江州市光谷经济开发区管理委员会"]
+    reg = register_text("中共江州市委办公室\n江办字〔2026〕15号\n中共江州市委办公室关于进一步精简会议文\n件\n"
+                        "和规范督查检查的通知\n各区委：\n现通知如下。\n中共江州市委办公室\n2026年2月14日\n")
+    assert reg.title == "中共江州市委办公室关于进一步精简会议文件和规范督查检查的通知"
+
+
+def test_the_end_of_what_residents_apply_for_is_no_time_limit_of_the_units() -> None:
+    text = "江州市人力资源和社会保障局文件\n江人社发〔2026〕8号\n江州市人力资源和社会保障局关于技能提升补贴申领的通知\n" \
+           "各区人力资源和社会保障局：\n职工可申领技能提升补贴。申领截止时间为11月30日。\n2026年6月1日\n"
+    assert register_text(text).deadline is None
+    assert register_text(text.replace("申领截止时间为11月30日", "请于11月30日前报送发放情况")).deadline == "2026-11-30"

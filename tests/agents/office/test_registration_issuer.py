@@ -86,9 +86,25 @@ def test_the_recipients_cc_and_bodies_named_in_the_text_are_no_issuers() -> None
     # a plenary session's 决议: the committee
     ("中国共产党临川市第十三届委员会第五次全体会议决议\n（2026年3月28日中国共产党临川市第十三届委员会第五次全体会议通过）\n"
      "全会听取和讨论了市委常委会受市委委托作的工作报告。\n全会号召，全市各级党组织奋发进取。", ["中国共产党临川市第十三届委员会"]),
+    # a mark split over two lines: the organ above a bare 纪要 mark, not the office line under it
+    ("临川市人民政府\n专题会议纪要\n第5期\n临川市人民政府办公室          2026年4月2日\n关于研究老旧小区改造有关问题的会议纪要\n"
+     "4月1日，副市长张三主持召开专题会议。纪要如下：\n一、研究了改造工作。", ["临川市人民政府"]),
+    ("中共临川市委十三届五次全会决议\n（2026年3月28日中国共产党临川市第十三届委员会第五次全体会议通过）\n全会听取和讨论了工作报告。",
+     ["中共临川市委"]),
+    # a joint 命令 of a government and its military district
+    ("临川市人民政府 临川军分区\n征兵命令\n根据《中华人民共和国兵役法》，现将2026年征兵工作有关事项命令如下：\n一、征集对象。\n"
+     "市长 李明    司令员 王强\n2026年2月1日", ["临川市人民政府", "临川军分区"]),
+    # a 公报's organs under its title, one a line or side by side
+    ("2025年临川市国民经济和社会发展统计公报\n临川市统计局\n国家统计局临川调查队\n2026年3月20日\n2025年，全市上下坚持稳中求进。\n"
+     "一、综合\n全年全市地区生产总值增长5.2%。", ["临川市统计局", "国家统计局临川调查队"]),
+    ("2025年临川市国民经济和社会发展统计公报\n临川市统计局  国家统计局临川调查队\n（2026年3月20日）\n2025年，全市上下坚持稳中求进。\n"
+     "一、综合\n全年全市地区生产总值增长5.2%。", ["临川市统计局", "国家统计局临川调查队"]),
     # a pasted text with no mark and no 署名: the title's organs, written with no separator between them
     ("临川市教育局临川市财政局关于做好学生资助工作的通知\n各区教育局、财政局：\n请于5月20日前报送。\n2026年4月28日",
      ["临川市教育局", "临川市财政局"]),
+    # …… and a forwarding office's title names the forwarded body after 转发: that one is no issuer
+    ("临川市人民政府办公室转发市教育局关于做好招生工作意见的通知\n各区人民政府，市政府各部门：\n"
+     "市教育局《关于做好招生工作的意见》已经市人民政府同意，现转发给你们，请认真贯彻执行。\n2026年4月28日", ["临川市人民政府办公室"]),
 ])
 def test_minutes_orders_resolutions_and_titles_name_their_organ(text: str, want: list[str]) -> None:
     assert register_text(text).issuer == want
@@ -108,3 +124,19 @@ def test_a_joint_mark_in_a_table_with_its_merged_wen_jian_cell() -> None:
     data = io.BytesIO()
     document.save(data)
     assert register_bytes("joint.docx", data.getvalue()).issuer == organs
+
+
+@pytest.mark.parametrize(("run", "want"), [
+    ("临川市教育局临川市财政局", ["临川市教育局", "临川市财政局"]),
+    ("中共临川市委办公室临川市人民政府办公室", ["中共临川市委办公室", "临川市人民政府办公室"]),
+    ("临川市教育局国家税务总局临川市税务局", ["临川市教育局", "国家税务总局临川市税务局"]),
+    ("国家税务总局临川市税务局国家统计局临川调查队", ["国家税务总局临川市税务局", "国家统计局临川调查队"]),
+    # one name each: a national body's local branch, a party congress's committee, a provincial commission
+    ("中国人民银行临川市分行", ["中国人民银行临川市分行"]),
+    ("中国共产党临川市第十三届委员会", ["中国共产党临川市第十三届委员会"]),
+    ("湘南省人民政府国有资产监督管理委员会", ["湘南省人民政府国有资产监督管理委员会"]),
+])
+def test_organs_run_together_are_told_apart_by_their_names_structure(run: str, want: list[str]) -> None:
+    # a PDF's text layer drops the spaces of a wide mark: the organs run together on the line
+    text = f"{run}文件\n临发〔2026〕5号\n关于做好有关工作的通知\n各有关单位：\n{BODY}\n2026年4月28日"
+    assert register_text(text).issuer == want

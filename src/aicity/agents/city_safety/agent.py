@@ -292,7 +292,7 @@ def build() -> Agent:
                   roles=SAFETY_ROLES,
                   description="根据雨量、路面积水和外江水位预测未来一小时哪些道路会积水内涝（易涝点预警）",
                   examples=["未来一小时哪些道路会内涝", "哪些易涝点快要积水了", "江滨区哪些路会被淹"],
-                  cues=("内涝预警", "会内涝", "易涝点", "会被淹", "会积水"), cue_priority=95, route_weight=0.5,
+                  cues=("内涝预警", "会内涝", "易涝点", "内涝点", "积水点", "会被淹", "会积水"), cue_priority=95, route_weight=0.5,
                   target_params=("district",)),
         ],
     )

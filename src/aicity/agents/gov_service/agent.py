@@ -147,7 +147,9 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
         return SkillResult(
             sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
             clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
-            departments=sorted({i.department for i, _ in always}),
+            # the departments the bundle involves: those of what applies anyway first, then those of every branch
+            departments=list(dict.fromkeys([*(i.department for i, _ in always),
+                                            *(catalog.get_item(step.item).department for step in b.items)])),
             data={"bundle": b.id, "slots": values},
         )
     cites = CitationList()

@@ -64,8 +64,9 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
                           idempotency_key=f"assistant:{ctx.tracer.id}")
     event = events.event_json(filed.event)
     where = event["address"] or event["district"] or "（未能识别地点，处置人员会与您核实）"
-    if event["status"] == "reported":
-        handling = "已进入人工分派队列，工作人员核实后派往责任部门。"
+    if event["status"] == "reported":  # the classifier was unsure: its department is named as the likely one
+        handling = (f"初步判断由**{identity.department_name(event['department'])}**负责，已进入人工分派队列，"
+                    "工作人员核实后派往责任部门。")
     else:
         handling = f"已派往**{identity.department_name(event['department'])}**处理。"
     merged = "同一问题已有人反映，您的反映已合并到该事件，处理进展会一并告知。\n\n" if filed.merged else ""
@@ -75,7 +76,7 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         body += "\n\n**如有人员危险，请立即拨打 110 / 119 / 120。**"
     return SkillResult(
         sections=[Section(title="已登记城市事件", body=body, kind="event")],
-        departments=[event["department"]] if event["status"] != "reported" else [],
+        departments=[event["department"]],
         event={"id": event["id"], "category": event["category"], "department": event["department"],
                "status": event["status"]},
         next_actions=[NextAction(label="查询处理进度", value="我反映的问题有进展吗"),
@@ -341,9 +342,11 @@ def build() -> Agent:
                 examples=["最近一周投诉最多的问题是什么", "哪个区的事件最多", "最近有什么上升趋势", "本月事件热点分析"],
                 cue_priority=88,
                 cues=("热点", "趋势", "上升", "增多", "高发", "最多", "排名", "前几", "集中在", "突出", "日报", "简报", "要情",
-                      "briefing", "daily report", "hotspot", "trend", "运行情况", "运行状况", "要紧事", "大事"),
+                      "briefing", "daily report", "hotspot", "trend", "运行情况", "运行状况", "运行态势", "运行要点",
+                      "要紧事", "大事"),
+                # a briefing of the day is the hotspots' (safety and waterlogging have their own cues)
                 cue_requires=("事件", "投诉", "问题", "反映", "报修", "工单", "热点", "趋势", "日报", "简报", "要情",
-                              "daily report", "hotspot", "complaint", "incident"),
+                              "daily report", "hotspot", "complaint", "incident", "briefing", "今天", "今日", "today"),
                 route_weight=0.6,
             ),
             Skill(

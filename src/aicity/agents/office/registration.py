@@ -260,7 +260,7 @@ SEPARATOR = re.compile(r"^[-—–‐─━═\u2500-\u257f_＿=＝~～★☆·�
 #: a line that names an organ (发文机关 in the 版头 or the 署名)
 ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
                           r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社|"
-                          r"室|党组|馆|社|队|联|协)$")
+                          r"室|党组|馆|社|队|联|协|军分区|警备区)$")
 #: how an organ's name begins (a new organ on a line of the 版头 or 署名, not the rest of a wrapped one): a party,
 #: national or 共青团 prefix, or a place name (湘南省, 临川市, 碧湖区, 青山县, 湘西土家族苗族自治州, 白石镇, 清水街道)
 ORGAN_START = re.compile(r"^(?:中共|中国|国家|共青团|中华人民共和国|国务院)|^[\u4e00-\u9fa5]{1,10}?(?:省|市|自治区|自治州|州|县|区|旗|盟|镇|乡|街道)")
@@ -269,7 +269,7 @@ _SUFFIX_WORDS = ("人民政府", "委员会", "管委会", "常委会", "办公�
                  "研究室", "管理局", "管理处", "监管局", "分局", "总局", "支队", "大队", "总队", "分行", "支行", "中心", "党组", "党委",
                  "工委")
 #: a seal's note after a 署名 (临川市教育局（盖章）)
-_SEAL_NOTE = re.compile(r"[（(]\s*(?:盖章|印章|公章|印|章)\s*[）)]")
+_SEAL_NOTE = re.compile(r"[（(]\s*(?:盖章|印章|公章|代章|印|章)\s*[）)]")
 ATTACHMENT_HEAD = re.compile(r"^附\s*件\s*[：:]\s*(.*)$")
 ITEM_MARK = re.compile(r"^(?:\d{1,2}\s*[.．、]|[（(]\s*\d{1,2}\s*[）)]|[一二三四五六七八九十]+\s*、)\s*")
 CC_HEAD = re.compile(r"^(抄\s*送|抄\s*报|分\s*送|发\s*送)\s*[：:]\s*(.*)$")
@@ -334,8 +334,8 @@ def _split_organs(text: str) -> list[str]:
     parts = tokens
     organs: list[str] = []
     for part in parts:
-        # a name spaced out for width (东 湖 市 人 民 政 府) is one organ
-        if organs and not ORGAN_SUFFIX.search(organs[-1]):
+        # a name spaced out for width (东 湖 市 人 民 政 府, 临川市人民政府  办公室) is one organ
+        if organs and _continues(organs[-1], part):
             organs[-1] += part
         else:
             organs.append(part)
@@ -343,21 +343,29 @@ def _split_organs(text: str) -> list[str]:
 
 
 def _split_run(text: str) -> list[str]:
-    """Organs written one after another with no separator (临川市教育局临川市财政局, 中共临川市委办公室临川市人民政府办公室):
-    a new organ begins where the first one's place name comes again (with its party prefix), every part a name."""
+    """Organs written one after another with no separator (临川市教育局临川市财政局, 中共临川市委办公室临川市人民政府办公室,
+    临川市教育局国家税务总局临川市税务局): a new organ begins after an organ's ending where the first one's place name
+    comes again or a party or national prefix (中共, 国家 …), not inside a national body's local branch (国家税务总局 /
+    临川市税务局); every part a name."""
     m = re.match(r"^(?:中共|中国共产党|共青团)?(.{2,6}?[省市区县州])", text)
-    if not m:
-        return [text] if text else []
-    cuts = []
-    for occurrence in re.finditer(re.escape(m.group(1)), text):
-        prefix = re.search(r"(?:中共|中国共产党|共青团)$", text[:occurrence.start()])
-        at = prefix.start() if prefix else occurrence.start()
-        if at > 0:
-            cuts.append(at)
+    starts = (*_NATIONAL, m.group(1)) if m else _NATIONAL
+    cuts: list[int] = []
+    begin = 0
+    for i in range(2, len(text) - 1):
+        if not ORGAN_SUFFIX.search(text[begin:i]) or not text.startswith(starts, i):
+            continue
+        if text.startswith(("国家", "中国"), begin) and not text.startswith(_NATIONAL, i):
+            continue  # a national body's local branch goes on
+        cuts.append(i)
+        begin = i
     parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    if len(parts) > 1 and all(ORGAN_SUFFIX.search(x) and len(x) > len(m.group(0)) for x in parts):
+    if len(parts) > 1 and all(ORGAN_SUFFIX.search(x) and len(x) > 3 for x in parts):
         return parts
-    return [text]
+    return [text] if text else []
+
+
+#: the prefixes a party, national or youth-league body's name begins with
+_NATIONAL = ("中共", "中国共产党", "共青团", "国家", "中国")
 
 
 def _items(text: str) -> list[str]:
@@ -449,8 +457,8 @@ def extract(lines: list[str]) -> Registration:
         bracketed = iso_date(*DATE.search(lines[body_at]).groups())  # type: ignore[union-attr]
         body_at += 1
     under_title = []  # a 公报's organ printed under its title (and date)
-    if body_at < end and _organ_like(lines[body_at]) and not head_organs:
-        under_title = _split_organs(lines[body_at])
+    while body_at < end and len(under_title) < 4 and _organ_like(lines[body_at]) and not head_organs:
+        under_title += _split_organs(lines[body_at])  # one organ a line or several on one (统计局 / 调查队)
         body_at += 1
     # ---- the date block (署名 + 成文日期), the 附件说明 above it
     sign_at = None
@@ -492,8 +500,10 @@ def extract(lines: list[str]) -> Registration:
         reg.issuer = under_title
         reg.notes["issuer"] = "主体：标题下的机关名称"
     if not reg.issuer and reg.title:
-        # the organ the title names: before 关于, or before the session (……委员会第五次全体会议决议)
-        before = re.split(r"关于|第[一二三四五六七八九十\d]+次", reg.title, maxsplit=1)
+        # the organ the title names: before 关于, or before the session (……委员会第五次全体会议决议, 中共临川市委十三届五次全会决议)
+        # (or before 转发 / 批转 / 印发: 临川市人民政府办公室转发市教育局关于……)
+        before = re.split(r"关于|转发|批转|印发|第[一二三四五六七八九十\d]+次|[一二三四五六七八九十\d]+届[一二三四五六七八九十\d]+次",
+                          reg.title, maxsplit=1)
         if len(before) == 2 and before[0]:
             reg.issuer = _split_organs(before[0])
             reg.notes["issuer"] = "标题：机关名称"
@@ -728,6 +738,8 @@ def _head_organs(head: list[str]) -> list[str]:
                 from_mark.append(meeting.group(1))
             elif m:
                 from_mark.append(m.group(1))
+            elif not from_mark:
+                from_mark += organs  # the mark's organ on the line above it (临川市人民政府 / 专题会议纪要)
             continue
         if _order_mark(_squeeze(line)):
             from_mark.append(_squeeze(line)[:-1])
@@ -780,8 +792,8 @@ def _continues(above: str, below: str) -> bool:
     below = re.sub(r"文件$", "", below)
     if not below:
         return False
-    if not ORGAN_SUFFIX.search(above):
-        return True
+    if not ORGAN_SUFFIX.search(above):  # a name cut short goes on (one that is no name, 明传电报, only onto no name)
+        return bool(ORGAN_START.match(above)) or not ORGAN_START.match(below)
     inside = any(above.endswith(w[:k]) and below.startswith(w[k:]) for w in _SUFFIX_WORDS for k in range(1, len(w)))
     return inside or below in _SUFFIX_WORDS
 
@@ -834,7 +846,7 @@ def _sign_organs(lines: list[str], body_at: int, sign_at: int) -> list[str]:
     organs: list[str] = []
     j = sign_at - 1
     block: list[str] = []
-    while j >= body_at and len(block) < 6 and (_organ_like(lines[j]) or _organs_line(lines[j])) \
+    while j >= body_at and len(block) < 6 and (_organ_like(_SEAL_NOTE.sub("", lines[j])) or _organs_line(lines[j])) \
             and not ITEM_MARK.match(_squeeze(lines[j])):
         block.insert(0, lines[j])
         j -= 1
@@ -919,8 +931,9 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     return min(found)[2] if found else None
 
 
-#: the end of what residents do in a period (申领截止时间为11月30日, 报名截止至…): their time limit, not the units'
-_PUBLIC_PERIOD = re.compile(r"(?:申领|报名|缴费|缴纳|领取|预约)(?:的)?(?:截止|结束)(?:时间|日期)?(?:为|是|至|到)?\s*$")
+#: the end of what residents do in a period (申领截止时间为11月30日, 缴费截止至…): their time limit, not the units'
+#: (not 报名: units may be the ones to sign up)
+_PUBLIC_PERIOD = re.compile(r"(?:申领|缴费|缴纳|领取|预约)(?:的)?(?:截止|结束)(?:时间|日期)?(?:为|是|至|到)?\s*$")
 #: what a 收文单位 is asked to do by a date: send something back (the registration's time limit)
 _REPORT_BY = re.compile(r"报送|上报|报至|报给|报市|报区|报县|报省|报我|报本|反馈|提交|函告|回复|报告|报来|报备|寄送|送达")
 
@@ -1038,7 +1051,7 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
                       registrar: str = REGISTRAR, kind: str | None = None) -> tuple[dict[str, float], set[str]]:
     """Each department's score (`suggest_departments`) and the departments the title names (a subject or a name)."""
     body = unicodedata.normalize("NFKC", "\n".join(_in_passing_removed(body.split("\n"))))
-    body = _supporting_pattern().sub(_blank, _near_pattern().sub(_blank, body))
+    body = _in_passing_blanked(body)
     # in passing in the body: the titles of the laws and documents it cites (根据《…噪声污染防治法》), the places an
     # action is done at, listed as examples (在广场、公园等公共场所); the title's examples are its subject (学校、幼儿园等
     # 重点场所安全管理)
@@ -1046,7 +1059,7 @@ def department_scores(title: str, body: str, issuer: list[str] | tuple[str, ...]
     # the title's subject: the issuers' names before 关于 are who writes, not what it is about
     title = unicodedata.normalize("NFKC", title)
     title = _PLACE.sub("", title.split("关于", 1)[1] if "关于" in title else title)
-    title = _near_pattern().sub(_blank, title)
+    title = _near_pattern().sub(_blank, title) if "周边" in title else title
     title_tokens, body_tokens = set(tokenize(title)), set(tokenize(body))
     issuing, addressed = set(_organ_departments(issuer)), set(_organ_departments(recipients))
     # a joint issuance names its 主办机关 first (GB/T 9704-2012 7.2.1) and bears its 发文字号 (公文处理工作条例 art. 9)
@@ -1116,8 +1129,7 @@ def _near_pattern() -> re.Pattern[str]:
     农贸市场及周边): where, not what."""
     words = {w for v in vocabulary().values() for w in (*map(re.escape, v.duties), *(s.pattern for s in v.subjects))
              if "." not in w}
-    alternatives = "|".join(sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:{alternatives})(?=[\u4e00-\u9fa5]{{0,2}}\s*(?:[、和与及]\s*[\u4e00-\u9fa5]{{1,6}}?\s*)*"
+    return re.compile(rf"(?:{_longest_first(words)})(?=[\u4e00-\u9fa5]{{0,2}}\s*(?:[、和与及]\s*[\u4e00-\u9fa5]{{1,6}}?\s*)*"
                       r"(?:及其?)?\s*周边)")
 
 
@@ -1126,9 +1138,25 @@ def _supporting_pattern() -> re.Pattern[str]:
     """A department named as a body that takes part or helps (市消防救援支队派员参加, 由市政务服务和数据管理局提供技术保障,
     公安机关配合): in passing, the one who handles it is who it helps."""
     words = {re.escape(w) for v in vocabulary().values() for w in (*v.names, *v.organs) if len(w) >= 2}
-    alternatives = "|".join(sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?:{alternatives})(?:部门|机关)?(?=\s*(?:要|应|应当|负责|积极)?\s*"
+    return re.compile(rf"(?:{_longest_first(words)})(?:部门|机关)?(?=\s*(?:要|应|应当|负责|积极)?\s*"
                       r"(?:派员参加|派员|参加|参与|配合|协助|提供技术保障|提供技术支持|予以支持|作为[^，。；]{1,8}参与))")
+
+
+def _longest_first(words: set[str]) -> str:
+    """Regex alternatives, the longest first (a name is matched whole, not its shorter part)."""
+    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
+
+
+#: the words after which a department named is one that takes part or helps (`_supporting_pattern`)
+_SUPPORTING = re.compile(r"派员|参加|参与|配合|协助|提供技术|予以支持")
+
+
+def _in_passing_blanked(body: str) -> str:
+    """The body with the places a thing is done near and the bodies that take part blanked out (the patterns are
+    long: tried only where their key words are)."""
+    if "周边" in body:
+        body = _near_pattern().sub(_blank, body)
+    return _supporting_pattern().sub(_blank, body) if _SUPPORTING.search(body) else body
 
 
 def _blank(m: re.Match[str]) -> str:

@@ -204,7 +204,7 @@ def build() -> Agent:
                   examples=["模拟一下五十年一遇的暴雨下江滨区哪里会积水", "二十年一遇暴雨持续三小时，南湖区会淹哪些路",
                             "推演百年一遇的大暴雨全市内涝情况", "如果下一场十年一遇的暴雨，光谷区哪些地方积水",
                             "Simulate a 50-year storm in Jiangbin: which roads flood?"],
-                  cues=("年一遇", "推演", "模拟", "simulate"), cue_priority=70,
+                  cues=("年一遇", "推演", "模拟", "仿真", "simulate", "simulation", "what if"), cue_priority=70,
                   cue_requires=("雨", "涝", "积水", "淹", "storm", "rain", "flood")),
             traffic.skill(),
             Skill(id="deploy_pumps", modes=("city_action",), name="预置移动泵车", input_model=PumpsInput,
