@@ -317,6 +317,11 @@ def neighbour_votes(sims: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     return votes / votes.sum()
 
 
+def abstains(guess: ModeGuess) -> bool:
+    """Whether the assistant asks instead of answering: an emergency never, otherwise below ABSTAIN_BELOW."""
+    return not guess.emergency and guess.confidence < ABSTAIN_BELOW
+
+
 def decide(classes: list[str], p: np.ndarray, text: str, reasons: tuple[str, ...] | None = None) -> ModeGuess:
     """The mode from the probabilities, with the emergency decision (classifier and urgency rules, `reasons`
     when already found)."""

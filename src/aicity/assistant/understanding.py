@@ -2,9 +2,9 @@
 
 1. An emergency (the mode classifier with the events hub's urgency rules, `modes.decide`) goes
    to `city_safety.emergency` whatever else the request says.
-2. Below `modes.ABSTAIN_BELOW` the assistant asks which of the likeliest readings is meant — unless a
-   specialist (a co-created agent, `Router.nearest`) serving one of the likeliest is (about) the request's
-   nearest route by meaning: then the specialist answers in that mode. A request read confidently as a
+2. Below `modes.ABSTAIN_BELOW` (`modes.abstains`) the assistant asks which of the likeliest readings
+   is meant — unless a specialist (a co-created agent, `Router.nearest`) serving one of the likeliest
+   is (about) the request's nearest route by meaning: then the specialist answers in that mode. A request read confidently as a
    service, a report or a department's duty goes to a specialist too when the specialist's reading is not
    unlikely and its topic is clearly the request's nearest (`SPECIALIST_AGAINST`).
 3. A mode no skill serves (industry, simulation, small talk, out of scope) is answered
@@ -109,7 +109,7 @@ class Understanding:
         if carried is None or whole.emergency:
             return whole
         own = self.classifier.guess(carried[0])
-        return own if own.confidence >= mode_data.ABSTAIN_BELOW and not own.emergency else whole
+        return own if not mode_data.abstains(own) and not own.emergency else whole
 
     def plan(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess,
              forced: str | None = None) -> Plan:
@@ -120,7 +120,7 @@ class Understanding:
             task = SubTask(agent=EMERGENCY_SKILL[0], skill=EMERGENCY_SKILL[1], text=text, score=confidence,
                            confidence=round(confidence, 3))
             return Plan(subtasks=[task], **base)
-        if not forced and confidence < mode_data.ABSTAIN_BELOW:
+        if not forced and mode_data.abstains(guess):
             return self._clauses(text, principal, planner) or self._specialist(text, principal, planner, guess) \
                 or Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
         if not forced and mode in SPECIALIST_AGAINST and (taken := self._specialist(text, principal, planner, guess,
@@ -158,7 +158,7 @@ class Understanding:
         if not self.router.skills[(task.agent, task.skill)].modes:
             return True
         guess = self.guess(task.text)
-        return not guess.emergency and guess.confidence >= mode_data.ABSTAIN_BELOW \
+        return not guess.emergency and not mode_data.abstains(guess) \
             and (task.agent, task.skill) in self.skills_of.get(guess.mode, frozenset())
 
     def _specialist(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess,
@@ -192,7 +192,7 @@ class Understanding:
             guess = self.guess(clause)
             usable = frozenset(k for k in self.skills_of.get(guess.mode, ())
                                if self.router.skills[k].allowed(principal))
-            if guess.emergency or guess.confidence < mode_data.ABSTAIN_BELOW or not usable:
+            if guess.emergency or mode_data.abstains(guess) or not usable:
                 continue
             sub = planner.plan(clause, principal, only=usable, mode=guess.mode)
             tasks += sub.subtasks[:1]

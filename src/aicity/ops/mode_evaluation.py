@@ -154,7 +154,7 @@ def cross_validated(folds: int = 5) -> dict[str, Any]:
     guesses = mode_data.cross_validated(rows, folds, vectors=vectors.get() if vectors is not None else None)
     scored = []
     for row, guess in zip(rows, guesses, strict=True):
-        abstained = not guess.emergency and guess.confidence < mode_data.ABSTAIN_BELOW
+        abstained = mode_data.abstains(guess)
         scored.append({"expected": row["category"], "got": guess.mode, "confidence": guess.confidence,
                        "abstained": abstained, "mode_ok": not abstained and guess.mode == row["category"],
                        "role": roles.get(row["text"], "(example)"), "agents": []})

@@ -258,8 +258,10 @@ SIGNER = re.compile(r"签\s*发\s*人\s*[：:]\s*(.*)$")
 COPY_NUMBER = re.compile(r"^\d{6}$")
 SEPARATOR = re.compile(r"^[-—–‐─━═\u2500-\u257f_＿=＝~～★☆·•*＊#＃.…。\s]{3,}$")
 #: a line that names an organ (发文机关 in the 版头 or the 署名)
-ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|会|中心|支队|大队|总队|"
-                          r"公司|集团|银行|分行|支行|处|所|站|办|联合会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社|"
+#: (a body's 会 is a word of its own: 委员会, 联合会, 协会, 商会 …; a bare 会 ends a meeting's name: ……工作推进会, ……协调会)
+ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|常委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|中心|支队|大队|"
+                          r"总队|公司|集团|银行|分行|支行|处|所|站|办|联合会|协会|商会|学会|工会|总会|分会|基金会|促进会|研究会|"
+                          r"红十字会|理事会|代表大会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社|"
                           r"室|党组|馆|社|队|联|协|军分区|警备区)$")
 #: how an organ's name begins (a new organ on a line of the 版头 or 署名, not the rest of a wrapped one): a party,
 #: national or 共青团 prefix, or a place name (湘南省, 临川市, 碧湖区, 青山县, 湘西土家族苗族自治州, 白石镇, 清水街道)
@@ -384,7 +386,15 @@ def extract(lines: list[str]) -> Registration:
     """The elements of a document given as its lines (see the module's docstring)."""
     if not lines:
         raise RegistrationError("empty", "没有文字，无法登记")
+    lines, chrome = without_chrome(lines)
+    if not lines:
+        raise RegistrationError("not-a-document", "只有网页的栏目、来源等文字，没有公文正文，无法登记")
     reg = Registration(text="\n".join(lines))
+    if chrome:
+        reg.notes["chrome"] = f"略去网页内容 {len(chrome)} 行（来源、发布时间、浏览次数、导航等）"
+        hint = next((v for v in (_chrome_value(x) for x in chrome) if v), None)
+        if hint:
+            reg.notes["source_hint"] = f"网页标注的来源/发布机构：{hint}（仅供参考，不作发文机关）"
     lines = _rejoin_marks(lines)
     n = len(lines)
     # ---- the 版记 at the end: 抄送 and the 印发 line
@@ -509,8 +519,8 @@ def extract(lines: list[str]) -> Registration:
             reg.notes["issuer"] = "标题：机关名称"
     _attachments(lines, body_at, sign_at if sign_at is not None else end, reg)
     reg.kind = _kind(reg, lines[:title_at])
-    if reg.kind == "命令（令）" and reg.title and re.search(r"令$", reg.title):
-        reg.title = None  # a 令 has no title, only its mark (江城市人民政府令)
+    if reg.kind == "命令（令）" and reg.title and _is_order_mark(reg.title):
+        reg.title = None  # a 令 has no title, only its mark (江城市人民政府令); a titled 命令 (……征兵命令) keeps it
     if reg.kind not in ("命令（令）", "议案") and reg.notes.get("signer") == "署名：签署的行政首长":
         reg.signer = None  # a head's signature names the signer of a 令 or a 议案 only
     # a time limit is set for the units a document is sent to: documents to the public set none
@@ -525,6 +535,103 @@ def extract(lines: list[str]) -> Registration:
     reg.suggested_departments = suggest_departments(reg.title or "", "\n".join(reg.body), reg.issuer, reg.recipients,
                                                     kind=reg.kind)
     return reg
+
+
+# ---------------------------------------------------------------- a web page's furniture
+
+#: labels of a government website's page furniture, always chrome (来源：……网站, 发布时间：……, 浏览次数：123, 责任编辑：……,
+#: the 政府信息公开 block's 索引号 / 发布机构 / 主题分类, 上一篇 / 下一篇, the footer's 主办单位 / 网站标识码 …)
+_CHROME_LABELS = ("来源", "信息来源", "文章来源", "稿件来源", "发布时间", "发布日期", "更新时间", "更新日期", "浏览次数", "浏览量",
+                  "访问次数", "访问量", "阅读次数", "阅读量", "点击数", "点击量", "点击次数", "责任编辑", "编辑", "审核", "校对", "发布机构",
+                  "索引号", "主题分类", "体裁分类", "组配分类", "服务对象", "信息分类", "分享到", "上一篇", "下一篇", "上一条", "下一条",
+                  "当前位置", "您的位置", "您当前的位置", "您现在的位置", "当前页面", "运行维护", "网站维护", "网站标识码", "备案号",
+                  "字体", "字号")
+#: labels that are chrome only beside other chrome (the 信息公开 block's 文号 / 成文日期 / 标题 / 发文机关 repeat the document's
+#: own elements; on their own they may be a pasted text's)
+_CHROME_NEAR_LABELS = ("文号", "发文字号", "成文日期", "生成日期", "印发日期", "标题", "名称", "发文机关", "主题词", "关键词", "有效性",
+                       "时效", "公开方式", "公开范围", "公开时限", "所属机构", "作者", "日期", "时间", "分类", "主办单位", "承办单位", "主办", "承办",
+                       "技术支持", "维护单位")
+_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
+#: the 政府信息公开 block's labels: two such lines in a row are the block (发文机关：…… / 文号：…… / 成文日期：……)
+_DISCLOSURE = re.compile(r"^[【\[〔（(]?\s*(?:文号|发文字号|成文日期|生成日期|印发日期|标题|名称|发文机关|主题词|关键词|有效性|时效|"
+                         r"公开方式|公开范围|所属机构)\s*[：:]")
+_NEAR_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + "|".join(sorted(_CHROME_NEAR_LABELS, key=len, reverse=True)) + r")\s*[：:]?")
+#: a label after other text on a line of the page's furniture (2026-05-12 09:30  来源：市政府办公室  浏览次数：12)
+_INNER_LABEL = re.compile(r"(?:\s|[|｜丨])\s*[【\[]?(?:" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
+#: what a page's furniture says without a label: buttons, the font switch, the QR code, copyright and filing numbers
+_CHROME_PHRASE = re.compile(r"打印本页|打印此页|打印文章|关闭窗口|关闭本页|返回顶部|回到顶部|收藏本页|加入收藏|设为首页|扫一扫|手机打开|"
+                            r"当前页面|在手机|视力保护色|网站地图|版权所有|Copyright|©|ICP\s*备|ICP\s*证|公网安备|网安备|网站标识码|"
+                            r"字体\s*[：:]?\s*[【\[]?\s*大|(?:^|\s)(?:网站首页|首页)\s*[>＞»›]")
+#: a copyright or filing line, chrome even as a sentence (版权所有 © …。)
+_COPYRIGHT = re.compile(r"版权所有|Copyright|©|ICP\s*备|公网安备|网站标识码")
+#: a website's name on a line of its own (青岚市人民政府门户网站, 中国松溪政府网)
+_WEBSITE = re.compile(r"[\u4e00-\u9fa5A-Za-z]{2,30}(?:网站|门户网|政务网|政府网|门户)")
+#: a line that is only buttons and switches (【打印】【关闭】, 大 中 小, 微信 微博 QQ空间)
+_CHROME_WORDS = re.compile(r"^(?:[【\[]?\s*(?:打印|关闭|收藏|分享|返回|顶部|保存|纠错|默认|大|中|小|微信|微博|新浪微博|腾讯微博|QQ空间|QQ|"
+                           r"人人网|豆瓣|朋友圈|二维码|无障碍|无障碍浏览|长者模式|适老化|适老版|相关链接|相关文章|相关阅读|相关新闻|相关文件|联系我们|网站声明|隐私声明)\s*[】\]]?"
+                           r"\s*[|｜丨/]?\s*)+$")
+#: a breadcrumb: 首页 > 政务公开 > 通知公告 (short parts between > or »)
+_BREADCRUMB = re.compile(r"^(?:(?:首页|主页|网站首页|当前位置|您的位置|您当前的位置|您现在的位置)\s*[：:]?\s*[>＞»›]?\s*"
+                         r"(?:[^>＞»›。；！？]{1,16}\s*[>＞»›]\s*)*[^>＞»›。；！？]{1,16}"
+                         r"|(?:[^>＞»›。；！？\d]{1,10}\s*[>＞»›]\s*){2,}[^>＞»›。；！？]{1,16})$")
+
+
+def _chrome(line: str) -> bool:
+    """A line of a web page's furniture wherever it stands (a labelled line, a button, a breadcrumb, a copyright line);
+    a sentence of the document (one that ends a sentence) is never chrome."""
+    s = line.strip()
+    if s.endswith(("。", "！", "？")):
+        return len(s) <= 120 and bool(_COPYRIGHT.search(s))
+    if _LABEL.match(s) or _CHROME_WORDS.match(s) or _BREADCRUMB.match(s) and re.search(r"[>＞»›]", s) \
+            or _squeeze(s).rstrip("：:") in _CHROME_LABELS or _WEBSITE.fullmatch(_squeeze(s)):
+        return True
+    if len(s) <= 120 and _CHROME_PHRASE.search(s):
+        return True
+    return len(s) <= 120 and not any(p in s for p in "。；！？") and bool(_INNER_LABEL.search(s))
+
+
+def _chrome_near(line: str) -> bool:
+    """A line that is chrome beside other chrome: a 信息公开 block's other labels, a bare value under a label."""
+    s = line.strip()
+    return bool(_NEAR_LABEL.match(s)) and len(s) <= 80 and not s.endswith(("。", "；", "："))
+
+
+def without_chrome(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The lines of an official document copied from a government website, its page's furniture left out (来源,
+    发布时间, 浏览次数, 【字体：大 中 小】, 打印本页, 关闭窗口, breadcrumbs, 上一篇/下一篇, 索引号/发布机构 blocks,
+    copyright and ICP lines), and the lines left out. A label alone on its line (发布机构 / its value in a table's next
+    cell) takes its value's line with it; the 信息公开 block's labels that repeat the document's elements (文号, 成文日期,
+    标题) go when they stand beside chrome."""
+    chrome = [_chrome(x) for x in lines]
+    block = [bool(_DISCLOSURE.match(x.strip())) and len(x) <= 80 for x in lines]
+    for i in range(len(lines) - 1):
+        if block[i] and block[i + 1]:
+            chrome[i] = chrome[i + 1] = True
+    changed = any(chrome)
+    while changed:
+        changed = False
+        for i, line in enumerate(lines):
+            if chrome[i]:
+                continue
+            beside = (i > 0 and chrome[i - 1]) or (i + 1 < len(lines) and chrome[i + 1])
+            label_above = i > 0 and chrome[i - 1] and _bare_label(lines[i - 1]) and len(_squeeze(line)) <= 60 \
+                and (not _is_title_line(line) or _squeeze(lines[i - 1]).rstrip("：:") in ("标题", "名称"))
+            if beside and _chrome_near(line) or label_above:
+                chrome[i] = changed = True
+    return [x for x, c in zip(lines, chrome, strict=True) if not c], [x for x, c in zip(lines, chrome, strict=True) if c]
+
+
+def _bare_label(line: str) -> bool:
+    """A label with no value on its line (a table's label cell: 发布机构 | 临川市教育局)."""
+    s = _squeeze(line).rstrip("：:")
+    return s in _CHROME_LABELS or s in _CHROME_NEAR_LABELS
+
+
+def _chrome_value(line: str) -> str | None:
+    """The body a web page names as its source or publisher (来源：临川市教育局), not its website: a hint only."""
+    m = re.match(r"^(?:来源|信息来源|文章来源|发布机构)\s*[：:]\s*(\S+)", line.strip())
+    value = _squeeze(m.group(1)) if m else ""
+    return value if value and ORGAN_SUFFIX.search(value) and not re.search(r"网站?$|门户|平台|客户端", value) else None
 
 
 def _rejoin_marks(lines: list[str]) -> list[str]:
@@ -599,7 +706,8 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             continue
         if (sq.endswith("纪要") or _order_mark(sq) or _notice_mark(sq)) and "关于" not in sq:
             if mark_at is None:  # the 纪要 / 令 / 公告 mark (its organ may stand on the line above): a title may follow
-                mark_at = i - 1 if sq in ("纪要", "会议纪要") and i > 0 and _organ_like(lines[i - 1]) else i
+                mark_at = i - 1 if sq in ("纪要", "会议纪要") and i > 0 and (_organ_like(lines[i - 1])
+                                                                           or _meeting_name(lines[i - 1])) else i
             elif sq.endswith("纪要") and sq not in ("纪要", "会议纪要") and i > mark_at + 1:
                 title_at = i  # a 纪要's own title under its mark (……推进会议纪要)
             continue
@@ -654,6 +762,17 @@ def _notice_mark(sq: str) -> bool:
     """An organ's 公告 / 通告 mark (江城市自然资源和规划局公告), which a title of its own may follow."""
     m = re.fullmatch(r"(.+?)(公告|通告)", sq)
     return bool(m) and bool(ORGAN_SUFFIX.search(m.group(1))) and _organ_like(m.group(1))
+
+
+#: whose 令 a mark is when no organ's name comes before it: a head of state or government (中华人民共和国主席令)
+_ORDER_HEAD = re.compile(r"(?:主席|总理|省长|市长|州长|县长|区长|部长|局长|署长|主任)令$")
+
+
+def _is_order_mark(title: str) -> bool:
+    """A 令's mark read as the title (×××令, 中华人民共和国主席令): an organ or a head before 令, no 关于; not a titled
+    命令 (……关于……的征兵命令, ……嘉奖令)."""
+    sq = _squeeze(title)
+    return "关于" not in sq and not sq.endswith("命令") and (_order_mark(sq) or bool(_ORDER_HEAD.search(sq)))
 
 
 def _names(text: str) -> list[str]:
@@ -733,13 +852,18 @@ def _head_organs(head: list[str]) -> list[str]:
             continue
         if _squeeze(line).endswith("纪要"):
             meeting = _MEETING_MARK.fullmatch(_squeeze(line))
-            m = re.match(r"(.+?(?:人民政府|政府|委员会|管委会|指挥部|局|厅|部|办公室|办公厅))", _squeeze(line))
+            m = _LEADING_ORGAN.match(_squeeze(line))
             if meeting and ORGAN_SUFFIX.search(meeting.group(1)):
                 from_mark.append(meeting.group(1))
             elif m:
                 from_mark.append(m.group(1))
             elif not from_mark:
                 from_mark += organs  # the mark's organ on the line above it (临川市人民政府 / 专题会议纪要)
+            continue
+        if _meeting_name(line):  # a meeting's name (……工作推进会) is no organ; the organ it begins with is
+            m = _LEADING_ORGAN.match(_squeeze(line))
+            if m and m.group(1) not in organs:
+                organs.append(m.group(1))
             continue
         if _order_mark(_squeeze(line)):
             from_mark.append(_squeeze(line)[:-1])
@@ -757,6 +881,19 @@ def _head_organs(head: list[str]) -> list[str]:
 #: 江城市食品安全委员会办公室会议纪要)
 _MEETING_MARK = re.compile(r"(.+?)(?:第[一二三四五六七八九十百\d]+次)?(?:常务|专题|全体|主任办公|办公|局务|厅务|部务|委务|署务|党组|"
                            r"党委|常委会|常委|联席|工作|协调|推进|调度|现场|专项)?(?:会议)?纪要")
+
+
+#: the organ a meeting's name or a 纪要 mark begins with (临川市交通运输局城市更新协调会 → 临川市交通运输局)
+_LEADING_ORGAN = re.compile(r"(.+?(?:人民政府|政府|委员会|管委会|指挥部|局|厅|部|办公室|办公厅))")
+#: a meeting (……工作推进会, ……协调会议, ……专题会, 第三次联席会议): its name ends in 会 or 会议 that no organ word ends in
+_MEETING_END = re.compile(r"会议?$")
+
+
+def _meeting_name(line: str) -> bool:
+    """A line naming a meeting, not a body (a 纪要's mark above 会议纪要): 临川市城市更新工作推进会, ……安全生产协调会议."""
+    sq = _squeeze(line)
+    return 3 <= len(sq) <= 40 and bool(_MEETING_END.search(sq)) and not ORGAN_SUFFIX.search(sq) \
+        and not any(p in sq for p in "。，：:；！？") and "关于" not in sq
 
 
 def _order_mark(sq: str) -> bool:

@@ -9,14 +9,12 @@ says which governs and why.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import rjieba
 
-from aicity.core.errors import Problem
 from aicity.core.text import STOPWORDS, cn_number, normalize
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
@@ -36,7 +34,6 @@ from aicity.hub.knowledge.service import (
     Answer,
     Hit,
     citing_articles,
-    document_chunks,
     excerpt,
     get_article,
     query_tokens,
@@ -52,12 +49,6 @@ SUPERIOR_EXTRA = 4
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
 #: the second often holds the sentence that answers: 0.35 lost such ones on the development sets)
 RANK_DISCOUNT = 0.15
-#: …and among the articles of one law, this much per article of it before it
-WITHIN_LAW_DISCOUNT = 0.15
-#: what a question word found in every article of a law keeps of its weight in that law's sentences
-#: (a word in one article keeps all of it): the law's general words (用人单位, 社会保险) say which law,
-#: its rarer words which article
-GENERAL_WORD_FLOOR = 1.0
 #: weight of the question type's pattern against the question's words in a sentence: a number
 #: (deadline, amount, age) is the answer to its question; a modal word or a department less surely
 TYPE_WEIGHT = {"duration": 3.0, "age": 3.0, "amount": 3.0, "count": 3.0, "penalty": 2.0}
@@ -126,7 +117,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "whether": (
         re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]|"
                    r"^(?:can|may|must|is|are|do|does|should)\b|\b(?:allowed|legal|required)\b", re.I),
-        re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等"),
+        re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等|有权|无权"),
     ),
     "who": (
         re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个机关|由谁|向哪|找谁|哪些人|哪个单位|\bwho\b|which (?:department|authority|"
@@ -505,62 +496,6 @@ def _candidates(question: str, hits: list[Hit], rel: Relations,
     return articles, set_aside
 
 
-def _discounts(articles: list[_Article]) -> list[float]:
-    """What each candidate's retrieval rank divides its sentences' scores by. Retrieval finds the
-    law well and the article less well: between laws the rank counts in full (RANK_DISCOUNT per law
-    before it), within a law less (WITHIN_LAW_DISCOUNT per article of it before it), so that the
-    article of the law whose own text answers the question's type and point leads."""
-    laws: list[str] = []
-    within: dict[str, int] = {}
-    out: list[float] = []
-    for article in articles:
-        if article.rank is not None:  # a penalty article ranks with the duty it was found through
-            out.append(out[article.rank])
-            continue
-        doc = article.hit.doc_key
-        if doc not in laws:
-            laws.append(doc)
-        n = within[doc] = within.get(doc, -1) + 1
-        out.append(1 + RANK_DISCOUNT * laws.index(doc) + WITHIN_LAW_DISCOUNT * n)
-    return out
-
-
-@lru_cache(maxsize=128)
-def _law_articles(kb: str, doc_key: str) -> tuple[str, ...]:
-    """The text of each article of a law (for how many of them a word is in)."""
-    try:
-        _doc, chunks = document_chunks(kb, doc_key)
-    except Problem:
-        return ()
-    texts: dict[str, str] = {}
-    for chunk in chunks:
-        if chunk.article and _ARTICLE.match(chunk.article):
-            texts[chunk.article] = texts.get(chunk.article, "") + chunk.text
-    return tuple(texts.values())
-
-
-def _law_weights(weights: dict[str, float], articles: list[_Article]) -> list[dict[str, float]]:
-    """The question's word weights in each candidate's sentences: a word in many articles of the
-    candidate's law weighs less there (down to GENERAL_WORD_FLOOR of its weight), one in few keeps its weight."""
-    by_law: dict[tuple[str, str], dict[str, float]] = {}
-    out = []
-    for article in articles:
-        key = (article.hit.kb, article.hit.doc_key)
-        if key not in by_law:
-            texts = _law_articles(*key) if _ARTICLE.match(article.hit.locator) else ()
-            n = len(texts)
-            scaled = dict(weights)
-            if n > 1 and GENERAL_WORD_FLOOR < 1.0:
-                for word in weights:
-                    df = sum(1 for t in texts if word in t)
-                    if df:
-                        idf = math.log(1 + n / df) / math.log(1 + n)
-                        scaled[word] = weights[word] * (GENERAL_WORD_FLOOR + (1 - GENERAL_WORD_FLOOR) * idf)
-            by_law[key] = scaled
-        out.append(by_law[key])
-    return out
-
-
 def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str, float], question: str) -> None:
     """A penalty sentence that names a candidate duty of its law by number (违反本法第五十八条) is about
     what that duty says: it gains part of the words the duty's best sentence shares with the question."""
@@ -713,13 +648,12 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     words = query_tokens(asked)
     found = [s for i, a in enumerate(articles) for s in _sentences_of(a, i)]
     weights = _weights(words)
-    per_law = _law_weights(weights, articles)
     for s in found:
-        s.own_score = _score(s, per_law[s.article], types, question)
+        s.own_score = _score(s, weights, types, question)
     _inherit(found, articles, weights, question)
-    discounts = _discounts(articles)
     for s in found:
-        s.score = s.own_score / discounts[s.article]
+        rank = articles[s.article].rank
+        s.score = s.own_score / (1 + RANK_DISCOUNT * (s.article if rank is None else rank))
     # a question that names an article and asks nothing in particular ("第三十五条怎么规定的") is
     # answered by that article from its start, not by a sentence that happens to share its numerals
     named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()
