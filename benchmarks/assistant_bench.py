@@ -11,7 +11,9 @@ query vectors (`core.embeddings.query_cache`) are forgotten before every `ask`, 
 one request share a vector. Baseline in the same run, on the same requests: the cascade off (every
 request embedded for the mode classifier and the router, as before the cascade); the cascade's own
 ask of a request always runs first, so anything the baseline's repeat may find warm favours the
-baseline. The planning alone (mode and routing, no skill) is timed after each ask.
+baseline. `ask_cpu_*` is the process's CPU time per ask (every thread: skills, the embedding engine's),
+less moved by other work on the machine than wall time (a spinning engine still burns more under load).
+The planning alone (mode and routing, no skill) is timed after each ask.
 `embedded_share` is the share of requests that computed at least one query vector; SQL statements
 and commits per ask are counted on the city's database (the bus's own subscribers included).
 Throughput's baseline is `/api/v1/health` (the HTTP stack with no work). Cold start spawns `aicity
@@ -127,8 +129,8 @@ def in_process(cases: list[dict]) -> dict:
     for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
     load_before = load_average()
-    runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "plan": [], "embedded": [], "statements": [],
-                                                      "commits": []} for name in ("on", "off")}
+    runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "cpu": [], "plan": [], "embedded": [],
+                                                      "statements": [], "commits": []} for name in ("on", "off")}
     refused = 0
     for c in cases:
         p = Principal(parse_role(c.get("role", "citizen")))
@@ -139,9 +141,10 @@ def in_process(cases: list[dict]) -> dict:
             with cascade(name == "on"):
                 query_cache.clear()
                 with counting_sql() as sql:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     bot.ask(c["q"], p)
                     runs[name]["ask"].append((time.perf_counter() - t0) * 1000)
+                    runs[name]["cpu"].append((time.process_time() - c0) * 1000)
                 runs[name]["statements"].append(sql["statements"])
                 runs[name]["commits"].append(sql["commits"])
                 runs[name]["embedded"].append(float(query_cache.misses > 0))
@@ -152,6 +155,8 @@ def in_process(cases: list[dict]) -> dict:
 
     def figures(run: dict[str, list[float]]) -> dict:
         return {"ask_p50_ms": round(statistics.median(run["ask"]), 2), "ask_p95_ms": round(pct(run["ask"], .95), 2),
+                "ask_cpu_p50_ms": round(statistics.median(run["cpu"]), 2),
+                "ask_cpu_p95_ms": round(pct(run["cpu"], .95), 2),
                 "plan_p50_ms": round(statistics.median(run["plan"]), 2),
                 "plan_p95_ms": round(pct(run["plan"], .95), 2),
                 "embedded_share": round(statistics.mean(run["embedded"]), 3),

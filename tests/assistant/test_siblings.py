@@ -38,7 +38,7 @@ def test_the_item_whose_name_the_request_says_wins_a_close_call(siblings: Siblin
 def test_a_request_that_names_no_act_is_for_the_first_time_item(siblings: Siblings) -> None:
     scored = {"culture_tourism.entertainment_venue_change": 10.0, "culture_tourism.entertainment_venue_license": 9.5}
     assert siblings.rank("开个酒吧，娱乐场所经营许可证怎么办", scored) == "culture_tourism.entertainment_venue_license"
-    assert siblings.rank("酒吧要扩建，娱乐场所经营许可证怎么办", scored) == "culture_tourism.entertainment_venue_change"
+    assert siblings.rank("娱乐场所改扩建，许可证要重新核发吗", scored) == "culture_tourism.entertainment_venue_change"
 
 
 def test_a_slip_of_pinyin_input_still_says_the_name(siblings: Siblings) -> None:

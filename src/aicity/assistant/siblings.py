@@ -29,8 +29,8 @@ from aicity.hub.catalog.schemas import ServiceItem
 SHARE = 0.4
 #: weight of the share of an item's name that the request says
 COVER_WEIGHT = 1.5
-#: an item for the act the request asks counts this much more; one for another act (or for an act when the request
-#: asks none) this much less
+#: an item for the act the request asks counts this much more; one for another act (the first-time item included, or
+#: an item for an act when the request asks none) this much less
 ACT_BONUS = 1.3
 ACT_PENALTY = 0.75
 #: acts: (id, words in a request, words in an item's name); the first whose request words appear decides
@@ -102,12 +102,14 @@ class Siblings:
         return sum(self.weight[p] for p, sound in known.pairs if p in chars or sound in sounds) / total if total else 0.0
 
     def act_factor(self, act: str | None, item: str) -> float:
+        """ACT_BONUS for an item for the act asked; ACT_PENALTY for one for another act, or for any item but the
+        first-time one when no act is asked; else 1."""
         known = self.items.get(item)
         if known is None:
             return 1.0
         if act is not None and known.act == act:
             return ACT_BONUS
-        return ACT_PENALTY if known.act is not None else 1.0
+        return ACT_PENALTY if known.act is not None or act is not None else 1.0
 
     def rank(self, text: str, scored: dict[str, float]) -> str | None:
         """The item of `scored` (item → its best route's score) that the request asks for, among those within SHARE

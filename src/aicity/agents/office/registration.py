@@ -322,7 +322,7 @@ def _standalone_date(line: str) -> str | None:
 def _organ_like(line: str) -> bool:
     s = _squeeze(line)
     return (2 <= len(s) <= 40 and not any(p in s for p in "。，：:；、！？“”《》") and not ATTACHMENT_HEAD.match(s)
-            and bool(ORGAN_SUFFIX.search(s)) and not s.startswith(("附", "联系人", "关于")))
+            and bool(ORGAN_SUFFIX.search(s)) and not s.startswith(("附", "联系人", "关于")) and not _site_line(s))
 
 
 def _split_organs(text: str) -> list[str]:
@@ -462,11 +462,14 @@ def extract(lines: list[str]) -> Registration:
             break
     # ---- 公报 / 决议: the date in brackets under the title (（2026年3月5日……会议通过）)
     bracketed = None
-    if body_at < end and re.match(r"^\s*[（(]", lines[body_at]) and DATE.search(lines[body_at]) \
-            and len(_squeeze(lines[body_at])) <= 80:
-        bracketed = iso_date(*DATE.search(lines[body_at]).groups())  # type: ignore[union-attr]
-        body_at += 1
     under_title = []  # a 公报's organ printed under its title (and date)
+    if body_at < end and re.match(r"^\s*[（(]", lines[body_at]) and len(_squeeze(lines[body_at])) <= 80 \
+            and (DATE.search(lines[body_at]) or kind_of(title) in ("公报", "决议") and _bracketed_organs(lines[body_at])):
+        date_m = DATE.search(lines[body_at])
+        bracketed = iso_date(*date_m.groups()) if date_m else None
+        # （临川市统计局  二〇二六年五月十日）, （临川市统计局发布）: the organ in the brackets
+        under_title += _bracketed_organs(lines[body_at]) if kind_of(title) in ("公报", "决议") else []
+        body_at += 1
     while body_at < end and len(under_title) < 4 and _organ_like(lines[body_at]) and not head_organs:
         under_title += _split_organs(lines[body_at])  # one organ a line or several on one (统计局 / 调查队)
         body_at += 1
@@ -509,6 +512,11 @@ def extract(lines: list[str]) -> Registration:
     if not reg.issuer and under_title:
         reg.issuer = under_title
         reg.notes["issuer"] = "主体：标题下的机关名称"
+    if not reg.issuer and sign_at is None and kind_of(title) in ("公报", "决议") and end > body_at + 1:
+        # a 公报 without a letterhead or a date under its 署名: the organs closing the text
+        reg.issuer = _sign_organs([*lines[:end], ""], body_at + 1, end)
+        if reg.issuer:
+            reg.notes["issuer"] = "主体：文末署名"
     if not reg.issuer and reg.title:
         # the organ the title names: before 关于, or before the session (……委员会第五次全体会议决议, 中共临川市委十三届五次全会决议)
         # (or before 转发 / 批转 / 印发: 临川市人民政府办公室转发市教育局关于……)
@@ -517,6 +525,8 @@ def extract(lines: list[str]) -> Registration:
         if len(before) == 2 and before[0]:
             reg.issuer = _split_organs(before[0])
             reg.notes["issuer"] = "标题：机关名称"
+    if len(reg.issuer) > 1 or head_organs or under_title:
+        reg.issuer = _one_per_organ(reg.issuer, [*head_organs, *under_title])
     _attachments(lines, body_at, sign_at if sign_at is not None else end, reg)
     reg.kind = _kind(reg, lines[:title_at])
     if reg.kind == "命令（令）" and reg.title and _is_order_mark(reg.title):
@@ -566,6 +576,10 @@ _CHROME_PHRASE = re.compile(r"打印本页|打印此页|打印文章|关闭窗�
 _COPYRIGHT = re.compile(r"版权所有|Copyright|©|ICP\s*备|公网安备|网站标识码")
 #: a website's name on a line of its own (青岚市人民政府门户网站, 中国松溪政府网)
 _WEBSITE = re.compile(r"[\u4e00-\u9fa5A-Za-z]{2,30}(?:网站|门户网|政务网|政府网|门户)")
+#: a website's (or app's, account's) name heading a line, other page words after it at most (澜州市人民政府门户网站 | 政务公开,
+#: 青岚市人民政府网, 青岚发布客户端): an organ's name followed by 网站 / 网 / 官网 / 客户端 / 公众号 is no organ
+_SITE_NAME = re.compile(r"^([\u4e00-\u9fa5A-Za-z]{2,30}?)(门户网站|网站|门户网|官方网站|官网|客户端|公众号|微信公众号|政务新媒体|网)"
+                        r"(?:$|\s*[|｜丨/·•]|\s+\S)")
 #: a line that is only buttons and switches (【打印】【关闭】, 大 中 小, 微信 微博 QQ空间)
 _CHROME_WORDS = re.compile(r"^(?:[【\[]?\s*(?:打印|关闭|收藏|分享|返回|顶部|保存|纠错|默认|大|中|小|微信|微博|新浪微博|腾讯微博|QQ空间|QQ|"
                            r"人人网|豆瓣|朋友圈|二维码|无障碍|无障碍浏览|长者模式|适老化|适老版|相关链接|相关文章|相关阅读|相关新闻|相关文件|联系我们|网站声明|隐私声明)\s*[】\]]?"
@@ -583,11 +597,20 @@ def _chrome(line: str) -> bool:
     if s.endswith(("。", "！", "？")):
         return len(s) <= 120 and bool(_COPYRIGHT.search(s))
     if _LABEL.match(s) or _CHROME_WORDS.match(s) or _BREADCRUMB.match(s) and re.search(r"[>＞»›]", s) \
-            or _squeeze(s).rstrip("：:") in _CHROME_LABELS or _WEBSITE.fullmatch(_squeeze(s)):
+            or _squeeze(s).rstrip("：:") in _CHROME_LABELS or _WEBSITE.fullmatch(_squeeze(s)) or _site_line(s):
         return True
     if len(s) <= 120 and _CHROME_PHRASE.search(s):
         return True
     return len(s) <= 120 and not any(p in s for p in "。；！？") and bool(_INNER_LABEL.search(s))
+
+
+def _site_line(line: str) -> bool:
+    """A line headed by a website's name (澜州市人民政府门户网站 | 政务公开, 青岚市人民政府网): a bare 网 only after an organ's
+    name, and what follows the name a few page words, no sentence."""
+    m = _SITE_NAME.match(line.strip())
+    if m is None or len(line.strip()) > 60 or any(p in line for p in "。；！？，"):
+        return False
+    return m.group(2) != "网" or bool(ORGAN_SUFFIX.search(m.group(1)))
 
 
 def _chrome_near(line: str) -> bool:
@@ -710,6 +733,9 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
                                                                            or _meeting_name(lines[i - 1])) else i
             elif sq.endswith("纪要") and sq not in ("纪要", "会议纪要") and i > mark_at + 1:
                 title_at = i  # a 纪要's own title under its mark (……推进会议纪要)
+            continue
+        if sq in ("公告", "通告") and any(_is_title_line(x) for x in lines[i + 1:min(limit, i + 3)]):
+            taken.add(i)  # the kind word printed alone above the title (通告 / 关于……的通告): a mark, not the title
             continue
         if _is_title_line(s) and not sq.endswith("文件"):
             title_at = i
@@ -874,7 +900,7 @@ def _head_organs(head: list[str]) -> list[str]:
         for organ in _split_organs(line):
             if ORGAN_SUFFIX.search(organ) and organ not in organs:
                 organs.append(organ)
-    return from_mark or organs
+    return _one_per_organ(from_mark or organs, organs)  # 临川市人民政府 / 市政府常务会议纪要: one organ, in full
 
 
 #: a 纪要 mark: the organ and its meeting (临川市人民政府常务会议纪要, 临川市教育局局务会议纪要, 中共临川市委常委会会议纪要,
@@ -945,6 +971,27 @@ def _same_organ(a: str, b: str) -> bool:
         return False
     rest = iter(full)
     return all(c in rest for c in short)
+
+
+def _bracketed_organs(line: str) -> list[str]:
+    """The organs a 公报's or 决议's bracketed line under its title names (（临川市统计局  2026年3月1日）, （临川市统计局发布）);
+    none for a session's line (（2026年1月9日临川市第十届人民代表大会第三次会议通过）)."""
+    inner = re.sub(r"^\s*[（(]|[）)]\s*$", "", line.strip())
+    inner = re.sub(r"(?:发布|印发|公布|编制|编)$", "", DATE.sub(" ", inner).strip()).strip()
+    organs = _split_organs(inner) if _organ_like(inner) or all(_organ_like(x) for x in inner.split()) and inner else []
+    return [o for o in organs if ORGAN_SUFFIX.search(o) and _organ_like(o)]
+
+
+def _one_per_organ(issuers: list[str], known: list[str]) -> list[str]:
+    """The issuers, each organ once: a short form (市政府, 市应急局, 市委办) of an organ named in full among them or in
+    `known` (the 版头's and 署名's names: 临川市人民政府, 临川市应急管理局) is that organ, in its fullest form."""
+    out: list[str] = []
+    for name in issuers:
+        full = max((x for x in [*issuers, *known] if _same_organ(x, name)), key=len, default=name)
+        full = max(name, full, key=len)
+        if not any(_same_organ(full, x) for x in out):
+            out.append(full)
+    return out
 
 
 def _reconcile(head: list[str], signed: list[str]) -> list[str]:
