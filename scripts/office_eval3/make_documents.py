@@ -5,7 +5,12 @@ odd spacing, page furniture).  Every file is re-opened and every expected value 
 printed in it.  Run: .venv/bin/python scripts/office_eval3/make_documents.py
 Demo city 澜州市 / 沧江省 is a DEMO-CITY ASSUMPTION.
 """
-import json, os, re, shutil, subprocess, sys, tempfile
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import docx

@@ -4,18 +4,24 @@ Run: .venv/bin/python scripts/office_eval4/make_documents.py
 Data: scripts/office_eval4/documents_data.py.  Output: src/aicity/demo/data/eval/office_documents4/.
 禾川市 / 衡岭省 and all names, phone numbers and document numbers are a DEMO-CITY ASSUMPTION.
 """
-import json, os, random, re, shutil, subprocess, sys, tempfile, zipfile
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "src/aicity/demo/data/eval/office_documents4"
 sys.path.insert(0, str(HERE))
 from documents_data import DOCS  # noqa: E402
-
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt, RGBColor
 
 CN = "〇一二三四五六七八九"
 
