@@ -62,6 +62,17 @@ def test_an_item_far_below_the_best_is_not_taken(siblings: Siblings) -> None:
     ("后山滑坡了，泥石流冲到房子边上", "landslide", {"natural_resources"}),
     ("南湖区汉西一路房顶塌了一块", "collapse", set()),  # the road in the address did not cave in
     ("厨房里煤气味好重，我头都有点晕了", "gas_leak", set()),
+    # a fire is a fire wherever it burns: at a socket, a switchboard or a line, in a lift, with people inside
+    ("插座冒烟着火了", "fire", {"fire"}),
+    ("电箱着火了", "fire", {"fire"}),
+    ("配电房起火了", "fire", {"fire"}),
+    ("家里电线短路起火了", "fire", {"fire"}),
+    ("楼里着火了，有人困在里面出不来", "fire", {"fire"}),  # fire's escape steps, and its rescue duty
+    ("厂房着火了，有人被困", "fire", {"fire"}),
+    ("电梯里冒烟了", "fire", {"fire"}),
+    ("火车站人太多，挤得走不动了", "crowd_crush", set()),  # 火车, 火锅, 火柴 are no fire
+    ("火锅店门口人太多挤成一团", "crowd_crush", set()),
+    ("楼道里一股刺鼻的化学品味道，有人在抽烟", "chemical", {"fire"}),  # smoking is no fire
 ])
 def test_an_emergency_names_the_departments_whose_duties_it_touches(text: str, hazard: str,
                                                                      departments: set[str]) -> None:
