@@ -93,7 +93,7 @@ def _print_modes(console: Console, held_out: dict | None, cv: dict | None) -> No
                   title="超级助理理解 understanding (issue 13)")
     keys = ("mode_accuracy", "end_to_end_accuracy", "answered_accuracy", "abstention_rate", "wrong_confident_rate",
             "wrong_confident_end_to_end_rate", "emergency_recall", "emergency_false_alarm_rate", "refused_by_guard",
-            "latency_ms_p50")
+            "department_precision", "extra_department_rate", "latency_ms_p50")
     for key in keys:
         table.add_row(key, _fmt((held_out or {}).get(key)), _fmt((cv or {}).get(key)))
     for group in ("by_mode", "by_role", "by_agent"):

@@ -83,7 +83,20 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["end_to_end_accuracy"] = _rate([r["ok"] for r in rows])
         out["wrong_confident_end_to_end_rate"] = _rate([not r["abstained"] and not r["ok"] for r in rows])
         out["end_to_end_misses"] = _misses_by_part(rows)
+        out.update(_department_precision(rows))
     return out
+
+
+def _department_precision(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """How honest the departments named are (end to end only asks that the gold ones are among them, which naming
+    more can only help): over answers in the right mode to cases with gold departments, the mean share of named
+    departments that are gold (answers naming none have no precision and are left out of that mean), and the share
+    of those answers that name a department outside gold."""
+    scored = [(set(r["expected_departments"]), set(r["got_departments"])) for r in rows
+              if r["mode_ok"] and r.get("expected_departments")]
+    precisions = [len(gold & named) / len(named) for gold, named in scored if named]
+    return {"department_precision": round(sum(precisions) / len(precisions), 4) if precisions else None,
+            "extra_department_rate": _rate([bool(named - gold) for gold, named in scored])}
 
 
 def _missed_part(row: dict[str, Any]) -> str:

@@ -147,9 +147,8 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
         return SkillResult(
             sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
             clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
-            # the departments the bundle involves: those of what applies anyway first, then those of every branch
-            departments=list(dict.fromkeys([*(i.department for i, _ in always),
-                                            *(catalog.get_item(step.item).department for step in b.items)])),
+            # only the departments of what applies anyway: a branch's may not apply until the case is answered
+            departments=list(dict.fromkeys(i.department for i, _ in always)),
             data={"bundle": b.id, "slots": values},
         )
     cites = CitationList()

@@ -64,9 +64,10 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
                           idempotency_key=f"assistant:{ctx.tracer.id}")
     event = events.event_json(filed.event)
     where = event["address"] or event["district"] or "（未能识别地点，处置人员会与您核实）"
-    if event["status"] == "reported":  # the classifier was unsure: its department is named as the likely one
-        handling = (f"初步判断由**{identity.department_name(event['department'])}**负责，已进入人工分派队列，"
-                    "工作人员核实后派往责任部门。")
+    unsure = event["status"] == "reported"  # the classifier was unsure: no department handles it until a human says
+    if unsure:
+        handling = (f"尚未分派，已进入人工分派队列，工作人员核实后派往责任部门（系统猜测可能与"
+                    f"{identity.department_name(event['department'])}有关，仅供参考，不是承办部门）。")
     else:
         handling = f"已派往**{identity.department_name(event['department'])}**处理。"
     merged = "同一问题已有人反映，您的反映已合并到该事件，处理进展会一并告知。\n\n" if filed.merged else ""
@@ -76,7 +77,7 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
         body += "\n\n**如有人员危险，请立即拨打 110 / 119 / 120。**"
     return SkillResult(
         sections=[Section(title="已登记城市事件", body=body, kind="event")],
-        departments=[event["department"]],
+        departments=[] if unsure else [event["department"]],
         event={"id": event["id"], "category": event["category"], "department": event["department"],
                "status": event["status"]},
         next_actions=[NextAction(label="查询处理进度", value="我反映的问题有进展吗"),

@@ -118,8 +118,10 @@ def read_file(name: str, data: bytes) -> list[str]:
 
 
 def split_lines(text: str) -> list[str]:
+    if len(text) > MAX_CHARS:
+        raise RegistrationError("too-large", f"文字有 {len(text)} 字，超过收文登记上限 {MAX_CHARS} 字；请只登记公文本身")
     lines = []
-    for raw in text[:MAX_CHARS].splitlines():
+    for raw in text.splitlines():
         line = raw.replace("\u3000", " ").replace("\xa0", " ").strip()
         if line and not _PAGE_NUMBER.match(line):
             lines.append(line)
@@ -262,7 +264,7 @@ SEPARATOR = re.compile(r"^[-—–‐─━═\u2500-\u257f_＿=＝~～★☆·�
 ORGAN_SUFFIX = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|常委会|领导小组|指挥部|工作组|局|厅|部|署|院|委|中心|支队|大队|"
                           r"总队|公司|集团|银行|分行|支行|处|所|站|办|联合会|协会|商会|学会|工会|总会|分会|基金会|促进会|研究会|"
                           r"红十字会|理事会|代表大会|学校|大学|街道|镇|乡|分局|海关|政协|气象台|电视台|档案馆|报社|"
-                          r"室|党组|馆|社|队|联|协|军分区|警备区)$")
+                          r"研究室|调研室|党组|馆|社|队|工商联|文联|侨联|残联|社科联|协|委会|军分区|警备区)$")
 #: how an organ's name begins (a new organ on a line of the 版头 or 署名, not the rest of a wrapped one): a party,
 #: national or 共青团 prefix, or a place name (湘南省, 临川市, 碧湖区, 青山县, 湘西土家族苗族自治州, 白石镇, 清水街道)
 ORGAN_START = re.compile(r"^(?:中共|中国|国家|共青团|中华人民共和国|国务院)|^[\u4e00-\u9fa5]{1,10}?(?:省|市|自治区|自治州|州|县|区|旗|盟|镇|乡|街道)")
@@ -386,10 +388,10 @@ def extract(lines: list[str]) -> Registration:
     """The elements of a document given as its lines (see the module's docstring)."""
     if not lines:
         raise RegistrationError("empty", "没有文字，无法登记")
+    reg = Registration(text="\n".join(lines))  # the text as given; the page's furniture is left out of the fields only
     lines, chrome = without_chrome(lines)
     if not lines:
         raise RegistrationError("not-a-document", "只有网页的栏目、来源等文字，没有公文正文，无法登记")
-    reg = Registration(text="\n".join(lines))
     if chrome:
         reg.notes["chrome"] = f"略去网页内容 {len(chrome)} 行（来源、发布时间、浏览次数、导航等）"
         hint = next((v for v in (_chrome_value(x) for x in chrome) if v), None)
@@ -568,49 +570,73 @@ _DISCLOSURE = re.compile(r"^[【\[〔（(]?\s*(?:文号|发文字号|成文日�
 _NEAR_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + "|".join(sorted(_CHROME_NEAR_LABELS, key=len, reverse=True)) + r")\s*[：:]?")
 #: a label after other text on a line of the page's furniture (2026-05-12 09:30  来源：市政府办公室  浏览次数：12)
 _INNER_LABEL = re.compile(r"(?:\s|[|｜丨])\s*[【\[]?(?:" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
+#: a label at a line's start or after a space or bar (to count a line's labels)
+_ANY_LABEL = re.compile(r"(?:^|\s|[|｜丨])\s*[【\[〔（(]?(?:" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
 #: what a page's furniture says without a label: buttons, the font switch, the QR code, copyright and filing numbers
 _CHROME_PHRASE = re.compile(r"打印本页|打印此页|打印文章|关闭窗口|关闭本页|返回顶部|回到顶部|收藏本页|加入收藏|设为首页|扫一扫|手机打开|"
-                            r"当前页面|在手机|视力保护色|网站地图|版权所有|Copyright|©|ICP\s*备|ICP\s*证|公网安备|网安备|网站标识码|"
+                            r"当前页面|在手机|视力保护色|网站地图|版权所有(?![者人])|Copyright|©|ICP\s*备|ICP\s*证|公网安备|网安备|网站标识码|"
                             r"字体\s*[：:]?\s*[【\[]?\s*大|(?:^|\s)(?:网站首页|首页)\s*[>＞»›]")
 #: a copyright or filing line, chrome even as a sentence (版权所有 © …。)
-_COPYRIGHT = re.compile(r"版权所有|Copyright|©|ICP\s*备|公网安备|网站标识码")
-#: a website's name on a line of its own (青岚市人民政府门户网站, 中国松溪政府网)
+_COPYRIGHT = re.compile(r"版权所有(?![者人])|Copyright|©|ICP\s*备|公网安备|网站标识码")
+#: a website's name on a line of its own (枫川市人民政府门户网站, 中国松溪政府网)
 _WEBSITE = re.compile(r"[\u4e00-\u9fa5A-Za-z]{2,30}(?:网站|门户网|政务网|政府网|门户)")
-#: a website's (or app's, account's) name heading a line, other page words after it at most (澜州市人民政府门户网站 | 政务公开,
-#: 青岚市人民政府网, 青岚发布客户端): an organ's name followed by 网站 / 网 / 官网 / 客户端 / 公众号 is no organ
+#: a website's (or app's, account's) name heading a line, other page words after it at most (枫川市人民政府门户网站 | 政务公开,
+#: 枫川市人民政府网, 枫川发布客户端): an organ's name followed by 网站 / 网 / 官网 / 客户端 / 公众号 is no organ
 _SITE_NAME = re.compile(r"^([\u4e00-\u9fa5A-Za-z]{2,30}?)(门户网站|网站|门户网|官方网站|官网|客户端|公众号|微信公众号|政务新媒体|网)"
                         r"(?:$|\s*[|｜丨/·•]|\s+\S)")
-#: a line that is only buttons and switches (【打印】【关闭】, 大 中 小, 微信 微博 QQ空间)
-_CHROME_WORDS = re.compile(r"^(?:[【\[]?\s*(?:打印|关闭|收藏|分享|返回|顶部|保存|纠错|默认|大|中|小|微信|微博|新浪微博|腾讯微博|QQ空间|QQ|"
-                           r"人人网|豆瓣|朋友圈|二维码|无障碍|无障碍浏览|长者模式|适老化|适老版|相关链接|相关文章|相关阅读|相关新闻|相关文件|联系我们|网站声明|隐私声明)\s*[】\]]?"
-                           r"\s*[|｜丨/]?\s*)+$")
+_BUTTONS = frozenset(("打印", "关闭", "收藏", "分享", "返回", "顶部", "保存", "纠错", "默认", "大", "中", "小", "微信", "微博", "新浪微博",
+                      "腾讯微博", "QQ空间", "QQ", "人人网", "豆瓣", "朋友圈", "二维码", "无障碍", "无障碍浏览", "长者模式", "适老化", "适老版",
+                      "相关链接", "相关文章", "相关阅读", "相关新闻", "相关文件", "联系我们", "网站声明", "隐私声明"))
+_BUTTON_SPLIT = re.compile(r"[\s|｜丨/【】\[\]]+")
+
+
+def _buttons_line(line: str) -> bool:
+    """A line that is only buttons and switches (【打印】【关闭】, 大 中 小, 微信 微博 QQ空间): every token a button."""
+    tokens = [t for t in _BUTTON_SPLIT.split(line) if t]
+    return bool(tokens) and all(t in _BUTTONS for t in tokens)
+
+
 #: a breadcrumb: 首页 > 政务公开 > 通知公告 (short parts between > or »)
-_BREADCRUMB = re.compile(r"^(?:(?:首页|主页|网站首页|当前位置|您的位置|您当前的位置|您现在的位置)\s*[：:]?\s*[>＞»›]?\s*"
-                         r"(?:[^>＞»›。；！？]{1,16}\s*[>＞»›]\s*)*[^>＞»›。；！？]{1,16}"
-                         r"|(?:[^>＞»›。；！？\d]{1,10}\s*[>＞»›]\s*){2,}[^>＞»›。；！？]{1,16})$")
+#: (read on the line with the spaces around its arrows taken out: `_ARROW_SPACES`, so no part can end in either of two ways)
+_BREADCRUMB = re.compile(r"^(?:(?:首页|主页|网站首页|当前位置|您的位置|您当前的位置|您现在的位置)[：:]?\s*[>＞»›]?"
+                         r"(?:[^>＞»›。；！？]{1,16}+[>＞»›])*+[^>＞»›。；！？]{1,16}+"
+                         r"|(?:[^>＞»›。；！？\d]{1,10}+[>＞»›]){2,}+[^>＞»›。；！？]{1,16}+)$")
+_ARROW_SPACES = re.compile(r"\s*([>＞»›])\s*")
 
 
 def _chrome(line: str) -> bool:
     """A line of a web page's furniture wherever it stands (a labelled line, a button, a breadcrumb, a copyright line);
-    a sentence of the document (one that ends a sentence) is never chrome."""
+    a sentence of the document (one that ends a sentence, an item of a list, a label whose value is a sentence:
+    审核：各区民政部门负责初审，市民政局负责复审) is never chrome but for a copyright line."""
     s = line.strip()
-    if s.endswith(("。", "！", "？")):
-        return len(s) <= 120 and bool(_COPYRIGHT.search(s))
-    if _LABEL.match(s) or _CHROME_WORDS.match(s) or _BREADCRUMB.match(s) and re.search(r"[>＞»›]", s) \
+    clause = any(p in s for p in "，、；")
+    if s.endswith(("。", "！", "？", "；", "，")) or ITEM_MARK.match(s):
+        return len(s) <= 120 and not ITEM_MARK.match(s) and bool(_COPYRIGHT.search(s))
+    if _LABEL.match(s) and not clause or _buttons_line(s) \
+            or re.search(r"[>＞»›]", s) and _BREADCRUMB.match(_ARROW_SPACES.sub(r"\1", s)) \
             or _squeeze(s).rstrip("：:") in _CHROME_LABELS or _WEBSITE.fullmatch(_squeeze(s)) or _site_line(s):
         return True
-    if len(s) <= 120 and _CHROME_PHRASE.search(s):
-        return True
-    return len(s) <= 120 and not any(p in s for p in "。；！？") and bool(_INNER_LABEL.search(s))
+    if clause or len(s) > 120:
+        return False
+    return bool(_CHROME_PHRASE.search(s) or not any(p in s for p in "。！？") and _INNER_LABEL.search(s))
+
+
+def _labels_only(line: str) -> bool:
+    """A line that is chrome by one label alone (来源：市级财政专项资金, 发布时间：每周一上午9时, 联系人：张三  审核：李四):
+    within the document's body such a line is the document's own."""
+    s = line.strip()
+    found = len(_ANY_LABEL.findall(s))
+    return found == 1 and not (_buttons_line(s) or _CHROME_PHRASE.search(s) or _WEBSITE.fullmatch(_squeeze(s))
+                               or _site_line(s) or re.search(r"[>＞»›]", s))
 
 
 def _site_line(line: str) -> bool:
-    """A line headed by a website's name (澜州市人民政府门户网站 | 政务公开, 青岚市人民政府网): a bare 网 only after an organ's
+    """A line headed by a website's name (枫川市人民政府门户网站 | 政务公开, 枫川市人民政府网): a bare 网 only after an organ's
     name, and what follows the name a few page words, no sentence."""
     m = _SITE_NAME.match(line.strip())
     if m is None or len(line.strip()) > 60 or any(p in line for p in "。；！？，"):
         return False
-    return m.group(2) != "网" or bool(ORGAN_SUFFIX.search(m.group(1)))
+    return m.group(2) != "网" or bool(ORGAN_SUFFIX.search(m.group(1))) and not m.group(1).endswith(("联", "协"))
 
 
 def _chrome_near(line: str) -> bool:
@@ -626,6 +652,12 @@ def without_chrome(lines: list[str]) -> tuple[list[str], list[str]]:
     cell) takes its value's line with it; the 信息公开 block's labels that repeat the document's elements (文号, 成文日期,
     标题) go when they stand beside chrome."""
     chrome = [_chrome(x) for x in lines]
+    # the document's body runs from its first sentence (or line ending in a colon) to its last: a line labelled once
+    # there (来源：市级财政专项资金) is its own; a page's furniture stands before or after the document
+    said = [i for i, x in enumerate(lines) if not chrome[i] and x.strip().endswith((*ENDS_SENTENCE, "：", ":"))]
+    for i in range(said[0] + 1, said[-1]) if said else ():
+        if chrome[i] and _labels_only(lines[i]):
+            chrome[i] = False
     block = [bool(_DISCLOSURE.match(x.strip())) and len(x) <= 80 for x in lines]
     for i in range(len(lines) - 1):
         if block[i] and block[i + 1]:
@@ -768,7 +800,7 @@ def _front(lines: list[str], reg: Registration) -> tuple[int, int, int | None]:
             break
         parts.append(s)
         j += 1
-    if title_at == mark_at and _squeeze(lines[title_at + 1]) in ("纪要", "会议纪要"):
+    if title_at == mark_at and title_at + 1 < n and _squeeze(lines[title_at + 1]) in ("纪要", "会议纪要"):
         parts.append(_squeeze(lines[title_at + 1]))
         j = title_at + 2
     reg.title = "".join(parts)
@@ -969,8 +1001,28 @@ def _same_organ(a: str, b: str) -> bool:
     short, full = sorted((a, b), key=len)
     if not short or short[-1] not in full[-3:] or short != full and full.startswith(short):
         return False
+    short_places, full_places = _places(short), _places(full)
+    if short_places and full_places and short_places != full_places:
+        # a city's organ is not its district's (临川市人民政府 / 临川市东湖区人民政府): the shorter name may leave out
+        # only the fuller one's leading higher places
+        if full_places[-len(short_places):] != short_places:
+            return False
+        full = full[sum(map(len, full_places[:-len(short_places)])):]
     rest = iter(full)
     return all(c in rest for c in short)
+
+
+#: a place name heading an organ's name (临川市, 东湖区, 湘西土家族苗族自治州): two characters at least before its level
+_PLACE_HEAD = re.compile(r"^[\u4e00-\u9fa5]{2,10}?(?:省|市|自治区|自治州|州|县|区|旗|盟)")
+
+
+def _places(name: str) -> list[str]:
+    """The place names an organ's name begins with, highest first (临川市东湖区教育局: 临川市, 东湖区)."""
+    places = []
+    while (m := _PLACE_HEAD.match(name)) and len(places) < 4:
+        places.append(m.group(0))
+        name = name[m.end():]
+    return places
 
 
 def _bracketed_organs(line: str) -> list[str]:
@@ -1043,7 +1095,9 @@ def _sign_organs(lines: list[str], body_at: int, sign_at: int) -> list[str]:
 
 
 def _organs_line(line: str) -> bool:
-    """A line of several organs side by side (a joint 署名 longer than one name may be)."""
+    """A line of several organs side by side (a joint 署名 longer than one name may be; a few names, not a paragraph)."""
+    if len(_squeeze(line)) > 80:
+        return False
     names = _split_organs(line)
     return len(names) > 1 and all(_organ_like(n) for n in names)
 
