@@ -72,6 +72,17 @@ def _item(item: ServiceItem) -> _Item:
 
 
 @lru_cache(maxsize=4096)
+def _written(text: str) -> tuple[bool, frozenset[str], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """What `Siblings.said` compares each item's name with, once per request: whether it is in Latin letters, its
+    words, its character pairs and the pairs of their sounds."""
+    lowered = normalize(text).lower()
+    if is_mostly_latin(lowered):
+        return True, frozenset(tokenize(lowered)), frozenset(), frozenset()
+    sounds = [x for run in _HAN_RUN.findall(lowered) for x in ["|", *lazy_pinyin(run)]]
+    return False, frozenset(), frozenset(_pairs(list(lowered))), frozenset(_pairs(sounds))
+
+
+@lru_cache(maxsize=4096)
 def asked_act(text: str) -> str | None:
     """The act a request asks for (`ACTS`), else None (a first-time service, or not said)."""
     lowered = normalize(text).lower()
@@ -93,11 +104,9 @@ class Siblings:
         known = self.items.get(item)
         if known is None:
             return 0.0
-        lowered = normalize(text).lower()
-        if is_mostly_latin(lowered):
-            return len(known.english & set(tokenize(lowered))) / len(known.english) if known.english else 0.0
-        chars = _pairs(list(lowered))
-        sounds = _pairs([x for run in _HAN_RUN.findall(lowered) for x in ["|", *lazy_pinyin(run)]])
+        latin, words, chars, sounds = _written(text)
+        if latin:
+            return len(known.english & words) / len(known.english) if known.english else 0.0
         total = sum(self.weight[p] for p, _ in known.pairs)
         return sum(self.weight[p] for p, sound in known.pairs if p in chars or sound in sounds) / total if total else 0.0
 
