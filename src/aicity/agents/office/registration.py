@@ -25,6 +25,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -551,6 +552,11 @@ def extract(lines: list[str]) -> Registration:
 
 # ---------------------------------------------------------------- a web page's furniture
 
+def _longest_first(words: Iterable[str]) -> str:
+    """Regex alternatives, the longest first (a name is matched whole, not its shorter part)."""
+    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
+
+
 #: labels of a government website's page furniture, always chrome (来源：……网站, 发布时间：……, 浏览次数：123, 责任编辑：……,
 #: the 政府信息公开 block's 索引号 / 发布机构 / 主题分类, 上一篇 / 下一篇, the footer's 主办单位 / 网站标识码 …)
 _CHROME_LABELS = ("来源", "信息来源", "文章来源", "稿件来源", "发布时间", "发布日期", "更新时间", "更新日期", "浏览次数", "浏览量",
@@ -558,20 +564,20 @@ _CHROME_LABELS = ("来源", "信息来源", "文章来源", "稿件来源", "发
                   "索引号", "主题分类", "体裁分类", "组配分类", "服务对象", "信息分类", "分享到", "上一篇", "下一篇", "上一条", "下一条",
                   "当前位置", "您的位置", "您当前的位置", "您现在的位置", "当前页面", "运行维护", "网站维护", "网站标识码", "备案号",
                   "字体", "字号")
+#: the 政府信息公开 block's labels: two such lines in a row are the block (发文机关：…… / 文号：…… / 成文日期：……)
+_DISCLOSURE_LABELS = ("文号", "发文字号", "成文日期", "生成日期", "印发日期", "标题", "名称", "发文机关", "主题词", "关键词", "有效性",
+                      "时效", "公开方式", "公开范围", "所属机构")
 #: labels that are chrome only beside other chrome (the 信息公开 block's 文号 / 成文日期 / 标题 / 发文机关 repeat the document's
 #: own elements; on their own they may be a pasted text's)
-_CHROME_NEAR_LABELS = ("文号", "发文字号", "成文日期", "生成日期", "印发日期", "标题", "名称", "发文机关", "主题词", "关键词", "有效性",
-                       "时效", "公开方式", "公开范围", "公开时限", "所属机构", "作者", "日期", "时间", "分类", "主办单位", "承办单位", "主办", "承办",
+_CHROME_NEAR_LABELS = (*_DISCLOSURE_LABELS, "公开时限", "作者", "日期", "时间", "分类", "主办单位", "承办单位", "主办", "承办",
                        "技术支持", "维护单位")
-_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
-#: the 政府信息公开 block's labels: two such lines in a row are the block (发文机关：…… / 文号：…… / 成文日期：……)
-_DISCLOSURE = re.compile(r"^[【\[〔（(]?\s*(?:文号|发文字号|成文日期|生成日期|印发日期|标题|名称|发文机关|主题词|关键词|有效性|时效|"
-                         r"公开方式|公开范围|所属机构)\s*[：:]")
-_NEAR_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + "|".join(sorted(_CHROME_NEAR_LABELS, key=len, reverse=True)) + r")\s*[：:]?")
+_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + _longest_first(_CHROME_LABELS) + r")\s*[：:]")
+_DISCLOSURE = re.compile(r"^[【\[〔（(]?\s*(?:" + _longest_first(_DISCLOSURE_LABELS) + r")\s*[：:]")
+_NEAR_LABEL = re.compile(r"^[【\[〔（(]?\s*(" + _longest_first(_CHROME_NEAR_LABELS) + r")\s*[：:]?")
 #: a label after other text on a line of the page's furniture (2026-05-12 09:30  来源：市政府办公室  浏览次数：12)
-_INNER_LABEL = re.compile(r"(?:\s|[|｜丨])\s*[【\[]?(?:" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
+_INNER_LABEL = re.compile(r"(?:\s|[|｜丨])\s*[【\[]?(?:" + _longest_first(_CHROME_LABELS) + r")\s*[：:]")
 #: a label at a line's start or after a space or bar (to count a line's labels)
-_ANY_LABEL = re.compile(r"(?:^|\s|[|｜丨])\s*[【\[〔（(]?(?:" + "|".join(sorted(_CHROME_LABELS, key=len, reverse=True)) + r")\s*[：:]")
+_ANY_LABEL = re.compile(r"(?:^|\s|[|｜丨])\s*[【\[〔（(]?(?:" + _longest_first(_CHROME_LABELS) + r")\s*[：:]")
 #: what a page's furniture says without a label: buttons, the font switch, the QR code, copyright and filing numbers
 _CHROME_PHRASE = re.compile(r"打印本页|打印此页|打印文章|关闭窗口|关闭本页|返回顶部|回到顶部|收藏本页|加入收藏|设为首页|扫一扫|手机打开|"
                             r"当前页面|在手机|视力保护色|网站地图|版权所有(?![者人])|Copyright|©|ICP\s*备|ICP\s*证|公网安备|网安备|网站标识码|"
@@ -1378,11 +1384,6 @@ def _supporting_pattern() -> re.Pattern[str]:
     words = {re.escape(w) for v in vocabulary().values() for w in (*v.names, *v.organs) if len(w) >= 2}
     return re.compile(rf"(?:{_longest_first(words)})(?:部门|机关)?(?=\s*(?:要|应|应当|负责|积极)?\s*"
                       r"(?:派员参加|派员|参加|参与|配合|协助|提供技术保障|提供技术支持|予以支持|作为[^，。；]{1,8}参与))")
-
-
-def _longest_first(words: set[str]) -> str:
-    """Regex alternatives, the longest first (a name is matched whole, not its shorter part)."""
-    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
 
 
 #: the words after which a department named is one that takes part or helps (`_supporting_pattern`)
