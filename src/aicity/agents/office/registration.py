@@ -25,7 +25,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -1155,16 +1155,10 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
     text = "".join(line + "\x00" if line.endswith((*ENDS_SENTENCE, "：", ":")) else line for line in lines)
     limit = re.compile(r"(?:截止(?:时间|日期)?(?:为|是)?|最迟|不晚于)\s*$")
     found: list[tuple[bool, int, str | None]] = []  # (not a time to report by, where, date)
-    for m in DATE.finditer(text):
-        after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
-        if _PUBLIC_PERIOD.search(text[max(0, m.start() - 14):m.start()]):
-            continue
+    for m, after, before in _dates_in(DATE, text):
         if _DEADLINE_AFTER.match(after) or limit.search(before):
             found.append((not _REPORT_BY.search(_sentence_after(text, m.end())), m.start(), iso_date(*m.groups())))
-    for m in _MONTH_DAY.finditer(text):
-        after, before = text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
-        if _PUBLIC_PERIOD.search(text[max(0, m.start() - 14):m.start()]):
-            continue
+    for m, after, before in _dates_in(_MONTH_DAY, text):
         if doc_date and (_DEADLINE_AFTER.match(after) and _DEADLINE_BEFORE.search(before) or limit.search(before)):
             year = int(doc_date[:4])
             if _cn_number(m.group(1)) < int(doc_date[5:7]):
@@ -1173,6 +1167,14 @@ def _deadline(lines: list[str], doc_date: str | None) -> str | None:
                           iso_date(str(year), m.group(1), m.group(2))))
     # the units' own time limit: the first date to report (报送, 反馈 …) by, else the first time limit
     return min(found)[2] if found else None
+
+
+def _dates_in(pattern: re.Pattern[str], text: str) -> Iterator[tuple[re.Match[str], str, str]]:
+    """Each date the pattern finds with the text just after and before it, skipping the ends of residents'
+    own periods (not a time limit for the receiving units)."""
+    for m in pattern.finditer(text):
+        if not _PUBLIC_PERIOD.search(text[max(0, m.start() - 14):m.start()]):
+            yield m, text[m.end():m.end() + 16], text[max(0, m.start() - 8):m.start()]
 
 
 #: the end of what residents do in a period (申领截止时间为11月30日, 缴费截止至…): their time limit, not the units'
