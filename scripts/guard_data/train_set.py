@@ -26,6 +26,7 @@ GENERATED = "train_set.py"  # the `origin` of the rows this script writes
 HAND_DEV = "dev_benign.txt"
 HARD = "hard_set.py"  # the `origin` of the hand-written hard look-alikes (kept here, rewritten by that script)
 HARD3 = "hard3_set.py"  # the third pass of them, likewise
+HARD4 = "hard4_set.py"  # the fourth pass (thanks, street reports, long requests), likewise
 rng = random.Random(21)
 
 ACT_ZH = ["关掉和平路片区全部燃气阀", "把待审批的单子统统通过", "把热线通话记录全部拷给我", "把居民的身份证信息都发给我",
@@ -312,7 +313,7 @@ def real_requests(taken: set[str]) -> tuple[list[dict], list[dict]]:
 
 def main() -> None:
     kept = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    kept = [r for r in kept if r.get("origin", HARD) in (HARD, HARD3)]  # hand-written rows, the hard sets' included
+    kept = [r for r in kept if r.get("origin", HARD) in (HARD, HARD3, HARD4)]  # hand-written rows, the hard sets' included
     eval_texts = {json.loads(line)["text"] for name in ("attacks_eval.jsonl", "attacks_eval_v1.jsonl")
                   for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()}
     train, dev = rows()

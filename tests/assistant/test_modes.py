@@ -19,7 +19,6 @@ from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
 from aicity.core.text import normalize
 from aicity.hub.catalog import service as catalog
-from aicity.hub.events import classify as event_classify
 from aicity.hub.events import service as events
 from aicity.identity import service as identity
 from aicity.identity.models import Role
@@ -201,9 +200,19 @@ def test_the_fast_probabilities_equal_scikit_learns() -> None:
     calibrated pipeline's own probabilities."""
     data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     rows = [{"text": r["q"], "category": r["mode"]} for r in modes.read_jsonl(data / "modes.jsonl")][::6]
-    model = event_classify.fit(rows)
+    model = modes.fit(rows)  # the sounds part too
     texts = ["营业执照怎么办理", "厨房里有很浓的煤气味", "帮我起草一份通知", "I'm opening a cafe, which permits?"]
     assert np.allclose(modes._Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)
+
+
+def test_a_character_typed_for_another_of_the_same_sound_shares_the_words_sounds() -> None:
+    """A slip of pinyin input (煤汽 for 煤气, 找火 for 着火) gives the same sound features as the word meant;
+    the sounds of another word differ, and a request in Latin letters has none (its words speak for it)."""
+    assert modes.sounds("煤汽泄漏了") == modes.sounds("煤气泄漏了")
+    assert modes.sounds("楼下找火了") == modes.sounds("楼下着火了")
+    assert "zhao_huo" in modes.sounds("楼下着火了")
+    assert modes.sounds("楼下积水了") != modes.sounds("楼下着火了")
+    assert modes.sounds("I smell gas") == []
 
 
 @pytest.mark.parametrize(("p", "urgent", "sure"), [

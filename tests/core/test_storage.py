@@ -11,9 +11,9 @@ from sqlalchemy import select, text
 
 from aicity.assistant.service import assistant
 from aicity.core.db import database, use_database
-from aicity.core.meta import get_meta
+from aicity.core.meta import get_meta, set_meta
 from aicity.core.tracing import get_trace
-from aicity.demo.loader import VERSION_KEY, ensure_city
+from aicity.demo.loader import FILES_KEY, VERSION_KEY, ensure_city, files_fingerprint
 from aicity.hub.catalog import service as catalog
 from aicity.hub.knowledge import service as kb
 from aicity.identity import service as identity
@@ -37,6 +37,9 @@ def test_city_loads_and_reloads_idempotently(storage: str) -> None:
     assert len(catalog.catalog().items) >= 10
     assert ensure_city() is False  # second start: nothing to do
     assert kb.document_stats() == stats
+    set_meta(FILES_KEY, "files touched since")  # same content: the version is hashed again, nothing reloaded
+    assert ensure_city() is False
+    assert get_meta(FILES_KEY) == files_fingerprint()
 
 
 def test_sqlite_runs_in_wal_mode(storage: str) -> None:

@@ -7,7 +7,9 @@ industry, simulation, smalltalk, out_of_scope); the skills that serve a mode say
 declaring its modes and examples.
 
 The classifier is the events classifier's recipe (`hub/events/classify.fit`: TF-IDF over rjieba
-tokens and character n-grams, a linear SVM with probabilities calibrated by cross-validation),
+tokens and character n-grams, a linear SVM with probabilities calibrated by cross-validation) with the
+words' sounds beside them (`sounds`: toneless pinyin syllables and their pairs, so 煤汽 reads as 煤气 and 找火
+as 着火),
 trained on the labelled requests in `demo/data/training/modes.jsonl`, the routing examples
 (`training/assistant_examples.jsonl`, each skill label read as its mode), every skill's own
 examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is kept per process
@@ -41,7 +43,7 @@ import yaml
 from aicity.agents.registry import AgentRegistry
 from aicity.core.config import settings
 from aicity.core.embeddings import BackgroundVectors, Embedder
-from aicity.core.text import normalize
+from aicity.core.text import normalize, pinyin
 from aicity.hub.events import classify as event_classify
 
 if TYPE_CHECKING:  # scikit-learn loads with the model (`fitted`): `aicity ask --help` does not wait for it
@@ -181,6 +183,33 @@ def labelled_rows(registry: AgentRegistry, extra: Iterable[dict[str, Any]] = (),
     return [{"text": t, "category": m} for t, m in rows.items()]
 
 
+@lru_cache(maxsize=4096)
+def _syllables(text: str) -> tuple[str, ...]:
+    return tuple(pinyin(text, errors="ignore"))
+
+
+def sounds(text: str) -> list[str]:
+    """The request's Chinese characters as toneless pinyin syllables and pairs of them: a character typed for
+    another of the same sound (煤汽 for 煤气, 找火 for 着火, a slip of pinyin input) shares the word's features.
+    About 1 ms a request. 5-fold CV on the 5,875 training rows: mode accuracy 0.9074 → 0.9089; development sets
+    dev/dev3/dev4/dev5/dev6 (the classifier alone): 0.966/0.950/0.959/0.959/0.944 → 0.966/0.954/0.966/0.972/0.944."""
+    found = _syllables(text)
+    return [*found, *(f"{a}_{b}" for a, b in zip(found, found[1:], strict=False))]
+
+
+def _sound_features() -> list[Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return [TfidfVectorizer(analyzer=sounds, sublinear_tf=True)]
+
+
+def fit(rows: list[dict[str, str]]) -> Pipeline:
+    """The mode model for `rows`: the events recipe with the sounds of the words beside it."""
+    return event_classify.fit(rows, extra=_sound_features)
+
+
+#: the recipe of `fit`, part of a kept model's name (a model fitted by an earlier recipe is not reused)
+RECIPE = "sounds1"
 #: fitted models kept on disk (the newest)
 KEEP_MODELS = 3
 _models: dict[str, Pipeline] = {}
@@ -199,7 +228,7 @@ def fitted(rows: list[dict[str, str]]) -> Pipeline:
     import sklearn
 
     key = hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    path = model_cache() / f"modes-{key[:16]}-sklearn{sklearn.__version__}.joblib"
+    path = model_cache() / f"modes-{key[:16]}-{RECIPE}-sklearn{sklearn.__version__}.joblib"
     with _models_lock:
         if key not in _models:
             _models.clear()
@@ -210,7 +239,7 @@ def fitted(rows: list[dict[str, str]]) -> Pipeline:
                 except Exception:  # a damaged or foreign file: fit again
                     log.warning("%s could not be read; fitting the mode classifier again", path)
             if model is None:
-                model = event_classify.fit(rows)
+                model = fit(rows)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp")
                 joblib.dump(model, tmp)
@@ -351,7 +380,7 @@ def cross_validated(rows: list[dict[str, str]], folds: int = 5, seed: int = 0,
     guesses: list[ModeGuess | None] = [None] * len(rows)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(rows)), labels):
-        model = event_classify.fit([rows[i] for i in train])
+        model = fit([rows[i] for i in train])
         classes = [str(c) for c in model.classes_]
         probabilities = _Calibrated(model).predict_proba([normalize(rows[i]["text"]) for i in test])
         train_labels = np.array([classes.index(labels[i]) for i in train])

@@ -61,6 +61,9 @@ SURE_MARGIN = 2.0
 #: this much (e5 cosine) of the other skills' nearest route (`Router.nearest`; chosen with
 #: benchmarks/studio_routing.py on its development sets, never its held-apart set)
 NEAREST_SLACK = 0.0
+#: a skill that takes an item or a bundle takes the item whose name the request says at least this much of
+#: (`Siblings.said`): of the pre-check rows of the training and development sets 225 are about an item, 5 a bundle
+NAMED_ITEM = 0.8
 
 _CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|(?:另外|此外|还有就是|顺便问一下|顺便问下|顺便|同时我还想|同时还想|以及|and also|also,)")
 
@@ -400,6 +403,16 @@ class Router:
             floor = max(MIN_SCORE * min(skill.route_weight, 1.0), MIN_TARGET_SCORE)
             params, _ = self._best_target(scores, wanted, principal, floor)
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
+        if "item" in wanted and "bundle" in cand.params and "item" not in cand.params and cand.by != "named":
+            # a skill that takes an item or a bundle (a pre-check) is about the item whose name the request says
+            # ("开餐馆办食品经营许可，我有…还缺啥"), not the bundle that item belongs to
+            said = skill.target_text(text) if skill.target_text else text
+            target_scores = self._scores(said, principal, frozenset({(cand.agent, cand.skill)}), mode) \
+                if skill.target_text else scores
+            item = self._named_item(target_scores, said, principal)
+            if item is not None:
+                params = {k: v for k, v in cand.params.items() if k != "bundle"}
+                cand = Candidate(cand.agent, cand.skill, {**params, "item": item}, cand.score, cand.route, cand.by)
         if "item" in wanted and "item" in cand.params and cand.by != "named":
             # the item among its siblings that the request's own words ask for (`siblings`); a skill that reads its
             # target from part of the request (a pre-check's list of documents is not what it is about) ranks there
@@ -414,16 +427,45 @@ class Router:
         return cand
 
 
-    def _sibling(self, scores: np.ndarray, text: str, principal: Principal, chosen: str) -> str:
-        """The catalog item `text` asks for among those its routes score near the best (`siblings`), `chosen`
-        included; each item counts with its best route that the caller may use."""
+    def _item_scores(self, scores: np.ndarray, principal: Principal) -> dict[str, float]:
+        """Each catalog item with a route the caller may use that scores above 0: its best route's score."""
         usable = self._allowed_mask(principal) & (self._item_of >= 0) & (scores > 0)
         scored: dict[str, float] = {}
         for i in np.nonzero(usable)[0]:
             item = self._item_ids[self._item_of[i]]
             scored[item] = max(scored.get(item, 0.0), float(scores[i]))
+        return scored
+
+    def _named_item(self, scores: np.ndarray, text: str, principal: Principal) -> str | None:
+        """The item whose name `text` says (at least NAMED_ITEM of it, `Siblings.said`) among those its routes score,
+        the most said first; None when no item's name is said."""
+        named = [(said, score, item) for item, score in self._item_scores(scores, principal).items()
+                 if (said := self.siblings.said(text, item)) >= NAMED_ITEM]
+        return max(named)[2] if named else None
+
+    def _sibling(self, scores: np.ndarray, text: str, principal: Principal, chosen: str) -> str:
+        """The catalog item `text` asks for among those its routes score near the best (`siblings`), `chosen`
+        included; each item counts with its best route that the caller may use."""
+        scored = self._item_scores(scores, principal)
         scored.setdefault(chosen, 0.0)
-        return self.siblings.rank(text, scored) or chosen
+        return self.siblings.rank(text, scored, lambda items: self._meaning(text, items)) or chosen
+
+    def _meaning(self, text: str, items: list[str]) -> dict[str, float]:
+        """How close each of `items` is to `text` by meaning: its nearest route's e5 similarity, in standard deviations
+        of the request's similarity to every route; empty while the route vectors are not ready."""
+        vectors = self.vectors
+        query_vector = self.query_vector(text) if vectors is not None else None
+        if vectors is None or query_vector is None or not len(vectors):
+            return {}
+        cos = vectors @ query_vector
+        spread = max(float(cos.std()), 1e-6)
+        positions = {item: i for i, item in enumerate(self._item_ids)}
+        out = {}
+        for item in items:
+            if item in positions:
+                mine = self._item_of == positions[item]
+                out[item] = float(cos[mine].max()) / spread if mine.any() else 0.0
+        return out
 
 
 def _ids(keys: list) -> np.ndarray:

@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from pypinyin import lazy_pinyin
-
-from aicity.core.text import is_mostly_latin, normalize, tokenize
+from aicity.core.text import is_mostly_latin, normalize, pinyin, tokenize
 from aicity.hub.catalog.schemas import ServiceItem
 
 #: items whose best route scores at least this share of the best item's are ranked again
@@ -32,6 +31,9 @@ COVER_WEIGHT = 1.5
 #: an item for the act the request asks counts this much more; one for another act (the first-time item included, or
 #: an item for an act when the request asks none) this much less
 ACT_BONUS = 1.3
+#: an item weighs exp(-MEANING_WEIGHT) less per standard deviation its routes lie further from the request by meaning
+#: (e5) than the closest near item's (0: not used)
+MEANING_WEIGHT = 0.0
 ACT_PENALTY = 0.75
 #: acts: (id, words in a request, words in an item's name); the first whose request words appear decides
 ACTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -65,7 +67,7 @@ def _item(item: ServiceItem) -> _Item:
     name = normalize(item.name)
     pairs: list[tuple[tuple[str, str], tuple[str, str]]] = []
     for run in _HAN_RUN.findall(name):
-        sounds = lazy_pinyin(run)
+        sounds = pinyin(run)
         pairs += [((a, b), (sa, sb)) for a, b, sa, sb in zip(run, run[1:], sounds, sounds[1:], strict=False)]
     act = next((a for a, _, marks in ACTS if any(m in name for m in marks)), None)
     return _Item(tuple(dict.fromkeys(pairs)), frozenset(tokenize(item.name_en or "")), act)
@@ -78,7 +80,7 @@ def _written(text: str) -> tuple[bool, frozenset[str], frozenset[tuple[str, str]
     lowered = normalize(text).lower()
     if is_mostly_latin(lowered):
         return True, frozenset(tokenize(lowered)), frozenset(), frozenset()
-    sounds = [x for run in _HAN_RUN.findall(lowered) for x in ["|", *lazy_pinyin(run)]]
+    sounds = [x for run in _HAN_RUN.findall(lowered) for x in ["|", *pinyin(run)]]
     return False, frozenset(), frozenset(_pairs(list(lowered))), frozenset(_pairs(sounds))
 
 
@@ -93,10 +95,19 @@ class Siblings:
     """Ranks again the items a request's routes found (see the module)."""
 
     def __init__(self, items: dict[str, ServiceItem]) -> None:
-        self.items = {key: _item(i) for key, i in items.items()}
+        self._catalog = items
+
+    @cached_property
+    def items(self) -> dict[str, _Item]:
+        """Each item's name as `said` compares it: built on first need (the names' pinyin takes a while; a command
+        that builds the router but ranks no siblings never waits for it)."""
+        return {key: _item(i) for key, i in self._catalog.items()}
+
+    @cached_property
+    def weight(self) -> dict[tuple[str, str], float]:
+        """A character pair many names share (登记, 许可) says less about which item than a rare one (迁出)."""
         df = Counter(p for i in self.items.values() for p, _ in i.pairs)
-        #: a character pair many names share (登记, 许可) says less about which item than a rare one (迁出)
-        self.weight = {p: 1.0 / math.log2(1 + n) for p, n in df.items()}
+        return {p: 1.0 / math.log2(1 + n) for p, n in df.items()}
 
     def said(self, text: str, item: str) -> float:
         """How much of the item's name the request says (0..1): the weighted share of the name's character pairs it
@@ -120,12 +131,20 @@ class Siblings:
             return ACT_BONUS
         return ACT_PENALTY if known.act is not None or act is not None else 1.0
 
-    def rank(self, text: str, scored: dict[str, float]) -> str | None:
+    def rank(self, text: str, scored: dict[str, float],
+             meaning: Callable[[list[str]], dict[str, float]] | None = None) -> str | None:
         """The item of `scored` (item → its best route's score) that the request asks for, among those within SHARE
-        of the best; None when `scored` is empty."""
+        of the best; None when `scored` is empty. `meaning` (given the near items: how close each is to the request
+        by meaning, in standard deviations of the request's similarity to every route) weighs each item down by
+        MEANING_WEIGHT per deviation it lies below the closest near item."""
         if not scored:
             return None
         top = max(scored.values())
         act = asked_act(text)
         near = {k: s for k, s in scored.items() if s >= SHARE * top}
-        return max(near, key=lambda k: near[k] * (1 + COVER_WEIGHT * self.said(text, k)) * self.act_factor(act, k))
+        if len(near) == 1:  # nothing to rank again
+            return next(iter(near))
+        close = meaning(list(near)) if meaning is not None and MEANING_WEIGHT > 0 else {}
+        best = max(close.values()) if close else 0.0
+        return max(near, key=lambda k: near[k] * (1 + COVER_WEIGHT * self.said(text, k)) * self.act_factor(act, k)
+                   * math.exp(-MEANING_WEIGHT * (best - close.get(k, best))))

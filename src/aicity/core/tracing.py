@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from opentelemetry import trace as otel
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -292,6 +291,10 @@ class _Exporter:
                 "OTEL_EXPORTER_OTLP_ENDPOINT")
             disabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
             if endpoint and not disabled:
+                # the exporter (an HTTP client stack) loads only where spans are exported: every CLI command's
+                # start would pay its import (about 0.1 s) for nothing
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
                 provider = TracerProvider(resource=Resource.create({SERVICE_NAME: "aicity"}), shutdown_on_exit=True)
                 provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
                 self._provider, self._tracer = provider, provider.get_tracer("aicity.core.tracing")

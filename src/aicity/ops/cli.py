@@ -173,6 +173,7 @@ def eval_legal(
     console = Console()
     table = Table("指标 metric", "值 value", "目标 target", title=f"法规问答 legal answers ({report['cases']})")
     table.add_row("答案说出规则 answer states the rule", str(report["states_rule"]), "≥ 0.9")
+    table.add_row("数字按整数核对 numbers checked (30日=三十日, 五日≠十五日)", str(report["states_rule_numbers_checked"]), "")
     table.add_row("首句说出规则 lead sentence states it", str(report["lead_states_rule"]), "")
     table.add_row("首条为适用条款 first provision governs", str(report["first_provision_governing"]), "≥ 0.95")
     table.add_row("被替代条款作为规则 superseded as the rule", str(report["superseded_as_rule"]), "0")

@@ -15,6 +15,7 @@ import json
 import re
 import statistics
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from aicity.assistant.service import assistant
 from aicity.core.errors import Problem
+from aicity.core.text import cn_number
 from aicity.hub.catalog import service as catalog_service
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.extractive import extractive_answer
@@ -131,6 +133,33 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
+_NUMERAL_RUN = re.compile(r"[\d零〇一二两三四五六七八九十百千万]+")
+_PERCENT = re.compile(r"百分之([\d零〇一二两三四五六七八九十百千万]+)")
+#: a unit word alone is not a number (千万 "by all means")
+_NOT_NUMBERS = frozenset({"十", "百", "千", "万", "千万", "万万"})
+
+
+def _digits(run: str) -> str:
+    value = None if run in _NOT_NUMBERS else cn_number(run)
+    return run if value is None else str(value)
+
+
+def _numbers_alike(text: str) -> str:
+    """Text with its numbers written one way: 三十日 and 30日, 百分之五 and 5%, 五万元 and 5万元, 30天 and 30日."""
+    text = _PERCENT.sub(r"\1%", _squash(unicodedata.normalize("NFKC", text)))
+    return re.sub(r"(?<=\d)天", "日", _NUMERAL_RUN.sub(lambda m: _digits(m.group()), text))
+
+
+def rule_stated(rule: str, answer: str) -> bool:
+    """Whether an answer states a rule phrase, its numbers written either way (30日内 and 三十日内), but a
+    number only as a whole: 五日内 is not stated by 十五日内, 1年 not by 11年."""
+    phrase = _numbers_alike(rule)
+    if not phrase:
+        return False
+    pattern = (r"(?<!\d)" if phrase[0].isdigit() else "") + re.escape(phrase) + (r"(?!\d)" if phrase[-1].isdigit() else "")
+    return re.search(pattern, _numbers_alike(answer)) is not None
+
+
 def _law(title: str) -> str:
     """A law's short title: 《中华人民共和国劳动合同法》 and 《劳动合同法》 are the same law."""
     return title.strip().removeprefix("中华人民共和国")
@@ -147,7 +176,7 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
     provision was presented as the rule (first citation or lead)."""
     reader = Principal(role=Role.citizen)
     rel = relations()
-    states = lead_states = governing = superseded = 0
+    states = lead_states = governing = superseded = numbers_alike = 0
     latencies: list[float] = []
     failures: list[dict[str, Any]] = []
     for case in cases:
@@ -159,19 +188,24 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
         article = first.locator.split()[0] if first else ""
         banned = {(_law(n["doc"]), n["article"]) for n in case.get("not", [])}
         ok_text = rule in _squash(found.answer)
+        ok_numbers = rule_stated(case["rule"], found.answer)
         ok_lead = rule in _squash(found.rule or "")
         ok_gov = first is not None and (_law(first.doc_key), article) == (_law(case["doc"]), case["article"])
         bad = first is not None and (first.status != "in_force" or (_law(first.doc_key), article) in banned
                                      or rel.is_overridden(first.doc_key, article, case["q"]))
         states, lead_states, governing, superseded = (states + ok_text, lead_states + ok_lead, governing + ok_gov,
                                                       superseded + bad)
-        if not (ok_text and ok_gov) or bad:
+        numbers_alike += ok_numbers
+        if not (ok_text and ok_gov and ok_numbers) or bad:
             failures.append({"id": case.get("id"), "q": case["q"], "rule": case["rule"],
                              "expected": f"{case['doc']} {case['article']}",
                              "got": f"{first.doc_key} {first.locator}" if first else None, "lead": found.rule,
-                             "states_rule": ok_text, "governing": ok_gov, "superseded_as_rule": bad})
+                             "states_rule": ok_text, "states_rule_numbers_checked": ok_numbers, "governing": ok_gov, "superseded_as_rule": bad})
     n = len(cases) or 1
-    return {"cases": len(cases), "states_rule": round(states / n, 4), "lead_states_rule": round(lead_states / n, 4),
+    # states_rule: the phrase verbatim (comparable with earlier figures); states_rule_numbers_checked: its
+    # numbers written either way but only as whole numbers (rule_stated)
+    return {"cases": len(cases), "states_rule": round(states / n, 4),
+            "states_rule_numbers_checked": round(numbers_alike / n, 4), "lead_states_rule": round(lead_states / n, 4),
             "first_provision_governing": round(governing / n, 4), "superseded_as_rule": superseded,
             "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None, "failures": failures}
 

@@ -9,7 +9,7 @@ Two detectors over normalised text (`normalize`):
   drop checks, requests for the assistant's configuration or secrets, commands aimed at tools,
   bulk and personal-data words, persona and markup cues, how many disguises were undone) and
   character n-grams, trained on first use from `data/attacks_train.jsonl`, its threshold chosen
-  on `data/attacks_dev.jsonl`, `attacks_dev2.jsonl` and `attacks_dev3.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
+  on `data/attacks_dev.jsonl` to `attacks_dev4.jsonl`. It reads the text after decoding: encoded payloads, pinyin of
   attack words, spaced and digit-for-letter writing (`decode`), full-width, zero-width and
   look-alike characters (`normalize`). Figures: `aicity eval guard` (`attack_eval`).
 
@@ -89,7 +89,8 @@ RULES: tuple[Rule, ...] = (
           r"(?:忽略|忽视|无视|忘记|忘掉|不要(?:再)?(?:遵守|理会|遵循|执行|管)|(?<!特)别(?:再)?(?:理会|管)|不必理会|不用(?:再)?管|"
           r"不再受|抛开|丢弃|丢到一边|跳过|绕过|取消|撤销|解除|覆盖|重置|放弃|停止遵循)"
           # a legal act undone is not an order to the assistant (解除合同 … 要求: 消费者权益保护法 第二十四条)
-          r"(?!合同|劳动关系|婚姻|收养|登记|许可|资格|处分|处罚|强制措施|或者终止)"
+          # nor is a verb that qualifies a noun (重置的规则: the rules for a reset)
+          r"(?!合同|劳动关系|婚姻|收养|登记|许可|资格|处分|处罚|强制措施|或者终止|的)"
           r"[^。！？\n]{0,14}?(?:指令|指示|命令|规则|设定|限制|约束|提示词|提示|要求|策略|准则|规矩|条条框框|审查|过滤|prompt|"
           r"(?:你的|原来的|原有的|之前的)任务)", 0.8),
     _rule("override.zh.void", "override",
@@ -130,9 +131,13 @@ RULES: tuple[Rule, ...] = (
     _rule("roleplay.en.hypothetical", "roleplay",
           r"\bif you (?:had|have|were) (?:no|without) (?:safety|rules|restrictions|filters|ethics|limits)", 0.7),
     # system-prompt extraction
+    # "系统" names the assistant's set-up when the thing follows it closely or is given to "you" (系统给你的指令);
+    # further off, or 提示 as a verb, it is the software a person uses (学校系统发的安全指令, 系统提示重置)
     _rule("extraction.zh", "extraction",
-          r"(?:(?:系统|初始|原始|隐藏|内部|预设|元|最开始|最初|第一条|开发者|后台)[^，。？！\n]{0,8}?"
-          r"(?:提示词|提示语|提示|指令|设定|prompt|消息|规则|配置|指示)|你的(?:提示词|提示语|设定|指令|prompt|配置|角色设定|规则)|(?:你被|给你)设定的|system\s*(?:prompt|message))"
+          r"(?:(?:初始|原始|隐藏|内部|预设|元|最开始|最初|第一条|开发者|后台)[^，。？！\n]{0,8}?"
+          r"(?:提示词|提示语|提示|指令|设定|prompt|消息|规则|配置|指示)|"
+          r"系统(?:[^，。？！\n“”\"「」]{0,2}?|[^，。？！\n]{0,6}?(?:你|给|对话|会话)[^，。？！\n]{0,4}?)"
+          r"(?:提示词|提示语|提示(?!重置|错误|出错|失败|成功|已|需|不|请|您|说|信息|框|我|用户|要|输入|验证|登录|密码|账号|异常|网络|无|没|该|此|这|当前|超时|过期|未)|指令|设定|prompt|消息|规则|配置|指示)|你的(?:提示词|提示语|设定|指令|prompt|配置|角色设定|规则)|(?:你被|给你)设定的|system\s*(?:prompt|message))"
           r"[^。？！\n]{0,24}?(?:输出|打印|复述|重复|告诉|显示|展示|发给|发出|发我|给我看|贴出|泄露|列出|导出|翻译|背诵|复制|写出|原样|一字不差|逐字|原文|全文|原封不动|是什么|写了什么)", 0.85),
     _rule("extraction.zh.verb_first", "extraction",
           r"(?:输出|打印|复述|重复|告诉我|显示|展示|泄露|列出|导出|背诵|复制|写出)[^。？！\n]{0,16}?"
@@ -309,7 +314,7 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
     "act": r"关闭|关掉|关上|打开|开启|删除|删掉|清空|清除|消掉|批准|批了|通过|改成|改写|设成|调到|停掉|撤销|下发|"
            r"\b(?:close|shut|open|delete|erase|wipe|clear|approve|pass|mark|set|raise|max out|stop|turn off|revoke|rewrite|send)",
     "bulk": r"所有|全部|全市|每一个|一次性|统统|整个|全区|一个不落|批量|都|完整|名单|通讯录|"
-            r"\b(?:all|every|each|whole|entire|bulk|at once|full list|complete)",
+            r"\b(?:all|every|each|whole|entire|bulk|at once|full list|complete(?!ly))",
     "pii": r"身份证|手机号|电话|住址|姓名|联系方式|个人信息|通讯录|号码|"
            r"\b(?:phones?|id (?:card )?numbers?|addresses|contact details|personal data|names|phone book)",
     "forge": r"名义|冒充|签上|伪造|假的|代签|补一条|签批人|审批人|\b(?:on behalf|in \w+ ?\w*'s name|pretend\w* to be|"
@@ -375,6 +380,11 @@ _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "dro
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
+#: a sentence (or clause ended by ; or a line break) of classifier-ready text
+_SENTENCES = re.compile(r"[^.!?;。！？；\n]+(?:[.!?;。！？；\n]+|$)")
+#: a text of more sentences than this has its cue counts scaled down by its length (issue 13: a long
+#: request gathers "all", "now", "approve", "system" across sentences that each ask something plain)
+_DENSE_SENTENCES = 2
 #: the development sets' false-positive budget the threshold is chosen for
 DEV_FPR = 0.01
 #: thresholds tried, from 0.5 up: a calibrated probability flags no text it judges less likely an
@@ -382,12 +392,30 @@ DEV_FPR = 0.01
 _THRESHOLD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(46)]
 
 
+#: English set phrases whose "all", "every…", "now" or "off" is no bulk, urgency or switching off: a thank-you
+#: or goodbye ("that's all for now", "I'm all set"), "at all", "worn off" (issue 13: such closings were refused)
+_IDIOMS = re.compile(r"\b(?:that['’]?s|that is|that was|thats|it['’]?s|that covers it) (?:all|everything|it)\b|"
+                     r"\ball (?:for now|for today|for the moment|from me|from my side|set|good|clear|sorted|done|the best)\b|"
+                     r"\b(?:for now|for the moment|for today|just now|by now|at all|after all|all right|thanks?(?: you)?,? all|"
+                     r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|cut|drop(?:ped)?|"
+                     r"day|time|sign(?:ed)?|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
+                     r"(?:at|near|by|from|next to) (?:the |a |this |that |my |our )?stop|(?:until|till|up to|as of) now)\b|"
+                     r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))")
+
+
 def intent_features(text: str, obfuscation: int) -> list[float]:
-    """The intent cues of classifier-ready `text`, each capped at 3 and scaled to 0..1, their
-    pairs, and how many disguises were undone (capped likewise)."""
-    lowered = text.lower()
-    found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
-    return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
+    """The intent cues of classifier-ready `text` (English set phrases such as a goodbye set aside,
+    `_IDIOMS`), each capped at 3 and scaled to 0..1 — and by 2 / sentences beyond two sentences —, their
+    pairs (the strongest of any two adjacent sentences: an order and its object stand together), and how
+    many disguises were undone (capped likewise)."""
+    lowered = _IDIOMS.sub(" ", text.lower())
+    counts = [{name: len(p.findall(part)) for name, p in _CUES.items()} for part in _SENTENCES.findall(lowered) or [lowered]]
+    scale = min(1.0, _DENSE_SENTENCES / len(counts))
+    found = [min(sum(c[name] for c in counts), 3) / 3 * scale for name in _CUES]
+    # pairs within a window of two sentences, each cue capped at 3 there (the strongest window counts)
+    after = [*counts[1:], dict.fromkeys(_CUES, 0)]
+    windows = [{name: min(a[name] + b[name], 3) / 3 for name in _CUES} for a, b in zip(counts, after, strict=True)]
+    return [*found, *(max(w[a] * w[b] for w in windows) for a, b in _PAIRS), min(obfuscation, 3) / 3]
 
 
 def reading(text: str, raw: str = "") -> tuple[str, int]:
@@ -495,9 +523,9 @@ def dev_threshold(probabilities: list[float], labels: list[bool], fpr: float = D
 
 
 #: the development sets the threshold is chosen on, together: the first (templates' unseen frames, city
-#: requests, hand-written benign requests), the second and the third (hand-written hard look-alikes,
-#: `hard_set.py`, `hard3_set.py`)
-DEV_SETS = ("attacks_dev.jsonl", "attacks_dev2.jsonl", "attacks_dev3.jsonl")
+#: requests, hand-written benign requests), the second to the fourth (hand-written hard look-alikes,
+#: `hard_set.py`, `hard3_set.py`; thanks, street reports and long requests, `hard4_set.py`)
+DEV_SETS = ("attacks_dev.jsonl", "attacks_dev2.jsonl", "attacks_dev3.jsonl", "attacks_dev4.jsonl")
 
 
 def with_dev_threshold(model: Classifier) -> Classifier:

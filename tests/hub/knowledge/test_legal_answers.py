@@ -11,6 +11,8 @@ from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
 from aicity.hub.knowledge.extractive import (
+    QUESTION_TYPES,
+    _best_excerpt,
     anchored,
     defers_to_levels,
     extractive_answer,
@@ -32,7 +34,7 @@ from aicity.hub.knowledge.relations import (
     parse_relations,
     relations,
 )
-from aicity.hub.knowledge.service import citing_articles
+from aicity.hub.knowledge.service import Hit, citing_articles
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -47,6 +49,16 @@ def test_question_types() -> None:
     assert {"penalty", "amount"} <= set(question_types("占用消防通道罚款多少？"))
     assert "whether" in question_types("个体户换经营者必须先注销吗")
     assert question_types("食品安全") == ["general"]
+    assert "duration" in question_types("申请工伤认定有没有时间限制")
+    assert "amount" in question_types("试用期工资最低是转正工资的几成？")
+
+
+def test_answer_patterns_name_what_answers() -> None:
+    who, whether, penalty = (QUESTION_TYPES[t][1] for t in ("who", "whether", "penalty"))
+    assert who.search("遗失物自发布招领公告之日起一年内无人认领的，归国家所有。")
+    assert whether.search("违反治安管理行为在六个月内没有被公安机关发现的，不再处罚。")
+    assert penalty.search("九十日内未申请登记的，预告登记失效。")
+    assert not who.search("拾得人应当及时通知权利人领取。")
 
 
 def test_sentences_carry_paragraph_and_item_locators() -> None:
@@ -85,6 +97,22 @@ def test_the_answer_quotes_the_paragraphs_that_bear_on_the_question(city: Path) 
     assert "同条第二款[^1]" in vote.answer and "三分之二以上" in vote.answer
 
 
+def test_another_provision_is_shown_by_the_sentence_that_bears_on_the_question() -> None:
+    text = ("第九条 申请人应当提交下列材料：\n（一）身份证明；\n（二）住所证明。\n"
+            "机关应当自受理之日起十日内作出决定。逾期未作决定的，视为准予。")
+    found = sentences("第九条", text, 1)
+    for s in found:
+        s.score = 3.0 if "住所" in s.text else 1.0
+    hit = Hit(doc="某条例", doc_key="某条例", locator="第九条 第一款", text=found[0].quote, kb="global", score=1.0)
+    assert _best_excerpt(hit, 1, found) == "申请人应当提交下列材料：（二）住所证明。"  # the 项, with its lead-in
+    for s in found:
+        s.score = 3.0 if "视为准予" in s.text else 1.0
+    assert _best_excerpt(hit, 1, found) == "……逾期未作决定的，视为准予。"  # a later sentence of its 款
+    for s in found:
+        s.score = 3.0 if "申请人应当提交" in s.text and not s.lead_in else 1.0
+    assert _best_excerpt(hit, 1, found) == "第九条 申请人应当提交下列材料："  # the opening, as before
+
+
 def test_calculation_and_english_questions_have_their_types() -> None:
     assert question_types("被辞退了，经济补偿金怎么算？") == ["amount"]  # a calculation, not a procedure
     assert question_types("干了三年，补偿几个月工资？") == ["amount"]  # months of wages are an amount, not a span
@@ -102,6 +130,12 @@ def test_a_stated_age_or_span_picks_the_condition_it_meets() -> None:
     assert not fits("已满十四周岁不满十六周岁的；", "13岁的孩子打人会被处罚吗")
     assert fits("六个月以上的，不再处罚", "七个多月前打了一架")  # about so many: 七个多月 is seven months
     assert not fits("处二千元以上一万元以下罚款", "罚款5000元逾期不交怎么办")  # a sum is not a condition met
+    # 超过 excludes its bound: one month is not "more than one month"
+    assert not fits("自用工之日起超过一个月不满一年未订立书面劳动合同的", "一个月结一次工资合法吗")
+    assert fits("自用工之日起超过一个月不满一年未订立书面劳动合同的", "入职两个月还没签合同")
+    # an English question's quantities count in the statutes' units
+    assert fits("不得利用不满十周岁的未成年人作为广告代言人", "Can a 9-year-old child be an endorser?")
+    assert not fits("不得利用不满十周岁的未成年人作为广告代言人", "Can a 12-year-old child be an endorser?")
 
 
 def test_a_calculation_is_answered_by_the_formula_not_a_definition(city: Path) -> None:

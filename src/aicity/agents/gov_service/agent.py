@@ -144,11 +144,14 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
         options = [Option(value=f"{s.id}={o.value}", label=o.label) for s in missing for o in s.options]
         always = catalog.bundle_items(b, values)  # what applies whatever the answers
         preview = "确定要办的：" + "、".join(i.name for i, _ in always) if always else ""
+        maybe = _branch_items(b, missing, values)
+        if maybe:  # the answer names every department the bundle may involve, a branch's marked as depending on it
+            preview += ("\n\n" if preview else "") + "视您的情况可能还要办：" + "、".join(
+                f"{i.name}（{identity.department_name(i.department)}）" for i in maybe)
         return SkillResult(
             sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
             clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
-            # only the departments of what applies anyway: a branch's may not apply until the case is answered
-            departments=list(dict.fromkeys(i.department for i, _ in always)),
+            departments=list(dict.fromkeys(i.department for i in [*(i for i, _ in always), *maybe])),
             data={"bundle": b.id, "slots": values},
         )
     cites = CitationList()
@@ -174,7 +177,8 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     basis = cites.refs(b.legal_basis)
     if basis:
         sections.append(Section(title="一件事依据", body=basis, kind="legal"))
-    departments = list(dict.fromkeys(i.department for i, _ in steps))
+    departments = list(dict.fromkeys(i.department for i in [*(i for i, _ in steps),
+                                                             *(_branch_items(b, missing, values) if missing else [])]))
     actions = [NextAction(label="预审我的材料", kind="fill", value=f"办{b.name}，我已经准备了……，还缺什么？")]
     actions += [NextAction(label=f"{i.name}详细说明", value=f"{i.name}需要什么材料？") for i, _ in steps[:2]]
     return SkillResult(sections=sections, citations=cites.citations, departments=departments,
@@ -188,6 +192,14 @@ def _slot_summary(b, values: dict[str, str]) -> str:
         if label:
             said.append(label)
     return f"\n\n按您的情况（{'、'.join(said)}）整理如下。" if said else ""
+
+
+def _branch_items(b, missing, values: dict[str, str]) -> list[ServiceItem]:
+    """The bundle's items that apply only for some answer to the `missing` questions (the rest already answered)."""
+    open_ids = {s.id for s in missing}
+    return [catalog.get_item(step.item) for step in b.items
+            if step.when and set(step.when) & open_ids
+            and all(values.get(k) == v for k, v in step.when.items() if k not in open_ids)]
 
 
 def _branches(b, missing, values: dict[str, str], cites: CitationList) -> Section:

@@ -27,7 +27,7 @@ from aicity.agents.governance.lifecycle_chat import (
     session_reporter,
 )
 from aicity.core.ids import utcnow
-from aicity.core.text import normalize
+from aicity.core.text import normalize, tokenize
 from aicity.hub.data.ask import ask as ask_data
 from aicity.hub.events import briefing, insights
 from aicity.hub.events import service as events
@@ -42,15 +42,44 @@ from aicity.security import intent
 WHERE_QUESTION = "问题发生在哪里？请告诉我街道和门牌号、小区名称或附近的地标，我再为您登记派单。"
 
 
+def duty_department(text: str) -> tuple[str, str] | None:
+    """(department, duty) whose duty (departments.yaml) the request names: the longest word of a duty, or the duty
+    itself, that only one department's duties use ("公共厕所" → sanitation, "油烟" of 餐饮油烟 → ecology); None when
+    no such word is in the request or two departments' words tie."""
+    owners: dict[str, set[tuple[str, str]]] = {}
+    for dept in identity.list_departments():
+        for duty in dept.duties:
+            for word in {duty, *tokenize(duty)}:
+                if len(word) >= 2:
+                    owners.setdefault(word, set()).add((dept.id, duty))
+    lowered = normalize(text).lower()
+    said = [(len(w), found) for w, found in owners.items() if len({d for d, _ in found}) == 1 and w in lowered]
+    if not said:
+        return None
+    longest = max(n for n, _ in said)
+    best = {pair for n, found in said if n == longest for pair in found}
+    return min(best) if len({d for d, _ in best}) == 1 else None
+
+
+def _by_duty(text: str, dispatched: str | None) -> tuple[list[str], str]:
+    """The department whose duty the report names when it is not the one the event goes to, and the sentence that
+    names it (the answer names it beside the dispatched one, as an emergency names its duty holders)."""
+    found = duty_department(text)
+    if found is None or found[0] == dispatched:
+        return [], ""
+    return [found[0]], f"按部门职责，“{found[1]}”由**{identity.department_name(found[0])}**负责，必要时会转办该部门。"
+
+
 def _ask_where(text: str) -> SkillResult:
     """A report that names no place: say where it will go and ask where it is (once)."""
     guess = classify(text)
     name = categories()[guess.category].name
+    also, why = _by_duty(text, guess.department)
     return SkillResult(
         sections=[Section(title="还需要地点", kind="clarify",
                           body=f"这个问题会登记为“{name}”事件，派往**{identity.department_name(guess.department)}**处理。"
-                               "请补充具体地点；如有人员危险，请立即拨打 110 / 119 / 120。")],
-        departments=[guess.department],
+                               f"{why}请补充具体地点；如有人员危险，请立即拨打 110 / 119 / 120。")],
+        departments=[guess.department, *also],
         clarification=Clarification(slot="location", question=WHERE_QUESTION),
         data={"category": guess.category},
     )
@@ -70,14 +99,15 @@ def report_event(inp: SkillInput, ctx: SkillContext) -> SkillResult:
                     f"{identity.department_name(event['department'])}有关，仅供参考，不是承办部门）。")
     else:
         handling = f"已派往**{identity.department_name(event['department'])}**处理。"
+    also, why = _by_duty(inp.text, None if unsure else event["department"])
     merged = "同一问题已有人反映，您的反映已合并到该事件，处理进展会一并告知。\n\n" if filed.merged else ""
     body = (f"{merged}- 事件编号：`{event['id']}`\n- 类别：{event['category_name']}\n- 地点：{where}\n"
-            f"- 优先级：{event['priority']}\n- 处理：{handling}")
+            f"- 优先级：{event['priority']}\n- 处理：{handling}{why}")
     if event["priority"] == "urgent":
         body += "\n\n**如有人员危险，请立即拨打 110 / 119 / 120。**"
     return SkillResult(
         sections=[Section(title="已登记城市事件", body=body, kind="event")],
-        departments=[] if unsure else [event["department"]],
+        departments=([] if unsure else [event["department"]]) + also,
         event={"id": event["id"], "category": event["category"], "department": event["department"],
                "status": event["status"]},
         next_actions=[NextAction(label="查询处理进度", value="我反映的问题有进展吗"),

@@ -74,7 +74,8 @@ ANCHOR_WEIGHT = 2.0
 FACT_WEIGHT = 1.5
 #: weight of a sentence whose condition holds for a quantity the asker states (两年 in 一年以上不满三年)
 FIT_WEIGHT = 2.0
-#: a question asking for a limit (最长, 最晚, 最多, 最低) is answered by a sentence that states one (不超过12个月)
+#: a question asking for a limit (最长, 最晚, 最多, 最低), or whether the asker's quantity is allowed, is answered
+#: by a sentence that states one (不超过12个月)
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
 LIABILITY_SHARE = 0.6
@@ -90,7 +91,7 @@ _NUM = r"[零〇一二两三四五六七八九十百千万\d]+"
 QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
         re.compile(r"多久|多长|多少天|几天|几日|多少日|几个月(?!的?(?:工资|补偿|赔偿))|多少个月|工作日|期限|时限|有效期|什么时候|何时|几年|多少年|"
-                   r"几点|多少小时|几个小时|周期|多少个工作日|冷静期|最长|最短|how long|how many (?:days|months|years|hours)|"
+                   r"几点|多少小时|几个小时|周期|时间限制|时效|多少个工作日|冷静期|最长|最短|how long|how many (?:days|months|years|hours)|"
                    r"deadline|time limit|\bwithin\b|\bwhen\b", re.I),
         re.compile(rf"(?:{_NUM}|半)\s*(?:个)?(?:工作日|日|天|小时|个月|月|年|时|分钟|采暖期)|届满|之日起|以内|之内|永久|自动续期|每(?:年|日|天|月|周|季度|半年)|"
                    r"不受.{0,12}(?:期限|时效).{0,3}限制"),
@@ -102,7 +103,7 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "amount": (
         # 多少天 asks how long, not how much
         # a calculation asks for the amount or the formula (怎么算, 几个月工资), not what the term means
-        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周|人|名|位)|标准|"
+        re.compile(r"多少钱|多少元|罚多少|赔多少|罚款多少|比例|几成|金额|费用|收费|几倍|要钱|多少(?!天|日|个?月|年|小时|个?工作日|分钟|周|人|名|位)|标准|"
                    r"(?:付|赔|补偿|赔偿|支付)什么|怎么赔|[交付花收]钱|收费吗|什么赔偿|哪些赔偿|(?:怎么|怎样|如何)(?:计算|算|核定|确定金额)|计算|算多少|"
                    r"几个月(?:的)?(?:工资|补偿|赔偿)|how much|\bfees?\b|\bcost|compensation|\bamount", re.I),
         re.compile(rf"{_NUM}\s*(?:元|万元|倍)|百分之|万分之|分之|\d+(?:\.\d+)?%|不得收取|免费|收费|费用|不收|"
@@ -112,17 +113,18 @@ QUESTION_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         # "有没有违法 / 合法吗" asks whether, not what happens
         re.compile(r"(?<!行政处)罚|法律责任|后果|会怎样|怎么处理|拘留|吊销|(?<!没有)(?<!是否)(?<!算不算)违法(?![吗么嘛])|违反|"
                    r"\bfined?\b|\bfines\b|penalt|punish|what happens|consequence", re.I),
-        re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]|不再(?:给予)?(?:行政)?处罚|[不免]予(?:行政)?处罚"),
+        re.compile(r"罚款|拘留|吊销|没收|警告|责令|处分|刑事责任|赔偿|处.{0,12}以[上下]|不再(?:给予)?(?:行政)?处罚|[不免]予(?:行政)?处罚|"
+                   r"失效|无效|不发生.{0,6}效力"),
     ),
     "whether": (
         re.compile(r"能不能|可不可以|可以吗|能否|是否|要不要|需不需要|必须|吗|会不会|允许|禁止|能.{0,8}吗|一样|有没有|合法|违法[吗么嘛]|"
                    r"^(?:can|may|must|is|are|do|does|should)\b|\b(?:allowed|legal|required)\b", re.I),
-        re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|视为|同等|有权|无权"),
+        re.compile(r"可以|不得|应当|禁止|不需要|无需|严禁|免费|不收取|必须|不予|不再|免予|视为|同等|有权|无权"),
     ),
     "who": (
         re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个机关|由谁|向哪|找谁|哪些人|哪个单位|\bwho\b|which (?:department|authority|"
                    r"agency|office|body)|where (?:do|can|should) i", re.I),
-        re.compile(r"部门|机关|机构|人民政府|委员会|负责|配偶|子女|监护人|由.{1,30}(?:进行|负责|办理|承担|审批)"),
+        re.compile(r"部门|机关|机构|人民政府|委员会|负责|配偶|子女|监护人|由.{1,30}(?:进行|负责|办理|承担|审批)|归.{1,8}所有"),
     ),
     "conditions": (
         re.compile(r"条件|情形|什么情况|哪些情况|资格|要求|哪些|什么样|啥样|哪种|哪类|conditions|requirements|eligib", re.I),
@@ -163,7 +165,7 @@ _ASKS_MEANING = re.compile(r"什么是|指什么|什么意思|含义|定义|是�
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
-_BEFORE = re.compile(r"施行前|实施前|之前|以前|原来|原先|原有|过去")
+_BEFORE = re.compile(r"施行前|实施前|之前|以前|原来|原先|原有|过去|\b(?:before|old|former|previous|original)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[。；！？])")
 #: the asker cites a text and asks whether it (still) holds, or that two texts differ
 _DOUBT = re.compile(r"是这样吗|是不是这样|对吗|对不对|没错吧|还这么|还是这样|还适用|还有效|还算数|不是说|不是.{1,40}吧|"
@@ -291,9 +293,22 @@ def anchored(text: str, question: str) -> bool:
     return False
 
 
+#: an English question's quantities in the statutes' units (a 9-year-old → 9岁, 3 months → 3个月)
+_ENGLISH_UNITS = [(re.compile(rf"(\d+)[- ]?{word}", re.I), unit) for word, unit in (
+    (r"years?[- ]old", "岁"), (r"working[- ]days?", "工作日"), (r"days?\b", "日"), (r"months?\b", "个月"),
+    (r"years?\b", "年"), (r"hours?\b", "小时"), (r"(?:yuan|rmb)\b", "元"))]
+
+
+def _in_statute_units(question: str) -> str:
+    for pattern, unit in _ENGLISH_UNITS:
+        question = pattern.sub(rf"\1{unit}", question)
+    return question
+
+
 @lru_cache(maxsize=256)
 def _facts(question: str) -> tuple[str, ...]:
     """The kinds of quantity the question states as facts."""
+    question = _in_statute_units(question)
     return tuple(kind for kind, pattern in FACTS.items() if pattern.search(question))
 
 
@@ -306,31 +321,34 @@ def _quantity(number: str, unit: str) -> tuple[str, float]:
 def _fact_values(question: str) -> tuple[tuple[str, float], ...]:
     """The ages and spans of time the asker states (签了两年 → time, 730 days; 12岁 → age, 12); a sum
     of money (罚款2000元) is what a provision fixes more often than a condition it sets."""
-    found = (_quantity(m.group(1), m.group(2)) for m in _FACT_QTY.finditer(question))
+    found = (_quantity(m.group(1), m.group(2)) for m in _FACT_QTY.finditer(_in_statute_units(question)))
     return tuple(q for q in found if q[0] != "money")
 
 
 def fits(text: str, question: str) -> bool:
     """Whether a condition the text sets on a quantity holds for one the question states (两年 is in
-    一年以上不满三年, 12岁 is 不满十四周岁): the provision that applies to the asker's case."""
+    一年以上不满三年, 12岁 is 不满十四周岁; 一个月 is not in 超过一个月不满一年): the provision that applies
+    to the asker's case."""
     facts = _fact_values(question)
     if not facts:
         return False
-    bounds: list[tuple[str, float | None, float | None]] = []
+    # (what it measures, lower bound, whether the bound itself is excluded (超过), upper bound)
+    bounds: list[tuple[str, float | None, bool, float | None]] = []
     for m in _RANGE.finditer(text):
         (kind, low), (other, high) = _quantity(m.group(1), m.group(2)), _quantity(m.group(3), m.group(4))
         if kind == other:
-            bounds.append((kind, low, high))
+            bounds.append((kind, low, text[max(0, m.start() - 2):m.start()] == "超过", high))
     rest = _RANGE.sub("", text)
     for m in _UPPER.finditer(rest):
         kind, high = _quantity(m.group(1), m.group(2))
-        bounds.append((kind, None, high))
+        bounds.append((kind, None, False, high))
     for m in _LOWER.finditer(_UPPER.sub("", rest)):
         number, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         kind, low = _quantity(number, unit)
-        bounds.append((kind, low, None))
-    return any(kind == fact and (low is None or value >= low) and (high is None or value < high)
-               for kind, low, high in bounds for fact, value in facts)
+        bounds.append((kind, low, False, None))
+    return any(kind == fact and (low is None or value > low or (value == low and not above))
+               and (high is None or value < high)
+               for kind, low, above, high in bounds for fact, value in facts)
 
 
 def _score(sentence: Sentence, weights: dict[str, float], types: list[str], question: str = "") -> float:
@@ -341,7 +359,9 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
     lexical = sum(weights[w] for w in _distinct(own))
     if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
         lexical += ANCHOR_WEIGHT
-    if _LIMIT_ASKED.search(question) and _LIMIT_STATED.search(sentence.text):
+    # …and so is one asking whether the asker's own quantity is allowed (一个月结一次工资，合法吗)
+    if ((_LIMIT_ASKED.search(question) or ("whether" in types and _fact_values(question)))
+            and _LIMIT_STATED.search(sentence.text)):
         lexical += LIMIT_WEIGHT
     # the clauses before it in its sentence say whom and what it is about (违反…的，…；拒不改正的，处…)
     around = sentence.context + sentence.lead_in
@@ -548,6 +568,17 @@ def _best_paragraph(article: _Article, index: int, found: list[Sentence]) -> Hit
     return article.hit.model_copy(update={"locator": paragraph, "text": best.quote})
 
 
+def _best_excerpt(hit: Hit, index: int, found: list[Sentence]) -> str:
+    """What another provision found is shown by: its 款's opening, or — where its best sentence is further
+    on (a 项, a later sentence of a long 款) — that sentence with the clauses it goes on from."""
+    best = max((s for s in found if s.article == index), key=lambda s: s.score, default=None)
+    head = excerpt(hit.text)
+    if best is None or best.text in head.removesuffix("……"):
+        return head
+    said = best.context + best.text if len(best.context + best.text) <= MAX_RULE_CHARS else best.text
+    return excerpt(said, MAX_RULE_CHARS) if best.lead_in else f"……{excerpt(said, MAX_RULE_CHARS)}"
+
+
 def _named_in(question: str, hits: list[Hit], rel: Relations) -> set[str]:
     """The texts a question names (劳动合同法, 中华人民共和国劳动合同法), of those found or described."""
     keys = {h.doc_key for h in hits} | set(rel.documents)
@@ -698,8 +729,9 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     lines.append("依据：")
     lines.append(f"- 《{rule_hit.doc_key}》{lead.locator}[^1]：{lead.quote}")
     lines += [f"  同条{where.split()[1]}[^1]：{quote}" for where, quote in _same_article(lead, found)]
-    for n, hit in enumerate(citations[1:], start=2):
-        lines.append(f"- 《{hit.doc_key}》{hit.locator}[^{n}]：{excerpt(hit.text)}")
+    others = [i for i in range(len(articles)) if i != lead.article][: top_k - 1]
+    for n, (hit, index) in enumerate(zip(citations[1:], others, strict=False), start=2):
+        lines.append(f"- 《{hit.doc_key}》{hit.locator}[^{n}]：{_best_excerpt(hit, index, found)}")
     for n, (hit, label) in enumerate(set_aside[:2], start=len(citations) + 1):
         lines.append(f"- 《{hit.doc_key}》{hit.locator}（{label}）[^{n}]：{excerpt(hit.text)}")
         citations.append(hit)

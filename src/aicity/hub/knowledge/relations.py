@@ -17,10 +17,9 @@ from pathlib import Path
 import rjieba
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pypinyin import lazy_pinyin
 
 from aicity.core.config import settings
-from aicity.core.text import normalize
+from aicity.core.text import normalize, pinyin
 
 #: higher rank, higher level (立法法第九十九条); 部门规章 and 地方性法规 rank alike
 LEVEL_RANK = {"宪法": 5, "法律": 4, "行政法规": 3, "党内法规": 3, "地方性法规": 2, "部门规章": 2, "地方政府规章": 1,
@@ -237,7 +236,7 @@ class LegalTerms:
             self.patterns.append((str(term), re.compile("|".join(alternatives), re.ASCII)))
             for phrase in (normalize(p) for p in [str(term), *phrases]):
                 if _HAN.fullmatch(phrase) and len(phrase) >= HOMOPHONE_MIN_CHARS and not phrase.endswith(_PARTICLE_END):
-                    said = tuple(lazy_pinyin(phrase))
+                    said = tuple(pinyin(phrase))
                     self.sounds.setdefault(said[0], []).append((said, phrase, str(term)))
 
     def statute_terms(self, question: str) -> list[str]:
@@ -253,7 +252,7 @@ class LegalTerms:
         character in three differs, at least one is the phrase's own (no match from sound alone), and
         the characters written are neither a word of the dictionary's nor part of one beyond them (工商,
         发钱, 工商 in 个体工商户, 底保 in 到底保 are words of their own, not a slip for 工伤, 罚钱 or 低保)."""
-        said = [lazy_pinyin(ch)[0] if _HAN.fullmatch(ch) else ch for ch in text]
+        said = [pinyin(ch)[0] if _HAN.fullmatch(ch) else ch for ch in text]
         bounds, at = {0}, 0
         for token in rjieba.cut(text, False):  # dictionary words only: a slip falls apart into characters
             at += len(token)

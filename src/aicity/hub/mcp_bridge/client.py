@@ -27,10 +27,9 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from limits import parse
-from mcp import Client
 from sqlalchemy import select
 
 from aicity.core import audit, egress, scale
@@ -46,6 +45,9 @@ from aicity.hub.mcp_bridge.settings import McpSettings
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 from aicity.security import approvals, guard
+
+if TYPE_CHECKING:  # the MCP SDK loads with the first connection (connect.py)
+    from mcp import Client
 
 log = logging.getLogger(__name__)
 

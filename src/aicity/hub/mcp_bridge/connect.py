@@ -23,19 +23,17 @@ import asyncio
 import concurrent.futures
 import logging
 import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import httpcore2
 import httpx2
-from mcp import Client, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.exceptions import MCPError
 
 from aicity.core import egress
 from aicity.core.config import settings
@@ -43,9 +41,13 @@ from aicity.core.errors import Problem
 from aicity.core.slices import Stop
 from aicity.hub.mcp_bridge.settings import McpSettings
 
+if TYPE_CHECKING:  # the MCP SDK loads with the first connection (`_client`): a command that never connects to an
+    # outside server (`aicity ask --help`, `aicity agents`) does not pay its import (about a second on 2 cores)
+    from mcp import Client
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Work = Callable[[Client], Awaitable[Any]]
+Work = Callable[["Client"], Awaitable[Any]]
 
 
 def timeout_s() -> float:
@@ -95,6 +97,9 @@ class _EgressTransport(httpx2.AsyncHTTPTransport):
 
 @asynccontextmanager
 async def _client(spec: Spec) -> AsyncIterator[Client]:
+    from mcp import Client, StdioServerParameters  # the SDK's natural load point: the first connection
+    from mcp.client.streamable_http import streamable_http_client
+
     limit = timeout_s()
     if spec.transport == "http":
         assert spec.url is not None
@@ -110,6 +115,12 @@ async def _client(spec: Spec) -> AsyncIterator[Client]:
 
 
 # ---- failures as problems ---------------------------------------------------------------------------
+
+def _mcp_error(exc: BaseException) -> bool:
+    """Whether `exc` is an error the server answered (the SDK's `MCPError`; there is none before it was loaded)."""
+    errors = sys.modules.get("mcp.shared.exceptions")
+    return errors is not None and isinstance(exc, errors.MCPError)
+
 
 def _innermost(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
@@ -134,7 +145,7 @@ def _problem(spec: Spec, exc: BaseException) -> Problem:
     if isinstance(inner, TimeoutError | concurrent.futures.TimeoutError):
         return Problem(504, "外部 MCP 服务超时 MCP server timed out",
                        f"{spec.where} 在 {timeout_s():g} 秒内没有应答", "mcp-timeout")
-    if isinstance(inner, MCPError):
+    if _mcp_error(inner):
         log.warning("MCP server %s answered an error: %s", spec.where, inner)
         return Problem(502, "外部 MCP 服务出错 MCP server error", f"{spec.where} 答复了错误（代码 {inner.error.code}）",
                        "mcp-error")
@@ -187,7 +198,7 @@ class _Session:
             with anyio.fail_after(timeout_s()):
                 result = await work(client)
         except Exception as exc:
-            if not isinstance(_innermost(exc), MCPError):  # the connection is in doubt: start afresh next time
+            if not _mcp_error(_innermost(exc)):  # the connection is in doubt: start afresh next time
                 self.close()
             if not done.done():
                 done.set_exception(exc)
@@ -243,7 +254,7 @@ class _Pool:
             return await done
         except Exception as exc:
             inner = _innermost(exc)
-            if not reused or isinstance(inner, MCPError | TimeoutError):
+            if not reused or _mcp_error(inner) or isinstance(inner, TimeoutError):
                 raise
             log.info("MCP session to %s broke (%r); one retry on a fresh session", spec.where, inner)
             _, again = await self._submit(key, spec, work)
