@@ -57,6 +57,17 @@ def test_an_emergency_leads_with_safety_steps_and_files_an_urgent_event(city: Pa
     assert result.answer.index("紧急电话") < result.answer.index("事件编号")
 
 
+@pytest.mark.parametrize(("text", "emergency"), [
+    ("路口一辆电瓶车被货车撞了，骑车的人倒在地上流血", True),  # people hurt on the road now
+    ("闻到好大的煤汽味", True),  # 煤汽: a slip of pinyin input for 煤气
+    ("昨天小区门口两辆车蹭了一下，没人受伤，路边的隔离栏歪了", False),  # damage left behind: a report
+])
+def test_people_hurt_or_in_danger_now_is_an_emergency_damage_left_behind_a_report(city: Path, text: str,
+                                                                                   emergency: bool) -> None:
+    guess = assistant().understanding.guess(text)
+    assert guess.emergency is emergency and guess.mode == ("emergency" if emergency else "report")
+
+
 @pytest.mark.parametrize("text", ["燃气报装怎么办理，要带什么材料", "开饭店前消防安全检查怎么申请",
                                   "燃气费在哪里交", "消防法对公众聚集场所有什么规定"])
 def test_danger_words_in_a_service_question_are_no_emergency(city: Path, text: str) -> None:
