@@ -103,6 +103,13 @@ def test_precheck_names_what_is_missing(city: Path) -> None:
     assert "身份证" in have and "申请书" in missing and "身份证" not in missing
 
 
+def test_a_precheck_that_names_an_item_is_about_the_item_not_its_bundle(city: Path) -> None:
+    # 开餐馆 is the restaurant bundle's, but the request names the licence it is applying for
+    result = ask("开餐馆办食品经营许可，我手上有营业执照和平面图，还缺啥", Principal(Role.enterprise))
+    assert skills(result) == {"gov_service.precheck"}
+    assert get_trace(result.trace_id).steps[0]["subtasks"][0]["params"] == {"item": "market.food_business_license"}
+
+
 def test_proactive_service_for_a_life_event(city: Path) -> None:
     result = ask("我下个月就退休了，接下来还需要办什么？")
     assert skills(result) in ({"gov_service.proactive"}, {"gov_service.bundle"})

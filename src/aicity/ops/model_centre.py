@@ -140,7 +140,7 @@ def _sha(rows: list[dict[str, str]]) -> str:
 
 def _fit(rows: list[dict[str, str]], sampled: bool) -> Pipeline:
     # all rows: through the assistant's own cache, so that the promoted model is the one loaded
-    return event_classify.fit(rows) if sampled else mode_data.fitted(rows)
+    return mode_data.fit(rows) if sampled else mode_data.fitted(rows)
 
 
 def version_json(row: ModelVersion) -> dict[str, Any]:

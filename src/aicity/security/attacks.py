@@ -380,11 +380,13 @@ _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "dro
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
-#: a sentence (or clause ended by ; or a line break) of classifier-ready text
-_SENTENCES = re.compile(r"[^.!?;。！？；\n]+(?:[.!?;。！？；\n]+|$)")
-#: a text of more sentences than this has its cue counts scaled down by its length (issue 13: a long
-#: request gathers "all", "now", "approve", "system" across sentences that each ask something plain)
-_DENSE_SENTENCES = 2
+#: a text of more sentences than this is judged by its most suspicious window of this many adjacent
+#: sentences (issue 13: a long request gathers "all", "now", "approve", "system" across sentences that each
+#: ask something plain); the maximum, not an average, so an attack padded with plain sentences keeps its score
+WINDOW_SENTENCES = 3
+#: a sentence (or clause ended by ; or a line break), its end kept with it (the windows together are the whole
+#: text); a full stop ends one only before a space or the end, so a web address or an encoded payload stays in one piece
+_WINDOW_SENTENCE = re.compile(r"[^。！？；!?;.\n]*(?:\.(?!\s|$)[^。！？；!?;.\n]*)*(?:[。！？；!?;.\n]+\s*|$)")
 #: the development sets' false-positive budget the threshold is chosen for
 DEV_FPR = 0.01
 #: thresholds tried, from 0.5 up: a calibrated probability flags no text it judges less likely an
@@ -400,22 +402,20 @@ _IDIOMS = re.compile(r"\b(?:that['’]?s|that is|that was|thats|it['’]?s|that 
                      r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|cut|drop(?:ped)?|"
                      r"day|time|sign(?:ed)?|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
                      r"(?:at|near|by|from|next to) (?:the |a |this |that |my |our )?stop|(?:until|till|up to|as of) now)\b|"
-                     r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))")
+                     r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))|"
+                     # how often, not how many: "every few minutes", "every other day", "every 10 seconds"
+                     r"\bevery (?:few |other |single |couple of |\d+ )?(?:seconds?|minutes?|hours?|days?|nights?|mornings?|"
+                     r"evenings?|weeks?|weekends?|months?|years?|time|now and then)\b")
 
 
 def intent_features(text: str, obfuscation: int) -> list[float]:
     """The intent cues of classifier-ready `text` (English set phrases such as a goodbye set aside,
-    `_IDIOMS`), each capped at 3 and scaled to 0..1 — and by 2 / sentences beyond two sentences —, their
-    pairs (the strongest of any two adjacent sentences: an order and its object stand together), and how
-    many disguises were undone (capped likewise)."""
+    `_IDIOMS`), each capped at 3 and scaled to 0..1, their pairs, and how many disguises were undone
+    (capped likewise). Nothing is scaled by the text's length: padding an attack with plain sentences must
+    not weaken it (a long request is judged by its windows of a few sentences, `Classifier.probability`)."""
     lowered = _IDIOMS.sub(" ", text.lower())
-    counts = [{name: len(p.findall(part)) for name, p in _CUES.items()} for part in _SENTENCES.findall(lowered) or [lowered]]
-    scale = min(1.0, _DENSE_SENTENCES / len(counts))
-    found = [min(sum(c[name] for c in counts), 3) / 3 * scale for name in _CUES]
-    # pairs within a window of two sentences, each cue capped at 3 there (the strongest window counts)
-    after = [*counts[1:], dict.fromkeys(_CUES, 0)]
-    windows = [{name: min(a[name] + b[name], 3) / 3 for name in _CUES} for a, b in zip(counts, after, strict=True)]
-    return [*found, *(max(w[a] * w[b] for w in windows) for a, b in _PAIRS), min(obfuscation, 3) / 3]
+    found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
+    return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
 
 
 def reading(text: str, raw: str = "") -> tuple[str, int]:
@@ -457,7 +457,17 @@ class Classifier:
     threshold: float = 0.5
 
     def probability(self, text: str, raw: str = "") -> float:
-        """The calibrated probability that normalised `text` (originally `raw`) is an attack."""
+        """The calibrated probability that normalised `text` (originally `raw`) is an attack: the highest
+        over its windows of one to `WINDOW_SENTENCES` adjacent sentences (the whole text among them when it
+        is that short; the disguises counted in all of `raw` go with each window). A window repeated is
+        scored once."""
+        parts = [part for part in _WINDOW_SENTENCE.findall(text) if part]
+        if len(parts) <= 1:
+            return self._probability(text, raw)
+        windows = {"".join(parts[i:i + size]) for size in range(1, WINDOW_SENTENCES + 1) for i in range(len(parts) - size + 1)}
+        return max(self._probability(window, raw) for window in windows)
+
+    def _probability(self, text: str, raw: str) -> float:
         read, signals = reading(text, raw)
         num = square = 0.0
         for gram, count in Counter(self.analyzer(read)).items():
