@@ -39,6 +39,14 @@ def test_bad_input_gets_a_problem_body(client: TestClient, payload: dict, status
         assert body["type"].endswith(kind)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_over_long_chat_message_gets_the_same_problem(client: TestClient, stream: bool) -> None:
+    """The OpenAI-compatible endpoint checks the last user message against the same limit (max_text_chars)."""
+    messages = [{"role": "user", "content": "你好"}, {"role": "user", "content": "问" * 8001}]
+    resp = client.post("/v1/chat/completions", json={"model": "aicity-assistant", "messages": messages, "stream": stream})
+    assert problem(resp, 413)["type"].endswith("text-too-long")
+
+
 def test_malformed_json_is_a_422_problem(client: TestClient) -> None:
     resp = client.post("/api/v1/assistant/ask", content=b"{not json", headers={"content-type": "application/json"})
     problem(resp, 422)

@@ -248,14 +248,11 @@ def test_padding_does_not_dilute_an_attack(attack: str, padding: tuple[str, ...]
 
 
 def test_a_long_benign_request_passes() -> None:
-    """A long request of plain sentences, with the words attacks also use (全部, 关闭, 系统, 密码, now,
-    all) spread over them, is judged by its windows and passes."""
-    text = ("我家住在东湖区幸福小区三栋二单元。上周小区物业通知说要全部更换燃气表。师傅来的时候我不在家，邻居帮忙开了门。"
-            "后来燃气公司的系统里显示我家的表已经换好了。可是我昨天做饭时发现灶台点不着火。我把总阀关闭又打开了一次，还是不行。"
-            "燃气公司的APP要输入密码才能报修，我的密码忘记了。请问现在应该找谁处理，需要准备哪些材料？")
-    english = ("Our street light outside building 5 has been flickering for a week. It turns off every few minutes and comes back "
-               "on. The whole block is dark now after ten at night. My neighbours all noticed it too. We reported it on the "
-               "city app but the system says the ticket is closed. Could you tell me how to reopen the report, and who "
-               "repairs the lights on Heping Road?")
-    for request in (text, english, text + english):
+    """Long requests of plain sentences (the development set's, `attacks_dev4.jsonl`: a hit-and-run, a flat's
+    transfer held up, a broken lift, a flooded garage) are judged by their windows and pass, each alone and
+    all of them run together as one long request."""
+    rows = attacks.training_rows("attacks_dev4.jsonl")
+    long = [r["text"] for r in rows if r["label"] == "benign" and sum(map(bool, attacks._WINDOW_SENTENCE.findall(r["text"]))) >= 4]
+    assert len(long) >= 4
+    for request in (*long, " ".join(long)):
         assert not attacks.assess(request).flagged, request

@@ -403,24 +403,25 @@ class Router:
             floor = max(MIN_SCORE * min(skill.route_weight, 1.0), MIN_TARGET_SCORE)
             params, _ = self._best_target(scores, wanted, principal, floor)
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
-        if "item" in wanted and "bundle" in cand.params and "item" not in cand.params and cand.by != "named":
-            # a skill that takes an item or a bundle (a pre-check) is about the item whose name the request says
-            # ("开餐馆办食品经营许可，我有…还缺啥"), not the bundle that item belongs to
+        if "item" in wanted and cand.by != "named" and ("item" in cand.params or "bundle" in cand.params):
+            # a skill that reads its target from part of the request (a pre-check's list of documents is not what it
+            # is about) ranks its items there
             said = skill.target_text(text) if skill.target_text else text
             target_scores = self._scores(said, principal, frozenset({(cand.agent, cand.skill)}), mode) \
                 if skill.target_text else scores
-            item = self._named_item(target_scores, said, principal)
-            if item is not None:
-                params = {k: v for k, v in cand.params.items() if k != "bundle"}
-                cand = Candidate(cand.agent, cand.skill, {**params, "item": item}, cand.score, cand.route, cand.by)
-        if "item" in wanted and "item" in cand.params and cand.by != "named":
-            # the item among its siblings that the request's own words ask for (`siblings`); a skill that reads its
-            # target from part of the request (a pre-check's list of documents is not what it is about) ranks there
-            said = skill.target_text(text) if skill.target_text else text
-            target_scores = self._scores(said, principal, frozenset({(cand.agent, cand.skill)}), mode) \
-                if skill.target_text else scores
-            item = self._sibling(target_scores, said, principal, cand.params["item"])
-            cand = Candidate(cand.agent, cand.skill, {**cand.params, "item": item}, cand.score, cand.route, cand.by)
+            if "bundle" in cand.params and "item" not in cand.params:
+                # a skill that takes an item or a bundle (a pre-check) is about the item whose name the request says
+                # ("开餐馆办食品经营许可，我有…还缺啥"), not the bundle that item belongs to
+                item = self._named_item(target_scores, said, principal)
+                if item is not None:
+                    params = {k: v for k, v in cand.params.items() if k != "bundle"}
+                    cand = Candidate(cand.agent, cand.skill, {**params, "item": item}, cand.score, cand.route,
+                                     cand.by)
+            if "item" in cand.params:
+                # the item among its siblings that the request's own words ask for (`siblings`)
+                item = self._sibling(target_scores, said, principal, cand.params["item"])
+                cand = Candidate(cand.agent, cand.skill, {**cand.params, "item": item}, cand.score, cand.route,
+                                 cand.by)
         if skill.fill is not None:  # what the request asks done to its target (关掉 → off)
             filled = {k: v for k, v in skill.fill(text, cand.params).items() if k not in cand.params}
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **filled}, cand.score, cand.route, cand.by)
@@ -448,24 +449,7 @@ class Router:
         included; each item counts with its best route that the caller may use."""
         scored = self._item_scores(scores, principal)
         scored.setdefault(chosen, 0.0)
-        return self.siblings.rank(text, scored, lambda items: self._meaning(text, items)) or chosen
-
-    def _meaning(self, text: str, items: list[str]) -> dict[str, float]:
-        """How close each of `items` is to `text` by meaning: its nearest route's e5 similarity, in standard deviations
-        of the request's similarity to every route; empty while the route vectors are not ready."""
-        vectors = self.vectors
-        query_vector = self.query_vector(text) if vectors is not None else None
-        if vectors is None or query_vector is None or not len(vectors):
-            return {}
-        cos = vectors @ query_vector
-        spread = max(float(cos.std()), 1e-6)
-        positions = {item: i for i, item in enumerate(self._item_ids)}
-        out = {}
-        for item in items:
-            if item in positions:
-                mine = self._item_of == positions[item]
-                out[item] = float(cos[mine].max()) / spread if mine.any() else 0.0
-        return out
+        return self.siblings.rank(text, scored) or chosen
 
 
 def _ids(keys: list) -> np.ndarray:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -31,9 +30,6 @@ COVER_WEIGHT = 1.5
 #: an item for the act the request asks counts this much more; one for another act (the first-time item included, or
 #: an item for an act when the request asks none) this much less
 ACT_BONUS = 1.3
-#: an item weighs exp(-MEANING_WEIGHT) less per standard deviation its routes lie further from the request by meaning
-#: (e5) than the closest near item's (0: not used)
-MEANING_WEIGHT = 0.0
 ACT_PENALTY = 0.75
 #: acts: (id, words in a request, words in an item's name); the first whose request words appear decides
 ACTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -131,12 +127,9 @@ class Siblings:
             return ACT_BONUS
         return ACT_PENALTY if known.act is not None or act is not None else 1.0
 
-    def rank(self, text: str, scored: dict[str, float],
-             meaning: Callable[[list[str]], dict[str, float]] | None = None) -> str | None:
+    def rank(self, text: str, scored: dict[str, float]) -> str | None:
         """The item of `scored` (item → its best route's score) that the request asks for, among those within SHARE
-        of the best; None when `scored` is empty. `meaning` (given the near items: how close each is to the request
-        by meaning, in standard deviations of the request's similarity to every route) weighs each item down by
-        MEANING_WEIGHT per deviation it lies below the closest near item."""
+        of the best; None when `scored` is empty."""
         if not scored:
             return None
         top = max(scored.values())
@@ -144,7 +137,4 @@ class Siblings:
         near = {k: s for k, s in scored.items() if s >= SHARE * top}
         if len(near) == 1:  # nothing to rank again
             return next(iter(near))
-        close = meaning(list(near)) if meaning is not None and MEANING_WEIGHT > 0 else {}
-        best = max(close.values()) if close else 0.0
-        return max(near, key=lambda k: near[k] * (1 + COVER_WEIGHT * self.said(text, k)) * self.act_factor(act, k)
-                   * math.exp(-MEANING_WEIGHT * (best - close.get(k, best))))
+        return max(near, key=lambda k: near[k] * (1 + COVER_WEIGHT * self.said(text, k)) * self.act_factor(act, k))

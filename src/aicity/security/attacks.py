@@ -402,10 +402,7 @@ _IDIOMS = re.compile(r"\b(?:that['’]?s|that is|that was|thats|it['’]?s|that 
                      r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|cut|drop(?:ped)?|"
                      r"day|time|sign(?:ed)?|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
                      r"(?:at|near|by|from|next to) (?:the |a |this |that |my |our )?stop|(?:until|till|up to|as of) now)\b|"
-                     r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))|"
-                     # how often, not how many: "every few minutes", "every other day", "every 10 seconds"
-                     r"\bevery (?:few |other |single |couple of |\d+ )?(?:seconds?|minutes?|hours?|days?|nights?|mornings?|"
-                     r"evenings?|weeks?|weekends?|months?|years?|time|now and then)\b")
+                     r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))")
 
 
 def intent_features(text: str, obfuscation: int) -> list[float]:

@@ -11,6 +11,7 @@ from aicity.demo.loader import data_dir
 from aicity.hub.catalog import service as catalog
 from aicity.hub.catalog.schemas import LegalRef
 from aicity.hub.knowledge.extractive import (
+    _BEFORE,
     QUESTION_TYPES,
     _best_excerpt,
     anchored,
@@ -136,6 +137,13 @@ def test_a_stated_age_or_span_picks_the_condition_it_meets() -> None:
     # an English question's quantities count in the statutes' units
     assert fits("不得利用不满十周岁的未成年人作为广告代言人", "Can a 9-year-old child be an endorser?")
     assert not fits("不得利用不满十周岁的未成年人作为广告代言人", "Can a 12-year-old child be an endorser?")
+
+
+def test_an_english_question_asks_about_the_earlier_regime_only_when_it_names_a_text() -> None:
+    assert _BEFORE.search("What did the old law say about this?")
+    assert _BEFORE.search("Was it different before the regulation took effect?")
+    assert not _BEFORE.search("Can a 12-year-old child open an account?")
+    assert not _BEFORE.search("Can I quit before my contract ends?")
 
 
 def test_a_calculation_is_answered_by_the_formula_not_a_definition(city: Path) -> None:

@@ -152,7 +152,7 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
             sections=[Section(title=b.name, body=b.summary + ("\n\n" + preview if preview else ""), kind="overview")],
             clarification=Clarification(slot=",".join(s.id for s in missing), question=question, options=options),
             departments=list(dict.fromkeys(i.department for i in [*(i for i, _ in always), *maybe])),
-            data={"bundle": b.id, "slots": values},
+            data={"bundle": b.id, "slots": values, "possible_departments": _possible([i for i, _ in always], maybe)},
         )
     cites = CitationList()
     steps = catalog.bundle_items(b, values)
@@ -177,12 +177,13 @@ def bundle(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     basis = cites.refs(b.legal_basis)
     if basis:
         sections.append(Section(title="一件事依据", body=basis, kind="legal"))
-    departments = list(dict.fromkeys(i.department for i in [*(i for i, _ in steps),
-                                                             *(_branch_items(b, missing, values) if missing else [])]))
+    branch = _branch_items(b, missing, values) if missing else []
+    departments = list(dict.fromkeys(i.department for i in [*(i for i, _ in steps), *branch]))
     actions = [NextAction(label="预审我的材料", kind="fill", value=f"办{b.name}，我已经准备了……，还缺什么？")]
     actions += [NextAction(label=f"{i.name}详细说明", value=f"{i.name}需要什么材料？") for i, _ in steps[:2]]
     return SkillResult(sections=sections, citations=cites.citations, departments=departments,
-                       next_actions=actions, data={"bundle": b.id, "slots": values, "items": [i.id for i, _ in steps]})
+                       next_actions=actions, data={"bundle": b.id, "slots": values, "items": [i.id for i, _ in steps],
+                                                      "possible_departments": _possible([i for i, _ in steps], branch)})
 
 
 def _slot_summary(b, values: dict[str, str]) -> str:
@@ -192,6 +193,12 @@ def _slot_summary(b, values: dict[str, str]) -> str:
         if label:
             said.append(label)
     return f"\n\n按您的情况（{'、'.join(said)}）整理如下。" if said else ""
+
+
+def _possible(sure: list[ServiceItem], maybe: list[ServiceItem]) -> list[str]:
+    """The departments only of steps that apply for some answers (`maybe`), none of the `sure` steps' departments."""
+    known = {i.department for i in sure}
+    return list(dict.fromkeys(i.department for i in maybe if i.department not in known))
 
 
 def _branch_items(b, missing, values: dict[str, str]) -> list[ServiceItem]:

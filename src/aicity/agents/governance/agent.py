@@ -42,16 +42,22 @@ from aicity.security import intent
 WHERE_QUESTION = "问题发生在哪里？请告诉我街道和门牌号、小区名称或附近的地标，我再为您登记派单。"
 
 
+#: duty words of three or more characters too general to name one department on their own (许可证 ends 施工许可证
+#: as well as 烟草专卖零售许可证; 安全检查, 服务中心 and 保险金 end many unrelated compounds)
+_GENERIC_DUTY_WORDS = frozenset({"许可证", "安全检查", "服务中心", "保险金", "小规模", "营业性", "娱乐场"})
+
+
 def duty_department(text: str) -> tuple[str, str] | None:
-    """(department, duty) whose duty (departments.yaml) the request names: the longest word of a duty, or the duty
-    itself, that only one department's duties use ("公共厕所" → sanitation, "油烟" of 餐饮油烟 → ecology); None when
-    no such word is in the request or two departments' words tie."""
+    """(department, duty) whose duty (departments.yaml) the request names: a whole duty ("公共厕所", "停电") or a
+    specific word of three or more characters of one ("所得税" of 个人所得税) that only one department's duties use.
+    Two-character pieces of a longer duty (个人, 共享, 小区, 处理, 投诉) name nothing: they are everyday words. None
+    when no such phrase is in the request or two departments' phrases tie."""
     owners: dict[str, set[tuple[str, str]]] = {}
     for dept in identity.list_departments():
         for duty in dept.duties:
-            for word in {duty, *tokenize(duty)}:
-                if len(word) >= 2:
-                    owners.setdefault(word, set()).add((dept.id, duty))
+            words = {w for w in tokenize(duty) if len(w) >= 3 and w not in _GENERIC_DUTY_WORDS}
+            for word in {duty, *words} if len(duty) >= 2 else words:
+                owners.setdefault(word, set()).add((dept.id, duty))
     lowered = normalize(text).lower()
     said = [(len(w), found) for w, found in owners.items() if len({d for d, _ in found}) == 1 and w in lowered]
     if not said:
@@ -63,11 +69,13 @@ def duty_department(text: str) -> tuple[str, str] | None:
 
 def _by_duty(text: str, dispatched: str | None) -> tuple[list[str], str]:
     """The department whose duty the report names when it is not the one the event goes to, and the sentence that
-    names it (the answer names it beside the dispatched one, as an emergency names its duty holders)."""
+    names it (the answer names it beside the dispatched one, as an emergency names its duty holders; nothing is
+    transferred to it)."""
     found = duty_department(text)
     if found is None or found[0] == dispatched:
         return [], ""
-    return [found[0]], f"按部门职责，“{found[1]}”由**{identity.department_name(found[0])}**负责，必要时会转办该部门。"
+    return [found[0]], (f"按部门职责，“{found[1]}”由**{identity.department_name(found[0])}**负责，"
+                        "如需该部门处理，可拨打 12345 热线转办。")
 
 
 def _ask_where(text: str) -> SkillResult:

@@ -165,7 +165,10 @@ _ASKS_MEANING = re.compile(r"什么是|指什么|什么意思|含义|定义|是�
 #: a penalty clause: what happens to whoever breaks a rule (法律责任)
 _LIABILITY = re.compile(r"违反本(?:法|条例|办法|规定|细则)|罚款|拘留|吊销|没收违法所得|刑事责任|给予.{0,8}处分")
 _TRANSITIONAL = re.compile(r"本(?:法|条例|办法|规定|细则)(?:施行|实施)(?:之日)?(?:前|之前|以前)")
-_BEFORE = re.compile(r"施行前|实施前|之前|以前|原来|原先|原有|过去|\b(?:before|old|former|previous|original)\b", re.I)
+#: English asks about the earlier regime only when it names a text ("12-year-old" or "before I sign" do not)
+_BEFORE = re.compile(r"施行前|实施前|之前|以前|原来|原先|原有|过去"
+                     r"|\bbefore (?:the |this |that )?(?:new )?(?:law|act|code|regulations?|rules?)\b"
+                     r"|(?<!-)\b(?:old|former|previous|original) (?:law|act|code|regulations?|rules?)\b", re.I)
 _SENTENCE = re.compile(r"(?<=[。；！？])")
 #: the asker cites a text and asks whether it (still) holds, or that two texts differ
 _DOUBT = re.compile(r"是这样吗|是不是这样|对吗|对不对|没错吧|还这么|还是这样|还适用|还有效|还算数|不是说|不是.{1,40}吧|"
