@@ -399,8 +399,8 @@ _THRESHOLD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(46)]
 _IDIOMS = re.compile(r"\b(?:that['’]?s|that is|that was|thats|it['’]?s|that covers it) (?:all|everything|it)\b|"
                      r"\ball (?:for now|for today|for the moment|from me|from my side|set|good|clear|sorted|done|the best)\b|"
                      r"\b(?:for now|for the moment|for today|just now|by now|at all|after all|all right|thanks?(?: you)?,? all|"
-                     r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|cut|drop(?:ped)?|"
-                     r"day|time|sign(?:ed)?|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
+                     r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|"
+                     r"day|time|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
                      r"(?:at|near|by|from|next to) (?:the |a |this |that |my |our )?stop|(?:until|till|up to|as of) now)\b|"
                      r"\b(?:have|got|know|understand|see|get) (?:it|everything|all)(?: now)?(?=\s*(?:[.!,;]|$))")
 
