@@ -56,7 +56,7 @@ def duty_department(text: str) -> tuple[str, str] | None:
     for dept in identity.list_departments():
         for duty in dept.duties:
             words = {w for w in tokenize(duty) if len(w) >= 3 and w not in _GENERIC_DUTY_WORDS}
-            for word in {duty, *words} if len(duty) >= 2 else words:
+            for word in {duty, *words}:
                 owners.setdefault(word, set()).add((dept.id, duty))
     lowered = normalize(text).lower()
     said = [(len(w), found) for w, found in owners.items() if len({d for d, _ in found}) == 1 and w in lowered]
