@@ -214,6 +214,14 @@ def test_the_fast_probabilities_equal_scikit_learns() -> None:
     model = modes.fit(rows)  # the sounds part too
     texts = ["营业执照怎么办理", "厨房里有很浓的煤气味", "帮我起草一份通知", "I'm opening a cafe, which permits?"]
     assert np.allclose(modes._Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)
+    # each part's features are scikit-learn's own to the last bit (an empty text, one of only unknown features too)
+    for _, part in model[0].transformer_list:
+        fast = modes._Tfidf.of(part)
+        assert isinstance(fast, modes._Tfidf)
+        for text in [*texts, "", "😀😀"]:
+            ours, theirs = fast.transform([text]), part.transform([text])
+            assert np.array_equal(ours.toarray(), theirs.toarray()) and ours.indices.tolist() == theirs.indices.tolist()
+        assert np.array_equal(fast.transform(texts).toarray(), part.transform(texts).toarray())
 
 
 def test_a_character_typed_for_another_of_the_same_sound_shares_the_words_sounds() -> None:

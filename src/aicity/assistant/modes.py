@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -255,6 +256,55 @@ def fitted(rows: list[dict[str, str]]) -> Pipeline:
         return _models[key]
 
 
+class _Tfidf:
+    """A fitted `TfidfVectorizer`'s `transform` without scikit-learn's checks on every call (about 0.3 ms a part a
+    request, a third of the linear model's time): the same numbers in the same order (the analyzer's features
+    counted in the vocabulary, sorted by column, 1 + log of the counts when sublinear, times the idf, each row
+    divided by its length, the squares summed column by column as scikit-learn's own loop does). `of` keeps any
+    other part (another norm, binary counts) as it is."""
+
+    def __init__(self, part: Any) -> None:
+        self.analyze = part.build_analyzer()
+        self.vocabulary: dict[str, int] = part.vocabulary_
+        self.idf: np.ndarray = part.idf_
+        self.sublinear: bool = part.sublinear_tf
+
+    @staticmethod
+    def of(part: Any) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        plain = type(part) is TfidfVectorizer and part.norm == "l2" and part.use_idf and not part.binary \
+            and part.dtype == np.float64
+        return _Tfidf(part) if plain else part
+
+    def transform(self, texts: list[str]) -> Any:
+        from scipy import sparse
+
+        data, indices, indptr = [], [], [0]
+        for text in texts:
+            counts: dict[int, int] = {}
+            for feature in self.analyze(text):
+                column = self.vocabulary.get(feature)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            columns = sorted(counts)
+            row = np.array([counts[c] for c in columns], dtype=np.float64)
+            if self.sublinear:
+                np.log(row, row)
+                row += 1.0
+            row *= self.idf[np.array(columns, dtype=np.intp)]
+            squares = 0.0
+            for value in row.tolist():
+                squares += value * value
+            if squares != 0.0:
+                row /= math.sqrt(squares)
+            data.append(row)
+            indices.extend(columns)
+            indptr.append(len(indices))
+        return sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0), np.array(indices, dtype=np.int32),
+                                  np.array(indptr, dtype=np.int32)), shape=(len(texts), len(self.idf)))
+
+
 class _Calibrated:
     """The calibrated SVMs' probabilities in a few array operations: scikit-learn's own
     `predict_proba` calls one sigmoid per class and fold (about 10 ms a request); this computes
@@ -264,7 +314,7 @@ class _Calibrated:
         from scipy import sparse
 
         self._hstack = sparse.hstack
-        self.parts = [(name, part) for name, part in model[0].transformer_list if part != "drop"]
+        self.parts = [(name, _Tfidf.of(part)) for name, part in model[0].transformer_list if part != "drop"]
         calibrated = model[-1]
         classes = list(calibrated.classes_)
         self.folds = []
