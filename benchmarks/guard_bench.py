@@ -25,10 +25,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from importlib.resources import files
 
-from aicity.security import attack_eval, attacks, content, pii
+from aicity.security import attack_eval, attacks, content, guard, pii
 
 #: Presidio entity → the PII type compared (mobile and landline numbers are compared as "phone")
 PRESIDIO_TYPES = {"CREDIT_CARD": "bank_card", "EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone"}
+#: plain sentences of a citizen's request, joined into long requests (the classifier scores every window of
+#: one to three sentences: `attacks.Classifier.probability`)
+REQUEST_SENTENCES = ("我家门口的路灯坏了三天了。", "请问什么时候能修好？", "小区东门的井盖松动，晚上很危险。",
+                     "The bus stop sign on Main Street fell down.", "上周报修的工单号是多少？", "谢谢你们的帮助！",
+                     "垃圾桶已经满了，能安排清运吗？", "Could you tell me the opening hours of the library?", "楼下施工噪音很大。",
+                     "能否在晚上十点后停工？", "我想查询一下社区医院的电话。", "路口的信号灯时间太短，老人过不去。",
+                     "Please forward this to the district office.", "昨天下大雨，地下车库积水了。", "希望尽快处理，谢谢。")
 
 
 def compared(kind: str) -> str:
@@ -168,6 +175,12 @@ def main() -> None:
     print(f"  attacks.assess    {latency(users, attacks.assess)}")
     print(f"  content.scan      {latency(users, content.scan)}")
     print(f"  both (rules+clf)  {latency(users, lambda t: (pii.detect(t), attacks.assess(t)))}")
+    print("guard.check(text, 'input', 'citizen') on long requests (every window of 1–3 sentences scored):")
+    for count in (1, 3, 15, 60):
+        text = "".join(("" if i < len(REQUEST_SENTENCES) else f"{i + 1}号楼") + REQUEST_SENTENCES[i % len(REQUEST_SENTENCES)]
+                       for i in range(count))
+        rows = [{"text": text}] * max(20, 600 // count)
+        print(f"  {count:>2} sentences ({len(text)} characters)  {latency(rows, lambda t: guard.check(t, 'input', 'citizen'))}")
 
     predict = presidio()
     if isinstance(predict, str):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import math
 import re
@@ -380,6 +381,9 @@ _PAIRS = (("bulk", "pii"), ("bulk", "tool"), ("bulk", "act"), ("authority", "dro
 _OBFUSCATION = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\uff21-\uff3a\uff41-\uff5a" + CONFUSABLE_LETTERS + "]")
 _REVERSED = re.compile(r"倒[过着]来|反过来|倒序|从后往前|\b(?:reversed?|backwards)\b", _I)
 _FEATURES = len(_CUES) + len(_PAIRS) + 1
+#: cues whose match in a window of sentences can be no match in the whole text: those anchored at the
+#: text's start (^), and those whose negative look-ahead after whitespace meets the next sentence there
+_EDGE_CUES = frozenset({"request", "yesno", "ba_order", "conditional"})
 #: a text of more sentences than this is judged by its most suspicious window of this many adjacent
 #: sentences (issue 13: a long request gathers "all", "now", "approve", "system" across sentences that each
 #: ask something plain); the maximum, not an average, so an attack padded with plain sentences keeps its score
@@ -410,8 +414,12 @@ def intent_features(text: str, obfuscation: int) -> list[float]:
     `_IDIOMS`), each capped at 3 and scaled to 0..1, their pairs, and how many disguises were undone
     (capped likewise). Nothing is scaled by the text's length: padding an attack with plain sentences must
     not weaken it (a long request is judged by its windows of a few sentences, `Classifier.probability`)."""
-    lowered = _IDIOMS.sub(" ", text.lower())
-    found = {name: min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
+    return _features(_IDIOMS.sub(" ", text.lower()), obfuscation)
+
+
+def _features(lowered: str, obfuscation: int, absent: frozenset[str] = frozenset()) -> list[float]:
+    """`intent_features` of `lowered` (lower-cased, set phrases set aside), the cues named `absent` known not to occur."""
+    found = {name: 0.0 if name in absent else min(len(p.findall(lowered)), 3) / 3 for name, p in _CUES.items()}
     return [*found.values(), *(found[a] * found[b] for a, b in _PAIRS), min(obfuscation, 3) / 3]
 
 
@@ -430,6 +438,27 @@ def reading(text: str, raw: str = "") -> tuple[str, int]:
     if revealed.text:
         parts.append(revealed.text)
     return "\n".join(parts), signals + revealed.signals
+
+
+#: what every encoded payload `_payloads` decodes holds (a base64 or hex run, a \\x or \\u escape, a %-escaped
+#: byte), with none of its look-arounds: a window's payload is found in the whole text
+_MAYBE_PAYLOAD = re.compile(r"[A-Za-z0-9+/]{16}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|%[0-9A-Fa-f]{2}")
+#: what letters spaced out for `decode.reveal` hold, with none of its look-arounds
+_MAYBE_SPACED = re.compile(r"(?:[A-Za-z0-9][ _.\-*]{1,2}){3}[A-Za-z0-9]")
+#: a word of the classifier's character n-grams (`str.split`)
+_WORD_RUN = re.compile(r"\S+")
+
+
+def _plain(text: str) -> bool:
+    """Whether no window of sentences of normalised `text` (`Classifier.probability`) holds anything
+    `reading` decodes or undoes — no encoded payload, no cue of reversed writing, no spaced, digit-for-letter
+    or pinyin writing — and its reading lower-cases letter by letter (no capital sigma, whose lower case
+    depends on what follows). Each check holds for every window when it holds for the whole text: a window
+    is a run of the text's sentences; a match inside it is a match in the text (the look-arounds of
+    `_REVERSED` meet the same non-word characters at a sentence's edge), and digit-for-letter words and
+    pinyin runs never span sentences, so a window has no more of them than the text."""
+    return (_MAYBE_PAYLOAD.search(text) is None and _REVERSED.search(text) is None and _MAYBE_SPACED.search(text) is None
+            and not decode.reveal(text).text and "\u03a3" not in text)
 
 
 def training_rows(name: str = "attacks_train.jsonl") -> list[dict]:
@@ -457,12 +486,15 @@ class Classifier:
         """The calibrated probability that normalised `text` (originally `raw`) is an attack: the highest
         over its windows of one to `WINDOW_SENTENCES` adjacent sentences (the whole text among them when it
         is that short; the disguises counted in all of `raw` go with each window). A window repeated is
-        scored once."""
+        scored once. When no window can hold anything to decode or undo (`_plain`), every window reads as
+        its own sentences and all windows are scored together (`_plain_windows`); else one by one."""
         parts = [part for part in _WINDOW_SENTENCE.findall(text) if part]
         if len(parts) <= 1:
             return self._probability(text, raw)
-        windows = {"".join(parts[i:i + size]) for size in range(1, WINDOW_SENTENCES + 1) for i in range(len(parts) - size + 1)}
-        return max(self._probability(window, raw) for window in windows)
+        spans = [(i, i + size) for size in range(1, WINDOW_SENTENCES + 1) for i in range(len(parts) - size + 1)]
+        if _plain(text):
+            return self._plain_windows(parts, spans, raw)
+        return max(self._probability(window, raw) for window in {"".join(parts[i:j]) for i, j in spans})
 
     def _probability(self, text: str, raw: str) -> float:
         read, signals = reading(text, raw)
@@ -472,10 +504,93 @@ class Classifier:
                 value = (1.0 + math.log(count)) * known[0]
                 square += value * value
                 num += value * known[1]
-        decision = (num / math.sqrt(square) if square else 0.0) + self.intercept + sum(
-            w * f for w, f in zip(self.dense, intent_features(read, signals), strict=True))
+        return self._calibrated(num / math.sqrt(square) if square else 0.0, read, signals)
+
+    def _calibrated(self, grams: float, read: str, signals: int, features: list[float] | None = None) -> float:
+        """The probability from the n-grams' part of the decision and the intent features of `read` (`features`
+        when known)."""
+        features = intent_features(read, signals) if features is None else features
+        decision = grams + self.intercept + sum(w * f for w, f in zip(self.dense, features, strict=True))
         z = self.platt[0] * decision + self.platt[1]
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def _plain_windows(self, parts: list[str], spans: list[tuple[int, int]], raw: str) -> float:
+        """`probability` over the windows (`spans` of `parts`) of a text `_plain` holds nothing to decode or
+        undo in: a window reads as `_ids_as_words` of its sentences, each sentence's reading its own (an id
+        never spans sentences), and its n-grams (`analyzer`: character 1–4-grams of each whitespace-separated
+        word padded with a space) are those of the whole text's reading inside the window, a word cut at
+        the window's edge padded there. Each n-gram of the whole text is looked up once; the counts and
+        TF-IDF sums of all windows are taken together."""
+        read = [_ids_as_words(part) for part in parts]
+        lowered = [part.lower() for part in read]
+        whole = "".join(lowered)
+        starts = [0]
+        for part in lowered:
+            starts.append(starts[-1] + len(part))
+        windows = {"".join(read[i:j]): (starts[i], starts[j]) for i, j in spans}
+        table: dict[str, int] = {}
+        known: list[tuple[float, float]] = []
+
+        def gram_id(gram: str) -> int:
+            if (found := table.get(gram)) is None:
+                weights = self.grams.get(gram)
+                found = table[gram] = -1 if weights is None else len(known)
+                if weights is not None:
+                    known.append(weights)
+            return found
+
+        words = [m.span() for m in _WORD_RUN.finditer(whole)]
+        word_starts, ends = [s for s, _ in words], [e for _, e in words]
+        inner = {n: [-1] * len(whole) for n in range(1, 5)}  # the id of the n-gram starting at a position, inside a word
+        for s, e in words:
+            for n in range(1, 5):
+                for x in range(s, e - n + 1):
+                    inner[n][x] = gram_id(whole[x:x + n])
+        in_order: dict[tuple[int, int], list[int]] = {}  # a word's n-grams in the analyzer's order
+
+        def word_grams(s: int, e: int) -> list[int]:
+            if (found := in_order.get((s, e))) is None:
+                word, found = whole[s:e], []
+                for n in range(1, min(4, e - s + 2) + 1):
+                    if n == e - s + 2:
+                        found.append(gram_id(" " + word + " "))
+                    else:
+                        found += [gram_id(" " + word[:n - 1]), *inner[n][s:e - n + 1], gram_id(word[e - s - n + 1:] + " ")]
+                in_order[(s, e)] = found
+            return found
+
+        ids: list[int] = []
+        sizes: list[int] = []
+        for a, b in windows.values():
+            found = [g for s, e in words[bisect.bisect_right(ends, a):bisect.bisect_left(word_starts, b)]
+                     for g in word_grams(max(s, a), min(e, b))]
+            ids += found
+            sizes.append(len(found))
+        # summed as `_probability` sums (each window's n-grams in the order they first occur, logarithms from
+        # `math`), so the result is the same to the last bit
+        every = np.asarray(ids, dtype=np.int64)
+        size = max(len(known), 1)
+        keys = (np.repeat(np.arange(len(windows), dtype=np.int64), sizes) * size + every)[every >= 0]
+        keys, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")
+        keys, counts = keys[order], counts[order]
+        logs = np.array([math.log(count) for count in range(1, int(counts.max(initial=1)) + 1)])
+        weights = np.asarray(known, dtype=np.float64).reshape(-1, 2)[keys % size]
+        value = (1.0 + logs[counts - 1]) * weights[:, 0]
+        num = np.bincount(keys // size, value * weights[:, 1], minlength=len(windows))
+        square = np.bincount(keys // size, value * value, minlength=len(windows))
+        signals = len(_OBFUSCATION.findall(raw)) // 3 if raw else 0
+        # the intent cues: a window's lower-cased text with its set phrases set aside is, when each sentence's is
+        # its own, a run of the whole text's, bounded by what no cue's word boundary joins (an end of sentence or a
+        # space); a cue (bar `_EDGE_CUES`) absent from the whole text is absent from every window
+        sentences = [_IDIOMS.sub(" ", part) for part in lowered]
+        cleaned = {text: _IDIOMS.sub(" ", text.lower()) for text in windows}
+        absent: frozenset[str] = frozenset()
+        if all(cleaned["".join(read[i:j])] == "".join(sentences[i:j]) for i, j in spans):
+            whole_cleaned = "".join(sentences)
+            absent = frozenset(name for name, p in _CUES.items() if name not in _EDGE_CUES and p.search(whole_cleaned) is None)
+        return max(self._calibrated(float(n / math.sqrt(q)) if q else 0.0, text, signals, _features(cleaned[text], signals, absent))
+                   for text, n, q in zip(windows, num.tolist(), square.tolist(), strict=True))
 
     def probabilities(self, texts: list[str]) -> list[float]:
         return [self.probability(normalize(t).text, t) for t in texts]
