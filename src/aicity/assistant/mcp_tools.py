@@ -39,8 +39,7 @@ def render(result: SkillResult) -> str:
     """A skill's result as Markdown: its sections, then the passages it quotes."""
     parts = [f"## {s.title}\n\n{s.body}" for s in result.sections]
     parts += [f"[^{n}]: {c.doc} {c.locator}：{c.text}" for n, c in enumerate(result.citations, 1)]
-    possible = _possible(result)
-    sure = [d for d in result.departments if d not in possible]
+    sure, possible = _departments(result)
     if sure:
         parts.append("承办部门 departments：" + "、".join(sure))
     if possible:
@@ -48,17 +47,18 @@ def render(result: SkillResult) -> str:
     return "\n\n".join(parts) or "（无结果 no result）"
 
 
-def _possible(result: SkillResult) -> list[str]:
-    """The departments the result names only for steps that may not apply (a bundle still asking which case)."""
-    return [d for d in result.data.get("possible_departments") or [] if d in result.departments]
+def _departments(result: SkillResult) -> tuple[list[str], list[str]]:
+    """The departments that surely handle the result, and those it names only for steps that may not apply (a
+    bundle still asking which case)."""
+    possible = [d for d in result.data.get("possible_departments") or [] if d in result.departments]
+    return [d for d in result.departments if d not in possible], possible
 
 
 def _data(result: SkillResult) -> dict[str, Any]:
     """The structured result: `departments` those that surely handle it, `possible_departments` those that may."""
-    possible = _possible(result)
+    sure, possible = _departments(result)
     data = result.model_dump(mode="json", include={"citations", "event", "next_actions"})
-    return {**data, "departments": [d for d in result.departments if d not in possible],
-            "possible_departments": possible}
+    return {**data, "departments": sure, "possible_departments": possible}
 
 
 def _may_see(skill: Skill) -> Callable[[Principal], bool]:

@@ -134,7 +134,7 @@ def _squash(text: str) -> str:
 
 
 _NUMERAL_RUN = re.compile(r"[\d零〇一二两三四五六七八九十百千万]+")
-_PERCENT = re.compile(r"百分之([\d零〇一二两三四五六七八九十百千万]+)")
+_PERCENT = re.compile(rf"百分之({_NUMERAL_RUN.pattern})")
 #: a unit word alone is not a number (千万 "by all means")
 _NOT_NUMBERS = frozenset({"十", "百", "千", "万", "千万", "万万"})
 
