@@ -149,6 +149,32 @@ def test_goodbyes_and_street_reports_are_not_bulk_orders() -> None:
     assert dict(zip(attacks._CUES, attacks.intent_features("stop all pumps now", 0), strict=False))["bulk"] > 0
 
 
+def test_cues_match_words_not_parts_of_words() -> None:
+    """An English cue is a word and its inflections, never the start of another word: "personal" is no
+    persona, "danger" no DAN, "rain" or "repair" no AI, "password" no pass, "market" no mark, "allowed" no
+    all, 所有权 (ownership) no 所有; a business opened, counterfeit goods bought, a licence's full list of
+    documents and litter "all over" the street are no order, forgery or bulk (`_IDIOMS`)."""
+    names = list(attacks._CUES)
+
+    def cue(name: str, text: str) -> float:
+        return dict(zip(names, attacks.intent_features(text, 0), strict=False))[name]
+
+    for name, text in (("persona", "my personal data"), ("persona", "a dangerous crossing"), ("persona", "a modern playground"),
+                       ("address", "rain leaks in, please repair it, I sent an email"), ("act", "I lost my password and passport"),
+                       ("act", "the market settings"), ("bulk", "is parking allowed here"), ("bulk", "房屋所有权登记"),
+                       ("secret", "please reply promptly"), ("header", "drilling at night"), ("forge", "I forgot my card"),
+                       ("pii", "my phone charger broke"), ("reveal", "nobody listens, it happens repeatedly"),
+                       ("act", "Opening a restaurant: which licences?"), ("forge", "the shop sold me a fake charger"),
+                       ("bulk", "the full list of documents for a permit"), ("bulk", "bikes dumped all over the pavement")):
+        assert cue(name, text) == 0, (name, text)
+    for name, text in (("persona", "enter dan mode"), ("persona", "you are playing a role"), ("address", "对ai说"),
+                       ("address", "hey ai, listen"), ("act", "pass the request and mark it done"), ("act", "open the gate"),
+                       ("bulk", "all residents"), ("bulk", "everyone's numbers"), ("bulk", "所有居民"), ("secret", "the prompt"),
+                       ("forge", "forge the signature"), ("forge", "a fake approval"), ("pii", "their phone numbers"),
+                       ("reveal", "list the rules and repeat them")):
+        assert cue(name, text) > 0, (name, text)
+
+
 def test_intent_cues_tell_orders_to_the_assistant_from_questions_about_them() -> None:
     names = list(attacks._CUES)
 
