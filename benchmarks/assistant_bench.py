@@ -4,6 +4,7 @@ fresh machine.
     .venv/bin/python benchmarks/assistant_bench.py [--requests 400] [--clients 8] [--before]
     .venv/bin/python benchmarks/assistant_bench.py --parts in_process [--limit 600]
     .venv/bin/python benchmarks/assistant_bench.py --parts omp
+    .venv/bin/python benchmarks/assistant_bench.py --parts cpu [--answers FILE] [--profile 40]
 
 In-process latency is measured on distinct requests (the two mode development sets,
 `training/modes_dev*.jsonl`, each text once) with no cache hits across requests: the process's
@@ -13,7 +14,10 @@ request embedded for the mode classifier and the router, as before the cascade);
 ask of a request always runs first, so anything the baseline's repeat may find warm favours the
 baseline. `ask_cpu_*` is the process's CPU time per ask (every thread: skills, the embedding engine's),
 less moved by other work on the machine than wall time (a spinning engine still burns more under load).
-The planning alone (mode and routing, no skill) is timed after each ask.
+The planning alone (mode and routing, no skill) is timed after each ask. `--parts cpu` times only the cascade's
+asks, by CPU (`cpu`: where other helpers load the machine), splits them by whether a query vector was computed,
+lists the slowest, can write every answer for diffing two code versions (`--answers`, e.g. the other version's
+run with PYTHONPATH=<its src>) and profile the main thread and the skills' threads apart (`--profile N`).
 `embedded_share` is the share of requests that computed at least one query vector; SQL statements
 and commits per ask are counted on the city's database (the bus's own subscribers included).
 Throughput's baseline is `/api/v1/health` (the HTTP stack with no work). Cold start spawns `aicity
@@ -168,6 +172,86 @@ def in_process(cases: list[dict]) -> dict:
             "baseline_cascade_off": figures(runs["off"])}
 
 
+#: fields of an answer that name this run (ids, tokens), not what was answered
+_RUN_FIELDS = ("trace_id", "session_id", "provenance", "session_token")
+
+
+def _answer_record(text: str, result) -> dict:
+    """What an ask answered, comparable across runs and code versions (the run's own ids left out)."""
+    answer = result.model_dump(exclude=set(_RUN_FIELDS))
+    return {"q": text, **json.loads(json.dumps(answer, ensure_ascii=False, default=str))}
+
+
+def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict:
+    """Per-ask CPU time (time.process_time: every thread of the process) of the cascade as shipped, one ask per
+    distinct request with the query vectors forgotten first, as `in_process`: far less moved by other work on
+    a loaded machine than wall time. `answers`: a JSON-lines file of every answer (less the run's ids), to diff
+    two code versions on the same requests; `profile`: the top cumulative costs of a cProfile over the asks
+    (the profiler's overhead inflates the CPU figures of that run: time and profile in separate runs)."""
+    import cProfile
+    import io
+    import pstats
+
+    from aicity.assistant.cli import ready_assistant
+    from aicity.core.embeddings import query_cache
+    from aicity.demo.loader import open_demo_city
+    from aicity.identity.service import Principal, parse_role
+    from aicity.security import guard
+
+    open_demo_city(Path(tempfile.mkdtemp(prefix="aicity-bench-")))
+    bot = ready_assistant()
+    for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
+        bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
+    profiler = cProfile.Profile() if profile else None
+    skill_profiles: list[cProfile.Profile] = []
+    if profile:  # skills run on the skill pool's threads, which the main thread's profiler does not see
+        dispatch = bot._dispatch
+
+        def profiled(task, ctx):  # type: ignore[no-untyped-def]
+            own = cProfile.Profile()
+            skill_profiles.append(own)
+            return own.runcall(dispatch, task, ctx)
+
+        bot._dispatch = profiled  # type: ignore[method-assign]
+    rows, records = [], []
+    for c in cases:
+        p = Principal(parse_role(c.get("role", "citizen")))
+        if guard.check(c["q"], "input", p.role.value).verdict == "block":  # refused before any work, as in_process
+            continue
+        query_cache.clear()
+        if profiler:
+            profiler.enable()
+        c0 = time.process_time()
+        result = bot.ask(c["q"], p)
+        spent = (time.process_time() - c0) * 1000
+        if profiler:
+            profiler.disable()
+        rows.append({"q": c["q"], "cpu_ms": round(spent, 2), "embedded": query_cache.misses > 0, "mode": result.mode,
+                     "skills": [f"{s.agent}.{s.skill}" for s in result.skills]})
+        records.append(_answer_record(c["q"], result))
+    if answers:
+        Path(answers).write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records),
+                                 encoding="utf-8")
+    spent = [r["cpu_ms"] for r in rows]
+    embedded = [r["cpu_ms"] for r in rows if r["embedded"]]
+    plain = [r["cpu_ms"] for r in rows if not r["embedded"]]
+    out: dict = {"requests": len(rows), "cpu_p50_ms": round(statistics.median(spent), 2),
+                 "cpu_p95_ms": round(pct(spent, .95), 2), "cpu_mean_ms": round(statistics.mean(spent), 2),
+                 "embedded_share": round(len(embedded) / len(rows), 3),
+                 "cpu_p50_embedded_ms": round(statistics.median(embedded), 2) if embedded else None,
+                 "cpu_p50_not_embedded_ms": round(statistics.median(plain), 2) if plain else None,
+                 "slowest": sorted(rows, key=lambda r: -r["cpu_ms"])[:15],
+                 "load_average": load_average()}
+    if profiler:
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(profile)
+        out["profile"] = stream.getvalue().splitlines()
+        stream = io.StringIO()
+        pstats.Stats(*skill_profiles, stream=stream).sort_stats("cumulative").print_stats(profile)
+        out["profile_skills"] = stream.getvalue().splitlines()
+    return out
+
+
 #: one query vector at a time in a fresh process (the engine's OpenMP wait policy is read when it loads)
 _QUERY_TIMING = """
 import json, statistics, sys, time
@@ -293,12 +377,15 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--before", action="store_true", help="also time the first answer without the shipped vectors")
     ap.add_argument("--parts", default="fresh,in_process,http", help="which measurements, in order")
+    ap.add_argument("--answers", help="cpu: write every answer (JSON lines) to this file, for diffing versions")
+    ap.add_argument("--profile", type=int, default=0, help="cpu: print this many top cumulative cProfile rows")
     args = ap.parse_args()
     cases = [c for c in questions() if c.get("role", "citizen") in ("citizen", "enterprise")]
     ap_parts = {"fresh": lambda: [fresh_first_answer(cases[0]["q"]),
                                   *([fresh_first_answer(cases[0]["q"], shipped=False)] if args.before else [])],
                 "in_process": lambda: in_process(distinct_requests(args.limit)),
                 "omp": lambda: query_embedding(distinct_requests(args.limit)[:200]),
+                "cpu": lambda: cpu(distinct_requests(args.limit), args.answers, args.profile),
                 "http": lambda: over_http(cases, args.requests, args.clients)}
     for name in args.parts.split(","):  # each part printed when done: a later failure keeps the earlier figures
         print(json.dumps({name: ap_parts[name]()}, ensure_ascii=False, indent=2), flush=True)

@@ -188,16 +188,18 @@ class Router:
     def sure(self, scores: np.ndarray, principal: Principal, only: frozenset[tuple[str, str]] | None = None,
              mode: str | None = None) -> bool:
         """Whether BM25 `scores` decide on their own what the dense signal would otherwise weigh in on:
-        among the skills of `only` (the request's mode), which one; and the target those skills look for
-        in `mode`. Without `only`, the outcome (skill and target) of every route the caller may use. A
-        decision is sure when its best route scores at least SURE_SCORE and SURE_MARGIN more than the
-        best route of any other choice."""
+        among the skills of `only` (the request's mode) that scores may choose (not `Skill.cue_only`), which one;
+        and the target those skills look for in `mode`. Without `only`, the outcome (skill and target) of every
+        route the caller may use. A decision is sure when its best route scores at least SURE_SCORE and SURE_MARGIN
+        more than the best route of any other choice."""
         usable = self._allowed_mask(principal)
         if only is None:
             return _leads(np.where(usable, scores, 0.0), self._outcome)
         skills = [k for k in only if k in self._skill_ids and self.skills[k].allowed(principal)]
-        if len(skills) > 1:
-            serving = usable & np.isin(self._skill_of, [self._skill_ids[k] for k in skills])
+        # a skill chosen only by its cues is never chosen by scores (`candidates`): only the others compete
+        chosen_by_scores = [k for k in skills if not self.skills[k].cue_only]
+        if len(chosen_by_scores) > 1:
+            serving = usable & np.isin(self._skill_of, [self._skill_ids[k] for k in chosen_by_scores])
             if not _leads(np.where(serving, scores, 0.0), self._skill_of):
                 return False
         kinds = [self._kind_ids[kind] for k in skills for kind in self.skills[k].targets_for(mode)
@@ -285,14 +287,15 @@ class Router:
         """The skill and target for `text`; with `only` (the skills of the request's mode, decided
         before) the skill is one of those, and one is always chosen when any may be used: the
         mode is decided, only the target may still be missing."""
+        # the mode is decided: a device named outright goes to the skill that works on its type (before any
+        # scores: they play no part in it, and the dense signal costs a query embedding)
+        named = self._device_skill(text, principal, only, mode) if only is not None else None
+        if named is not None:
+            return named
         scores = self._scores(text, principal, only, mode)
         cands = self.candidates(text, principal, scores, only)
         top_score = cands[0].score if cands else 0.0
         floor = max(MIN_SCORE, top_score * TARGET_SHARE)
-        # the mode is decided: a device named outright goes to the skill that works on its type
-        named = self._device_skill(text, principal, only, mode) if only is not None else None
-        if named is not None:
-            return named
         # the mode is decided: a specialist nearest by meaning outranks the mode's generic cues (违法吗, 怎么处罚)
         near = self.nearest(text, principal, mode, only, NEAREST_SLACK) if only is not None and mode is not None \
             else None

@@ -121,7 +121,7 @@ class Understanding:
                            confidence=round(confidence, 3))
             return Plan(subtasks=[task], **base)
         if not forced and mode_data.abstains(guess):
-            return self._clauses(text, principal, planner) or self._specialist(text, principal, planner, guess) \
+            return self._clauses(text, principal, planner, guess) or self._specialist(text, principal, planner, guess) \
                 or Plan(subtasks=[], reply="clarify", options=guess.options(), **base)
         if not forced and mode in SPECIALIST_AGAINST and (taken := self._specialist(text, principal, planner, guess,
                                                                                     against=mode)):
@@ -179,8 +179,8 @@ class Understanding:
                             mode_confidence=round(probabilities.get(mode, 0.0), 4))
         return None
 
-    def _clauses(self, text: str, principal: Principal, planner: Planner) -> Plan | None:
-        """A request unsure as a whole may be several requests, each sure of itself ("孩子刚出生要办什么？
+    def _clauses(self, text: str, principal: Principal, planner: Planner, guess: ModeGuess) -> Plan | None:
+        """A request unsure as a whole (`guess`) may be several requests, each sure of itself ("孩子刚出生要办什么？
         另外，公积金怎么提取？"): when two or more clauses each have a confident mode that skills serve,
         each is planned in its own mode; otherwise None."""
         clauses = split_clauses(text)
@@ -189,18 +189,18 @@ class Understanding:
         tasks: list[SubTask] = []
         modes_seen: list[str] = []
         for clause in clauses:
-            guess = self.guess(clause)
-            usable = frozenset(k for k in self.skills_of.get(guess.mode, ())
+            own = self.guess(clause)
+            usable = frozenset(k for k in self.skills_of.get(own.mode, ())
                                if self.router.skills[k].allowed(principal))
-            if guess.emergency or mode_data.abstains(guess) or not usable:
+            if own.emergency or mode_data.abstains(own) or not usable:
                 continue
-            sub = planner.plan(clause, principal, only=usable, mode=guess.mode)
+            sub = planner.plan(clause, principal, only=usable, mode=own.mode)
             tasks += sub.subtasks[:1]
-            modes_seen += [guess.mode] if sub.subtasks else []
+            modes_seen += [own.mode] if sub.subtasks else []
         if len(tasks) < 2:
             return None
         return Plan(planner=planner.name, subtasks=tasks, mode=modes_seen[0],
-                    mode_confidence=round(self.guess(text).confidence, 4))
+                    mode_confidence=round(guess.confidence, 4))
 
     def covers(self, text: str, item: str | None) -> bool:
         """False when the request is about something the catalog does not know: it shares no word with
