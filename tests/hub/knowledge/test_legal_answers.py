@@ -14,6 +14,7 @@ from aicity.hub.knowledge.extractive import (
     _BEFORE,
     QUESTION_TYPES,
     _best_excerpt,
+    _listed,
     anchored,
     defers_to_levels,
     extractive_answer,
@@ -77,6 +78,18 @@ def test_a_continued_clause_keeps_what_it_continues() -> None:
     listed = "第十条 有下列行为之一的，由文化行政部门给予警告，可以并处15000元以下的罚款；情节严重的，吊销许可证：\n（一）接纳未成年人的；"
     item = sentences("第十条", listed, 0)[-1]
     assert "15000元以下的罚款" in item.text and item.text.endswith("（一）接纳未成年人的；")  # the whole lead-in
+
+
+def test_a_lead_in_that_announces_its_items_is_said_with_the_best_one() -> None:
+    text = "第七条 下列人员不能作为遗嘱见证人：\n（一）无民事行为能力人；\n（二）继承人、受遗赠人。\n遗嘱应当注明年、月、日。"
+    found = sentences("第七条", text, 0)
+    for s, score in zip(found, (3.0, 1.0, 2.0, 0.5), strict=True):
+        s.score = score
+    lead = _listed(found[0], found)
+    assert lead.locator == "第七条 第一款 第二项" and lead.text == "下列人员不能作为遗嘱见证人：（二）继承人、受遗赠人。"
+    assert _listed(found[3], found) is found[3]  # a sentence that states its rule stays the rule
+    found[1].score = 2.0
+    assert _listed(found[0], found) is found[0]  # no 项 stands out: the lead-in stays
 
 
 def test_the_number_attached_to_the_asked_action_answers() -> None:

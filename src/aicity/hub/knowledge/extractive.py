@@ -535,6 +535,17 @@ def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str,
         s.own_score += CONTEXT_WEIGHT * max((said[j] for j in duties), default=0.0)
 
 
+def _listed(lead: Sentence, found: list[Sentence]) -> Sentence:
+    """A lead-in that announces its 项 (但下列商品除外：, 下列人员不能作为遗嘱见证人：) states no rule by itself:
+    its 项 that bears on the question most, said with the lead-in, does (下列人员不能作为遗嘱见证人：（三）继承人、
+    受遗赠人). Where no 项 stands out (a deadline asked, its exceptions listed) the lead-in stays the rule."""
+    if not lead.text.endswith(("：", ":")):
+        return lead
+    items = sorted((s for s in found if s.article == lead.article and s.lead_in.endswith(lead.text)
+                    and s.locator.startswith(f"{lead.locator} ")), key=lambda s: s.score, reverse=True)
+    return items[0] if items and (len(items) == 1 or items[0].score > items[1].score) else lead
+
+
 def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
     """The lead sentence, and the next one of the same 款 when it scores nearly as well (an
     answer of one or two sentences: 可以变更经营者。变更经营者的，可以直接申请变更登记。)."""
@@ -692,7 +703,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # answered by that article from its start, not by a sentence that happens to share its numerals
     named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()
     opening = next((s for s in found if s.locator.split()[0] in named), None)
-    lead = opening or max(found, key=lambda s: s.score)
+    lead = opening or _listed(max(found, key=lambda s: s.score), found)
     higher = None if opening else _superior(lead, found, articles, rel, types)
     lower, lead = (lead, higher) if higher is not None else (None, lead)
     governs = None if opening or not doubted else _governs_doubted(lead, found, articles, rel, doubted, types)
