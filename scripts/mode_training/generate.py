@@ -5,7 +5,7 @@ suffix; slot templates over the demo city's own ids (items, bundles, policies, d
 roads, landmarks) and register transforms (typos/homophones, dialect) add variety. Every id is checked
 against the demo data; duplicates (after normalising punctuation and spaces) are dropped.
 
-    .venv/bin/python scripts/mode_training/generate.py
+    .venv/bin/python scripts/mode_training/generate.py   # refuses to drop rows added to modes.jsonl directly
 
 Mode boundaries (one rule each, so that the same request never carries two labels):
 - report vs duty: a concrete problem that exists now (a place, a thing that happened to the asker) is a
@@ -592,6 +592,14 @@ def main() -> int:
         print("\n".join(b.errors), file=sys.stderr)
         return 1
     rows = sorted(b.rows, key=lambda r: (MODES.index(r["mode"]), r["source"] != "hand"))
+    # OUT is also edited directly (writers' rows appended by near_copies.py, rows removed after reviews as too close
+    # to evaluation lines): never drop or revive such rows silently
+    old = set(OUT.read_text(encoding="utf-8").splitlines()) if OUT.is_file() else set()
+    new = {json.dumps(r, ensure_ascii=False) for r in rows}
+    if old - new and "--force" not in sys.argv:
+        print(f"{OUT.relative_to(ROOT)} holds {len(old - new)} rows this script would drop (and {len(new - old)} it "
+              "would add): merge them into the .txt files first, or pass --force", file=sys.stderr)
+        return 1
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} requests -> {OUT.relative_to(ROOT)}")
     print("by mode:", dict(Counter(r["mode"] for r in rows)))
