@@ -60,3 +60,19 @@ def test_labels_name_skills_departments_and_targets_that_exist(rows: list[dict])
         if row["mode"] == "report" and not row["departments"]:
             problems.append(f"report without a department: {row['q']}")
     assert problems == []
+
+
+def test_the_generator_refuses_to_drop_rows_added_to_the_training_file_directly() -> None:
+    """modes.jsonl holds writers' rows appended by near_copies.py and lacks rows removed after reviews: regenerating
+    it from the .txt files must not silently drop the one or revive the other."""
+    import subprocess
+    import sys
+
+    out = DATA / "training" / "modes.jsonl"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "mode_training" / "generate.py"
+    if not script.is_file():
+        pytest.skip("the generator ships with the source tree, not the package")
+    before = out.read_bytes()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "--force" in done.stderr
+    assert out.read_bytes() == before
