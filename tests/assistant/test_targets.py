@@ -82,10 +82,11 @@ def test_a_device_named_outright_picks_the_skill_of_its_type(city: Path, text: s
 
 @pytest.mark.parametrize(("text", "params"), [
     ("把解放大道的路灯关掉", {"command": "off"}),  # a kind of device, none of them named: the command still
-    ("光谷区路灯3号关一下", {"device": "sim-guanggu-light-03", "command": "off"}),
-    ("东湖区路灯2号太暗了，开起来", {"device": "sim-donghu-light-02", "command": "on"}),
-    ("启动南湖泵站两台水泵抽水", {"command": "on"}),
-    ("南湖区路灯5号", {"device": "sim-nanhu-light-05"}),  # no command asked: none made up
+    ("光谷区路灯3号关一下", {"device": "sim-guanggu-light-03", "district": "guanggu", "command": "off"}),
+    ("东湖区路灯2号太暗了，开起来", {"device": "sim-donghu-light-02", "district": "donghu", "command": "on"}),
+    ("启动南湖泵站两台水泵抽水", {"district": "nanhu", "command": "on"}),
+    ("南湖区路灯5号", {"device": "sim-nanhu-light-05", "district": "nanhu"}),  # no command asked: none made up
+    ("给设备 abc-0099 发个重启指令", {}),  # a device of no kind said, not one of the fleet: the generic command
 ])
 def test_a_device_command_keeps_what_the_request_asks_done(city: Path, text: str, params: dict[str, str]) -> None:
     found = assistant().router.route(text, OPERATOR, CITY_ACTION, "city_action")
@@ -135,6 +136,18 @@ def test_a_skill_chosen_only_by_its_cue_is_not_chosen_by_its_routes(city: Path) 
     assert asked is not None and asked.skill == "event_status"
     acted = router.route("evt_0099 受理", official, status, "event_status")
     assert acted is not None and acted.skill == "event_action" and acted.by == "cue"
+
+
+@pytest.mark.parametrize(("text", "skill", "district"), [
+    ("南湖区的排水闸门都关上", "city_safety.operate_flood_gate", "nanhu"),
+    ("北港区报警的那处燃气阀门马上关闭", "city_safety.close_gas_valve", "beigang"),
+    ("Set the traffic signals in Xicheng District to the all-red plan", "city_safety.set_signal_plan", "xicheng"),
+    ("调三台移动泵车到东湖区易涝点待命", "simulation.deploy_pumps", "donghu"),
+])
+def test_a_command_names_the_district_it_is_for(city: Path, text: str, skill: str, district: str) -> None:
+    only = CITY_ACTION | {("simulation", "deploy_pumps")}
+    found = assistant().router.route(text, OPERATOR, only, "city_action")
+    assert found is not None and f"{found.agent}.{found.skill}" == skill and found.params.get("district") == district
 
 
 def test_without_a_device_the_mode_routes_as_before(city: Path) -> None:
@@ -196,3 +209,33 @@ def test_a_safety_briefing_on_one_district(city: Path) -> None:
 def test_hotspots_are_cued_by_events_not_by_a_cue_word_alone(city: Path, text: str, cued: bool) -> None:
     found = assistant().router.cued_skills(text, Principal(Role.official))
     assert (("governance", "hotspot_insight") in found) is cued
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("上半年政务服务大厅办件量同比增长多少", ("city_ops", "service_stats")),  # the services' own figures
+    ("本季度各区火灾隐患数量排名", None),  # a ranking not about the services: no service figures by a cue
+    ("南湖区噪声类事件在全部事件里的比例是多少", ("data_analyst", "data_ask")),  # a share is analysed
+    ("本月各区井盖事件数量", ("governance", "event_query")),
+    ("How many streetlight events are open in Donghu?", ("governance", "event_query")),
+])
+def test_the_data_skills_are_told_apart_by_their_cues(city: Path, text: str, first: tuple[str, str] | None) -> None:
+    data = frozenset({("city_ops", "service_stats"), ("data_analyst", "data_ask"), ("governance", "event_query"),
+                      ("governance", "hotspot_insight")})
+    found = assistant().router.cued_skills(text, Principal(Role.official), data)
+    if first is None:
+        assert ("city_ops", "service_stats") not in found
+    else:
+        assert found and found[0] == first
+
+
+@pytest.mark.parametrize(("text", "skill"), [
+    ("登记一份收文：市水务局关于汛前检查的通知", "register"),
+    ("这份来函帮我登记，再提个承办意见", "register"),
+    ("Search the incoming documents about road repairs", "search"),
+    ("Look up the register for documents about bridges", "search"),
+    ("Please register this incoming letter", "register"),
+])
+def test_office_register_and_search_are_cued(city: Path, text: str, skill: str) -> None:
+    office = frozenset((("office", s) for s in ("draft", "polish", "summarize", "register", "search")))
+    found = assistant().router.cued_skills(text, Principal(Role.official), office)
+    assert found and found[0] == ("office", skill)

@@ -73,9 +73,12 @@ def build() -> Agent:
                 description="全市政务服务事项数量、网办率、告知承诺、时限压缩等统计",
                 examples=["全市有多少政务服务事项", "网上办理率是多少", "各部门事项数量统计", "时限压缩了多少",
                           "政务服务运行情况", "How many services can be done online?"],
-                cue_priority=85,
+                # above the data analyst's cues (同比, 排名 …), but only about the government services themselves
+                cue_priority=90,
                 cues=("网办率", "事项统计", "多少项", "多少个事项", "多少事项", "覆盖多少", "上线了几个", "运行情况",
-                      "统计", "占比", "压缩了", "最多", "前几名", "排名", "how many services"),
+                      "统计", "占比", "压缩了", "最多", "前几名", "排名", "办件量", "同比", "how many services"),
+                cue_requires=("事项", "政务服务", "办件", "网办", "网上办", "一网通办", "告知承诺", "承诺时限", "法定时限",
+                              "时限", "services"),
             ),
         ],
     )

@@ -247,6 +247,8 @@ def build() -> Agent:
         name="城市安全智能体",
         department="emergency",
         description="燃气泄漏闭环处置（告警→事件→关阀审批→指令→确认）、闸门与信号配时（审批后执行）和城市安全态势报告",
+        # the command skills' `district` is the district named (assistant/targets), shown with the request an
+        # approver sees; the devices are still resolved from the device param or the text
         skills=[
             Skill(id="emergency", modes=("emergency",), name="紧急险情", input_model=EmergencyInput, handler=emergency,
                   risk=RiskLevel.write,
@@ -262,26 +264,26 @@ def build() -> Agent:
                   description="向燃气阀门设备下发关闭指令，隔离燃气传感器告警；须另一位有权限的人员审批后执行",
                   examples=["向阀门设备下发关阀指令", "隔离燃气告警对应的阀门设备"],
                   cues=("下发关阀指令", "关阀指令", "燃气总阀", "gas valve"), cue_priority=95,
-                  route_weight=0.5, departments=("gas",), target_params=("valve",)),
+                  route_weight=0.5, departments=("gas",), target_params=("valve", "district")),
             Skill(id="operate_flood_gate", modes=("city_action",), name="操作排水闸门", input_model=FloodGateInput, handler=operate_flood_gate,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="开启或关闭排水闸门（指定闸门、易涝点附近或区域内的闸门）；须另一位有权限的人员审批后执行",
                   examples=["打开江滨区的排水闸门", "关闭易涝点附近的闸门"],
                   cues=("开闸", "关闸", "排水闸门", "落闸"), cue_priority=95, route_weight=0.5, departments=("water",),
-                  target_params=("gate",)),
+                  target_params=("gate", "district")),
             Skill(id="set_signal_plan", modes=("city_action",), name="调整信号配时", input_model=SignalPlanInput, handler=set_signal_plan,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="切换交通信号机的配时方案（常规、高峰、内涝绕行、全红）；须另一位有权限的人员审批后执行",
                   examples=["把江滨区的信号机切换到内涝绕行配时", "信号机改为全红"],
                   cues=("信号配时", "配时方案", "信号机"), cue_priority=95, route_weight=0.5,
-                  departments=("traffic_police",), target_params=("signal",)),
+                  departments=("traffic_police",), target_params=("signal", "district")),
             Skill(id="device_command", modes=("city_action",), name="下发设备指令", input_model=DeviceCommandInput, handler=device_command,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="工作人员通过接口申请、按指令策略需要审批的设备指令；审批后执行",
                   examples=["通过接口申请向设备下发指令"],
                   # its routes weigh nothing: a conversation reaches it only by naming a device outright
                   # (assistant/targets), else it names one of the skills above
-                  route_weight=0.0, target_params=("device",), fill=command_asked),
+                  route_weight=0.0, target_params=("device", "district"), fill=command_asked),
             Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SituationInput,
                   handler=safety_situation, roles=SAFETY_ROLES,
                   target_params=("district",),  # the district named (assistant/targets); default the whole city

@@ -88,7 +88,7 @@ def build() -> Agent:
                           "9月光谷大道早高峰平均车速", "How many hotline tickets were filed in Donghu in March?"],
                 cue_priority=89,
                 cues=("12345", "热线", "工单", "gdp", "生产总值", "企业", "高新技术", "专精特新", "营业收入", "纳税", "常住人口",
-                      "空气质量", "aqi", "pm2.5", "车流量", "车速", "低保", "招商线索", "产业链", "同比", "环比", "占比",
+                      "空气质量", "aqi", "pm2.5", "车流量", "车速", "低保", "招商线索", "产业链", "同比", "环比", "占比", "比例",
                       "hotline", "tickets", "enterprises", "population", "air quality", "traffic"),
                 cue_requires=("多少", "几", "平均", "合计", "总", "排名", "最多", "最高", "最低", "最少", "占比", "比例", "同比",
                               "环比", "增长", "各区", "每个", "哪个", "统计", "趋势", "how many", "average", "total",

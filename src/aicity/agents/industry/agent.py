@@ -176,7 +176,7 @@ def build() -> Agent:
                   description="分析重点产业链各环节本地企业数、营收和强弱，找出缺失和薄弱环节（补链方向），可按区",
                   examples=["光谷区新能源汽车哪些环节薄弱", "集成电路产业链缺哪些环节", "生物医药产业链的短板在哪里",
                             "我市人工智能产业链强弱环节分析", "北港区新能源汽车产业链图谱", "现代物流链条上哪里需要补链"],
-                  cues=("薄弱", "短板", "缺失环节", "补链", "强链", "链图", "图谱", "强弱"), cue_priority=91,
+                  cues=("薄弱", "短板", "缺失环节", "补链", "强链", "链图", "图谱", "强弱", "最弱", "弱项", "缺口"), cue_priority=91,
                   routes=_routes),
             Skill(id="investment_leads", modes=MODES, name="招商线索推荐", input_model=SkillInput,
                   handler=investment_leads, roles=STAFF,

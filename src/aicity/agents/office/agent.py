@@ -197,7 +197,9 @@ def build() -> Agent:
                 description="登记收到的公文：提取文种、发文机关、发文字号、标题、主送、日期、密级、附件、抄送，建议承办部门和时限",
                 examples=["登记这份来文", "帮我做个收文登记", "这份文件登记一下", "Register this incoming document"],
                 cue_priority=77,
-                cues=("收文登记", "登记收文", "登记这份", "登记一下", "做个登记", "register"),
+                cues=("收文登记", "登记收文", "登记这份", "登记一份", "登记一下", "做个登记", "帮我登记", "登记并",
+                      # the verb, not the noun ("search the register for …")
+                      "register this", "register the", "register a", "please register"),
             ),
             Skill(
                 id="search", modes=("office",), name="公文检索", input_model=SkillInput, handler=search_skill,
@@ -206,7 +208,7 @@ def build() -> Agent:
                 examples=["查一下关于防汛的来文", "最近收到哪些文件", "查找江政办发〔2026〕12号", "有没有关于燃气安全的发文",
                           "Find the documents about flood control"],
                 cue_priority=72,
-                cues=("查一下", "查找", "检索", "搜索", "有没有", "收到哪些", "来文", "收文", "find the"),
+                cues=("查一下", "查找", "检索", "搜索", "有没有", "收到哪些", "来文", "收文", "find the", "search", "look up"),
                 cue_requires=("来文", "收文", "发文", "文件", "公文", "〔", "document"),
             ),
         ],

@@ -210,6 +210,8 @@ def build() -> Agent:
             Skill(id="deploy_pumps", modes=("city_action",), name="预置移动泵车", input_model=PumpsInput,
                   handler=deploy_pumps, roles=OPERATORS, risk=RiskLevel.actuate,
                   description="按内涝模拟的建议，派水务部门向积水点预置移动泵车（须审批）",
-                  examples=["按模拟结果向江滨区积水点预置移动泵车"], route_weight=0.5),
+                  target_params=("district",),  # the district named (assistant/targets)
+                  examples=["按模拟结果向江滨区积水点预置移动泵车", "派几台移动泵车去积水点", "调泵车到易涝点待命"],
+                  cues=("泵车", "移动泵", "抽水车"), cue_priority=95, route_weight=0.5),
         ],
     )

@@ -116,6 +116,7 @@ def traffic_simulation(inp: TrafficSimInput, ctx: SkillContext) -> SkillResult:
 def skill() -> Skill:
     return Skill(id="traffic_simulation", modes=("simulation",), name="干道信号配时优化仿真",
                  input_model=TrafficSimInput, handler=traffic_simulation, roles=STAFF, risk=RiskLevel.write,
+                 target_params=("district",),  # the district named (assistant/targets); the corridor is read by `parse`
                  description="用 SUMO 仿真干道高峰小时的现行信号配时与韦伯斯特法 + 绿波优化配时，比较行程时间、延误、排队和通过量",
                  examples=["解放大道早高峰配时能不能优化", "仿真一下光谷大道晚高峰的信号配时", "建设大道的红绿灯怎么调能少堵一点",
                            "雄楚大道早高峰绿波协调效果如何", "Can the signal timing on Jiefang Avenue be optimised for the morning peak?"],
