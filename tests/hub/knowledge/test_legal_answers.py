@@ -15,10 +15,13 @@ from aicity.hub.knowledge.extractive import (
     QUESTION_TYPES,
     _best_excerpt,
     _listed,
+    actor,
     anchored,
+    asker,
     defers_to_levels,
     extractive_answer,
     fits,
+    focused,
     numbers,
     question_types,
     sentences,
@@ -85,11 +88,52 @@ def test_a_lead_in_that_announces_its_items_is_said_with_the_best_one() -> None:
     found = sentences("第七条", text, 0)
     for s, score in zip(found, (3.0, 1.0, 2.0, 0.5), strict=True):
         s.score = score
-    lead = _listed(found[0], found)
+    lead = _listed(found[0], found, "谁不能当遗嘱见证人？")
     assert lead.locator == "第七条 第一款 第二项" and lead.text == "下列人员不能作为遗嘱见证人：（二）继承人、受遗赠人。"
-    assert _listed(found[3], found) is found[3]  # a sentence that states its rule stays the rule
+    assert _listed(found[3], found, "谁不能当遗嘱见证人？") is found[3]  # a sentence that states its rule stays the rule
     found[1].score = 2.0
-    assert _listed(found[0], found) is found[0]  # no 项 stands out: the lead-in stays
+    assert _listed(found[0], found, "谁不能当遗嘱见证人？") is found[0]  # no 项 stands out: the lead-in stays
+
+
+def test_items_that_share_no_word_of_the_question_are_told_apart_by_its_characters() -> None:
+    text = "第九条 七日内可以退货，但下列商品除外：\n（一）消费者定作的；\n（二）鲜活易腐的；\n（三）在线下载的数字化商品。"
+    found = sentences("第九条", text, 0)
+    for s in found:
+        s.score = 1.0  # 海鲜 and 鲜花 are no word of any 项
+    assert _listed(found[0], found, "网上买的海鲜能退吗？").text.endswith("（二）鲜活易腐的；")
+    assert _listed(found[0], found, "在网上订的鲜花能退吗？").text.endswith("（二）鲜活易腐的；")  # 在 is no clue
+    assert _listed(found[0], found, "网上买的衣服能退吗？") is found[0]  # nothing tells them apart
+
+
+def test_an_everyday_word_finds_the_item_it_falls_under(city: Path) -> None:
+    found = extractive_answer("网上买的活虾能七天无理由退货吗？", CITIZEN)
+    assert "（二）鲜活易腐的" in (found.rule or "")  # 活虾 is no word of the 项, its characters are
+
+
+def test_the_rule_for_the_actor_the_question_is_about() -> None:
+    assert actor("所在单位应当自事故伤害发生之日起30日内提出工伤认定申请。") == "organisation"
+    assert actor("用人单位未按前款规定提出工伤认定申请的，工伤职工或者其近亲属在事故伤害发生之日起1年内，"
+                 "可以直接提出工伤认定申请。") == "person"  # who may act, not the condition's subject
+    assert actor("单位违反本法规定，有下列行为之一的，责令改正，处五千元以上五万元以下罚款：") == "organisation"
+    assert actor("个人有前款第二项行为之一的，处警告或者五百元以下罚款。") == "person"
+    assert actor("对单位处5万元以上10万元以下罚款，对个人处5000元以上5万元以下罚款。") is None  # both fined
+    assert asker("单位不给我报工伤，我自己去申请有期限吗") == "person"
+    assert asker("把自己的医保卡借给亲戚会怎样") is None and asker("在一个单位干满几年能签无固定期限合同") is None
+
+
+def test_the_asked_persons_rule_is_the_answer(city: Path) -> None:
+    found = extractive_answer("公司不给我申请工伤认定，我自己去申请有没有期限？", CITIZEN)
+    assert found.citations[0].locator == "第十七条 第二款" and "1年内" in (found.rule or "")
+    fine = extractive_answer("个人在楼道堆东西堵了消防通道，会罚多少？", CITIZEN)
+    assert fine.citations[0].locator == "第六十条 第二款" and "五百元以下" in (fine.rule or "")
+
+
+def test_the_word_after_the_question_cue_is_what_it_asks_about() -> None:
+    asked = "业主想改变共有部分的用途，要怎样表决？"
+    assert focused("业主共同决定事项，应当由三分之二以上的业主参与表决。", asked, ["procedure"])
+    assert not focused("下列事项由业主共同决定：（八）改变共有部分的用途；", asked, ["procedure"])
+    # a cue of another type (怎么处罚 → penalty) is weighed by its type, not again here
+    assert not focused("依照有关法律规定给予处罚。", "收取押金怎么处罚？", ["penalty", "procedure"])
 
 
 def test_the_number_attached_to_the_asked_action_answers() -> None:
@@ -108,7 +152,8 @@ def test_the_answer_quotes_the_paragraphs_that_bear_on_the_question(city: Path) 
     # another provision found is cited at its 款 that bears on the question, not only at its opening
     vote = extractive_answer("业主改变共有部分用途，需要怎样表决？", CITIZEN)
     assert vote.citations[0].locator.startswith("第二百七十八条")
-    assert "同条第二款[^1]" in vote.answer and "三分之二以上" in vote.answer
+    # the 款 that does the voting (表决, the word after the cue) states the rule, not the 项 naming the matter
+    assert vote.citations[0].locator == "第二百七十八条 第二款" and "三分之二以上" in (vote.rule or "")
 
 
 def test_another_provision_is_shown_by_the_sentence_that_bears_on_the_question() -> None:

@@ -70,6 +70,10 @@ SAME_ARTICLE_SHARE = 0.6
 #: the word the question attaches its number to (多久内作出 → 作出, 提前多少天 → 提前) found attached to a
 #: number in a sentence (60日内作出) adds this much: that number answers the question
 ANCHOR_WEIGHT = 2.0
+#: what a sentence keeps of its score where another actor acts in it than the one the question is about
+OTHER_ACTOR_SHARE = 0.6
+#: how far into a clause its actor is named (所在单位, 工伤职工或者其近亲属)
+ACTOR_HEAD = 6
 #: weight of a sentence stating a quantity of the kind the question states as a fact
 FACT_WEIGHT = 1.5
 #: weight of a sentence whose condition holds for a quantity the asker states (两年 in 一年以上不满三年)
@@ -182,6 +186,14 @@ _ARTICLE_HEAD = re.compile(r"^第[零〇一二三四五六七八九十百千]+�
 _SHARE = re.compile(rf"百分之{_NUM}|\d+(?=%)")
 _QUANTITY_UNIT = re.compile(r"工作日|日|天|小时|月|年|岁|分钟|元|倍|%")
 _ITEM_LABEL = re.compile(r"[（(][零〇一二三四五六七八九十]+[)）]")
+#: who acts in a provision: a person, an organisation (单位 of 用人单位 and 所在单位 too)
+_PERSON = re.compile(r"个人|自然人|公民|职工|劳动者|消费者|旅游者|近亲属|本人")
+_ORGANISATION = re.compile(r"单位|企业|公司|经营者|组织|法人")
+#: a question about the person's rule (个人会被罚多少, 我自己去申请; 把自己的卡借给 is not one)
+_PERSON_ASKS = re.compile(r"个人|我自己|本人|\bmyself\b|\bindividuals?\b", re.I)
+#: a duty, a power or a penalty: what its actor must, may or shall be made to do
+_DUTY = re.compile(r"应当|必须|可以|不得|有权|处(?:警告|[^，；。]{0,16}罚款|[^，；。]{0,8}拘留)")
+_FUNCTION_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1)
 _PRINCIPLE_WHY = {
     HIGHER: "上位法优于下位法", NEWER: "新法优于旧法", SPECIAL: "特别法优于一般法",
 }
@@ -267,10 +279,10 @@ def _words(question: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=256)
-def _anchors(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The words a number question attaches its number to: before the cue (提前多少天 → 提前) and
-    after it (多久内作出 → 作出; 多少天内要退款 → 退款 and its synonyms)."""
-    cues = [QUESTION_TYPES[t][0] for t in NUMBER_TYPES]
+def _anchors(question: str, kinds: tuple[str, ...] = NUMBER_TYPES) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words a question attaches its cue (of the `kinds` of question) to: before the cue (提前多少天 → 提前)
+    and after it (多久内作出 → 作出; 多少天内要退款 → 退款 and its synonyms; 需要怎样表决 → 表决)."""
+    cues = [QUESTION_TYPES[t][0] for t in kinds]
     words = list(_words(question))
     at = next((i for i, w in enumerate(words) if any(c.fullmatch(w) or c.search(w) for c in cues)), None)
     if at is None:
@@ -280,6 +292,19 @@ def _anchors(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     after = after if len(after) > 1 and after not in STOPWORDS else ""
     expand = lambda w: tuple(dict.fromkeys(query_tokens(w) + [w])) if w else ()  # noqa: E731
     return expand(before), expand(after)
+
+
+def focused(text: str, question: str, types: list[str]) -> bool:
+    """Whether `text` says what a question that asks for no number asks about: the word right after its cue
+    (业主改变共有部分用途，需要怎样表决 → 表决), which the sentence answering it says and its neighbours need not."""
+    kinds = tuple(t for t in types if t in QUESTION_TYPES and t not in NUMBER_TYPES)
+    return bool(kinds) and any(w in text for w in _focus(question, kinds))
+
+
+@lru_cache(maxsize=256)
+def _focus(question: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    # a word that is itself a question's cue (怎么处罚 → 处罚) is weighed as its type already
+    return tuple(w for w in _anchors(question, kinds)[1] if not any(c.search(w) for c, _ in QUESTION_TYPES.values()))
 
 
 def anchored(text: str, question: str) -> bool:
@@ -360,7 +385,8 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
     body = sentence.text[len(sentence.lead_in):]
     own = {w for w in weights if w in body}
     lexical = sum(weights[w] for w in _distinct(own))
-    if any(t in NUMBER_TYPES for t in types) and anchored(sentence.text, question):
+    asks_number = any(t in NUMBER_TYPES for t in types)
+    if anchored(sentence.text, question) if asks_number else focused(sentence.text, question, types):
         lexical += ANCHOR_WEIGHT
     # …and so is one asking whether the asker's own quantity is allowed (一个月结一次工资，合法吗)
     if ((_LIMIT_ASKED.search(question) or ("whether" in types and _fact_values(question)))
@@ -384,12 +410,48 @@ def _score(sentence: Sentence, weights: dict[str, float], types: list[str], ques
         score *= LIABILITY_SHARE
     # a question asking for a number (how long, how much, how old) is not answered without one,
     # nor one asking what happens (a penalty) by a duty that names none
-    asks_number = any(t in NUMBER_TYPES for t in types)
     unanswered = (asks_number and not any(t in NUMBER_TYPES for t in matched)) or (
         not asks_number and "penalty" in types and "penalty" not in matched)
     # a transitional provision (本法施行前…) answers only questions about the time before it
     transitional = _TRANSITIONAL.search(sentence.context + sentence.text) and not _BEFORE.search(question)
     return score * (UNANSWERED if unanswered else 1.0) * (UNANSWERED if transitional else 1.0)
+
+
+def asker(question: str) -> str | None:
+    """Whom the question is about where it says: a person (个人会被罚多少, 我自己去申请), whatever organisation
+    it names beside (单位不给我报工伤). An organisation it names is as often where the asker works or buys."""
+    return "person" if _PERSON_ASKS.search(question) else None
+
+
+@lru_cache(maxsize=4096)
+def actor(text: str) -> str | None:
+    """Who acts in a provision: the person or organisation heading the clause of each duty or penalty,
+    or the nearest clause before it that one heads (用人单位未按前款规定提出…的，工伤职工或者其近亲属…
+    1年内，可以直接… → person; 单位违反本法规定，有下列行为之一的，…处五千元 → organisation); None where
+    it names none, or both."""
+    found: set[str] = set()
+    for duty in _DUTY.finditer(text):
+        for clause in reversed(re.split(r"[，；：,;:]", text[:duty.end()])):
+            person, organisation = _PERSON.search(clause[:ACTOR_HEAD]), _ORGANISATION.search(clause[:ACTOR_HEAD])
+            if person or organisation:
+                first = person is not None and (organisation is None or person.start() < organisation.start())
+                found.add("person" if first else "organisation")
+                break
+    # one that fines both (对单位处…，对个人处…) is every actor's rule
+    return found.pop() if len(found) == 1 else None
+
+
+def _weigh_actors(found: list[Sentence], question: str) -> None:
+    """Where an article states the rule for the actor the question is about (个人有前款…行为之一的，处警告 for
+    个人会被罚多少), its sentences for another actor (单位…处五千元) answer less."""
+    who = asker(question)
+    if who is None:
+        return
+    acts = [actor(s.context + s.text) for s in found]
+    own = {s.article for s, a in zip(found, acts, strict=True) if a == who}
+    for s, a in zip(found, acts, strict=True):
+        if a not in (None, who) and s.article in own:
+            s.own_score *= OTHER_ACTOR_SHARE
 
 
 def numbers(text: str) -> set[int]:
@@ -535,15 +597,22 @@ def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str,
         s.own_score += CONTEXT_WEIGHT * max((said[j] for j in duties), default=0.0)
 
 
-def _listed(lead: Sentence, found: list[Sentence]) -> Sentence:
+def _listed(lead: Sentence, found: list[Sentence], question: str) -> Sentence:
     """A lead-in that announces its 项 (但下列商品除外：, 下列人员不能作为遗嘱见证人：) states no rule by itself:
     its 项 that bears on the question most, said with the lead-in, does (下列人员不能作为遗嘱见证人：（三）继承人、
-    受遗赠人). Where no 项 stands out (a deadline asked, its exceptions listed) the lead-in stays the rule."""
+    受遗赠人). Where the 项 share none of the question's words, the one sharing most of its characters does
+    (海鲜, 鲜花 → 鲜活易腐的). Where no 项 stands out (a deadline asked, its exceptions listed) the lead-in stays
+    the rule."""
     if not lead.text.endswith(("：", ":")):
         return lead
-    items = sorted((s for s in found if s.article == lead.article and s.lead_in.endswith(lead.text)
-                    and s.locator.startswith(f"{lead.locator} ")), key=lambda s: s.score, reverse=True)
-    return items[0] if items and (len(items) == 1 or items[0].score > items[1].score) else lead
+    items = [s for s in found if s.article == lead.article and s.lead_in.endswith(lead.text)
+             and s.locator.startswith(f"{lead.locator} ")]
+    # the question's own characters: not the lead-in's, nor those of function words (的, 在, 能)
+    chars = {c for c in question if "\u4e00" <= c <= "\u9fff"} - set(lead.text) - _FUNCTION_CHARS
+    ranked = sorted(((s.score, len(chars & set(_body(s))), -n) for n, s in enumerate(items)), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]):
+        return lead
+    return items[-ranked[0][2]]
 
 
 def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
@@ -696,6 +765,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     for s in found:
         s.own_score = _score(s, weights, types, question)
     _inherit(found, articles, weights, question)
+    _weigh_actors(found, question)
     for s in found:
         rank = articles[s.article].rank
         s.score = s.own_score / (1 + RANK_DISCOUNT * (s.article if rank is None else rank))
@@ -703,7 +773,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # answered by that article from its start, not by a sentence that happens to share its numerals
     named = set(_ARTICLE_NAMED.findall(question)) if types == ["general"] else set()
     opening = next((s for s in found if s.locator.split()[0] in named), None)
-    lead = opening or _listed(max(found, key=lambda s: s.score), found)
+    lead = opening or _listed(max(found, key=lambda s: s.score), found, question)
     higher = None if opening else _superior(lead, found, articles, rel, types)
     lower, lead = (lead, higher) if higher is not None else (None, lead)
     governs = None if opening or not doubted else _governs_doubted(lead, found, articles, rel, doubted, types)
