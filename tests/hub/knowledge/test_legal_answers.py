@@ -103,6 +103,10 @@ def test_items_that_share_no_word_of_the_question_are_told_apart_by_its_characte
     assert _listed(found[0], found, "网上买的海鲜能退吗？").text.endswith("（二）鲜活易腐的；")
     assert _listed(found[0], found, "在网上订的鲜花能退吗？").text.endswith("（二）鲜活易腐的；")  # 在 is no clue
     assert _listed(found[0], found, "网上买的衣服能退吗？") is found[0]  # nothing tells them apart
+    alone = [found[0], found[1]]
+    found[1].score = 0.0
+    assert _listed(found[0], alone, "网上买的衣服能退吗？") is found[0]  # the only 项 retrieved, bearing on nothing
+    assert _listed(found[0], alone, "我自己定作的柜子能退吗？").text.endswith("（一）消费者定作的；")  # …or on the question
 
 
 def test_an_everyday_word_finds_the_item_it_falls_under(city: Path) -> None:

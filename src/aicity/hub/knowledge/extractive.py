@@ -610,7 +610,8 @@ def _listed(lead: Sentence, found: list[Sentence], question: str) -> Sentence:
     # the question's own characters: not the lead-in's, nor those of function words (的, 在, 能)
     chars = {c for c in question if "\u4e00" <= c <= "\u9fff"} - set(lead.text) - _FUNCTION_CHARS
     ranked = sorted(((s.score, len(chars & set(_body(s))), -n) for n, s in enumerate(items)), reverse=True)
-    if not ranked or (len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]):
+    # no 项 stands out, or the best (perhaps the only one retrieved) bears on the question not at all
+    if not ranked or (len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]) or ranked[0][:2] <= (0, 0):
         return lead
     return items[-ranked[0][2]]
 
