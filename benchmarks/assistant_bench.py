@@ -16,7 +16,7 @@ baseline. `ask_cpu_*` is the process's CPU time per ask (every thread: skills, t
 less moved by other work on the machine than wall time (a spinning engine still burns more under load).
 The planning alone (mode and routing, no skill) is timed after each ask. `--parts cpu` times only the cascade's
 asks, by CPU (`cpu`: where other helpers load the machine), splits them by whether a query vector was computed,
-lists the slowest, can write every answer for diffing two code versions (`--answers`, e.g. the other version's
+lists the slowest (and the skills of the slowest tenth, and the skills costing most in all), can write every answer for diffing two code versions (`--answers`, e.g. the other version's
 run with PYTHONPATH=<its src>) and profile the main thread and the skills' threads apart (`--profile N`).
 `embedded_share` is the share of requests that computed at least one query vector; SQL statements
 and commits per ask are counted on the city's database (the bus's own subscribers included).
@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -182,6 +183,16 @@ def _answer_record(text: str, result) -> dict:
     return {"q": text, **json.loads(json.dumps(answer, ensure_ascii=False, default=str))}
 
 
+def _by_skill(rows: list[dict], top: int = 12) -> dict[str, dict]:
+    """The skills (as planned together) that take the most CPU in all: asks, total, mean and p95 per ask (ms)."""
+    spent: dict[str, list[float]] = {}
+    for r in rows:
+        spent.setdefault("+".join(r["skills"]) or "-", []).append(r["cpu_ms"])
+    ranked = sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:top]
+    return {k: {"asks": len(v), "total_ms": round(sum(v)), "mean_ms": round(statistics.mean(v), 1),
+                "p95_ms": round(pct(v, .95), 1)} for k, v in ranked}
+
+
 def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict:
     """Per-ask CPU time (time.process_time: every thread of the process) of the cascade as shipped, one ask per
     distinct request with the query vectors forgotten first, as `in_process`: far less moved by other work on
@@ -241,6 +252,9 @@ def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict
                  "cpu_p50_embedded_ms": round(statistics.median(embedded), 2) if embedded else None,
                  "cpu_p50_not_embedded_ms": round(statistics.median(plain), 2) if plain else None,
                  "slowest": sorted(rows, key=lambda r: -r["cpu_ms"])[:15],
+                 "skills_of_the_slowest_tenth": dict(Counter(
+                     "+".join(r["skills"]) or "-" for r in rows if r["cpu_ms"] >= pct(spent, .9)).most_common()),
+                 "cpu_by_skill": _by_skill(rows),
                  "load_average": load_average()}
     if profiler:
         stream = io.StringIO()

@@ -5,6 +5,7 @@ instructions in retrieved documents neutralised for the LLM planner, and audited
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -78,6 +79,32 @@ def test_stages_decide_allow_mask_block(default_policy: None) -> None:
     assert {f.type for f in out.findings if f.action == "mask"} == {"mobile", "script", "shell"}
     for text in BENIGN:
         assert guard.check(text, "input").verdict != "block", text
+
+
+def test_a_kept_retrieved_result_is_never_stale(default_policy: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same passage checked again gives the same result without a second scan, until the policy or a
+    detector in use changes (a swapped detector, a retrained classifier): then it is checked afresh."""
+    doc = f"第五条 居民应当安全用气。{ATTACK}。第六条 燃气公司应当定期巡检。"
+    scans: list[str] = []
+    scan = guard.attack_detector.scan
+    monkeypatch.setattr(guard.attack_detector, "scan", lambda text, *a, **k: scans.append(text) or scan(text, *a, **k))
+    first = guard.check(doc, "retrieved")
+    again = guard.check(doc, "retrieved")
+    assert again == first and again.findings is not first.findings and scans == [doc]
+    assert guard.check(doc, "tool").verdict == "mask" and len(scans) == 2  # other stages are not kept
+    monkeypatch.setattr(guard.attack_detector, "scan", lambda *a, **k: [])  # a detector that finds nothing
+    assert guard.check(doc, "retrieved") == guard.GuardResult("retrieved", "allow", [], doc)
+    monkeypatch.setattr(guard.attack_detector, "scan", scan)
+    assert guard.check(doc, "retrieved") == first
+    guard.set_policy({"retrieved": {"attacks": False}}, "test")
+    assert guard.check(doc, "retrieved").verdict == "allow"
+    guard.set_policy({}, "test")
+    assert guard.check(doc, "retrieved") == first
+    plain = "第六条 燃气公司应当定期巡检。"
+    assert guard.check(plain, "retrieved").findings == []
+    trained = guard.attack_detector.classifier()
+    monkeypatch.setattr(guard.attack_detector, "classifier", lambda: dataclasses.replace(trained, threshold=0.0))
+    assert [f.type for f in guard.check(plain, "retrieved").findings] == ["classifier"]  # every text reaches it now
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------

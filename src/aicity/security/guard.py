@@ -17,13 +17,17 @@ aicity.toml, or what an admin set at run time):
     redact(value) -> value with personal information masked in every string (for storage)
 
 The work is bounded: detectors read the first `max_chars` characters of a text, every pattern
-is anchored and length-limited. Checks take about a millisecond.
+is anchored and length-limited. Checks take about a millisecond, a long passage several (the
+classifier reads it window by window); the `retrieved` stage keeps its results (`_KEPT`), since the
+same law passages are retrieved for request after request.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -229,6 +233,44 @@ def needs_help(result: GuardResult) -> bool:
     return any(f.action == "help" for f in result.findings)
 
 
+class _Kept:
+    """Results of `check` kept by text, stage, role and `own`, each with what decided it: the policy
+    object and the detectors in use (functions, the trained classifier, the content lexicon). A result
+    is returned only while every one of them is the very same object, so a new policy, a retrained
+    classifier or a detector swapped by a test or a deployment is never answered from a stale result."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[tuple, GuardResult]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def state(policy: GuardPolicy, rules: StagePolicy) -> tuple:
+        return (policy, attack_detector.scan, attack_detector.classifier_score, attack_detector.staff_intent,
+                attack_detector.classifier() if rules.attacks else None, _PAYLOADS, content.scan,
+                content.lexicon() if rules.content else None, pii.detect, pii.mask, normalize)
+
+    def get(self, key: tuple, state: tuple) -> GuardResult | None:
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is None or len(entry[0]) != len(state) or any(a is not b for a, b in zip(entry[0], state)):
+                return None
+            self._items.move_to_end(key)
+        return replace(entry[1], findings=list(entry[1].findings))  # a caller's list is its own
+
+    def put(self, key: tuple, state: tuple, result: GuardResult) -> None:
+        with self._lock:
+            self._items[key] = (state, replace(result, findings=list(result.findings)))
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+#: the stages whose texts come back again and again (knowledge passages), and how many results are kept
+_KEPT_STAGES: frozenset[Stage] = frozenset({"retrieved"})
+_KEPT = _Kept(2048)
+
+
 def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> GuardResult:
     """Decide what `text` at `stage` may pass as. Personal information that also appears in
     `own` (the person's own request, for the output stage) is theirs and is left as it is."""
@@ -236,6 +278,17 @@ def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> Gu
     if not policy.enabled:
         return GuardResult(stage, "allow", [], text)
     rules = getattr(policy, stage).for_role(role)
+    if stage not in _KEPT_STAGES:
+        return _check(text, stage, role, own, policy, rules)
+    key, state = (text, stage, role, own), _Kept.state(policy, rules)
+    kept = _KEPT.get(key, state)
+    if kept is None:
+        kept = _check(text, stage, role, own, policy, rules)
+        _KEPT.put(key, state, kept)
+    return kept
+
+
+def _check(text: str, stage: Stage, role: str | None, own: str, policy: GuardPolicy, rules: StagePolicy) -> GuardResult:
     limit = policy.max_chars
     flags: list[Flag] = []
     if rules.attacks:

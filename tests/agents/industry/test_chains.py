@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from aicity.agents.industry import chains, leads, report
+from aicity.agents.industry.figures import Queries
 from aicity.core.errors import Problem
 from aicity.hub.data.ask import ask
 
@@ -126,3 +127,23 @@ def test_the_reports_numbers_are_the_data_hubs_answers(city: Path) -> None:
     with pytest.raises(Problem) as exc:
         report.render(built, "pdf")
     assert exc.value.status == 400
+
+
+def test_a_kept_map_is_the_built_one_after_the_callers_own_queries(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assistant's skills look a chain up before they map it: a kept map numbers its queries after
+    the caller's, exactly as a build does, and the second ask builds nothing."""
+    def mapped() -> tuple[Queries, chains.ChainMap]:
+        queries = Queries()
+        queries.rows("SELECT chain, node FROM chain_nodes", ["chain_nodes"])
+        return queries, chains.chain_map("生物医药", "光谷区", queries)
+
+    chains.forget()
+    built_queries, built = mapped()
+    builds: list[str] = []
+    build = chains._build
+    monkeypatch.setattr(chains, "_build", lambda *a: builds.append(a[0]) or build(*a))
+    kept_queries, kept = mapped()
+    assert builds == [] and kept == built and kept_queries.items == built_queries.items
+    assert [q.id for q in kept.queries] == [f"Q{i}" for i in range(1, len(kept.queries) + 1)]
+    assert kept.queries[0].sql == built_queries.items[0].sql and kept.nodes[0].sources["nodes"] == "Q2"
+    assert chains.chain_map("生物医药", "光谷区").queries[0].id == "Q1" and builds == ["生物医药"]  # fresh: its own map

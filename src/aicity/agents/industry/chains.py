@@ -196,27 +196,26 @@ _cache_lock = threading.Lock()
 
 def chain_map(chain: str, district: str | None = None, queries: Queries | None = None) -> ChainMap:
     """The chain's map for the city (or one district), every figure from the data hub. Kept per caller
-    role and department until a dataset it reads changes; a hit records the same queries (same
-    numbers) into `queries` when that is fresh."""
+    role and department until a dataset it reads changes; a hit records the same queries into `queries`,
+    numbered after the ones already there as a build would number them (the numbers are all a map takes
+    from the queries before it: the assistant's skills look a chain up before they map it)."""
     queries = queries or Queries()
-    fresh = not queries.items  # a hit's queries keep their numbers only in a fresh list
     chain = resolve_chain(chain, queries)
     district = resolve_district(district)
-    key = (chain, district, queries.role, queries.department, _data_version())
-    if fresh:
-        with _cache_lock:
-            hit = _cache.get(key)
-            if hit is not None:
-                _cache.move_to_end(key)
+    before = list(queries.items)
+    key = (chain, district, queries.role, queries.department, len(before), _data_version())
+    with _cache_lock:
+        hit = _cache.get(key)
         if hit is not None:
-            queries.items[:] = [q.model_copy() for q in hit.queries]
-            return hit.model_copy(deep=True)
+            _cache.move_to_end(key)
+    if hit is not None:
+        queries.items[:] = before + [q.model_copy() for q in hit.queries[len(before):]]
+        return hit.model_copy(update={"queries": list(queries.items)}, deep=True)  # the update is not copied
     built = _build(chain, district, queries)
-    if fresh:
-        with _cache_lock:
-            _cache[key] = built.model_copy(deep=True)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+    with _cache_lock:
+        _cache[key] = built.model_copy(deep=True)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return built
 
 
