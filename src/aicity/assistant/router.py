@@ -149,8 +149,9 @@ class Router:
         their skill and target, so a request like one already answered goes the same way."""
         entries = []
         # the cue phrases say what kind of help was asked (接下来该办啥, 还缺什么); only the rest
-        # says what it was about, and only that should make a new request resemble an example
-        cues = sorted({c for skill in self.skills.values() for c in skill.cues}, key=len, reverse=True)
+        # says what it was about, and only that should make a new request resemble an example; cues of one length
+        # are stripped in a fixed order (a set's order follows per-process string hashing: 还缺/缺啥 overlap)
+        cues = sorted({c for skill in self.skills.values() for c in skill.cues}, key=lambda c: (-len(c), c))
         for ex in examples:
             agent, _, skill = ex["skills"][0].partition(".")
             key = (agent, skill)
