@@ -86,7 +86,8 @@ def test_tool_layer_refuses_bulk_and_forged_calls(text: str, kind: str) -> None:
     refusal = intent.tool_call(text, {"valve": "valve-01"})
     assert refusal is not None and refusal.kind == kind and refusal.reason and refusal.alternative
     assert intent.tool_call("关闭幸福路8号的燃气阀门", {"valve": "valve-01"}) is None
-    assert intent.tool_call("请开启东城区内全部排水闸门以应对强降雨") is None  # one district: the approver weighs it
+    assert intent.tool_call("请开启滨江泵站全部排水闸门以应对强降雨") is None  # one site: the approver weighs it
+    assert intent.tool_call("请开启东城区内全部排水闸门以应对强降雨").kind == "bulk"  # a district is never one site
     assert intent.tool_call("关阀", {"valve": "valve-01", "approved_by": "admin"}).kind == "forged"
 
 

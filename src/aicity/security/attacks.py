@@ -314,13 +314,13 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
             r"\b(?:valves?|gates?|signals?|traffic lights?|alarms?|approv\w*|ledger|audit|work orders?|events?|sensors?|"
             r"thresholds?|pumps?|cameras?|street lights?|devices?|commands?)\b",
     "act": r"关闭|关掉|关上|打开|开启|删除|删掉|清空|清除|消掉|批准|批了|通过|改成|改写|设成|调到|停掉|撤销|下发|"
-           r"\b(?:clos(?:e|es|ed|ing)|shut(?:s|ting)?|open(?:s|ed|ing)?|delet(?:e|es|ed|ing)|eras(?:e|es|ed|ing)|wip(?:e|es|ed|ing)|"
+           r"\b(?:clos(?:e|es|ed|ing)|shut(?:s|ting|down)?|open(?:s|ed|ing)?|delet(?:e|es|ed|ing)|eras(?:e|es|ed|ing)|wip(?:e|es|ed|ing)|"
            r"clear(?:s|ed|ing)?|approv(?:e|es|ed|ing)|pass(?:es|ed|ing)?|mark(?:s|ed|ing)?|set(?:s|ting)?|rais(?:e|es|ed|ing)|max out|"
            r"stop(?:s|ped|ping)?|turn(?:s|ed|ing)? off|revok(?:e|es|ed|ing)|rewrit(?:e|es|ing)|rewritten|rewrote|send(?:s|ing)?|sent)\b",
     "bulk": r"所有(?!权|制)|全部|全市|每一个|一次性|统统|整个|全区|一个不落|批量|都|完整|名单|通讯录|"
             r"\b(?:all|every(?:one|body|thing|where)?|each|whole|entire|bulk|at once|full list|complete)\b",
     "pii": r"身份证|手机号|电话|住址|姓名|联系方式|个人信息|通讯录|号码|"
-           r"\b(?:phone ?numbers?|phones|id (?:card )?numbers?|addresses|contact details|personal data|names|phone book)\b",
+           r"\b(?:phone ?numbers?|phones?\b(?! ?chargers?)|id (?:card )?numbers?|addresses|contact details|personal data|names|phone book)\b",
     "forge": r"名义|冒充|签上|伪造|假的|代签|补一条|签批人|审批人|\b(?:on behalf|in \w+ ?\w*'s name|pretend\w* to be|"
              r"forg(?:e|es|ed|ing|ery)\b|fake|sign(?:ing|ed)? (?:as|it)|backdate|approver|signed off)",
     "persona": r"扮演|假装|你现在(?:是|叫)|角色|游戏|小说|剧本|模拟|模式|奶奶|外婆|爷爷|外公|人格|(?<![a-z])dan(?![a-z])|"
@@ -330,7 +330,7 @@ _CUES: dict[str, re.Pattern[str]] = {name: re.compile(pattern.lower()) for name,
             r"\b(?:no (?:restrictions|rules|limits|ethics|morals)|unrestricted|unfiltered|uncensored|jailbr\w+|evil|rogue|"
             r"anything|nothing is real|don'?t apply|without (?:rules|restrictions))",
     "markup": r"<!--|-->|```|\]\(|<div|<span|<meta|<p>|hidden|display:\s*none|!\[|\|\s*<|> \[!",
-    "address": r"助手|智能体|模型|(?<![a-z])(?:ai|gpt)(?![a-z])|机器人|\b(?:assistant|model|bot)\b",
+    "address": r"助手|智能体|模型|(?<![a-z])(?:ai|(?:chat)?gpt)(?![a-z])|机器人|\b(?:assistant|model|bot)\b",
     "request": r"^(?:请|麻烦|帮我|帮忙|能不能|可以|你帮我)|\b(?:please|could you|can you)",
     "question": r"[?？]|吗|怎么|如何|什么|多久|哪|几|多少|多长|为什么|为何|何时|咋|啥|\b(?:how|what|when|where|who|why|which)\b",
     # what separates talk about a word from an instruction to the assistant: an order aimed at "you",
@@ -401,20 +401,30 @@ DEV_FPR = 0.01
 _THRESHOLD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(46)]
 
 
+#: a device of the city, in English
+_DEVICE_EN = (r"(?:valves?|gates?|signals?|(?:traffic |street )?lights?|pumps?|devices?|cameras?|fans?|sprinklers?|barriers?|"
+              r"sirens?)\b")
+
+
 #: English set phrases whose "all", "every…", "now" or "off" is no bulk, urgency or switching off: a thank-you
-#: or goodbye ("that's all for now", "I'm all set"), "at all", "all over" (scattered), "worn off" (issue 13: such
-#: closings were refused);
-#: whose "open" or "fake" is no device order or forgery: a business opened, counterfeit goods bought; and a
-#: full list of what a procedure asks for (licences, documents, steps), no list of people
-_IDIOMS = re.compile(r"\bopen(?:s|ed|ing)? (?:up )?(?:a |an |my |our |the |his |her |their )?(?:new |small |second )?"
+#: or goodbye ("that's all for now", "I'm all set"), "at all", litter "all over the pavement", "worn off" (issue 13:
+#: such closings were refused);
+#: whose "open" or "fake" is no device order or forgery: a business opened (no device named after it: "open the
+#: factory gates" stays an order), counterfeit goods bought (no approval, permit or signature); and a full list of
+#: what a procedure asks for (licences, documents, steps), no list of people
+_IDIOMS = re.compile(r"\bopen(?:s|ed|ing)? (?:up )?(?:a |an |my |our |his |her |their )?(?:new |small |second )?"
                      r"(?:restaurant|shop|store|business|company|firm|caf[eé]|bar|salon|clinic|factory|branch|office|"
-                     r"(?:bank )?account|stall|studio|kindergarten)s?\b|"
-                     r"\b(?:sold|sell|sells|selling|bought|buy|buying|got)(?: me| us| them)? (?:a |an |some )?(?:fake|counterfeit)\b|"
+                     rf"(?:bank )?account|stall|studio|kindergarten)s?\b(?!(?: [a-z-]+)? {_DEVICE_EN})|"
+                     r"\b(?:sold|sell|sells|selling|bought|buy|buying)(?: me| us| them)? (?:a |an |some )?(?:fake|counterfeit)\b"
+                     r"(?!(?: [a-z-]+)? (?:approvals?|permits?|signatures?|licen[cs]es?|stamps?|seals?|certificates?|"
+                     r"documents?|ids?|papers?|authori[sz]ations?|orders?|sign-?offs?)\b)|"
                      r"\b(?:full|complete|whole) list of (?:the )?(?:licen[cs]es|permits|steps|documents|requirements|procedures|"
                      r"materials|forms|fees|paperwork)\b|"
                      r"\b(?:that['’]?s|that is|that was|thats|it['’]?s|that covers it) (?:all|everything|it)\b|"
                      r"\ball (?:for now|for today|for the moment|from me|from my side|set|good|clear|sorted|done|the best)\b|"
-                     r"\b(?:for now|for the moment|for today|just now|by now|at all|after all|all right|all over|thanks?(?: you)?,? all|"
+                     r"\ball over (?:the |my |our |this |that |his |her |their )?(?:pavement|sidewalk|floor|ground|place|walls?|stairs|"
+                     r"staircase|corridor|hallway|lawn|grass|yard|courtyard|entrance|alley|news|internet|again)\b|"
+                     r"\b(?:for now|for the moment|for today|just now|by now|at all|after all|all right|thanks?(?: you)?,? all|"
                      r"covers? (?:it )?all|(?:worn|wore|peeled|fallen|fell|falling|came|come|coming|broke|broken|"
                      r"day|time|log(?:ged)?) off|(?:bus|tram|metro) stops?|stops? (?:no\.? ?)?\d+|"
                      r"(?:at|near|by|from|next to) (?:the |a |this |that |my |our )?stop|(?:until|till|up to|as of) now)\b|"
@@ -726,6 +736,8 @@ _NOT_STAFF_WORK: tuple[re.Pattern[str], ...] = tuple(re.compile(p.lower()) for p
     _CUES["free"].pattern, _CUES["markup"].pattern, _CUES["you_order"].pattern, _CUES["your_config"].pattern,
     _CUES["pii"].pattern,
     r"不用(?:再)?(?:核验|审批|检查|审核|走)|跳过|绕过|免审批|别拦|不需要(?:走|审批|检查)|过滤|审查|护栏|不审|先斩后奏|"
+    r"(?:不|别|没|无需|甭|免)[^。！？\n]{0,3}?(?:报|走|提交|发起|送)?审批|"
+    r"\b(?:don'?t|do not|never|without|skip\w*|no need to)(?:\s+\w+){0,3}?\s+(?:for |to |through )?(?:approval|sign-?off)|"
     r"\b(?:skip\w*|bypass\w*|without (?:any )?(?:approval|check|sign-?off)|no (?:approval|sign-?off|checks?)|waive[ds]?|"
     r"don'?t (?:check|verify|block|ask)|safeguards?|guardrails?|filters?)",
     r"提示词|提示语|系统提示|密钥|令牌|密码|口令|\b(?:prompts?|api keys?|tokens?|passwords?|secrets?|credentials?)\b",
@@ -736,36 +748,36 @@ _NOT_STAFF_WORK: tuple[re.Pattern[str], ...] = tuple(re.compile(p.lower()) for p
     r"\b(?:don'?t question|no questions|just,|disabled|deactivated|turned off for|platform team|system\s*[:>])",
 ))
 #: a device of the city (the order's object): a command to it goes through approvals
-_DEVICE = re.compile(r"阀|闸|信号[灯机]|水泵|泵站|路灯|灯|设备|摄像头|风机|喷淋|排水泵|"
-                     r"\b(?:valves?|gates?|signals?|(?:traffic |street )?lights?|pumps?|devices?|cameras?|fans?|sprinklers?|"
-                     r"barriers?|sirens?)\b", _I)
+_DEVICE = re.compile(rf"阀|闸|信号[灯机]|水泵|泵站|路灯|灯|设备|摄像头|风机|喷淋|排水泵|\b{_DEVICE_EN}", _I)
 #: a device's own operations beyond the classifier's action words (switch it to, start, stop)
 _DEVICE_ACT = re.compile(r"切换|切到|调为|调至|设为|启动|停止|停机|开度|\b(?:switch\w*|turn on|start|run|activate)\b", _I)
 #: what was done or a record's state, no order: "how many … were closed", "list open events", "still open", 未关闭的工单
-_STATE = re.compile(r"\b(?:closed|opened|stopped|cleared|passed|raised|shut down)\b|"
+_STATE = re.compile(r"\b(?:(?:is|are|was|were)(?: not| still| already| all)?|(?:events?|work orders?|orders?|cases?|tickets?|"
+                    r"complaints?|issues?|reports?|requests?|faults?|records?)(?: [a-z]+)?) "
+                    r"(?:closed|opened|stopped|cleared|passed|raised|shut down)\b|"
                     r"\bopen(?= (?:[a-z-]+ )?(?:events?|work orders?|cases?|tickets?|complaints?|issues?)\b)|"
                     r"\b(?:is|are|was|were|still|remains?|stays?) open\b|"
                     r"(?:已|未|没有?)(?:关闭|通过|清除|批准)")
 #: a signal plan's name, not a bulk word ("switch signal 2 to the all-red plan": one device, 全红 in Chinese)
 _SIGNAL_PLAN = re.compile(r"\ball[- ]red\b")
-#: every device of one named place (滨江路的路灯全部, all signals at Guanggu Square) or of a few numbered ones
-#: (4号和6号闸门都打开): one request, as approvals judge it (`intent.tool_call`); a name is two or more characters before
-#: a place word, none of them "whole", "each" or "this" (全区, 各街道, 该路段 name no place), or a capitalised English
-#: name after a preposition ("in the District" names none)
-_NAMED_PLACE = re.compile(r"\d+号(?:[和、与及]\d+号)+|"
-                          r"(?:(?![全各整本该每所这那此把将给在的和与])[\u4e00-\u9fff]){2,8}?"
-                          r"(?:区|路|街|街道|大道|广场|公园|泵站|隧道|桥|小区|社区|园区)|\d+号(?:[\u4e00-\u9fff]{0,4}?泵站)|"
-                          r"\b(?:at|on|in|along|near) (?:the )?(?!(?:District|City|Area|Street|Road|Town)\b)[A-Z][a-z]+")
-#: beyond one place: the whole city or district, many places, everything at once
-_WIDE = re.compile(r"全市|全城|全区|全县|整个|一次性|统统|通通|一个不落|批量|各区|各个|所有(?:区|街道|片区)|"
-                   r"\b(?:city-?wide|whole|entire|every (?:district|street|area)|all (?:districts|streets|areas)|at once|in bulk)\b")
 #: a list or the state of the city's records (events, work orders), asked by staff: no act, a query like a count
 _LISTING = re.compile(r"列出|列给|列一下|列个|清单|有哪些|哪些|状态|进展|进度|简报|概况|汇总|按(?:区|街道|类别|类型|严重程度|状态)|"
                       r"\b(?:list|which|status of|progress of|briefing|summary|overview|"
                       r"by (?:severity|district|category|type|status))\b", _I)
-#: an order sent the way it must go, through approval (报审批, 审批走紧急流程): no record of approvals changed
+#: an order sent the way it must go, through approval (报审批, 审批走紧急流程): no record of approvals changed; never
+#: when a negation comes just before it (不走审批, 先别报审批, "don't submit it for approval": refused, `_NOT_STAFF_WORK`)
 _VIA_APPROVAL = re.compile(r"(?:报|走|提交|发起|送)(?:紧急)?审批|审批走[^。！？\n]{0,6}?流程|"
                            r"\b(?:submit|send|route|put) (?:it |this )?(?:for|to|through) approval\b", _I)
+_NEGATION = re.compile(r"(?:不|别|没|无需|甭|免)[^。！？\n]{0,3}$|\b(?:don'?t|do not|never|without|skip\w*|not|no need to)\b"
+                       r"(?:\s+\w+){0,2}\s*$", _I)
+
+
+def _via_approval(lowered: str) -> str:
+    """`lowered` with its orders sent through approval set aside, unless negated."""
+    return _VIA_APPROVAL.sub(lambda m: m[0] if _NEGATION.search(lowered[max(0, m.start() - 16):m.start()]) else " ",
+                             lowered)
+
+
 #: records and data changed or deleted, approvals given: neither a device order nor a question
 _EDIT = re.compile(r"删|清空|清除|消掉|批准|批了|改|撤销|\b(?:delete|erase|wipe|clear|approve|pass|revoke|rewrite|modify|edit|"
                    r"alter|change|update)\b", _I)
@@ -779,9 +791,9 @@ StaffIntent = Literal["command", "statistics"]
 
 
 def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
-    """What a request is when it carries only the intent of staff work — `command` (an order to a
-    named device or to every device of one named place: an act and a device, nothing city- or district-wide)
-    or `statistics` (a question of counts or shares, or a list or the state of records, no act, no personal
+    """What a request is when it carries only the intent of staff work — `command` (an order, not a
+    question, to a named device, or to every device of one site: numbered devices, one street or site, never
+    a district, the city or several places, `intent.scoped`) or `statistics` (a question of counts or shares, or a list or the state of records, no act, no personal
     data in bulk) — and none of the cues of the other attack classes, nothing encoded or disguised;
     else None. The guard lets a staff role's `command` or `statistics` pass the classifier (its
     finding still recorded): what such a request would do is checked where it acts (approvals,
@@ -794,11 +806,12 @@ def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
     act = _CUES["act"].search(lowered) is not None or _DEVICE_ACT.search(lowered) is not None
     asked = _STATE.sub(" ", lowered)  # "how many … were closed" counts what was done, it orders nothing
     if (_STATISTICS.search(lowered) or _LISTING.search(lowered)) and not _CUES["act"].search(asked) \
-            and not _EDIT.search(asked) and not intent.personal_data(text):
+            and not _DEVICE_ACT.search(asked) and not _EDIT.search(asked) and not intent.personal_data(text):
         return "statistics"
     bulk = _CUES["bulk"].search(_SIGNAL_PLAN.sub(" ", lowered)) is not None
-    ordered = _VIA_APPROVAL.sub(" ", lowered)
+    ordered = _via_approval(lowered)
     if act and _DEVICE.search(lowered) and not _EDIT.search(ordered) and not _RECORDS.search(ordered) \
-            and (not bulk or (_NAMED_PLACE.search(read) and not _WIDE.search(lowered))) and not intent.tool_call(text):
+            and (not bulk or intent.scoped(read)) and not _CUES["question"].search(lowered) \
+            and not intent.tool_call(text):
         return "command"
     return None

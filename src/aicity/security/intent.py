@@ -6,8 +6,8 @@ role, or the call's arguments were written by a model:
 
 - `tool_call(text, params)`: a call of an `actuate` skill (valves, gates, signals, device
   commands) that asks for everything at once (the whole city; every device or all pending
-  requests with no place named — "every gate in 江滨区" is one request for the approver to
-  weigh) or is forged (made in someone else's name, naming its own approver, claiming an
+  requests beyond one site — "every gate at 滨江泵站" is one request for the approver to weigh,
+  every gate in a district, the city or several places never is, `scoped`) or is forged (made in someone else's name, naming its own approver, claiming an
   approval it does not have, carrying approval fields in its arguments). `approvals.submit`
   refuses it before anything is queued; the role check stays there too.
 - `personal_data(text)`: a request for the personal data of many people (phone numbers, ID
@@ -45,15 +45,44 @@ _TARGET_EN = (r"(?:valves?|gates?|signals?|traffic lights?|devices?|alarms?|requ
 #: every device / the whole city / all pending requests
 _BULK = re.compile(
     rf"(?:所有|全部|全市|全城|整个城市|每一[个台处]|一律|统统|通通|挨个|批量|一次性|一并)[^。！？\n]{{0,12}}?{_TARGET_ZH}|"
-    rf"{_TARGET_ZH}[^。！？\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|批|删|清|改|停|撤|设|调)|"
+    rf"{_TARGET_ZH}[^。！？\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|打开|启|批|删|清|改|停|撤|设|调|切)|"
     rf"\b(?:all|every|each|the entire|all of the|every single)\b(?:\s+\w+){{0,4}}?\s+{_TARGET_EN}\b|"
     rf"\b(?:city-?wide|across the (?:whole )?city|in bulk|at once|en masse)\b", _I)
 #: the whole city, never one place
-_CITYWIDE = re.compile(r"全市|全城|整个城市|所有(?:区|街道|片区)|各个区|\b(?:city-?wide|across the (?:whole )?city|in the (?:whole )?city|"
-                       r"every district)\b", _I)
-#: a named place (a district, street, watch point): "every gate in the district named" is one request
-_SCOPED = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:区|街道|镇|乡|路|街|道|号|通道|桥|园区|小区|社区)(?:内|的|附近|一带)?|"
-                     r"\b(?:in|at|near|on|along) (?:the )?[A-Z][a-z]+")
+CITYWIDE = re.compile(r"全市|全城|整个城市|所有(?:区|街道|片区)|各个区|\b(?:city-?wide|across the (?:whole )?city|in the (?:whole )?city|"
+                      r"every district)\b", _I)
+#: one site: numbered devices (3号闸门, 4号和6号, V-203, gate 4), one street or one site named (幸福路, 小河泵站,
+#: 朝阳小区, "at Xiaohe Park", "on Qingnian Road"); an English name counts only with its site word ("on Monday",
+#: "along the River" name no site)
+_SITE_ZH = r"(?:路(?![灯口])|街(?!道)|大道|广场|公园|泵站|隧道|桥|小区|社区|园区)"
+_SITE_EN = (r"(?i:road|rd|street|st|avenue|ave|lane|square|plaza|park|bridge|tunnel|(?:pumping |pump |gas |regulator )?station|"
+            r"compound|estate)")
+SCOPE = re.compile(rf"\d+号(?:[和、与及]\d+号)+|\d+号[\u4e00-\u9fff]{{0,4}}?(?:泵站|站|闸|阀|泵|灯|机)|\b[A-Za-z]{{1,3}}-\d+\b|(?:(?![全各整本该每所这那此把将给在的和与])[\u4e00-\u9fff]){{2,8}}?{_SITE_ZH}|"
+                   r"\b(?i:valves?|gates?|signals?|pumps?|lights?|cameras?|stations?|controllers?|sensors?|units?|no\.?|number)"
+                   r" ?#?[A-Za-z]?-?\d+\b|"
+                   rf"\b(?i:at|on|in|along|near) (?:the )?(?:[A-Z][a-z]+ )+{_SITE_EN}\b")
+#: beyond one site, whatever else is named: the city or a district (汉阳区, 武汉市, "in Hanyang District"), every
+#: place of a kind (所有小区, 每个小区, 全部道路, "all the parks"), several places (江岸区、汉阳区; 幸福路和解放路;
+#: "Hanyang and Wuchang"), a range of numbers (1号到20号), everything at once
+WIDE = re.compile(
+    rf"{CITYWIDE.pattern}|(?<![小园社景校厂营])区|(?<!超)市(?![场民])|城区|[县镇乡省]|片区|街道|"
+    rf"(?:所有|全部|每[个一条座处]?|各(?:个)?|全|整个|这些|那些|多个|几个|若干)[^。！？\n]{{0,3}}?"
+    rf"(?:{_SITE_ZH}|道路|站点|点位|地方|地段|路段)|"
+    rf"{_SITE_ZH}[、，,和与及跟]+(?:以及)?(?:[\u4e00-\u9fff]{{1,8}}?|\d+号){_SITE_ZH}|\d+号?(?:到|至|-|~|—)\d+号|"
+    r"一次性|统统|通通|一个不落|批量|"
+    r"\b(?:whole|entire|every (?:district|street|road|area|neighbou?rhood|site|station|park)|at once|in bulk|en masse)\b|"
+    r"\b(?:district|city|town|county|province|borough|region|zone)\b|"
+    r"\b(?:streets|roads|avenues|lanes|squares|plazas|parks|bridges|tunnels|stations|sites|areas|neighbou?rhoods|"
+    r"compounds|estates|communities|towns|cities|districts)\b|"
+    rf"\b{_SITE_EN}\b(?:,| and| &| or)+ (?:the )?(?-i:[A-Z])|\b(?-i:[A-Z][a-z]+)(?:,| and| &| or)+ (?-i:[A-Z][a-z]+)", _I)
+
+
+def scoped(text: str) -> bool:
+    """Whether a request for every device names one site only (numbered devices, one street or site): such a
+    request is one for the approver to weigh; a district, the city or several places never are."""
+    return SCOPE.search(text) is not None and WIDE.search(text) is None
+
+
 #: made in someone else's name, naming its own approver, or claiming an approval
 _FORGED = re.compile(
     r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
@@ -96,7 +125,7 @@ def tool_call(text: str, params: dict[str, str] | None = None) -> Refusal | None
                                  "由另一位有审批权限的人员在审批队列中批准。 A forged request (someone else's name, its own "
                                  "approver, or a claimed approval) is refused.",
                        "请以您本人的身份重新提出申请，审批由审批人在审批队列中完成。")
-    if _CITYWIDE.search(read) or ((_BULK.search(read) or _BULK.search(values)) and not _SCOPED.search(read)):
+    if CITYWIDE.search(read) or ((_BULK.search(read) or _BULK.search(values)) and not scoped(read)):
         return Refusal("bulk", "一次申请只能针对指定的设备、点位或区域，不能对全部设备、全市范围或全部申请批量操作。"
                                " Acting on every device, the whole city or all requests at once is refused.",
                        "请指明设备编号、易涝点或区域后分别申请；紧急情况请拨打 119 或燃气抢修电话。")
