@@ -1,0 +1,70 @@
+"""The law prior: the law a legal question is likely about lifts that law's chunks in the legal answerer's
+searches; no training rows, no change; trained on the training rows alone, never on the evaluation sets."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aicity.core.config import settings
+from aicity.hub.knowledge import law_prior
+from aicity.hub.knowledge.service import LAW_PRIOR_WEIGHT, search
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+CITIZEN = Principal(Role.citizen)
+QUESTION = "用人单位提前通知解除劳动合同要提前多少天？"
+
+
+def _scores(question: str, **kw: Any) -> dict[tuple[str, str], float]:
+    return {(h.doc_key, h.locator): h.score for h in search(question, CITIZEN, top_k=60, **kw)}
+
+
+def test_the_predicted_law_lifts_its_chunks(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    guessed = law_prior.probabilities(QUESTION)
+    assert max(guessed, key=guessed.__getitem__) == "劳动合同法" and sum(guessed.values()) == pytest.approx(1.0)
+    with monkeypatch.context() as m:
+        m.setattr(law_prior, "probabilities", lambda _q: {})
+        plain = _scores(QUESTION, exhaustive=True)
+    # a law ranked below the first, said to be certain: each of its chunks gains LAW_PRIOR_WEIGHT and rises
+    other = next(doc for doc, _ in list(plain)[1:] if doc != next(iter(plain))[0])
+    monkeypatch.setattr(law_prior, "probabilities", lambda _q: {other: 1.0})
+    lifted = _scores(QUESTION, exhaustive=True)
+    first = [doc for doc, _ in lifted].index(other)
+    assert first < [doc for doc, _ in plain].index(other)
+    for key, score in plain.items():
+        if key in lifted:
+            assert lifted[key] == pytest.approx(score + (LAW_PRIOR_WEIGHT if key[0] == other else 0.0), abs=1e-3)
+    assert _scores(QUESTION) == _scores(QUESTION, exhaustive=False)  # other searches never ask the prior
+    monkeypatch.setattr(law_prior, "probabilities", lambda _q: pytest.fail("asked outside the legal answerer"))
+    search(QUESTION, CITIZEN)
+
+
+def test_no_training_rows_no_change(city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(law_prior, "probabilities", lambda _q: {})
+        plain = _scores(QUESTION, exhaustive=True)
+    monkeypatch.setattr(law_prior, "training_paths", lambda: [tmp_path / "legal_laws.jsonl"])
+    assert law_prior.probabilities(QUESTION) == {}
+    assert _scores(QUESTION, exhaustive=True) == plain
+
+
+def test_trained_on_training_rows_never_on_eval(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    city_rows = settings().data_dir / "training" / "city_legal_laws.jsonl"
+    city_rows.parent.mkdir(parents=True, exist_ok=True)
+    city_rows.write_text("", encoding="utf-8")
+    try:  # a city's own rows are read beside the built-in ones
+        assert city_rows in law_prior.training_paths()
+    finally:
+        city_rows.unlink()
+    read: list[str] = []
+    read_text, open_ = Path.read_text, builtins.open
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **kw: read.append(str(self)) or read_text(self, *a, **kw))
+    monkeypatch.setattr(builtins, "open", lambda file, *a, **kw: read.append(str(file)) or open_(file, *a, **kw))
+    monkeypatch.setattr(law_prior, "_fitted", None)  # fitted afresh, reading its rows now
+    assert law_prior.probabilities(QUESTION)
+    assert any(p.endswith("training/legal_laws.jsonl") for p in read)
+    assert not any("/eval/" in p for p in read)
