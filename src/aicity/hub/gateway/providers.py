@@ -208,11 +208,13 @@ class Embedded:
         return iter([self.chat(body)])
 
     def embed(self, inputs: list[str], input_type: str) -> dict[str, Any]:
-        if input_type == "query":
+        if input_type == "query" and len(inputs) == 1:  # a request's: waits at most embed_wait_s
             try:
-                vectors = [self._model.query(t) for t in inputs]
+                vectors = [self._model.query(inputs[0])]
             except EmbeddingBusy as exc:  # never retried: the caller searches by keyword at once
                 raise UpstreamError("busy", str(exc), status=503, retryable=False) from None
+        elif input_type == "query":  # stored rows' query vectors (AsQueries): one batch that waits its turn
+            vectors = list(self._model.queries(inputs))
         else:
             vectors = list(self._model.passages(inputs)) if inputs else []
         return {"object": "list", "model": self._model.name,
