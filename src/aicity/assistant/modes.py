@@ -12,8 +12,8 @@ words' sounds beside them (`sounds`: toneless pinyin syllables and their pairs, 
 as 着火),
 trained on the labelled requests in `demo/data/training/modes.jsonl`, the routing examples
 (`training/assistant_examples.jsonl`, each skill label read as its mode), every skill's own
-examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is kept per process
-for the same rows.
+examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is kept on disk for the same
+rows (`core/models_cache.py`).
 
 Knowing when it does not know: below `ABSTAIN_BELOW` the assistant asks which of the likeliest
 readings is meant instead of answering. Emergencies: `EMERGENCY_P` of the classifier alone, or
@@ -26,11 +26,7 @@ prints the CV tables); the evaluation set is never used for them.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import math
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,13 +40,13 @@ import yaml
 from aicity.agents.registry import AgentRegistry
 from aicity.core.config import settings
 from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder
-from aicity.core.text import normalize, pinyin
+from aicity.core.models_cache import kept
+from aicity.core.text import normalize, pinyin, read_jsonl
 from aicity.hub.events import classify as event_classify
 
 if TYPE_CHECKING:  # scikit-learn loads with the model (`fitted`): `aicity ask --help` does not wait for it
     from sklearn.pipeline import Pipeline
 
-log = logging.getLogger(__name__)
 
 #: below this mode confidence the assistant asks instead of answering: the lowest threshold whose
 #: wrong-confident rate is ≤ 3 % on each development set (`training/modes_dev.jsonl`, dev3 … dev8, written apart
@@ -147,19 +143,6 @@ def modes() -> dict[str, Mode]:
                           tuple(r.get("subsumes") or ())) for r in rows}
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
-        try:
-            row = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            log.warning("%s: a line that is not JSON was skipped", path)
-            continue
-        if isinstance(row, dict) and isinstance(row.get("q"), str):
-            rows.append(row)
-    return rows
-
-
 def mode_rows_paths() -> list[Path]:
     return [_data() / "training" / "modes.jsonl", *sorted((settings().data_dir / "training").glob("*modes*.jsonl"))]
 
@@ -227,44 +210,12 @@ def fit(rows: list[dict[str, str]]) -> Pipeline:
 
 #: the recipe of `fit`, part of a kept model's name (a model fitted by an earlier recipe is not reused)
 RECIPE = "sounds1"
-#: fitted models kept on disk (the newest)
-KEEP_MODELS = 3
-_models: dict[str, Pipeline] = {}
-_models_lock = threading.Lock()
-
-
-def model_cache() -> Path:
-    """Fitted models are kept beside the embedding cache (a model depends only on its rows)."""
-    return settings().embedding_cache.expanduser().parent / "models"
 
 
 def fitted(rows: list[dict[str, str]]) -> Pipeline:
     """The model for these rows: fitted once per machine (kept on disk, keyed by the rows and the
     scikit-learn version) and held once per process."""
-    import joblib
-    import sklearn
-
-    key = hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    path = model_cache() / f"modes-{key[:16]}-{RECIPE}-sklearn{sklearn.__version__}.joblib"
-    with _models_lock:
-        if key not in _models:
-            _models.clear()
-            model = None
-            if path.is_file():
-                try:
-                    model = joblib.load(path)
-                except Exception:  # a damaged or foreign file: fit again
-                    log.warning("%s could not be read; fitting the mode classifier again", path)
-            if model is None:
-                model = fit(rows)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                joblib.dump(model, tmp)
-                tmp.replace(path)
-                for old in sorted(path.parent.glob("modes-*.joblib"), key=lambda p: p.stat().st_mtime)[:-KEEP_MODELS]:
-                    old.unlink(missing_ok=True)  # models of rows that changed since
-            _models[key] = model
-        return _models[key]
+    return kept("modes", RECIPE, rows, lambda: fit(rows))
 
 
 class _Tfidf:

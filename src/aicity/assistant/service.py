@@ -6,7 +6,6 @@ console can show the plan as it executes; `ask` is the same run, collected.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +32,7 @@ from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
 from aicity.core.errors import Problem, bad_request
-from aicity.core.text import normalize
+from aicity.core.text import normalize, read_jsonl
 from aicity.core.tracing import Tracer
 from aicity.hub.catalog import service as catalog
 from aicity.identity.service import Principal
@@ -345,14 +344,7 @@ def load_examples() -> list[dict]:
     for path in [*sorted(builtin.glob("*.jsonl")), *sorted((settings().data_dir / "training").glob("*.jsonl"))]:
         if "modes" in path.name:
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:
-                log.warning("%s: a line that is not JSON was skipped", path)
-                continue
-            if isinstance(row, dict) and isinstance(row.get("q"), str) and row.get("skills"):
-                rows.append(row)
+        rows += [row for row in read_jsonl(path) if row.get("skills")]
     return rows
 
 

@@ -1,17 +1,23 @@
 """Chinese-first text processing shared by routing and retrieval: normalisation,
-tokenisation (rjieba, search mode) and an incremental BM25 index."""
+tokenisation (rjieba, search mode), an incremental BM25 index, and reading rows of requests (JSONL)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rjieba
 import snowballstemmer
+
+log = logging.getLogger(__name__)
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -243,3 +249,18 @@ class Bm25Index:
         idx = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(((int(i), float(scores[i])) for i in idx), key=lambda p: -p[1])
         return [(i, s) for i, s in ranked if s > 0]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSONL file of requests: the objects with a string `q`; no file, no rows. A line that is not
+    JSON is skipped with a warning (a hand-edited training file must not stop the city)."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        try:
+            row = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            log.warning("%s: a line that is not JSON was skipped", path)
+            continue
+        if isinstance(row, dict) and isinstance(row.get("q"), str):
+            rows.append(row)
+    return rows

@@ -4,14 +4,17 @@ searches; no training rows, no change; trained on the training rows alone, never
 from __future__ import annotations
 
 import builtins
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aicity.core import models_cache
 from aicity.core.config import settings
 from aicity.hub.knowledge import law_prior
 from aicity.hub.knowledge.service import LAW_PRIOR_WEIGHT, search
+from aicity.hub.knowledge.slice import knowledge
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -68,3 +71,26 @@ def test_trained_on_training_rows_never_on_eval(city: Path, monkeypatch: pytest.
     assert law_prior.probabilities(QUESTION)
     assert any(p.endswith("training/legal_laws.jsonl") for p in read)
     assert not any("/eval/" in p for p in read)
+
+
+def test_fitted_once_then_loaded_from_disk(city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models_cache, "model_cache", lambda: tmp_path)
+    monkeypatch.setattr(models_cache, "_held", {})
+    monkeypatch.setattr(law_prior, "_fitted", None)
+    fitted = law_prior.probabilities(QUESTION)
+    assert [p.name.split("-")[0] for p in tmp_path.glob("*.joblib")] == ["law_prior"]
+    # a fresh process: nothing held, the kept model is read instead of fitting again
+    monkeypatch.setattr(models_cache, "_held", {})
+    monkeypatch.setattr(law_prior, "_fitted", None)
+    monkeypatch.setattr(law_prior, "_fit", lambda _rows: pytest.fail("fitted again"))
+    assert law_prior.probabilities(QUESTION) == fitted
+
+
+def test_warmed_in_the_background_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "aicity.hub.knowledge.law_prior:warm" in knowledge.startup
+    warmed, release, done = threading.Event(), threading.Event(), threading.Event()
+    monkeypatch.setattr(law_prior, "_model", lambda: (warmed.set(), release.wait(5), done.set()))
+    law_prior.warm()
+    assert warmed.wait(5) and not done.is_set()  # start-up did not wait for the fit
+    release.set()
+    assert done.wait(5)

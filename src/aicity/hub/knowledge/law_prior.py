@@ -3,22 +3,24 @@
 Logistic regression over TF-IDF character 1–3-grams, trained on {"q", "doc"} rows: the built-in
 `demo/data/training/legal_laws.jsonl` (written by `scripts/legal_training/laws.py` from the legal development
 sets) and the city's `<data dir>/training/*legal_laws*.jsonl`. `doc` is a law as the knowledge base keys it
-(no 中华人民共和国 prefix). Fitted on first use and kept per process while those files are unchanged;
-scikit-learn is imported only then.
+(no 中华人民共和国 prefix). Fitted once per machine and kept on disk for the same rows (`core/models_cache.py`),
+held per process while those files are unchanged; warmed in the background at start-up (`warm`, the knowledge
+slice's start-up), so the first legal question does not wait for it. scikit-learn is imported only then.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from aicity.core.config import settings
+from aicity.core.models_cache import kept
+from aicity.core.text import read_jsonl
 
-log = logging.getLogger(__name__)
+#: the recipe of `_fit`, part of a kept model's name (a model fitted by an earlier recipe is not reused)
+RECIPE = "char13-sag1"
 
 _lock = threading.Lock()
 _fitted: tuple[tuple[tuple[str, int], ...], Any] | None = None  # (the files' names and mtimes, the model)
@@ -32,13 +34,8 @@ def training_paths() -> list[Path]:
 def _rows(paths: list[Path]) -> list[tuple[str, str]]:
     rows: dict[str, str] = {}
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:
-                log.warning("%s: a line that is not JSON was skipped", path)
-                continue
-            if isinstance(row, dict) and isinstance(row.get("q"), str) and isinstance(row.get("doc"), str):
+        for row in read_jsonl(path):
+            if isinstance(row.get("doc"), str):
                 rows[row["q"].strip()] = row["doc"].strip().removeprefix("中华人民共和国")
     return list(rows.items())
 
@@ -49,7 +46,9 @@ def _fit(rows: list[tuple[str, str]]) -> Any:
     from sklearn.pipeline import make_pipeline
 
     model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-                          LogisticRegression(C=10, max_iter=2000))
+                          # sag: the lbfgs solution (same top law on every training row, probabilities within
+                          # 0.015) in a tenth of the CPU time (about 1 s against 11 s for 641 rows, 76 laws)
+                          LogisticRegression(C=10, solver="sag", max_iter=2000, random_state=0))
     return model.fit([q for q, _ in rows], [doc for _, doc in rows])
 
 
@@ -61,8 +60,14 @@ def _model() -> Any:
         if _fitted is None or _fitted[0] != key:
             rows = _rows(paths)
             # one law alone is no prior
-            _fitted = (key, _fit(rows) if len({doc for _, doc in rows}) >= 2 else None)
+            _fitted = (key, kept("law_prior", RECIPE, rows, lambda: _fit(rows))
+                       if len({doc for _, doc in rows}) >= 2 else None)
         return _fitted[1]
+
+
+def warm() -> None:
+    """Fit or load the model in the background at start-up, so the first legal question does not wait for it."""
+    threading.Thread(target=_model, name="law-prior", daemon=True).start()
 
 
 def probabilities(question: str) -> dict[str, float]:

@@ -12,6 +12,7 @@ knowledge = Slice(
     pages=(Page("knowledge", "知识中心", "pages/knowledge.js", order=20),),
     subscriptions=(Subscription("gateway.embedding.changed", "aicity.hub.knowledge.service:on_embedding_changed",
                                 delivery="broadcast"),),
+    startup=("aicity.hub.knowledge.law_prior:warm",),  # the legal answerer's law prior fits in the background
     demo="aicity.hub.knowledge.demo:load_demo",
     health="aicity.hub.knowledge.demo:health",
 )
