@@ -1,6 +1,7 @@
 """Targets a request names outright (a district, a device) and what the answer claims: the device named picks the
 skill of its type within the decided mode, a district becomes the target of the skills that work on one, a text
-handed over after a colon is worked on as its instruction says, and a skill that only said it cannot is not claimed."""
+handed over after a colon is worked on as its instruction says (its targets read from the whole request), a briefing
+plans each report it asks for, and a skill that only said it cannot is not claimed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from aicity.agents.base import Section, SkillResult
 from aicity.agents.city_safety.agent import command_asked
 from aicity.agents.city_safety.emergency import guidance
+from aicity.assistant.planner import EmbeddedPlanner
 from aicity.assistant.router import Candidate, instructed
 from aicity.assistant.service import assistant, declined
 from aicity.assistant.targets import Devices, fits, is_named, named_targets
@@ -197,6 +199,27 @@ def test_a_safety_briefing_on_one_district(city: Path) -> None:
     assert found is not None and found.skill == "safety_situation" and found.params == {"district": "jiangbin"}
     result = assistant().ask("江滨区今天的安全态势怎么样", Principal(Role.official))
     assert "城市安全态势（江滨区）" in result.answer
+
+
+def test_a_target_named_after_the_colon_is_the_requests(city: Path) -> None:
+    bot = assistant()
+    simulation = bot.understanding.skills_of["simulation"]
+    plan = EmbeddedPlanner(bot.router).plan("暴雨内涝模拟：南湖区，降雨强度按去年7月那场来", Principal(Role.official),
+                                            simulation, "simulation")
+    assert [(t.skill, t.params.get("district")) for t in plan.subtasks] == [("flood_simulation", "nanhu")]
+
+
+@pytest.mark.parametrize(("text", "skills"), [
+    ("早上好，给我看看今天的安全态势和热点问题", {"safety_situation", "hotspot_insight"}),  # both asked in one clause
+    ("Give me today's city briefing — any critical alarms open right now?", {"safety_situation", "hotspot_insight"}),
+    ("今天全市运行情况怎么样，出个日报", {"hotspot_insight"}),
+    ("城市安全态势怎么样，还有几起燃气泄漏没处理完", {"safety_situation"}),
+])
+def test_a_briefing_plans_every_report_it_asks_for(city: Path, text: str, skills: set[str]) -> None:
+    bot = assistant()
+    plan = EmbeddedPlanner(bot.router).plan(text, Principal(Role.official), bot.understanding.skills_of["briefing"],
+                                            "briefing")
+    assert {t.skill for t in plan.subtasks} == skills
 
 
 @pytest.mark.parametrize(("text", "cued"), [

@@ -16,6 +16,9 @@ from aicity.identity.service import Principal
 
 #: a later clause with no cue still starts its own sub-task when it matches a route this well
 STRONG_ROUTE = 9.0
+#: modes whose skills each report one side of the same question (a briefing: the safety picture, the hotspots), so
+#: every one the request cues is planned
+SIDE_BY_SIDE_MODES = frozenset({"briefing"})
 
 
 class Plan(BaseModel):
@@ -58,7 +61,8 @@ class EmbeddedPlanner:
     may still add sub-tasks of other skills in their own words, as long as one sub-task serves the mode.
     A request that hands over a text ("给这份文件写个摘要：" and the document, `router.pasted`; or a shorter one
     after a colon, `router.instructed`) whose instruction names its skill in its own words (a cue, or a route of
-    STRONG_ROUTE) is one sub-task on the whole text, routed by the instruction."""
+    STRONG_ROUTE) is one sub-task on the whole text, of the instruction's skill, its target read from the whole text.
+    In a briefing every report the request cues is planned (`_side_by_side`)."""
 
     name = "embedded"
 
@@ -69,8 +73,12 @@ class EmbeddedPlanner:
              mode: str | None = None) -> Plan:
         carried = pasted(text) or instructed(text)
         cand = self.router.route(carried[0], principal, only, mode) if carried is not None else None
-        if cand is not None and (cand.by == "cue" or cand.score >= STRONG_ROUTE):  # a document handed over with an
-            return Plan(planner=self.name, subtasks=[_subtask(cand, text)])  # instruction in its own words: whole
+        if cand is not None and (cand.by == "cue" or cand.score >= STRONG_ROUTE):
+            # a text handed over with an instruction in its own words: one sub-task of the instruction's skill on the
+            # whole text, whose target may follow the colon ("暴雨内涝模拟：南湖区", "帮我预审一下：个体户设立登记，我有…")
+            if self.router.skills[(cand.agent, cand.skill)].targets_for(mode):
+                cand = self.router.route(text, principal, frozenset({(cand.agent, cand.skill)}), mode) or cand
+            return Plan(planner=self.name, subtasks=[_subtask(cand, text)])
         clauses = split_clauses(text) or [text]
         tasks: list[SubTask] = []
         unrouted: list[str] = []
@@ -91,6 +99,18 @@ class EmbeddedPlanner:
             tasks.append(_subtask(cand, clause))
         if len(tasks) <= 1 or (only is not None and not any((t.agent, t.skill) in only for t in tasks)):
             whole = self.router.route(text, principal, only, mode)
-            return Plan(planner=self.name, subtasks=[_subtask(whole, text)] if whole else [],
-                        unrouted=[] if whole else [text])
+            if whole is None:
+                return Plan(planner=self.name, subtasks=[], unrouted=[text])
+            return Plan(planner=self.name, subtasks=[_subtask(c, text) for c in self._side_by_side(whole, text, principal,
+                                                                                                 only, mode)])
         return Plan(planner=self.name, subtasks=tasks, unrouted=unrouted)
+
+    def _side_by_side(self, whole: Candidate, text: str, principal: Principal,
+                      only: frozenset[tuple[str, str]] | None, mode: str | None) -> list[Candidate]:
+        """`whole`, and in a mode whose skills report side by side (SIDE_BY_SIDE_MODES) every other skill of the mode
+        that the request asks for in its own words (a cue): "今天的安全态势和热点问题" is both reports in one clause."""
+        if mode not in SIDE_BY_SIDE_MODES or only is None:
+            return [whole]
+        others = [self.router.route(text, principal, frozenset({key}), mode)
+                  for key in self.router.cued_skills(text, principal, only) if key != (whole.agent, whole.skill)]
+        return [whole, *(c for c in others if c is not None)]

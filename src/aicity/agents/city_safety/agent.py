@@ -289,7 +289,7 @@ def build() -> Agent:
                   target_params=("district",),  # the district named (assistant/targets); default the whole city
                   description="按严重程度和区域统计在办的物联网告警，以及未办结的燃气泄漏、积水内涝事件（全市或一个区）",
                   examples=["城市安全态势报告", "现在有多少燃气和内涝告警"],
-                  cues=("安全态势", "安全形势", "safety picture", "safety situation"), cue_priority=95, route_weight=0.5),
+                  cues=("安全态势", "安全形势", "告警", "safety picture", "safety situation", "alarms"), cue_priority=95, route_weight=0.5),
             Skill(id="waterlogging_watch", modes=("briefing",), name="内涝预警", input_model=WaterloggingInput, handler=waterlogging_watch,
                   roles=SAFETY_ROLES,
                   description="根据雨量、路面积水和外江水位预测未来一小时哪些道路会积水内涝（易涝点预警）",
