@@ -19,9 +19,9 @@ from aicity.hub.gateway import embedder as gateway_embedder
 class TwoSided:
     """A stand-in model whose passage and query vectors of a text differ."""
 
-    name = "two-sided-test-embedder"
-
     def __init__(self) -> None:
+        # a name of its own per run: vectors kept in the database under it by an earlier run are not read back
+        self.name = f"two-sided-test-embedder-{uuid4().hex[:8]}"
         self.query_batches: list[list[str]] = []
 
     def passages(self, texts: list[str]) -> np.ndarray:
