@@ -13,7 +13,8 @@ import pytest
 from aicity.core import models_cache
 from aicity.core.config import settings
 from aicity.hub.knowledge import law_prior
-from aicity.hub.knowledge.service import LAW_PRIOR_WEIGHT, search
+from aicity.hub.knowledge.relations import relations
+from aicity.hub.knowledge.service import LAW_PRIOR_WEIGHT, related_lift, search
 from aicity.hub.knowledge.slice import knowledge
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -38,9 +39,13 @@ def test_the_predicted_law_lifts_its_chunks(city: Path, monkeypatch: pytest.Monk
     lifted = _scores(QUESTION, exhaustive=True)
     first = [doc for doc, _ in lifted].index(other)
     assert first < [doc for doc, _ in plain].index(other)
+    # and the texts related to it (`related_lift`) as much; the rest nothing
+    by_law, by_article = related_lift({other: 1.0}, relations())
+    assert set(by_law) - {other}
     for key, score in plain.items():
         if key in lifted:
-            assert lifted[key] == pytest.approx(score + (LAW_PRIOR_WEIGHT if key[0] == other else 0.0), abs=1e-3)
+            lift = max(by_law.get(key[0], 0.0), by_article.get((key[0], key[1].split()[0]), 0.0))
+            assert lifted[key] == pytest.approx(score + LAW_PRIOR_WEIGHT * lift, abs=1e-3)
     assert _scores(QUESTION) == _scores(QUESTION, exhaustive=False)  # other searches never ask the prior
     monkeypatch.setattr(law_prior, "probabilities", lambda _q: pytest.fail("asked outside the legal answerer"))
     search(QUESTION, CITIZEN)
