@@ -35,8 +35,8 @@ _NUMBER = re.compile(r"\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|0*(\d{1,3})\s*号|
 _AFTER_WORDS = re.compile(r"(?:\s+[a-z]+){1,2}\s*(?:(?:no\.?|#|number)\s*(\d{1,3})\b|(\d{1,3})\b)")
 _DEVICE_NUMBER = re.compile(r"(\d+)号$")
 #: what people call a kind of device when they name none of its devices ("把解放大道的路灯关掉"); "Device": a
-#: device of a kind no skill but the generic device command takes (泵, 情报板 …, or 设备 with no kind said: a kind
-#: named beside it comes first, as the kinds are tried in this order)
+#: device of a kind no skill but the generic device command takes (泵, 情报板 …; not a bare 设备, which names no device
+#: and would let a conversation reach the generic command: tests/hub/iot/test_commands_policy.py)
 DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("TrafficSignal", ("信号机", "信号灯", "红绿灯", "traffic signal", "signal")),
     ("SluiceGate", ("排水闸门", "闸门", "sluice", "floodgate", "gate")),
@@ -44,7 +44,7 @@ DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Streetlight", ("路灯", "街灯", "景观灯", "照明灯", "streetlight", "street light", "light")),
     ("Camera", ("摄像头", "摄像机", "球机", "camera")),
     ("Device", ("水泵", "泵站", "情报板", "诱导屏", "电子屏", "大屏", "栏杆", "喇叭", "广播", "监测设备", "水位计",
-                "设备", "pump")),
+                "pump")),
 )
 
 
