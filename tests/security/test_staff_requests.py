@@ -1,6 +1,7 @@
 """The input guard is role-aware for staff work. For an official, operator or admin, two kinds of request pass the
 classifier (its finding still recorded): an order to a named device, or to every device of one site only (numbered
-devices, one street or one site; never a district, the city or several places, `intent.scoped`), that is no question
+devices, one street or one site, `intent.scoped`) or of one district of the city (`intent.district_named`, two
+approvers: test_approvals_district.py); never the city, several places or a district the city does not have), that is no question
 and is not sent past approval; and a question of counts or shares, or a list or the state of records, with no order
 in it. A device order still goes to the approval queue, and a citizen saying the same is judged as before. Attacks of
 the other classes stay blocked for every role. The requests here are written for this test, in none of the shipped

@@ -2,16 +2,20 @@
 
 A skill that acts on the physical city (`RiskLevel.actuate`) never runs from a conversation.
 When an authorised person asks for one, `submit` queues an approval request (skill, params,
-requester, reason = the request text); a second person with an approver role runs it with
-`approve` or turns it down with `reject`; a pending request lapses after the policy's expiry.
-Who may request and approve, whether the approver must be someone else, and the expiry are
-`GuardPolicy.approvals` (`[aicity.guard.approvals]`, or `PUT /api/v1/guard/policy`).
+requester, reason = the request text, and how many approvers it needs: `intent.approvals_needed`);
+a second person with an approver role runs it with `approve` or turns it down with `reject`; a
+pending request lapses after the policy's expiry. An order for the devices of one district
+(把东湖区的排水闸门全部打开) needs two distinct approvers, neither the requester: the first `approve`
+is recorded (audited, announced as `approvals.progressed`) and leaves it pending, the second runs
+it; one person never approves twice (403 `approval-same-approver`). Who may request and approve,
+whether a single approver must be someone else, and the expiry are `GuardPolicy.approvals`
+(`[aicity.guard.approvals]`, or `PUT /api/v1/guard/policy`).
 
 A call made because of text from outside (the turn's trace has retrieved or tool findings, or
 the call's arguments echo tool text) is refused and reported, never queued; so is a call that
-acts on everything at once or is forged (`intent.tool_call`), whatever the wording. Every step is
-recorded in the audit ledger; a queued request is also announced on the bus
-(`approvals.submitted`, the request as `to_dict` shows it).
+acts on everything at once beyond one district or is forged (`intent.tool_call`), whatever the
+wording. Every step is recorded in the audit ledger; a queued request is also announced on the
+bus (`approvals.submitted`, the request as `to_dict` shows it).
 """
 
 from __future__ import annotations
@@ -119,17 +123,22 @@ def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str
         audit.record(principal.actor, "approval.refused", target, {"reason": refusal.kind, "trace_id": tracer.id})
         return Outcome("refused", "actuate-refused", "操作已拒绝", f"“{label}”：{refusal.reason}{refusal.alternative}")
     now = utcnow()
+    needed = intent.approvals_needed(text, params)
     row = Approval(id=new_id("apr"), agent=agent, skill=skill, params=dict(params), text=text,
                    reason=text, requester=principal.actor, requester_role=principal.role.value,
                    department=principal.department, status="pending", created_at=now,
-                   expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=tracer.id)
+                   expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=tracer.id,
+                   approvals_needed=needed, approved_by=[])
     with database().session() as s:
         s.add(row)
     audit.record(row.requester, "approval.requested", target,
                  {"approval": row.id, "params": guard.redact(row.params), "reason": guard.redact(row.reason),
-                  "trace_id": tracer.id})
+                  "approvals_needed": needed, "trace_id": tracer.id})
     bus.publish("approvals.submitted", to_dict(row))
-    who = "另一位有审批权限的工作人员" if rules.second_person else "有审批权限的工作人员"
+    if needed > 1:
+        who = f"申请人以外的 {needed} 位审批人分别"
+    else:
+        who = "另一位有审批权限的工作人员" if rules.second_person else "有审批权限的工作人员"
     return Outcome("approval-required", "approval-required", "需要人工审批",
                    f"“{label}”会直接作用于城市设施，不会由助理自动执行。已提交审批申请 {row.id}，"
                    f"待{who}批准后执行（{rules.expires_minutes} 分钟内有效）。", row.id)
@@ -167,11 +176,13 @@ def get(approval_id: str) -> Approval:
 
 
 def _decidable(approval_id: str, approver: Principal) -> Approval:
+    """The pending request `approver` may decide: an approver role, not the requester (when the policy asks for a
+    second person, and always for a request needing more than one approver)."""
     rules = policy()
     row = get(approval_id)
     if approver.role.value not in rules.approver_roles:
         raise forbidden(f"角色 '{approver.role.value}' 无审批权限 / this role may not decide approvals")
-    if rules.second_person and approver.actor == row.requester:
+    if (rules.second_person or row.approvals_needed > 1) and approver.actor == row.requester:
         raise forbidden("申请人不能审批自己的申请 / the requester cannot decide their own request",
                         "approval-same-person")
     if row.status != "pending":
@@ -190,16 +201,38 @@ def _decide(approval_id: str, **values: Any) -> Approval:
     return get(approval_id)
 
 
+def _endorse(row: Approval, approved_by: list[dict[str, Any]]) -> Approval:
+    """Record an approval that leaves the request pending (more approvers needed); of two at once, one wins."""
+    with database().session() as s:
+        current = s.get(Approval, row.id, with_for_update=True)
+        if current is None or current.status != "pending" or current.approved_by != row.approved_by:
+            raise Problem(409, "审批申请已变化 Approval changed", "另一位审批人刚刚处理了该申请，请刷新后再试",
+                          "approval-not-pending")
+        current.approved_by = approved_by
+    return get(row.id)
+
+
 def approve(approval_id: str, approver: Principal, note: str) -> Approval:
-    """Approve and run the skill with the original params, as the requester (through the executor
-    the assistant registered); record the result."""
+    """Approve; once the request has all the approvals it needs, run the skill with the original
+    params, as the requester (through the executor the assistant registered), and record the result.
+    An approval short of that is recorded (audited, `approvals.progressed`) and leaves it pending."""
     if not _executor:
         raise Problem(503, "审批执行器未就绪 No executor", "助理尚未注册执行审批的智能体 / the assistant has not "
                       "registered what runs approved calls", "approval-executor-missing")
     row = _decidable(approval_id, approver)
-    _decide(approval_id, status="approved", decided_by=approver.actor, note=note)
-    audit.record(approver.actor, "approval.approved", approval_id, {"skill": f"{row.agent}.{row.skill}",
-                                                                       "note": guard.redact(note)})
+    if any(a["actor"] == approver.actor for a in row.approved_by):
+        raise forbidden("您已批准过该申请，须由另一位审批人批准 / you have approved this request already; "
+                        "another approver must", "approval-same-approver")
+    approved_by = [*row.approved_by, {"actor": approver.actor, "at": _iso(utcnow()), "note": note}]
+    given = {"skill": f"{row.agent}.{row.skill}", "note": guard.redact(note), "approvals": len(approved_by),
+             "approvals_needed": row.approvals_needed}
+    if len(approved_by) < row.approvals_needed:
+        row = _endorse(row, approved_by)
+        audit.record(approver.actor, "approval.approved", approval_id, given)
+        bus.publish("approvals.progressed", to_dict(row))
+        return row
+    _decide(approval_id, status="approved", decided_by=approver.actor, note=note, approved_by=approved_by)
+    audit.record(approver.actor, "approval.approved", approval_id, given)
     requester = Principal(role=Role(row.requester_role), department=row.department,
                           key_id=None if row.requester.endswith(":local") else row.requester.split(":", 1)[1])
     tracer = Tracer("approval", row.requester_role, {"approval": row.id, "skill": f"{row.agent}.{row.skill}"},
@@ -238,10 +271,18 @@ def _iso(t: datetime | None) -> str | None:
     return t.replace(tzinfo=t.tzinfo or UTC).isoformat() if t else None
 
 
+def progress(row: Approval) -> str:
+    """How far a request is along its approvals, as people read it: 需要 2 人审批，已批 1 人."""
+    return f"需要 {row.approvals_needed} 人审批，已批 {len(row.approved_by)} 人"
+
+
 def to_dict(row: Approval) -> dict[str, Any]:
     """An approval as the API and CLI show it (personal information masked)."""
     return {"id": row.id, "agent": row.agent, "skill": row.skill, "params": guard.redact(row.params),
             "reason": guard.redact(row.reason), "requester": row.requester, "requester_role": row.requester_role,
             "department": row.department, "status": row.status, "created_at": _iso(row.created_at),
             "expires_at": _iso(row.expires_at), "decided_by": row.decided_by, "decided_at": _iso(row.decided_at),
-            "note": guard.redact(row.note), "result": row.result, "trace_id": row.trace_id}
+            "note": guard.redact(row.note), "result": row.result, "trace_id": row.trace_id,
+            "approvals_needed": row.approvals_needed,
+            "approved_by": [{**a, "note": guard.redact(a["note"])} for a in row.approved_by],
+            "progress": progress(row)}

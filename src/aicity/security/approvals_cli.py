@@ -40,10 +40,10 @@ def list_approvals(status: Annotated[str | None, typer.Option(help=" | ".join(ap
     if json_out:
         print_json({"approvals": rows})
         return
-    table = Table("id", "skill", "status", "requester", "created", "reason")
+    table = Table("id", "skill", "status", "progress", "requester", "created", "reason")
     for r in rows:
-        table.add_row(r["id"], f"{r['agent']}.{r['skill']}", r["status"], r["requester"], r["created_at"][:19],
-                      r["reason"][:40])
+        table.add_row(r["id"], f"{r['agent']}.{r['skill']}", r["status"], r["progress"], r["requester"],
+                      r["created_at"][:19], r["reason"][:40])
     Console().print(table)
 
 
@@ -59,13 +59,13 @@ def _decided(action: str, approval_id: str, key: str, note: str, json_out: bool)
     if json_out:
         print_json(approvals.to_dict(row))
     else:
-        Console().print(f"{row.id}: {row.status}")
+        Console().print(f"{row.id}: {row.status}（{approvals.progress(row)}）")
 
 
 @app.command()
 def approve(approval_id: str, key: KeyOption, note: Annotated[str, typer.Option(help="审批意见")] = "",
             json_out: JsonOption = False, data_dir: DataDir = None) -> None:
-    """批准并执行（审批人不能是申请人）Approve a request and run its skill."""
+    """批准；批满所需人数后执行（审批人不能是申请人，一区设备须两人）Approve; run the skill once approved by enough."""
     open_city(data_dir)
     _decided("approve", approval_id, key, note, json_out)
 

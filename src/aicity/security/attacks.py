@@ -792,9 +792,11 @@ StaffIntent = Literal["command", "statistics"]
 
 def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
     """What a request is when it carries only the intent of staff work — `command` (an order, not a
-    question, to a named device, or to every device of one site: numbered devices, one street or site, never
-    a district, the city or several places, `intent.scoped`) or `statistics` (a question of counts or shares, or a list or the state of records, no act, no personal
-    data in bulk) — and none of the cues of the other attack classes, nothing encoded or disguised;
+    question, to a named device, or to every device of one site: numbered devices, one street or site,
+    `intent.scoped`; or of one district of the city, `intent.district_named`, which approvals hold for two
+    approvers; never the city, several districts or places) or `statistics` (a question of counts or shares, or a
+    list or the state of records, no act, no personal data in bulk) — and none of the cues of the other attack
+    classes, nothing encoded or disguised;
     else None. The guard lets a staff role's `command` or `statistics` pass the classifier (its
     finding still recorded): what such a request would do is checked where it acts (approvals,
     `intent.tool_call`, permissions), and a rule's finding blocks as before."""
@@ -811,7 +813,7 @@ def staff_intent(text: str, limit: int = MAX_CHARS) -> StaffIntent | None:
     bulk = _CUES["bulk"].search(_SIGNAL_PLAN.sub(" ", lowered)) is not None
     ordered = _via_approval(lowered)
     if act and _DEVICE.search(lowered) and not _EDIT.search(ordered) and not _RECORDS.search(ordered) \
-            and (not bulk or intent.scoped(read)) and not _CUES["question"].search(lowered) \
-            and not intent.tool_call(text):
+            and (not bulk or intent.scoped(read) or intent.district_named(read)) \
+            and not _CUES["question"].search(lowered) and not intent.tool_call(text):
         return "command"
     return None

@@ -6,10 +6,14 @@ role, or the call's arguments were written by a model:
 
 - `tool_call(text, params)`: a call of an `actuate` skill (valves, gates, signals, device
   commands) that asks for everything at once (the whole city; every device or all pending
-  requests beyond one site — "every gate at 滨江泵站" is one request for the approver to weigh,
-  every gate in a district, the city or several places never is, `scoped`) or is forged (made in someone else's name, naming its own approver, claiming an
-  approval it does not have, carrying approval fields in its arguments). `approvals.submit`
-  refuses it before anything is queued; the role check stays there too.
+  requests beyond one district — "every gate at 滨江泵站" (`scoped`) and "every gate in 东湖区"
+  (`district_named`, issue 13: real orders in a storm) are requests for approvers to weigh, every
+  gate in the city, in several districts or places, or in a district the city does not have never
+  is) or is forged (made in someone else's name, naming its own approver, claiming an approval it
+  does not have, carrying approval fields in its arguments). `approvals.submit` refuses it before
+  anything is queued; the role check stays there too.
+- `approvals_needed(text, params)`: how many distinct approvers, never the requester, a call
+  `tool_call` lets through needs: two for every device of one district, one otherwise.
 - `personal_data(text)`: a request for the personal data of many people (phone numbers, ID
   numbers, addresses, contacts of residents, callers, reporters…). The data hub and its grading
   do not exist yet; the refusal sits where personal data is read today — the governance agent's
@@ -17,6 +21,8 @@ role, or the call's arguments were written by a model:
   reporters' contacts are never returned at all — and it offers the aggregate instead.
 
     tool_call(text, params) -> Refusal | None
+    approvals_needed(text, params) -> 1 | 2
+    district_named(text) -> district id | None
     personal_data(text) -> Refusal | None
 """
 
@@ -24,6 +30,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
 
 from aicity.security.normalize import normalize
 
@@ -39,15 +49,27 @@ class Refusal:
 
 
 _I = re.IGNORECASE
-_TARGET_ZH = r"(?:阀门?|闸门?|信号[灯机]?|设备|报警|告警|申请|审批|工单|事件|传感器|水泵|摄像头|路灯|记录|账本)"
-_TARGET_EN = (r"(?:valves?|gates?|signals?|traffic lights?|devices?|alarms?|requests?|approvals?|work orders?|events?|"
-              r"sensors?|pumps?|cameras?|street lights?|records?|ledger)")
+#: what an order acts on: the city's devices, and its records (requests, approvals, work orders, ledgers)
+_DEVICES_ZH = r"阀门?|闸门?|信号[灯机]?|设备|报警|告警|传感器|水泵|摄像头|路灯"
+_RECORDS_ZH = r"申请|审批|工单|事件|记录|账本"
+_DEVICES_EN = r"valves?|gates?|signals?|traffic lights?|devices?|alarms?|sensors?|pumps?|cameras?|street lights?"
+_RECORDS_EN = r"requests?|approvals?|work orders?|events?|records?|ledger"
+
+
+def _every(zh: str, en: str, stop: str = "。！？") -> str:
+    """Every one of the targets `zh` / `en` at once (所有闸门, 闸门全部打开, "all the gates"), within a sentence (`stop`
+    ends it)."""
+    return (rf"(?:所有|全部|全市|全城|整个城市|每一[个台处]|一律|统统|通通|挨个|批量|一次性|一并)[^{stop}\n]{{0,12}}?(?:{zh})|"
+            rf"(?:{zh})[^{stop}\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|打开|启|批|删|清|改|停|撤|设|调|切)|"
+            rf"\b(?:all|every|each|the entire|all of the|every single)\b(?:\s+\w+){{0,4}}?\s+(?:{en})\b")
+
+
 #: every device / the whole city / all pending requests
-_BULK = re.compile(
-    rf"(?:所有|全部|全市|全城|整个城市|每一[个台处]|一律|统统|通通|挨个|批量|一次性|一并)[^。！？\n]{{0,12}}?{_TARGET_ZH}|"
-    rf"{_TARGET_ZH}[^。！？\n]{{0,6}}?(?:全部|统统|通通|一律|都)(?:给我)?(?:关|开|打开|启|批|删|清|改|停|撤|设|调|切)|"
-    rf"\b(?:all|every|each|the entire|all of the|every single)\b(?:\s+\w+){{0,4}}?\s+{_TARGET_EN}\b|"
-    rf"\b(?:city-?wide|across the (?:whole )?city|in bulk|at once|en masse)\b", _I)
+_BULK = re.compile(rf"{_every(f'{_DEVICES_ZH}|{_RECORDS_ZH}', f'{_DEVICES_EN}|{_RECORDS_EN}')}|"
+                   r"\b(?:city-?wide|across the (?:whole )?city|in bulk|at once|en masse)\b", _I)
+#: all requests, approvals, work orders or records at once, within a clause: never one district's devices (a clause
+#: apart, 全部打开，走紧急审批 sends the order through approval)
+_ALL_RECORDS = re.compile(_every(_RECORDS_ZH, _RECORDS_EN, "。！？，,；;"), _I)
 #: the whole city, never one place
 CITYWIDE = re.compile(r"全市|全城|整个城市|所有(?:区|街道|片区)|各个区|\b(?:city-?wide|across the (?:whole )?city|in the (?:whole )?city|"
                       r"every district)\b", _I)
@@ -83,12 +105,50 @@ def scoped(text: str) -> bool:
     return SCOPE.search(text) is not None and WIDE.search(text) is None
 
 
-#: made in someone else's name, naming its own approver, or claiming an approval
+@lru_cache(maxsize=1)
+def _districts() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The demo city's districts as (id, what names it: 东湖区, Donghu District, Donghu), from the gazetteer's data
+    (`demo/data/gazetteer.yaml`, the districts the assistant resolves places to): security sits below the hub in the
+    layers and never imports `hub.geo.gazetteer`. A bare 东湖 is no district: it begins 东湖路 and 东湖新城小区."""
+    data = yaml.safe_load((resources.files("aicity") / "demo" / "data" / "gazetteer.yaml").read_text(encoding="utf-8"))
+    return tuple((d["id"], re.compile(rf"{re.escape(d['name'])}|\b(?:{re.escape(d['name_en'].removesuffix(' District'))}"
+                                      rf"|{re.escape(d['id'])})(?: district)?\b", _I))
+                 for d in data["districts"])
+
+
+#: another place joined to a district's name (东湖区和幸福路, 幸福路、东湖区, "Donghu District and Xingfu Road")
+_JOINED_AFTER = re.compile(r"\s*(?:[、和与及跟&]|以及|and\b|or\b|plus\b)", _I)
+_JOINED_BEFORE = re.compile(r"(?:[、和与及跟&]|以及|\band|\bor|\bplus)\s*$", _I)
+
+
+def district_named(text: str) -> str | None:
+    """The id of the one district of the demo city a request names with nothing wider — no second district, no
+    other place joined to it, nothing `WIDE` finds beside its name (the city, a district the city does not have,
+    every place of a kind, a range of numbers, 一次性) — else None."""
+    return _one_district(normalize(text).text)[0]
+
+
+def _one_district(read: str) -> tuple[str | None, str]:
+    """`district_named` on normalised text, and the text with the district's names taken out."""
+    found = [(district, m) for district, names in _districts() for m in names.finditer(read)]
+    if len({district for district, _ in found}) != 1:
+        return None, read
+    if any(_JOINED_AFTER.match(read, m.end()) or _JOINED_BEFORE.search(read, 0, m.start()) for _, m in found):
+        return None, read
+    rest = read
+    for _, m in sorted(found, key=lambda f: f[1].start(), reverse=True):
+        rest = f"{rest[:m.start()]} {rest[m.end():]}"
+    return (None, read) if WIDE.search(rest) else (found[0][0], rest)
+
+
+#: made in someone else's name or from their account, naming its own approver, or claiming an approval
 _FORGED = re.compile(
-    r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
+    r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|(?:以|用|借|登)(?![我户]|本人|自己)[^。！？\n]{1,8}?的(?:账号|帐号|账户|工号|密钥)|"
+    r"冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
     r"(?:签批人|审批人|批准人)(?:就)?(?:写|填|改成|设为|是)|(?:已经|已)(?:被)?(?:领导|局长|处长|主任|上级)?(?:口头)?(?:批准|审批通过|同意)了?|"
     r"补[^。！？\n]{0,4}?(?:审批|批准)(?:单|记录)|倒签|"
-    r"\b(?:on behalf of|in [\w. ]{1,30}'s name|sign(?:ed|ing)? (?:it )?as|as the approver|approver (?:is|=|:)|forge[ds]?|"
+    r"\b(?:on behalf of|in [\w. ]{1,30}'s name|(?:using|with|from|under|via) (?!my\b)[\w. ]{1,30}'s (?:account|login|"
+    r"credentials)|sign(?:ed|ing)? (?:it )?as|as the approver|approver (?:is|=|:)|forge[ds]?|"
     r"fake (?:approval|signature)|backdat\w+|already (?:been )?(?:approved|signed off)|pre-?approved|"
     r"impersonat\w+|pretending to be)\b", _I)
 #: arguments a skill never takes: who approved, who asked
@@ -116,20 +176,56 @@ _AGGREGATE = ("可以提供汇总统计（按区域、类别、状态的数量�
 
 
 def tool_call(text: str, params: dict[str, str] | None = None) -> Refusal | None:
-    """Why a call of an `actuate` skill must be refused, or None: it asks for everything at once,
-    or it is forged."""
-    read = normalize(text).text
-    values = " ".join(str(v) for v in (params or {}).values())
+    """Why a call of an `actuate` skill must be refused, or None: it asks for everything at once beyond one
+    district, or it is forged."""
+    read, values = _arguments(text, params)
     if _FORGED_PARAMS & {k.lower() for k in (params or {})} or _FORGED.search(read) or _FORGED.search(values):
         return Refusal("forged", "该操作以他人名义提出、自带审批人或声称已获批准，不能受理；操作须由本人以自己的身份提出，"
                                  "由另一位有审批权限的人员在审批队列中批准。 A forged request (someone else's name, its own "
                                  "approver, or a claimed approval) is refused.",
                        "请以您本人的身份重新提出申请，审批由审批人在审批队列中完成。")
-    if CITYWIDE.search(read) or ((_BULK.search(read) or _BULK.search(values)) and not scoped(read)):
-        return Refusal("bulk", "一次申请只能针对指定的设备、点位或区域，不能对全部设备、全市范围或全部申请批量操作。"
-                               " Acting on every device, the whole city or all requests at once is refused.",
-                       "请指明设备编号、易涝点或区域后分别申请；紧急情况请拨打 119 或燃气抢修电话。")
+    if _reach(read, values, params) == "wide":
+        return Refusal("bulk", "一次申请只能针对指定的设备、点位或一个区，不能对全部设备、全市范围、多个区域或全部申请批量操作。"
+                               " Acting on every device, the whole city, several districts or all requests at once "
+                               "is refused.",
+                       "请指明设备编号、易涝点或一个区后分别申请；紧急情况请拨打 119 或燃气抢修电话。")
     return None
+
+
+def _arguments(text: str, params: dict[str, str] | None) -> tuple[str, str]:
+    """The request as read (`normalize`) and the call's argument values as one text."""
+    return normalize(text).text, " ".join(str(v) for v in (params or {}).values())
+
+
+#: arguments that name one device by its id (valve-01, sim-jiangbin-gate-01, G-12, 3): a value with a digit
+_DEVICE_PARAMS = frozenset({"device", "gate", "valve", "signal", "sensor", "alarm"})
+_DEVICE_ID = re.compile(r"[\w.:-]*\d[\w.:-]*")
+
+
+def _reach(read: str, values: str, params: dict[str, str] | None) -> str:
+    """How far a call reaches: `site` (a named device, or every device of one site, in a district or not),
+    `district` (the devices of one district, none or no site named: the skills act on every one, 全部 said or not)
+    or `wide` (the city; every device of several districts or places, or of none named (several districts: bulk words said or not); all
+    requests or records)."""
+    if CITYWIDE.search(read):
+        return "wide"
+    district, rest = _one_district(f"{read} {values}")
+    one_device = any(k.lower() in _DEVICE_PARAMS and _DEVICE_ID.fullmatch(str(v)) for k, v in (params or {}).items())
+    if scoped(read) or (district and (scoped(rest) or one_device)):
+        return "site"
+    if _BULK.search(read) or _BULK.search(values):
+        return "district" if district and not (_ALL_RECORDS.search(read) or _ALL_RECORDS.search(values)) else "wide"
+    if district:
+        return "district"
+    # no bulk word, but the devices of several districts (打开东湖区和光谷区的闸门) are still every device there
+    several = sum(names.search(read) is not None for _, names in _districts()) > 1
+    return "wide" if several and not one_device else "site"
+
+
+def approvals_needed(text: str, params: dict[str, str] | None = None) -> int:
+    """How many distinct approvers, never the requester, a call `tool_call` lets through needs: two when it acts on
+    the devices of one district, no site or device named; one for a named device or every device of one site."""
+    return 2 if _reach(*_arguments(text, params), params) == "district" else 1
 
 
 def personal_data(text: str) -> Refusal | None:

@@ -12,7 +12,8 @@ from aicity.core.db import Base
 
 
 class Approval(Base):
-    """A request to run an `actuate` skill (作用于城市设施), waiting for a second person.
+    """A request to run an `actuate` skill (作用于城市设施), waiting for a second person (for the devices of one
+    district, two approvers, neither the requester).
 
     `text` and `params` are what the skill runs with once approved; `reason` is why it was asked."""
 
@@ -38,6 +39,10 @@ class Approval(Base):
     #: what the skill returned (PII masked) and its trace
     result: Mapped[dict[str, Any] | None]
     trace_id: Mapped[str | None] = mapped_column(String(40))
+    #: how many distinct approvers, never the requester, must approve before it runs (`intent.approvals_needed`:
+    #: two for the devices of one district), and those who have, in order: [{actor, at, note}]
+    approvals_needed: Mapped[int] = mapped_column(default=1, server_default="1")
+    approved_by: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
 
 class ProvenanceRecord(Base):

@@ -3,6 +3,9 @@
 // (the skill then runs, as the requester) or rejects, with a note; a refusal from the server
 // (the requester deciding their own request: 403 approval-same-person; already decided: 409)
 // is shown as the problem toast. Decided requests show who decided, the note and the result.
+// A request for the devices of one district needs two approvers (neither the requester): its
+// progress (需要 2 人审批，已批 1 人) and who approved so far are shown; the first approval leaves it
+// pending, and the same approver twice is refused (403 approval-same-approver).
 //
 // Safety: every server string reaches the DOM as text (the h() builder never parses HTML).
 
@@ -62,6 +65,12 @@ export function render(root, api) {
       field("事由", row.reason, "approval-reason"),
       field("提交时间", when(row.created_at)),
       field("有效期至", when(row.expires_at)));
+    if (row.approvals_needed > 1 || (row.approved_by || []).length) {
+      facts.append(...field("审批进度", row.progress, "approval-progress"));
+      for (const a of row.approved_by || []) {
+        facts.append(...field("已批准", `${a.actor}（${when(a.at)}）${a.note ? `：${a.note}` : ""}`));
+      }
+    }
     if (row.params && Object.keys(row.params).length) {
       facts.append(...field("参数", Object.entries(row.params).map(([k, v]) => `${k}=${v}`).join("，")));
     }
