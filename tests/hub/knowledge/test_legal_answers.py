@@ -15,6 +15,7 @@ from aicity.hub.knowledge.extractive import (
     QUESTION_TYPES,
     _best_excerpt,
     _listed,
+    _rule_text,
     actor,
     anchored,
     asker,
@@ -93,6 +94,29 @@ def test_a_lead_in_that_announces_its_items_is_said_with_the_best_one() -> None:
     assert _listed(found[3], found, "谁不能当遗嘱见证人？") is found[3]  # a sentence that states its rule stays the rule
     found[1].score = 2.0
     assert _listed(found[0], found, "谁不能当遗嘱见证人？") is found[0]  # no 项 stands out: the lead-in stays
+
+
+def test_a_lead_in_is_said_with_every_item_that_bears_on_the_question_alike() -> None:
+    text = ("第七条 下列人员不能作为遗嘱见证人：\n（一）无民事行为能力人；\n（二）继承人、受遗赠人；\n"
+            "（三）与继承人、受遗赠人有利害关系的人。")
+    found = sentences("第七条", text, 0)
+    for s, score in zip(found, (2.0, 0.5, 3.0, 3.0), strict=True):
+        s.score = score
+    lead = _listed(found[0], found, "继承人能不能当见证人？")
+    assert lead.text == "下列人员不能作为遗嘱见证人：（二）继承人、受遗赠人；（三）与继承人、受遗赠人有利害关系的人。"
+    assert _rule_text(lead, found) == lead.text  # nothing follows a lead-in said with several 项
+    found[3].score = 3.5  # one 项 stands out: it alone is said
+    assert _listed(found[0], found, "继承人能不能当见证人？") is found[3]
+
+
+def test_the_limit_or_remedy_in_the_next_sentence_is_said_with_the_rule() -> None:
+    text = "第九条 停工留薪期一般不超过12个月。伤情严重的，可以适当延长，但延长不得超过12个月。\n其他规定。"
+    found = sentences("第九条", text, 0)
+    for s, score in zip(found, (5.0, 2.0, 4.0), strict=True):
+        s.score = score
+    assert _rule_text(found[0], found).endswith("但延长不得超过12个月。")
+    found[1].score = 1.0  # a sentence that bears on the question much less stays out
+    assert _rule_text(found[0], found) == "停工留薪期一般不超过12个月。"
 
 
 def test_items_that_share_no_word_of_the_question_are_told_apart_by_its_characters() -> None:

@@ -10,7 +10,7 @@ says which governs and why.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import rjieba
@@ -83,8 +83,9 @@ FIT_WEIGHT = 2.0
 LIMIT_WEIGHT = 1.0
 #: what a penalty clause (法律责任: 处…罚款, 吊销) keeps of its score when the question does not ask what happens
 LIABILITY_SHARE = 0.6
-#: the next sentence joins the rule when it scores at least this share of the best one
-TWO_SENTENCES = 0.5
+#: the next sentence joins the rule when it scores at least this share of the best one (the limit that
+#: follows a deadline, 但延长不得超过12个月; the remedy after a first one, 对复核结果有异议的…: 0.5 left them out)
+TWO_SENTENCES = 0.3
 MAX_RULE_CHARS = 160
 #: a question that doubts the law it names (网络安全法说一百万以下，是这样吗？): another text that governs the
 #: matter by 上位法/新法/特别法 and states the rule at least this share as well as the named one is the rule
@@ -611,16 +612,25 @@ def _listed(lead: Sentence, found: list[Sentence], question: str) -> Sentence:
     chars = {c for c in question if "\u4e00" <= c <= "\u9fff"} - set(lead.text) - _FUNCTION_CHARS
     ranked = sorted(((s.score, len(chars & set(_body(s))), -n) for n, s in enumerate(items)), reverse=True)
     # no 项 stands out, or the best (perhaps the only one retrieved) bears on the question not at all
-    if not ranked or (len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]) or ranked[0][:2] <= (0, 0):
+    if not ranked or ranked[0][:2] <= (0, 0):
         return lead
-    return items[-ranked[0][2]]
+    tied = [items[-r[2]] for r in ranked if r[:2] == ranked[0][:2]]
+    if len(tied) == 1:
+        return tied[0]
+    # a few 项 bear on it alike (继承人、受遗赠人 and 与继承人、受遗赠人有利害关系的人 for 继承人能不能当见证人):
+    # the lead-in said with each of them, in article order, where that is short enough
+    said = lead.text + "".join(_body(s) for s in sorted(tied, key=items.index))
+    if len(tied) == len(items) or len(said) > MAX_RULE_CHARS:
+        return lead
+    return replace(tied[0], text=said)
 
 
 def _rule_text(lead: Sentence, found: list[Sentence]) -> str:
     """The lead sentence, and the next one of the same 款 when it scores nearly as well (an
     answer of one or two sentences: 可以变更经营者。变更经营者的，可以直接申请变更登记。)."""
-    at = found.index(lead)
-    nxt = found[at + 1] if at + 1 < len(found) else None
+    # (a lead-in said with several 项 is no sentence of its own: nothing follows it)
+    at = next((i for i, s in enumerate(found) if s is lead), None)
+    nxt = found[at + 1] if at is not None and at + 1 < len(found) else None
     # a clause that goes on from the one before it (拒不改正的，处…) is said with it
     text = lead.context + lead.text if lead.context and len(lead.context + lead.text) <= MAX_RULE_CHARS else lead.text
     if (nxt is not None and nxt.locator == lead.locator and nxt.score >= TWO_SENTENCES * lead.score
