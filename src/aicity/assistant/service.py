@@ -23,7 +23,7 @@ from aicity.agents.studio import service as studio
 from aicity.assistant import sessions
 from aicity.assistant.composer import compose, with_footnotes
 from aicity.assistant.llm_planner import Fallback, LLMPlanner, LLMTurn
-from aicity.assistant.modes import ModeGuess, labelled_rows, modes
+from aicity.assistant.modes import ModeGuess, labelled_rows, mode_rows_paths, modes
 from aicity.assistant.planner import EmbeddedPlanner, Plan, Planner
 from aicity.assistant.router import Router
 from aicity.assistant.understanding import Understanding
@@ -338,13 +338,16 @@ def _build() -> Assistant:
 def load_examples() -> list[dict]:
     """Labelled requests: the demo city's (`demo/data/training/`) and the city's own
     (`<data dir>/training/*.jsonl`, e.g. operators' corrections). The mode-labelled requests
-    (`*modes*.jsonl`) teach the mode classifier (`modes.labelled_rows`), not the routes."""
+    (`modes.mode_rows_paths`) teach the mode classifier (`modes.labelled_rows`); they are not routes but vote for
+    the target of a request of their mode ("votes": `router._Votes`). The development sets beside them are neither."""
     builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     rows = []
     for path in [*sorted(builtin.glob("*.jsonl")), *sorted((settings().data_dir / "training").glob("*.jsonl"))]:
         if "modes" in path.name:
             continue
         rows += [row for row in read_jsonl(path) if row.get("skills")]
+    for path in mode_rows_paths():
+        rows += [{**row, "votes": True} for row in read_jsonl(path) if row.get("skills") and row.get("target")]
     return rows
 
 

@@ -1,0 +1,46 @@
+"""Labelled requests of the decided mode vote for the target (`router._Votes`, `Router._voted`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from aicity.assistant.router import Candidate
+from aicity.assistant.service import assistant
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+CITIZEN = Principal(Role.citizen)
+GUIDE = ("gov_service", "guide")
+
+
+def test_a_labelled_request_votes_for_its_own_target(city: Path) -> None:
+    votes = assistant().router.votes
+    assert votes is not None
+    vectors = votes.vectors.get()
+    assert vectors is not None  # shipped with the package: the mode classifier's query vectors
+    rows = votes.rows("service_guide", GUIDE)
+    assert len(rows) > 500  # the development sets are never among them
+    first = int(rows[0])
+    shares = votes.shares(vectors, rows, vectors[first])
+    assert max(shares, key=lambda key: shares[key]) == votes.labels[first][2]
+    assert abs(sum(shares.values()) - 1.0) < 1e-6
+
+
+def test_votes_outweigh_a_route_that_barely_leads(city: Path) -> None:
+    router = assistant().router
+    scores = np.zeros(len(router.entries), dtype=np.float32)
+    first = next(i for i, e in enumerate(router.entries) if dict(e.params).get("item") == "gas.account_transfer")
+    second = next(i for i, e in enumerate(router.entries)
+                  if dict(e.params).get("item") == "gas.indoor_facility_modification")
+    scores[first], scores[second] = 5.0, 4.0
+    cand = Candidate(*GUIDE, {"item": "gas.account_transfer"}, 5.0, "route")
+    voted = router._voted(cand, scores, {("item", "gas.indoor_facility_modification"): 1.0}, CITIZEN)
+    assert voted.params["item"] == "gas.indoor_facility_modification"
+    # a share too small to close the gap leaves the route's target
+    kept = router._voted(cand, scores, {("item", "gas.indoor_facility_modification"): 0.2}, CITIZEN)
+    assert kept.params["item"] == "gas.account_transfer"
+    # among siblings too
+    assert router._sibling(scores, "", CITIZEN, "gas.account_transfer",
+                           {("item", "gas.indoor_facility_modification"): 1.0}) == "gas.indoor_facility_modification"
