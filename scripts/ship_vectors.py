@@ -9,8 +9,9 @@ computes their vectors with the bundled embedding model (or takes them from the 
 and writes `src/aicity/demo/data/vectors/<model>.npz`: SHA-1 keys of the texts, int8 vectors with a
 scale each,
 and the model's name and package version (`core.embeddings` uses the file only for that model
-and version). The mode classifier's labelled requests are compared with a request's query vector, so
-their query vectors go beside them in `<model>+query.npz` (`core.embeddings.AsQueries`). Run it again
+and version). The mode classifier's labelled requests and the legal answerer's article questions
+(`hub/knowledge/law_prior.py`) are compared with a request's query vector, so their query vectors go beside them in
+`<model>+query.npz` (`core.embeddings.AsQueries`). Run it again
 after the bundled laws, catalog or training rows change; texts it does not cover are computed in the background as before.
 """
 
@@ -31,6 +32,7 @@ from aicity.core.cli import open_city, set_city_loader
 from aicity.core.embeddings import AsQueries, Embedder, embed_cached, model_version, shipped_path
 from aicity.demo.loader import ensure_city
 from aicity.hub.gateway.embedder import retrieval_embedder
+from aicity.hub.knowledge import law_prior
 from aicity.hub.knowledge import service as knowledge
 
 
@@ -45,6 +47,11 @@ def bundled_texts() -> list[str]:
 
 def mode_texts() -> list[str]:
     return [r["text"] for r in assistant().understanding.classifier.rows]
+
+
+def query_texts() -> list[str]:
+    """The texts embedded as queries: the mode classifier's rows and the built-in article questions."""
+    return list(dict.fromkeys([*mode_texts(), *law_prior.article_rows(law_prior.article_paths()[:1])]))
 
 
 def ship(embedder: Embedder, texts: list[str]) -> None:
@@ -73,7 +80,7 @@ def main() -> int:
         print("dense retrieval is off (AICITY_DENSE=false or no embed group): nothing to ship", file=sys.stderr)
         return 1
     ship(embedder, bundled_texts())
-    ship(AsQueries(embedder), list(dict.fromkeys(mode_texts())))
+    ship(AsQueries(embedder), query_texts())
     return 0
 
 

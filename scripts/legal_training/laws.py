@@ -2,7 +2,7 @@
 
 Each development question of `eval/legal_rules_dev*.jsonl` with the law its rule is in, as {"q", "doc"}: `doc`
 named as the knowledge base keys laws (no 中华人民共和国 prefix). The held-out sets (`legal_rules.jsonl`,
-`legal_rules2/3/4.jsonl`) are never read. The runtime reads only the file written here
+`legal_rules2…5.jsonl`) are never read. The runtime reads only the file written here
 (hub/knowledge/law_prior.py), never eval/.
 
     .venv/bin/python scripts/legal_training/laws.py

@@ -1,34 +1,63 @@
-"""Which law a legal question is about, as probabilities: a prior for the legal answerer's searches.
+"""Which law, and which article, a legal question is about: priors for the legal answerer's searches.
 
-Logistic regression over TF-IDF character 1–3-grams, trained on {"q", "doc"} rows: the built-in
+The law: logistic regression over TF-IDF character 1–3-grams, trained on {"q", "doc"} rows: the built-in
 `demo/data/training/legal_laws.jsonl` (written by `scripts/legal_training/laws.py` from the legal development
-sets) and the city's `<data dir>/training/*legal_laws*.jsonl`. `doc` is a law as the knowledge base keys it
+sets) and `legal_articles.jsonl`, and the city's `<data dir>/training/*legal_laws*.jsonl` and
+`*legal_articles*.jsonl`. `doc` is a law as the knowledge base keys it
 (no 中华人民共和国 prefix). Fitted once per machine and kept on disk for the same rows (`core/models_cache.py`),
 held per process while those files are unchanged; warmed in the background at start-up (`warm`, the knowledge
 slice's start-up), so the first legal question does not wait for it. scikit-learn is imported only then.
+
+The article (`article_votes`, doc2query): everyday questions written for one article each, {"q", "doc", "article"}
+(`legal_articles.jsonl`), embedded as queries (`AsQueries`: shipped for the built-in rows, a city's own computed in
+the background); a request's query vector (the one its search computes anyway) against theirs, one matrix
+product: the ARTICLE_NEIGHBOURS most similar vote for their article, weighted by softmax(cosine /
+ARTICLE_TEMPERATURE).
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from aicity.core.config import settings
+from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder
 from aicity.core.models_cache import kept
 from aicity.core.text import read_jsonl
 
 #: the recipe of `_fit`, part of a kept model's name (a model fitted by an earlier recipe is not reused)
 RECIPE = "char13-sag1"
+#: the article votes: how many of the most similar training questions vote, and how sharply the more similar
+#: count more. On legal_rules_dev9 by retrieval (service.ARTICLE_PRIOR_WEIGHT), 3–40 neighbours at 0.01–0.02
+#: were within 2 of 150 of each other at @1; none at 0.05 or above (near-equal votes) among the ten best
+ARTICLE_NEIGHBOURS = 10
+ARTICLE_TEMPERATURE = 0.02
 
 _lock = threading.Lock()
 _fitted: tuple[tuple[tuple[str, int], ...], Any] | None = None  # (the files' names and mtimes, the model)
 
 
+def _paths(name: str) -> list[Path]:
+    builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training" / f"{name}.jsonl"))
+    return [builtin, *sorted((settings().data_dir / "training").glob(f"*{name}*.jsonl"))]
+
+
 def training_paths() -> list[Path]:
-    builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training" / "legal_laws.jsonl"))
-    return [builtin, *sorted((settings().data_dir / "training").glob("*legal_laws*.jsonl"))]
+    """The law prior's rows: the questions labelled with their law, and those labelled with their article."""
+    return [*_paths("legal_laws"), *_paths("legal_articles")]
+
+
+def article_paths() -> list[Path]:
+    return _paths("legal_articles")
+
+
+def _law(doc: str) -> str:
+    return doc.strip().removeprefix("中华人民共和国")
 
 
 def _rows(paths: list[Path]) -> list[tuple[str, str]]:
@@ -36,7 +65,7 @@ def _rows(paths: list[Path]) -> list[tuple[str, str]]:
     for path in paths:
         for row in read_jsonl(path):
             if isinstance(row.get("doc"), str):
-                rows[row["q"].strip()] = row["doc"].strip().removeprefix("中华人民共和国")
+                rows[row["q"].strip()] = _law(row["doc"])
     return list(rows.items())
 
 
@@ -52,10 +81,14 @@ def _fit(rows: list[tuple[str, str]]) -> Any:
     return model.fit([q for q, _ in rows], [doc for _, doc in rows])
 
 
+def _stamp(paths: list[Path]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.is_file())
+
+
 def _model() -> Any:
     global _fitted
-    paths = [p for p in training_paths() if p.is_file()]
-    key = tuple((str(p), p.stat().st_mtime_ns) for p in paths)
+    key = _stamp(training_paths())
+    paths = [Path(p) for p, _ in key]
     with _lock:
         if _fitted is None or _fitted[0] != key:
             rows = _rows(paths)
@@ -66,8 +99,14 @@ def _model() -> Any:
 
 
 def warm() -> None:
-    """Fit or load the model in the background at start-up, so the first legal question does not wait for it."""
+    """Fit or load the model, and start the article questions' vectors, in the background at start-up, so the
+    first legal question waits for neither."""
     threading.Thread(target=_model, name="law-prior", daemon=True).start()
+    from aicity.hub.gateway.embedder import retrieval_embedder
+
+    embedder = retrieval_embedder("knowledge.search")
+    if embedder is not None:
+        _articles(embedder)
 
 
 def probabilities(question: str) -> dict[str, float]:
@@ -76,3 +115,56 @@ def probabilities(question: str) -> dict[str, float]:
     if model is None:
         return {}
     return {str(doc): float(p) for doc, p in zip(model.classes_, model.predict_proba([question])[0], strict=True)}
+
+
+def article_rows(paths: list[Path]) -> dict[str, tuple[str, str]]:
+    """{question: (law key, article)} of the article questions in `paths`."""
+    rows: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        for row in read_jsonl(path):
+            if isinstance(row.get("doc"), str) and isinstance(row.get("article"), str):
+                rows[row["q"].strip()] = (_law(row["doc"]), row["article"].strip())
+    return rows
+
+
+@dataclass(frozen=True)
+class _ArticleQuestions:
+    stamp: tuple[tuple[str, int], ...]
+    model: str
+    articles: list[tuple[str, str]]  # (law key, article) of each question, in order
+    vectors: BackgroundVectors
+
+
+_article_lock = threading.Lock()
+_article_questions: _ArticleQuestions | None = None
+
+
+def _articles(embedder: Embedder) -> _ArticleQuestions | None:
+    """The article questions and their query vectors (computing in the background until ready), held per process
+    while the files and the model are unchanged; None without rows."""
+    global _article_questions
+    stamp = _stamp(article_paths())
+    with _article_lock:
+        held = _article_questions
+        if held is None or held.stamp != stamp or held.model != embedder.name:
+            rows = article_rows([Path(p) for p, _ in stamp])
+            held = _ArticleQuestions(stamp, embedder.name, list(rows.values()),
+                                     BackgroundVectors(AsQueries(embedder), list(rows), "legal-articles"))
+            _article_questions = held
+        return held if held.articles else None
+
+
+def article_votes(query_vector: np.ndarray, embedder: Embedder) -> dict[tuple[str, str], float]:
+    """{(law key, article): share of the vote} of the training questions nearest the request's query vector
+    (by `embedder`, whose query vectors theirs are); {} without rows or while their vectors are computed."""
+    held = _articles(embedder)
+    vectors = held.vectors.get() if held is not None else None
+    if held is None or vectors is None or not len(vectors):
+        return {}
+    sims = vectors @ query_vector
+    nearest = np.argpartition(-sims, min(ARTICLE_NEIGHBOURS, len(sims)) - 1)[:ARTICLE_NEIGHBOURS]
+    weights = np.exp((sims[nearest] - sims[nearest].max()) / ARTICLE_TEMPERATURE)
+    votes: dict[tuple[str, str], float] = {}
+    for i, w in zip(nearest, weights / weights.sum(), strict=True):
+        votes[held.articles[i]] = votes.get(held.articles[i], 0.0) + float(w)
+    return votes

@@ -57,6 +57,14 @@ LEGAL_FUSION_DEPTH = 150
 #: dev sets): first governing dev6 79 → 77, dev7 99 → 99, dev8 88 → 87 against the law alone, kept because the
 #: law alone lost the comparison of a higher and a lower text (tests/hub/knowledge/test_legal_answers.py)
 LAW_PRIOR_WEIGHT = 0.5
+#: the legal answerer's searches add ARTICLE_PRIOR_WEIGHT × an article's share of the votes of the nearest article
+#: questions (`law_prior.article_votes`) to its chunks, and as much to the provisions overriding it or overridden
+#: by it (`article_lift`). On `legal_rules_dev9` (the law prior trained on the article questions and dev…dev8,
+#: never dev9; scripts/legal_training/article_prior_study.py): first provision governing 76 → 81 of 150, rule
+#: stated 98 → 109, superseded as the rule 1 → 1 (the same case); the governing article first in the search
+#: 54 → 76 of 150 (the law prior alone on the article rows: 56), in the first four 99 → 125. Retrieval alone
+#: favoured 1.0–1.5 over this weight; answers were measured only at this one. Never on the held-out legal sets.
+ARTICLE_PRIOR_WEIGHT = 0.5
 #: the cascade: a hybrid search whose BM25 lead is clear (`keyword_sure`) ranks by BM25 alone, with no query
 #: embedding. Chosen on `eval/kb_dev.jsonl` (80), never the evaluation set: recall@5 0.9375 and MRR@10 0.7482
 #: as always-hybrid, 10 % of the searches not embedded (ratio 1.25: 15 %, MRR 0.7420; 1.5: 5 %, equal)
@@ -416,7 +424,8 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     best candidates (keyword alone while the vectors are still being computed, and, on the same
     scale, when BM25's lead is clear: `keyword_sure`, no query vector is computed). Then a cheap
     reranker: a law or article named in the query is lifted, superseded text damped; `exhaustive` (the legal
-    answerer) also lifts the laws the query is likely about (`law_prior`, LAW_PRIOR_WEIGHT).
+    answerer) also lifts the laws the query is likely about (`law_prior`, LAW_PRIOR_WEIGHT) and the articles its
+    query vector's nearest article questions vote for (`law_prior.article_votes`, ARTICLE_PRIOR_WEIGHT).
     Unreadable chunks are removed before ranking, so they are never returned, cited or counted.
     """
     if mode not in SEARCH_MODES:
@@ -439,6 +448,8 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     depth = LEGAL_FUSION_DEPTH if exhaustive else FUSION_DEPTH
     query_vector = _query_vector(index, query) if dense_ready and not sure else None  # slow: outside the lock
     prior = law_prior.probabilities(query) if exhaustive else {}
+    votes = law_prior.article_votes(query_vector, index.embedder) \
+        if exhaustive and query_vector is not None and index.embedder is not None else {}
     with index.lock:
         if not index.bm25.alive.any():
             return []
@@ -462,6 +473,21 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
                                 for key, article in zip(index.columns["doc_key"], index.columns["article"], strict=True)),
                                float, len(scores))
             scores = scores + LAW_PRIOR_WEIGHT * lift * (scores > 0)
+        if votes:
+            by_vote = article_lift(votes, relations())
+            # the best-scoring article of each text related to a voted one rises with it (as `related_lift` lifts
+            # related laws): the lower text it governs stays a candidate, so the answer still compares the two
+            for (doc, _), vote in list(votes.items()):
+                for other in related_laws(doc, relations()):
+                    mine = np.flatnonzero((index.columns["doc_key"] == other) & visible & (scores > 0))
+                    if len(mine):
+                        best = (other, index.columns["article"][mine[np.argmax(scores[mine])]])
+                        by_vote[best] = max(by_vote.get(best, 0.0), vote)
+            lift = np.fromiter((by_vote.get((key, article), 0.0)
+                                for key, article in zip(index.columns["doc_key"], index.columns["article"], strict=True)),
+                               float, len(scores))
+            # every readable chunk of a voted article, scoring or not: the vote finds what the asker's words missed
+            scores = scores + ARTICLE_PRIOR_WEIGHT * lift * visible
         order = np.argsort(-scores, kind="stable")[:top_k]
         return [
             Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key,
@@ -477,8 +503,7 @@ def related_lift(prior: dict[str, float], rel: Relations) -> tuple[dict[str, flo
     implements, is under, covers or replaces, either way round), and a provision another overrides lifts
     that one article (either way round), not the rest of its text. Lifting the higher text alone would push
     the lower one it governs out of the candidates, and with it the comparison that says which governs."""
-    pairs = [(key, other) for key, meta in rel.documents.items()
-             for other in (*meta.replaces, *meta.under, *meta.covers, *filter(None, [meta.implements]))]
+    pairs = _related_pairs(rel)
     by_law = dict(prior)
     for one, other in [*pairs, *rel.superseded.items()]:
         both = max(prior.get(one, 0.0), prior.get(other, 0.0))
@@ -489,6 +514,29 @@ def related_lift(prior: dict[str, float], rel: Relations) -> tuple[dict[str, flo
         for ref in (o.provision, o.governed_by):
             by_article[ref.doc, ref.article] = max(by_article.get((ref.doc, ref.article), 0.0), both)
     return by_law, by_article
+
+
+def _related_pairs(rel: Relations) -> list[tuple[str, str]]:
+    """Texts related either way round: one replaces, is under, covers or implements the other."""
+    return [(key, other) for key, meta in rel.documents.items()
+            for other in (*meta.replaces, *meta.under, *meta.covers, *filter(None, [meta.implements]))]
+
+
+def related_laws(doc: str, rel: Relations) -> set[str]:
+    return {b if a == doc else a for a, b in _related_pairs(rel) if doc in (a, b)}
+
+
+def article_lift(votes: dict[tuple[str, str], float], rel: Relations) -> dict[tuple[str, str], float]:
+    """The article votes' lift by article: a provision another overrides, and the one overriding it, each as much
+    as the more voted of the two, so the answer still compares them and says which governs."""
+    by_article = dict(votes)
+    for o in rel.overrides:
+        pair = ((o.provision.doc, o.provision.article), (o.governed_by.doc, o.governed_by.article))
+        both = max(votes.get(pair[0], 0.0), votes.get(pair[1], 0.0))
+        if both:
+            for ref in pair:
+                by_article[ref] = max(by_article.get(ref, 0.0), both)
+    return by_article
 
 
 def keyword_sure(keyword: np.ndarray) -> bool:
