@@ -27,7 +27,8 @@ def ready_assistant() -> Assistant:
     exiting before they are done."""
     bot = assistant()
     jobs = {"路由 routes": bot.router.dense, "知识库 knowledge": knowledge.dense_job(),
-            "意图 modes": bot.understanding.classifier.vectors}
+            "意图 modes": bot.understanding.classifier.vectors,
+            "目标 target votes": bot.router.votes.vectors if bot.router.votes else None}
     running = {name: job for name, job in jobs.items() if job is not None and job.thread.is_alive()}
     if running:
         with Progress(TextColumn("[bold]计算语义向量 {task.description}"), BarColumn(), MofNCompleteColumn(),
