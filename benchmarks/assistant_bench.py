@@ -18,7 +18,8 @@ The planning alone (mode and routing, no skill) is timed after each ask. `--part
 asks, by CPU (`cpu`: where other helpers load the machine), splits them by whether a query vector was computed,
 lists the slowest (and the skills of the slowest tenth, and the skills costing most in all), can write every answer for diffing two code versions (`--answers`, e.g. the other version's
 run with PYTHONPATH=<its src>) and profile the main thread and the skills' threads apart (`--profile N`).
-`embedded_share` is the share of requests that computed at least one query vector; SQL statements
+`embedded_share` is the share of requests that computed at least one query vector (`embedded_twice_share`: more
+than one, of different texts: parts of the request; `query_vectors`: all computed); SQL statements
 and commits per ask are counted on the city's database (the bus's own subscribers included).
 Throughput's baseline is `/api/v1/health` (the HTTP stack with no work). Cold start spawns `aicity
 serve` on an empty data dir (route vectors then compute in the background: the first answers are
@@ -237,7 +238,8 @@ def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict
         spent = (time.process_time() - c0) * 1000
         if profiler:
             profiler.disable()
-        rows.append({"q": c["q"], "cpu_ms": round(spent, 2), "embedded": query_cache.misses > 0, "mode": result.mode,
+        rows.append({"q": c["q"], "cpu_ms": round(spent, 2), "embedded": query_cache.misses > 0,
+                     "vectors": query_cache.misses, "mode": result.mode,
                      "skills": [f"{s.agent}.{s.skill}" for s in result.skills]})
         records.append(_answer_record(c["q"], result))
     if answers:
@@ -249,6 +251,8 @@ def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict
     out: dict = {"requests": len(rows), "cpu_p50_ms": round(statistics.median(spent), 2),
                  "cpu_p95_ms": round(pct(spent, .95), 2), "cpu_mean_ms": round(statistics.mean(spent), 2),
                  "embedded_share": round(len(embedded) / len(rows), 3),
+                 "embedded_twice_share": round(sum(r["vectors"] > 1 for r in rows) / len(rows), 3),
+                 "query_vectors": sum(r["vectors"] for r in rows),
                  "cpu_p50_embedded_ms": round(statistics.median(embedded), 2) if embedded else None,
                  "cpu_p50_not_embedded_ms": round(statistics.median(plain), 2) if plain else None,
                  "slowest": sorted(rows, key=lambda r: -r["cpu_ms"])[:15],

@@ -131,7 +131,8 @@ def test_the_reports_numbers_are_the_data_hubs_answers(city: Path) -> None:
 
 def test_a_kept_map_is_the_built_one_after_the_callers_own_queries(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The assistant's skills look a chain up before they map it: a kept map numbers its queries after
-    the caller's, exactly as a build does, and the second ask builds nothing."""
+    the caller's, exactly as a build does, and a second ask builds nothing, after as many queries of its own
+    as the first or after others."""
     def mapped() -> tuple[Queries, chains.ChainMap]:
         queries = Queries()
         queries.rows("SELECT chain, node FROM chain_nodes", ["chain_nodes"])
@@ -146,4 +147,9 @@ def test_a_kept_map_is_the_built_one_after_the_callers_own_queries(city: Path, m
     assert builds == [] and kept == built and kept_queries.items == built_queries.items
     assert [q.id for q in kept.queries] == [f"Q{i}" for i in range(1, len(kept.queries) + 1)]
     assert kept.queries[0].sql == built_queries.items[0].sql and kept.nodes[0].sources["nodes"] == "Q2"
-    assert chains.chain_map("生物医药", "光谷区").queries[0].id == "Q1" and builds == ["生物医药"]  # fresh: its own map
+    alone = chains.chain_map("生物医药", "光谷区")  # no query of its own before: numbered from Q1
+    assert builds == [] and [q.id for q in alone.queries] == [f"Q{i}" for i in range(1, len(alone.queries) + 1)]
+    assert [q.sql for q in alone.queries] == [q.sql for q in kept.queries[1:]] and alone.nodes[0].sources["nodes"] == "Q1"
+    assert {v for n in alone.nodes for v in n.sources.values()} <= {q.id for q in alone.queries}
+    chains.forget()
+    assert chains.chain_map("生物医药", "光谷区") == alone and builds == ["生物医药"]  # as a build numbers them

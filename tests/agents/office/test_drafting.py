@@ -193,3 +193,17 @@ def test_a_long_title_breaks_between_words_into_even_lines() -> None:
     assert len(lines) == 2 and "".join(lines).endswith("实施意见")
     assert all(len(x) <= 20 for x in lines) and abs(len(lines[0]) - len(lines[1])) <= 2
     assert title_lines("关于开展燃气安全隐患排查整治的通知") == ["关于开展燃气安全隐患排查整治的通知"]
+
+
+
+def test_only_passages_that_may_be_quoted_go_through_the_guard(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = kb.search("燃气安全隐患排查整治", OFFICIAL, top_k=12, mode="keyword")
+    quoted = drafting._provisions("燃气安全隐患排查整治", "", OFFICIAL)
+    first = next(h for h in found if (h.doc_key, h.locator) == (quoted[0]["doc_key"], quoted[0]["locator"]))
+    again = first.model_copy(update={"locator": "第九十九条"})  # the same law again: one citation per law
+    old = first.model_copy(update={"status": "superseded", "doc_key": "旧法"})  # never quoted
+    monkeypatch.setattr(kb, "search", lambda *a, **k: [first, again, old, *found])
+    whole, checked = kb.screened, []
+    monkeypatch.setattr(kb, "screened", lambda hits, tracer=None: (checked.extend(hits), whole(hits, tracer))[1])
+    assert drafting._provisions("燃气安全隐患排查整治", "", OFFICIAL)[0]["doc_key"] == first.doc_key
+    assert first in checked and again not in checked and old not in checked

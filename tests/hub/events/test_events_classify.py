@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -153,3 +155,44 @@ def test_cli_empty_text_exits_2(city: Path) -> None:
 def test_cli_retrain_is_retired(city: Path) -> None:
     result = runner.invoke(app, ["retrain"])
     assert result.exit_code == 2 and "ops models retrain --kind events" in result.output
+
+
+class _CountingEmbedder:
+    name = "counting"
+
+    def __init__(self, dim: int) -> None:
+        self.dim, self.calls = dim, 0
+
+    def query(self, text: str) -> np.ndarray:
+        self.calls += 1
+        vector = np.random.default_rng(len(text)).normal(size=self.dim)
+        return vector / np.linalg.norm(vector)
+
+
+class _Vectors:
+    def __init__(self, m: np.ndarray) -> None:
+        self.m = m
+
+    def get(self) -> np.ndarray:
+        return self.m
+
+
+def test_confident_answers_as_classify_and_embeds_only_when_the_threshold_is_reachable(
+        ready_classifier: events.Classifier) -> None:
+    rows = np.random.default_rng(0).normal(size=(len(ready_classifier.labels), 8))
+    embedder = _CountingEmbedder(8)
+    model = replace(ready_classifier, embedder=embedder, vectors=_Vectors(rows / np.linalg.norm(rows, axis=1)[:, None]),
+                    dense_weight=events.DENSE_WEIGHT)
+    texts = ["早报", "各率分别给张表", "asdkjh qwe zxc", "小区门口的共享单车乱停乱放", "楼道里好大一股煤气味", "路灯不亮了"]
+    spared = 0
+    for at_least in (0.6, 0.95):
+        for text in texts:
+            expected = model.classify(text)
+            before = embedder.calls
+            assert model.confident(text, at_least) == (expected if expected.confidence >= at_least else None)
+            linear = model.model.predict_proba([events.normalize(text)])[0].max()
+            if linear < events.LINEAR_SURE and (1 - model.dense_weight) * linear + model.dense_weight < at_least \
+                    and events.urgent_reasons(events.normalize(text))[1] is None:
+                assert embedder.calls == before  # ruled out by the linear model: not embedded
+                spared += 1
+    assert spared >= 2

@@ -32,7 +32,7 @@ from aicity.core.text import normalize, tokenize
 from aicity.hub.data.ask import ask as ask_data
 from aicity.hub.events import briefing, insights
 from aicity.hub.events import service as events
-from aicity.hub.events.classify import categories, classify
+from aicity.hub.events.classify import categories, classify, confident
 from aicity.hub.events.lifecycle import OPEN_STATES, Status
 from aicity.hub.geo import gazetteer
 from aicity.identity import service as identity
@@ -203,8 +203,8 @@ def _category(text: str, residual: str) -> str | None:
             return c.id
     if len(residual) < 2:
         return None
-    guess = classify(residual)
-    return guess.category if guess.confidence >= CATEGORY_CONFIDENCE else None
+    guess = confident(residual, CATEGORY_CONFIDENCE)
+    return guess.category if guess is not None else None
 
 
 def parse_question(text: str, day: date | None = None) -> tuple[insights.Filters, list[str]]:

@@ -190,7 +190,7 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-_cache: OrderedDict[tuple, ChainMap] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[int, ChainMap]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -198,25 +198,37 @@ def chain_map(chain: str, district: str | None = None, queries: Queries | None =
     """The chain's map for the city (or one district), every figure from the data hub. Kept per caller
     role and department until a dataset it reads changes; a hit records the same queries into `queries`,
     numbered after the ones already there as a build would number them (the numbers are all a map takes
-    from the queries before it: the assistant's skills look a chain up before they map it)."""
+    from the queries before it: the assistant's skills look a chain up before they map it, an overview of
+    every chain maps one after another)."""
     queries = queries or Queries()
     chain = resolve_chain(chain, queries)
     district = resolve_district(district)
     before = list(queries.items)
-    key = (chain, district, queries.role, queries.department, len(before), _data_version())
+    key = (chain, district, queries.role, queries.department, _data_version())
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
     if hit is not None:
-        queries.items[:] = before + [q.model_copy() for q in hit.queries[len(before):]]
-        return hit.model_copy(update={"queries": list(queries.items)}, deep=True)  # the update is not copied
+        kept = _numbered_after(hit[1], hit[0], before)
+        queries.items[:] = kept.queries
+        return kept.model_copy(update={"queries": list(queries.items)})
     built = _build(chain, district, queries)
     with _cache_lock:
-        _cache[key] = built.model_copy(deep=True)
+        _cache[key] = (len(before), built.model_copy(deep=True))
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return built
+
+
+def _numbered_after(kept: ChainMap, first: int, before: list[Query]) -> ChainMap:
+    """A copy of `kept` (built after `first` queries) with its own queries numbered after `before`, and its
+    nodes' sources naming them by those numbers."""
+    number = {q.id: f"Q{len(before) + i}" for i, q in enumerate(kept.queries[first:], start=1)}
+    own = [q.model_copy(update={"id": number[q.id]}) for q in kept.queries[first:]]
+    nodes = [n.model_copy(update={"sources": {k: number.get(v, v) for k, v in n.sources.items()}}, deep=True)
+             for n in kept.nodes]
+    return kept.model_copy(update={"queries": before + own, "nodes": nodes}, deep=True)
 
 
 def forget() -> None:

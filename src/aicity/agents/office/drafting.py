@@ -175,10 +175,11 @@ def concerned_departments(subject: str, issuer: Issuer, top: int = 4) -> list[tu
 
 def _categories_for(subject: str, departments: list[str]) -> list[tuple[str, str]]:
     """Event categories (id, name) of the subject: a name holding one of its domain words."""
-    _every, domain = words(subject)
+    subject_words = words(subject)
     found = []
     for cat in categories().values():
-        if any(w in cat.name for w in domain) or (cat.department in departments[:1] and relevant(cat.name, words(subject))):
+        if any(w in cat.name for w in subject_words[1]) or (cat.department in departments[:1]
+                                                           and relevant(cat.name, subject_words)):
             found.append((cat.id, cat.name.split("/")[0]))
     return found
 
@@ -191,15 +192,19 @@ def _sentences(text: str) -> list[str]:
 
 def _provisions(subject: str, extra: str, principal: Principal) -> list[dict[str, Any]]:
     """The provisions in force that apply, with the sentence a draft quotes from each: the one holding
-    most of the subject's words (a domain word among them, or three others)."""
+    most of the subject's words (a domain word among them, or three others). A hit goes through the guard
+    (which reads every passage whole) only when it may be quoted: in force, of a document not cited yet."""
     query = f"{subject} {extra}".strip()
-    hits, _notes = kb.screened(kb.search(query, principal, top_k=12, mode="keyword"))
     subject_words = words(query)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for hit in hits:
-        if hit.status != "in_force" or hit.doc_key in seen:
+    for found in kb.search(query, principal, top_k=12, mode="keyword"):
+        if found.status != "in_force" or found.doc_key in seen:
             continue
+        screened, _notes = kb.screened([found])
+        if not screened:
+            continue
+        hit = screened[0]
         body = re.sub(r"^第[一二三四五六七八九十百零〇]+条\s*", "", hit.text)
         scored = [(relevant(s, subject_words), s) for s in _sentences(body.replace("\n", "")) if len(s) <= 200]
         score, best = max(scored, key=lambda x: x[0], default=(0, ""))

@@ -237,7 +237,10 @@ class Classifier:
         """P(category) in `classes` order: the linear model's, blended with the votes of the
         DENSE_NEIGHBOURS most similar training reports (softmax of cosine / DENSE_TEMPERATURE); the linear
         model's alone when it is sure (LINEAR_SURE), which spares the query embedding."""
-        p = self.model.predict_proba([text])[0]
+        return self._blended(text, self.model.predict_proba([text])[0])
+
+    def _blended(self, text: str, p: np.ndarray) -> np.ndarray:
+        """The linear model's probabilities `p` of `text` with the dense votes blended in (`probabilities`)."""
         if p.max() >= LINEAR_SURE:
             return p
         vectors = self.vectors.get() if self.vectors is not None and self.dense_weight > 0 else None
@@ -258,6 +261,18 @@ class Classifier:
     def classify(self, text: str) -> Classification:
         text = _checked(text)
         return self._decide(text, self.probabilities(text))
+
+    def confident(self, text: str, at_least: float) -> Classification | None:
+        """`classify(text)` when its confidence may reach `at_least`, else None, without embedding the text
+        when the linear model already rules that out: the dense votes add at most `dense_weight` to a
+        category's (1 − dense_weight) share of the linear probability, and no urgency rule decides."""
+        checked = _checked(text)
+        p = self.model.predict_proba([checked])[0]
+        bound = p.max() if p.max() >= LINEAR_SURE else (1 - self.dense_weight) * p.max() + self.dense_weight
+        if bound < at_least and urgent_reasons(checked)[1] not in self.classes:
+            return None
+        guess = self._decide(checked, self._blended(checked, p))
+        return guess if guess.confidence >= at_least else None
 
     def classify_linear(self, texts: list[str]) -> list[Classification]:
         """The linear model alone over many reports in one batch, with the same decision rules (the
@@ -363,6 +378,12 @@ def classify(text: str) -> Classification:
     """Category, department, priority and confidence of a citizen's report; an empty text is a
     400 problem."""
     return classifier().classify(text)
+
+
+def confident(text: str, at_least: float) -> Classification | None:
+    """The classification of `text` when its confidence reaches `at_least`, else None (see
+    `Classifier.confident`: a text no category can reach it for is not embedded)."""
+    return classifier().confident(text, at_least)
 
 
 def with_category(text: str, category: str) -> Classification:
