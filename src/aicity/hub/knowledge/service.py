@@ -129,6 +129,7 @@ class _Index:
         self.titles: list[tuple[str, str]] = []
         self.embedder = retrieval_embedder("knowledge.search")
         self.dense = BackgroundVectors(self.embedder, [], "knowledge") if self.embedder else None
+        self._codes: tuple[np.ndarray, dict[str, int], np.ndarray, dict[tuple[str, str], int]] | None = None
         self.add(rows)
 
     def add(self, rows: list[_Row]) -> None:
@@ -142,9 +143,35 @@ class _Index:
             for name, column in self.columns.items():
                 self.columns[name] = np.concatenate([column, np.array([getattr(r, name) for r in rows], dtype=object)])
             self.documents.update({r.document_id: (r.doc_key, r.title) for r in rows})
+            self._codes = None
             self._named()
             if self.dense:
                 self.dense.add([r.passage for r in rows])
+
+    def codes(self) -> tuple[np.ndarray, dict[str, int], np.ndarray, dict[tuple[str, str], int]]:
+        """Each chunk's law and (law, article) as integer codes, with the codes by key, so a lift by law or article
+        is array indexing, not a Python loop over every chunk; rebuilt after chunks are added or compacted. Under
+        `lock`."""
+        if self._codes is None:
+            laws: dict[str, int] = {}
+            articles: dict[tuple[str, str], int] = {}
+            keys, numbers = self.columns["doc_key"], self.columns["article"]
+            law_of = np.fromiter((laws.setdefault(k, len(laws)) for k in keys), np.int64, len(keys))
+            article_of = np.fromiter((articles.setdefault((k, a), len(articles)) for k, a in zip(keys, numbers, strict=True)),
+                                     np.int64, len(keys))
+            self._codes = (law_of, laws, article_of, articles)
+        return self._codes
+
+    def lift(self, by_law: dict[str, float], by_article: dict[tuple[str, str], float]) -> np.ndarray:
+        """Each chunk's lift: the larger of its law's (`by_law`) and its article's (`by_article`). Under `lock`."""
+        law_of, laws, article_of, articles = self.codes()
+        law_lift, article_lift = np.zeros(len(laws) + 1), np.zeros(len(articles) + 1)
+        for key, value in by_law.items():
+            law_lift[laws.get(key, -1)] = value  # a law the index lacks lands in the spare last slot, never read
+        for key, value in by_article.items():
+            article_lift[articles.get(key, -1)] = value
+        law_lift[-1] = article_lift[-1] = 0.0
+        return np.maximum(law_lift[law_of], article_lift[article_of])
 
     def remove(self, document_id: str) -> None:
         with self.lock:
@@ -156,6 +183,7 @@ class _Index:
                 keep = self.bm25.compact()
                 self.rows = [self.rows[i] for i in keep]
                 self.columns = {name: column[keep] for name, column in self.columns.items()}
+                self._codes = None
                 if self.dense:
                     self.dense.keep(keep)
 
@@ -467,27 +495,22 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
             scores = cos if mode == "dense" else (
                 DENSE_WEIGHT * _scaled(cos, visible, depth) + (1 - DENSE_WEIGHT) * _scaled(keyword, visible, depth))
         scores = _rerank(index, query, scores, visible)
-        if prior:
-            by_law, by_article = related_lift(prior, relations())
-            lift = np.fromiter((max(by_law.get(key, 0.0), by_article.get((key, article), 0.0))
-                                for key, article in zip(index.columns["doc_key"], index.columns["article"], strict=True)),
-                               float, len(scores))
-            scores = scores + LAW_PRIOR_WEIGHT * lift * (scores > 0)
-        if votes:
-            by_vote = article_lift(votes, relations())
+        rel = relations() if prior or votes else None
+        if prior and rel is not None:
+            scores = scores + LAW_PRIOR_WEIGHT * index.lift(*related_lift(prior, rel)) * (scores > 0)
+        if votes and rel is not None:
+            by_vote = article_lift(votes, rel)
             # the best-scoring article of each text related to a voted one rises with it (as `related_lift` lifts
             # related laws): the lower text it governs stays a candidate, so the answer still compares the two
+            law_of, laws, _, _ = index.codes()
             for (doc, _), vote in list(votes.items()):
-                for other in related_laws(doc, relations()):
-                    mine = np.flatnonzero((index.columns["doc_key"] == other) & visible & (scores > 0))
+                for other in related_laws(doc, rel) & laws.keys():
+                    mine = np.flatnonzero((law_of == laws[other]) & visible & (scores > 0))
                     if len(mine):
                         best = (other, index.columns["article"][mine[np.argmax(scores[mine])]])
                         by_vote[best] = max(by_vote.get(best, 0.0), vote)
-            lift = np.fromiter((by_vote.get((key, article), 0.0)
-                                for key, article in zip(index.columns["doc_key"], index.columns["article"], strict=True)),
-                               float, len(scores))
             # every readable chunk of a voted article, scoring or not: the vote finds what the asker's words missed
-            scores = scores + ARTICLE_PRIOR_WEIGHT * lift * visible
+            scores = scores + ARTICLE_PRIOR_WEIGHT * index.lift({}, by_vote) * visible
         order = np.argsort(-scores, kind="stable")[:top_k]
         return [
             Hit(kb=index.rows[i].kb, doc=index.rows[i].title, doc_key=index.rows[i].doc_key,
