@@ -7,7 +7,11 @@ a second person with an approver role runs it with `approve` or turns it down wi
 pending request lapses after the policy's expiry. An order for the devices of one district
 (把东湖区的排水闸门全部打开) needs two distinct approvers, neither the requester: the first `approve`
 is recorded (audited, announced as `approvals.progressed`) and leaves it pending, the second runs
-it; one person never approves twice (403 `approval-same-approver`). Who may request and approve,
+it; one person never approves twice (403 `approval-same-approver`). A person is their API key, whatever role
+they act as (an admin key may act as any role: `identity.service.acting_principal`): the requester's key is
+kept on the request (`requester_key`), and neither it nor an approver's key approves again. Each approval and
+decision is one conditional UPDATE (still pending, and as many approvals as the approver saw), so of two at
+once one wins and the other gets a 409. Who may request and approve,
 whether a single approver must be someone else, and the expiry are `GuardPolicy.approvals`
 (`[aicity.guard.approvals]`, or `PUT /api/v1/guard/policy`).
 
@@ -26,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from aicity.core import audit
 from aicity.core.bus import bus
@@ -125,7 +129,8 @@ def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str
     now = utcnow()
     needed = intent.approvals_needed(text, params)
     row = Approval(id=new_id("apr"), agent=agent, skill=skill, params=dict(params), text=text,
-                   reason=text, requester=principal.actor, requester_role=principal.role.value,
+                   reason=text, requester=principal.actor, requester_key=principal.key_id,
+                   requester_role=principal.role.value,
                    department=principal.department, status="pending", created_at=now,
                    expires_at=now + timedelta(minutes=rules.expires_minutes), note="", trace_id=tracer.id,
                    approvals_needed=needed, approved_by=[])
@@ -175,14 +180,23 @@ def get(approval_id: str) -> Approval:
     return row
 
 
+def _person(principal: Principal) -> str:
+    """Who a caller is, whatever role they act as: their API key, else (in process, no key) their actor."""
+    return principal.key_id or principal.actor
+
+
+def _requester(row: Approval) -> str:
+    return row.requester_key or row.requester
+
+
 def _decidable(approval_id: str, approver: Principal) -> Approval:
-    """The pending request `approver` may decide: an approver role, not the requester (when the policy asks for a
-    second person, and always for a request needing more than one approver)."""
+    """The pending request `approver` may decide: an approver role, not the requester under any role (when the
+    policy asks for a second person, and always for a request needing more than one approver)."""
     rules = policy()
     row = get(approval_id)
     if approver.role.value not in rules.approver_roles:
         raise forbidden(f"角色 '{approver.role.value}' 无审批权限 / this role may not decide approvals")
-    if (rules.second_person or row.approvals_needed > 1) and approver.actor == row.requester:
+    if (rules.second_person or row.approvals_needed > 1) and _person(approver) == _requester(row):
         raise forbidden("申请人不能审批自己的申请 / the requester cannot decide their own request",
                         "approval-same-person")
     if row.status != "pending":
@@ -191,24 +205,17 @@ def _decidable(approval_id: str, approver: Principal) -> Approval:
     return row
 
 
-def _decide(approval_id: str, **values: Any) -> Approval:
-    """Write a decision if the request is still pending (one decision wins a race)."""
+def _write(row: Approval, **values: Any) -> Approval:
+    """Write an approval or a decision only if the request is as the approver saw it: still pending, with as many
+    approvals (one conditional UPDATE, so of two at once one wins on every database; row locks are a no-op on
+    SQLite)."""
     with database().session() as s:
-        done = s.execute(update(Approval).where(Approval.id == approval_id, Approval.status == "pending")
-                         .values(decided_at=utcnow(), **values)).rowcount
+        done = s.connection().execute(update(Approval).where(
+            Approval.id == row.id, Approval.status == "pending",
+            func.json_array_length(Approval.approved_by) == len(row.approved_by)).values(**values)).rowcount
     if not done:
-        raise Problem(409, "审批申请已处理 Approval not pending", "另一位审批人已处理", "approval-not-pending")
-    return get(approval_id)
-
-
-def _endorse(row: Approval, approved_by: list[dict[str, Any]]) -> Approval:
-    """Record an approval that leaves the request pending (more approvers needed); of two at once, one wins."""
-    with database().session() as s:
-        current = s.get(Approval, row.id, with_for_update=True)
-        if current is None or current.status != "pending" or current.approved_by != row.approved_by:
-            raise Problem(409, "审批申请已变化 Approval changed", "另一位审批人刚刚处理了该申请，请刷新后再试",
-                          "approval-not-pending")
-        current.approved_by = approved_by
+        raise Problem(409, "审批申请已变化 Approval changed", "另一位审批人刚刚处理了该申请，请刷新后再试",
+                      "approval-not-pending")
     return get(row.id)
 
 
@@ -220,21 +227,21 @@ def approve(approval_id: str, approver: Principal, note: str) -> Approval:
         raise Problem(503, "审批执行器未就绪 No executor", "助理尚未注册执行审批的智能体 / the assistant has not "
                       "registered what runs approved calls", "approval-executor-missing")
     row = _decidable(approval_id, approver)
-    if any(a["actor"] == approver.actor for a in row.approved_by):
+    if any((a.get("key") or a["actor"]) == _person(approver) for a in row.approved_by):
         raise forbidden("您已批准过该申请，须由另一位审批人批准 / you have approved this request already; "
                         "another approver must", "approval-same-approver")
-    approved_by = [*row.approved_by, {"actor": approver.actor, "at": _iso(utcnow()), "note": note}]
+    approved_by = [*row.approved_by, {"actor": approver.actor, "key": approver.key_id, "at": _iso(utcnow()),
+                                      "note": note}]
     given = {"skill": f"{row.agent}.{row.skill}", "note": guard.redact(note), "approvals": len(approved_by),
              "approvals_needed": row.approvals_needed}
     if len(approved_by) < row.approvals_needed:
-        row = _endorse(row, approved_by)
+        row = _write(row, approved_by=approved_by)
         audit.record(approver.actor, "approval.approved", approval_id, given)
         bus.publish("approvals.progressed", to_dict(row))
         return row
-    _decide(approval_id, status="approved", decided_by=approver.actor, note=note, approved_by=approved_by)
+    _write(row, status="approved", decided_at=utcnow(), decided_by=approver.actor, note=note, approved_by=approved_by)
     audit.record(approver.actor, "approval.approved", approval_id, given)
-    requester = Principal(role=Role(row.requester_role), department=row.department,
-                          key_id=None if row.requester.endswith(":local") else row.requester.split(":", 1)[1])
+    requester = Principal(role=Role(row.requester_role), department=row.department, key_id=row.requester_key)
     tracer = Tracer("approval", row.requester_role, {"approval": row.id, "skill": f"{row.agent}.{row.skill}"},
                     redact=guard.redact)
     status, error = "approved", None
@@ -259,8 +266,8 @@ def approve(approval_id: str, approver: Principal, note: str) -> Approval:
 
 
 def reject(approval_id: str, approver: Principal, reason: str) -> Approval:
-    _decidable(approval_id, approver)
-    row = _decide(approval_id, status="rejected", decided_by=approver.actor, note=reason)
+    row = _write(_decidable(approval_id, approver), status="rejected", decided_at=utcnow(), decided_by=approver.actor,
+                 note=reason)
     audit.record(approver.actor, "approval.rejected", approval_id, {"skill": f"{row.agent}.{row.skill}",
                                                                        "reason": guard.redact(reason)})
     return row

@@ -8,12 +8,15 @@ role, or the call's arguments were written by a model:
   commands) that asks for everything at once (the whole city; every device or all pending
   requests beyond one district — "every gate at 滨江泵站" (`scoped`) and "every gate in 东湖区"
   (`district_named`, issue 13: real orders in a storm) are requests for approvers to weigh, every
-  gate in the city, in several districts or places, or in a district the city does not have never
+  gate in the city, in several districts or places (a second one maybe without 区), beside or beyond a
+  district (东湖区以外, 附近, "except Donghu District"), or in a district the city does not have never
   is) or is forged (made in someone else's name, naming its own approver, claiming an approval it
   does not have, carrying approval fields in its arguments). `approvals.submit` refuses it before
   anything is queued; the role check stays there too.
 - `approvals_needed(text, params)`: how many distinct approvers, never the requester, a call
-  `tool_call` lets through needs: two for every device of one district, one otherwise.
+  `tool_call` lets through needs, read as the device skills resolve it: two when a district is named
+  anywhere in the text or the arguments (they then act on every device there), one for a device
+  argument or one site with no district named.
 - `personal_data(text)`: a request for the personal data of many people (phone numbers, ID
   numbers, addresses, contacts of residents, callers, reporters…). The data hub and its grading
   do not exist yet; the refusal sits where personal data is read today — the governance agent's
@@ -73,6 +76,15 @@ _ALL_RECORDS = re.compile(_every(_RECORDS_ZH, _RECORDS_EN, "。！？，,；;"),
 #: the whole city, never one place
 CITYWIDE = re.compile(r"全市|全城|整个城市|所有(?:区|街道|片区)|各个区|\b(?:city-?wide|across the (?:whole )?city|in the (?:whole )?city|"
                       r"every district)\b", _I)
+#: the rest of the city beside a district named (东湖区以外, 除东湖区外, 不在东湖区, 其余, "except / outside / other
+#: than / beyond Donghu District", "the rest"): read only where a district is named (`_reach`)
+BEYOND = re.compile(r"(?<!此)[以之]外|(?<![清排删解消免扣剔切])除(?!此|非)|不在|不属于|其[他它余]|剩[下余]|别的|"
+                    r"\b(?:except|excluding|outside|other than|beyond|apart from|aside from|but not|not in|the rest|"
+                    r"remaining|(?:all|every|the) others?)\b", _I)
+#: the places around one: right after a district's name, or before a district (东湖区附近, 隔壁区, "nearby districts")
+_AROUND = r"(?:的)?(?:附近|周边|周围|隔壁|邻近|相邻)|\s+(?:nearby|around|next door)"
+_AROUND_DISTRICT = re.compile(r"(?:附近|周边|周围|隔壁|邻近|相邻)的?(?:区|片区)|"
+                              r"\b(?:nearby|neighbou?ring|surrounding|adjacent) (?:districts?|areas?)\b", _I)
 #: one site: numbered devices (3号闸门, 4号和6号, V-203, gate 4), one street or one site named (幸福路, 小河泵站,
 #: 朝阳小区, "at Xiaohe Park", "on Qingnian Road"); an English name counts only with its site word ("on Monday",
 #: "along the River" name no site)
@@ -106,14 +118,45 @@ def scoped(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _districts() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """The demo city's districts as (id, what names it: 东湖区, Donghu District, Donghu), from the gazetteer's data
-    (`demo/data/gazetteer.yaml`, the districts the assistant resolves places to): security sits below the hub in the
-    layers and never imports `hub.geo.gazetteer`. A bare 东湖 is no district: it begins 东湖路 and 东湖新城小区."""
+def _gazetteer_districts() -> tuple[dict[str, str], ...]:
+    """The demo city's districts from the gazetteer's data (`demo/data/gazetteer.yaml`, the districts the assistant
+    resolves places to): security sits below the hub in the layers and never imports `hub.geo.gazetteer`."""
     data = yaml.safe_load((resources.files("aicity") / "demo" / "data" / "gazetteer.yaml").read_text(encoding="utf-8"))
+    return tuple(data["districts"])
+
+
+@lru_cache(maxsize=1)
+def _districts() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The districts as (id, what names it: 东湖区, Donghu District, Donghu). A bare 东湖 is no district here: it begins
+    东湖路 and 东湖新城小区 (`_bare_named` reads it)."""
     return tuple((d["id"], re.compile(rf"{re.escape(d['name'])}|\b(?:{re.escape(d['name_en'].removesuffix(' District'))}"
                                       rf"|{re.escape(d['id'])})(?: district)?\b", _I))
-                 for d in data["districts"])
+                 for d in _gazetteer_districts())
+
+
+def _named(read: str) -> set[str]:
+    """The districts a text names in full (东湖区, Donghu)."""
+    return {district for district, names in _districts() if names.search(read)}
+
+
+def _bare_named(read: str) -> set[str]:
+    """The districts a text names by their bare Chinese names too (东湖 in 东湖路, 江滨 in 江滨也开): the device skills
+    resolve a place to a district by these (`hub.geo.gazetteer.district_in`) and act on every device there."""
+    return {d["id"] for d in _gazetteer_districts() if d["name"].removesuffix("区") in read} | _named(read)
+
+
+@lru_cache(maxsize=1)
+def _around_named() -> re.Pattern[str]:
+    """A district's name, bare or in full, and the places around it (东湖区附近, 东湖周边, "Donghu District nearby")."""
+    names = sorted({n for d in _gazetteer_districts() for n in (d["name"], d["name"].removesuffix("区"), d["name_en"],
+                                                               d["name_en"].removesuffix(" District"), d["id"])},
+                   key=len, reverse=True)
+    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})(?:{_AROUND})", _I)
+
+
+def _beyond(read: str) -> bool:
+    """Whether a request naming a district asks for the places beyond or around it (the rest of the city)."""
+    return bool(BEYOND.search(read) or _AROUND_DISTRICT.search(read) or _around_named().search(read))
 
 
 #: another place joined to a district's name (东湖区和幸福路, 幸福路、东湖区, "Donghu District and Xingfu Road")
@@ -141,15 +184,23 @@ def _one_district(read: str) -> tuple[str | None, str]:
     return (None, read) if WIDE.search(rest) else (found[0][0], rest)
 
 
-#: made in someone else's name or from their account, naming its own approver, or claiming an approval
+#: made in someone else's name or from their account, naming its own approver, or claiming an approval (以张三账号,
+#: 通过王处长的key, 审批人：王处长, 局长已批, "with the director's key", "log in as the director", "the director
+#: approved it")
+_TITLES = r"(?:领导|局长|处长|主任|科长|上级|书记|市长|区长|经理|主管)"
 _FORGED = re.compile(
-    r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|(?:以|用|借|登)(?![我户]|本人|自己)[^。！？\n]{1,8}?的(?:账号|帐号|账户|工号|密钥)|"
+    r"(?:以|用|借)[^。！？\n]{0,8}?(?:的)?名义|"
+    r"(?:以|用|借|登录?|拿|通过|使用)(?![我户本]|自己)[^。！？\n]{1,8}?(?:的)?(?:账号|帐号|账户|工号|密钥|key|login|口令|密码)|"
+    r"(?:以|用|借|拿|通过|使用)(?![我户本]|自己)[^。！？\n]{1,8}?的身份|"
     r"冒充|假冒|代[^。！？\n]{0,6}?(?:签|批|审批)|签上[^。！？\n]{0,8}?名字|伪造|"
-    r"(?:签批人|审批人|批准人)(?:就)?(?:写|填|改成|设为|是)|(?:已经|已)(?:被)?(?:领导|局长|处长|主任|上级)?(?:口头)?(?:批准|审批通过|同意)了?|"
+    r"(?:签批人|审批人|批准人)(?:就)?(?:写|填|改成|设为|是|[:：=])|(?:已经|已)(?:被)?(?:领导|局长|处长|主任|上级)?(?:口头)?(?:批准|审批通过|同意)了?|"
+    rf"(?<![等待让请需要经由找]){_TITLES}(?:已经?|都|也)?(?:批准?|签字|签批|同意|审批)了|"
+    rf"{_TITLES}(?:已经?|都)(?:批准?|签字|签批|同意|审批)|"
     r"补[^。！？\n]{0,4}?(?:审批|批准)(?:单|记录)|倒签|"
-    r"\b(?:on behalf of|in [\w. ]{1,30}'s name|(?:using|with|from|under|via) (?!my\b)[\w. ]{1,30}'s (?:account|login|"
-    r"credentials)|sign(?:ed|ing)? (?:it )?as|as the approver|approver (?:is|=|:)|forge[ds]?|"
-    r"fake (?:approval|signature)|backdat\w+|already (?:been )?(?:approved|signed off)|pre-?approved|"
+    r"\b(?:on behalf of|in [\w. ]{1,30}'s name|(?:using|with|from|under|via|through) (?!my\b|our\b)[\w.' ]{1,30}?"
+    r"\b(?:account|login|credentials|key|password|token)s?|log(?:ged|ging)? ?in as|sign(?:ed|ing)? (?:it |in )?as|"
+    r"as the approver|approver (?:is|=|:)|approved by|(?:has |have |had )?(?:already )?approved (?:it|this|that)|"
+    r"forge[ds]?|fake (?:approval|signature)|backdat\w+|already (?:been )?(?:approved|signed off)|pre-?approved|"
     r"impersonat\w+|pretending to be)\b", _I)
 #: arguments a skill never takes: who approved, who asked
 _FORGED_PARAMS = frozenset({"approver", "approved_by", "approval", "approved", "requester", "on_behalf_of", "signed_by",
@@ -203,28 +254,34 @@ _DEVICE_ID = re.compile(r"[\w.:-]*\d[\w.:-]*")
 
 
 def _reach(read: str, values: str, params: dict[str, str] | None) -> str:
-    """How far a call reaches: `site` (a named device, or every device of one site, in a district or not),
-    `district` (the devices of one district, none or no site named: the skills act on every one, 全部 said or not)
-    or `wide` (the city; every device of several districts or places, or of none named (several districts: bulk words said or not); all
+    """How far a call reaches, read as the device skills resolve it (`agents.city_safety.valves.resolve_devices`: a
+    device named by id, else the watch point named, else every device of the district the text or a place names,
+    bare 东湖 included): `site` (a device argument, or one site with no district named anywhere), `district` (a
+    district named anywhere in the text or the arguments, a site in it or not: the skills act on every device
+    there) or `wide` (the city or the rest of it; several districts or places; every device of none named; all
     requests or records)."""
-    if CITYWIDE.search(read):
-        return "wide"
-    district, rest = _one_district(f"{read} {values}")
+    both = f"{read} {values}"
     one_device = any(k.lower() in _DEVICE_PARAMS and _DEVICE_ID.fullmatch(str(v)) for k, v in (params or {}).items())
-    if scoped(read) or (district and (scoped(rest) or one_device)):
+    full, bare = _named(both), _bare_named(both)
+    if CITYWIDE.search(both) or _ALL_RECORDS.search(both) or (bare and _beyond(both)):
+        return "wide"
+    if len(full) > 1 or (full and bare - full):  # several districts (the second one maybe without 区)
+        return "site" if one_device else "wide"
+    if one_device:
         return "site"
-    if _BULK.search(read) or _BULK.search(values):
-        return "district" if district and not (_ALL_RECORDS.search(read) or _ALL_RECORDS.search(values)) else "wide"
-    if district:
-        return "district"
-    # no bulk word, but the devices of several districts (打开东湖区和光谷区的闸门) are still every device there
-    several = sum(names.search(read) is not None for _, names in _districts()) > 1
-    return "wide" if several and not one_device else "site"
+    if full:  # one district, nothing wider beside its name (another place joined, every place of a kind, a range)
+        return "district" if _one_district(both)[0] else "wide"
+    if _BULK.search(both) and not scoped(both):
+        return "wide"
+    if bare:  # 东湖路, 东湖新城小区: the skills read the district in them
+        return "wide" if WIDE.search(both) else "district"
+    return "site"
 
 
 def approvals_needed(text: str, params: dict[str, str] | None = None) -> int:
-    """How many distinct approvers, never the requester, a call `tool_call` lets through needs: two when it acts on
-    the devices of one district, no site or device named; one for a named device or every device of one site."""
+    """How many distinct approvers, never the requester, a call `tool_call` lets through needs: two when a district
+    is named anywhere in the text or the arguments (a site in it or not); one for a device argument or one site with
+    no district named."""
     return 2 if _reach(*_arguments(text, params), params) == "district" else 1
 
 

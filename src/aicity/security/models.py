@@ -25,8 +25,10 @@ class Approval(Base):
     params: Mapped[dict[str, Any]]
     text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
-    #: `role:key id` of who asked (`role:local` in process), their role and department
+    #: `role:key id` of who asked (`role:local` in process), the key itself (None in process: an admin key may
+    #: act as any role, so the key, not the actor, says who may not approve), their role and department
     requester: Mapped[str] = mapped_column(String(200), index=True)
+    requester_key: Mapped[str | None] = mapped_column(String(40))
     requester_role: Mapped[str] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(String(40))
     #: pending, approved (and run), failed (approved, the skill failed), rejected, expired
@@ -40,7 +42,7 @@ class Approval(Base):
     result: Mapped[dict[str, Any] | None]
     trace_id: Mapped[str | None] = mapped_column(String(40))
     #: how many distinct approvers, never the requester, must approve before it runs (`intent.approvals_needed`:
-    #: two for the devices of one district), and those who have, in order: [{actor, at, note}]
+    #: two for the devices of one district), and those who have, in order: [{actor, key, at, note}]
     approvals_needed: Mapped[int] = mapped_column(default=1, server_default="1")
     approved_by: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
