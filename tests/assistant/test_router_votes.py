@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from aicity.assistant.router import Candidate
 from aicity.assistant.service import assistant
+from aicity.core.embeddings import query_cache
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -23,9 +25,10 @@ def test_a_labelled_request_votes_for_its_own_target(city: Path) -> None:
     rows = votes.rows("service_guide", GUIDE)
     assert len(rows) > 500  # the development sets are never among them
     first = int(rows[0])
-    shares = votes.shares(vectors, rows, vectors[first])
+    shares, nearest = votes.shares(vectors, rows, vectors[first])
     assert max(shares, key=lambda key: shares[key]) == votes.labels[first][2]
     assert abs(sum(shares.values()) - 1.0) < 1e-6
+    assert nearest > 0.999  # the row itself
 
 
 def test_votes_outweigh_a_route_that_barely_leads(city: Path) -> None:
@@ -39,8 +42,27 @@ def test_votes_outweigh_a_route_that_barely_leads(city: Path) -> None:
     voted = router._voted(cand, scores, {("item", "gas.indoor_facility_modification"): 1.0}, CITIZEN)
     assert voted.params["item"] == "gas.indoor_facility_modification"
     # a share too small to close the gap leaves the route's target
-    kept = router._voted(cand, scores, {("item", "gas.indoor_facility_modification"): 0.2}, CITIZEN)
+    kept = router._voted(cand, scores, {("item", "gas.indoor_facility_modification"): 0.1}, CITIZEN)
     assert kept.params["item"] == "gas.account_transfer"
     # among siblings too
     assert router._sibling(scores, "", CITIZEN, "gas.account_transfer",
                            {("item", "gas.indoor_facility_modification"): 1.0}) == "gas.indoor_facility_modification"
+
+
+def test_a_clear_route_is_not_embedded_for_the_votes(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    router = assistant().router
+    scores = np.zeros(len(router.entries), dtype=np.float32)
+    cand = Candidate(*GUIDE, {"item": "gas.account_transfer"}, 9.0, "route")
+    asked: list[str] = []
+    monkeypatch.setattr(router, "_votes", lambda text, *_: asked.append(text) or ({}, 0.0))
+    monkeypatch.setattr(router, "sure", lambda *_: True)
+    query_cache.clear()
+    router._resolve(cand, scores, CITIZEN, "service_guide", "燃气过户怎么办")
+    assert asked == []  # the best route leads clearly and the request has no query vector yet
+    monkeypatch.setattr(query_cache, "peek", lambda *_: np.ones(1, dtype=np.float32))
+    router._resolve(cand, scores, CITIZEN, "service_guide", "燃气过户怎么办")
+    assert asked == ["燃气过户怎么办"]  # another part paid for the vector: the votes cost a product
+    monkeypatch.setattr(router, "sure", lambda *_: False)
+    monkeypatch.setattr(query_cache, "peek", lambda *_: None)
+    router._resolve(cand, scores, CITIZEN, "service_guide", "燃气过户怎么办")
+    assert len(asked) == 2  # a close call is worth the embedding

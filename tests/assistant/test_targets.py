@@ -120,8 +120,24 @@ def test_a_weight_0_skill_takes_no_target_from_a_route_that_shares_nothing(
     router = assistant().router
     key = ("city_ops", "department_duty")  # a skill whose target (a department) routes carry, weighted 0 here
     monkeypatch.setitem(router.skills, key, replace(router.skills[key], route_weight=0.0))
+    split = {("department", "water"): 0.4, ("department", "power"): 0.3, ("department", "gas"): 0.3}
+    monkeypatch.setattr(router, "_votes", lambda *_: (split, 0.95))
     found = router._resolve(Candidate(*key, {}, 0.0, ""), np.zeros(len(router.entries)), OPERATOR, "duty", "值班")
-    assert found.params == {}  # no department taken from a route scoring 0
+    assert found.params == {}  # no department taken from a route scoring 0, nor from votes that disagree
+
+
+@pytest.mark.parametrize(("votes", "nearest", "given"), [
+    ({("department", "water"): 0.9, ("department", "power"): 0.1}, 0.95, {"department": "water"}),
+    ({("department", "water"): 0.9, ("department", "power"): 0.1}, 0.8, {}),  # the nearest request is not alike
+    ({("department", "water"): 0.4, ("department", "power"): 0.3, ("department", "gas"): 0.3}, 0.95, {}),  # disagree
+])
+def test_strong_votes_give_the_target_no_route_found(city: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      votes: dict, nearest: float, given: dict) -> None:
+    router = assistant().router
+    key = ("city_ops", "department_duty")
+    monkeypatch.setattr(router, "_votes", lambda *_: (votes, nearest))
+    found = router._resolve(Candidate(*key, {}, 0.0, ""), np.zeros(len(router.entries)), OPERATOR, "duty", "值班")
+    assert found.params == given
 
 
 def test_a_database_without_the_iot_tables_still_reads_the_command(blank_database: tuple[str, str]) -> None:

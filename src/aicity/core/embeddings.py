@@ -207,6 +207,12 @@ class QueryCache:
                 self._vectors.popitem(last=False)
         return vector
 
+    def peek(self, model: str, text: str) -> np.ndarray | None:
+        """The vector kept for `text`, or None; computes nothing and counts neither a hit nor a miss (a part that
+        uses a query vector only when another part already paid for it)."""
+        with self._lock:
+            return self._vectors.get((model, normalize(text) or text))
+
     def clear(self) -> None:
         """Forget every vector (benchmarks measuring uncached requests; a new model)."""
         with self._lock:
