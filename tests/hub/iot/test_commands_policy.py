@@ -141,11 +141,16 @@ def test_policy_from_config(app: TestClient, admin: dict[str, str], operator: di
 
 
 def ask_and_approve(text: str, admin: dict[str, str], app: TestClient) -> dict[str, Any]:
-    """An official asks the assistant; the request is queued, then a (different) admin approves."""
+    """An official asks the assistant; the request is queued, then a (different) admin approves — and a second admin
+    where the order names a district (`intent.approvals_needed`: a site's district in the call counts, on the safe
+    side)."""
     result = assistant().ask(text, Principal(Role.official))
     assert "需要人工审批" in result.answer, result.answer
     [row] = [a for a in approvals.list_approvals("pending") if a.text == text]
     done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=admin, json={})
+    if row.approvals_needed == 2:
+        assert done.json()["status"] == "pending", done.text  # one approval of two runs nothing
+        done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=staff("admin")[1], json={})
     assert done.json()["status"] == "approved", done.text
     assert "approval.requested" in [e.action for e in audit.recent_entries(1000)
                                     if e.detail.get("approval") == row.id]
