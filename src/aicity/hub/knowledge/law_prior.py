@@ -114,7 +114,27 @@ def probabilities(question: str) -> dict[str, float]:
     model = _model()
     if model is None:
         return {}
-    return {str(doc): float(p) for doc, p in zip(model.classes_, model.predict_proba([question])[0], strict=True)}
+    vectorizer, weights, intercept = _scorer(model)
+    # the multinomial model's softmax, as `predict_proba` computes it (the same figures): its pipeline multiplies by
+    # the transposed coefficients, copying all 94 × 66,150 of them per call (about 14 ms); these are copied once
+    scores = np.asarray(vectorizer.transform([question]) @ weights).ravel() + intercept
+    exp = np.exp(scores - scores.max())
+    return {str(doc): float(p) for doc, p in zip(model.classes_, exp / exp.sum(), strict=True)}
+
+
+_scorers: dict[int, tuple[Any, Any, np.ndarray, np.ndarray]] = {}
+
+
+def _scorer(model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The model's vectorizer, its coefficients transposed into one contiguous array, and its intercepts: kept per
+    fitted model (the model itself is held too, so its id is never reused while the entry lives)."""
+    held = _scorers.get(id(model))
+    if held is None or held[0] is not model:
+        vectorizer, classifier = model.steps[0][1], model.steps[-1][1]
+        held = (model, vectorizer, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_)
+        _scorers.clear()
+        _scorers[id(model)] = held
+    return held[1], held[2], held[3]
 
 
 def article_rows(paths: list[Path]) -> dict[str, tuple[str, str]]:
