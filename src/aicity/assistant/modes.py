@@ -39,7 +39,7 @@ import yaml
 
 from aicity.agents.registry import AgentRegistry
 from aicity.core.config import settings
-from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder
+from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder, nearest_votes
 from aicity.core.models_cache import kept
 from aicity.core.text import normalize, pinyin, read_jsonl
 from aicity.hub.events import classify as event_classify
@@ -358,11 +358,9 @@ def urgent_reasons(text: str) -> tuple[str, ...]:
 
 def neighbour_votes(sims: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """Each class's share of the nearest rows' votes (softmax of cosine / DENSE_TEMPERATURE)."""
-    near = np.argpartition(-sims, DENSE_NEIGHBOURS)[:DENSE_NEIGHBOURS] if len(sims) > DENSE_NEIGHBOURS \
-        else np.arange(len(sims))
-    weights = np.exp((sims[near] - sims[near].max()) / DENSE_TEMPERATURE)
-    votes = np.bincount(labels[near], weights=weights, minlength=n)
-    return votes / votes.sum()
+    near, shares = nearest_votes(sims, DENSE_NEIGHBOURS, DENSE_TEMPERATURE)
+    votes: np.ndarray = np.bincount(labels[near], weights=shares, minlength=n)
+    return votes
 
 
 def abstains(guess: ModeGuess) -> bool:

@@ -31,7 +31,7 @@ from aicity.agents.base import Route, Skill
 from aicity.agents.registry import AgentRegistry
 from aicity.assistant.siblings import Siblings
 from aicity.assistant.targets import Devices, fits, is_named, named_targets, type_named
-from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder, query_cache
+from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder, query_cache, vote_shares
 from aicity.core.errors import Problem
 from aicity.core.text import Bm25Index, is_mostly_latin, normalize, tokenize
 from aicity.hub.catalog import service as catalog
@@ -430,15 +430,15 @@ class Router:
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **params}, cand.score, cand.route, cand.by)
         # the votes rank again the targets the routes found; where the routes found none, strong votes give one
         votes: dict[tuple[str, str], float] = {}
-        if cand.by != "named" and not (set(cand.params) & set(wanted) and self._route_clear(text, cand, scores,
-                                                                                           principal, mode)):
+        routed = bool(set(cand.params) & set(wanted))  # the routes found a target
+        if cand.by != "named" and not (routed and self._route_clear(text, cand, scores, principal, mode)):
             votes, nearest = self._votes(text, mode, cand, wanted)
         if votes:
             (kind, target), share = max(votes.items(), key=lambda vote: vote[1])
-            if not set(cand.params) & set(wanted) and nearest >= VOTE_GIVES_COSINE and share >= VOTE_GIVES_SHARE:
-                cand = Candidate(cand.agent, cand.skill, {**cand.params, kind: target}, cand.score, cand.route, cand.by)
-            elif set(cand.params) & set(wanted):
+            if routed:
                 cand = self._voted(cand, scores, votes, principal)
+            elif nearest >= VOTE_GIVES_COSINE and share >= VOTE_GIVES_SHARE:
+                cand = Candidate(cand.agent, cand.skill, {**cand.params, kind: target}, cand.score, cand.route, cand.by)
         if "item" in wanted and cand.by != "named" and ("item" in cand.params or "bundle" in cand.params):
             # a skill that reads its target from part of the request (a pre-check's list of documents is not what it
             # is about) ranks its items there
@@ -568,13 +568,7 @@ class _Votes:
         """(kind, target) → its share of the votes of the VOTERS of `rows` nearest to `query_vector`, and the nearest
         one's cosine."""
         sims = vectors[rows] @ query_vector
-        near = np.argsort(-sims)[:VOTERS]
-        weights = np.exp((sims[near] - sims[near].max()) / VOTE_TEMPERATURE)
-        shares: dict[tuple[str, str], float] = {}
-        for i, w in zip(near, weights / weights.sum(), strict=True):
-            label = self.labels[rows[i]][2]
-            shares[label] = shares.get(label, 0.0) + float(w)
-        return shares, float(sims[near[0]])
+        return vote_shares(sims, lambda i: self.labels[rows[i]][2], VOTERS, VOTE_TEMPERATURE), float(sims.max())
 
 
 def _ids(keys: list) -> np.ndarray:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -222,6 +222,28 @@ class QueryCache:
 
 #: the process's query vectors (GatewayEmbedder.query)
 query_cache = QueryCache()
+
+
+Label = TypeVar("Label")
+
+
+def nearest_votes(sims: np.ndarray, k: int, temperature: float) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` rows nearest by `sims` (cosines with a request's vector) and each one's share of their vote: a softmax
+    of cosine / `temperature`, so the nearer count more. The nearest-neighbour votes of the mode and events classifiers,
+    the router's targets and the legal answerer's articles."""
+    near = np.argpartition(-sims, k - 1)[:k] if len(sims) > k else np.arange(len(sims))
+    weights = np.exp((sims[near] - sims[near].max()) / temperature)
+    return near, weights / weights.sum()
+
+
+def vote_shares(sims: np.ndarray, label_of: Callable[[int], Label], k: int, temperature: float) -> dict[Label, float]:
+    """Each label's share of the votes of the `k` nearest rows (`nearest_votes`); `label_of(row)` is a row's label."""
+    near, shares = nearest_votes(sims, k, temperature)
+    votes: dict[Label, float] = {}
+    for row, share in zip(near, shares, strict=True):
+        label = label_of(int(row))
+        votes[label] = votes.get(label, 0.0) + float(share)
+    return votes
 
 
 def unit(m: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ import numpy as np
 import yaml
 
 from aicity.core.config import settings
-from aicity.core.embeddings import BackgroundVectors, Embedder
+from aicity.core.embeddings import BackgroundVectors, Embedder, vote_shares
 from aicity.core.errors import Problem, bad_request
 from aicity.core.text import normalize, tokenize
 from aicity.hub.gateway.embedder import retrieval_embedder
@@ -250,13 +250,9 @@ class Classifier:
             sims = vectors @ self.embedder.query(text)
         except Problem:  # the gateway's embedding group failed: the linear model alone
             return p
-        near = np.argsort(-sims)[:DENSE_NEIGHBOURS]
-        weights = np.exp((sims[near] - sims[near[0]]) / DENSE_TEMPERATURE)
-        votes = np.zeros_like(p)
-        index = {c: i for i, c in enumerate(self.classes)}
-        for row, weight in zip(near, weights, strict=True):
-            votes[index[self.labels[row]]] += weight
-        return (1 - self.dense_weight) * p + self.dense_weight * votes / votes.sum()
+        shares = vote_shares(sims, self.labels.__getitem__, DENSE_NEIGHBOURS, DENSE_TEMPERATURE)
+        votes = np.array([shares.get(c, 0.0) for c in self.classes])
+        return (1 - self.dense_weight) * p + self.dense_weight * votes
 
     def classify(self, text: str) -> Classification:
         text = _checked(text)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from aicity.core.config import settings
-from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder
+from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder, vote_shares
 from aicity.core.models_cache import kept
 from aicity.core.text import read_jsonl
 
@@ -122,18 +122,17 @@ def probabilities(question: str) -> dict[str, float]:
     return {str(doc): float(p) for doc, p in zip(model.classes_, exp / exp.sum(), strict=True)}
 
 
-_scorers: dict[int, tuple[Any, Any, np.ndarray, np.ndarray]] = {}
+_scored: tuple[Any, Any, np.ndarray, np.ndarray] | None = None  # (the model, and what `_scorer` gives for it)
 
 
 def _scorer(model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-    """The model's vectorizer, its coefficients transposed into one contiguous array, and its intercepts: kept per
-    fitted model (the model itself is held too, so its id is never reused while the entry lives)."""
-    held = _scorers.get(id(model))
+    """The model's vectorizer, its coefficients transposed into one contiguous array, and its intercepts, kept for
+    the latest model asked about."""
+    global _scored
+    held = _scored
     if held is None or held[0] is not model:
         vectorizer, classifier = model.steps[0][1], model.steps[-1][1]
-        held = (model, vectorizer, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_)
-        _scorers.clear()
-        _scorers[id(model)] = held
+        held = _scored = (model, vectorizer, np.ascontiguousarray(classifier.coef_.T), classifier.intercept_)
     return held[1], held[2], held[3]
 
 
@@ -181,10 +180,4 @@ def article_votes(query_vector: np.ndarray, embedder: Embedder) -> dict[tuple[st
     vectors = held.vectors.get() if held is not None else None
     if held is None or vectors is None or not len(vectors):
         return {}
-    sims = vectors @ query_vector
-    nearest = np.argpartition(-sims, min(ARTICLE_NEIGHBOURS, len(sims)) - 1)[:ARTICLE_NEIGHBOURS]
-    weights = np.exp((sims[nearest] - sims[nearest].max()) / ARTICLE_TEMPERATURE)
-    votes: dict[tuple[str, str], float] = {}
-    for i, w in zip(nearest, weights / weights.sum(), strict=True):
-        votes[held.articles[i]] = votes.get(held.articles[i], 0.0) + float(w)
-    return votes
+    return vote_shares(vectors @ query_vector, held.articles.__getitem__, ARTICLE_NEIGHBOURS, ARTICLE_TEMPERATURE)

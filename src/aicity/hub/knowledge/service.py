@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import yaml
@@ -169,13 +169,12 @@ class _Index:
     def lift(self, by_law: dict[str, float], by_article: dict[tuple[str, str], float]) -> np.ndarray:
         """Each chunk's lift: the larger of its law's (`by_law`) and its article's (`by_article`). Under `lock`."""
         law_of, laws, article_of, articles = self.codes()
-        law_lift, article_lift = np.zeros(len(laws) + 1), np.zeros(len(articles) + 1)
-        for key, value in by_law.items():
-            law_lift[laws.get(key, -1)] = value  # a law the index lacks lands in the spare last slot, never read
-        for key, value in by_article.items():
-            article_lift[articles.get(key, -1)] = value
-        law_lift[-1] = article_lift[-1] = 0.0
-        return np.maximum(law_lift[law_of], article_lift[article_of])
+        by_law_code, by_article_code = np.zeros(len(laws)), np.zeros(len(articles))
+        for law in by_law.keys() & laws.keys():  # a law or article the index lacks lifts nothing
+            by_law_code[laws[law]] = by_law[law]
+        for ref in by_article.keys() & articles.keys():
+            by_article_code[articles[ref]] = by_article[ref]
+        return np.maximum(by_law_code[law_of], by_article_code[article_of])
 
     def remove(self, document_id: str) -> None:
         with self.lock:
@@ -525,28 +524,38 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
         ]
 
 
+Key = TypeVar("Key")
+
+
 def related_lift(prior: dict[str, float], rel: Relations) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
     """The prior's lift by law and by article: a law lifts the texts related to it as much as itself (one it
     implements, is under, covers or replaces, either way round), and a provision another overrides lifts
     that one article (either way round), not the rest of its text. Lifting the higher text alone would push
     the lower one it governs out of the candidates, and with it the comparison that says which governs."""
-    pairs = _related_pairs(rel)
-    by_law = dict(prior)
-    for one, other in [*pairs, *rel.superseded.items()]:
-        both = max(prior.get(one, 0.0), prior.get(other, 0.0))
-        by_law[one], by_law[other] = max(by_law.get(one, 0.0), both), max(by_law.get(other, 0.0), both)
-    by_article: dict[tuple[str, str], float] = {}
-    for o in rel.overrides:
-        both = max(prior.get(o.provision.doc, 0.0), prior.get(o.governed_by.doc, 0.0))
-        for ref in (o.provision, o.governed_by):
-            by_article[ref.doc, ref.article] = max(by_article.get((ref.doc, ref.article), 0.0), both)
+    by_law = _lift_both([*_related_pairs(rel), *rel.superseded.items()], lambda law: prior.get(law, 0.0), dict(prior))
+    by_article = _lift_both(_override_pairs(rel), lambda ref: prior.get(ref[0], 0.0), {})
     return by_law, by_article
+
+
+def _lift_both(pairs: list[tuple[Key, Key]], value: Callable[[Key], float], lifted: dict[Key, float]) -> dict[Key, float]:
+    """`lifted` with both of each pair raised to the larger `value` of the two (a related or overriding text keeps
+    its partner a candidate beside it)."""
+    for one, other in pairs:
+        both = max(value(one), value(other))
+        for key in (one, other):
+            lifted[key] = max(lifted.get(key, 0.0), both)
+    return lifted
 
 
 def _related_pairs(rel: Relations) -> list[tuple[str, str]]:
     """Texts related either way round: one replaces, is under, covers or implements the other."""
     return [(key, other) for key, meta in rel.documents.items()
             for other in (*meta.replaces, *meta.under, *meta.covers, *filter(None, [meta.implements]))]
+
+
+def _override_pairs(rel: Relations) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Each overridden provision and the one overriding it, as (law key, article)."""
+    return [((o.provision.doc, o.provision.article), (o.governed_by.doc, o.governed_by.article)) for o in rel.overrides]
 
 
 def related_laws(doc: str, rel: Relations) -> set[str]:
@@ -556,14 +565,7 @@ def related_laws(doc: str, rel: Relations) -> set[str]:
 def article_lift(votes: dict[tuple[str, str], float], rel: Relations) -> dict[tuple[str, str], float]:
     """The article votes' lift by article: a provision another overrides, and the one overriding it, each as much
     as the more voted of the two, so the answer still compares them and says which governs."""
-    by_article = dict(votes)
-    for o in rel.overrides:
-        pair = ((o.provision.doc, o.provision.article), (o.governed_by.doc, o.governed_by.article))
-        both = max(votes.get(pair[0], 0.0), votes.get(pair[1], 0.0))
-        if both:
-            for ref in pair:
-                by_article[ref] = max(by_article.get(ref, 0.0), both)
-    return by_article
+    return _lift_both(_override_pairs(rel), lambda ref: votes.get(ref, 0.0), dict(votes))
 
 
 def keyword_sure(keyword: np.ndarray) -> bool:
