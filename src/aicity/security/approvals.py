@@ -180,13 +180,9 @@ def get(approval_id: str) -> Approval:
     return row
 
 
-def _person(principal: Principal) -> str:
-    """Who a caller is, whatever role they act as: their API key, else (in process, no key) their actor."""
-    return principal.key_id or principal.actor
-
-
-def _requester(row: Approval) -> str:
-    return row.requester_key or row.requester
+def _person(key: str | None, actor: str) -> str:
+    """Who someone is, whatever role they act as: their API key, else (in process, no key) their actor."""
+    return key or actor
 
 
 def _decidable(approval_id: str, approver: Principal) -> Approval:
@@ -196,7 +192,8 @@ def _decidable(approval_id: str, approver: Principal) -> Approval:
     row = get(approval_id)
     if approver.role.value not in rules.approver_roles:
         raise forbidden(f"角色 '{approver.role.value}' 无审批权限 / this role may not decide approvals")
-    if (rules.second_person or row.approvals_needed > 1) and _person(approver) == _requester(row):
+    requester = _person(row.requester_key, row.requester)
+    if (rules.second_person or row.approvals_needed > 1) and _person(approver.key_id, approver.actor) == requester:
         raise forbidden("申请人不能审批自己的申请 / the requester cannot decide their own request",
                         "approval-same-person")
     if row.status != "pending":
@@ -227,7 +224,8 @@ def approve(approval_id: str, approver: Principal, note: str) -> Approval:
         raise Problem(503, "审批执行器未就绪 No executor", "助理尚未注册执行审批的智能体 / the assistant has not "
                       "registered what runs approved calls", "approval-executor-missing")
     row = _decidable(approval_id, approver)
-    if any((a.get("key") or a["actor"]) == _person(approver) for a in row.approved_by):
+    me = _person(approver.key_id, approver.actor)
+    if any(_person(a.get("key"), a["actor"]) == me for a in row.approved_by):
         raise forbidden("您已批准过该申请，须由另一位审批人批准 / you have approved this request already; "
                         "another approver must", "approval-same-approver")
     approved_by = [*row.approved_by, {"actor": approver.actor, "key": approver.key_id, "at": _iso(utcnow()),

@@ -27,41 +27,27 @@ def require_staff(principal: Caller) -> Principal:
 Staff = Annotated[Principal, Depends(require_staff)]
 
 
-class Approver(BaseModel):
-    actor: str
-    at: str
-    note: str
-
-
-class ApprovalProgressView(ApprovalView):
-    """An approval request with its approvals so far (`approvals.to_dict`)."""
-
-    approvals_needed: int = Field(description="需要几位审批人（申请人以外）how many approvers it needs")
-    approved_by: list[Approver] = Field(description="已批准的审批人 who has approved, in order")
-    progress: str = Field(description="审批进度，如 需要 2 人审批，已批 1 人")
-
-
 class Decision(BaseModel):
     note: str = Field(default="", max_length=2000, description="审批意见或驳回理由 the approver's note or reason")
 
 
-@router.get("", response_model=list[ApprovalProgressView], summary="审批申请列表（工作人员）Approval requests")
+@router.get("", response_model=list[ApprovalView], summary="审批申请列表（工作人员）Approval requests")
 def list_approvals(_: Staff, status: Annotated[str | None, Query(pattern="^(" + "|".join(approvals.STATUSES) + ")$")] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
     return [approvals.to_dict(r) for r in approvals.list_approvals(status, limit)]
 
 
-@router.get("/{approval_id}", response_model=ApprovalProgressView, summary="一条审批申请 One approval request")
+@router.get("/{approval_id}", response_model=ApprovalView, summary="一条审批申请 One approval request")
 def get_approval(approval_id: str, _: Staff) -> dict[str, Any]:
     return approvals.to_dict(approvals.get(approval_id))
 
 
-@router.post("/{approval_id}/approve", response_model=ApprovalProgressView,
+@router.post("/{approval_id}/approve", response_model=ApprovalView,
              summary="批准，批满所需人数后执行（审批人，非申请人）Approve, and run once approved by enough")
 def approve(approval_id: str, body: Decision, approver: Staff) -> dict[str, Any]:
     return approvals.to_dict(approvals.approve(approval_id, approver, body.note))
 
 
-@router.post("/{approval_id}/reject", response_model=ApprovalProgressView, summary="驳回（审批人，非申请人）Reject")
+@router.post("/{approval_id}/reject", response_model=ApprovalView, summary="驳回（审批人，非申请人）Reject")
 def reject(approval_id: str, body: Decision, approver: Staff) -> dict[str, Any]:
     return approvals.to_dict(approvals.reject(approval_id, approver, body.note))

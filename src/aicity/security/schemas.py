@@ -115,8 +115,14 @@ class MarkedText(BaseModel):
 # --- approvals and security events ---
 
 
+class Approver(BaseModel):
+    actor: str
+    at: str
+    note: str
+
+
 class ApprovalView(BaseModel):
-    """An approval request as staff read it (personal information masked)."""
+    """An approval request as staff read it (personal information masked), with its approvals so far."""
 
     id: str
     agent: str
@@ -134,6 +140,9 @@ class ApprovalView(BaseModel):
     note: str
     result: dict[str, Any] | None
     trace_id: str | None
+    approvals_needed: int = Field(description="需要几位审批人（申请人以外）how many approvers it needs")
+    approved_by: list[Approver] = Field(description="已批准的审批人 who has approved, in order")
+    progress: str = Field(description="审批进度，如 需要 2 人审批，已批 1 人")
 
 
 class RuleCount(BaseModel):
