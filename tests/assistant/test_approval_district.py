@@ -40,3 +40,4 @@ def test_the_whole_city_stays_refused_and_a_citizen_is_never_queued(city: Path) 
         assert blocked.status == 400
         return
     assert all(s.get("decision") != "approval-required" for s in get_trace(result.trace_id).steps)
+

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from aicity.core.errors import Problem
 from aicity.core.tracing import Tracer
 from aicity.hub.knowledge.service import Citation
 from aicity.identity.service import Principal
@@ -150,6 +151,10 @@ class Skill:
     cue_only: bool = False
     #: params read from the request's words once the target is known (a device command's `command`: 关掉 → off)
     fill: Callable[[str, dict[str, str]], dict[str, str]] | None = None
+    #: an `actuate` skill's devices: those a call would act on, resolved from its input as its handler resolves
+    #: them. The approval queue counts them (more than one needs two approvers); None: counted from the words
+    #: (`intent.approvals_needed`)
+    acts_on: Callable[[Any], list[Any]] | None = None
 
     def allowed(self, principal: Principal) -> bool:
         return self.roles is None or principal.role.value in self.roles
@@ -201,6 +206,17 @@ def queue_for_approval(task: SubTask, skill: Skill, ctx: SkillContext) -> tuple[
     """Hand a call of an `actuate` skill to the approval queue (refused or queued, never run here);
     the decision, and the section the person sees."""
     outcome = approvals.submit(task.agent, task.skill, dict(task.params), task.text, skill.name, ctx.principal,
-                               ctx.tracer)
+                               ctx.tracer, devices=_devices_reached(task, skill))
     return outcome, SkillResult(sections=[Section(title=outcome.title, kind="approval", body=outcome.body)],
                                 departments=list(skill.departments))
+
+
+def _devices_reached(task: SubTask, skill: Skill) -> int | None:
+    """How many devices the call would act on (`Skill.acts_on`); None when the skill does not say or the devices
+    cannot be resolved yet (the approved run fails then with the same problem)."""
+    if skill.acts_on is None:
+        return None
+    try:
+        return len(skill.acts_on(skill.input_model.model_validate({**task.params, "text": task.text})))
+    except (Problem, ValidationError):
+        return None

@@ -2,7 +2,8 @@
 
 A skill that acts on the physical city (`RiskLevel.actuate`) never runs from a conversation.
 When an authorised person asks for one, `submit` queues an approval request (skill, params,
-requester, reason = the request text, and how many approvers it needs: `intent.approvals_needed`);
+requester, reason = the request text, and how many approvers it needs: two when the call would act on more
+than one device as the skill resolves them (`Skill.acts_on`), else as `intent.approvals_needed` reads the words);
 a second person with an approver role runs it with `approve` or turns it down with `reject`; a
 pending request lapses after the policy's expiry. An order for the devices of one district
 (把东湖区的排水闸门全部打开) needs two distinct approvers, neither the requester: the first `approve`
@@ -103,10 +104,12 @@ def echoes(params: dict[str, str], text: str, request: str, untrusted: list[str]
 
 
 def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str, principal: Principal,
-           tracer: Tracer) -> Outcome:
+           tracer: Tracer, devices: int | None = None) -> Outcome:
     """A call of an `actuate` skill (`agent`.`skill` with `params`, asked for with `text`; `label`
     is the skill's name people read): refused (text from outside, or a role that may not ask) or
-    queued for approval. The skill never runs here."""
+    queued for approval. The skill never runs here. `devices`, where the skill resolved them, is how
+    many devices the call would act on: more than one needs two approvers, one needs one, whatever
+    district the words or arguments name; else the words decide (`intent.approvals_needed`)."""
     rules = policy()
     target = f"{agent}.{skill}"
     if findings := untrusted_findings(tracer):
@@ -127,7 +130,7 @@ def submit(agent: str, skill: str, params: dict[str, str], text: str, label: str
         audit.record(principal.actor, "approval.refused", target, {"reason": refusal.kind, "trace_id": tracer.id})
         return Outcome("refused", "actuate-refused", "操作已拒绝", f"“{label}”：{refusal.reason}{refusal.alternative}")
     now = utcnow()
-    needed = intent.approvals_needed(text, params)
+    needed = intent.approvals_needed(text, params) if devices is None else (2 if devices > 1 else 1)
     row = Approval(id=new_id("apr"), agent=agent, skill=skill, params=dict(params), text=text,
                    reason=text, requester=principal.actor, requester_key=principal.key_id,
                    requester_role=principal.role.value,

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from aicity.agents.base import SubTask, _devices_reached
+from aicity.agents.registry import default_registry
 from aicity.assistant import mcp_tools
 from aicity.assistant.service import assistant, run_approved
 from aicity.core import audit
@@ -141,16 +143,14 @@ def test_policy_from_config(app: TestClient, admin: dict[str, str], operator: di
 
 
 def ask_and_approve(text: str, admin: dict[str, str], app: TestClient) -> dict[str, Any]:
-    """An official asks the assistant; the request is queued, then a (different) admin approves — and a second admin
-    where the order names a district (`intent.approvals_needed`: a site's district in the call counts, on the safe
-    side)."""
+    """An official asks the assistant for one site's device; the request is queued, then a (different) admin
+    approves: one approval runs it, since the skill resolves the call to one device (`Skill.acts_on`) although the
+    router puts the site's district in its arguments."""
     result = assistant().ask(text, Principal(Role.official))
     assert "需要人工审批" in result.answer, result.answer
     [row] = [a for a in approvals.list_approvals("pending") if a.text == text]
+    assert row.approvals_needed == 1, row.params
     done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=admin, json={})
-    if row.approvals_needed == 2:
-        assert done.json()["status"] == "pending", done.text  # one approval of two runs nothing
-        done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=staff("admin")[1], json={})
     assert done.json()["status"] == "approved", done.text
     assert "approval.requested" in [e.action for e in audit.recent_entries(1000)
                                     if e.detail.get("approval") == row.id]
@@ -176,6 +176,21 @@ def test_flood_gate_skill_goes_through_approval(app: TestClient, admin: dict[str
     [command] = commands.list_commands(near)
     assert command.command == "open" and command.actor.startswith("official")
     assert commands.list_commands(far) == []
+
+
+def test_the_devices_a_call_reaches_decide_its_approvers(app: TestClient, admin: dict[str, str]) -> None:
+    """Every gate of a district is several devices: two approvers; a site's gate is one (above); a call whose devices
+    cannot be resolved yet is counted from its words (`intent.approvals_needed`)."""
+    for lon in (114.30, 114.31):
+        device(app, admin, "SluiceGate", district="江滨区", lat=30.60, lon=lon)
+    text = "把江滨区的排水闸门全部打开"
+    result = assistant().ask(text, Principal(Role.official))
+    assert "需要人工审批" in result.answer, result.answer
+    [row] = [a for a in approvals.list_approvals("pending") if a.text == text]
+    assert row.approvals_needed == 2 and row.skill == "operate_flood_gate"
+    skill = default_registry().get("city_safety").skill("operate_flood_gate")
+    unresolved = SubTask(agent="city_safety", skill=skill.id, text="打开闸门", params={}, score=1.0, confidence=1.0)
+    assert _devices_reached(unresolved, skill) is None
 
 
 def test_signal_plan_skill_goes_through_approval(app: TestClient, admin: dict[str, str]) -> None:

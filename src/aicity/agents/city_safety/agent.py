@@ -72,9 +72,13 @@ class ValveInput(SkillInput):
     event: str | None = Field(None, description="相关事件编号 the related event")
 
 
+def _valve(inp: ValveInput) -> Device:
+    return resolve_valve(inp.valve, inp.sensor, inp.alarm, inp.text)
+
+
 def close_gas_valve(inp: ValveInput, ctx: SkillContext) -> SkillResult:
     """Runs only from an approved request (approvals.approve): sends `close` to the valve."""
-    valve = resolve_valve(inp.valve, inp.sensor, inp.alarm, inp.text)
+    valve = _valve(inp)
     params = {k: v for k, v in (("alarm", inp.alarm), ("event", inp.event), ("sensor", inp.sensor)) if v}
     command = commands.send(valve.id, "close", params, ctx.principal.actor)
     return SkillResult(
@@ -112,6 +116,10 @@ class FloodGateInput(SkillInput):
     action: Literal["open", "close"] | None = Field(None, description="open 开闸 / close 关闸；不填则从请求识别")
 
 
+def _gates(inp: FloodGateInput) -> list[Device]:
+    return resolve_devices("SluiceGate", inp.gate, inp.place, inp.text)
+
+
 def operate_flood_gate(inp: FloodGateInput, ctx: SkillContext) -> SkillResult:
     """Runs only from an approved request: opens or closes the gate named, the nearest to the
     watch point named, or every gate in the district named."""
@@ -119,7 +127,7 @@ def operate_flood_gate(inp: FloodGateInput, ctx: SkillContext) -> SkillResult:
     if action is None:
         raise Problem(422, "未指明开闸或关闸 No gate action", "请说明开闸还是关闸 / say open or close the gate",
                       "no-gate-action")
-    gates = resolve_devices("SluiceGate", inp.gate, inp.place, inp.text)
+    gates = _gates(inp)
     rows = [commands.send(g.id, action, {}, ctx.principal.actor) for g in gates]
     return _sent(f"{GATE_LABELS[action]}闸门指令已下发", gates, rows, GATE_LABELS[action], ["water"])
 
@@ -130,6 +138,10 @@ class SignalPlanInput(SkillInput):
     plan: str | None = Field(None, description=f"配时方案 the timing plan: {', '.join(commands.SIGNAL_PLANS)}")
 
 
+def _signals(inp: SignalPlanInput) -> list[Device]:
+    return resolve_devices("TrafficSignal", inp.signal, inp.place, inp.text)
+
+
 def set_signal_plan(inp: SignalPlanInput, ctx: SkillContext) -> SkillResult:
     """Runs only from an approved request: sets the plan of the signal named, the nearest to the
     watch point named, or every signal in the district named."""
@@ -137,7 +149,7 @@ def set_signal_plan(inp: SignalPlanInput, ctx: SkillContext) -> SkillResult:
     if plan not in commands.SIGNAL_PLANS:
         raise Problem(422, "未指明配时方案 No signal plan", "请说明配时方案 / name the plan: "
                       + "；".join(f"{k} {v}" for k, v in commands.SIGNAL_PLANS.items()), "no-signal-plan")
-    signals = resolve_devices("TrafficSignal", inp.signal, inp.place, inp.text)
+    signals = _signals(inp)
     rows = [commands.send(d.id, "set_plan", {"plan": plan}, ctx.principal.actor) for d in signals]
     return _sent("信号配时指令已下发", signals, rows, commands.SIGNAL_PLANS[plan], ["traffic_police"])
 
@@ -264,26 +276,28 @@ def build() -> Agent:
                   description="向燃气阀门设备下发关闭指令，隔离燃气传感器告警；须另一位有权限的人员审批后执行",
                   examples=["向阀门设备下发关阀指令", "隔离燃气告警对应的阀门设备"],
                   cues=("下发关阀指令", "关阀指令", "燃气总阀", "gas valve"), cue_priority=95,
-                  route_weight=0.5, departments=("gas",), target_params=("valve", "district")),
+                  route_weight=0.5, departments=("gas",), target_params=("valve", "district"),
+                  acts_on=lambda inp: [_valve(inp)]),
             Skill(id="operate_flood_gate", modes=("city_action",), name="操作排水闸门", input_model=FloodGateInput, handler=operate_flood_gate,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="开启或关闭排水闸门（指定闸门、易涝点附近或区域内的闸门）；须另一位有权限的人员审批后执行",
                   examples=["打开江滨区的排水闸门", "关闭易涝点附近的闸门"],
                   cues=("开闸", "关闸", "排水闸门", "落闸"), cue_priority=95, route_weight=0.5, departments=("water",),
-                  target_params=("gate", "district")),
+                  target_params=("gate", "district"), acts_on=_gates),
             Skill(id="set_signal_plan", modes=("city_action",), name="调整信号配时", input_model=SignalPlanInput, handler=set_signal_plan,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="切换交通信号机的配时方案（常规、高峰、内涝绕行、全红）；须另一位有权限的人员审批后执行",
                   examples=["把江滨区的信号机切换到内涝绕行配时", "信号机改为全红"],
                   cues=("信号配时", "配时方案", "信号机"), cue_priority=95, route_weight=0.5,
-                  departments=("traffic_police",), target_params=("signal", "district")),
+                  departments=("traffic_police",), target_params=("signal", "district"), acts_on=_signals),
             Skill(id="device_command", modes=("city_action",), name="下发设备指令", input_model=DeviceCommandInput, handler=device_command,
                   risk=RiskLevel.actuate, roles=SAFETY_ROLES,
                   description="工作人员通过接口申请、按指令策略需要审批的设备指令；审批后执行",
                   examples=["通过接口申请向设备下发指令"],
                   # its routes weigh nothing: a conversation reaches it only by naming a device outright
                   # (assistant/targets), else it names one of the skills above
-                  route_weight=0.0, target_params=("device", "district"), fill=command_asked),
+                  route_weight=0.0, target_params=("device", "district"), fill=command_asked,
+                  acts_on=lambda inp: [commands.check(inp.device, inp.command, inp.params)]),
             Skill(id="safety_situation", modes=("briefing",), name="城市安全态势", input_model=SituationInput,
                   handler=safety_situation, roles=SAFETY_ROLES,
                   target_params=("district",),  # the district named (assistant/targets); default the whole city

@@ -68,7 +68,7 @@ def propose(alarm: dict[str, Any], event_id: str) -> str | None:
               f"建议关闭同区最近的阀门 {valve.name or valve.id}（{valve.id}）以隔离泄漏")
     params = {"valve": valve.id, "sensor": alarm["device_id"], "alarm": alarm["id"], "event": event_id}
     tracer = Tracer("city_safety", SYSTEM.role.value, {"alarm": alarm["id"], "event": event_id})
-    outcome = approvals.submit(AGENT_ID, VALVE_SKILL, params, reason, VALVE_LABEL, SYSTEM, tracer)
+    outcome = approvals.submit(AGENT_ID, VALVE_SKILL, params, reason, VALVE_LABEL, SYSTEM, tracer, devices=1)
     tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
     audit.record("system:city_safety", "city_safety.valve_proposed", alarm["id"],
                  {"event": event_id, "valve": valve.id, "approval": outcome.approval_id})

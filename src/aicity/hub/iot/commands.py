@@ -277,6 +277,6 @@ def request_command(device: Device, command: str, params: dict[str, Any], reason
     tracer = Tracer("iot.command", principal.role.value, {"device": device.id, "command": command})
     outcome = approvals.submit(agent, skill, {"device": device.id, "command": command,
                                               "params": json.dumps(params, ensure_ascii=False)},
-                               text, skill_name, principal, tracer)
+                               text, skill_name, principal, tracer, devices=1)
     tracer.save({"approval": outcome.approval_id, "decision": outcome.decision})
     return outcome
