@@ -107,6 +107,25 @@ def test_a_kept_retrieved_result_is_never_stale(default_policy: None, monkeypatc
     assert [f.type for f in guard.check(plain, "retrieved").findings] == ["classifier"]  # every text reaches it now
 
 
+def test_attack_acted_on_reads_the_classifier_only_where_it_may_act(default_policy: None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`attack_acted_on` is `check`'s result where the policy acts on an attack and None elsewhere. The retrieved
+    stage only reports the classifier's finding (it neutralises), so a passage no rule acts on is never read by
+    the classifier; where the classifier's finding may block, it is."""
+    attacked = f"第五条 居民应当安全用气。{ATTACK}。第六条 燃气公司应当定期巡检。"
+    plain = "第七条 用户应当按时缴纳燃气费。"
+    read: list[str] = []
+    score = guard.attack_detector.classifier_score
+    monkeypatch.setattr(guard.attack_detector, "classifier_score", lambda text, *a: read.append(text) or score(text, *a))
+    assert guard.attack_acted_on(plain, "retrieved") is None and read == []
+    acted = guard.attack_acted_on(attacked, "retrieved")
+    assert acted == guard.check(attacked, "retrieved") and acted.verdict == "mask" and read
+    guard.set_policy({"retrieved": {"on_attack": "block"}}, "test")
+    read.clear()
+    assert guard.attack_acted_on(plain, "retrieved") is None and read == [plain]
+    assert guard.attack_acted_on(attacked, "retrieved") == guard.check(attacked, "retrieved")
+
+
 # ---- CLI ---------------------------------------------------------------------------------------------
 
 def test_cli_contract(default_policy: None) -> None:

@@ -19,7 +19,9 @@ aicity.toml, or what an admin set at run time):
 The work is bounded: detectors read the first `max_chars` characters of a text, every pattern
 is anchored and length-limited. Checks take about a millisecond, a long passage several (the
 classifier reads it window by window); the `retrieved` stage keeps its results (`_KEPT`), since the
-same law passages are retrieved for request after request.
+same law passages are retrieved for request after request, and the knowledge answers' screening
+(`attack_acted_on`) runs the classifier only where the policy could act on its finding: the rules alone
+read a clean passage (0.74 → 0.14 ms CPU a passage, the demo laws' chunks on average).
 """
 
 from __future__ import annotations
@@ -277,23 +279,51 @@ def check(text: str, stage: Stage, role: str | None = None, own: str = "") -> Gu
     policy, _ = current_policy()
     if not policy.enabled:
         return GuardResult(stage, "allow", [], text)
+    return _kept_check(text, stage, role, own, policy, getattr(policy, stage).for_role(role))
+
+
+def attack_acted_on(text: str, stage: Stage, role: str | None = None) -> GuardResult | None:
+    """`check(text, stage, role)` when the policy acts on an attack found in `text` (neutralises or blocks
+    it), else None: all that a caller passing such text on as it is needs (`knowledge.screened`). Where the
+    policy could only report the classifier's finding (`flag`: `on_attack` neutralise or flag), the classifier
+    (most of a check's cost: it reads a long passage window by window) runs only once a rule's finding is acted
+    on, so a clean passage costs the rules alone; the result is the same."""
+    policy, _ = current_policy()
+    if not policy.enabled:
+        return None
     rules = getattr(policy, stage).for_role(role)
+    if _attack_action("classifier", 1.0, rules) == "flag" and \
+            not _acts_on_attack(_kept_check(text, stage, role, "", policy, rules, classify=False)):
+        return None
+    result = _kept_check(text, stage, role, "", policy, rules)
+    return result if _acts_on_attack(result) else None
+
+
+def _acts_on_attack(result: GuardResult) -> bool:
+    return any(f.kind == "attack" and f.action != "flag" for f in result.findings)
+
+
+def _kept_check(text: str, stage: Stage, role: str | None, own: str, policy: GuardPolicy, rules: StagePolicy,
+                classify: bool = True) -> GuardResult:
+    """`_check`, from `_KEPT` at the stages it keeps."""
     if stage not in _KEPT_STAGES:
-        return _check(text, stage, role, own, policy, rules)
-    key, state = (text, stage, role, own), _Kept.state(policy, rules)
+        return _check(text, stage, role, own, policy, rules, classify)
+    key, state = (text, stage, role, own, classify), _Kept.state(policy, rules)
     kept = _KEPT.get(key, state)
     if kept is None:
-        kept = _check(text, stage, role, own, policy, rules)
+        kept = _check(text, stage, role, own, policy, rules, classify)
         _KEPT.put(key, state, kept)
     return kept
 
 
-def _check(text: str, stage: Stage, role: str | None, own: str, policy: GuardPolicy, rules: StagePolicy) -> GuardResult:
+def _check(text: str, stage: Stage, role: str | None, own: str, policy: GuardPolicy, rules: StagePolicy,
+           classify: bool = True) -> GuardResult:
+    """The check; `classify=False` leaves the classifier's finding out (`attack_acted_on`)."""
     limit = policy.max_chars
     flags: list[Flag] = []
     if rules.attacks:
         found_attacks = [Flag("attack", f.type, f.start, f.end, f.rule, f.score, _attack_action(f.type, f.score, rules))
-                         for f in attack_detector.scan(text, _SOURCE[stage], limit=limit)]
+                         for f in attack_detector.scan(text, _SOURCE[stage], use_classifier=classify, limit=limit)]
         flags += _staff_work(text, role, rules, found_attacks, limit)
     if rules.payloads:
         flags += _payload_flags(text[:limit])

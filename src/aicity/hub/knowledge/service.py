@@ -746,8 +746,8 @@ def screened(hits: list[Hit], tracer: Tracer | None = None) -> tuple[list[Hit], 
     kept: list[Hit] = []
     masked = withheld = 0
     for hit in hits:
-        result = guard.check(hit.text, "retrieved")
-        if not any(f.kind == "attack" and f.action != "flag" for f in result.findings):
+        result = guard.attack_acted_on(hit.text, "retrieved")
+        if result is None:
             kept.append(hit)
             continue
         guard.note(result, tracer)
