@@ -69,6 +69,19 @@ def test_routine_reports(ready_classifier: events.Classifier) -> None:
     assert len(result.alternatives) == events.ALTERNATIVES
 
 
+@pytest.mark.parametrize(("text", "department"), [
+    ("楼下餐馆的排烟口正对着我家窗户，满屋油烟味", "ecology"),  # 餐饮油烟: the demo city's ecology bureau
+    ("小区里有人遛大狗不牵绳，追着人跑", "public_security"),  # 犬只管理
+    ("我们这片从早上停电到现在", "power"),
+    ("公园公厕脏得进不去，冲水也坏了", "sanitation"),
+    ("公交车到站不停，招手也不理", "transport"),
+    ("工厂的机器从早到晚轰隆响，噪音太大", "ecology"),  # 工业噪声, not 社会生活噪声
+])
+def test_reports_go_to_the_department_whose_duty_covers_them(ready_classifier: events.Classifier, text: str,
+                                                             department: str) -> None:
+    assert events.classify(text).department == department
+
+
 @pytest.mark.parametrize("text", ["asdkjh qwe zxc", "？？？", "你好"])
 def test_gibberish_goes_to_a_human(ready_classifier: events.Classifier, text: str) -> None:
     assert events.classify(text).needs_human

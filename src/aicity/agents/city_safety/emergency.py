@@ -76,9 +76,11 @@ class Guidance:
 
     def duties(self, hazard: Hazard, text: str) -> list[tuple[str, str]]:
         """(department, why) of the departments the hazard's answer names beside the dispatched event's: the
-        hazard's own duty holders, and those of the situations (`also`) the text describes."""
+        hazard's own duty holders, those of the other hazards the text also describes (a crash whose car is
+        smoking is a fire and a traffic accident), and those of the situations (`also`) it describes."""
         lowered = text.lower()
-        found = [(d, hazard.name) for d in hazard.departments]
+        others = [h for h in self.hazards[:-1] if h is not hazard and h.pattern.search(lowered)]
+        found = [(d, h.name) for h in (hazard, *others) for d in h.departments]
         found += [(a.department, a.duty) for a in self.also if a.pattern.search(lowered)]
         first: dict[str, str] = {}
         for department, why in found:
@@ -105,8 +107,10 @@ def guidance() -> Guidance:
 
 
 class EmergencyInput(SkillInput):
-    hazard: str | None = Field(default=None, description="hazard id (gas_leak, fire, trapped, dangerous_water, "
-                                                         "collapse, electric_shock, chemical, crowd_crush)")
+    hazard: str | None = Field(default=None, description="hazard id (gas_leak, fire, chemical, electric_shock, "
+                                                         "landslide, construction_site, tree_fall, traffic_accident, "
+                                                         "lift, dangerous_water, road_collapse, collapse, trapped, "
+                                                         "crowd_crush, violence)")
 
 
 def emergency(inp: EmergencyInput, ctx: SkillContext) -> SkillResult:

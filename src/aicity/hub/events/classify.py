@@ -69,7 +69,8 @@ ALTERNATIVES = 3
 #: categories urgent in themselves, and those dispatched ahead of (or after) the normal ones
 URGENT_CATEGORIES = frozenset({"gas_leak", "fire"})
 HIGH_CATEGORIES = frozenset({"road_collapse", "manhole_cover", "waterlogging", "water_pipe_burst", "traffic_signal",
-                             "elevator_fault", "tree_hazard", "crowd_gathering", "fire_hazard"})
+                             "elevator_fault", "tree_hazard", "crowd_gathering", "fire_hazard",
+                             "construction_site_hazard"})
 LOW_CATEGORIES = frozenset({"illegal_ads", "bike_parking", "outside_store"})
 
 _NOT = r"(?<![没无未不非])(?<!不是)(?<!没有)"
