@@ -66,3 +66,18 @@ def test_a_clear_route_is_not_embedded_for_the_votes(city: Path, monkeypatch: py
     monkeypatch.setattr(query_cache, "peek", lambda *_: None)
     router._resolve(cand, scores, CITIZEN, "service_guide", "燃气过户怎么办")
     assert len(asked) == 2  # a close call is worth the embedding
+
+
+def test_an_english_request_is_voted_on_by_requests_not_in_latin_letters(city: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    router = assistant().router
+    votes = router.votes
+    assert votes is not None and votes.vectors.get() is not None
+    rows = votes.rows("service_guide", GUIDE)
+    assert votes.latin[rows].any()  # English requests are among the labelled ones
+    voters: list[np.ndarray] = []
+    monkeypatch.setattr(votes, "shares", lambda vectors, rows, q: voters.append(rows) or ({}, 0.0))
+    router._votes("How do I renew my driving licence?", "service_guide", GUIDE, ("item",))
+    router._votes("驾驶证到期了怎么换", "service_guide", GUIDE, ("item",))
+    english, chinese = voters
+    assert not votes.latin[english].any() and len(chinese) == len(rows)

@@ -12,7 +12,8 @@
    says so.
 4. Otherwise the planner routes among the skills that declare the mode (`Skill.modes`); a service
    question whose item the catalog does not have is an honest gap: the answer says so, names the
-   department and law when found, and the request is kept for the operations team (`unserved`).
+   department and law when found, and the request is kept for the operations team (`unserved`). Before that,
+   near and agreeing labelled requests may name the item the routes missed (`Router.given_by_votes`).
 """
 
 from __future__ import annotations
@@ -146,8 +147,17 @@ class Understanding:
             plan = plan.model_copy(update={"subtasks": kept or plan.subtasks})
         first = plan.subtasks[0] if plan.subtasks else None
         wanted = self.router.skills[(first.agent, first.skill)].targets_for(mode) if first else ()
+        covered = first is not None and self.covers(text, first.params.get("item"))
+        if mode in ITEM_MODES and first is not None and not covered:
+            # the routes' item is not what the request is about: near, agreeing labelled requests name the item
+            # (their words, 电驴 for 电动自行车, need not be the catalog's) before the catalog is said to lack it
+            given = self.router.given_by_votes(text, mode, (first.agent, first.skill))
+            if given is not None and given[0] == "item" and given[1] != first.params.get("item"):
+                first = first.model_copy(update={"params": {**first.params, "item": given[1]}})
+                plan = plan.model_copy(update={"subtasks": [first, *plan.subtasks[1:]]})
+                covered = True
         if mode in ITEM_MODES and (first is None or (wanted and not any(k in first.params for k in wanted))
-                                   or not self.covers(text, first.params.get("item"))):
+                                   or not covered):
             return Plan(subtasks=[], reply="gap", **base)
         return plan
 

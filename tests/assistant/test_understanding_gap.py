@@ -1,0 +1,41 @@
+"""A service the catalog has is not answered "not in our catalog" when the routes' item is the wrong one
+(`Understanding.plan`, `Router.given_by_votes`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aicity.assistant.modes import ModeGuess
+from aicity.assistant.service import assistant
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+CITIZEN = Principal(Role.citizen)
+ASKED = "gas.indoor_facility_modification"
+
+
+def _plan(text: str):
+    bot = assistant()
+    return bot.understanding.plan(text, CITIZEN, bot.planner, ModeGuess("service_guide", 1.0, ()),
+                                  forced="service_guide")
+
+
+def test_agreeing_votes_name_the_item_the_routes_missed(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    understanding = assistant().understanding
+    # the request is about the item the votes give, not the one its routes found
+    monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
+    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: ("item", ASKED))
+    plan = _plan("燃气过户怎么办")
+    assert plan.reply is None and plan.subtasks[0].params["item"] == ASKED
+
+
+def test_without_agreeing_votes_the_catalog_lacks_it(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    understanding = assistant().understanding
+    monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
+    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: None)
+    assert _plan("燃气过户怎么办").reply == "gap"
+    # votes for the routes' own item say nothing new
+    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: ("item", "gas.account_transfer"))
+    assert _plan("燃气过户怎么办").reply == "gap"
