@@ -71,7 +71,7 @@ def test_an_item_far_below_the_best_is_not_taken(siblings: Siblings) -> None:
     ("厂房着火了，有人被困", "fire", {"fire"}),
     ("电梯里冒烟了", "fire", {"fire"}),
     ("火车站人太多，挤得走不动了", "crowd_crush", set()),  # 火车, 火锅, 火柴 are no fire
-    ("火锅店门口人太多挤成一团", "crowd_crush", set()),
+    ("火锅店门口人太多挤成一团", "crowd_crush", {"public_security"}),  # the police: 人群聚集 (also the dispatched one)
     ("楼道里一股刺鼻的化学品味道，有人在抽烟", "chemical", {"fire"}),  # smoking is no fire
 ])
 def test_an_emergency_names_the_departments_whose_duties_it_touches(text: str, hazard: str,
