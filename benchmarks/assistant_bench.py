@@ -9,7 +9,8 @@ fresh machine.
 In-process latency is measured on distinct requests (the two mode development sets,
 `training/modes_dev*.jsonl`, each text once) with no cache hits across requests: the process's
 query vectors (`core.embeddings.query_cache`) are forgotten before every `ask`, so only the parts of
-one request share a vector. Baseline in the same run, on the same requests: the cascade off (every
+one request share a vector; the models `ready_assistant` loads in the background (the law prior, the events classifier) are waited for
+after the warm-up, so no measured ask pays for them. Baseline in the same run, on the same requests: the cascade off (every
 request embedded for the mode classifier and the router, as before the cascade); the cascade's own
 ask of a request always runs first, so anything the baseline's repeat may find warm favours the
 baseline. `ask_cpu_*` is the process's CPU time per ask (every thread: skills, the embedding engine's),
@@ -123,6 +124,16 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def settled() -> None:
+    """Wait for the models `ready_assistant` loads in the background (the law prior, the events classifier), so
+    that no measured ask pays for them in its CPU time (every thread's), nor waits for them."""
+    from aicity.assistant.cli import BACKGROUND_MODELS
+
+    for thread in threading.enumerate():
+        if thread.name in BACKGROUND_MODELS:
+            thread.join()
+
+
 def in_process(cases: list[dict]) -> dict:
     from aicity.assistant.cli import ready_assistant
     from aicity.core.embeddings import query_cache
@@ -134,6 +145,7 @@ def in_process(cases: list[dict]) -> dict:
     bot = ready_assistant()
     for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
+    settled()
     load_before = load_average()
     runs: dict[str, dict[str, list[float]]] = {name: {"ask": [], "cpu": [], "plan": [], "embedded": [],
                                                       "statements": [], "commits": []} for name in ("on", "off")}
@@ -214,6 +226,7 @@ def cpu(cases: list[dict], answers: str | None = None, profile: int = 0) -> dict
     bot = ready_assistant()
     for c in questions()[:10]:  # warm up (tokenizer, indexes) on requests that are not measured
         bot.ask(c["q"], Principal(parse_role(c.get("role", "citizen"))))
+    settled()
     profiler = cProfile.Profile() if profile else None
     skill_profiles: list[cProfile.Profile] = []
     if profile:  # skills run on the skill pool's threads, which the main thread's profiler does not see

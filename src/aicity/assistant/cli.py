@@ -3,6 +3,7 @@ catalog could not serve (honest gaps), for the operations team (`aicity agents`:
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -17,14 +18,24 @@ from aicity.assistant import unserved as unserved_store
 from aicity.assistant.service import Assistant, assistant
 from aicity.core.cli import err_console, fail, open_city, print_json, problem_message, run_batch
 from aicity.core.errors import Problem
+from aicity.hub.events import classify as events
+from aicity.hub.knowledge import law_prior
 from aicity.hub.knowledge import service as knowledge
 from aicity.identity.service import Principal, parse_role
+
+#: the threads `ready_assistant` loads models in (law_prior.warm names its own)
+BACKGROUND_MODELS = ("law-prior", "events-classifier")
 
 
 def ready_assistant() -> Assistant:
     """The assistant with dense routing and dense retrieval ready: a one-shot command waits
     for the vectors (computed once per machine, then read from the cache) instead of
-    exiting before they are done."""
+    exiting before they are done. The models fitted or loaded on first use load in the background meanwhile (a
+    server's slices start them at start-up), not in the first question that needs them: the legal answerer's law
+    prior (about a second of CPU) and the events classifier (fitted per process, about 0.6 s: a report's first
+    category). Their threads are named in BACKGROUND_MODELS."""
+    law_prior.warm()
+    threading.Thread(target=events.warm_up, name="events-classifier", daemon=True).start()
     bot = assistant()
     jobs = {"路由 routes": bot.router.dense, "知识库 knowledge": knowledge.dense_job(),
             "意图 modes": bot.understanding.classifier.vectors,

@@ -558,8 +558,21 @@ def _override_pairs(rel: Relations) -> list[tuple[tuple[str, str], tuple[str, st
     return [((o.provision.doc, o.provision.article), (o.governed_by.doc, o.governed_by.article)) for o in rel.overrides]
 
 
-def related_laws(doc: str, rel: Relations) -> set[str]:
-    return {b if a == doc else a for a, b in _related_pairs(rel) if doc in (a, b)}
+_neighbours: tuple[Relations, dict[str, frozenset[str]]] | None = None  # (the relations, each text's related ones)
+
+
+def related_laws(doc: str, rel: Relations) -> frozenset[str]:
+    """The texts related to `doc` either way round (`_related_pairs`). Worked out once per `Relations` (a new one
+    is read when its files change), not for each article vote of each search."""
+    global _neighbours
+    held = _neighbours
+    if held is None or held[0] is not rel:
+        related: dict[str, set[str]] = {}
+        for one, other in _related_pairs(rel):
+            related.setdefault(one, set()).add(other)
+            related.setdefault(other, set()).add(one)
+        held = _neighbours = (rel, {key: frozenset(keys) for key, keys in related.items()})
+    return held[1].get(doc, frozenset())
 
 
 def article_lift(votes: dict[tuple[str, str], float], rel: Relations) -> dict[tuple[str, str], float]:
