@@ -20,6 +20,7 @@ from aicity.assistant.understanding import Understanding
 from aicity.core.text import normalize
 from aicity.hub.catalog import service as catalog
 from aicity.hub.events import service as events
+from aicity.hub.events.classify import Calibrated, Tfidf
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -207,17 +208,17 @@ def test_modes_come_from_the_skills_declarations(city: Path) -> None:
 
 
 def test_the_fast_probabilities_equal_scikit_learns() -> None:
-    """`_Calibrated` (the union's parts transformed one after the other, the sigmoids as arrays) gives the
+    """`Calibrated` (the union's parts transformed one after the other, the sigmoids as arrays) gives the
     calibrated pipeline's own probabilities."""
     data = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     rows = [{"text": r["q"], "category": r["mode"]} for r in modes.read_jsonl(data / "modes.jsonl")][::6]
     model = modes.fit(rows)  # the sounds part too
     texts = ["营业执照怎么办理", "厨房里有很浓的煤气味", "帮我起草一份通知", "I'm opening a cafe, which permits?"]
-    assert np.allclose(modes._Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)
+    assert np.allclose(Calibrated(model).predict_proba(texts), model.predict_proba(texts), atol=1e-9)
     # each part's features are scikit-learn's own to the last bit (an empty text, one of only unknown features too)
     for _, part in model[0].transformer_list:
-        fast = modes._Tfidf.of(part)
-        assert isinstance(fast, modes._Tfidf)
+        fast = Tfidf.of(part)
+        assert isinstance(fast, Tfidf)
         for text in [*texts, "", "😀😀"]:
             ours, theirs = fast.transform([text]), part.transform([text])
             assert np.array_equal(ours.toarray(), theirs.toarray()) and ours.indices.tolist() == theirs.indices.tolist()
