@@ -17,7 +17,7 @@ from aicity.agents.city_safety.emergency import guidance
 from aicity.assistant.planner import EmbeddedPlanner
 from aicity.assistant.router import Candidate, instructed
 from aicity.assistant.service import assistant, declined
-from aicity.assistant.targets import Devices, fits, is_named, named_targets
+from aicity.assistant.targets import Devices, fits, is_named, named_targets, type_named
 from aicity.core.db import use_database
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -277,3 +277,19 @@ def test_office_register_and_search_are_cued(city: Path, text: str, skill: str) 
     office = frozenset((("office", s) for s in ("draft", "polish", "summarize", "register", "search")))
     found = assistant().router.cued_skills(text, Principal(Role.official), office)
     assert found and found[0] == ("office", skill)
+
+
+@pytest.mark.parametrize(("text", "department"), [
+    ("楼下烧烤店排油烟熏得我们没法开窗，该找哪个部门", "ecology"),  # 餐饮油烟: restaurant fumes (not the police's 扰民)
+    ("邻居家的狗天天乱叫，归谁管", "public_security"),  # 犬只扰民
+    ("十字路口的红绿灯不亮了，找谁", "traffic_police"),  # 交通信号灯故障
+])
+def test_a_duty_question_put_as_a_report_goes_to_the_department_its_event_category_names(
+        city: Path, text: str, department: str) -> None:
+    found = assistant().router.route(text, Principal(Role.citizen), frozenset({("city_ops", "department_duty")}), "duty")
+    assert found is not None and found.params.get("department") == department
+
+
+def test_lighting_words_name_the_kind_of_device() -> None:
+    found = type_named("把江滨区的景观照明关掉")
+    assert found is not None and found.type == "Streetlight"

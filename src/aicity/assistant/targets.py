@@ -41,7 +41,7 @@ DEVICE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("TrafficSignal", ("信号机", "信号灯", "红绿灯", "traffic signal", "signal")),
     ("SluiceGate", ("排水闸门", "闸门", "sluice", "floodgate", "gate")),
     ("Valve", ("燃气阀门", "阀门", "燃气阀", "gas valve")),
-    ("Streetlight", ("路灯", "街灯", "景观灯", "照明灯", "streetlight", "street light", "light")),
+    ("Streetlight", ("路灯", "街灯", "景观灯", "照明灯", "景观照明", "夜景照明", "道路照明", "streetlight", "street light", "light")),
     ("Camera", ("摄像头", "摄像机", "球机", "camera")),
     ("Device", ("水泵", "泵站", "情报板", "诱导屏", "电子屏", "大屏", "栏杆", "喇叭", "广播", "监测设备", "水位计",
                 "pump")),

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from aicity.agents.base import Agent, NextAction, Route, Section, Skill, SkillContext, SkillInput, SkillResult
 from aicity.hub.catalog import service as catalog
+from aicity.hub.events import classify
 from aicity.identity import service as identity
 from aicity.identity.models import STAFF_ROLES
 
@@ -16,7 +17,17 @@ class DutyInput(SkillInput):
 
 
 def _duty_routes() -> list[Route]:
-    return [Route(f"{duty} 归谁管", (("department", d.id),)) for d in identity.list_departments() for duty in d.duties]
+    """Each department's duties, and each of the city's event categories (its name and example reports) with the
+    department its events are dispatched to: a duty question is put the way a report is ("饭馆油烟扰民", "遛狗不拴绳",
+    "红绿灯坏了"), and the dispatch table is where the city says who handles it."""
+    known = {d.id for d in identity.list_departments()}
+    routes = [Route(f"{duty} 归谁管", (("department", d.id),)) for d in identity.list_departments() for duty in d.duties]
+    for category in classify.categories().values():
+        if category.department in known:
+            target = (("department", category.department),)
+            routes += [Route(f"{name} 归谁管", target) for name in category.name.split("/")]
+            routes += [Route(example, target) for example in category.examples]
+    return routes
 
 
 def department_duty(inp: DutyInput, ctx: SkillContext) -> SkillResult:
