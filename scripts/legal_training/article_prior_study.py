@@ -45,6 +45,17 @@ def _summary(report: dict[str, Any]) -> tuple[int, int, int]:
     return round(report["first_provision_governing"] * n), round(report["states_rule"] * n), report["superseded_as_rule"]
 
 
+def study_city(prefix: str, names: list[str] | None) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """The demo city opened in a fresh data dir with the assistant ready; every development set's cases by name,
+    and those of `names` (all when None)."""
+    slices.activate()
+    set_city_loader(ensure_city)
+    open_city(Path(tempfile.mkdtemp(prefix=prefix)))
+    ready_assistant()
+    everything = {p.stem: _cases(p) for p in sorted((DATA / "eval").glob("legal_rules_dev*.jsonl"))}
+    return everything, {name: everything[name] for name in names or everything}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", nargs="*", type=Path, default=[DATA / "training" / "legal_articles.jsonl"])
@@ -52,12 +63,7 @@ def main() -> int:
     parser.add_argument("--sets", nargs="*", default=None, help="development set names (default: all)")
     parser.add_argument("--answer", nargs="*", default=[], help="sets answered in full, before and after")
     args = parser.parse_args()
-    slices.activate()
-    set_city_loader(ensure_city)
-    open_city(Path(tempfile.mkdtemp(prefix="aicity-article-prior-")))
-    ready_assistant()
-    everything = {p.stem: _cases(p) for p in sorted((DATA / "eval").glob("legal_rules_dev*.jsonl"))}
-    sets = {name: everything[name] for name in args.sets or everything}
+    everything, sets = study_city("aicity-article-prior-", args.sets)
     articles = [row for path in args.articles for row in law_prior.read_jsonl(path)]
     rows_file = Path(tempfile.mkdtemp()) / "legal_articles.jsonl"
     rows_file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in articles), encoding="utf-8")

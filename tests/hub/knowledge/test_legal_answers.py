@@ -13,9 +13,12 @@ from aicity.hub.catalog.schemas import LegalRef
 from aicity.hub.knowledge.extractive import (
     _BEFORE,
     QUESTION_TYPES,
+    _best,
     _best_excerpt,
     _listed,
     _rule_text,
+    _same_article,
+    _score,
     actor,
     anchored,
     asker,
@@ -484,3 +487,30 @@ def test_how_many_people_is_answered_by_a_number_of_persons(city: Path) -> None:
     assert "count" in question_types("代书遗嘱得有几个人在场见证？")
     found = extractive_answer("找人代笔立遗嘱，要几个人在场？", CITIZEN)
     assert found.citations[0].locator == "第一千一百三十五条" and "两个以上见证人" in (found.rule or "")
+
+
+def test_a_calendar_date_is_no_span_of_time() -> None:
+    text = "第四十二条 本法自2020年1月1日起施行。\n本法施行前依法设立的外商投资企业，在本法施行后五年内可以继续保留原企业组织形式。"
+    took_effect, kept_for = sentences("第四十二条", text, 0)
+    # the day a text takes effect does not answer how long: the span its next 款 sets does
+    assert _score(took_effect, {}, ["duration"], "多久") == 0.0
+    assert _score(kept_for, {}, ["duration"], "多久") > 0.0
+
+
+def test_another_paragraph_of_the_governing_article_that_bears_on_the_question_is_quoted() -> None:
+    text = "第十三条 经营者应当明码标价。\n经营者不得收取任何未予标明的费用。\n本条自公布之日起施行。"
+    lead, other, last = sentences("第十三条", text, 0)
+    lead.score, other.score, last.score = 1.0, 0.4, 0.1
+    # a later 款 scoring well below the lead still states the rule asked about; one scoring next to nothing does not
+    assert _same_article(lead, [lead, other, last]) == [("第十三条 第二款", "经营者不得收取任何未予标明的费用。")]
+
+
+def test_a_definition_does_not_lead_where_a_rule_scores_as_well() -> None:
+    terms = sentences("第七十八条", "第七十八条 本法中下列用语的含义:\n（一）疫点:指病原体从传染源向周围播散的范围较小的地区。", 0)
+    kinds = sentences("第三条", "第三条 本法规定的传染病分为甲类、乙类和丙类。", 1)
+    found = terms + kinds
+    # nothing bears on an English question: the provision that states a rule leads, not the definitions found first
+    assert _best(found, "Which diseases are in Class A?").locator == "第三条"
+    # …unless the question asks what a term means
+    assert _best(found, "疫点是什么意思？").locator == "第七十八条"
+    assert _best(found, "What counts as an epidemic spot?").locator == "第七十八条"
