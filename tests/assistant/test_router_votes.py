@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,25 @@ def test_a_labelled_request_votes_for_its_own_target(city: Path) -> None:
     assert max(shares, key=lambda key: shares[key]) == votes.labels[first][2]
     assert abs(sum(shares.values()) - 1.0) < 1e-6
     assert nearest > 0.999  # the row itself
+
+
+def test_a_duty_row_with_one_department_votes_for_it(city: Path) -> None:
+    from aicity.assistant.service import load_examples
+
+    rows = [{"q": "楼下烧烤的烟找谁", "mode": "duty", "skills": ["city_ops.department_duty"],
+             "departments": ["ecology"], "target": None},
+            {"q": "烧烤和占道分别找谁", "mode": "duty", "skills": ["city_ops.department_duty"],
+             "departments": ["ecology", "urban"], "target": None},
+            {"q": "楼下烧烤冒烟着火了", "mode": "emergency", "skills": ["city_safety.emergency"],
+             "departments": ["fire"], "target": None}]
+    training = city / "training"
+    training.mkdir(exist_ok=True)
+    (training / "my_modes.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                                             encoding="utf-8")
+    voting = {row["q"]: row for row in load_examples() if row.get("votes")}
+    assert voting["楼下烧烤的烟找谁"]["target"] == "ecology"
+    # two departments name no one target; an emergency's department is where it is sent, not what it asks
+    assert "烧烤和占道分别找谁" not in voting and "楼下烧烤冒烟着火了" not in voting
 
 
 def test_votes_outweigh_a_route_that_barely_leads(city: Path) -> None:

@@ -206,17 +206,17 @@ def queue_for_approval(task: SubTask, skill: Skill, ctx: SkillContext) -> tuple[
     """Hand a call of an `actuate` skill to the approval queue (refused or queued, never run here);
     the decision, and the section the person sees."""
     outcome = approvals.submit(task.agent, task.skill, dict(task.params), task.text, skill.name, ctx.principal,
-                               ctx.tracer, devices=_devices_reached(task, skill))
+                               ctx.tracer, devices=devices_reached(skill, task.params, task.text))
     return outcome, SkillResult(sections=[Section(title=outcome.title, kind="approval", body=outcome.body)],
                                 departments=list(skill.departments))
 
 
-def _devices_reached(task: SubTask, skill: Skill) -> int | None:
-    """How many devices the call would act on (`Skill.acts_on`); None when the skill does not say or the devices
-    cannot be resolved yet (the approved run fails then with the same problem)."""
+def devices_reached(skill: Skill, params: dict[str, str], text: str) -> int | None:
+    """How many devices a call of `skill` would act on (`Skill.acts_on`); None when the skill does not say or the
+    devices cannot be resolved yet (the approved run fails then with the same problem)."""
     if skill.acts_on is None:
         return None
     try:
-        return len(skill.acts_on(skill.input_model.model_validate({**task.params, "text": task.text})))
+        return len(skill.acts_on(skill.input_model.model_validate({**params, "text": text})))
     except (Problem, ValidationError):
         return None

@@ -16,7 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from aicity.agents.base import RiskLevel, Section, SkillContext, SkillResult, SubTask, queue_for_approval
+from aicity.agents.base import (
+    RiskLevel,
+    Section,
+    SkillContext,
+    SkillResult,
+    SubTask,
+    devices_reached,
+    queue_for_approval,
+)
 from aicity.agents.gov_service import slots as slot_filling
 from aicity.agents.registry import AgentRegistry
 from aicity.agents.studio import service as studio
@@ -339,7 +347,8 @@ def load_examples() -> list[dict]:
     """Labelled requests: the demo city's (`demo/data/training/`) and the city's own
     (`<data dir>/training/*.jsonl`, e.g. operators' corrections). The mode-labelled requests
     (`modes.mode_rows_paths`) teach the mode classifier (`modes.labelled_rows`); they are not routes but vote for
-    the target of a request of their mode ("votes": `router._Votes`). The development sets beside them are neither."""
+    the target of a request of their mode ("votes": `router._Votes`; a duty row for its one department). The
+    development sets beside them are neither."""
     builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training"))
     rows = []
     for path in [*sorted(builtin.glob("*.jsonl")), *sorted((settings().data_dir / "training").glob("*.jsonl"))]:
@@ -347,8 +356,16 @@ def load_examples() -> list[dict]:
             continue
         rows += [row for row in read_jsonl(path) if row.get("skills")]
     for path in mode_rows_paths():
-        rows += [{**row, "votes": True} for row in read_jsonl(path) if row.get("skills") and row.get("target")]
+        # a duty row ("油烟归谁管") names its one department, not a target: it votes for that department
+        rows += [{**row, "target": row.get("target") or _one_department(row), "votes": True}
+                 for row in read_jsonl(path) if row.get("skills") and (row.get("target") or _one_department(row))]
     return rows
+
+
+def _one_department(row: dict) -> str | None:
+    """The department a duty row asks about, when it names exactly one."""
+    departments = row.get("departments") or []
+    return departments[0] if row.get("mode") == "duty" and len(departments) == 1 else None
 
 
 _assistant = PerDatabase(_build)
@@ -376,8 +393,23 @@ def run_approved(agent: str, skill: str, params: dict[str, str], text: str, prin
     return assistant().registry.run(agent, skill, params, text, principal, tracer)
 
 
+def devices_now(agent: str, skill: str, params: dict[str, str], text: str) -> int | None:
+    """The approval queue's device count: how many devices a queued call would reach now."""
+    try:
+        found = assistant().registry.skill(agent, skill)
+    except KeyError:
+        return None
+    return devices_reached(found, params, text)
+
+
 def serve_approvals() -> Callable[[], None]:
     """Activation (the assistant slice): the approval queue, below the agents, runs approved calls
-    with the assistant's agents; returns the function that unregisters them."""
-    return approvals.set_executor(run_approved)
+    with the assistant's agents and counts their devices with them; returns the function that unregisters both."""
+    restore_run, restore_count = approvals.set_executor(run_approved), approvals.set_device_count(devices_now)
+
+    def restore() -> None:
+        restore_count()
+        restore_run()
+
+    return restore
 

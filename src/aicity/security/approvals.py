@@ -3,10 +3,11 @@
 A skill that acts on the physical city (`RiskLevel.actuate`) never runs from a conversation.
 When an authorised person asks for one, `submit` queues an approval request (skill, params,
 requester, reason = the request text, and how many approvers it needs: two when the call would act on more
-than one device as the skill resolves them (`Skill.acts_on`), else as `intent.approvals_needed` reads the words);
+than one device as the skill resolves them (`Skill.acts_on`), else as `intent.approvals_needed` reads the words;
+counted again at each approval, so devices registered meanwhile raise it);
 a second person with an approver role runs it with `approve` or turns it down with `reject`; a
-pending request lapses after the policy's expiry. An order for the devices of one district
-(把东湖区的排水闸门全部打开) needs two distinct approvers, neither the requester: the first `approve`
+pending request lapses after the policy's expiry. An order that reaches several devices (every gate of
+one district: 把东湖区的排水闸门全部打开) needs two distinct approvers, neither the requester: the first `approve`
 is recorded (audited, announced as `approvals.progressed`) and leaves it pending, the second runs
 it; one person never approves twice (403 `approval-same-approver`). A person is their API key, whatever role
 they act as (an admin key may act as any role: `identity.service.acting_principal`): the requester's key is
@@ -56,21 +57,35 @@ _ECHO_MIN = 8
 _ACTOR = "approvals"
 
 
-#: who runs approved calls: the assistant registers its agents' skills (`set_executor`), so the
-#: queue, below the agents in the layers, never imports them
+#: how many devices a queued call (agent, skill, params, text) would reach now, as its skill resolves them; None
+#: where the skill does not say
+DeviceCount = Callable[[str, str, dict[str, str], str], int | None]
+#: who runs approved calls and who counts their devices: the assistant registers its agents' skills
+#: (`set_executor`, `set_device_count`), so the queue, below the agents in the layers, never imports them
 _executor: list[Executor] = []
+_device_count: list[DeviceCount] = []
+
+
+def _register(slot: list[Any], value: Any) -> Callable[[], None]:
+    """Put `value` in `slot` (one per process; the last one wins); returns the function that puts the previous one
+    back."""
+    previous = list(slot)
+    slot[:] = [value]
+
+    def restore() -> None:
+        slot[:] = previous
+
+    return restore
 
 
 def set_executor(run: Executor) -> Callable[[], None]:
-    """Register what runs an approved call (one per process; the last one wins); returns the
-    function that puts the previous one back."""
-    previous = list(_executor)
-    _executor[:] = [run]
+    """Register what runs an approved call."""
+    return _register(_executor, run)
 
-    def restore() -> None:
-        _executor[:] = previous
 
-    return restore
+def set_device_count(count: DeviceCount) -> Callable[[], None]:
+    """Register what counts the devices a call reaches at its last approval (`approve`)."""
+    return _register(_device_count, count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +248,11 @@ def approve(approval_id: str, approver: Principal, note: str) -> Approval:
                         "another approver must", "approval-same-approver")
     approved_by = [*row.approved_by, {"actor": approver.actor, "key": approver.key_id, "at": _iso(utcnow()),
                                       "note": note}]
+    needed = _needed_now(row)
     given = {"skill": f"{row.agent}.{row.skill}", "note": guard.redact(note), "approvals": len(approved_by),
-             "approvals_needed": row.approvals_needed}
-    if len(approved_by) < row.approvals_needed:
-        row = _write(row, approved_by=approved_by)
+             "approvals_needed": needed}
+    if len(approved_by) < needed:
+        row = _write(row, approved_by=approved_by, approvals_needed=needed)
         audit.record(approver.actor, "approval.approved", approval_id, given)
         bus.publish("approvals.progressed", to_dict(row))
         return row
@@ -264,6 +280,14 @@ def approve(approval_id: str, approver: Principal, note: str) -> Approval:
     audit.record(_ACTOR, "approval.executed" if status == "approved" else "approval.failed", approval_id,
                  {"skill": f"{row.agent}.{row.skill}", "trace_id": tracer.id, "error": error})
     return get(approval_id)
+
+
+def _needed_now(row: Approval) -> int:
+    """The approvers a request needs at its approval: as many as when it was queued, or two when its call would now
+    reach more than one device (a second gate registered in the district meanwhile: the run resolves its devices
+    again)."""
+    reached = _device_count[0](row.agent, row.skill, row.params, row.text) if _device_count else None
+    return max(row.approvals_needed, 2 if reached is not None and reached > 1 else 1)
 
 
 def reject(approval_id: str, approver: Principal, reason: str) -> Approval:

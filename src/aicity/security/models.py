@@ -41,8 +41,9 @@ class Approval(Base):
     #: what the skill returned (PII masked) and its trace
     result: Mapped[dict[str, Any] | None]
     trace_id: Mapped[str | None] = mapped_column(String(40))
-    #: how many distinct approvers, never the requester, must approve before it runs (`intent.approvals_needed`:
-    #: two for the devices of one district), and those who have, in order: [{actor, key, at, note}]
+    #: how many distinct approvers, never the requester, must approve before it runs (two when the call reaches
+    #: more than one device, `Skill.acts_on`, counted again at each approval; else `intent.approvals_needed`), and
+    #: those who have, in order: [{actor, key, at, note}]
     approvals_needed: Mapped[int] = mapped_column(default=1, server_default="1")
     approved_by: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from aicity.agents.base import SubTask, _devices_reached
+from aicity.agents.base import devices_reached
 from aicity.agents.registry import default_registry
 from aicity.assistant import mcp_tools
 from aicity.assistant.service import assistant, run_approved
 from aicity.core import audit
 from aicity.core.config import configure, settings
-from aicity.hub.iot import commands
+from aicity.hub.iot import commands, service
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
@@ -189,8 +189,32 @@ def test_the_devices_a_call_reaches_decide_its_approvers(app: TestClient, admin:
     [row] = [a for a in approvals.list_approvals("pending") if a.text == text]
     assert row.approvals_needed == 2 and row.skill == "operate_flood_gate"
     skill = default_registry().get("city_safety").skill("operate_flood_gate")
-    unresolved = SubTask(agent="city_safety", skill=skill.id, text="打开闸门", params={}, score=1.0, confidence=1.0)
-    assert _devices_reached(unresolved, skill) is None
+    assert devices_reached(skill, {}, "打开闸门") is None
+
+
+def test_a_device_registered_before_the_approval_raises_the_approvers(app: TestClient, admin: dict[str, str]) -> None:
+    """The run resolves its devices again: a district with one gate when asked (one approver) that has two by the
+    approval needs a second approver before anything runs (and both gates then get the order)."""
+    first, _ = device(app, admin, "SluiceGate", district="北港区", lat=30.70, lon=114.30)
+    text = "把北港区的排水闸门全部打开"
+    assistant().ask(text, Principal(Role.official))
+    [row] = [a for a in approvals.list_approvals("pending") if a.text == text]
+    assert row.approvals_needed == 1
+    second, _ = device(app, admin, "SluiceGate", district="北港区", lat=30.71, lon=114.31)
+    done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=admin, json={})
+    assert done.json()["status"] == "pending" and done.json()["approvals_needed"] == 2, done.text
+    assert commands.list_commands(first) == [] and commands.list_commands(second) == []
+    done = app.post(f"/api/v1/approvals/{row.id}/approve", headers=staff("admin")[1], json={})
+    assert done.json()["status"] == "approved", done.text
+    assert [c.command for c in commands.list_commands(first) + commands.list_commands(second)] == ["open", "open"]
+
+
+def test_a_device_command_over_the_api_reaches_one_device(app: TestClient, admin: dict[str, str]) -> None:
+    """A device command over the API is one device (`devices=1`), whatever district its reason names."""
+    light, _ = device(app, admin, "Streetlight", district="东湖区")
+    outcome = commands.request_command(service.get_device(light), "off", {}, "东湖区路灯检修，关掉这一盏",
+                                       staff("official")[0])
+    assert approvals.get(outcome.approval_id).approvals_needed == 1
 
 
 def test_signal_plan_skill_goes_through_approval(app: TestClient, admin: dict[str, str]) -> None:
