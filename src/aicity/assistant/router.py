@@ -49,10 +49,10 @@ OTHER_AUDIENCE_WEIGHT = 0.8
 #: weight of the dense signal (standard deviations above the mean, past DENSE_FROM_Z) beside BM25
 DENSE_WEIGHT = 4.0
 DENSE_FROM_Z = 2.0
-ENGLISH_DENSE_BOOST = 2.0
 #: (a Latin request's routes stand out among their own script, `_dense`, and only labelled requests not in Latin
 #: letters vote for its target: skills and target right with the mode forced on dev4 … dev9, 679 → 689 of 745,
 #: the English ones 60 → 69 of 73)
+ENGLISH_DENSE_BOOST = 2.0
 #: below this raw BM25 score nothing is routed on its own
 MIN_SCORE = 2.5
 #: a target is taken only from a route that shares something with the request (a weight-0 skill's floor)

@@ -109,8 +109,8 @@ def guidance() -> Guidance:
 class EmergencyInput(SkillInput):
     hazard: str | None = Field(default=None, description="hazard id (gas_leak, fire, chemical, electric_shock, "
                                                          "landslide, construction_site, tree_fall, traffic_accident, "
-                                                         "lift, dangerous_water, road_collapse, collapse, trapped, "
-                                                         "crowd_crush, violence)")
+                                                         "lift, dangerous_water, road_collapse, manhole, collapse, "
+                                                         "trapped, crowd_crush, violence)")
 
 
 def emergency(inp: EmergencyInput, ctx: SkillContext) -> SkillResult:
