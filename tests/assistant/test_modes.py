@@ -17,10 +17,10 @@ from aicity.agents.registry import AgentRegistry
 from aicity.assistant import modes, unserved
 from aicity.assistant.service import AskResult, assistant
 from aicity.assistant.understanding import Understanding
+from aicity.core.calibrated import Calibrated, Tfidf
 from aicity.core.text import normalize
 from aicity.hub.catalog import service as catalog
 from aicity.hub.events import service as events
-from aicity.hub.events.classify import Calibrated, Tfidf
 from aicity.identity import service as identity
 from aicity.identity.models import Role
 from aicity.identity.service import Principal

@@ -37,12 +37,12 @@ import numpy as np
 import yaml
 
 from aicity.agents.registry import AgentRegistry
+from aicity.core.calibrated import Calibrated
 from aicity.core.config import settings
 from aicity.core.embeddings import AsQueries, BackgroundVectors, Embedder, nearest_votes
 from aicity.core.models_cache import kept
 from aicity.core.text import normalize, pinyin, read_jsonl
 from aicity.hub.events import classify as event_classify
-from aicity.hub.events.classify import Calibrated
 
 if TYPE_CHECKING:  # scikit-learn loads with the model (`fitted`): `aicity ask --help` does not wait for it
     from sklearn.pipeline import Pipeline

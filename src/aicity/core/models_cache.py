@@ -38,7 +38,7 @@ def kept(kind: str, recipe: str, rows: object, fit: Callable[[], T]) -> T:
     """The model that `fit()` makes from `rows` (anything JSON can write): loaded from disk when one was kept,
     fitted and kept otherwise, and held once per process. Kinds fit side by side; one kind fits once."""
     import joblib  # type: ignore[import-untyped]
-    import sklearn  # type: ignore[import-untyped]
+    import sklearn
 
     key = hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     name = f"{kind}-{key[:16]}-{recipe}-sklearn{sklearn.__version__}.joblib"
