@@ -356,9 +356,10 @@ def load_examples() -> list[dict]:
             continue
         rows += [row for row in read_jsonl(path) if row.get("skills")]
     for path in mode_rows_paths():
-        # a duty row ("油烟归谁管") names its one department, not a target: it votes for that department
-        rows += [{**row, "target": row.get("target") or _one_department(row), "votes": True}
-                 for row in read_jsonl(path) if row.get("skills") and (row.get("target") or _one_department(row))]
+        for row in read_jsonl(path):
+            # a duty row ("油烟归谁管") names its one department, not a target: it votes for that department
+            if row.get("skills") and (target := row.get("target") or _one_department(row)):
+                rows.append({**row, "target": target, "votes": True})
     return rows
 
 

