@@ -1,6 +1,6 @@
 """An official's order for every flood gate of one district, asked of the assistant, becomes an approval request that
 needs two approvers (not a refusal); the same order for the whole city stays refused, and a citizen's is never
-queued."""
+queued; pump deployment is asked for as the other device orders are."""
 
 from __future__ import annotations
 
@@ -41,3 +41,10 @@ def test_the_whole_city_stays_refused_and_a_citizen_is_never_queued(city: Path) 
         return
     assert all(s.get("decision") != "approval-required" for s in get_trace(result.trace_id).steps)
 
+
+
+def test_an_officials_pump_order_is_queued_like_any_other_device_order(city: Path) -> None:
+    result = assistant().ask("调三台移动泵车到东湖区易涝点待命", Principal(Role.official, key_id="pump-order"))
+    step = actuation(result.trace_id)
+    assert (step["agent"], step["skill"], step["decision"]) == ("simulation", "deploy_pumps", "approval-required")
+    assert approvals.get(step["approval"]).status == "pending" and step["approval"] in result.answer

@@ -163,11 +163,11 @@ def test_api_is_staff_only_and_follows_a_job(app: TestClient, short_run: dict) -
     assert job["id"] in [j["id"] for j in history["jobs"]]
     assert app.post(f"/api/v1/sim/jobs/{job['id']}/cancel", headers={"X-API-Key": official}).status_code == 409
     assert app.get("/api/v1/sim/jobs/sim_nope", headers={"X-API-Key": official}).status_code == 404
-    # a recommendation becomes an approval request, never an actuation; officials may not ask
+    # a recommendation becomes an approval request, never an actuation; staff may ask, as through the assistant
     rec = next(r for r in short_run["result"]["recommendations"] if r["kind"] == "deploy_pumps")
     path = f"/api/v1/sim/jobs/{short_run['id']}/actions"
-    assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official}).status_code == 403
-    queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": operator})
+    assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": citizen}).status_code == 403
+    queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official})
     assert queued.status_code == 202 and queued.json()["decision"] == "approval-required"
     pending = approvals.list_approvals("pending")
     assert any(a.id == queued.json()["approval_id"] and a.skill == "deploy_pumps" for a in pending)

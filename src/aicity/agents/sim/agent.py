@@ -38,7 +38,6 @@ from aicity.identity.models import STAFF_ROLES
 
 AGENT_ID = "simulation"
 STAFF = frozenset(r.value for r in STAFF_ROLES)
-OPERATORS = frozenset({"operator", "admin"})
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百半]+"
 _PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year", re.IGNORECASE)
 _HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", re.IGNORECASE)
@@ -208,7 +207,7 @@ def build() -> Agent:
                   cue_requires=("雨", "涝", "积水", "淹", "storm", "rain", "flood")),
             traffic.skill(),
             Skill(id="deploy_pumps", modes=("city_action",), name="预置移动泵车", input_model=PumpsInput,
-                  handler=deploy_pumps, roles=OPERATORS, risk=RiskLevel.actuate,
+                  handler=deploy_pumps, roles=STAFF, risk=RiskLevel.actuate,
                   description="按内涝模拟的建议，派水务部门向积水点预置移动泵车（须审批）",
                   target_params=("district",),  # the district named (assistant/targets)
                   examples=["按模拟结果向江滨区积水点预置移动泵车", "派几台移动泵车去积水点", "调泵车到易涝点待命"],
