@@ -88,6 +88,36 @@ def test_a_clear_route_is_not_embedded_for_the_votes(city: Path, monkeypatch: py
     assert len(asked) == 2  # a close call is worth the embedding
 
 
+def test_a_department_is_always_weighed_with_the_votes(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    router = assistant().router
+    scores = np.zeros(len(router.entries), dtype=np.float32)
+    cand = Candidate("city_ops", "department_duty", {"department": "public_security"}, 9.0, "cue", by="cue")
+    asked: list[str] = []
+    monkeypatch.setattr(router, "_votes", lambda text, *_: asked.append(text) or ({}, 0.0))
+    monkeypatch.setattr(router, "sure", lambda *_: True)
+    query_cache.clear()
+    router._resolve(cand, scores, CITIZEN, "duty", "餐饮油烟扰民该找哪个部门")
+    assert asked == ["餐饮油烟扰民该找哪个部门"]  # however clearly one department route leads
+
+
+def test_a_catalog_item_speaks_for_its_department(city: Path) -> None:
+    router = assistant().router
+    scores = np.zeros(len(router.entries), dtype=np.float32)
+    duty = next(i for i, e in enumerate(router.entries) if e.skill == "department_duty"
+                and dict(e.params).get("department") == "public_security")
+    item = next(i for i, e in enumerate(router.entries[:router._own_routes])
+                if dict(e.params).get("item") == "ecology.catering_fume_and_bbq")
+    scores[duty], scores[item] = 10.0, 12.0
+    cand = Candidate("city_ops", "department_duty", {"department": "public_security"}, 10.0, "cue", by="cue")
+    votes = {("department", "ecology"): 0.3, ("department", "public_security"): 0.2}
+    assert router._voted(cand, scores, votes, CITIZEN).params["department"] == "ecology"
+    # a labelled request's route for an item is not the catalog's word on who handles it
+    labelled = next(i for i, e in enumerate(router.entries) if i >= router._own_routes
+                    and dict(e.params).get("item", "").startswith("ecology."))
+    scores[item], scores[labelled] = 0.0, 12.0
+    assert router._voted(cand, scores, votes, CITIZEN).params["department"] == "public_security"
+
+
 def test_an_english_request_is_voted_on_by_requests_not_in_latin_letters(city: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     router = assistant().router
