@@ -51,7 +51,7 @@ def mode_texts() -> list[str]:
 
 def query_texts() -> list[str]:
     """The texts embedded as queries: the mode classifier's rows and the built-in article questions."""
-    return list(dict.fromkeys([*mode_texts(), *law_prior.article_rows(law_prior.article_paths()[:1])]))
+    return list(dict.fromkeys([*mode_texts(), *law_prior.article_rows(law_prior.shipped_article_paths())]))
 
 
 def ship(embedder: Embedder, texts: list[str]) -> None:

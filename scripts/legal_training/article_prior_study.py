@@ -1,13 +1,15 @@
 """Choose the article prior's neighbours, temperature and weight by leave-one-set-out over the legal development sets.
 
-    .venv/bin/python scripts/legal_training/article_prior_study.py [--articles FILE ...] [--grid]
+    .venv/bin/python scripts/legal_training/article_prior_study.py [--articles FILE ...] [--grid] [--dev-voters]
 
 Each development set `eval/legal_rules_dev*.jsonl` is answered with the law prior fitted on the article questions
 (`training/legal_articles.jsonl`, or the FILEs given) and the OTHER development sets' rows, never its own, so every
 figure is out of sample; the article questions are not development data. Reported per set: the first provision
 governing, the rule stated, superseded provisions presented as the rule; first without the article prior (the law
 prior on the other sets' rows alone: the code before the article prior), then with it. The held-out sets
-(`legal_rules.jsonl`, `legal_rules2…5.jsonl`) are never read.
+(`legal_rules.jsonl`, `legal_rules2…7.jsonl`) are never read. `--dev-voters`: the other development sets' questions
+vote for their articles beside the article questions, as every development set does in the shipped votes
+(`training/legal_laws.jsonl`), never the set measured.
 """
 
 from __future__ import annotations
@@ -56,19 +58,12 @@ def study_city(prefix: str, names: list[str] | None) -> tuple[dict[str, list[dic
     return everything, {name: everything[name] for name in names or everything}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--articles", nargs="*", type=Path, default=[DATA / "training" / "legal_articles.jsonl"])
-    parser.add_argument("--grid", action="store_true", help="try the neighbours × temperature × weight grid")
-    parser.add_argument("--sets", nargs="*", default=None, help="development set names (default: all)")
-    parser.add_argument("--answer", nargs="*", default=[], help="sets answered in full, before and after")
-    args = parser.parse_args()
-    everything, sets = study_city("aicity-article-prior-", args.sets)
-    articles = [row for path in args.articles for row in law_prior.read_jsonl(path)]
+def vote_with(rows: list[dict[str, Any]], embedder: Any) -> None:
+    """The article votes from `rows` ({"q", "doc", "article"}) alone, their query vectors computed before it returns."""
     rows_file = Path(tempfile.mkdtemp()) / "legal_articles.jsonl"
-    rows_file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in articles), encoding="utf-8")
+    rows_file.write_text("".join(json.dumps({k: r[k] for k in ("q", "doc", "article")}, ensure_ascii=False) + "\n"
+                                 for r in rows), encoding="utf-8")
     law_prior.article_paths = lambda: [rows_file]  # type: ignore[assignment]
-    embedder = knowledge._index.get().embedder
     held = law_prior._articles(embedder)
     t0 = time.process_time()
     assert held is not None and held.vectors.wait() is not None
@@ -77,6 +72,21 @@ def main() -> int:
     unknown = {doc for doc, _ in held.articles} - index_docs
     if unknown:
         print(f"article questions on laws the corpus lacks: {sorted(unknown)}", file=sys.stderr)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", nargs="*", type=Path, default=[DATA / "training" / "legal_articles.jsonl"])
+    parser.add_argument("--grid", action="store_true", help="try the neighbours × temperature × weight grid")
+    parser.add_argument("--sets", nargs="*", default=None, help="development set names (default: all)")
+    parser.add_argument("--answer", nargs="*", default=[], help="sets answered in full, before and after")
+    parser.add_argument("--dev-voters", action="store_true",
+                        help="the other development sets' questions vote for their articles as the shipped rows do")
+    args = parser.parse_args()
+    everything, sets = study_city("aicity-article-prior-", args.sets)
+    articles = [row for path in args.articles for row in law_prior.read_jsonl(path)]
+    embedder = knowledge._index.get().embedder
+    vote_with(articles, embedder)
 
     def law_rows(skip: str, with_articles: bool) -> list[tuple[str, str]]:
         rows = {c["q"].strip(): law_prior._law(c["doc"]) for name, cases in everything.items() if name != skip
@@ -98,6 +108,8 @@ def main() -> int:
     ranks: dict[Any, list[int]] = {}
     answers: dict[Any, list[int]] = {}
     for name, cases in sets.items():
+        if args.dev_voters:  # the other development sets' questions vote for their articles too, never this set's
+            vote_with([*articles, *(c for other, rows in everything.items() if other != name for c in rows)], embedder)
         for with_articles in (False, True):
             model = law_prior._fit(law_rows(name, with_articles))
             law_prior._model = lambda model=model: model  # type: ignore[assignment]

@@ -4,10 +4,10 @@ development sets.
     .venv/bin/python scripts/legal_training/extractive_study.py NAME VALUE [VALUE ...] [--sets NAME ...]
 
 Each development set `eval/legal_rules_dev*.jsonl` is answered with the law prior fitted on the article questions
-and the OTHER development sets' rows, never its own (as `article_prior_study.py` does), once per VALUE of the
-constant NAME (e.g. SAME_ARTICLE_SHARE 0.6 0.35). Reported per set and pooled: the first provision governing, the
-rule stated, superseded provisions presented as the rule; and the cases whose figures each value after the first
-changes. The held-out sets are never read.
+and the OTHER development sets' rows, never its own, and its article votes likewise (as `article_prior_study.py`
+does), once per VALUE of the constant NAME (e.g. SAME_ARTICLE_SHARE 0.6 0.35). Reported per set and pooled: the
+first provision governing, the rule stated, superseded provisions presented as the rule; and the cases whose figures
+each value after the first changes. The held-out sets are never read.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import argparse
 import functools
 from typing import Any
 
-from article_prior_study import study_city
+from article_prior_study import study_city, vote_with
 
 from aicity.hub.knowledge import extractive, law_prior
+from aicity.hub.knowledge import service as knowledge
 from aicity.ops.evaluation import evaluate_legal
 
 
@@ -31,13 +32,17 @@ def main() -> int:
     if not hasattr(extractive, args.name):
         parser.error(f"extractive.py has no {args.name}")
     everything, sets = study_city("aicity-extractive-", args.sets)
-    articles = [(q, doc) for q, (doc, _) in law_prior.article_rows(law_prior.article_paths()).items()]
+    written = law_prior.read_jsonl(law_prior.article_paths()[0])  # the article questions, not the dev questions
+    articles = [(r["q"].strip(), law_prior._law(r["doc"])) for r in written]
+    embedder = knowledge._index.get().embedder
     search = extractive.search
     pooled: dict[float, list[int]] = {value: [0, 0, 0, 0] for value in args.values}
     for name, cases in sets.items():
         rows = {c["q"].strip(): law_prior._law(c["doc"]) for other, cs in everything.items() if other != name
                 for c in cs}
         rows.update(articles)
+        # the other sets' questions vote for their articles as the shipped ones do; this set's never
+        vote_with([*written, *(c for other, cs in everything.items() if other != name for c in cs)], embedder)
         model = law_prior._fit(list(rows.items()))
         law_prior._model = lambda model=model: model  # type: ignore[assignment]
         # the searches do not depend on the answerer's constants: each is run once per set

@@ -87,3 +87,13 @@ def test_voted_articles_lift_their_chunks_and_the_provisions_overriding_them(
     assert len(related) <= len(related_laws(voted[0], relations()))
     monkeypatch.setattr(law_prior, "article_votes", lambda _v, _e: pytest.fail("asked outside the legal answerer"))
     search(question, CITIZEN)
+
+
+def test_development_questions_vote_and_law_only_rows_do_not(city: Path, tmp_path: Path) -> None:
+    shipped = [p.name for p in law_prior.shipped_article_paths()]
+    assert shipped == ["legal_articles.jsonl", "legal_laws.jsonl"]  # both ship their query vectors
+    assert all(isinstance(r.get("article"), str) for r in law_prior.read_jsonl(law_prior.shipped_article_paths()[1]))
+    mixed = tmp_path / "city_legal_laws.jsonl"
+    mixed.write_text(json.dumps({"q": "只标了法律的问题", "doc": "劳动合同法"}, ensure_ascii=False) + "\n"
+                     + json.dumps(ROWS[1], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert law_prior.article_rows([mixed]) == {ROWS[1]["q"]: ("社会保险法", "第五十八条")}

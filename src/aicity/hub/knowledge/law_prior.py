@@ -9,7 +9,7 @@ held per process while those files are unchanged; warmed in the background at st
 slice's start-up), so the first legal question does not wait for it. scikit-learn is imported only then.
 
 The article (`article_votes`, doc2query): everyday questions written for one article each, {"q", "doc", "article"}
-(`legal_articles.jsonl`), embedded as queries (`AsQueries`: shipped for the built-in rows, a city's own computed in
+(`legal_articles.jsonl`), and the development questions with their article (`legal_laws.jsonl`), embedded as queries (`AsQueries`: shipped for the built-in rows, a city's own computed in
 the background); a request's query vector (the one its search computes anyway) against theirs, one matrix
 product: the ARTICLE_NEIGHBOURS most similar vote for their article, weighted by softmax(cosine /
 ARTICLE_TEMPERATURE).
@@ -42,9 +42,12 @@ _lock = threading.Lock()
 _fitted: tuple[tuple[tuple[str, int], ...], Any] | None = None  # (the files' names and mtimes, the model)
 
 
+def _builtin() -> Path:
+    return Path(str(resources.files("aicity") / "demo" / "data" / "training"))
+
+
 def _paths(name: str) -> list[Path]:
-    builtin = Path(str(resources.files("aicity") / "demo" / "data" / "training" / f"{name}.jsonl"))
-    return [builtin, *sorted((settings().data_dir / "training").glob(f"*{name}*.jsonl"))]
+    return [_builtin() / f"{name}.jsonl", *sorted((settings().data_dir / "training").glob(f"*{name}*.jsonl"))]
 
 
 def training_paths() -> list[Path]:
@@ -53,7 +56,14 @@ def training_paths() -> list[Path]:
 
 
 def article_paths() -> list[Path]:
-    return _paths("legal_articles")
+    """The rows that vote for an article: the questions written for one article each, and the development questions
+    (`legal_laws.jsonl`, each with its article; a city's rows without an article train the law prior only)."""
+    return [*_paths("legal_articles"), *_paths("legal_laws")]
+
+
+def shipped_article_paths() -> list[Path]:
+    """The built-in voting rows, whose query vectors ship with the package (scripts/ship_vectors.py)."""
+    return [p for p in article_paths() if p.parent == _builtin()]
 
 
 def _law(doc: str) -> str:
