@@ -17,6 +17,7 @@ import rjieba
 
 from aicity.core.text import STOPWORDS, cn_number, normalize
 from aicity.core.tracing import Tracer
+from aicity.hub.knowledge import article_ranker
 from aicity.hub.knowledge.chunking import ITEM_RE, to_chinese_numeral
 from aicity.hub.knowledge.relations import (
     HIGHER,
@@ -801,8 +802,16 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # (the search's article votes leading the answer where they agree, share ≥ 0.3–0.8, measured leave-one-set-out
     # on dev…dev9 by scripts/legal_training/extractive_study.py: first provision governing 628 of 792 → 615–630,
     # dev3 and dev5 lower at 0.4, no gain at 0.5 and above; not done)
-    lead = opening or _listed(_best(found, question), found, question)
+    own = _listed(_best(found, question), found, question)
+    # the learned article ranker (`article_ranker`) picks the article that leads, where its weights are shipped
+    chosen = None if opening else article_ranker.lead_article(asked, types, articles, found)
+    lead = opening or (own if chosen in (None, own.article) else
+                       _listed(_best([s for s in found if s.article == chosen], question), found, question))
     higher = None if opening else _superior(lead, found, articles, rel, types)
+    # where it picks the higher text that states the rule the answerer's own lead states, that lead is still named
+    over = _superior(own, found, articles, rel, types) if opening is None and higher is None and lead is not own else None
+    if over is not None and over.article == lead.article:
+        lead, higher = own, over
     lower, lead = (lead, higher) if higher is not None else (None, lead)
     governs = None if opening or not doubted else _governs_doubted(lead, found, articles, rel, doubted, types)
     if governs is not None and governs[0] is not lead:

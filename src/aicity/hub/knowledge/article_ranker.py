@@ -1,0 +1,124 @@
+"""Which candidate article leads a legal answer: a learned article ranker (learning to rank, pairwise).
+
+The extractive answerer (`extractive.py`) scores every sentence of its candidate articles and, without a ranker,
+leads with the best sentence after its article's retrieval discount. The ranker instead scores each candidate
+article from what the answerer has computed anyway (its retrieval position and score, its best sentence's score,
+whether a sentence matches the question's type, whether it is a definition or a penalty article, whether it took
+an overridden provision's place) and the law prior's probability of its law (`law_prior.probabilities`, a TF-IDF
+product, no embedding); the answer leads with the best sentence of the article it ranks first.
+
+The weights are a pairwise logistic regression's (the governing article against each other candidate of its
+question) over standardised features, fitted on the legal development sets by
+`scripts/legal_training/article_ranker.py` (which reports the study, leave-one-set-out) and kept in
+`demo/data/training/article_ranker.json`; without that file the answerer keeps its own order. Leave-one-set-out
+over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes and the ranker each without the set
+answered; 5,358 article questions): first provision governing 753 → 790 (dev10 103 → 115 of 150, dev8 87 → 98, dev7
+104 → 110; dev3 59 → 57, no other set lower), rule stated 848 → 860, superseded as the rule 0 → 0; about 0.6 ms CPU
+per question. Offline (the governing article ranked first among the candidates, 746 by the answerer's own order, 885
+among them at all): pairwise 793–794 at C 0.1–10, pointwise 771. A known loss: 公司违法把我辞退了，赔偿金按几个月工资算
+leads with 劳动合同法第四十七条 (the standard) before 第八十七条 (the double it owes), which it still quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from aicity.hub.knowledge import law_prior
+
+if TYPE_CHECKING:
+    from aicity.hub.knowledge.extractive import Sentence, _Article
+
+#: the features, in the order of the weights' columns
+FEATURES = ("position", "search_share", "best_share", "own_rank", "lead_share", "is_lead", "law_prior", "law_top",
+            "same_law", "level", "typed", "definition", "liability", "liability_asked", "replaced", "penalty_extra", "superior_extra",
+            "paragraphs", "named_law")
+
+
+def weights_path() -> Path:
+    return Path(str(resources.files("aicity") / "demo" / "data" / "training" / "article_ranker.json"))
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, stamp: int) -> dict[str, Any] | None:
+    model = json.loads(path.read_text(encoding="utf-8"))
+    return model if list(model.get("features", [])) == list(FEATURES) else None
+
+
+def model() -> dict[str, Any] | None:
+    """The shipped weights ({"features", "mean", "scale", "coef"}), or None (no file, or another feature set)."""
+    path = weights_path()
+    return _load(path, path.stat().st_mtime_ns) if path.is_file() else None
+
+
+def features(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> np.ndarray:
+    """One row of FEATURES per candidate article."""
+    from aicity.hub.knowledge.extractive import _DEFINITION, _LIABILITY, CANDIDATE_ARTICLES, QUESTION_TYPES
+    from aicity.hub.knowledge.relations import LEVEL_RANK, relations
+
+    rel = relations()
+    laws = [law_prior._law(a.hit.doc_key) for a in articles]
+
+    prior = law_prior.probabilities(question)
+    top_law = max(prior, key=prior.__getitem__) if prior else None
+    best_own = [0.0] * len(articles)
+    best = [0.0] * len(articles)
+    typed = [False] * len(articles)
+    defines = [False] * len(articles)
+    patterns = [QUESTION_TYPES[t][1] for t in types if t in QUESTION_TYPES]
+    for s in found:
+        best_own[s.article] = max(best_own[s.article], s.own_score)
+        best[s.article] = max(best[s.article], s.score)
+        typed[s.article] = typed[s.article] or any(p.search(s.text) for p in patterns)
+        defines[s.article] = defines[s.article] or bool(_DEFINITION.search(s.text))
+    lead = max(range(len(articles)), key=lambda i: best[i]) if articles else 0
+    top_own, top, top_search = max(best_own, default=0.0), max(best, default=0.0), \
+        max((a.hit.score for a in articles), default=0.0)
+    by_own = sorted(range(len(articles)), key=lambda i: -best_own[i])
+    top_rank = max(LEVEL_RANK.values())
+    rows = []
+    for i, (a, law) in enumerate(zip(articles, laws, strict=True)):
+        rows.append([
+            math.log1p(i if a.rank is None else a.rank),
+            a.hit.score / top_search if top_search > 0 else 0.0,
+            best_own[i] / top_own if top_own > 0 else 0.0,
+            math.log1p(by_own.index(i)),
+            best[i] / top if top > 0 else 0.0,
+            float(i == lead),
+            prior.get(law, 0.0),
+            float(law == top_law),
+            laws.count(law) / len(laws),
+            rel.rank(a.hit.doc_key) / top_rank,
+            float(typed[i]),
+            float(defines[i]),
+            float(bool(_LIABILITY.search(a.text))),
+            float(bool(_LIABILITY.search(a.text)) and "penalty" in types),  # a penalty article for what happens
+            float(a.override is not None),
+            float(a.rank is not None),  # a penalty article found through the candidate duty it names
+            float(i >= CANDIDATE_ARTICLES and a.rank is None),  # a higher text's article from further down
+            math.log1p(sum(1 for line in a.text.split("\n") if line.strip())),
+            float(len(law) > 2 and law in question),
+        ])
+    return np.asarray(rows, dtype=np.float64).reshape(len(articles), len(FEATURES))
+
+
+def scores(x: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
+    """The ranker's score of each row (a logit, up to a constant shared by the rows)."""
+    scale = np.asarray(weights["scale"])
+    return np.asarray(((x - np.asarray(weights["mean"])) / np.where(scale > 0, scale, 1.0)) @ np.asarray(weights["coef"]))
+
+
+def lead_article(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> int | None:
+    """The index of the candidate article the answer leads with, or None (no weights, or nothing to choose)."""
+    weights = model()
+    if weights is None or len(articles) < 2:
+        return None
+    ranked = scores(features(question, types, articles, found), weights)
+    has_sentence = {s.article for s in found}
+    return max((i for i in range(len(articles)) if i in has_sentence), key=lambda i: ranked[i], default=None)

@@ -1,0 +1,115 @@
+"""The learned article ranker: its features, the article it picks, and the answer leading with that article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from aicity.hub.knowledge import article_ranker, law_prior
+from aicity.hub.knowledge.extractive import Sentence, _Article, extractive_answer
+from aicity.hub.knowledge.relations import Override
+from aicity.hub.knowledge.service import Hit
+from aicity.identity.models import Role
+from aicity.identity.service import Principal
+
+FEATURES = article_ranker.FEATURES
+
+
+def _article(doc: str, where: str, text: str, score: float, override: Override | None = None) -> _Article:
+    hit = Hit(kb="global", doc=doc, doc_key=doc, locator=where, text=text, score=score)
+    return _Article(hit, text, override)
+
+
+def _candidates() -> tuple[list[_Article], list[Sentence]]:
+    articles = [
+        _article("劳动合同法", "第三条", "第三条　本法所称劳动者，是指与用人单位建立劳动关系的人。", 1.0),
+        _article("劳动法", "第十条", "第十条　用人单位应当在三十日内支付工资。\n逾期的，应当支付赔偿金。", 0.5),
+        _article("劳动法", "第十一条", "第十一条　劳动者可以申请调解。", 0.4),
+    ]
+    found = [
+        Sentence("本法所称劳动者，是指与用人单位建立劳动关系的人。", "第三条", "", 0, score=2.0, own_score=2.0),
+        Sentence("用人单位应当在三十日内支付工资。", "第十条 第一款", "", 1, score=2.5, own_score=3.0),
+        Sentence("逾期的，应当支付赔偿金。", "第十条 第二款", "", 1, score=0.5, own_score=0.6),
+    ]
+    return articles, found
+
+
+@pytest.fixture
+def prior(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(law_prior, "probabilities", lambda q: {"劳动合同法": 0.7, "劳动法": 0.3})
+
+
+def _column(x: np.ndarray, name: str) -> list[float]:
+    return [round(float(v), 4) for v in x[:, FEATURES.index(name)]]
+
+
+def test_features(prior: None) -> None:
+    articles, found = _candidates()
+    x = article_ranker.features("工资多久内要发？", ["duration"], articles, found)
+    assert x.shape == (3, len(FEATURES))
+    assert _column(x, "position") == [0.0, round(float(np.log(2)), 4), round(float(np.log(3)), 4)]
+    assert _column(x, "search_share") == [1.0, 0.5, 0.4]
+    assert _column(x, "best_share") == [round(2 / 3, 4), 1.0, 0.0]
+    assert _column(x, "is_lead") == [0.0, 1.0, 0.0]  # the answerer's own lead: the best discounted sentence's article
+    assert _column(x, "law_prior") == [0.7, 0.3, 0.3]
+    assert _column(x, "law_top") == [1.0, 0.0, 0.0]
+    assert _column(x, "typed") == [0.0, 1.0, 0.0]  # 三十日内 answers how long
+    assert _column(x, "definition") == [1.0, 0.0, 0.0]
+    assert _column(x, "paragraphs") == [round(float(np.log(2)), 4), round(float(np.log(3)), 4),
+                                        round(float(np.log(2)), 4)]
+    assert _column(x, "liability") == [0.0, 0.0, 0.0]
+    penalty = _article("劳动法", "第九十一条", "第九十一条　用人单位拖欠工资的，处二千元以下罚款。", 0.3)
+    fine = Sentence("用人单位拖欠工资的，处二千元以下罚款。", "第九十一条", "", 3, score=1.0, own_score=1.0)
+    x = article_ranker.features("拖欠工资会被罚吗？", ["penalty"], [*articles, penalty], [*found, fine])
+    assert _column(x, "liability_asked") == [0.0, 0.0, 0.0, 1.0]  # a penalty article, for a question on what happens
+    x = article_ranker.features("工资多久内要发？", ["duration"], [*articles, penalty], [*found, fine])
+    assert _column(x, "liability") == [0.0, 0.0, 0.0, 1.0] and _column(x, "liability_asked") == [0.0] * 4
+    # found through the duty it names (第十条): ranked with that duty, and marked as such
+    penalty.rank = 1
+    x = article_ranker.features("拖欠工资会被罚吗？", ["penalty"], [*articles, penalty], [*found, fine])
+    assert _column(x, "penalty_extra") == [0.0, 0.0, 0.0, 1.0] and _column(x, "position")[3] == round(float(np.log(2)), 4)
+
+
+def _weights(**coef: float) -> dict[str, Any]:
+    return {"features": list(FEATURES), "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES),
+            "coef": [coef.get(name, 0.0) for name in FEATURES]}
+
+
+def test_lead_article(prior: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    articles, found = _candidates()
+    monkeypatch.setattr(article_ranker, "model", lambda: None)
+    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) is None  # no weights
+    monkeypatch.setattr(article_ranker, "model", lambda: _weights(law_prior=1.0))
+    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 0
+    monkeypatch.setattr(article_ranker, "model", lambda: _weights(definition=-1.0, search_share=0.1))
+    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 1
+    # an article none of whose sentences was scored is never picked
+    monkeypatch.setattr(article_ranker, "model", lambda: _weights(position=1.0))
+    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 1
+
+
+def test_shipped_weights() -> None:
+    """The weights the answerer ships are for these features (a refit after a feature changes is required)."""
+    weights = article_ranker.model()
+    assert weights is not None and weights["features"] == list(FEATURES)
+    assert len(weights["coef"]) == len(weights["mean"]) == len(weights["scale"]) == len(FEATURES)
+
+
+def test_answer_leads_with_the_ranked_article(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer's first provision is the article the ranker ranks first, not the answerer's own lead."""
+    picked: list[tuple[str, str]] = []
+
+    def last(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> int | None:
+        own = max(found, key=lambda s: s.score).article
+        other = max((s.article for s in found if s.article != own), default=None)
+        if other is not None:
+            picked.append((articles[other].hit.doc_key, articles[other].hit.locator.split()[0]))
+        return other
+
+    monkeypatch.setattr(article_ranker, "lead_article", last)
+    found = extractive_answer("公司拖欠工资，劳动者可以怎么办？", Principal(Role.citizen))
+    assert picked and found.citations
+    assert (found.citations[0].doc_key, found.citations[0].locator.split()[0]) == picked[0]
