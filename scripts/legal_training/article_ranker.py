@@ -117,11 +117,11 @@ def main() -> int:
     weights: dict[str, Any] | None = None
     lead_article = article_ranker.lead_article
 
-    def recorder(question: str, types: list[str], cands: list[Any], found: list[Any]) -> int | None:
+    def recorder(question: str, reading: Any, cands: list[Any], found: list[Any]) -> int | None:
         t0 = time.process_time()
-        choice = lead_article(question, types, cands, found)
+        choice = lead_article(question, reading, cands, found)
         ranker_cpu[0] += time.process_time() - t0 if weights is not None else 0.0
-        calls.append({"x": article_ranker.features(question, types, cands, found), "keys": [(law_prior._law(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands],
+        calls.append({"x": article_ranker.features(question, reading, cands, found), "keys": [(law_prior._law(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands],
                       "speaks": sorted({s.article for s in found}), "votes": _votes(question, cands)})
         return choice
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aicity.hub.knowledge import article_ranker, law_prior
-from aicity.hub.knowledge.extractive import Sentence, _Article, extractive_answer
+from aicity.hub.knowledge.extractive import Sentence, _Article, extractive_answer, ranker_reading
 from aicity.hub.knowledge.relations import Override
 from aicity.hub.knowledge.service import Hit
 from aicity.identity.models import Role
@@ -48,7 +48,7 @@ def _column(x: np.ndarray, name: str) -> list[float]:
 
 def test_features(prior: None) -> None:
     articles, found = _candidates()
-    x = article_ranker.features("工资多久内要发？", ["duration"], articles, found)
+    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"]), articles, found)
     assert x.shape == (3, len(FEATURES))
     assert _column(x, "position") == [0.0, round(float(np.log(2)), 4), round(float(np.log(3)), 4)]
     assert _column(x, "search_share") == [1.0, 0.5, 0.4]
@@ -63,13 +63,13 @@ def test_features(prior: None) -> None:
     assert _column(x, "liability") == [0.0, 0.0, 0.0]
     penalty = _article("劳动法", "第九十一条", "第九十一条　用人单位拖欠工资的，处二千元以下罚款。", 0.3)
     fine = Sentence("用人单位拖欠工资的，处二千元以下罚款。", "第九十一条", "", 3, score=1.0, own_score=1.0)
-    x = article_ranker.features("拖欠工资会被罚吗？", ["penalty"], [*articles, penalty], [*found, fine])
+    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"]), [*articles, penalty], [*found, fine])
     assert _column(x, "liability_asked") == [0.0, 0.0, 0.0, 1.0]  # a penalty article, for a question on what happens
-    x = article_ranker.features("工资多久内要发？", ["duration"], [*articles, penalty], [*found, fine])
+    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"]), [*articles, penalty], [*found, fine])
     assert _column(x, "liability") == [0.0, 0.0, 0.0, 1.0] and _column(x, "liability_asked") == [0.0] * 4
     # found through the duty it names (第十条): ranked with that duty, and marked as such
     penalty.rank = 1
-    x = article_ranker.features("拖欠工资会被罚吗？", ["penalty"], [*articles, penalty], [*found, fine])
+    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"]), [*articles, penalty], [*found, fine])
     assert _column(x, "penalty_extra") == [0.0, 0.0, 0.0, 1.0] and _column(x, "position")[3] == round(float(np.log(2)), 4)
 
 
@@ -81,14 +81,14 @@ def _weights(**coef: float) -> dict[str, Any]:
 def test_lead_article(prior: None, monkeypatch: pytest.MonkeyPatch) -> None:
     articles, found = _candidates()
     monkeypatch.setattr(article_ranker, "model", lambda: None)
-    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) is None  # no weights
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) is None  # no weights
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(law_prior=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 0
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 0
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(definition=-1.0, search_share=0.1))
-    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 1
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 1
     # an article none of whose sentences was scored is never picked
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(position=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ["duration"], articles, found) == 1
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 1
 
 
 def test_shipped_weights() -> None:

@@ -23,22 +23,33 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from re import Pattern
+from typing import Any
 
 import numpy as np
 
 from aicity.hub.knowledge import law_prior
 
-if TYPE_CHECKING:
-    from aicity.hub.knowledge.extractive import Sentence, _Article
-
 #: the features, in the order of the weights' columns
 FEATURES = ("position", "search_share", "best_share", "own_rank", "lead_share", "is_lead", "law_prior", "law_top",
             "same_law", "level", "typed", "definition", "liability", "liability_asked", "replaced", "penalty_extra", "superior_extra",
             "paragraphs", "named_law")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answerer read in the question, and its patterns for legal text (`extractive.ranker_reading`: passed in,
+    so this module needs nothing of the answerer's)."""
+
+    types: list[str]  # the kinds of answer asked for (duration, amount, penalty …)
+    type_patterns: list[Pattern[str]]  # a sentence that answers one of them
+    definition: Pattern[str]  # a definitions clause
+    liability: Pattern[str]  # a penalty clause
+    candidates: int  # how many candidate articles the search gives before any extra
 
 
 def weights_path() -> Path:
@@ -57,9 +68,8 @@ def model() -> dict[str, Any] | None:
     return _load(path, path.stat().st_mtime_ns) if path.is_file() else None
 
 
-def features(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> np.ndarray:
-    """One row of FEATURES per candidate article."""
-    from aicity.hub.knowledge.extractive import _DEFINITION, _LIABILITY, CANDIDATE_ARTICLES, QUESTION_TYPES
+def features(question: str, reading: Reading, articles: list[Any], found: list[Any]) -> np.ndarray:
+    """One row of FEATURES per candidate article (`extractive._Article`s and their `Sentence`s)."""
     from aicity.hub.knowledge.relations import LEVEL_RANK, relations
 
     rel = relations()
@@ -71,12 +81,12 @@ def features(question: str, types: list[str], articles: list[_Article], found: l
     best = [0.0] * len(articles)
     typed = [False] * len(articles)
     defines = [False] * len(articles)
-    patterns = [QUESTION_TYPES[t][1] for t in types if t in QUESTION_TYPES]
+    patterns = reading.type_patterns
     for s in found:
         best_own[s.article] = max(best_own[s.article], s.own_score)
         best[s.article] = max(best[s.article], s.score)
         typed[s.article] = typed[s.article] or any(p.search(s.text) for p in patterns)
-        defines[s.article] = defines[s.article] or bool(_DEFINITION.search(s.text))
+        defines[s.article] = defines[s.article] or bool(reading.definition.search(s.text))
     lead = max(range(len(articles)), key=lambda i: best[i]) if articles else 0
     top_own, top, top_search = max(best_own, default=0.0), max(best, default=0.0), \
         max((a.hit.score for a in articles), default=0.0)
@@ -97,11 +107,11 @@ def features(question: str, types: list[str], articles: list[_Article], found: l
             rel.rank(a.hit.doc_key) / top_rank,
             float(typed[i]),
             float(defines[i]),
-            float(bool(_LIABILITY.search(a.text))),
-            float(bool(_LIABILITY.search(a.text)) and "penalty" in types),  # a penalty article for what happens
+            float(bool(reading.liability.search(a.text))),
+            float(bool(reading.liability.search(a.text)) and "penalty" in reading.types),  # a penalty article for what happens
             float(a.override is not None),
             float(a.rank is not None),  # a penalty article found through the candidate duty it names
-            float(i >= CANDIDATE_ARTICLES and a.rank is None),  # a higher text's article from further down
+            float(i >= reading.candidates and a.rank is None),  # a higher text's article from further down
             math.log1p(sum(1 for line in a.text.split("\n") if line.strip())),
             float(len(law) > 2 and law in question),
         ])
@@ -114,11 +124,11 @@ def scores(x: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
     return np.asarray(((x - np.asarray(weights["mean"])) / np.where(scale > 0, scale, 1.0)) @ np.asarray(weights["coef"]))
 
 
-def lead_article(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> int | None:
+def lead_article(question: str, reading: Reading, articles: list[Any], found: list[Any]) -> int | None:
     """The index of the candidate article the answer leads with, or None (no weights, or nothing to choose)."""
     weights = model()
     if weights is None or len(articles) < 2:
         return None
-    ranked = scores(features(question, types, articles, found), weights)
+    ranked = scores(features(question, reading, articles, found), weights)
     has_sentence = {s.article for s in found}
     return max((i for i in range(len(articles)) if i in has_sentence), key=lambda i: ranked[i], default=None)

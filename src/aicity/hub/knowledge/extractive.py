@@ -757,6 +757,12 @@ def _why(override: Override, rel: Relations) -> str:
             f"{''.join(override.reason.split())}")
 
 
+def ranker_reading(types: list[str]) -> article_ranker.Reading:
+    """What the article ranker's features need of the question's types and of this module's patterns."""
+    return article_ranker.Reading(types, [QUESTION_TYPES[t][1] for t in types if t in QUESTION_TYPES], _DEFINITION,
+                                  _LIABILITY, CANDIDATE_ARTICLES)
+
+
 def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
                       docs: set[str] | None = None, tracer: Tracer | None = None) -> Answer:
     """The rule in one sentence, the governing provision quoted at 条/款/项 level, then the other
@@ -804,7 +810,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # dev3 and dev5 lower at 0.4, no gain at 0.5 and above; not done)
     own = _listed(_best(found, question), found, question)
     # the learned article ranker (`article_ranker`) picks the article that leads, where its weights are shipped
-    chosen = None if opening else article_ranker.lead_article(asked, types, articles, found)
+    chosen = None if opening else article_ranker.lead_article(asked, ranker_reading(types), articles, found)
     lead = opening or (own if chosen in (None, own.article) else
                        _listed(_best([s for s in found if s.article == chosen], question), found, question))
     higher = None if opening else _superior(lead, found, articles, rel, types)
