@@ -22,6 +22,8 @@ def siblings(city: Path) -> Siblings:
     ("公司不做了，营业执照要注销", "cancel"),
     ("驾驶证快到期了", "renew"),
     ("网吧想换地址，许可证要重新办吗", "change"),
+    ("房产证上名字打错了一个字", "correct"),
+    ("老爸去世了，他那套房子要过到我名下", "inherit"),
     ("第一次办营业执照", None),
 ])
 def test_the_act_asked_is_read_from_the_request(text: str, act: str | None) -> None:
@@ -39,6 +41,18 @@ def test_a_request_that_names_no_act_is_for_the_first_time_item(siblings: Siblin
     scored = {"culture_tourism.entertainment_venue_change": 10.0, "culture_tourism.entertainment_venue_license": 9.5}
     assert siblings.rank("开个酒吧，娱乐场所经营许可证怎么办", scored) == "culture_tourism.entertainment_venue_license"
     assert siblings.rank("娱乐场所改扩建，许可证要重新核发吗", scored) == "culture_tourism.entertainment_venue_change"
+
+
+def test_a_slip_in_a_record_asks_its_correction_and_a_death_its_inheritance(siblings: Siblings) -> None:
+    scored = {"natural_resources.registration_info_query": 10.0, "natural_resources.correction_registration": 8.0,
+              "natural_resources.inheritance_registration": 7.5, "natural_resources.change_registration": 8.0}
+    assert siblings.rank("房产证上我的名字写错了一个字，怎么改过来", scored) == \
+        "natural_resources.correction_registration"
+    assert siblings.rank("我爸去世了，他名下那套房子要转到我名下", scored) == \
+        "natural_resources.inheritance_registration"
+    # an item's name may be for two acts: 户口登记项目变更更正 corrects as it changes
+    assert siblings.act_factor("correct", "public_security.hukou_info_change") == \
+        siblings.act_factor("change", "public_security.hukou_info_change") > 1.0
 
 
 def test_a_slip_of_pinyin_input_still_says_the_name(siblings: Siblings) -> None:

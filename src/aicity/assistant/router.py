@@ -510,6 +510,12 @@ class Router:
         votes, nearest = self._votes(text, mode, key, self.skills[key].targets_for(mode))
         return _given(votes, nearest)
 
+    def voted(self, text: str, mode: str, key: tuple[str, str]) -> list[tuple[str, str]]:
+        """The (kind, target)s that the labelled requests of `mode` and skill `key` nearest to `text` vote for, the most
+        voted first (`_votes`)."""
+        votes, _ = self._votes(text, mode, key, self.skills[key].targets_for(mode))
+        return sorted(votes, key=lambda target: -votes[target])
+
     def _votes(self, text: str, mode: str | None, key: tuple[str, str],
                wanted: tuple[str, ...]) -> tuple[dict[tuple[str, str], float], float]:
         """(kind, target) → its share of the votes of the labelled requests of `mode` and skill `key` nearest to `text`

@@ -8,8 +8,9 @@ routes score within `SHARE` of the best are ranked again by
 - how much of the item's name the request says: its character pairs, a pair that few names share weighing more
   (迁出 more than 登记), written as they are or with characters of the same sound (a slip of pinyin input such as
   户口签出 for 迁出 or 结昏 for 结婚 still counts);
-- the act the request asks for (`ACTS`: a replacement, a change, a cancellation, a renewal) against the act the
-  item's name is for: a request that names no act is for the first-time item of the family.
+- the act the request asks for (`ACTS`: a replacement, a correction, a change, a cancellation, a renewal, a transfer
+  upon a death) against the acts the item's name is for (户口登记项目变更更正 is for a change and a correction): a
+  request that names no act is for the first-time item of the family.
 """
 
 from __future__ import annotations
@@ -40,9 +41,16 @@ ACTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("补领", "补换", "换领", "挂失")),
     ("renew", ("延续", "到期", "期满", "快过期", "过期", "续期", "续办", "续签", "签注", "换证", "换本", "复核", "renew",
                "expir"), ("延续", "期满", "复核", "签注")),
+    # a slip in a record (打错, 写错) asks its correction, not a change of what the record says (改名)
+    ("correct", ("打错", "写错", "弄错", "填错", "录错", "登错", "错了", "有误", "错字", "更正", "misspel", "typo",
+                 "mistake"), ("更正",)),
     ("change", ("变更", "更改", "改名", "更名", "改地址", "换地址", "搬家", "搬到", "迁址", "换了法人", "换法人",
                 "换场地", "换了场地", "换了个地址", "换了地址", "换地方", "换了地方", "加名", "加个名", "去掉名", "改扩建",
-                "扩建", "change", "move to", "moved"), ("变更", "更正", "重新核发")),
+                "扩建", "change", "move to", "moved"), ("变更", "重新核发")),
+    # what a person leaves at their death (去世, and said gently: 走了, 留下) passes by inheritance: the estate's own
+    # items name 继承 or 死亡
+    ("inherit", ("去世", "过世", "病故", "身故", "逝世", "离世", "死亡", "走了", "留下", "遗产", "继承", "遗嘱",
+                 "passed away", "died", "inherit"), ("继承", "死亡")),
 )
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -56,7 +64,8 @@ class _Item:
     #: the name's character pairs, each with its sounds (brackets and punctuation dropped)
     pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...]
     english: frozenset[str]
-    act: str | None
+    #: the acts (`ACTS`) the name is for: none for a first-time item
+    acts: frozenset[str]
 
 
 def _item(item: ServiceItem) -> _Item:
@@ -65,8 +74,8 @@ def _item(item: ServiceItem) -> _Item:
     for run in _HAN_RUN.findall(name):
         sounds = pinyin(run)
         pairs += [((a, b), (sa, sb)) for a, b, sa, sb in zip(run, run[1:], sounds, sounds[1:], strict=False)]
-    act = next((a for a, _, marks in ACTS if any(m in name for m in marks)), None)
-    return _Item(tuple(dict.fromkeys(pairs)), frozenset(tokenize(item.name_en or "")), act)
+    acts = frozenset(a for a, _, marks in ACTS if any(m in name for m in marks))
+    return _Item(tuple(dict.fromkeys(pairs)), frozenset(tokenize(item.name_en or "")), acts)
 
 
 @lru_cache(maxsize=4096)
@@ -118,14 +127,14 @@ class Siblings:
         return sum(self.weight[p] for p, sound in known.pairs if p in chars or sound in sounds) / total if total else 0.0
 
     def act_factor(self, act: str | None, item: str) -> float:
-        """ACT_BONUS for an item for the act asked; ACT_PENALTY for one for another act, or for any item but the
+        """ACT_BONUS for an item for the act asked; ACT_PENALTY for one for other acts only, or for any item but the
         first-time one when no act is asked; else 1."""
         known = self.items.get(item)
         if known is None:
             return 1.0
-        if act is not None and known.act == act:
+        if act is not None and act in known.acts:
             return ACT_BONUS
-        return ACT_PENALTY if known.act is not None or act is not None else 1.0
+        return ACT_PENALTY if known.acts or act is not None else 1.0
 
     def rank(self, text: str, scored: dict[str, float]) -> str | None:
         """The item of `scored` (item → its best route's score) that the request asks for, among those within SHARE

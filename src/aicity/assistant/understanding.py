@@ -150,10 +150,16 @@ class Understanding:
         covered = first is not None and self.covers(text, first.params.get("item"))
         if mode in ITEM_MODES and first is not None and not covered:
             # the routes' item is not what the request is about: near, agreeing labelled requests name the item
-            # (their words, 电驴 for 电动自行车, need not be the catalog's) before the catalog is said to lack it
-            given = self.router.given_by_votes(text, mode, (first.agent, first.skill))
-            if given is not None and given[0] == "item" and given[1] != first.params.get("item"):
-                first = first.model_copy(update={"params": {**first.params, "item": given[1]}})
+            # (their words, 电驴 for 电动自行车, need not be the catalog's); else the most voted item that the request's
+            # words cover, before the catalog is said to lack it
+            key = (first.agent, first.skill)
+            chosen = first.params.get("item")
+            given = self.router.given_by_votes(text, mode, key)
+            item = given[1] if given is not None and given[0] == "item" else next(
+                (target for kind, target in self.router.voted(text, mode, key)
+                 if kind == "item" and target != chosen and self.covers(text, target)), None)
+            if item is not None and item != chosen:
+                first = first.model_copy(update={"params": {**first.params, "item": item}})
                 plan = plan.model_copy(update={"subtasks": [first, *plan.subtasks[1:]]})
                 covered = True
         if mode in ITEM_MODES and (first is None or (wanted and not any(k in first.params for k in wanted))
