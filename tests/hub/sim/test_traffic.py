@@ -153,7 +153,7 @@ def test_the_cli_refuses_an_unknown_corridor(city: Path) -> None:
 
 def test_rest_result_and_the_plan_as_an_approval_request(app: TestClient, short_run: dict) -> None:
     _, official = identity.create_api_key("traffic-official", "official")
-    _, operator = identity.create_api_key("traffic-operator", "operator")
+    _, citizen = identity.create_api_key("traffic-citizen", "citizen")
     bad = app.post("/api/v1/sim/jobs", json={"kind": "traffic", "corridor": "火星大道"}, headers={"X-API-Key": official})
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     listed = app.get("/api/v1/sim/traffic/corridors", headers={"X-API-Key": official}).json()
@@ -164,8 +164,8 @@ def test_rest_result_and_the_plan_as_an_approval_request(app: TestClient, short_
     assert result["engine"] == "sumo" and result["after"]["travel_time_s"] == short_run["after"]["travel_time_s"]
     rec = next(r for r in short_run["recommendations"] if r["device_id"] == "traffic-test-signal-1")
     path = f"/api/v1/sim/jobs/{job_id}/actions"
-    assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official}).status_code == 403
-    queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": operator})
+    assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": citizen}).status_code == 403
+    queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official})  # staff ask
     assert queued.status_code == 202 and queued.json()["decision"] == "approval-required"
     pending = next(a for a in approvals.list_approvals("pending") if a.id == queued.json()["approval_id"])
     assert pending.skill == "device_command" and json.loads(pending.params["params"])["plan"] == "peak"
