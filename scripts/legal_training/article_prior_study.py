@@ -27,7 +27,7 @@ from aicity.assistant.cli import ready_assistant
 from aicity.core import slices
 from aicity.core.cli import open_city, set_city_loader
 from aicity.demo.loader import ensure_city
-from aicity.hub.knowledge import law_prior
+from aicity.hub.knowledge import article_ranker, law_prior
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.relations import relations
 from aicity.hub.knowledge.service import article_lift
@@ -51,6 +51,9 @@ def study_city(prefix: str, names: list[str] | None) -> tuple[dict[str, list[dic
     """The demo city opened in a fresh data dir with the assistant ready; every development set's cases by name,
     and those of `names` (all when None)."""
     slices.activate()
+    # the shipped article ranker was fitted on every development set: a study answers without it
+    # (article_ranker.py fits its own, leave-one-set-out)
+    article_ranker.model = lambda: None  # type: ignore[assignment]
     set_city_loader(ensure_city)
     open_city(Path(tempfile.mkdtemp(prefix=prefix)))
     ready_assistant()

@@ -9,8 +9,8 @@ held per process while those files are unchanged; warmed in the background at st
 slice's start-up), so the first legal question does not wait for it. scikit-learn is imported only then.
 
 The article (`article_votes`, doc2query): everyday questions written for one article each, {"q", "doc", "article"}
-(`legal_articles.jsonl`), and the development questions with their article (`legal_laws.jsonl`), embedded as queries (`AsQueries`: shipped for the built-in rows, a city's own computed in
-the background); a request's query vector (the one its search computes anyway) against theirs, one matrix
+(`legal_articles.jsonl`), and the development questions with their article (`legal_laws.jsonl`), embedded as
+queries (`AsQueries`: shipped for the built-in rows, a city's own computed in the background); a request's query vector (the one its search computes anyway) against theirs, one matrix
 product: the ARTICLE_NEIGHBOURS most similar vote for their article, weighted by softmax(cosine /
 ARTICLE_TEMPERATURE).
 """
