@@ -143,6 +143,17 @@ def test_cancel_kills_a_running_job(city: Path) -> None:
     assert exc.value.status == 409
 
 
+def test_a_role_the_approval_policy_does_not_let_ask_is_refused(app: TestClient, short_run: dict,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _, official = identity.create_api_key("sim-official-unlisted", "official")
+    only_operators = approvals.policy().model_copy(update={"request_roles": ["operator", "admin"]})
+    monkeypatch.setattr(approvals, "policy", lambda: only_operators)
+    rec = next(r for r in short_run["result"]["recommendations"] if r["kind"] == "deploy_pumps")
+    refused = app.post(f"/api/v1/sim/jobs/{short_run['id']}/actions", json={"recommendation": rec["id"]},
+                       headers={"X-API-Key": official})
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("application/problem+json")
+
+
 def test_api_is_staff_only_and_follows_a_job(app: TestClient, short_run: dict) -> None:
     _, official = identity.create_api_key("sim-official", "official")
     _, citizen = identity.create_api_key("sim-citizen", "citizen")
@@ -166,6 +177,7 @@ def test_api_is_staff_only_and_follows_a_job(app: TestClient, short_run: dict) -
     # a recommendation becomes an approval request, never an actuation; staff may ask, as through the assistant
     rec = next(r for r in short_run["result"]["recommendations"] if r["kind"] == "deploy_pumps")
     path = f"/api/v1/sim/jobs/{short_run['id']}/actions"
+    assert app.post(path, json={"recommendation": rec["id"]}).status_code == 401
     assert app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": citizen}).status_code == 403
     queued = app.post(path, json={"recommendation": rec["id"]}, headers={"X-API-Key": official})
     assert queued.status_code == 202 and queued.json()["decision"] == "approval-required"

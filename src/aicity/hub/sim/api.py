@@ -88,4 +88,7 @@ async def cancel_job(job_id: str, principal: Caller) -> dict[str, Any]:
              summary="建议转审批 Queue a recommendation for approval")
 async def request_action(job_id: str, body: ActionRequest, principal: Caller) -> dict[str, Any]:
     # staff ask as they do through the assistant (the approval policy's request roles); another person approves
-    return await run_in_threadpool(actions.request, job_id, body.recommendation, _staff(principal))
+    outcome = await run_in_threadpool(actions.request, job_id, body.recommendation, _staff(principal))
+    if outcome["approval_id"] is None:  # a role the approval policy does not let ask
+        raise forbidden(outcome["body"])
+    return outcome
