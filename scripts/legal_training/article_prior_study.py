@@ -77,6 +77,18 @@ def vote_with(rows: list[dict[str, Any]], embedder: Any) -> None:
         print(f"article questions on laws the corpus lacks: {sorted(unknown)}", file=sys.stderr)
 
 
+def without_set(name: str, written: list[dict[str, Any]], everything: dict[str, list[dict[str, Any]]],
+                embedder: Any) -> None:
+    """Answer as if development set `name` were never seen: the law prior fitted on the article questions (`written`)
+    and the other sets' questions, and the article votes of both likewise."""
+    others = [c for other, cases in everything.items() if other != name for c in cases]
+    rows = {c["q"].strip(): law_prior._law(c["doc"]) for c in others}
+    rows.update((r["q"].strip(), law_prior._law(r["doc"])) for r in written)
+    vote_with([*written, *others], embedder)
+    model = law_prior._fit(list(rows.items()))
+    law_prior._model = lambda model=model: model  # type: ignore[assignment]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", nargs="*", type=Path, default=[DATA / "training" / "legal_articles.jsonl"])

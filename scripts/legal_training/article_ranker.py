@@ -5,12 +5,13 @@
 
 Each development set `eval/legal_rules_dev*.jsonl` is answered with the law prior fitted on the article questions
 (`training/legal_articles.jsonl`, or the FILEs given) and the OTHER development sets' rows, never its own, and with
-the article votes of both likewise (as `article_prior_study.py --dev-voters` does), first without a ranker: that run records each question's candidate articles, their
-features and which is the governing one. Then for each set a ranker fitted on the other sets' rows alone leads its
-answers, and the set is answered again. Reported per set and pooled, before → after: the first provision governing,
-the rule stated, superseded provisions presented as the rule; offline, the governing article ranked first among the
-candidates by pointwise and pairwise logistic regressions at a few regularisations (C; the best is used unless
---c is given), with the article votes' share added (study only), and the features' weights. `--write` fits on every set and writes
+the article votes of both likewise (`article_prior_study.without_set`), first without a ranker: that run records each
+question's candidate articles, their features and which is the governing one. Then for each set a ranker fitted on
+the other sets' rows alone leads its answers, and the set is answered again. Reported per set and pooled, before →
+after: the first provision governing, the rule stated, superseded provisions presented as the rule; offline, the
+governing article ranked first among the candidates by pointwise and pairwise logistic regressions at a few
+regularisations (C; the best is used unless --c is given: chosen on the same pooled figure, so it leans optimistic),
+with the article votes' share added (study only), and the features' weights. `--write` fits on every set and writes
 `demo/data/training/article_ranker.json`, the weights the answerer ships. The held-out sets are never read.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from article_prior_study import study_city, vote_with
+from article_prior_study import study_city, without_set
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -107,9 +108,8 @@ def main() -> int:
     sets = args.sets or list(everything)
     # the article questions (not the development questions, which vote only for the other sets' answers)
     written = [r for path in args.articles or law_prior.article_paths()[:1] for r in law_prior.read_jsonl(path)]
-    articles = [(r["q"].strip(), law_prior._law(r["doc"])) for r in written]
     embedder = knowledge._index.get().embedder
-    print(f"{len(articles)} article questions", file=sys.stderr)
+    print(f"{len(written)} article questions", file=sys.stderr)
 
     # the answerer's calls, recorded: each question's candidates, their features and whether each governs
     calls: list[dict[str, Any]] = []
@@ -142,12 +142,7 @@ def main() -> int:
                 rows[name].append({**calls[-1], "y": np.array([k == want for k in calls[-1]["keys"]], dtype=int)})
 
     def with_prior_without(name: str) -> None:
-        law_rows = {c["q"].strip(): law_prior._law(c["doc"]) for other, cs in everything.items() if other != name
-                    for c in cs}
-        law_rows.update(articles)
-        vote_with([*written, *(c for other, cs in everything.items() if other != name for c in cs)], embedder)
-        model = law_prior._fit(list(law_rows.items()))
-        law_prior._model = lambda model=model: model  # type: ignore[assignment]
+        without_set(name, written, everything, embedder)
         # the searches do not depend on the ranker: each is run once per set
         extractive.search = functools.lru_cache(maxsize=None)(search)  # type: ignore[assignment]
 

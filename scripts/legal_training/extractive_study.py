@@ -16,7 +16,7 @@ import argparse
 import functools
 from typing import Any
 
-from article_prior_study import study_city, vote_with
+from article_prior_study import study_city, without_set
 
 from aicity.hub.knowledge import extractive, law_prior
 from aicity.hub.knowledge import service as knowledge
@@ -33,18 +33,11 @@ def main() -> int:
         parser.error(f"extractive.py has no {args.name}")
     everything, sets = study_city("aicity-extractive-", args.sets)
     written = law_prior.read_jsonl(law_prior.article_paths()[0])  # the article questions, not the dev questions
-    articles = [(r["q"].strip(), law_prior._law(r["doc"])) for r in written]
     embedder = knowledge._index.get().embedder
     search = extractive.search
     pooled: dict[float, list[int]] = {value: [0, 0, 0, 0] for value in args.values}
     for name, cases in sets.items():
-        rows = {c["q"].strip(): law_prior._law(c["doc"]) for other, cs in everything.items() if other != name
-                for c in cs}
-        rows.update(articles)
-        # the other sets' questions vote for their articles as the shipped ones do; this set's never
-        vote_with([*written, *(c for other, cs in everything.items() if other != name for c in cs)], embedder)
-        model = law_prior._fit(list(rows.items()))
-        law_prior._model = lambda model=model: model  # type: ignore[assignment]
+        without_set(name, written, everything, embedder)
         # the searches do not depend on the answerer's constants: each is run once per set
         extractive.search = functools.lru_cache(maxsize=None)(search)  # type: ignore[assignment]
         outcomes: dict[float, dict[str, Any]] = {}
