@@ -808,14 +808,15 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # (the search's article votes leading the answer where they agree, share ≥ 0.3–0.8, measured leave-one-set-out
     # on dev…dev9 by scripts/legal_training/extractive_study.py: first provision governing 628 of 792 → 615–630,
     # dev3 and dev5 lower at 0.4, no gain at 0.5 and above; not done)
-    own = _listed(_best(found, question), found, question)
+    # the answerer's own lead, unless a question that names its article opens the answer
+    own = None if opening else _listed(_best(found, question), found, question)
     # the learned article ranker (`article_ranker`) picks the article that leads, where its weights are shipped
-    chosen = None if opening else article_ranker.lead_article(asked, ranker_reading(types), articles, found)
-    lead = opening or (own if chosen in (None, own.article) else
-                       _listed(_best([s for s in found if s.article == chosen], question), found, question))
+    chosen = None if own is None else article_ranker.lead_article(asked, ranker_reading(types), articles, found)
+    lead = opening if own is None else own if chosen in (None, own.article) else \
+        _listed(_best([s for s in found if s.article == chosen], question), found, question)
     higher = None if opening else _superior(lead, found, articles, rel, types)
     # where it picks the higher text that states the rule the answerer's own lead states, that lead is still named
-    over = _superior(own, found, articles, rel, types) if opening is None and higher is None and lead is not own else None
+    over = _superior(own, found, articles, rel, types) if own is not None and higher is None and lead is not own else None
     if over is not None and over.article == lead.article:
         lead, higher = own, over
     lower, lead = (lead, higher) if higher is not None else (None, lead)
