@@ -1,5 +1,5 @@
 """A service the catalog has is not answered "not in our catalog" when the routes' item is the wrong one
-(`Understanding.plan`, `Router.given_by_votes`, `Router.voted`)."""
+(`Understanding.plan`, `Router.voted`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_agreeing_votes_name_the_item_the_routes_missed(city: Path, monkeypatch:
     understanding = assistant().understanding
     # the request is about the item the votes give, not the one its routes found
     monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
-    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: ("item", ASKED))
+    monkeypatch.setattr(understanding.router, "voted", lambda *_: (("item", ASKED), [("item", ASKED)]))
     plan = _plan("燃气过户怎么办")
     assert plan.reply is None and plan.subtasks[0].params["item"] == ASKED
 
@@ -35,10 +35,9 @@ def test_without_agreeing_votes_the_most_voted_item_the_request_covers_is_taken(
         city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     understanding = assistant().understanding
     monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
-    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: None)
     # the routes' own item and an item the request's words do not cover are passed over
-    monkeypatch.setattr(understanding.router, "voted", lambda *_: [
-        ("item", "gas.account_transfer"), ("item", "power.account_transfer"), ("item", ASKED)])
+    monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [
+        ("item", "gas.account_transfer"), ("item", "power.account_transfer"), ("item", ASKED)]))
     plan = _plan("燃气过户怎么办")
     assert plan.reply is None and plan.subtasks[0].params["item"] == ASKED
 
@@ -46,9 +45,9 @@ def test_without_agreeing_votes_the_most_voted_item_the_request_covers_is_taken(
 def test_without_votes_for_a_covered_item_the_catalog_lacks_it(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     understanding = assistant().understanding
     monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
-    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: None)
-    monkeypatch.setattr(understanding.router, "voted", lambda *_: [("item", "power.account_transfer")])
+    monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [("item", "power.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"
     # votes for the routes' own item say nothing new
-    monkeypatch.setattr(understanding.router, "given_by_votes", lambda *_: ("item", "gas.account_transfer"))
+    monkeypatch.setattr(understanding.router, "voted", lambda *_: (("item", "gas.account_transfer"),
+                                                                   [("item", "power.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"

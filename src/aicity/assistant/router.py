@@ -504,17 +504,12 @@ class Router:
             return False
         return self.sure(scores, principal, frozenset({(cand.agent, cand.skill)}), mode)
 
-    def given_by_votes(self, text: str, mode: str, key: tuple[str, str]) -> tuple[str, str] | None:
-        """The (kind, target) that the labelled requests of `mode` and skill `key` nearest to `text` give on their own
-        (`_given`), whatever the routes found; None when they are not near or do not agree."""
+    def voted(self, text: str, mode: str, key: tuple[str, str]) -> tuple[tuple[str, str] | None, list[tuple[str, str]]]:
+        """What the labelled requests of `mode` and skill `key` nearest to `text` say, from one count of their votes
+        (`_votes`): the (kind, target) they give on their own (`_given`, whatever the routes found; None when they are
+        not near or do not agree), and every (kind, target) they vote for, the most voted first."""
         votes, nearest = self._votes(text, mode, key, self.skills[key].targets_for(mode))
-        return _given(votes, nearest)
-
-    def voted(self, text: str, mode: str, key: tuple[str, str]) -> list[tuple[str, str]]:
-        """The (kind, target)s that the labelled requests of `mode` and skill `key` nearest to `text` vote for, the most
-        voted first (`_votes`)."""
-        votes, _ = self._votes(text, mode, key, self.skills[key].targets_for(mode))
-        return sorted(votes, key=lambda target: -votes[target])
+        return _given(votes, nearest), sorted(votes, key=lambda target: -votes[target])
 
     def _votes(self, text: str, mode: str | None, key: tuple[str, str],
                wanted: tuple[str, ...]) -> tuple[dict[tuple[str, str], float], float]:

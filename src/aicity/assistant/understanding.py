@@ -13,7 +13,7 @@
 4. Otherwise the planner routes among the skills that declare the mode (`Skill.modes`); a service
    question whose item the catalog does not have is an honest gap: the answer says so, names the
    department and law when found, and the request is kept for the operations team (`unserved`). Before that,
-   near and agreeing labelled requests may name the item the routes missed (`Router.given_by_votes`).
+   near and agreeing labelled requests may name the item the routes missed (`Router.voted`).
 """
 
 from __future__ import annotations
@@ -154,10 +154,10 @@ class Understanding:
             # words cover, before the catalog is said to lack it
             key = (first.agent, first.skill)
             chosen = first.params.get("item")
-            given = self.router.given_by_votes(text, mode, key)
+            given, voted = self.router.voted(text, mode, key)
             item = given[1] if given is not None and given[0] == "item" else next(
-                (target for kind, target in self.router.voted(text, mode, key)
-                 if kind == "item" and target != chosen and self.covers(text, target)), None)
+                (target for kind, target in voted if kind == "item" and target != chosen and self.covers(text, target)),
+                None)
             if item is not None and item != chosen:
                 first = first.model_copy(update={"params": {**first.params, "item": item}})
                 plan = plan.model_copy(update={"subtasks": [first, *plan.subtasks[1:]]})
