@@ -82,8 +82,8 @@ def without_set(name: str, written: list[dict[str, Any]], everything: dict[str, 
     """Answer as if development set `name` were never seen: the law prior fitted on the article questions (`written`)
     and the other sets' questions, and the article votes of both likewise."""
     others = [c for other, cases in everything.items() if other != name for c in cases]
-    rows = {c["q"].strip(): law_prior._law(c["doc"]) for c in others}
-    rows.update((r["q"].strip(), law_prior._law(r["doc"])) for r in written)
+    rows = {c["q"].strip(): law_prior.law_key(c["doc"]) for c in others}
+    rows.update((r["q"].strip(), law_prior.law_key(r["doc"])) for r in written)
     vote_with([*written, *others], embedder)
     model = law_prior._fit(list(rows.items()))
     law_prior._model = lambda model=model: model  # type: ignore[assignment]
@@ -104,10 +104,10 @@ def main() -> int:
     vote_with(articles, embedder)
 
     def law_rows(skip: str, with_articles: bool) -> list[tuple[str, str]]:
-        rows = {c["q"].strip(): law_prior._law(c["doc"]) for name, cases in everything.items() if name != skip
+        rows = {c["q"].strip(): law_prior.law_key(c["doc"]) for name, cases in everything.items() if name != skip
                 for c in cases}
         if with_articles:
-            rows.update({r["q"].strip(): law_prior._law(r["doc"]) for r in articles})
+            rows.update({r["q"].strip(): law_prior.law_key(r["doc"]) for r in articles})
         return list(rows.items())
 
     chosen = (law_prior.ARTICLE_NEIGHBOURS, law_prior.ARTICLE_TEMPERATURE, knowledge.ARTICLE_PRIOR_WEIGHT)
@@ -143,8 +143,8 @@ def main() -> int:
                 use(None)
                 base: dict[tuple[str, str], float] = {}
                 for h in knowledge.search(case["q"], reader, top_k=300, exhaustive=True):
-                    base.setdefault((law_prior._law(h.doc_key), h.locator.split()[0]), h.score)
-                want = (law_prior._law(case["doc"]), case["article"])
+                    base.setdefault((law_prior.law_key(h.doc_key), h.locator.split()[0]), h.score)
+                want = (law_prior.law_key(case["doc"]), case["article"])
                 query_vector = knowledge._query_vector(index, case["q"])
                 for k, temperature in [(0, 0.0), *grid] if with_articles else [(0, 0.0)]:
                     law_prior.ARTICLE_NEIGHBOURS, law_prior.ARTICLE_TEMPERATURE = k, temperature

@@ -11,7 +11,7 @@ the other sets' rows alone leads its answers, and the set is answered again. Rep
 after: the first provision governing, the rule stated, superseded provisions presented as the rule; offline, the
 governing article ranked first among the candidates by pointwise and pairwise logistic regressions at a few
 regularisations (C; the best is used unless --c is given: chosen on the same pooled figure, so it leans optimistic),
-with the article votes' share added (study only), and the features' weights. `--write` fits on every set and writes
+and the features' weights. `--write` fits on every set and writes
 `demo/data/training/article_ranker.json`, the weights the answerer ships. The held-out sets are never read.
 """
 
@@ -76,21 +76,6 @@ def _first_right(rows: list[dict[str, Any]], weights: dict[str, Any] | None) -> 
     return right
 
 
-def _votes(question: str, cands: list[Any]) -> np.ndarray:
-    """Study only: each candidate's share of the article votes and whether it is the most voted (the search computes
-    them but does not return them; here the query vector is computed again)."""
-    index = knowledge._index.get()
-    vector = knowledge._query_vector(index, question)
-    votes = law_prior.article_votes(vector, index.embedder) if vector is not None and index.embedder else {}
-    top = max(votes, key=votes.__getitem__) if votes else None
-    keys = [(law_prior._law(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands]
-    return np.array([[votes.get(k, 0.0), float(k == top)] for k in keys]).reshape(len(cands), 2)
-
-
-def _with_votes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "x": np.hstack([r["x"], r["votes"]])} for r in rows]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", nargs="*", type=Path, default=None,
@@ -121,8 +106,8 @@ def main() -> int:
         t0 = time.process_time()
         choice = lead_article(question, reading, cands, found)
         ranker_cpu[0] += time.process_time() - t0 if weights is not None else 0.0
-        calls.append({"x": article_ranker.features(question, reading, cands, found), "keys": [(law_prior._law(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands],
-                      "speaks": sorted({s.article for s in found}), "votes": _votes(question, cands)})
+        calls.append({"x": article_ranker.features(question, reading, cands, found), "keys": [(law_prior.law_key(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands],
+                      "speaks": sorted({s.article for s in found})})
         return choice
 
     article_ranker.lead_article = recorder  # type: ignore[assignment]
@@ -138,7 +123,7 @@ def main() -> int:
             outcome.setdefault((name, label), []).append(
                 (report["first_provision_governing"] == 1, report["states_rule"] == 1, report["superseded_as_rule"] > 0))
             if label == "before" and calls:
-                want = (law_prior._law(case["doc"]), case["article"])
+                want = (law_prior.law_key(case["doc"]), case["article"])
                 rows[name].append({**calls[-1], "y": np.array([k == want for k in calls[-1]["keys"]], dtype=int)})
 
     def with_prior_without(name: str) -> None:
@@ -169,11 +154,6 @@ def main() -> int:
             if right > best_right:
                 best, best_right = (fit, c), right
     fit, chosen = best[0], args.c if args.c is not None else best[1]
-    voted = {name: _with_votes(rs) for name, rs in rows.items()}
-    right = sum(_first_right(rs, fit([r for other, o in voted.items() if other != name for r in o], chosen))
-                for name, rs in voted.items())
-    print(f"OFFLINE C={chosen} with the article votes' share too (not shipped: the search does not return them): "
-          f"{right}/{len(pooled)}")
     for name, rs in rows.items():
         print(f"  {name:20} own lead {_first_right(rs, None):3} ranker "
               f"{_first_right(rs, fit([r for o, orows in rows.items() if o != name for r in orows], chosen)):3}"

@@ -160,7 +160,7 @@ def rule_stated(rule: str, answer: str) -> bool:
     return re.search(pattern, _numbers_alike(answer)) is not None
 
 
-def _law(title: str) -> str:
+def law_key(title: str) -> str:
     """A law's short title: 《中华人民共和国劳动合同法》 and 《劳动合同法》 are the same law."""
     return title.strip().removeprefix("中华人民共和国")
 
@@ -186,12 +186,12 @@ def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:
         rule = _squash(case["rule"])
         first = found.citations[0] if found.citations else None
         article = first.locator.split()[0] if first else ""
-        banned = {(_law(n["doc"]), n["article"]) for n in case.get("not", [])}
+        banned = {(law_key(n["doc"]), n["article"]) for n in case.get("not", [])}
         ok_text = rule in _squash(found.answer)
         ok_numbers = rule_stated(case["rule"], found.answer)
         ok_lead = rule in _squash(found.rule or "")
-        ok_gov = first is not None and (_law(first.doc_key), article) == (_law(case["doc"]), case["article"])
-        bad = first is not None and (first.status != "in_force" or (_law(first.doc_key), article) in banned
+        ok_gov = first is not None and (law_key(first.doc_key), article) == (law_key(case["doc"]), case["article"])
+        bad = first is not None and (first.status != "in_force" or (law_key(first.doc_key), article) in banned
                                      or rel.is_overridden(first.doc_key, article, case["q"]))
         states, lead_states, governing, superseded = (states + ok_text, lead_states + ok_lead, governing + ok_gov,
                                                       superseded + bad)

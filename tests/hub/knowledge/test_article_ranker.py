@@ -9,9 +9,17 @@ import numpy as np
 import pytest
 
 from aicity.hub.knowledge import article_ranker, law_prior
-from aicity.hub.knowledge.extractive import Sentence, _Article, extractive_answer, ranker_reading
-from aicity.hub.knowledge.relations import Override
-from aicity.hub.knowledge.service import Hit
+from aicity.hub.knowledge.extractive import (
+    CANDIDATE_ARTICLES,
+    VOTED_SHARE,
+    Sentence,
+    _Article,
+    _candidates,
+    extractive_answer,
+    ranker_reading,
+)
+from aicity.hub.knowledge.relations import Override, relations
+from aicity.hub.knowledge.service import Hit, search
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -23,7 +31,7 @@ def _article(doc: str, where: str, text: str, score: float, override: Override |
     return _Article(hit, text, override)
 
 
-def _candidates() -> tuple[list[_Article], list[Sentence]]:
+def _two_laws() -> tuple[list[_Article], list[Sentence]]:
     articles = [
         _article("劳动合同法", "第三条", "第三条　本法所称劳动者，是指与用人单位建立劳动关系的人。", 1.0),
         _article("劳动法", "第十条", "第十条　用人单位应当在三十日内支付工资。\n逾期的，应当支付赔偿金。", 0.5),
@@ -47,8 +55,8 @@ def _column(x: np.ndarray, name: str) -> list[float]:
 
 
 def test_features(prior: None) -> None:
-    articles, found = _candidates()
-    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"]), articles, found)
+    articles, found = _two_laws()
+    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"], {}), articles, found)
     assert x.shape == (3, len(FEATURES))
     assert _column(x, "position") == [0.0, round(float(np.log(2)), 4), round(float(np.log(3)), 4)]
     assert _column(x, "search_share") == [1.0, 0.5, 0.4]
@@ -63,14 +71,30 @@ def test_features(prior: None) -> None:
     assert _column(x, "liability") == [0.0, 0.0, 0.0]
     penalty = _article("劳动法", "第九十一条", "第九十一条　用人单位拖欠工资的，处二千元以下罚款。", 0.3)
     fine = Sentence("用人单位拖欠工资的，处二千元以下罚款。", "第九十一条", "", 3, score=1.0, own_score=1.0)
-    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"]), [*articles, penalty], [*found, fine])
+    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"], {}), [*articles, penalty], [*found, fine])
     assert _column(x, "liability_asked") == [0.0, 0.0, 0.0, 1.0]  # a penalty article, for a question on what happens
-    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"]), [*articles, penalty], [*found, fine])
+    x = article_ranker.features("工资多久内要发？", ranker_reading(["duration"], {}), [*articles, penalty], [*found, fine])
     assert _column(x, "liability") == [0.0, 0.0, 0.0, 1.0] and _column(x, "liability_asked") == [0.0] * 4
     # found through the duty it names (第十条): ranked with that duty, and marked as such
     penalty.rank = 1
-    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"]), [*articles, penalty], [*found, fine])
+    x = article_ranker.features("拖欠工资会被罚吗？", ranker_reading(["penalty"], {}), [*articles, penalty], [*found, fine])
     assert _column(x, "penalty_extra") == [0.0, 0.0, 0.0, 1.0] and _column(x, "position")[3] == round(float(np.log(2)), 4)
+
+
+def test_vote_features(prior: None) -> None:
+    """The nearest article questions' votes, keyed by the law as the rows name it (中华人民共和国 dropped)."""
+    articles, found = _two_laws()
+    voted = _Article(Hit(kb="global", doc="中华人民共和国劳动法", doc_key="中华人民共和国劳动法", locator="第五十条",
+                         text="第五十条　工资应当以货币形式按月支付给劳动者本人。", score=0.1),
+                     "第五十条　工资应当以货币形式按月支付给劳动者本人。", voted=True)
+    votes = {("劳动法", "第五十条"): 0.6, ("劳动法", "第十条"): 0.3}
+    x = article_ranker.features("工资多久发一次？", ranker_reading(["duration"], votes), [*articles, voted], found)
+    assert _column(x, "vote_share") == [0.0, 0.3, 0.0, 0.6]
+    assert _column(x, "vote_top") == [0.0, 0.0, 0.0, 1.0]
+    assert _column(x, "voted_extra") == [0.0, 0.0, 0.0, 1.0]
+    assert _column(x, "superior_extra") == [0.0] * 4  # found by the vote, not as a higher text
+    x = article_ranker.features("工资多久发一次？", ranker_reading(["duration"], {}), articles, found)
+    assert _column(x, "vote_share") == [0.0] * 3 and _column(x, "vote_top") == [0.0] * 3
 
 
 def _weights(**coef: float) -> dict[str, Any]:
@@ -79,16 +103,16 @@ def _weights(**coef: float) -> dict[str, Any]:
 
 
 def test_lead_article(prior: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    articles, found = _candidates()
+    articles, found = _two_laws()
     monkeypatch.setattr(article_ranker, "model", lambda: None)
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) is None  # no weights
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) is None  # no weights
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(law_prior=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 0
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 0
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(definition=-1.0, search_share=0.1))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 1
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 1
     # an article none of whose sentences was scored is never picked
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(position=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"]), articles, found) == 1
+    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 1
 
 
 def test_shipped_weights() -> None:
@@ -113,3 +137,21 @@ def test_answer_leads_with_the_ranked_article(city: Path, monkeypatch: pytest.Mo
     found = extractive_answer("公司拖欠工资，劳动者可以怎么办？", Principal(Role.citizen))
     assert picked and found.citations
     assert (found.citations[0].doc_key, found.citations[0].locator.split()[0]) == picked[0]
+
+
+def test_the_most_voted_article_further_down_competes(city: Path) -> None:
+    """An article the nearest article questions vote for, found below the first candidates, joins them (once, marked
+    as such); one with too small a share of the vote does not."""
+    question = "公司要解除劳动合同，要提前多久通知"
+    hits = search(question, Principal(Role.citizen), top_k=16, exhaustive=True)
+    plain, _ = _candidates(question, hits, relations())
+    chosen = {(a.hit.doc_key, a.hit.locator.split()[0]) for a in plain}
+    assert not any(a.voted for a in plain)
+    further = next((h.doc_key, h.locator.split()[0]) for h in hits[CANDIDATE_ARTICLES:]
+                   if (h.doc_key, h.locator.split()[0]) not in chosen and h.locator.startswith("第"))
+    votes = {(law_prior.law_key(further[0]), further[1]): 0.5, (law_prior.law_key(next(iter(chosen))[0]), "第一条"): 0.4}
+    articles, _ = _candidates(question, hits, relations(), (), votes)
+    assert [(a.hit.doc_key, a.hit.locator.split()[0]) for a in articles if a.voted] == [further]
+    assert articles[: len(plain)] == plain  # the others stay where they were
+    few = {(law_prior.law_key(further[0]), further[1]): VOTED_SHARE / 2}
+    assert not any(a.voted for a in _candidates(question, hits, relations(), (), few)[0])

@@ -4,19 +4,24 @@ The extractive answerer (`extractive.py`) scores every sentence of its candidate
 leads with the best sentence after its article's retrieval discount. The ranker instead scores each candidate
 article from what the answerer has computed anyway (its retrieval position and score, its best sentence's score,
 whether a sentence matches the question's type, whether it is a definition or a penalty article, whether it took
-an overridden provision's place) and the law prior's probability of its law (`law_prior.probabilities`, a TF-IDF
-product, no embedding); the answer leads with the best sentence of the article it ranks first.
+an overridden provision's place), the law prior's probability of its law (`law_prior.probabilities`, a TF-IDF
+product, no embedding) and its share of the article votes of the nearest article questions (`law_prior.article_votes`,
+the search's own; the most voted article of the retrieved pool joins the candidates when it is not one,
+`extractive.VOTED_SHARE`); the answer leads with the best sentence of the article it ranks first.
 
 The weights are a pairwise logistic regression's (the governing article against each other candidate of its
 question) over standardised features, fitted on the legal development sets by
 `scripts/legal_training/article_ranker.py` (which reports the study, leave-one-set-out) and kept in
-`demo/data/training/article_ranker.json`; without that file the answerer keeps its own order. Leave-one-set-out
-over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes and the ranker each without the set
-answered; 5,358 article questions): first provision governing 753 → 790 (dev10 103 → 115 of 150, dev8 87 → 98, dev7
-104 → 110; dev3 59 → 57, no other set lower), rule stated 848 → 860, superseded as the rule 0 → 0; about 0.6 ms CPU
-per question. Offline (the governing article ranked first among the candidates, 746 by the answerer's own order, 885
-among them at all): pairwise 793–794 at C 0.1–10, pointwise 771. A known loss: 公司违法把我辞退了，赔偿金按几个月工资算
-leads with 劳动合同法第四十七条 (the standard) before 第八十七条 (the double it owes), which it still quotes.
+`demo/data/training/article_ranker.json`; without that file (or with weights for other features) the answerer keeps
+its own order. Leave-one-set-out over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes
+and the ranker each without the set answered; 5,358 article questions), no ranker → this ranker: first provision
+governing 753 → 814 (the ranker without the votes: 790), rule stated 848 → 879 (860), superseded as the rule 0 → 0;
+per set dev10 103 → 123 of 150, dev9 97 → 114, dev8 87 → 99, dev7 104 → 111, dev6 77 → 84, dev5 72 → 74, dev4 70 → 72,
+lower on dev2 70 → 67, dev3 59 → 57, dev 14 → 13. About 0.6 ms CPU per question. Offline (the governing article
+ranked first among the candidates): 746 by the answerer's own order, 900 among them at all (885 before the voted
+article joined); pairwise 821–823 at C 0.1–10 (pointwise 807–819; the same features without the votes: 794).
+A known loss: 公司违法把我辞退了，赔偿金按几个月工资算 leads with 劳动合同法第四十七条 (the standard) before 第八十七条
+(the double it owes), which it still quotes.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from aicity.hub.knowledge import law_prior
 #: the features, in the order of the weights' columns
 FEATURES = ("position", "search_share", "best_share", "own_rank", "lead_share", "is_lead", "law_prior", "law_top",
             "same_law", "level", "typed", "definition", "liability", "liability_asked", "replaced", "penalty_extra", "superior_extra",
-            "paragraphs", "named_law")
+            "paragraphs", "named_law", "vote_share", "vote_top", "voted_extra")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Reading:
     definition: Pattern[str]  # a definitions clause
     liability: Pattern[str]  # a penalty clause
     candidates: int  # how many candidate articles the search gives before any extra
+    votes: dict[tuple[str, str], float]  # (law key, article): the nearest article questions' share of the vote
 
 
 def weights_path() -> Path:
@@ -73,7 +79,7 @@ def features(question: str, reading: Reading, articles: list[Any], found: list[A
     from aicity.hub.knowledge.relations import LEVEL_RANK, relations
 
     rel = relations()
-    laws = [law_prior._law(a.hit.doc_key) for a in articles]
+    laws = [law_prior.law_key(a.hit.doc_key) for a in articles]
 
     prior = law_prior.probabilities(question)
     top_law = max(prior, key=prior.__getitem__) if prior else None
@@ -92,6 +98,8 @@ def features(question: str, reading: Reading, articles: list[Any], found: list[A
         max((a.hit.score for a in articles), default=0.0)
     by_own = sorted(range(len(articles)), key=lambda i: -best_own[i])
     top_rank = max(LEVEL_RANK.values())
+    votes = reading.votes
+    top_vote = max(votes, key=votes.__getitem__) if votes else None
     rows = []
     for i, (a, law) in enumerate(zip(articles, laws, strict=True)):
         rows.append([
@@ -111,9 +119,12 @@ def features(question: str, reading: Reading, articles: list[Any], found: list[A
             float(bool(reading.liability.search(a.text)) and "penalty" in reading.types),  # a penalty article for what happens
             float(a.override is not None),
             float(a.rank is not None),  # a penalty article found through the candidate duty it names
-            float(i >= reading.candidates and a.rank is None),  # a higher text's article from further down
+            float(i >= reading.candidates and a.rank is None and not a.voted),  # a higher text's article from further down
             math.log1p(sum(1 for line in a.text.split("\n") if line.strip())),
             float(len(law) > 2 and law in question),
+            votes.get((law, a.hit.locator.split()[0]), 0.0),
+            float((law, a.hit.locator.split()[0]) == top_vote),
+            float(a.voted),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(articles), len(FEATURES))
 

@@ -66,7 +66,8 @@ def shipped_article_paths() -> list[Path]:
     return [p for p in article_paths() if p.parent == _builtin()]
 
 
-def _law(doc: str) -> str:
+def law_key(doc: str) -> str:
+    """A text's key as the training rows and votes name it (中华人民共和国劳动合同法 → 劳动合同法)."""
     return doc.strip().removeprefix("中华人民共和国")
 
 
@@ -75,7 +76,7 @@ def _rows(paths: list[Path]) -> list[tuple[str, str]]:
     for path in paths:
         for row in read_jsonl(path):
             if isinstance(row.get("doc"), str):
-                rows[row["q"].strip()] = _law(row["doc"])
+                rows[row["q"].strip()] = law_key(row["doc"])
     return list(rows.items())
 
 
@@ -152,7 +153,7 @@ def article_rows(paths: list[Path]) -> dict[str, tuple[str, str]]:
     for path in paths:
         for row in read_jsonl(path):
             if isinstance(row.get("doc"), str) and isinstance(row.get("article"), str):
-                rows[row["q"].strip()] = (_law(row["doc"]), row["article"].strip())
+                rows[row["q"].strip()] = (law_key(row["doc"]), row["article"].strip())
     return rows
 
 

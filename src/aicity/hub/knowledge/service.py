@@ -226,6 +226,22 @@ def on_embedding_changed(_topic: str, _payload: dict[str, Any]) -> None:
     _index.invalidate()
 
 
+def article_votes(query: str) -> dict[tuple[str, str], float]:
+    """{(law key, article): share of the vote} of the article questions nearest `query` (`law_prior.article_votes`),
+    as the legal answerer's search weighs them; {} while no query vector can be had. The query's vector is the
+    search's own, kept by the embedder's query cache."""
+    index = _index.get()
+    if index.dense is None or index.dense.get() is None:
+        return {}
+    return _votes(index, _query_vector(index, query))
+
+
+def _votes(index: _Index, query_vector: np.ndarray | None) -> dict[tuple[str, str], float]:
+    if query_vector is None or index.embedder is None:
+        return {}
+    return law_prior.article_votes(query_vector, index.embedder)
+
+
 def _query_vector(index: _Index, query: str) -> np.ndarray | None:
     """The query's vector, or None (keyword search) when the embedding group fails."""
     try:
@@ -479,8 +495,7 @@ def search(query: str, principal: Principal, top_k: int = 5, kb: str | None = No
     depth = LEGAL_FUSION_DEPTH if exhaustive else FUSION_DEPTH
     query_vector = _query_vector(index, query) if dense_ready and not sure else None  # slow: outside the lock
     prior = law_prior.probabilities(query) if exhaustive else {}
-    votes = law_prior.article_votes(query_vector, index.embedder) \
-        if exhaustive and query_vector is not None and index.embedder is not None else {}
+    votes = _votes(index, query_vector) if exhaustive else {}
     with index.lock:
         if not index.bm25.alive.any():
             return []
