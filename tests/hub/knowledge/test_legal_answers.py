@@ -260,8 +260,6 @@ def test_a_penalty_found_through_the_duty_it_names(city: Path) -> None:
     assert "第八十七条" in [c.locator for c in found.citations] and "二倍" in found.answer
 
 
-@pytest.mark.xfail(strict=True, reason="the article ranker leads with the standard (第四十七条) the penalty article names; "
-                   "a known loss beside its gains (README, legal answers)")
 def test_the_penalty_leads_when_the_question_names_the_wrong(city: Path) -> None:
     found = extractive_answer("公司违法把我辞退了，赔偿金按几个月工资算？", CITIZEN)
     assert (found.citations[0].doc_key, found.citations[0].locator) == ("劳动合同法", "第八十七条")

@@ -20,8 +20,8 @@ per set dev10 103 → 123 of 150, dev9 97 → 114, dev8 87 → 99, dev7 104 → 
 lower on dev2 70 → 67, dev3 59 → 57, dev 14 → 13. About 0.6 ms CPU per question. Offline (the governing article
 ranked first among the candidates): 746 by the answerer's own order, 900 among them at all (885 before the voted
 article joined); pairwise 821–823 at C 0.1–10 (pointwise 807–819; the same features without the votes: 794).
-A known loss: 公司违法把我辞退了，赔偿金按几个月工资算 leads with 劳动合同法第四十七条 (the standard) before 第八十七条
-(the double it owes), which it still quotes.
+(公司违法把我辞退了，赔偿金按几个月工资算, which the ranker without the votes led with 劳动合同法第四十七条, the standard,
+leads again with 第八十七条, the double the employer owes.)
 """
 
 from __future__ import annotations
