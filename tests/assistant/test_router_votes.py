@@ -131,3 +131,13 @@ def test_an_english_request_is_voted_on_by_requests_not_in_latin_letters(city: P
     router._votes("驾驶证到期了怎么换", "service_guide", GUIDE, ("item",))
     english, chinese = voters
     assert not votes.latin[english].any() and len(chinese) == len(rows)
+
+
+def test_a_bundle_said_outright_outweighs_the_votes(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    router = assistant().router
+    monkeypatch.setattr(router, "_votes", lambda *args: ({("bundle", "restaurant_opening"): 1.0}, 0.95))
+    cand = router.route("I want to open an internet cafe. Which permits do I need?", CITIZEN,
+                        frozenset({("gov_service", "bundle")}), "bundle")
+    assert cand is not None and cand.params["bundle"] == "internet_cafe_opening"
+    # a keyword too short to say which bundle (退休 is also the pension's) leaves the choice to the routes and votes
+    assert router._named_bundle("我爸下个月退休了") is None

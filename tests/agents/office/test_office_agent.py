@@ -50,6 +50,12 @@ def test_a_polish_request_without_text_asks_for_it(city: Path) -> None:
     assert skills(result) == ["office.polish"] and "请把要润色的文字" in result.answer
 
 
+def test_a_register_request_that_only_describes_the_letter_asks_for_it(city: Path) -> None:
+    # one line naming the issuer and 文号 is not the document: the register skill asks for it instead of refusing
+    result = ask("收文登记：市发改委来函一件，文号江发改〔2026〕88号")
+    assert skills(result) == ["office.register"] and "请把要登记的文字" in result.answer, result.answer
+
+
 def test_a_citizen_gets_the_staff_only_statement(city: Path) -> None:
     result = ask("帮我起草一份关于小区停车管理的通知", CITIZEN)
     assert not result.skills and "工作人员" in result.answer

@@ -54,3 +54,11 @@ def test_the_governance_agents_past_counts_move_to_the_data_hub(city: Path) -> N
 def test_the_public_does_not_reach_the_data_skill(city: Path) -> None:
     result = assistant().ask("2025年3月东湖区12345工单有多少件", Principal(role=Role.citizen))
     assert "data_ask" not in [s.skill for s in result.skills]
+
+
+def test_a_series_or_a_comparison_of_counts_is_the_data_hubs(city: Path) -> None:
+    """Counts month by month or side by side are a statistic: not a list of events, nor the day's hotspots."""
+    router = assistant().router
+    data = frozenset(k for k, skill in router.skills.items() if "data" in skill.modes)
+    for question in ("南湖区近一年井盖事件每月数量", "东湖区和光谷区今年积水事件数对比一下", "近半年噪声投诉的走势"):
+        assert router.cued_skills(question, OFFICIAL, data)[:1] == [("data_analyst", "data_ask")], question

@@ -89,9 +89,13 @@ def build() -> Agent:
                 cue_priority=89,
                 cues=("12345", "热线", "工单", "gdp", "生产总值", "企业", "高新技术", "专精特新", "营业收入", "纳税", "常住人口",
                       "空气质量", "aqi", "pm2.5", "车流量", "车速", "低保", "招商线索", "产业链", "同比", "环比", "占比", "比例",
+                      # a series or a comparison of counts over time or places is a statistic, not a list of events
+                      # (event_query) nor the day's hotspots (hotspot_insight)
+                      "对比", "每月", "按月", "逐月", "走势", "变化趋势",
                       "hotline", "tickets", "enterprises", "population", "air quality", "traffic"),
                 cue_requires=("多少", "几", "平均", "合计", "总", "排名", "最多", "最高", "最低", "最少", "占比", "比例", "同比",
-                              "环比", "增长", "各区", "每个", "哪个", "统计", "趋势", "how many", "average", "total",
+                              "环比", "增长", "各区", "每个", "哪个", "统计", "趋势", "数量", "对比", "每月", "按月", "逐月",
+                              "走势", "how many", "average", "total",
                               "which", "share", "growth", "by district", "per "),
                 routes=_routes,
                 route_weight=0.8,

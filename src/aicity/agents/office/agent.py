@@ -118,13 +118,20 @@ def summarize_skill(inp: SkillInput, ctx: SkillContext) -> SkillResult:
                        data=out)
 
 
+#: how to ask for a letter to register
+_REGISTER_EXAMPLE = "登记这份来文：（粘贴公文全文），或在公文页面上传 DOCX/PDF"
+
+
 def register_skill(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     _, text = split_request(inp.text)
     if not text:
-        return _ask_for("登记", "登记这份来文：（粘贴公文全文），或在公文页面上传 DOCX/PDF")
+        return _ask_for("登记", _REGISTER_EXAMPLE)
     try:
         row = intake.register(principal=ctx.principal, text=text)
     except RegistrationError as exc:
+        if exc.code == "not-a-document" and "\n" not in text:
+            # one line about a letter (its issuer, 文号 or title) describes it; the document itself is still to come
+            return _ask_for("登记", _REGISTER_EXAMPLE)
         return SkillResult(sections=[Section(title="无法登记", body=str(exc), kind="refusal")])
     fields = row.registration.fields()
     lines = [f"- {_LABELS[k]}：{'、'.join(v) if isinstance(v, list) else v}" for k in FIELDS
