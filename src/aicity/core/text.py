@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _LATIN = re.compile(r"^[a-z]+$")
-_english = snowballstemmer.stemmer("english")
+#: snowballstemmer's stemmers keep the word being stemmed on themselves: one shared by threads (a request and a
+#: background job tokenising at once) stems one thread's word with another's state, so each thread has its own
+_stemmers = threading.local()
 #: British and American spellings that the stemmer keeps apart
 _SPELLING = {"licence": "license", "centre": "center"}
 #: function words that carry no routing or retrieval signal
@@ -90,6 +93,14 @@ def is_mostly_latin(text: str) -> bool:
     return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.7
 
 
+def english_stem(word: str) -> str:
+    """The English stem of a lower-case word (renewal and renew → renew), with this thread's stemmer."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
+
+
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     """Search-mode tokens, lower-cased, without punctuation (and stopwords unless asked);
     English words are stemmed."""
@@ -101,7 +112,7 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
         if not keep_stopwords and tok in STOPWORDS:
             continue
         if _LATIN.match(tok):  # English words: one stem for renewal/renew, benefits/benefit
-            tok = _english.stemWord(_SPELLING.get(tok, tok))
+            tok = english_stem(_SPELLING.get(tok, tok))
         tokens.append(tok)
     return tokens
 
