@@ -500,7 +500,6 @@ class Router:
             cand = Candidate(cand.agent, cand.skill, {**cand.params, **filled}, cand.score, cand.route, cand.by)
         return cand
 
-
     def _named_bundle(self, text: str) -> str | None:
         """The bundle whose name or keyword `text` says outright (`NAMED_BUNDLE_CHARS`), the longest said; else None."""
         lowered = normalize(text).lower()

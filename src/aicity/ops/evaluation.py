@@ -27,6 +27,7 @@ from aicity.core.text import cn_number
 from aicity.hub.catalog import service as catalog_service
 from aicity.hub.knowledge import service as knowledge
 from aicity.hub.knowledge.extractive import extractive_answer
+from aicity.hub.knowledge.law_prior import law_key
 from aicity.hub.knowledge.relations import relations
 from aicity.identity.models import Role
 from aicity.identity.service import Principal, parse_role
@@ -158,11 +159,6 @@ def rule_stated(rule: str, answer: str) -> bool:
         return False
     pattern = (r"(?<!\d)" if phrase[0].isdigit() else "") + re.escape(phrase) + (r"(?!\d)" if phrase[-1].isdigit() else "")
     return re.search(pattern, _numbers_alike(answer)) is not None
-
-
-def law_key(title: str) -> str:
-    """A law's short title: 《中华人民共和国劳动合同法》 and 《劳动合同法》 are the same law."""
-    return title.strip().removeprefix("中华人民共和国")
 
 
 def evaluate_legal(cases: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from aicity.hub.knowledge import article_ranker, law_prior
+from aicity.hub.knowledge import service as knowledge_service
 from aicity.hub.knowledge.extractive import (
     CANDIDATE_ARTICLES,
     VOTED_SHARE,
@@ -147,11 +148,33 @@ def test_the_most_voted_article_further_down_competes(city: Path) -> None:
     plain, _ = _candidates(question, hits, relations())
     chosen = {(a.hit.doc_key, a.hit.locator.split()[0]) for a in plain}
     assert not any(a.voted for a in plain)
-    further = next((h.doc_key, h.locator.split()[0]) for h in hits[CANDIDATE_ARTICLES:]
-                   if (h.doc_key, h.locator.split()[0]) not in chosen and h.locator.startswith("第"))
-    votes = {(law_prior.law_key(further[0]), further[1]): 0.5, (law_prior.law_key(next(iter(chosen))[0]), "第一条"): 0.4}
-    articles, _ = _candidates(question, hits, relations(), (), votes)
+    rel = relations()
+    below = list(dict.fromkeys((h.doc_key, h.locator.split()[0]) for h in hits[CANDIDATE_ARTICLES:]
+                               if (h.doc_key, h.locator.split()[0]) not in chosen and h.locator.startswith("第")
+                               and h.status == "in_force" and not rel.is_overridden(h.doc_key, h.locator.split()[0])))
+    assert len(below) >= 2
+    first, further = below[:2]
+    # the most voted of the pool's articles joins, not the first one found; an article outside the pool never does
+    votes = {(law_prior.law_key(first[0]), first[1]): 0.3, (law_prior.law_key(further[0]), further[1]): 0.5,
+             (law_prior.law_key(next(iter(chosen))[0]), "第九百条"): 0.9}
+    articles, _ = _candidates(question, hits, rel, (), votes)
     assert [(a.hit.doc_key, a.hit.locator.split()[0]) for a in articles if a.voted] == [further]
     assert articles[: len(plain)] == plain  # the others stay where they were
     few = {(law_prior.law_key(further[0]), further[1]): VOTED_SHARE / 2}
     assert not any(a.voted for a in _candidates(question, hits, relations(), (), few)[0])
+
+
+def test_the_votes_come_from_the_searchs_own_query_vector(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answerer's article votes reuse the query vector the search computed; a query never embedded (keyword search,
+    or an embedding that failed) has none, and nothing is embedded again for it."""
+    index = knowledge_service._index.get()
+    assert index.embedder is not None
+
+    def refuse(text: str) -> None:
+        raise AssertionError("embedded again")
+
+    question = "单位拖欠工资怎么办"
+    search(question, Principal(Role.citizen), top_k=8, exhaustive=True)
+    monkeypatch.setattr(index.embedder, "query", refuse)
+    assert knowledge_service.article_votes(question)  # the search's vector, kept by the query cache
+    assert knowledge_service.article_votes("一个从未检索过的问题：公司没签劳动合同") == {}

@@ -26,6 +26,8 @@ INSTRUCTION_CHARS = 60
 LISTED = 10
 #: characters of a draft shown in chat (the whole text is in the register and the DOCX)
 CHAT_CHARS = 3000
+#: a one-line register request at most this long describes a letter rather than pasting it
+DESCRIBED_MAX_CHARS = 100
 _LABELS = {"kind": "文种", "issuer": "发文机关", "doc_number": "发文字号", "title": "标题", "recipients": "主送机关",
            "date": "成文日期", "classification": "密级", "urgency": "紧急程度", "signer": "签发人", "attachments": "附件",
            "cc": "抄送", "suggested_departments": "建议承办部门", "deadline": "办理时限"}
@@ -129,8 +131,9 @@ def register_skill(inp: SkillInput, ctx: SkillContext) -> SkillResult:
     try:
         row = intake.register(principal=ctx.principal, text=text)
     except RegistrationError as exc:
-        if exc.code == "not-a-document" and "\n" not in text:
-            # one line about a letter (its issuer, 文号 or title) describes it; the document itself is still to come
+        if exc.code == "not-a-document" and "\n" not in text and len(text) <= DESCRIBED_MAX_CHARS:
+            # one short line about a letter (its issuer, 文号 or title) describes it; the document itself is still to
+            # come (a longer text keeps the register's own reason: a flattened document, a web page)
             return _ask_for("登记", _REGISTER_EXAMPLE)
         return SkillResult(sections=[Section(title="无法登记", body=str(exc), kind="refusal")])
     fields = row.registration.fields()

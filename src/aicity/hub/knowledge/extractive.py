@@ -50,7 +50,7 @@ CANDIDATE_ARTICLES = 4
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
 SUPERIOR_EXTRA = 4
 #: the retrieved article the nearest article questions vote for most competes too, from further down, where it has at
-#: least this share of their vote (set once, not tuned: the governing article among the candidates 885 → 900 of the
+#: least this share of their vote (set once, not tuned: the governing article among the candidates 885 → 899 of the
 #: 942 development questions, leave-one-set-out; the ranker weighs it, `article_ranker`)
 VOTED_SHARE = 0.2
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
@@ -812,7 +812,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     if not hits:
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
     types = question_types(question)
-    votes = article_votes(asked)
+    votes = article_votes(plain if doubted else asked)  # the search that leads the pool
     articles, set_aside = _candidates(question, hits, rel, tuple(types), votes)
     if not articles:  # only superseded text matched: say so, never present it as the rule
         lines = [f"- 《{h.doc_key}》{h.locator}（{label}）[^{n}]：{excerpt(h.text)}"

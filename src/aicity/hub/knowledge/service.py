@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from aicity.core.bus import bus
 from aicity.core.config import settings
 from aicity.core.db import PerDatabase, database
-from aicity.core.embeddings import BackgroundVectors
+from aicity.core.embeddings import BackgroundVectors, query_cache
 from aicity.core.errors import Problem, bad_request, forbidden, not_found
 from aicity.core.ids import new_id, utcnow
 from aicity.core.text import Bm25Index, Synonyms, tokenize
@@ -228,12 +228,12 @@ def on_embedding_changed(_topic: str, _payload: dict[str, Any]) -> None:
 
 def article_votes(query: str) -> dict[tuple[str, str], float]:
     """{(law key, article): share of the vote} of the article questions nearest `query` (`law_prior.article_votes`),
-    as the legal answerer's search weighs them; {} while no query vector can be had. The query's vector is the
-    search's own, kept by the embedder's query cache."""
+    as the legal answerer's search weighs them: from the query vector that search kept in the embedder's query cache,
+    never a new embedding ({} where the search had none: keyword only, or the embedding failed)."""
     index = _index.get()
-    if index.dense is None or index.dense.get() is None:
+    if index.embedder is None:
         return {}
-    return _votes(index, _query_vector(index, query))
+    return _votes(index, query_cache.peek(index.embedder.name, query))
 
 
 def _votes(index: _Index, query_vector: np.ndarray | None) -> dict[tuple[str, str], float]:
