@@ -34,6 +34,7 @@ from aicity.hub.knowledge.service import (
     GLOBAL_KB,
     NOTHING_FOUND,
     Answer,
+    Citation,
     Hit,
     article_votes,
     citing_articles,
@@ -538,7 +539,10 @@ def _penalties(question: str, articles: list[_Article], rel: Relations, seen: se
                 continue
             seen.add(key)
             hit = Hit(kb=duty.hit.kb, score=duty.hit.score, **cited.model_dump())
-            found.append(_Article(hit, cited.text, rank=i))
+            text = _guarded(cited.text)
+            if text is None:
+                continue
+            found.append(_Article(hit.model_copy(update={"text": text}), text, rank=i))
             if len(found) >= PENALTY_EXTRA:
                 return found
     return found
@@ -571,10 +575,14 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
             cited = get_article(gov.doc, gov.article, gov.paragraph)
             if cited is None:
                 continue
-            articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **cited.model_dump()), cited.text, override))
+            text = _guarded(cited.text)
+            if text is None:
+                continue
+            articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **{**cited.model_dump(), "text": text}), text,
+                                     override))
             continue
         full = get_article(hit.doc_key, article, kb=hit.kb) if _ARTICLE.match(article) else None
-        articles.append(_Article(hit, full.text if full else hit.text))
+        articles.append(_Article(hit, _whole(hit, full)))
         if len(articles) >= CANDIDATE_ARTICLES:
             break
     if "penalty" in types:
@@ -591,13 +599,28 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
                 or not any(rel.is_superior(hit.doc_key, doc) for doc in lower)):
             continue
         seen.add((hit.doc_key, article))
-        full = get_article(hit.doc_key, article, kb=hit.kb)
-        articles.append(_Article(hit, full.text if full else hit.text))
+        articles.append(_Article(hit, _whole(hit, get_article(hit.doc_key, article, kb=hit.kb))))
     voted = _most_voted(question, hits, rel, votes or {}, seen)
     if voted is not None:
-        full = get_article(voted.doc_key, voted.locator.split()[0], kb=voted.kb)
-        articles.append(_Article(voted, full.text if full else voted.text, voted=True))
+        articles.append(_Article(voted, _whole(voted, get_article(voted.doc_key, voted.locator.split()[0], kb=voted.kb)),
+                                 voted=True))
     return articles, set_aside
+
+
+@lru_cache(maxsize=4096)
+def _guarded(text: str) -> str | None:
+    """Provision text read from the corpus (a whole article, a provision cited by another) through the guard's
+    retrieved stage, as the search's hits go (`screened`): a planted instruction masked, None where the text would be
+    withheld. The retrieved chunk passed it, but the rest of its article was never searched."""
+    kept, _ = screened([Hit(kb=GLOBAL_KB, doc="", doc_key="", locator="", text=text, score=0.0)])
+    return kept[0].text if kept else None
+
+
+def _whole(hit: Hit, full: Citation | None) -> str:
+    """A retrieved article's whole text, guarded (`_guarded`); its screened chunk alone where there is none or the
+    whole would be withheld."""
+    text = _guarded(full.text) if full is not None else None
+    return hit.text if text is None else text
 
 
 def _most_voted(question: str, hits: list[Hit], rel: Relations, votes: dict[tuple[str, str], float],
