@@ -607,11 +607,11 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
     return articles, set_aside
 
 
-@lru_cache(maxsize=4096)
 def _guarded(text: str) -> str | None:
     """Provision text read from the corpus (a whole article, a provision cited by another) through the guard's
     retrieved stage, as the search's hits go (`screened`): a planted instruction masked, None where the text would be
-    withheld. The retrieved chunk passed it, but the rest of its article was never searched."""
+    withheld. The retrieved chunk passed it, but the rest of its article was never searched. Not cached: the guard's
+    policy may change while the process runs (about 0.1 ms CPU a text)."""
     kept, _ = screened([Hit(kb=GLOBAL_KB, doc="", doc_key="", locator="", text=text, score=0.0)])
     return kept[0].text if kept else None
 
