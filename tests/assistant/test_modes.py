@@ -165,6 +165,17 @@ def test_what_no_agent_serves_gets_a_scope_statement(city: Path, text: str, mode
     assert "我可以" in result.answer
 
 
+def test_unsure_but_likeliest_out_of_scope_gets_the_scope_statement_not_a_question(
+        city: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modes, "ABSTAIN_BELOW", 1.01)  # every request is now unsure
+    out = client.post("/api/v1/assistant/ask", json={"text": "给我推荐几部好看的电影"}).json()
+    assert out["mode"] == "out_of_scope" and out["clarification"] is None and not out["skills"]
+    assert out["sections"][0]["kind"] == "scope" and "我可以" in out["answer"]
+    # a likelier reading in scope is still asked about
+    asked = client.post("/api/v1/assistant/ask", json={"text": "营业执照怎么办理"}).json()
+    assert asked["clarification"]["slot"] == "mode"
+
+
 def test_below_the_threshold_it_asks_which_reading_and_the_choice_answers(
         city: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modes, "ABSTAIN_BELOW", 1.01)  # every request is now unsure

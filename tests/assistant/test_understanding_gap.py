@@ -47,7 +47,17 @@ def test_without_votes_for_a_covered_item_the_catalog_lacks_it(city: Path, monke
     monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
     monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [("item", "power.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"
-    # votes for the routes' own item say nothing new
+
+
+def test_agreeing_votes_for_the_routes_own_item_keep_it(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request's words are not the catalog's (电驴 for 电动自行车), but near labelled requests agree on the item the
+    routes found: it is answered, not called missing."""
+    understanding = assistant().understanding
+    monkeypatch.setattr(understanding, "covers", lambda text, item: item is None)
     monkeypatch.setattr(understanding.router, "voted", lambda *_: (("item", "gas.account_transfer"),
-                                                                   [("item", "power.account_transfer")]))
+                                                                   [("item", "gas.account_transfer")]))
+    plan = _plan("燃气过户怎么办")
+    assert plan.reply is None and plan.subtasks[0].params["item"] == "gas.account_transfer"
+    # without agreeing votes the same request is a gap
+    monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [("item", "gas.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"

@@ -3,8 +3,8 @@
 1. An emergency (the mode classifier with the events hub's urgency rules, `modes.decide`) goes
    to `city_safety.emergency` whatever else the request says.
 2. Below `modes.ABSTAIN_BELOW` (`modes.abstains`) the assistant asks which of the likeliest readings
-   is meant — unless a specialist (a co-created agent, `Router.nearest`) serving one of the likeliest
-   is (about) the request's nearest route by meaning: then the specialist answers in that mode. A request read confidently as a
+   is meant (a request likeliest out of scope gets the scope statement instead) — unless a specialist
+   (a co-created agent, `Router.nearest`) serving one of the likeliest is (about) the request's nearest route by meaning: then the specialist answers in that mode. A request read confidently as a
    service, a report or a department's duty goes to a specialist too when the specialist's reading is not
    unlikely and its topic is clearly the request's nearest (`SPECIALIST_AGAINST`).
 3. A mode no skill serves (industry, simulation, small talk, out of scope) is answered
@@ -149,18 +149,19 @@ class Understanding:
         wanted = self.router.skills[(first.agent, first.skill)].targets_for(mode) if first else ()
         covered = first is not None and self.covers(text, first.params.get("item"))
         if mode in ITEM_MODES and first is not None and not covered:
-            # the routes' item is not what the request is about: near, agreeing labelled requests name the item
-            # (their words, 电驴 for 电动自行车, need not be the catalog's); else the most voted item that the request's
-            # words cover, before the catalog is said to lack it
+            # the routes' item shares no word with the request: near, agreeing labelled requests name the item (their
+            # words, 电驴 for 电动自行车, need not be the catalog's; when they name the routes' own item it stands); else
+            # the most voted item that the request's words cover, before the catalog is said to lack it
             key = (first.agent, first.skill)
             chosen = first.params.get("item")
             given, voted = self.router.voted(text, mode, key)
             item = given[1] if given is not None and given[0] == "item" else next(
                 (target for kind, target in voted if kind == "item" and target != chosen and self.covers(text, target)),
                 None)
-            if item is not None and item != chosen:
-                first = first.model_copy(update={"params": {**first.params, "item": item}})
-                plan = plan.model_copy(update={"subtasks": [first, *plan.subtasks[1:]]})
+            if item is not None:
+                if item != chosen:
+                    first = first.model_copy(update={"params": {**first.params, "item": item}})
+                    plan = plan.model_copy(update={"subtasks": [first, *plan.subtasks[1:]]})
                 covered = True
         if mode in ITEM_MODES and (first is None or (wanted and not any(k in first.params for k in wanted))
                                    or not covered):
