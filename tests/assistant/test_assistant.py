@@ -110,6 +110,27 @@ def test_a_precheck_that_names_an_item_is_about_the_item_not_its_bundle(city: Pa
     assert get_trace(result.trace_id).steps[0]["subtasks"][0]["params"] == {"item": "market.food_business_license"}
 
 
+def test_a_bundle_precheck_whose_list_is_not_known_yet_never_says_complete(city: Path) -> None:
+    """教育入学一件事's items depend on the stage and the household registration: a request that says neither is checked
+    against the item it names, or asked the bundle's question; before, it read "材料已齐" over an empty list."""
+    from aicity.agents.base import SkillContext
+    from aicity.agents.gov_service.agent import TargetInput, precheck
+    from aicity.core.tracing import Tracer
+
+    ctx = SkillContext(principal=CITIZEN, tracer=Tracer("test", "citizen", {}))
+    text = "孩子随迁入学，我有居住证和务工证明，够条件吗"
+    named = precheck(TargetInput(text=text, bundle="school_enrollment", item="education.migrant_children_enrollment"), ctx)
+    body = named.sections[0].body
+    assert named.sections[0].title == "预审：随迁子女义务教育入学申请" and named.departments == ["education"]
+    assert "**还缺（必需）：** " in body and "材料已齐" not in body
+    asked = precheck(TargetInput(text=text, bundle="school_enrollment"), ctx)
+    assert asked.clarification is not None and "stage" in asked.clarification.slot
+    assert not any("材料已齐" in s.body for s in asked.sections)
+    quiet = precheck(TargetInput(text=text, bundle="school_enrollment"),
+                     SkillContext(principal=CITIZEN, tracer=Tracer("test", "citizen", {}), may_ask=False))
+    assert "材料已齐" not in quiet.sections[0].body
+
+
 def test_proactive_service_for_a_life_event(city: Path) -> None:
     result = ask("我下个月就退休了，接下来还需要办什么？")
     assert skills(result) in ({"gov_service.proactive"}, {"gov_service.bundle"})

@@ -9,6 +9,7 @@ import pytest
 
 from aicity.assistant.modes import ModeGuess
 from aicity.assistant.service import assistant
+from aicity.assistant.understanding import _tokens, item_topics
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -47,17 +48,19 @@ def test_without_votes_for_a_covered_item_the_catalog_lacks_it(city: Path, monke
     monkeypatch.setattr(understanding, "covers", lambda text, item: item in (None, ASKED))
     monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [("item", "power.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"
-
-
-def test_agreeing_votes_for_the_routes_own_item_keep_it(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The request's words are not the catalog's (电驴 for 电动自行车), but near labelled requests agree on the item the
-    routes found: it is answered, not called missing."""
-    understanding = assistant().understanding
-    monkeypatch.setattr(understanding, "covers", lambda text, item: item is None)
+    # votes for the routes' own item say nothing new
     monkeypatch.setattr(understanding.router, "voted", lambda *_: (("item", "gas.account_transfer"),
-                                                                   [("item", "gas.account_transfer")]))
-    plan = _plan("燃气过户怎么办")
-    assert plan.reply is None and plan.subtasks[0].params["item"] == "gas.account_transfer"
-    # without agreeing votes the same request is a gap
-    monkeypatch.setattr(understanding.router, "voted", lambda *_: (None, [("item", "gas.account_transfer")]))
+                                                                   [("item", "power.account_transfer")]))
     assert _plan("燃气过户怎么办").reply == "gap"
+
+
+def test_the_words_of_an_items_labelled_requests_speak_for_it(city: Path) -> None:
+    """电驴 is no catalog word for the e-bike plate, but people's requests for it use it: a request in those words is
+    about the item, not a gap; a word the requests of many items use (我要) speaks for none."""
+    ebike = "traffic_police.ebike_registration"
+    assert not set(_tokens("电驴咋上牌")) & item_topics()[ebike]
+    assert assistant().understanding.covers("电驴咋上牌", ebike)
+    topics = item_topics({ebike: ["我要给电驴上牌", "电驴牌照去哪挂"], "gas.account_transfer": ["我要燃气过户"],
+                          "power.account_transfer": ["我要电费户名改名"]})
+    assert "电驴" in topics[ebike] and "我要" not in topics[ebike]
+

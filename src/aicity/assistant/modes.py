@@ -16,7 +16,7 @@ examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is k
 rows (`core/models_cache.py`).
 
 Knowing when it does not know: below `ABSTAIN_BELOW` the assistant asks which of the likeliest
-readings is meant instead of answering. Emergencies: `EMERGENCY_P` of the classifier alone, or
+readings is meant instead of answering (`asks`; a request likeliest out of scope gets the scope statement). Emergencies: `EMERGENCY_P` of the classifier alone, or
 `EMERGENCY_P_WITH_RULE` when one of the events hub's urgency rules (gas, fire, collapse, people
 trapped …) fires too and no other reading is `EMERGENCY_RULE_UNLESS` likely, or `EMERGENCY_TOP_P` when
 emergency is the likeliest reading. The emergency constants were chosen on 5-fold cross-validated probabilities of
@@ -111,7 +111,7 @@ OPTION_MIN_P = 0.05
 EMERGENCY = "emergency"
 #: a request whose likeliest reading is out of scope gets the scope statement (what the assistant can do instead)
 #: even below ABSTAIN_BELOW: offering it readings it is unlikely to mean is no better an answer. Of the 5-fold CV
-#: guesses below ABSTAIN_BELOW read out of scope (8,832 rows), 59 are out of scope and 12 another mode: CV mode accuracy
+#: guesses below ABSTAIN_BELOW read out of scope (of the 8,832 rows), 59 are out of scope and 12 another mode: CV mode accuracy
 #: 0.901 → 0.908, wrong-confident 4.00 → 4.13 %; development sets dev4 … dev10 end to end +14 of 2,240 (each an
 #: out-of-scope request asked about before), no wrong-confident answer more on any set
 OUT_OF_SCOPE = "out_of_scope"
@@ -295,9 +295,14 @@ def neighbour_votes(sims: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def abstains(guess: ModeGuess) -> bool:
-    """Whether the assistant asks instead of answering: an emergency never, nor a request likeliest out of scope
-    (`OUT_OF_SCOPE`), otherwise below ABSTAIN_BELOW."""
-    return not guess.emergency and guess.mode != OUT_OF_SCOPE and guess.confidence < ABSTAIN_BELOW
+    """Whether the assistant is unsure of the kind of help: an emergency never, otherwise below ABSTAIN_BELOW."""
+    return not guess.emergency and guess.confidence < ABSTAIN_BELOW
+
+
+def asks(guess: ModeGuess) -> bool:
+    """Whether an unsure request (`abstains`) that no specialist or clause plan answers gets a clarifying question:
+    not when it is likeliest out of scope (`OUT_OF_SCOPE`), which gets the scope statement."""
+    return abstains(guess) and guess.mode != OUT_OF_SCOPE
 
 
 def decide(classes: list[str], p: np.ndarray, text: str, reasons: tuple[str, ...] | None = None) -> ModeGuess:

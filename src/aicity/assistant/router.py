@@ -181,6 +181,11 @@ class Router:
              if len(phrase) >= NAMED_BUNDLE_CHARS), key=lambda pair: (-len(pair[0]), pair))
         self.votes = _Votes(self.embedder, [ex for ex in examples or [] if ex.get("votes")], self.skills) \
             if self.embedder else None
+        #: each target's labelled requests, in their own words (what a request about it may say beside the catalog)
+        self.phrasings: dict[str, list[str]] = {}
+        for ex in examples or []:
+            if ex.get("votes") and ex.get("target") and ex.get("mode"):
+                self.phrasings.setdefault(str(ex["target"]), []).append(normalize(ex["q"]))
 
     @property
     def vectors(self) -> np.ndarray | None:

@@ -167,7 +167,7 @@ def cross_validated(folds: int = 5) -> dict[str, Any]:
     guesses = mode_data.cross_validated(rows, folds, vectors=vectors.get() if vectors is not None else None)
     scored = []
     for row, guess in zip(rows, guesses, strict=True):
-        abstained = mode_data.abstains(guess)
+        abstained = mode_data.asks(guess)
         scored.append({"expected": row["category"], "got": guess.mode, "confidence": guess.confidence,
                        "abstained": abstained, "mode_ok": not abstained and guess.mode == row["category"],
                        "role": roles.get(row["text"], "(example)"), "agents": []})
@@ -192,7 +192,7 @@ def tuning(rows: list[dict[str, str]], guesses: list[mode_data.ModeGuess]) -> li
     wrong-confident ≤ 4.5 % and every development set ≤ 2.5 %; `assistant.modes`)."""
     out = []
     for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
-        answered = [g.emergency or g.confidence >= t for g in guesses]
+        answered = [g.emergency or g.confidence >= t or g.mode == mode_data.OUT_OF_SCOPE for g in guesses]
         wrong = [a and g.mode != r["category"] for a, g, r in zip(answered, guesses, rows, strict=True)]
         out.append({"abstain_below": t, "abstention_rate": _rate([not a for a in answered]),
                     "wrong_confident_rate": _rate(wrong)})

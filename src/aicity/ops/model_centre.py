@@ -103,7 +103,7 @@ def cases(paths: list[Path]) -> list[dict[str, str]]:
 
 def score(model: Pipeline, rows: list[dict[str, str]]) -> dict[str, Any]:
     """Mode accuracy (an abstention is not right), wrong-confident and abstention rates of the linear
-    classifier with the assistant's decision rule (`modes.decide`, `modes.abstains`)."""
+    classifier with the assistant's decision rule (`modes.decide`, `modes.asks`)."""
     if not rows:
         return {"cases": 0, "mode_accuracy": None, "wrong_confident_rate": None, "abstention_rate": None}
     classes = [str(c) for c in model.classes_]
@@ -111,7 +111,7 @@ def score(model: Pipeline, rows: list[dict[str, str]]) -> dict[str, Any]:
     right = wrong = abstained = 0
     for row, p in zip(rows, probabilities, strict=True):
         guess = mode_data.decide(classes, p, row["text"])
-        if mode_data.abstains(guess):
+        if mode_data.asks(guess):
             abstained += 1
         elif guess.mode == row["mode"]:
             right += 1

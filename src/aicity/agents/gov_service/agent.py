@@ -269,7 +269,13 @@ def _has(material: Material, have: str) -> bool:
 def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
     if inp.bundle:
         b = catalog.get_bundle(inp.bundle)
-        values, _ = slots.fill(b.slots, inp.text, ctx.slots)
+        values, missing = slots.fill(b.slots, inp.text, ctx.slots)
+        # which of the bundle's items apply depends on what the request does not say: the item it names is checked
+        # instead, or the bundle's own question is asked (never "材料已齐" over a list that is not known yet)
+        if missing and inp.item:
+            return precheck(inp.model_copy(update={"bundle": None}), ctx)
+        if missing and ctx.may_ask:
+            return bundle(inp, ctx)
         items = [i for i, _ in catalog.bundle_items(b, values)]
         title = b.name
     elif inp.item:
@@ -286,10 +292,11 @@ def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
              "**还缺（必需）：** " + ("、".join(m.name for m in lacking) or "无，必需材料已齐全")]
     if optional:
         lines.append("**视情况提供：** " + "、".join(m.name for m in optional))
-    verdict = "材料已齐，可以提交申请。" if not lacking else f"还缺 {len(lacking)} 项必需材料，补齐后再提交可一次办成。"
+    verdict = f"还缺 {len(lacking)} 项必需材料，补齐后再提交可一次办成。" if lacking else "材料已齐，可以提交申请。"
+    body = verdict + "\n\n" + "\n".join(lines) if materials else "还不能确定要哪些材料：请说明您的具体情况后再预审。"
     cites = CitationList()
     basis = cites.refs([ref for i in items for ref in i.legal_basis[:1]])
-    sections = [Section(title=f"预审：{title}", body=verdict + "\n\n" + "\n".join(lines), kind="precheck")]
+    sections = [Section(title=f"预审：{title}", body=body, kind="precheck")]
     if basis:
         sections.append(Section(title="依据", body=basis, kind="legal"))
     return SkillResult(sections=sections, citations=cites.citations,
