@@ -129,6 +129,11 @@ def test_a_bundle_precheck_whose_list_is_not_known_yet_never_says_complete(city:
     quiet = precheck(TargetInput(text=text, bundle="school_enrollment"),
                      SkillContext(principal=CITIZEN, tracer=Tracer("test", "citizen", {}), may_ask=False))
     assert "材料已齐" not in quiet.sections[0].body
+    # asked no question, a bundle whose list is partly known says what the unsaid answers may add (新生儿: whether
+    # the mother has maternity insurance), never that the materials are complete
+    partly = precheck(TargetInput(text="孩子刚出生，出生医学证明和户口本都有了，还缺什么", bundle="newborn"),
+                      SkillContext(principal=CITIZEN, tracer=Tracer("test", "citizen", {}), may_ask=False))
+    assert "材料已齐，可以提交申请" not in partly.sections[0].body and "视您的情况可能还要办" in partly.sections[0].body
 
 
 def test_proactive_service_for_a_life_event(city: Path) -> None:

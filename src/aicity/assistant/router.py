@@ -182,10 +182,11 @@ class Router:
         self.votes = _Votes(self.embedder, [ex for ex in examples or [] if ex.get("votes")], self.skills) \
             if self.embedder else None
         #: each target's labelled requests, in their own words (what a request about it may say beside the catalog)
+        labelled = {normalize(ex["q"]): str(ex["target"]) for ex in examples or []
+                    if ex.get("votes") and ex.get("target") and ex.get("mode")}
         self.phrasings: dict[str, list[str]] = {}
-        for ex in examples or []:
-            if ex.get("votes") and ex.get("target") and ex.get("mode"):
-                self.phrasings.setdefault(str(ex["target"]), []).append(normalize(ex["q"]))
+        for text, target in labelled.items():
+            self.phrasings.setdefault(target, []).append(text)
 
     @property
     def vectors(self) -> np.ndarray | None:

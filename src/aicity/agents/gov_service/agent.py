@@ -278,9 +278,11 @@ def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
             return bundle(inp, ctx)
         items = [i for i, _ in catalog.bundle_items(b, values)]
         title = b.name
+        unsettled = _branch_items(b, missing, values)  # asked no question: what the unsaid answers may add
     elif inp.item:
         items = [catalog.get_item(inp.item)]
         title = items[0].name
+        unsettled = []
     else:
         return _no_target()
     said = _what_user_has(inp.text)
@@ -292,7 +294,10 @@ def precheck(inp: TargetInput, ctx: SkillContext) -> SkillResult:
              "**还缺（必需）：** " + ("、".join(m.name for m in lacking) or "无，必需材料已齐全")]
     if optional:
         lines.append("**视情况提供：** " + "、".join(m.name for m in optional))
-    verdict = f"还缺 {len(lacking)} 项必需材料，补齐后再提交可一次办成。" if lacking else "材料已齐，可以提交申请。"
+    if unsettled:
+        lines.append("**视您的情况可能还要办：** " + "、".join(i.name for i in unsettled) + "（说明情况后可一并预审）")
+    verdict = f"还缺 {len(lacking)} 项必需材料，补齐后再提交可一次办成。" if lacking else (
+        "已确定要办的事项材料已齐；其余取决于您的情况。" if unsettled else "材料已齐，可以提交申请。")
     body = verdict + "\n\n" + "\n".join(lines) if materials else "还不能确定要哪些材料：请说明您的具体情况后再预审。"
     cites = CitationList()
     basis = cites.refs([ref for i in items for ref in i.legal_basis[:1]])
