@@ -16,9 +16,9 @@ examples and the city's `<data dir>/training/*modes*.jsonl`. A fitted model is k
 rows (`core/models_cache.py`).
 
 Knowing when it does not know: below `ABSTAIN_BELOW` the assistant asks which of the likeliest
-readings is meant instead of answering (`asks`; a request likeliest out of scope gets the scope statement). Emergencies: `EMERGENCY_P` of the classifier alone, or
-`EMERGENCY_P_WITH_RULE` when one of the events hub's urgency rules (gas, fire, collapse, people
-trapped …) fires too and no other reading is `EMERGENCY_RULE_UNLESS` likely, or `EMERGENCY_TOP_P` when
+readings is meant instead of answering (`asks`; a request likeliest out of scope gets the scope statement).
+Emergencies: `EMERGENCY_P` of the classifier alone, or `EMERGENCY_P_WITH_RULE` when one of the events hub's
+urgency rules (gas, fire, collapse, people trapped …) fires too and no other reading is `EMERGENCY_RULE_UNLESS` likely, or `EMERGENCY_TOP_P` when
 emergency is the likeliest reading. The emergency constants were chosen on 5-fold cross-validated probabilities of
 the training rows, `ABSTAIN_BELOW` on them and the development sets together (`aicity eval assistant`
 prints the CV tables); the evaluation set is never used for them.
@@ -110,10 +110,10 @@ CLARIFY_OPTIONS = 3
 OPTION_MIN_P = 0.05
 EMERGENCY = "emergency"
 #: a request whose likeliest reading is out of scope gets the scope statement (what the assistant can do instead)
-#: even below ABSTAIN_BELOW: offering it readings it is unlikely to mean is no better an answer. Of the 5-fold CV
-#: guesses below ABSTAIN_BELOW read out of scope (of the 8,832 rows), 59 are out of scope and 12 another mode: CV mode accuracy
-#: 0.901 → 0.908, wrong-confident 4.00 → 4.13 %; development sets dev4 … dev10 end to end +14 of 2,240 (each an
-#: out-of-scope request asked about before), no wrong-confident answer more on any set
+#: even below ABSTAIN_BELOW: offering it readings it is unlikely to mean is no better an answer (`asks`). Of the
+#: 5-fold CV guesses below ABSTAIN_BELOW read out of scope (8,817 training rows), 54 are out of scope and 8 another
+#: mode: CV mode accuracy 0.901 → 0.907, wrong-confident 4.03 → 4.12 %; development sets dev4 … dev10 end to end +14
+#: of 2,240 (each an out-of-scope request asked about before), no wrong-confident answer more on any set
 OUT_OF_SCOPE = "out_of_scope"
 
 
