@@ -176,6 +176,26 @@ def test_unsure_but_likeliest_out_of_scope_gets_the_scope_statement_not_a_questi
     assert asked["clarification"]["slot"] == "mode"
 
 
+def test_an_unsure_request_likeliest_out_of_scope_tries_its_clauses_and_specialists_first(
+        city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scope statement is the last answer of an unsure request, as the clarifying question is: a plan of its
+    clauses or a specialist's still comes first."""
+    bot = assistant()
+    understanding = bot.understanding
+    unsure = modes.ModeGuess("out_of_scope", 0.3, (("out_of_scope", 0.3), ("service_guide", 0.25), ("legal", 0.2)))
+    text = "帮我写首诗，顺便问下营业执照怎么办"
+    by_clauses = bot.planner.plan(text, CITIZEN)
+    monkeypatch.setattr(understanding, "_clauses", lambda *_: by_clauses)
+    assert understanding.plan(text, CITIZEN, bot.planner, unsure) is by_clauses
+    monkeypatch.setattr(understanding, "_clauses", lambda *_: None)
+    monkeypatch.setattr(understanding, "_specialist", lambda *_: by_clauses)
+    assert understanding.plan(text, CITIZEN, bot.planner, unsure) is by_clauses
+    monkeypatch.setattr(understanding, "_specialist", lambda *_: None)
+    assert understanding.plan(text, CITIZEN, bot.planner, unsure).reply == "scope"
+    elsewhere = modes.ModeGuess("service_guide", 0.3, (("service_guide", 0.3), ("out_of_scope", 0.25)))
+    assert understanding.plan(text, CITIZEN, bot.planner, elsewhere).reply == "clarify"
+
+
 def test_below_the_threshold_it_asks_which_reading_and_the_choice_answers(
         city: Path, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modes, "ABSTAIN_BELOW", 1.01)  # every request is now unsure
