@@ -179,11 +179,10 @@ class Router:
             ((phrase, b.id) for b in catalog.catalog().bundles.values()
              for phrase in {normalize(p).lower() for p in (b.name, b.name_en or "", *b.keywords)}
              if len(phrase) >= NAMED_BUNDLE_CHARS), key=lambda pair: (-len(pair[0]), pair))
-        self.votes = _Votes(self.embedder, [ex for ex in examples or [] if ex.get("votes")], self.skills) \
-            if self.embedder else None
+        voting = [ex for ex in examples or [] if ex.get("votes")]
+        self.votes = _Votes(self.embedder, voting, self.skills) if self.embedder else None
         #: each target's labelled requests, in their own words (what a request about it may say beside the catalog)
-        labelled = {normalize(ex["q"]): str(ex["target"]) for ex in examples or []
-                    if ex.get("votes") and ex.get("target") and ex.get("mode")}
+        labelled = {normalize(ex["q"]): str(ex["target"]) for ex in voting if ex.get("target") and ex.get("mode")}
         self.phrasings: dict[str, list[str]] = {}
         for text, target in labelled.items():
             self.phrasings.setdefault(target, []).append(text)

@@ -77,15 +77,14 @@ def item_topics(phrasings: dict[str, list[str]] | None = None) -> dict[str, froz
     df = Counter(t for found in tokens.values() for t in found)
     generic = {t for t, n in df.items() if n >= GENERIC_SHARE * len(items)}
     topics = {key: found - generic for key, found in tokens.items()}
-    said = {key: Counter(t for text in texts for t in set(knowledge.query_tokens(text.lower())) if len(t) >= 2)
+    said = {key: Counter(t for text in texts for t in set(_tokens(text)) if len(t) >= 2 and not t.isascii())
             for key, texts in (phrasings or {}).items()}
     everyone = Counter[str]()
     for counts in said.values():
         everyone.update(counts)
     for key, counts in said.items():
         if key in topics:
-            topics[key] |= {t for t, n in counts.items() if n >= OWN_WORD_MIN and n >= OWN_WORD_SHARE * everyone[t]
-                            and not t.isascii()}
+            topics[key] |= {t for t, n in counts.items() if n >= OWN_WORD_MIN and n >= OWN_WORD_SHARE * everyone[t]}
     return {key: frozenset(found) for key, found in topics.items()}
 
 

@@ -42,6 +42,7 @@ from aicity.hub.knowledge.service import (
     get_article,
     query_tokens,
     screened,
+    screened_text,
     search,
 )
 from aicity.identity.service import Principal
@@ -539,7 +540,7 @@ def _penalties(question: str, articles: list[_Article], rel: Relations, seen: se
                 continue
             seen.add(key)
             hit = Hit(kb=duty.hit.kb, score=duty.hit.score, **cited.model_dump())
-            text = _guarded(cited.text)
+            text = screened_text(cited.text)
             if text is None:
                 continue
             found.append(_Article(hit.model_copy(update={"text": text}), text, rank=i))
@@ -575,7 +576,7 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
             cited = get_article(gov.doc, gov.article, gov.paragraph)
             if cited is None:
                 continue
-            text = _guarded(cited.text)
+            text = screened_text(cited.text)
             if text is None:
                 continue
             articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **{**cited.model_dump(), "text": text}), text,
@@ -607,19 +608,11 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
     return articles, set_aside
 
 
-def _guarded(text: str) -> str | None:
-    """Provision text read from the corpus (a whole article, a provision cited by another) through the guard's
-    retrieved stage, as the search's hits go (`screened`): a planted instruction masked, None where the text would be
-    withheld. The retrieved chunk passed it, but the rest of its article was never searched. Not cached: the guard's
-    policy may change while the process runs (about 0.1 ms CPU a text)."""
-    kept, _ = screened([Hit(kb=GLOBAL_KB, doc="", doc_key="", locator="", text=text, score=0.0)])
-    return kept[0].text if kept else None
-
-
 def _whole(hit: Hit, full: Citation | None) -> str:
-    """A retrieved article's whole text, guarded (`_guarded`); its screened chunk alone where there is none or the
-    whole would be withheld."""
-    text = _guarded(full.text) if full is not None else None
+    """A retrieved article's whole text through the guard's retrieved stage (`screened_text`: the retrieved chunk
+    passed it, but the rest of its article was never searched; not cached, the guard's policy may change while the
+    process runs, about 0.1 ms CPU a text); its screened chunk alone where there is none or the whole is withheld."""
+    text = screened_text(full.text) if full is not None else None
     return hit.text if text is None else text
 
 

@@ -774,19 +774,27 @@ def screened(hits: list[Hit], tracer: Tracer | None = None) -> tuple[list[Hit], 
     kept: list[Hit] = []
     masked = withheld = 0
     for hit in hits:
-        result = guard.attack_acted_on(hit.text, "retrieved")
-        if result is None:
-            kept.append(hit)
-            continue
-        guard.note(result, tracer)
-        left = _GUARD_MARKER.sub("", result.text).strip()
-        if result.verdict == "block" or len(left) < len(hit.text.strip()) / 3:
+        text = screened_text(hit.text, tracer)
+        if text is None:
             withheld += 1
+        elif text == hit.text:
+            kept.append(hit)
         else:
-            kept.append(hit.model_copy(update={"text": result.text}))
+            kept.append(hit.model_copy(update={"text": text}))
             masked += 1
     notes = [note.format(n=n) for note, n in ((MASKED_NOTE, masked), (WITHHELD_NOTE, withheld)) if n]
     return kept, notes
+
+
+def screened_text(text: str, tracer: Tracer | None = None) -> str | None:
+    """One retrieved text through the guard's `retrieved` stage (`screened`): as it is, with its planted
+    instructions masked, or None where it is withheld."""
+    result = guard.attack_acted_on(text, "retrieved")
+    if result is None:
+        return text
+    guard.note(result, tracer)
+    left = _GUARD_MARKER.sub("", result.text).strip()
+    return None if result.verdict == "block" or len(left) < len(text.strip()) / 3 else result.text
 
 
 def answer(question: str, principal: Principal, top_k: int = 3, kb: str | None = None,
