@@ -10,6 +10,7 @@ import pytest
 
 from aicity.hub.knowledge import article_ranker, law_prior
 from aicity.hub.knowledge import service as knowledge_service
+from aicity.hub.knowledge.chunking import to_chinese_numeral
 from aicity.hub.knowledge.extractive import (
     CANDIDATE_ARTICLES,
     VOTED_SHARE,
@@ -20,7 +21,7 @@ from aicity.hub.knowledge.extractive import (
     ranker_reading,
 )
 from aicity.hub.knowledge.relations import Override, relations
-from aicity.hub.knowledge.service import Hit, search
+from aicity.hub.knowledge.service import Hit, get_article, search
 from aicity.identity.models import Role
 from aicity.identity.service import Principal
 
@@ -154,7 +155,7 @@ def test_the_most_voted_article_further_down_competes(city: Path) -> None:
                                and h.status == "in_force" and not rel.is_overridden(h.doc_key, h.locator.split()[0])))
     assert len(below) >= 2
     first, further = below[:2]
-    # the most voted of the pool's articles joins, not the first one found; an article outside the pool never does
+    # the most voted of the pool's articles joins, not the first one found; an article the corpus lacks never does
     votes = {(law_prior.law_key(first[0]), first[1]): 0.3, (law_prior.law_key(further[0]), further[1]): 0.5,
              (law_prior.law_key(next(iter(chosen))[0]), "第九百条"): 0.9}
     articles, _ = _candidates(question, hits, rel, (), votes)
@@ -162,6 +163,25 @@ def test_the_most_voted_article_further_down_competes(city: Path) -> None:
     assert articles[: len(plain)] == plain  # the others stay where they were
     few = {(law_prior.law_key(further[0]), further[1]): VOTED_SHARE / 2}
     assert not any(a.voted for a in _candidates(question, hits, relations(), (), few)[0])
+
+
+def test_the_most_voted_article_outside_the_pool_comes_from_the_law_texts(city: Path) -> None:
+    """The most voted article that retrieval did not find joins from the public law texts, unscored (the asker's words
+    missed the statute's); not for an answer from another knowledge base, nor from texts the asker did not choose."""
+    question = "公司要解除劳动合同，要提前多久通知"
+    hits = search(question, Principal(Role.citizen), top_k=16, exhaustive=True)
+    pooled = {(h.doc_key, h.locator.split()[0]) for h in hits}
+    doc = "劳动合同法"
+    article = next(a for a in (f"第{to_chinese_numeral(n)}条" for n in range(1, 40))
+                   if (doc, a) not in pooled and get_article(doc, a) is not None)
+    votes = {(doc, article): 0.5}
+    articles, _ = _candidates(question, hits, relations(), (), votes)
+    voted = [a for a in articles if a.voted]
+    assert [(a.hit.doc_key, a.hit.locator.split()[0], a.hit.score) for a in voted] == [(doc, article, 0.0)]
+    assert voted[0].text == get_article(doc, article).text  # type: ignore[union-attr]
+    assert articles[:-1] == _candidates(question, hits, relations())[0]  # the others stay where they were
+    assert not any(a.voted for a in _candidates(question, hits, relations(), (), votes, outside=False)[0])
+    assert not any(a.voted for a in _candidates(question, hits, relations(), (), votes, docs={"民法典·继承编"})[0])
 
 
 def test_the_votes_come_from_the_searchs_own_query_vector(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:

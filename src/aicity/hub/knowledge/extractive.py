@@ -51,9 +51,10 @@ from aicity.identity.service import Principal
 CANDIDATE_ARTICLES = 4
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
 SUPERIOR_EXTRA = 4
-#: the retrieved article the nearest article questions vote for most competes too, from further down, where it has at
-#: least this share of their vote (set once, not tuned: the governing article among the candidates 885 → 899 of the
-#: 942 development questions, leave-one-set-out; the ranker weighs it, `article_ranker`)
+#: the article the nearest article questions vote for most competes too, from further down the retrieved ones or from
+#: the law texts where retrieval missed it, where it has at least this share of their vote (set once, not tuned: the
+#: governing article among the candidates 885 → 899 → 913 (from the law texts too) of the 942 development questions,
+#: leave-one-set-out; the ranker weighs it, `article_ranker`)
 VOTED_SHARE = 0.2
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
 #: the second often holds the sentence that answers: 0.35 lost such ones on the development sets)
@@ -550,7 +551,8 @@ def _penalties(question: str, articles: list[_Article], rel: Relations, seen: se
 
 
 def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str, ...] = (),
-                votes: dict[tuple[str, str], float] | None = None) -> tuple[list[_Article], list[tuple[Hit, str]]]:
+                votes: dict[tuple[str, str], float] | None = None, outside: bool = True,
+                docs: set[str] | None = None) -> tuple[list[_Article], list[tuple[Hit, str]]]:
     """The top articles in retrieval order, each overridden provision replaced by the one that
     governs it; superseded and overridden text is returned apart (never a candidate for the rule)."""
     articles: list[_Article] = []
@@ -601,7 +603,7 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
             continue
         seen.add((hit.doc_key, article))
         articles.append(_Article(hit, _whole(hit, get_article(hit.doc_key, article, kb=hit.kb))))
-    voted = _most_voted(question, hits, rel, votes or {}, seen)
+    voted = _most_voted(question, hits, rel, votes or {}, seen, outside, docs)
     if voted is not None:
         articles.append(_Article(voted, _whole(voted, get_article(voted.doc_key, voted.locator.split()[0], kb=voted.kb)),
                                  voted=True))
@@ -617,18 +619,33 @@ def _whole(hit: Hit, full: Citation | None) -> str:
 
 
 def _most_voted(question: str, hits: list[Hit], rel: Relations, votes: dict[tuple[str, str], float],
-                seen: set[tuple[str, str]]) -> Hit | None:
-    """The pool's article that the nearest article questions vote for most (at least VOTED_SHARE of the vote),
-    where it is not a candidate yet: the asker's words may miss the statute's where the vote does not."""
-    best: tuple[float, Hit] | None = None
-    for hit in hits:
-        article = hit.locator.split()[0]
-        share = votes.get((law_key(hit.doc_key), article), 0.0)
-        if (share >= VOTED_SHARE and (best is None or share > best[0]) and (hit.doc_key, article) not in seen
-                and _ARTICLE.match(article) and hit.status == "in_force" and hit.doc_key not in rel.superseded
-                and not rel.is_overridden(hit.doc_key, article, question)):
-            best = (share, hit)
-    return None if best is None else best[1]
+                seen: set[tuple[str, str]], outside: bool = True, docs: set[str] | None = None) -> Hit | None:
+    """The article the nearest article questions vote for most (at least VOTED_SHARE of the vote), where it is not a
+    candidate yet: the asker's words may miss the statute's where the vote does not. One the retrieved pool holds
+    comes as retrieved; one it lacks, from the public law texts (score 0: retrieval did not find it) where `outside`
+    and `docs` (the texts the asker is answered from, None for all) allow."""
+    pooled = {(law_key(h.doc_key), h.locator.split()[0]): h for h in reversed(hits)}  # each article's best hit
+    for (law, article), share in sorted(votes.items(), key=lambda v: -v[1]):
+        if share < VOTED_SHARE:
+            return None
+        hit = pooled.get((law, article)) or (_law_article(law, article) if outside else None)
+        if (hit is None or (hit.doc_key, article) in seen or not _ARTICLE.match(article) or hit.status != "in_force"
+                or hit.doc_key in rel.superseded or rel.is_overridden(hit.doc_key, article, question)
+                or (docs is not None and hit.doc_key not in docs)):
+            continue
+        return hit
+    return None
+
+
+def _law_article(law: str, article: str) -> Hit | None:
+    """An article of the public law texts by the key the votes name its law by (劳动合同法, whether or not the corpus
+    prefixes 中华人民共和国), as a hit that retrieval did not score."""
+    for doc in (law, f"中华人民共和国{law}"):
+        cited = get_article(doc, article)
+        if cited is not None:
+            text = screened_text(cited.text)  # never searched: through the guard's retrieved stage here
+            return None if text is None else Hit(kb=GLOBAL_KB, score=0.0, **{**cited.model_dump(), "text": text})
+    return None
 
 
 def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str, float], question: str) -> None:
@@ -829,7 +846,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
         return Answer(answer="\n".join([NOTHING_FOUND, *withheld]), citations=[], notes=withheld)
     types = question_types(question)
     votes = article_votes(plain if doubted else asked)  # the search that leads the pool
-    articles, set_aside = _candidates(question, hits, rel, tuple(types), votes)
+    # the most voted article may come from the public law texts where the pool lacks it: only for an answer from them
+    articles, set_aside = _candidates(question, hits, rel, tuple(types), votes, kb in (None, GLOBAL_KB), docs)
     if not articles:  # only superseded text matched: say so, never present it as the rule
         lines = [f"- 《{h.doc_key}》{h.locator}（{label}）[^{n}]：{excerpt(h.text)}"
                  for n, (h, label) in enumerate(set_aside[:top_k], start=1)]
