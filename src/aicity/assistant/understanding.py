@@ -43,6 +43,7 @@ GENERIC_SHARE = 0.05
 #: a word of an item's labelled requests speaks for the item when at least this share of the labelled requests (of any
 #: target) that use it are about the item
 OWN_WORD_SHARE = 0.5
+#: and at least this many of the item's own labelled requests use it (one request's word may be incidental)
 OWN_WORD_MIN = 2
 #: a token in at least this share of the training requests is common parlance
 COMMON_SHARE = 0.01

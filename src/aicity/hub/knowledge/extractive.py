@@ -540,11 +540,10 @@ def _penalties(question: str, articles: list[_Article], rel: Relations, seen: se
             if key in seen or not _LIABILITY.search(cited.text) or rel.is_overridden(*key, question):
                 continue
             seen.add(key)
-            hit = Hit(kb=duty.hit.kb, score=duty.hit.score, **cited.model_dump())
-            text = screened_text(cited.text)
-            if text is None:
+            hit = _screened_hit(cited, duty.hit.kb, duty.hit.score)
+            if hit is None:
                 continue
-            found.append(_Article(hit.model_copy(update={"text": text}), text, rank=i))
+            found.append(_Article(hit, hit.text, rank=i))
             if len(found) >= PENALTY_EXTRA:
                 return found
     return found
@@ -576,13 +575,9 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
                 continue
             seen.add((gov.doc, gov.article))
             cited = get_article(gov.doc, gov.article, gov.paragraph)
-            if cited is None:
-                continue
-            text = screened_text(cited.text)
-            if text is None:
-                continue
-            articles.append(_Article(Hit(kb=GLOBAL_KB, score=hit.score, **{**cited.model_dump(), "text": text}), text,
-                                     override))
+            governing = _screened_hit(cited, GLOBAL_KB, hit.score) if cited is not None else None
+            if governing is not None:
+                articles.append(_Article(governing, governing.text, override))
             continue
         full = get_article(hit.doc_key, article, kb=hit.kb) if _ARTICLE.match(article) else None
         articles.append(_Article(hit, _whole(hit, full)))
@@ -643,9 +638,16 @@ def _law_article(law: str, article: str) -> Hit | None:
     for doc in (law, f"中华人民共和国{law}"):
         cited = get_article(doc, article)
         if cited is not None:
-            text = screened_text(cited.text)  # never searched: through the guard's retrieved stage here
-            return None if text is None else Hit(kb=GLOBAL_KB, score=0.0, **{**cited.model_dump(), "text": text})
+            return _screened_hit(cited, GLOBAL_KB, 0.0)
     return None
+
+
+def _screened_hit(cited: Citation, kb: str, score: float) -> Hit | None:
+    """A provision read from the corpus rather than retrieved (a penalty article, a governing provision, an article
+    the votes name) as a hit, its text through the guard's retrieved stage (`screened_text`: it was never searched);
+    None where the text is withheld."""
+    text = screened_text(cited.text)
+    return None if text is None else Hit(kb=kb, score=score, **{**cited.model_dump(), "text": text})
 
 
 def _inherit(found: list[Sentence], articles: list[_Article], weights: dict[str, float], question: str) -> None:
