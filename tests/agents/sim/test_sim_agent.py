@@ -27,6 +27,10 @@ def app(city: Path) -> Iterator[TestClient]:
     ("二十年一遇暴雨持续三小时，南湖区会淹哪些路", {"return_period": 20.0, "duration_min": 180, "district": "nanhu"}),
     ("百年一遇的暴雨下了90分钟", {"return_period": 100.0, "duration_min": 90}),
     ("两年一遇的雨下在火星区", {"return_period": 2.0, "unknown_district": "火星区"}),
+    # the whole city, not a district named 市各区; a 小区 is no district
+    ("要是暴雨重现期是五年，全市各区积水点有几个", {"return_period": 5.0}),
+    ("按20年重现期模拟西城区", {"return_period": 20.0, "district": "xicheng"}),
+    ("五年一遇的雨，我们小区会不会淹", {"return_period": 5.0}),
 ])
 def test_the_sentence_is_read(text: str, expected: dict) -> None:
     assert parse(text) == expected

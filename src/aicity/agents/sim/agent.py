@@ -39,11 +39,14 @@ from aicity.identity.models import STAFF_ROLES
 AGENT_ID = "simulation"
 STAFF = frozenset(r.value for r in STAFF_ROLES)
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百半]+"
-_PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year", re.IGNORECASE)
+_PERIOD = re.compile(rf"({_NUMBER})\s*年\s*一\s*遇|p\s*=\s*([0-9]+)|({_NUMBER})\s*-?\s*year"
+                     rf"|重现期\s*(?:是|为|按|取)?\s*({_NUMBER})\s*年|({_NUMBER})\s*年\s*重现期", re.IGNORECASE)
 _HOURS = re.compile(rf"({_NUMBER})\s*(?:个)?\s*(?:小时|钟头|h\b|hours?)", re.IGNORECASE)
 _MINUTES = re.compile(rf"({_NUMBER})\s*(?:分钟|min\b|minutes?)", re.IGNORECASE)
-#: a district the sentence names that the city may not have: the two characters before 区 (火星区)
+#: a district the sentence names that the city may not have: the two characters before 区 (火星区), unless the
+#: character just before 区 makes a common word or a quantifier (小区, 城区, 辖区; 全市各区, 每个区, 哪个区)
 _DISTRICT_WORD = re.compile(r"([\u4e00-\u9fff]{2}区)")
+_NOT_A_NAME_BEFORE_QU = frozenset("各每全本该哪几个这那两多小社园景片辖城市地山郊分校厂矿街")
 _FLOOD_WORDS = ("雨", "涝", "积水", "淹", "水浸", "排水", "暴雨", "重现期", "swmm", "rain", "flood", "storm")
 PERIOD_OPTIONS = ("5", "10", "20", "50", "100")
 
@@ -77,7 +80,7 @@ def parse(text: str) -> dict[str, Any]:
     elif (where := resolve(text)) is not None:  # a road or landmark of the city: its district
         out["district"], out["place"] = where.district, where.place
     else:
-        named = [w for w in _DISTRICT_WORD.findall(text) if district_by_name(w) is None and w not in ("地区", "城区", "市区")]
+        named = [w for w in _DISTRICT_WORD.findall(text) if district_by_name(w) is None and w[1] not in _NOT_A_NAME_BEFORE_QU]
         if named:
             out["unknown_district"] = named[0]
     return out
