@@ -755,7 +755,8 @@ _DEVICE_ACT = re.compile(r"切换|切到|调为|调至|设为|启动|停止|停�
 _STATE = re.compile(r"\b(?:(?:is|are|was|were)(?: not| still| already| all)?|(?:events?|work orders?|orders?|cases?|tickets?|"
                     r"complaints?|issues?|reports?|requests?|faults?|records?)(?: [a-z]+)?) "
                     r"(?:closed|opened|stopped|cleared|passed|raised|shut down)\b|"
-                    r"\bopen(?= (?:[a-z-]+ )?(?:events?|work orders?|cases?|tickets?|complaints?|issues?)\b)|"
+                    r"\bopen(?= (?:[a-z-]+ )?(?:events?|work orders?|cases?|tickets?|complaints?|issues?|alarms?|alerts?|"
+                    r"incidents?|faults?)\b)|"
                     r"\b(?:is|are|was|were|still|remains?|stays?) open\b|"
                     r"(?:已|未|没有?)(?:关闭|通过|清除|批准)")
 #: a signal plan's name, not a bulk word ("switch signal 2 to the all-red plan": one device, 全红 in Chinese)
