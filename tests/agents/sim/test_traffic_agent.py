@@ -1,7 +1,7 @@
 """The traffic skill in one sentence: "解放大道早高峰配时能不能优化" reaches the simulation agent's
 `traffic_simulation`, which reads the corridor and the peak and starts a SUMO job with the current and
 the optimised plan (answering with the job when the run outlasts the wait); a road that is no corridor
-is answered with the corridors there are; citizens do not get simulations."""
+is answered with the corridors there are, offered as options; citizens do not get simulations."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ def test_one_sentence_starts_the_corridor_simulation(app: TestClient) -> None:
 
 def test_bad_requests_get_clear_answers(app: TestClient) -> None:
     _, official = identity.create_api_key("traffic-ask-official-2", "official")
-    answer = _ask(app, "火星大道早高峰配时能不能优化", official)["answer"]
-    assert "可仿真的干道" in answer and "解放大道" in answer
+    body = _ask(app, "火星大道早高峰配时能不能优化", official)
+    assert "可仿真的干道" in body["answer"] and "解放大道" in body["answer"]
+    # the corridors there are, offered as the answer's options (buttons in the console)
+    assert body["clarification"]["slot"] == "corridor" and "解放大道" in [o["value"] for o in body["clarification"]["options"]]
     citizen = _ask(app, "解放大道早高峰配时能不能优化", None)
     assert ("simulation", "traffic_simulation") not in [(s["agent"], s["skill"]) for s in citizen["skills"]]

@@ -83,13 +83,15 @@ def traffic_simulation(inp: TrafficSimInput, ctx: SkillContext) -> SkillResult:
     if inp.corridor and "corridor" not in asked:
         asked["corridor"] = inp.corridor
     if "corridor" not in asked:
-        if any(w in inp.text for w in _ROAD_SUFFIXES):
-            return SkillResult(sections=[Section(title="未知干道", kind="refusal", body=(
-                f"句中的道路不是可仿真的干道。示范城市可仿真的干道（有逐小时车流量数据）：{'、'.join(known)}。"))])
-        if ctx.may_ask:
+        unknown_road = any(w in inp.text for w in _ROAD_SUFFIXES)
+        listed = f"示范城市可仿真的干道（有逐小时车流量数据）：{'、'.join(known)}。"
+        if ctx.may_ask:  # a road that is no corridor, or none named: which corridor, as buttons
+            question = f"句中的道路不是可仿真的干道。{listed}请问仿真哪一条？" if unknown_road \
+                else "请问要优化哪条干道的信号配时？"
             return SkillResult(clarification=Clarification(
-                slot="corridor", question="请问要优化哪条干道的信号配时？",
-                options=[Option(value=name, label=name) for name in known]))
+                slot="corridor", question=question, options=[Option(value=name, label=name) for name in known]))
+        if unknown_road:
+            return SkillResult(sections=[Section(title="未知干道", kind="refusal", body=f"句中的道路不是可仿真的干道。{listed}")])
         return SkillResult(sections=[Section(title="未指明干道", kind="refusal", body=(
             f"请说明干道名称。可以仿真的干道：{'、'.join(known)}。"))])
     params = {"corridor": asked["corridor"], "period": asked["period"], "optimize": True}
