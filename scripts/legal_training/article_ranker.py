@@ -100,17 +100,17 @@ def main() -> int:
     calls: list[dict[str, Any]] = []
     ranker_cpu = [0.0]
     weights: dict[str, Any] | None = None
-    lead_article = article_ranker.lead_article
+    ranked = article_ranker.ranked
 
-    def recorder(question: str, reading: Any, cands: list[Any], found: list[Any]) -> int | None:
+    def recorder(question: str, reading: Any, cands: list[Any], found: list[Any]) -> list[int]:
         t0 = time.process_time()
-        choice = lead_article(question, reading, cands, found)
+        order = ranked(question, reading, cands, found)
         ranker_cpu[0] += time.process_time() - t0 if weights is not None else 0.0
         calls.append({"x": article_ranker.features(question, reading, cands, found), "keys": [(law_prior.law_key(a.hit.doc_key), a.hit.locator.split()[0]) for a in cands],
                       "speaks": sorted({s.article for s in found})})
-        return choice
+        return order
 
-    article_ranker.lead_article = recorder  # type: ignore[assignment]
+    article_ranker.ranked = recorder  # type: ignore[assignment]
     article_ranker.model = lambda: weights  # type: ignore[assignment]
     search = extractive.search
     rows: dict[str, list[dict[str, Any]]] = {}

@@ -106,15 +106,21 @@ def _weights(**coef: float) -> dict[str, Any]:
 
 def test_lead_article(prior: None, monkeypatch: pytest.MonkeyPatch) -> None:
     articles, found = _two_laws()
+    reading = ranker_reading(["duration"], {})
+
+    def lead() -> int | None:
+        return article_ranker.lead_article(article_ranker.ranked("工资多久内要发？", reading, articles, found), found)
+
     monkeypatch.setattr(article_ranker, "model", lambda: None)
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) is None  # no weights
+    assert article_ranker.ranked("工资多久内要发？", reading, articles, found) == [] and lead() is None  # no weights
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(law_prior=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 0
+    assert lead() == 0
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(definition=-1.0, search_share=0.1))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 1
-    # an article none of whose sentences was scored is never picked
+    assert lead() == 1
+    # an article none of whose sentences was scored is never picked, though the ranker puts it first
     monkeypatch.setattr(article_ranker, "model", lambda: _weights(position=1.0))
-    assert article_ranker.lead_article("工资多久内要发？", ranker_reading(["duration"], {}), articles, found) == 1
+    assert article_ranker.ranked("工资多久内要发？", reading, articles, found)[0] not in {s.article for s in found}
+    assert lead() == 1
 
 
 def test_shipped_weights() -> None:
@@ -125,20 +131,23 @@ def test_shipped_weights() -> None:
 
 
 def test_answer_leads_with_the_ranked_article(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The answer's first provision is the article the ranker ranks first, not the answerer's own lead."""
-    picked: list[tuple[str, str]] = []
+    """The answer's first provision is the article the ranker ranks first, not the answerer's own lead; the other
+    provisions follow in the ranker's order, not the search's."""
+    orders: list[list[tuple[str, str]]] = []
 
-    def last(question: str, types: list[str], articles: list[_Article], found: list[Sentence]) -> int | None:
+    def reversed_order(question: str, reading: Any, articles: list[_Article], found: list[Sentence]) -> list[int]:
         own = max(found, key=lambda s: s.score).article
         other = max((s.article for s in found if s.article != own), default=None)
-        if other is not None:
-            picked.append((articles[other].hit.doc_key, articles[other].hit.locator.split()[0]))
-        return other
+        if other is None:
+            return []
+        order = [other, *(i for i in reversed(range(len(articles))) if i != other)]
+        orders.append([(articles[i].hit.doc_key, articles[i].hit.locator.split()[0]) for i in order])
+        return order
 
-    monkeypatch.setattr(article_ranker, "lead_article", last)
+    monkeypatch.setattr(article_ranker, "ranked", reversed_order)
     found = extractive_answer("公司拖欠工资，劳动者可以怎么办？", Principal(Role.citizen))
-    assert picked and found.citations
-    assert (found.citations[0].doc_key, found.citations[0].locator.split()[0]) == picked[0]
+    assert orders and len(found.citations) >= 3
+    assert [(c.doc_key, c.locator.split()[0]) for c in found.citations[:3]] == orders[0][:3]
 
 
 def test_the_most_voted_article_further_down_competes(city: Path) -> None:

@@ -14,25 +14,26 @@ The weights are a pairwise logistic regression's (the governing article against 
 question) over standardised features, fitted on the legal development sets by
 `scripts/legal_training/article_ranker.py` (which reports the study, leave-one-set-out) and kept in
 `demo/data/training/article_ranker.json`; without that file (or with weights for other features) the answerer keeps
-its own order. Leave-one-set-out over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes
-and the ranker each without the set answered; 9,447 article questions), no ranker → this ranker: first provision
-governing 757 → 830 (with the voted article from the pool only: 756 → 829; with 7,326 article questions: 755 → 817;
-the ranker without the votes, over 5,358: 790), rule stated 852 → 883 (pool only: 852 → 880), superseded as the rule
-0 → 0; per set dev10 103 → 123 of 150, dev9 100 → 116, dev8 86 → 103, dev7 105 → 114, dev6 76 → 84, dev4 70 → 75, dev5
-73 → 75, dev 14 → 14, lower on dev2 71 → 69, dev3 59 → 57. About 0.7 ms CPU per question. Offline (the governing
-article ranked first among the candidates): 750 by the answerer's own order, 913 among them at all (902 with the
-voted article from the pool only, 899 with 7,326 article questions, 885 before the most voted article joined);
-pairwise 830–838 at C 0.01–10 (pool only: 831–837), pointwise 828–836 (with 7,326 article questions: pairwise
-823–825; the same features without the votes: 794; interactions of the votes with the sentence and search shares, or
-each feature relative to the question's best, 820–822; gradient-boosted trees over the same features, 7,326
-questions: 826–832). Not kept, offline on the recorded candidates (pairwise 831–839 against 831–837): how much of
-the question's words the article, its best 款 or its best sentence covers (also relative to the best candidate's,
-and only the words no other candidate has), whether a clause of its best sentence is headed by a question word (who
-acts), whether another candidate's text is its higher, special or later text or it theirs (`relations`); nor, run
+its own order. The answer lists the other candidates after the lead in the ranker's order too (`ranked`: the likeliest
+to govern next), so where the ranker's first choice is wrong the governing provision is often the next one quoted.
+Leave-one-set-out over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes and the ranker
+each without the set answered; 11,723 article questions), no ranker → this ranker: first provision governing 757 →
+831, rule stated 853 → 896 (886 with the other provisions in the search's order), superseded as the rule 0 → 0; per
+set dev10 104 → 125 of 150, dev9 99 → 116, dev8 86 → 103, dev7 105 → 115, dev6 76 → 83, dev4 70 → 75, dev5 73 → 74,
+dev 14 → 14, lower on dev2 71 → 69, dev3 59 → 57. About 0.6 ms CPU per question. Offline (the governing article ranked
+first among the candidates): 750 by the answerer's own order, 913 among them at all; pairwise 832–840 at C 0.01–10,
+pointwise 825–839. Earlier rounds: with 9,447 article questions governs 830 and the rule stated 883 (the 2,276 added
+last, by four writers who read only the laws, each for articles with none or one question: +1 and +3); with 7,326,
+817 and 878; the voted article from the retrieved pool only, 829 and 880; the ranker without the votes, over 5,358
+questions, 790; gradient-boosted trees over the same features (7,326 questions) 826–832 offline against the linear
+823–825; interactions of the votes with the sentence and search shares, or each feature relative to the question's
+best, 820–822. Not kept, offline on the recorded candidates (pairwise 831–839 against 831–837): how much of the
+question's words the article, its best 款 or its best sentence covers (also relative to the best candidate's, and only
+the words no other candidate has), whether a clause of its best sentence is headed by a question word (who acts),
+whether another candidate's text is its higher, special or later text or it theirs (`relations`); nor, run
 leave-one-set-out, the query's cosine with the article's chunks and with its article questions (governs 829 → 829,
-rule stated 880 → 883). The 2,121 article questions added last (three more for each article people ask about most,
-by four writers who read only the laws) moved governs 817 → 829 and the rule stated 878 → 880; the 1,968 before them
-(for articles that had none) 814 → 817 and 879 → 878.
+rule stated 880 → 883); nor the nearest article questions by their characters (TF-IDF 1–3-grams, ten neighbours)
+as a second vote (offline 834–835 against 831–837).
 (公司违法把我辞退了，赔偿金按几个月工资算, which the ranker without the votes led with 劳动合同法第四十七条, the standard,
 leads again with 第八十七条, the double the employer owes.)
 """
@@ -148,11 +149,18 @@ def scores(x: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
     return np.asarray(((x - np.asarray(weights["mean"])) / np.where(scale > 0, scale, 1.0)) @ np.asarray(weights["coef"]))
 
 
-def lead_article(question: str, reading: Reading, articles: list[Any], found: list[Any]) -> int | None:
-    """The index of the candidate article the answer leads with, or None (no weights, or nothing to choose)."""
+def ranked(question: str, reading: Reading, articles: list[Any], found: list[Any]) -> list[int]:
+    """The candidate articles' indices, the likeliest to govern first: the answer leads with the first that has a
+    scored sentence (`lead_article`) and lists the next ones after it; [] without weights or with one candidate (the
+    answerer's own order)."""
     weights = model()
     if weights is None or len(articles) < 2:
-        return None
-    ranked = scores(features(question, reading, articles, found), weights)
-    has_sentence = {s.article for s in found}
-    return max((i for i in range(len(articles)) if i in has_sentence), key=lambda i: ranked[i], default=None)
+        return []
+    score = scores(features(question, reading, articles, found), weights)
+    return sorted(range(len(articles)), key=lambda i: -score[i])
+
+
+def lead_article(order: list[int], found: list[Any]) -> int | None:
+    """The first article of `order` with a scored sentence (one none of whose sentences scored never leads)."""
+    speaking = {s.article for s in found}
+    return next((i for i in order if i in speaking), None)

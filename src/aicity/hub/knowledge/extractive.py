@@ -874,7 +874,8 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     # the learned article ranker (`article_ranker`) picks the article that leads, where its weights are shipped; the
     # search's article votes are among its features (the votes leading the answer by a fixed share instead, 0.3–0.8,
     # measured leave-one-set-out by scripts/legal_training/extractive_study.py, won nothing)
-    chosen = None if own is None else article_ranker.lead_article(asked, ranker_reading(types, votes), articles, found)
+    order = [] if own is None else article_ranker.ranked(asked, ranker_reading(types, votes), articles, found)
+    chosen = article_ranker.lead_article(order, found)
     lead = opening if own is None else own if chosen in (None, own.article) else \
         _listed(_best([s for s in found if s.article == chosen], question), found, question)
     higher = None if opening else _superior(lead, found, articles, rel, types)
@@ -889,8 +890,9 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     first = articles[lead.article]
     rule = _rule_text(lead, found)
     rule_hit = first.hit.model_copy(update={"locator": lead.locator, "text": lead.quote})
-    citations = [rule_hit] + [_best_paragraph(a, i, found) for i, a in enumerate(articles)
-                              if i != lead.article][: top_k - 1]
+    # the other provisions in the ranker's order (the likeliest to govern next), else the search's
+    others = [i for i in (order or range(len(articles))) if i != lead.article][: top_k - 1]
+    citations = [rule_hit] + [_best_paragraph(articles[i], i, found) for i in others]
     lines = [f"{rule}（《{rule_hit.doc_key}》{lead.locator}）[^1]"]
     notes: list[str] = list(withheld)
     governing = (rule_hit.doc_key, lead.locator.split()[0])
@@ -920,8 +922,7 @@ def extractive_answer(question: str, principal: Principal, top_k: int = 3, kb: s
     lines.append("依据：")
     lines.append(f"- 《{rule_hit.doc_key}》{lead.locator}[^1]：{lead.quote}")
     lines += [f"  同条{where.split()[1]}[^1]：{quote}" for where, quote in _same_article(lead, found)]
-    others = [i for i in range(len(articles)) if i != lead.article][: top_k - 1]
-    for n, (hit, index) in enumerate(zip(citations[1:], others, strict=False), start=2):
+    for n, (hit, index) in enumerate(zip(citations[1:], others, strict=True), start=2):
         lines.append(f"- 《{hit.doc_key}》{hit.locator}[^{n}]：{_best_excerpt(hit, index, found)}")
     for n, (hit, label) in enumerate(set_aside[:2], start=len(citations) + 1):
         lines.append(f"- 《{hit.doc_key}》{hit.locator}（{label}）[^{n}]：{excerpt(hit.text)}")
