@@ -13,6 +13,7 @@ from aicity.hub.knowledge import service as knowledge_service
 from aicity.hub.knowledge.chunking import to_chinese_numeral
 from aicity.hub.knowledge.extractive import (
     CANDIDATE_ARTICLES,
+    VOTED_ARTICLES,
     VOTED_SHARE,
     Sentence,
     _Article,
@@ -151,8 +152,8 @@ def test_answer_leads_with_the_ranked_article(city: Path, monkeypatch: pytest.Mo
 
 
 def test_the_most_voted_article_further_down_competes(city: Path) -> None:
-    """An article the nearest article questions vote for, found below the first candidates, joins them (once, marked
-    as such); one with too small a share of the vote does not."""
+    """The articles the nearest article questions vote for most, found below the first candidates, join them (once,
+    marked as such, at most VOTED_ARTICLES, the most voted first); one with too small a share of the vote does not."""
     question = "公司要解除劳动合同，要提前多久通知"
     hits = search(question, Principal(Role.citizen), top_k=16, exhaustive=True)
     plain, _ = _candidates(question, hits, relations())
@@ -162,13 +163,15 @@ def test_the_most_voted_article_further_down_competes(city: Path) -> None:
     below = list(dict.fromkeys((h.doc_key, h.locator.split()[0]) for h in hits[CANDIDATE_ARTICLES:]
                                if (h.doc_key, h.locator.split()[0]) not in chosen and h.locator.startswith("第")
                                and h.status == "in_force" and not rel.is_overridden(h.doc_key, h.locator.split()[0])))
-    assert len(below) >= 2
-    first, further = below[:2]
-    # the most voted of the pool's articles joins, not the first one found; an article the corpus lacks never does
+    assert len(below) >= 3
+    first, further, third = below[:3]
+    # the most voted of the pool's articles join in the order of their votes, not as found, and no more than
+    # VOTED_ARTICLES of them; an article the corpus lacks never does
     votes = {(law_prior.law_key(first[0]), first[1]): 0.3, (law_prior.law_key(further[0]), further[1]): 0.5,
-             (law_prior.law_key(next(iter(chosen))[0]), "第九百条"): 0.9}
+             (law_prior.law_key(third[0]), third[1]): 0.25, (law_prior.law_key(next(iter(chosen))[0]), "第九百条"): 0.9}
     articles, _ = _candidates(question, hits, rel, (), votes)
-    assert [(a.hit.doc_key, a.hit.locator.split()[0]) for a in articles if a.voted] == [further]
+    assert VOTED_ARTICLES == 2
+    assert [(a.hit.doc_key, a.hit.locator.split()[0]) for a in articles if a.voted] == [further, first]
     assert articles[: len(plain)] == plain  # the others stay where they were
     few = {(law_prior.law_key(further[0]), further[1]): VOTED_SHARE / 2}
     assert not any(a.voted for a in _candidates(question, hits, relations(), (), few)[0])

@@ -1,4 +1,4 @@
-"""Which candidate article leads a legal answer: a learned article ranker (learning to rank, pairwise).
+"""Which candidate article leads a legal answer: a learned article ranker (learning to rank).
 
 The extractive answerer (`extractive.py`) scores every sentence of its candidate articles and, without a ranker,
 leads with the best sentence after its article's retrieval discount. The ranker instead scores each candidate
@@ -7,23 +7,26 @@ whether a sentence matches the question's type, whether it is a definition or a 
 an overridden provision's place), the law prior's probability of its law (`law_prior.probabilities`, a TF-IDF
 product, no embedding) and its share of the article votes of the nearest article questions (`law_prior.article_votes`,
 the search's own; the most voted article joins the candidates when it is not one, from the law texts where the
-retrieved pool lacks it, `extractive.VOTED_SHARE`); the answer leads with the best sentence of the article it ranks
+retrieved pool lacks it, `extractive.VOTED_SHARE`, two at most); the answer leads with the best sentence of the article it ranks
 first.
 
-The weights are a pairwise logistic regression's (the governing article against each other candidate of its
-question) over standardised features, fitted on the legal development sets by
+The weights are a logistic regression's over standardised features, pointwise (is this candidate the governing
+article) or pairwise (the governing article against each other candidate of its question), whichever the study finds
+better, fitted on the legal development sets by
 `scripts/legal_training/article_ranker.py` (which reports the study, leave-one-set-out) and kept in
 `demo/data/training/article_ranker.json`; without that file (or with weights for other features) the answerer keeps
 its own order. The answer lists the other candidates after the lead in the ranker's order too (`ranked`: the likeliest
 to govern next), so where the ranker's first choice is wrong the governing provision is often the next one quoted.
 Leave-one-set-out over the 942 questions of legal_rules_dev…dev10 (the law prior, the article votes and the ranker
-each without the set answered; 11,723 article questions), no ranker → this ranker: first provision governing 757 →
-831, rule stated 853 → 896 (886 with the other provisions in the search's order), superseded as the rule 0 → 0; per
-set dev10 104 → 125 of 150, dev9 99 → 116, dev8 86 → 103, dev7 105 → 115, dev6 76 → 83, dev4 70 → 75, dev5 73 → 74,
-dev 14 → 14, lower on dev2 71 → 69, dev3 59 → 57. About 0.6 ms CPU per question. Offline (the governing article ranked
-first among the candidates): 750 by the answerer's own order, 913 among them at all; pairwise 832–840 at C 0.01–10,
-pointwise 825–839. Earlier rounds: with 9,447 article questions governs 830 and the rule stated 883 (the 2,276 added
-last, by four writers who read only the laws, each for articles with none or one question: +1 and +3); with 7,326,
+each without the set answered; 11,723 article questions; the two most voted articles may join), no ranker → this
+ranker: first provision governing 757 → 835, rule stated 854 → 900, superseded as the rule 0 → 0; per set dev10 104 →
+126 of 150, dev9 99 → 116, dev8 86 → 105, dev7 105 → 117, dev6 76 → 83, dev4 70 → 74, dev5 73 → 73, dev 14 → 14, lower
+on dev2 71 → 69, dev3 59 → 58. About 0.6 ms CPU per question. Offline (the governing article ranked first among the
+candidates): 751 by the answerer's own order, 918 among them at all (913 with the most voted article alone joining);
+pointwise 825–841 at C 0.01–10 (the weights shipped: C 10), pairwise 837–839. With one voted article joining: governs
+831, rule stated 896 (886 with the other provisions in the search's order). Earlier rounds: with 9,447 article
+questions governs 830 and the rule stated 883 (the 2,276 added last, by four writers who read only the laws, each for
+articles with none or one question: +1 and +3); with 7,326,
 817 and 878; the voted article from the retrieved pool only, 829 and 880; the ranker without the votes, over 5,358
 questions, 790; gradient-boosted trees over the same features (7,326 questions) 826–832 offline against the linear
 823–825; interactions of the votes with the sentence and search shares, or each feature relative to the question's

@@ -51,11 +51,13 @@ from aicity.identity.service import Principal
 CANDIDATE_ARTICLES = 4
 #: articles of a higher text on the candidates' matters, from further down the retrieved ones, that compete too
 SUPERIOR_EXTRA = 4
-#: the article the nearest article questions vote for most competes too, from further down the retrieved ones or from
-#: the law texts where retrieval missed it, where it has at least this share of their vote (set once, not tuned: the
-#: governing article among the candidates 885 → 899 → 913 (from the law texts too) of the 942 development questions,
-#: leave-one-set-out; the ranker weighs it, `article_ranker`)
+#: the articles the nearest article questions vote for most compete too, from further down the retrieved ones or from
+#: the law texts where retrieval missed them, where each has at least this share of their vote (set once, not tuned:
+#: the governing article among the candidates 885 → 899 → 913 (from the law texts too) → 918 (two of them) of the 942
+#: development questions, leave-one-set-out; the ranker weighs them, `article_ranker`)
 VOTED_SHARE = 0.2
+#: how many such articles may join (one → two: governs 831 → 835, rule stated 896 → 900 of 942, leave-one-set-out)
+VOTED_ARTICLES = 2
 #: how much an article's retrieval rank discounts its sentences (retrieval ranks whole articles, and
 #: the second often holds the sentence that answers: 0.35 lost such ones on the development sets)
 RANK_DISCOUNT = 0.15
@@ -598,8 +600,7 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
             continue
         seen.add((hit.doc_key, article))
         articles.append(_Article(hit, _whole(hit, get_article(hit.doc_key, article, kb=hit.kb))))
-    voted = _most_voted(question, hits, rel, votes or {}, seen, outside, docs)
-    if voted is not None:
+    for voted in _most_voted(question, hits, rel, votes or {}, seen, outside, docs):
         articles.append(_Article(voted, _whole(voted, get_article(voted.doc_key, voted.locator.split()[0], kb=voted.kb)),
                                  voted=True))
     return articles, set_aside
@@ -614,22 +615,24 @@ def _whole(hit: Hit, full: Citation | None) -> str:
 
 
 def _most_voted(question: str, hits: list[Hit], rel: Relations, votes: dict[tuple[str, str], float],
-                seen: set[tuple[str, str]], outside: bool = True, docs: set[str] | None = None) -> Hit | None:
-    """The article the nearest article questions vote for most (at least VOTED_SHARE of the vote), where it is not a
-    candidate yet: the asker's words may miss the statute's where the vote does not. One the retrieved pool holds
-    comes as retrieved; one it lacks, from the public law texts (score 0: retrieval did not find it) where `outside`
-    and `docs` (the texts the asker is answered from, None for all) allow."""
+                seen: set[tuple[str, str]], outside: bool = True, docs: set[str] | None = None) -> list[Hit]:
+    """The VOTED_ARTICLES articles the nearest article questions vote for most (each at least VOTED_SHARE of the
+    vote) that are not candidates yet: the asker's words may miss the statute's where the vote does not. One the
+    retrieved pool holds comes as retrieved; one it lacks, from the public law texts (score 0: retrieval did not find
+    it) where `outside` and `docs` (the texts the asker is answered from, None for all) allow."""
     pooled = {(law_key(h.doc_key), h.locator.split()[0]): h for h in reversed(hits)}  # each article's best hit
+    found: list[Hit] = []
     for (law, article), share in sorted(votes.items(), key=lambda v: -v[1]):
-        if share < VOTED_SHARE:
-            return None
+        if share < VOTED_SHARE or len(found) >= VOTED_ARTICLES:
+            break
         hit = pooled.get((law, article)) or (_law_article(law, article) if outside else None)
         if (hit is None or (hit.doc_key, article) in seen or not _ARTICLE.match(article) or hit.status != "in_force"
                 or hit.doc_key in rel.superseded or rel.is_overridden(hit.doc_key, article, question)
                 or (docs is not None and hit.doc_key not in docs)):
             continue
-        return hit
-    return None
+        seen.add((hit.doc_key, article))
+        found.append(hit)
+    return found
 
 
 def _law_article(law: str, article: str) -> Hit | None:
