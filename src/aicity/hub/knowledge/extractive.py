@@ -600,9 +600,7 @@ def _candidates(question: str, hits: list[Hit], rel: Relations, types: tuple[str
             continue
         seen.add((hit.doc_key, article))
         articles.append(_Article(hit, _whole(hit, get_article(hit.doc_key, article, kb=hit.kb))))
-    for voted in _most_voted(question, hits, rel, votes or {}, seen, outside, docs):
-        articles.append(_Article(voted, _whole(voted, get_article(voted.doc_key, voted.locator.split()[0], kb=voted.kb)),
-                                 voted=True))
+    articles += _most_voted(question, hits, rel, votes or {}, seen, outside, docs)
     return articles, set_aside
 
 
@@ -615,23 +613,26 @@ def _whole(hit: Hit, full: Citation | None) -> str:
 
 
 def _most_voted(question: str, hits: list[Hit], rel: Relations, votes: dict[tuple[str, str], float],
-                seen: set[tuple[str, str]], outside: bool = True, docs: set[str] | None = None) -> list[Hit]:
+                seen: set[tuple[str, str]], outside: bool = True, docs: set[str] | None = None) -> list[_Article]:
     """The VOTED_ARTICLES articles the nearest article questions vote for most (each at least VOTED_SHARE of the
     vote) that are not candidates yet: the asker's words may miss the statute's where the vote does not. One the
-    retrieved pool holds comes as retrieved; one it lacks, from the public law texts (score 0: retrieval did not find
-    it) where `outside` and `docs` (the texts the asker is answered from, None for all) allow."""
+    retrieved pool holds comes as retrieved, with its whole article; one it lacks, from the public law texts (score 0:
+    retrieval did not find it; its hit is already the whole article, screened) where `outside` and `docs` (the texts
+    the asker is answered from, None for all) allow."""
     pooled = {(law_key(h.doc_key), h.locator.split()[0]): h for h in reversed(hits)}  # each article's best hit
-    found: list[Hit] = []
+    found: list[_Article] = []
     for (law, article), share in sorted(votes.items(), key=lambda v: -v[1]):
         if share < VOTED_SHARE or len(found) >= VOTED_ARTICLES:
             break
-        hit = pooled.get((law, article)) or (_law_article(law, article) if outside else None)
+        retrieved = pooled.get((law, article))
+        hit = retrieved or (_law_article(law, article) if outside else None)
         if (hit is None or (hit.doc_key, article) in seen or not _ARTICLE.match(article) or hit.status != "in_force"
                 or hit.doc_key in rel.superseded or rel.is_overridden(hit.doc_key, article, question)
                 or (docs is not None and hit.doc_key not in docs)):
             continue
         seen.add((hit.doc_key, article))
-        found.append(hit)
+        text = _whole(hit, get_article(hit.doc_key, article, kb=hit.kb)) if retrieved is not None else hit.text
+        found.append(_Article(hit, text, voted=True))
     return found
 
 
